@@ -1,0 +1,144 @@
+/**
+ * The audience data model shared by the store, the importer, the sample generator and the engine.
+ * Times are epoch milliseconds (UTC) everywhere in memory and on disk: cheap to compare and compact to store.
+ */
+
+/** How a custom profile attribute is typed on import. */
+export type AttributeKind = 'number' | 'category' | 'date' | 'list' | 'boolean';
+
+/** A custom attribute value; dates are epoch ms, lists are string arrays, missing is null. */
+export type AttributeValue = number | string | boolean | string[] | null;
+
+/** One person in the audience; every key is always present (null when unknown) so objects share a shape. */
+export interface Profile {
+  id: string;
+  platform: string | null;
+  country: string | null;
+  created_at: number | null;
+  last_active_at: number | null;
+  followers: number | null;
+  interests: string[];
+  /** Custom attributes brought by an import, typed by `AudienceData.attributes`. */
+  attrs: Record<string, AttributeValue>;
+}
+
+/** One product in the catalogue. */
+export interface Product {
+  id: string;
+  name: string;
+  category: string;
+  price: number;
+  in_stock: boolean;
+}
+
+/** The kinds of interaction an export can hold. */
+export const INTERACTION_TYPES = ['view', 'like', 'share', 'comment', 'click', 'purchase', 'rating'] as const;
+/** One of `INTERACTION_TYPES`. */
+export type InteractionType = (typeof INTERACTION_TYPES)[number];
+
+/** One event: a user did something, optionally with a product; `value` is the amount (purchase) or rating. */
+export interface Interaction {
+  user_id: string;
+  item_id: string | null;
+  type: InteractionType;
+  value: number | null;
+  timestamp: number;
+}
+
+/** A weekly (or daily, monthly) digest schedule, stored as local time plus IANA zone, never as a UTC instant. */
+export interface DigestSchedule {
+  id: string;
+  channel_id: string;
+  owner_id: string;
+  cadence: 'daily' | 'weekly' | 'monthly';
+  weekdays: number[];
+  local_time: string;
+  time_zone: string;
+  paused: boolean;
+  last_error: string | null;
+  created_at: number;
+  options: Record<string, unknown>;
+}
+
+/** One delivery attempt of a digest occurrence, keyed for idempotency. */
+export interface DeliveryRecord {
+  key: string;
+  schedule_id: string;
+  status: 'started' | 'delivered' | 'failed' | 'skipped';
+  at: number;
+  detail: string | null;
+}
+
+/** A stored segmentation: who was in which segment at a point in time, so digests can compare weeks. */
+export interface SegmentRun {
+  id: string;
+  created_at: number;
+  data_version: number;
+  k: number;
+  features: string[];
+  scaling: string;
+  names: string[];
+  sizes: number[];
+  /** Centroids in scaled feature space, one row per segment. */
+  centroids: number[][];
+  user_ids: string[];
+  labels: number[];
+}
+
+/** A fitted model stored as plain JSON, valid for one data version. */
+export interface CachedModel {
+  kind: string;
+  key: string;
+  data_version: number;
+  created_at: number;
+  model: unknown;
+}
+
+/** One admin action, without personal data. */
+export interface AuditEntry {
+  at: number;
+  actor: string;
+  action: string;
+  detail: string;
+}
+
+/** Everything the app persists; owned by the store module. */
+export interface AudienceData {
+  schemaVersion: number;
+  meta: {
+    /** Bumped on every change to profiles, products or interactions; cached models are keyed by it. */
+    dataVersion: number;
+    updatedAt: number | null;
+    source: 'sample' | 'import' | null;
+  };
+  /** Types of the custom profile attributes seen so far. */
+  attributes: Record<string, AttributeKind>;
+  profiles: Profile[];
+  products: Product[];
+  interactions: Interaction[];
+  schedules: DigestSchedule[];
+  deliveries: DeliveryRecord[];
+  segmentRuns: SegmentRun[];
+  models: Record<string, CachedModel>;
+  audit: AuditEntry[];
+}
+
+/** A source of the current time; only the scheduler calls it on its own, everything else receives it. */
+export type Clock = () => Date;
+
+/** An empty data set at the current schema version. */
+export function emptyAudienceData(schemaVersion: number): AudienceData {
+  return {
+    schemaVersion,
+    meta: { dataVersion: 0, updatedAt: null, source: null },
+    attributes: {},
+    profiles: [],
+    products: [],
+    interactions: [],
+    schedules: [],
+    deliveries: [],
+    segmentRuns: [],
+    models: {},
+    audit: [],
+  };
+}
