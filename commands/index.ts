@@ -1,0 +1,12 @@
+import { createRouter, type ErrorReporter, type Router } from '../src/router/router.ts';
+import type { Subcommand } from '../src/router/types.ts';
+import type { CommandDeps } from './deps.ts';
+import { createHelpCommand } from './help.ts';
+import { createStatsCommand } from './stats.ts';
+
+/** Builds every `/audience` subcommand over shared dependencies and returns the one router they go through. */
+export function registerCommands(deps: CommandDeps, reportError: ErrorReporter): Router {
+  const commands: Subcommand[] = [];
+  commands.push(createHelpCommand({ commands: () => commands }), createStatsCommand(deps));
+  return createRouter(commands, reportError);
+}

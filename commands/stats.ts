@@ -1,0 +1,33 @@
+import { buildStatsMessage } from '../src/blocks/stats-message.ts';
+import { applyFilter, parseWhere } from '../src/engine/filter.ts';
+import { computeStats } from '../src/engine/stats.ts';
+import { type Subcommand, UsageError } from '../src/router/types.ts';
+import type { CommandDeps } from './deps.ts';
+
+/** `/audience stats [where=…]`: the headline numbers for managers. */
+export function createStatsCommand({ store, clock, config }: CommandDeps): Subcommand {
+  return {
+    name: 'stats',
+    summary:
+      'Quick audience stats: size, new and active people, engagement, purchasers, revenue, top values.',
+    usage: '/audience stats [where=field:value,…]',
+    examples: [
+      '/audience stats',
+      '/audience stats where=country:DE',
+      '/audience stats where=platform:tiktok,age<30',
+    ],
+    async run(args) {
+      const unknown = Object.keys(args.options).filter((k) => k !== 'where');
+      if (unknown.length > 0 || args.positional.length > 0) {
+        throw new UsageError(
+          `stats takes only where=…; remove ${[...unknown.map((k) => `${k}=`), ...args.positional].join(' ')}`,
+        );
+      }
+      const { data } = store;
+      const filter = args.options.where ? parseWhere(args.options.where, data.attributes) : null;
+      const profiles = applyFilter(data.profiles, filter);
+      const stats = computeStats(profiles, data.interactions, { asOf: clock().getTime() });
+      return buildStatsMessage(stats, { currency: config.currency, filter: filter?.text ?? null });
+    },
+  };
+}

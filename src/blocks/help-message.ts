@@ -1,0 +1,60 @@
+import type { KnownBlock } from '@slack/types';
+import type { Reply, Subcommand } from '../router/types.ts';
+import { capBlocks, context, divider, escapeMrkdwn, fallbackText, header, section } from './kit.ts';
+
+/** The `/audience help` reply: every subcommand with usage and examples, optionally after a problem line. */
+export function buildHelpMessage(commands: readonly Subcommand[], options: { problem?: string } = {}): Reply {
+  const blocks: KnownBlock[] = [];
+  if (options.problem) blocks.push(section(`:warning: ${escapeMrkdwn(options.problem)}`));
+  blocks.push(header('Audience Insights: commands'));
+  for (const command of commands) {
+    const examples = command.examples.map((e) => `\`${escapeMrkdwn(e)}\``).join('  ');
+    blocks.push(
+      section(
+        `*${escapeMrkdwn(command.name)}*: ${escapeMrkdwn(command.summary)}\n\`${escapeMrkdwn(command.usage)}\`${
+          examples ? `\n${examples}` : ''
+        }`,
+      ),
+    );
+  }
+  blocks.push(
+    divider(),
+    context(['Options are `key=value`. Quote values with spaces: `where="country:United States"`.']),
+  );
+  const list = commands.map((c) => c.name).join(', ');
+  const text = options.problem
+    ? `${options.problem} Commands: ${list}.`
+    : `Audience Insights commands: ${list}. Try /audience help.`;
+  return { text: fallbackText(text), blocks: capBlocks(blocks), data: { commands: commands.map(describe) } };
+}
+
+/** One subcommand's help: usage and examples. */
+export function buildCommandHelp(command: Subcommand): Reply {
+  const blocks: KnownBlock[] = [
+    header(`/audience ${command.name}`),
+    section(`${escapeMrkdwn(command.summary)}\n\`${escapeMrkdwn(command.usage)}\``),
+  ];
+  if (command.examples.length > 0) {
+    blocks.push(context(command.examples.map((e) => `\`${escapeMrkdwn(e)}\``)));
+  }
+  return {
+    text: fallbackText(`${command.summary} Usage: ${command.usage}`),
+    blocks,
+    data: describe(command),
+  };
+}
+
+/** A short ephemeral error: what went wrong, then how to use the command. */
+export function buildErrorMessage(problem: string, usage?: string): Reply {
+  const blocks: KnownBlock[] = [section(`:warning: ${escapeMrkdwn(problem)}`)];
+  if (usage) blocks.push(context([escapeMrkdwn(usage)]));
+  return {
+    text: fallbackText(usage ? `${problem} ${usage}` : problem),
+    blocks,
+    data: { error: problem, ...(usage ? { usage } : {}) },
+  };
+}
+
+function describe(command: Subcommand) {
+  return { name: command.name, summary: command.summary, usage: command.usage, examples: command.examples };
+}

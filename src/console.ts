@@ -1,0 +1,39 @@
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { renderText } from './render/text.ts';
+import type { Router } from './router/router.ts';
+import type { Invocation } from './router/types.ts';
+
+/** The local console's identity: what Slack would send as user and channel. */
+export const CONSOLE_INVOCATION: Invocation = { userId: 'local-user', channelId: null, surface: 'console' };
+
+/**
+ * The local console: type `/audience stats` (or just `stats`) as in Slack and read the reply as text.
+ * Resolves when the input ends (Ctrl-D) or the user types `exit`.
+ */
+export async function runConsole(
+  router: Router,
+  io: { input: Readable; output: Writable; banner?: string; prompt?: boolean },
+): Promise<void> {
+  const { output } = io;
+  const prompt = io.prompt ?? true;
+  const rl = createInterface({ input: io.input, output: prompt ? output : undefined, terminal: false });
+  if (io.banner) output.write(`${io.banner}\n`);
+  const ask = () => {
+    if (prompt) output.write('audience> ');
+  };
+  ask();
+  for await (const line of rl) {
+    const text = line.trim();
+    if (text === 'exit' || text === 'quit') break;
+    if (text !== '') {
+      const reply = await router.dispatch(
+        text.startsWith('/') ? text : `/audience ${text}`,
+        CONSOLE_INVOCATION,
+      );
+      output.write(`${renderText(reply)}\n\n`);
+    }
+    ask();
+  }
+  rl.close();
+}

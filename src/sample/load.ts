@@ -1,0 +1,46 @@
+import type { Store } from '../store/store.ts';
+import { markAudienceChanged } from '../store/store.ts';
+import { generateSample } from './generate.ts';
+
+const HOUR = 3_600_000;
+
+/** Replaces the audience (profiles, products, interactions) with a freshly generated sample ending at `now`. */
+export async function loadSample(store: Store, options: { profiles: number; seed: number; now: Date }) {
+  // Ending the sample on a whole hour keeps it identical for every "now" within that hour.
+  const end = new Date(Math.floor(options.now.getTime() / HOUR) * HOUR);
+  const sample = generateSample({ profiles: options.profiles, seed: options.seed, end });
+  await store.commit((data) => {
+    data.profiles = sample.profiles;
+    data.products = sample.products;
+    data.interactions = sample.interactions;
+    data.attributes = sample.attributes;
+    data.segmentRuns = [];
+    data.models = {};
+    markAudienceChanged(data, options.now, 'sample');
+  });
+  return {
+    profiles: sample.profiles.length,
+    products: sample.products.length,
+    interactions: sample.interactions.length,
+    end,
+  };
+}
+
+/**
+ * On the first start with an empty store, loads the bundled sample audience so the app answers at once;
+ * returns a sentence saying so, or null when the store already had data.
+ */
+export async function ensureAudience(
+  store: Store,
+  options: { profiles: number; seed: number; now: Date },
+): Promise<string | null> {
+  const { data } = store;
+  if (data.profiles.length > 0 || data.products.length > 0 || data.interactions.length > 0) return null;
+  const loaded = await loadSample(store, options);
+  return (
+    `The store at ${store.file} was empty, so the sample audience was loaded: ` +
+    `${loaded.profiles.toLocaleString('en-US')} profiles, ${loaded.products} products, ` +
+    `${loaded.interactions.toLocaleString('en-US')} interactions over 26 weeks (seed ${options.seed}). ` +
+    'Import your own data with `audience import profiles FILE`.'
+  );
+}
