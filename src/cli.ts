@@ -1,6 +1,14 @@
+import { Presets, SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registerCommands } from '../commands/index.ts';
 import { type AppConfig, ConfigError, loadConfig } from './config.ts';
+import {
+  formatImportReport,
+  ImportError,
+  type ImportFormat,
+  type ImportKind,
+  importFile,
+} from './import/importer.ts';
 import { createLogger } from './logger.ts';
 import type { Clock } from './model/types.ts';
 import { renderText } from './render/text.ts';
@@ -9,9 +17,10 @@ import { ensureAudience, loadSample } from './sample/load.ts';
 import { openStore, type Store, StoreError } from './store/store.ts';
 
 const OUTPUT_FORMATS = ['text', 'json', 'blocks'] as const;
+type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** Prints a reply as readable text, the machine-readable result, or the exact Slack payload. */
-export function formatReply(reply: Reply, format: (typeof OUTPUT_FORMATS)[number]): string {
+export function formatReply(reply: Reply, format: OutputFormat): string {
   if (format === 'json') return JSON.stringify(reply.data ?? { text: reply.text }, null, 2);
   if (format === 'blocks') return JSON.stringify({ text: reply.text, blocks: reply.blocks }, null, 2);
   return renderText(reply);
@@ -26,7 +35,22 @@ export function buildProgram(config: AppConfig, store: Store, clock: Clock): Com
   const program = new Command('audience')
     .description('Audience Insights: segments, predictions, recommendations and stats for your audience.')
     .showSuggestionAfterError(true)
+    .enablePositionalOptions()
     .exitOverride();
+
+  const formatOption = () =>
+    new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('text');
+  const route = async (words: string[], format: OutputFormat) => {
+    const notice = await ensureAudience(store, { ...config.sample, now: clock() });
+    if (notice) process.stderr.write(`${notice}\n`);
+    const reply = await router.dispatch(words.map(quoteIfNeeded).join(' '), {
+      userId: 'cli',
+      channelId: null,
+      surface: 'cli',
+    });
+    process.stdout.write(`${formatReply(reply, format)}\n`);
+    if (reply.data && typeof reply.data === 'object' && 'error' in reply.data) process.exitCode = 2;
+  };
 
   // Listing the router's own subcommands keeps the CLI identical to /audience in Slack and the console.
   for (const command of router.commands) {
@@ -34,16 +58,16 @@ export function buildProgram(config: AppConfig, store: Store, clock: Clock): Com
       .command(command.name)
       .description(command.summary)
       .argument('[args...]', 'positional words and key=value options, as after /audience')
-      .addOption(new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('text'))
-      .action(async (args: string[], opts: { format: (typeof OUTPUT_FORMATS)[number] }) => {
-        const notice = await ensureAudience(store, { ...config.sample, now: clock() });
-        if (notice) process.stderr.write(`${notice}\n`);
-        const line = [command.name, ...args.map(quoteIfNeeded)].join(' ');
-        const reply = await router.dispatch(line, { userId: 'cli', channelId: null, surface: 'cli' });
-        process.stdout.write(`${formatReply(reply, opts.format)}\n`);
-        if (reply.data && typeof reply.data === 'object' && 'error' in reply.data) process.exitCode = 2;
-      });
+      .addOption(formatOption())
+      .action((args: string[], opts: { format: OutputFormat }) =>
+        route([command.name, ...args], opts.format),
+      );
   }
+  // Anything else also goes to the router, which answers with the closest subcommand and the help.
+  program
+    .argument('[words...]')
+    .addOption(formatOption())
+    .action((words: string[], opts: { format: OutputFormat }) => route(words, opts.format));
 
   program
     .command('sample')
@@ -58,7 +82,93 @@ export function buildProgram(config: AppConfig, store: Store, clock: Clock): Com
       );
     });
 
+  program
+    .command('import')
+    .description(
+      'Import profiles, products or interactions from a CSV, JSON or NDJSON export (all or nothing).',
+    )
+    .argument('<kind>', 'profiles | products | interactions')
+    .argument('<file>', 'the export to read')
+    .option('--map <field=column...>', 'read a field from a differently named column (repeatable)')
+    .addOption(
+      new Option('--from <format>', 'file format (default: from the extension)').choices(IMPORT_FORMATS),
+    )
+    .option('--dry-run', 'validate and report, change nothing', false)
+    .option('--skip-invalid', 'import the valid rows and report the invalid ones', false)
+    .option('--max-errors <n>', 'how many errors to list', parseWholeNumber, 10)
+    .action(async (kind: string, file: string, opts: ImportCliOptions) => {
+      if (!IMPORT_KINDS.includes(kind as ImportKind)) {
+        throw new ImportError(`cannot import "${kind}": choose profiles, products or interactions`);
+      }
+      const bar = process.stderr.isTTY ? progressBar() : null;
+      try {
+        const report = await importFile(store, {
+          kind: kind as ImportKind,
+          file,
+          ...(opts.from ? { format: opts.from } : {}),
+          map: parseMap(opts.map ?? []),
+          dryRun: opts.dryRun,
+          skipInvalid: opts.skipInvalid,
+          maxErrors: opts.maxErrors,
+          now: clock(),
+          ...(bar ? { onProgress: bar.update } : {}),
+        });
+        bar?.stop();
+        process.stdout.write(`${formatImportReport(report)}\n`);
+        if (!report.applied && !report.dryRun) process.exitCode = 2;
+      } finally {
+        bar?.stop();
+      }
+    });
+
   return program;
+}
+
+const IMPORT_KINDS: readonly ImportKind[] = ['profiles', 'products', 'interactions'];
+const IMPORT_FORMATS: readonly ImportFormat[] = ['csv', 'json', 'ndjson'];
+
+interface ImportCliOptions {
+  map?: string[];
+  from?: ImportFormat;
+  dryRun: boolean;
+  skipInvalid: boolean;
+  maxErrors: number;
+}
+
+function parseMap(pairs: readonly string[]): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || eq === pair.length - 1) {
+      throw new ImportError(`--map ${pair}: write it as field=column, e.g. --map id=user_handle_id`);
+    }
+    map[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return map;
+}
+
+// A progress bar only on a terminal: piped output and CI logs stay clean.
+function progressBar() {
+  const bar = new SingleBar(
+    { format: 'importing [{bar}] {percentage}% | {rows} rows | {eta_formatted} left', hideCursor: true },
+    Presets.shades_classic,
+  );
+  let started = false;
+  let stopped = false;
+  return {
+    update: (p: { bytesRead: number; totalBytes: number; rows: number }) => {
+      if (stopped) return;
+      if (!started) {
+        bar.start(Math.max(1, p.totalBytes), 0, { rows: 0 });
+        started = true;
+      }
+      bar.update(p.bytesRead, { rows: p.rows });
+    },
+    stop: () => {
+      if (started && !stopped) bar.stop();
+      stopped = true;
+    },
+  };
 }
 
 // Words that contained spaces were quoted by the shell; quote them again for the router's tokenizer.
@@ -86,7 +196,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    if (error instanceof ConfigError || error instanceof StoreError) {
+    if (error instanceof ConfigError || error instanceof StoreError || error instanceof ImportError) {
       process.stderr.write(`${error.message}\n`);
       return 1;
     }

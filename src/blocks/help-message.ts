@@ -25,7 +25,8 @@ export function buildHelpMessage(commands: readonly Subcommand[], options: { pro
   const text = options.problem
     ? `${options.problem} Commands: ${list}.`
     : `Audience Insights commands: ${list}. Try /audience help.`;
-  return { text: fallbackText(text), blocks: capBlocks(blocks), data: { commands: commands.map(describe) } };
+  const data = { ...(options.problem ? { error: options.problem } : {}), commands: commands.map(describe) };
+  return { text: fallbackText(text), blocks: capBlocks(blocks), data };
 }
 
 /** One subcommand's help: usage and examples. */

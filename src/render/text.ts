@@ -74,6 +74,7 @@ export function plain(mrkdwn: string): string {
     .replace(/<([^|>]+)\|([^>]+)>/g, '$2 ($1)')
     .replace(/<(https?:[^>]+)>/g, '$1')
     .replace(/:warning:/g, '⚠')
+    .replace(/`([^`\n]+)`/g, '$1')
     .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/gm, '$1$2')
     .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,:;!?])/gm, '$1$2')
     .replace(/&lt;/g, '<')
