@@ -1,0 +1,135 @@
+import {
+  buildPredictMessage,
+  type ForecastScope,
+  type PredictForecast,
+} from '../src/blocks/predict-message.ts';
+import {
+  PredictError,
+  predictUsers,
+  resolveFeatures,
+  resolveTarget,
+  SPEND_TARGET,
+} from '../src/engine/predict.ts';
+import { predictionModelFor } from '../src/models/prediction.ts';
+import { type Subcommand, UsageError } from '../src/router/types.ts';
+import type { CommandDeps } from './deps.ts';
+
+const OPTIONS = ['target', 'features', 'user', 'segment'];
+
+/** `/audience predict`: next-30-day spend (or a numeric attribute) for everyone, a segment or one person. */
+export function createPredictCommand({ store, clock, config }: CommandDeps): Subcommand {
+  return {
+    name: 'predict',
+    summary:
+      'Forecast next-30-day spend (or a numeric attribute) for the audience, a segment or one person, with what drives it.',
+    usage:
+      '/audience predict [target=spend_next_30d|<numeric attribute>] [features=a,b,c] [user=<id>|segment=<n>]',
+    examples: [
+      '/audience predict',
+      '/audience predict segment=2',
+      '/audience predict user=u00042',
+      '/audience predict features=monetary,frequency,app_sessions_per_week',
+      '/audience predict target=nps_score',
+    ],
+    async run(args) {
+      const unknown = Object.keys(args.options).filter((k) => !OPTIONS.includes(k));
+      if (unknown.length > 0 || args.positional.length > 0) {
+        const extra = [...unknown.map((k) => `${k}=`), ...args.positional].join(' ');
+        throw new UsageError(`predict takes only target=, features=, user= and segment=; remove ${extra}`);
+      }
+      const { options } = args;
+      if (options.user !== undefined && options.segment !== undefined) {
+        throw new UsageError('give either user= or segment=, not both');
+      }
+      if (options.target !== undefined && options.target.trim() === '') {
+        throw new UsageError(`target= is empty; use target=${SPEND_TARGET} or a numeric attribute`);
+      }
+      let requested: string[] | undefined;
+      if (options.features !== undefined) {
+        requested = options.features
+          .split(',')
+          .map((f) => f.trim())
+          .filter((f) => f !== '');
+        if (requested.length === 0)
+          throw new UsageError('features= is empty; list names like features=monetary,frequency');
+      }
+      let segmentNumber: number | undefined;
+      if (options.segment !== undefined) {
+        if (!/^\d+$/.test(options.segment) || Number(options.segment) < 1) {
+          throw new UsageError(
+            `segment=${options.segment} is not a segment number; use segment=1, segment=2, …`,
+          );
+        }
+        segmentNumber = Number(options.segment);
+      }
+      if (options.user !== undefined && options.user.trim() === '') {
+        throw new UsageError('user= is empty; give a profile id like user=u00042');
+      }
+
+      const data = store.data;
+      if (data.profiles.length === 0 || data.interactions.length === 0) {
+        throw new UsageError(
+          'there is no audience data yet: load the sample or import profiles and interactions first',
+        );
+      }
+      let target: string;
+      let features: string[];
+      try {
+        target = resolveTarget(data.attributes, options.target?.trim());
+        features = resolveFeatures(data, target, requested);
+      } catch (error) {
+        if (error instanceof PredictError) throw new UsageError(error.message);
+        throw error;
+      }
+
+      // Check who the forecast is for before fitting, so a typo costs nothing.
+      let scope: ForecastScope = { kind: 'audience' };
+      let userIds: string[] | undefined;
+      if (options.user !== undefined) {
+        const id = options.user.trim();
+        if (!data.profiles.some((p) => p.id === id))
+          throw new UsageError(`unknown user "${id}": check the profile id`);
+        scope = { kind: 'user', userId: id };
+        userIds = [id];
+      } else if (segmentNumber !== undefined) {
+        const run = data.segmentRuns[data.segmentRuns.length - 1];
+        if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
+        if (segmentNumber > run.k) {
+          throw new UsageError(
+            `segment ${segmentNumber} does not exist; the latest run has segments 1 to ${run.k}`,
+          );
+        }
+        const known = new Set(data.profiles.map((p) => p.id));
+        const members = run.user_ids.filter((id, i) => run.labels[i] === segmentNumber - 1 && known.has(id));
+        if (members.length < config.minCohortSize) {
+          throw new UsageError(
+            `segment ${segmentNumber} has ${members.length} people; forecasts for groups need at least ${config.minCohortSize}`,
+          );
+        }
+        userIds = members;
+        scope = {
+          kind: 'segment',
+          segment: segmentNumber,
+          name: run.names[segmentNumber - 1] ?? null,
+          stale: run.data_version !== data.meta.dataVersion,
+        };
+      }
+
+      const { model, cached } = predictionModelFor(
+        store,
+        { target, features, userChoseFeatures: requested !== undefined, currency: config.currency },
+        clock().getTime(),
+      );
+      const { values } = predictUsers(model, data, userIds);
+      let total = 0;
+      for (const v of values) total += v;
+      const forecast: PredictForecast = {
+        scope,
+        n: values.length,
+        total,
+        perUser: values.length > 0 ? total / values.length : 0,
+      };
+      return buildPredictMessage({ model, forecast, cached }, { currency: config.currency });
+    },
+  };
+}

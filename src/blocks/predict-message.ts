@@ -1,0 +1,155 @@
+import { tz } from '@date-fns/tz';
+import type { KnownBlock } from '@slack/types';
+import { format } from 'date-fns';
+import { featureLabel, type PredictionModel, SPEND_TARGET } from '../engine/predict.ts';
+import type { Reply } from '../router/types.ts';
+import { formatCompact, formatMoney, formatPercent } from './format.ts';
+import { capBlocks, context, escapeMrkdwn, fallbackText, fields, header, section } from './kit.ts';
+
+/** Who a forecast is for: the whole audience, one stored segment, or one person. */
+export type ForecastScope =
+  | { kind: 'audience' }
+  | { kind: 'segment'; segment: number; name: string | null; stale: boolean }
+  | { kind: 'user'; userId: string };
+
+/** The forecast for the 30 days after "now": per-user predictions summed and averaged. */
+export interface PredictForecast {
+  scope: ForecastScope;
+  n: number;
+  total: number;
+  perUser: number;
+}
+
+/** What `/audience predict` shows: the model, the forecast, and whether the model came from the cache. */
+export interface PredictResult {
+  model: PredictionModel;
+  forecast: PredictForecast;
+  cached: boolean;
+}
+
+/** The `/audience predict` reply: forecast, quality vs the average guess, drivers, coefficients, provenance. */
+export function buildPredictMessage(result: PredictResult, options: { currency: string }): Reply {
+  const { model, forecast } = result;
+  const spend = model.target === SPEND_TARGET;
+  const amount = (v: number) => (spend ? formatMoney(v, options.currency) : number(v));
+  const targetName = escapeMrkdwn(featureLabel(model.target));
+  const title = spend ? 'Spend forecast: next 30 days' : `Prediction: ${featureLabel(model.target)}`;
+
+  const headline = forecastLine(forecast, spend, amount, targetName);
+  const blocks: KnownBlock[] = [header(title), section(headline)];
+
+  const h = model.holdout;
+  const better = h.r2 > h.baseline.r2 && h.rmse < h.baseline.rmse;
+  const what = spend ? 'spend' : targetName;
+  const qualityLines = [
+    `*How good is it?* On ${formatCompact(h.n)} people the model never saw, it explains *${share(h.r2)}* of the differences in ${what} (R² ${r2Text(h.r2)}); guessing the average for everyone explains ${share(h.baseline.r2)}.`,
+    `Typical miss: ${amount(h.mae)} per person, vs ${amount(h.baseline.mae)} for the average guess.`,
+  ];
+  if (!better) {
+    qualityLines.push(
+      ':warning: This model is no better than the average guess: treat the forecast as a rough guide.',
+    );
+  } else if (h.r2 < 0.1) {
+    qualityLines.push(
+      ':information_source: The model explains little of the variation: the total is more reliable than any single person.',
+    );
+  }
+  blocks.push(section(qualityLines.join('\n')));
+
+  if (model.drivers.length > 0) {
+    blocks.push(section(`*What drives it*\n${model.drivers.map((d) => `• ${escapeMrkdwn(d)}`).join('\n')}`));
+  } else {
+    blocks.push(section('*What drives it*\nNo single feature has a clear effect on its own.'));
+  }
+
+  const ranked = [...model.coefficients].sort((a, b) => Math.abs(b.t) - Math.abs(a.t));
+  blocks.push(
+    fields(
+      ranked.map(
+        (c) =>
+          `*${escapeMrkdwn(featureLabel(c.feature))}*\n${signed(c.value)} ± ${number(c.stdError)}${Math.abs(c.t) < 2 ? ' _(not clear)_' : ''}`,
+      ),
+      `*Effect of one unit more* on ${what} (± standard error), strongest first`,
+    ),
+  );
+
+  const notes = [
+    `${formatCompact(model.n)} people (${formatCompact(model.train.n)} to learn, ${formatCompact(h.n)} to check)`,
+    `cutoff ${format(model.cutoff, 'd MMM yyyy', { in: tz('UTC') })}`,
+  ];
+  const imputed = Object.entries(model.imputed).filter(([, count]) => count > 0);
+  if (imputed.length > 0) {
+    notes.push(
+      `filled with medians: ${imputed.map(([name, count]) => `${escapeMrkdwn(featureLabel(name))} ${formatCompact(count)}`).join(', ')}`,
+    );
+  }
+  if (model.dropped.length > 0) {
+    notes.push(
+      `left out (no extra information): ${model.dropped.map((d) => escapeMrkdwn(featureLabel(d))).join(', ')}`,
+    );
+  }
+  if (forecast.scope.kind === 'segment' && forecast.scope.stale) {
+    notes.push('segments are from older data: run /audience segments to refresh them');
+  }
+  notes.push(result.cached ? 'cached model' : 'freshly fitted');
+  blocks.push(context(notes));
+
+  const plainHeadline = forecastLine(forecast, spend, amount, featureLabel(model.target), false);
+  const text = `${plainHeadline} Holdout R² ${r2Text(h.r2)} vs ${r2Text(h.baseline.r2)} for the average guess.`;
+  return {
+    text: fallbackText(escapeMrkdwn(text)),
+    blocks: capBlocks(blocks),
+    data: { model: summary(model), forecast, cached: result.cached },
+  };
+}
+
+function forecastLine(
+  forecast: PredictForecast,
+  spend: boolean,
+  amount: (v: number) => string,
+  targetName: string,
+  rich = true,
+): string {
+  const b = (s: string) => (rich ? `*${s}*` : s);
+  const esc = (s: string) => (rich ? escapeMrkdwn(s) : s);
+  const people = `${formatCompact(forecast.n)} ${forecast.n === 1 ? 'person' : 'people'}`;
+  const scope = forecast.scope;
+  if (scope.kind === 'user') {
+    return spend
+      ? `Expected spend of ${esc(scope.userId)} next 30 days: ${b(amount(forecast.total))}`
+      : `Predicted ${targetName} for ${esc(scope.userId)}: ${b(amount(forecast.total))}`;
+  }
+  const who =
+    scope.kind === 'segment'
+      ? `Segment ${scope.segment}${scope.name ? ` (${esc(scope.name)})` : ''}, ${people}`
+      : `Whole audience, ${people}`;
+  return spend
+    ? `${who}. Expected revenue next 30 days: ${b(amount(forecast.total))} (${amount(forecast.perUser)} per person)`
+    : `${who}. Predicted average ${targetName}: ${b(amount(forecast.perUser))}`;
+}
+
+// The cached model keeps means and medians for scoring; the reply's data needs only what a reader would use.
+function summary(model: PredictionModel) {
+  const { means: _means, imputeMedians: _medians, ...rest } = model;
+  return rest;
+}
+
+// toFixed turns a baseline R² of -0.001 into "-0.00", which reads like a typo.
+function r2Text(r2: number): string {
+  const text = r2.toFixed(2);
+  return text === '-0.00' ? '0.00' : text;
+}
+
+function share(r2: number): string {
+  return formatPercent(Math.max(0, r2), 0);
+}
+
+function number(v: number): string {
+  if (!Number.isFinite(v)) return '–';
+  if (Math.abs(v) >= 1000) return formatCompact(v);
+  return String(Number(v.toPrecision(3)));
+}
+
+function signed(v: number): string {
+  return v > 0 ? `+${number(v)}` : v < 0 ? `−${number(-v)}` : '0';
+}

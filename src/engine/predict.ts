@@ -1,0 +1,784 @@
+/**
+ * Purchase prediction: an ordinary least-squares model of next-30-day spend (or any numeric attribute) on
+ * profile features, trained on a time split so nothing after the cutoff leaks into the features, checked on a
+ * seeded holdout against the "everyone spends the average" baseline, and kept as plain JSON so it can be cached.
+ */
+import { closest } from 'fastest-levenshtein';
+import { EigenvalueDecomposition, inverse, Matrix } from 'ml-matrix';
+import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
+import { formatMoney } from '../blocks/format.ts';
+import type { AttributeKind, AudienceData } from '../model/types.ts';
+import { Rng } from '../sample/random.ts';
+import {
+  availableFeatures,
+  columnMedian,
+  computeFeatures,
+  FeatureError,
+  type FeatureTable,
+} from './features.ts';
+
+const DAY = 86_400_000;
+/** Days in the prediction horizon: the model forecasts the 30 days after "now". */
+export const HORIZON_DAYS = 30;
+const HORIZON = HORIZON_DAYS * DAY;
+/** The default target: what each user spends in the 30 days after the cutoff. */
+export const SPEND_TARGET = 'spend_next_30d';
+
+const MIN_ROWS = 50;
+const ROWS_PER_FEATURE = 10;
+const MIN_PURCHASERS = 20;
+// A pair this correlated, or a smallest eigenvalue of the correlation matrix this small, means one feature
+// is (almost) a copy or a sum of others: the fit would still run, but its coefficients would be noise.
+const MAX_PAIR_CORRELATION = 0.9999;
+const MIN_CORRELATION_EIGENVALUE = 1e-4;
+const DRIVER_COUNT = 3;
+const BASE_FEATURES = [
+  'monetary',
+  'frequency',
+  'recency_days',
+  'engagement',
+  'active_days_per_week',
+  'log_followers',
+  'tenure_days',
+];
+
+/** The data a prediction needs. */
+export type PredictInput = Pick<AudienceData, 'profiles' | 'interactions' | 'products' | 'attributes'>;
+
+/** How to fit a prediction; every field has a sensible default. */
+export interface PredictOptions {
+  /** `spend_next_30d` (default) or the name of a numeric custom attribute. */
+  target?: string;
+  /** Feature names (see `availableFeatures`); default: behaviour features plus numeric custom attributes. */
+  features?: string[];
+  /** Epoch ms splitting past (features) from future (target); default: latest interaction + 1 ms - 30 days. */
+  cutoff?: number;
+  /** Share of users held out to measure quality; default 0.2. */
+  holdoutShare?: number;
+  /** Seed of the holdout split; default 42. */
+  seed?: number;
+  /** Currency the driver sentences are written in; default USD. */
+  currency?: string;
+}
+
+/** One coefficient in original units: the change in the target per unit of the feature. */
+export interface Coefficient {
+  feature: string;
+  value: number;
+  stdError: number;
+  t: number;
+}
+
+/** Error measures on one set of users. */
+export interface FitQuality {
+  r2: number;
+  mae: number;
+  rmse: number;
+}
+
+/** A fitted prediction, plain JSON (no class instances) so it can be cached in the store. */
+export interface PredictionModel {
+  target: string;
+  features: string[];
+  /** Features left out of the default set: constant, or redundant with others (collinear). */
+  dropped: string[];
+  cutoff: number;
+  /** When the training features were computed: the cutoff for spend, cutoff + 30 days for attribute targets. */
+  asOf: number;
+  intercept: number;
+  coefficients: Coefficient[];
+  /** Training means of the features (after imputation), in `features` order. */
+  means: number[];
+  /** Training medians that replace missing values, in `features` order. */
+  imputeMedians: number[];
+  holdout: { n: number; r2: number; mae: number; rmse: number; baseline: FitQuality };
+  train: { n: number; r2: number };
+  /** The strongest significant effects, one sentence each in marketer words. */
+  drivers: string[];
+  /** How many missing values were filled with the training median, per feature (only features with any). */
+  imputed: Record<string, number>;
+  /** Users in the model (train + holdout). */
+  n: number;
+}
+
+/** A refusal to fit or apply a model; the message is one line saying why and what would work. */
+export class PredictError extends Error {
+  override name = 'PredictError';
+}
+
+/** Checks a target name: `spend_next_30d` or a numeric attribute; refuses with the numeric attributes listed. */
+export function resolveTarget(
+  attributes: Record<string, AttributeKind>,
+  target: string = SPEND_TARGET,
+): string {
+  if (target === SPEND_TARGET) return target;
+  const numeric = numericAttributes(attributes);
+  const choices = [SPEND_TARGET, ...numeric].join(', ');
+  const kind = attributes[target];
+  if (kind === undefined) throw new PredictError(`unknown target "${target}"; numeric targets: ${choices}`);
+  if (kind !== 'number') {
+    throw new PredictError(
+      `target "${target}" is a ${kind} attribute, not a number; numeric targets: ${choices}`,
+    );
+  }
+  return target;
+}
+
+/** The default feature set for a target: behaviour features plus numeric and yes/no custom attributes. */
+export function defaultFeatures(
+  attributes: Record<string, AttributeKind>,
+  target: string = SPEND_TARGET,
+): string[] {
+  const available = new Set(availableFeatures(attributes).map((f) => f.name));
+  const custom = Object.keys(attributes)
+    .filter((name) => attributes[name] === 'number' || attributes[name] === 'boolean')
+    .sort();
+  const names = [...BASE_FEATURES, ...custom].filter((f) => available.has(f) && f !== target);
+  return [...new Set(names)];
+}
+
+/** The default cutoff: 30 days before just after the latest interaction, so the last 30 days are the target. */
+export function defaultCutoff(interactions: PredictInput['interactions']): number {
+  let latest = Number.NEGATIVE_INFINITY;
+  for (const it of interactions) if (it.timestamp > latest) latest = it.timestamp;
+  if (!Number.isFinite(latest))
+    throw new PredictError('there are no interactions yet, so there is nothing to learn from');
+  return latest + 1 - HORIZON;
+}
+
+/** The rows a model learns from: eligible users, their features at `asOf`, and their target values. */
+export interface TrainingSet {
+  target: string;
+  cutoff: number;
+  asOf: number;
+  table: FeatureTable;
+  y: Float64Array;
+}
+
+/**
+ * Builds the training rows: features at `asOf` (the cutoff for spend, so nothing after it leaks in), the target
+ * per user, and only users that existed at `asOf` and have a target value.
+ */
+export function buildTrainingSet(
+  input: PredictInput,
+  options: { target: string; features: string[]; cutoff: number },
+): TrainingSet {
+  const { target, features, cutoff } = options;
+  // An attribute holds today's value, so it is matched with today's behaviour; spend is matched with the past.
+  const asOf = target === SPEND_TARGET ? cutoff : cutoff + HORIZON;
+  if (features.length === 0)
+    throw new PredictError('no features to learn from; name some with features=a,b,c');
+  const table = featureTable(input, features, asOf, true);
+  const n = table.userIds.length;
+  const y = new Float64Array(n);
+  if (target === SPEND_TARGET) {
+    const index = new Map(table.userIds.map((id, i) => [id, i]));
+    const prices = new Map(input.products.map((p) => [p.id, p.price]));
+    const end = cutoff + HORIZON;
+    for (const it of input.interactions) {
+      if (it.type !== 'purchase' || it.timestamp < cutoff || it.timestamp >= end) continue;
+      const i = index.get(it.user_id);
+      if (i === undefined) continue;
+      // A purchase export without amounts still says what was bought; its list price is the best guess.
+      const amount = it.value ?? (it.item_id !== null ? prices.get(it.item_id) : undefined) ?? 0;
+      y[i] = (y[i] ?? 0) + amount;
+    }
+    return { target, cutoff, asOf, table, y };
+  }
+  const byId = new Map(input.profiles.map((p) => [p.id, p]));
+  const keep: number[] = [];
+  table.userIds.forEach((id, i) => {
+    const v = byId.get(id)?.attrs[target];
+    // People without a value of the target cannot teach anything about it.
+    if (typeof v === 'number' && Number.isFinite(v)) {
+      y[i] = v;
+      keep.push(i);
+    }
+  });
+  if (keep.length === n) return { target, cutoff, asOf, table, y };
+  return {
+    target,
+    cutoff,
+    asOf,
+    table: subsetTable(table, keep),
+    y: Float64Array.from(keep, (i) => y[i] ?? 0),
+  };
+}
+
+/** Fits the model; refuses with a `PredictError` when the data cannot support an honest one. */
+export function fitPrediction(input: PredictInput, options: PredictOptions = {}): PredictionModel {
+  const target = resolveTarget(input.attributes, options.target);
+  const features = resolveFeatures(input, target, options.features);
+  const cutoff = options.cutoff ?? defaultCutoff(input.interactions);
+  const set = buildTrainingSet(input, { target, features, cutoff });
+  return fitTrainingSet(set, {
+    ...options,
+    dropConstant: options.features === undefined,
+    kinds: input.attributes,
+  });
+}
+
+/** How `fitTrainingSet` treats a prepared training set. */
+export interface FitOptions extends Pick<PredictOptions, 'holdoutShare' | 'seed' | 'currency'> {
+  /** Leave constant features out (default feature set) instead of refusing them by name (features asked for). */
+  dropConstant?: boolean;
+  /** Attribute kinds, so yes/no features get yes/no driver sentences. */
+  kinds?: Record<string, AttributeKind>;
+}
+
+/**
+ * The fit itself, after features and target are computed: checks, holdout split, median imputation,
+ * collinearity check, least squares, standard errors, quality and drivers. Does not modify `set`.
+ */
+export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): PredictionModel {
+  const { target, cutoff } = set;
+  const requested = set.table.names;
+  const explicit = !options.dropConstant;
+  const holdoutShare = options.holdoutShare ?? 0.2;
+  if (!(holdoutShare >= 0.05 && holdoutShare <= 0.5)) {
+    throw new PredictError(`holdout share ${holdoutShare} is out of range; use a share between 0.05 and 0.5`);
+  }
+  if (requested.length === 0)
+    throw new PredictError('no features to learn from; name some with features=a,b,c');
+  const n = set.y.length;
+  if (n < MIN_ROWS) {
+    throw new PredictError(
+      `only ${n} users have ${targetLabel(target)} data at the cutoff; a prediction needs at least ${MIN_ROWS}`,
+    );
+  }
+  if (target === SPEND_TARGET) {
+    let buyers = 0;
+    for (const v of set.y) if (v > 0) buyers++;
+    if (buyers < MIN_PURCHASERS) {
+      throw new PredictError(
+        `only ${buyers} users bought something between ${isoDay(cutoff)} and ${isoDay(cutoff + HORIZON)}; spend predictions need at least ${MIN_PURCHASERS} purchasers`,
+      );
+    }
+  }
+
+  // Holdout split first, so medians, means and everything fitted see the training users only.
+  const { train, holdout } = split(n, holdoutShare, options.seed ?? 42);
+
+  if (n < ROWS_PER_FEATURE * requested.length) {
+    throw new PredictError(
+      `${n} users are too few for ${requested.length} features (${ROWS_PER_FEATURE} users per feature needed); use at most ${Math.floor(n / ROWS_PER_FEATURE)} features`,
+    );
+  }
+
+  // Columns that carry nothing are refused by name when asked for, and quietly left out of the default set.
+  const dropped: string[] = [];
+  let names = set.table.names;
+  let columns = set.table.columns;
+  const keepCols: number[] = [];
+  for (let j = 0; j < names.length; j++) {
+    const name = names[j] ?? '';
+    const col = columns[j] ?? new Float64Array(0);
+    const problem = constantProblem(name, col, train);
+    if (problem === null) keepCols.push(j);
+    else if (explicit) throw new PredictError(problem);
+    else dropped.push(name);
+  }
+  names = keepCols.map((j) => names[j] ?? '');
+  // Copies: imputation writes into the columns, and the caller's table stays as it was.
+  columns = keepCols.map((j) => Float64Array.from(columns[j] ?? []));
+  let p = names.length;
+  if (p === 0)
+    throw new PredictError(
+      'every default feature is constant for these users; name features with features=a,b,c',
+    );
+
+  // Missing values: training medians, counted and reported.
+  const nt = train.length;
+  const imputeMedians: number[] = [];
+  const imputed: Record<string, number> = {};
+  const gathered = new Float64Array(nt);
+  for (let j = 0; j < p; j++) {
+    const col = columns[j] as Float64Array;
+    for (let r = 0; r < nt; r++) gathered[r] = col[train[r] as number] as number;
+    const median = columnMedian(gathered);
+    imputeMedians.push(median);
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      if (Number.isNaN(col[i] as number)) {
+        col[i] = median;
+        count++;
+      }
+    }
+    if (count > 0) imputed[names[j] as string] = count;
+  }
+
+  // Standardise on the training users: the fit is better conditioned and collinearity reads off correlations.
+  const means: number[] = [];
+  const sds: number[] = [];
+  const z: Float64Array[] = [];
+  for (let j = 0; j < p; j++) {
+    const col = columns[j] as Float64Array;
+    const out = new Float64Array(nt);
+    let sum = 0;
+    for (let r = 0; r < nt; r++) {
+      const v = col[train[r] as number] as number;
+      out[r] = v;
+      sum += v;
+    }
+    const m = sum / nt;
+    let ss = 0;
+    for (let r = 0; r < nt; r++) ss += ((out[r] as number) - m) ** 2;
+    const sd = Math.sqrt(ss / (nt - 1));
+    for (let r = 0; r < nt; r++) out[r] = ((out[r] as number) - m) / sd;
+    means.push(m);
+    sds.push(sd);
+    z.push(out);
+  }
+  const corr = correlation(z);
+  // Asked-for features are refused by name; the default set instead loses the last-listed feature of each
+  // redundant group (custom attributes come after the built-in ones), since the user never chose them.
+  for (let problem = findCollinearity(names, corr); problem; problem = findCollinearity(names, corr)) {
+    if (explicit) throw new PredictError(problem.message);
+    const j = Math.max(...problem.group);
+    dropped.push(names[j] as string);
+    delete imputed[names[j] as string];
+    for (const list of [names, columns, imputeMedians, means, sds, z, corr]) list.splice(j, 1);
+    for (const row of corr) row.splice(j, 1);
+  }
+  p = names.length;
+
+  const yTrain = new Float64Array(nt);
+  for (let r = 0; r < nt; r++) yTrain[r] = set.y[train[r] as number] as number;
+  const rows: number[][] = new Array(nt);
+  const targets: number[][] = new Array(nt);
+  for (let r = 0; r < nt; r++) {
+    const row = new Array<number>(p);
+    for (let j = 0; j < p; j++) row[j] = (z[j] as Float64Array)[r] as number;
+    rows[r] = row;
+    targets[r] = [yTrain[r] as number];
+  }
+  const mlr = new MultivariateLinearRegression(rows, targets, { intercept: true, statistics: false });
+  const wScaled = Float64Array.from(mlr.weights, (w) => w[0] ?? 0);
+  const interceptScaled = wScaled[p] as number;
+
+  // Standard errors: sigma^2 (Z'Z)^-1 on the centred design, where the intercept is uncorrelated with the rest.
+  const residual = Float64Array.from(yTrain, (v) => v - interceptScaled);
+  for (let j = 0; j < p; j++) {
+    const zj = z[j] as Float64Array;
+    const w = wScaled[j] as number;
+    for (let r = 0; r < nt; r++) residual[r] = (residual[r] as number) - w * (zj[r] as number);
+  }
+  let rss = 0;
+  for (let r = 0; r < nt; r++) rss += (residual[r] as number) ** 2;
+  const sigma2 = rss / Math.max(1, nt - p - 1);
+  const ztzInv = inverse(new Matrix(corr.map((row) => row.map((v) => v * (nt - 1)))));
+
+  const coefficients: Coefficient[] = names.map((feature, j) => {
+    const sd = sds[j] as number;
+    const value = (wScaled[j] as number) / sd;
+    const stdError = Math.sqrt(Math.max(0, sigma2 * ztzInv.get(j, j))) / sd;
+    return { feature, value, stdError, t: stdError > 0 ? value / stdError : 0 };
+  });
+  let intercept = interceptScaled;
+  coefficients.forEach((c, j) => {
+    intercept -= c.value * (means[j] as number);
+  });
+
+  // Quality is measured with the same arithmetic predictUsers uses: original units, spend floored at zero.
+  const beta = Float64Array.from(coefficients, (c) => c.value);
+  const predicted = new Float64Array(n).fill(intercept);
+  for (let j = 0; j < p; j++) {
+    const col = columns[j] as Float64Array;
+    const b = beta[j] as number;
+    for (let i = 0; i < n; i++) predicted[i] = (predicted[i] as number) + b * (col[i] as number);
+  }
+  if (target === SPEND_TARGET) for (let i = 0; i < n; i++) if ((predicted[i] as number) < 0) predicted[i] = 0;
+  const trainMean = mean(yTrain);
+  const holdoutQuality = quality(holdout, set.y, (i) => predicted[i] as number);
+  const baseline = quality(holdout, set.y, () => trainMean);
+  const trainQuality = quality(train, set.y, (i) => predicted[i] as number);
+
+  const kinds = options.kinds ?? {};
+  const drivers = coefficients
+    .map((c, j) => ({ c, sd: sds[j] ?? 0 }))
+    .filter(({ c }) => Math.abs(c.t) >= 2)
+    .sort((a, b) => Math.abs(b.c.value * b.sd) - Math.abs(a.c.value * a.sd))
+    .slice(0, DRIVER_COUNT)
+    .map(({ c, sd }) =>
+      describeDriver(c.feature, c.value, sd, kinds[c.feature], target, options.currency ?? 'USD'),
+    );
+
+  return {
+    target,
+    features: names,
+    dropped,
+    cutoff,
+    asOf: set.asOf,
+    intercept,
+    coefficients,
+    means,
+    imputeMedians,
+    holdout: { n: holdout.length, ...holdoutQuality, baseline },
+    train: { n: nt, r2: trainQuality.r2 },
+    drivers,
+    imputed,
+    n,
+  };
+}
+
+/**
+ * Scores users for the 30 days after "now" (cutoff + 30 days): features at that moment, missing values filled
+ * with the training medians, spend floored at zero. Without `userIds`, everyone who existed by then.
+ */
+export function predictUsers(
+  model: PredictionModel,
+  input: PredictInput,
+  userIds?: readonly string[],
+): { userIds: string[]; values: Float64Array } {
+  const now = model.cutoff + HORIZON;
+  const table = featureTable(input, model.features, now, userIds === undefined);
+  let rows: number[];
+  if (userIds === undefined) {
+    rows = table.userIds.map((_, i) => i);
+  } else {
+    const index = new Map(table.userIds.map((id, i) => [id, i]));
+    rows = userIds.map((id) => {
+      const i = index.get(id);
+      if (i === undefined) throw new PredictError(`unknown user "${id}"`);
+      return i;
+    });
+  }
+  const p = model.features.length;
+  const values = new Float64Array(rows.length);
+  const clip = model.target === SPEND_TARGET;
+  rows.forEach((i, r) => {
+    let v = model.intercept;
+    for (let j = 0; j < p; j++) {
+      const raw = table.columns[j]?.[i] ?? Number.NaN;
+      const x = Number.isNaN(raw) ? (model.imputeMedians[j] ?? 0) : raw;
+      v += (model.coefficients[j]?.value ?? 0) * x;
+    }
+    values[r] = clip && v < 0 ? 0 : v;
+  });
+  return { userIds: rows.map((i) => table.userIds[i] ?? ''), values };
+}
+
+/** Expected spend over the next 30 days: the sum and the mean of the per-user predictions. */
+export function expectedRevenue(
+  model: PredictionModel,
+  input: PredictInput,
+  userIds?: readonly string[],
+): { total: number; perUser: number; n: number } {
+  if (model.target !== SPEND_TARGET) {
+    throw new PredictError(`expected revenue needs the ${SPEND_TARGET} target, not "${model.target}"`);
+  }
+  const { values } = predictUsers(model, input, userIds);
+  let total = 0;
+  for (const v of values) total += v;
+  return { total, perUser: values.length > 0 ? total / values.length : 0, n: values.length };
+}
+
+/** A readable name for a feature or target: `app_sessions_per_week` -> "app sessions per week". */
+export function featureLabel(name: string): string {
+  const known: Record<string, string> = {
+    [SPEND_TARGET]: 'spend in the next 30 days',
+    monetary: 'spend in the past year',
+    frequency: 'purchases in the past year',
+    recency_days: 'days since last purchase',
+    engagement: 'engagements per week',
+    log_followers: 'log10 followers',
+    tenure_days: 'days since sign-up',
+  };
+  return known[name] ?? name.replace(/_/g, ' ');
+}
+
+function targetLabel(target: string): string {
+  return target === SPEND_TARGET ? 'purchase' : `"${target}"`;
+}
+
+function numericAttributes(attributes: Record<string, AttributeKind>): string[] {
+  return Object.keys(attributes)
+    .filter((name) => attributes[name] === 'number')
+    .sort();
+}
+
+/**
+ * Checks requested features (known, listed once, not the target) or, without a request, picks the default set.
+ * Needs profiles and products too: `interest:<name>` and `category:<name>` features come from them.
+ */
+export function resolveFeatures(input: PredictInput, target: string, features?: readonly string[]): string[] {
+  if (features === undefined) return defaultFeatures(input.attributes, target);
+  const available = availableFeatures(input.attributes, input.profiles, input.products).map((f) => f.name);
+  const known = new Set(available);
+  const seen = new Set<string>();
+  for (const f of features) {
+    if (f === target)
+      throw new PredictError(`"${f}" is the target, so it cannot also be a feature; remove it from features`);
+    if (seen.has(f)) throw new PredictError(`feature "${f}" is listed twice; list it once`);
+    const kind = input.attributes[f];
+    if (!known.has(f) && (kind === 'category' || kind === 'list')) {
+      throw new PredictError(
+        `feature "${f}" is a ${kind} attribute, not a number; use numeric, yes/no or date features`,
+      );
+    }
+    if (!known.has(f)) {
+      const guess = available.length > 0 ? closest(f, available) : '';
+      const shown = available.length > 30 ? `${available.slice(0, 30).join(', ')}, …` : available.join(', ');
+      throw new PredictError(
+        `unknown feature "${f}"${guess ? ` (did you mean "${guess}"?)` : ''}; available: ${shown}`,
+      );
+    }
+    seen.add(f);
+  }
+  return [...features];
+}
+
+function featureTable(
+  input: PredictInput,
+  features: string[],
+  asOf: number,
+  existingOnly: boolean,
+): FeatureTable {
+  try {
+    return computeFeatures(input, features, { asOf, existingOnly });
+  } catch (error) {
+    if (error instanceof FeatureError) throw new PredictError(error.message);
+    throw error;
+  }
+}
+
+function subsetTable(table: FeatureTable, keep: readonly number[]): FeatureTable {
+  const columns = table.columns.map((col) => Float64Array.from(keep, (i) => col[i] ?? Number.NaN));
+  const missing: Record<string, number> = {};
+  table.names.forEach((name, j) => {
+    let count = 0;
+    for (const v of columns[j] ?? []) if (Number.isNaN(v)) count++;
+    missing[name] = count;
+  });
+  return { userIds: keep.map((i) => table.userIds[i] ?? ''), names: [...table.names], columns, missing };
+}
+
+function split(n: number, share: number, seed: number): { train: Int32Array; holdout: Int32Array } {
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const rng = new Rng(seed);
+  const nHold = Math.max(1, Math.round(n * share));
+  // A partial Fisher-Yates: the first nHold slots end up a uniform random sample.
+  for (let i = 0; i < nHold; i++) {
+    const j = rng.int(i, n - 1);
+    const tmp = order[i] as number;
+    order[i] = order[j] as number;
+    order[j] = tmp;
+  }
+  const inHoldout = new Uint8Array(n);
+  for (let i = 0; i < nHold; i++) inHoldout[order[i] as number] = 1;
+  // Back in data order, so sums (and so the fit) depend on membership only, not on the shuffle.
+  const holdout = new Int32Array(nHold);
+  const train = new Int32Array(n - nHold);
+  let h = 0;
+  let t = 0;
+  for (let i = 0; i < n; i++) {
+    if (inHoldout[i]) holdout[h++] = i;
+    else train[t++] = i;
+  }
+  return { train, holdout };
+}
+
+function constantProblem(name: string, col: Float64Array, rows: Int32Array): string | null {
+  let first = Number.NaN;
+  let varies = false;
+  for (const i of rows) {
+    const v = col[i] ?? Number.NaN;
+    if (Number.isNaN(v)) continue;
+    if (Number.isNaN(first)) first = v;
+    else if (v !== first) {
+      varies = true;
+      break;
+    }
+  }
+  if (Number.isNaN(first)) return `feature "${name}" has no values for these users; drop it`;
+  if (!varies)
+    return `feature "${name}" is the same (${first}) for every user, so it cannot explain differences; drop it`;
+  return null;
+}
+
+function correlation(z: readonly Float64Array[]): number[][] {
+  const p = z.length;
+  const n = z[0]?.length ?? 0;
+  const out = Array.from({ length: p }, () => new Array<number>(p).fill(0));
+  for (let a = 0; a < p; a++) {
+    const za = z[a] ?? new Float64Array(0);
+    for (let b = a; b < p; b++) {
+      const zb = z[b] ?? new Float64Array(0);
+      let s = 0;
+      for (let i = 0; i < n; i++) s += (za[i] ?? 0) * (zb[i] ?? 0);
+      const r = s / (n - 1);
+      (out[a] as number[])[b] = r;
+      (out[b] as number[])[a] = r;
+    }
+  }
+  return out;
+}
+
+/** A near-exact linear relation between features: the message for the user and the indices involved. */
+interface Collinearity {
+  message: string;
+  group: number[];
+}
+
+function findCollinearity(names: readonly string[], corr: number[][]): Collinearity | null {
+  const p = names.length;
+  for (let a = 0; a < p; a++) {
+    for (let b = a + 1; b < p; b++) {
+      const r = corr[a]?.[b] ?? 0;
+      if (Math.abs(r) >= MAX_PAIR_CORRELATION) {
+        return {
+          message: `features "${names[a]}" and "${names[b]}" are collinear (correlation ${r.toFixed(4)}): they carry the same information, keep one`,
+          group: [a, b],
+        };
+      }
+    }
+  }
+  if (p < 3) return null;
+  const evd = new EigenvalueDecomposition(new Matrix(corr), { assumeSymmetric: true });
+  const values = evd.realEigenvalues;
+  let k = 0;
+  for (let i = 1; i < values.length; i++) if ((values[i] ?? 0) < (values[k] ?? 0)) k = i;
+  if ((values[k] ?? 1) >= MIN_CORRELATION_EIGENVALUE) return null;
+  // The eigenvector of the tiny eigenvalue is the near-exact linear relation; its big loadings name the group.
+  const group = evd.eigenvectorMatrix
+    .getColumn(k)
+    .map((v, i) => ({ v: Math.abs(v), i }))
+    .filter((x) => x.v >= 0.1)
+    .sort((x, y) => y.v - x.v)
+    .map((x) => x.i);
+  return {
+    message: `features ${listWords(group.map((i) => `"${names[i]}"`))} are collinear (one is a combination of the others), so their effects cannot be told apart; drop one`,
+    group,
+  };
+}
+
+function quality(rows: Int32Array, y: Float64Array, predict: (i: number) => number): FitQuality {
+  let sum = 0;
+  for (const i of rows) sum += y[i] ?? 0;
+  const m = rows.length > 0 ? sum / rows.length : 0;
+  let sse = 0;
+  let sst = 0;
+  let sae = 0;
+  for (const i of rows) {
+    const actual = y[i] ?? 0;
+    const e = actual - predict(i);
+    sse += e * e;
+    sae += Math.abs(e);
+    sst += (actual - m) ** 2;
+  }
+  const count = Math.max(1, rows.length);
+  return { r2: sst > 0 ? 1 - sse / sst : 0, mae: sae / count, rmse: Math.sqrt(sse / count) };
+}
+
+function mean(values: Float64Array): number {
+  let s = 0;
+  for (const v of values) s += v;
+  return values.length > 0 ? s / values.length : 0;
+}
+
+function isoDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+function listWords(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/** The step a driver sentence talks about: 1 unit, or a round power of ten near one standard deviation. */
+function niceStep(sd: number): number {
+  if (!(sd > 0) || (sd >= 0.5 && sd <= 20)) return 1;
+  return 10 ** Math.floor(Math.log10(sd));
+}
+
+function describeDriver(
+  feature: string,
+  coefficient: number,
+  sd: number,
+  kind: AttributeKind | undefined,
+  target: string,
+  currency: string,
+): string {
+  const spend = target === SPEND_TARGET;
+  const amount = (v: number) => (spend ? formatMoney(Math.abs(v), currency) : trimNumber(Math.abs(v)));
+  const effect = (v: number) => {
+    if (spend)
+      return v >= 0
+        ? `adds ${amount(v)} in the next 30 days`
+        : `cuts ${amount(v)} from the next 30 days' spend`;
+    return v >= 0
+      ? `adds ${amount(v)} to ${featureLabel(target)}`
+      : `lowers ${featureLabel(target)} by ${amount(v)}`;
+  };
+  const group = (who: string) =>
+    spend
+      ? `${who} spend ${amount(coefficient)} ${coefficient >= 0 ? 'more' : 'less'} in the next 30 days`
+      : `${who} have a ${featureLabel(target)} ${amount(coefficient)} ${coefficient >= 0 ? 'higher' : 'lower'}`;
+  if (kind === 'boolean') return group(`Users with ${featureLabel(feature)} = yes`);
+  if (feature.startsWith('interest:'))
+    return group(`Users interested in ${feature.slice('interest:'.length)}`);
+  // log_followers is log10(1 + followers): a doubling is log10(2) of a unit, and easier to picture than a unit.
+  if (feature === 'log_followers') return `Doubling followers ${effect(coefficient * Math.log10(2))}`;
+  const step = niceStep(sd);
+  return `${driverSubject(feature, step, kind, currency)} ${effect(coefficient * step)}`;
+}
+
+function driverSubject(
+  feature: string,
+  step: number,
+  kind: AttributeKind | undefined,
+  currency: string,
+): string {
+  const n = trimNumber(step);
+  const extra = (one: string, many: string) =>
+    step === 1 ? `Each extra ${one}` : `Every ${n} extra ${many}`;
+  const money = formatMoney(step, currency).replace('.00', '');
+  switch (feature) {
+    case 'monetary':
+      return `Every extra ${money} spent in the past year`;
+    case 'avg_order_value':
+      return `Every extra ${money} on the average order`;
+    case 'frequency':
+      return extra('purchase in the past year', 'purchases in the past year');
+    case 'recency_days':
+      return extra('day since the last purchase', 'days since the last purchase');
+    case 'tenure_days':
+      return extra('day since sign-up', 'days since sign-up');
+    case 'followers':
+      return extra('follower', 'followers');
+    case 'engagement':
+      return extra('like, share, comment or click per week', 'likes, shares, comments or clicks per week');
+    case 'engagement_rate':
+      return `Every +${n} engagements per view`;
+    case 'age':
+      return extra('year of age', 'years of age');
+    default:
+      break;
+  }
+  if (feature.startsWith('category:')) {
+    return `Every ${trimNumber(step * 100)}% more of purchases in ${feature.slice('category:'.length)}`;
+  }
+  const label = featureLabel(feature);
+  if (kind === 'date') return extra(`day since ${label}`, `days since ${label}`);
+  const per = feature.indexOf('_per_');
+  if (per > 0) {
+    const words = feature.slice(0, per).split('_');
+    const last = words.pop() ?? '';
+    const unit = step === 1 ? [...words, singular(last)].join(' ') : [...words, last].join(' ');
+    return `${step === 1 ? 'Each extra' : `Every ${n} extra`} ${unit} per ${feature.slice(per + 5).replace(/_/g, ' ')}`;
+  }
+  return step === 1 ? `Each +1 in ${label}` : `Every +${n} in ${label}`;
+}
+
+function singular(word: string): string {
+  if (word.endsWith('ies')) return `${word.slice(0, -3)}y`;
+  if (/(ss|x|ch|sh)es$/.test(word)) return word.slice(0, -2);
+  if (word.endsWith('s') && !word.endsWith('ss')) return word.slice(0, -1);
+  return word;
+}
+
+function trimNumber(v: number): string {
+  if (Math.abs(v) >= 100) return Math.round(v).toLocaleString('en-US');
+  return String(Number(v.toPrecision(3)));
+}
