@@ -2,11 +2,20 @@ import { createRouter, type ErrorReporter, type Router } from '../src/router/rou
 import type { Subcommand } from '../src/router/types.ts';
 import type { CommandDeps } from './deps.ts';
 import { createHelpCommand } from './help.ts';
+import { createPredictCommand } from './predict.ts';
+import { createRecommendCommand } from './recommend.ts';
+import { createSegmentsCommand } from './segments.ts';
 import { createStatsCommand } from './stats.ts';
 
 /** Builds every `/audience` subcommand over shared dependencies and returns the one router they go through. */
 export function registerCommands(deps: CommandDeps, reportError: ErrorReporter): Router {
   const commands: Subcommand[] = [];
-  commands.push(createHelpCommand({ commands: () => commands }), createStatsCommand(deps));
+  commands.push(
+    createHelpCommand({ commands: () => commands }),
+    createStatsCommand(deps),
+    createSegmentsCommand(deps),
+    createPredictCommand(deps),
+    createRecommendCommand(deps),
+  );
   return createRouter(commands, reportError);
 }

@@ -1,0 +1,150 @@
+/**
+ * Engine benchmark: stats, segments, prediction and recommendations on a 100k-profile sample audience with
+ * about 1M interactions, measured after the data is in memory, next to the naive baseline of calling
+ * `ml-kmeans` and `ml-regression-multivariate-linear` directly with default options; then segments on 1M
+ * profiles. Run: npx tsx bench/engine-bench.ts [--quick]
+ */
+import { performance } from 'node:perf_hooks';
+import { kmeans } from 'ml-kmeans';
+import MLR from 'ml-regression-multivariate-linear';
+import { dataAsOf } from '../src/engine/as-of.ts';
+import { computeFeatures, DEFAULT_SEGMENT_FEATURES, scaleColumns } from '../src/engine/features.ts';
+import { fitPrediction } from '../src/engine/predict.ts';
+import { buildRecommendModel, recommendForUser } from '../src/engine/recommend.ts';
+import { segmentAudience } from '../src/engine/segments.ts';
+import { computeStats } from '../src/engine/stats.ts';
+import { generateSample } from '../src/sample/generate.ts';
+
+const END = new Date('2026-06-01T00:00:00Z');
+const quick = process.argv.includes('--quick');
+
+/** One measured operation with its target. */
+export interface Row {
+  what: string;
+  ms: number;
+  targetMs: number | null;
+  note: string;
+}
+
+function time<T>(fn: () => T, repeat = 3): { ms: number; value: T } {
+  let best = Number.POSITIVE_INFINITY;
+  let value: T | undefined;
+  for (let i = 0; i < repeat; i++) {
+    const t = performance.now();
+    value = fn();
+    best = Math.min(best, performance.now() - t);
+  }
+  return { ms: best, value: value as T };
+}
+
+const rssMB = () => process.resourceUsage().maxRSS / 1024;
+
+/** Runs the engine benchmark and returns its rows (best of 3 runs for each timing). */
+export function runEngineBench(): Row[] {
+  const profiles = quick ? 20_000 : 100_000;
+  const sample = generateSample({ profiles, seed: 1, end: END, weeks: 7 });
+  const input = { ...sample };
+  const asOf = dataAsOf(sample.interactions, END.getTime());
+  const rows: Row[] = [];
+  const scale = `${(profiles / 1000).toFixed(0)}k profiles, ${(sample.interactions.length / 1e6).toFixed(2)}M interactions`;
+  process.stdout.write(`data: ${scale}\n`);
+
+  rows.push(
+    row('stats', time(() => computeStats(sample.profiles, sample.interactions, { asOf })).ms, 100, scale),
+  );
+  const features = time(() => computeFeatures(input, DEFAULT_SEGMENT_FEATURES, { asOf }));
+  rows.push(row('features (8 segment features)', features.ms, null, 'included in the segment timings'));
+
+  const seg5 = time(() => segmentAudience(input, { k: 5, asOf, seed: 1 }));
+  rows.push(
+    row('segments k=5, 8 features', seg5.ms, 500, `silhouette ${seg5.value.quality.silhouette.toFixed(2)}`),
+  );
+  const matrix = scaleColumns(features.value, 'zscore').matrix.map((r) => Array.from(r));
+  const naive = time(() => kmeans(matrix, 5, { seed: 1 }), 1);
+  rows.push(
+    row(
+      '  naive: ml-kmeans defaults, one run',
+      naive.ms,
+      null,
+      `ours/naive ${(seg5.ms / naive.ms).toFixed(2)}`,
+    ),
+  );
+  const auto = time(() => segmentAudience(input, { k: 'auto', kRange: [2, 8], asOf, seed: 1 }), 1);
+  rows.push(row('segments k=auto over 2..8', auto.ms, 2000, `picked k=${auto.value.k}`));
+
+  const fit = time(() => fitPrediction(input, {}));
+  rows.push(
+    row(
+      'prediction fit (incl. features)',
+      fit.ms,
+      300,
+      `holdout R² ${fit.value.holdout.r2.toFixed(3)}, n=${fit.value.n}`,
+    ),
+  );
+  const x = matrix;
+  const y = x.map((r) => r.reduce((a, b) => a + b, 0));
+  const naiveFit = time(
+    () =>
+      new MLR(
+        x,
+        y.map((v) => [v]),
+      ),
+  );
+  rows.push(
+    row(
+      '  naive: ml-regression on arrays',
+      naiveFit.ms,
+      null,
+      `ours/naive ${(fit.ms / naiveFit.ms).toFixed(2)}`,
+    ),
+  );
+
+  const model = time(() => buildRecommendModel(input, { asOf }), 1);
+  rows.push(row('recommendation model build', model.ms, 3000, `${sample.products.length} products`));
+  const users = sample.profiles.slice(0, 200).map((p) => p.id);
+  const t = performance.now();
+  for (const id of users) recommendForUser(model.value, input, id, 10);
+  rows.push(row("one user's top 10 (mean of 200)", (performance.now() - t) / users.length, 10, ''));
+  return rows;
+}
+
+/** Segments k=5 on 1M profiles: fitted on a sample, everyone assigned. */
+export function runMillionBench(): Row[] {
+  const sample = generateSample({ profiles: quick ? 200_000 : 1_000_000, seed: 2, end: END, weeks: 5 });
+  const asOf = dataAsOf(sample.interactions, END.getTime());
+  const before = rssMB();
+  const seg = time(() => segmentAudience(sample, { k: 5, asOf, seed: 1 }), 1);
+  return [
+    row(
+      `segments k=5 on ${(sample.profiles.length / 1e6).toFixed(1)}M profiles`,
+      seg.ms,
+      5000,
+      `fitted on ${seg.value.sampled?.fitted ?? sample.profiles.length}; peak RSS ${rssMB().toFixed(0)} MB (data alone ${before.toFixed(0)} MB; target < 2048)`,
+    ),
+  ];
+}
+
+function row(what: string, ms: number, targetMs: number | null, note: string): Row {
+  return { what, ms, targetMs, note };
+}
+
+function print(rows: Row[]): void {
+  const lines = rows.map((r) => {
+    const target = r.targetMs === null ? '' : `${fmt(r.targetMs)}`;
+    const ratio = r.targetMs === null ? '' : `${(r.ms / r.targetMs).toFixed(2)}x`;
+    return `| ${r.what} | ${fmt(r.ms)} | ${target} | ${ratio} | ${r.note} |`;
+  });
+  process.stdout.write(
+    ['| what | time | target | time/target | note |', '| --- | --- | --- | --- | --- |', ...lines].join('\n'),
+  );
+  process.stdout.write('\n');
+}
+
+function fmt(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  print(runEngineBench());
+  print(runMillionBench());
+}

@@ -1,0 +1,37 @@
+/**
+ * `npm run bench`: runs every benchmark section in its own process (so each peak-memory figure is its own)
+ * and prints their tables. `npm run bench -- store engine` runs only the named sections.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const SECTIONS = [
+  { name: 'store', file: 'bench/store-bench.ts', what: 'store load/write at 10k, 100k, 1M profiles' },
+  { name: 'engine', file: 'bench/engine-bench.ts', what: 'stats, segments, predictions, recommendations' },
+  { name: 'http', file: 'bench/http-bench.ts', what: 'signed /audience commands against the HTTP receiver' },
+  { name: 'charts', file: 'bench/charts-bench.ts', what: 'chart rendering' },
+] as const;
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const chosen = wanted.length > 0 ? SECTIONS.filter((s) => wanted.includes(s.name)) : SECTIONS;
+if (chosen.length === 0) {
+  process.stderr.write(`Unknown section. Choose from: ${SECTIONS.map((s) => s.name).join(', ')}\n`);
+  process.exit(2);
+}
+
+let failed = 0;
+for (const section of chosen) {
+  process.stdout.write(`\n## ${section.name}: ${section.what}\n\n`);
+  const started = Date.now();
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', section.file], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) {
+    failed++;
+    process.stdout.write(`(section ${section.name} failed with exit code ${result.status})\n`);
+  }
+  process.stdout.write(`(${section.name}: ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+}
+process.exit(failed > 0 ? 1 : 0);

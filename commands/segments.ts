@@ -1,0 +1,75 @@
+import { buildSegmentsMessage } from '../src/blocks/segments-message.ts';
+import { type SegmentRequest, segmentationFor } from '../src/models/segmentation.ts';
+import { type Subcommand, UsageError } from '../src/router/types.ts';
+import type { CommandDeps } from './deps.ts';
+
+const OPTIONS = ['k', 'features', 'scaling', 'where', 'seed', 'page'];
+const SCALINGS = ['zscore', 'log-zscore', 'none'] as const;
+
+/** `/audience segments`: k-means segments with names, sizes, revenue share and traits; stored for digests. */
+export function createSegmentsCommand({ store, clock }: CommandDeps): Subcommand {
+  return {
+    name: 'segments',
+    summary: 'Customer segments by k-means, each named, sized and explained.',
+    usage: '/audience segments [k=auto|2..12] [features=a,b,…] [scaling=zscore|log-zscore|none] [where=…]',
+    examples: ['/audience segments', '/audience segments k=4', '/audience segments k=auto where=country:DE'],
+    async run(args) {
+      const unknown = Object.keys(args.options).filter((k) => !OPTIONS.includes(k));
+      if (unknown.length > 0) {
+        throw new UsageError(
+          `segments does not take ${unknown.join('=, ')}=; it takes ${OPTIONS.join(', ')}`,
+        );
+      }
+      if (args.positional.length > 0) {
+        throw new UsageError(
+          `unexpected "${args.positional.join(' ')}"; write options as key=value, e.g. k=5`,
+        );
+      }
+      const request = parseRequest(args.options);
+      const commandLine = `segments ${Object.entries(args.options)
+        .filter(([k]) => k !== 'page')
+        .map(([k, v]) => (/\s/.test(v) ? `${k}="${v}"` : `${k}=${v}`))
+        .join(' ')}`.trim();
+
+      const { page, ...wanted } = request;
+      const { result, cached } = segmentationFor(store, wanted, clock().getTime());
+      return buildSegmentsMessage(result, { command: commandLine, page, filter: request.where, cached });
+    },
+  };
+}
+
+function parseRequest(options: Record<string, string>): SegmentRequest & { page: number } {
+  const kText = (options.k ?? 'auto').toLowerCase();
+  let k: number | 'auto' = 'auto';
+  if (kText !== 'auto') {
+    k = Number(kText);
+    if (!Number.isInteger(k) || k < 2 || k > 12) {
+      throw new UsageError(`k=${options.k} is not allowed: use k=auto or a whole number from 2 to 12`);
+    }
+  }
+  const scaling = (options.scaling ?? 'zscore').toLowerCase();
+  if (!SCALINGS.includes(scaling as SegmentRequest['scaling'])) {
+    throw new UsageError(`scaling=${options.scaling} is not known: use ${SCALINGS.join(', ')}`);
+  }
+  const features = options.features
+    ? options.features
+        .split(',')
+        .map((f) => f.trim())
+        .filter(Boolean)
+    : null;
+  if (features && features.length === 0)
+    throw new UsageError('features= is empty: list feature names, e.g. features=monetary,frequency');
+  const seed = options.seed === undefined ? 1 : Number(options.seed);
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new UsageError(`seed=${options.seed} must be a whole number`);
+  const page = options.page === undefined ? 1 : Number(options.page);
+  if (!Number.isInteger(page) || page < 1) throw new UsageError(`page=${options.page} must be 1 or more`);
+  return {
+    k,
+    features,
+    scaling: scaling as SegmentRequest['scaling'],
+    where: options.where ?? null,
+    seed,
+    page,
+  };
+}

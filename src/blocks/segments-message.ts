@@ -1,0 +1,117 @@
+import type { KnownBlock } from '@slack/types';
+import type { SegmentResult } from '../engine/segments.ts';
+import type { Reply } from '../router/types.ts';
+import { formatCompact, formatPercent } from './format.ts';
+import { actions, button, capBlocks, context, escapeMrkdwn, fallbackText, header, section } from './kit.ts';
+
+/** Segments shown per message; the rest are one "More" click away (12 segments fit in two pages). */
+export const SEGMENTS_PER_PAGE = 8;
+
+/** The `/audience segments` reply: each segment's name, size, revenue share and traits, with next-step buttons. */
+export function buildSegmentsMessage(
+  result: SegmentResult,
+  options: { command: string; page?: number; filter?: string | null; cached?: boolean },
+): Reply {
+  const page = Math.max(1, options.page ?? 1);
+  const pages = Math.max(1, Math.ceil(result.segments.length / SEGMENTS_PER_PAGE));
+  const shown = result.segments.slice((page - 1) * SEGMENTS_PER_PAGE, page * SEGMENTS_PER_PAGE);
+  const total = result.userIds.length;
+  const blocks: KnownBlock[] = [
+    header(
+      `${result.k} segments in ${formatCompact(total)} profiles${options.filter ? ` (${options.filter})` : ''}`,
+    ),
+  ];
+  for (const segment of shown) {
+    const number = segment.index + 1;
+    const traits = segment.traits
+      .slice(0, 3)
+      .map((t) => `• ${escapeMrkdwn(t.text)}`)
+      .join('\n');
+    blocks.push(
+      section(
+        `*${number}. ${escapeMrkdwn(segment.name)}*: ${formatCompact(segment.size)} people (${formatPercent(
+          segment.share,
+        )}) · ${formatPercent(segment.revenueShare)} of revenue${traits ? `\n${traits}` : ''}`,
+      ),
+      actions(
+        [
+          button(
+            'Recommend for this segment',
+            `run_command:recommend:${number}`,
+            `recommend segment=${number}`,
+          ),
+          button('Predict for this segment', `run_command:predict:${number}`, `predict segment=${number}`),
+        ],
+        `segment-${number}`,
+      ),
+    );
+  }
+  if (page < pages) {
+    blocks.push(
+      actions([
+        button(
+          `More (${result.segments.length - page * SEGMENTS_PER_PAGE} more segments)`,
+          'run_command:more',
+          `${options.command} page=${page + 1}`,
+        ),
+      ]),
+    );
+  }
+  blocks.push(context(qualityNotes(result, { page, pages, cached: options.cached ?? false })));
+
+  const names = result.segments.map((s) => `${s.name} (${formatPercent(s.share, 0)})`).join(', ');
+  const text = `${result.k} segments in ${formatCompact(total)} profiles: ${names}.`;
+  return { text: fallbackText(text), blocks: capBlocks(blocks), data: summarize(result) };
+}
+
+function qualityNotes(
+  result: SegmentResult,
+  view: { page: number; pages: number; cached: boolean },
+): string[] {
+  const notes = [
+    `Silhouette ${result.quality.silhouette.toFixed(2)} · between/total variance ${formatPercent(
+      result.quality.betweenOverTotal,
+    )}`,
+    `features: ${result.features.map(escapeMrkdwn).join(', ')} (${result.scaling})`,
+  ];
+  if (result.kScores) {
+    const range = `${result.kScores[0]?.k}–${result.kScores.at(-1)?.k}`;
+    notes.push(`k=${result.k} chosen by silhouette over ${range}`);
+  }
+  if (result.sampled) {
+    notes.push(
+      `fitted on a sample of ${formatCompact(result.sampled.fitted)}; all ${formatCompact(result.sampled.total)} assigned`,
+    );
+  }
+  const imputed = Object.entries(result.imputed).filter(([, n]) => n > 0);
+  if (imputed.length > 0) {
+    notes.push(
+      `missing values filled with the median: ${imputed.map(([f, n]) => `${escapeMrkdwn(f)} ${n}`).join(', ')}`,
+    );
+  }
+  if (view.pages > 1) notes.push(`page ${view.page} of ${view.pages}`);
+  if (view.cached) notes.push('unchanged data: segments reused');
+  return notes;
+}
+
+/** The machine-readable part of a segmentation (no per-person labels). */
+export function summarize(result: SegmentResult) {
+  return {
+    k: result.k,
+    profiles: result.userIds.length,
+    features: result.features,
+    scaling: result.scaling,
+    quality: result.quality,
+    kScores: result.kScores ?? null,
+    sampled: result.sampled,
+    imputed: result.imputed,
+    segments: result.segments.map((s) => ({
+      segment: s.index + 1,
+      name: s.name,
+      size: s.size,
+      share: s.share,
+      revenueShare: s.revenueShare,
+      traits: s.traits.map((t) => t.text),
+    })),
+  };
+}

@@ -1,0 +1,11 @@
+import type { Interaction } from '../model/types.ts';
+
+/**
+ * The instant the data describes: just after its latest interaction. Models fitted "as of" the data rather
+ * than the wall clock give the same answer for the same data, which is what makes caching by data version sound.
+ */
+export function dataAsOf(interactions: readonly Interaction[], fallback: number): number {
+  let latest = Number.NEGATIVE_INFINITY;
+  for (const it of interactions) if (it.timestamp > latest) latest = it.timestamp;
+  return Number.isFinite(latest) ? latest + 1 : fallback;
+}

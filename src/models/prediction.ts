@@ -1,0 +1,42 @@
+import { defaultCutoff, fitPrediction, type PredictionModel } from '../engine/predict.ts';
+import type { Store } from '../store/store.ts';
+import { readCachedModel, writeCachedModel } from './cache.ts';
+
+const KIND = 'prediction';
+
+/** Which model: a resolved target and feature list, and whether the features were chosen by the user. */
+export interface PredictionRequest {
+  target: string;
+  features: string[];
+  userChoseFeatures: boolean;
+  currency: string;
+}
+
+/** The prediction model for a request, from the cache on unchanged data, else freshly fitted and cached. */
+export function predictionModelFor(
+  store: Store,
+  request: PredictionRequest,
+  now: number,
+): { model: PredictionModel; cached: boolean } {
+  const { data } = store;
+  const cutoff = defaultCutoff(data.interactions);
+  const key = `${KIND}|${request.target}|${request.features.join(',')}|${cutoff}|${request.currency.toUpperCase()}`;
+  const hit = readCachedModel<PredictionModel>(data, KIND, key, (m) => {
+    const model = m as Partial<PredictionModel> | null;
+    return Boolean(
+      model &&
+        Array.isArray(model.coefficients) &&
+        Array.isArray(model.imputeMedians) &&
+        Array.isArray(model.dropped),
+    );
+  });
+  if (hit) return { model: hit, cached: true };
+  const model = fitPrediction(data, {
+    target: request.target,
+    ...(request.userChoseFeatures ? { features: request.features } : {}),
+    cutoff,
+    currency: request.currency,
+  });
+  writeCachedModel(store, { kind: KIND, key, dataVersion: data.meta.dataVersion, now, model });
+  return { model, cached: false };
+}

@@ -1,0 +1,82 @@
+import { dataAsOf } from '../engine/as-of.ts';
+import { applyFilter, parseWhere } from '../engine/filter.ts';
+import { type SegmentOptions, type SegmentResult, segmentAudience } from '../engine/segments.ts';
+import type { SegmentRun } from '../model/types.ts';
+import type { Store } from '../store/store.ts';
+import { readCachedModel, writeCachedModel } from './cache.ts';
+
+/** How many segmentations are kept: enough for digests to compare a quarter of weekly runs. */
+export const KEPT_SEGMENT_RUNS = 13;
+
+/** What to segment: the parsed, validated `/audience segments` options. */
+export interface SegmentRequest {
+  k: number | 'auto';
+  features: string[] | null;
+  scaling: 'zscore' | 'log-zscore' | 'none';
+  where: string | null;
+  seed: number;
+}
+
+interface CachedSegments {
+  runId: string;
+  result: Omit<SegmentResult, 'labels' | 'userIds'>;
+}
+
+const KIND = 'segments';
+
+/**
+ * Segments the audience for a request, reusing the cached result on unchanged data; a fresh result is stored
+ * as a segment run (who was in which segment, when) so later digests can compare weeks.
+ */
+export function segmentationFor(
+  store: Store,
+  request: SegmentRequest,
+  now: number,
+): { result: SegmentResult; run: SegmentRun; cached: boolean } {
+  const { data } = store;
+  const key = `${KIND}:${JSON.stringify(request)}`;
+  const cached = readCachedModel<CachedSegments>(data, KIND, key, (m) =>
+    Boolean(m && typeof m === 'object' && 'runId' in m && 'result' in m),
+  );
+  const cachedRun = cached ? data.segmentRuns.find((r) => r.id === cached.runId) : undefined;
+  if (cached && cachedRun) {
+    const result = {
+      ...cached.result,
+      userIds: cachedRun.user_ids,
+      labels: Int32Array.from(cachedRun.labels),
+    };
+    return { result, run: cachedRun, cached: true };
+  }
+
+  const filter = request.where ? parseWhere(request.where, data.attributes) : null;
+  const options: SegmentOptions = {
+    k: request.k,
+    scaling: request.scaling,
+    seed: request.seed,
+    asOf: dataAsOf(data.interactions, now),
+    ...(request.features ? { features: request.features } : {}),
+  };
+  const result = segmentAudience({ ...data, profiles: applyFilter(data.profiles, filter) }, options);
+  const dataVersion = data.meta.dataVersion;
+  const run: SegmentRun = {
+    id: `seg-${now.toString(36)}-${dataVersion}-${data.segmentRuns.length}`,
+    created_at: now,
+    data_version: dataVersion,
+    k: result.k,
+    features: result.features,
+    scaling: result.scaling,
+    names: result.segments.map((s) => s.name),
+    sizes: result.segments.map((s) => s.size),
+    centroids: result.segments.map((s) => s.centroid),
+    user_ids: result.userIds,
+    labels: Array.from(result.labels),
+  };
+  store.update((d) => {
+    d.segmentRuns.push(run);
+    if (d.segmentRuns.length > KEPT_SEGMENT_RUNS)
+      d.segmentRuns.splice(0, d.segmentRuns.length - KEPT_SEGMENT_RUNS);
+  });
+  const { labels: _labels, userIds: _userIds, ...rest } = result;
+  writeCachedModel(store, { kind: KIND, key, dataVersion, now, model: { runId: run.id, result: rest } });
+  return { result, run, cached: false };
+}
