@@ -1,0 +1,23 @@
+/** What went wrong with the data file; callers switch on this, people read the message. */
+export type StoreErrorCode =
+  | 'corrupt'
+  | 'unreadable'
+  | 'newer_schema'
+  | 'migration_failed'
+  | 'locked'
+  | 'conflict'
+  | 'unwritable'
+  | 'closed';
+
+/** A store failure whose message names the file, what is wrong and how to fix it. */
+export class StoreError extends Error {
+  override name = 'StoreError';
+  readonly code: StoreErrorCode;
+  readonly file: string;
+
+  constructor(code: StoreErrorCode, file: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.file = file;
+  }
+}

@@ -1,0 +1,146 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type AttributeValue,
+  emptyAudienceData,
+  INTERACTION_TYPES,
+  type Profile,
+} from '../../src/model/types.ts';
+import { CodecError, encodeAudienceData, encodeLines, readDataFile } from '../../src/store/codec.ts';
+import { SCHEMA_VERSION } from '../../src/store/store.ts';
+import { bulkData, makeTempDir, richData } from './helpers.ts';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await makeTempDir());
+});
+afterEach(() => cleanup());
+
+async function roundTrip(data: ReturnType<typeof richData>, chunkRows?: number) {
+  const file = path.join(dir, `f${Math.random()}.db`);
+  await writeFile(file, Buffer.concat(encodeAudienceData(data, { chunkRows })));
+  return readDataFile(file);
+}
+
+describe('codec', () => {
+  it('round-trips across many small chunks, with attribute columns that differ per chunk', async () => {
+    const data = richData();
+    // Chunks of one row: every attribute column sees a different mix of kinds, absences and nulls.
+    const decoded = await roundTrip(data, 1);
+    expect(decoded.format).toBe('store');
+    expect(decoded.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(decoded.data).toStrictEqual(data);
+    expect((await roundTrip(data, 3)).data).toStrictEqual(data);
+  });
+
+  it('keeps mixed-kind attribute columns, odd keys and non-integer timestamps', async () => {
+    const data = emptyAudienceData(SCHEMA_VERSION);
+    const base = richData().profiles[0] as Profile;
+    const odd: AttributeValue[] = [1, 'one', true, ['x'], null];
+    data.profiles = odd.map((value, i) => ({
+      ...base,
+      id: `m${i}`,
+      attrs: { mixed: value, ['__proto__']: i },
+    }));
+    for (const p of data.profiles)
+      Object.defineProperty(p.attrs, '__proto__', { value: 1, enumerable: true });
+    data.interactions = [
+      { user_id: 'm0', item_id: null, type: 'view', value: null, timestamp: 1.25 },
+      { user_id: 'm1', item_id: 'x', type: 'share', value: -3, timestamp: 2 ** 60 },
+    ];
+    const decoded = await roundTrip(data);
+    expect(decoded.data).toStrictEqual(data);
+    const first = (decoded.data.profiles as Profile[])[0] as Profile;
+    expect(Object.getPrototypeOf(first.attrs)).toBe(Object.prototype);
+  });
+
+  it('round-trips generated profiles and interactions', async () => {
+    const text = fc.oneof(
+      fc.constant('a'),
+      fc.constant('b'),
+      fc.string({ maxLength: 4 }),
+      fc.string({ unit: 'binary', maxLength: 3 }),
+    );
+    const attr = fc.oneof(
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).filter((x) => !Object.is(x, -0)),
+      text,
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(text, { maxLength: 3 }),
+    );
+    const profile = fc.record({
+      id: fc.string({ maxLength: 6 }),
+      platform: fc.option(text),
+      country: fc.option(text),
+      created_at: fc.option(fc.integer()),
+      last_active_at: fc.option(fc.maxSafeInteger()),
+      followers: fc.option(fc.nat()),
+      interests: fc.array(text, { maxLength: 4 }),
+      attrs: fc.dictionary(fc.constantFrom('x', 'y', 'z', 'w'), attr),
+    });
+    const interaction = fc.record({
+      user_id: fc.string({ maxLength: 3 }),
+      item_id: fc.option(text),
+      type: fc.constantFrom(...INTERACTION_TYPES),
+      value: fc.option(fc.integer()),
+      timestamp: fc.integer(),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(profile, { maxLength: 12 }),
+        fc.array(interaction, { maxLength: 12 }),
+        fc.integer({ min: 1, max: 5 }),
+        async (profiles, interactions, chunkRows) => {
+          const data = emptyAudienceData(SCHEMA_VERSION);
+          // structuredClone: fast-check builds null-prototype objects; the store deals in plain ones.
+          data.profiles = structuredClone(profiles);
+          data.interactions = structuredClone(interactions);
+          const decoded = await roundTrip(data, chunkRows);
+          expect(decoded.data).toStrictEqual(data);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('writes one line per chunk, never one giant line', () => {
+    const data = bulkData(1_000);
+    const lines = encodeAudienceData(data, { chunkRows: 100 });
+    // header, meta, 10 profile chunks, 20 interaction chunks, trailer
+    expect(lines).toHaveLength(33);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(20_000);
+  });
+
+  it('encodes a snapshot: arrays replaced during a lazy save are not seen', async () => {
+    const data = bulkData(300);
+    const lines = encodeLines(data, { chunkRows: 100 });
+    const first = lines.next().value as Buffer;
+    data.profiles = [];
+    data.interactions.length = 0;
+    const rest: Buffer[] = [first];
+    for (const line of lines) if (line) rest.push(line);
+    const file = path.join(dir, 'snap.db');
+    await writeFile(file, Buffer.concat(rest));
+    const decoded = await readDataFile(file);
+    expect(decoded.data.profiles).toHaveLength(300);
+    expect(decoded.data.interactions).toHaveLength(600);
+  });
+
+  it('refuses data after the end marker', async () => {
+    const file = path.join(dir, 'extra.db');
+    await writeFile(file, Buffer.concat([...encodeAudienceData(richData()), Buffer.from('{"t":"meta"}\n')]));
+    await expect(readDataFile(file)).rejects.toThrow(CodecError);
+  });
+
+  it('refuses header counts that cannot fit the file', async () => {
+    const file = path.join(dir, 'counts.db');
+    const text = Buffer.concat(encodeAudienceData(richData())).toString();
+    await writeFile(file, text.replace('"profiles":4,', '"profiles":400000000,'));
+    await expect(readDataFile(file)).rejects.toThrow('do not fit the file size');
+  });
+});
