@@ -1,0 +1,88 @@
+import { buildRecommendMessage, type RecommendResult } from '../src/blocks/recommend-message.ts';
+import { RecommendError, recommendForSegment, recommendForUser } from '../src/engine/recommend.ts';
+import { recommendationModelFor } from '../src/models/recommendation.ts';
+import { type Subcommand, UsageError } from '../src/router/types.ts';
+import type { CommandDeps } from './deps.ts';
+
+const OPTIONS = ['user', 'segment', 'n'];
+const MAX_ITEMS = 20;
+
+/** `/audience recommend user=<id>|segment=<n> [n=5]`: products to suggest, each with its reason. */
+export function createRecommendCommand({ store, clock, config }: CommandDeps): Subcommand {
+  return {
+    name: 'recommend',
+    summary: 'Products to suggest to one person or a whole segment, each with the reason behind it.',
+    usage: '/audience recommend user=<id>|segment=<n> [n=5]',
+    examples: [
+      '/audience recommend user=u000042',
+      '/audience recommend segment=2',
+      '/audience recommend segment=1 n=10',
+    ],
+    async run(args) {
+      const unknown = Object.keys(args.options).filter((k) => !OPTIONS.includes(k));
+      if (unknown.length > 0 || args.positional.length > 0) {
+        const extra = [...unknown.map((k) => `${k}=`), ...args.positional].join(' ');
+        throw new UsageError(`recommend takes only user=, segment= and n=; remove ${extra}`);
+      }
+      const { options } = args;
+      if (options.user !== undefined && options.segment !== undefined) {
+        throw new UsageError('give either user= or segment=, not both');
+      }
+      if (options.user === undefined && options.segment === undefined) {
+        throw new UsageError('say who the recommendations are for: user=<profile id> or segment=<number>');
+      }
+      let n = 5;
+      if (options.n !== undefined) {
+        if (!/^\d+$/.test(options.n) || Number(options.n) < 1 || Number(options.n) > MAX_ITEMS) {
+          throw new UsageError(`n=${options.n} is not a number from 1 to ${MAX_ITEMS}; try n=5`);
+        }
+        n = Number(options.n);
+      }
+      const userId = options.user?.trim();
+      if (userId === '') throw new UsageError('user= is empty; give a profile id like user=u000042');
+      let segment: number | undefined;
+      if (options.segment !== undefined) {
+        if (!/^\d+$/.test(options.segment) || Number(options.segment) < 1) {
+          throw new UsageError(
+            `segment=${options.segment} is not a segment number; use segment=1, segment=2, …`,
+          );
+        }
+        segment = Number(options.segment);
+      }
+
+      const data = store.data;
+      if (data.products.length === 0) {
+        throw new UsageError('the product catalogue is empty: load the sample or import products first');
+      }
+      const run = data.segmentRuns[data.segmentRuns.length - 1];
+      if (segment !== undefined) {
+        if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
+        if (segment > run.k) {
+          throw new UsageError(
+            `segment ${segment} does not exist; the latest run has segments 1 to ${run.k}`,
+          );
+        }
+        const size = run.labels.reduce((count, label) => count + (label === segment - 1 ? 1 : 0), 0);
+        if (size < config.minCohortSize) {
+          throw new UsageError(
+            `segment ${segment} has ${size} people; recommendations for groups need at least ${config.minCohortSize}`,
+          );
+        }
+      }
+
+      const { model, cached } = recommendationModelFor(store, clock().getTime());
+      const query = { minCohortSize: config.minCohortSize };
+      let result: RecommendResult;
+      try {
+        result =
+          segment !== undefined
+            ? recommendForSegment(model, data, segment - 1, n, query)
+            : recommendForUser(model, data, userId as string, n, query);
+      } catch (error) {
+        if (error instanceof RecommendError) throw new UsageError(error.message);
+        throw error;
+      }
+      return buildRecommendMessage(result, { currency: config.currency, cached });
+    },
+  };
+}
