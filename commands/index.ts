@@ -1,6 +1,7 @@
 import { createRouter, type ErrorReporter, type Router } from '../src/router/router.ts';
 import type { Subcommand } from '../src/router/types.ts';
 import type { CommandDeps } from './deps.ts';
+import { createExportCommand } from './export.ts';
 import { createHelpCommand } from './help.ts';
 import { createPredictCommand } from './predict.ts';
 import { createRecommendCommand } from './recommend.ts';
@@ -16,6 +17,7 @@ export function registerCommands(deps: CommandDeps, reportError: ErrorReporter):
     createSegmentsCommand(deps),
     createPredictCommand(deps),
     createRecommendCommand(deps),
+    createExportCommand(deps),
   );
   return createRouter(commands, reportError);
 }

@@ -2,6 +2,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registerCommands } from '../commands/index.ts';
 import { type AppConfig, ConfigError, loadConfig } from './config.ts';
+import { evaluateRecommendations, formatEvaluation } from './engine/evaluate.ts';
 import {
   formatImportReport,
   ImportError,
@@ -11,6 +12,7 @@ import {
 } from './import/importer.ts';
 import { createLogger } from './logger.ts';
 import type { Clock } from './model/types.ts';
+import { saveReplyFiles } from './render/files.ts';
 import { renderText } from './render/text.ts';
 import type { Reply } from './router/types.ts';
 import { ensureAudience, loadSample } from './sample/load.ts';
@@ -40,7 +42,7 @@ export function buildProgram(config: AppConfig, store: Store, clock: Clock): Com
 
   const formatOption = () =>
     new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('text');
-  const route = async (words: string[], format: OutputFormat) => {
+  const route = async (words: string[], format: OutputFormat, out?: string) => {
     const notice = await ensureAudience(store, { ...config.sample, now: clock() });
     if (notice) process.stderr.write(`${notice}\n`);
     const reply = await router.dispatch(words.map(quoteIfNeeded).join(' '), {
@@ -49,19 +51,33 @@ export function buildProgram(config: AppConfig, store: Store, clock: Clock): Com
       surface: 'cli',
     });
     process.stdout.write(`${formatReply(reply, format)}\n`);
+    if (reply.files?.length) {
+      for (const path of await saveReplyFiles(reply.files, out)) process.stderr.write(`Saved ${path}\n`);
+    }
     if (reply.data && typeof reply.data === 'object' && 'error' in reply.data) process.exitCode = 2;
   };
 
   // Listing the router's own subcommands keeps the CLI identical to /audience in Slack and the console.
   for (const command of router.commands) {
-    program
+    const sub = program
       .command(command.name)
       .description(command.summary)
       .argument('[args...]', 'positional words and key=value options, as after /audience')
-      .addOption(formatOption())
-      .action((args: string[], opts: { format: OutputFormat }) =>
-        route([command.name, ...args], opts.format),
-      );
+      .option('--out <path>', 'where to write files that come with the reply (exports, charts)');
+    if (command.name === 'export') {
+      // For exports, --format names the file format, as users of CSV tools expect.
+      sub
+        .addOption(new Option('--format <format>', 'file format').choices(['csv', 'json']).default('csv'))
+        .action((args: string[], opts: { format: string; out?: string }) =>
+          route([command.name, ...args, `format=${opts.format}`], 'text', opts.out),
+        );
+    } else {
+      sub
+        .addOption(formatOption())
+        .action((args: string[], opts: { format: OutputFormat; out?: string }) =>
+          route([command.name, ...args], opts.format, opts.out),
+        );
+    }
   }
   // Anything else also goes to the router, which answers with the closest subcommand and the help.
   program
@@ -81,6 +97,30 @@ export function buildProgram(config: AppConfig, store: Store, clock: Clock): Com
           `${loaded.interactions} interactions ending ${loaded.end.toISOString()}, into ${store.file}\n`,
       );
     });
+
+  program
+    .command('evaluate')
+    .description('Holdout evaluation of recommendations against a popularity baseline.')
+    .argument('<what>', 'recommendations')
+    .addOption(
+      new Option('--method <method>', 'time split or hidden items').choices(['time', 'hide']).default('time'),
+    )
+    .option('--test-days <n>', 'days held out by the time split', parseWholeNumber, 30)
+    .option('--hide <n>', 'purchases hidden per test user by the hide split', parseWholeNumber, 2)
+    .option('--seed <n>', 'random seed of the hide split', parseWholeNumber, 1)
+    .action(
+      (what: string, opts: { method: 'time' | 'hide'; testDays: number; hide: number; seed: number }) => {
+        if (what !== 'recommendations')
+          throw new ImportError(`cannot evaluate "${what}": only recommendations`);
+        const result = evaluateRecommendations(store.data, {
+          method: opts.method,
+          testDays: opts.testDays,
+          hideN: opts.hide,
+          seed: opts.seed,
+        });
+        process.stdout.write(`${formatEvaluation(result)}\n`);
+      },
+    );
 
   program
     .command('import')

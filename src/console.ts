@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { saveReplyFiles } from './render/files.ts';
 import { renderText } from './render/text.ts';
 import type { Router } from './router/router.ts';
 import type { Invocation } from './router/types.ts';
@@ -31,7 +32,11 @@ export async function runConsole(
         text.startsWith('/') ? text : `/audience ${text}`,
         CONSOLE_INVOCATION,
       );
-      output.write(`${renderText(reply)}\n\n`);
+      output.write(`${renderText(reply)}\n`);
+      if (reply.files?.length) {
+        for (const path of await saveReplyFiles(reply.files)) output.write(`Saved ${path}\n`);
+      }
+      output.write('\n');
     }
     ask();
   }

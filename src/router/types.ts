@@ -5,6 +5,18 @@ export interface Reply {
   text: string;
   blocks: KnownBlock[];
   data?: unknown;
+  /** Files that belong with the reply (a CSV export, a chart): uploaded in Slack, written to disk locally. */
+  files?: ReplyFile[];
+}
+
+/** A file attached to a reply. */
+export interface ReplyFile {
+  /** A safe file name with its extension, e.g. `audience-segments-2026-06-01.csv`. */
+  filename: string;
+  title: string;
+  content: Buffer;
+  /** Alternative text for images, read by screen readers. */
+  alt?: string;
 }
 
 /** Who asked, and through which front door. */

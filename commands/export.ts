@@ -1,0 +1,87 @@
+import { format } from 'date-fns';
+import { buildExportMessage } from '../src/blocks/export-message.ts';
+import { defaultFeatures, predictUsers, SPEND_TARGET } from '../src/engine/predict.ts';
+import { recommendForUser } from '../src/engine/recommend.ts';
+import {
+  EXPORT_KINDS,
+  type ExportKind,
+  type ExportTable,
+  predictionRows,
+  recommendationRows,
+  segmentRows,
+} from '../src/export/rows.ts';
+import { toCsv, toJson } from '../src/export/serialize.ts';
+import { predictionModelFor } from '../src/models/prediction.ts';
+import { recommendationModelFor } from '../src/models/recommendation.ts';
+import { type Subcommand, UsageError } from '../src/router/types.ts';
+import type { CommandDeps } from './deps.ts';
+
+const OPTIONS = ['n', 'format'];
+
+/** `/audience export segments|predictions|recommendations`: one row per person, as a CSV or JSON file. */
+export function createExportCommand({ store, clock, config }: CommandDeps): Subcommand {
+  return {
+    name: 'export',
+    summary:
+      'Export one row per person (segment, predicted spend or top products) as CSV or JSON for email and ad tools.',
+    usage: '/audience export segments|predictions|recommendations [n=10] [format=csv|json]',
+    examples: [
+      '/audience export segments',
+      '/audience export recommendations n=3',
+      '/audience export predictions format=json',
+    ],
+    async run(args) {
+      const unknown = Object.keys(args.options).filter((k) => !OPTIONS.includes(k));
+      if (unknown.length > 0)
+        throw new UsageError(`export takes only n= and format=; remove ${unknown.join('=, ')}=`);
+      const [kindText, ...extra] = args.positional;
+      const kind = (kindText ?? '').toLowerCase() as ExportKind;
+      if (!EXPORT_KINDS.includes(kind) || extra.length > 0) {
+        throw new UsageError(`say what to export: ${EXPORT_KINDS.join(', ')}`);
+      }
+      const fileFormat = (args.options.format ?? 'csv').toLowerCase();
+      if (fileFormat !== 'csv' && fileFormat !== 'json')
+        throw new UsageError(`format=${args.options.format}: use csv or json`);
+      const n = args.options.n === undefined ? 10 : Number(args.options.n);
+      if (!Number.isInteger(n) || n < 1 || n > 50)
+        throw new UsageError(`n=${args.options.n}: use a whole number from 1 to 50`);
+
+      const { data } = store;
+      if (data.profiles.length === 0) {
+        throw new UsageError('the audience is empty: import profiles or load the sample first');
+      }
+      const now = clock().getTime();
+      const run = data.segmentRuns.at(-1) ?? null;
+      let table: ExportTable;
+      if (kind === 'segments') {
+        if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
+        table = segmentRows(data.profiles, run);
+      } else if (kind === 'predictions') {
+        const features = defaultFeatures(data.attributes, SPEND_TARGET);
+        const request = {
+          target: SPEND_TARGET,
+          features,
+          userChoseFeatures: false,
+          currency: config.currency,
+        };
+        const { model } = predictionModelFor(store, request, now);
+        table = predictionRows(predictUsers(model, data), model, run);
+      } else {
+        const { model } = recommendationModelFor(store, now);
+        const query = { minCohortSize: config.minCohortSize };
+        const results = data.profiles.map((p) => recommendForUser(model, data, p.id, n, query));
+        table = recommendationRows(results, n, run);
+      }
+      const filename = `audience-${kind}-${format(now, 'yyyy-MM-dd')}.${fileFormat}`;
+      const content = fileFormat === 'csv' ? toCsv(table) : toJson(table);
+      return buildExportMessage({
+        kind,
+        filename,
+        rows: table.rows.length,
+        columns: table.columns,
+        bytes: content.length,
+        content,
+      });
+    },
+  };
+}
