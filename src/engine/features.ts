@@ -1,0 +1,740 @@
+/**
+ * Per-profile feature table shared by segments, predictions, recommendations and stats.
+ * Pure and fast: one pass over the interactions into Float64Array columns; NaN marks a missing value.
+ */
+import { closest } from 'fastest-levenshtein';
+import type { AttributeKind, Interaction, Product, Profile } from '../model/types.ts';
+
+/** Column-oriented features: `columns[j][i]` is feature `names[j]` of user `userIds[i]`; NaN = missing. */
+export interface FeatureTable {
+  userIds: string[];
+  names: string[];
+  columns: Float64Array[];
+  /** Count of NaN per feature. */
+  missing: Record<string, number>;
+}
+
+/** The point in time features describe, and the engagement window. */
+export interface FeatureOptions {
+  /** Epoch ms: only interactions with timestamp < asOf count (no leakage). */
+  asOf: number;
+  /** Engagement window in days for the `*_per_week`, engagement and active-days features (default 56). */
+  windowDays?: number;
+  /** Only profiles that existed before asOf (created_at < asOf or unknown) become rows (default false: all). */
+  existingOnly?: boolean;
+}
+
+/** What `computeFeatures` reads. */
+export interface FeatureInput {
+  profiles: Profile[];
+  interactions: Interaction[];
+  products: Product[];
+  attributes: Record<string, AttributeKind>;
+}
+
+/** A feature a user can ask for, with what it means and its unit. */
+export interface FeatureInfo {
+  name: string;
+  description: string;
+  unit: string;
+}
+
+/** Unknown or unusable feature name; the message lists what is available. */
+export class FeatureError extends Error {
+  override name = 'FeatureError';
+}
+
+const DAY = 86_400_000;
+const WEEK = 7 * DAY;
+const MONTH = 30 * DAY;
+/** Purchase history features (frequency, monetary, category shares) look back this many days. */
+export const PURCHASE_LOOKBACK_DAYS = 365;
+/** `recency_days` of a profile that never purchased (or longer ago) is capped here instead of being missing. */
+export const RECENCY_CAP_DAYS = 365;
+
+/** The features that separate the planted personas of the sample best; all built in, so they work on imports too. */
+export const DEFAULT_SEGMENT_FEATURES: string[] = [
+  'log_followers',
+  'views_per_week',
+  'engagement',
+  'clicks_per_week',
+  'active_days_per_week',
+  'purchases_per_month',
+  'spend_per_month',
+  'avg_order_value',
+];
+
+const BUILTIN: FeatureInfo[] = [
+  { name: 'log_followers', description: 'log10(1 + followers)', unit: 'log10 followers' },
+  { name: 'followers', description: 'Follower count', unit: 'followers' },
+  {
+    name: 'engagement',
+    description: 'Likes + shares + comments + clicks per week in the engagement window',
+    unit: 'engagements/week',
+  },
+  { name: 'likes_per_week', description: 'Likes per week in the engagement window', unit: 'likes/week' },
+  { name: 'shares_per_week', description: 'Shares per week in the engagement window', unit: 'shares/week' },
+  {
+    name: 'comments_per_week',
+    description: 'Comments per week in the engagement window',
+    unit: 'comments/week',
+  },
+  { name: 'clicks_per_week', description: 'Clicks per week in the engagement window', unit: 'clicks/week' },
+  { name: 'views_per_week', description: 'Views per week in the engagement window', unit: 'views/week' },
+  {
+    name: 'engagement_rate',
+    description: 'Engagements per view in the engagement window (missing without views)',
+    unit: 'engagements/view',
+  },
+  {
+    name: 'recency_days',
+    description: `Days since the last purchase (capped at ${RECENCY_CAP_DAYS}, also for never)`,
+    unit: 'days',
+  },
+  {
+    name: 'frequency',
+    description: `Purchases in the last ${PURCHASE_LOOKBACK_DAYS} days`,
+    unit: 'purchases',
+  },
+  {
+    name: 'monetary',
+    description: `Purchase amount in the last ${PURCHASE_LOOKBACK_DAYS} days`,
+    unit: 'amount',
+  },
+  {
+    name: 'purchases_per_month',
+    description: `Purchases per 30 days over the last ${PURCHASE_LOOKBACK_DAYS} days (or since the profile or the data began)`,
+    unit: 'purchases/month',
+  },
+  {
+    name: 'spend_per_month',
+    description: `Purchase amount per 30 days over the last ${PURCHASE_LOOKBACK_DAYS} days (or since the profile or the data began)`,
+    unit: 'amount/month',
+  },
+  {
+    name: 'avg_order_value',
+    description: `Average purchase amount in the last ${PURCHASE_LOOKBACK_DAYS} days (missing without purchases)`,
+    unit: 'amount',
+  },
+  {
+    name: 'active_days_per_week',
+    description: 'Distinct days with any interaction, per week of the engagement window',
+    unit: 'days/week',
+  },
+  { name: 'tenure_days', description: 'Days since the profile was created', unit: 'days' },
+];
+const BUILTIN_NAMES = new Set(BUILTIN.map((f) => f.name));
+
+/** Every feature name that can be asked for on this audience. */
+export function availableFeatures(
+  attributes: Record<string, AttributeKind>,
+  profiles?: Profile[],
+  products?: Product[],
+): FeatureInfo[] {
+  const out = [...BUILTIN];
+  for (const [name, kind] of Object.entries(attributes)) {
+    if (BUILTIN_NAMES.has(name)) continue;
+    if (kind === 'number') out.push({ name, description: `Custom attribute ${name}`, unit: name });
+    else if (kind === 'boolean')
+      out.push({ name, description: `Custom attribute ${name} (1 = yes)`, unit: 'yes/no' });
+    else if (kind === 'date') out.push({ name, description: `Days since ${name}`, unit: 'days' });
+  }
+  if (profiles) {
+    for (const interest of collectInterests(profiles)) {
+      out.push({
+        name: `interest:${interest}`,
+        description: `Lists the interest ${interest} (1 = yes)`,
+        unit: 'yes/no',
+      });
+    }
+  }
+  if (products) {
+    for (const category of collectCategories(products)) {
+      out.push({
+        name: `category:${category}`,
+        description: `Share of purchases in ${category} (last ${PURCHASE_LOOKBACK_DAYS} days)`,
+        unit: 'share',
+      });
+    }
+  }
+  return out;
+}
+
+type Resolved =
+  | { kind: 'builtin'; name: string }
+  | { kind: 'attr'; name: string; attr: string; type: 'number' | 'boolean' | 'date' }
+  | { kind: 'interest'; name: string; interest: string }
+  | { kind: 'category'; name: string; category: number };
+
+/** Computes the requested features for every profile as of `options.asOf`. */
+export function computeFeatures(
+  input: FeatureInput,
+  features: string[],
+  options: FeatureOptions,
+): FeatureTable {
+  const { asOf } = options;
+  const windowDays = options.windowDays ?? 56;
+  if (!Number.isFinite(asOf)) throw new FeatureError('asOf must be a finite epoch-ms time');
+  if (!(windowDays >= 1)) throw new FeatureError(`windowDays must be at least 1, got ${windowDays}`);
+
+  const profiles = options.existingOnly
+    ? input.profiles.filter((p) => p.created_at === null || p.created_at < asOf)
+    : input.profiles;
+  const n = profiles.length;
+
+  const categoryNames: string[] = [];
+  const categoryIndex = new Map<string, number>();
+  const resolved = features.map((name) => resolveFeature(name, input, categoryNames, categoryIndex));
+
+  // Only the counters some requested column reads are collected.
+  const used = new Set<Counter>();
+  for (const r of resolved) {
+    if (r.kind === 'builtin') for (const c of FEATURE_COUNTERS[r.name] ?? []) used.add(c);
+    else if (r.kind === 'category') used.add('frequency');
+  }
+  const windowStart = asOf - windowDays * DAY;
+  const lookbackStart = asOf - PURCHASE_LOOKBACK_DAYS * DAY;
+
+  let productCategory: Map<string, number> | null = null;
+  if (categoryNames.length > 0) {
+    productCategory = new Map();
+    for (const p of input.products) {
+      const c = categoryIndex.get(p.category.toLowerCase());
+      if (c !== undefined) productCategory.set(p.id, c);
+    }
+  }
+  const acc = accumulate(input.interactions, profiles, used, {
+    asOf,
+    windowStart,
+    windowDays,
+    lookbackStart,
+    productCategory,
+    nCat: categoryNames.length,
+  });
+
+  // Rates divide by the part of the window in which the profile existed and the data covers (at least one week),
+  // so newcomers are not mistaken for quiet users. Creation times are read once: the rate columns then scan a
+  // typed array instead of dereferencing every profile object again.
+  const historyStart = Number.isFinite(acc.dataStart) ? acc.dataStart : asOf;
+  const knownFrom = used.size > 0 ? new Float64Array(n) : new Float64Array(0);
+  for (let i = 0; i < knownFrom.length; i++) {
+    knownFrom[i] = Math.max((profiles[i] as Profile).created_at ?? Number.NEGATIVE_INFINITY, historyStart);
+  }
+  const known = (i: number) => knownFrom[i] as number;
+  const exposure: Exposure = {
+    weeks: (i) => Math.max(1, (asOf - Math.max(windowStart, known(i))) / WEEK),
+    months: (i) => Math.max(WEEK / MONTH, (asOf - Math.max(lookbackStart, known(i))) / MONTH),
+  };
+
+  const columns: Float64Array[] = [];
+  const missing: Record<string, number> = {};
+  for (const r of resolved) {
+    let col: Float64Array;
+    switch (r.kind) {
+      case 'builtin':
+        col = builtinColumn(r.name, profiles, acc, exposure, asOf);
+        break;
+      case 'attr':
+        col = new Float64Array(n);
+        for (let i = 0; i < n; i++) {
+          const v = (profiles[i] as Profile).attrs[r.attr];
+          if (r.type === 'number') col[i] = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
+          else if (r.type === 'boolean') col[i] = typeof v === 'boolean' ? (v ? 1 : 0) : Number.NaN;
+          else
+            col[i] = typeof v === 'number' && Number.isFinite(v) && v <= asOf ? (asOf - v) / DAY : Number.NaN;
+        }
+        break;
+      case 'interest':
+        col = new Float64Array(n);
+        for (let i = 0; i < n; i++) {
+          let has = 0;
+          for (const x of (profiles[i] as Profile).interests) {
+            if (x.toLowerCase() === r.interest) {
+              has = 1;
+              break;
+            }
+          }
+          col[i] = has;
+        }
+        break;
+      case 'category': {
+        col = new Float64Array(n);
+        const nCat = categoryNames.length;
+        const { block, stride } = acc;
+        const off = slotOf(acc, 'frequency');
+        for (let i = 0; i < n; i++) {
+          const f = block[i * stride + off] as number;
+          col[i] = f > 0 ? (acc.categoryCounts[i * nCat + r.category] as number) / f : Number.NaN;
+        }
+        break;
+      }
+    }
+    let nan = 0;
+    for (let i = 0; i < n; i++) if (Number.isNaN(col[i] as number)) nan++;
+    columns.push(col);
+    missing[r.name] = nan;
+  }
+
+  return { userIds: profiles.map((p) => p.id), names: resolved.map((r) => r.name), columns, missing };
+}
+
+/** Per-user counters the pass over the interactions can fill. */
+type Counter =
+  | 'views'
+  | 'likes'
+  | 'shares'
+  | 'comments'
+  | 'clicks'
+  | 'engagements'
+  | 'frequency'
+  | 'monetary'
+  | 'lastPurchase'
+  | 'activeDays';
+/** The counters each built-in feature reads. */
+const FEATURE_COUNTERS: Record<string, Counter[]> = {
+  engagement: ['engagements'],
+  likes_per_week: ['likes'],
+  shares_per_week: ['shares'],
+  comments_per_week: ['comments'],
+  clicks_per_week: ['clicks'],
+  views_per_week: ['views'],
+  engagement_rate: ['engagements', 'views'],
+  recency_days: ['lastPurchase'],
+  frequency: ['frequency'],
+  monetary: ['monetary'],
+  purchases_per_month: ['frequency'],
+  spend_per_month: ['monetary'],
+  avg_order_value: ['frequency', 'monetary'],
+  active_days_per_week: ['activeDays'],
+};
+
+/** Weeks of the engagement window and months of the purchase lookback a row's profile existed and data covers. */
+interface Exposure {
+  weeks: (row: number) => number;
+  months: (row: number) => number;
+}
+
+/**
+ * Per-user counters filled by the single pass over the interactions: only the used ones, interleaved in one
+ * row-major block (row i at block[i*stride ..]) so that an event touches one cache line rather than one per
+ * counter; the pass is bound by memory latency because every event lands on a random user.
+ */
+interface Accumulators {
+  block: Float64Array;
+  stride: number;
+  slots: Partial<Record<Counter, number>>;
+  categoryCounts: Float64Array;
+  /** Earliest interaction before asOf (+Infinity when none). */
+  dataStart: number;
+}
+
+const COUNTER_ORDER: Counter[] = [
+  'views',
+  'likes',
+  'shares',
+  'comments',
+  'clicks',
+  'engagements',
+  'frequency',
+  'monetary',
+  'lastPurchase',
+  'activeDays',
+];
+
+function slotOf(acc: Accumulators, name: Counter): number {
+  const slot = acc.slots[name];
+  if (slot === undefined) throw new Error(`internal: counter ${name} was not collected`);
+  return slot;
+}
+
+/**
+ * The one pass over the interactions. The active days of the window are a bitset of 32-bit words in the row,
+ * counted at the end. The user lookup (a dictionary object: about twice as fast as a Map for string keys) is
+ * skipped for events no requested feature can use, and reused for runs of the same user.
+ */
+function accumulate(
+  interactions: Interaction[],
+  profiles: Profile[],
+  used: Set<Counter>,
+  p: {
+    asOf: number;
+    windowStart: number;
+    windowDays: number;
+    lookbackStart: number;
+    productCategory: Map<string, number> | null;
+    nCat: number;
+  },
+): Accumulators {
+  const n = profiles.length;
+  const { asOf, windowStart, lookbackStart, productCategory, nCat } = p;
+  const slots: Partial<Record<Counter, number>> = {};
+  let next = 0;
+  for (const c of COUNTER_ORDER) if (used.has(c)) slots[c] = next++;
+  const wantActive = used.has('activeDays');
+  const words = wantActive ? Math.ceil(p.windowDays / 32) : 0;
+  const bitsAt = next;
+  const stride = next + words;
+  const block = new Float64Array(n * stride);
+  // -1 marks an absent counter: every write below is guarded, one branch per counter and no lookups.
+  const sViews = slots.views ?? -1;
+  const sLikes = slots.likes ?? -1;
+  const sShares = slots.shares ?? -1;
+  const sComments = slots.comments ?? -1;
+  const sClicks = slots.clicks ?? -1;
+  const sEngagements = slots.engagements ?? -1;
+  const sFrequency = slots.frequency ?? -1;
+  const sMonetary = slots.monetary ?? -1;
+  const sLast = slots.lastPurchase ?? -1;
+  if (sLast >= 0) for (let i = 0; i < n; i++) block[i * stride + sLast] = Number.NEGATIVE_INFINITY;
+  const wantSocial =
+    sViews >= 0 || sLikes >= 0 || sShares >= 0 || sComments >= 0 || sClicks >= 0 || sEngagements >= 0;
+  const wantPurchases = sFrequency >= 0 || sMonetary >= 0 || sLast >= 0;
+  const categoryCounts = nCat > 0 ? new Float64Array(n * nCat) : new Float64Array(0);
+  let dataStart = Number.POSITIVE_INFINITY;
+
+  if (wantSocial || wantPurchases || wantActive) {
+    const rowOf: Record<string, number> = Object.create(null);
+    for (let i = 0; i < n; i++) rowOf[(profiles[i] as Profile).id] = i;
+    let lastUser: string | null = null;
+    let lastRow: number | undefined;
+    for (let k = 0; k < interactions.length; k++) {
+      const it = interactions[k] as Interaction;
+      const ts = it.timestamp;
+      if (!(ts < asOf)) continue;
+      if (ts < dataStart) dataStart = ts;
+      const type = it.type;
+      const inWindow = ts >= windowStart;
+      const isPurchase = type === 'purchase';
+      if (!(inWindow && (wantActive || (wantSocial && !isPurchase))) && !(isPurchase && wantPurchases))
+        continue;
+      const uid = it.user_id;
+      let row: number | undefined;
+      if (uid === lastUser) row = lastRow;
+      else {
+        row = rowOf[uid];
+        lastUser = uid;
+        lastRow = row;
+      }
+      if (row === undefined) continue;
+      const base = row * stride;
+      if (inWindow && wantActive) {
+        const day = Math.floor((ts - windowStart) / DAY);
+        const w = base + bitsAt + (day >>> 5);
+        block[w] = (block[w] as number) | (1 << (day & 31));
+      }
+      if (isPurchase) {
+        if (!wantPurchases) continue;
+        if (sLast >= 0 && ts > (block[base + sLast] as number)) block[base + sLast] = ts;
+        if (ts >= lookbackStart) {
+          if (sFrequency >= 0) block[base + sFrequency] = (block[base + sFrequency] as number) + 1;
+          const v = it.value;
+          if (sMonetary >= 0 && typeof v === 'number' && Number.isFinite(v)) {
+            block[base + sMonetary] = (block[base + sMonetary] as number) + v;
+          }
+          if (productCategory !== null && it.item_id !== null) {
+            const c = productCategory.get(it.item_id);
+            if (c !== undefined)
+              categoryCounts[row * nCat + c] = (categoryCounts[row * nCat + c] as number) + 1;
+          }
+        }
+        continue;
+      }
+      if (!inWindow || !wantSocial) continue;
+      let slot: number;
+      if (type === 'view') slot = sViews;
+      else {
+        if (type === 'like') slot = sLikes;
+        else if (type === 'click') slot = sClicks;
+        else if (type === 'comment') slot = sComments;
+        else if (type === 'share') slot = sShares;
+        else continue;
+        if (sEngagements >= 0) block[base + sEngagements] = (block[base + sEngagements] as number) + 1;
+      }
+      if (slot >= 0) block[base + slot] = (block[base + slot] as number) + 1;
+    }
+  }
+
+  if (wantActive) {
+    const sActive = slots.activeDays as number;
+    for (let i = 0; i < n; i++) {
+      let days = 0;
+      for (let w = 0; w < words; w++) days += popcount(block[i * stride + bitsAt + w] as number);
+      block[i * stride + sActive] = days;
+    }
+  }
+  return { block, stride, slots, categoryCounts, dataStart };
+}
+
+function popcount(x: number): number {
+  let v = x - ((x >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
+/** One built-in column, read from the counters block. */
+function builtinColumn(
+  name: string,
+  profiles: Profile[],
+  acc: Accumulators,
+  exposure: Exposure,
+  asOf: number,
+): Float64Array {
+  const n = profiles.length;
+  const { block, stride } = acc;
+  const col = new Float64Array(n);
+  const mapCounter = (c: Counter, f: (v: number, i: number) => number): Float64Array => {
+    const off = slotOf(acc, c);
+    for (let i = 0; i < n; i++) col[i] = f(block[i * stride + off] as number, i);
+    return col;
+  };
+  /** num / den per row, NaN where den is 0. */
+  const ratio = (num: Counter, den: Counter): Float64Array => {
+    const a = slotOf(acc, num);
+    const b = slotOf(acc, den);
+    for (let i = 0; i < n; i++) {
+      const d = block[i * stride + b] as number;
+      col[i] = d > 0 ? (block[i * stride + a] as number) / d : Number.NaN;
+    }
+    return col;
+  };
+  const perWeek = (v: number, i: number) => v / exposure.weeks(i);
+  const perMonth = (v: number, i: number) => v / exposure.months(i);
+  const identity = (v: number) => v;
+  switch (name) {
+    case 'log_followers':
+    case 'followers': {
+      const log = name === 'log_followers';
+      for (let i = 0; i < n; i++) {
+        const f = (profiles[i] as Profile).followers;
+        col[i] =
+          f === null || !Number.isFinite(f) || (log && f < 0) ? Number.NaN : log ? Math.log10(1 + f) : f;
+      }
+      return col;
+    }
+    case 'engagement':
+      return mapCounter('engagements', perWeek);
+    case 'likes_per_week':
+      return mapCounter('likes', perWeek);
+    case 'shares_per_week':
+      return mapCounter('shares', perWeek);
+    case 'comments_per_week':
+      return mapCounter('comments', perWeek);
+    case 'clicks_per_week':
+      return mapCounter('clicks', perWeek);
+    case 'views_per_week':
+      return mapCounter('views', perWeek);
+    case 'active_days_per_week':
+      return mapCounter('activeDays', perWeek);
+    case 'engagement_rate':
+      return ratio('engagements', 'views');
+    case 'recency_days':
+      return mapCounter('lastPurchase', (last) =>
+        last === Number.NEGATIVE_INFINITY
+          ? RECENCY_CAP_DAYS
+          : Math.min(RECENCY_CAP_DAYS, (asOf - last) / DAY),
+      );
+    case 'frequency':
+      return mapCounter('frequency', identity);
+    case 'monetary':
+      return mapCounter('monetary', identity);
+    case 'purchases_per_month':
+      return mapCounter('frequency', perMonth);
+    case 'spend_per_month':
+      return mapCounter('monetary', perMonth);
+    case 'avg_order_value':
+      return ratio('monetary', 'frequency');
+    case 'tenure_days':
+      for (let i = 0; i < n; i++) {
+        const c = (profiles[i] as Profile).created_at;
+        col[i] = c === null ? Number.NaN : (asOf - c) / DAY;
+      }
+      return col;
+    default:
+      return col.fill(Number.NaN);
+  }
+}
+
+function resolveFeature(
+  raw: string,
+  input: FeatureInput,
+  categoryNames: string[],
+  categoryIndex: Map<string, number>,
+): Resolved {
+  const name = raw.trim();
+  if (BUILTIN_NAMES.has(name)) return { kind: 'builtin', name };
+  const kind = input.attributes[name];
+  if (kind === 'number' || kind === 'boolean' || kind === 'date')
+    return { kind: 'attr', name, attr: name, type: kind };
+  if (kind === 'category' || kind === 'list') {
+    throw new FeatureError(
+      `feature "${name}" is a ${kind} attribute, not a number; use numeric, yes/no or date attributes. ${listAvailable(input)}`,
+    );
+  }
+  const lower = name.toLowerCase();
+  if (lower.startsWith('interest:')) {
+    const interest = lower.slice('interest:'.length);
+    if (collectInterests(input.profiles).includes(interest)) return { kind: 'interest', name, interest };
+  } else if (lower.startsWith('category:')) {
+    const category = lower.slice('category:'.length);
+    if (collectCategories(input.products).includes(category)) {
+      let idx = categoryIndex.get(category);
+      if (idx === undefined) {
+        idx = categoryNames.length;
+        categoryNames.push(category);
+        categoryIndex.set(category, idx);
+      }
+      return { kind: 'category', name, category: idx };
+    }
+  }
+  const names = availableFeatures(input.attributes, input.profiles, input.products).map((f) => f.name);
+  const guess = names.length > 0 ? closest(name, names) : '';
+  const hint = guess ? ` Did you mean "${guess}"?` : '';
+  throw new FeatureError(`unknown feature "${name}".${hint} Available: ${names.join(', ')}`);
+}
+
+function listAvailable(input: FeatureInput): string {
+  return `Available: ${availableFeatures(input.attributes, input.profiles, input.products)
+    .map((f) => f.name)
+    .join(', ')}`;
+}
+
+function collectInterests(profiles: Profile[]): string[] {
+  const seen = new Set<string>();
+  for (const p of profiles) for (const x of p.interests) seen.add(x.toLowerCase());
+  return [...seen].sort();
+}
+
+function collectCategories(products: Product[]): string[] {
+  const seen = new Set<string>();
+  for (const p of products) seen.add(p.category.toLowerCase());
+  return [...seen].sort();
+}
+
+/** Scaled, imputed design matrix (one Float64Array row per user) plus the transform used. */
+export interface ScaledMatrix {
+  /** Row views into `flat`, made on first access (a million views cost time and memory when not needed). */
+  readonly matrix: Float64Array[];
+  /** The same values row-major: row i is flat[i*d .. (i+1)*d). */
+  flat: Float64Array;
+  means: number[];
+  sds: number[];
+  /** Per-column median used to fill missing values (in original units). */
+  medians: number[];
+  /** How many missing values were filled with the column median, per feature. */
+  imputed: Record<string, number>;
+  scaling: 'zscore' | 'log-zscore' | 'none';
+}
+
+/**
+ * Imputes missing values with the column median (reported in `imputed`, never silently 0), optionally applies
+ * sign(x)·ln(1+|x|), then z-scores with the sample standard deviation (n-1); constant columns get sd 1.
+ */
+export function scaleColumns(table: FeatureTable, scaling: 'zscore' | 'log-zscore' | 'none'): ScaledMatrix {
+  const n = table.userIds.length;
+  const d = table.names.length;
+  const buffer = new Float64Array(n * d);
+  const means: number[] = [];
+  const sds: number[] = [];
+  const medians: number[] = [];
+  const imputed: Record<string, number> = {};
+  const scratch = new Float64Array(n);
+  for (let j = 0; j < d; j++) {
+    const col = table.columns[j] as Float64Array;
+    const name = table.names[j] as string;
+    const median = columnMedian(col, scratch);
+    medians.push(median);
+    let filled = 0;
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      let v = col[i] as number;
+      if (Number.isNaN(v)) {
+        v = median;
+        filled++;
+      }
+      if (scaling === 'log-zscore') v = v >= 0 ? Math.log1p(v) : -Math.log1p(-v);
+      buffer[i * d + j] = v;
+      sum += v;
+    }
+    imputed[name] = filled;
+    const mean = n > 0 ? sum / n : 0;
+    let ss = 0;
+    for (let i = 0; i < n; i++) {
+      const dv = (buffer[i * d + j] as number) - mean;
+      ss += dv * dv;
+    }
+    const sd = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
+    const useMean = scaling === 'none' ? 0 : mean;
+    const useSd = scaling === 'none' || !(sd > 1e-12) ? 1 : sd;
+    if (scaling !== 'none') {
+      for (let i = 0; i < n; i++) buffer[i * d + j] = ((buffer[i * d + j] as number) - useMean) / useSd;
+    }
+    means.push(useMean);
+    sds.push(useSd);
+  }
+  let rows: Float64Array[] | null = null;
+  return {
+    get matrix(): Float64Array[] {
+      if (rows === null) {
+        rows = new Array(n);
+        for (let i = 0; i < n; i++) rows[i] = buffer.subarray(i * d, (i + 1) * d);
+      }
+      return rows;
+    },
+    flat: buffer,
+    means,
+    sds,
+    medians,
+    imputed,
+    scaling,
+  };
+}
+
+/** Median of the non-NaN values (0 when there are none); quickselect, O(n); `scratch` avoids a copy allocation. */
+export function columnMedian(col: Float64Array, scratch?: Float64Array): number {
+  let count = 0;
+  for (let i = 0; i < col.length; i++) if (!Number.isNaN(col[i] as number)) count++;
+  if (count === 0) return 0;
+  const values = scratch && scratch.length >= count ? scratch.subarray(0, count) : new Float64Array(count);
+  let k = 0;
+  for (let i = 0; i < col.length; i++) {
+    const v = col[i] as number;
+    if (!Number.isNaN(v)) values[k++] = v;
+  }
+  const mid = count >>> 1;
+  const upper = select(values, mid);
+  if (count % 2 === 1) return upper;
+  // After selecting `mid`, everything left of it is <= it: the lower middle is the max of that part.
+  let lower = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < mid; i++) if ((values[i] as number) > lower) lower = values[i] as number;
+  return (lower + upper) / 2;
+}
+
+/** The k-th smallest value (0-based); reorders `a` in place (Hoare quickselect, median-of-three pivot). */
+export function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo] as number;
+    const y = a[mid] as number;
+    const z = a[hi] as number;
+    const pivot = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((a[i] as number) < pivot) i++;
+      while ((a[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i] = a[j] as number;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k] as number;
+  }
+  return a[k] as number;
+}

@@ -1,0 +1,451 @@
+/**
+ * The sample audience generator: a seeded, realistic social-media audience with planted personas and a planted
+ * spend model (see `truth.ts` and `data/README.md`). Pure: options in, data out.
+ */
+import type {
+  AttributeKind,
+  AttributeValue,
+  Interaction,
+  InteractionType,
+  Product,
+  Profile,
+} from '../model/types.ts';
+import { cumulative, Rng } from './random.ts';
+import {
+  expectedSpend,
+  type PersonaTruth,
+  SAMPLE_ATTRIBUTES,
+  SAMPLE_CATEGORIES,
+  SAMPLE_CHANNELS,
+  SAMPLE_COUNTRIES,
+  SAMPLE_INTERESTS,
+  SAMPLE_PLATFORMS,
+  SAMPLE_TRUTH,
+} from './truth.ts';
+
+/** How big, which seed, and which period the sample covers. */
+export interface SampleOptions {
+  /** Number of profiles (default 5000). */
+  profiles?: number;
+  /** Seed of every random draw (default 42). */
+  seed?: number;
+  /** The last instant covered: every timestamp is < end. */
+  end: Date;
+  /** Length of the period in weeks (default 26). */
+  weeks?: number;
+}
+
+/** Facts about one generated population, for tests and the README. */
+export interface SampleDiagnostics {
+  /** 30-day windows lying entirely inside both the period and a profile's life (each gets one spend draw). */
+  userWindows: number;
+  /** Of those, windows where mu + eps < 0 and the spend was clipped to 0. */
+  clippedWindows: number;
+  clipRate: number;
+  /** Mean and population variance of the planted expected spend mu over the profiles. */
+  meanMu: number;
+  varMu: number;
+  /** varMu / (varMu + noiseSd^2) on this population. */
+  maxR2: number;
+}
+
+/** The generated audience; `personas[i]` is the planted persona key of `profiles[i]`. */
+export interface SampleData {
+  profiles: Profile[];
+  products: Product[];
+  interactions: Interaction[];
+  attributes: Record<string, AttributeKind>;
+  personas: string[];
+  diagnostics: SampleDiagnostics;
+}
+
+const DAY = 86_400_000;
+const WEEK = 7 * DAY;
+const SOCIAL_TYPES = ['view', 'like', 'share', 'comment', 'click'] as const;
+/** Share of non-click social interactions that concern a product (the rest are about plain posts). */
+const PRODUCT_POST_SHARE = 0.4;
+
+const PRODUCT_WORDS: Record<string, { adjectives: string[]; nouns: string[] }> = {
+  fashion: {
+    adjectives: ['Classic', 'Oversized', 'Linen', 'Denim', 'Vintage', 'Slim', 'Cropped'],
+    nouns: ['Jacket', 'T-shirt', 'Sneakers', 'Dress', 'Hoodie', 'Jeans', 'Scarf', 'Cap'],
+  },
+  beauty: {
+    adjectives: ['Hydrating', 'Matte', 'Glow', 'Vegan', 'Night', 'Mineral'],
+    nouns: ['Serum', 'Lipstick', 'Moisturizer', 'Mascara', 'Face mask', 'Perfume'],
+  },
+  electronics: {
+    adjectives: ['Wireless', 'Smart', 'Portable', 'Pro', 'Noise-cancelling', 'Compact'],
+    nouns: ['Earbuds', 'Speaker', 'Watch', 'Camera', 'Tablet', 'Charger', 'Headphones'],
+  },
+  home: {
+    adjectives: ['Ceramic', 'Oak', 'Cozy', 'Minimal', 'Scandi', 'Woven'],
+    nouns: ['Lamp', 'Throw', 'Vase', 'Mug set', 'Cushion', 'Shelf', 'Rug'],
+  },
+  sports: {
+    adjectives: ['Trail', 'Performance', 'Ultralight', 'Training', 'Yoga'],
+    nouns: ['Running shoes', 'Mat', 'Water bottle', 'Backpack', 'Leggings', 'Dumbbells'],
+  },
+  books: {
+    adjectives: ['Bestselling', 'Illustrated', 'Pocket', 'Collector'],
+    nouns: ['Cookbook', 'Novel', 'Travel guide', 'Biography', 'Comic', 'Planner'],
+  },
+  food: {
+    adjectives: ['Organic', 'Spicy', 'Artisan', 'Protein', 'Cold-brew'],
+    nouns: ['Coffee', 'Granola', 'Hot sauce', 'Tea box', 'Snack pack', 'Chocolate'],
+  },
+  toys: {
+    adjectives: ['Wooden', 'Puzzle', 'Family', 'Retro', 'Building'],
+    nouns: ['Board game', 'Block set', 'Card game', 'Plush', 'Puzzle'],
+  },
+};
+
+/** Generates the sample audience; the same options always give deep-equal output. */
+export function generateSample(options: SampleOptions): SampleData {
+  const n = options.profiles ?? 5000;
+  const seed = options.seed ?? 42;
+  const weeks = options.weeks ?? 26;
+  const end = options.end.getTime();
+  if (!Number.isInteger(n) || n < 0)
+    throw new RangeError(`profiles must be a non-negative integer, got ${n}`);
+  if (!Number.isFinite(end)) throw new RangeError('end must be a valid date');
+  if (!(weeks > 0)) throw new RangeError(`weeks must be positive, got ${weeks}`);
+  const periodStart = end - weeks * WEEK;
+  const windowMs = SAMPLE_TRUTH.windowDays * DAY;
+  const windows = Math.floor((end - periodStart) / windowMs);
+
+  // Separate streams so the catalogue does not depend on the number of profiles.
+  const productRng = new Rng(seed * 7919 + 1);
+  const rng = new Rng(seed);
+
+  const { products, byCategory } = makeProducts(productRng);
+  const personaDefs = SAMPLE_TRUTH.personas;
+  const categoryKeys = SAMPLE_CATEGORIES.map((c) => c.key);
+  const personaCategoryCum = personaDefs.map((p) =>
+    cumulative(categoryKeys.map((k) => SAMPLE_TRUTH.categoryAffinity[p.key]?.[k] ?? 0)),
+  );
+  const countryCum = cumulative(SAMPLE_COUNTRIES.map((c) => c.weight));
+  const model = SAMPLE_TRUTH.spendModel;
+  const growth = Math.log(SAMPLE_TRUTH.growth.weeklyJoinGrowth) / WEEK;
+  const periodLength = end - periodStart;
+
+  const personaOf = assignPersonas(n, rng);
+  const profiles: Profile[] = new Array(n);
+  const personas: string[] = new Array(n);
+  const events = new EventBuffer();
+  let userWindows = 0;
+  let clippedWindows = 0;
+  let sumMu = 0;
+  let sumMu2 = 0;
+
+  for (let i = 0; i < n; i++) {
+    const pi = personaOf[i] as number;
+    const persona = personaDefs[pi] as PersonaTruth;
+    const id = `u${String(i + 1).padStart(6, '0')}`;
+
+    let createdAt: number;
+    if (rng.bernoulli(persona.preExistingRate)) {
+      // Skewed towards the recent past: most of an established audience joined in the last year or so.
+      const back = SAMPLE_TRUTH.growth.preExistingSpanDays * DAY * rng.next() ** 1.5;
+      createdAt = Math.floor(periodStart - 1 - back);
+    } else {
+      // Join time with density proportional to exp(growth * t): weekly sign-ups grow through the period.
+      const t = Math.log(1 + rng.next() * Math.expm1(growth * periodLength)) / growth;
+      createdAt = Math.min(end - 1, Math.floor(periodStart + t));
+    }
+    const activeFrom = Math.max(createdAt, periodStart);
+    const churnAt = rng.bernoulli(persona.churnRate) ? Math.floor(rng.uniform(activeFrom, end)) : null;
+    const activeTo = churnAt ?? end;
+
+    const age = clamp(Math.round(rng.normal(persona.age.mean, persona.age.sd)), 16, 75);
+    const followers = Math.max(
+      0,
+      Math.round(10 ** rng.normal(persona.logFollowers.mean, persona.logFollowers.sd) - 1),
+    );
+    const sessions = clamp(
+      Math.round(persona.sessions.median * Math.exp(rng.normal(0, persona.sessions.logSd)) * 10) / 10,
+      0.1,
+      40,
+    );
+    const loyal = rng.bernoulli(persona.loyaltyRate);
+    const interests: string[] = [];
+    for (const interest of SAMPLE_INTERESTS)
+      if (rng.bernoulli(persona.interests[interest])) interests.push(interest);
+    const platform = SAMPLE_PLATFORMS[rng.categorical(persona.platforms)] ?? null;
+    const country = rng.bernoulli(0.01)
+      ? null
+      : (SAMPLE_COUNTRIES[rng.fromCumulative(countryCum)]?.code ?? null);
+    const channel = rng.bernoulli(0.05) ? null : (SAMPLE_CHANNELS[rng.categorical(persona.channels)] ?? null);
+    const campaignAt = rng.bernoulli(persona.campaignRate) ? Math.floor(rng.uniform(activeFrom, end)) : null;
+    const nps = rng.bernoulli(0.3) ? clamp(Math.round(rng.normal(persona.npsMean, 1.8)), 0, 10) : null;
+    const attrs: Record<string, AttributeValue> = {
+      age,
+      app_sessions_per_week: sessions,
+      loyalty_member: loyal,
+      acquisition_channel: channel,
+      last_campaign_at: campaignAt,
+      nps_score: nps,
+    };
+    const profile: Profile = {
+      id,
+      platform,
+      country,
+      created_at: createdAt,
+      last_active_at: null,
+      followers,
+      interests,
+      attrs,
+    };
+    const mu = expectedSpend(profile);
+    sumMu += mu;
+    sumMu2 += mu * mu;
+
+    // Social engagement: a Poisson process per type while the profile is active.
+    const activity = Math.exp(rng.normal(0, 0.2));
+    const activeWeeks = Math.max(0, activeTo - activeFrom) / WEEK;
+    const catCum = personaCategoryCum[pi] as Float64Array;
+    let lastSocial = -1;
+    for (const type of SOCIAL_TYPES) {
+      const count = rng.poisson(persona.weeklyRates[type] * activity * activeWeeks);
+      for (let c = 0; c < count; c++) {
+        const ts = toSecond(rng.uniform(activeFrom, activeTo));
+        const withProduct = type === 'click' || rng.bernoulli(PRODUCT_POST_SHARE);
+        const item = withProduct ? pickProduct(rng, catCum, byCategory) : -1;
+        events.push(i, item, TYPE_CODE[type], Number.NaN, ts);
+        if (ts > lastSocial) lastSocial = ts;
+      }
+    }
+    profile.last_active_at = lastSocial >= 0 ? lastSocial : null;
+
+    // Spend: one draw S = max(0, mu + eps) per 30-day window aligned to `end`. Windows lying entirely inside both
+    // the period and the profile's life are exact (these are the planted-model windows); the window in which a
+    // profile is created gets the same kind of draw pro-rated to the part it lived through.
+    for (let w = 0; w < windows; w++) {
+      const wEnd = end - w * windowMs;
+      const wStart = wEnd - windowMs;
+      if (wEnd <= createdAt) break;
+      const full = wStart >= createdAt;
+      const fraction = full ? 1 : (wEnd - createdAt) / windowMs;
+      const raw = mu + rng.normal(0, model.noiseSd);
+      if (full) userWindows++;
+      const cents = Math.round(raw * 100);
+      if (cents <= 0) {
+        if (full) clippedWindows++;
+        continue;
+      }
+      const count = Math.min(1 + rng.categorical(persona.purchasesPerWindow), cents);
+      const from = full ? wStart : createdAt;
+      for (const part of splitCents(rng, cents, count)) {
+        // In the creation window each purchase happens with the probability of having lived through it.
+        if (!full && !rng.bernoulli(fraction)) continue;
+        const ts = toSecond(rng.uniform(from, wEnd));
+        const item = pickProduct(rng, catCum, byCategory);
+        events.push(i, item, TYPE_CODE.purchase, part / 100, ts);
+        if (rng.bernoulli(persona.rating.rate)) {
+          const rts = toSecond(ts + rng.exponential(1 / (3 * DAY)));
+          const stars = clamp(Math.round(rng.normal(persona.rating.mean, 0.9)), 1, 5);
+          if (rts < end) events.push(i, item, TYPE_CODE.rating, stars, rts);
+        }
+      }
+    }
+    profiles[i] = profile;
+    personas[i] = persona.key;
+  }
+
+  const interactions = events.materialize(
+    profiles.map((p) => p.id),
+    products.map((p) => p.id),
+  );
+
+  const meanMu = n > 0 ? sumMu / n : 0;
+  const varMu = n > 0 ? Math.max(0, sumMu2 / n - meanMu * meanMu) : 0;
+  const noiseVar = model.noiseSd * model.noiseSd;
+  return {
+    profiles,
+    products,
+    interactions,
+    attributes: { ...SAMPLE_ATTRIBUTES },
+    personas,
+    diagnostics: {
+      userWindows,
+      clippedWindows,
+      clipRate: userWindows > 0 ? clippedWindows / userWindows : 0,
+      meanMu,
+      varMu,
+      maxR2: varMu / (varMu + noiseVar),
+    },
+  };
+}
+
+/** Persona index per profile with exact shares (largest remainder), in a seeded random order. */
+function assignPersonas(n: number, rng: Rng): Int32Array {
+  const defs = SAMPLE_TRUTH.personas;
+  const exact = defs.map((p) => p.share * n);
+  const counts = exact.map(Math.floor);
+  let left = n - counts.reduce((a, b) => a + b, 0);
+  const order = exact.map((x, i) => ({ i, r: x - Math.floor(x) })).sort((a, b) => b.r - a.r || a.i - b.i);
+  for (const { i } of order) {
+    if (left <= 0) break;
+    counts[i] = (counts[i] as number) + 1;
+    left--;
+  }
+  const out = new Int32Array(n);
+  let pos = 0;
+  counts.forEach((count, p) => {
+    out.fill(p, pos, pos + count);
+    pos += count;
+  });
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    const tmp = out[i] as number;
+    out[i] = out[j] as number;
+    out[j] = tmp;
+  }
+  return out;
+}
+
+interface CategoryProducts {
+  indices: number[];
+  popularity: Float64Array;
+}
+
+/** ~200 products over the categories, with log-normal prices and Zipf-like popularity within a category. */
+function makeProducts(rng: Rng): { products: Product[]; byCategory: CategoryProducts[] } {
+  const products: Product[] = [];
+  const byCategory: CategoryProducts[] = [];
+  const usedNames = new Set<string>();
+  for (const category of SAMPLE_CATEGORIES) {
+    const words = PRODUCT_WORDS[category.key] ?? { adjectives: ['Basic'], nouns: ['Item'] };
+    const indices: number[] = [];
+    const weights: number[] = [];
+    const ranks = rng.shuffle(Array.from({ length: category.products }, (_, r) => r));
+    for (let j = 0; j < category.products; j++) {
+      const id = `p${String(products.length + 1).padStart(4, '0')}`;
+      let name = `${rng.pick(words.adjectives)} ${rng.pick(words.nouns).toLowerCase()}`;
+      for (let suffix = 2; usedNames.has(name); suffix++) name = `${name.replace(/ \d+$/, '')} ${suffix}`;
+      usedNames.add(name);
+      const price = Math.max(0.99, Math.round(category.medianPrice * Math.exp(rng.normal(0, 0.4))) - 0.01);
+      indices.push(products.length);
+      products.push({ id, name, category: category.key, price, in_stock: rng.bernoulli(0.93) });
+      weights.push(1 / ((ranks[j] as number) + 1) ** 0.8);
+    }
+    byCategory.push({ indices, popularity: cumulative(weights) });
+  }
+  return { products, byCategory };
+}
+
+/** Index (into `products`) of a product drawn by category affinity, then popularity within the category. */
+function pickProduct(rng: Rng, categoryCum: Float64Array, byCategory: CategoryProducts[]): number {
+  const cat = byCategory[rng.fromCumulative(categoryCum)] as CategoryProducts;
+  return cat.indices[rng.fromCumulative(cat.popularity)] as number;
+}
+
+/** Splits `cents` into `count` positive parts that sum exactly to it. */
+function splitCents(rng: Rng, cents: number, count: number): number[] {
+  if (count <= 1) return [cents];
+  const weights = Array.from({ length: count }, () => 0.5 + rng.next());
+  const total = weights.reduce((a, b) => a + b, 0);
+  const parts: number[] = [];
+  let left = cents;
+  for (let k = 0; k < count - 1; k++) {
+    const part = clamp(Math.round((cents * (weights[k] as number)) / total), 1, left - (count - 1 - k));
+    parts.push(part);
+    left -= part;
+  }
+  parts.push(left);
+  return parts;
+}
+
+/** Floors an instant to the whole second, like most exports; it also makes the fast sort below possible. */
+function toSecond(ms: number): number {
+  return Math.floor(ms / 1000) * 1000;
+}
+
+const TYPE_NAMES: InteractionType[] = ['view', 'like', 'share', 'comment', 'click', 'purchase', 'rating'];
+const TYPE_CODE = Object.fromEntries(TYPE_NAMES.map((t, i) => [t, i])) as Record<InteractionType, number>;
+
+/**
+ * Interactions as growable columns while generating; `materialize` sorts them by time and only then builds the
+ * objects, so the array order matches memory order (a single pass over millions of events stays cache-friendly).
+ */
+class EventBuffer {
+  length = 0;
+  private user = new Int32Array(1 << 16);
+  private item = new Int32Array(1 << 16);
+  private type = new Uint8Array(1 << 16);
+  private value = new Float64Array(1 << 16);
+  private time = new Float64Array(1 << 16);
+
+  push(user: number, item: number, type: number, value: number, time: number): void {
+    if (this.length === this.time.length) this.grow();
+    const k = this.length++;
+    this.user[k] = user;
+    this.item[k] = item;
+    this.type[k] = type;
+    this.value[k] = value;
+    this.time[k] = time;
+  }
+
+  /** Objects in time order, ties in generation order (deterministic); NaN value and item -1 become null. */
+  materialize(userIds: string[], productIds: string[]): Interaction[] {
+    const order = this.timeOrder();
+    const out: Interaction[] = new Array(this.length);
+    for (let k = 0; k < order.length; k++) {
+      const j = order[k] as number;
+      const item = this.item[j] as number;
+      const value = this.value[j] as number;
+      out[k] = {
+        user_id: userIds[this.user[j] as number] as string,
+        item_id: item >= 0 ? (productIds[item] as string) : null,
+        type: TYPE_NAMES[this.type[j] as number] as InteractionType,
+        value: Number.isNaN(value) ? null : value,
+        timestamp: this.time[j] as number,
+      };
+    }
+    return out;
+  }
+
+  /** Packs (second offset, index) into one exact float key so a native typed-array sort does the work. */
+  private timeOrder(): Uint32Array {
+    const m = this.length;
+    const order = new Uint32Array(m);
+    if (m === 0) return order;
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let k = 0; k < m; k++) {
+      const t = this.time[k] as number;
+      if (t < min) min = t;
+      if (t > max) max = t;
+    }
+    const scale = 2 ** Math.max(1, Math.ceil(Math.log2(m + 1)));
+    if (((max - min) / 1000) * scale < Number.MAX_SAFE_INTEGER) {
+      const keys = new Float64Array(m);
+      for (let k = 0; k < m; k++) keys[k] = (((this.time[k] as number) - min) / 1000) * scale + k;
+      keys.sort();
+      for (let k = 0; k < m; k++) order[k] = (keys[k] as number) % scale;
+      return order;
+    }
+    const idx = Array.from({ length: m }, (_, k) => k);
+    idx.sort((a, b) => (this.time[a] as number) - (this.time[b] as number) || a - b);
+    order.set(idx);
+    return order;
+  }
+
+  private grow(): void {
+    const size = this.time.length * 2;
+    const grown = <T extends Int32Array | Uint8Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(size);
+      b.set(a);
+      return b;
+    };
+    this.user = grown(this.user, (n) => new Int32Array(n));
+    this.item = grown(this.item, (n) => new Int32Array(n));
+    this.type = grown(this.type, (n) => new Uint8Array(n));
+    this.value = grown(this.value, (n) => new Float64Array(n));
+    this.time = grown(this.time, (n) => new Float64Array(n));
+  }
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return Math.min(Math.max(x, lo), hi);
+}

@@ -1,0 +1,325 @@
+/**
+ * The ground truth planted in the sample audience: personas, category affinities and the spend model.
+ * The generator reads these numbers, `data/README.md` documents them, and the engine tests check that
+ * segmentation and prediction recover them.
+ */
+import type { Profile } from '../model/types.ts';
+
+/** The social platforms of the sample, in the order of the persona platform weights. */
+export const SAMPLE_PLATFORMS = ['instagram', 'tiktok', 'x', 'youtube', 'facebook'] as const;
+
+/** Countries with their share of the audience (about 1% of profiles have no country). */
+export const SAMPLE_COUNTRIES: ReadonlyArray<{ code: string; weight: number }> = [
+  { code: 'US', weight: 0.3 },
+  { code: 'GB', weight: 0.1 },
+  { code: 'DE', weight: 0.1 },
+  { code: 'FR', weight: 0.07 },
+  { code: 'BR', weight: 0.1 },
+  { code: 'IN', weight: 0.12 },
+  { code: 'CA', weight: 0.05 },
+  { code: 'ES', weight: 0.05 },
+  { code: 'MX', weight: 0.06 },
+  { code: 'JP', weight: 0.05 },
+];
+
+/** The interests a profile can list. */
+export const SAMPLE_INTERESTS = ['fashion', 'tech', 'fitness', 'travel', 'food'] as const;
+
+/** Where a profile came from (the `acquisition_channel` category attribute). */
+export const SAMPLE_CHANNELS = [
+  'organic',
+  'paid_social',
+  'influencer',
+  'referral',
+  'email',
+  'search',
+] as const;
+
+/** Product categories: how many products each holds and the median price (prices are log-normal around it). */
+export const SAMPLE_CATEGORIES: ReadonlyArray<{
+  key: string;
+  name: string;
+  products: number;
+  medianPrice: number;
+}> = [
+  { key: 'fashion', name: 'Fashion', products: 35, medianPrice: 45 },
+  { key: 'beauty', name: 'Beauty', products: 25, medianPrice: 28 },
+  { key: 'electronics', name: 'Electronics', products: 30, medianPrice: 180 },
+  { key: 'home', name: 'Home & living', products: 30, medianPrice: 60 },
+  { key: 'sports', name: 'Sports', products: 20, medianPrice: 50 },
+  { key: 'books', name: 'Books', products: 20, medianPrice: 16 },
+  { key: 'food', name: 'Food & drink', products: 25, medianPrice: 12 },
+  { key: 'toys', name: 'Toys & games', products: 15, medianPrice: 30 },
+];
+
+/** The custom attributes of the sample and their kinds. */
+export const SAMPLE_ATTRIBUTES = {
+  age: 'number',
+  app_sessions_per_week: 'number',
+  loyalty_member: 'boolean',
+  acquisition_channel: 'category',
+  last_campaign_at: 'date',
+  nps_score: 'number',
+} as const;
+
+/** Weekly rates of the social interaction types for an active profile of a persona. */
+export interface WeeklyRates {
+  view: number;
+  like: number;
+  share: number;
+  comment: number;
+  click: number;
+}
+
+/** One latent persona: its share and the distributions that drive its profiles and behaviour. */
+export interface PersonaTruth {
+  key: string;
+  name: string;
+  share: number;
+  description: string;
+  /** Age in years: normal, rounded, clamped to [16, 75]. */
+  age: { mean: number; sd: number };
+  /** log10(1 + followers): normal, then followers = round(10^x - 1) >= 0. */
+  logFollowers: { mean: number; sd: number };
+  /** App sessions per week: log-normal with this median and log-sd, one decimal, clamped to [0.1, 40]. */
+  sessions: { median: number; logSd: number };
+  /** Probability of `loyalty_member = true`. */
+  loyaltyRate: number;
+  /** Probability that the profile already existed before the sample period (otherwise it joins during it). */
+  preExistingRate: number;
+  /** Probability that the profile stops all social activity at a uniform time during its life in the period. */
+  churnRate: number;
+  /** Social interactions per active week (each profile also gets a log-normal activity multiplier, log-sd 0.2). */
+  weeklyRates: WeeklyRates;
+  /** Probabilities of 1, 2 or 3 purchase interactions in a 30-day window with positive spend. */
+  purchasesPerWindow: [number, number, number];
+  /** Probability that a purchase is followed by a rating, and the mean rating (normal sd 0.9, rounded, 1..5). */
+  rating: { rate: number; mean: number };
+  /** Probability of listing each interest. */
+  interests: Record<(typeof SAMPLE_INTERESTS)[number], number>;
+  /** Weights over `SAMPLE_PLATFORMS`. */
+  platforms: [number, number, number, number, number];
+  /** Weights over `SAMPLE_CHANNELS`. */
+  channels: [number, number, number, number, number, number];
+  /** Probability of having responded to a campaign (`last_campaign_at` set). */
+  campaignRate: number;
+  /** Mean NPS answer (0..10) for the 30% who answered the survey. */
+  npsMean: number;
+}
+
+/** The planted linear model of 30-day spend; coefficients are keyed by feature names of `src/engine/features.ts`. */
+export interface SpendModelTruth {
+  target: 'spend_next_30d';
+  intercept: number;
+  coefficients: Record<string, number>;
+  noiseSd: number;
+  /** Var(mu) / (Var(mu) + noiseSd^2): the best R² any model can reach on one window (expectation over personas). */
+  maxR2: number;
+  /** Expected share of user-windows where mu + eps < 0 and the spend is clipped to 0. */
+  clipRate: number;
+}
+
+const PERSONAS: PersonaTruth[] = [
+  {
+    key: 'loyal_high_spenders',
+    name: 'Loyal high spenders',
+    share: 0.15,
+    description:
+      'Older, long-standing customers in the loyalty club who open the app often and buy premium electronics and home goods.',
+    age: { mean: 50, sd: 9 },
+    logFollowers: { mean: 2.4, sd: 0.45 },
+    sessions: { median: 12, logSd: 0.3 },
+    loyaltyRate: 0.95,
+    preExistingRate: 0.85,
+    churnRate: 0.02,
+    weeklyRates: { view: 0.4, like: 0.15, share: 0.02, comment: 0.05, click: 0.1 },
+    purchasesPerWindow: [0.6, 0.3, 0.1],
+    rating: { rate: 0.25, mean: 4.4 },
+    interests: { fashion: 0.25, tech: 0.55, fitness: 0.3, travel: 0.55, food: 0.3 },
+    platforms: [0.3, 0.03, 0.15, 0.15, 0.37],
+    channels: [0.25, 0.05, 0.02, 0.23, 0.3, 0.15],
+    campaignRate: 0.75,
+    npsMean: 8.8,
+  },
+  {
+    key: 'bargain_hunters',
+    name: 'Bargain hunters',
+    share: 0.25,
+    description:
+      'Deal seekers who click on offers and buy often, in small baskets of food, home goods and toys.',
+    age: { mean: 37, sd: 9 },
+    logFollowers: { mean: 2.1, sd: 0.45 },
+    sessions: { median: 5, logSd: 0.3 },
+    loyaltyRate: 0.5,
+    preExistingRate: 0.6,
+    churnRate: 0.04,
+    weeklyRates: { view: 0.4, like: 0.1, share: 0.03, comment: 0.03, click: 0.6 },
+    purchasesPerWindow: [0.05, 0.25, 0.7],
+    rating: { rate: 0.12, mean: 3.6 },
+    interests: { fashion: 0.3, tech: 0.25, fitness: 0.15, travel: 0.15, food: 0.6 },
+    platforms: [0.22, 0.13, 0.1, 0.15, 0.4],
+    channels: [0.1, 0.35, 0.03, 0.1, 0.17, 0.25],
+    campaignRate: 0.8,
+    npsMean: 6.8,
+  },
+  {
+    key: 'young_trendsetters',
+    name: 'Trend-driven young users',
+    share: 0.2,
+    description:
+      'Young, well-followed creators on TikTok and Instagram who like, share and comment a lot and buy fashion and beauty.',
+    age: { mean: 23, sd: 3.5 },
+    logFollowers: { mean: 3.5, sd: 0.45 },
+    sessions: { median: 8, logSd: 0.3 },
+    loyaltyRate: 0.12,
+    preExistingRate: 0.5,
+    churnRate: 0.04,
+    weeklyRates: { view: 0.8, like: 1.1, share: 0.4, comment: 0.35, click: 0.12 },
+    purchasesPerWindow: [0.55, 0.4, 0.05],
+    rating: { rate: 0.15, mean: 4.0 },
+    interests: { fashion: 0.8, tech: 0.35, fitness: 0.5, travel: 0.3, food: 0.25 },
+    platforms: [0.37, 0.45, 0.05, 0.11, 0.02],
+    channels: [0.15, 0.25, 0.5, 0.08, 0.0, 0.02],
+    campaignRate: 0.5,
+    npsMean: 7.5,
+  },
+  {
+    key: 'quiet_followers',
+    name: 'Quiet followers',
+    share: 0.2,
+    description:
+      'Lurkers with small accounts who watch a lot of content but rarely react; steady, modest buyers of books and home goods.',
+    age: { mean: 40, sd: 10 },
+    logFollowers: { mean: 1.1, sd: 0.45 },
+    sessions: { median: 3, logSd: 0.3 },
+    loyaltyRate: 0.3,
+    preExistingRate: 0.6,
+    churnRate: 0.04,
+    weeklyRates: { view: 2.2, like: 0.02, share: 0.005, comment: 0.005, click: 0.03 },
+    purchasesPerWindow: [0.85, 0.12, 0.03],
+    rating: { rate: 0.08, mean: 3.9 },
+    interests: { fashion: 0.15, tech: 0.35, fitness: 0.15, travel: 0.25, food: 0.3 },
+    platforms: [0.2, 0.08, 0.25, 0.37, 0.1],
+    channels: [0.4, 0.15, 0.0, 0.15, 0.0, 0.3],
+    campaignRate: 0.2,
+    npsMean: 6.5,
+  },
+  {
+    key: 'casual_browsers',
+    name: 'Casual browsers',
+    share: 0.2,
+    description:
+      'Occasional visitors who rarely open the app or interact and spend the least; the most likely to drop off.',
+    age: { mean: 30, sd: 9 },
+    logFollowers: { mean: 2.0, sd: 0.45 },
+    sessions: { median: 1.5, logSd: 0.3 },
+    loyaltyRate: 0.05,
+    preExistingRate: 0.55,
+    churnRate: 0.2,
+    weeklyRates: { view: 0.1, like: 0.04, share: 0.005, comment: 0.005, click: 0.02 },
+    purchasesPerWindow: [0.85, 0.12, 0.03],
+    rating: { rate: 0.05, mean: 3.4 },
+    interests: { fashion: 0.25, tech: 0.25, fitness: 0.2, travel: 0.2, food: 0.35 },
+    platforms: [0.3, 0.2, 0.15, 0.2, 0.15],
+    channels: [0.3, 0.4, 0.1, 0.0, 0.0, 0.2],
+    campaignRate: 0.3,
+    npsMean: 5.5,
+  },
+];
+
+/** Purchase category weights per persona (each row sums to 1). */
+const CATEGORY_AFFINITY: Record<string, Record<string, number>> = {
+  loyal_high_spenders: {
+    fashion: 0.1,
+    beauty: 0.1,
+    electronics: 0.3,
+    home: 0.25,
+    sports: 0.1,
+    books: 0.1,
+    food: 0.03,
+    toys: 0.02,
+  },
+  bargain_hunters: {
+    fashion: 0.12,
+    beauty: 0.05,
+    electronics: 0.05,
+    home: 0.2,
+    sports: 0.05,
+    books: 0.05,
+    food: 0.3,
+    toys: 0.18,
+  },
+  young_trendsetters: {
+    fashion: 0.38,
+    beauty: 0.3,
+    electronics: 0.12,
+    home: 0.02,
+    sports: 0.1,
+    books: 0.02,
+    food: 0.05,
+    toys: 0.01,
+  },
+  quiet_followers: {
+    fashion: 0.05,
+    beauty: 0.05,
+    electronics: 0.1,
+    home: 0.2,
+    sports: 0.05,
+    books: 0.35,
+    food: 0.15,
+    toys: 0.05,
+  },
+  casual_browsers: {
+    fashion: 0.15,
+    beauty: 0.1,
+    electronics: 0.1,
+    home: 0.1,
+    sports: 0.1,
+    books: 0.1,
+    food: 0.25,
+    toys: 0.1,
+  },
+};
+
+const SPEND_MODEL: SpendModelTruth = {
+  target: 'spend_next_30d',
+  intercept: -50,
+  coefficients: { log_followers: 30, age: 1.8, app_sessions_per_week: 6, loyalty_member: 45 },
+  noiseSd: 20,
+  // Measured on 240,000 generated profiles (seeds 101-104): Var(mu) = 3393 (sd 58.2, mean 131.0), so
+  // R² max = 3393 / (3393 + 20²) = 0.895; mu + eps < 0 in 0.19% of full windows. `SampleData.diagnostics` gives
+  // the same numbers for one generated population.
+  maxR2: 0.895,
+  clipRate: 0.0019,
+};
+
+/** Everything planted in the sample; `data/README.md` explains it in prose. */
+export const SAMPLE_TRUTH = {
+  personas: PERSONAS,
+  spendModel: SPEND_MODEL,
+  categoryAffinity: CATEGORY_AFFINITY,
+  /** Length of a spend window; windows are aligned to the sample `end`: [end-30d, end), [end-60d, end-30d), … */
+  windowDays: 30,
+  growth: {
+    /** Profiles joining during the period join at a rate growing by this factor per week. */
+    weeklyJoinGrowth: 1.03,
+    /** Profiles that existed before the period were created up to this many days before it (skewed recent). */
+    preExistingSpanDays: 1095,
+  },
+};
+
+/** The planted expected 30-day spend mu of a sample profile (before noise and clipping). */
+export function expectedSpend(profile: Profile): number {
+  const c = SPEND_MODEL.coefficients;
+  const followers = profile.followers ?? 0;
+  const age = profile.attrs.age;
+  const sessions = profile.attrs.app_sessions_per_week;
+  const loyal = profile.attrs.loyalty_member;
+  return (
+    SPEND_MODEL.intercept +
+    (c.log_followers ?? 0) * Math.log10(1 + followers) +
+    (c.age ?? 0) * (typeof age === 'number' ? age : 0) +
+    (c.app_sessions_per_week ?? 0) * (typeof sessions === 'number' ? sessions : 0) +
+    (c.loyalty_member ?? 0) * (loyal === true ? 1 : 0)
+  );
+}

@@ -1,0 +1,205 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SEGMENT_FEATURES } from '../../src/engine/features.ts';
+import { adjustedRandIndex } from '../../src/engine/metrics.ts';
+import { SegmentError, type SegmentResult, segmentAudience } from '../../src/engine/segments.ts';
+import { generateSample, type SampleData } from '../../src/sample/generate.ts';
+
+const END = new Date('2025-06-02T00:00:00Z');
+const AS_OF = END.getTime();
+
+let data: SampleData;
+let five: SegmentResult;
+beforeAll(() => {
+  data = generateSample({ end: END, profiles: 5000, seed: 42 });
+  five = segmentAudience(data, { k: 5, asOf: AS_OF, seed: 7 });
+});
+
+/** Planted persona per result row (results may drop profiles created after asOf). */
+function personasOf(result: SegmentResult): string[] {
+  const byId = new Map(data.profiles.map((p, i) => [p.id, data.personas[i] as string]));
+  return result.userIds.map((u) => byId.get(u) as string);
+}
+
+function ariVsPersonas(result: SegmentResult): number {
+  const keys = personasOf(result);
+  const codes = new Map([...new Set(keys)].map((k, i) => [k, i]));
+  return adjustedRandIndex(
+    result.labels,
+    keys.map((k) => codes.get(k) as number),
+  );
+}
+
+describe('segmentAudience on the bundled sample', () => {
+  it('recovers the planted personas at k=5 (ARI >= 0.8)', () => {
+    expect(five.k).toBe(5);
+    expect(five.userIds).toHaveLength(5000);
+    expect(five.labels).toHaveLength(5000);
+    expect(ariVsPersonas(five)).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('names each segment after its persona, in marketer words', () => {
+    const keys = personasOf(five);
+    const majority = five.segments.map((s) => {
+      const counts = new Map<string, number>();
+      five.labels.forEach((l, i) => {
+        if (l === s.index) counts.set(keys[i] as string, (counts.get(keys[i] as string) ?? 0) + 1);
+      });
+      return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+    });
+    const nameOf = (persona: string) => five.segments[majority.indexOf(persona)]?.name;
+    expect(nameOf('loyal_high_spenders')).toBe('High-spend loyalists');
+    expect(nameOf('bargain_hunters')).toBe('Bargain hunters');
+    expect(nameOf('young_trendsetters')).toMatch(/trend-setters/i);
+    expect(nameOf('quiet_followers')).toBe('Quiet followers');
+    expect(nameOf('casual_browsers')).toBe('Casual browsers');
+  });
+
+  it('orders segments by size and reports consistent sizes, shares and revenue', () => {
+    const sizes = five.segments.map((s) => s.size);
+    expect([...sizes].sort((a, b) => b - a)).toEqual(sizes);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(5000);
+    five.segments.forEach((s, i) => {
+      expect(s.index).toBe(i);
+      expect(five.labels.filter((l) => l === i).length).toBe(s.size);
+      expect(s.share).toBeCloseTo(s.size / 5000, 12);
+      expect(s.centroid).toHaveLength(DEFAULT_SEGMENT_FEATURES.length);
+      expect(s.traits.length).toBeGreaterThan(0);
+      for (const t of s.traits) {
+        expect(DEFAULT_SEGMENT_FEATURES).toContain(t.feature);
+        expect(t.text.length).toBeGreaterThan(5);
+      }
+      const zs = s.traits.map((t) => Math.abs(t.z));
+      expect([...zs].sort((a, b) => b - a)).toEqual(zs);
+    });
+    expect(five.segments.reduce((a, s) => a + s.revenueShare, 0)).toBeCloseTo(1, 9);
+    expect(new Set(five.segments.map((s) => s.name)).size).toBe(5);
+    // The loyal high spenders are a minority of people but the largest share of revenue.
+    const loyal = five.segments.find((s) => s.name === 'High-spend loyalists');
+    expect(loyal?.revenueShare).toBeGreaterThan(loyal?.share as number);
+    expect(Math.max(...five.segments.map((s) => s.revenueShare))).toBe(loyal?.revenueShare);
+    expect(five.features).toEqual(DEFAULT_SEGMENT_FEATURES);
+    expect(five.scaling).toBe('zscore');
+    expect(five.sampled).toBeNull();
+    expect(five.quality.silhouette).toBeGreaterThan(0.3);
+    expect(five.quality.silhouette).toBeLessThan(1);
+    expect(five.quality.betweenOverTotal).toBeGreaterThan(0.5);
+    expect(five.quality.withinSS).toBeGreaterThan(0);
+  });
+
+  it('phrases traits in original units', () => {
+    const trend = five.segments.find((s) => /trend-setters/i.test(s.name));
+    const followers = trend?.traits.find((t) => t.feature === 'log_followers');
+    expect(followers?.text).toMatch(/^median [\d.]+k? followers, [\d.]+x the audience$/);
+    expect(followers?.z).toBeGreaterThan(1);
+  });
+
+  it('reports imputed missing values per feature', () => {
+    // New profiles without purchases have no average order value: filled with the median and counted.
+    expect(five.imputed.avg_order_value).toBeGreaterThan(0);
+    expect(five.imputed.log_followers).toBe(0);
+    const withRate = segmentAudience(data, {
+      k: 3,
+      asOf: AS_OF,
+      features: ['engagement_rate', 'log_followers'],
+    });
+    expect(withRate.imputed.engagement_rate).toBeGreaterThan(100);
+  });
+
+  it('picks k=5 with k=auto', () => {
+    const auto = segmentAudience(data, { k: 'auto', asOf: AS_OF, seed: 7 });
+    expect(auto.k).toBe(5);
+    expect(auto.kScores?.map((s) => s.k)).toEqual([2, 3, 4, 5, 6, 7, 8]);
+    const best = auto.kScores?.reduce((a, b) => (b.silhouette > a.silhouette ? b : a));
+    expect(best?.k).toBe(5);
+    expect(auto.segments).toHaveLength(5);
+  });
+
+  it('is deterministic for a seed', () => {
+    const again = segmentAudience(data, { k: 5, asOf: AS_OF, seed: 7 });
+    expect(Array.from(again.labels)).toEqual(Array.from(five.labels));
+    expect(again.segments).toEqual(five.segments);
+    expect(again.quality).toEqual(five.quality);
+  });
+
+  it('fits on a seeded sample above sampleSize and still assigns everyone', () => {
+    const sampled = segmentAudience(data, { k: 5, asOf: AS_OF, seed: 7, sampleSize: 1500 });
+    expect(sampled.sampled).toEqual({ fitted: 1500, total: 5000 });
+    expect(sampled.labels).toHaveLength(5000);
+    expect(ariVsPersonas(sampled)).toBeGreaterThanOrEqual(0.75);
+  });
+
+  it('segments the audience as of an earlier time, without later profiles', () => {
+    const asOf = AS_OF - 60 * 86_400_000;
+    const earlier = segmentAudience(data, {
+      k: 4,
+      asOf,
+      features: ['log_followers', 'age', 'loyalty_member'],
+    });
+    const created = new Map(data.profiles.map((p) => [p.id, p.created_at as number]));
+    expect(earlier.userIds.length).toBeLessThan(5000);
+    expect(earlier.userIds.every((u) => (created.get(u) as number) < asOf)).toBe(true);
+    expect(earlier.segments).toHaveLength(4);
+    expect(new Set(earlier.segments.map((s) => s.name)).size).toBe(4);
+  });
+});
+
+describe('segmentAudience input errors', () => {
+  const tiny = () => ({
+    profiles: data.profiles.slice(0, 3),
+    interactions: [],
+    products: data.products,
+    attributes: data.attributes,
+  });
+
+  it('rejects k outside 2..12 with a one-line reason', () => {
+    for (const k of [0, 1, 13, 2.5, Number.NaN]) {
+      expect(() => segmentAudience(data, { k, asOf: AS_OF })).toThrow(SegmentError);
+    }
+    expect(() => segmentAudience(data, { k: 1, asOf: AS_OF })).toThrow(
+      /k must be a whole number from 2 to 12/,
+    );
+  });
+
+  it('rejects a bad kRange', () => {
+    for (const kRange of [
+      [1, 4],
+      [5, 3],
+      [2, 13],
+    ] as Array<[number, number]>) {
+      expect(() => segmentAudience(data, { k: 'auto', kRange, asOf: AS_OF })).toThrow(/kRange/);
+    }
+  });
+
+  it('rejects an empty audience, too few users and unknown features', () => {
+    const empty = { profiles: [], interactions: [], products: [], attributes: {} };
+    expect(() => segmentAudience(empty, { k: 3, asOf: AS_OF })).toThrow(/audience is empty/);
+    expect(() => segmentAudience(tiny(), { k: 5, asOf: AS_OF })).toThrow(/only 3 profiles but k=5; use k=3/);
+    expect(() =>
+      segmentAudience(data, { k: 3, asOf: AS_OF, features: ['log_followers', 'shoe_size'] }),
+    ).toThrow(SegmentError);
+    expect(() => segmentAudience(data, { k: 3, asOf: AS_OF, features: ['shoe_size'] })).toThrow(
+      /unknown feature "shoe_size".*Available: .*log_followers/,
+    );
+    expect(() => segmentAudience(data, { k: 3, asOf: AS_OF, features: [] })).toThrow(/no features/);
+    expect(() => segmentAudience(data, { k: 3, asOf: AS_OF, restarts: 0 })).toThrow(/restarts/);
+    expect(() => segmentAudience(tiny(), { k: 'auto', kRange: [4, 6], asOf: AS_OF })).toThrow(
+      /too few for k=auto/,
+    );
+  });
+
+  it('drops default features without data but refuses asked-for ones', () => {
+    const noPurchases = { ...data, interactions: data.interactions.filter((i) => i.type !== 'purchase') };
+    const result = segmentAudience(noPurchases, { k: 3, asOf: AS_OF });
+    expect(result.features).toEqual(DEFAULT_SEGMENT_FEATURES.filter((f) => f !== 'avg_order_value'));
+    expect(result.segments.every((s) => s.revenueShare === 0)).toBe(true);
+    expect(() =>
+      segmentAudience(noPurchases, { k: 3, asOf: AS_OF, features: ['avg_order_value', 'age'] }),
+    ).toThrow(/feature "avg_order_value" has no values/);
+  });
+
+  it('still works on a tiny audience', () => {
+    const result = segmentAudience(tiny(), { k: 2, asOf: AS_OF, features: ['log_followers', 'age'] });
+    expect(result.labels).toHaveLength(3);
+    expect(result.segments.map((s) => s.size).reduce((a, b) => a + b, 0)).toBe(3);
+  });
+});

@@ -1,0 +1,259 @@
+import MLR from 'ml-regression-multivariate-linear';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { computeFeatures } from '../../src/engine/features.ts';
+import { INTERACTION_TYPES, type Profile } from '../../src/model/types.ts';
+import { generateSample, type SampleData } from '../../src/sample/generate.ts';
+import { createRng } from '../../src/sample/random.ts';
+import { expectedSpend, SAMPLE_TRUTH } from '../../src/sample/truth.ts';
+
+const END = new Date('2025-06-02T00:00:00Z');
+const DAY = 86_400_000;
+const WINDOW = 30 * DAY;
+const model = SAMPLE_TRUTH.spendModel;
+const planted = Object.keys(model.coefficients);
+
+let data: SampleData;
+beforeAll(() => {
+  data = generateSample({ end: END });
+});
+
+/** Spend per (user, full 30-day window): windows inside both the 26-week period and the user's life. */
+function fullWindowSpends(
+  sample: SampleData,
+  weeks = 26,
+): Array<{ user: number; window: number; spend: number }> {
+  const end = END.getTime();
+  const periodStart = end - weeks * 7 * DAY;
+  const windows = Math.floor((end - periodStart) / WINDOW);
+  const row = new Map(sample.profiles.map((p, i) => [p.id, i]));
+  const sums = new Float64Array(sample.profiles.length * windows);
+  for (const it of sample.interactions) {
+    if (it.type !== 'purchase') continue;
+    const w = Math.floor((end - 1 - it.timestamp) / WINDOW);
+    if (w < windows) {
+      const r = row.get(it.user_id) as number;
+      sums[r * windows + w] = (sums[r * windows + w] as number) + (it.value as number);
+    }
+  }
+  const out: Array<{ user: number; window: number; spend: number }> = [];
+  sample.profiles.forEach((p, i) => {
+    for (let w = 0; w < windows; w++) {
+      if (end - (w + 1) * WINDOW >= (p.created_at as number))
+        out.push({ user: i, window: w, spend: sums[i * windows + w] as number });
+    }
+  });
+  return out;
+}
+
+describe('seeded random helpers', () => {
+  it('repeat for a seed and follow their distributions', () => {
+    const a = createRng(7);
+    const b = createRng(7);
+    const xs = Array.from({ length: 20_000 }, () => a.normal(10, 2));
+    expect(Array.from({ length: 20_000 }, () => b.normal(10, 2))).toEqual(xs);
+    const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+    const sd = Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (xs.length - 1));
+    expect(mean).toBeCloseTo(10, 1);
+    expect(sd).toBeCloseTo(2, 1);
+    const rng = createRng(1);
+    const counts = Array.from({ length: 20_000 }, () => rng.poisson(3.5));
+    expect(counts.reduce((s, x) => s + x, 0) / counts.length).toBeCloseTo(3.5, 1);
+    const big = Array.from({ length: 5000 }, () => rng.poisson(80));
+    expect(big.reduce((s, x) => s + x, 0) / big.length).toBeCloseTo(80, 0);
+    const picks = [0, 0, 0];
+    for (let i = 0; i < 30_000; i++) {
+      const k = rng.categorical([1, 2, 7]);
+      picks[k] = (picks[k] ?? 0) + 1;
+    }
+    expect((picks[2] as number) / 30_000).toBeCloseTo(0.7, 1);
+    const shuffled = rng.shuffle(Array.from({ length: 50 }, (_, i) => i));
+    expect([...shuffled].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    for (let i = 0; i < 1000; i++) {
+      const u = rng.next();
+      expect(u >= 0 && u < 1).toBe(true);
+    }
+    expect(createRng(8).next()).not.toBe(createRng(7).next());
+  });
+});
+
+describe('generateSample', () => {
+  it('is deterministic for a seed and differs across seeds', () => {
+    const a = generateSample({ end: END, profiles: 600, seed: 3 });
+    const b = generateSample({ end: END, profiles: 600, seed: 3 });
+    const c = generateSample({ end: END, profiles: 600, seed: 4 });
+    expect(b).toEqual(a);
+    expect(c.interactions.length).not.toBe(a.interactions.length);
+    expect(c.profiles.map((p) => p.followers)).not.toEqual(a.profiles.map((p) => p.followers));
+    expect(c.personas).not.toEqual(a.personas);
+  });
+
+  it('has the documented shape: 5,000 profiles, ~200 products, exact persona shares', () => {
+    expect(data.profiles).toHaveLength(5000);
+    expect(data.profiles[0]?.id).toBe('u000001');
+    expect(data.profiles[4999]?.id).toBe('u005000');
+    expect(new Set(data.profiles.map((p) => p.id)).size).toBe(5000);
+    expect(data.products).toHaveLength(200);
+    expect(data.products[0]?.id).toBe('p0001');
+    expect(new Set(data.products.map((p) => p.category)).size).toBe(8);
+    expect(new Set(data.products.map((p) => p.name)).size).toBe(200);
+    expect(data.products.every((p) => p.price > 0)).toBe(true);
+    expect(data.attributes).toEqual({
+      age: 'number',
+      app_sessions_per_week: 'number',
+      loyalty_member: 'boolean',
+      acquisition_channel: 'category',
+      last_campaign_at: 'date',
+      nps_score: 'number',
+    });
+    expect(data.personas).toHaveLength(5000);
+    const counts: Record<string, number> = {};
+    for (const p of data.personas) counts[p] = (counts[p] ?? 0) + 1;
+    for (const persona of SAMPLE_TRUTH.personas) expect(counts[persona.key]).toBe(persona.share * 5000);
+    expect(new Set(data.profiles.flatMap((p) => p.interests)).size).toBe(5);
+    expect(new Set(data.profiles.map((p) => p.platform)).size).toBe(5);
+    expect(new Set(data.profiles.map((p) => p.country)).size).toBeGreaterThanOrEqual(8);
+  });
+
+  it('produces valid, time-ordered interactions within the period, 10-40 per profile', () => {
+    const end = END.getTime();
+    const start = end - 26 * 7 * DAY;
+    const users = new Set(data.profiles.map((p) => p.id));
+    const products = new Set(data.products.map((p) => p.id));
+    const created = new Map(data.profiles.map((p) => [p.id, p.created_at as number]));
+    // Plain checks collected into one list: 185k expect() calls would dominate the test time.
+    const problems: string[] = [];
+    const types = new Set<string>(INTERACTION_TYPES);
+    let previous = Number.NEGATIVE_INFINITY;
+    for (const it of data.interactions) {
+      const bad = (why: string) => problems.push(`${why}: ${JSON.stringify(it)}`);
+      if (!types.has(it.type)) bad('type');
+      if (!users.has(it.user_id)) bad('user');
+      if (it.item_id !== null && !products.has(it.item_id)) bad('item');
+      if (!(it.timestamp >= start && it.timestamp < end)) bad('outside period');
+      if (it.timestamp < (created.get(it.user_id) as number) - 1000) bad('before the profile existed');
+      if (it.timestamp < previous) bad('not time-ordered');
+      previous = it.timestamp;
+      const v = it.value;
+      if (it.type === 'purchase') {
+        if (!(typeof v === 'number' && v > 0 && Math.abs(v * 100 - Math.round(v * 100)) < 1e-6))
+          bad('amount');
+        if (it.item_id === null) bad('purchase without item');
+      } else if (it.type === 'rating') {
+        if (!(v === 1 || v === 2 || v === 3 || v === 4 || v === 5)) bad('rating');
+      } else if (v !== null) bad('value on a social interaction');
+    }
+    expect(problems.slice(0, 5)).toEqual([]);
+    const perProfile = data.interactions.length / data.profiles.length;
+    expect(perProfile).toBeGreaterThan(10);
+    expect(perProfile).toBeLessThan(40);
+    expect(data.interactions.filter((i) => i.type === 'rating').length).toBeGreaterThan(0);
+  });
+
+  it('grows week over week and some profiles churn', () => {
+    const end = END.getTime();
+    const start = end - 26 * 7 * DAY;
+    const joins = new Array(26).fill(0);
+    for (const p of data.profiles) {
+      const w = Math.floor(((p.created_at as number) - start) / (7 * DAY));
+      if (w >= 0) joins[w]++;
+    }
+    const firstHalf = joins.slice(0, 13).reduce((a, b) => a + b, 0);
+    const secondHalf = joins.slice(13).reduce((a, b) => a + b, 0);
+    expect(secondHalf).toBeGreaterThan(firstHalf * 1.2);
+    expect(data.profiles.filter((p) => (p.created_at as number) < start).length).toBeGreaterThan(2000);
+    // Churned: existed for the whole last 8 weeks but showed no social activity in them.
+    const quiet = data.profiles.filter(
+      (p) =>
+        (p.created_at as number) < end - 56 * DAY &&
+        (p.last_active_at === null || p.last_active_at < end - 56 * DAY),
+    );
+    expect(quiet.length).toBeGreaterThan(50);
+  });
+
+  it('clips spend in fewer than 1% of full windows, and reports it', () => {
+    const windows = fullWindowSpends(data);
+    const clipped = windows.filter((w) => w.spend === 0).length;
+    expect(windows.length).toBe(data.diagnostics.userWindows);
+    expect(clipped).toBe(data.diagnostics.clippedWindows);
+    expect(clipped / windows.length).toBeLessThan(0.01);
+    expect(data.diagnostics.clipRate).toBeCloseTo(model.clipRate, 2);
+  });
+
+  it('makes every planted x exactly computable by the features module', () => {
+    const table = computeFeatures(data, planted, { asOf: END.getTime() });
+    data.profiles.forEach((p, i) => {
+      let mu = model.intercept;
+      planted.forEach((f, j) => {
+        mu += (model.coefficients[f] as number) * (table.columns[j]?.[i] as number);
+      });
+      expect(mu).toBeCloseTo(expectedSpend(p), 9);
+    });
+    expect(Object.values(table.missing).every((m) => m === 0)).toBe(true);
+  });
+
+  it('realises the planted spend model in the 30 days after cutoff = end - 30d', () => {
+    const cutoff = END.getTime() - WINDOW;
+    const table = computeFeatures(data, planted, { asOf: cutoff, existingOnly: true });
+    const row = new Map(table.userIds.map((u, i) => [u, i]));
+    const y = new Float64Array(table.userIds.length);
+    for (const it of data.interactions) {
+      if (it.type !== 'purchase' || it.timestamp < cutoff) continue;
+      const r = row.get(it.user_id);
+      if (r !== undefined) y[r] = (y[r] as number) + (it.value as number);
+    }
+    const byId = new Map<string, Profile>(data.profiles.map((p) => [p.id, p]));
+    const residuals = table.userIds.map((u, i) => (y[i] as number) - expectedSpend(byId.get(u) as Profile));
+    const n = residuals.length;
+    const mean = residuals.reduce((a, b) => a + b, 0) / n;
+    const sd = Math.sqrt(residuals.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+    expect(Math.abs(mean)).toBeLessThan((3 * model.noiseSd) / Math.sqrt(n));
+    expect(sd / model.noiseSd).toBeGreaterThan(0.95);
+    expect(sd / model.noiseSd).toBeLessThan(1.05);
+
+    const x = table.userIds.map((_, i) => table.columns.map((c) => c[i] as number));
+    const fit = new MLR(
+      x,
+      Array.from(y, (v) => [v]),
+    );
+    planted.forEach((f, j) => {
+      const estimate = fit.weights[j]?.[0] as number;
+      const truth = model.coefficients[f] as number;
+      expect(Math.abs(estimate / truth - 1), f).toBeLessThan(0.05);
+    });
+    // The best possible R² on this window is about the documented maxR2.
+    const yMean = y.reduce((a, b) => a + b, 0) / n;
+    const ssTot = y.reduce((a, b) => a + (b - yMean) ** 2, 0);
+    const ssRes = residuals.reduce((a, b) => a + b * b, 0);
+    expect(1 - ssRes / ssTot).toBeGreaterThan(model.maxR2 - 0.03);
+    expect(1 - ssRes / ssTot).toBeLessThan(model.maxR2 + 0.03);
+    expect(data.diagnostics.maxR2).toBeCloseTo(model.maxR2, 1);
+  });
+
+  it('recovers the coefficients within 3% when pooling all full windows', () => {
+    const table = computeFeatures(data, planted, { asOf: END.getTime() });
+    const windows = fullWindowSpends(data);
+    const x = windows.map((w) => table.columns.map((c) => c[w.user] as number));
+    const fit = new MLR(
+      x,
+      windows.map((w) => [w.spend]),
+    );
+    planted.forEach((f, j) => {
+      const estimate = fit.weights[j]?.[0] as number;
+      expect(Math.abs(estimate / (model.coefficients[f] as number) - 1), f).toBeLessThan(0.03);
+    });
+    expect(Math.abs((fit.weights[planted.length]?.[0] as number) - model.intercept)).toBeLessThan(5);
+  });
+
+  it('makes personas differ in spend: loyal high spenders first, casual browsers last', () => {
+    const mu: Record<string, number[]> = {};
+    data.profiles.forEach((p, i) => {
+      const list = mu[data.personas[i] as string] ?? [];
+      list.push(expectedSpend(p));
+      mu[data.personas[i] as string] = list;
+    });
+    const mean = (k: string) => (mu[k] as number[]).reduce((a, b) => a + b, 0) / (mu[k] as number[]).length;
+    expect(mean('loyal_high_spenders')).toBeGreaterThan(mean('young_trendsetters'));
+    expect(mean('young_trendsetters')).toBeGreaterThan(mean('quiet_followers'));
+    expect(mean('quiet_followers')).toBeGreaterThan(mean('casual_browsers'));
+  });
+});
