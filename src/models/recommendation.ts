@@ -19,8 +19,7 @@ export function recommendationModelFor(
   const run = data.segmentRuns.at(-1);
   const hit = readCachedModel<RecommendModel>(data, KIND, RECOMMEND_MODEL_KEY, (m) => {
     const model = m as Partial<RecommendModel> | null;
-    if (!model || model.version !== 1 || !Array.isArray(model.itemIds) || !model.taste || !model.params)
-      return false;
+    if (model?.version !== 1 || !Array.isArray(model.itemIds) || !model.taste || !model.params) return false;
     return (model.segmentRunId ?? undefined) === run?.id;
   });
   if (hit) return { model: hit, cached: true };
