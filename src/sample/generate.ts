@@ -13,6 +13,7 @@ import type {
 import { cumulative, Rng } from './random.ts';
 import {
   expectedSpend,
+  type ItemPreferenceTruth,
   type PersonaTruth,
   SAMPLE_ATTRIBUTES,
   SAMPLE_CATEGORIES,
@@ -49,6 +50,14 @@ export interface SampleDiagnostics {
   maxR2: number;
 }
 
+/** The item structure drawn for one catalogue (the rules are in `SAMPLE_TRUTH.catalogue`). */
+export interface SampleItemTruth {
+  /** Ids of the trending products (`trendingPerCategory` per category). */
+  trending: string[];
+  /** Product id -> id of its complement, for the products that have one. */
+  complements: Record<string, string>;
+}
+
 /** The generated audience; `personas[i]` is the planted persona key of `profiles[i]`. */
 export interface SampleData {
   profiles: Profile[];
@@ -56,6 +65,8 @@ export interface SampleData {
   interactions: Interaction[];
   attributes: Record<string, AttributeKind>;
   personas: string[];
+  /** Trending products and complements planted in this catalogue. */
+  items: SampleItemTruth;
   diagnostics: SampleDiagnostics;
 }
 
@@ -114,12 +125,18 @@ export function generateSample(options: SampleOptions): SampleData {
   const windowMs = SAMPLE_TRUTH.windowDays * DAY;
   const windows = Math.floor((end - periodStart) / windowMs);
 
-  // Separate streams so the catalogue does not depend on the number of profiles.
+  // Separate streams so the catalogue does not depend on the number of profiles, and so the complement choices
+  // do not shift the draws of everything else (spend, timing and traits are the same with or without them).
   const productRng = new Rng(seed * 7919 + 1);
   const rng = new Rng(seed);
+  const complementRng = new Rng(seed * 7919 + 2);
 
-  const { products, byCategory } = makeProducts(productRng);
+  const { products, byCategory, trending, complementOf } = makeProducts(productRng);
   const personaDefs = SAMPLE_TRUTH.personas;
+  const personaPrefs = personaDefs.map((p) => SAMPLE_TRUTH.itemPreferences[p.key] ?? NEUTRAL_PREFERENCES);
+  const personaItemCum = personaPrefs.map((pref) =>
+    byCategory.map((cat) => itemWeights(cat, pref, products, trending)),
+  );
   const categoryKeys = SAMPLE_CATEGORIES.map((c) => c.key);
   const personaCategoryCum = personaDefs.map((p) =>
     cumulative(categoryKeys.map((k) => SAMPLE_TRUTH.categoryAffinity[p.key]?.[k] ?? 0)),
@@ -137,6 +154,18 @@ export function generateSample(options: SampleOptions): SampleData {
   let clippedWindows = 0;
   let sumMu = 0;
   let sumMu2 = 0;
+  // One profile's purchases, collected so that items can be chosen in time order (complements follow what was
+  // bought before), with the uniform draws that pick them taken where they always were in the main stream.
+  const maxBuys = windows * Math.max(...personaDefs.map((p) => p.purchasesPerWindow.length));
+  const buyTs = new Float64Array(maxBuys);
+  const buyValue = new Float64Array(maxBuys);
+  const buyU1 = new Float64Array(maxBuys);
+  const buyU2 = new Float64Array(maxBuys);
+  const buyRatingTs = new Float64Array(maxBuys);
+  const buyStars = new Uint8Array(maxBuys);
+  const buyOrder = new Int32Array(maxBuys);
+  const pending = new Int32Array(maxBuys);
+  const ownedBy = new Int32Array(products.length).fill(-1);
 
   for (let i = 0; i < n; i++) {
     const pi = personaOf[i] as number;
@@ -204,13 +233,15 @@ export function generateSample(options: SampleOptions): SampleData {
     const activity = Math.exp(rng.normal(0, 0.2));
     const activeWeeks = Math.max(0, activeTo - activeFrom) / WEEK;
     const catCum = personaCategoryCum[pi] as Float64Array;
+    const itemCum = personaItemCum[pi] as Float64Array[];
+    const pref = personaPrefs[pi] as ItemPreferenceTruth;
     let lastSocial = -1;
     for (const type of SOCIAL_TYPES) {
       const count = rng.poisson(persona.weeklyRates[type] * activity * activeWeeks);
       for (let c = 0; c < count; c++) {
         const ts = toSecond(rng.uniform(activeFrom, activeTo));
         const withProduct = type === 'click' || rng.bernoulli(PRODUCT_POST_SHARE);
-        const item = withProduct ? pickProduct(rng, catCum, byCategory) : -1;
+        const item = withProduct ? pickProduct(rng.next(), rng.next(), catCum, itemCum, byCategory) : -1;
         events.push(i, item, TYPE_CODE[type], Number.NaN, ts);
         if (ts > lastSocial) lastSocial = ts;
       }
@@ -220,6 +251,7 @@ export function generateSample(options: SampleOptions): SampleData {
     // Spend: one draw S = max(0, mu + eps) per 30-day window aligned to `end`. Windows lying entirely inside both
     // the period and the profile's life are exact (these are the planted-model windows); the window in which a
     // profile is created gets the same kind of draw pro-rated to the part it lived through.
+    let buys = 0;
     for (let w = 0; w < windows; w++) {
       const wEnd = end - w * windowMs;
       const wStart = wEnd - windowMs;
@@ -238,15 +270,52 @@ export function generateSample(options: SampleOptions): SampleData {
       for (const part of splitCents(rng, cents, count)) {
         // In the creation window each purchase happens with the probability of having lived through it.
         if (!full && !rng.bernoulli(fraction)) continue;
-        const ts = toSecond(rng.uniform(from, wEnd));
-        const item = pickProduct(rng, catCum, byCategory);
-        events.push(i, item, TYPE_CODE.purchase, part / 100, ts);
+        const b = buys++;
+        buyTs[b] = toSecond(rng.uniform(from, wEnd));
+        buyValue[b] = part / 100;
+        buyU1[b] = rng.next();
+        buyU2[b] = rng.next();
+        buyRatingTs[b] = Number.NaN;
         if (rng.bernoulli(persona.rating.rate)) {
-          const rts = toSecond(ts + rng.exponential(1 / (3 * DAY)));
+          const rts = toSecond((buyTs[b] as number) + rng.exponential(1 / (3 * DAY)));
           const stars = clamp(Math.round(rng.normal(persona.rating.mean, 0.9)), 1, 5);
-          if (rts < end) events.push(i, item, TYPE_CODE.rating, stars, rts);
+          if (rts < end) {
+            buyRatingTs[b] = rts;
+            buyStars[b] = stars;
+          }
         }
       }
+    }
+
+    // Items in time order: a purchase may be the complement still owed for an earlier one; otherwise it is a
+    // fresh pick from the persona's own ranking of the category.
+    for (let b = 0; b < buys; b++) buyOrder[b] = b;
+    for (let b = 1; b < buys; b++) {
+      const x = buyOrder[b] as number;
+      let k = b - 1;
+      while (k >= 0 && (buyTs[buyOrder[k] as number] as number) > (buyTs[x] as number)) {
+        buyOrder[k + 1] = buyOrder[k] as number;
+        k--;
+      }
+      buyOrder[k + 1] = x;
+    }
+    let owed = 0;
+    for (let k = 0; k < buys; k++) {
+      const b = buyOrder[k] as number;
+      let item: number;
+      if (owed > 0 && complementRng.bernoulli(pref.complementRate)) item = pending[--owed] as number;
+      else item = pickProduct(buyU1[b] as number, buyU2[b] as number, catCum, itemCum, byCategory);
+      if (ownedBy[item] !== i) {
+        ownedBy[item] = i;
+        owed = removeFrom(pending, owed, item);
+        const complement = complementOf[item] as number;
+        if (complement >= 0 && ownedBy[complement] !== i && !contains(pending, owed, complement))
+          pending[owed++] = complement;
+      }
+      const ts = buyTs[b] as number;
+      events.push(i, item, TYPE_CODE.purchase, buyValue[b] as number, ts);
+      const rts = buyRatingTs[b] as number;
+      if (!Number.isNaN(rts)) events.push(i, item, TYPE_CODE.rating, buyStars[b] as number, rts);
     }
     profiles[i] = profile;
     personas[i] = persona.key;
@@ -266,6 +335,15 @@ export function generateSample(options: SampleOptions): SampleData {
     interactions,
     attributes: { ...SAMPLE_ATTRIBUTES },
     personas,
+    items: {
+      trending: products.filter((_, j) => trending[j] === 1).map((p) => p.id),
+      complements: Object.fromEntries(
+        products.flatMap((p, j) => {
+          const c = complementOf[j] as number;
+          return c >= 0 ? [[p.id, (products[c] as Product).id]] : [];
+        }),
+      ),
+    },
     diagnostics: {
       userWindows,
       clippedWindows,
@@ -306,38 +384,128 @@ function assignPersonas(n: number, rng: Rng): Int32Array {
 
 interface CategoryProducts {
   indices: number[];
-  popularity: Float64Array;
+  /** Popularity rank inside the category per product (0 = bestseller), aligned with `indices`. */
+  ranks: number[];
+  medianPrice: number;
 }
 
-/** ~200 products over the categories, with log-normal prices and Zipf-like popularity within a category. */
-function makeProducts(rng: Rng): { products: Product[]; byCategory: CategoryProducts[] } {
+/** A persona that was given no item preferences picks by plain popularity. */
+const NEUTRAL_PREFERENCES: ItemPreferenceTruth = {
+  popularityExponent: 1,
+  priceAffinity: 0,
+  trendingBoost: 1,
+  complementRate: 0,
+};
+
+interface Catalogue {
+  products: Product[];
+  byCategory: CategoryProducts[];
+  /** 1 for the trending products, by product index. */
+  trending: Uint8Array;
+  /** Product index of each product's complement, -1 for none. */
+  complementOf: Int32Array;
+}
+
+/**
+ * ~200 products over the categories, with log-normal prices and Zipf-like popularity within a category; then a
+ * few trending products per category and a complement for some products.
+ */
+function makeProducts(rng: Rng): Catalogue {
   const products: Product[] = [];
   const byCategory: CategoryProducts[] = [];
   const usedNames = new Set<string>();
   for (const category of SAMPLE_CATEGORIES) {
     const words = PRODUCT_WORDS[category.key] ?? { adjectives: ['Basic'], nouns: ['Item'] };
     const indices: number[] = [];
-    const weights: number[] = [];
     const ranks = rng.shuffle(Array.from({ length: category.products }, (_, r) => r));
     for (let j = 0; j < category.products; j++) {
       const id = `p${String(products.length + 1).padStart(4, '0')}`;
       let name = `${rng.pick(words.adjectives)} ${rng.pick(words.nouns).toLowerCase()}`;
       for (let suffix = 2; usedNames.has(name); suffix++) name = `${name.replace(/ \d+$/, '')} ${suffix}`;
       usedNames.add(name);
-      const price = Math.max(0.99, Math.round(category.medianPrice * Math.exp(rng.normal(0, 0.4))) - 0.01);
+      const price = Math.max(
+        0.99,
+        Math.round(category.medianPrice * Math.exp(rng.normal(0, SAMPLE_TRUTH.catalogue.priceLogSd))) - 0.01,
+      );
       indices.push(products.length);
       products.push({ id, name, category: category.key, price, in_stock: rng.bernoulli(0.93) });
-      weights.push(1 / ((ranks[j] as number) + 1) ** 0.8);
     }
-    byCategory.push({ indices, popularity: cumulative(weights) });
+    byCategory.push({ indices, ranks, medianPrice: category.medianPrice });
   }
-  return { products, byCategory };
+  // Drawn after the whole catalogue, so names, prices and stock are what they were before this structure existed.
+  const { trendingPerCategory, trendingSkipTop, complementShare } = SAMPLE_TRUTH.catalogue;
+  const trending = new Uint8Array(products.length);
+  const complementOf = new Int32Array(products.length).fill(-1);
+  for (const cat of byCategory) {
+    // Trending products are rising ones, not the established bestsellers at the top of the category.
+    const candidates = cat.indices.filter((_, k) => (cat.ranks[k] as number) >= trendingSkipTop);
+    for (const j of rng.shuffle(candidates).slice(0, trendingPerCategory)) trending[j] = 1;
+    for (const j of cat.indices) {
+      if (!rng.bernoulli(complementShare)) continue;
+      const price = (products[j] as Product).price;
+      const cheaper = cat.indices.filter((k) => (products[k] as Product).price < price);
+      if (cheaper.length > 0) complementOf[j] = rng.pick(cheaper);
+    }
+  }
+  return { products, byCategory, trending, complementOf };
 }
 
-/** Index (into `products`) of a product drawn by category affinity, then popularity within the category. */
-function pickProduct(rng: Rng, categoryCum: Float64Array, byCategory: CategoryProducts[]): number {
-  const cat = byCategory[rng.fromCumulative(categoryCum)] as CategoryProducts;
-  return cat.indices[rng.fromCumulative(cat.popularity)] as number;
+/** Cumulative pick weights of a category's products for one persona: popularity^a · price tilt · trend boost. */
+function itemWeights(
+  cat: CategoryProducts,
+  pref: ItemPreferenceTruth,
+  products: Product[],
+  trending: Uint8Array,
+): Float64Array {
+  const { popularityExponent, priceLogSd } = SAMPLE_TRUTH.catalogue;
+  return cumulative(
+    cat.indices.map((j, k) => {
+      const rank = (cat.ranks[k] as number) + 1;
+      const z = Math.log((products[j] as Product).price / cat.medianPrice) / priceLogSd;
+      const boost = trending[j] === 1 ? pref.trendingBoost : 1;
+      return (
+        rank ** (-popularityExponent * pref.popularityExponent) * Math.exp(pref.priceAffinity * z) * boost
+      );
+    }),
+  );
+}
+
+/** Index (into `products`) of a product drawn by category affinity, then the persona's ranking in the category. */
+function pickProduct(
+  u1: number,
+  u2: number,
+  categoryCum: Float64Array,
+  itemCum: Float64Array[],
+  byCategory: CategoryProducts[],
+): number {
+  const c = fromUniform(categoryCum, u1);
+  return (byCategory[c] as CategoryProducts).indices[fromUniform(itemCum[c] as Float64Array, u2)] as number;
+}
+
+/** The index `Rng.fromCumulative` would return for the uniform draw `u`. */
+function fromUniform(cum: Float64Array, u: number): number {
+  const x = u * (cum[cum.length - 1] as number);
+  let lo = 0;
+  let hi = cum.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((cum[mid] as number) > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Whether `item` is among the first `length` entries of `list`. */
+function contains(list: Int32Array, length: number, item: number): boolean {
+  for (let k = 0; k < length; k++) if (list[k] === item) return true;
+  return false;
+}
+
+/** Removes `item` from the first `length` entries of `list` (order kept); returns the new length. */
+function removeFrom(list: Int32Array, length: number, item: number): number {
+  let out = 0;
+  for (let k = 0; k < length; k++) if (list[k] !== item) list[out++] = list[k] as number;
+  return out;
 }
 
 /** Splits `cents` into `count` positive parts that sum exactly to it. */

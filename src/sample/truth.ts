@@ -1,7 +1,8 @@
 /**
- * The ground truth planted in the sample audience: personas, category affinities and the spend model.
+ * The ground truth planted in the sample audience: personas, category affinities, item preferences and the spend
+ * model.
  * The generator reads these numbers, `data/README.md` documents them, and the engine tests check that
- * segmentation and prediction recover them.
+ * segmentation and prediction recover them and that recommendations beat popularity thanks to them.
  */
 import type { Profile } from '../model/types.ts';
 
@@ -281,6 +282,54 @@ const CATEGORY_AFFINITY: Record<string, Record<string, number>> = {
   },
 };
 
+/** How one persona chooses products inside a category (see "Item preferences" in `data/README.md`). */
+export interface ItemPreferenceTruth {
+  /**
+   * Exponent a on the catalogue's popularity curve: an item of popularity rank r (1 = bestseller of its category)
+   * weighs r^(-catalogue.popularityExponent · a); above 1 sticks to the bestsellers, below 1 reaches into the tail.
+   */
+  popularityExponent: number;
+  /** β of the price tilt exp(β · z), z = ln(price / category median price) / catalogue.priceLogSd. */
+  priceAffinity: number;
+  /** Weight multiplier of the category's trending products. */
+  trendingBoost: number;
+  /**
+   * Probability that a purchase, made while the person owns a product whose complement they lack, is that
+   * complement (the most recent one owed) instead of a fresh pick.
+   */
+  complementRate: number;
+}
+
+/** Item structure of the catalogue itself, shared by every persona. */
+export interface CatalogueTruth {
+  /** Zipf-like exponent of the popularity curve inside a category: rank r weighs r^-0.8. */
+  popularityExponent: number;
+  /** Log-sd of prices around the category median (prices are log-normal). */
+  priceLogSd: number;
+  /** Trending products per category, drawn among those outside the category's top `trendingSkipTop` sellers. */
+  trendingPerCategory: number;
+  trendingSkipTop: number;
+  /** Share of products that have a complement: a cheaper product of the same category (camera -> charger). */
+  complementShare: number;
+}
+
+/** Item-level preferences per persona: who buys the premium, the cheap, the trending and the complementary items. */
+const ITEM_PREFERENCES: Record<string, ItemPreferenceTruth> = {
+  loyal_high_spenders: { popularityExponent: 1, priceAffinity: 1, trendingBoost: 1, complementRate: 0.6 },
+  bargain_hunters: { popularityExponent: 1, priceAffinity: -1, trendingBoost: 1, complementRate: 0.15 },
+  young_trendsetters: { popularityExponent: 0.5, priceAffinity: 0, trendingBoost: 8, complementRate: 0.15 },
+  quiet_followers: { popularityExponent: 1.6, priceAffinity: 0, trendingBoost: 1, complementRate: 0.3 },
+  casual_browsers: { popularityExponent: 1, priceAffinity: 0, trendingBoost: 1, complementRate: 0.1 },
+};
+
+const CATALOGUE: CatalogueTruth = {
+  popularityExponent: 0.8,
+  priceLogSd: 0.4,
+  trendingPerCategory: 3,
+  trendingSkipTop: 3,
+  complementShare: 0.4,
+};
+
 const SPEND_MODEL: SpendModelTruth = {
   target: 'spend_next_30d',
   intercept: -50,
@@ -298,6 +347,9 @@ export const SAMPLE_TRUTH = {
   personas: PERSONAS,
   spendModel: SPEND_MODEL,
   categoryAffinity: CATEGORY_AFFINITY,
+  /** Which products a persona picks inside a category; the same for purchases and product interactions. */
+  itemPreferences: ITEM_PREFERENCES,
+  catalogue: CATALOGUE,
   /** Length of a spend window; windows are aligned to the sample `end`: [end-30d, end), [end-60d, end-30d), … */
   windowDays: 30,
   growth: {

@@ -45,8 +45,8 @@ describe('evaluateRecommendations on the bundled sample', () => {
     expect(result.users).toBeGreaterThan(1000);
     expect(result.items).toBe(sample.products.length);
     const { ours, popularity } = result;
-    // The product bar is 1.2× on precision@10; see the ceiling test below for why seed 42 lands at ~1.19×.
-    expect(ours.precisionAt10).toBeGreaterThanOrEqual(1.15 * popularity.precisionAt10);
+    // The product bar: 1.2× popularity on precision@10 (seed 42 measures ~1.39×; seeds 1, 7, 2024: 1.33-1.52×).
+    expect(ours.precisionAt10).toBeGreaterThanOrEqual(1.2 * popularity.precisionAt10);
     expect(ours.precisionAt5).toBeGreaterThanOrEqual(1.2 * popularity.precisionAt5);
     expect(ours.ndcgAt10).toBeGreaterThanOrEqual(1.2 * popularity.ndcgAt10);
     expect(ours.recallAt10).toBeGreaterThan(popularity.recallAt10);
@@ -62,10 +62,11 @@ describe('evaluateRecommendations on the bundled sample', () => {
     expect(evaluateRecommendations(sample, { method: 'hide', hideN: 2, seed: 7 })).toEqual(result);
   });
 
-  it('gets most of the lift that knowing the planted personas would give (the ceiling of this sample)', () => {
-    // Items within a category are drawn from one popularity curve for every persona, so the only thing
-    // a recommender can personalise is the category mix. An oracle told each user's true persona, ranking
-    // by that persona's training purchases, bounds what any model can reach on this split.
+  it('gets most of the lift that knowing the planted personas would give', () => {
+    // Each persona has its own category mix and its own ranking of items inside a category (price tilt,
+    // trending products; data/README.md "Item preferences"). An oracle told each user's true persona, ranking
+    // by that persona's training purchases, shows how much of that a persona-level model could use; ours
+    // must learn it from behaviour alone (complements, which the oracle ignores, help ours a little).
     const split = holdOut(sample, { method: 'time' });
     const personaOf = new Map(sample.profiles.map((p, i) => [p.id, sample.personas[i] as string]));
     const counts = new Map<string, Map<string, number>>();
@@ -95,7 +96,8 @@ describe('evaluateRecommendations on the bundled sample', () => {
     const base = result.popularity.precisionAt10;
     const oracleLift = oracle / base - 1;
     const ourLift = result.ours.precisionAt10 / base - 1;
-    expect(oracleLift).toBeLessThan(0.35);
+    // The planted item structure leaves room beyond the category mix (before it, the oracle reached ~1.24×).
+    expect(oracleLift).toBeGreaterThan(0.35);
     expect(ourLift).toBeGreaterThanOrEqual(0.7 * oracleLift);
   });
 });

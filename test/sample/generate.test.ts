@@ -4,7 +4,7 @@ import { computeFeatures } from '../../src/engine/features.ts';
 import { INTERACTION_TYPES, type Profile } from '../../src/model/types.ts';
 import { generateSample, type SampleData } from '../../src/sample/generate.ts';
 import { createRng } from '../../src/sample/random.ts';
-import { expectedSpend, SAMPLE_TRUTH } from '../../src/sample/truth.ts';
+import { expectedSpend, SAMPLE_CATEGORIES, SAMPLE_TRUTH } from '../../src/sample/truth.ts';
 
 const END = new Date('2025-06-02T00:00:00Z');
 const DAY = 86_400_000;
@@ -242,6 +242,75 @@ describe('generateSample', () => {
       expect(Math.abs(estimate / (model.coefficients[f] as number) - 1), f).toBeLessThan(0.03);
     });
     expect(Math.abs((fit.weights[planted.length]?.[0] as number) - model.intercept)).toBeLessThan(5);
+  });
+
+  it('plants item preferences: premium for loyal high spenders, cheap for bargain hunters, trends for the young', () => {
+    expect(Object.keys(SAMPLE_TRUTH.itemPreferences).sort()).toEqual(
+      SAMPLE_TRUTH.personas.map((p) => p.key).sort(),
+    );
+    const product = new Map(data.products.map((p) => [p.id, p]));
+    const median = new Map(SAMPLE_CATEGORIES.map((c) => [c.key, c.medianPrice]));
+    const personaOf = new Map(data.profiles.map((p, i) => [p.id, data.personas[i] as string]));
+    const trending = new Set(data.items.trending);
+    const by = new Map<string, { buys: number; logPrice: number; trending: number }>();
+    for (const it of data.interactions) {
+      if (it.type !== 'purchase' || it.item_id === null) continue;
+      const p = product.get(it.item_id);
+      const s = by.get(personaOf.get(it.user_id) as string) ?? { buys: 0, logPrice: 0, trending: 0 };
+      s.buys++;
+      s.logPrice += Math.log((p?.price as number) / (median.get(p?.category as string) as number));
+      if (trending.has(it.item_id)) s.trending++;
+      by.set(personaOf.get(it.user_id) as string, s);
+    }
+    const priceTilt = (k: string) => (by.get(k)?.logPrice as number) / (by.get(k)?.buys as number);
+    const trendShare = (k: string) => (by.get(k)?.trending as number) / (by.get(k)?.buys as number);
+    const others = (k: string) => SAMPLE_TRUTH.personas.map((p) => p.key).filter((x) => x !== k);
+    // Within their categories, loyal high spenders buy the dearest items and bargain hunters the cheapest.
+    for (const k of others('loyal_high_spenders'))
+      expect(priceTilt('loyal_high_spenders'), k).toBeGreaterThan(priceTilt(k));
+    for (const k of others('bargain_hunters'))
+      expect(priceTilt('bargain_hunters'), k).toBeLessThan(priceTilt(k));
+    expect(priceTilt('loyal_high_spenders') - priceTilt('bargain_hunters')).toBeGreaterThan(0.4);
+    // Trend-driven young users put a large share of their purchases on the few trending products.
+    for (const k of others('young_trendsetters'))
+      expect(trendShare('young_trendsetters'), k).toBeGreaterThan(3 * trendShare(k));
+    expect(data.items.trending).toHaveLength(
+      SAMPLE_CATEGORIES.length * SAMPLE_TRUTH.catalogue.trendingPerCategory,
+    );
+  });
+
+  it('plants complements: a cheaper product of the same category, bought far more often after its partner', () => {
+    const product = new Map(data.products.map((p) => [p.id, p]));
+    const pairs = Object.entries(data.items.complements);
+    expect(pairs.length).toBeGreaterThan(0.25 * data.products.length);
+    expect(pairs.length).toBeLessThan(0.55 * data.products.length);
+    for (const [x, y] of pairs) {
+      expect(product.get(y)?.category).toBe(product.get(x)?.category);
+      expect(product.get(y)?.price as number).toBeLessThan(product.get(x)?.price as number);
+    }
+    const firstBuy = new Map<string, Map<string, number>>();
+    for (const it of data.interactions) {
+      if (it.type !== 'purchase' || it.item_id === null) continue;
+      const own = firstBuy.get(it.user_id) ?? new Map<string, number>();
+      if (!own.has(it.item_id)) own.set(it.item_id, it.timestamp);
+      firstBuy.set(it.user_id, own);
+    }
+    // Share of X's buyers who later buy Y, against the share of all buyers who ever buy Y.
+    let owners = 0;
+    let followed = 0;
+    let base = 0;
+    for (const [x, y] of pairs) {
+      let buyersOfY = 0;
+      for (const own of firstBuy.values()) {
+        if (own.has(y)) buyersOfY++;
+        const tx = own.get(x);
+        if (tx === undefined) continue;
+        owners++;
+        if ((own.get(y) ?? Number.NEGATIVE_INFINITY) > tx) followed++;
+      }
+      base += buyersOfY / firstBuy.size / pairs.length;
+    }
+    expect(followed / owners).toBeGreaterThan(4 * base);
   });
 
   it('makes personas differ in spend: loyal high spenders first, casual browsers last', () => {
