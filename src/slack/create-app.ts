@@ -1,23 +1,204 @@
-import { App, LogLevel } from '@slack/bolt';
-import type { AppConfig } from '../config.ts';
-import { createAudienceCommandListener } from '../listeners/commands/audience.ts';
+import type { Server } from 'node:http';
+import type { ListenOptions } from 'node:net';
+import { App, LogLevel, type webApi } from '@slack/bolt';
+import { type AppConfig, ConfigError } from '../config.ts';
+import { registerListeners } from '../listeners/index.ts';
 import type { Logger } from '../logger.ts';
+import type { Clock } from '../model/types.ts';
+import { createVerifiedReceiver, MAX_REQUEST_BODY_BYTES } from '../privacy/receiver.ts';
 import type { Router } from '../router/router.ts';
+import type { Store } from '../store/store.ts';
+import { boltLogger } from './bolt-logger.ts';
+import type { SlackDeps } from './deps.ts';
+import { slackErrorCode } from './errors.ts';
+import { FrontDoorReceiver } from './front-door-receiver.ts';
+import { healthRoute, readHealth } from './health.ts';
+import { createHomeTab } from './home.ts';
+import { createWorkQueue, type WorkQueueOptions } from './work-queue.ts';
+
+/** Everything the Slack app is built from; the optional parts tune it for tests and benchmarks. */
+export interface SlackAppOptions {
+  config: AppConfig;
+  router: Router;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** Web API retries (rate limits wait Retry-After first). Default: 3 retries, 0.5 s doubling, at most 10 s. */
+  retryConfig?: webApi.RetryOptions;
+  /** Per-call Web API timeout in ms (default 15 s). */
+  requestTimeoutMs?: number;
+  /** "Working on it…" after this many ms (default 1000). */
+  workingAfterMs?: number;
+  queue?: WorkQueueOptions;
+  /** How often the Home tab checks for changed data to re-publish (default 30 s). */
+  homeRefreshMs?: number;
+  /**
+   * HTTP mode only. `front-door` (default): a worker thread verifies and acknowledges requests at once, so
+   * acknowledgements never wait for engine work (see front-door-receiver.ts). `bolt-http`: Bolt's own
+   * HTTPReceiver on the main thread, where an ack waits for any engine work already running.
+   */
+  receiver?: 'front-door' | 'bolt-http';
+}
+
+/** The running Slack front door. */
+export interface SlackApp {
+  /** Checks the bot token with Slack, then listens (HTTP: on `listen`, default config.port; Socket Mode: connects). */
+  start(listen?: number | ListenOptions): Promise<{ port: number | null }>;
+  /** Stops taking requests and lets queued answers go out (up to `graceMs`, default 10 s). */
+  stop(graceMs?: number): Promise<void>;
+  /** Re-publishes the Home tab for people whose view is out of date; call after the data changed. */
+  refreshHome(): Promise<void>;
+  /** The Bolt app, for adding listeners. */
+  readonly bolt: App;
+}
+
+const BOLT_LEVELS = {
+  debug: LogLevel.DEBUG,
+  info: LogLevel.INFO,
+  warn: LogLevel.WARN,
+  error: LogLevel.ERROR,
+} as const;
+
+/** Default Web API retry policy: enough to ride out a rate limit or a blip while a person waits. */
+export const DEFAULT_RETRY: webApi.RetryOptions = {
+  retries: 3,
+  factor: 2,
+  minTimeout: 500,
+  maxTimeout: 10_000,
+  randomize: true,
+};
 
 /** Builds the Bolt app for HTTP or Socket Mode from configuration and registers the listeners. */
-export function createSlackApp(config: AppConfig, router: Router, logger: Logger): App {
+export function createSlackApp(options: SlackAppOptions): SlackApp {
+  const { config, store, clock, logger } = options;
   const { slack } = config;
+  if (config.mode === 'local')
+    throw new ConfigError('Slack is not configured: set SLACK_BOT_TOKEN and a signing secret or app token.');
+  const queue = createWorkQueue(options.queue);
+  const home = createHomeTab({ store, clock, currency: config.currency, logger, queue });
+  const startedAt = Date.now();
+  let stopping = false;
+  let stopWatching: (() => void) | null = null;
+  const readNow = () => readHealth({ store, clock, queue, mode: config.mode, startedAt, stopping });
+  const frontDoor =
+    config.mode === 'http' && options.receiver !== 'bolt-http'
+      ? new FrontDoorReceiver({
+          signingSecret: slack.signingSecret ?? '',
+          logger,
+          health: () => {
+            const body = readNow();
+            return { status: body.status === 'stopping' ? 503 : 200, body };
+          },
+          onRequest: () => queue.noteActivity(),
+          bodyLimit: MAX_REQUEST_BODY_BYTES,
+        })
+      : null;
+
   const app = new App({
     token: slack.botToken,
+    // auth.test runs in start(), where a rejected token can be reported clearly instead of failing later.
+    deferInitialization: true,
     ...(config.mode === 'socket'
-      ? { socketMode: true, appToken: slack.appToken }
-      : { signingSecret: slack.signingSecret, port: config.port }),
-    logLevel: config.logLevel === 'debug' ? LogLevel.DEBUG : LogLevel.WARN,
-    ...(slack.apiUrl ? { clientOptions: { slackApiUrl: slack.apiUrl } } : {}),
+      ? {
+          socketMode: true,
+          appToken: slack.appToken,
+          port: config.port,
+          customRoutes: [healthRoute(readNow)],
+        }
+      : {
+          // Both HTTP receivers verify signature and timestamp and cap the body size (privacy/receiver.ts).
+          receiver:
+            frontDoor ??
+            createVerifiedReceiver({
+              signingSecret: slack.signingSecret ?? '',
+              port: config.port,
+              customRoutes: [healthRoute(readNow)],
+              logger: boltLogger(logger, BOLT_LEVELS[config.logLevel]),
+            }),
+        }),
+    logger: boltLogger(logger, BOLT_LEVELS[config.logLevel]),
+    clientOptions: {
+      ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}),
+      retryConfig: options.retryConfig ?? DEFAULT_RETRY,
+      rejectRateLimitedCalls: false,
+      timeout: options.requestTimeoutMs ?? 15_000,
+    },
   });
-  app.command('/audience', createAudienceCommandListener(router, logger));
+  const deps: SlackDeps = {
+    router: options.router,
+    store,
+    clock,
+    config,
+    logger,
+    queue,
+    home,
+    workingAfterMs: options.workingAfterMs ?? 1000,
+  };
+  // Every request that reaches Bolt holds back queued work briefly, so a burst is acknowledged first.
+  app.use(async ({ next }) => {
+    queue.noteActivity();
+    await next();
+  });
+  registerListeners(app, deps);
   app.error(async (error) => {
-    logger.error('unhandled Slack listener error', { error });
+    logger.error('unhandled Slack listener error', { error, slackError: slackErrorCode(error) });
   });
-  return app;
+
+  return {
+    bolt: app,
+    async start(listen) {
+      try {
+        await app.init();
+      } catch (error) {
+        const code = slackErrorCode(error);
+        if (
+          code &&
+          ['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired'].includes(code)
+        ) {
+          throw new ConfigError(
+            `Slack rejected SLACK_BOT_TOKEN (${code}): copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions again.`,
+          );
+        }
+        throw error;
+      }
+      // Data changed by imports, segment runs or digest edits reach open Home tabs without anyone calling in.
+      stopWatching = home.watch(app.client, options.homeRefreshMs ?? 30_000);
+      if (config.mode === 'socket') {
+        await app.start();
+        return { port: null };
+      }
+      if (frontDoor) {
+        const { port } = await frontDoor.start(listen ?? config.port);
+        return { port };
+      }
+      const server = (await app.start(listen ?? config.port)) as Server;
+      // On the main thread, engine work delays acknowledgements; it at least waits while requests are
+      // arriving or not yet answered, so a burst is acknowledged first. Connections count before their
+      // request is read.
+      let unanswered = 0;
+      server.on('connection', () => queue.noteActivity());
+      server.on('request', (_req, res) => {
+        queue.noteActivity();
+        unanswered++;
+        res.once('close', () => {
+          unanswered--;
+        });
+      });
+      queue.holdWhile(() => unanswered > 0);
+      const address = server.address();
+      return { port: typeof address === 'object' && address !== null ? address.port : null };
+    },
+    async stop(graceMs = 10_000) {
+      stopping = true;
+      stopWatching?.();
+      try {
+        await app.stop();
+      } catch (error) {
+        logger.warn('the Slack receiver did not stop cleanly', { error });
+      }
+      if (!(await queue.drain(graceMs)))
+        logger.warn('stopped with answers still queued', { pending: queue.pending });
+    },
+    refreshHome: () => home.refresh(app.client),
+  };
 }

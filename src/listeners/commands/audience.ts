@@ -1,25 +1,49 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { Logger } from '../../logger.ts';
-import type { Router } from '../../router/router.ts';
+import { answerCommand } from '../../slack/answer.ts';
+import type { SlackDeps } from '../../slack/deps.ts';
+import { isDigestFormRequest, openDigestForm } from './digest-form.ts';
 
 /** The `/audience` slash command: acknowledge at once, then answer privately through respond(). */
-export function createAudienceCommandListener(router: Router, logger: Logger) {
-  return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+export function createAudienceCommandListener(deps: SlackDeps) {
+  return async ({
+    command,
+    ack,
+    respond,
+    client,
+  }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    const receivedAt = performance.now();
     // Slack drops a command that is not acknowledged within 3 seconds, so nothing may run before ack().
-    await ack();
-    const reply = await router.dispatch(command.text, {
-      userId: command.user_id,
-      channelId: command.channel_id,
-      surface: 'slack',
-    });
     try {
-      await respond({ response_type: 'ephemeral', text: reply.text, blocks: reply.blocks });
+      await ack();
     } catch (error) {
-      logger.error('could not deliver the /audience reply', {
-        error,
-        user: command.user_id,
-        text: command.text,
+      deps.logger.error('could not acknowledge /audience', { error, user: command.user_id });
+      return;
+    }
+    // `/audience digest` alone opens a form; its trigger_id expires in 3 s, so this cannot wait in the queue.
+    if (isDigestFormRequest(command.text)) {
+      await openDigestForm(deps, { client, command, respond });
+      return;
+    }
+    const context = {
+      user: command.user_id,
+      channel: command.channel_id,
+      team: command.team_id,
+      text: command.text,
+    };
+    try {
+      await answerCommand(deps, {
+        command: command.text,
+        invocation: { userId: command.user_id, channelId: command.channel_id || null, surface: 'slack' },
+        respond,
+        placement: 'new',
+        placeholder: true,
+        receivedAt,
+        context,
+        client,
       });
+    } catch (error) {
+      // answerCommand does not throw by design; this is the last line of defence for the process.
+      deps.logger.error('/audience failed unexpectedly', { ...context, error });
     }
   };
 }

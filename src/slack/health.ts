@@ -1,0 +1,75 @@
+import type { ServerResponse } from 'node:http';
+import type { CustomRoute } from '@slack/bolt';
+import type { SlackMode } from '../config.ts';
+import type { Clock } from '../model/types.ts';
+import type { Store } from '../store/store.ts';
+import type { WorkQueue } from './work-queue.ts';
+
+/** The `/healthz` answer: liveness plus how fresh the data is, for load balancers and on-call people. */
+export interface Health {
+  status: 'ok' | 'no_data' | 'stopping';
+  mode: SlackMode;
+  uptimeSeconds: number;
+  data: {
+    dataVersion: number;
+    updatedAt: string | null;
+    ageSeconds: number | null;
+    source: string | null;
+    profiles: number;
+    interactions: number;
+    segmentRuns: number;
+    schedules: number;
+  };
+  queue: { pending: number };
+}
+
+/** Reads the current health; cheap (no scans), so it is safe to poll often. */
+export function readHealth(deps: {
+  store: Store;
+  clock: Clock;
+  queue: WorkQueue;
+  mode: SlackMode;
+  startedAt: number;
+  stopping: boolean;
+}): Health {
+  const { data } = deps.store;
+  const now = deps.clock().getTime();
+  const updatedAt = data.meta.updatedAt;
+  return {
+    status: deps.stopping ? 'stopping' : data.profiles.length > 0 ? 'ok' : 'no_data',
+    mode: deps.mode,
+    uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+    data: {
+      dataVersion: data.meta.dataVersion,
+      updatedAt: updatedAt === null ? null : new Date(updatedAt).toISOString(),
+      ageSeconds: updatedAt === null ? null : Math.max(0, Math.round((now - updatedAt) / 1000)),
+      source: data.meta.source,
+      profiles: data.profiles.length,
+      interactions: data.interactions.length,
+      segmentRuns: data.segmentRuns.length,
+      schedules: data.schedules.length,
+    },
+    queue: { pending: deps.queue.pending },
+  };
+}
+
+/** `GET /healthz` as a Bolt custom route: 200 with the health JSON, 503 while shutting down. */
+export function healthRoute(read: () => Health): CustomRoute {
+  return {
+    path: '/healthz',
+    method: ['GET'],
+    handler: (_req, res) => {
+      try {
+        const health = read();
+        send(res, health.status === 'stopping' ? 503 : 200, health);
+      } catch (error) {
+        send(res, 500, { status: 'error', message: (error as Error).message });
+      }
+    },
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
