@@ -17,7 +17,7 @@
  *   positions from 1.
  */
 import { stat } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import type {
   AttributeKind,
   AttributeValue,
@@ -26,6 +26,8 @@ import type {
   Product,
   Profile,
 } from '../model/types.ts';
+import { appendAudit, auditEntry } from '../privacy/audit.ts';
+import { type PiiColumnReport, PiiGuard, type PiiOptions } from '../privacy/pii.ts';
 import { markAudienceChanged, type Store } from '../store/store.ts';
 import {
   type ColumnPlan,
@@ -59,6 +61,13 @@ export interface ImportOptions {
   maxErrors?: number;
   /** Passed in, never read inside: stamps the data change. */
   now: Date;
+  /**
+   * Direct identifiers in profile columns (handle, email, name, phone…): pseudonymized, or dropped. Without
+   * a pseudonymizer they are dropped, so raw identifiers never reach the store (see privacy/pii.ts).
+   */
+  pii?: PiiOptions;
+  /** Who runs the import; when given, an applied import appends an audit entry in the same commit. */
+  actor?: string;
   onProgress?: (p: { bytesRead: number; totalBytes: number; rows: number }) => void;
 }
 
@@ -101,6 +110,8 @@ export interface ImportReport {
   newAttributes: Record<string, AttributeKind>;
   /** Columns that feed nothing, and why. */
   ignoredColumns: Array<{ column: string; reason: string }>;
+  /** Identifier columns and what was stored for them (a pseudonym, or nothing). */
+  piiColumns: PiiColumnReport[];
   applied: boolean;
   dryRun: boolean;
 }
@@ -183,6 +194,10 @@ export async function importFile(store: Store, options: ImportOptions): Promise<
   const { kind, file } = options;
   const format = detectFormat(file, options.format);
   const resolver = new ColumnResolver(kind, options.map);
+  const guard = kind === 'profiles' ? new PiiGuard(options.pii) : null;
+  if (!guard && ((options.pii?.columns?.length ?? 0) > 0 || (options.pii?.notColumns?.length ?? 0) > 0)) {
+    throw new ImportError('--pii and --no-pii apply to profile imports only');
+  }
   const totalBytes = await fileSize(file);
   if (totalBytes === 0) throw new ImportError(`${file} is empty: expected ${expectedContent(format)}`);
 
@@ -247,8 +262,14 @@ export async function importFile(store: Store, options: ImportOptions): Promise<
       const mapped: Record<string, unknown> = {};
       let custom: Record<string, unknown> | null = null;
       for (const use of plan.columns) {
-        const value = event.values[use.source];
+        let value = event.values[use.source];
         if (use.custom) {
+          // Identifiers are replaced before anything else sees them (kind inference, errors, the store).
+          const pii = guard?.decide(use.source);
+          if (pii) {
+            if (pii.action === 'drop') continue;
+            value = guard?.protect(value, pii);
+          }
           custom ??= {};
           custom[use.field] = value;
         } else mapped[use.field] = value;
@@ -284,6 +305,23 @@ export async function importFile(store: Store, options: ImportOptions): Promise<
   progress(true);
 
   if (rows === 0) throw new ImportError(`${file} has no data rows: expected ${expectedContent(format)}`);
+  const unmatchedPii = guard?.unmatchedOptions()[0];
+  if (unmatchedPii !== undefined) {
+    throw new ImportError(
+      `--pii/--no-pii ${unmatchedPii}: ${file} has no such profile attribute column (the id column is always kept as given)`,
+    );
+  }
+  for (const c of guard?.columns() ?? []) {
+    if (c.action === 'drop') ignored.set(c.column, 'personal identifier, dropped (--pii-mode drop)');
+  }
+  const audit = (target: AudienceData, what: string) => {
+    if (options.actor === undefined) return;
+    const pii = (guard?.columns() ?? []).map(
+      (c) => `${c.column} ${c.action === 'drop' ? 'dropped' : 'pseudonymized'}`,
+    );
+    const detail = `${kind} from ${basename(file)}: ${what}${pii.length > 0 ? `; identifiers: ${pii.join(', ')}` : ''}`;
+    appendAudit(target.audit, auditEntry(options.actor, 'import', detail, options.now.getTime()));
+  };
   if (csvPlan) for (const entry of csvPlan.ignored) ignored.set(entry.column, entry.reason);
   else checkJsonColumns(file, resolver, matchedMapFields, missingCounts, records);
 
@@ -322,6 +360,7 @@ export async function importFile(store: Store, options: ImportOptions): Promise<
       await store.commit((target) => {
         for (const i of fresh.interactions) target.interactions.push(i);
         markAudienceChanged(target, options.now, 'import');
+        audit(target, `${fresh.interactions.length} new`);
       });
       applied = true;
     }
@@ -336,6 +375,7 @@ export async function importFile(store: Store, options: ImportOptions): Promise<
       await store.commit((target) => {
         counts = upsert(target, true);
         markAudienceChanged(target, options.now, 'import');
+        audit(target, `${counts.inserted} new, ${counts.updated} updated`);
       });
       applied = true;
     } else counts = upsert(data, false);
@@ -355,6 +395,7 @@ export async function importFile(store: Store, options: ImportOptions): Promise<
     errorCount: errors.count,
     newAttributes,
     ignoredColumns: [...ignored].map(([column, reason]) => ({ column, reason })),
+    piiColumns: guard?.columns() ?? [],
     applied,
     dryRun: options.dryRun === true,
   };
@@ -662,6 +703,12 @@ export function formatImportReport(report: ImportReport): string {
   ];
   const attrs = Object.entries(report.newAttributes);
   if (attrs.length > 0) lines.push(`  new attributes: ${attrs.map(([n, k]) => `${n} (${k})`).join(', ')}`);
+  const pseudonymized = report.piiColumns.filter((c) => c.action === 'pseudonymize').map((c) => c.column);
+  if (pseudonymized.length > 0) {
+    lines.push(
+      `  personal identifiers stored as pseudonyms: ${pseudonymized.map((c) => `"${c}"`).join(', ')}`,
+    );
+  }
   for (const c of report.ignoredColumns) lines.push(`  ignored column "${c.column}": ${c.reason}`);
   if (report.errorCount > 0) {
     const more =

@@ -21,7 +21,8 @@
  * attribute is a column typed by its values: "n" numbers, "s" dictionary strings, "l" dictionary string
  * lists (length -1 = null), "j" anything else as raw JSON; "a" lists the rows where the key is absent.
  * The trailer's checksum and counts detect truncation and edits. A file whose first byte is `{` is read as
- * a plain lowdb JSON document (legacy or hand-written); writing always uses this format.
+ * a plain lowdb JSON document (legacy or hand-written); writing always uses this format. With a data key the
+ * same lines are wrapped in the authenticated container of privacy/encryption.ts, which is read here too.
  */
 import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
@@ -35,6 +36,7 @@ import {
   type InteractionType,
   type Profile,
 } from '../model/types.ts';
+import { EncryptionError, isEncryptedHead, openEncryptedFile } from '../privacy/encryption.ts';
 
 /** The magic word at the start of every data file. */
 export const FORMAT_NAME = 'audience-insights-store';
@@ -402,13 +404,22 @@ export interface DecodedFile {
   data: Record<string, unknown>;
   schemaVersion: number | null;
   format: 'store' | 'json';
+  /** Key id of the key the file was encrypted with (see privacy/encryption.ts); null: not encrypted. */
+  keyId?: string | null;
+}
+
+/** How to read an encrypted file: the keys that may open it, and whether a plain file is refused. */
+export interface ReadOptions {
+  keys?: readonly Buffer[];
+  /** A plain file is refused with EncryptionError('not_encrypted') (a key is configured). */
+  requireEncrypted?: boolean;
 }
 
 /**
  * Reads a data file of either format. Content problems throw CodecError; I/O errors (ENOENT, EACCES,
  * EISDIR…) are thrown unchanged so the caller can tell "missing" from "broken". Never writes.
  */
-export async function readDataFile(file: string): Promise<DecodedFile> {
+export async function readDataFile(file: string, options: ReadOptions = {}): Promise<DecodedFile> {
   const handle = await open(file, 'r');
   let size: number;
   let head: Buffer;
@@ -421,9 +432,23 @@ export async function readDataFile(file: string): Promise<DecodedFile> {
     await handle.close();
   }
   if (size === 0) throw new CodecError('corrupt', 'the file is empty');
+  if (isEncryptedHead(head)) {
+    // Encrypted files are read through the decrypting stream; key problems throw EncryptionError.
+    const { kid, chunks } = await openEncryptedFile(file, options.keys ?? []);
+    try {
+      return { ...(await readStoreFile(chunks, size)), keyId: kid };
+    } finally {
+      await chunks.return(undefined);
+    }
+  }
+  if (options.requireEncrypted) {
+    throw new EncryptionError('not_encrypted', 'it is not encrypted, but DATA_ENCRYPTION_KEY is set');
+  }
   const first = firstSignificantByte(head);
   if (first === 0x7b /* { */) return readJsonFile(file);
-  if (head.toString('latin1').startsWith(`#${FORMAT_NAME}/`)) return readStoreFile(file, size);
+  if (head.toString('latin1').startsWith(`#${FORMAT_NAME}/`)) {
+    return readStoreFile(createReadStream(file, { highWaterMark: 4 << 20 }) as AsyncIterable<Buffer>, size);
+  }
   throw new CodecError(
     'corrupt',
     `it is not an Audience Insights data file (it starts with ${JSON.stringify(head.toString('utf8', 0, 24))})`,
@@ -472,11 +497,12 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
   }
 }
 
-/** Yields the file's lines (without the newline); a final line without a newline is flagged. */
-async function* readLines(file: string): AsyncGenerator<{ line: Buffer; terminated: boolean }> {
-  const stream = createReadStream(file, { highWaterMark: 4 << 20 });
+/** Yields the lines of a byte stream (without the newline); a final line without a newline is flagged. */
+async function* readLines(
+  source: AsyncIterable<Buffer>,
+): AsyncGenerator<{ line: Buffer; terminated: boolean }> {
   let parts: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  for await (const chunk of source) {
     let from = 0;
     for (;;) {
       const nl = chunk.indexOf(10, from);
@@ -744,7 +770,7 @@ function parseHeader(line: Buffer, size: number): Header {
   return { schemaVersion, profiles, interactions };
 }
 
-async function readStoreFile(file: string, size: number): Promise<DecodedFile> {
+async function readStoreFile(source: AsyncIterable<Buffer>, size: number): Promise<DecodedFile> {
   const hash = createHash('sha256');
   const intern = new Interner();
   let header: Header | null = null;
@@ -757,7 +783,7 @@ async function readStoreFile(file: string, size: number): Promise<DecodedFile> {
   let trailer: Record<string, unknown> | null = null;
   const rowCounts: Record<string, number> = {};
 
-  for await (const { line, terminated } of readLines(file)) {
+  for await (const { line, terminated } of readLines(source)) {
     lineNo++;
     if (trailer !== null) throw corrupt(`there is data after the end marker (line ${lineNo})`);
     if (!terminated) {

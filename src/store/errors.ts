@@ -7,7 +7,10 @@ export type StoreErrorCode =
   | 'locked'
   | 'conflict'
   | 'unwritable'
-  | 'closed';
+  | 'closed'
+  | 'key_missing'
+  | 'wrong_key'
+  | 'not_encrypted';
 
 /** A store failure whose message names the file, what is wrong and how to fix it. */
 export class StoreError extends Error {

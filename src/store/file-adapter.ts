@@ -9,11 +9,12 @@
  */
 
 import type { FileHandle } from 'node:fs/promises';
-import { link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { chmod, link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Adapter } from 'lowdb';
 import type { AudienceData } from '../model/types.ts';
+import { EncryptionError, encryptLines, keyId } from '../privacy/encryption.ts';
 import { CodecError, type DecodedFile, encodeLines, normalizeAudienceData, readDataFile } from './codec.ts';
 import { StoreError } from './errors.ts';
 import { acquireLock, type HeldLock, LockHeldError } from './lock.ts';
@@ -24,6 +25,16 @@ export function sideFiles(file: string): { tmp: string; bak: string; lock: strin
   return { tmp: `${file}.tmp`, bak: `${file}.bak`, lock: `${file}.lock` };
 }
 
+/**
+ * Encryption at rest (privacy/encryption.ts): files are written with `key` (null: plain) and may be read with
+ * it or any of `readKeys`; with a key set, a plain file is refused unless `allowPlaintext` (migrating to it).
+ */
+export interface AdapterEncryption {
+  key: Buffer | null;
+  readKeys?: readonly Buffer[];
+  allowPlaintext?: boolean;
+}
+
 /** Reads and writes AudienceData in our format; tells `notice` what it had to do (recover, migrate…). */
 export class AudienceFileAdapter implements Adapter<AudienceData> {
   /** True when read() had to fall back to `<file>.bak` or migrate, so the caller should save soon. */
@@ -31,13 +42,37 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
   private lock: HeldLock | null = null;
   /** The main file as this process last saw it (null: absent), to notice another writer. */
   private onDisk: string | null = null;
+  /** Key id the main file was last read or written with (null: plain or absent). */
+  private onDiskKeyId: string | null = null;
+  /** Requests to replace `<file>.bak` after the next save (forget, retention), and how many were served. */
+  private scrubRequested = 0;
+  private scrubServed = 0;
 
   constructor(
     readonly file: string,
     private readonly migrations: readonly MigrationStep[],
     private readonly schemaVersion: number = LATEST_SCHEMA_VERSION,
     private readonly notice: (message: string) => void = () => undefined,
+    private encryption: AdapterEncryption = { key: null },
   ) {}
+
+  /** Writes from the next save on with `key` (null: plain); the old .bak is replaced after that save. */
+  setEncryptionKey(key: Buffer | null): void {
+    const old = this.encryption.key;
+    this.encryption = {
+      key,
+      readKeys: [...(old ? [old] : []), ...(this.encryption.readKeys ?? [])],
+      allowPlaintext: true,
+    };
+  }
+
+  /**
+   * After the next successful save, `<file>.bak` becomes a second name of the new file instead of the old
+   * copy, so data removed by that save (a forgotten person, purged interactions) is gone from both files.
+   */
+  requestBackupScrub(): void {
+    this.scrubRequested++;
+  }
 
   /** Gives up the write lock, if this process took it. */
   async release(): Promise<void> {
@@ -52,13 +87,18 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
     }
     let decoded: DecodedFile;
     let from = this.file;
+    const { key, readKeys = [], allowPlaintext = false } = this.encryption;
+    const readOptions = {
+      keys: [...(key ? [key] : []), ...readKeys],
+      requireEncrypted: key !== null && !allowPlaintext,
+    };
     try {
       this.onDisk = await identity(this.file);
-      decoded = await readDataFile(this.file);
+      decoded = await readDataFile(this.file, readOptions);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw await this.readError(this.file, error);
       try {
-        decoded = await readDataFile(bak);
+        decoded = await readDataFile(bak, readOptions);
       } catch (bakError) {
         if ((bakError as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw await this.readError(bak, bakError);
@@ -69,6 +109,7 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
         `${this.file} was missing (a save was probably interrupted); recovered the last good copy from ${bak}`,
       );
     }
+    this.onDiskKeyId = decoded.keyId ?? null;
     return this.upgrade(decoded, from);
   }
 
@@ -156,6 +197,7 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
 
   private async readError(file: string, error: unknown): Promise<StoreError> {
     if (error instanceof StoreError) return error;
+    if (error instanceof EncryptionError) return encryptionReadError(file, error);
     if (error instanceof CodecError) {
       if (error.kind === 'newer_format') {
         return new StoreError(
@@ -194,13 +236,21 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
       throw error instanceof StoreError ? error : this.unwritable(error);
     }
     const { tmp, bak } = sideFiles(this.file);
+    const { key } = this.encryption;
+    const writtenKeyId = key ? keyId(key) : null;
+    // A save that changes the encryption (or removes someone) must not leave the old contents in the .bak.
+    const scrubUpTo = this.scrubRequested;
+    const scrub = scrubUpTo > this.scrubServed || writtenKeyId !== this.onDiskKeyId;
     try {
       // encodeLines captures the data now, before the first await (see there for what is captured how).
-      const lines = encodeLines(data, { schemaVersion: this.schemaVersion });
+      const plain = encodeLines(data, { schemaVersion: this.schemaVersion });
+      const lines = key ? encryptLines(plain, key) : plain;
       const dir = path.dirname(this.file);
       await mkdir(dir, { recursive: true });
-      const handle = await open(tmp, 'w');
+      // Personal data: readable by the owner only (the temp file becomes the data file and, later, the .bak).
+      const handle = await open(tmp, 'w', 0o600);
       try {
+        await chmod(tmp, 0o600).catch(() => undefined);
         await writeLines(handle, lines);
         await handle.sync();
       } finally {
@@ -217,8 +267,11 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
         }
       }
       await rename(tmp, this.file);
+      if (scrub) await replaceBackup(this.file, bak);
       await syncDirectory(dir);
       this.onDisk = await identity(this.file);
+      this.onDiskKeyId = writtenKeyId;
+      this.scrubServed = Math.max(this.scrubServed, scrubUpTo);
     } catch (error) {
       await rm(tmp, { force: true }).catch(() => undefined);
       // We hold the lock, so whatever the failed save left at the real name is our own doing (with the
@@ -226,6 +279,58 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
       this.onDisk = await identity(this.file).catch(() => this.onDisk);
       throw this.unwritable(error);
     }
+  }
+}
+
+/** Makes `bak` a second name of the just-written file (or removes it where links are not supported). */
+async function replaceBackup(file: string, bak: string): Promise<void> {
+  await rm(bak, { force: true });
+  try {
+    await link(file, bak);
+  } catch {
+    // No .bak until the next save: better than one holding what was just removed or re-encrypted.
+  }
+}
+
+function encryptionReadError(file: string, error: EncryptionError): StoreError {
+  const untouched = 'The file was left untouched.';
+  switch (error.kind) {
+    case 'key_missing':
+      return new StoreError(
+        'key_missing',
+        file,
+        `Cannot read the data file ${file}: ${error.message}. Set DATA_ENCRYPTION_KEY to the key it was ` +
+          `encrypted with. ${untouched}`,
+      );
+    case 'wrong_key':
+      return new StoreError(
+        'wrong_key',
+        file,
+        `Cannot read the data file ${file}: ${error.message}. Set DATA_ENCRYPTION_KEY to the key the file ` +
+          `was written with (after a key rotation: the new key). ${untouched}`,
+      );
+    case 'not_encrypted':
+      return new StoreError(
+        'not_encrypted',
+        file,
+        `The data file ${file} is not encrypted, but DATA_ENCRYPTION_KEY is set, so a plain file is not ` +
+          `trusted. Encrypt it with \`audience encrypt\` (keeps every record), or unset DATA_ENCRYPTION_KEY. ${untouched}`,
+      );
+    case 'newer_format':
+      return new StoreError(
+        'newer_schema',
+        file,
+        `The data file ${file} was written by a newer version of Audience Insights: ${error.message}. ` +
+          `Upgrade the app. ${untouched}`,
+      );
+    default:
+      return new StoreError(
+        'corrupt',
+        file,
+        `The encrypted data file ${file} cannot be trusted: ${error.message}. ${untouched} Restore it from ` +
+          `a backup (or its .bak copy), or move it away to start with an empty data set.`,
+        { cause: error },
+      );
   }
 }
 

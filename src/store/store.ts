@@ -6,7 +6,7 @@
 import { Low } from 'lowdb';
 import { type AudienceData, emptyAudienceData } from '../model/types.ts';
 import { StoreError } from './errors.ts';
-import { AudienceFileAdapter } from './file-adapter.ts';
+import { type AdapterEncryption, AudienceFileAdapter } from './file-adapter.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type MigrationStep } from './migrations.ts';
 
 export { StoreError, type StoreErrorCode } from './errors.ts';
@@ -21,8 +21,16 @@ export interface Store {
   readonly file: string;
   /** Apply a change in memory now and schedule a coalesced background flush; returns at once (slash-command path). */
   update(fn: (data: AudienceData) => void): void;
-  /** Apply a change and resolve once it is durably on disk (imports, CLI, shutdown paths). */
-  commit(fn: (data: AudienceData) => void): Promise<void>;
+  /**
+   * Apply a change and resolve once it is durably on disk (imports, CLI, shutdown paths). With
+   * `scrubBackup`, the `.bak` copy is replaced too, so removed data (a forgotten person) is in no file.
+   */
+  commit(fn: (data: AudienceData) => void, options?: { scrubBackup?: boolean }): Promise<void>;
+  /**
+   * Rewrites the data file now with another encryption key (null: plain), through the usual atomic save,
+   * and replaces the `.bak` so no copy under the old key (or in plain text) is left behind.
+   */
+  changeEncryption(key: Buffer | null): Promise<void>;
   /** Write any pending change now and wait for it. */
   flush(): Promise<void>;
   /** Flush and stop background timers. */
@@ -37,6 +45,8 @@ export interface OpenStoreOptions {
   onNotice?: (message: string) => void;
   /** Replaces the migration list; for tests of the migration path only. */
   migrations?: readonly MigrationStep[];
+  /** Encryption at rest (DATA_ENCRYPTION_KEY); default: plain files. */
+  encryption?: AdapterEncryption;
 }
 
 const DEFAULT_FLUSH_DELAY_MS = 250;
@@ -50,7 +60,13 @@ const MAX_RETRY_DELAY_MS = 60_000;
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const file = options.file;
   const onNotice = options.onNotice ?? ((message: string) => console.warn(`[store] ${message}`));
-  const adapter = new AudienceFileAdapter(file, options.migrations ?? MIGRATIONS, SCHEMA_VERSION, onNotice);
+  const adapter = new AudienceFileAdapter(
+    file,
+    options.migrations ?? MIGRATIONS,
+    SCHEMA_VERSION,
+    onNotice,
+    options.encryption,
+  );
   const db = new Low<AudienceData>(adapter, emptyAudienceData(SCHEMA_VERSION));
   await db.read();
   const store = new LowStore(db, adapter, file, {
@@ -101,14 +117,23 @@ class LowStore implements Store {
     }
   }
 
-  async commit(fn: (data: AudienceData) => void): Promise<void> {
+  async commit(fn: (data: AudienceData) => void, options: { scrubBackup?: boolean } = {}): Promise<void> {
     this.assertOpen();
     try {
       fn(this.db.data);
     } finally {
       this.changeSeq++;
+      if (options.scrubBackup) this.adapter.requestBackupScrub();
     }
     await this.flush();
+  }
+
+  async changeEncryption(key: Buffer | null): Promise<void> {
+    this.assertOpen();
+    // A save already running finishes with the old key; the one this change triggers uses the new one.
+    await this.inflight?.catch(() => undefined);
+    this.adapter.setEncryptionKey(key);
+    await this.commit(() => undefined, { scrubBackup: true });
   }
 
   flush(): Promise<void> {

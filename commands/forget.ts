@@ -1,0 +1,76 @@
+import { buildErrorMessage } from '../src/blocks/help-message.ts';
+import { context, escapeMrkdwn, fallbackText, section } from '../src/blocks/kit.ts';
+import { appendAudit, auditActor, auditEntry } from '../src/privacy/audit.ts';
+import { markPerPerson } from '../src/privacy/cohorts.ts';
+import { describeForget, type ForgetReport, forgetPeople, removedAnything } from '../src/privacy/forget.ts';
+import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
+import { findUsers, notFound } from '../src/privacy/resolve.ts';
+import { type Subcommand, UsageError } from '../src/router/types.ts';
+import type { CommandDeps } from './deps.ts';
+
+/**
+ * `/audience forget <id or @handle>` (admins; `audience forget <id>` on the CLI): removes a person from every
+ * part of the data and its backup copy, says what was removed in counts, and appends an audit entry. The
+ * reply never repeats the id or handle, so it can be kept or forwarded as evidence of the erasure.
+ */
+export function createForgetCommand({ store, clock, config }: CommandDeps): Subcommand {
+  return {
+    name: 'forget',
+    summary: 'Remove one person from all audience data (admins only): profile, activity, segments, models.',
+    usage: '/audience forget <profile id | @handle | e-mail address>',
+    examples: ['/audience forget u000042', '/audience forget @jane'],
+    async run(args, invocation) {
+      if (Object.keys(args.options).length > 0 || args.positional.length !== 1) {
+        throw new UsageError(
+          'say whom to forget, once: a profile id like u000042, an @handle or an e-mail address',
+        );
+      }
+      const ref = args.positional[0] as string;
+      const data = store.data;
+      // Someone known only from interactions or a stored segment run can be forgotten by id too.
+      const found = findUsers(data, ref, () => pseudonymizerFor(config), {
+        extraIds: (id) =>
+          data.interactions.some((i) => i.user_id === id) ||
+          data.segmentRuns.some((r) => r.user_ids.includes(id)),
+      });
+      if (found.ids.length === 0) {
+        return buildErrorMessage(`${notFound(ref, found.by)}. Nothing was removed.`);
+      }
+      const ids = new Set(found.ids);
+      const now = clock();
+      let report: ForgetReport | null = null;
+      // One durable change, with the .bak rewritten too: afterwards the person is in no data file.
+      await store.commit(
+        (d) => {
+          report = forgetPeople(d, ids, now);
+          const who = `${ids.size} ${ids.size === 1 ? 'person' : 'people'} matched by ${found.by}`;
+          appendAudit(
+            d.audit,
+            auditEntry(
+              auditActor(invocation),
+              'forget',
+              `${who}: removed ${describeForget(report)}`,
+              now.getTime(),
+            ),
+          );
+        },
+        { scrubBackup: true },
+      );
+      const done = report as ForgetReport | null;
+      if (done === null) throw new Error('forget: the change did not run');
+      const people = `${ids.size} ${ids.size === 1 ? 'person' : 'people'}`;
+      const summary = removedAnything(done)
+        ? `Forgot ${people} (matched by ${found.by}): removed ${describeForget(done)}.`
+        : `Nothing about that ${found.by === 'id' ? 'id' : found.by} was stored; nothing was removed.`;
+      const notes = [
+        'The data file and its backup copy were rewritten without them; cached models refit on next use.',
+        'An audit entry was added (without the id).',
+      ];
+      return markPerPerson({
+        text: fallbackText(escapeMrkdwn(summary)),
+        blocks: [section(`:wastebasket: ${escapeMrkdwn(summary)}`), context(notes)],
+        data: { forgotten: ids.size, matchedBy: found.by, removed: done },
+      });
+    },
+  };
+}

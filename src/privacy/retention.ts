@@ -1,0 +1,101 @@
+/**
+ * Retention: with RETENTION_DAYS set, interactions older than that are deleted at start and then once a day,
+ * logged and audited. `purgeExpiredInteractions` is the pure rule (the digest scheduler may call it from its
+ * own daily run instead); `startRetention` is the app's own daily timer.
+ */
+import type { AppConfig } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { AudienceData, Clock, Interaction } from '../model/types.ts';
+import { markAudienceChanged, type Store } from '../store/store.ts';
+import { appendAudit, auditEntry } from './audit.ts';
+
+const DAY_MS = 86_400_000;
+
+/** The interactions to keep under a retention of `days` at `now`, how many go, and the cut-off instant. */
+export function purgeExpiredInteractions(
+  data: Pick<AudienceData, 'interactions'>,
+  now: number,
+  days: number,
+): { interactions: Interaction[]; removed: number; cutoff: number } {
+  const cutoff = now - days * DAY_MS;
+  const interactions = data.interactions.filter((i) => !(i.timestamp < cutoff));
+  return { interactions, removed: data.interactions.length - interactions.length, cutoff };
+}
+
+/**
+ * Applies the retention rule once: removes expired interactions durably (and from the .bak), bumps the data
+ * version, appends an audit entry and logs; returns how many were removed (0 when retention is off).
+ */
+export async function runRetention(deps: {
+  store: Store;
+  config: Pick<AppConfig, 'retentionDays'>;
+  clock: Clock;
+  logger: Logger;
+  actor?: string;
+}): Promise<number> {
+  const days = deps.config.retentionDays;
+  if (days === null) return 0;
+  const now = deps.clock();
+  if (purgeExpiredInteractions(deps.store.data, now.getTime(), days).removed === 0) return 0;
+  let removed = 0;
+  let cutoff = 0;
+  await deps.store.commit(
+    (data) => {
+      // Computed again inside the change, in case an import landed in between.
+      const result = purgeExpiredInteractions(data, now.getTime(), days);
+      removed = result.removed;
+      cutoff = result.cutoff;
+      if (removed === 0) return;
+      data.interactions = result.interactions;
+      markAudienceChanged(data, now);
+      appendAudit(
+        data.audit,
+        auditEntry(
+          deps.actor ?? 'retention',
+          'retention.purge',
+          `${removed} interactions older than ${days} days (before ${new Date(cutoff).toISOString()})`,
+          now.getTime(),
+        ),
+      );
+    },
+    { scrubBackup: true },
+  );
+  if (removed > 0) {
+    deps.logger.info('retention: purged expired interactions', {
+      removed,
+      days,
+      before: new Date(cutoff).toISOString(),
+    });
+  }
+  return removed;
+}
+
+/**
+ * Runs retention now and then every `intervalMs` (default a day) until stopped; failures are logged and
+ * retried at the next run. Does nothing when RETENTION_DAYS is not set. The timer never keeps the process up.
+ */
+export function startRetention(deps: {
+  store: Store;
+  config: Pick<AppConfig, 'retentionDays'>;
+  clock: Clock;
+  logger: Logger;
+  intervalMs?: number;
+}): { stop(): void; runNow(): Promise<number> } {
+  let running: Promise<number> | null = null;
+  const runNow = (): Promise<number> => {
+    running ??= runRetention(deps)
+      .catch((error: unknown) => {
+        deps.logger.error('retention run failed; retrying at the next run', { error });
+        return 0;
+      })
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  };
+  if (deps.config.retentionDays === null) return { stop: () => undefined, runNow };
+  void runNow();
+  const timer = setInterval(() => void runNow(), deps.intervalMs ?? DAY_MS);
+  timer.unref();
+  return { stop: () => clearInterval(timer), runNow };
+}
