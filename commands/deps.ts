@@ -1,4 +1,5 @@
 import type { AppConfig } from '../src/config.ts';
+import type { DigestScheduler } from '../src/digest/scheduler.ts';
 import type { Clock } from '../src/model/types.ts';
 import type { Store } from '../src/store/store.ts';
 
@@ -7,4 +8,6 @@ export interface CommandDeps {
   store: Store;
   clock: Clock;
   config: AppConfig;
+  /** The running digest scheduler, where digests can be sent (the app); absent in the CLI. */
+  digests?: Pick<DigestScheduler, 'runNow' | 'retry' | 'content'>;
 }

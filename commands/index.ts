@@ -1,8 +1,12 @@
+import { withAdminChecks, withChannelCheck } from '../src/privacy/roles.ts';
 import { createRouter, type ErrorReporter, type Router } from '../src/router/router.ts';
 import type { Subcommand } from '../src/router/types.ts';
 import type { CommandDeps } from './deps.ts';
+import { createDigestCommand } from './digest.ts';
 import { createExportCommand } from './export.ts';
+import { createForgetCommand } from './forget.ts';
 import { createHelpCommand } from './help.ts';
+import { createImportCommand } from './import.ts';
 import { createPredictCommand } from './predict.ts';
 import { createRecommendCommand } from './recommend.ts';
 import { createSegmentsCommand } from './segments.ts';
@@ -18,6 +22,10 @@ export function registerCommands(deps: CommandDeps, reportError: ErrorReporter):
     createPredictCommand(deps),
     createRecommendCommand(deps),
     createExportCommand(deps),
+    createDigestCommand(deps),
+    createImportCommand(),
+    createForgetCommand(deps),
   );
-  return createRouter(commands, reportError);
+  // Admin-only subcommands refuse others and are audited; ALLOWED_CHANNEL_IDS limits where Slack gets answers.
+  return withChannelCheck(createRouter(withAdminChecks(commands, deps), reportError), deps.config);
 }

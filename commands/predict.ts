@@ -11,6 +11,9 @@ import {
   SPEND_TARGET,
 } from '../src/engine/predict.ts';
 import { predictionModelFor } from '../src/models/prediction.ts';
+import { markPerPerson } from '../src/privacy/cohorts.ts';
+import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
+import { resolveUserRef } from '../src/privacy/resolve.ts';
 import { type Subcommand, UsageError } from '../src/router/types.ts';
 import type { CommandDeps } from './deps.ts';
 
@@ -86,9 +89,8 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
       let scope: ForecastScope = { kind: 'audience' };
       let userIds: string[] | undefined;
       if (options.user !== undefined) {
-        const id = options.user.trim();
-        if (!data.profiles.some((p) => p.id === id))
-          throw new UsageError(`unknown user "${id}": check the profile id`);
+        // A profile id or an @handle / e-mail address, matched through its pseudonym (privacy/resolve.ts).
+        const id = resolveUserRef(data, options.user, () => pseudonymizerFor(config));
         scope = { kind: 'user', userId: id };
         userIds = [id];
       } else if (segmentNumber !== undefined) {
@@ -129,7 +131,9 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
         total,
         perUser: values.length > 0 ? total / values.length : 0,
       };
-      return buildPredictMessage({ model, forecast, cached }, { currency: config.currency });
+      const reply = buildPredictMessage({ model, forecast, cached }, { currency: config.currency });
+      // About one person: the Slack layer keeps it private and never offers to share it.
+      return scope.kind === 'user' ? markPerPerson(reply) : reply;
     },
   };
 }

@@ -1,6 +1,9 @@
 import { buildRecommendMessage, type RecommendResult } from '../src/blocks/recommend-message.ts';
 import { RecommendError, recommendForSegment, recommendForUser } from '../src/engine/recommend.ts';
 import { recommendationModelFor } from '../src/models/recommendation.ts';
+import { markPerPerson } from '../src/privacy/cohorts.ts';
+import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
+import { resolveUserRef } from '../src/privacy/resolve.ts';
 import { type Subcommand, UsageError } from '../src/router/types.ts';
 import type { CommandDeps } from './deps.ts';
 
@@ -38,8 +41,8 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
         }
         n = Number(options.n);
       }
-      const userId = options.user?.trim();
-      if (userId === '') throw new UsageError('user= is empty; give a profile id like user=u000042');
+      if (options.user?.trim() === '')
+        throw new UsageError('user= is empty; give a profile id like user=u000042');
       let segment: number | undefined;
       if (options.segment !== undefined) {
         if (!/^\d+$/.test(options.segment) || Number(options.segment) < 1) {
@@ -54,6 +57,11 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
       if (data.products.length === 0) {
         throw new UsageError('the product catalogue is empty: load the sample or import products first');
       }
+      // A profile id or an @handle / e-mail address, matched through its pseudonym (privacy/resolve.ts).
+      const userId =
+        options.user !== undefined
+          ? resolveUserRef(data, options.user, () => pseudonymizerFor(config), { passUnknownIds: true })
+          : undefined;
       const run = data.segmentRuns[data.segmentRuns.length - 1];
       if (segment !== undefined) {
         if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
@@ -82,7 +90,9 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
         if (error instanceof RecommendError) throw new UsageError(error.message);
         throw error;
       }
-      return buildRecommendMessage(result, { currency: config.currency, cached });
+      const reply = buildRecommendMessage(result, { currency: config.currency, cached });
+      // About one person: the Slack layer keeps it private and never offers to share it.
+      return userId !== undefined ? markPerPerson(reply) : reply;
     },
   };
 }

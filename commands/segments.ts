@@ -1,4 +1,7 @@
 import { buildSegmentsMessage } from '../src/blocks/segments-message.ts';
+import { chartFile } from '../src/charts/file.ts';
+import { segmentMapFor } from '../src/charts/from-segments.ts';
+import { renderChart } from '../src/charts/render.ts';
 import { type SegmentRequest, segmentationFor } from '../src/models/segmentation.ts';
 import { type Subcommand, UsageError } from '../src/router/types.ts';
 import type { CommandDeps } from './deps.ts';
@@ -7,13 +10,13 @@ const OPTIONS = ['k', 'features', 'scaling', 'where', 'seed', 'page'];
 const SCALINGS = ['zscore', 'log-zscore', 'none'] as const;
 
 /** `/audience segments`: k-means segments with names, sizes, revenue share and traits; stored for digests. */
-export function createSegmentsCommand({ store, clock }: CommandDeps): Subcommand {
+export function createSegmentsCommand({ store, clock, config }: CommandDeps): Subcommand {
   return {
     name: 'segments',
     summary: 'Customer segments by k-means, each named, sized and explained.',
     usage: '/audience segments [k=auto|2..12] [features=a,b,…] [scaling=zscore|log-zscore|none] [where=…]',
     examples: ['/audience segments', '/audience segments k=4', '/audience segments k=auto where=country:DE'],
-    async run(args) {
+    async run(args, invocation) {
       const unknown = Object.keys(args.options).filter((k) => !OPTIONS.includes(k));
       if (unknown.length > 0) {
         throw new UsageError(
@@ -33,7 +36,20 @@ export function createSegmentsCommand({ store, clock }: CommandDeps): Subcommand
 
       const { page, ...wanted } = request;
       const { result, cached } = segmentationFor(store, wanted, clock().getTime());
-      return buildSegmentsMessage(result, { command: commandLine, page, filter: request.where, cached });
+      const reply = buildSegmentsMessage(result, {
+        command: commandLine,
+        page,
+        filter: request.where,
+        cached,
+        audience: invocation.audience ?? 'private',
+        minCohortSize: config.minCohortSize,
+      });
+      // The picture is an addition: the text is complete without it, so a chart that fails to render is skipped.
+      if (config.charts && page === 1) {
+        const chart = await renderChart(segmentMapFor(result)).catch(() => null);
+        if (chart) reply.files = [chartFile(chart)];
+      }
+      return reply;
     },
   };
 }

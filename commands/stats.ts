@@ -16,7 +16,7 @@ export function createStatsCommand({ store, clock, config }: CommandDeps): Subco
       '/audience stats where=country:DE',
       '/audience stats where=platform:tiktok,age<30',
     ],
-    async run(args) {
+    async run(args, invocation) {
       const unknown = Object.keys(args.options).filter((k) => k !== 'where');
       if (unknown.length > 0 || args.positional.length > 0) {
         throw new UsageError(
@@ -27,7 +27,12 @@ export function createStatsCommand({ store, clock, config }: CommandDeps): Subco
       const filter = args.options.where ? parseWhere(args.options.where, data.attributes) : null;
       const profiles = applyFilter(data.profiles, filter);
       const stats = computeStats(profiles, data.interactions, { asOf: clock().getTime() });
-      return buildStatsMessage(stats, { currency: config.currency, filter: filter?.text ?? null });
+      return buildStatsMessage(stats, {
+        currency: config.currency,
+        filter: filter?.text ?? null,
+        audience: invocation.audience ?? 'private',
+        minCohortSize: config.minCohortSize,
+      });
     },
   };
 }

@@ -1,34 +1,66 @@
 import { registerCommands } from '../commands/index.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { renderChart } from './charts/render.ts';
+import { ConfigError, configSecrets, loadConfig } from './config.ts';
 import { runConsole } from './console.ts';
+import { createConsoleTransport, createSlackTransport } from './digest/deliver.ts';
+import { createDigestScheduler } from './digest/scheduler.ts';
 import { createLogger } from './logger.ts';
 import type { Clock } from './model/types.ts';
+import { parseDataKey } from './privacy/encryption.ts';
+import { PseudonymKeyError, pseudonymizerFor } from './privacy/pseudonym.ts';
+import { startRetention } from './privacy/retention.ts';
 import { ensureAudience } from './sample/load.ts';
-import { createSlackApp } from './slack/create-app.ts';
+import { createSlackApp, type SlackApp } from './slack/create-app.ts';
 import { openStore, StoreError } from './store/store.ts';
 
 // Entry point: only wiring. Read config, open the store, build the router, then Slack or the local console.
 try {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  // Tokens, the signing secret and the keys are redacted from every log line, wherever they appear.
+  const logger = createLogger(config.logLevel, undefined, { secrets: configSecrets(config) });
   const fixed = config.fixedNow;
   const clock: Clock = fixed ? () => new Date(fixed) : () => new Date();
   const store = await openStore({
     file: config.dataFile,
     flushDelayMs: config.flushDelayMs,
     onFlushError: (error) => logger.error('could not save the data file; will retry', { error }),
+    // DATA_ENCRYPTION_KEY: the file, its .bak and temp copies are encrypted; a wrong key stops here.
+    encryption: { key: config.dataEncryptionKey ? parseDataKey(config.dataEncryptionKey) : null },
   });
+  // The pseudonym key exists before the first import or lookup (generated beside the data file if not set).
+  pseudonymizerFor(config, (message) => logger.info(message));
   const notice = await ensureAudience(store, { ...config.sample, now: clock() });
   if (notice) logger.info(notice);
-  const router = registerCommands({ store, clock, config }, (error, context) =>
+  // RETENTION_DAYS: expired interactions are purged now and daily.
+  const retention = startRetention({ store, config, clock, logger });
+  // Digests: posted to Slack, or printed in local mode. Starting the scheduler takes the data file's lock,
+  // so a second app on the same file stops here with a clear message instead of sending digests twice.
+  const digests = createDigestScheduler({
+    store,
+    clock,
+    logger,
+    config,
+    transport:
+      config.mode === 'local'
+        ? createConsoleTransport(process.stdout)
+        : createSlackTransport({ token: config.slack.botToken ?? '', apiUrl: config.slack.apiUrl, logger }),
+    renderChart: (spec) => renderChart(spec, { logger }),
+  });
+  await digests.start();
+  const router = registerCommands({ store, clock, config, digests }, (error, context) =>
     logger.error('command failed', { error, text: context.text, user: context.invocation.userId }),
   );
 
   let stopping = false;
+  let slackApp: SlackApp | null = null;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: saving data and stopping`);
+    // Stop taking Slack requests and let queued answers go out before the final save.
+    await slackApp?.stop();
+    await digests.stop();
+    retention.stop();
     await store.close();
     process.exit(0);
   };
@@ -45,14 +77,14 @@ try {
     });
     await shutdown('end of input');
   } else {
-    const app = createSlackApp(config, router, logger);
-    await app.start(config.port);
+    slackApp = createSlackApp({ config, router, store, clock, logger });
+    await slackApp.start(config.port);
     logger.info(
       `Audience Insights is running (${config.mode === 'socket' ? 'Socket Mode' : `HTTP on port ${config.port}`})`,
     );
   }
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof StoreError) {
+  if (error instanceof ConfigError || error instanceof StoreError || error instanceof PseudonymKeyError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }

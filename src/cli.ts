@@ -1,7 +1,7 @@
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registerCommands } from '../commands/index.ts';
-import { type AppConfig, ConfigError, loadConfig } from './config.ts';
+import { type AppConfig, ConfigError, configSecrets, loadConfig } from './config.ts';
 import { evaluateRecommendations, formatEvaluation } from './engine/evaluate.ts';
 import {
   formatImportReport,
@@ -12,6 +12,20 @@ import {
 } from './import/importer.ts';
 import { createLogger } from './logger.ts';
 import type { Clock } from './model/types.ts';
+import { AuditError } from './privacy/audit.ts';
+import {
+  CLI_ACTOR,
+  KeyCommandError,
+  noPiiOption,
+  piiModeOption,
+  piiOption,
+  piiOptionsFrom,
+  registerPrivacyCommands,
+  storeEncryption,
+} from './privacy/cli.ts';
+import { EncryptionError } from './privacy/encryption.ts';
+import type { PiiMode } from './privacy/pii.ts';
+import { PseudonymKeyError } from './privacy/pseudonym.ts';
 import { saveReplyFiles } from './render/files.ts';
 import { renderText } from './render/text.ts';
 import type { Reply } from './router/types.ts';
@@ -30,7 +44,7 @@ export function formatReply(reply: Reply, format: OutputFormat): string {
 
 /** Builds the `audience` program over an open store; routed subcommands come from the router's registry. */
 export function buildProgram(config: AppConfig, store: Store, clock: Clock): Command {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, { secrets: configSecrets(config) });
   const router = registerCommands({ store, clock, config }, (error, ctx) =>
     logger.error('command failed', { error, text: ctx.text }),
   );
@@ -59,6 +73,8 @@ export function buildProgram(config: AppConfig, store: Store, clock: Clock): Com
 
   // Listing the router's own subcommands keeps the CLI identical to /audience in Slack and the console.
   for (const command of router.commands) {
+    // The CLI's own `import` (below) reads the files; the routed one only explains that to Slack users.
+    if (command.name === 'import') continue;
     const sub = program
       .command(command.name)
       .description(command.summary)
@@ -136,6 +152,10 @@ export function buildProgram(config: AppConfig, store: Store, clock: Clock): Com
     .option('--dry-run', 'validate and report, change nothing', false)
     .option('--skip-invalid', 'import the valid rows and report the invalid ones', false)
     .option('--max-errors <n>', 'how many errors to list', parseWholeNumber, 10)
+    // Handles, e-mails, names, phones are stored as keyed pseudonyms (or dropped): privacy/pii.ts.
+    .addOption(piiOption())
+    .addOption(noPiiOption())
+    .addOption(piiModeOption())
     .action(async (kind: string, file: string, opts: ImportCliOptions) => {
       if (!IMPORT_KINDS.includes(kind as ImportKind)) {
         throw new ImportError(`cannot import "${kind}": choose profiles, products or interactions`);
@@ -151,6 +171,8 @@ export function buildProgram(config: AppConfig, store: Store, clock: Clock): Com
           skipInvalid: opts.skipInvalid,
           maxErrors: opts.maxErrors,
           now: clock(),
+          pii: piiOptionsFrom(opts, config, (message) => process.stderr.write(`${message}\n`)),
+          actor: CLI_ACTOR,
           ...(bar ? { onProgress: bar.update } : {}),
         });
         bar?.stop();
@@ -161,6 +183,7 @@ export function buildProgram(config: AppConfig, store: Store, clock: Clock): Com
       }
     });
 
+  registerPrivacyCommands(program, { config, store, clock });
   return program;
 }
 
@@ -173,6 +196,9 @@ interface ImportCliOptions {
   dryRun: boolean;
   skipInvalid: boolean;
   maxErrors: number;
+  pii?: string;
+  noPii?: string;
+  piiMode?: PiiMode;
 }
 
 function parseMap(pairs: readonly string[]): Record<string, string> {
@@ -227,21 +253,42 @@ function parseWholeNumber(value: string): number {
 /** Runs one `audience …` invocation and returns the process exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   let store: Store | null = null;
+  let code = 0;
   try {
     const config = loadConfig();
-    store = await openStore({ file: config.dataFile, flushDelayMs: config.flushDelayMs });
+    store = await openStore({
+      file: config.dataFile,
+      flushDelayMs: config.flushDelayMs,
+      encryption: storeEncryption(config, argv),
+    });
     const fixed = config.fixedNow;
     const clock: Clock = fixed ? () => new Date(fixed) : () => new Date();
     await buildProgram(config, store, clock).parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    code = typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
-    if (error instanceof ConfigError || error instanceof StoreError || error instanceof ImportError) {
+    if (error instanceof CommanderError) {
+      code = error.exitCode;
+    } else if (
+      error instanceof ConfigError ||
+      error instanceof StoreError ||
+      error instanceof ImportError ||
+      error instanceof KeyCommandError ||
+      error instanceof EncryptionError ||
+      error instanceof AuditError ||
+      error instanceof PseudonymKeyError
+    ) {
       process.stderr.write(`${error.message}\n`);
-      return 1;
+      code = 1;
+    } else {
+      throw error;
     }
-    throw error;
-  } finally {
-    await store?.close();
   }
+  // Saving at exit can fail too (the app holds the lock, the disk is full): say so instead of a stack trace.
+  try {
+    await store?.close();
+  } catch (error) {
+    process.stderr.write(`${error instanceof StoreError ? error.message : String(error)}\n`);
+    code = 1;
+  }
+  return code;
 }

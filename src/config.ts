@@ -18,6 +18,20 @@ export interface AppConfig {
   fixedNow: Date | null;
   sample: { profiles: number; seed: number };
   flushDelayMs: number;
+  /** Whether replies and digests carry chart images (the text is complete without them). */
+  charts: boolean;
+  /** A digest missed by less than this (the app was down) is still sent, late, with a note; older ones are skipped. */
+  digestGraceHours: number;
+  /** Secret for the keyed pseudonyms of imported identifiers; null: a key file beside the data file is used. */
+  pseudonymKey: string | null;
+  /** Base64 of 32 bytes: the data file (and its .bak/temp copies) is encrypted with AES-256-GCM when set. */
+  dataEncryptionKey: string | null;
+  /** Slack user ids that may import, forget, export per-person data and manage anyone's digests. */
+  adminUserIds: string[];
+  /** Channels where the app answers in Slack; null: everywhere it is invited. */
+  allowedChannelIds: string[] | null;
+  /** Interactions older than this many days are purged daily; null: kept. */
+  retentionDays: number | null;
 }
 
 /** Raised when the environment is invalid; the message lists every problem and how to fix it. */
@@ -72,6 +86,28 @@ const schema = z.object({
   SAMPLE_PROFILES: int(5000, 10, 2_000_000),
   SAMPLE_SEED: int(42, 0, 2 ** 31 - 1),
   FLUSH_DELAY_MS: int(250, 0, 60_000),
+  CHARTS: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v.toLowerCase() : 'on'))
+    .pipe(z.enum(['on', 'off'], { error: 'must be on or off' })),
+  DIGEST_GRACE_HOURS: int(6, 0, 168),
+  PSEUDONYM_KEY: optionalText.refine((v) => v === undefined || v.length >= 16, {
+    message:
+      'must be a secret of at least 16 characters; generate one with `openssl rand -base64 32` (or leave it empty to use the key file beside the data file)',
+  }),
+  DATA_ENCRYPTION_KEY: optionalText.refine((v) => v === undefined || isBase64Key(v), {
+    message:
+      'must be 32 random bytes in base64 (44 characters ending in =); generate one with `openssl rand -base64 32`',
+  }),
+  ADMIN_USER_IDS: idList(/^[UW][A-Z0-9]{2,}$/, 'Slack user ids such as U012AB3CD'),
+  ALLOWED_CHANNEL_IDS: idList(/^[CGD][A-Z0-9]{2,}$/, 'Slack channel ids such as C012AB3CD'),
+  RETENTION_DAYS: optionalText
+    .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 36_500), {
+      message: 'must be a whole number of days from 1 to 36500 (or empty to keep interactions forever)',
+    })
+    .transform((v) => (v === undefined ? null : Number(v))),
 });
 
 /** Reads and validates the environment (and `.env` in the working directory, if present); throws ConfigError. */
@@ -103,7 +139,50 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnv()): AppConfig {
     fixedNow: e.FIXED_NOW ? new Date(e.FIXED_NOW) : null,
     sample: { profiles: e.SAMPLE_PROFILES, seed: e.SAMPLE_SEED },
     flushDelayMs: e.FLUSH_DELAY_MS,
+    charts: e.CHARTS === 'on',
+    digestGraceHours: e.DIGEST_GRACE_HOURS,
+    pseudonymKey: e.PSEUDONYM_KEY ?? null,
+    dataEncryptionKey: e.DATA_ENCRYPTION_KEY ?? null,
+    adminUserIds: e.ADMIN_USER_IDS ?? [],
+    allowedChannelIds: e.ALLOWED_CHANNEL_IDS ?? null,
+    retentionDays: e.RETENTION_DAYS,
   };
+}
+
+/** Every secret value in the configuration, for the logger to redact wherever it appears. */
+export function configSecrets(config: AppConfig): string[] {
+  return [
+    config.slack.botToken,
+    config.slack.signingSecret,
+    config.slack.appToken,
+    config.pseudonymKey,
+    config.dataEncryptionKey,
+  ].filter((s): s is string => typeof s === 'string' && s !== '');
+}
+
+function isBase64Key(text: string): boolean {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 !== 0) return false;
+  return Buffer.from(text, 'base64').length === 32;
+}
+
+/** A comma-separated list of ids, each matching `pattern`; empty means none. */
+function idList(pattern: RegExp, what: string) {
+  return optionalText
+    .transform((v) =>
+      v === undefined
+        ? undefined
+        : v
+            .split(',')
+            .map((id) => id.trim())
+            .filter((id) => id !== ''),
+    )
+    .refine((ids) => ids === undefined || ids.every((id) => pattern.test(id)), {
+      error: (issue) => {
+        const bad = (issue.input as string[] | undefined)?.find((id) => !pattern.test(id)) ?? '';
+        return `must be comma-separated ${what}; "${bad}" is not one`;
+      },
+    })
+    .transform((ids) => (ids === undefined || ids.length === 0 ? undefined : ids));
 }
 
 function slackMode(bot?: string, secret?: string, appToken?: string): SlackMode {

@@ -26,7 +26,7 @@ export function buildHelpMessage(commands: readonly Subcommand[], options: { pro
     ? `${options.problem} Commands: ${list}.`
     : `Audience Insights commands: ${list}. Try /audience help.`;
   const data = { ...(options.problem ? { error: options.problem } : {}), commands: commands.map(describe) };
-  return { text: fallbackText(text), blocks: capBlocks(blocks), data };
+  return { text: fallbackText(escapeMrkdwn(text)), blocks: capBlocks(blocks), data };
 }
 
 /** One subcommand's help: usage and examples. */
@@ -39,7 +39,7 @@ export function buildCommandHelp(command: Subcommand): Reply {
     blocks.push(context(command.examples.map((e) => `\`${escapeMrkdwn(e)}\``)));
   }
   return {
-    text: fallbackText(`${command.summary} Usage: ${command.usage}`),
+    text: fallbackText(escapeMrkdwn(`${command.summary} Usage: ${command.usage}`)),
     blocks,
     data: describe(command),
   };
@@ -50,7 +50,7 @@ export function buildErrorMessage(problem: string, usage?: string): Reply {
   const blocks: KnownBlock[] = [section(`:warning: ${escapeMrkdwn(problem)}`)];
   if (usage) blocks.push(context([escapeMrkdwn(usage)]));
   return {
-    text: fallbackText(usage ? `${problem} ${usage}` : problem),
+    text: fallbackText(escapeMrkdwn(usage ? `${problem} ${usage}` : problem)),
     blocks,
     data: { error: problem, ...(usage ? { usage } : {}) },
   };

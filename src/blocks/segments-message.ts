@@ -1,5 +1,13 @@
 import type { KnownBlock } from '@slack/types';
 import type { SegmentResult } from '../engine/segments.ts';
+import {
+  type Audience,
+  type CohortRule,
+  cohortCount,
+  fewerThan,
+  hides,
+  isSmallCohort,
+} from '../privacy/cohorts.ts';
 import type { Reply } from '../router/types.ts';
 import { formatCompact, formatPercent } from './format.ts';
 import { actions, button, capBlocks, context, escapeMrkdwn, fallbackText, header, section } from './kit.ts';
@@ -7,32 +15,53 @@ import { actions, button, capBlocks, context, escapeMrkdwn, fallbackText, header
 /** Segments shown per message; the rest are one "More" click away (12 segments fit in two pages). */
 export const SEGMENTS_PER_PAGE = 8;
 
-/** The `/audience segments` reply: each segment's name, size, revenue share and traits, with next-step buttons. */
+/**
+ * The `/audience segments` reply: each segment's name, size, revenue share and traits, with next-step buttons.
+ * Segments of fewer than `minCohortSize` people are flagged; for a channel (`audience: 'channel'`) their size
+ * reads "fewer than 10" and their share, revenue and traits are left out (see privacy/cohorts.ts).
+ */
 export function buildSegmentsMessage(
   result: SegmentResult,
-  options: { command: string; page?: number; filter?: string | null; cached?: boolean },
+  options: {
+    command: string;
+    page?: number;
+    filter?: string | null;
+    cached?: boolean;
+    audience?: Audience;
+    minCohortSize?: number;
+  },
 ): Reply {
+  const rule: CohortRule = {
+    audience: options.audience ?? 'private',
+    minCohortSize: options.minCohortSize ?? 10,
+  };
   const page = Math.max(1, options.page ?? 1);
   const pages = Math.max(1, Math.ceil(result.segments.length / SEGMENTS_PER_PAGE));
   const shown = result.segments.slice((page - 1) * SEGMENTS_PER_PAGE, page * SEGMENTS_PER_PAGE);
   const total = result.userIds.length;
   const blocks: KnownBlock[] = [
     header(
-      `${result.k} segments in ${formatCompact(total)} profiles${options.filter ? ` (${options.filter})` : ''}`,
+      `${result.k} segments in ${cohortCount(total, rule, formatCompact)} profiles${options.filter ? ` (${options.filter})` : ''}`,
     ),
   ];
   for (const segment of shown) {
     const number = segment.index + 1;
-    const traits = segment.traits
-      .slice(0, 3)
-      .map((t) => `• ${escapeMrkdwn(t.text)}`)
-      .join('\n');
+    const hidden = hides(segment.size, rule);
+    // A small segment's averages describe a handful of people: not for a channel.
+    const traits = hidden
+      ? ''
+      : segment.traits
+          .slice(0, 3)
+          .map((t) => `• ${escapeMrkdwn(t.text)}`)
+          .join('\n');
+    const figures = hidden
+      ? `${fewerThan(rule.minCohortSize)} people`
+      : `${formatCompact(segment.size)} people (${formatPercent(segment.share)}) · ${formatPercent(segment.revenueShare)} of revenue`;
+    const flag = isSmallCohort(segment.size, rule.minCohortSize)
+      ? `\n:warning: _small segment (under ${rule.minCohortSize} people): ${hidden ? 'details not shown here' : 'its figures are hidden when shared to a channel'}_`
+      : '';
     blocks.push(
-      section(
-        `*${number}. ${escapeMrkdwn(segment.name)}*: ${formatCompact(segment.size)} people (${formatPercent(
-          segment.share,
-        )}) · ${formatPercent(segment.revenueShare)} of revenue${traits ? `\n${traits}` : ''}`,
-      ),
+      section(`*${number}. ${escapeMrkdwn(segment.name)}*: ${figures}${flag}${traits ? `\n${traits}` : ''}`),
       actions(
         [
           button(
@@ -59,9 +88,13 @@ export function buildSegmentsMessage(
   }
   blocks.push(context(qualityNotes(result, { page, pages, cached: options.cached ?? false })));
 
-  const names = result.segments.map((s) => `${s.name} (${formatPercent(s.share, 0)})`).join(', ');
-  const text = `${result.k} segments in ${formatCompact(total)} profiles: ${names}.`;
-  return { text: fallbackText(text), blocks: capBlocks(blocks), data: summarize(result) };
+  const names = result.segments
+    .map(
+      (s) => `${s.name} (${hides(s.size, rule) ? fewerThan(rule.minCohortSize) : formatPercent(s.share, 0)})`,
+    )
+    .join(', ');
+  const text = `${result.k} segments in ${cohortCount(total, rule, formatCompact)} profiles: ${names}.`;
+  return { text: fallbackText(text), blocks: capBlocks(blocks), data: summarize(result, rule) };
 }
 
 function qualityNotes(
@@ -94,8 +127,14 @@ function qualityNotes(
   return notes;
 }
 
-/** The machine-readable part of a segmentation (no per-person labels). */
-export function summarize(result: SegmentResult) {
+/**
+ * The machine-readable part of a segmentation (no per-person labels); small segments are flagged, and for a
+ * channel their figures are null.
+ */
+export function summarize(
+  result: SegmentResult,
+  rule: CohortRule = { audience: 'private', minCohortSize: 10 },
+) {
   return {
     k: result.k,
     profiles: result.userIds.length,
@@ -105,13 +144,17 @@ export function summarize(result: SegmentResult) {
     kScores: result.kScores ?? null,
     sampled: result.sampled,
     imputed: result.imputed,
-    segments: result.segments.map((s) => ({
-      segment: s.index + 1,
-      name: s.name,
-      size: s.size,
-      share: s.share,
-      revenueShare: s.revenueShare,
-      traits: s.traits.map((t) => t.text),
-    })),
+    segments: result.segments.map((s) => {
+      const hidden = hides(s.size, rule);
+      return {
+        segment: s.index + 1,
+        name: s.name,
+        size: hidden ? null : s.size,
+        share: hidden ? null : s.share,
+        revenueShare: hidden ? null : s.revenueShare,
+        traits: hidden ? [] : s.traits.map((t) => t.text),
+        small: isSmallCohort(s.size, rule.minCohortSize),
+      };
+    }),
   };
 }

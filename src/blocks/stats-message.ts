@@ -1,21 +1,44 @@
 import type { KnownBlock } from '@slack/types';
 import { format } from 'date-fns';
 import type { AudienceStats, Tally } from '../engine/stats.ts';
+import {
+  type Audience,
+  type CohortRule,
+  changeVisible,
+  cohortCount,
+  fewerThan,
+  hides,
+  suppressSmallCohorts,
+} from '../privacy/cohorts.ts';
 import type { Reply } from '../router/types.ts';
 import { formatChange, formatCompact, formatMoney, formatPercent } from './format.ts';
 import { context, escapeMrkdwn, fallbackText, fields, header, section } from './kit.ts';
 
-/** The `/audience stats` reply: headline numbers with week-over-week change, top values, freshness. */
+/**
+ * The `/audience stats` reply: headline numbers with week-over-week change, top values, freshness. For a
+ * channel (`audience: 'channel'`), counts of fewer than `minCohortSize` people read "fewer than 10" and the
+ * figures derived from them (share, revenue, changes) are left out (see privacy/cohorts.ts).
+ */
 export function buildStatsMessage(
   stats: AudienceStats,
-  options: { currency: string; filter?: string | null },
+  options: { currency: string; filter?: string | null; audience?: Audience; minCohortSize?: number },
 ): Reply {
   const { currency } = options;
-  const vs = (now: number, before: number, label = 'vs last week') => {
+  const rule: CohortRule = {
+    audience: options.audience ?? 'private',
+    minCohortSize: options.minCohortSize ?? 10,
+  };
+  const people = (count: number) => cohortCount(count, rule, formatCompact);
+  const vs = (now: number, before: number, label = 'vs last week', counts = true) => {
+    if (counts && !changeVisible(now, before, rule)) return '';
     const change = formatChange(now, before);
     return change ? ` (${change} ${label})` : '';
   };
-  const share = (count: number) => (stats.total > 0 ? ` · ${formatPercent(count / stats.total)}` : '');
+  const share = (count: number) =>
+    stats.total > 0 && !hides(count, rule) ? ` · ${formatPercent(count / stats.total)}` : '';
+  // Revenue of the last 30 days describes its purchasers: hidden with them when they are a small group.
+  const revenueHidden = hides(stats.purchasers30d, rule);
+  const hiddenRevenue = `not shown (${fewerThan(rule.minCohortSize)} purchasers)`;
   const title = options.filter ? `Audience at a glance: ${options.filter}` : 'Audience at a glance';
 
   const blocks: KnownBlock[] = [header(title)];
@@ -27,36 +50,49 @@ export function buildStatsMessage(
           : 'The audience is empty. Import profiles with `audience import profiles FILE` or load the sample with `audience sample`.',
       ),
     );
-    return { text: fallbackText(`${title}: no profiles.`), blocks, data: stats };
+    return {
+      text: fallbackText(escapeMrkdwn(`${title}: no profiles.`)),
+      blocks,
+      data: { ...stats, cohortSize: 0 },
+    };
   }
 
   blocks.push(
     fields([
-      `*Audience*\n${formatCompact(stats.total)}${vs(stats.total, stats.totalWeekAgo)}`,
-      `*New this week*\n${formatCompact(stats.newThisWeek)}${vs(stats.newThisWeek, stats.newLastWeek)}`,
-      `*Active, last 7 days*\n${formatCompact(stats.active7d)}${share(stats.active7d)}${vs(stats.active7d, stats.activePrevWeek)}`,
-      `*Active, last 30 days*\n${formatCompact(stats.active30d)}${share(stats.active30d)}`,
+      `*Audience*\n${people(stats.total)}${vs(stats.total, stats.totalWeekAgo)}`,
+      `*New this week*\n${people(stats.newThisWeek)}${vs(stats.newThisWeek, stats.newLastWeek)}`,
+      `*Active, last 7 days*\n${people(stats.active7d)}${share(stats.active7d)}${vs(stats.active7d, stats.activePrevWeek)}`,
+      `*Active, last 30 days*\n${people(stats.active30d)}${share(stats.active30d)}`,
       `*Engagement rate, 30 days*\n${
         stats.engagementRate === null
           ? 'no views recorded'
           : `${formatPercent(stats.engagementRate)} of ${formatCompact(stats.views30d)} views`
       }`,
-      `*Purchasers, 30 days*\n${formatCompact(stats.purchasers30d)}${share(stats.purchasers30d)}`,
-      `*Revenue, 30 days*\n${formatMoney(stats.revenue30d, currency)}${vs(
-        stats.revenue30d,
-        stats.revenuePrev30d,
-        'vs previous 30 days',
-      )}`,
-      `*Revenue per user, 30 days*\n${formatMoney(stats.revenuePerUser, currency)}`,
+      `*Purchasers, 30 days*\n${people(stats.purchasers30d)}${share(stats.purchasers30d)}`,
+      `*Revenue, 30 days*\n${
+        revenueHidden
+          ? hiddenRevenue
+          : `${formatMoney(stats.revenue30d, currency)}${vs(stats.revenue30d, stats.revenuePrev30d, 'vs previous 30 days', false)}`
+      }`,
+      `*Revenue per user, 30 days*\n${revenueHidden ? hiddenRevenue : formatMoney(stats.revenuePerUser, currency)}`,
     ]),
   );
+  // Values held by a small group (a country with three people) would point at them: not shown in channels.
+  const visible = (items: readonly Tally[]) => items.filter((t) => !hides(t.count, rule));
+  const top = {
+    countries: visible(stats.top.countries),
+    platforms: visible(stats.top.platforms),
+    interests: visible(stats.top.interests),
+  };
   const tops: string[] = [];
-  if (stats.top.countries.length) tops.push(`*Top countries:* ${listTally(stats.top.countries)}`);
-  if (stats.top.platforms.length) tops.push(`*Platforms:* ${listTally(stats.top.platforms)}`);
-  if (stats.top.interests.length) tops.push(`*Interests:* ${listTally(stats.top.interests)}`);
+  if (top.countries.length) tops.push(`*Top countries:* ${listTally(top.countries)}`);
+  if (top.platforms.length) tops.push(`*Platforms:* ${listTally(top.platforms)}`);
+  if (top.interests.length) tops.push(`*Interests:* ${listTally(top.interests)}`);
   if (tops.length) blocks.push(section(tops.join('\n')));
 
   const notes = [`As of ${format(stats.asOf, 'yyyy-MM-dd HH:mm')} UTC`];
+  if (rule.audience === 'channel')
+    notes.push(`groups of ${fewerThan(rule.minCohortSize)} people are not shown`);
   if (stats.latestInteraction !== null) {
     notes.push(`latest activity ${format(stats.latestInteraction, 'yyyy-MM-dd HH:mm')}`);
   }
@@ -64,10 +100,22 @@ export function buildStatsMessage(
   blocks.push(context(notes));
 
   const text =
-    `${title}: ${formatCompact(stats.total)} profiles${vs(stats.total, stats.totalWeekAgo)}, ` +
-    `${formatCompact(stats.active7d)} active in the last 7 days, ` +
-    `${formatMoney(stats.revenue30d, currency)} revenue in the last 30 days.`;
-  return { text: fallbackText(text), blocks, data: stats };
+    `${title}: ${people(stats.total)} profiles${vs(stats.total, stats.totalWeekAgo)}, ` +
+    `${people(stats.active7d)} active in the last 7 days, ` +
+    `${revenueHidden ? 'revenue not shown' : `${formatMoney(stats.revenue30d, currency)} revenue`} in the last 30 days.`;
+  // cohortSize: answers about fewer than MIN_COHORT_SIZE people are not shared to channels (see share.ts).
+  const data =
+    rule.audience === 'channel'
+      ? {
+          ...suppressSmallCohorts(
+            { ...stats, top, cohortSize: stats.total },
+            ['newThisWeek', 'newLastWeek', 'active7d', 'activePrevWeek', 'active30d', 'purchasers30d'],
+            rule.minCohortSize,
+          ),
+          ...(revenueHidden ? { revenue30d: null, revenuePrev30d: null, revenuePerUser: null } : {}),
+        }
+      : { ...stats, cohortSize: stats.total };
+  return { text: fallbackText(escapeMrkdwn(text)), blocks, data };
 }
 
 function listTally(items: readonly Tally[]): string {

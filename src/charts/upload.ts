@@ -5,6 +5,7 @@
  */
 import type { webApi } from '@slack/bolt';
 import type { Logger } from '../logger.ts';
+import type { ReplyFile } from '../router/types.ts';
 import type { RenderedChart } from './types.ts';
 
 /** The part of Bolt's `WebClient` this module uses; a real `WebClient` fits. */
@@ -30,18 +31,36 @@ export type UploadChartResult = { ok: true; fileId: string } | { ok: false; erro
 const ALT_LIMIT = 1000;
 
 /** Uploads a rendered chart into a channel or thread; returns `{ ok: false, error }` on any failure. */
-export async function uploadChart(
+export function uploadChart(
   client: ChartUploadClient,
   options: UploadChartOptions,
 ): Promise<UploadChartResult> {
-  const { channelId, threadTs, chart, logger } = options;
+  const { chart, ...rest } = options;
+  return uploadFile(client, {
+    ...rest,
+    file: { filename: `${chart.name}.png`, title: chart.title, content: chart.png, alt: chart.alt },
+  });
+}
+
+/** Uploads any reply file (a chart, a CSV export) with the same three steps; never throws. */
+export async function uploadFile(
+  client: ChartUploadClient,
+  options: Omit<UploadChartOptions, 'chart'> & { file: ReplyFile },
+): Promise<UploadChartResult> {
+  const { channelId, threadTs, file, logger } = options;
+  const chart = { name: file.filename, png: file.content, title: file.title, alt: file.alt ?? '' };
+  const contentType = file.filename.endsWith('.png')
+    ? 'image/png'
+    : file.filename.endsWith('.csv')
+      ? 'text/csv'
+      : 'application/octet-stream';
   let step = 'files.getUploadURLExternal';
   try {
     const ticket = (await client.apiCall('files.getUploadURLExternal', {
-      filename: `${chart.name}.png`,
+      filename: chart.name,
       length: chart.png.length,
       // The Web API documents `alt_txt` (the SDK's own helper sends `alt_text`).
-      alt_txt: chart.alt.slice(0, ALT_LIMIT),
+      ...(chart.alt ? { alt_txt: chart.alt.slice(0, ALT_LIMIT) } : {}),
     })) as { ok?: boolean; error?: string; upload_url?: unknown; file_id?: unknown };
     if (ticket.ok === false) throw new StepError(ticket.error ?? 'not_ok');
     if (typeof ticket.upload_url !== 'string' || typeof ticket.file_id !== 'string') {
@@ -52,7 +71,7 @@ export async function uploadChart(
     step = 'upload';
     const response = await fetch(ticket.upload_url, {
       method: 'POST',
-      headers: { 'Content-Type': 'image/png' },
+      headers: { 'Content-Type': contentType },
       body: new Uint8Array(chart.png),
       signal: AbortSignal.timeout(options.uploadTimeoutMs ?? 30_000),
     });
@@ -69,11 +88,11 @@ export async function uploadChart(
     })) as { ok?: boolean; error?: string };
     if (done.ok === false) throw new StepError(done.error ?? 'not_ok');
 
-    logger?.debug('chart uploaded', { chart: chart.name, fileId, channelId });
+    logger?.debug('file uploaded', { file: chart.name, fileId, channelId });
     return { ok: true, fileId };
   } catch (error) {
     const reason = `${step}: ${describeUploadError(error)}`;
-    logger?.warn('chart upload failed', { chart: chart.name, channelId, error: reason });
+    logger?.warn('file upload failed', { file: chart.name, channelId, error: reason });
     return { ok: false, error: reason };
   }
 }

@@ -24,6 +24,11 @@ export interface Invocation {
   userId: string;
   channelId: string | null;
   surface: 'slack' | 'console' | 'cli';
+  /**
+   * Who will see the reply: `channel` when it is being posted for everyone (Share to channel, digests),
+   * so builders hide figures about fewer than MIN_COHORT_SIZE people; default private.
+   */
+  audience?: 'private' | 'channel';
 }
 
 /** A parsed `/audience <subcommand> [positional …] [key=value …]` line. */
