@@ -68,12 +68,28 @@ function columns(cells: string[], width: number): string {
   return lines.join('\n');
 }
 
+// The few emoji codes our builders use, so the console shows a symbol rather than the code.
+const EMOJI: Record<string, string> = {
+  warning: '⚠',
+  white_check_mark: '✅',
+  x: '❌',
+  hourglass_flowing_sand: '⏳',
+  hourglass: '⌛',
+  information_source: 'ℹ',
+  bar_chart: '📊',
+  lock: '🔒',
+  pause_button: '⏸',
+};
+
 /** Turns Slack mrkdwn into readable plain text: drops emphasis markers, unescapes entities, shows links. */
 export function plain(mrkdwn: string): string {
   return mrkdwn
+    .replace(/<#([CGD][A-Z0-9]+)\|([^>]*)>/g, (_m, id: string, name: string) => `#${name || id}`)
+    .replace(/<#([CGD][A-Z0-9]+)>/g, '#$1')
+    .replace(/<@([UW][A-Z0-9]+)(\|[^>]*)?>/g, '@$1')
     .replace(/<([^|>]+)\|([^>]+)>/g, '$2 ($1)')
     .replace(/<(https?:[^>]+)>/g, '$1')
-    .replace(/:warning:/g, '⚠')
+    .replace(/:([a-z_]+):/g, (match, name: string) => EMOJI[name] ?? match)
     .replace(/`([^`\n]+)`/g, '$1')
     .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/gm, '$1$2')
     .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,:;!?])/gm, '$1$2')

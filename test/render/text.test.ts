@@ -31,4 +31,11 @@ describe('renderText', () => {
       '<!channel> bold it link (https://x.y)',
     );
   });
+
+  it('shows channel and user mentions and emoji codes the way Slack would', () => {
+    expect(plain(':white_check_mark: to <#C0GROWTH1> and <#C0MKT|marketing> by <@U123>')).toBe(
+      '✅ to #C0GROWTH1 and #marketing by @U123',
+    );
+    expect(plain(':unknown_code:')).toBe(':unknown_code:');
+  });
 });
