@@ -80,10 +80,10 @@ describe('/audience digest through the router', () => {
       'digest add <#C0GROWTH1|growth> daily 7:30am america/new_york predictions=no k=5',
       OWNER,
     );
-    expect(mention.text).toContain('daily at 07:30 America/New_York, to <#C0GROWTH1>');
+    expect(mention.text).toContain('daily at 07:30 America/New_York, to #C0GROWTH1');
     expect(mention.text).toContain('• Mon 1 Jun 2026, 07:30 EDT');
     const id = await say('digest add C0SALES01 monthly tue 17:00 Asia/Tokyo recommendations=no', OWNER);
-    expect(id.text).toContain('monthly, first Tue at 17:00 Asia/Tokyo, to <#C0SALES01>');
+    expect(id.text).toContain('monthly, first Tue at 17:00 Asia/Tokyo, to #C0SALES01');
     expect(id.text).toContain('• Tue 2 Jun 2026, 17:00 GMT+9');
     expect(env.store.data.schedules.map((s) => s.options)).toEqual([
       { predictions: true, recommendations: true, k: 'auto', chart: true },
@@ -118,10 +118,10 @@ describe('/audience digest through the router', () => {
   it('lists every schedule with its next delivery in its zone', async () => {
     const { text, data } = await say('digest list');
     expect(text).toContain(
-      'sch_1 #growth: weekly Mon at 09:00 Europe/Berlin · next Mon 8 Jun 2026, 09:00 GMT+2 · owner <@U0OWNER01>',
+      'sch_1 #growth: weekly Mon at 09:00 Europe/Berlin · next Mon 8 Jun 2026, 09:00 GMT+2 · owner @U0OWNER01',
     );
     expect(text).toContain(
-      'sch_2 <#C0GROWTH1>: daily at 07:30 America/New_York · next Mon 1 Jun 2026, 07:30 EDT',
+      'sch_2 #C0GROWTH1: daily at 07:30 America/New_York · next Mon 1 Jun 2026, 07:30 EDT',
     );
     expect((data.schedules as unknown[]).length).toBe(3);
     expect((await say('digest')).text).toContain('Create a digest with');
@@ -157,7 +157,7 @@ describe('/audience digest through the router', () => {
     const resumed = await say('digest resume sch_1', ADMIN);
     expect(resumed.text).toContain('Digest sch_1 resumed. Next delivery Mon 8 Jun 2026, 09:00 GMT+2.');
     const deleted = await say('digest delete sch_3', OWNER);
-    expect(deleted.text).toContain('Digest sch_3 (<#C0SALES01>) deleted.');
+    expect(deleted.text).toContain('Digest sch_3 (#C0SALES01) deleted.');
     expect(env.store.data.schedules.map((s) => s.id)).toEqual(['sch_1', 'sch_2']);
     // A deleted id is never reused: its delivery keys stay its own.
     await say('digest add #x weekly fri 08:00 UTC', OWNER);
