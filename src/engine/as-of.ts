@@ -1,11 +1,11 @@
 import type { Interaction } from '../model/types.ts';
+import { latestTimestamp } from './interaction-index.ts';
 
 /**
  * The instant the data describes: just after its latest interaction. Models fitted "as of" the data rather
  * than the wall clock give the same answer for the same data, which is what makes caching by data version sound.
  */
 export function dataAsOf(interactions: readonly Interaction[], fallback: number): number {
-  let latest = Number.NEGATIVE_INFINITY;
-  for (const it of interactions) if (it.timestamp > latest) latest = it.timestamp;
+  const latest = latestTimestamp(interactions);
   return Number.isFinite(latest) ? latest + 1 : fallback;
 }

@@ -4,6 +4,15 @@
  */
 import { closest } from 'fastest-levenshtein';
 import type { AttributeKind, Interaction, Product, Profile } from '../model/types.ts';
+import {
+  type InteractionIndex,
+  interactionIndex,
+  itemOf,
+  TYPE_CODE,
+  typeOf,
+  userRows,
+  valueAt,
+} from './interaction-index.ts';
 
 /** Column-oriented features: `columns[j][i]` is feature `names[j]` of user `userIds[i]`; NaN = missing. */
 export interface FeatureTable {
@@ -160,6 +169,19 @@ export function availableFeatures(
   return out;
 }
 
+/** The profiles that existed before `asOf`; the array itself when that is all of them (no million-row copy). */
+function existing(profiles: Profile[], asOf: number): Profile[] {
+  for (let i = 0; i < profiles.length; i++) {
+    if (!existedAt(profiles[i] as Profile, asOf)) return profiles.filter((p) => existedAt(p, asOf));
+  }
+  return profiles;
+}
+
+/** Whether a profile existed before `asOf` (created before it, or creation unknown). */
+function existedAt(p: Profile, asOf: number): boolean {
+  return p.created_at === null || p.created_at < asOf;
+}
+
 type Resolved =
   | { kind: 'builtin'; name: string }
   | { kind: 'attr'; name: string; attr: string; type: 'number' | 'boolean' | 'date' }
@@ -177,9 +199,7 @@ export function computeFeatures(
   if (!Number.isFinite(asOf)) throw new FeatureError('asOf must be a finite epoch-ms time');
   if (!(windowDays >= 1)) throw new FeatureError(`windowDays must be at least 1, got ${windowDays}`);
 
-  const profiles = options.existingOnly
-    ? input.profiles.filter((p) => p.created_at === null || p.created_at < asOf)
-    : input.profiles;
+  const profiles = options.existingOnly ? existing(input.profiles, asOf) : input.profiles;
   const n = profiles.length;
 
   const categoryNames: string[] = [];
@@ -195,20 +215,27 @@ export function computeFeatures(
   const windowStart = asOf - windowDays * DAY;
   const lookbackStart = asOf - PURCHASE_LOOKBACK_DAYS * DAY;
 
-  let productCategory: Map<string, number> | null = null;
+  const index = interactionIndex(input.interactions, input.profiles);
+  const rowOfKey = userRows(
+    index,
+    input.profiles,
+    profiles === input.profiles ? undefined : (p) => existedAt(p, asOf),
+  );
+  let categoryOfItem: Int32Array | null = null;
   if (categoryNames.length > 0) {
-    productCategory = new Map();
+    categoryOfItem = new Int32Array(index.itemIds.length).fill(-1);
     for (const p of input.products) {
       const c = categoryIndex.get(p.category.toLowerCase());
-      if (c !== undefined) productCategory.set(p.id, c);
+      const item = index.itemKeys[p.id];
+      if (c !== undefined && item !== undefined) categoryOfItem[item] = c;
     }
   }
-  const acc = accumulate(input.interactions, profiles, used, {
+  const acc = accumulate(index, rowOfKey, n, used, {
     asOf,
     windowStart,
     windowDays,
     lookbackStart,
-    productCategory,
+    categoryOfItem,
     nCat: categoryNames.length,
   });
 
@@ -216,15 +243,8 @@ export function computeFeatures(
   // so newcomers are not mistaken for quiet users. Creation times are read once: the rate columns then scan a
   // typed array instead of dereferencing every profile object again.
   const historyStart = Number.isFinite(acc.dataStart) ? acc.dataStart : asOf;
-  const knownFrom = used.size > 0 ? new Float64Array(n) : new Float64Array(0);
-  for (let i = 0; i < knownFrom.length; i++) {
-    knownFrom[i] = Math.max((profiles[i] as Profile).created_at ?? Number.NEGATIVE_INFINITY, historyStart);
-  }
-  const known = (i: number) => knownFrom[i] as number;
-  const exposure: Exposure = {
-    weeks: (i) => Math.max(1, (asOf - Math.max(windowStart, known(i))) / WEEK),
-    months: (i) => Math.max(WEEK / MONTH, (asOf - Math.max(lookbackStart, known(i))) / MONTH),
-  };
+  const knownFrom = used.size > 0 ? knownFromOf(profiles, historyStart) : new Float64Array(0);
+  const exposure: Exposure = { knownFrom, asOf, windowStart, lookbackStart };
 
   const columns: Float64Array[] = [];
   const missing: Record<string, number> = {};
@@ -235,47 +255,82 @@ export function computeFeatures(
         col = builtinColumn(r.name, profiles, acc, exposure, asOf);
         break;
       case 'attr':
-        col = new Float64Array(n);
-        for (let i = 0; i < n; i++) {
-          const v = (profiles[i] as Profile).attrs[r.attr];
-          if (r.type === 'number') col[i] = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
-          else if (r.type === 'boolean') col[i] = typeof v === 'boolean' ? (v ? 1 : 0) : Number.NaN;
-          else
-            col[i] = typeof v === 'number' && Number.isFinite(v) && v <= asOf ? (asOf - v) / DAY : Number.NaN;
-        }
+        col = attributeColumn(profiles, r.attr, r.type, asOf);
         break;
       case 'interest':
-        col = new Float64Array(n);
-        for (let i = 0; i < n; i++) {
-          let has = 0;
-          for (const x of (profiles[i] as Profile).interests) {
-            if (x.toLowerCase() === r.interest) {
-              has = 1;
-              break;
-            }
-          }
-          col[i] = has;
-        }
+        col = interestColumn(profiles, r.interest);
         break;
-      case 'category': {
-        col = new Float64Array(n);
-        const nCat = categoryNames.length;
-        const { block, stride } = acc;
-        const off = slotOf(acc, 'frequency');
-        for (let i = 0; i < n; i++) {
-          const f = block[i * stride + off] as number;
-          col[i] = f > 0 ? (acc.categoryCounts[i * nCat + r.category] as number) / f : Number.NaN;
-        }
+      case 'category':
+        col = categoryColumn(acc, categoryNames.length, r.category, n);
         break;
-      }
     }
-    let nan = 0;
-    for (let i = 0; i < n; i++) if (Number.isNaN(col[i] as number)) nan++;
     columns.push(col);
-    missing[r.name] = nan;
+    missing[r.name] = countNaN(col);
   }
 
   return { userIds: profiles.map((p) => p.id), names: resolved.map((r) => r.name), columns, missing };
+}
+
+// Each column is filled by a small function of its own: the optimizing compiler then compiles each loop once and
+// keeps it, where one long function with a loop per case is recompiled (and deoptimized) case by case.
+
+/** max(created_at, start of the data) per profile. */
+function knownFromOf(profiles: readonly Profile[], historyStart: number): Float64Array {
+  const out = new Float64Array(profiles.length);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = Math.max((profiles[i] as Profile).created_at ?? Number.NEGATIVE_INFINITY, historyStart);
+  }
+  return out;
+}
+
+function attributeColumn(
+  profiles: readonly Profile[],
+  attr: string,
+  type: 'number' | 'boolean' | 'date',
+  asOf: number,
+): Float64Array {
+  const n = profiles.length;
+  const col = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = (profiles[i] as Profile).attrs[attr];
+    if (type === 'number') col[i] = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
+    else if (type === 'boolean') col[i] = typeof v === 'boolean' ? (v ? 1 : 0) : Number.NaN;
+    else col[i] = typeof v === 'number' && Number.isFinite(v) && v <= asOf ? (asOf - v) / DAY : Number.NaN;
+  }
+  return col;
+}
+
+function interestColumn(profiles: readonly Profile[], interest: string): Float64Array {
+  const n = profiles.length;
+  const col = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let has = 0;
+    for (const x of (profiles[i] as Profile).interests) {
+      if (x.toLowerCase() === interest) {
+        has = 1;
+        break;
+      }
+    }
+    col[i] = has;
+  }
+  return col;
+}
+
+function categoryColumn(acc: Accumulators, nCat: number, category: number, n: number): Float64Array {
+  const col = new Float64Array(n);
+  const { block, stride } = acc;
+  const off = slotOf(acc, 'frequency');
+  for (let i = 0; i < n; i++) {
+    const f = block[i * stride + off] as number;
+    col[i] = f > 0 ? (acc.categoryCounts[i * nCat + category] as number) / f : Number.NaN;
+  }
+  return col;
+}
+
+function countNaN(col: Float64Array): number {
+  let nan = 0;
+  for (let i = 0; i < col.length; i++) if (Number.isNaN(col[i] as number)) nan++;
+  return nan;
 }
 
 /** Per-user counters the pass over the interactions can fill. */
@@ -308,16 +363,20 @@ const FEATURE_COUNTERS: Record<string, Counter[]> = {
   active_days_per_week: ['activeDays'],
 };
 
-/** Weeks of the engagement window and months of the purchase lookback a row's profile existed and data covers. */
+/**
+ * What the rates divide by: the weeks of the engagement window and the months of the purchase lookback in which
+ * a row's profile existed and the data covers (`knownFrom[i]` is the later of the two beginnings).
+ */
 interface Exposure {
-  weeks: (row: number) => number;
-  months: (row: number) => number;
+  knownFrom: Float64Array;
+  asOf: number;
+  windowStart: number;
+  lookbackStart: number;
 }
 
 /**
- * Per-user counters filled by the single pass over the interactions: only the used ones, interleaved in one
- * row-major block (row i at block[i*stride ..]) so that an event touches one cache line rather than one per
- * counter; the pass is bound by memory latency because every event lands on a random user.
+ * Per-user counters filled by the single pass over the interactions: only the used ones, side by side in one
+ * row-major block (row i at block[i*stride ..]), each row written once when its user's events are summed.
  */
 interface Accumulators {
   block: Float64Array;
@@ -348,25 +407,25 @@ function slotOf(acc: Accumulators, name: Counter): number {
 }
 
 /**
- * The one pass over the interactions. The active days of the window are a bitset of 32-bit words in the row,
- * counted at the end. The user lookup (a dictionary object: about twice as fast as a Map for string keys) is
- * skipped for events no requested feature can use, and reused for runs of the same user.
+ * The one pass over the interactions, on the shared typed view (interaction-index.ts): no string is hashed,
+ * and each user's events are contiguous there, so they are added up in locals and the user's row of counters is
+ * written once. The active days of the window are a bitset of 32-bit words in the row, counted at the end.
  */
 function accumulate(
-  interactions: Interaction[],
-  profiles: Profile[],
+  index: InteractionIndex,
+  rowOfKey: Int32Array,
+  n: number,
   used: Set<Counter>,
   p: {
     asOf: number;
     windowStart: number;
     windowDays: number;
     lookbackStart: number;
-    productCategory: Map<string, number> | null;
+    categoryOfItem: Int32Array | null;
     nCat: number;
   },
 ): Accumulators {
-  const n = profiles.length;
-  const { asOf, windowStart, lookbackStart, productCategory, nCat } = p;
+  const { asOf, windowStart, lookbackStart, categoryOfItem, nCat } = p;
   const slots: Partial<Record<Counter, number>> = {};
   let next = 0;
   for (const c of COUNTER_ORDER) if (used.has(c)) slots[c] = next++;
@@ -393,64 +452,85 @@ function accumulate(
   let dataStart = Number.POSITIVE_INFINITY;
 
   if (wantSocial || wantPurchases || wantActive) {
-    const rowOf: Record<string, number> = Object.create(null);
-    for (let i = 0; i < n; i++) rowOf[(profiles[i] as Profile).id] = i;
-    let lastUser: string | null = null;
-    let lastRow: number | undefined;
-    for (let k = 0; k < interactions.length; k++) {
-      const it = interactions[k] as Interaction;
-      const ts = it.timestamp;
-      if (!(ts < asOf)) continue;
-      if (ts < dataStart) dataStart = ts;
-      const type = it.type;
-      const inWindow = ts >= windowStart;
-      const isPurchase = type === 'purchase';
-      if (!(inWindow && (wantActive || (wantSocial && !isPurchase))) && !(isPurchase && wantPurchases))
-        continue;
-      const uid = it.user_id;
-      let row: number | undefined;
-      if (uid === lastUser) row = lastRow;
-      else {
-        row = rowOf[uid];
-        lastUser = uid;
-        lastRow = row;
-      }
-      if (row === undefined) continue;
-      const base = row * stride;
-      if (inWindow && wantActive) {
-        const day = Math.floor((ts - windowStart) / DAY);
-        const w = base + bitsAt + (day >>> 5);
-        block[w] = (block[w] as number) | (1 << (day & 31));
-      }
-      if (isPurchase) {
-        if (!wantPurchases) continue;
-        if (sLast >= 0 && ts > (block[base + sLast] as number)) block[base + sLast] = ts;
-        if (ts >= lookbackStart) {
-          if (sFrequency >= 0) block[base + sFrequency] = (block[base + sFrequency] as number) + 1;
-          const v = it.value;
-          if (sMonetary >= 0 && typeof v === 'number' && Number.isFinite(v)) {
-            block[base + sMonetary] = (block[base + sMonetary] as number) + v;
-          }
-          if (productCategory !== null && it.item_id !== null) {
-            const c = productCategory.get(it.item_id);
-            if (c !== undefined)
-              categoryCounts[row * nCat + c] = (categoryCounts[row * nCat + c] as number) + 1;
-          }
+    const { start, f64, i32 } = index;
+    // The earliest event before asOf, as a scan would find it (NaN times are never before anything).
+    if (index.minTs < asOf) dataStart = index.minTs;
+    const users = index.userIds.length;
+    // One user at a time: counters in locals and the active-day bits in a small scratch row. Keys follow the
+    // profiles' order when the view was built with them, so the rows of the block are written in order too.
+    const bits = new Int32Array(words);
+    for (let key = 0; key < users; key++) {
+      const row = rowOfKey[key] as number;
+      if (row < 0) continue;
+      let views = 0;
+      let likes = 0;
+      let shares = 0;
+      let comments = 0;
+      let clicks = 0;
+      let engaged = 0;
+      let frequency = 0;
+      let monetary = 0;
+      let last = Number.NEGATIVE_INFINITY;
+      let anyBit = false;
+      const to = start[key + 1] as number;
+      for (let r = start[key] as number; r < to; r++) {
+        const ts = f64[2 * r] as number;
+        if (!(ts < asOf)) continue;
+        const packed = i32[4 * r + 2] as number;
+        const code = typeOf(packed);
+        const inWindow = ts >= windowStart;
+        const isPurchase = code === PURCHASE;
+        if (!(inWindow && (wantActive || (wantSocial && !isPurchase))) && !(isPurchase && wantPurchases))
+          continue;
+        if (inWindow && wantActive) {
+          const day = Math.floor((ts - windowStart) / DAY);
+          const w = day >>> 5;
+          bits[w] = (bits[w] as number) | (1 << (day & 31));
+          anyBit = true;
         }
-        continue;
+        if (isPurchase) {
+          if (!wantPurchases) continue;
+          if (ts > last) last = ts;
+          if (ts >= lookbackStart) {
+            frequency++;
+            const v = valueAt(index, r);
+            if (Number.isFinite(v)) monetary += v;
+            if (categoryOfItem !== null) {
+              const item = itemOf(packed);
+              const c = item >= 0 ? (categoryOfItem[item] as number) : -1;
+              if (c >= 0) categoryCounts[row * nCat + c] = (categoryCounts[row * nCat + c] as number) + 1;
+            }
+          }
+          continue;
+        }
+        if (!inWindow || !wantSocial) continue;
+        if (code === VIEW) views++;
+        else {
+          if (code === LIKE) likes++;
+          else if (code === CLICK) clicks++;
+          else if (code === COMMENT) comments++;
+          else if (code === SHARE) shares++;
+          else continue;
+          engaged++;
+        }
       }
-      if (!inWindow || !wantSocial) continue;
-      let slot: number;
-      if (type === 'view') slot = sViews;
-      else {
-        if (type === 'like') slot = sLikes;
-        else if (type === 'click') slot = sClicks;
-        else if (type === 'comment') slot = sComments;
-        else if (type === 'share') slot = sShares;
-        else continue;
-        if (sEngagements >= 0) block[base + sEngagements] = (block[base + sEngagements] as number) + 1;
+      const base = row * stride;
+      if (sViews >= 0) block[base + sViews] = views;
+      if (sLikes >= 0) block[base + sLikes] = likes;
+      if (sShares >= 0) block[base + sShares] = shares;
+      if (sComments >= 0) block[base + sComments] = comments;
+      if (sClicks >= 0) block[base + sClicks] = clicks;
+      if (sEngagements >= 0) block[base + sEngagements] = engaged;
+      if (sFrequency >= 0) block[base + sFrequency] = frequency;
+      // 0 + v1 + v2 … is v1 + v2 … exactly, so the sum matches adding onto the zeroed block.
+      if (sMonetary >= 0) block[base + sMonetary] = monetary;
+      if (sLast >= 0) block[base + sLast] = last;
+      if (anyBit) {
+        for (let w = 0; w < words; w++) {
+          block[base + bitsAt + w] = bits[w] as number;
+          bits[w] = 0;
+        }
       }
-      if (slot >= 0) block[base + slot] = (block[base + slot] as number) + 1;
     }
   }
 
@@ -464,6 +544,13 @@ function accumulate(
   }
   return { block, stride, slots, categoryCounts, dataStart };
 }
+
+const VIEW = TYPE_CODE.view;
+const LIKE = TYPE_CODE.like;
+const SHARE = TYPE_CODE.share;
+const COMMENT = TYPE_CODE.comment;
+const CLICK = TYPE_CODE.click;
+const PURCHASE = TYPE_CODE.purchase;
 
 function popcount(x: number): number {
   let v = x - ((x >>> 1) & 0x55555555);
@@ -480,78 +567,115 @@ function builtinColumn(
   asOf: number,
 ): Float64Array {
   const n = profiles.length;
-  const { block, stride } = acc;
-  const col = new Float64Array(n);
-  const mapCounter = (c: Counter, f: (v: number, i: number) => number): Float64Array => {
-    const off = slotOf(acc, c);
-    for (let i = 0; i < n; i++) col[i] = f(block[i * stride + off] as number, i);
-    return col;
-  };
-  /** num / den per row, NaN where den is 0. */
-  const ratio = (num: Counter, den: Counter): Float64Array => {
-    const a = slotOf(acc, num);
-    const b = slotOf(acc, den);
-    for (let i = 0; i < n; i++) {
-      const d = block[i * stride + b] as number;
-      col[i] = d > 0 ? (block[i * stride + a] as number) / d : Number.NaN;
-    }
-    return col;
-  };
-  const perWeek = (v: number, i: number) => v / exposure.weeks(i);
-  const perMonth = (v: number, i: number) => v / exposure.months(i);
-  const identity = (v: number) => v;
   switch (name) {
     case 'log_followers':
-    case 'followers': {
-      const log = name === 'log_followers';
-      for (let i = 0; i < n; i++) {
-        const f = (profiles[i] as Profile).followers;
-        col[i] =
-          f === null || !Number.isFinite(f) || (log && f < 0) ? Number.NaN : log ? Math.log10(1 + f) : f;
-      }
-      return col;
-    }
+      return followersColumn(profiles, true);
+    case 'followers':
+      return followersColumn(profiles, false);
     case 'engagement':
-      return mapCounter('engagements', perWeek);
+      return perWeekColumn(acc, slotOf(acc, 'engagements'), exposure, n);
     case 'likes_per_week':
-      return mapCounter('likes', perWeek);
+      return perWeekColumn(acc, slotOf(acc, 'likes'), exposure, n);
     case 'shares_per_week':
-      return mapCounter('shares', perWeek);
+      return perWeekColumn(acc, slotOf(acc, 'shares'), exposure, n);
     case 'comments_per_week':
-      return mapCounter('comments', perWeek);
+      return perWeekColumn(acc, slotOf(acc, 'comments'), exposure, n);
     case 'clicks_per_week':
-      return mapCounter('clicks', perWeek);
+      return perWeekColumn(acc, slotOf(acc, 'clicks'), exposure, n);
     case 'views_per_week':
-      return mapCounter('views', perWeek);
+      return perWeekColumn(acc, slotOf(acc, 'views'), exposure, n);
     case 'active_days_per_week':
-      return mapCounter('activeDays', perWeek);
+      return perWeekColumn(acc, slotOf(acc, 'activeDays'), exposure, n);
     case 'engagement_rate':
-      return ratio('engagements', 'views');
+      return ratioColumn(acc, slotOf(acc, 'engagements'), slotOf(acc, 'views'), n);
     case 'recency_days':
-      return mapCounter('lastPurchase', (last) =>
-        last === Number.NEGATIVE_INFINITY
-          ? RECENCY_CAP_DAYS
-          : Math.min(RECENCY_CAP_DAYS, (asOf - last) / DAY),
-      );
+      return recencyColumn(acc, slotOf(acc, 'lastPurchase'), asOf, n);
     case 'frequency':
-      return mapCounter('frequency', identity);
+      return counterColumn(acc, slotOf(acc, 'frequency'), n);
     case 'monetary':
-      return mapCounter('monetary', identity);
+      return counterColumn(acc, slotOf(acc, 'monetary'), n);
     case 'purchases_per_month':
-      return mapCounter('frequency', perMonth);
+      return perMonthColumn(acc, slotOf(acc, 'frequency'), exposure, n);
     case 'spend_per_month':
-      return mapCounter('monetary', perMonth);
+      return perMonthColumn(acc, slotOf(acc, 'monetary'), exposure, n);
     case 'avg_order_value':
-      return ratio('monetary', 'frequency');
+      return ratioColumn(acc, slotOf(acc, 'monetary'), slotOf(acc, 'frequency'), n);
     case 'tenure_days':
-      for (let i = 0; i < n; i++) {
-        const c = (profiles[i] as Profile).created_at;
-        col[i] = c === null ? Number.NaN : (asOf - c) / DAY;
-      }
-      return col;
+      return tenureColumn(profiles, asOf);
     default:
-      return col.fill(Number.NaN);
+      return new Float64Array(n).fill(Number.NaN);
   }
+}
+
+function followersColumn(profiles: readonly Profile[], log: boolean): Float64Array {
+  const col = new Float64Array(profiles.length);
+  for (let i = 0; i < col.length; i++) {
+    const f = (profiles[i] as Profile).followers;
+    col[i] = f === null || !Number.isFinite(f) || (log && f < 0) ? Number.NaN : log ? Math.log10(1 + f) : f;
+  }
+  return col;
+}
+
+function tenureColumn(profiles: readonly Profile[], asOf: number): Float64Array {
+  const col = new Float64Array(profiles.length);
+  for (let i = 0; i < col.length; i++) {
+    const c = (profiles[i] as Profile).created_at;
+    col[i] = c === null ? Number.NaN : (asOf - c) / DAY;
+  }
+  return col;
+}
+
+function counterColumn(acc: Accumulators, off: number, n: number): Float64Array {
+  const { block, stride } = acc;
+  const col = new Float64Array(n);
+  for (let i = 0; i < n; i++) col[i] = block[i * stride + off] as number;
+  return col;
+}
+
+/** A counter per week of the engagement window the profile existed in (at least one week). */
+function perWeekColumn(acc: Accumulators, off: number, e: Exposure, n: number): Float64Array {
+  const { block, stride } = acc;
+  const { knownFrom, asOf, windowStart } = e;
+  const col = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const weeks = Math.max(1, (asOf - Math.max(windowStart, knownFrom[i] as number)) / WEEK);
+    col[i] = (block[i * stride + off] as number) / weeks;
+  }
+  return col;
+}
+
+/** A counter per 30 days of the purchase lookback the profile existed in (at least one week). */
+function perMonthColumn(acc: Accumulators, off: number, e: Exposure, n: number): Float64Array {
+  const { block, stride } = acc;
+  const { knownFrom, asOf, lookbackStart } = e;
+  const col = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const months = Math.max(WEEK / MONTH, (asOf - Math.max(lookbackStart, knownFrom[i] as number)) / MONTH);
+    col[i] = (block[i * stride + off] as number) / months;
+  }
+  return col;
+}
+
+/** num / den per row, NaN where den is 0. */
+function ratioColumn(acc: Accumulators, num: number, den: number, n: number): Float64Array {
+  const { block, stride } = acc;
+  const col = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const d = block[i * stride + den] as number;
+    col[i] = d > 0 ? (block[i * stride + num] as number) / d : Number.NaN;
+  }
+  return col;
+}
+
+function recencyColumn(acc: Accumulators, off: number, asOf: number, n: number): Float64Array {
+  const { block, stride } = acc;
+  const col = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const last = block[i * stride + off] as number;
+    col[i] =
+      last === Number.NEGATIVE_INFINITY ? RECENCY_CAP_DAYS : Math.min(RECENCY_CAP_DAYS, (asOf - last) / DAY);
+  }
+  return col;
 }
 
 function resolveFeature(

@@ -16,8 +16,18 @@ import {
   FeatureError,
   type FeatureTable,
 } from './features.ts';
+import {
+  interactionIndex,
+  itemOf,
+  latestTimestamp,
+  TYPE_CODE,
+  typeOf,
+  userRows,
+  valueAt,
+} from './interaction-index.ts';
 
 const DAY = 86_400_000;
+const PURCHASE = TYPE_CODE.purchase;
 /** Days in the prediction horizon: the model forecasts the 30 days after "now". */
 export const HORIZON_DAYS = 30;
 const HORIZON = HORIZON_DAYS * DAY;
@@ -139,8 +149,7 @@ export function defaultFeatures(
 
 /** The default cutoff: 30 days before just after the latest interaction, so the last 30 days are the target. */
 export function defaultCutoff(interactions: PredictInput['interactions']): number {
-  let latest = Number.NEGATIVE_INFINITY;
-  for (const it of interactions) if (it.timestamp > latest) latest = it.timestamp;
+  const latest = latestTimestamp(interactions);
   if (!Number.isFinite(latest))
     throw new PredictError('there are no interactions yet, so there is nothing to learn from');
   return latest + 1 - HORIZON;
@@ -172,16 +181,34 @@ export function buildTrainingSet(
   const n = table.userIds.length;
   const y = new Float64Array(n);
   if (target === SPEND_TARGET) {
-    const index = new Map(table.userIds.map((id, i) => [id, i]));
-    const prices = new Map(input.products.map((p) => [p.id, p.price]));
+    // The shared typed view: table rows are the profiles that existed at asOf, in order.
+    const index = interactionIndex(input.interactions, input.profiles);
+    const rowOfKey = userRows(index, input.profiles, (p) => p.created_at === null || p.created_at < asOf);
+    const price = new Float64Array(index.itemIds.length).fill(Number.NaN);
+    for (const p of input.products) {
+      const item = index.itemKeys[p.id];
+      if (item !== undefined) price[item] = p.price;
+    }
     const end = cutoff + HORIZON;
-    for (const it of input.interactions) {
-      if (it.type !== 'purchase' || it.timestamp < cutoff || it.timestamp >= end) continue;
-      const i = index.get(it.user_id);
-      if (i === undefined) continue;
-      // A purchase export without amounts still says what was bought; its list price is the best guess.
-      const amount = it.value ?? (it.item_id !== null ? prices.get(it.item_id) : undefined) ?? 0;
-      y[i] = (y[i] ?? 0) + amount;
+    const { start, f64, i32 } = index;
+    const users = index.userIds.length;
+    for (let key = 0; key < users; key++) {
+      const i = rowOfKey[key] as number;
+      if (i < 0) continue;
+      const to = start[key + 1] as number;
+      for (let r = start[key] as number; r < to; r++) {
+        const packed = i32[4 * r + 2] as number;
+        const t = f64[2 * r] as number;
+        if (typeOf(packed) !== PURCHASE || t < cutoff || t >= end) continue;
+        // A purchase export without amounts still says what was bought; its list price is the best guess.
+        let amount = valueAt(index, r);
+        if (Number.isNaN(amount)) {
+          const item = itemOf(packed);
+          const listed = item >= 0 ? (price[item] as number) : Number.NaN;
+          amount = Number.isNaN(listed) ? 0 : listed;
+        }
+        y[i] = (y[i] ?? 0) + amount;
+      }
     }
     return { target, cutoff, asOf, table, y };
   }
@@ -280,7 +307,7 @@ export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): Pred
   }
   names = keepCols.map((j) => names[j] ?? '');
   // Copies: imputation writes into the columns, and the caller's table stays as it was.
-  columns = keepCols.map((j) => Float64Array.from(columns[j] ?? []));
+  columns = keepCols.map((j) => (columns[j] as Float64Array).slice());
   let p = names.length;
   if (p === 0)
     throw new PredictError(
@@ -294,16 +321,9 @@ export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): Pred
   const gathered = new Float64Array(nt);
   for (let j = 0; j < p; j++) {
     const col = columns[j] as Float64Array;
-    for (let r = 0; r < nt; r++) gathered[r] = col[train[r] as number] as number;
-    const median = columnMedian(gathered);
+    const median = columnMedian(gather(col, train, gathered));
     imputeMedians.push(median);
-    let count = 0;
-    for (let i = 0; i < n; i++) {
-      if (Number.isNaN(col[i] as number)) {
-        col[i] = median;
-        count++;
-      }
-    }
+    const count = fillMissing(col, median);
     if (count > 0) imputed[names[j] as string] = count;
   }
 
@@ -312,19 +332,7 @@ export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): Pred
   const sds: number[] = [];
   const z: Float64Array[] = [];
   for (let j = 0; j < p; j++) {
-    const col = columns[j] as Float64Array;
-    const out = new Float64Array(nt);
-    let sum = 0;
-    for (let r = 0; r < nt; r++) {
-      const v = col[train[r] as number] as number;
-      out[r] = v;
-      sum += v;
-    }
-    const m = sum / nt;
-    let ss = 0;
-    for (let r = 0; r < nt; r++) ss += ((out[r] as number) - m) ** 2;
-    const sd = Math.sqrt(ss / (nt - 1));
-    for (let r = 0; r < nt; r++) out[r] = ((out[r] as number) - m) / sd;
+    const { out, m, sd } = standardize(columns[j] as Float64Array, train);
     means.push(m);
     sds.push(sd);
     z.push(out);
@@ -342,29 +350,21 @@ export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): Pred
   }
   p = names.length;
 
-  const yTrain = new Float64Array(nt);
-  for (let r = 0; r < nt; r++) yTrain[r] = set.y[train[r] as number] as number;
-  const rows: number[][] = new Array(nt);
-  const targets: number[][] = new Array(nt);
-  for (let r = 0; r < nt; r++) {
-    const row = new Array<number>(p);
-    for (let j = 0; j < p; j++) row[j] = (z[j] as Float64Array)[r] as number;
-    rows[r] = row;
-    targets[r] = [yTrain[r] as number];
-  }
-  const mlr = new MultivariateLinearRegression(rows, targets, { intercept: true, statistics: false });
+  const yTrain = gather(set.y, train, new Float64Array(nt));
+  const rows = Array.from({ length: nt }, (_, r) => z.map((col) => col[r] as number));
+  const mlr = new MultivariateLinearRegression(
+    rows,
+    Array.from(yTrain, (v) => [v]),
+    {
+      intercept: true,
+      statistics: false,
+    },
+  );
   const wScaled = Float64Array.from(mlr.weights, (w) => w[0] ?? 0);
   const interceptScaled = wScaled[p] as number;
 
   // Standard errors: sigma^2 (Z'Z)^-1 on the centred design, where the intercept is uncorrelated with the rest.
-  const residual = Float64Array.from(yTrain, (v) => v - interceptScaled);
-  for (let j = 0; j < p; j++) {
-    const zj = z[j] as Float64Array;
-    const w = wScaled[j] as number;
-    for (let r = 0; r < nt; r++) residual[r] = (residual[r] as number) - w * (zj[r] as number);
-  }
-  let rss = 0;
-  for (let r = 0; r < nt; r++) rss += (residual[r] as number) ** 2;
+  const rss = residualSumOfSquares(z, yTrain, wScaled, interceptScaled);
   const sigma2 = rss / Math.max(1, nt - p - 1);
   const ztzInv = inverse(new Matrix(corr.map((row) => row.map((v) => v * (nt - 1)))));
 
@@ -380,14 +380,13 @@ export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): Pred
   });
 
   // Quality is measured with the same arithmetic predictUsers uses: original units, spend floored at zero.
-  const beta = Float64Array.from(coefficients, (c) => c.value);
-  const predicted = new Float64Array(n).fill(intercept);
-  for (let j = 0; j < p; j++) {
-    const col = columns[j] as Float64Array;
-    const b = beta[j] as number;
-    for (let i = 0; i < n; i++) predicted[i] = (predicted[i] as number) + b * (col[i] as number);
-  }
-  if (target === SPEND_TARGET) for (let i = 0; i < n; i++) if ((predicted[i] as number) < 0) predicted[i] = 0;
+  const predicted = predictColumns(
+    n,
+    columns,
+    coefficients.map((c) => c.value),
+    intercept,
+    target === SPEND_TARGET,
+  );
   const trainMean = mean(yTrain);
   const holdoutQuality = quality(holdout, set.y, (i) => predicted[i] as number);
   const baseline = quality(holdout, set.y, () => trainMean);
@@ -577,6 +576,86 @@ function split(n: number, share: number, seed: number): { train: Int32Array; hol
     else train[t++] = i;
   }
   return { train, holdout };
+}
+
+// The loops of the fit live in small functions: the optimizing compiler then compiles each once and keeps it,
+// where one long function with many loops is recompiled loop by loop (and deoptimized) on every call.
+
+/** col[rows[r]] for each r, into `out`. */
+function gather(col: Float64Array, rows: Int32Array, out: Float64Array): Float64Array {
+  for (let r = 0; r < rows.length; r++) out[r] = col[rows[r] as number] as number;
+  return out;
+}
+
+/** Replaces NaN with `value` in place; returns how many were replaced. */
+function fillMissing(col: Float64Array, value: number): number {
+  let count = 0;
+  for (let i = 0; i < col.length; i++) {
+    if (Number.isNaN(col[i] as number)) {
+      col[i] = value;
+      count++;
+    }
+  }
+  return count;
+}
+
+/** The training rows of a column, z-scored with their mean and sample standard deviation. */
+function standardize(col: Float64Array, train: Int32Array): { out: Float64Array; m: number; sd: number } {
+  const nt = train.length;
+  const out = new Float64Array(nt);
+  let sum = 0;
+  for (let r = 0; r < nt; r++) {
+    const v = col[train[r] as number] as number;
+    out[r] = v;
+    sum += v;
+  }
+  const m = sum / nt;
+  let ss = 0;
+  for (let r = 0; r < nt; r++) ss += ((out[r] as number) - m) ** 2;
+  const sd = Math.sqrt(ss / (nt - 1));
+  for (let r = 0; r < nt; r++) out[r] = ((out[r] as number) - m) / sd;
+  return { out, m, sd };
+}
+
+/** Σ (y - b0 - Σ_j w_j z_j)², the residuals formed column by column. */
+function residualSumOfSquares(
+  z: readonly Float64Array[],
+  y: Float64Array,
+  w: Float64Array,
+  intercept: number,
+): number {
+  const nt = y.length;
+  const residual = new Float64Array(nt);
+  for (let r = 0; r < nt; r++) residual[r] = (y[r] as number) - intercept;
+  for (let j = 0; j < z.length; j++) subtractScaled(residual, z[j] as Float64Array, w[j] as number);
+  let rss = 0;
+  for (let r = 0; r < nt; r++) rss += (residual[r] as number) ** 2;
+  return rss;
+}
+
+/** acc[i] -= w · x[i]. */
+function subtractScaled(acc: Float64Array, x: Float64Array, w: number): void {
+  for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] as number) - w * (x[i] as number);
+}
+
+/** intercept + Σ_j beta_j · columns_j, column by column, floored at zero when asked. */
+function predictColumns(
+  n: number,
+  columns: readonly Float64Array[],
+  beta: readonly number[],
+  intercept: number,
+  floorAtZero: boolean,
+): Float64Array {
+  const predicted = new Float64Array(n).fill(intercept);
+  for (let j = 0; j < columns.length; j++)
+    addScaled(predicted, columns[j] as Float64Array, beta[j] as number);
+  if (floorAtZero) for (let i = 0; i < n; i++) if ((predicted[i] as number) < 0) predicted[i] = 0;
+  return predicted;
+}
+
+/** acc[i] += b · x[i]. */
+function addScaled(acc: Float64Array, x: Float64Array, b: number): void {
+  for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] as number) + b * (x[i] as number);
 }
 
 function constantProblem(name: string, col: Float64Array, rows: Int32Array): string | null {

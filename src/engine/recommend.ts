@@ -42,7 +42,22 @@
  * The model is plain JSON (it is cached in the store); the per-user history index is derived from the
  * interactions on first use and memoised per interactions array, so repeated queries are fast.
  */
-import type { Interaction, InteractionType, Product, Profile } from '../model/types.ts';
+import {
+  INTERACTION_TYPES,
+  type Interaction,
+  type InteractionType,
+  type Product,
+  type Profile,
+} from '../model/types.ts';
+import {
+  type InteractionIndex,
+  interactionIndex,
+  itemOf,
+  profileKeys,
+  TYPE_CODE,
+  typeOf,
+  valueAt,
+} from './interaction-index.ts';
 import { type CategoryCounts, fitTasteClasses, type TasteClasses, tasteCategoryMix } from './taste.ts';
 
 /** The data the recommender reads. */
@@ -233,21 +248,27 @@ export function interactionWeight(
   value: number | null,
   weights: TypeWeights = DEFAULT_RECOMMEND_PARAMS.typeWeights,
 ): number {
-  if (type === 'rating') {
-    // A low rating is a signal against the item, so it must not pull similar items up.
-    if (value === null || value === 3) return weights.rating / 2;
-    return value >= 4 ? weights.rating : 0;
-  }
+  if (type === 'rating') return ratingWeight(value ?? Number.NaN, weights);
   return weights[type] ?? 0;
+}
+
+/** `interactionWeight` of a rating; NaN is a rating without stars. */
+function ratingWeight(value: number, weights: TypeWeights): number {
+  // A low rating is a signal against the item, so it must not pull similar items up.
+  if (Number.isNaN(value) || value === 3) return weights.rating / 2;
+  return value >= 4 ? weights.rating : 0;
 }
 
 /** Per-user history over the model's items, derived from the interactions before asOf. */
 interface HistoryIndex {
   asOf: number;
-  length: number;
-  last: Interaction | undefined;
+  /** The interaction view and profiles it was derived from (the view is rebuilt when the interactions change). */
+  source: InteractionIndex;
+  profiles: readonly Profile[];
   profilesLength: number;
-  userIndex: Map<string, number>;
+  /** The user number of each key of the view (-1: not a user here), and of profile ids the view has no key for. */
+  userOfKey: Int32Array;
+  keyless: Map<string, number>;
   userIds: string[];
   /** CSR over users of distinct (item, strongest weight, bought, last timestamp). */
   start: Int32Array;
@@ -292,7 +313,11 @@ function productsById(products: readonly Product[]): Map<string, Product> {
   return map;
 }
 
-/** One sequential pass over the interactions into typed arrays, then a counting sort by user. */
+/**
+ * One pass over the shared typed view of the interactions (interaction-index.ts): no id string is hashed per
+ * interaction, and the view already groups each user's events in data order, so the per-user history is
+ * deduplicated in the same sweep.
+ */
 function buildHistory(
   input: RecommendInput,
   itemIds: readonly string[],
@@ -301,141 +326,162 @@ function buildHistory(
 ): HistoryIndex {
   const itemIndex = itemIndexOf(itemIds);
   const nItems = itemIds.length;
-  const userIndex = new Map<string, number>();
+  const index = interactionIndex(input.interactions, input.profiles);
+  const { start: groupStart, f64, i32, purchases } = index;
+  const nKeys = index.userIds.length;
+  // Users are the profiles (first copy of a repeated id wins), then people seen only in interactions. Ids are
+  // matched through the view's keys (no string hashing when the view was built with these profiles); ids it has
+  // no key for (profiles without interactions, when it was not) go through a Map.
+  const keys = profileKeys(index, input.profiles);
+  const userOfKey = new Int32Array(nKeys).fill(-1);
+  const keyless = new Map<string, number>();
   const userIds: string[] = [];
-  for (const p of input.profiles) {
-    if (userIndex.has(p.id)) continue;
-    userIndex.set(p.id, userIds.length);
-    userIds.push(p.id);
+  const keyOfUser: number[] = [];
+  const created: number[] = [];
+  for (let i = 0; i < input.profiles.length; i++) {
+    const p = input.profiles[i] as Profile;
+    const key = keys[i] as number;
+    let u = key >= 0 ? (userOfKey[key] as number) : (keyless.get(p.id) ?? -1);
+    if (u < 0) {
+      u = userIds.length;
+      if (key >= 0) userOfKey[key] = u;
+      else keyless.set(p.id, u);
+      userIds.push(p.id);
+      keyOfUser.push(key);
+      created.push(Number.POSITIVE_INFINITY);
+    }
+    if (p.created_at !== null && p.created_at < (created[u] as number)) created[u] = p.created_at;
   }
-  const interactions = input.interactions;
-  const n = interactions.length;
-  const rawUser = new Int32Array(n);
-  const rawItem = new Int32Array(n);
-  const rawWeight = new Float32Array(n);
-  const rawTs = new Float64Array(n);
-  const rawPurchase = new Uint8Array(n);
-  let m = 0;
-  let capacity = Math.max(1024, userIds.length);
-  let firstSeen = new Float64Array(capacity).fill(Number.POSITIVE_INFINITY);
-  let inWindow = new Int32Array(capacity);
+  // The others join in the order of their first interaction before asOf, as a scan in data order meets them.
+  const strangers: Array<{ key: number; first: number }> = [];
+  let lateStarters = false;
+  for (let key = 0; key < nKeys; key++) {
+    if ((userOfKey[key] as number) >= 0) continue;
+    const from = groupStart[key] as number;
+    const to = groupStart[key + 1] as number;
+    if (from === to) continue;
+    // A block keeps data order, so its first row is the user's first event.
+    if ((f64[2 * from] as number) < asOf) strangers.push({ key, first: index.firstEvent[key] as number });
+    else {
+      for (let r = from + 1; r < to; r++) {
+        if ((f64[2 * r] as number) < asOf) {
+          strangers.push({ key, first: -1 });
+          lateStarters = true;
+          break;
+        }
+      }
+    }
+  }
+  // Unsorted data only: someone first seen after asOf, but also before it later in the data.
+  if (lateStarters) firstEventsBefore(input.interactions, index, asOf, strangers);
+  strangers.sort((x, y) => x.first - y.first);
+  for (const { key } of strangers) {
+    userOfKey[key] = userIds.length;
+    userIds.push(index.userIds[key] as string);
+    keyOfUser.push(key);
+    created.push(Number.POSITIVE_INFINITY);
+  }
+  const nUsers = userIds.length;
+
+  const itemOfKey = new Int32Array(index.itemIds.length);
+  for (let key = 0; key < itemOfKey.length; key++)
+    itemOfKey[key] = itemIndex.get(index.itemIds[key] as string) ?? -1;
+  const weights = params.typeWeights;
+  // Weights are kept as 32-bit floats (the history is large); rounding them first keeps every sum the same.
+  const weightOfType = new Float32Array(256);
+  for (const type of INTERACTION_TYPES) weightOfType[TYPE_CODE[type]] = weights[type] ?? 0;
+  const ratingCode = TYPE_CODE.rating;
+  const purchaseCode = TYPE_CODE.purchase;
   const windowStart = asOf - PROPENSITY_WINDOW_DAYS * DAY;
   const recentStart = asOf - RECENT_DAYS * DAY;
   const popDecay = Math.LN2 / (params.popularityHalfLifeDays * DAY);
+
+  // Item popularity sums over the purchases in data order, so they round exactly as a plain scan would.
   const itemDecayedBuys = new Float64Array(nItems);
   const itemRecentBuys = new Int32Array(nItems);
-  const weights = params.typeWeights;
   let anyPurchase = false;
-  for (let k = 0; k < n; k++) {
-    const it = interactions[k] as Interaction;
-    const ts = it.timestamp;
+  for (let p = 0; p < purchases.ts.length; p++) {
+    const ts = purchases.ts[p] as number;
     if (!(ts < asOf)) continue;
-    let u = userIndex.get(it.user_id);
-    if (u === undefined) {
-      u = userIds.length;
-      userIndex.set(it.user_id, u);
-      userIds.push(it.user_id);
-      if (u >= capacity) {
-        capacity *= 2;
-        const grownSeen = new Float64Array(capacity).fill(Number.POSITIVE_INFINITY);
-        grownSeen.set(firstSeen);
-        firstSeen = grownSeen;
-        const grownWindow = new Int32Array(capacity);
-        grownWindow.set(inWindow);
-        inWindow = grownWindow;
-      }
-    }
-    if (ts < (firstSeen[u] as number)) firstSeen[u] = ts;
-    const isPurchase = it.type === 'purchase';
-    if (isPurchase && ts >= windowStart) inWindow[u] = (inWindow[u] as number) + 1;
-    if (it.item_id === null) continue;
-    const i = itemIndex.get(it.item_id);
-    if (i === undefined) continue;
-    rawUser[m] = u;
-    rawItem[m] = i;
-    rawWeight[m] = interactionWeight(it.type, it.value, weights);
-    rawTs[m] = ts;
-    if (isPurchase) {
-      rawPurchase[m] = 1;
-      anyPurchase = true;
-      itemDecayedBuys[i] = (itemDecayedBuys[i] as number) + Math.exp(-popDecay * (asOf - ts));
-      if (ts >= recentStart) itemRecentBuys[i] = (itemRecentBuys[i] as number) + 1;
-    }
-    m++;
+    const item = purchases.item[p] as number;
+    const i = item >= 0 ? (itemOfKey[item] as number) : -1;
+    if (i < 0) continue;
+    anyPurchase = true;
+    itemDecayedBuys[i] = (itemDecayedBuys[i] as number) + Math.exp(-popDecay * (asOf - ts));
+    if (ts >= recentStart) itemRecentBuys[i] = (itemRecentBuys[i] as number) + 1;
   }
-  const nUsers = userIds.length;
-  const count = new Int32Array(nUsers + 1);
-  for (let k = 0; k < m; k++) {
-    const slotU = (rawUser[k] as number) + 1;
-    count[slotU] = (count[slotU] as number) + 1;
-  }
-  for (let u = 0; u < nUsers; u++) count[u + 1] = (count[u + 1] as number) + (count[u] as number);
-  const order = new Int32Array(m);
-  const fill = count.slice(0, nUsers);
-  for (let k = 0; k < m; k++) {
-    const u = rawUser[k] as number;
-    order[fill[u] as number] = k;
-    fill[u] = (fill[u] as number) + 1;
-  }
-  // Dedupe per user: one row per (user, item) with the strongest weight, summed evidence and last time.
+
+  // Per user: one row per (user, item) with the strongest weight, summed evidence and last time.
   const start = new Int32Array(nUsers + 1);
-  const items = new Int32Array(m);
-  const rowWeight = new Float32Array(m);
-  const evidence = new Float32Array(m);
-  const bought = new Uint8Array(m);
-  const decayedBuys = new Float32Array(m);
-  const lastTs = new Float64Array(m);
+  const capacity = index.length;
+  const items = new Int32Array(capacity);
+  const rowWeight = new Float32Array(capacity);
+  const evidence = new Float32Array(capacity);
+  const bought = new Uint8Array(capacity);
+  const decayedBuys = new Float32Array(capacity);
+  const lastTs = new Float64Array(capacity);
+  const inWindow = new Int32Array(nUsers);
+  const exposure = new Float32Array(nUsers);
   const mark = new Int32Array(nItems).fill(-1);
   const slot = new Int32Array(nItems);
   let out = 0;
   for (let u = 0; u < nUsers; u++) {
     start[u] = out;
-    const to = count[u + 1] as number;
-    for (let r = count[u] as number; r < to; r++) {
-      const k = order[r] as number;
-      const i = rawItem[k] as number;
-      const w = rawWeight[k] as number;
-      const ts = rawTs[k] as number;
-      const p = rawPurchase[k] as number;
-      let row: number;
-      if (mark[i] !== u) {
-        mark[i] = u;
-        row = out++;
-        slot[i] = row;
-        items[row] = i;
-        rowWeight[row] = w;
-        evidence[row] = w;
-        lastTs[row] = ts;
-      } else {
-        row = slot[i] as number;
-        if (w > (rowWeight[row] as number)) rowWeight[row] = w;
-        evidence[row] = (evidence[row] as number) + w;
-        if (ts > (lastTs[row] as number)) lastTs[row] = ts;
+    const key = keyOfUser[u] as number;
+    let firstSeen = Number.POSITIVE_INFINITY;
+    if (key >= 0) {
+      let purchasesInWindow = 0;
+      const to = groupStart[key + 1] as number;
+      for (let r = groupStart[key] as number; r < to; r++) {
+        const ts = f64[2 * r] as number;
+        if (!(ts < asOf)) continue;
+        if (ts < firstSeen) firstSeen = ts;
+        const packed = i32[4 * r + 2] as number;
+        const code = typeOf(packed);
+        const isPurchase = code === purchaseCode;
+        if (isPurchase && ts >= windowStart) purchasesInWindow++;
+        const item = itemOf(packed);
+        if (item < 0) continue;
+        const i = itemOfKey[item] as number;
+        if (i < 0) continue;
+        const w =
+          code === ratingCode
+            ? Math.fround(ratingWeight(valueAt(index, r), weights))
+            : (weightOfType[code] as number);
+        let row: number;
+        if (mark[i] !== u) {
+          mark[i] = u;
+          row = out++;
+          slot[i] = row;
+          items[row] = i;
+          rowWeight[row] = w;
+          evidence[row] = w;
+          lastTs[row] = ts;
+        } else {
+          row = slot[i] as number;
+          if (w > (rowWeight[row] as number)) rowWeight[row] = w;
+          evidence[row] = (evidence[row] as number) + w;
+          if (ts > (lastTs[row] as number)) lastTs[row] = ts;
+        }
+        if (isPurchase) {
+          bought[row] = 1;
+          decayedBuys[row] = (decayedBuys[row] as number) + Math.exp(-popDecay * (asOf - ts));
+        }
       }
-      if (p) {
-        bought[row] = 1;
-        decayedBuys[row] = (decayedBuys[row] as number) + Math.exp(-popDecay * (asOf - ts));
-      }
+      inWindow[u] = purchasesInWindow;
     }
-  }
-  start[nUsers] = out;
-  const created = new Float64Array(nUsers).fill(Number.POSITIVE_INFINITY);
-  input.profiles.forEach((p) => {
-    const u = userIndex.get(p.id) as number;
-    if (p.created_at !== null && p.created_at < (created[u] as number)) created[u] = p.created_at;
-  });
-  const exposure = new Float32Array(nUsers);
-  for (let u = 0; u < nUsers; u++) {
-    const born = Math.min(created[u] as number, firstSeen[u] as number);
+    const born = Math.min(created[u] as number, firstSeen);
     const from = Number.isFinite(born) ? Math.max(born, windowStart) : windowStart;
     exposure[u] = Math.max(1, (asOf - from) / WEEK);
   }
+  start[nUsers] = out;
   return {
     asOf,
-    length: n,
-    last: interactions[n - 1],
+    source: index,
+    profiles: input.profiles,
     profilesLength: input.profiles.length,
-    userIndex,
+    userOfKey,
+    keyless,
     userIds,
     start,
     items: items.slice(0, out),
@@ -444,12 +490,40 @@ function buildHistory(
     bought: bought.slice(0, out),
     decayedBuys: decayedBuys.slice(0, out),
     lastTs: lastTs.slice(0, out),
-    purchasesInWindow: inWindow.slice(0, nUsers),
+    purchasesInWindow: inWindow,
     exposureWeeks: exposure,
     itemDecayedBuys,
     itemRecentBuys,
     anyPurchase,
   };
+}
+
+/** A user's number in the history (profiles first, then people only seen in interactions), if any. */
+function userNumber(history: HistoryIndex, id: string): number | undefined {
+  const key = history.source.userKeys[id];
+  if (key === undefined) return history.keyless.get(id);
+  const u = history.userOfKey[key] as number;
+  return u >= 0 ? u : undefined;
+}
+
+/** Fills in `first` (-1) with the index of the user's first event before asOf, by a scan in data order. */
+function firstEventsBefore(
+  interactions: readonly Interaction[],
+  index: InteractionIndex,
+  asOf: number,
+  users: Array<{ key: number; first: number }>,
+): void {
+  const pending = new Map<number, { key: number; first: number }>();
+  for (const u of users) if (u.first < 0) pending.set(u.key, u);
+  for (let k = 0; k < interactions.length && pending.size > 0; k++) {
+    const it = interactions[k] as Interaction;
+    if (!(it.timestamp < asOf)) continue;
+    const entry = pending.get(index.userKeys[it.user_id] ?? -1);
+    if (entry) {
+      entry.first = k;
+      pending.delete(entry.key);
+    }
+  }
 }
 
 function historyFor(model: RecommendModel, input: RecommendInput): HistoryIndex {
@@ -459,13 +533,11 @@ function historyFor(model: RecommendModel, input: RecommendInput): HistoryIndex 
     historyCache.set(model.itemIds, perModel);
   }
   const cached = perModel.get(input.interactions);
-  const n = input.interactions.length;
-  // The arrays may be appended to in place; length and last element catch that.
   if (
     cached &&
     cached.asOf === model.asOf &&
-    cached.length === n &&
-    cached.last === input.interactions[n - 1] &&
+    cached.source === interactionIndex(input.interactions, input.profiles) &&
+    cached.profiles === input.profiles &&
     cached.profilesLength === input.profiles.length
   ) {
     return cached;
@@ -669,7 +741,7 @@ function addSegments(model: RecommendModel, history: HistoryIndex, seg: Recommen
     if (label === undefined || id === undefined || !(label >= 0 && label < nSeg)) continue;
     segUserIds.push(id);
     segLabels.push(label);
-    const u = history.userIndex.get(id);
+    const u = userNumber(history, id);
     if (u === undefined) continue;
     const row = counts[label] as Float64Array;
     for (let r = history.start[u] as number; r < (history.start[u + 1] as number); r++) {
@@ -852,7 +924,7 @@ function scoreUser(ctx: QueryContext, userId: string, work: Scratch): UserState 
   const { model, history, buyable } = ctx;
   const { mix, co, cat } = work;
   const nItems = model.itemIds.length;
-  const u = history.userIndex.get(userId);
+  const u = userNumber(history, userId);
   co.fill(0);
   const nCats = model.categories.length;
   const catHist = new Float64Array(nCats);
@@ -1010,7 +1082,7 @@ export function recommendForUser(
   options: QueryOptions = {},
 ): UserRecommendations {
   const ctx = queryContext(model, input);
-  const known = ctx.history.userIndex.has(userId);
+  const known = userNumber(ctx.history, userId) !== undefined;
   if (!known) {
     const example = ctx.history.userIds[0];
     throw new RecommendError(
@@ -1184,7 +1256,7 @@ export function recommendForSegment(
     if (labels[k] !== segment) continue;
     size++;
     const userId = model.segmentUserIds[k] as string;
-    const u = history.userIndex.get(userId);
+    const u = userNumber(history, userId);
     if (u === undefined || (history.start[u + 1] as number) === (history.start[u] as number)) {
       // Members without item history share one item distribution; only their propensity differs.
       coldState ??= scoreUser(ctx, userId, scratch(nItems));

@@ -1,8 +1,8 @@
+import { kmeans } from 'ml-kmeans';
 /**
  * Audience segmentation: k-means over scaled per-profile features, with marketer-friendly segment names and traits.
  * Pure and seeded: the same data and options give the same segments.
  */
-import { kmeans } from 'ml-kmeans';
 import type { AttributeKind, Interaction, Product, Profile } from '../model/types.ts';
 import { Rng } from '../sample/random.ts';
 import {
@@ -87,6 +87,8 @@ const AUTO_SAMPLE = 2000;
 const SILHOUETTE_SAMPLE = 1000;
 /** Restarts run on at most this many points; the winner is then refined on the whole fit set. */
 const RESTART_SAMPLE = 5000;
+/** Lloyd iterations per k-means run, as ml-kmeans' default. */
+const MAX_ITERATIONS = 100;
 
 /** Segments the audience with k-means (k-means++ seeding, several restarts) on scaled features. */
 export function segmentAudience(input: SegmentInput, options: SegmentOptions): SegmentResult {
@@ -148,29 +150,29 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
   };
 
   const scaled = scaleColumns(table, scaling);
-  // The flat row-major buffer serves the passes over everyone; row views are made only for the rows k-means fits.
+  // Every k-means pass reads compact row-major buffers: the whole audience, or a gathered copy of the sample.
   const flat = scaled.flat;
   const d = features.length;
   const rng = new Rng(seed);
+  const everyone: Rows = { flat, n, d };
 
   const sampled = n > sampleSize;
-  const fitData = rowViews(flat, d, sampled ? rng.sampleIndices(n, sampleSize) : null);
+  const fitData = sampled ? gatherRows(everyone, rng.sampleIndices(n, sampleSize)) : everyone;
 
   let k: number;
   let kScores: Array<{ k: number; silhouette: number }> | undefined;
   if (options.k === 'auto') {
     const [lo, hi] = options.kRange ?? [2, 8];
     const evalData =
-      fitData.length > AUTO_SAMPLE
-        ? pickRows(fitData, rng.sampleIndices(fitData.length, AUTO_SAMPLE))
-        : fitData;
-    const dist = pairwiseDistances(evalData);
+      fitData.n > AUTO_SAMPLE ? gatherRows(fitData, rng.sampleIndices(fitData.n, AUTO_SAMPLE)) : fitData;
+    const dist = pairwiseDistances(rowViews(evalData));
     kScores = [];
-    const top = Math.min(hi, evalData.length - 1);
+    const top = Math.min(hi, evalData.n - 1);
+    const labels = new Int32Array(evalData.n);
     for (let kk = lo; kk <= top; kk++) {
       const centers = bestOfRestarts(evalData, kk, restarts, rng);
-      const labels = assign(evalData, centers, kk).labels;
-      kScores.push({ k: kk, silhouette: silhouetteFromDistances(dist, evalData.length, labels, kk) });
+      nearest(evalData, centers, kk, labels);
+      kScores.push({ k: kk, silhouette: silhouetteFromDistances(dist, evalData.n, labels, kk) });
     }
     if (kScores.length === 0) {
       throw new SegmentError(`only ${n} profiles, too few for k=auto over [${lo}, ${hi}]; try k=2`);
@@ -183,8 +185,8 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
   }
 
   let centers: Float64Array;
-  if (fitData.length > RESTART_SAMPLE) {
-    const sub = pickRows(fitData, rng.sampleIndices(fitData.length, RESTART_SAMPLE));
+  if (fitData.n > RESTART_SAMPLE) {
+    const sub = gatherRows(fitData, rng.sampleIndices(fitData.n, RESTART_SAMPLE));
     // Refining from converged centers only needs to settle the last few points: a looser tolerance halves the
     // iterations on the big fit set without changing the segments.
     centers = lloyd(fitData, bestOfRestarts(sub, k, restarts, rng), k, 1e-4);
@@ -193,7 +195,8 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
   }
 
   // Assign everyone, relabel by size (descending), and recompute centroids from the final members.
-  const raw = assignFlat(flat, n, d, centers, k);
+  const raw = new Int32Array(n);
+  nearest(everyone, centers, k, raw);
   const rawSizes = new Float64Array(k);
   for (let i = 0; i < n; i++) rawSizes[raw[i] as number] = (rawSizes[raw[i] as number] as number) + 1;
   const order = Array.from({ length: k }, (_, c) => c).sort(
@@ -243,7 +246,7 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
   const colSd = Array.from(colVar, (v) => (n > 1 ? Math.sqrt(v / (n - 1)) : 0));
 
   const silRows = n > SILHOUETTE_SAMPLE ? rng.sampleIndices(n, SILHOUETTE_SAMPLE) : null;
-  const silPoints = rowViews(flat, d, silRows);
+  const silPoints = rowViews(silRows ? gatherRows(everyone, silRows) : everyone);
   const silLabels = silRows ? Int32Array.from(silRows, (r) => labels[r] as number) : labels;
   const sil = silhouette(silPoints, silLabels, k);
 
@@ -291,7 +294,7 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
     labels,
     userIds: table.userIds,
     quality: { silhouette: sil, betweenOverTotal: totalSS > 0 ? 1 - withinSS / totalSS : 0, withinSS },
-    sampled: sampled ? { fitted: fitData.length, total: n } : null,
+    sampled: sampled ? { fitted: fitData.n, total: n } : null,
     imputed: scaled.imputed,
   };
   if (kScores) result.kScores = kScores;
@@ -331,20 +334,34 @@ function validate(options: SegmentOptions, restarts: number, sampleSize: number,
   if (!Number.isFinite(options.asOf)) throw new SegmentError('asOf must be a finite time (epoch ms)');
 }
 
-function pickRows(rows: Float64Array[], idx: Int32Array): Float64Array[] {
-  return Array.from(idx, (i) => rows[i] as Float64Array);
+/** n points of d coordinates, row-major: point i is flat[i*d .. (i+1)*d). */
+interface Rows {
+  flat: Float64Array;
+  n: number;
+  d: number;
 }
 
-/** Row views into the flat buffer: the rows listed in `idx`, or all rows. */
-function rowViews(flat: Float64Array, d: number, idx: Int32Array | null): Float64Array[] {
-  if (idx) return Array.from(idx, (i) => flat.subarray(i * d, (i + 1) * d));
-  const n = d > 0 ? flat.length / d : 0;
+/** A compact copy of the listed rows, in the listed order. */
+function gatherRows(rows: Rows, idx: Int32Array): Rows {
+  const { d } = rows;
+  const out = new Float64Array(idx.length * d);
+  for (let r = 0; r < idx.length; r++) {
+    const from = (idx[r] as number) * d;
+    out.set(rows.flat.subarray(from, from + d), r * d);
+  }
+  return { flat: out, n: idx.length, d };
+}
+
+/** Row views, for the metrics functions that take one array per point. */
+function rowViews(rows: Rows): Float64Array[] {
+  const { flat, n, d } = rows;
   return Array.from({ length: n }, (_, i) => flat.subarray(i * d, (i + 1) * d));
 }
 
-/** Nearest-centroid label of every row of the flat buffer. */
-function assignFlat(flat: Float64Array, n: number, d: number, centers: Float64Array, k: number): Int32Array {
-  const labels = new Int32Array(n);
+/** Nearest-centroid label of every row into `labels` (centers flat, k×d); returns the total squared distance. */
+function nearest(rows: Rows, centers: Float64Array, k: number, labels: Int32Array): number {
+  const { flat, n, d } = rows;
+  let ss = 0;
   for (let i = 0; i < n; i++) {
     const off = i * d;
     let best = 0;
@@ -362,46 +379,19 @@ function assignFlat(flat: Float64Array, n: number, d: number, centers: Float64Ar
       }
     }
     labels[i] = best;
-  }
-  return labels;
-}
-
-/** Nearest-centroid labels and the total squared distance (centers flat, k×d). */
-function assign(data: Float64Array[], centers: Float64Array, k: number): { labels: Int32Array; ss: number } {
-  const n = data.length;
-  const labels = new Int32Array(n);
-  if (n === 0) return { labels, ss: 0 };
-  const d = (data[0] as Float64Array).length;
-  let ss = 0;
-  for (let i = 0; i < n; i++) {
-    const row = data[i] as Float64Array;
-    let best = 0;
-    let bestDist = Number.POSITIVE_INFINITY;
-    for (let c = 0; c < k; c++) {
-      let s = 0;
-      const off = c * d;
-      for (let t = 0; t < d; t++) {
-        const diff = (row[t] as number) - (centers[off + t] as number);
-        s += diff * diff;
-      }
-      if (s < bestDist) {
-        bestDist = s;
-        best = c;
-      }
-    }
-    labels[i] = best;
     ss += bestDist;
   }
-  return { labels, ss };
+  return ss;
 }
 
-/** Runs `restarts` seeded k-means++ initialisations through ml-kmeans; keeps the lowest within-cluster SS. */
-function bestOfRestarts(data: Float64Array[], k: number, restarts: number, rng: Rng): Float64Array {
+/** Runs `restarts` seeded k-means++ initialisations through Lloyd; keeps the lowest within-cluster SS. */
+function bestOfRestarts(data: Rows, k: number, restarts: number, rng: Rng): Float64Array {
   let best: Float64Array | null = null;
   let bestSS = Number.POSITIVE_INFINITY;
+  const labels = new Int32Array(data.n);
   for (let r = 0; r < restarts; r++) {
     const centers = lloyd(data, seedPlusPlus(data, k, rng), k);
-    const { ss } = assign(data, centers, k);
+    const ss = nearest(data, centers, k, labels);
     if (ss < bestSS) {
       bestSS = ss;
       best = centers;
@@ -410,33 +400,31 @@ function bestOfRestarts(data: Float64Array[], k: number, restarts: number, rng: 
   return best as Float64Array;
 }
 
-/** Lloyd iterations by ml-kmeans from the given centers; returns the final centers flat (k×d). */
-function lloyd(data: Float64Array[], initial: Float64Array, k: number, tolerance = 1e-6): Float64Array {
-  const d = (data[0] as Float64Array).length;
-  const init: number[][] = [];
-  for (let c = 0; c < k; c++) init.push(Array.from(initial.subarray(c * d, (c + 1) * d)));
-  // ml-kmeans only indexes rows, so Float64Array rows work as number[] rows.
-  const result = kmeans(data as unknown as number[][], k, {
-    initialization: init,
-    maxIterations: 100,
-    tolerance,
-  });
-  const out = new Float64Array(k * d);
+/**
+ * Lloyd iterations by ml-kmeans from the given centers (our seeded k-means++ pick, so its own slow
+ * initialisation never runs); returns the final centers flat (k×d).
+ */
+function lloyd(data: Rows, initial: Float64Array, k: number, tolerance = 1e-6): Float64Array {
+  const { d } = data;
+  const start = Array.from({ length: k }, (_, c) => Array.from(initial.subarray(c * d, (c + 1) * d)));
+  // Row views are typed arrays; ml-kmeans only indexes rows and columns, so they need no copying.
+  const rows = rowViews(data) as unknown as number[][];
+  const result = kmeans(rows, k, { initialization: start, tolerance, maxIterations: MAX_ITERATIONS });
+  const centers = new Float64Array(k * d);
   result.centroids.forEach((centroid, c) => {
-    out.set(centroid, c * d);
+    centers.set(centroid, c * d);
   });
-  return out;
+  return centers;
 }
 
 /** Greedy k-means++ seeding (several candidates per step, keep the one that lowers the potential most). */
-function seedPlusPlus(data: Float64Array[], k: number, rng: Rng): Float64Array {
-  const n = data.length;
-  const d = (data[0] as Float64Array).length;
+function seedPlusPlus(data: Rows, k: number, rng: Rng): Float64Array {
+  const { flat, n, d } = data;
   const centers = new Float64Array(k * d);
-  const first = data[rng.int(0, n - 1)] as Float64Array;
-  centers.set(first, 0);
+  const firstAt = rng.int(0, n - 1) * d;
+  centers.set(flat.subarray(firstAt, firstAt + d), 0);
   let closest = new Float64Array(n);
-  for (let i = 0; i < n; i++) closest[i] = sqDist(data[i] as Float64Array, first);
+  for (let i = 0; i < n; i++) closest[i] = sqDist(flat, i * d, flat, firstAt, d);
   let candidateDist = new Float64Array(n);
   let bestDist = new Float64Array(n);
   const trials = 2 + Math.floor(Math.log(k));
@@ -460,10 +448,10 @@ function seedPlusPlus(data: Float64Array[], k: number, rng: Rng): Float64Array {
       } else {
         idx = rng.int(0, n - 1);
       }
-      const cand = data[idx] as Float64Array;
+      const candAt = idx * d;
       let pot = 0;
       for (let i = 0; i < n; i++) {
-        const dist = sqDist(data[i] as Float64Array, cand);
+        const dist = sqDist(flat, i * d, flat, candAt, d);
         const m = Math.min(dist, closest[i] as number);
         candidateDist[i] = m;
         pot += m;
@@ -476,7 +464,7 @@ function seedPlusPlus(data: Float64Array[], k: number, rng: Rng): Float64Array {
         candidateDist = tmp;
       }
     }
-    centers.set(data[bestIdx] as Float64Array, c * d);
+    centers.set(flat.subarray(bestIdx * d, bestIdx * d + d), c * d);
     const tmp = closest;
     closest = bestDist;
     bestDist = tmp;
@@ -484,10 +472,10 @@ function seedPlusPlus(data: Float64Array[], k: number, rng: Rng): Float64Array {
   return centers;
 }
 
-function sqDist(a: Float64Array, b: Float64Array): number {
+function sqDist(a: Float64Array, aAt: number, b: Float64Array, bAt: number, d: number): number {
   let s = 0;
-  for (let t = 0; t < a.length; t++) {
-    const diff = (a[t] as number) - (b[t] as number);
+  for (let t = 0; t < d; t++) {
+    const diff = (a[aAt + t] as number) - (b[bAt + t] as number);
     s += diff * diff;
   }
   return s;
