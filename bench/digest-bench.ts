@@ -15,7 +15,8 @@ import { createDigestScheduler } from '../src/digest/scheduler.ts';
 import { dataAsOf } from '../src/engine/as-of.ts';
 import { segmentAudience } from '../src/engine/segments.ts';
 import { createLogger } from '../src/logger.ts';
-import type { DigestSchedule, SegmentRun } from '../src/model/types.ts';
+import type { DigestSchedule } from '../src/model/types.ts';
+import { toSegmentRun } from '../src/models/segmentation.ts';
 import { generateSample } from '../src/sample/generate.ts';
 import { markAudienceChanged, openStore } from '../src/store/store.ts';
 import { startSlackStandIn } from '../test/support/slack-stand-in.ts';
@@ -68,19 +69,7 @@ try {
     k: 'auto',
     asOf: dataAsOf(store.data.interactions, DUE) - WEEK,
   });
-  const previous: SegmentRun = {
-    id: 'seg-last-week',
-    created_at: DUE - WEEK,
-    data_version: 0,
-    k: lastWeek.k,
-    features: lastWeek.features,
-    scaling: lastWeek.scaling,
-    names: lastWeek.segments.map((x) => x.name),
-    sizes: lastWeek.segments.map((x) => x.size),
-    centroids: lastWeek.segments.map((x) => x.centroid),
-    user_ids: lastWeek.userIds,
-    labels: Array.from(lastWeek.labels),
-  };
+  const previous = toSegmentRun(lastWeek, { id: 'seg-last-week', createdAt: DUE - WEEK, dataVersion: 0 });
   const schedules: DigestSchedule[] = Array.from({ length: SCHEDULES }, (_, i) => {
     const [zone, time] = ZONES[i % ZONES.length] as [string, string];
     return {

@@ -80,7 +80,7 @@ export function buildSegmentsMessage(
       actions([
         button(
           `More (${result.segments.length - page * SEGMENTS_PER_PAGE} more segments)`,
-          'run_command:more',
+          'page_command:more',
           `${options.command} page=${page + 1}`,
         ),
       ]),

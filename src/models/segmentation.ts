@@ -58,10 +58,30 @@ export function segmentationFor(
   };
   const result = segmentAudience({ ...data, profiles: applyFilter(data.profiles, filter) }, options);
   const dataVersion = data.meta.dataVersion;
-  const run: SegmentRun = {
+  const run = toSegmentRun(result, {
     id: `seg-${now.toString(36)}-${dataVersion}-${data.segmentRuns.length}`,
-    created_at: now,
-    data_version: dataVersion,
+    createdAt: now,
+    dataVersion,
+  });
+  store.update((d) => {
+    d.segmentRuns.push(run);
+    if (d.segmentRuns.length > KEPT_SEGMENT_RUNS)
+      d.segmentRuns.splice(0, d.segmentRuns.length - KEPT_SEGMENT_RUNS);
+  });
+  const { labels: _labels, userIds: _userIds, ...rest } = result;
+  writeCachedModel(store, { kind: KIND, key, dataVersion, now, model: { runId: run.id, result: rest } });
+  return { result, run, cached: false };
+}
+
+/** The stored form of a segmentation: who was in which segment, with names, sizes and centroids. */
+export function toSegmentRun(
+  result: SegmentResult,
+  meta: { id: string; createdAt: number; dataVersion: number },
+): SegmentRun {
+  return {
+    id: meta.id,
+    created_at: meta.createdAt,
+    data_version: meta.dataVersion,
     k: result.k,
     features: result.features,
     scaling: result.scaling,
@@ -71,12 +91,4 @@ export function segmentationFor(
     user_ids: result.userIds,
     labels: Array.from(result.labels),
   };
-  store.update((d) => {
-    d.segmentRuns.push(run);
-    if (d.segmentRuns.length > KEPT_SEGMENT_RUNS)
-      d.segmentRuns.splice(0, d.segmentRuns.length - KEPT_SEGMENT_RUNS);
-  });
-  const { labels: _labels, userIds: _userIds, ...rest } = result;
-  writeCachedModel(store, { kind: KIND, key, dataVersion, now, model: { runId: run.id, result: rest } });
-  return { result, run, cached: false };
 }
