@@ -44,7 +44,7 @@ try {
       config.mode === 'local'
         ? createConsoleTransport(process.stdout)
         : createSlackTransport({ token: config.slack.botToken ?? '', apiUrl: config.slack.apiUrl, logger }),
-    renderChart: (spec) => renderChart(spec, { logger }),
+    ...(config.charts ? { renderChart: (spec) => renderChart(spec, { logger }) } : {}),
   });
   await digests.start();
   const router = registerCommands({ store, clock, config, digests }, (error, context) =>

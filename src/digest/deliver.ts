@@ -17,6 +17,7 @@ import type { RenderedChart } from '../charts/types.ts';
 import type { UploadChartResult } from '../charts/upload.ts';
 import { uploadChart } from '../charts/upload.ts';
 import type { Logger } from '../logger.ts';
+import { saveReplyFiles } from '../render/files.ts';
 import { renderText } from '../render/text.ts';
 import type { Reply } from '../router/types.ts';
 import { boltLogger } from '../slack/bolt-logger.ts';
@@ -99,11 +100,27 @@ export function createConsoleTransport(output: Writable): DigestTransport {
       output.write(
         `\n──── Digest to ${message.channel} (${message.key}) ────\n${renderText({ text: message.text, blocks: message.blocks })}\n\n`,
       );
-      return { ts: null, channel: message.channel };
+      // The occurrence key stands in for Slack's message ts, so a chart can follow "in the thread".
+      return { ts: message.key, channel: message.channel };
     },
     async join() {},
     async notifyUser(userId, message) {
       output.write(`\n──── Message to ${userId} ────\n${renderText(message)}\n\n`);
+    },
+    async uploadChart(_channel, threadTs, chart) {
+      try {
+        const [path] = await saveReplyFiles([
+          {
+            filename: `${chart.name}-${threadTs.replace(/[^\w-]/g, '_')}.png`,
+            title: chart.title,
+            content: chart.png,
+          },
+        ]);
+        output.write(`Chart for ${threadTs}: ${chart.title} saved to ${path}\n`);
+        return { ok: true, fileId: path ?? '' };
+      } catch (error) {
+        return { ok: false, error: error instanceof Error ? error.message : String(error) };
+      }
     },
   };
 }
