@@ -402,13 +402,7 @@ export function revenueBySegment(segments: readonly SegmentRevenue[], currency: 
       .join('; ') +
     '.';
 
-  const y = {
-    field: 'label',
-    type: 'nominal',
-    sort: labels,
-    scale: bandScale(labels.length),
-    axis: { title: null },
-  };
+  const y = labelAxis(labels);
   const yOffset = { field: 'series', type: 'nominal', sort: [actual, predicted] };
   const spec = frame(title, caption, {
     data: { values },
@@ -481,13 +475,7 @@ export function predictionDrivers(coefficients: readonly PredictionCoefficient[]
     usable.map((c) => `${c.feature}: ${signed(c.value)}${interval(c.se)}`).join('; ') +
     '.';
 
-  const y = {
-    field: 'label',
-    type: 'nominal',
-    sort: labels,
-    scale: bandScale(labels.length),
-    axis: { title: null },
-  };
+  const y = labelAxis(labels);
   const spec = frame(title, caption, {
     data: { values },
     layer: [
@@ -571,13 +559,7 @@ export function recommendationLift(rows: readonly LiftRow[]): ChartSpec {
       .join('; ') +
     '.';
 
-  const y = {
-    field: 'label',
-    type: 'nominal',
-    sort: labels,
-    scale: bandScale(labels.length),
-    axis: { title: null },
-  };
+  const y = labelAxis(labels);
   const spec = frame(title, caption, {
     layer: [
       {
@@ -629,6 +611,17 @@ function valueLabels(field: string, textField: string): Record<string, unknown> 
       dx: { expr: `datum.${field} < 0 ? -6 : 6` },
     },
     encoding: { x: { field, type: 'quantitative' }, text: { field: textField } },
+  };
+}
+
+/** The y encoding of a horizontal bar chart: one band per label, in the given order, no axis title. */
+function labelAxis(labels: readonly string[]) {
+  return {
+    field: 'label',
+    type: 'nominal',
+    sort: labels,
+    scale: bandScale(labels.length),
+    axis: { title: null },
   };
 }
 

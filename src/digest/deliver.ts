@@ -21,6 +21,7 @@ import { saveReplyFiles } from '../render/files.ts';
 import { renderText } from '../render/text.ts';
 import type { Reply } from '../router/types.ts';
 import { boltLogger } from '../slack/bolt-logger.ts';
+import { sendDirectMessage } from '../slack/post.ts';
 import type { Timers } from './timers.ts';
 
 /** A digest message for one channel. */
@@ -82,9 +83,7 @@ export function createSlackTransport(options: {
       await client.conversations.join({ channel });
     },
     async notifyUser(userId, message) {
-      const opened = await client.conversations.open({ users: userId });
-      const channel = opened.channel?.id ?? userId;
-      await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never });
+      await sendDirectMessage(client, userId, message);
     },
     uploadChart(channel, threadTs, chart) {
       return uploadChart(client, { channelId: channel, threadTs, chart, logger: options.logger });

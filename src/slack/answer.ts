@@ -12,6 +12,7 @@ import { parseCommand } from '../router/parse.ts';
 import type { Invocation, Reply, ReplyFile } from '../router/types.ts';
 import type { SlackDeps } from './deps.ts';
 import { describeError, respondStatus } from './errors.ts';
+import { openDirectMessage } from './post.ts';
 import { QueueFullError } from './work-queue.ts';
 
 // Only work expected to block the loop at least this long waits for its placeholder to go out.
@@ -139,11 +140,7 @@ async function sendFilesPrivately(
   context: Record<string, unknown>,
 ): Promise<void> {
   try {
-    const opened = (await client.apiCall('conversations.open', { users: userId })) as {
-      channel?: { id?: string };
-    };
-    const channelId = opened.channel?.id;
-    if (!channelId) throw new Error('conversations.open returned no channel');
+    const channelId = await openDirectMessage(client, userId);
     for (const file of files) {
       await uploadFile(client, { channelId, file, logger: deps.logger });
     }

@@ -90,3 +90,27 @@ function failed(code: string, error: unknown, logger: Logger, context: Record<st
   if (NOT_THERE.has(code)) return { ok: false, problem: 'not_in_private_channel', code };
   return { ok: false, problem: 'other', code };
 }
+
+/**
+ * The app's direct-message conversation with a person, opened if needed. Falls back to the user id, which
+ * chat.postMessage also accepts as a DM target.
+ */
+export async function openDirectMessage(
+  client: Pick<webApi.WebClient, 'apiCall'>,
+  userId: string,
+): Promise<string> {
+  const opened = (await client.apiCall('conversations.open', { users: userId })) as {
+    channel?: { id?: string };
+  };
+  return opened.channel?.id ?? userId;
+}
+
+/** Sends a message to a person as a direct message from the app; Slack API errors are thrown to the caller. */
+export async function sendDirectMessage(
+  client: Pick<webApi.WebClient, 'apiCall'>,
+  userId: string,
+  message: Pick<Reply, 'text' | 'blocks'>,
+): Promise<void> {
+  const channel = await openDirectMessage(client, userId);
+  await client.apiCall('chat.postMessage', { channel, text: message.text, blocks: message.blocks });
+}

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { SlackDeps } from '../../slack/deps.ts';
 import { describeError } from '../../slack/errors.ts';
+import { sendDirectMessage } from '../../slack/post.ts';
 
 /**
  * "Retry <key>" on the App Home (`digest_retry:<n>`, value = delivery key): runs `digest retry <key>` for
@@ -32,12 +33,7 @@ export function createDigestRetryListener(deps: SlackDeps) {
       const data = (reply.data ?? {}) as { status?: unknown };
       if (data.status !== 'delivered') {
         try {
-          const opened = await client.conversations.open({ users: userId });
-          await client.chat.postMessage({
-            channel: opened.channel?.id ?? userId,
-            text: reply.text,
-            blocks: reply.blocks as never,
-          });
+          await sendDirectMessage(client, userId, reply);
         } catch (error) {
           deps.logger.warn('could not tell someone why a digest retry did not go out', {
             ...context,

@@ -7,6 +7,7 @@ import { validateScheduleForm } from '../../digest/validate.ts';
 import type { Reply } from '../../router/types.ts';
 import type { SlackDeps } from '../../slack/deps.ts';
 import { describeError } from '../../slack/errors.ts';
+import { sendDirectMessage } from '../../slack/post.ts';
 
 /**
  * Submission of the "New audience digest" modal. Invalid fields are answered in the modal itself
@@ -56,12 +57,7 @@ export function createDigestSubmitListener(deps: SlackDeps) {
         if (response.ok) return;
       }
       // No (working) response_url: tell them in a direct message from the app.
-      const opened = await client.conversations.open({ users: userId });
-      await client.chat.postMessage({
-        channel: opened.channel?.id ?? userId,
-        text: reply.text,
-        blocks: reply.blocks as never,
-      });
+      await sendDirectMessage(client, userId, reply);
     } catch (error) {
       deps.logger.error('could not confirm a digest created from the form', {
         ...context,
