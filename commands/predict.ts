@@ -5,16 +5,19 @@ import {
 } from '../src/blocks/predict-message.ts';
 import {
   PredictError,
+  type PredictionModel,
   predictUsers,
   resolveFeatures,
   resolveTarget,
   SPEND_TARGET,
 } from '../src/engine/predict.ts';
 import { predictionModelFor } from '../src/models/prediction.ts';
+import { audiencePredictionsFor } from '../src/models/results.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
 import { resolveUserRef } from '../src/privacy/resolve.ts';
 import { type Subcommand, UsageError } from '../src/router/types.ts';
+import type { Store } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
 
 const OPTIONS = ['target', 'features', 'user', 'segment'];
@@ -117,12 +120,12 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
         };
       }
 
-      const { model, cached } = predictionModelFor(
+      const { model, cached, key } = predictionModelFor(
         store,
         { target, features, userChoseFeatures: requested !== undefined, currency: config.currency },
         clock().getTime(),
       );
-      const { values } = predictUsers(model, data, userIds);
+      const values = predictionsOf(store, model, key, userIds);
       let total = 0;
       for (const v of values) total += v;
       const forecast: PredictForecast = {
@@ -136,4 +139,37 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
       return scope.kind === 'user' ? markPerPerson(reply) : reply;
     },
   };
+}
+
+/**
+ * Predictions for everyone (no `userIds`) or for the given people. Everyone's predictions are computed once per
+ * model and data version and shared; people the audience-wide pass does not cover (created after the horizon
+ * began) are scored on their own, as before.
+ */
+function predictionsOf(
+  store: Store,
+  model: PredictionModel,
+  key: string,
+  userIds: readonly string[] | undefined,
+): Float64Array {
+  const everyone = audiencePredictionsFor(store, model, key);
+  if (userIds === undefined) return everyone.values;
+  const values = new Float64Array(userIds.length);
+  const missing: number[] = [];
+  userIds.forEach((id, i) => {
+    const row = everyone.rowOf.get(id);
+    if (row === undefined) missing.push(i);
+    else values[i] = everyone.values[row] as number;
+  });
+  if (missing.length > 0) {
+    const scored = predictUsers(
+      model,
+      store.data,
+      missing.map((i) => userIds[i] as string),
+    ).values;
+    missing.forEach((i, m) => {
+      values[i] = scored[m] as number;
+    });
+  }
+  return values;
 }

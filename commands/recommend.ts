@@ -1,6 +1,7 @@
 import { buildRecommendMessage, type RecommendResult } from '../src/blocks/recommend-message.ts';
-import { RecommendError, recommendForSegment, recommendForUser } from '../src/engine/recommend.ts';
+import { RecommendError, recommendForUser } from '../src/engine/recommend.ts';
 import { recommendationModelFor } from '../src/models/recommendation.ts';
+import { segmentRecommendationsFor } from '../src/models/results.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
 import { resolveUserRef } from '../src/privacy/resolve.ts';
@@ -84,7 +85,7 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
       try {
         result =
           segment !== undefined
-            ? recommendForSegment(model, data, segment - 1, n, query)
+            ? segmentRecommendationsFor(store, model, segment - 1, n, query)
             : recommendForUser(model, data, userId as string, n, query);
       } catch (error) {
         if (error instanceof RecommendError) throw new UsageError(error.message);

@@ -2,6 +2,7 @@ import { buildSegmentsMessage } from '../src/blocks/segments-message.ts';
 import { chartFile } from '../src/charts/file.ts';
 import { segmentMapFor } from '../src/charts/from-segments.ts';
 import { renderChart } from '../src/charts/render.ts';
+import { memoized } from '../src/models/memo.ts';
 import { type SegmentRequest, segmentationFor } from '../src/models/segmentation.ts';
 import { type Subcommand, UsageError } from '../src/router/types.ts';
 import type { CommandDeps } from './deps.ts';
@@ -35,7 +36,7 @@ export function createSegmentsCommand({ store, clock, config }: CommandDeps): Su
         .join(' ')}`.trim();
 
       const { page, ...wanted } = request;
-      const { result, cached } = segmentationFor(store, wanted, clock().getTime());
+      const { result, run, cached } = segmentationFor(store, wanted, clock().getTime());
       const reply = buildSegmentsMessage(result, {
         command: commandLine,
         page,
@@ -46,7 +47,10 @@ export function createSegmentsCommand({ store, clock, config }: CommandDeps): Su
       });
       // The picture is an addition: the text is complete without it, so a chart that fails to render is skipped.
       if (config.charts && page === 1) {
-        const chart = await renderChart(segmentMapFor(result)).catch(() => null);
+        // Rendered once per segment run: everyone opening the same segmentation gets the same picture.
+        const chart = await memoized(store, store.data, `chart|segment-map|${run.id}`, () =>
+          renderChart(segmentMapFor(result)).catch(() => null),
+        );
         if (chart) reply.files = [chartFile(chart)];
       }
       return reply;

@@ -1,6 +1,6 @@
 import { buildStatsMessage } from '../src/blocks/stats-message.ts';
-import { applyFilter, parseWhere } from '../src/engine/filter.ts';
-import { computeStats } from '../src/engine/stats.ts';
+import { parseWhere } from '../src/engine/filter.ts';
+import { audienceStatsFor } from '../src/models/results.ts';
 import { type Subcommand, UsageError } from '../src/router/types.ts';
 import type { CommandDeps } from './deps.ts';
 
@@ -25,8 +25,7 @@ export function createStatsCommand({ store, clock, config }: CommandDeps): Subco
       }
       const { data } = store;
       const filter = args.options.where ? parseWhere(args.options.where, data.attributes) : null;
-      const profiles = applyFilter(data.profiles, filter);
-      const stats = computeStats(profiles, data.interactions, { asOf: clock().getTime() });
+      const stats = audienceStatsFor(store, filter, clock().getTime());
       return buildStatsMessage(stats, {
         currency: config.currency,
         filter: filter?.text ?? null,

@@ -9,18 +9,14 @@
  */
 import { dataAsOf } from '../engine/as-of.ts';
 import { FeatureError } from '../engine/features.ts';
-import { defaultFeatures, PredictError, predictUsers, SPEND_TARGET } from '../engine/predict.ts';
-import {
-  buildRecommendModel,
-  RecommendError,
-  type RecommendModel,
-  recommendForSegment,
-} from '../engine/recommend.ts';
+import { defaultFeatures, PredictError, SPEND_TARGET } from '../engine/predict.ts';
+import { buildRecommendModel, RecommendError, type RecommendModel } from '../engine/recommend.ts';
 import { SegmentError } from '../engine/segments.ts';
 import { computeStats } from '../engine/stats.ts';
 import type { SegmentRun } from '../model/types.ts';
 import { predictionModelFor } from '../models/prediction.ts';
 import { recommendationModelFor } from '../models/recommendation.ts';
+import { audiencePredictionsFor, segmentRecommendationsFor } from '../models/results.ts';
 import { type SegmentRequest, segmentationFor } from '../models/segmentation.ts';
 import type { Store } from '../store/store.ts';
 import type { DigestOptions } from './validate.ts';
@@ -267,12 +263,12 @@ function addPredictions(
   const { data } = store;
   try {
     const features = defaultFeatures(data.attributes);
-    const { model } = predictionModelFor(
+    const { model, key } = predictionModelFor(
       store,
       { target: SPEND_TARGET, features, userChoseFeatures: false, currency: settings.currency },
       settings.now,
     );
-    const { userIds, values } = predictUsers(model, data);
+    const { userIds, values } = audiencePredictionsFor(store, model, key);
     const label = new Map<string, number>();
     run.user_ids.forEach((id, i) => {
       label.set(id, run.labels[i] ?? -1);
@@ -304,7 +300,7 @@ function addRecommendations(
     const model = recommendationModelForRun(store, run, settings.now);
     for (const segment of content.segments) {
       if (segment.size < settings.minCohortSize) continue;
-      const recs = recommendForSegment(model, data, segment.index, TOP_PRODUCTS, {
+      const recs = segmentRecommendationsFor(store, model, segment.index, TOP_PRODUCTS, {
         minCohortSize: settings.minCohortSize,
       });
       segment.topProducts = recs.items.map((item) => item.name);

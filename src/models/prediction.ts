@@ -12,12 +12,12 @@ export interface PredictionRequest {
   currency: string;
 }
 
-/** The prediction model for a request, from the cache on unchanged data, else freshly fitted and cached. */
+/** The prediction model for a request (and its cache key), from the cache on unchanged data, else fitted and cached. */
 export function predictionModelFor(
   store: Store,
   request: PredictionRequest,
   now: number,
-): { model: PredictionModel; cached: boolean } {
+): { model: PredictionModel; cached: boolean; key: string } {
   const { data } = store;
   const cutoff = defaultCutoff(data.interactions);
   const key = `${KIND}|${request.target}|${request.features.join(',')}|${cutoff}|${request.currency.toUpperCase()}`;
@@ -30,7 +30,7 @@ export function predictionModelFor(
         Array.isArray(model.dropped),
     );
   });
-  if (hit) return { model: hit, cached: true };
+  if (hit) return { model: hit, cached: true, key };
   const model = fitPrediction(data, {
     target: request.target,
     ...(request.userChoseFeatures ? { features: request.features } : {}),
@@ -38,5 +38,5 @@ export function predictionModelFor(
     currency: request.currency,
   });
   writeCachedModel(store, { kind: KIND, key, dataVersion: data.meta.dataVersion, now, model });
-  return { model, cached: false };
+  return { model, cached: false, key };
 }

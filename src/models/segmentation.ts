@@ -4,6 +4,7 @@ import { type SegmentOptions, type SegmentResult, segmentAudience } from '../eng
 import type { SegmentRun } from '../model/types.ts';
 import type { Store } from '../store/store.ts';
 import { readCachedModel, writeCachedModel } from './cache.ts';
+import { memoized } from './memo.ts';
 
 /** How many segmentations are kept: enough for digests to compare a quarter of weekly runs. */
 export const KEPT_SEGMENT_RUNS = 13;
@@ -16,6 +17,15 @@ export interface SegmentRequest {
   where: string | null;
   seed: number;
 }
+
+/** What a plain `/audience segments` asks for. */
+export const DEFAULT_SEGMENT_REQUEST: Readonly<SegmentRequest> = Object.freeze({
+  k: 'auto',
+  features: null,
+  scaling: 'zscore',
+  where: null,
+  seed: 1,
+});
 
 interface CachedSegments {
   runId: string;
@@ -48,15 +58,7 @@ export function segmentationFor(
     return { result, run: cachedRun, cached: true };
   }
 
-  const filter = request.where ? parseWhere(request.where, data.attributes) : null;
-  const options: SegmentOptions = {
-    k: request.k,
-    scaling: request.scaling,
-    seed: request.seed,
-    asOf: dataAsOf(data.interactions, now),
-    ...(request.features ? { features: request.features } : {}),
-  };
-  const result = segmentAudience({ ...data, profiles: applyFilter(data.profiles, filter) }, options);
+  const result = computeSegmentation(store, request, now);
   const dataVersion = data.meta.dataVersion;
   const run = toSegmentRun(result, {
     id: `seg-${now.toString(36)}-${dataVersion}-${data.segmentRuns.length}`,
@@ -71,6 +73,28 @@ export function segmentationFor(
   const { labels: _labels, userIds: _userIds, ...rest } = result;
   writeCachedModel(store, { kind: KIND, key, dataVersion, now, model: { runId: run.id, result: rest } });
   return { result, run, cached: false };
+}
+
+/**
+ * The segmentation for a request on the current audience, computed once and remembered in memory (not stored as
+ * a run): the warm-up calls this after a change, so the first `/audience segments` only has to store it.
+ */
+export function computeSegmentation(store: Store, request: SegmentRequest, now: number): SegmentResult {
+  const { data } = store;
+  const asOf = dataAsOf(data.interactions, now);
+  const { k, features, scaling, where, seed } = request;
+  const key = `segmentation|${asOf}|${JSON.stringify([k, features, scaling, where, seed])}`;
+  return memoized(store, data, key, () => {
+    const filter = request.where ? parseWhere(request.where, data.attributes) : null;
+    const options: SegmentOptions = {
+      k: request.k,
+      scaling: request.scaling,
+      seed: request.seed,
+      asOf,
+      ...(request.features ? { features: request.features } : {}),
+    };
+    return segmentAudience({ ...data, profiles: applyFilter(data.profiles, filter) }, options);
+  });
 }
 
 /** The stored form of a segmentation: who was in which segment, with names, sizes and centroids. */

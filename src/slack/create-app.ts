@@ -5,6 +5,7 @@ import { type AppConfig, ConfigError } from '../config.ts';
 import { registerListeners } from '../listeners/index.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../model/types.ts';
+import { startWarmUp, type WarmUp } from '../models/warm-up.ts';
 import { createVerifiedReceiver, MAX_REQUEST_BODY_BYTES } from '../privacy/receiver.ts';
 import type { Router } from '../router/router.ts';
 import type { Store } from '../store/store.ts';
@@ -48,6 +49,8 @@ export interface SlackApp {
   stop(graceMs?: number): Promise<void>;
   /** Re-publishes the Home tab for people whose view is out of date; call after the data changed. */
   refreshHome(): Promise<void>;
+  /** Resolves true once the models for the current audience are warmed up (false after `timeoutMs`). */
+  whenWarm(timeoutMs: number): Promise<boolean>;
   /** The Bolt app, for adding listeners. */
   readonly bolt: App;
 }
@@ -79,7 +82,17 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   const startedAt = Date.now();
   let stopping = false;
   let stopWatching: (() => void) | null = null;
-  const readNow = () => readHealth({ store, clock, queue, mode: config.mode, startedAt, stopping });
+  let warmUp: WarmUp | null = null;
+  const readNow = () =>
+    readHealth({
+      store,
+      clock,
+      queue,
+      mode: config.mode,
+      startedAt,
+      stopping,
+      warm: warmUp?.ready ?? false,
+    });
   const frontDoor =
     config.mode === 'http' && options.receiver !== 'bolt-http'
       ? new FrontDoorReceiver({
@@ -163,6 +176,8 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       }
       // Data changed by imports, segment runs or digest edits reach open Home tabs without anyone calling in.
       stopWatching = home.watch(app.client, options.homeRefreshMs ?? 30_000);
+      // Index and models are computed while nobody is asking, so the first command after a change is quick too.
+      warmUp = startWarmUp({ store, clock, currency: config.currency, queue, logger });
       if (config.mode === 'socket') {
         await app.start();
         return { port: null };
@@ -191,6 +206,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     async stop(graceMs = 10_000) {
       stopping = true;
       stopWatching?.();
+      warmUp?.stop();
       try {
         await app.stop();
       } catch (error) {
@@ -200,5 +216,6 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
         logger.warn('stopped with answers still queued', { pending: queue.pending });
     },
     refreshHome: () => home.refresh(app.client),
+    whenWarm: (timeoutMs) => warmUp?.whenReady(timeoutMs) ?? Promise.resolve(false),
   };
 }

@@ -21,6 +21,8 @@ export interface Health {
     schedules: number;
   };
   queue: { pending: number };
+  /** `ready` once the index and default models for the current data are computed; `warming` until then. */
+  models: 'warming' | 'ready';
 }
 
 /** Reads the current health; cheap (no scans), so it is safe to poll often. */
@@ -31,6 +33,7 @@ export function readHealth(deps: {
   mode: SlackMode;
   startedAt: number;
   stopping: boolean;
+  warm: boolean;
 }): Health {
   const { data } = deps.store;
   const now = deps.clock().getTime();
@@ -50,6 +53,7 @@ export function readHealth(deps: {
       schedules: data.schedules.length,
     },
     queue: { pending: deps.queue.pending },
+    models: deps.warm ? 'ready' : 'warming',
   };
 }
 

@@ -7,9 +7,9 @@ import type { webApi } from '@slack/bolt';
 import type { HomeView } from '@slack/types';
 import { buildHomeView } from '../blocks/home-view.ts';
 import { latestDeliveries } from '../digest/schedules.ts';
-import { computeStats } from '../engine/stats.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../model/types.ts';
+import { audienceStatsFor } from '../models/results.ts';
 import type { Store } from '../store/store.ts';
 import { describeError } from './errors.ts';
 import type { WorkQueue } from './work-queue.ts';
@@ -75,8 +75,7 @@ export function createHomeTab(deps: {
     const built = deps.queue.run('home', async () => {
       const now = clock().getTime();
       const { data } = store;
-      const stats =
-        data.profiles.length > 0 ? computeStats(data.profiles, data.interactions, { asOf: now }) : null;
+      const stats = data.profiles.length > 0 ? audienceStatsFor(store, null, now) : null;
       return buildHomeView({
         stats,
         meta: { ...data.meta },

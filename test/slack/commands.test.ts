@@ -134,7 +134,10 @@ describe('/audience over HTTP', () => {
     expect(app.standIn.calls.map((c) => c.method)).toEqual(['response_url']);
   });
 
-  it('answers GET /healthz with data freshness', async () => {
+  it('answers GET /healthz with data freshness and whether the models are warm', async () => {
+    expect(await app.slack.whenWarm(30_000)).toBe(true);
+    // The front door reads the health the main thread reports every second.
+    await new Promise((r) => setTimeout(r, 1100));
     const res = await fetch(new URL('/healthz', app.baseUrl));
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
@@ -142,6 +145,7 @@ describe('/audience over HTTP', () => {
       status: 'ok',
       mode: 'http',
       data: { dataVersion: 1, updatedAt: '2026-06-01T00:00:00.000Z', profiles: 500, source: 'sample' },
+      models: 'ready',
     });
   });
 });
