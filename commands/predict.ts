@@ -12,7 +12,7 @@ import {
   SPEND_TARGET,
 } from '../src/engine/predict.ts';
 import { predictionModelFor } from '../src/models/prediction.ts';
-import { audiencePredictionsFor } from '../src/models/results.ts';
+import { audiencePredictionsFor, segmentMembersFor } from '../src/models/results.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
 import { resolveUserRef } from '../src/privacy/resolve.ts';
@@ -90,7 +90,7 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
 
       // Check who the forecast is for before fitting, so a typo costs nothing.
       let scope: ForecastScope = { kind: 'audience' };
-      let userIds: string[] | undefined;
+      let userIds: readonly string[] | undefined;
       if (options.user !== undefined) {
         // A profile id or an @handle / e-mail address, matched through its pseudonym (privacy/resolve.ts).
         const id = resolveUserRef(data, options.user, () => pseudonymizerFor(config));
@@ -104,8 +104,7 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
             `segment ${segmentNumber} does not exist; the latest run has segments 1 to ${run.k}`,
           );
         }
-        const known = new Set(data.profiles.map((p) => p.id));
-        const members = run.user_ids.filter((id, i) => run.labels[i] === segmentNumber - 1 && known.has(id));
+        const members = segmentMembersFor(store, run, segmentNumber - 1);
         if (members.length < config.minCohortSize) {
           throw new UsageError(
             `segment ${segmentNumber} has ${members.length} people; forecasts for groups need at least ${config.minCohortSize}`,
@@ -157,7 +156,7 @@ function predictionsOf(
   const values = new Float64Array(userIds.length);
   const missing: number[] = [];
   userIds.forEach((id, i) => {
-    const row = everyone.rowOf.get(id);
+    const row = everyone.rowOf(id);
     if (row === undefined) missing.push(i);
     else values[i] = everyone.values[row] as number;
   });

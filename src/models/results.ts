@@ -8,6 +8,7 @@ import {
   type SegmentRecommendations,
 } from '../engine/recommend.ts';
 import { type AudienceStats, computeStats } from '../engine/stats.ts';
+import type { SegmentRun } from '../model/types.ts';
 import type { Store } from '../store/store.ts';
 import { memoized } from './memo.ts';
 
@@ -30,7 +31,8 @@ export function audienceStatsFor(store: Store, filter: Filter | null, now: numbe
 export interface AudiencePredictions {
   userIds: readonly string[];
   values: Float64Array;
-  rowOf: ReadonlyMap<string, number>;
+  /** The row of a person's prediction; the lookup table is built on first use (audience totals never need it). */
+  rowOf(userId: string): number | undefined;
 }
 
 /** Predictions for everyone who existed at the model's horizon start; `modelKey` names the model (cache key). */
@@ -42,7 +44,21 @@ export function audiencePredictionsFor(
   const { data } = store;
   return memoized(store, data, `predictions|${modelKey}`, () => {
     const { userIds, values } = predictUsers(model, data);
-    return { userIds, values, rowOf: new Map(userIds.map((id, i) => [id, i])) };
+    let rows: Map<string, number> | null = null;
+    const rowOf = (userId: string) => {
+      rows ??= new Map(userIds.map((id, i) => [id, i]));
+      return rows.get(userId);
+    };
+    return { userIds, values, rowOf };
+  });
+}
+
+/** The people of a stored run's segment (0-based) who are still in the audience (erasures remove people). */
+export function segmentMembersFor(store: Store, run: SegmentRun, segment: number): readonly string[] {
+  const { data } = store;
+  return memoized(store, data, `segment-members|${run.id}|${segment}`, () => {
+    const known = new Set(data.profiles.map((p) => p.id));
+    return run.user_ids.filter((id, i) => run.labels[i] === segment && known.has(id));
   });
 }
 

@@ -131,10 +131,78 @@ export function encodeLines(data: AudienceData, options: EncodeOptions = {}): Ge
   for (const [k, v] of Object.entries(data)) {
     if (!KNOWN_KEYS.has(k)) eager.push(JSON.stringify({ t: 'extra', k, v }));
   }
-  return generateLines(eager, profiles, interactions, segmentRuns, models, counts, chunkRows);
+  const source = {
+    profiles: data.profiles,
+    interactions: data.interactions,
+    dataVersion: data.meta.dataVersion,
+  };
+  return generateLines(source, eager, profiles, interactions, segmentRuns, models, counts, chunkRows);
+}
+
+/**
+ * The encoded interaction chunks of the last save, kept for the next one (about the file's size in memory). Interactions make up most of a data
+ * file (3.7M of them encode for about 3 s) and change only on an import, an erasure or a purge, while models,
+ * segment runs and schedules are saved far more often; so a save re-encodes only the chunks whose rows
+ * changed. Interaction objects are never edited in place (see engine/interaction-index.ts), and arrays are
+ * either replaced (erasure, purge, sample load: a new WeakMap key) or appended to (import: only the last,
+ * partial chunk and the new ones differ); a chunk is reused only when its end and its first and last objects
+ * are the same. A chunk also encodes each user as a row of the profiles, so any change to the profiles array
+ * drops them all.
+ */
+interface ReusableChunks {
+  profiles: readonly Profile[];
+  profileCount: number;
+  chunkRows: number;
+  chunks: Array<{ end: number; first: Interaction; last: Interaction; line: Buffer } | undefined>;
+}
+
+const lastEncoded = new WeakMap<readonly Interaction[], ReusableChunks>();
+
+/**
+ * The same for profiles, which an import does edit in place (an update merges into the existing object), but
+ * always together with a new data version (markAudienceChanged): chunks are reused only within one version.
+ */
+interface ReusableProfileChunks {
+  dataVersion: number;
+  chunkRows: number;
+  chunks: Array<{ end: number; first: Profile; last: Profile; line: Buffer } | undefined>;
+}
+
+const lastEncodedProfiles = new WeakMap<readonly Profile[], ReusableProfileChunks>();
+
+function reusableProfileChunks(
+  profiles: readonly Profile[],
+  dataVersion: number,
+  chunkRows: number,
+): ReusableProfileChunks {
+  const known = lastEncodedProfiles.get(profiles);
+  if (known && known.dataVersion === dataVersion && known.chunkRows === chunkRows) return known;
+  const fresh: ReusableProfileChunks = { dataVersion, chunkRows, chunks: [] };
+  lastEncodedProfiles.set(profiles, fresh);
+  return fresh;
+}
+
+function reusableChunks(
+  interactions: readonly Interaction[],
+  profiles: readonly Profile[],
+  chunkRows: number,
+): ReusableChunks {
+  const known = lastEncoded.get(interactions);
+  if (
+    known &&
+    known.profiles === profiles &&
+    known.profileCount === profiles.length &&
+    known.chunkRows === chunkRows
+  ) {
+    return known;
+  }
+  const fresh: ReusableChunks = { profiles, profileCount: profiles.length, chunkRows, chunks: [] };
+  lastEncoded.set(interactions, fresh);
+  return fresh;
 }
 
 function* generateLines(
+  source: { profiles: readonly Profile[]; interactions: readonly Interaction[]; dataVersion: number },
   eager: string[],
   profiles: readonly Profile[],
   interactions: readonly Interaction[],
@@ -146,33 +214,58 @@ function* generateLines(
   const hash = createHash('sha256');
   let bytes = 0;
   let lines = 0;
-  const line = (text: string): Buffer => {
-    const buf = Buffer.from(`${text}\n`, 'utf8');
+  const counted = (buf: Buffer): Buffer => {
     hash.update(buf);
     bytes += buf.length;
     lines++;
     return buf;
   };
+  const line = (text: string): Buffer => counted(Buffer.from(`${text}\n`, 'utf8'));
 
   for (let i = 0; i < eager.length; i++) {
     yield line(eager[i] as string);
     eager[i] = '';
   }
-  for (let start = 0; start < profiles.length; start += chunkRows) {
-    yield line(encodeProfiles(profiles, start, Math.min(profiles.length, start + chunkRows)));
+  const reuseProfiles = reusableProfileChunks(source.profiles, source.dataVersion, chunkRows);
+  for (let start = 0, c = 0; start < profiles.length; start += chunkRows, c++) {
+    const end = Math.min(profiles.length, start + chunkRows);
+    const first = profiles[start] as Profile;
+    const last = profiles[end - 1] as Profile;
+    const known = reuseProfiles.chunks[c];
+    if (known && known.end === end && known.first === first && known.last === last) {
+      yield counted(known.line);
+      continue;
+    }
+    const encoded = line(encodeProfiles(profiles, start, end));
+    reuseProfiles.chunks[c] = { end, first, last, line: encoded };
+    yield encoded;
   }
+  reuseProfiles.chunks.length = Math.ceil(profiles.length / chunkRows);
   if (interactions.length > 0) {
-    const userIndex = new Map<string, number>();
-    for (let i = 0; i < profiles.length; i++) {
-      const id = (profiles[i] as Profile).id;
-      if (!userIndex.has(id)) userIndex.set(id, i);
-      if (i % chunkRows === chunkRows - 1) yield null;
+    const reuse = reusableChunks(source.interactions, source.profiles, chunkRows);
+    let userIndex: Map<string, number> | null = null;
+    for (let start = 0, c = 0; start < interactions.length; start += chunkRows, c++) {
+      const end = Math.min(interactions.length, start + chunkRows);
+      const first = interactions[start] as Interaction;
+      const last = interactions[end - 1] as Interaction;
+      const known = reuse.chunks[c];
+      if (known && known.end === end && known.first === first && known.last === last) {
+        yield counted(known.line);
+        continue;
+      }
+      if (userIndex === null) {
+        userIndex = new Map<string, number>();
+        for (let i = 0; i < profiles.length; i++) {
+          const id = (profiles[i] as Profile).id;
+          if (!userIndex.has(id)) userIndex.set(id, i);
+          if (i % chunkRows === chunkRows - 1) yield null;
+        }
+      }
+      const encoded = line(encodeInteractions(interactions, start, end, userIndex));
+      reuse.chunks[c] = { end, first, last, line: encoded };
+      yield encoded;
     }
-    for (let start = 0; start < interactions.length; start += chunkRows) {
-      yield line(
-        encodeInteractions(interactions, start, Math.min(interactions.length, start + chunkRows), userIndex),
-      );
-    }
+    reuse.chunks.length = Math.ceil(interactions.length / chunkRows);
   }
   for (const run of segmentRuns) yield line(JSON.stringify({ t: 'rows', c: 'segmentRuns', rows: [run] }));
   for (const [k, v] of models) yield line(JSON.stringify({ t: 'model', k, v }));

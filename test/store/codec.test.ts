@@ -9,7 +9,7 @@ import {
   type Profile,
 } from '../../src/model/types.ts';
 import { CodecError, encodeAudienceData, encodeLines, readDataFile } from '../../src/store/codec.ts';
-import { SCHEMA_VERSION } from '../../src/store/store.ts';
+import { markAudienceChanged, SCHEMA_VERSION } from '../../src/store/store.ts';
 import { bulkData, makeTempDir, richData } from './helpers.ts';
 
 let dir: string;
@@ -26,7 +26,44 @@ async function roundTrip(data: ReturnType<typeof richData>, chunkRows?: number) 
   return readDataFile(file);
 }
 
+/** The same data in fresh objects: nothing of it has been encoded before. */
+function copyOf<T>(data: T): T {
+  return structuredClone(data);
+}
+
 describe('codec', () => {
+  it('reuses the encoded profile and interaction chunks of the last save only while they hold the same rows', async () => {
+    const data = bulkData(1000); // 2,000 interactions: 20 chunks of 100
+    const bytes = (d: typeof data) => Buffer.concat(encodeAudienceData(d, { chunkRows: 100 }));
+    const first = bytes(data);
+    // Saved again unchanged: the 10 profile and 20 interaction lines are the very same buffers, not encoded anew.
+    const again = [
+      encodeAudienceData(data, { chunkRows: 100 }),
+      encodeAudienceData(data, { chunkRows: 100 }),
+    ];
+    expect(again[1]?.filter((line) => again[0]?.includes(line)).length).toBe(30);
+    // An import edits a profile in place, and marks the audience changed: every profile line is encoded anew.
+    (data.profiles[150] as { followers: number | null }).followers = 123_456;
+    markAudienceChanged(data, new Date(0), 'import');
+    expect(bytes(data).equals(bytes(copyOf(data)))).toBe(true);
+    expect(bytes(data).includes('123456')).toBe(true);
+    data.models.m = { kind: 'x', key: 'm', data_version: 1, created_at: 0, model: { a: 1 } };
+    // A model changed; the interactions come from the last save and the file is what a fresh encode writes.
+    expect(bytes(data).equals(bytes(copyOf(data)))).toBe(true);
+    expect(bytes(data).equals(first)).toBe(false);
+    // An import appends: the last partial chunk and the new ones are encoded again.
+    const extra = { user_id: 'u0000003', item_id: 'p9', type: 'purchase' as const, value: 9.5, timestamp: 1 };
+    data.interactions.push(extra, { ...extra, value: 2 });
+    expect(bytes(data).equals(bytes(copyOf(data)))).toBe(true);
+    // An erasure replaces the array; a purge too; a profile removed renumbers every user.
+    data.interactions = data.interactions.filter((i) => i.user_id !== 'u0000500');
+    expect(bytes(data).equals(bytes(copyOf(data)))).toBe(true);
+    data.profiles = data.profiles.filter((p) => p.id !== 'u0000001');
+    const decoded = await roundTrip(data, 100);
+    expect(decoded.data).toStrictEqual(data);
+    expect(bytes(data).equals(bytes(copyOf(data)))).toBe(true);
+  });
+
   it('round-trips across many small chunks, with attribute columns that differ per chunk', async () => {
     const data = richData();
     // Chunks of one row: every attribute column sees a different mix of kinds, absences and nulls.
