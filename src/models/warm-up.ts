@@ -27,6 +27,8 @@ import { computeSegmentation, DEFAULT_SEGMENT_REQUEST } from './segmentation.ts'
 export interface WarmUpQueue {
   run<T>(kind: string, fn: () => Promise<T>): Promise<T>;
   readonly pending: number;
+  /** Milliseconds since the last request or job. */
+  idleMs(): number;
 }
 
 /** What the warm-up needs. */
@@ -38,6 +40,12 @@ export interface WarmUpDeps {
   logger: Logger;
   /** How often to look for a changed audience while idle (default 1 s). */
   checkEveryMs?: number;
+  /**
+   * After the first warm-up, a change is warmed up only once nobody has asked anything for this long (default
+   * 3 s): a step cannot be interrupted (a recommendation model takes seconds on a large audience), so starting
+   * one in a pause between commands would make the next person wait for it.
+   */
+  quietMs?: number;
 }
 
 /** The running warm-up. */
@@ -104,6 +112,8 @@ export function warmUpSteps(store: Store, settings: { now: number; currency: str
 export function startWarmUp(deps: WarmUpDeps): WarmUp {
   const { store, clock, queue, logger } = deps;
   let warmedFor: string | null = null;
+  let warmedOnce = false;
+  const quietMs = deps.quietMs ?? 3000;
   let running = false;
   let stopped = false;
   let waiters: Array<() => void> = [];
@@ -124,6 +134,7 @@ export function startWarmUp(deps: WarmUpDeps): WarmUp {
 
   async function warm(): Promise<void> {
     if (running || stopped || isReady() || queue.pending > 0) return;
+    if (warmedOnce && queue.idleMs() < quietMs) return;
     running = true;
     const key = stateKey();
     const started = performance.now();
@@ -142,6 +153,7 @@ export function startWarmUp(deps: WarmUpDeps): WarmUp {
     } finally {
       running = false;
       if (warmedFor === key) {
+        warmedOnce = true;
         const waiting = waiters;
         waiters = [];
         for (const done of waiting) done();

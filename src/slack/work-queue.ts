@@ -39,6 +39,8 @@ export interface WorkQueue {
   holdWhile(busy: () => boolean): void;
   /** Jobs waiting or running. */
   readonly pending: number;
+  /** Milliseconds since the queue last saw a request or finished a job (0 while a job waits or runs). */
+  idleMs(): number;
   /** Resolves true once every job has finished, or false after `timeoutMs`. */
   drain(timeoutMs: number): Promise<boolean>;
 }
@@ -60,6 +62,7 @@ export function createWorkQueue(options: WorkQueueOptions = {}): WorkQueue {
   const typical = new Map<string, number>();
   let running: { kind: string; startedAt: number } | null = null;
   let lastActivity = 0;
+  let lastJobEnd = 0;
   const holds: Array<() => boolean> = [];
   let pumping = false;
   let idle: Array<() => void> = [];
@@ -97,6 +100,7 @@ export function createWorkQueue(options: WorkQueueOptions = {}): WorkQueue {
           // A moving average follows data growth without one odd run swinging the estimate.
           typical.set(job.kind, before === undefined ? took : before * 0.7 + took * 0.3);
           running = null;
+          lastJobEnd = performance.now();
         }
       }
     } finally {
@@ -132,6 +136,9 @@ export function createWorkQueue(options: WorkQueueOptions = {}): WorkQueue {
     },
     get pending() {
       return jobs.length + (running ? 1 : 0);
+    },
+    idleMs() {
+      return jobs.length > 0 || running ? 0 : performance.now() - Math.max(lastActivity, lastJobEnd);
     },
     drain(timeoutMs) {
       if (jobs.length === 0 && !running) return Promise.resolve(true);

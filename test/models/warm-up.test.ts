@@ -47,6 +47,7 @@ describe('startWarmUp', () => {
       get pending() {
         return inner.pending;
       },
+      idleMs: () => inner.idleMs(),
     };
   }
 
@@ -87,6 +88,7 @@ describe('startWarmUp', () => {
       queue,
       logger: createLogger('error'),
       checkEveryMs: 20,
+      quietMs: 50,
     });
     try {
       expect(await warm.whenReady(30_000)).toBe(true);
@@ -100,6 +102,34 @@ describe('startWarmUp', () => {
       // Fitted again on the changed data (kinds() only counts models of the current data version).
       expect(store.data.meta.dataVersion).toBe(2);
       expect(kinds(store)).toEqual(['prediction', 'recommend']);
+    } finally {
+      warm.stop();
+    }
+  });
+
+  it('warms up a later change only once nobody has asked anything for a moment', async () => {
+    const queue = recordingQueue();
+    const warm = startWarmUp({
+      store,
+      clock: () => NOW,
+      currency: 'EUR',
+      queue,
+      logger: createLogger('error'),
+      checkEveryMs: 10,
+      quietMs: 300,
+    });
+    try {
+      expect(await warm.whenReady(30_000)).toBe(true);
+      await store.commit((data) => {
+        data.profiles = data.profiles.slice(0, 700);
+        markAudienceChanged(data, NOW, 'import');
+      });
+      // Requests keep arriving: the warm-up holds back.
+      const busy = setInterval(() => queue.inner.noteActivity(), 10);
+      await new Promise((r) => setTimeout(r, 600));
+      clearInterval(busy);
+      expect(warm.ready).toBe(false);
+      expect(await warm.whenReady(30_000)).toBe(true);
     } finally {
       warm.stop();
     }
