@@ -11,6 +11,7 @@ import {
   resolveTarget,
   SPEND_TARGET,
 } from '../src/engine/predict.ts';
+import { memoized } from '../src/models/memo.ts';
 import { predictionModelFor } from '../src/models/prediction.ts';
 import { audiencePredictionsFor, segmentMembersFor } from '../src/models/results.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
@@ -91,6 +92,7 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
       // Check who the forecast is for before fitting, so a typo costs nothing.
       let scope: ForecastScope = { kind: 'audience' };
       let userIds: readonly string[] | undefined;
+      let forecastKey: string | null = null;
       if (options.user !== undefined) {
         // A profile id or an @handle / e-mail address, matched through its pseudonym (privacy/resolve.ts).
         const id = resolveUserRef(data, options.user, () => pseudonymizerFor(config));
@@ -111,6 +113,7 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
           );
         }
         userIds = members;
+        forecastKey = `${run.id}|${segmentNumber}`;
         scope = {
           kind: 'segment',
           segment: segmentNumber,
@@ -124,7 +127,13 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
         { target, features, userChoseFeatures: requested !== undefined, currency: config.currency },
         clock().getTime(),
       );
-      const values = predictionsOf(store, model, key, userIds);
+      // A segment's forecast is the same for everyone asking about it until the data or the segments change.
+      const values =
+        forecastKey === null
+          ? predictionsOf(store, model, key, userIds)
+          : memoized(store, data, `forecast|${key}|${forecastKey}`, () =>
+              predictionsOf(store, model, key, userIds),
+            );
       let total = 0;
       for (const v of values) total += v;
       const forecast: PredictForecast = {

@@ -178,6 +178,8 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       stopWatching = home.watch(app.client, options.homeRefreshMs ?? 30_000);
       // Index and models are computed while nobody is asking, so the first command after a change is quick too.
       warmUp = startWarmUp({ store, clock, currency: config.currency, queue, logger });
+      // A model or segment run saved in the middle of a burst of commands waits for the answers to go out.
+      store.deferBackgroundSaves(() => queue.pending > 0);
       if (config.mode === 'socket') {
         await app.start();
         return { port: null };

@@ -33,6 +33,12 @@ export interface Store {
   changeEncryption(key: Buffer | null): Promise<void>;
   /** Write any pending change now and wait for it. */
   flush(): Promise<void>;
+  /**
+   * Holds background saves (from update()) back while `busy()` returns true, for at most `maxDeferMs` (default
+   * 5 s) after the first hold. A save rewrites the whole file, which competes with the answers people are
+   * waiting for; the app passes "commands are queued". commit() and flush() never wait.
+   */
+  deferBackgroundSaves(busy: () => boolean, maxDeferMs?: number): void;
   /** Flush and stop background timers. */
   close(): Promise<void>;
 }
@@ -94,6 +100,7 @@ class LowStore implements Store {
   private inflight: Promise<void> | null = null;
   private failures = 0;
   private closed = false;
+  private deferral: { busy: () => boolean; maxMs: number; since: number | null } | null = null;
 
   constructor(
     private readonly db: Low<AudienceData>,
@@ -138,6 +145,7 @@ class LowStore implements Store {
 
   flush(): Promise<void> {
     this.clearTimer();
+    if (this.deferral) this.deferral.since = null;
     return this.drain();
   }
 
@@ -198,10 +206,22 @@ class LowStore implements Store {
     return saving;
   }
 
+  deferBackgroundSaves(busy: () => boolean, maxDeferMs = 5_000): void {
+    this.deferral = { busy, maxMs: maxDeferMs, since: null };
+  }
+
   private schedule(): void {
     if (this.timer || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = null;
+      const deferral = this.deferral;
+      if (deferral?.busy()) {
+        deferral.since ??= performance.now();
+        if (performance.now() - deferral.since < deferral.maxMs) {
+          this.schedule();
+          return;
+        }
+      }
       this.flush().catch((error: unknown) => this.flushFailed(error));
     }, this.options.flushDelayMs);
   }

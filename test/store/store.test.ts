@@ -161,6 +161,30 @@ describe('update() and flushing', () => {
     expect(again.data.profiles.map((p) => p.id)).toEqual(['bg']);
   });
 
+  it('holds background saves back while the app is busy, for at most the deferral limit', async () => {
+    const { store } = await open({ flushDelayMs: 5 });
+    let busy = true;
+    store.deferBackgroundSaves(() => busy, 60_000);
+    store.update((d) => {
+      d.profiles.push({ ...(richData().profiles[0] as Profile), id: 'held' });
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(existsSync(file)).toBe(false);
+    busy = false;
+    await vi.waitFor(() => expect(existsSync(file)).toBe(true), { timeout: 5_000 });
+
+    // Busy for good: the change still lands once the limit has passed.
+    busy = true;
+    store.deferBackgroundSaves(() => busy, 100);
+    const before = (await stat(file)).mtimeMs;
+    store.update((d) => {
+      d.profiles.push({ ...(richData().profiles[0] as Profile), id: 'late' });
+    });
+    await vi.waitFor(async () => expect((await stat(file)).mtimeMs).not.toBe(before), { timeout: 5_000 });
+    const again = await reopen(store);
+    expect(again.data.profiles.map((p) => p.id)).toEqual(['held', 'late']);
+  });
+
   it('never runs two writes at once and saves changes made during a write', async () => {
     const { store } = await open({ flushDelayMs: 1 });
     const first = store.commit((d) => Object.assign(d, richData()));
