@@ -10,7 +10,7 @@
 import { dataAsOf } from '../engine/as-of.ts';
 import { FeatureError } from '../engine/features.ts';
 import { defaultFeatures, PredictError, SPEND_TARGET } from '../engine/predict.ts';
-import { buildRecommendModel, RecommendError, type RecommendModel } from '../engine/recommend.ts';
+import { RecommendError, type RecommendModel, withSegments } from '../engine/recommend.ts';
 import { SegmentError } from '../engine/segments.ts';
 import { computeStats } from '../engine/stats.ts';
 import type { SegmentRun } from '../model/types.ts';
@@ -317,12 +317,11 @@ function addRecommendations(
  */
 function recommendationModelForRun(store: Store, run: SegmentRun, now: number): RecommendModel {
   const { data } = store;
-  if (data.segmentRuns.at(-1)?.id === run.id) return recommendationModelFor(store, now).model;
-  return buildRecommendModel(data, {
-    asOf: dataAsOf(data.interactions, now),
-    builtAt: now,
-    segments: { userIds: run.user_ids, labels: run.labels, names: run.names, runId: run.id },
-  });
+  const { model } = recommendationModelFor(store, now);
+  if (data.segmentRuns.at(-1)?.id === run.id) return model;
+  // Only the segment tables depend on the run: swap in this run's instead of building a second model.
+  const segments = { userIds: run.user_ids, labels: run.labels, names: run.names, runId: run.id };
+  return withSegments(model, data, segments, now);
 }
 
 /** Segment sizes of the last 8 weeks: the newest run of each week with the same k and features. */

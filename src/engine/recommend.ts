@@ -727,6 +727,31 @@ export function buildRecommendModel(input: RecommendInput, options: BuildRecomme
   return model;
 }
 
+/**
+ * The same model with another segmentation (or none): everything but the segment tables is independent of the
+ * segments, so after a new segment run only those are recomputed, giving exactly what `buildRecommendModel`
+ * with these segments would. Pure: `model` is not changed.
+ */
+export function withSegments(
+  model: RecommendModel,
+  input: RecommendInput,
+  segments: RecommendSegments | undefined,
+  builtAt: number = model.builtAt,
+): RecommendModel {
+  const {
+    segmentPopularity: _popularity,
+    segmentPurchases: _purchases,
+    segmentNames: _names,
+    segmentUserIds: _userIds,
+    segmentLabels: _labels,
+    segmentRunId: _runId,
+    ...base
+  } = model;
+  const next: RecommendModel = { ...base, builtAt };
+  if (segments && segments.names.length > 0) addSegments(next, historyFor(next, input), segments);
+  return next;
+}
+
 /** Segment tables: each segment's time-decayed purchases per item, smoothed toward overall popularity. */
 function addSegments(model: RecommendModel, history: HistoryIndex, seg: RecommendSegments): void {
   const nItems = model.itemIds.length;

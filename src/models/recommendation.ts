@@ -1,5 +1,5 @@
 import { dataAsOf } from '../engine/as-of.ts';
-import { buildRecommendModel, type RecommendModel } from '../engine/recommend.ts';
+import { buildRecommendModel, type RecommendModel, withSegments } from '../engine/recommend.ts';
 import type { Store } from '../store/store.ts';
 import { readCachedModel, writeCachedModel } from './cache.ts';
 
@@ -9,7 +9,7 @@ export const RECOMMEND_MODEL_KEY = 'recommend';
 
 /**
  * The recommendation model, from the cache on unchanged data and segments, else rebuilt and cached. It backs
- * off to the latest stored segmentation, so a new segment run also rebuilds it.
+ * off to the latest stored segmentation, so a new segment run swaps in that run's segment tables.
  */
 export function recommendationModelFor(
   store: Store,
@@ -17,19 +17,20 @@ export function recommendationModelFor(
 ): { model: RecommendModel; cached: boolean } {
   const { data } = store;
   const run = data.segmentRuns.at(-1);
-  const hit = readCachedModel<RecommendModel>(data, KIND, RECOMMEND_MODEL_KEY, (m) => {
+  const stored = readCachedModel<RecommendModel>(data, KIND, RECOMMEND_MODEL_KEY, (m) => {
     const model = m as Partial<RecommendModel> | null;
-    if (model?.version !== 1 || !Array.isArray(model.itemIds) || !model.taste || !model.params) return false;
-    return (model.segmentRunId ?? undefined) === run?.id;
+    return model?.version === 1 && Array.isArray(model.itemIds) && Boolean(model.taste && model.params);
   });
-  if (hit) return { model: hit, cached: true };
-  const model = buildRecommendModel(data, {
-    asOf: dataAsOf(data.interactions, now),
-    builtAt: now,
-    ...(run
-      ? { segments: { userIds: run.user_ids, labels: run.labels, names: run.names, runId: run.id } }
-      : {}),
-  });
+  if (stored && (stored.segmentRunId ?? undefined) === run?.id) return { model: stored, cached: true };
+  const segments = run
+    ? { userIds: run.user_ids, labels: run.labels, names: run.names, runId: run.id }
+    : undefined;
+  const asOf = dataAsOf(data.interactions, now);
+  // Same data, new segment run: only the segment tables change (a fraction of a full build).
+  const model =
+    stored && stored.asOf === asOf
+      ? withSegments(stored, data, segments, now)
+      : buildRecommendModel(data, { asOf, builtAt: now, ...(segments ? { segments } : {}) });
   writeCachedModel(store, {
     kind: KIND,
     key: RECOMMEND_MODEL_KEY,

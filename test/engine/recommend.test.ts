@@ -7,6 +7,7 @@ import {
   type RecommendModel,
   recommendForSegment,
   recommendForUser,
+  withSegments,
 } from '../../src/engine/recommend.ts';
 import type { Interaction, InteractionType, Product, Profile } from '../../src/model/types.ts';
 
@@ -285,6 +286,30 @@ describe('recommendForUser', () => {
     expect(() => recommendForUser(model, sold, 'alice', 5)).toThrow(
       /no product in the catalogue is in stock/,
     );
+  });
+});
+
+describe('withSegments', () => {
+  it('gives exactly the model a full build with those segments gives, without changing its input', () => {
+    const input = catalogue();
+    const other = {
+      userIds: runnersSegment.userIds,
+      labels: runnersSegment.labels.map((l) => 1 - l),
+      names: ['A', 'B'],
+      runId: 'r-2',
+    };
+    const first = buildRecommendModel(input, {
+      asOf: AS_OF,
+      builtAt: 1,
+      segments: { ...runnersSegment, runId: 'r-1' },
+    });
+    const snapshot = structuredClone(first);
+    const swapped = withSegments(first, input, other, 2);
+    expect(swapped).toEqual(buildRecommendModel(input, { asOf: AS_OF, builtAt: 2, segments: other }));
+    expect(first).toEqual(snapshot);
+    const none = withSegments(first, input, undefined);
+    expect(none).toEqual(buildRecommendModel(input, { asOf: AS_OF, builtAt: 1 }));
+    expect(none.segmentRunId).toBeUndefined();
   });
 });
 
