@@ -284,7 +284,7 @@ export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): Pred
   }
 
   // Holdout split first, so medians, means and everything fitted see the training users only.
-  const { train, holdout } = split(n, holdoutShare, options.seed ?? 42);
+  const { train, holdout } = holdoutSplit(n, holdoutShare, options.seed ?? 42);
 
   if (n < ROWS_PER_FEATURE * requested.length) {
     throw new PredictError(
@@ -351,15 +351,12 @@ export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): Pred
   p = names.length;
 
   const yTrain = gather(set.y, train, new Float64Array(nt));
-  const rows = Array.from({ length: nt }, (_, r) => z.map((col) => col[r] as number));
-  const mlr = new MultivariateLinearRegression(
-    rows,
-    Array.from(yTrain, (v) => [v]),
-    {
-      intercept: true,
-      statistics: false,
-    },
-  );
+  // The intercept column is part of the rows we hand over, so the library fits it without `intercept: true`,
+  // whose addColumn copies every row of the design once more. Same matrix, same arithmetic, same weights.
+  const mlr = new MultivariateLinearRegression(designRows(z, nt), columnRows(yTrain), {
+    intercept: false,
+    statistics: false,
+  });
   const wScaled = Float64Array.from(mlr.weights, (w) => w[0] ?? 0);
   const interceptScaled = wScaled[p] as number;
 
@@ -552,7 +549,12 @@ function subsetTable(table: FeatureTable, keep: readonly number[]): FeatureTable
   return { userIds: keep.map((i) => table.userIds[i] ?? ''), names: [...table.names], columns, missing };
 }
 
-function split(n: number, share: number, seed: number): { train: Int32Array; holdout: Int32Array } {
+/** The seeded holdout split of n rows: indices of the training and the holdout rows, each in data order. */
+export function holdoutSplit(
+  n: number,
+  share: number,
+  seed: number,
+): { train: Int32Array; holdout: Int32Array } {
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   const rng = new Rng(seed);
@@ -615,6 +617,26 @@ function standardize(col: Float64Array, train: Int32Array): { out: Float64Array;
   const sd = Math.sqrt(ss / (nt - 1));
   for (let r = 0; r < nt; r++) out[r] = ((out[r] as number) - m) / sd;
   return { out, m, sd };
+}
+
+/** The rows [z_0[r], …, z_(p-1)[r], 1] of the design: the intercept column last, where the library puts it. */
+function designRows(z: readonly Float64Array[], nt: number): number[][] {
+  const p = z.length;
+  const rows = new Array<number[]>(nt);
+  for (let r = 0; r < nt; r++) {
+    const row: number[] = [];
+    for (let j = 0; j < p; j++) row.push((z[j] as Float64Array)[r] as number);
+    row.push(1);
+    rows[r] = row;
+  }
+  return rows;
+}
+
+/** [[v_0], [v_1], …]: a column as the one-column matrix the library takes. */
+function columnRows(values: Float64Array): number[][] {
+  const rows = new Array<number[]>(values.length);
+  for (let r = 0; r < values.length; r++) rows[r] = [values[r] as number];
+  return rows;
 }
 
 /** Σ (y - b0 - Σ_j w_j z_j)², the residuals formed column by column. */

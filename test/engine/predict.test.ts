@@ -1,8 +1,11 @@
+import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   buildTrainingSet,
   expectedRevenue,
   fitPrediction,
+  fitTrainingSet,
+  holdoutSplit,
   PredictError,
   type PredictInput,
   type PredictionModel,
@@ -60,6 +63,35 @@ describe('fitPrediction on the sample', () => {
       // The planted value lies within a few standard errors (clipping adds a little bias).
       expect(Math.abs(c.value - (TRUTH.coefficients[c.feature] ?? 0)) / c.stdError).toBeLessThan(6);
     }
+  });
+
+  it("agrees with the library's own least squares and statistics on the training users", () => {
+    const set = buildTrainingSet(sample, { target: 'spend_next_30d', features: PLANTED, cutoff: CUTOFF });
+    const fitted = fitTrainingSet(set, { seed: 7 });
+    const { train } = holdoutSplit(set.y.length, 0.2, 7);
+    // The library's defaults: raw (unstandardised) features, its own intercept column and statistics.
+    const columns = fitted.features.map((f) => set.table.columns[set.table.names.indexOf(f)] as Float64Array);
+    const x = Array.from(train, (i) =>
+      columns.map((col, j) => {
+        const v = col[i] as number;
+        return Number.isNaN(v) ? (fitted.imputeMedians[j] as number) : v;
+      }),
+    );
+    const library = new MultivariateLinearRegression(
+      x,
+      Array.from(train, (i) => [set.y[i] as number]),
+    );
+    const close = (got: number, want: number) =>
+      expect(Math.abs(got - want), `${got} vs ${want}`).toBeLessThanOrEqual(
+        1e-8 * Math.max(1, Math.abs(want)),
+      );
+    expect(fitted.train.n).toBe(train.length);
+    fitted.coefficients.forEach((c, j) => {
+      close(c.value, library.weights[j]?.[0] as number);
+      close(c.stdError, library.stdErrors[j] as number);
+      close(c.t, library.tStats[j] as number);
+    });
+    close(fitted.intercept, library.weights[columns.length]?.[0] as number);
   });
 
   it('reaches at least 90% of the best possible R² on the holdout and beats the average guess', () => {
