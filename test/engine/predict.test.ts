@@ -300,6 +300,36 @@ describe('no leakage across the cutoff', () => {
     );
   });
 
+  it("sums each user's purchases in the 30 days after the cutoff, list price standing in for a missing amount", () => {
+    const prices = new Map(sample.products.map((p) => [p.id, p.price]));
+    // Every third purchase loses its amount; every ninth also names a product the catalogue does not have.
+    let k = 0;
+    const interactions = sample.interactions.map((it) => {
+      if (it.type !== 'purchase' || k++ % 3 !== 0) return it;
+      return { ...it, value: null, item_id: k % 9 === 1 ? 'not-in-catalogue' : it.item_id };
+    });
+    const set = buildTrainingSet(
+      { ...sample, interactions },
+      { target: 'spend_next_30d', features: PLANTED, cutoff: CUTOFF },
+    );
+    const want = new Map<string, number>();
+    const fallbacks = { listed: 0, unknown: 0 };
+    for (const it of interactions) {
+      if (it.type !== 'purchase' || it.timestamp < CUTOFF || it.timestamp >= CUTOFF + 30 * DAY) continue;
+      const listed = it.item_id === null ? undefined : prices.get(it.item_id);
+      if (it.value === null) fallbacks[listed === undefined ? 'unknown' : 'listed']++;
+      const amount = it.value ?? listed ?? 0;
+      want.set(it.user_id, (want.get(it.user_id) ?? 0) + amount);
+    }
+    expect(fallbacks.listed).toBeGreaterThan(10);
+    expect(fallbacks.unknown).toBeGreaterThan(10);
+    expect(set.table.userIds).toEqual(
+      sample.profiles.filter((p) => p.created_at === null || p.created_at < CUTOFF).map((p) => p.id),
+    );
+    expect(Array.from(set.y)).toEqual(set.table.userIds.map((id) => want.get(id) ?? 0));
+    expect(set.y.filter((v) => v > 0).length).toBeGreaterThan(100);
+  });
+
   it('changing purchases after the cutoff changes the target only, never the features', () => {
     const behaviour = ['monetary', 'frequency', 'recency_days', 'engagement', 'app_sessions_per_week'];
     const interactions = sample.interactions.map((it) =>
