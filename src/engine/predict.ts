@@ -16,18 +16,9 @@ import {
   FeatureError,
   type FeatureTable,
 } from './features.ts';
-import {
-  interactionIndex,
-  itemOf,
-  latestTimestamp,
-  TYPE_CODE,
-  typeOf,
-  userRows,
-  valueAt,
-} from './interaction-index.ts';
+import { type InteractionIndex, interactionIndex, latestTimestamp, userRows } from './interaction-index.ts';
 
 const DAY = 86_400_000;
-const PURCHASE = TYPE_CODE.purchase;
 /** Days in the prediction horizon: the model forecasts the 30 days after "now". */
 export const HORIZON_DAYS = 30;
 const HORIZON = HORIZON_DAYS * DAY;
@@ -189,27 +180,7 @@ export function buildTrainingSet(
       const item = index.itemKeys[p.id];
       if (item !== undefined) price[item] = p.price;
     }
-    const end = cutoff + HORIZON;
-    const { start, f64, i32 } = index;
-    const users = index.userIds.length;
-    for (let key = 0; key < users; key++) {
-      const i = rowOfKey[key] as number;
-      if (i < 0) continue;
-      const to = start[key + 1] as number;
-      for (let r = start[key] as number; r < to; r++) {
-        const packed = i32[4 * r + 2] as number;
-        const t = f64[2 * r] as number;
-        if (typeOf(packed) !== PURCHASE || t < cutoff || t >= end) continue;
-        // A purchase export without amounts still says what was bought; its list price is the best guess.
-        let amount = valueAt(index, r);
-        if (Number.isNaN(amount)) {
-          const item = itemOf(packed);
-          const listed = item >= 0 ? (price[item] as number) : Number.NaN;
-          amount = Number.isNaN(listed) ? 0 : listed;
-        }
-        y[i] = (y[i] ?? 0) + amount;
-      }
-    }
+    spendInWindow(index.purchases, rowOfKey, price, cutoff, cutoff + HORIZON, y);
     return { target, cutoff, asOf, table, y };
   }
   const byId = new Map(input.profiles.map((p) => [p.id, p]));
@@ -284,7 +255,7 @@ export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): Pred
   }
 
   // Holdout split first, so medians, means and everything fitted see the training users only.
-  const { train, holdout } = split(n, holdoutShare, options.seed ?? 42);
+  const { train, holdout } = holdoutSplit(n, holdoutShare, options.seed ?? 42);
 
   if (n < ROWS_PER_FEATURE * requested.length) {
     throw new PredictError(
@@ -351,15 +322,12 @@ export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): Pred
   p = names.length;
 
   const yTrain = gather(set.y, train, new Float64Array(nt));
-  const rows = Array.from({ length: nt }, (_, r) => z.map((col) => col[r] as number));
-  const mlr = new MultivariateLinearRegression(
-    rows,
-    Array.from(yTrain, (v) => [v]),
-    {
-      intercept: true,
-      statistics: false,
-    },
-  );
+  // The intercept column is part of the rows we hand over, so the library fits it without `intercept: true`,
+  // whose addColumn copies every row of the design once more. Same matrix, same arithmetic, same weights.
+  const mlr = new MultivariateLinearRegression(designRows(z, nt), columnRows(yTrain), {
+    intercept: false,
+    statistics: false,
+  });
   const wScaled = Float64Array.from(mlr.weights, (w) => w[0] ?? 0);
   const interceptScaled = wScaled[p] as number;
 
@@ -552,7 +520,12 @@ function subsetTable(table: FeatureTable, keep: readonly number[]): FeatureTable
   return { userIds: keep.map((i) => table.userIds[i] ?? ''), names: [...table.names], columns, missing };
 }
 
-function split(n: number, share: number, seed: number): { train: Int32Array; holdout: Int32Array } {
+/** The seeded holdout split of n rows: indices of the training and the holdout rows, each in data order. */
+export function holdoutSplit(
+  n: number,
+  share: number,
+  seed: number,
+): { train: Int32Array; holdout: Int32Array } {
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   const rng = new Rng(seed);
@@ -576,6 +549,36 @@ function split(n: number, share: number, seed: number): { train: Int32Array; hol
     else train[t++] = i;
   }
   return { train, holdout };
+}
+
+/**
+ * Adds each purchase in [from, to) to its user's row of `y`. The purchase columns are in data order, so each
+ * user's amounts are summed in the same order (and so to the same bits) as in a pass over the user's block, while
+ * only purchases are read instead of every interaction.
+ */
+function spendInWindow(
+  purchases: InteractionIndex['purchases'],
+  rowOfKey: Int32Array,
+  price: Float64Array,
+  from: number,
+  to: number,
+  y: Float64Array,
+): void {
+  const { user, ts, value, item } = purchases;
+  for (let q = 0; q < ts.length; q++) {
+    const t = ts[q] as number;
+    if (t < from || t >= to) continue;
+    const i = rowOfKey[user[q] as number] as number;
+    if (i < 0) continue;
+    // A purchase export without amounts still says what was bought; its list price is the best guess.
+    let amount = value[q] as number;
+    if (Number.isNaN(amount)) {
+      const key = item[q] as number;
+      const listed = key >= 0 ? (price[key] as number) : Number.NaN;
+      amount = Number.isNaN(listed) ? 0 : listed;
+    }
+    y[i] = (y[i] as number) + amount;
+  }
 }
 
 // The loops of the fit live in small functions: the optimizing compiler then compiles each once and keeps it,
@@ -615,6 +618,26 @@ function standardize(col: Float64Array, train: Int32Array): { out: Float64Array;
   const sd = Math.sqrt(ss / (nt - 1));
   for (let r = 0; r < nt; r++) out[r] = ((out[r] as number) - m) / sd;
   return { out, m, sd };
+}
+
+/** The rows [z_0[r], …, z_(p-1)[r], 1] of the design: the intercept column last, where the library puts it. */
+function designRows(z: readonly Float64Array[], nt: number): number[][] {
+  const p = z.length;
+  const rows = new Array<number[]>(nt);
+  for (let r = 0; r < nt; r++) {
+    const row: number[] = [];
+    for (let j = 0; j < p; j++) row.push((z[j] as Float64Array)[r] as number);
+    row.push(1);
+    rows[r] = row;
+  }
+  return rows;
+}
+
+/** [[v_0], [v_1], …]: a column as the one-column matrix the library takes. */
+function columnRows(values: Float64Array): number[][] {
+  const rows = new Array<number[]>(values.length);
+  for (let r = 0; r < values.length; r++) rows[r] = [values[r] as number];
+  return rows;
 }
 
 /** Σ (y - b0 - Σ_j w_j z_j)², the residuals formed column by column. */

@@ -1,8 +1,11 @@
+import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   buildTrainingSet,
   expectedRevenue,
   fitPrediction,
+  fitTrainingSet,
+  holdoutSplit,
   PredictError,
   type PredictInput,
   type PredictionModel,
@@ -60,6 +63,35 @@ describe('fitPrediction on the sample', () => {
       // The planted value lies within a few standard errors (clipping adds a little bias).
       expect(Math.abs(c.value - (TRUTH.coefficients[c.feature] ?? 0)) / c.stdError).toBeLessThan(6);
     }
+  });
+
+  it("agrees with the library's own least squares and statistics on the training users", () => {
+    const set = buildTrainingSet(sample, { target: 'spend_next_30d', features: PLANTED, cutoff: CUTOFF });
+    const fitted = fitTrainingSet(set, { seed: 7 });
+    const { train } = holdoutSplit(set.y.length, 0.2, 7);
+    // The library's defaults: raw (unstandardised) features, its own intercept column and statistics.
+    const columns = fitted.features.map((f) => set.table.columns[set.table.names.indexOf(f)] as Float64Array);
+    const x = Array.from(train, (i) =>
+      columns.map((col, j) => {
+        const v = col[i] as number;
+        return Number.isNaN(v) ? (fitted.imputeMedians[j] as number) : v;
+      }),
+    );
+    const library = new MultivariateLinearRegression(
+      x,
+      Array.from(train, (i) => [set.y[i] as number]),
+    );
+    const close = (got: number, want: number) =>
+      expect(Math.abs(got - want), `${got} vs ${want}`).toBeLessThanOrEqual(
+        1e-8 * Math.max(1, Math.abs(want)),
+      );
+    expect(fitted.train.n).toBe(train.length);
+    fitted.coefficients.forEach((c, j) => {
+      close(c.value, library.weights[j]?.[0] as number);
+      close(c.stdError, library.stdErrors[j] as number);
+      close(c.t, library.tStats[j] as number);
+    });
+    close(fitted.intercept, library.weights[columns.length]?.[0] as number);
   });
 
   it('reaches at least 90% of the best possible R² on the holdout and beats the average guess', () => {
@@ -266,6 +298,36 @@ describe('no leakage across the cutoff', () => {
     expect(fitPrediction(input, { features: behaviour, cutoff: CUTOFF })).toEqual(
       fitPrediction(sample, { features: behaviour, cutoff: CUTOFF }),
     );
+  });
+
+  it("sums each user's purchases in the 30 days after the cutoff, list price standing in for a missing amount", () => {
+    const prices = new Map(sample.products.map((p) => [p.id, p.price]));
+    // Every third purchase loses its amount; every ninth also names a product the catalogue does not have.
+    let k = 0;
+    const interactions = sample.interactions.map((it) => {
+      if (it.type !== 'purchase' || k++ % 3 !== 0) return it;
+      return { ...it, value: null, item_id: k % 9 === 1 ? 'not-in-catalogue' : it.item_id };
+    });
+    const set = buildTrainingSet(
+      { ...sample, interactions },
+      { target: 'spend_next_30d', features: PLANTED, cutoff: CUTOFF },
+    );
+    const want = new Map<string, number>();
+    const fallbacks = { listed: 0, unknown: 0 };
+    for (const it of interactions) {
+      if (it.type !== 'purchase' || it.timestamp < CUTOFF || it.timestamp >= CUTOFF + 30 * DAY) continue;
+      const listed = it.item_id === null ? undefined : prices.get(it.item_id);
+      if (it.value === null) fallbacks[listed === undefined ? 'unknown' : 'listed']++;
+      const amount = it.value ?? listed ?? 0;
+      want.set(it.user_id, (want.get(it.user_id) ?? 0) + amount);
+    }
+    expect(fallbacks.listed).toBeGreaterThan(10);
+    expect(fallbacks.unknown).toBeGreaterThan(10);
+    expect(set.table.userIds).toEqual(
+      sample.profiles.filter((p) => p.created_at === null || p.created_at < CUTOFF).map((p) => p.id),
+    );
+    expect(Array.from(set.y)).toEqual(set.table.userIds.map((id) => want.get(id) ?? 0));
+    expect(set.y.filter((v) => v > 0).length).toBeGreaterThan(100);
   });
 
   it('changing purchases after the cutoff changes the target only, never the features', () => {
