@@ -25,12 +25,15 @@ interface PseudonymIndex {
   length: number;
   version: number;
   byPseudonym: Map<string, string[]>;
+  /** Every profile id: a lookup per command must not scan the whole audience. */
+  ids: Set<string>;
 }
 
 // One index per data set, rebuilt when the profiles change (a new array, more rows, or a new data version).
+// Profile ids are only ever changed by replacing the array (erasure) or adding rows (import), both caught here.
 const indexes = new WeakMap<AudienceData, PseudonymIndex>();
 
-function pseudonymIndex(data: AudienceData): Map<string, string[]> {
+function pseudonymIndex(data: AudienceData): PseudonymIndex {
   const known = indexes.get(data);
   if (
     known &&
@@ -38,7 +41,7 @@ function pseudonymIndex(data: AudienceData): Map<string, string[]> {
     known.length === data.profiles.length &&
     known.version === data.meta.dataVersion
   ) {
-    return known.byPseudonym;
+    return known;
   }
   const byPseudonym = new Map<string, string[]>();
   const add = (value: string, id: string) => {
@@ -53,13 +56,15 @@ function pseudonymIndex(data: AudienceData): Map<string, string[]> {
       else if (Array.isArray(v)) for (const x of v) if (isPseudonym(x)) add(x, p.id);
     }
   }
-  indexes.set(data, {
+  const index: PseudonymIndex = {
     profiles: data.profiles,
     length: data.profiles.length,
     version: data.meta.dataVersion,
     byPseudonym,
-  });
-  return byPseudonym;
+    ids: new Set(data.profiles.map((p) => p.id)),
+  };
+  indexes.set(data, index);
+  return index;
 }
 
 /** Every pseudonym stored for these profiles (to check they are gone after forgetting them). */
@@ -103,11 +108,11 @@ export function findUsers(
     if (!pseudonymizer) {
       throw new UsageError('lookups by handle or e-mail need the pseudonym key; use the profile id');
     }
-    return { ids: pseudonymIndex(data).get(pseudonymizer.pseudonym(text, kind)) ?? [], by };
+    return { ids: pseudonymIndex(data).byPseudonym.get(pseudonymizer.pseudonym(text, kind)) ?? [], by };
   };
   if (text.startsWith('@')) return byHash('handle', 'handle');
-  if (data.profiles.some((p) => p.id === text) || options.extraIds?.(text)) return { ids: [text], by: 'id' };
-  if (isPseudonym(text)) return { ids: pseudonymIndex(data).get(text) ?? [], by: 'pseudonym' };
+  if (pseudonymIndex(data).ids.has(text) || options.extraIds?.(text)) return { ids: [text], by: 'id' };
+  if (isPseudonym(text)) return { ids: pseudonymIndex(data).byPseudonym.get(text) ?? [], by: 'pseudonym' };
   if (looksLikeEmail(text)) return byHash('email', 'email');
   // A bare word may be a handle typed without its @; if it is not one either, it was meant as an id.
   const asHandle = source !== null && get() ? byHash('handle', 'handle') : null;
