@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { ListenOptions } from 'node:net';
 import { App, LogLevel, type webApi } from '@slack/bolt';
+import { buildLateFormNotice } from '../blocks/late-form-notice.ts';
 import { type AppConfig, ConfigError } from '../config.ts';
 import { registerListeners } from '../listeners/index.ts';
 import type { Logger } from '../logger.ts';
@@ -15,6 +16,7 @@ import { slackErrorCode } from './errors.ts';
 import { FrontDoorReceiver } from './front-door-receiver.ts';
 import { healthRoute, readHealth } from './health.ts';
 import { createHomeTab } from './home.ts';
+import { sendDirectMessage } from './post.ts';
 import { createWorkQueue, type WorkQueueOptions } from './work-queue.ts';
 
 /** Everything the Slack app is built from; the optional parts tune it for tests and benchmarks. */
@@ -39,6 +41,9 @@ export interface SlackAppOptions {
    * HTTPReceiver on the main thread, where an ack waits for any engine work already running.
    */
   receiver?: 'front-door' | 'bolt-http';
+  /** Front door only: how long Bolt has to answer a modal submission before Slack gets an empty answer
+   * (default 2500 ms, under Slack's 3 s). */
+  formAckTimeoutMs?: number;
 }
 
 /** The running Slack front door. */
@@ -104,6 +109,8 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
           },
           onRequest: () => queue.noteActivity(),
           bodyLimit: MAX_REQUEST_BODY_BYTES,
+          onLateAck: (body, response) => void tellLateFormErrors(body, response),
+          ...(options.formAckTimeoutMs === undefined ? {} : { ackTimeoutMs: options.formAckTimeoutMs }),
         })
       : null;
 
@@ -137,6 +144,22 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       timeout: options.requestTimeoutMs ?? 15_000,
     },
   });
+  // A form's errors that missed Slack's deadline reach the person as a direct message instead of vanishing.
+  async function tellLateFormErrors(body: Record<string, unknown>, response: unknown): Promise<void> {
+    const answer = response as { response_action?: unknown; errors?: unknown } | null;
+    const userId = (body.user as { id?: unknown } | undefined)?.id;
+    if (answer?.response_action !== 'errors' || typeof userId !== 'string') return;
+    try {
+      await sendDirectMessage(
+        app.client,
+        userId,
+        buildLateFormNotice(answer.errors as Record<string, string>),
+      );
+    } catch (error) {
+      logger.error('could not tell someone their form was not saved', { user: userId, error });
+    }
+  }
+
   const deps: SlackDeps = {
     router: options.router,
     store,

@@ -26,6 +26,11 @@ export interface FrontDoorOptions {
   bodyLimit?: number;
   /** Bolt must ack modal submissions and menus within this (default 2500 ms), or the door answers empty. */
   ackTimeoutMs?: number;
+  /**
+   * Bolt acknowledged a request with an answer after the door had already answered empty (the main thread was
+   * busy past the deadline). Slack never saw the answer, e.g. the errors of a form, so the app tells the person.
+   */
+  onLateAck?: (body: Record<string, unknown>, response: unknown) => void;
 }
 
 type FromWorker =
@@ -33,6 +38,7 @@ type FromWorker =
   | { type: 'failed'; error: string }
   | { type: 'stopped' }
   | { type: 'log'; level: 'warn' | 'error'; message: string; error?: string }
+  | { type: 'late-ack'; id: number; response: unknown }
   | {
       type: 'request';
       id: number;
@@ -43,6 +49,8 @@ type FromWorker =
     };
 
 const HEALTH_EVERY_MS = 1000;
+// How long an acknowledged request's body is kept, in case the door reports the ack came too late.
+const LATE_ACK_WINDOW_MS = 10_000;
 
 /** Bolt receiver with a worker-thread HTTP server that acknowledges Slack at once. */
 export class FrontDoorReceiver implements Receiver {
@@ -51,6 +59,8 @@ export class FrontDoorReceiver implements Receiver {
   private healthTimer: NodeJS.Timeout | null = null;
   private listen: { port: number; host?: string } = { port: 3000 };
   private stopping = false;
+  /** Bodies of requests Bolt acknowledged itself, kept briefly for a late-ack report. */
+  private readonly acknowledged = new Map<number, Record<string, unknown>>();
 
   constructor(private readonly options: FrontDoorOptions) {}
 
@@ -125,6 +135,15 @@ export class FrontDoorReceiver implements Receiver {
           case 'request':
             void this.dispatch(worker, m);
             break;
+          case 'late-ack': {
+            const body = this.acknowledged.get(m.id);
+            this.acknowledged.delete(m.id);
+            options.logger.warn('answered a Slack request after its deadline; Slack saw an empty answer', {
+              type: body?.type,
+            });
+            if (body) options.onLateAck?.(body, m.response);
+            break;
+          }
           default:
             break;
         }
@@ -156,6 +175,8 @@ export class FrontDoorReceiver implements Receiver {
     const ack = async (response?: unknown) => {
       if (acked) return;
       acked = true;
+      this.acknowledged.set(m.id, m.body);
+      setTimeout(() => this.acknowledged.delete(m.id), LATE_ACK_WINDOW_MS).unref();
       worker.postMessage({ type: 'ack', id: m.id, response: response ?? '' });
     };
     try {

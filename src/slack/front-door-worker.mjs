@@ -157,8 +157,12 @@ function send(res, status, body, type = 'text/plain; charset=utf-8') {
 
 parentPort.on('message', (message) => {
   if (message.type === 'health') health = { status: message.status, body: message.body, at: Date.now() };
-  else if (message.type === 'ack') finish(message.id, message.response);
-  else if (message.type === 'stop') {
+  else if (message.type === 'ack') {
+    // Too late: Slack already got an empty answer (the modal closed). Tell the main thread, which tells the person.
+    if (!waiting.has(message.id))
+      parentPort.postMessage({ type: 'late-ack', id: message.id, response: message.response });
+    else finish(message.id, message.response);
+  } else if (message.type === 'stop') {
     for (const id of [...waiting.keys()]) finish(id, '');
     server.close(() => parentPort.postMessage({ type: 'stopped' }));
     server.closeIdleConnections?.();

@@ -25,6 +25,7 @@ let scheduler: DigestScheduler;
 let slack: SlackApp;
 let baseUrl: string;
 let counter = 0;
+let blockMainThreadMs = 0;
 
 beforeAll(async () => {
   standIn = await startSlackStandIn();
@@ -50,6 +51,17 @@ beforeAll(async () => {
     retryConfig: { retries: 1, minTimeout: 0, maxTimeout: 20 },
     requestTimeoutMs: 5000,
     homeRefreshMs: 3_600_000,
+    formAckTimeoutMs: 1000,
+  });
+  // Stands in for engine work that holds the main thread while a form is submitted (see the late-form test).
+  slack.bolt.use(async ({ body, next }) => {
+    if (blockMainThreadMs > 0 && (body as { type?: string }).type === 'view_submission') {
+      const until = Date.now() + blockMainThreadMs;
+      while (Date.now() < until) {
+        // busy: nothing else runs on this thread
+      }
+    }
+    await next();
   });
   const { port } = await slack.start({ port: 0, host: '127.0.0.1' });
   baseUrl = `http://127.0.0.1:${port}`;
@@ -191,6 +203,30 @@ describe('digests in Slack', () => {
     );
     expect(body.errors.weekdays).toMatch(/monthly digest goes out on the first of one weekday/);
     expect(Object.keys(body.errors).sort()).toEqual(['weekdays', 'zone']);
+    expect(env.store.data.schedules).toHaveLength(before);
+  });
+
+  it('tells the person in a direct message when the form was checked too late for Slack to show the errors', async () => {
+    const before = env.store.data.schedules.length;
+    const dms = standIn.callsTo('chat.postMessage').length;
+    blockMainThreadMs = 1500;
+    try {
+      const result = await viewSubmission(
+        formValues({ ...field('zone', { type: 'plain_text_input', value: 'Mars/Olympus' }) }),
+        '{}',
+      );
+      // The front door answered empty at its deadline: Slack closed the form.
+      expect(result.text).toBe('');
+    } finally {
+      blockMainThreadMs = 0;
+    }
+    const dm = await standIn.waitFor(
+      (c) =>
+        c.method === 'chat.postMessage' &&
+        standIn.callsTo('chat.postMessage').indexOf(c) >= dms &&
+        String(c.body.text).includes('nothing was saved'),
+    );
+    expect(blockText(dm.body.blocks)).toContain('"Mars/Olympus" is not a known time zone');
     expect(env.store.data.schedules).toHaveLength(before);
   });
 

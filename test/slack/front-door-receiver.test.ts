@@ -15,7 +15,9 @@ describe('the front door (worker-thread receiver)', () => {
     logger: createLogger('info', (line) => logs.push(line)),
     health: () => ({ status: 200, body: { status: 'ok', data: { dataVersion: 3 } } }),
     ackTimeoutMs: 300,
+    onLateAck: (body, response) => late.push({ body, response }),
   });
+  const late: Array<{ body: Record<string, unknown>; response: unknown }> = [];
   let baseUrl = '';
 
   beforeAll(async () => {
@@ -79,9 +81,25 @@ describe('the front door (worker-thread receiver)', () => {
     expect(JSON.parse(answered.text)).toEqual({ response_action: 'errors', errors: { name: 'Too short' } });
 
     behaviour = () => new Promise<void>(() => undefined);
-    const late = await postSigned(baseUrl, submission('V2'), { secret: SECRET });
-    expect(late.status).toBe(200);
-    expect(late.text).toBe('');
+    const slow = await postSigned(baseUrl, submission('V2'), { secret: SECRET });
+    expect(slow.status).toBe(200);
+    expect(slow.text).toBe('');
+    expect(late).toEqual([]);
+  });
+
+  it('reports an answer Bolt gave after the deadline, with the request it belonged to', async () => {
+    behaviour = async (event) => {
+      await new Promise((r) => setTimeout(r, 500));
+      await event.ack({ response_action: 'errors', errors: { time: 'Not a time' } });
+    };
+    const body = { type: 'view_submission', view: { id: 'V3' }, user: { id: 'U7' }, team: { id: 'T1' } };
+    const res = await postSigned(baseUrl, { payload: JSON.stringify(body) }, { secret: SECRET });
+    expect(res.text).toBe('');
+    await expect.poll(() => late.length).toBe(1);
+    expect(late[0]).toEqual({
+      body: expect.objectContaining({ user: { id: 'U7' } }),
+      response: { response_action: 'errors', errors: { time: 'Not a time' } },
+    });
   });
 
   it('rejects bad signatures, stale and future timestamps with 401 and hands nothing over', async () => {
