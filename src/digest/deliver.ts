@@ -65,11 +65,12 @@ export function createSlackTransport(options: {
       // The client's own lines go through our logger (format, secret redaction); failures are logged here.
       logger: boltLogger(options.logger, slackWebApi.LogLevel.ERROR),
     });
+  const channelIdOf = createChannelNames(client);
   return {
     kind: 'slack',
     async post(message) {
       const result = await client.chat.postMessage({
-        channel: message.channel,
+        channel: await channelIdOf(message.channel),
         text: message.text,
         // Our blocks come from @slack/types 2; the client declares its own copy of the same shapes.
         blocks: message.blocks as never,
@@ -80,7 +81,7 @@ export function createSlackTransport(options: {
       return { ts: result.ts ?? null, channel: result.channel ?? message.channel };
     },
     async join(channel) {
-      await client.conversations.join({ channel });
+      await client.conversations.join({ channel: await channelIdOf(channel) });
     },
     async notifyUser(userId, message) {
       await sendDirectMessage(client, userId, message);
@@ -89,6 +90,62 @@ export function createSlackTransport(options: {
       return uploadChart(client, { channelId: channel, threadTs, chart, logger: options.logger });
     },
   };
+}
+
+const CHANNEL_NAMES_TTL_MS = 10 * 60_000;
+
+/**
+ * Turns a `#name` typed in `/audience digest add` (slash commands arrive unescaped, so a channel picked from
+ * Slack's autocomplete is plain `#growth`) into its channel id; ids pass through. conversations.join takes ids
+ * only, and a rename would otherwise break a schedule. Names are listed once per 10 minutes, not per post
+ * (1,000 digests due at once must not list the workspace 1,000 times). An unknown name fails like Slack's own
+ * `channel_not_found`, so the schedule is paused and its owner told how to fix it.
+ */
+function createChannelNames(client: webApi.WebClient): (channel: string) => Promise<string> {
+  let listed: { at: number; ids: Promise<Map<string, string>> } | null = null;
+  const list = async (): Promise<Map<string, string>> => {
+    const ids = new Map<string, string>();
+    let cursor: string | undefined;
+    do {
+      const page = await client.conversations.list({
+        types: 'public_channel,private_channel',
+        exclude_archived: true,
+        limit: 1000,
+        ...(cursor ? { cursor } : {}),
+      });
+      for (const c of page.channels ?? []) if (c.name && c.id) ids.set(c.name.toLowerCase(), c.id);
+      cursor = page.response_metadata?.next_cursor || undefined;
+    } while (cursor);
+    return ids;
+  };
+  const names = (refresh: boolean): Promise<Map<string, string>> => {
+    if (refresh || !listed || performance.now() - listed.at > CHANNEL_NAMES_TTL_MS) {
+      const ids = list();
+      listed = { at: performance.now(), ids };
+      // A failed listing is not kept: the next post tries again.
+      ids.catch(() => {
+        if (listed?.ids === ids) listed = null;
+      });
+    }
+    return listed.ids;
+  };
+  return async (channel) => {
+    if (!channel.startsWith('#')) return channel;
+    const name = channel.slice(1).toLowerCase();
+    const before = listed;
+    let id = (await names(false)).get(name);
+    // Perhaps made since an older listing was taken: look once more before giving up.
+    if (id === undefined && before !== null && before === listed && performance.now() - before.at > 5_000)
+      id = (await names(true)).get(name);
+    return id ?? notFound(channel);
+  };
+}
+
+function notFound(channel: string): never {
+  throw Object.assign(new Error(`no channel named ${channel} that the app can see`), {
+    code: 'slack_webapi_platform_error',
+    data: { ok: false, error: 'channel_not_found' },
+  });
 }
 
 /** The local-mode transport: a digest "posts" by printing, under a header line naming the channel. */

@@ -213,6 +213,42 @@ describe('the digest scheduler', () => {
     await scheduler.stop();
   });
 
+  it('posts to a channel typed as #name by its id (joining it first), and keeps the id from then on', async () => {
+    // More channels than one page of the listing holds.
+    for (const [id, name] of [
+      ['C0A000001', 'alpha'],
+      ['C0B000001', 'beta'],
+      ['C0LAUNCH1', 'launch-team'],
+      ['C0D000001', 'delta'],
+    ])
+      standIn.addChannel({ id: id as string, name: name as string, member: false });
+    store.update((d) => d.schedules.push(schedule({ channel_id: '#Launch-Team', created_at: CREATED })));
+    const { logger } = captureLogger();
+    const scheduler = testScheduler({ store, clock: fakeClock('2026-06-01T07:00:10Z'), logger, standIn });
+    await scheduler.start();
+    // One listing, followed across pages, served both the post and the join.
+    const listing = standIn.callsTo('conversations.list');
+    expect(listing.filter((c) => !c.body.cursor)).toHaveLength(1);
+    expect(listing.length).toBeGreaterThanOrEqual(3);
+    expect(standIn.callsTo('conversations.join').map((c) => c.body.channel)).toEqual(['C0LAUNCH1']);
+    expect(posts().map((c) => c.body.channel)).toEqual(['C0LAUNCH1', 'C0LAUNCH1']);
+    expect(record('sch_1:2026-06-01')).toMatchObject({ status: 'delivered' });
+    expect(store.data.schedules[0]?.channel_id).toBe('C0LAUNCH1');
+    await scheduler.stop();
+  });
+
+  it('pauses a schedule whose #name matches no channel the app can see, as channel_not_found', async () => {
+    standIn.addChannel({ id: 'C0SECRET1', name: 'secret', is_private: true, member: false });
+    store.update((d) => d.schedules.push(schedule({ channel_id: '#secret', created_at: CREATED })));
+    const { logger } = captureLogger();
+    const scheduler = testScheduler({ store, clock: fakeClock('2026-06-01T07:00:10Z'), logger, standIn });
+    await scheduler.start();
+    expect(posts().filter((c) => c.body.channel !== 'DU0OWNER01')).toEqual([]);
+    expect(store.data.schedules[0]?.paused).toBe(true);
+    expect(store.data.schedules[0]?.last_error).toMatch(/^channel_not_found: /);
+    await scheduler.stop();
+  });
+
   it('on channel_not_found pauses the schedule, records the error and tells the owner how to fix it', async () => {
     store.update((d) => d.schedules.push(schedule({ channel_id: 'C0GONE001', created_at: CREATED })));
     const { logger } = captureLogger();

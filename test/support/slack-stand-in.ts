@@ -158,6 +158,16 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
         if (!ch || (hidden && !ch.member)) return { ok: false, error: 'channel_not_found' };
         return { ok: true, channel: describe(ch) };
       }
+      case 'conversations.list': {
+        // Channels the bot can see (public ones, private ones it is in), two per page to exercise cursors.
+        const visible = [...channels.values()].filter(
+          (c) => !c.is_im && !c.is_mpim && !c.is_archived && (!c.is_private || c.member),
+        );
+        const from = Number(body.cursor ?? 0) || 0;
+        const page = visible.slice(from, from + 2);
+        const next = from + 2 < visible.length ? String(from + 2) : '';
+        return { ok: true, channels: page.map(describe), response_metadata: { next_cursor: next } };
+      }
       case 'conversations.join': {
         const ch = channels.get(channelId);
         if (!ch || (ch.is_private && !ch.member)) return { ok: false, error: 'channel_not_found' };
