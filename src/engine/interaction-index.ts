@@ -358,7 +358,7 @@ const profileCache = new WeakMap<readonly Profile[], ProfileRows>();
 export function userRows(
   index: InteractionIndex,
   profiles: readonly Profile[],
-  keep?: (p: Profile) => boolean,
+  keep?: (p: Profile, i: number) => boolean,
 ): Int32Array {
   const all = allUserRows(index, profiles);
   if (!keep) return all.rowOfKey;
@@ -366,13 +366,13 @@ export function userRows(
     // Repeated ids: which copy wins depends on the filter, so map the kept profiles directly.
     return rowsOf(
       index,
-      profiles.filter((p) => keep(p)),
+      profiles.filter((p, i) => keep(p, i)),
     ).rowOfKey;
   }
   const n = profiles.length;
   const renumber = new Int32Array(n);
   let next = 0;
-  for (let i = 0; i < n; i++) renumber[i] = keep(profiles[i] as Profile) ? next++ : -1;
+  for (let i = 0; i < n; i++) renumber[i] = keep(profiles[i] as Profile, i) ? next++ : -1;
   const out = new Int32Array(all.rowOfKey.length);
   for (let key = 0; key < out.length; key++) {
     const r = all.rowOfKey[key] as number;

@@ -6,12 +6,15 @@ import { kmeans } from 'ml-kmeans';
 import type { AttributeKind, Interaction, Product, Profile } from '../model/types.ts';
 import { Rng } from '../sample/random.ts';
 import {
+  type ColumnScaling,
   columnMedian,
+  columnScaling,
   computeFeatures,
   DEFAULT_SEGMENT_FEATURES,
   FeatureError,
   type FeatureTable,
-  scaleColumns,
+  scaledRowsAt,
+  scaledRowsInto,
 } from './features.ts';
 import { pairwiseDistances, silhouette, silhouetteFromDistances } from './metrics.ts';
 
@@ -149,15 +152,16 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
     missing: Object.fromEntries(features.map((f) => [f, full.missing[f] ?? 0])),
   };
 
-  const scaled = scaleColumns(table, scaling);
-  // Every k-means pass reads compact row-major buffers: the whole audience, or a gathered copy of the sample.
-  const flat = scaled.flat;
+  const params = columnScaling(table, scaling);
   const d = features.length;
   const rng = new Rng(seed);
-  const everyone: Rows = { flat, n, d };
-
+  // Every k-means pass reads compact row-major buffers: the whole audience when it is the fit set, else a
+  // gathered copy of the sample. Passes over a sampled audience read its scaled rows a block at a time.
   const sampled = n > sampleSize;
-  const fitData = sampled ? gatherRows(everyone, rng.sampleIndices(n, sampleSize)) : everyone;
+  const fitData: Rows = sampled
+    ? { flat: scaledRowsAt(table, params, rng.sampleIndices(n, sampleSize)), n: sampleSize, d }
+    : { flat: scaledRowsAt(table, params, null), n, d };
+  const everyone: Scaled = { table, params, n, d, all: sampled ? null : fitData };
 
   let k: number;
   let kScores: Array<{ k: number; silhouette: number }> | undefined;
@@ -195,10 +199,14 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
   }
 
   // Assign everyone, relabel by size (descending), and recompute centroids from the final members.
-  const raw = new Int32Array(n);
-  nearest(everyone, centers, k, raw);
+  const labels = new Int32Array(n);
+  const block = new Float64Array(everyone.all ? 0 : BLOCK_ROWS * d);
+  for (let first = 0; first < n; first += BLOCK_ROWS) {
+    const rows = blockAt(everyone, first, block);
+    nearest(rows, centers, k, labels.subarray(first, first + rows.n));
+  }
   const rawSizes = new Float64Array(k);
-  for (let i = 0; i < n; i++) rawSizes[raw[i] as number] = (rawSizes[raw[i] as number] as number) + 1;
+  for (let i = 0; i < n; i++) rawSizes[labels[i] as number] = (rawSizes[labels[i] as number] as number) + 1;
   const order = Array.from({ length: k }, (_, c) => c).sort(
     (a, b) => (rawSizes[b] as number) - (rawSizes[a] as number) || a - b,
   );
@@ -206,19 +214,21 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
   order.forEach((old, pos) => {
     newIndex[old] = pos;
   });
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) labels[i] = newIndex[raw[i] as number] as number;
+  for (let i = 0; i < n; i++) labels[i] = newIndex[labels[i] as number] as number;
 
   const sizes = new Float64Array(k);
   const centroidSums = new Float64Array(k * d);
   const totalMean = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const c = labels[i] as number;
-    sizes[c] = (sizes[c] as number) + 1;
-    for (let t = 0; t < d; t++) {
-      const v = flat[i * d + t] as number;
-      centroidSums[c * d + t] = (centroidSums[c * d + t] as number) + v;
-      totalMean[t] = (totalMean[t] as number) + v;
+  for (let first = 0; first < n; first += BLOCK_ROWS) {
+    const { flat, n: m } = blockAt(everyone, first, block);
+    for (let r = 0; r < m; r++) {
+      const c = labels[first + r] as number;
+      sizes[c] = (sizes[c] as number) + 1;
+      for (let t = 0; t < d; t++) {
+        const v = flat[r * d + t] as number;
+        centroidSums[c * d + t] = (centroidSums[c * d + t] as number) + v;
+        totalMean[t] = (totalMean[t] as number) + v;
+      }
     }
   }
   for (let t = 0; t < d; t++) totalMean[t] = (totalMean[t] as number) / n;
@@ -232,21 +242,24 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
   let withinSS = 0;
   let totalSS = 0;
   const colVar = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const c = labels[i] as number;
-    for (let t = 0; t < d; t++) {
-      const v = flat[i * d + t] as number;
-      const dw = v - (centroids[c * d + t] as number);
-      const dt = v - (totalMean[t] as number);
-      withinSS += dw * dw;
-      totalSS += dt * dt;
-      colVar[t] = (colVar[t] as number) + dt * dt;
+  for (let first = 0; first < n; first += BLOCK_ROWS) {
+    const { flat, n: m } = blockAt(everyone, first, block);
+    for (let r = 0; r < m; r++) {
+      const c = labels[first + r] as number;
+      for (let t = 0; t < d; t++) {
+        const v = flat[r * d + t] as number;
+        const dw = v - (centroids[c * d + t] as number);
+        const dt = v - (totalMean[t] as number);
+        withinSS += dw * dw;
+        totalSS += dt * dt;
+        colVar[t] = (colVar[t] as number) + dt * dt;
+      }
     }
   }
   const colSd = Array.from(colVar, (v) => (n > 1 ? Math.sqrt(v / (n - 1)) : 0));
 
   const silRows = n > SILHOUETTE_SAMPLE ? rng.sampleIndices(n, SILHOUETTE_SAMPLE) : null;
-  const silPoints = rowViews(silRows ? gatherRows(everyone, silRows) : everyone);
+  const silPoints = rowViews({ flat: scaledRowsAt(table, params, silRows), n: silRows?.length ?? n, d });
   const silLabels = silRows ? Int32Array.from(silRows, (r) => labels[r] as number) : labels;
   const sil = silhouette(silPoints, silLabels, k);
 
@@ -295,7 +308,7 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
     userIds: table.userIds,
     quality: { silhouette: sil, betweenOverTotal: totalSS > 0 ? 1 - withinSS / totalSS : 0, withinSS },
     sampled: sampled ? { fitted: fitData.n, total: n } : null,
-    imputed: scaled.imputed,
+    imputed: params.imputed,
   };
   if (kScores) result.kScores = kScores;
   return result;
@@ -339,6 +352,27 @@ interface Rows {
   flat: Float64Array;
   n: number;
   d: number;
+}
+
+/** The scaled feature matrix of everyone: materialised when it is small, else read from the columns in blocks. */
+interface Scaled {
+  table: FeatureTable;
+  params: ColumnScaling;
+  n: number;
+  d: number;
+  all: Rows | null;
+}
+
+/** Rows per block when the scaled matrix is read from the columns: a block stays in cache while it is used. */
+const BLOCK_ROWS = 4096;
+
+/** The scaled rows from `first` (at most BLOCK_ROWS): a view of the materialised matrix, or filled into `block`. */
+function blockAt(src: Scaled, first: number, block: Float64Array): Rows {
+  const { d } = src;
+  const m = Math.min(BLOCK_ROWS, src.n - first);
+  if (src.all) return { flat: src.all.flat.subarray(first * d, (first + m) * d), n: m, d };
+  scaledRowsInto(src.table, src.params, first, m, block);
+  return { flat: block, n: m, d };
 }
 
 /** A compact copy of the listed rows, in the listed order. */

@@ -242,6 +242,28 @@ describe('computeFeatures on a hand-made audience', () => {
     expect(get(again, 'purchases_per_month', 'a')).toBeCloseTo(get(table, 'purchases_per_month', 'a'), 12);
   });
 
+  it('gives each column the same values whatever features come before or after it', () => {
+    // Columns that are the last to read a counter are written over it: the order must not leak into values.
+    const transformsFirst = [
+      'purchases_per_month',
+      'category:fashion',
+      'engagement_rate',
+      'engagement',
+      'spend_per_month',
+      'monetary',
+    ];
+    for (const features of [ALL, [...ALL].reverse(), [...ALL, ...ALL], transformsFirst]) {
+      const mixed = computeFeatures(tiny(), features, { asOf: AS_OF, existingOnly: true });
+      features.forEach((feature, j) => {
+        const alone = computeFeatures(tiny(), [feature], { asOf: AS_OF, existingOnly: true });
+        expect(mixed.userIds).toEqual(alone.userIds);
+        expect(Array.from(mixed.columns[j] as Float64Array)).toEqual(
+          Array.from(alone.columns[0] as Float64Array),
+        );
+      });
+    }
+  });
+
   it('keeps only profiles that existed before asOf when asked', () => {
     const existing = computeFeatures(tiny(), ['followers'], { asOf: ago(20), existingOnly: true });
     expect(existing.userIds).toEqual(['a', 'c']);
