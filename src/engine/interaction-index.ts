@@ -371,7 +371,8 @@ function assemble(
   numbering: Numbering,
   profiles: readonly Profile[],
   scan: Scan,
-  blocks: { start: Int32Array; cursor: Int32Array },
+  start: Int32Array,
+  firstEvent: Int32Array,
   records: ArrayBuffer,
   valuesInDataOrder: Float64Array,
   purchases: Purchases,
@@ -390,8 +391,6 @@ function assemble(
     values[next] = valuesInDataOrder[slot] as number;
     i32[4 * r + 3] = next++;
   }
-  const firstEvent = new Int32Array(nUsers);
-  for (let u = 0; u < nUsers; u++) firstEvent[u] = blocks.cursor[2 * u + 1] as number;
   const rowOfKey = new Int32Array(nUsers).fill(-1);
   for (let i = 0; i < profiles.length; i++) rowOfKey[keyOfProfile[i] as number] = i;
   const index: InteractionIndex = {
@@ -401,7 +400,7 @@ function assemble(
       userKeys ??= keysOf(userIds);
       return userKeys;
     },
-    start: blocks.start,
+    start,
     firstEvent,
     itemIds: scan.itemIds,
     itemKeys: scan.itemKeys,
@@ -527,8 +526,10 @@ function buildIndex(interactions: readonly Interaction[], profiles: readonly Pro
           value: purchases.value.subarray(0, p),
           item: purchases.item.subarray(0, p),
         };
+  const firstEvent = new Int32Array(userIds.length);
+  for (let u = 0; u < firstEvent.length; u++) firstEvent[u] = cursor[2 * u + 1] as number;
   const scan = { minTs, maxTs, sorted, itemKeys, itemIds };
-  return assemble(numbering, profiles, scan, blocks, records, values, seen);
+  return assemble(numbering, profiles, scan, blocks.start, firstEvent, records, values, seen);
 }
 
 /** The view from typed columns (see `InteractionColumns`): the same passes as `buildIndex`, over typed arrays. */
@@ -554,13 +555,14 @@ function buildFromColumns(columns: InteractionColumns): Built {
   const keyOfItem = new Int32Array(itemNames.length).fill(-1);
   const itemKeys: Record<string, number> = Object.create(null);
   const itemIds: string[] = [];
-  const counts = new Int32Array(userIds.length + otherUsers.length);
+  // Per user, side by side: the number of events and the index of the first.
+  const tally = new Int32Array(2 * (userIds.length + otherUsers.length));
   let minTs = Number.POSITIVE_INFINITY;
   let maxTs = Number.NEGATIVE_INFINITY;
   let sorted = true;
   let previousTs = Number.NEGATIVE_INFINITY;
   let nPurchases = 0;
-  // Pass 1: keys of other users and items, the size of each user's block, the times.
+  // Pass 1: keys of other users and items, the size of each user's block and its first event, the times.
   for (let k = 0; k < n; k++) {
     const u = user[k] as number;
     let key: number;
@@ -580,7 +582,9 @@ function buildFromColumns(columns: InteractionColumns): Built {
         keyOfOther[-1 - u] = key;
       }
     }
-    counts[key] = (counts[key] as number) + 1;
+    const seen = tally[2 * key] as number;
+    if (seen === 0) tally[2 * key + 1] = k;
+    tally[2 * key] = seen + 1;
     const t = ts[k] as number;
     if (t < minTs) minTs = t;
     if (t > maxTs) maxTs = t;
@@ -600,22 +604,36 @@ function buildFromColumns(columns: InteractionColumns): Built {
       keyOfItem[item] = found;
     }
   }
-  const blocks = layBlocks(counts, userIds.length);
-  const { cursor } = blocks;
+  const nUsers = userIds.length;
+  const start = new Int32Array(nUsers + 1);
+  const firstEvent = new Int32Array(nUsers);
+  for (let u = 0; u < nUsers; u++) {
+    const count = tally[2 * u] as number;
+    start[u + 1] = (start[u] as number) + count;
+    firstEvent[u] = count > 0 ? (tally[2 * u + 1] as number) : -1;
+  }
 
-  // Pass 2: each event's record into its user's block, as in `buildIndex`.
+  // Pass 2: the events into their users' blocks in two steps, each touching little memory at a time. Events in
+  // data order belong to random users, so placing each straight in its row would miss the cache (and the page
+  // tables) on nearly every one: instead each goes to the region of its bucket of users (a few hundred regions
+  // filled in sequence), with its key alongside; then each region, small enough to stay in cache, is sorted by
+  // user in place. Both steps keep the data order within a user.
   const records = new ArrayBuffer(n * 16);
   const f64 = new Float64Array(records);
   const i32 = new Int32Array(records);
+  const keyAt = new Int32Array(n);
+  const nBuckets = (nUsers >> BUCKET_SHIFT) + 1;
+  const bucketNext = new Int32Array(nBuckets);
+  for (let b = 0; b < nBuckets; b++) bucketNext[b] = start[Math.min(nUsers, b << BUCKET_SHIFT)] as number;
   const purchases = purchaseColumns(nPurchases);
   let nextValue = 0;
   let p = 0;
   for (let k = 0; k < n; k++) {
     const u = user[k] as number;
     const key = u < 0 ? (keyOfOther[-1 - u] as number) : direct ? u : (keyOfProfile[u] as number);
-    const r = cursor[2 * key] as number;
-    cursor[2 * key] = r + 1;
-    if ((cursor[2 * key + 1] as number) < 0) cursor[2 * key + 1] = k;
+    const b = key >> BUCKET_SHIFT;
+    const at = bucketNext[b] as number;
+    bucketNext[b] = at + 1;
     const e = event[k] as number;
     const code = e & 255;
     const itemAt = ((e >> 8) & ITEM_MASK) - 1;
@@ -628,14 +646,60 @@ function buildFromColumns(columns: InteractionColumns): Built {
       purchases.value[p] = slot < 0 ? Number.NaN : (values[slot] as number);
       purchases.item[p++] = item;
     }
-    f64[2 * r] = t;
-    i32[4 * r + 2] = ((item + 1) << 8) | code;
-    i32[4 * r + 3] = slot;
+    f64[2 * at] = t;
+    i32[4 * at + 2] = ((item + 1) << 8) | code;
+    i32[4 * at + 3] = slot;
+    keyAt[at] = key;
   }
   if (nextValue !== values.length) throw new RangeError('columns: the values do not match the events');
+  const next = start.slice(0, nUsers);
+  for (let b = 0; b < nBuckets; b++) {
+    const lo = start[Math.min(nUsers, b << BUCKET_SHIFT)] as number;
+    const hi = start[Math.min(nUsers, (b + 1) << BUCKET_SHIFT)] as number;
+    // Each event's row, in place of its key; then the records follow those rows cycle by cycle.
+    for (let at = lo; at < hi; at++) {
+      const key = keyAt[at] as number;
+      const row = next[key] as number;
+      next[key] = row + 1;
+      keyAt[at] = row;
+    }
+    permuteRecords(f64, i32, keyAt, lo, hi);
+  }
   const scan = { minTs, maxTs, sorted, itemKeys, itemIds };
-  return assemble(numbering, profiles, scan, blocks, records, values, purchases);
+  return assemble(numbering, profiles, scan, start, firstEvent, records, values, purchases);
 }
+
+/** Moves the records at lo..hi-1 to the rows `rowOf` gives (within the same range); `rowOf` is used up. */
+function permuteRecords(f64: Float64Array, i32: Int32Array, rowOf: Int32Array, lo: number, hi: number): void {
+  for (let at = lo; at < hi; at++) {
+    let to = rowOf[at] as number;
+    if (to === at) continue;
+    let ts = f64[2 * at] as number;
+    let packed = i32[4 * at + 2] as number;
+    let slot = i32[4 * at + 3] as number;
+    while (to !== at) {
+      const nextTs = f64[2 * to] as number;
+      const nextPacked = i32[4 * to + 2] as number;
+      const nextSlot = i32[4 * to + 3] as number;
+      f64[2 * to] = ts;
+      i32[4 * to + 2] = packed;
+      i32[4 * to + 3] = slot;
+      ts = nextTs;
+      packed = nextPacked;
+      slot = nextSlot;
+      const following = rowOf[to] as number;
+      rowOf[to] = to;
+      to = following;
+    }
+    f64[2 * at] = ts;
+    i32[4 * at + 2] = packed;
+    i32[4 * at + 3] = slot;
+    rowOf[at] = at;
+  }
+}
+
+/** Users per bucket in the columns' two-step placement: about 30k events, half a megabyte of records. */
+const BUCKET_SHIFT = 12;
 
 const PURCHASE = TYPE_CODE.purchase;
 /** Item keys share a 32-bit slot with the type code (8 bits). */
