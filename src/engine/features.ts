@@ -755,13 +755,16 @@ export interface ColumnScaling {
  * a block of rows at a time (`scaledRowsInto`) never holds the whole n×d matrix, which at a million profiles is
  * 64 MB written and read again with a stride, and an allocation that can start a full garbage collection.
  */
-export function columnScaling(table: FeatureTable, scaling: 'zscore' | 'log-zscore' | 'none'): ColumnScaling {
+export function columnScaling(
+  table: FeatureTable,
+  scaling: 'zscore' | 'log-zscore' | 'none',
+  scratch: Float64Array = new Float64Array(table.userIds.length),
+): ColumnScaling {
   const n = table.userIds.length;
   const means: number[] = [];
   const sds: number[] = [];
   const medians: number[] = [];
   const imputed: Record<string, number> = {};
-  const scratch = new Float64Array(n);
   const log = scaling === 'log-zscore';
   for (let j = 0; j < table.names.length; j++) {
     const col = table.columns[j] as Float64Array;
@@ -897,6 +900,29 @@ export function columnMedian(col: Float64Array, scratch?: Float64Array): number 
   let lower = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < mid; i++) if ((values[i] as number) > lower) lower = values[i] as number;
   return (lower + upper) / 2;
+}
+
+/**
+ * Median of the non-NaN values of `values` (0 when there are none), as `columnMedian`, but selected in place:
+ * `values` is reordered (missing values last). With `f` non-decreasing, the median of f(values): the middle
+ * order statistics map.
+ */
+export function medianInPlace(values: Float64Array, f?: (x: number) => number): number {
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!Number.isNaN(v)) values[count++] = v;
+  }
+  // The missing values go last: `values` stays a reordering of what it held.
+  values.fill(Number.NaN, count);
+  if (count === 0) return 0;
+  const part = values.subarray(0, count);
+  const mid = count >>> 1;
+  const upper = select(part, mid);
+  if (count % 2 === 1) return f ? f(upper) : upper;
+  let lower = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < mid; i++) if ((part[i] as number) > lower) lower = part[i] as number;
+  return f ? (f(lower) + f(upper)) / 2 : (lower + upper) / 2;
 }
 
 /** The k-th smallest value (0-based); reorders `a` in place (Hoare quickselect, median-of-three pivot). */

@@ -7,12 +7,12 @@ import type { AttributeKind, Interaction, Product, Profile } from '../model/type
 import { Rng } from '../sample/random.ts';
 import {
   type ColumnScaling,
-  columnMedian,
   columnScaling,
   computeFeatures,
   DEFAULT_SEGMENT_FEATURES,
   FeatureError,
   type FeatureTable,
+  medianInPlace,
   scaledRowsAt,
   scaledRowsInto,
 } from './features.ts';
@@ -152,7 +152,9 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
     missing: Object.fromEntries(features.map((f) => [f, full.missing[f] ?? 0])),
   };
 
-  const params = columnScaling(table, scaling);
+  // One n-row scratch buffer serves the medians of the scaling and of the traits.
+  const scratch = new Float64Array(n);
+  const params = columnScaling(table, scaling, scratch);
   const d = features.length;
   const rng = new Rng(seed);
   // Every k-means pass reads compact row-major buffers: the whole audience when it is the fit set, else a
@@ -282,7 +284,7 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
       }),
     );
   }
-  const describer = describeTraits(table, labels, k);
+  const describer = describeTraits(table, labels, k, scratch);
   const names = nameSegments(features, zs);
 
   const segments: Segment[] = [];
@@ -793,6 +795,7 @@ function describeTraits(
   table: FeatureTable,
   labels: Int32Array,
   k: number,
+  scratch: Float64Array,
 ): (segment: number, z: number[]) => Array<{ feature: string; text: string; z: number }> {
   const n = labels.length;
   const sizes = new Int32Array(k);
@@ -800,33 +803,36 @@ function describeTraits(
   // Per feature, computed once when a segment first needs it: values grouped by segment, medians and means.
   type Stats = { segMedian: number; allMedian: number; segMean: number; allMean: number };
   const cache = new Map<number, Stats[]>();
-  // Scratch buffers shared by all features: the segments' values side by side, a transformed column, a median copy.
-  const grouped = new Float64Array(n);
+  // The segments' values side by side in one scratch buffer; medians select in place there, no copies.
+  const grouped = scratch.subarray(0, n);
   const offsets = new Int32Array(k + 1);
   for (let g = 0; g < k; g++) offsets[g + 1] = (offsets[g] as number) + (sizes[g] as number);
-  const transformed = new Float64Array(n);
-  const scratch = new Float64Array(n);
   const stats = (c: number, t: number): Stats => {
     let perSegment = cache.get(t);
     if (!perSegment) {
       const raw = table.columns[t] as Float64Array;
-      let col = raw;
-      if (table.names[t] === 'log_followers') {
-        for (let i = 0; i < n; i++) transformed[i] = 10 ** (raw[i] as number) - 1;
-        col = transformed;
-      }
+      const name = table.names[t] as string;
+      // Followers are clustered as log10(1 + f) but described in followers: f = 10^x - 1 is increasing, so the
+      // order statistics of the log column map to those of the followers one (a million powers saved).
+      const log = name === 'log_followers';
+      const fromLog = (x: number) => 10 ** x - 1;
       const groups = Array.from({ length: k }, (_, g) =>
         grouped.subarray(offsets[g] as number, offsets[g + 1] as number),
       );
       const fill = new Int32Array(k);
-      const sums = new Float64Array(k);
-      const counts = new Float64Array(k);
       for (let i = 0; i < n; i++) {
         const g = labels[i] as number;
-        const v = col[i] as number;
-        (groups[g] as Float64Array)[fill[g] as number] = v;
+        (groups[g] as Float64Array)[fill[g] as number] = raw[i] as number;
         fill[g] = (fill[g] as number) + 1;
-        if (!Number.isNaN(v)) {
+      }
+      // Means are only phrased for yes/no features and category shares.
+      const sums = new Float64Array(k);
+      const counts = new Float64Array(k);
+      if (isBinary[t] === true || splitPrefix(name)[0] === 'category') {
+        for (let i = 0; i < n; i++) {
+          const v = log ? fromLog(raw[i] as number) : (raw[i] as number);
+          if (Number.isNaN(v)) continue;
+          const g = labels[i] as number;
           sums[g] = (sums[g] as number) + v;
           counts[g] = (counts[g] as number) + 1;
         }
@@ -837,10 +843,12 @@ function describeTraits(
         allSum += sums[g] as number;
         allCount += counts[g] as number;
       }
-      const allMedian = columnMedian(col, scratch);
       const allMean = allCount > 0 ? allSum / allCount : Number.NaN;
-      perSegment = groups.map((values, g) => ({
-        segMedian: columnMedian(values, scratch),
+      const segMedians = groups.map((values) => medianInPlace(values, log ? fromLog : undefined));
+      // Every value is still in `grouped`, only reordered: the whole buffer's median is the audience's.
+      const allMedian = medianInPlace(grouped, log ? fromLog : undefined);
+      perSegment = segMedians.map((segMedian, g) => ({
+        segMedian,
         allMedian,
         segMean: (counts[g] as number) > 0 ? (sums[g] as number) / (counts[g] as number) : Number.NaN,
         allMean,
