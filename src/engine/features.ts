@@ -169,19 +169,6 @@ export function availableFeatures(
   return out;
 }
 
-/** The profiles that existed before `asOf`; the array itself when that is all of them (no million-row copy). */
-function existing(profiles: Profile[], asOf: number): Profile[] {
-  for (let i = 0; i < profiles.length; i++) {
-    if (!existedAt(profiles[i] as Profile, asOf)) return profiles.filter((p) => existedAt(p, asOf));
-  }
-  return profiles;
-}
-
-/** Whether a profile existed before `asOf` (created before it, or creation unknown). */
-function existedAt(p: Profile, asOf: number): boolean {
-  return p.created_at === null || p.created_at < asOf;
-}
-
 type Resolved =
   | { kind: 'builtin'; name: string }
   | { kind: 'attr'; name: string; attr: string; type: 'number' | 'boolean' | 'date' }
@@ -199,9 +186,6 @@ export function computeFeatures(
   if (!Number.isFinite(asOf)) throw new FeatureError('asOf must be a finite epoch-ms time');
   if (!(windowDays >= 1)) throw new FeatureError(`windowDays must be at least 1, got ${windowDays}`);
 
-  const profiles = options.existingOnly ? existing(input.profiles, asOf) : input.profiles;
-  const n = profiles.length;
-
   const categoryNames: string[] = [];
   const categoryIndex = new Map<string, number>();
   const resolved = features.map((name) => resolveFeature(name, input, categoryNames, categoryIndex));
@@ -215,12 +199,44 @@ export function computeFeatures(
   const windowStart = asOf - windowDays * DAY;
   const lookbackStart = asOf - PURCHASE_LOOKBACK_DAYS * DAY;
 
-  const index = interactionIndex(input.interactions, input.profiles);
-  const rowOfKey = userRows(
-    index,
-    input.profiles,
-    profiles === input.profiles ? undefined : (p) => existedAt(p, asOf),
+  // One pass over the profile objects reads all the built-in columns need from them: at a million profiles,
+  // each further pass costs a cache miss per profile. Unknown creation times read as -Infinity.
+  const wantFollowers = resolved.some(
+    (r) => r.kind === 'builtin' && (r.name === 'followers' || r.name === 'log_followers'),
   );
+  const all = input.profiles;
+  const created = new Float64Array(all.length);
+  const followersAll = wantFollowers ? new Float64Array(all.length) : null;
+  const idsAll = all.map((p, i) => {
+    created[i] = p.created_at ?? Number.NEGATIVE_INFINITY;
+    if (followersAll) followersAll[i] = typeof p.followers === 'number' ? p.followers : Number.NaN;
+    return p.id;
+  });
+  // Profiles created at or after asOf are left out when asked (created_at < asOf is false for NaN, as before).
+  let keep: Uint8Array | null = null;
+  if (options.existingOnly) {
+    for (let i = 0; i < all.length; i++) {
+      if ((created[i] as number) < asOf) continue;
+      keep ??= new Uint8Array(all.length).fill(1);
+      keep[i] = 0;
+    }
+  }
+  const kept = keep;
+  // The left-out rows are squeezed out of our own arrays in place: at a million profiles every fresh array
+  // counts towards the next full garbage collection (see `takeCounter`).
+  const userIds = kept ? keepRows(idsAll, kept) : idsAll;
+  const createdAt = kept ? keepRows(created, kept) : created;
+  const followers = kept && followersAll ? keepRows(followersAll, kept) : followersAll;
+  const n = userIds.length;
+  // The profile objects themselves only for the columns that read other fields.
+  let keptProfiles: Profile[] | null = kept ? null : all;
+  const profiles = (): Profile[] => {
+    keptProfiles ??= all.filter((_, i) => (kept as Uint8Array)[i] === 1);
+    return keptProfiles;
+  };
+
+  const index = interactionIndex(input.interactions, input.profiles);
+  const rowOfKey = userRows(index, all, kept ? (_, i) => kept[i] === 1 : undefined);
   let categoryOfItem: Int32Array | null = null;
   if (categoryNames.length > 0) {
     categoryOfItem = new Int32Array(index.itemIds.length).fill(-1);
@@ -240,47 +256,62 @@ export function computeFeatures(
   });
 
   // Rates divide by the part of the window in which the profile existed and the data covers (at least one week),
-  // so newcomers are not mistaken for quiet users. Creation times are read once: the rate columns then scan a
-  // typed array instead of dereferencing every profile object again.
+  // so newcomers are not mistaken for quiet users.
   const historyStart = Number.isFinite(acc.dataStart) ? acc.dataStart : asOf;
-  const knownFrom = used.size > 0 ? knownFromOf(profiles, historyStart) : new Float64Array(0);
+  // max(created_at, start of the data), over the creation times (no longer needed as such).
+  const knownFrom = createdAt;
+  for (let i = 0; i < n; i++) knownFrom[i] = Math.max(knownFrom[i] as number, historyStart);
   const exposure: Exposure = { knownFrom, asOf, windowStart, lookbackStart };
+
+  // A column that is the last to read a counter (or the follower counts) is computed into it in place.
+  const readers = new Map<Counter | 'followers', number>();
+  const reads = (r: Resolved): Array<Counter | 'followers'> => {
+    if (r.kind === 'category') return ['frequency'];
+    if (r.kind !== 'builtin') return [];
+    if (r.name === 'followers' || r.name === 'log_followers') return ['followers'];
+    return FEATURE_COUNTERS[r.name] ?? [];
+  };
+  for (const r of resolved) for (const c of reads(r)) readers.set(c, (readers.get(c) ?? 0) + 1);
+  const take = (c: Counter | 'followers'): boolean => readers.get(c) === 0;
 
   const columns: Float64Array[] = [];
   const missing: Record<string, number> = {};
   for (const r of resolved) {
+    for (const c of reads(r)) readers.set(c, (readers.get(c) as number) - 1);
     let col: Float64Array;
     switch (r.kind) {
       case 'builtin':
-        col = builtinColumn(r.name, profiles, acc, exposure, asOf);
+        col = builtinColumn(r.name, n, followers, acc, exposure, asOf, take, profiles);
         break;
       case 'attr':
-        col = attributeColumn(profiles, r.attr, r.type, asOf);
+        col = attributeColumn(profiles(), r.attr, r.type, asOf);
         break;
       case 'interest':
-        col = interestColumn(profiles, r.interest);
+        col = interestColumn(profiles(), r.interest);
         break;
       case 'category':
-        col = categoryColumn(acc, categoryNames.length, r.category, n);
+        col = categoryColumn(acc, categoryNames.length, r.category);
         break;
     }
     columns.push(col);
     missing[r.name] = countNaN(col);
   }
 
-  return { userIds: profiles.map((p) => p.id), names: resolved.map((r) => r.name), columns, missing };
+  return { userIds, names: resolved.map((r) => r.name), columns, missing };
 }
 
 // Each column is filled by a small function of its own: the optimizing compiler then compiles each loop once and
 // keeps it, where one long function with a loop per case is recompiled (and deoptimized) case by case.
 
-/** max(created_at, start of the data) per profile. */
-function knownFromOf(profiles: readonly Profile[], historyStart: number): Float64Array {
-  const out = new Float64Array(profiles.length);
-  for (let i = 0; i < out.length; i++) {
-    out[i] = Math.max((profiles[i] as Profile).created_at ?? Number.NEGATIVE_INFINITY, historyStart);
+/** The rows `keep` marks, moved to the front in place; a typed array comes back as a view of them. */
+function keepRows<T extends string[] | Float64Array>(values: T, keep: Uint8Array): T {
+  let next = 0;
+  for (let i = 0; i < values.length; i++) if (keep[i] === 1) values[next++] = values[i] as T[number];
+  if (Array.isArray(values)) {
+    values.length = next;
+    return values;
   }
-  return out;
+  return values.subarray(0, next) as T;
 }
 
 function attributeColumn(
@@ -316,12 +347,11 @@ function interestColumn(profiles: readonly Profile[], interest: string): Float64
   return col;
 }
 
-function categoryColumn(acc: Accumulators, nCat: number, category: number, n: number): Float64Array {
-  const col = new Float64Array(n);
-  const { block, stride } = acc;
-  const off = slotOf(acc, 'frequency');
-  for (let i = 0; i < n; i++) {
-    const f = block[i * stride + off] as number;
+function categoryColumn(acc: Accumulators, nCat: number, category: number): Float64Array {
+  const frequency = counterOf(acc, 'frequency');
+  const col = new Float64Array(frequency.length);
+  for (let i = 0; i < col.length; i++) {
+    const f = frequency[i] as number;
     col[i] = f > 0 ? (acc.categoryCounts[i * nCat + category] as number) / f : Number.NaN;
   }
   return col;
@@ -375,41 +405,26 @@ interface Exposure {
 }
 
 /**
- * Per-user counters filled by the single pass over the interactions: only the used ones, side by side in one
- * row-major block (row i at block[i*stride ..]), each row written once when its user's events are summed.
+ * Per-user counters filled by the single pass over the interactions: only the used ones, a column each (row i =
+ * profile row i), so that a feature column built from one or two counters reads just those, in sequence.
  */
 interface Accumulators {
-  block: Float64Array;
-  stride: number;
-  slots: Partial<Record<Counter, number>>;
+  counters: Partial<Record<Counter, Float64Array>>;
   categoryCounts: Float64Array;
   /** Earliest interaction before asOf (+Infinity when none). */
   dataStart: number;
 }
 
-const COUNTER_ORDER: Counter[] = [
-  'views',
-  'likes',
-  'shares',
-  'comments',
-  'clicks',
-  'engagements',
-  'frequency',
-  'monetary',
-  'lastPurchase',
-  'activeDays',
-];
-
-function slotOf(acc: Accumulators, name: Counter): number {
-  const slot = acc.slots[name];
-  if (slot === undefined) throw new Error(`internal: counter ${name} was not collected`);
-  return slot;
+function counterOf(acc: Accumulators, name: Counter): Float64Array {
+  const counter = acc.counters[name];
+  if (counter === undefined) throw new Error(`internal: counter ${name} was not collected`);
+  return counter;
 }
 
 /**
  * The one pass over the interactions, on the shared typed view (interaction-index.ts): no string is hashed,
- * and each user's events are contiguous there, so they are added up in locals and the user's row of counters is
- * written once. The active days of the window are a bitset of 32-bit words in the row, counted at the end.
+ * and each user's events are contiguous there, so they are added up in locals and each counter of the user is
+ * written once. The active days of the window are a bitset of 32-bit words, counted when the user is done.
  */
 function accumulate(
   index: InteractionIndex,
@@ -426,38 +441,41 @@ function accumulate(
   },
 ): Accumulators {
   const { asOf, windowStart, lookbackStart, categoryOfItem, nCat } = p;
-  const slots: Partial<Record<Counter, number>> = {};
-  let next = 0;
-  for (const c of COUNTER_ORDER) if (used.has(c)) slots[c] = next++;
-  const wantActive = used.has('activeDays');
+  const counters: Partial<Record<Counter, Float64Array>> = {};
+  for (const c of used) counters[c] = new Float64Array(n);
+  // An empty column marks an absent counter: every write below is guarded by one length check, no lookups.
+  const none = new Float64Array(0);
+  const cViews = counters.views ?? none;
+  const cLikes = counters.likes ?? none;
+  const cShares = counters.shares ?? none;
+  const cComments = counters.comments ?? none;
+  const cClicks = counters.clicks ?? none;
+  const cEngagements = counters.engagements ?? none;
+  const cFrequency = counters.frequency ?? none;
+  const cMonetary = counters.monetary ?? none;
+  const cLast = counters.lastPurchase ?? none;
+  const cActive = counters.activeDays ?? none;
+  cLast.fill(Number.NEGATIVE_INFINITY);
+  const wantActive = cActive.length > 0;
   const words = wantActive ? Math.ceil(p.windowDays / 32) : 0;
-  const bitsAt = next;
-  const stride = next + words;
-  const block = new Float64Array(n * stride);
-  // -1 marks an absent counter: every write below is guarded, one branch per counter and no lookups.
-  const sViews = slots.views ?? -1;
-  const sLikes = slots.likes ?? -1;
-  const sShares = slots.shares ?? -1;
-  const sComments = slots.comments ?? -1;
-  const sClicks = slots.clicks ?? -1;
-  const sEngagements = slots.engagements ?? -1;
-  const sFrequency = slots.frequency ?? -1;
-  const sMonetary = slots.monetary ?? -1;
-  const sLast = slots.lastPurchase ?? -1;
-  if (sLast >= 0) for (let i = 0; i < n; i++) block[i * stride + sLast] = Number.NEGATIVE_INFINITY;
   const wantSocial =
-    sViews >= 0 || sLikes >= 0 || sShares >= 0 || sComments >= 0 || sClicks >= 0 || sEngagements >= 0;
-  const wantPurchases = sFrequency >= 0 || sMonetary >= 0 || sLast >= 0;
+    cViews.length > 0 ||
+    cLikes.length > 0 ||
+    cShares.length > 0 ||
+    cComments.length > 0 ||
+    cClicks.length > 0 ||
+    cEngagements.length > 0;
+  const wantPurchases = cFrequency.length > 0 || cMonetary.length > 0 || cLast.length > 0;
   const categoryCounts = nCat > 0 ? new Float64Array(n * nCat) : new Float64Array(0);
   let dataStart = Number.POSITIVE_INFINITY;
 
-  if (wantSocial || wantPurchases || wantActive) {
+  if (n > 0 && (wantSocial || wantPurchases || wantActive)) {
     const { start, f64, i32 } = index;
     // The earliest event before asOf, as a scan would find it (NaN times are never before anything).
     if (index.minTs < asOf) dataStart = index.minTs;
     const users = index.userIds.length;
     // One user at a time: counters in locals and the active-day bits in a small scratch row. Keys follow the
-    // profiles' order when the view was built with them, so the rows of the block are written in order too.
+    // profiles' order when the view was built with them, so the counter columns are written in order too.
     const bits = new Int32Array(words);
     for (let key = 0; key < users; key++) {
       const row = rowOfKey[key] as number;
@@ -514,35 +532,27 @@ function accumulate(
           engaged++;
         }
       }
-      const base = row * stride;
-      if (sViews >= 0) block[base + sViews] = views;
-      if (sLikes >= 0) block[base + sLikes] = likes;
-      if (sShares >= 0) block[base + sShares] = shares;
-      if (sComments >= 0) block[base + sComments] = comments;
-      if (sClicks >= 0) block[base + sClicks] = clicks;
-      if (sEngagements >= 0) block[base + sEngagements] = engaged;
-      if (sFrequency >= 0) block[base + sFrequency] = frequency;
-      // 0 + v1 + v2 … is v1 + v2 … exactly, so the sum matches adding onto the zeroed block.
-      if (sMonetary >= 0) block[base + sMonetary] = monetary;
-      if (sLast >= 0) block[base + sLast] = last;
+      if (cViews.length > 0) cViews[row] = views;
+      if (cLikes.length > 0) cLikes[row] = likes;
+      if (cShares.length > 0) cShares[row] = shares;
+      if (cComments.length > 0) cComments[row] = comments;
+      if (cClicks.length > 0) cClicks[row] = clicks;
+      if (cEngagements.length > 0) cEngagements[row] = engaged;
+      if (cFrequency.length > 0) cFrequency[row] = frequency;
+      // 0 + v1 + v2 … is v1 + v2 … exactly, so the sum matches adding onto a zeroed counter.
+      if (cMonetary.length > 0) cMonetary[row] = monetary;
+      if (cLast.length > 0) cLast[row] = last;
       if (anyBit) {
+        let days = 0;
         for (let w = 0; w < words; w++) {
-          block[base + bitsAt + w] = bits[w] as number;
+          days += popcount(bits[w] as number);
           bits[w] = 0;
         }
+        cActive[row] = days;
       }
     }
   }
-
-  if (wantActive) {
-    const sActive = slots.activeDays as number;
-    for (let i = 0; i < n; i++) {
-      let days = 0;
-      for (let w = 0; w < words; w++) days += popcount(block[i * stride + bitsAt + w] as number);
-      block[i * stride + sActive] = days;
-    }
-  }
-  return { block, stride, slots, categoryCounts, dataStart };
+  return { counters, categoryCounts, dataStart };
 }
 
 const VIEW = TYPE_CODE.view;
@@ -558,60 +568,68 @@ function popcount(x: number): number {
   return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
-/** One built-in column, read from the counters block. */
+/**
+ * One built-in column, from the profiles' own fields or from the counters. `take(c)` says whether the column is
+ * the last reader of counter `c`: it is then written over that counter instead of into a fresh array.
+ */
 function builtinColumn(
   name: string,
-  profiles: Profile[],
+  n: number,
+  followers: Float64Array | null,
   acc: Accumulators,
   exposure: Exposure,
   asOf: number,
+  take: (c: Counter | 'followers') => boolean,
+  profiles: () => Profile[],
 ): Float64Array {
-  const n = profiles.length;
+  const into = (c: Counter | 'followers', from: Float64Array): Float64Array =>
+    take(c) ? from : new Float64Array(from.length);
+  const counter = (c: Counter) => counterOf(acc, c);
   switch (name) {
     case 'log_followers':
-      return followersColumn(profiles, true);
-    case 'followers':
-      return followersColumn(profiles, false);
+    case 'followers': {
+      const from = followers as Float64Array;
+      return followersColumn(from, name === 'log_followers', into('followers', from));
+    }
     case 'engagement':
-      return perWeekColumn(acc, slotOf(acc, 'engagements'), exposure, n);
     case 'likes_per_week':
-      return perWeekColumn(acc, slotOf(acc, 'likes'), exposure, n);
     case 'shares_per_week':
-      return perWeekColumn(acc, slotOf(acc, 'shares'), exposure, n);
     case 'comments_per_week':
-      return perWeekColumn(acc, slotOf(acc, 'comments'), exposure, n);
     case 'clicks_per_week':
-      return perWeekColumn(acc, slotOf(acc, 'clicks'), exposure, n);
     case 'views_per_week':
-      return perWeekColumn(acc, slotOf(acc, 'views'), exposure, n);
-    case 'active_days_per_week':
-      return perWeekColumn(acc, slotOf(acc, 'activeDays'), exposure, n);
+    case 'active_days_per_week': {
+      const c = (FEATURE_COUNTERS[name] as Counter[])[0] as Counter;
+      return perWeekColumn(counter(c), exposure, into(c, counter(c)));
+    }
     case 'engagement_rate':
-      return ratioColumn(acc, slotOf(acc, 'engagements'), slotOf(acc, 'views'), n);
+      return ratioColumn(
+        counter('engagements'),
+        counter('views'),
+        into('engagements', counter('engagements')),
+      );
     case 'recency_days':
-      return recencyColumn(acc, slotOf(acc, 'lastPurchase'), asOf, n);
+      return recencyColumn(counter('lastPurchase'), asOf, into('lastPurchase', counter('lastPurchase')));
     case 'frequency':
-      return counterColumn(acc, slotOf(acc, 'frequency'), n);
     case 'monetary':
-      return counterColumn(acc, slotOf(acc, 'monetary'), n);
+      return take(name) ? counter(name) : counter(name).slice();
     case 'purchases_per_month':
-      return perMonthColumn(acc, slotOf(acc, 'frequency'), exposure, n);
+      return perMonthColumn(counter('frequency'), exposure, into('frequency', counter('frequency')));
     case 'spend_per_month':
-      return perMonthColumn(acc, slotOf(acc, 'monetary'), exposure, n);
+      return perMonthColumn(counter('monetary'), exposure, into('monetary', counter('monetary')));
     case 'avg_order_value':
-      return ratioColumn(acc, slotOf(acc, 'monetary'), slotOf(acc, 'frequency'), n);
+      return ratioColumn(counter('monetary'), counter('frequency'), into('monetary', counter('monetary')));
     case 'tenure_days':
-      return tenureColumn(profiles, asOf);
+      return tenureColumn(profiles(), asOf);
     default:
       return new Float64Array(n).fill(Number.NaN);
   }
 }
 
-function followersColumn(profiles: readonly Profile[], log: boolean): Float64Array {
-  const col = new Float64Array(profiles.length);
+/** Follower counts (NaN for unknown) as the column: non-finite and, for the log, negative counts are missing. */
+function followersColumn(followers: Float64Array, log: boolean, col: Float64Array): Float64Array {
   for (let i = 0; i < col.length; i++) {
-    const f = (profiles[i] as Profile).followers;
-    col[i] = f === null || !Number.isFinite(f) || (log && f < 0) ? Number.NaN : log ? Math.log10(1 + f) : f;
+    const f = followers[i] as number;
+    col[i] = !Number.isFinite(f) || (log && f < 0) ? Number.NaN : log ? Math.log10(1 + f) : f;
   }
   return col;
 }
@@ -625,53 +643,38 @@ function tenureColumn(profiles: readonly Profile[], asOf: number): Float64Array 
   return col;
 }
 
-function counterColumn(acc: Accumulators, off: number, n: number): Float64Array {
-  const { block, stride } = acc;
-  const col = new Float64Array(n);
-  for (let i = 0; i < n; i++) col[i] = block[i * stride + off] as number;
-  return col;
-}
-
 /** A counter per week of the engagement window the profile existed in (at least one week). */
-function perWeekColumn(acc: Accumulators, off: number, e: Exposure, n: number): Float64Array {
-  const { block, stride } = acc;
+function perWeekColumn(counter: Float64Array, e: Exposure, col: Float64Array): Float64Array {
   const { knownFrom, asOf, windowStart } = e;
-  const col = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < col.length; i++) {
     const weeks = Math.max(1, (asOf - Math.max(windowStart, knownFrom[i] as number)) / WEEK);
-    col[i] = (block[i * stride + off] as number) / weeks;
+    col[i] = (counter[i] as number) / weeks;
   }
   return col;
 }
 
 /** A counter per 30 days of the purchase lookback the profile existed in (at least one week). */
-function perMonthColumn(acc: Accumulators, off: number, e: Exposure, n: number): Float64Array {
-  const { block, stride } = acc;
+function perMonthColumn(counter: Float64Array, e: Exposure, col: Float64Array): Float64Array {
   const { knownFrom, asOf, lookbackStart } = e;
-  const col = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < col.length; i++) {
     const months = Math.max(WEEK / MONTH, (asOf - Math.max(lookbackStart, knownFrom[i] as number)) / MONTH);
-    col[i] = (block[i * stride + off] as number) / months;
+    col[i] = (counter[i] as number) / months;
   }
   return col;
 }
 
 /** num / den per row, NaN where den is 0. */
-function ratioColumn(acc: Accumulators, num: number, den: number, n: number): Float64Array {
-  const { block, stride } = acc;
-  const col = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const d = block[i * stride + den] as number;
-    col[i] = d > 0 ? (block[i * stride + num] as number) / d : Number.NaN;
+function ratioColumn(num: Float64Array, den: Float64Array, col: Float64Array): Float64Array {
+  for (let i = 0; i < col.length; i++) {
+    const d = den[i] as number;
+    col[i] = d > 0 ? (num[i] as number) / d : Number.NaN;
   }
   return col;
 }
 
-function recencyColumn(acc: Accumulators, off: number, asOf: number, n: number): Float64Array {
-  const { block, stride } = acc;
-  const col = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const last = block[i * stride + off] as number;
+function recencyColumn(lastPurchase: Float64Array, asOf: number, col: Float64Array): Float64Array {
+  for (let i = 0; i < col.length; i++) {
+    const last = lastPurchase[i] as number;
     col[i] =
       last === Number.NEGATIVE_INFINITY ? RECENCY_CAP_DAYS : Math.min(RECENCY_CAP_DAYS, (asOf - last) / DAY);
   }
@@ -734,37 +737,37 @@ function collectCategories(products: Product[]): string[] {
   return [...seen].sort();
 }
 
-/** Scaled, imputed design matrix (one Float64Array row per user) plus the transform used. */
-export interface ScaledMatrix {
-  /** Row views into `flat`, made on first access (a million views cost time and memory when not needed). */
-  readonly matrix: Float64Array[];
-  /** The same values row-major: row i is flat[i*d .. (i+1)*d). */
-  flat: Float64Array;
-  means: number[];
-  sds: number[];
+/** How each column is imputed, transformed and standardized, without the scaled values themselves. */
+export interface ColumnScaling {
   /** Per-column median used to fill missing values (in original units). */
   medians: number[];
+  /** Subtracted after imputation and the log transform (0 with 'none'). */
+  means: number[];
+  /** Divided by after centring (1 with 'none' and for constant columns). */
+  sds: number[];
   /** How many missing values were filled with the column median, per feature. */
   imputed: Record<string, number>;
   scaling: 'zscore' | 'log-zscore' | 'none';
 }
 
 /**
- * Imputes missing values with the column median (reported in `imputed`, never silently 0), optionally applies
- * sign(x)·ln(1+|x|), then z-scores with the sample standard deviation (n-1); constant columns get sd 1.
+ * The parameters `scaleColumns` applies, from two passes over each column: a caller that reads the scaled values
+ * a block of rows at a time (`scaledRowsInto`) never holds the whole n×d matrix, which at a million profiles is
+ * 64 MB written and read again with a stride, and an allocation that can start a full garbage collection.
  */
-export function scaleColumns(table: FeatureTable, scaling: 'zscore' | 'log-zscore' | 'none'): ScaledMatrix {
+export function columnScaling(
+  table: FeatureTable,
+  scaling: 'zscore' | 'log-zscore' | 'none',
+  scratch: Float64Array = new Float64Array(table.userIds.length),
+): ColumnScaling {
   const n = table.userIds.length;
-  const d = table.names.length;
-  const buffer = new Float64Array(n * d);
   const means: number[] = [];
   const sds: number[] = [];
   const medians: number[] = [];
   const imputed: Record<string, number> = {};
-  const scratch = new Float64Array(n);
-  for (let j = 0; j < d; j++) {
+  const log = scaling === 'log-zscore';
+  for (let j = 0; j < table.names.length; j++) {
     const col = table.columns[j] as Float64Array;
-    const name = table.names[j] as string;
     const median = columnMedian(col, scratch);
     medians.push(median);
     let filled = 0;
@@ -775,26 +778,96 @@ export function scaleColumns(table: FeatureTable, scaling: 'zscore' | 'log-zscor
         v = median;
         filled++;
       }
-      if (scaling === 'log-zscore') v = v >= 0 ? Math.log1p(v) : -Math.log1p(-v);
-      buffer[i * d + j] = v;
-      sum += v;
+      sum += log ? signedLog1p(v) : v;
     }
-    imputed[name] = filled;
+    imputed[table.names[j] as string] = filled;
     const mean = n > 0 ? sum / n : 0;
     let ss = 0;
     for (let i = 0; i < n; i++) {
-      const dv = (buffer[i * d + j] as number) - mean;
+      const raw = col[i] as number;
+      const v = Number.isNaN(raw) ? median : raw;
+      const dv = (log ? signedLog1p(v) : v) - mean;
       ss += dv * dv;
     }
     const sd = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
-    const useMean = scaling === 'none' ? 0 : mean;
-    const useSd = scaling === 'none' || !(sd > 1e-12) ? 1 : sd;
-    if (scaling !== 'none') {
-      for (let i = 0; i < n; i++) buffer[i * d + j] = ((buffer[i * d + j] as number) - useMean) / useSd;
-    }
-    means.push(useMean);
-    sds.push(useSd);
+    means.push(scaling === 'none' ? 0 : mean);
+    sds.push(scaling === 'none' || !(sd > 1e-12) ? 1 : sd);
   }
+  return { medians, means, sds, imputed, scaling };
+}
+
+/**
+ * Rows from .. from+count-1 of the scaled matrix into `out`, row-major (row r at out[r*d ..]). Each column is
+ * read in sequence, so a block that fits in cache costs one sweep over the columns.
+ */
+export function scaledRowsInto(
+  table: FeatureTable,
+  s: ColumnScaling,
+  from: number,
+  count: number,
+  out: Float64Array,
+): void {
+  const d = table.names.length;
+  const log = s.scaling === 'log-zscore';
+  for (let j = 0; j < d; j++) {
+    const col = table.columns[j] as Float64Array;
+    const median = s.medians[j] as number;
+    const mean = s.means[j] as number;
+    const sd = s.sds[j] as number;
+    for (let r = 0; r < count; r++) {
+      const raw = col[from + r] as number;
+      const v = Number.isNaN(raw) ? median : raw;
+      out[r * d + j] = ((log ? signedLog1p(v) : v) - mean) / sd;
+    }
+  }
+}
+
+/** The listed rows of the scaled matrix (all of them for null), in the listed order, row-major. */
+export function scaledRowsAt(table: FeatureTable, s: ColumnScaling, rows: Int32Array | null): Float64Array {
+  const d = table.names.length;
+  if (rows === null) {
+    const n = table.userIds.length;
+    const all = new Float64Array(n * d);
+    scaledRowsInto(table, s, 0, n, all);
+    return all;
+  }
+  const out = new Float64Array(rows.length * d);
+  const log = s.scaling === 'log-zscore';
+  for (let j = 0; j < d; j++) {
+    const col = table.columns[j] as Float64Array;
+    const median = s.medians[j] as number;
+    const mean = s.means[j] as number;
+    const sd = s.sds[j] as number;
+    for (let r = 0; r < rows.length; r++) {
+      const raw = col[rows[r] as number] as number;
+      const v = Number.isNaN(raw) ? median : raw;
+      out[r * d + j] = ((log ? signedLog1p(v) : v) - mean) / sd;
+    }
+  }
+  return out;
+}
+
+function signedLog1p(v: number): number {
+  return v >= 0 ? Math.log1p(v) : -Math.log1p(-v);
+}
+
+/** Scaled, imputed design matrix (one Float64Array row per user) plus the transform used. */
+export interface ScaledMatrix extends ColumnScaling {
+  /** Row views into `flat`, made on first access (a million views cost time and memory when not needed). */
+  readonly matrix: Float64Array[];
+  /** The same values row-major: row i is flat[i*d .. (i+1)*d). */
+  flat: Float64Array;
+}
+
+/**
+ * Imputes missing values with the column median (reported in `imputed`, never silently 0), optionally applies
+ * sign(x)·ln(1+|x|), then z-scores with the sample standard deviation (n-1); constant columns get sd 1.
+ */
+export function scaleColumns(table: FeatureTable, scaling: 'zscore' | 'log-zscore' | 'none'): ScaledMatrix {
+  const n = table.userIds.length;
+  const d = table.names.length;
+  const params = columnScaling(table, scaling);
+  const buffer = scaledRowsAt(table, params, null);
   let rows: Float64Array[] | null = null;
   return {
     get matrix(): Float64Array[] {
@@ -805,11 +878,7 @@ export function scaleColumns(table: FeatureTable, scaling: 'zscore' | 'log-zscor
       return rows;
     },
     flat: buffer,
-    means,
-    sds,
-    medians,
-    imputed,
-    scaling,
+    ...params,
   };
 }
 
@@ -831,6 +900,29 @@ export function columnMedian(col: Float64Array, scratch?: Float64Array): number 
   let lower = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < mid; i++) if ((values[i] as number) > lower) lower = values[i] as number;
   return (lower + upper) / 2;
+}
+
+/**
+ * Median of the non-NaN values of `values` (0 when there are none), as `columnMedian`, but selected in place:
+ * `values` is reordered (missing values last). With `f` non-decreasing, the median of f(values): the middle
+ * order statistics map.
+ */
+export function medianInPlace(values: Float64Array, f?: (x: number) => number): number {
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!Number.isNaN(v)) values[count++] = v;
+  }
+  // The missing values go last: `values` stays a reordering of what it held.
+  values.fill(Number.NaN, count);
+  if (count === 0) return 0;
+  const part = values.subarray(0, count);
+  const mid = count >>> 1;
+  const upper = select(part, mid);
+  if (count % 2 === 1) return f ? f(upper) : upper;
+  let lower = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < mid; i++) if ((part[i] as number) > lower) lower = part[i] as number;
+  return f ? (f(lower) + f(upper)) / 2 : (lower + upper) / 2;
 }
 
 /** The k-th smallest value (0-based); reorders `a` in place (Hoare quickselect, median-of-three pivot). */

@@ -14,14 +14,23 @@
  * 16-byte record: `f64[2r]` timestamp, `i32[4r+2]` item and type packed as (item key + 1) · 256 + type code
  * (see `itemOf`, `typeOf`), `i32[4r+3]` where its value is in `values` (-1 when null; only purchases and
  * ratings usually have one; a NaN value reads as null, and stored data only holds finite numbers or null).
+ * The values are in row order too, so a pass over the rows reads them in sequence.
  * One record per event, in one buffer, is one cache line to touch when the view is
  * built instead of one per column, one allocation instead of several (each large allocation can start a full
  * garbage collection over every interaction object), and 115 MB rather than 180 MB at 7 million events.
  *
+ * Building the view from the objects costs a dictionary lookup of a user id per event and two reads of every
+ * event object; at 7 million events that is several seconds. The data file's decoder and the sample generator
+ * hold the same events as typed columns anyway, with users already numbered by profile row, and hand them over
+ * (`handInteractionColumns`): the next view of that array is built from them instead, the same view (tests
+ * compare the two), in a fraction of the time.
+ *
  * Invalidation: the store replaces the arrays on a sample load, an erasure or a decode, and appends to them in
  * place on an import. A view is reused only for the same array object with the same length and the same
- * elements at a spread of sampled positions (first and last included); anything else rebuilds it. Interaction
- * objects themselves are never edited in place by the app, so their fields are read once.
+ * elements at a spread of sampled positions (first and last included); anything else rebuilds it. Handed-over
+ * columns are used under the same test, and only with the profiles array they were made with, unchanged; else
+ * the view is built from the objects. Interaction objects themselves are never edited in place by the app, so
+ * their fields are read once.
  */
 import { INTERACTION_TYPES, type Interaction, type InteractionType, type Profile } from '../model/types.ts';
 
@@ -89,11 +98,15 @@ export function valueAt(index: InteractionIndex, r: number): number {
   return slot < 0 ? Number.NaN : (index.values[slot] as number);
 }
 
-interface Cached {
-  index: InteractionIndex;
-  /** Elements at `probes` positions when the view was built, to notice an array edited in place. */
+/** Elements at `probes` positions of an array, to notice it was edited in place. */
+interface Snapshot {
+  length: number;
   probes: Int32Array;
   seen: Interaction[];
+}
+
+interface Cached extends Snapshot {
+  index: InteractionIndex;
 }
 
 const PROBES = 64;
@@ -107,11 +120,99 @@ function probePositions(n: number): Int32Array {
   return out;
 }
 
-function stillValid(entry: Cached, interactions: readonly Interaction[]): boolean {
-  if (entry.index.length !== interactions.length) return false;
+function snapshot(interactions: readonly Interaction[]): Snapshot {
+  const probes = probePositions(interactions.length);
+  return {
+    length: interactions.length,
+    probes,
+    seen: Array.from(probes, (k) => interactions[k] as Interaction),
+  };
+}
+
+function stillValid(entry: Snapshot, interactions: readonly Interaction[]): boolean {
+  if (entry.length !== interactions.length) return false;
   const { probes, seen } = entry;
   for (let p = 0; p < probes.length; p++) if (interactions[probes[p] as number] !== seen[p]) return false;
   return true;
+}
+
+/**
+ * The interactions as typed columns (row k describes `interactions[k]`), from a producer that holds them anyway:
+ * the data file's decoder and the sample generator. The view is then built without hashing a user id per event
+ * or reading the event objects, which at 7 million events is most of its cost. The numbering is the one
+ * `interactionIndex(interactions, profiles)` gives.
+ */
+export interface InteractionColumns {
+  /** The profiles `user` points into, as they were when the columns were made. */
+  profiles: readonly Profile[];
+  /**
+   * Their ids, when the producer knows them to be distinct (it made them, or checked): the view then numbers
+   * the profiles by row without a million-key dictionary, and builds `userKeys` only if something asks for it.
+   */
+  distinctProfileIds?: readonly string[];
+  /** Each event's user: a row of `profiles` with its id, or -(j + 1) for `otherUsers[j]` (no profile has it). */
+  user: Int32Array;
+  otherUsers: readonly string[];
+  ts: Float64Array;
+  /** Each event's item and type, `packEvent(item, type code, has a value)`; item indexes `itemIds`, -1 for none. */
+  event: Int32Array;
+  itemIds: readonly string[];
+  /** The values of the events that have one, in data order. */
+  values: Float64Array;
+}
+
+/** One event of `InteractionColumns.event`: as the view's item-and-type slot, negative when it has a value. */
+export function packEvent(item: number, type: number, hasValue: boolean): number {
+  if (!(item < MAX_ITEMS)) throw new RangeError(`more than ${MAX_ITEMS} distinct item ids`);
+  return ((item + 1) << 8) | type | (hasValue ? HAS_VALUE : 0) | 0;
+}
+
+interface Handed extends Snapshot {
+  columns: InteractionColumns;
+  profilesLength: number;
+  firstProfile: Profile | undefined;
+  lastProfile: Profile | undefined;
+}
+
+const handed = new WeakMap<readonly Interaction[], Handed>();
+
+/**
+ * Hands typed columns of `interactions` to the next `interactionIndex` of that array, which builds from them
+ * (and lets them go) if neither the array nor the profiles array changed meanwhile (as `interactionIndex`
+ * notices changes: length and the elements at spread positions); anything else builds from the objects.
+ */
+export function handInteractionColumns(
+  interactions: readonly Interaction[],
+  columns: InteractionColumns,
+): void {
+  const { profiles } = columns;
+  if (columns.user.length !== interactions.length)
+    throw new RangeError('columns and interactions differ in length');
+  handed.set(interactions, {
+    ...snapshot(interactions),
+    columns,
+    profilesLength: profiles.length,
+    firstProfile: profiles[0],
+    lastProfile: profiles[profiles.length - 1],
+  });
+}
+
+/** The columns handed over for `interactions`, if they still describe it and number users by `profiles`. */
+function takeColumns(
+  interactions: readonly Interaction[],
+  profiles: readonly Profile[] | undefined,
+): InteractionColumns | null {
+  const entry = handed.get(interactions);
+  if (!entry) return null;
+  handed.delete(interactions);
+  const p = entry.columns.profiles;
+  const usable =
+    stillValid(entry, interactions) &&
+    (profiles === undefined || profiles === p) &&
+    p.length === entry.profilesLength &&
+    p[0] === entry.firstProfile &&
+    p[p.length - 1] === entry.lastProfile;
+  return usable ? entry.columns : null;
 }
 
 /**
@@ -125,20 +226,17 @@ export function interactionIndex(
 ): InteractionIndex {
   const entry = cache.get(interactions);
   if (entry && stillValid(entry, interactions)) return entry.index;
-  const built = buildIndex(interactions, profiles ?? []);
+  const columns = takeColumns(interactions, profiles);
+  const numberedBy = columns ? columns.profiles : profiles;
+  const built = columns ? buildFromColumns(columns) : buildIndex(interactions, profiles ?? []);
   const { index } = built;
-  if (profiles) {
+  if (numberedBy) {
     profileCache.set(
-      profiles,
-      profileRows(index, profiles, built.rowOfKey, built.keyOfProfile, built.unique),
+      numberedBy,
+      profileRows(index, numberedBy, built.rowOfKey, built.keyOfProfile, built.unique),
     );
   }
-  const probes = probePositions(interactions.length);
-  cache.set(interactions, {
-    index,
-    probes,
-    seen: Array.from(probes, (k) => interactions[k] as Interaction),
-  });
+  cache.set(interactions, { index, ...snapshot(interactions) });
   return index;
 }
 
@@ -157,7 +255,8 @@ export function latestTimestamp(interactions: readonly Interaction[]): number {
   return latest;
 }
 
-function typeCode(type: string): number {
+/** The type code of a type string: its position in `INTERACTION_TYPES`, else `UNKNOWN_TYPE`. */
+export function typeCode(type: string): number {
   // The type strings of stored data are the same few constants, so these comparisons are mostly pointer checks.
   switch (type) {
     case 'view':
@@ -179,15 +278,39 @@ function typeCode(type: string): number {
   }
 }
 
-function buildIndex(
-  interactions: readonly Interaction[],
-  profiles: readonly Profile[],
-): { index: InteractionIndex; rowOfKey: Int32Array; keyOfProfile: Int32Array; unique: boolean } {
-  const n = interactions.length;
-  // Dictionaries rather than Maps: with a million distinct ids the lookup is the whole cost of this pass.
+/** A built view and what the profile-row mapping of the profiles it was numbered by needs. */
+interface Built {
+  index: InteractionIndex;
+  rowOfKey: Int32Array;
+  keyOfProfile: Int32Array;
+  unique: boolean;
+}
+
+/** User keys numbered by the profiles' ids, in their order (a repeated id keeps its first key). */
+interface Numbering {
+  // Dictionaries rather than Maps: with a million distinct ids the lookup is the whole cost of a pass. Null
+  // while only distinct profile ids are numbered (key = row): made from `userIds` when first asked for.
+  userKeys: Record<string, number> | null;
+  userIds: string[];
+  keyOfProfile: Int32Array;
+  unique: boolean;
+}
+
+function rowNumbers(n: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  return out;
+}
+
+function keysOf(userIds: readonly string[]): Record<string, number> {
+  const keys: Record<string, number> = Object.create(null);
+  for (let key = 0; key < userIds.length; key++) keys[userIds[key] as string] ??= key;
+  return keys;
+}
+
+function numberProfiles(profiles: readonly Profile[]): Numbering {
   const userKeys: Record<string, number> = Object.create(null);
   const userIds: string[] = [];
-  // The profiles' ids take the first keys; the row of each key is recorded on the way (the last copy wins).
   const keyOfProfile = new Int32Array(profiles.length);
   let unique = true;
   for (let i = 0; i < profiles.length; i++) {
@@ -200,6 +323,104 @@ function buildIndex(
     } else unique = false;
     keyOfProfile[i] = key;
   }
+  return { userKeys, userIds, keyOfProfile, unique };
+}
+
+/** What a pass in data order learns about the times, and the items by key in order of first appearance. */
+interface Scan {
+  minTs: number;
+  maxTs: number;
+  sorted: boolean;
+  itemKeys: Record<string, number>;
+  itemIds: string[];
+}
+
+/** The blocks' starts from each user's count, and per user (side by side) the next free row and first event. */
+function layBlocks(counts: Int32Array, nUsers: number): { start: Int32Array; cursor: Int32Array } {
+  const start = new Int32Array(nUsers + 1);
+  for (let u = 0; u < nUsers; u++) start[u + 1] = (start[u] as number) + (counts[u] as number);
+  const cursor = new Int32Array(2 * nUsers);
+  for (let u = 0; u < nUsers; u++) {
+    cursor[2 * u] = start[u] as number;
+    cursor[2 * u + 1] = -1;
+  }
+  return { start, cursor };
+}
+
+interface Purchases {
+  user: Int32Array;
+  ts: Float64Array;
+  value: Float64Array;
+  item: Int32Array;
+}
+
+function purchaseColumns(count: number): Purchases {
+  return {
+    user: new Int32Array(count),
+    ts: new Float64Array(count),
+    value: new Float64Array(count),
+    item: new Int32Array(count),
+  };
+}
+
+/**
+ * The view from its records (value slots still in data order): the values move into row order, so that a pass
+ * over a user's rows reads them in sequence too instead of jumping about a 12 MB array.
+ */
+function assemble(
+  numbering: Numbering,
+  profiles: readonly Profile[],
+  scan: Scan,
+  start: Int32Array,
+  firstEvent: Int32Array,
+  records: ArrayBuffer,
+  valuesInDataOrder: Float64Array,
+  purchases: Purchases,
+): Built {
+  const { userIds, keyOfProfile, unique } = numbering;
+  let userKeys = numbering.userKeys;
+  const nUsers = userIds.length;
+  const f64 = new Float64Array(records);
+  const i32 = new Int32Array(records);
+  const n = f64.length / 2;
+  const values = new Float64Array(valuesInDataOrder.length);
+  let next = 0;
+  for (let r = 0; r < n; r++) {
+    const slot = i32[4 * r + 3] as number;
+    if (slot < 0) continue;
+    values[next] = valuesInDataOrder[slot] as number;
+    i32[4 * r + 3] = next++;
+  }
+  const rowOfKey = new Int32Array(nUsers).fill(-1);
+  for (let i = 0; i < profiles.length; i++) rowOfKey[keyOfProfile[i] as number] = i;
+  const index: InteractionIndex = {
+    length: n,
+    userIds,
+    get userKeys() {
+      userKeys ??= keysOf(userIds);
+      return userKeys;
+    },
+    start,
+    firstEvent,
+    itemIds: scan.itemIds,
+    itemKeys: scan.itemKeys,
+    f64,
+    i32,
+    values,
+    timeSorted: scan.sorted,
+    purchases,
+    minTs: scan.minTs,
+    maxTs: scan.maxTs,
+  };
+  return { index, rowOfKey, keyOfProfile, unique };
+}
+
+function buildIndex(interactions: readonly Interaction[], profiles: readonly Profile[]): Built {
+  const n = interactions.length;
+  // The profiles' ids take the first keys; the row of each key is recorded on the way (the last copy wins).
+  const numbering = numberProfiles(profiles);
+  const { userIds } = numbering;
+  const userKeys = numbering.userKeys as Record<string, number>;
   // Pass 1: a key per event (the one string lookup per event) and the size of each user's block.
   const keyOfRow = new Int32Array(n);
   let counts = new Int32Array(Math.max(1024, userIds.length));
@@ -240,28 +461,16 @@ function buildIndex(
     if (it.type === 'purchase') nPurchases++;
     if (it.value !== null) nValues++;
   }
-  const nUsers = userIds.length;
-  const rowOfKey = new Int32Array(nUsers).fill(-1);
-  for (let i = 0; i < profiles.length; i++) rowOfKey[keyOfProfile[i] as number] = i;
-  const start = new Int32Array(nUsers + 1);
-  for (let u = 0; u < nUsers; u++) start[u + 1] = (start[u] as number) + (counts[u] as number);
-  // Per key, side by side so that one cache line serves both: the next free row, and the first event's index.
-  const cursor = new Int32Array(2 * nUsers);
-  for (let u = 0; u < nUsers; u++) {
-    cursor[2 * u] = start[u] as number;
-    cursor[2 * u + 1] = -1;
-  }
+  const blocks = layBlocks(counts, userIds.length);
+  const { cursor } = blocks;
 
   // Pass 2: each event's record into its user's block (a counting sort: the blocks keep the data order).
-  const buffer = new ArrayBuffer(n * 16);
-  const f64 = new Float64Array(buffer);
-  const i32 = new Int32Array(buffer);
+  const records = new ArrayBuffer(n * 16);
+  const f64 = new Float64Array(records);
+  const i32 = new Int32Array(records);
   const values = new Float64Array(nValues);
   let nextValue = 0;
-  const purchaseUser = new Int32Array(nPurchases);
-  const purchaseTs = new Float64Array(nPurchases);
-  const purchaseValue = new Float64Array(nPurchases);
-  const purchaseItem = new Int32Array(nPurchases);
+  const purchases = purchaseColumns(nPurchases);
   const itemKeys: Record<string, number> = Object.create(null);
   const itemIds: string[] = [];
   let p = 0;
@@ -297,45 +506,207 @@ function buildIndex(
       values[slot] = raw;
     }
     const t = it.timestamp;
-    if (code === PURCHASE) {
-      purchaseUser[p] = key;
-      purchaseTs[p] = t;
-      purchaseValue[p] = raw === null ? Number.NaN : raw;
-      purchaseItem[p++] = item;
+    if (code === PURCHASE && p < nPurchases) {
+      purchases.user[p] = key;
+      purchases.ts[p] = t;
+      purchases.value[p] = raw === null ? Number.NaN : raw;
+      purchases.item[p++] = item;
     }
     f64[2 * r] = t;
     i32[4 * r + 2] = ((item + 1) << 8) | code;
     i32[4 * r + 3] = slot;
   }
-  const firstEvent = new Int32Array(nUsers);
-  for (let u = 0; u < nUsers; u++) firstEvent[u] = cursor[2 * u + 1] as number;
-  const index: InteractionIndex = {
-    length: n,
-    userIds,
-    userKeys,
-    start,
-    firstEvent,
-    itemIds,
-    itemKeys,
-    f64,
-    i32,
-    values,
-    timeSorted: sorted,
-    purchases: {
-      user: purchaseUser.subarray(0, p),
-      ts: purchaseTs.subarray(0, p),
-      value: purchaseValue.subarray(0, p),
-      item: purchaseItem.subarray(0, p),
-    },
-    minTs,
-    maxTs,
-  };
-  return { index, rowOfKey, keyOfProfile, unique };
+  // An event object that changed between the passes: keep the purchases the second pass saw.
+  const seen =
+    p === nPurchases
+      ? purchases
+      : {
+          user: purchases.user.subarray(0, p),
+          ts: purchases.ts.subarray(0, p),
+          value: purchases.value.subarray(0, p),
+          item: purchases.item.subarray(0, p),
+        };
+  const firstEvent = new Int32Array(userIds.length);
+  for (let u = 0; u < firstEvent.length; u++) firstEvent[u] = cursor[2 * u + 1] as number;
+  const scan = { minTs, maxTs, sorted, itemKeys, itemIds };
+  return assemble(numbering, profiles, scan, blocks.start, firstEvent, records, values, seen);
 }
+
+/** The view from typed columns (see `InteractionColumns`): the same passes as `buildIndex`, over typed arrays. */
+function buildFromColumns(columns: InteractionColumns): Built {
+  const { profiles, user, otherUsers, ts, event, itemIds: itemNames, values } = columns;
+  const n = user.length;
+  const distinct = columns.distinctProfileIds;
+  const numbering: Numbering = distinct
+    ? {
+        userKeys: null,
+        userIds: distinct.slice(),
+        keyOfProfile: rowNumbers(distinct.length),
+        unique: true,
+      }
+    : numberProfiles(profiles);
+  const { userIds, keyOfProfile } = numbering;
+  // Without the profiles' dictionary, the other users (no profile has their id) get one of their own.
+  const userKeys: Record<string, number> = numbering.userKeys ?? Object.create(null);
+  const direct = distinct !== undefined;
+  // Other users and items are numbered in order of first appearance, as the objects' pass numbers them; their
+  // lists may name one id twice (the decoder's are per chunk), so the dictionaries still decide.
+  const keyOfOther = new Int32Array(otherUsers.length).fill(-1);
+  const keyOfItem = new Int32Array(itemNames.length).fill(-1);
+  const itemKeys: Record<string, number> = Object.create(null);
+  const itemIds: string[] = [];
+  // Per user, side by side: the number of events and the index of the first.
+  const tally = new Int32Array(2 * (userIds.length + otherUsers.length));
+  let minTs = Number.POSITIVE_INFINITY;
+  let maxTs = Number.NEGATIVE_INFINITY;
+  let sorted = true;
+  let previousTs = Number.NEGATIVE_INFINITY;
+  let nPurchases = 0;
+  // Pass 1: keys of other users and items, the size of each user's block and its first event, the times.
+  for (let k = 0; k < n; k++) {
+    const u = user[k] as number;
+    let key: number;
+    if (u >= 0) {
+      if (u >= keyOfProfile.length) throw new RangeError(`event ${k} names profile row ${u}, past the last`);
+      key = direct ? u : (keyOfProfile[u] as number);
+    } else {
+      key = keyOfOther[-1 - u] as number;
+      if (key < 0) {
+        const id = otherUsers[-1 - u] as string;
+        key = userKeys[id] ?? -1;
+        if (key < 0) {
+          key = userIds.length;
+          userKeys[id] = key;
+          userIds.push(id);
+        }
+        keyOfOther[-1 - u] = key;
+      }
+    }
+    const seen = tally[2 * key] as number;
+    if (seen === 0) tally[2 * key + 1] = k;
+    tally[2 * key] = seen + 1;
+    const t = ts[k] as number;
+    if (t < minTs) minTs = t;
+    if (t > maxTs) maxTs = t;
+    if (!(t >= previousTs)) sorted = false;
+    previousTs = t;
+    const e = event[k] as number;
+    if ((e & 255) === PURCHASE) nPurchases++;
+    const item = ((e >> 8) & ITEM_MASK) - 1;
+    if (item >= 0 && (keyOfItem[item] as number) < 0) {
+      const id = itemNames[item] as string;
+      let found = itemKeys[id];
+      if (found === undefined) {
+        found = itemIds.length;
+        itemKeys[id] = found;
+        itemIds.push(id);
+      }
+      keyOfItem[item] = found;
+    }
+  }
+  const nUsers = userIds.length;
+  const start = new Int32Array(nUsers + 1);
+  const firstEvent = new Int32Array(nUsers);
+  for (let u = 0; u < nUsers; u++) {
+    const count = tally[2 * u] as number;
+    start[u + 1] = (start[u] as number) + count;
+    firstEvent[u] = count > 0 ? (tally[2 * u + 1] as number) : -1;
+  }
+
+  // Pass 2: the events into their users' blocks in two steps, each touching little memory at a time. Events in
+  // data order belong to random users, so placing each straight in its row would miss the cache (and the page
+  // tables) on nearly every one: instead each goes to the region of its bucket of users (a few hundred regions
+  // filled in sequence), with its key alongside; then each region, small enough to stay in cache, is sorted by
+  // user in place. Both steps keep the data order within a user.
+  const records = new ArrayBuffer(n * 16);
+  const f64 = new Float64Array(records);
+  const i32 = new Int32Array(records);
+  const keyAt = new Int32Array(n);
+  const nBuckets = (nUsers >> BUCKET_SHIFT) + 1;
+  const bucketNext = new Int32Array(nBuckets);
+  for (let b = 0; b < nBuckets; b++) bucketNext[b] = start[Math.min(nUsers, b << BUCKET_SHIFT)] as number;
+  const purchases = purchaseColumns(nPurchases);
+  let nextValue = 0;
+  let p = 0;
+  for (let k = 0; k < n; k++) {
+    const u = user[k] as number;
+    const key = u < 0 ? (keyOfOther[-1 - u] as number) : direct ? u : (keyOfProfile[u] as number);
+    const b = key >> BUCKET_SHIFT;
+    const at = bucketNext[b] as number;
+    bucketNext[b] = at + 1;
+    const e = event[k] as number;
+    const code = e & 255;
+    const itemAt = ((e >> 8) & ITEM_MASK) - 1;
+    const item = itemAt < 0 ? -1 : (keyOfItem[itemAt] as number);
+    const slot = e < 0 ? nextValue++ : -1;
+    const t = ts[k] as number;
+    if (code === PURCHASE) {
+      purchases.user[p] = key;
+      purchases.ts[p] = t;
+      purchases.value[p] = slot < 0 ? Number.NaN : (values[slot] as number);
+      purchases.item[p++] = item;
+    }
+    f64[2 * at] = t;
+    i32[4 * at + 2] = ((item + 1) << 8) | code;
+    i32[4 * at + 3] = slot;
+    keyAt[at] = key;
+  }
+  if (nextValue !== values.length) throw new RangeError('columns: the values do not match the events');
+  const next = start.slice(0, nUsers);
+  for (let b = 0; b < nBuckets; b++) {
+    const lo = start[Math.min(nUsers, b << BUCKET_SHIFT)] as number;
+    const hi = start[Math.min(nUsers, (b + 1) << BUCKET_SHIFT)] as number;
+    // Each event's row, in place of its key; then the records follow those rows cycle by cycle.
+    for (let at = lo; at < hi; at++) {
+      const key = keyAt[at] as number;
+      const row = next[key] as number;
+      next[key] = row + 1;
+      keyAt[at] = row;
+    }
+    permuteRecords(f64, i32, keyAt, lo, hi);
+  }
+  const scan = { minTs, maxTs, sorted, itemKeys, itemIds };
+  return assemble(numbering, profiles, scan, start, firstEvent, records, values, purchases);
+}
+
+/** Moves the records at lo..hi-1 to the rows `rowOf` gives (within the same range); `rowOf` is used up. */
+function permuteRecords(f64: Float64Array, i32: Int32Array, rowOf: Int32Array, lo: number, hi: number): void {
+  for (let at = lo; at < hi; at++) {
+    let to = rowOf[at] as number;
+    if (to === at) continue;
+    let ts = f64[2 * at] as number;
+    let packed = i32[4 * at + 2] as number;
+    let slot = i32[4 * at + 3] as number;
+    while (to !== at) {
+      const nextTs = f64[2 * to] as number;
+      const nextPacked = i32[4 * to + 2] as number;
+      const nextSlot = i32[4 * to + 3] as number;
+      f64[2 * to] = ts;
+      i32[4 * to + 2] = packed;
+      i32[4 * to + 3] = slot;
+      ts = nextTs;
+      packed = nextPacked;
+      slot = nextSlot;
+      const following = rowOf[to] as number;
+      rowOf[to] = to;
+      to = following;
+    }
+    f64[2 * at] = ts;
+    i32[4 * at + 2] = packed;
+    i32[4 * at + 3] = slot;
+    rowOf[at] = at;
+  }
+}
+
+/** Users per bucket in the columns' two-step placement: about 30k events, half a megabyte of records. */
+const BUCKET_SHIFT = 12;
 
 const PURCHASE = TYPE_CODE.purchase;
 /** Item keys share a 32-bit slot with the type code (8 bits). */
-const MAX_ITEMS = 2 ** 23 - 1;
+export const MAX_ITEMS = 2 ** 23 - 1;
+/** The item bits of a packed slot, and the bit `packEvent` adds for an event with a value. */
+const ITEM_MASK = 0x7fffff;
+const HAS_VALUE = 1 << 31;
 
 interface ProfileRows {
   index: InteractionIndex;
@@ -358,7 +729,7 @@ const profileCache = new WeakMap<readonly Profile[], ProfileRows>();
 export function userRows(
   index: InteractionIndex,
   profiles: readonly Profile[],
-  keep?: (p: Profile) => boolean,
+  keep?: (p: Profile, i: number) => boolean,
 ): Int32Array {
   const all = allUserRows(index, profiles);
   if (!keep) return all.rowOfKey;
@@ -366,13 +737,13 @@ export function userRows(
     // Repeated ids: which copy wins depends on the filter, so map the kept profiles directly.
     return rowsOf(
       index,
-      profiles.filter((p) => keep(p)),
+      profiles.filter((p, i) => keep(p, i)),
     ).rowOfKey;
   }
   const n = profiles.length;
   const renumber = new Int32Array(n);
   let next = 0;
-  for (let i = 0; i < n; i++) renumber[i] = keep(profiles[i] as Profile) ? next++ : -1;
+  for (let i = 0; i < n; i++) renumber[i] = keep(profiles[i] as Profile, i) ? next++ : -1;
   const out = new Int32Array(all.rowOfKey.length);
   for (let key = 0; key < out.length; key++) {
     const r = all.rowOfKey[key] as number;

@@ -6,12 +6,15 @@ import { kmeans } from 'ml-kmeans';
 import type { AttributeKind, Interaction, Product, Profile } from '../model/types.ts';
 import { Rng } from '../sample/random.ts';
 import {
-  columnMedian,
+  type ColumnScaling,
+  columnScaling,
   computeFeatures,
   DEFAULT_SEGMENT_FEATURES,
   FeatureError,
   type FeatureTable,
-  scaleColumns,
+  medianInPlace,
+  scaledRowsAt,
+  scaledRowsInto,
 } from './features.ts';
 import { pairwiseDistances, silhouette, silhouetteFromDistances } from './metrics.ts';
 
@@ -149,15 +152,18 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
     missing: Object.fromEntries(features.map((f) => [f, full.missing[f] ?? 0])),
   };
 
-  const scaled = scaleColumns(table, scaling);
-  // Every k-means pass reads compact row-major buffers: the whole audience, or a gathered copy of the sample.
-  const flat = scaled.flat;
+  // One n-row scratch buffer serves the medians of the scaling and of the traits.
+  const scratch = new Float64Array(n);
+  const params = columnScaling(table, scaling, scratch);
   const d = features.length;
   const rng = new Rng(seed);
-  const everyone: Rows = { flat, n, d };
-
+  // Every k-means pass reads compact row-major buffers: the whole audience when it is the fit set, else a
+  // gathered copy of the sample. Passes over a sampled audience read its scaled rows a block at a time.
   const sampled = n > sampleSize;
-  const fitData = sampled ? gatherRows(everyone, rng.sampleIndices(n, sampleSize)) : everyone;
+  const fitData: Rows = sampled
+    ? { flat: scaledRowsAt(table, params, rng.sampleIndices(n, sampleSize)), n: sampleSize, d }
+    : { flat: scaledRowsAt(table, params, null), n, d };
+  const everyone: Scaled = { table, params, n, d, all: sampled ? null : fitData };
 
   let k: number;
   let kScores: Array<{ k: number; silhouette: number }> | undefined;
@@ -195,10 +201,14 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
   }
 
   // Assign everyone, relabel by size (descending), and recompute centroids from the final members.
-  const raw = new Int32Array(n);
-  nearest(everyone, centers, k, raw);
+  const labels = new Int32Array(n);
+  const block = new Float64Array(everyone.all ? 0 : BLOCK_ROWS * d);
+  for (let first = 0; first < n; first += BLOCK_ROWS) {
+    const rows = blockAt(everyone, first, block);
+    nearest(rows, centers, k, labels.subarray(first, first + rows.n));
+  }
   const rawSizes = new Float64Array(k);
-  for (let i = 0; i < n; i++) rawSizes[raw[i] as number] = (rawSizes[raw[i] as number] as number) + 1;
+  for (let i = 0; i < n; i++) rawSizes[labels[i] as number] = (rawSizes[labels[i] as number] as number) + 1;
   const order = Array.from({ length: k }, (_, c) => c).sort(
     (a, b) => (rawSizes[b] as number) - (rawSizes[a] as number) || a - b,
   );
@@ -206,19 +216,21 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
   order.forEach((old, pos) => {
     newIndex[old] = pos;
   });
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) labels[i] = newIndex[raw[i] as number] as number;
+  for (let i = 0; i < n; i++) labels[i] = newIndex[labels[i] as number] as number;
 
   const sizes = new Float64Array(k);
   const centroidSums = new Float64Array(k * d);
   const totalMean = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const c = labels[i] as number;
-    sizes[c] = (sizes[c] as number) + 1;
-    for (let t = 0; t < d; t++) {
-      const v = flat[i * d + t] as number;
-      centroidSums[c * d + t] = (centroidSums[c * d + t] as number) + v;
-      totalMean[t] = (totalMean[t] as number) + v;
+  for (let first = 0; first < n; first += BLOCK_ROWS) {
+    const { flat, n: m } = blockAt(everyone, first, block);
+    for (let r = 0; r < m; r++) {
+      const c = labels[first + r] as number;
+      sizes[c] = (sizes[c] as number) + 1;
+      for (let t = 0; t < d; t++) {
+        const v = flat[r * d + t] as number;
+        centroidSums[c * d + t] = (centroidSums[c * d + t] as number) + v;
+        totalMean[t] = (totalMean[t] as number) + v;
+      }
     }
   }
   for (let t = 0; t < d; t++) totalMean[t] = (totalMean[t] as number) / n;
@@ -232,21 +244,24 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
   let withinSS = 0;
   let totalSS = 0;
   const colVar = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const c = labels[i] as number;
-    for (let t = 0; t < d; t++) {
-      const v = flat[i * d + t] as number;
-      const dw = v - (centroids[c * d + t] as number);
-      const dt = v - (totalMean[t] as number);
-      withinSS += dw * dw;
-      totalSS += dt * dt;
-      colVar[t] = (colVar[t] as number) + dt * dt;
+  for (let first = 0; first < n; first += BLOCK_ROWS) {
+    const { flat, n: m } = blockAt(everyone, first, block);
+    for (let r = 0; r < m; r++) {
+      const c = labels[first + r] as number;
+      for (let t = 0; t < d; t++) {
+        const v = flat[r * d + t] as number;
+        const dw = v - (centroids[c * d + t] as number);
+        const dt = v - (totalMean[t] as number);
+        withinSS += dw * dw;
+        totalSS += dt * dt;
+        colVar[t] = (colVar[t] as number) + dt * dt;
+      }
     }
   }
   const colSd = Array.from(colVar, (v) => (n > 1 ? Math.sqrt(v / (n - 1)) : 0));
 
   const silRows = n > SILHOUETTE_SAMPLE ? rng.sampleIndices(n, SILHOUETTE_SAMPLE) : null;
-  const silPoints = rowViews(silRows ? gatherRows(everyone, silRows) : everyone);
+  const silPoints = rowViews({ flat: scaledRowsAt(table, params, silRows), n: silRows?.length ?? n, d });
   const silLabels = silRows ? Int32Array.from(silRows, (r) => labels[r] as number) : labels;
   const sil = silhouette(silPoints, silLabels, k);
 
@@ -269,7 +284,7 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
       }),
     );
   }
-  const describer = describeTraits(table, labels, k);
+  const describer = describeTraits(table, labels, k, scratch);
   const names = nameSegments(features, zs);
 
   const segments: Segment[] = [];
@@ -295,7 +310,7 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
     userIds: table.userIds,
     quality: { silhouette: sil, betweenOverTotal: totalSS > 0 ? 1 - withinSS / totalSS : 0, withinSS },
     sampled: sampled ? { fitted: fitData.n, total: n } : null,
-    imputed: scaled.imputed,
+    imputed: params.imputed,
   };
   if (kScores) result.kScores = kScores;
   return result;
@@ -339,6 +354,27 @@ interface Rows {
   flat: Float64Array;
   n: number;
   d: number;
+}
+
+/** The scaled feature matrix of everyone: materialised when it is small, else read from the columns in blocks. */
+interface Scaled {
+  table: FeatureTable;
+  params: ColumnScaling;
+  n: number;
+  d: number;
+  all: Rows | null;
+}
+
+/** Rows per block when the scaled matrix is read from the columns: a block stays in cache while it is used. */
+const BLOCK_ROWS = 4096;
+
+/** The scaled rows from `first` (at most BLOCK_ROWS): a view of the materialised matrix, or filled into `block`. */
+function blockAt(src: Scaled, first: number, block: Float64Array): Rows {
+  const { d } = src;
+  const m = Math.min(BLOCK_ROWS, src.n - first);
+  if (src.all) return { flat: src.all.flat.subarray(first * d, (first + m) * d), n: m, d };
+  scaledRowsInto(src.table, src.params, first, m, block);
+  return { flat: block, n: m, d };
 }
 
 /** A compact copy of the listed rows, in the listed order. */
@@ -759,6 +795,7 @@ function describeTraits(
   table: FeatureTable,
   labels: Int32Array,
   k: number,
+  scratch: Float64Array,
 ): (segment: number, z: number[]) => Array<{ feature: string; text: string; z: number }> {
   const n = labels.length;
   const sizes = new Int32Array(k);
@@ -766,33 +803,36 @@ function describeTraits(
   // Per feature, computed once when a segment first needs it: values grouped by segment, medians and means.
   type Stats = { segMedian: number; allMedian: number; segMean: number; allMean: number };
   const cache = new Map<number, Stats[]>();
-  // Scratch buffers shared by all features: the segments' values side by side, a transformed column, a median copy.
-  const grouped = new Float64Array(n);
+  // The segments' values side by side in one scratch buffer; medians select in place there, no copies.
+  const grouped = scratch.subarray(0, n);
   const offsets = new Int32Array(k + 1);
   for (let g = 0; g < k; g++) offsets[g + 1] = (offsets[g] as number) + (sizes[g] as number);
-  const transformed = new Float64Array(n);
-  const scratch = new Float64Array(n);
   const stats = (c: number, t: number): Stats => {
     let perSegment = cache.get(t);
     if (!perSegment) {
       const raw = table.columns[t] as Float64Array;
-      let col = raw;
-      if (table.names[t] === 'log_followers') {
-        for (let i = 0; i < n; i++) transformed[i] = 10 ** (raw[i] as number) - 1;
-        col = transformed;
-      }
+      const name = table.names[t] as string;
+      // Followers are clustered as log10(1 + f) but described in followers: f = 10^x - 1 is increasing, so the
+      // order statistics of the log column map to those of the followers one (a million powers saved).
+      const log = name === 'log_followers';
+      const fromLog = (x: number) => 10 ** x - 1;
       const groups = Array.from({ length: k }, (_, g) =>
         grouped.subarray(offsets[g] as number, offsets[g + 1] as number),
       );
       const fill = new Int32Array(k);
-      const sums = new Float64Array(k);
-      const counts = new Float64Array(k);
       for (let i = 0; i < n; i++) {
         const g = labels[i] as number;
-        const v = col[i] as number;
-        (groups[g] as Float64Array)[fill[g] as number] = v;
+        (groups[g] as Float64Array)[fill[g] as number] = raw[i] as number;
         fill[g] = (fill[g] as number) + 1;
-        if (!Number.isNaN(v)) {
+      }
+      // Means are only phrased for yes/no features and category shares.
+      const sums = new Float64Array(k);
+      const counts = new Float64Array(k);
+      if (isBinary[t] === true || splitPrefix(name)[0] === 'category') {
+        for (let i = 0; i < n; i++) {
+          const v = log ? fromLog(raw[i] as number) : (raw[i] as number);
+          if (Number.isNaN(v)) continue;
+          const g = labels[i] as number;
           sums[g] = (sums[g] as number) + v;
           counts[g] = (counts[g] as number) + 1;
         }
@@ -803,10 +843,12 @@ function describeTraits(
         allSum += sums[g] as number;
         allCount += counts[g] as number;
       }
-      const allMedian = columnMedian(col, scratch);
       const allMean = allCount > 0 ? allSum / allCount : Number.NaN;
-      perSegment = groups.map((values, g) => ({
-        segMedian: columnMedian(values, scratch),
+      const segMedians = groups.map((values) => medianInPlace(values, log ? fromLog : undefined));
+      // Every value is still in `grouped`, only reordered: the whole buffer's median is the audience's.
+      const allMedian = medianInPlace(grouped, log ? fromLog : undefined);
+      perSegment = segMedians.map((segMedian, g) => ({
+        segMedian,
         allMedian,
         segMean: (counts[g] as number) > 0 ? (sums[g] as number) / (counts[g] as number) : Number.NaN,
         allMean,

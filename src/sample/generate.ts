@@ -1,7 +1,16 @@
 /**
  * The sample audience generator: a seeded, realistic social-media audience with planted personas and a planted
- * spend model (see `truth.ts` and `data/README.md`). Pure: options in, data out.
+ * spend model (see `truth.ts` and `data/README.md`). Pure: options in, data out. The typed columns the events are
+ * made from are handed to the engine's interaction view (`handInteractionColumns`), a cache that then need not
+ * read the event objects back.
  */
+
+import {
+  handInteractionColumns,
+  type InteractionColumns,
+  packEvent,
+  typeCode,
+} from '../engine/interaction-index.ts';
 import type {
   AttributeKind,
   AttributeValue,
@@ -321,10 +330,9 @@ export function generateSample(options: SampleOptions): SampleData {
     personas[i] = persona.key;
   }
 
-  const interactions = events.materialize(
-    profiles.map((p) => p.id),
-    products.map((p) => p.id),
-  );
+  const { interactions, columns } = events.materialize(profiles, products);
+  // The engine's typed view of the interactions is then built from these columns, not from the objects.
+  handInteractionColumns(interactions, columns);
 
   const meanMu = n > 0 ? sumMu / n : 0;
   const varMu = n > 0 ? Math.max(0, sumMu2 / n - meanMu * meanMu) : 0;
@@ -554,23 +562,59 @@ class EventBuffer {
     this.time[k] = time;
   }
 
-  /** Objects in time order, ties in generation order (deterministic); NaN value and item -1 become null. */
-  materialize(userIds: string[], productIds: string[]): Interaction[] {
+  /**
+   * Objects in time order, ties in generation order (deterministic); NaN value and item -1 become null. The same
+   * events come out as typed columns too, for the engine's view (see `InteractionColumns`).
+   */
+  materialize(
+    profiles: Profile[],
+    products: Product[],
+  ): { interactions: Interaction[]; columns: InteractionColumns } {
+    const userIds = profiles.map((p) => p.id);
+    const productIds = products.map((p) => p.id);
     const order = this.timeOrder();
-    const out: Interaction[] = new Array(this.length);
-    for (let k = 0; k < order.length; k++) {
+    const m = order.length;
+    const out: Interaction[] = new Array(m);
+    const user = new Int32Array(m);
+    const ts = new Float64Array(m);
+    const event = new Int32Array(m);
+    let nValues = 0;
+    for (let k = 0; k < m; k++) if (!Number.isNaN(this.value[k] as number)) nValues++;
+    const values = new Float64Array(nValues);
+    const codes = TYPE_NAMES.map((t) => typeCode(t));
+    let v = 0;
+    for (let k = 0; k < m; k++) {
       const j = order[k] as number;
+      const u = this.user[j] as number;
       const item = this.item[j] as number;
+      const type = this.type[j] as number;
       const value = this.value[j] as number;
+      const time = this.time[j] as number;
       out[k] = {
-        user_id: userIds[this.user[j] as number] as string,
+        user_id: userIds[u] as string,
         item_id: item >= 0 ? (productIds[item] as string) : null,
-        type: TYPE_NAMES[this.type[j] as number] as InteractionType,
+        type: TYPE_NAMES[type] as InteractionType,
         value: Number.isNaN(value) ? null : value,
-        timestamp: this.time[j] as number,
+        timestamp: time,
       };
+      const hasValue = !Number.isNaN(value);
+      if (hasValue) values[v++] = value;
+      user[k] = u;
+      ts[k] = time;
+      event[k] = packEvent(item, codes[type] as number, hasValue);
     }
-    return out;
+    // The ids are made distinct (u000001, u000002, …).
+    const columns = {
+      profiles,
+      distinctProfileIds: userIds,
+      user,
+      otherUsers: [],
+      ts,
+      event,
+      itemIds: productIds,
+      values,
+    };
+    return { interactions: out, columns };
   }
 
   /** Packs (second offset, index) into one exact float key so a native typed-array sort does the work. */

@@ -29,6 +29,14 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import {
+  handInteractionColumns,
+  type InteractionColumns,
+  MAX_ITEMS,
+  packEvent,
+  typeCode,
+  UNKNOWN_TYPE,
+} from '../engine/interaction-index.ts';
+import {
   type AttributeValue,
   type AudienceData,
   emptyAudienceData,
@@ -781,12 +789,78 @@ function decodeProfiles(
   return n;
 }
 
+/**
+ * The decoded interactions again as typed columns, for the engine's view of them (`InteractionColumns`): the
+ * file already names each event's user by profile row, so the view needs no id lookups to be built.
+ */
+class ColumnsBuilder {
+  readonly user: Int32Array;
+  readonly ts: Float64Array;
+  readonly event: Int32Array;
+  readonly otherUsers: string[] = [];
+  readonly itemIds: string[] = [];
+  /** False once an event cannot be packed (more items than the view takes): the view then reads the objects. */
+  usable = true;
+  private values = new Float64Array(1024);
+  private nValues = 0;
+  private readonly otherIndex = new Map<unknown, number>();
+  private readonly itemIndex = new Map<unknown, number>();
+
+  constructor(n: number) {
+    this.user = new Int32Array(n);
+    this.ts = new Float64Array(n);
+    this.event = new Int32Array(n);
+  }
+
+  /** The index of a user without a profile in `otherUsers`. */
+  other(id: unknown): number {
+    let at = this.otherIndex.get(id);
+    if (at === undefined) {
+      at = this.otherUsers.push(id as string) - 1;
+      this.otherIndex.set(id, at);
+    }
+    return at;
+  }
+
+  /** The index of an item id in `itemIds`, -1 for none. */
+  item(id: unknown): number {
+    if (id === null || id === undefined) return -1;
+    let at = this.itemIndex.get(id);
+    if (at === undefined) {
+      at = this.itemIds.push(id as string) - 1;
+      this.itemIndex.set(id, at);
+      if (at >= MAX_ITEMS) this.usable = false;
+    }
+    return at;
+  }
+
+  set(k: number, user: number, ts: number, item: number, type: number, value: number | null): void {
+    this.user[k] = user;
+    this.ts[k] = ts;
+    if (value !== null) {
+      if (this.nValues === this.values.length) {
+        const grown = new Float64Array(this.values.length * 2);
+        grown.set(this.values);
+        this.values = grown;
+      }
+      this.values[this.nValues++] = value;
+    }
+    if (this.usable) this.event[k] = packEvent(item, type, value !== null);
+  }
+
+  columns(profiles: readonly Profile[]): InteractionColumns {
+    const { user, otherUsers, ts, event, itemIds } = this;
+    return { profiles, user, otherUsers, ts, event, itemIds, values: this.values.subarray(0, this.nValues) };
+  }
+}
+
 function decodeInteractions(
   line: Record<string, unknown>,
   out: Interaction[],
   at: number,
   profileIds: readonly string[],
   intern: Interner,
+  columns: ColumnsBuilder,
 ): number {
   const n = count(line.n, 'interactions.n');
   if (at + n > out.length) throw corrupt(`there are more interactions than the header's ${out.length}`);
@@ -802,27 +876,37 @@ function decodeInteractions(
   const typeDict = type.d as InteractionType[];
   const typeCodes = type.c;
   const profileCount = profileIds.length;
+  // This chunk's dictionaries in the columns' terms.
+  const itemOf = itemDict.map((id) => columns.item(id ?? null));
+  const typeOf = typeDict.map((type) => typeCode(type));
+  const otherOf = extraUsers.map((id) => columns.other(id));
   let timestamp = 0;
 
   for (let i = 0; i < n; i++) {
     const u = users[i] as number;
     let userId: string;
+    let user: number;
     if (u >= 0) {
       if (u >= profileCount) throw corrupt(`interaction user index ${u} is past the last profile`);
       // A flat id array, not profiles[u].id: random reads stay in a few MB instead of all profile objects.
       userId = profileIds[u] as string;
+      user = u;
     } else {
       userId = extraUsers[-1 - u] as string;
+      user = -1 - (otherOf[-1 - u] ?? columns.other(undefined));
     }
     const ic = itemCodes[i] as number;
+    const tc = typeCodes[i] as number;
     timestamp = delta ? timestamp + (ts[i] as number) : (ts[i] as number);
+    const v = value[i] ?? null;
     out[at + i] = {
       user_id: userId,
       item_id: ic >= 0 ? (itemDict[ic] ?? null) : null,
-      type: (typeDict[typeCodes[i] as number] ?? null) as InteractionType,
-      value: value[i] ?? null,
+      type: (typeDict[tc] ?? null) as InteractionType,
+      value: v,
       timestamp,
     };
+    columns.set(at + i, user, timestamp, ic >= 0 ? (itemOf[ic] ?? -1) : -1, typeOf[tc] ?? UNKNOWN_TYPE, v);
   }
   return n;
 }
@@ -869,6 +953,7 @@ async function readStoreFile(source: AsyncIterable<Buffer>, size: number): Promi
   let header: Header | null = null;
   let data: AudienceData | null = null;
   let profileIds: string[] = [];
+  let columns = new ColumnsBuilder(0);
   let profilesFilled = 0;
   let interactionsFilled = 0;
   let bytes = 0;
@@ -888,6 +973,7 @@ async function readStoreFile(source: AsyncIterable<Buffer>, size: number): Promi
       data.profiles = new Array<Profile>(header.profiles);
       data.interactions = new Array<Interaction>(header.interactions);
       profileIds = new Array<string>(header.profiles);
+      columns = new ColumnsBuilder(header.interactions);
       hash.update(line);
       hash.update(NEWLINE);
       bytes += line.length + 1;
@@ -927,6 +1013,7 @@ async function readStoreFile(source: AsyncIterable<Buffer>, size: number): Promi
             interactionsFilled,
             profileIds,
             intern,
+            columns,
           );
           break;
         case 'rows': {
@@ -978,6 +1065,8 @@ async function readStoreFile(source: AsyncIterable<Buffer>, size: number): Promi
   if (profilesFilled !== data.profiles.length || interactionsFilled !== data.interactions.length) {
     throw corrupt('its row counts do not match its header');
   }
+  // The one place stored data meets the engine: its typed view of the interactions is built from the columns.
+  if (columns.usable) handInteractionColumns(data.interactions, columns.columns(data.profiles));
   return {
     data: data as unknown as Record<string, unknown>,
     schemaVersion: header.schemaVersion,

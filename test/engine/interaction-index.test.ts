@@ -2,18 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { dataAsOf } from '../../src/engine/as-of.ts';
 import {
   cachedInteractionIndex,
+  handInteractionColumns,
+  type InteractionColumns,
   type InteractionIndex,
   interactionIndex,
   itemOf,
   latestTimestamp,
+  packEvent,
   profileKeys,
   TYPE_CODE,
+  typeCode,
   typeOf,
   UNKNOWN_TYPE,
   userRows,
   valueAt,
 } from '../../src/engine/interaction-index.ts';
 import type { Interaction, InteractionType, Profile } from '../../src/model/types.ts';
+import { generateSample } from '../../src/sample/generate.ts';
+import { plainView } from '../support/index-view.ts';
 
 const T = Date.UTC(2026, 0, 10);
 const HOUR = 3_600_000;
@@ -161,5 +167,107 @@ describe('userRows', () => {
     const withoutA = userRows(index, profiles, (p) => p.id !== 'a');
     expect(withoutA[index.userKeys.a as number]).toBe(-1);
     expect(withoutA[index.userKeys.b as number]).toBe(2);
+  });
+});
+
+/** Columns made from the objects the way a producer would (items and other users listed with repeats). */
+function columnsOf(interactions: Interaction[], profiles: Profile[]): InteractionColumns {
+  const rowOf = new Map<string, number>();
+  profiles.forEach((p, i) => {
+    if (!rowOf.has(p.id)) rowOf.set(p.id, i);
+  });
+  const otherUsers: string[] = [];
+  const itemIds: string[] = [];
+  const values: number[] = [];
+  const n = interactions.length;
+  const columns = {
+    profiles,
+    user: new Int32Array(n),
+    otherUsers,
+    ts: new Float64Array(n),
+    event: new Int32Array(n),
+    itemIds,
+    values: new Float64Array(0),
+  };
+  interactions.forEach((it, k) => {
+    const row = rowOf.get(it.user_id);
+    columns.user[k] = row ?? -1 - otherUsers.push(it.user_id) + 1;
+    columns.ts[k] = it.timestamp;
+    const item = it.item_id === null ? -1 : itemIds.push(it.item_id) - 1;
+    if (it.value !== null) values.push(it.value);
+    columns.event[k] = packEvent(item, typeCode(it.type), it.value !== null);
+  });
+  columns.values = Float64Array.from(values);
+  return columns;
+}
+
+describe('handInteractionColumns', () => {
+  it('builds the same view from a producer’s typed columns as from the objects', () => {
+    const sample = generateSample({ profiles: 300, seed: 5, end: new Date(T) });
+    // The generator hands over its columns; a copy of the array has none, so its view is read from the objects.
+    const fromColumns = interactionIndex(sample.interactions, sample.profiles);
+    const fromObjects = interactionIndex(sample.interactions.slice(), sample.profiles);
+    expect(fromColumns).not.toBe(fromObjects);
+    expect(plainView(fromColumns)).toEqual(plainView(fromObjects));
+    expect(userRows(fromColumns, sample.profiles)).toEqual(userRows(fromObjects, sample.profiles));
+  });
+
+  it('numbers repeated profile ids, users without a profile and repeated list entries as the objects do', () => {
+    const profiles = [profile('a'), profile('b'), profile('a'), profile('quiet')];
+    const interactions = [
+      ev('zed', 'view', 1, 'p1'),
+      ev('b', 'purchase', 2, 'p2', 30),
+      ev('a', 'like', 3, 'p1'),
+      ev('zed', 'purchase', 4, null, null),
+      ev('yan', 'rating', 5, 'p2', 4),
+      ev('a', 'bogus' as InteractionType, 6, 'p3', 7),
+      ev('b', 'view', 2.5, 'p3'),
+    ];
+    const data = interactions.slice();
+    handInteractionColumns(data, columnsOf(data, profiles));
+    const fromColumns = interactionIndex(data, profiles);
+    const fromObjects = interactionIndex(interactions, profiles);
+    expect(plainView(fromColumns)).toEqual(plainView(fromObjects));
+    expect(fromColumns.userIds).toEqual(['a', 'b', 'quiet', 'zed', 'yan']);
+    expect(fromColumns.timeSorted).toBe(false);
+    expect(profileKeys(fromColumns, profiles)).toEqual(profileKeys(fromObjects, profiles));
+  });
+
+  it('builds from the objects when the array or its profiles changed after the columns were handed over', () => {
+    const profiles = [profile('a'), profile('b')];
+    const interactions = [ev('a', 'view', 1, 'p1'), ev('b', 'purchase', 2, 'p2', 9)];
+    const appended = interactions.slice();
+    const columns = columnsOf(appended, profiles);
+    // Columns that claim another user for every event: used, they would show up in the view.
+    columns.user.fill(-1);
+    columns.otherUsers = ['ghost'];
+    handInteractionColumns(appended, columns);
+    appended.push(ev('a', 'view', 3, 'p1'));
+    expect(interactionIndex(appended, profiles).userIds).toEqual(['a', 'b']);
+
+    const replaced = interactions.slice();
+    handInteractionColumns(replaced, columns);
+    replaced[1] = ev('b', 'view', 2);
+    expect(interactionIndex(replaced, profiles).userIds).toEqual(['a', 'b']);
+
+    const otherProfiles = interactions.slice();
+    handInteractionColumns(otherProfiles, columns);
+    expect(interactionIndex(otherProfiles, profiles.slice()).userIds).toEqual(['a', 'b']);
+
+    const grown = interactions.slice();
+    const growing = profiles.slice();
+    handInteractionColumns(grown, { ...columns, profiles: growing });
+    growing.push(profile('c'));
+    expect(interactionIndex(grown, growing).userIds).toEqual(['a', 'b', 'c']);
+
+    const untouched = interactions.slice();
+    handInteractionColumns(untouched, columns);
+    expect(interactionIndex(untouched, profiles).userIds).toEqual(['a', 'b', 'ghost']);
+  });
+
+  it('refuses columns of another length', () => {
+    const interactions = [ev('a', 'view', 1)];
+    const columns = columnsOf(interactions, [profile('a')]);
+    expect(() => handInteractionColumns([...interactions, ev('a', 'view', 2)], columns)).toThrow(RangeError);
   });
 });
