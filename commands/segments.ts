@@ -36,7 +36,7 @@ export function createSegmentsCommand({ store, clock, config }: CommandDeps): Su
         .join(' ')}`.trim();
 
       const { page, ...wanted } = request;
-      const { result, run, cached } = segmentationFor(store, wanted, clock().getTime());
+      const { result, run, cached } = segmentationFor(store, wanted, clock().getTime(), config.currency);
       const reply = buildSegmentsMessage(result, {
         command: commandLine,
         page,

@@ -142,7 +142,7 @@ export function computeDigestContent(
   const request: SegmentRequest = { k: options.k, features: null, scaling: 'zscore', where: null, seed: 1 };
   let run: SegmentRun;
   try {
-    run = segmentationFor(store, request, settings.now).run;
+    run = segmentationFor(store, request, settings.now, settings.currency).run;
   } catch (error) {
     if (error instanceof SegmentError || error instanceof FeatureError) {
       content.notes.push(`Segments unavailable: ${error.message}`);

@@ -1,4 +1,5 @@
 import { kmeans } from 'ml-kmeans';
+import { formatMoney } from '../blocks/format.ts';
 /**
  * Audience segmentation: k-means over scaled per-profile features, with marketer-friendly segment names and traits.
  * Pure and seeded: the same data and options give the same segments.
@@ -36,6 +37,8 @@ export interface SegmentOptions {
   sampleSize?: number;
   /** Epoch ms the segmentation describes: later interactions and profiles created at/after it are ignored. */
   asOf: number;
+  /** ISO 4217 code: money traits read "median $1.2k spent in the last year" (default: a bare number). */
+  currency?: string;
 }
 
 /** One segment, described for marketers. */
@@ -284,7 +287,7 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
       }),
     );
   }
-  const describer = describeTraits(table, labels, k, scratch);
+  const describer = describeTraits(table, labels, k, scratch, options.currency ?? null);
   const names = nameSegments(features, zs);
 
   const segments: Segment[] = [];
@@ -787,6 +790,9 @@ const UNITS: Record<string, string> = {
   tenure_days: 'days of tenure',
 };
 
+/** Features that are amounts of money, shown with the currency. */
+const MONEY_FEATURES = new Set(['monetary', 'spend_per_month', 'avg_order_value']);
+
 const MAX_TRAITS = 4;
 const MIN_TRAIT_Z = 0.25;
 
@@ -796,6 +802,7 @@ function describeTraits(
   labels: Int32Array,
   k: number,
   scratch: Float64Array,
+  currency: string | null,
 ): (segment: number, z: number[]) => Array<{ feature: string; text: string; z: number }> {
   const n = labels.length;
   const sizes = new Int32Array(k);
@@ -874,7 +881,7 @@ function describeTraits(
     return picked.map((r) => ({
       feature: r.feature,
       z: r.z,
-      text: traitText(r.feature, stats(c, r.t), isBinary[r.t] === true),
+      text: traitText(r.feature, stats(c, r.t), isBinary[r.t] === true, currency),
     }));
   };
 }
@@ -883,6 +890,7 @@ function traitText(
   feature: string,
   s: { segMedian: number; allMedian: number; segMean: number; allMean: number },
   binary: boolean,
+  currency: string | null,
 ): string {
   const [prefix, rest] = splitPrefix(feature);
   if (binary) {
@@ -893,8 +901,12 @@ function traitText(
     return `${percent(s.segMean)} of purchases in ${rest} vs ${percent(s.allMean)} overall`;
   }
   const unit = UNITS[feature];
+  const amount =
+    currency !== null && MONEY_FEATURES.has(feature) && !Number.isNaN(s.segMedian)
+      ? formatMoney(s.segMedian, currency)
+      : formatNumber(s.segMedian);
   const head = unit
-    ? `median ${formatNumber(s.segMedian)} ${unit}`
+    ? `median ${amount} ${unit}`
     : `median ${feature.replace(/_/g, ' ')} ${formatNumber(s.segMedian)}`;
   return `${head}, ${compare(s.segMedian, s.allMedian)}`;
 }

@@ -42,9 +42,10 @@ export function segmentationFor(
   store: Store,
   request: SegmentRequest,
   now: number,
+  currency?: string,
 ): { result: SegmentResult; run: SegmentRun; cached: boolean } {
   const { data } = store;
-  const key = `${KIND}:${JSON.stringify(request)}`;
+  const key = `${KIND}:${JSON.stringify(request)}${currency ? `|${currency.toUpperCase()}` : ''}`;
   const cached = readCachedModel<CachedSegments>(data, KIND, key, (m) =>
     Boolean(m && typeof m === 'object' && 'runId' in m && 'result' in m),
   );
@@ -58,7 +59,7 @@ export function segmentationFor(
     return { result, run: cachedRun, cached: true };
   }
 
-  const result = computeSegmentation(store, request, now);
+  const result = computeSegmentation(store, request, now, currency);
   const dataVersion = data.meta.dataVersion;
   const run = toSegmentRun(result, {
     id: `seg-${now.toString(36)}-${dataVersion}-${data.segmentRuns.length}`,
@@ -79,11 +80,16 @@ export function segmentationFor(
  * The segmentation for a request on the current audience, computed once and remembered in memory (not stored as
  * a run): the warm-up calls this after a change, so the first `/audience segments` only has to store it.
  */
-export function computeSegmentation(store: Store, request: SegmentRequest, now: number): SegmentResult {
+export function computeSegmentation(
+  store: Store,
+  request: SegmentRequest,
+  now: number,
+  currency?: string,
+): SegmentResult {
   const { data } = store;
   const asOf = dataAsOf(data.interactions, now);
   const { k, features, scaling, where, seed } = request;
-  const key = `segmentation|${asOf}|${JSON.stringify([k, features, scaling, where, seed])}`;
+  const key = `segmentation|${asOf}|${JSON.stringify([k, features, scaling, where, seed, currency ?? null])}`;
   return memoized(store, data, key, () => {
     const filter = request.where ? parseWhere(request.where, data.attributes) : null;
     const options: SegmentOptions = {
@@ -92,6 +98,7 @@ export function computeSegmentation(store: Store, request: SegmentRequest, now: 
       seed: request.seed,
       asOf,
       ...(request.features ? { features: request.features } : {}),
+      ...(currency ? { currency } : {}),
     };
     return segmentAudience({ ...data, profiles: applyFilter(data.profiles, filter) }, options);
   });

@@ -88,7 +88,7 @@ export function warmUpSteps(store: Store, settings: { now: number; currency: str
     { name: 'stats', run: () => void audienceStatsFor(store, null, now) },
     {
       name: 'segments',
-      run: tolerate(() => void computeSegmentation(store, DEFAULT_SEGMENT_REQUEST, now)),
+      run: tolerate(() => void computeSegmentation(store, DEFAULT_SEGMENT_REQUEST, now, currency)),
     },
     {
       name: 'prediction',

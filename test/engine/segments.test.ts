@@ -93,6 +93,17 @@ describe('segmentAudience on the bundled sample', () => {
     expect(followers?.z).toBeGreaterThan(1);
   });
 
+  it('shows money traits with the currency when one is given, and leaves the segmentation itself alone', () => {
+    const euros = segmentAudience(data, { k: 5, asOf: AS_OF, seed: 7, currency: 'EUR' });
+    expect(Array.from(euros.labels)).toEqual(Array.from(five.labels));
+    const isMoney = (t: { feature: string }) => ['spend_per_month', 'avg_order_value'].includes(t.feature);
+    const money = euros.segments.flatMap((s) => s.traits).filter(isMoney);
+    expect(money.length).toBeGreaterThan(0);
+    for (const t of money) expect(t.text).toMatch(/^median €[\d.]+k? (spent\/month|per order), /);
+    const plain = five.segments.flatMap((s) => s.traits).filter(isMoney);
+    for (const t of plain) expect(t.text).toMatch(/^median [\d.]+k? (spent\/month|per order), /);
+  });
+
   it('reports imputed missing values per feature', () => {
     // New profiles without purchases have no average order value: filled with the median and counted.
     expect(five.imputed.avg_order_value).toBeGreaterThan(0);
