@@ -17,8 +17,9 @@ import { registerCommands } from '../commands/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { generateSample } from '../src/sample/generate.ts';
+import { storeSample } from '../src/sample/load.ts';
 import { createSlackApp } from '../src/slack/create-app.ts';
-import { markAudienceChanged, openStore } from '../src/store/store.ts';
+import { openStore } from '../src/store/store.ts';
 import { postSigned, slashCommand } from '../test/support/signed-request.ts';
 import { type RecordedCall, startSlackStandIn } from '../test/support/slack-stand-in.ts';
 
@@ -129,13 +130,7 @@ export async function runHttpBench(options: HttpBenchOptions = {}): Promise<Http
     const store = await openStore({ file, onNotice: () => undefined });
     const t = performance.now();
     const sample = generateSample({ profiles, seed: options.seed ?? 7, end: NOW });
-    await store.commit((data) => {
-      data.profiles = sample.profiles;
-      data.products = sample.products;
-      data.interactions = sample.interactions;
-      data.attributes = sample.attributes;
-      markAudienceChanged(data, NOW, 'sample');
-    });
+    await storeSample(store, sample, NOW);
     print(
       `store: ${profiles.toLocaleString('en-US')} profiles, ${sample.interactions.length.toLocaleString('en-US')} interactions (${Math.round(performance.now() - t)} ms to generate and save)`,
     );

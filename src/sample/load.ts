@@ -1,14 +1,20 @@
+import type { AudienceData } from '../model/types.ts';
 import type { Store } from '../store/store.ts';
 import { markAudienceChanged } from '../store/store.ts';
-import { generateSample } from './generate.ts';
+import { generateSample, type SampleData } from './generate.ts';
 
 const HOUR = 3_600_000;
 
-/** Replaces the audience (profiles, products, interactions) with a freshly generated sample ending at `now`. */
-export async function loadSample(store: Store, options: { profiles: number; seed: number; now: Date }) {
-  // Ending the sample on a whole hour keeps it identical for every "now" within that hour.
-  const end = new Date(Math.floor(options.now.getTime() / HOUR) * HOUR);
-  const sample = generateSample({ profiles: options.profiles, seed: options.seed, end });
+/**
+ * Makes a generated sample the whole audience, durably: its profiles, products, interactions and attributes,
+ * with no segment runs or models left from other data. `prepare` may adjust the data in the same commit.
+ */
+export async function storeSample(
+  store: Store,
+  sample: SampleData,
+  now: Date,
+  prepare?: (data: AudienceData) => void,
+): Promise<void> {
   await store.commit((data) => {
     data.profiles = sample.profiles;
     data.products = sample.products;
@@ -16,8 +22,17 @@ export async function loadSample(store: Store, options: { profiles: number; seed
     data.attributes = sample.attributes;
     data.segmentRuns = [];
     data.models = {};
-    markAudienceChanged(data, options.now, 'sample');
+    markAudienceChanged(data, now, 'sample');
+    prepare?.(data);
   });
+}
+
+/** Replaces the audience (profiles, products, interactions) with a freshly generated sample ending at `now`. */
+export async function loadSample(store: Store, options: { profiles: number; seed: number; now: Date }) {
+  // Ending the sample on a whole hour keeps it identical for every "now" within that hour.
+  const end = new Date(Math.floor(options.now.getTime() / HOUR) * HOUR);
+  const sample = generateSample({ profiles: options.profiles, seed: options.seed, end });
+  await storeSample(store, sample, options.now);
   return {
     profiles: sample.profiles.length,
     products: sample.products.length,

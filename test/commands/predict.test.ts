@@ -10,6 +10,7 @@ import type { CachedModel, SegmentRun } from '../../src/model/types.ts';
 import { parseCommand } from '../../src/router/parse.ts';
 import { type Invocation, type Reply, type Subcommand, UsageError } from '../../src/router/types.ts';
 import { generateSample } from '../../src/sample/generate.ts';
+import { storeSample } from '../../src/sample/load.ts';
 import { markAudienceChanged, openStore, type Store } from '../../src/store/store.ts';
 
 const END = new Date('2026-06-01T00:00:00Z');
@@ -53,13 +54,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'audience-predict-'));
   await open();
   const sample = generateSample({ profiles: 3000, seed: 42, end: END });
-  await store.commit((d) => {
-    d.profiles = sample.profiles;
-    d.products = sample.products;
-    d.interactions = sample.interactions;
-    d.attributes = sample.attributes;
-    markAudienceChanged(d, END, 'sample');
-  });
+  await storeSample(store, sample, END);
 });
 
 afterAll(async () => {

@@ -11,6 +11,7 @@ import { RECOMMEND_MODEL_KEY } from '../../src/models/recommendation.ts';
 import { parseCommand } from '../../src/router/parse.ts';
 import { type Invocation, type Reply, type Subcommand, UsageError } from '../../src/router/types.ts';
 import { generateSample } from '../../src/sample/generate.ts';
+import { storeSample } from '../../src/sample/load.ts';
 import { markAudienceChanged, openStore, type Store } from '../../src/store/store.ts';
 
 const END = new Date('2026-06-01T00:00:00Z');
@@ -60,13 +61,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'audience-recommend-'));
   file = join(dir, 'audience.db');
   await open();
-  await store.commit((d) => {
-    d.profiles = sample.profiles;
-    d.products = sample.products;
-    d.interactions = sample.interactions;
-    d.attributes = sample.attributes;
-    markAudienceChanged(d, END, 'sample');
-  });
+  await storeSample(store, sample, END);
 });
 
 afterAll(async () => {

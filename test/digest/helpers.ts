@@ -16,7 +16,8 @@ import type { Timers } from '../../src/digest/timers.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import type { DigestSchedule } from '../../src/model/types.ts';
 import { generateSample, type SampleData } from '../../src/sample/generate.ts';
-import { markAudienceChanged, openStore, type Store } from '../../src/store/store.ts';
+import { storeSample } from '../../src/sample/load.ts';
+import { openStore, type Store } from '../../src/store/store.ts';
 import type { SlackStandIn } from '../support/slack-stand-in.ts';
 
 /** The sample's end: Monday 1 June 2026, 07:00 UTC (09:00 in Berlin). */
@@ -93,13 +94,7 @@ export async function sampleStore(): Promise<{
   const file = join(dir, 'audience.db');
   const store = await openStore({ file, flushDelayMs: 10, onNotice: () => undefined });
   const data = smallSample();
-  await store.commit((d) => {
-    d.profiles = data.profiles;
-    d.products = data.products;
-    d.interactions = data.interactions;
-    d.attributes = data.attributes;
-    markAudienceChanged(d, SAMPLE_END, 'sample');
-  });
+  await storeSample(store, data, SAMPLE_END);
   return {
     store,
     file,

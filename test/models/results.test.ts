@@ -8,6 +8,7 @@ import { predictionModelFor } from '../../src/models/prediction.ts';
 import { audiencePredictionsFor, audienceStatsFor, segmentMembersFor } from '../../src/models/results.ts';
 import { segmentationFor } from '../../src/models/segmentation.ts';
 import { generateSample } from '../../src/sample/generate.ts';
+import { storeSample } from '../../src/sample/load.ts';
 import { markAudienceChanged, openStore, type Store } from '../../src/store/store.ts';
 
 const NOW = new Date('2026-06-01T00:00:00Z').getTime();
@@ -20,13 +21,7 @@ describe('results kept per data version', () => {
     dir = await mkdtemp(join(tmpdir(), 'audience-results-'));
     store = await openStore({ file: join(dir, 'audience.db'), flushDelayMs: 10, onNotice: () => undefined });
     const sample = generateSample({ profiles: 600, seed: 3, end: new Date(NOW) });
-    await store.commit((data) => {
-      data.profiles = sample.profiles;
-      data.products = sample.products;
-      data.interactions = sample.interactions;
-      data.attributes = sample.attributes;
-      markAudienceChanged(data, new Date(NOW), 'sample');
-    });
+    await storeSample(store, sample, new Date(NOW));
   });
 
   afterAll(async () => {

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
 import { startWarmUp, type WarmUpQueue } from '../../src/models/warm-up.ts';
 import { generateSample } from '../../src/sample/generate.ts';
+import { storeSample } from '../../src/sample/load.ts';
 import { createWorkQueue } from '../../src/slack/work-queue.ts';
 import { markAudienceChanged, openStore, type Store } from '../../src/store/store.ts';
 
@@ -18,13 +19,7 @@ describe('startWarmUp', () => {
     dir = await mkdtemp(join(tmpdir(), 'audience-warm-'));
     store = await openStore({ file: join(dir, 'audience.db'), flushDelayMs: 10, onNotice: () => undefined });
     const sample = generateSample({ profiles: 800, seed: 7, end: NOW });
-    await store.commit((data) => {
-      data.profiles = sample.profiles;
-      data.products = sample.products;
-      data.interactions = sample.interactions;
-      data.attributes = sample.attributes;
-      markAudienceChanged(data, NOW, 'sample');
-    });
+    await storeSample(store, sample, NOW);
   });
 
   afterEach(async () => {

@@ -10,8 +10,9 @@ import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { AudienceData } from '../../src/model/types.ts';
 import { generateSample } from '../../src/sample/generate.ts';
+import { storeSample } from '../../src/sample/load.ts';
 import { createSlackApp, type SlackApp, type SlackAppOptions } from '../../src/slack/create-app.ts';
-import { markAudienceChanged, openStore, type Store } from '../../src/store/store.ts';
+import { openStore, type Store } from '../../src/store/store.ts';
 import { buttonPress, type PostResult, postEvent, postSigned, slashCommand } from './signed-request.ts';
 import { type RecordedCall, type SlackStandIn, startSlackStandIn } from './slack-stand-in.ts';
 
@@ -75,14 +76,7 @@ export async function startTestApp(
   });
   const store = await openStore({ file, flushDelayMs: 20, onNotice: () => undefined });
   const sample = generateSample({ profiles: options.profiles ?? 500, seed: 7, end: TEST_NOW });
-  await store.commit((data) => {
-    data.profiles = sample.profiles;
-    data.products = sample.products;
-    data.interactions = sample.interactions;
-    data.attributes = sample.attributes;
-    markAudienceChanged(data, TEST_NOW, 'sample');
-    options.prepare?.(data);
-  });
+  await storeSample(store, sample, TEST_NOW, options.prepare);
   const logs: string[] = [];
   const logger = createLogger('info', (line) => logs.push(line));
   const clock = () => new Date(TEST_NOW);
