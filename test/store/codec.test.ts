@@ -51,6 +51,30 @@ describe('codec', () => {
     markAudienceChanged(data, new Date(0), 'import');
     expect(bytes(data).equals(bytes(copyOf(data)))).toBe(true);
     expect(bytes(data).includes('123456')).toBe(true);
+    // A stored segment run is encoded once; an erasure edits it in place and moves the data version.
+    const run = {
+      id: 'seg-1',
+      created_at: 0,
+      data_version: 1,
+      k: 2,
+      features: ['f'],
+      scaling: 'zscore',
+      names: ['A', 'B'],
+      sizes: [1, 1],
+      centroids: [[0], [1]],
+      user_ids: ['u0000001', 'u0000002'],
+      labels: [0, 1],
+    };
+    data.segmentRuns.push(run as never);
+    const withRun = [
+      encodeAudienceData(data, { chunkRows: 100 }),
+      encodeAudienceData(data, { chunkRows: 100 }),
+    ];
+    expect(withRun[1]?.filter((line) => withRun[0]?.includes(line)).length).toBe(31);
+    run.user_ids = ['u0000002'];
+    run.labels = [1];
+    markAudienceChanged(data, new Date(0), 'import');
+    expect(bytes(data).equals(bytes(copyOf(data)))).toBe(true);
     data.models.m = { kind: 'x', key: 'm', data_version: 1, created_at: 0, model: { a: 1 } };
     // A model changed; the interactions come from the last save and the file is what a fresh encode writes.
     expect(bytes(data).equals(bytes(copyOf(data)))).toBe(true);
