@@ -814,12 +814,15 @@ export function scaledRowsInto(
     const median = s.medians[j] as number;
     const mean = s.means[j] as number;
     const sd = s.sds[j] as number;
-    for (let r = 0; r < count; r++) {
-      const raw = col[from + r] as number;
-      const v = Number.isNaN(raw) ? median : raw;
-      out[r * d + j] = ((log ? signedLog1p(v) : v) - mean) / sd;
-    }
+    for (let r = 0; r < count; r++)
+      out[r * d + j] = scaledValue(col[from + r] as number, median, mean, sd, log);
   }
+}
+
+// One raw value as the model sees it: missing filled with the median, then (log-)z-scored.
+function scaledValue(raw: number, median: number, mean: number, sd: number, log: boolean): number {
+  const v = Number.isNaN(raw) ? median : raw;
+  return ((log ? signedLog1p(v) : v) - mean) / sd;
 }
 
 /** The listed rows of the scaled matrix (all of them for null), in the listed order, row-major. */
@@ -838,11 +841,8 @@ export function scaledRowsAt(table: FeatureTable, s: ColumnScaling, rows: Int32A
     const median = s.medians[j] as number;
     const mean = s.means[j] as number;
     const sd = s.sds[j] as number;
-    for (let r = 0; r < rows.length; r++) {
-      const raw = col[rows[r] as number] as number;
-      const v = Number.isNaN(raw) ? median : raw;
-      out[r * d + j] = ((log ? signedLog1p(v) : v) - mean) / sd;
-    }
+    for (let r = 0; r < rows.length; r++)
+      out[r * d + j] = scaledValue(col[rows[r] as number] as number, median, mean, sd, log);
   }
   return out;
 }

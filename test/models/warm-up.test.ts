@@ -46,6 +46,16 @@ describe('startWarmUp', () => {
     };
   }
 
+  const start = (queue: WarmUpQueue, timing: { checkEveryMs?: number; quietMs?: number } = {}) =>
+    startWarmUp({
+      store,
+      clock: () => NOW,
+      currency: 'EUR',
+      queue,
+      logger: createLogger('error'),
+      ...timing,
+    });
+
   const kinds = (s: Store) =>
     Object.values(s.data.models)
       .filter((m) => m.data_version === s.data.meta.dataVersion)
@@ -54,13 +64,7 @@ describe('startWarmUp', () => {
 
   it('fits the prediction and recommendation models for the current data before anyone asks', async () => {
     const queue = recordingQueue();
-    const warm = startWarmUp({
-      store,
-      clock: () => NOW,
-      currency: 'EUR',
-      queue,
-      logger: createLogger('error'),
-    });
+    const warm = start(queue);
     try {
       expect(kinds(store)).toEqual([]);
       expect(await warm.whenReady(30_000)).toBe(true);
@@ -76,15 +80,7 @@ describe('startWarmUp', () => {
 
   it('warms up again after the audience changes', async () => {
     const queue = recordingQueue();
-    const warm = startWarmUp({
-      store,
-      clock: () => NOW,
-      currency: 'EUR',
-      queue,
-      logger: createLogger('error'),
-      checkEveryMs: 20,
-      quietMs: 50,
-    });
+    const warm = start(queue, { checkEveryMs: 20, quietMs: 50 });
     try {
       expect(await warm.whenReady(30_000)).toBe(true);
       const steps = queue.ran.length;
@@ -104,15 +100,7 @@ describe('startWarmUp', () => {
 
   it('warms up a later change only once nobody has asked anything for a moment', async () => {
     const queue = recordingQueue();
-    const warm = startWarmUp({
-      store,
-      clock: () => NOW,
-      currency: 'EUR',
-      queue,
-      logger: createLogger('error'),
-      checkEveryMs: 10,
-      quietMs: 300,
-    });
+    const warm = start(queue, { checkEveryMs: 10, quietMs: 300 });
     try {
       expect(await warm.whenReady(30_000)).toBe(true);
       await store.commit((data) => {
@@ -134,14 +122,7 @@ describe('startWarmUp', () => {
     const queue = recordingQueue();
     let release: () => void = () => undefined;
     const command = queue.run('stats', () => new Promise<void>((r) => (release = r)));
-    const warm = startWarmUp({
-      store,
-      clock: () => NOW,
-      currency: 'EUR',
-      queue,
-      logger: createLogger('error'),
-      checkEveryMs: 10,
-    });
+    const warm = start(queue, { checkEveryMs: 10 });
     try {
       await new Promise((r) => setTimeout(r, 100));
       expect(queue.ran).toEqual(['stats']);
