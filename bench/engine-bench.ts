@@ -42,7 +42,7 @@ interface Timed<T> {
   value: T;
 }
 
-function time<T>(fn: () => T, repeat = 3): Timed<T> {
+function time<T>(fn: () => T, repeat = 5): Timed<T> {
   let best = Number.POSITIVE_INFINITY;
   let bestCpu = 0;
   let first = 0;
@@ -64,7 +64,7 @@ function time<T>(fn: () => T, repeat = 3): Timed<T> {
 
 const rssMB = () => process.resourceUsage().maxRSS / 1024;
 
-/** Runs the engine benchmark and returns its rows (best of 3 runs for each timing, first run alongside). */
+/** Runs the engine benchmark and returns its rows (best of 5 runs for each timing on a shared, noisy machine, first run alongside). */
 export function runEngineBench(): Row[] {
   const profiles = quick ? 20_000 : 100_000;
   const sample = generateSample({ profiles, seed: 1, end: END, weeks: 7 });
