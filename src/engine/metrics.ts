@@ -40,29 +40,7 @@ export function adjustedRandIndex(a: ArrayLike<number>, b: ArrayLike<number>): n
  * Points in singleton clusters score 0.
  */
 export function silhouette(points: ArrayLike<number>[], labels: ArrayLike<number>, k: number): number {
-  const n = points.length;
-  if (n < 2 || k < 2) return 0;
-  const sums = new Float64Array(n * k);
-  const sizes = new Float64Array(k);
-  for (let i = 0; i < n; i++) sizes[labels[i] as number] = (sizes[labels[i] as number] as number) + 1;
-  const d = (points[0] as ArrayLike<number>).length;
-  for (let i = 0; i < n; i++) {
-    const p = points[i] as ArrayLike<number>;
-    const li = labels[i] as number;
-    for (let j = i + 1; j < n; j++) {
-      const q = points[j] as ArrayLike<number>;
-      let s = 0;
-      for (let t = 0; t < d; t++) {
-        const diff = (p[t] as number) - (q[t] as number);
-        s += diff * diff;
-      }
-      const dist = Math.sqrt(s);
-      const lj = labels[j] as number;
-      sums[i * k + lj] = (sums[i * k + lj] as number) + dist;
-      sums[j * k + li] = (sums[j * k + li] as number) + dist;
-    }
-  }
-  return silhouetteFromSums(sums, sizes, labels, n, k);
+  return silhouetteFromDistances(pairwiseDistances(points), points.length, labels, k);
 }
 
 /** Mean silhouette from a precomputed condensed distance matrix (see `pairwiseDistances`). */

@@ -9,6 +9,7 @@ import {
 } from '../engine/recommend.ts';
 import { type AudienceStats, computeStats } from '../engine/stats.ts';
 import type { SegmentRun } from '../model/types.ts';
+import { profileIds } from '../privacy/resolve.ts';
 import type { Store } from '../store/store.ts';
 import { memoized } from './memo.ts';
 
@@ -57,7 +58,7 @@ export function audiencePredictionsFor(
 export function segmentMembersFor(store: Store, run: SegmentRun, segment: number): readonly string[] {
   const { data } = store;
   return memoized(store, data, `segment-members|${run.id}|${segment}`, () => {
-    const known = new Set(data.profiles.map((p) => p.id));
+    const known = profileIds(data);
     return run.user_ids.filter((id, i) => run.labels[i] === segment && known.has(id));
   });
 }

@@ -4,7 +4,8 @@
  * against the stored pseudonyms, so lookups work without the identifiers ever being stored. Refusals never
  * repeat a handle or an address back (they may end up in a shared screen or a log).
  */
-import type { AudienceData, Profile } from '../model/types.ts';
+import type { AudienceData } from '../model/types.ts';
+import { memoized } from '../models/memo.ts';
 import { UsageError } from '../router/types.ts';
 import { type IdentifierKind, isPseudonym, type Pseudonymizer } from './pseudonym.ts';
 
@@ -20,51 +21,32 @@ export interface ResolvedUser {
   by: MatchedBy;
 }
 
-interface PseudonymIndex {
-  profiles: readonly Profile[];
-  length: number;
-  version: number;
-  byPseudonym: Map<string, string[]>;
-  /** Every profile id: a lookup per command must not scan the whole audience. */
-  ids: Set<string>;
+/**
+ * Profiles by the pseudonyms stored in their attributes, kept per audience (memo.ts drops it when the profiles
+ * change: a new array on erasure, more rows or a new data version on import).
+ */
+function pseudonymIndex(data: AudienceData): Map<string, string[]> {
+  return memoized(data, data, 'profiles-by-pseudonym', () => {
+    const byPseudonym = new Map<string, string[]>();
+    const add = (value: string, id: string) => {
+      const ids = byPseudonym.get(value);
+      if (!ids) byPseudonym.set(value, [id]);
+      else if (!ids.includes(id)) ids.push(id);
+    };
+    for (const p of data.profiles) {
+      for (const key in p.attrs) {
+        const v = p.attrs[key];
+        if (isPseudonym(v)) add(v, p.id);
+        else if (Array.isArray(v)) for (const x of v) if (isPseudonym(x)) add(x, p.id);
+      }
+    }
+    return byPseudonym;
+  });
 }
 
-// One index per data set, rebuilt when the profiles change (a new array, more rows, or a new data version).
-// Profile ids are only ever changed by replacing the array (erasure) or adding rows (import), both caught here.
-const indexes = new WeakMap<AudienceData, PseudonymIndex>();
-
-function pseudonymIndex(data: AudienceData): PseudonymIndex {
-  const known = indexes.get(data);
-  if (
-    known &&
-    known.profiles === data.profiles &&
-    known.length === data.profiles.length &&
-    known.version === data.meta.dataVersion
-  ) {
-    return known;
-  }
-  const byPseudonym = new Map<string, string[]>();
-  const add = (value: string, id: string) => {
-    const ids = byPseudonym.get(value);
-    if (!ids) byPseudonym.set(value, [id]);
-    else if (!ids.includes(id)) ids.push(id);
-  };
-  for (const p of data.profiles) {
-    for (const key in p.attrs) {
-      const v = p.attrs[key];
-      if (isPseudonym(v)) add(v, p.id);
-      else if (Array.isArray(v)) for (const x of v) if (isPseudonym(x)) add(x, p.id);
-    }
-  }
-  const index: PseudonymIndex = {
-    profiles: data.profiles,
-    length: data.profiles.length,
-    version: data.meta.dataVersion,
-    byPseudonym,
-    ids: new Set(data.profiles.map((p) => p.id)),
-  };
-  indexes.set(data, index);
-  return index;
+/** Every profile id of the audience, kept until the profiles change: a lookup must not scan them all. */
+export function profileIds(data: AudienceData): ReadonlySet<string> {
+  return memoized(data, data, 'profile-ids', () => new Set(data.profiles.map((p) => p.id)));
 }
 
 /** Every pseudonym stored for these profiles (to check they are gone after forgetting them). */
@@ -108,11 +90,11 @@ export function findUsers(
     if (!pseudonymizer) {
       throw new UsageError('lookups by handle or e-mail need the pseudonym key; use the profile id');
     }
-    return { ids: pseudonymIndex(data).byPseudonym.get(pseudonymizer.pseudonym(text, kind)) ?? [], by };
+    return { ids: pseudonymIndex(data).get(pseudonymizer.pseudonym(text, kind)) ?? [], by };
   };
   if (text.startsWith('@')) return byHash('handle', 'handle');
-  if (pseudonymIndex(data).ids.has(text) || options.extraIds?.(text)) return { ids: [text], by: 'id' };
-  if (isPseudonym(text)) return { ids: pseudonymIndex(data).byPseudonym.get(text) ?? [], by: 'pseudonym' };
+  if (profileIds(data).has(text) || options.extraIds?.(text)) return { ids: [text], by: 'id' };
+  if (isPseudonym(text)) return { ids: pseudonymIndex(data).get(text) ?? [], by: 'pseudonym' };
   if (looksLikeEmail(text)) return byHash('email', 'email');
   // A bare word may be a handle typed without its @; if it is not one either, it was meant as an id.
   const asHandle = source !== null && get() ? byHash('handle', 'handle') : null;
