@@ -141,7 +141,7 @@ export function runEngineBench(): Row[] {
 
 /**
  * Segments k=5 on 1M profiles: fitted on a sample, everyone assigned. The app's warm-up builds the interaction
- * index as soon as the data is loaded or changed (src/models/warm-up.ts), so a person's first command finds it
+ * index as soon as the data is loaded or changed (src/queries/warm-up.ts), so a person's first command finds it
  * built; the index is timed on its own, and the cold case (a command that has to build it) is their sum.
  */
 export function runMillionBench(): Row[] {

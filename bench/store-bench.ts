@@ -16,7 +16,7 @@ import {
   type Interaction,
   type Product,
   type Profile,
-} from '../src/model/types.ts';
+} from '../src/domain/types.ts';
 import { markAudienceChanged, openStore, SCHEMA_VERSION } from '../src/store/store.ts';
 
 /** One measured size. */

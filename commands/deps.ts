@@ -1,6 +1,6 @@
 import type { AppConfig } from '../src/config.ts';
 import type { DigestScheduler } from '../src/digest/scheduler.ts';
-import type { Clock } from '../src/model/types.ts';
+import type { Clock } from '../src/domain/types.ts';
 import type { Store } from '../src/store/store.ts';
 
 /** What every subcommand factory may depend on. */

@@ -18,7 +18,7 @@ import {
   setPaused,
 } from '../src/digest/schedules.ts';
 import { DigestError, digestOptions, parseAddCommand } from '../src/digest/validate.ts';
-import { type Reply, type Subcommand, UsageError } from '../src/router/types.ts';
+import { type Reply, type Subcommand, UsageError } from '../src/domain/reply.ts';
 import { StoreError } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
 

@@ -1,5 +1,6 @@
 import { format } from 'date-fns';
 import { buildExportMessage } from '../src/blocks/export-message.ts';
+import { type Subcommand, UsageError } from '../src/domain/reply.ts';
 import { defaultFeatures, predictUsers, SPEND_TARGET } from '../src/engine/predict.ts';
 import { recommendForUser } from '../src/engine/recommend.ts';
 import {
@@ -11,9 +12,8 @@ import {
   segmentRows,
 } from '../src/export/rows.ts';
 import { toCsv, toJson } from '../src/export/serialize.ts';
-import { predictionModelFor } from '../src/models/prediction.ts';
-import { recommendationModelFor } from '../src/models/recommendation.ts';
-import { type Subcommand, UsageError } from '../src/router/types.ts';
+import { predictionModelFor } from '../src/queries/prediction.ts';
+import { recommendationModelFor } from '../src/queries/recommendation.ts';
 import type { CommandDeps } from './deps.ts';
 
 const OPTIONS = ['n', 'format'];

@@ -1,11 +1,11 @@
 import { buildErrorMessage } from '../src/blocks/help-message.ts';
 import { context, escapeMrkdwn, fallbackText, section } from '../src/blocks/kit.ts';
+import { type Subcommand, UsageError } from '../src/domain/reply.ts';
 import { appendAudit, auditActor, auditEntry } from '../src/privacy/audit.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { describeForget, type ForgetReport, forgetPeople, removedAnything } from '../src/privacy/forget.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
 import { findUsers, notFound } from '../src/privacy/resolve.ts';
-import { type Subcommand, UsageError } from '../src/router/types.ts';
 import type { CommandDeps } from './deps.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { context, escapeMrkdwn, fallbackText, section } from '../src/blocks/kit.ts';
-import type { Subcommand } from '../src/router/types.ts';
+import type { Subcommand } from '../src/domain/reply.ts';
 
 /**
  * `/audience import` (admins only): imports read export files on the server, so in Slack this explains how to

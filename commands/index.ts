@@ -1,6 +1,5 @@
+import type { Subcommand } from '../src/domain/reply.ts';
 import { withAdminChecks, withChannelCheck } from '../src/privacy/roles.ts';
-import { createRouter, type ErrorReporter, type Router } from '../src/router/router.ts';
-import type { Subcommand } from '../src/router/types.ts';
 import type { CommandDeps } from './deps.ts';
 import { createDigestCommand } from './digest.ts';
 import { createExportCommand } from './export.ts';
@@ -9,6 +8,7 @@ import { createHelpCommand } from './help.ts';
 import { createImportCommand } from './import.ts';
 import { createPredictCommand } from './predict.ts';
 import { createRecommendCommand } from './recommend.ts';
+import { createRouter, type ErrorReporter, type Router } from './router.ts';
 import { createSegmentsCommand } from './segments.ts';
 import { createStatsCommand } from './stats.ts';
 

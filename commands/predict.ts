@@ -3,6 +3,7 @@ import {
   type ForecastScope,
   type PredictForecast,
 } from '../src/blocks/predict-message.ts';
+import { type Subcommand, UsageError } from '../src/domain/reply.ts';
 import {
   PredictError,
   type PredictionModel,
@@ -11,13 +12,12 @@ import {
   resolveTarget,
   SPEND_TARGET,
 } from '../src/engine/predict.ts';
-import { memoized } from '../src/models/memo.ts';
-import { predictionModelFor } from '../src/models/prediction.ts';
-import { audiencePredictionsFor, segmentMembersFor } from '../src/models/results.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
 import { resolveUserRef } from '../src/privacy/resolve.ts';
-import { type Subcommand, UsageError } from '../src/router/types.ts';
+import { memoized } from '../src/queries/memo.ts';
+import { predictionModelFor } from '../src/queries/prediction.ts';
+import { audiencePredictionsFor, segmentMembersFor } from '../src/queries/results.ts';
 import type { Store } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
 

@@ -1,11 +1,11 @@
 import { buildRecommendMessage, type RecommendResult } from '../src/blocks/recommend-message.ts';
+import { type Subcommand, UsageError } from '../src/domain/reply.ts';
 import { RecommendError, recommendForUser } from '../src/engine/recommend.ts';
-import { recommendationModelFor } from '../src/models/recommendation.ts';
-import { segmentRecommendationsFor } from '../src/models/results.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
 import { resolveUserRef } from '../src/privacy/resolve.ts';
-import { type Subcommand, UsageError } from '../src/router/types.ts';
+import { recommendationModelFor } from '../src/queries/recommendation.ts';
+import { segmentRecommendationsFor } from '../src/queries/results.ts';
 import type { CommandDeps } from './deps.ts';
 
 const OPTIONS = ['user', 'segment', 'n'];

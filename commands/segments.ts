@@ -2,9 +2,9 @@ import { buildSegmentsMessage } from '../src/blocks/segments-message.ts';
 import { chartFile } from '../src/charts/file.ts';
 import { segmentMapFor } from '../src/charts/from-segments.ts';
 import { renderChart } from '../src/charts/render.ts';
-import { memoized } from '../src/models/memo.ts';
-import { type SegmentRequest, segmentationFor } from '../src/models/segmentation.ts';
-import { type Subcommand, UsageError } from '../src/router/types.ts';
+import { type Subcommand, UsageError } from '../src/domain/reply.ts';
+import { memoized } from '../src/queries/memo.ts';
+import { type SegmentRequest, segmentationFor } from '../src/queries/segmentation.ts';
 import type { CommandDeps } from './deps.ts';
 
 const OPTIONS = ['k', 'features', 'scaling', 'where', 'seed', 'page'];

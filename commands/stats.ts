@@ -1,7 +1,7 @@
 import { buildStatsMessage } from '../src/blocks/stats-message.ts';
+import { type Subcommand, UsageError } from '../src/domain/reply.ts';
 import { parseWhere } from '../src/engine/filter.ts';
-import { audienceStatsFor } from '../src/models/results.ts';
-import { type Subcommand, UsageError } from '../src/router/types.ts';
+import { audienceStatsFor } from '../src/queries/results.ts';
 import type { CommandDeps } from './deps.ts';
 
 /** `/audience stats [where=…]`: the headline numbers for managers. */

@@ -1,8 +1,12 @@
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registerCommands } from '../commands/index.ts';
+import { renderText } from './blocks/plain-text.ts';
 import { type AppConfig, ConfigError, configSecrets, loadConfig } from './config.ts';
+import type { Reply } from './domain/reply.ts';
+import type { Clock } from './domain/types.ts';
 import { evaluateRecommendations, formatEvaluation } from './engine/evaluate.ts';
+import { saveReplyFiles } from './export/save-files.ts';
 import {
   formatImportReport,
   ImportError,
@@ -11,7 +15,6 @@ import {
   importFile,
 } from './import/importer.ts';
 import { createLogger } from './logger.ts';
-import type { Clock } from './model/types.ts';
 import { AuditError } from './privacy/audit.ts';
 import {
   CLI_ACTOR,
@@ -26,9 +29,6 @@ import {
 import { EncryptionError } from './privacy/encryption.ts';
 import type { PiiMode } from './privacy/pii.ts';
 import { PseudonymKeyError } from './privacy/pseudonym.ts';
-import { saveReplyFiles } from './render/files.ts';
-import { renderText } from './render/text.ts';
-import type { Reply } from './router/types.ts';
 import { ensureAudience, loadSample } from './sample/load.ts';
 import { openStore, type Store, StoreError } from './store/store.ts';
 

@@ -1,9 +1,9 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { saveReplyFiles } from './render/files.ts';
-import { renderText } from './render/text.ts';
-import type { Router } from './router/router.ts';
-import type { Invocation } from './router/types.ts';
+import type { Router } from '../commands/router.ts';
+import { renderText } from './blocks/plain-text.ts';
+import type { Invocation } from './domain/reply.ts';
+import { saveReplyFiles } from './export/save-files.ts';
 
 /** The local console's identity: what Slack would send as user and channel. */
 export const CONSOLE_INVOCATION: Invocation = { userId: 'local-user', channelId: null, surface: 'console' };

@@ -9,8 +9,8 @@
 import type { Button, KnownBlock } from '@slack/types';
 import { formatInZone, WEEKDAY_NAMES } from '../digest/occurrences.ts';
 import type { ScheduleStatus } from '../digest/schedules.ts';
-import type { DeliveryRecord, DigestSchedule } from '../model/types.ts';
-import type { Reply } from '../router/types.ts';
+import type { Reply } from '../domain/reply.ts';
+import type { DeliveryRecord, DigestSchedule } from '../domain/types.ts';
 import { commandButton } from './command-buttons.ts';
 import { channelLabel } from './digest-notice.ts';
 import { actions, capBlocks, context, escapeMrkdwn, fallbackText, header, section, truncate } from './kit.ts';

@@ -9,9 +9,9 @@ import type { KnownBlock } from '@slack/types';
 import { format } from 'date-fns';
 import type { DigestContent } from '../digest/content.ts';
 import { formatInZone } from '../digest/occurrences.ts';
-import type { Reply } from '../router/types.ts';
+import { formatChange, formatCompact, formatMoney, formatPercent } from '../domain/format.ts';
+import type { Reply } from '../domain/reply.ts';
 import { commandButton } from './command-buttons.ts';
-import { formatChange, formatCompact, formatMoney, formatPercent } from './format.ts';
 import {
   actions,
   button,

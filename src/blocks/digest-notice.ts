@@ -2,7 +2,7 @@
  * The direct message a digest owner gets when their digest cannot be delivered and was paused: what
  * happened, in one sentence, and exactly how to fix it. Pure.
  */
-import type { Reply } from '../router/types.ts';
+import type { Reply } from '../domain/reply.ts';
 import { context, escapeMrkdwn, fallbackText, section } from './kit.ts';
 
 /** What a delivery failure means for people: a short reason (also stored as `last_error`) and the fix. */

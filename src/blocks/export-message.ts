@@ -1,5 +1,5 @@
-import type { Reply } from '../router/types.ts';
-import { formatCompact } from './format.ts';
+import { formatCompact } from '../domain/format.ts';
+import type { Reply } from '../domain/reply.ts';
 import { context, escapeMrkdwn, fallbackText, header, section } from './kit.ts';
 
 /** The `/audience export` reply: what the attached file holds. Per person, so never shared to a channel. */

@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import type { Reply, Subcommand } from '../router/types.ts';
+import type { Reply, Subcommand } from '../domain/reply.ts';
 import { capBlocks, context, divider, escapeMrkdwn, fallbackText, header, section } from './kit.ts';
 
 /** The `/audience help` reply: every subcommand with usage and examples, optionally after a problem line. */

@@ -6,10 +6,10 @@ import { tz } from '@date-fns/tz';
 import type { HomeView, KnownBlock } from '@slack/types';
 import { format } from 'date-fns';
 import { scheduleStatuses } from '../digest/schedules.ts';
+import { formatChange, formatCompact, formatMoney, formatPercent } from '../domain/format.ts';
+import type { AudienceData, DeliveryRecord, DigestSchedule, SegmentRun } from '../domain/types.ts';
 import type { AudienceStats } from '../engine/stats.ts';
-import type { AudienceData, DeliveryRecord, DigestSchedule, SegmentRun } from '../model/types.ts';
 import { retryButtons, scheduleLine } from './digest-list.ts';
-import { formatChange, formatCompact, formatMoney, formatPercent } from './format.ts';
 import {
   actions,
   capBlocks,

@@ -1,4 +1,4 @@
-import type { Reply } from '../router/types.ts';
+import type { Reply } from '../domain/reply.ts';
 import { capList, escapeMrkdwn, fallbackText, section, truncate } from './kit.ts';
 
 /**

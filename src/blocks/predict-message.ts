@@ -1,9 +1,9 @@
 import { tz } from '@date-fns/tz';
 import type { KnownBlock } from '@slack/types';
 import { format } from 'date-fns';
+import { formatCompact, formatMoney, formatPercent } from '../domain/format.ts';
+import type { Reply } from '../domain/reply.ts';
 import { featureLabel, type PredictionModel, SPEND_TARGET } from '../engine/predict.ts';
-import type { Reply } from '../router/types.ts';
-import { formatCompact, formatMoney, formatPercent } from './format.ts';
 import { capBlocks, context, escapeMrkdwn, fallbackText, fields, header, section } from './kit.ts';
 
 /** Who a forecast is for: the whole audience, one stored segment, or one person. */

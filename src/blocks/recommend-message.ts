@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
+import { formatCompact, formatMoney, formatPercent } from '../domain/format.ts';
+import type { Reply } from '../domain/reply.ts';
 import type { SegmentRecommendations, UserRecommendations } from '../engine/recommend.ts';
-import type { Reply } from '../router/types.ts';
-import { formatCompact, formatMoney, formatPercent } from './format.ts';
 import { capBlocks, context, escapeMrkdwn, fallbackText, header, section } from './kit.ts';
 
 /** Recommendations for one person or one segment (segments are 0-based here and shown 1-based). */

@@ -1,4 +1,6 @@
 import type { KnownBlock } from '@slack/types';
+import { formatCompact, formatPercent } from '../domain/format.ts';
+import type { Reply } from '../domain/reply.ts';
 import type { SegmentResult } from '../engine/segments.ts';
 import {
   type Audience,
@@ -8,8 +10,6 @@ import {
   hides,
   isSmallCohort,
 } from '../privacy/cohorts.ts';
-import type { Reply } from '../router/types.ts';
-import { formatCompact, formatPercent } from './format.ts';
 import { actions, button, capBlocks, context, escapeMrkdwn, fallbackText, header, section } from './kit.ts';
 
 /** Segments shown per message; the rest are one "More" click away (12 segments fit in two pages). */

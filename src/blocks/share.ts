@@ -7,8 +7,8 @@
  * below MIN_COHORT_SIZE is not shared either; error replies (`data.error`) are not shareable.
  */
 import type { KnownBlock } from '@slack/types';
-import { parseCommand } from '../router/parse.ts';
-import type { Reply } from '../router/types.ts';
+import { parseCommand } from '../../commands/parse.ts';
+import type { Reply } from '../domain/reply.ts';
 import { SHARE_REPLY_ACTION, stripPrefix } from './command-buttons.ts';
 import {
   actions,

@@ -1,5 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { format } from 'date-fns';
+import { formatChange, formatCompact, formatMoney, formatPercent } from '../domain/format.ts';
+import type { Reply } from '../domain/reply.ts';
 import type { AudienceStats, Tally } from '../engine/stats.ts';
 import {
   type Audience,
@@ -10,8 +12,6 @@ import {
   hides,
   suppressSmallCohorts,
 } from '../privacy/cohorts.ts';
-import type { Reply } from '../router/types.ts';
-import { formatChange, formatCompact, formatMoney, formatPercent } from './format.ts';
 import { context, escapeMrkdwn, fallbackText, fields, header, section } from './kit.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { ReplyFile } from '../router/types.ts';
+import type { ReplyFile } from '../domain/reply.ts';
 import type { RenderedChart } from './types.ts';
 
 /** A rendered chart as a reply file: uploaded beside the message in Slack, saved under charts/ locally. */

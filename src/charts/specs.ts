@@ -2,7 +2,7 @@
  * Chart builders: pure functions from plain data to a Vega-Lite spec with its title, caption and alt text.
  * They never throw on odd input (no rows, NaN, duplicate or very long names); empty input gives "No data yet".
  */
-import { formatChange, formatCompact, formatMoney } from '../blocks/format.ts';
+import { formatChange, formatCompact, formatMoney } from '../domain/format.ts';
 import { loadChartFonts } from './fonts.ts';
 import {
   COMPACT_LABEL_EXPR,

@@ -4,8 +4,8 @@
  * A picture is an extra on top of complete text, so a failed upload is reported, never thrown.
  */
 import type { webApi } from '@slack/bolt';
+import type { ReplyFile } from '../domain/reply.ts';
 import type { Logger } from '../logger.ts';
-import type { ReplyFile } from '../router/types.ts';
 import type { RenderedChart } from './types.ts';
 
 /** The part of Bolt's `WebClient` this module uses; a real `WebClient` fits. */

@@ -7,17 +7,18 @@
  * Content depends on the data and the digest's options, never on the wall clock (everything is "as of"
  * the data), so one computation serves every schedule with the same options until the data changes.
  */
+
+import type { SegmentRun } from '../domain/types.ts';
 import { dataAsOf } from '../engine/as-of.ts';
 import { FeatureError } from '../engine/features.ts';
 import { defaultFeatures, PredictError, SPEND_TARGET } from '../engine/predict.ts';
 import { RecommendError, type RecommendModel, withSegments } from '../engine/recommend.ts';
 import { SegmentError } from '../engine/segments.ts';
 import { computeStats } from '../engine/stats.ts';
-import type { SegmentRun } from '../model/types.ts';
-import { predictionModelFor } from '../models/prediction.ts';
-import { recommendationModelFor } from '../models/recommendation.ts';
-import { audiencePredictionsFor, segmentRecommendationsFor } from '../models/results.ts';
-import { type SegmentRequest, segmentationFor } from '../models/segmentation.ts';
+import { predictionModelFor } from '../queries/prediction.ts';
+import { recommendationModelFor } from '../queries/recommendation.ts';
+import { audiencePredictionsFor, segmentRecommendationsFor } from '../queries/results.ts';
+import { type SegmentRequest, segmentationFor } from '../queries/segmentation.ts';
 import type { Store } from '../store/store.ts';
 import type { DigestOptions } from './validate.ts';
 

@@ -13,16 +13,16 @@
 import type { Writable } from 'node:stream';
 import { webApi as slackWebApi, type webApi } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
+import { renderText } from '../blocks/plain-text.ts';
 import type { RenderedChart } from '../charts/types.ts';
 import type { UploadChartResult } from '../charts/upload.ts';
 import { uploadChart } from '../charts/upload.ts';
+import type { Reply } from '../domain/reply.ts';
+import type { Timers } from '../domain/timers.ts';
+import { saveReplyFiles } from '../export/save-files.ts';
 import type { Logger } from '../logger.ts';
-import { saveReplyFiles } from '../render/files.ts';
-import { renderText } from '../render/text.ts';
-import type { Reply } from '../router/types.ts';
 import { boltLogger } from '../slack/bolt-logger.ts';
 import { sendDirectMessage } from '../slack/post.ts';
-import type { Timers } from './timers.ts';
 
 /** A digest message for one channel. */
 export interface DigestPost {

@@ -9,7 +9,7 @@
  */
 import { TZDate, tzOffset } from '@date-fns/tz';
 import { format } from 'date-fns';
-import type { DigestSchedule } from '../model/types.ts';
+import type { DigestSchedule } from '../domain/types.ts';
 
 /** What occurrences are computed from. */
 export type OccurrenceSpec = Pick<DigestSchedule, 'id' | 'cadence' | 'weekdays' | 'local_time' | 'time_zone'>;

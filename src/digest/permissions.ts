@@ -4,9 +4,9 @@
  * privacy/roles.ts, which defines who acts as an admin for every command).
  */
 import type { AppConfig } from '../config.ts';
-import type { DigestSchedule } from '../model/types.ts';
+import type { Invocation } from '../domain/reply.ts';
+import type { DigestSchedule } from '../domain/types.ts';
 import { actsAsAdmin } from '../privacy/roles.ts';
-import type { Invocation } from '../router/types.ts';
 
 /** Who is acting: a Slack user, or the operator at the console or CLI. */
 export type Actor = Pick<Invocation, 'userId' | 'surface'>;

@@ -20,8 +20,9 @@ import { buildDigestMessage } from '../blocks/digest-message.ts';
 import { buildDeliveryProblemNotice, describeDeliveryProblem } from '../blocks/digest-notice.ts';
 import { segmentSizesOverTime } from '../charts/specs.ts';
 import type { RenderedChart } from '../charts/types.ts';
+import { systemTimers, type Timers } from '../domain/timers.ts';
+import type { AudienceData, Clock, DeliveryRecord, DigestSchedule } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
-import type { AudienceData, Clock, DeliveryRecord, DigestSchedule } from '../model/types.ts';
 import { type Store, StoreError } from '../store/store.ts';
 import { type ContentCache, contentConfigKey, createContentCache, type DigestContent } from './content.ts';
 import {
@@ -42,7 +43,6 @@ import {
   pruneDeliveries,
   putDelivery,
 } from './schedules.ts';
-import { systemTimers, type Timers } from './timers.ts';
 import { DigestError, digestOptions } from './validate.ts';
 
 const HOUR = 3_600_000;

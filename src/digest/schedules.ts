@@ -2,7 +2,7 @@
  * Digest schedules and their delivery records in the store: creating, finding, pausing, resuming and
  * deleting schedules (ownership checked in permissions.ts), and reading the delivery history.
  */
-import type { AudienceData, DeliveryRecord, DigestSchedule } from '../model/types.ts';
+import type { AudienceData, DeliveryRecord, DigestSchedule } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
 import { nextOccurrences, occurrencesBetween } from './occurrences.ts';
 import { type Actor, canManage, type DigestPolicy, OWNERS_ONLY } from './permissions.ts';

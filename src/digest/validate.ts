@@ -3,7 +3,7 @@
  * share these checks, so both refuse the same things with the same one-line reasons.
  */
 import { closest, distance } from 'fastest-levenshtein';
-import type { DigestSchedule } from '../model/types.ts';
+import type { DigestSchedule } from '../domain/types.ts';
 import { canonicalTimeZone, parseLocalTime } from './occurrences.ts';
 
 /** A refusal of digest input; the message is one line with the reason and what would work. */

@@ -1,4 +1,4 @@
-import type { Interaction } from '../model/types.ts';
+import type { Interaction } from '../domain/types.ts';
 import { latestTimestamp } from './interaction-index.ts';
 
 /**

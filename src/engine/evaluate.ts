@@ -2,8 +2,9 @@
  * Offline evaluation of the recommender against a popularity baseline, so "our recommendations are
  * better than a bestseller list" is a measured claim. Pure: data in, metrics out, randomness seeded.
  */
-import type { Interaction } from '../model/types.ts';
-import { createRng } from '../sample/random.ts';
+
+import { createRng } from '../domain/random.ts';
+import type { Interaction } from '../domain/types.ts';
 import {
   buildRecommendModel,
   type RecommendInput,

@@ -3,7 +3,7 @@
  * Pure and fast: one pass over the interactions into Float64Array columns; NaN marks a missing value.
  */
 import { closest } from 'fastest-levenshtein';
-import type { AttributeKind, Interaction, Product, Profile } from '../model/types.ts';
+import type { AttributeKind, Interaction, Product, Profile } from '../domain/types.ts';
 import {
   type InteractionIndex,
   interactionIndex,

@@ -1,4 +1,4 @@
-import type { AttributeKind, Profile } from '../model/types.ts';
+import type { AttributeKind, Profile } from '../domain/types.ts';
 
 /** Bad `where=` input; the message says what was wrong and what would work. */
 export class FilterError extends Error {

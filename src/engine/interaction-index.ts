@@ -32,7 +32,7 @@
  * the view is built from the objects. Interaction objects themselves are never edited in place by the app, so
  * their fields are read once.
  */
-import { INTERACTION_TYPES, type Interaction, type InteractionType, type Profile } from '../model/types.ts';
+import { INTERACTION_TYPES, type Interaction, type InteractionType, type Profile } from '../domain/types.ts';
 
 /** Type codes: the position in `INTERACTION_TYPES`. */
 export const TYPE_CODE: Readonly<Record<InteractionType, number>> = Object.freeze(

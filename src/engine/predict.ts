@@ -6,9 +6,9 @@
 import { closest } from 'fastest-levenshtein';
 import { EigenvalueDecomposition, inverse, Matrix } from 'ml-matrix';
 import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
-import { formatMoney } from '../blocks/format.ts';
-import type { AttributeKind, AudienceData } from '../model/types.ts';
-import { Rng } from '../sample/random.ts';
+import { formatMoney } from '../domain/format.ts';
+import { Rng } from '../domain/random.ts';
+import type { AttributeKind, AudienceData } from '../domain/types.ts';
 import {
   availableFeatures,
   columnMedian,

@@ -48,7 +48,7 @@ import {
   type InteractionType,
   type Product,
   type Profile,
-} from '../model/types.ts';
+} from '../domain/types.ts';
 import {
   type InteractionIndex,
   interactionIndex,

@@ -1,11 +1,11 @@
 import { kmeans } from 'ml-kmeans';
-import { formatMoney } from '../blocks/format.ts';
+import { formatMoney } from '../domain/format.ts';
+import { Rng } from '../domain/random.ts';
 /**
  * Audience segmentation: k-means over scaled per-profile features, with marketer-friendly segment names and traits.
  * Pure and seeded: the same data and options give the same segments.
  */
-import type { AttributeKind, Interaction, Product, Profile } from '../model/types.ts';
-import { Rng } from '../sample/random.ts';
+import type { AttributeKind, Interaction, Product, Profile } from '../domain/types.ts';
 import {
   type ColumnScaling,
   columnScaling,

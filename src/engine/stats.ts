@@ -1,4 +1,4 @@
-import type { Interaction, Profile } from '../model/types.ts';
+import type { Interaction, Profile } from '../domain/types.ts';
 import { interactionIndex, TYPE_CODE, typeOf, userRows } from './interaction-index.ts';
 
 const DAY = 86_400_000;

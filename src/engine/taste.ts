@@ -7,7 +7,7 @@
  * shopper, and P̂(c|u) = Σ_k P(k|u) θ_kc shrinks their noisy category mix toward the nearest learned
  * taste instead of toward the audience average. Pure, seeded and deterministic.
  */
-import { createRng } from '../sample/random.ts';
+import { createRng } from '../domain/random.ts';
 
 /** Per-user category evidence in CSR form: row u has categories cats[start[u]..start[u+1]) with counts. */
 export interface CategoryCounts {

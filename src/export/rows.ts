@@ -1,6 +1,6 @@
+import type { Profile, SegmentRun } from '../domain/types.ts';
 import type { PredictionModel } from '../engine/predict.ts';
 import type { UserRecommendations } from '../engine/recommend.ts';
-import type { Profile, SegmentRun } from '../model/types.ts';
 
 /** What `/audience export` can write, one row per person. */
 export const EXPORT_KINDS = ['segments', 'predictions', 'recommendations'] as const;

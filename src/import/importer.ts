@@ -25,7 +25,7 @@ import type {
   Interaction,
   Product,
   Profile,
-} from '../model/types.ts';
+} from '../domain/types.ts';
 import { appendAudit, auditEntry } from '../privacy/audit.ts';
 import { type PiiColumnReport, PiiGuard, type PiiOptions } from '../privacy/pii.ts';
 import { markAudienceChanged, type Store } from '../store/store.ts';

@@ -3,7 +3,7 @@
  * Every coercer takes a raw cell (a CSV string or any JSON value) and either returns the typed value or a
  * message saying what was expected, so row errors read `expected a number, got "12k"`.
  */
-import type { AttributeKind, AttributeValue } from '../model/types.ts';
+import type { AttributeKind, AttributeValue } from '../domain/types.ts';
 
 /** The outcome of coercing one raw value: the typed value (null = missing), or what was expected. */
 export type Coerced<T> = { ok: true; value: T | null } | { ok: false; message: string };

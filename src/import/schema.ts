@@ -5,7 +5,7 @@
  * Output fields are `null` when the cell was empty and absent (`undefined`) when the file has no such column.
  */
 import { z } from 'zod';
-import { INTERACTION_TYPES } from '../model/types.ts';
+import { INTERACTION_TYPES } from '../domain/types.ts';
 import type { ImportKind } from './columns.ts';
 import {
   type Coerced,

@@ -3,8 +3,9 @@
  * changed, retention purge) in `data.audit`, saying who did what and when. Entries never hold personal data
  * of the audience: counts and file names, not ids, handles or values.
  */
-import type { AuditEntry } from '../model/types.ts';
-import type { Invocation } from '../router/types.ts';
+
+import type { Invocation } from '../domain/reply.ts';
+import type { AuditEntry } from '../domain/types.ts';
 
 /** Entries kept; the oldest are dropped beyond this, so the log cannot grow the data file without bound. */
 export const MAX_AUDIT_ENTRIES = 100_000;

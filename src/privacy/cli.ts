@@ -6,7 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import type { AppConfig } from '../config.ts';
-import type { Clock } from '../model/types.ts';
+import type { Clock } from '../domain/types.ts';
 import type { AdapterEncryption } from '../store/file-adapter.ts';
 import type { Store } from '../store/store.ts';
 import { appendAudit, auditEntry, formatAudit, parseSince } from './audit.ts';

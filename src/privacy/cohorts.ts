@@ -4,7 +4,7 @@
  * revenue, week-over-week changes that would reveal it) are left out. Private answers show exact numbers but
  * flag small segments. Per-person answers are marked `perPerson` and never leave the asker's private view.
  */
-import type { Reply } from '../router/types.ts';
+import type { Reply } from '../domain/reply.ts';
 
 /** Who will see a reply: only the person who asked, or a whole channel. */
 export type Audience = 'private' | 'channel';

@@ -5,7 +5,7 @@
  * use), and any delivery or audit text that mentions their id. Deliveries never hold per-person data and
  * exports are never queued (they are attached to the reply at once), so there is nothing else to purge.
  */
-import type { AudienceData } from '../model/types.ts';
+import type { AudienceData } from '../domain/types.ts';
 import { markAudienceChanged } from '../store/store.ts';
 
 /** What a forget removed, in counts (never ids). */

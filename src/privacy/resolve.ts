@@ -4,9 +4,10 @@
  * against the stored pseudonyms, so lookups work without the identifiers ever being stored. Refusals never
  * repeat a handle or an address back (they may end up in a shared screen or a log).
  */
-import type { AudienceData } from '../model/types.ts';
-import { memoized } from '../models/memo.ts';
-import { UsageError } from '../router/types.ts';
+
+import { UsageError } from '../domain/reply.ts';
+import type { AudienceData } from '../domain/types.ts';
+import { memoized } from '../queries/memo.ts';
 import { type IdentifierKind, isPseudonym, type Pseudonymizer } from './pseudonym.ts';
 
 /** A pseudonymizer, or a way to get one only when a lookup needs it (creating the key file is I/O). */

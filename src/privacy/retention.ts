@@ -4,8 +4,8 @@
  * own daily run instead); `startRetention` is the app's own daily timer.
  */
 import type { AppConfig } from '../config.ts';
+import type { AudienceData, Clock, Interaction } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
-import type { AudienceData, Clock, Interaction } from '../model/types.ts';
 import { markAudienceChanged, type Store } from '../store/store.ts';
 import { appendAudit, auditEntry } from './audit.ts';
 

@@ -6,11 +6,12 @@
  * (direct messages with the app stay allowed: their answers are private anyway). Digest permissions
  * (owner or admin) live in digest/permissions.ts and read the same ADMIN_USER_IDS.
  */
+
+import type { Router } from '../../commands/router.ts';
 import { fallbackText, section } from '../blocks/kit.ts';
 import type { AppConfig } from '../config.ts';
-import type { Clock } from '../model/types.ts';
-import type { Router } from '../router/router.ts';
-import type { Invocation, ParsedArgs, Reply, Subcommand } from '../router/types.ts';
+import type { Invocation, ParsedArgs, Reply, Subcommand } from '../domain/reply.ts';
+import type { Clock } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
 import { appendAudit, auditActor, auditEntry } from './audit.ts';
 

@@ -5,12 +5,7 @@
  * read the event objects back.
  */
 
-import {
-  handInteractionColumns,
-  type InteractionColumns,
-  packEvent,
-  typeCode,
-} from '../engine/interaction-index.ts';
+import { cumulative, Rng } from '../domain/random.ts';
 import type {
   AttributeKind,
   AttributeValue,
@@ -18,8 +13,13 @@ import type {
   InteractionType,
   Product,
   Profile,
-} from '../model/types.ts';
-import { cumulative, Rng } from './random.ts';
+} from '../domain/types.ts';
+import {
+  handInteractionColumns,
+  type InteractionColumns,
+  packEvent,
+  typeCode,
+} from '../engine/interaction-index.ts';
 import {
   expectedSpend,
   type ItemPreferenceTruth,

@@ -1,4 +1,4 @@
-import type { AudienceData } from '../model/types.ts';
+import type { AudienceData } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
 import { markAudienceChanged } from '../store/store.ts';
 import { generateSample, type SampleData } from './generate.ts';

@@ -4,7 +4,7 @@
  * The generator reads these numbers, `data/README.md` documents them, and the engine tests check that
  * segmentation and prediction recover them and that recommendations beat popularity thanks to them.
  */
-import type { Profile } from '../model/types.ts';
+import type { Profile } from '../domain/types.ts';
 
 /** The social platforms of the sample, in the order of the persona platform weights. */
 export const SAMPLE_PLATFORMS = ['instagram', 'tiktok', 'x', 'youtube', 'facebook'] as const;

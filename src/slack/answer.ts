@@ -5,11 +5,11 @@
  */
 import type { RespondArguments, RespondFn } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
+import { parseCommand } from '../../commands/parse.ts';
 import { buildErrorMessage } from '../blocks/help-message.ts';
 import { buildWorkingMessage, shareVerdict, withShareButton } from '../blocks/share.ts';
 import { type ChartUploadClient, uploadFile } from '../charts/upload.ts';
-import { parseCommand } from '../router/parse.ts';
-import type { Invocation, Reply, ReplyFile } from '../router/types.ts';
+import type { Invocation, Reply, ReplyFile } from '../domain/reply.ts';
 import type { SlackDeps } from './deps.ts';
 import { describeError, respondStatus } from './errors.ts';
 import { openDirectMessage } from './post.ts';

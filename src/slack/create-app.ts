@@ -1,14 +1,12 @@
 import type { Server } from 'node:http';
 import type { ListenOptions } from 'node:net';
 import { App, LogLevel, type webApi } from '@slack/bolt';
+import type { Router } from '../../commands/router.ts';
 import { buildLateFormNotice } from '../blocks/late-form-notice.ts';
 import { type AppConfig, ConfigError } from '../config.ts';
-import { registerListeners } from '../listeners/index.ts';
+import type { Clock } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
-import type { Clock } from '../model/types.ts';
-import { startWarmUp, type WarmUp } from '../models/warm-up.ts';
-import { createVerifiedReceiver, MAX_REQUEST_BODY_BYTES } from '../privacy/receiver.ts';
-import type { Router } from '../router/router.ts';
+import { startWarmUp, type WarmUp } from '../queries/warm-up.ts';
 import type { Store } from '../store/store.ts';
 import { boltLogger } from './bolt-logger.ts';
 import type { SlackDeps } from './deps.ts';
@@ -16,7 +14,9 @@ import { slackErrorCode } from './errors.ts';
 import { FrontDoorReceiver } from './front-door-receiver.ts';
 import { healthRoute, readHealth } from './health.ts';
 import { createHomeTab } from './home.ts';
+import { registerListeners } from './listeners/index.ts';
 import { sendDirectMessage } from './post.ts';
+import { createVerifiedReceiver, MAX_REQUEST_BODY_BYTES } from './verified-receiver.ts';
 import { createWorkQueue, type WorkQueueOptions } from './work-queue.ts';
 
 /** Everything the Slack app is built from; the optional parts tune it for tests and benchmarks. */
@@ -126,7 +126,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
           customRoutes: [healthRoute(readNow)],
         }
       : {
-          // Both HTTP receivers verify signature and timestamp and cap the body size (privacy/receiver.ts).
+          // Both HTTP receivers verify signature and timestamp and cap the body size (verified-receiver.ts).
           receiver:
             frontDoor ??
             createVerifiedReceiver({

@@ -1,7 +1,7 @@
+import type { Router } from '../../commands/router.ts';
 import type { AppConfig } from '../config.ts';
+import type { Clock } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
-import type { Clock } from '../model/types.ts';
-import type { Router } from '../router/router.ts';
 import type { Store } from '../store/store.ts';
 import type { HomeTab } from './home.ts';
 import type { WorkQueue } from './work-queue.ts';

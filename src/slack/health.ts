@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { CustomRoute } from '@slack/bolt';
 import type { SlackMode } from '../config.ts';
-import type { Clock } from '../model/types.ts';
+import type { Clock } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
 import type { WorkQueue } from './work-queue.ts';
 

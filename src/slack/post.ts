@@ -5,8 +5,8 @@
  */
 import type { webApi } from '@slack/bolt';
 import type { PostProblem } from '../blocks/share.ts';
+import type { Reply } from '../domain/reply.ts';
 import type { Logger } from '../logger.ts';
-import type { Reply } from '../router/types.ts';
 import { describeError, slackErrorCode } from './errors.ts';
 
 /** Whether the post reached the channel, and if not, what the user can do about it. */

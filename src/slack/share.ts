@@ -12,7 +12,7 @@ import {
   shareVerdict,
 } from '../blocks/share.ts';
 import { uploadFile } from '../charts/upload.ts';
-import type { Reply } from '../router/types.ts';
+import type { Reply } from '../domain/reply.ts';
 import { deliver, subcommandOf } from './answer.ts';
 import type { SlackDeps } from './deps.ts';
 import { postToChannel } from './post.ts';

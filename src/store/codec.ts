@@ -29,6 +29,14 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import {
+  type AttributeValue,
+  type AudienceData,
+  emptyAudienceData,
+  type Interaction,
+  type InteractionType,
+  type Profile,
+} from '../domain/types.ts';
+import {
   handInteractionColumns,
   type InteractionColumns,
   MAX_ITEMS,
@@ -36,14 +44,6 @@ import {
   typeCode,
   UNKNOWN_TYPE,
 } from '../engine/interaction-index.ts';
-import {
-  type AttributeValue,
-  type AudienceData,
-  emptyAudienceData,
-  type Interaction,
-  type InteractionType,
-  type Profile,
-} from '../model/types.ts';
 import { EncryptionError, isEncryptedHead, openEncryptedFile } from '../privacy/encryption.ts';
 
 /** The magic word at the start of every data file. */

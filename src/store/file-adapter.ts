@@ -13,7 +13,7 @@ import { chmod, link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Adapter } from 'lowdb';
-import type { AudienceData } from '../model/types.ts';
+import type { AudienceData } from '../domain/types.ts';
 import { EncryptionError, encryptLines, keyId } from '../privacy/encryption.ts';
 import { CodecError, type DecodedFile, encodeLines, normalizeAudienceData, readDataFile } from './codec.ts';
 import { StoreError } from './errors.ts';

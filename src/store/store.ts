@@ -4,7 +4,7 @@
  * saves are coalesced, serialized and retried in the background, or awaited through commit()/flush().
  */
 import { Low } from 'lowdb';
-import { type AudienceData, emptyAudienceData } from '../model/types.ts';
+import { type AudienceData, emptyAudienceData } from '../domain/types.ts';
 import { StoreError } from './errors.ts';
 import { type AdapterEncryption, AudienceFileAdapter } from './file-adapter.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type MigrationStep } from './migrations.ts';

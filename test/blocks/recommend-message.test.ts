@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../../src/blocks/kit.ts';
-import { assertWithinLimits } from '../../src/blocks/limits.ts';
 import { buildRecommendMessage } from '../../src/blocks/recommend-message.ts';
 import type { SegmentRecommendations, UserRecommendations } from '../../src/engine/recommend.ts';
+import { assertWithinLimits } from '../support/block-limits.ts';
 
 function userResult(count: number, name: (k: number) => string): UserRecommendations {
   return {

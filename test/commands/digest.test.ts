@@ -1,13 +1,13 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../../commands/index.ts';
+import type { Router } from '../../commands/router.ts';
+import { renderText } from '../../src/blocks/plain-text.ts';
 import { loadConfig } from '../../src/config.ts';
 import { CONSOLE_INVOCATION, runConsole } from '../../src/console.ts';
 import { createConsoleTransport } from '../../src/digest/deliver.ts';
 import { createDigestScheduler, type DigestScheduler } from '../../src/digest/scheduler.ts';
-import { renderText } from '../../src/render/text.ts';
-import type { Router } from '../../src/router/router.ts';
-import type { Invocation } from '../../src/router/types.ts';
+import type { Invocation } from '../../src/domain/reply.ts';
 import { captureLogger, fakeClock, manualTimers, sampleStore } from '../digest/helpers.ts';
 
 // Monday 1 June 2026, 10:00 UTC: 12:00 in Berlin, 06:00 in New York.

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../../commands/index.ts';
+import type { Router } from '../../commands/router.ts';
 import { loadConfig } from '../../src/config.ts';
-import { saveReplyFiles } from '../../src/render/files.ts';
-import type { Router } from '../../src/router/router.ts';
-import type { Invocation } from '../../src/router/types.ts';
+import type { Invocation } from '../../src/domain/reply.ts';
+import { saveReplyFiles } from '../../src/export/save-files.ts';
 import { loadSample } from '../../src/sample/load.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../../commands/index.ts';
-import { assertWithinLimits } from '../../src/blocks/limits.ts';
+import type { Router } from '../../commands/router.ts';
 import { loadConfig } from '../../src/config.ts';
-import type { Router } from '../../src/router/router.ts';
-import type { Invocation } from '../../src/router/types.ts';
+import type { Invocation } from '../../src/domain/reply.ts';
 import { loadSample } from '../../src/sample/load.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
+import { assertWithinLimits } from '../support/block-limits.ts';
 
 const NOW = new Date('2026-06-01T09:00:00Z');
 const invocation: Invocation = { userId: 'U1', channelId: 'C1', surface: 'console' };

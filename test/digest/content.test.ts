@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildDigestMessage, people } from '../../src/blocks/digest-message.ts';
-import { assertWithinLimits, findBroadcastMentions } from '../../src/blocks/limits.ts';
 import { computeDigestContent, createContentCache, matchSegments } from '../../src/digest/content.ts';
 import type { DigestOptions } from '../../src/digest/validate.ts';
-import type { SegmentRun } from '../../src/model/types.ts';
+import type { SegmentRun } from '../../src/domain/types.ts';
+import { assertWithinLimits, findBroadcastMentions } from '../support/block-limits.ts';
 import { blockText } from '../support/test-app.ts';
 import { SAMPLE_END, sampleStore } from './helpers.ts';
 

@@ -12,9 +12,9 @@ import {
   type DigestScheduler,
   type DigestSchedulerOptions,
 } from '../../src/digest/scheduler.ts';
-import type { Timers } from '../../src/digest/timers.ts';
+import type { Timers } from '../../src/domain/timers.ts';
+import type { DigestSchedule } from '../../src/domain/types.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
-import type { DigestSchedule } from '../../src/model/types.ts';
 import { generateSample, type SampleData } from '../../src/sample/generate.ts';
 import { storeSample } from '../../src/sample/load.ts';
 import { openStore, type Store } from '../../src/store/store.ts';

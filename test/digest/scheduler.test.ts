@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { DigestTransport } from '../../src/digest/deliver.ts';
 import { createDigestScheduler, INTERRUPTED } from '../../src/digest/scheduler.ts';
 import { setPaused } from '../../src/digest/schedules.ts';
-import type { DeliveryRecord } from '../../src/model/types.ts';
+import type { DeliveryRecord } from '../../src/domain/types.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { type RecordedCall, type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in.ts';
 import { blockText } from '../support/test-app.ts';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Interaction, InteractionType, Profile } from '../../src/domain/types.ts';
 import {
   availableFeatures,
   columnMedian,
@@ -11,7 +12,6 @@ import {
   RECENCY_CAP_DAYS,
   scaleColumns,
 } from '../../src/engine/features.ts';
-import type { Interaction, InteractionType, Profile } from '../../src/model/types.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;

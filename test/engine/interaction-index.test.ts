@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Interaction, InteractionType, Profile } from '../../src/domain/types.ts';
 import { dataAsOf } from '../../src/engine/as-of.ts';
 import {
   cachedInteractionIndex,
@@ -17,7 +18,6 @@ import {
   userRows,
   valueAt,
 } from '../../src/engine/interaction-index.ts';
-import type { Interaction, InteractionType, Profile } from '../../src/model/types.ts';
 import { generateSample } from '../../src/sample/generate.ts';
 import { plainView } from '../support/index-view.ts';
 

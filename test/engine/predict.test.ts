@@ -1,5 +1,6 @@
 import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { Interaction, Profile } from '../../src/domain/types.ts';
 import {
   buildTrainingSet,
   expectedRevenue,
@@ -11,7 +12,6 @@ import {
   type PredictionModel,
   predictUsers,
 } from '../../src/engine/predict.ts';
-import type { Interaction, Profile } from '../../src/model/types.ts';
 import { generateSample, type SampleData } from '../../src/sample/generate.ts';
 import { expectedSpend, SAMPLE_TRUTH } from '../../src/sample/truth.ts';
 

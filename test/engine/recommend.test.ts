@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Interaction, InteractionType, Product, Profile } from '../../src/domain/types.ts';
 import {
   buildRecommendModel,
   DEFAULT_RECOMMEND_PARAMS,
@@ -9,7 +10,6 @@ import {
   recommendForUser,
   withSegments,
 } from '../../src/engine/recommend.ts';
-import type { Interaction, InteractionType, Product, Profile } from '../../src/model/types.ts';
 
 const DAY = 86_400_000;
 const AS_OF = Date.UTC(2026, 5, 1);

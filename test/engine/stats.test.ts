@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { Interaction, InteractionType, Profile } from '../../src/domain/types.ts';
 import { applyFilter, FilterError, parseWhere } from '../../src/engine/filter.ts';
 import { computeStats } from '../../src/engine/stats.ts';
-import type { Interaction, InteractionType, Profile } from '../../src/model/types.ts';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-01T00:00:00Z');

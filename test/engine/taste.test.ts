@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/domain/random.ts';
 import { type CategoryCounts, fitTasteClasses, tasteCategoryMix } from '../../src/engine/taste.ts';
-import { createRng } from '../../src/sample/random.ts';
 
 /** Users drawn from two planted tastes over three categories, 20 interactions each. */
 function planted(users: number): CategoryCounts {

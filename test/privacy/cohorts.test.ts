@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../../commands/index.ts';
+import type { Router } from '../../commands/router.ts';
 import { buildDigestMessage } from '../../src/blocks/digest-message.ts';
 import { buildSegmentsMessage } from '../../src/blocks/segments-message.ts';
 import { shareVerdict } from '../../src/blocks/share.ts';
 import type { DigestContent } from '../../src/digest/content.ts';
+import type { Invocation } from '../../src/domain/reply.ts';
+import type { Interaction, Profile } from '../../src/domain/types.ts';
 import type { SegmentResult } from '../../src/engine/segments.ts';
-import type { Interaction, Profile } from '../../src/model/types.ts';
 import { changeVisible, cohortCount, suppressSmallCohorts } from '../../src/privacy/cohorts.ts';
-import type { Router } from '../../src/router/router.ts';
-import type { Invocation } from '../../src/router/types.ts';
 import { markAudienceChanged, type Store } from '../../src/store/store.ts';
 import { NOW, sampleStore, tempDir, testConfig, visible } from './helpers.ts';
 

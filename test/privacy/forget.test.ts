@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyAudienceData, type Profile } from '../../src/model/types.ts';
+import { emptyAudienceData, type Profile } from '../../src/domain/types.ts';
 import { describeForget, forgetPeople } from '../../src/privacy/forget.ts';
 import { SCHEMA_VERSION } from '../../src/store/store.ts';
 import { NOW } from './helpers.ts';

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_REQUEST_BODY_BYTES } from '../../src/privacy/receiver.ts';
+import { MAX_REQUEST_BODY_BYTES } from '../../src/slack/verified-receiver.ts';
 import { signatureHeaders, slashCommand } from '../support/signed-request.ts';
 import { blockText, SIGNING_SECRET, startTestApp, TEST_NOW, type TestApp } from '../support/test-app.ts';
 

@@ -2,7 +2,9 @@ import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../../commands/index.ts';
+import type { Router } from '../../commands/router.ts';
 import type { AppConfig } from '../../src/config.ts';
+import type { Invocation } from '../../src/domain/reply.ts';
 import { formatImportReport, ImportError, importFile } from '../../src/import/importer.ts';
 import {
   createPseudonymizer,
@@ -13,8 +15,6 @@ import {
   pseudonymKeyFile,
 } from '../../src/privacy/pseudonym.ts';
 import { resolveUserRef } from '../../src/privacy/resolve.ts';
-import type { Router } from '../../src/router/router.ts';
-import type { Invocation } from '../../src/router/types.ts';
 import type { Store } from '../../src/store/store.ts';
 import { filesContaining, NOW, sampleStore, tempDir, testConfig, visible } from './helpers.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { Interaction } from '../../src/domain/types.ts';
 import { createLogger } from '../../src/logger.ts';
-import type { Interaction } from '../../src/model/types.ts';
 import { purgeExpiredInteractions, runRetention, startRetention } from '../../src/privacy/retention.ts';
 import { filesIn, NOW, sampleStore, tempDir, testConfig } from './helpers.ts';
 

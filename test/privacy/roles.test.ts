@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../../commands/index.ts';
+import { parseCommand } from '../../commands/parse.ts';
+import type { Router } from '../../commands/router.ts';
 import type { AppConfig } from '../../src/config.ts';
 import { canManage, digestPolicy } from '../../src/digest/permissions.ts';
-import type { DigestSchedule } from '../../src/model/types.ts';
+import type { Invocation } from '../../src/domain/reply.ts';
+import type { DigestSchedule } from '../../src/domain/types.ts';
 import { formatAudit, parseSince } from '../../src/privacy/audit.ts';
 import { actsAsAdmin, describeArgs, isAdmin } from '../../src/privacy/roles.ts';
-import { parseCommand } from '../../src/router/parse.ts';
-import type { Router } from '../../src/router/router.ts';
-import type { Invocation } from '../../src/router/types.ts';
 import type { Store } from '../../src/store/store.ts';
 import { NOW, sampleStore, tempDir, testConfig, visible } from './helpers.ts';
 

@@ -1,9 +1,9 @@
 import MLR from 'ml-regression-multivariate-linear';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createRng } from '../../src/domain/random.ts';
+import { INTERACTION_TYPES, type Profile } from '../../src/domain/types.ts';
 import { computeFeatures } from '../../src/engine/features.ts';
-import { INTERACTION_TYPES, type Profile } from '../../src/model/types.ts';
 import { generateSample, type SampleData } from '../../src/sample/generate.ts';
-import { createRng } from '../../src/sample/random.ts';
 import { expectedSpend, SAMPLE_CATEGORIES, SAMPLE_TRUTH } from '../../src/sample/truth.ts';
 
 const END = new Date('2025-06-02T00:00:00Z');

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildHelpMessage } from '../../src/blocks/help-message.ts';
 import { buildHomeView } from '../../src/blocks/home-view.ts';
-import { assertWithinLimits, findBroadcastMentions, mrkdwnStrings } from '../../src/blocks/limits.ts';
 import {
   buildSharedMessage,
   buildWorkingMessage,
@@ -9,9 +8,10 @@ import {
   withShareButton,
 } from '../../src/blocks/share.ts';
 import { buildStatsMessage } from '../../src/blocks/stats-message.ts';
+import type { Subcommand } from '../../src/domain/reply.ts';
+import type { DigestSchedule, SegmentRun } from '../../src/domain/types.ts';
 import type { AudienceStats } from '../../src/engine/stats.ts';
-import type { DigestSchedule, SegmentRun } from '../../src/model/types.ts';
-import type { Subcommand } from '../../src/router/types.ts';
+import { assertWithinLimits, findBroadcastMentions, mrkdwnStrings } from '../support/block-limits.ts';
 
 // 10 kB of text that tries every trick: a broadcast, a hidden link, entities and an emoji to split.
 const HUGE = `<!channel> <https://evil|click> & ${'🙂ab&<>'.repeat(1400)}`;

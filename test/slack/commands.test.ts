@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mrkdwnStrings } from '../../src/blocks/limits.ts';
+import { mrkdwnStrings } from '../support/block-limits.ts';
 import { postSigned, slashCommand } from '../support/signed-request.ts';
 import { blockText, SIGNING_SECRET, startTestApp, type TestApp } from '../support/test-app.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { DigestSchedule, SegmentRun } from '../../src/model/types.ts';
+import type { DigestSchedule, SegmentRun } from '../../src/domain/types.ts';
 import { blockText, startTestApp, TEST_NOW, type TestApp } from '../support/test-app.ts';
 
 const opened = (user: string, withView = false) => ({

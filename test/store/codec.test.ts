@@ -2,7 +2,6 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { interactionIndex } from '../../src/engine/interaction-index.ts';
 import {
   type AttributeValue,
   type AudienceData,
@@ -10,7 +9,8 @@ import {
   INTERACTION_TYPES,
   type Interaction,
   type Profile,
-} from '../../src/model/types.ts';
+} from '../../src/domain/types.ts';
+import { interactionIndex } from '../../src/engine/interaction-index.ts';
 import { CodecError, encodeAudienceData, encodeLines, readDataFile } from '../../src/store/codec.ts';
 import { markAudienceChanged, SCHEMA_VERSION } from '../../src/store/store.ts';
 import { plainView } from '../support/index-view.ts';

@@ -6,7 +6,7 @@ import {
   emptyAudienceData,
   type Interaction,
   type Profile,
-} from '../../src/model/types.ts';
+} from '../../src/domain/types.ts';
 import { SCHEMA_VERSION } from '../../src/store/store.ts';
 
 /** Makes a fresh temp directory and returns it with a cleanup. */

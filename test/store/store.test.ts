@@ -4,7 +4,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { emptyAudienceData, type Profile } from '../../src/model/types.ts';
+import { emptyAudienceData, type Profile } from '../../src/domain/types.ts';
 import { encodeAudienceData } from '../../src/store/codec.ts';
 import type { MigrationStep } from '../../src/store/migrations.ts';
 import {

@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { assertWithinLimits, type BlockSurface, findBroadcastMentions } from '../../src/blocks/limits.ts';
+import { assertWithinLimits, type BlockSurface, findBroadcastMentions } from './block-limits.ts';
 
 /** One request the stand-in received. */
 export interface RecordedCall {

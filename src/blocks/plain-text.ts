@@ -1,0 +1,99 @@
+import type { KnownBlock } from '@slack/types';
+import type { Reply } from '../domain/reply.ts';
+
+/**
+ * Renders a Block Kit reply as terminal text for the local console and the CLI: header underlined,
+ * fields in two columns, context dimmed with a bullet, buttons as `[Label]`. Pure, so both front doors
+ * print exactly the same thing for the same reply.
+ */
+export function renderText(reply: Reply, width = 100): string {
+  if (reply.blocks.length === 0) return plain(reply.text);
+  const out: string[] = [];
+  for (const block of reply.blocks) {
+    const rendered = renderBlock(block, width);
+    if (rendered !== null) out.push(rendered);
+  }
+  return out.join('\n');
+}
+
+function renderBlock(block: KnownBlock, width: number): string | null {
+  switch (block.type) {
+    case 'header': {
+      const title = block.text.text;
+      return `${title}\n${'═'.repeat(Math.min(width, [...title].length))}`;
+    }
+    case 'section': {
+      const parts: string[] = [];
+      if (block.text) parts.push(plain(block.text.text));
+      if (block.fields)
+        parts.push(
+          columns(
+            block.fields.map((f) => plain(f.text)),
+            width,
+          ),
+        );
+      if (block.accessory && block.accessory.type === 'button') parts.push(`[${block.accessory.text.text}]`);
+      return parts.join('\n');
+    }
+    case 'context':
+      return `  · ${block.elements.map((e) => ('text' in e ? plain(e.text) : (e.alt_text ?? ''))).join(' · ')}`;
+    case 'divider':
+      return '─'.repeat(Math.min(width, 40));
+    case 'actions':
+      return block.elements
+        .map((e) => ('text' in e && e.text ? `[${e.text.text}]` : `[${e.type}]`))
+        .join(' ');
+    case 'image':
+      return `[image: ${block.alt_text}]`;
+    default:
+      return null;
+  }
+}
+
+// Each field is "label\nvalue"; lay two fields side by side like Slack's two-column section.
+function columns(cells: string[], width: number): string {
+  const half = Math.floor(width / 2);
+  const lines: string[] = [];
+  for (let i = 0; i < cells.length; i += 2) {
+    const left = (cells[i] ?? '').split('\n');
+    const right = (cells[i + 1] ?? '').split('\n');
+    const rows = Math.max(left.length, right.length);
+    for (let r = 0; r < rows; r++) {
+      const l = left[r] ?? '';
+      const rt = right[r] ?? '';
+      lines.push(rt ? `${l.padEnd(half)}${rt}`.trimEnd() : l);
+    }
+    if (i + 2 < cells.length) lines.push('');
+  }
+  return lines.join('\n');
+}
+
+// The few emoji codes our builders use, so the console shows a symbol rather than the code.
+const EMOJI: Record<string, string> = {
+  warning: '⚠',
+  white_check_mark: '✅',
+  x: '❌',
+  hourglass_flowing_sand: '⏳',
+  hourglass: '⌛',
+  information_source: 'ℹ',
+  bar_chart: '📊',
+  lock: '🔒',
+  pause_button: '⏸',
+};
+
+/** Turns Slack mrkdwn into readable plain text: drops emphasis markers, unescapes entities, shows links. */
+export function plain(mrkdwn: string): string {
+  return mrkdwn
+    .replace(/<#([CGD][A-Z0-9]+)\|([^>]*)>/g, (_m, id: string, name: string) => `#${name || id}`)
+    .replace(/<#([CGD][A-Z0-9]+)>/g, '#$1')
+    .replace(/<@([UW][A-Z0-9]+)(\|[^>]*)?>/g, '@$1')
+    .replace(/<([^|>]+)\|([^>]+)>/g, '$2 ($1)')
+    .replace(/<(https?:[^>]+)>/g, '$1')
+    .replace(/:([a-z_]+):/g, (match, name: string) => EMOJI[name] ?? match)
+    .replace(/`([^`\n]+)`/g, '$1')
+    .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/gm, '$1$2')
+    .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,:;!?])/gm, '$1$2')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}

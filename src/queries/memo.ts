@@ -1,0 +1,75 @@
+import type { AudienceData } from '../domain/types.ts';
+
+/**
+ * Results derived from the audience (stats, everyone's predicted spend, a segment's recommendations, a chart's
+ * PNG), kept in memory for the data they were computed from. Fitted models are cached in the store as JSON
+ * (cache.ts); this holds what is cheap to recompute but not cheap enough to recompute for every person who asks
+ * the same question in the same minute: a team opening the same report after a digest lands, or 50 managers
+ * running `/audience stats` on Monday morning. The answer depends only on the data and the key, so a repeat is
+ * the same answer, served in microseconds instead of a full pass over millions of interactions.
+ *
+ * Entries are dropped as soon as the audience changes: an import or erasure bumps `meta.dataVersion`, and a
+ * sample load or file reload replaces the arrays themselves, both of which are checked on every read. Callers
+ * put everything else the result depends on (filters, the minute, the segment run, the model) in the key, and
+ * treat the returned values as read-only.
+ */
+
+/** How many results are kept; the least recently used goes first. */
+const MAX_ENTRIES = 64;
+
+interface Memo {
+  dataVersion: number;
+  profiles: unknown;
+  interactions: unknown;
+  profileCount: number;
+  interactionCount: number;
+  entries: Map<string, unknown>;
+}
+
+const memos = new WeakMap<object, Memo>();
+
+/** The cached result for `key` on the current audience, or `compute()`'s, remembered for the next caller. */
+export function memoized<T>(owner: object, data: AudienceData, key: string, compute: () => T): T {
+  let memo = memos.get(owner);
+  if (!memo || !sameAudience(memo, data)) {
+    memo = {
+      dataVersion: data.meta.dataVersion,
+      profiles: data.profiles,
+      interactions: data.interactions,
+      profileCount: data.profiles.length,
+      interactionCount: data.interactions.length,
+      entries: new Map(),
+    };
+    memos.set(owner, memo);
+  }
+  if (memo.entries.has(key)) {
+    const value = memo.entries.get(key) as T;
+    // Re-inserting moves the key to the back of the Map's order, which is what "least recently used" reads.
+    memo.entries.delete(key);
+    memo.entries.set(key, value);
+    return value;
+  }
+  const value = compute();
+  memo.entries.set(key, value);
+  if (memo.entries.size > MAX_ENTRIES) {
+    const oldest = memo.entries.keys().next().value;
+    if (oldest !== undefined) memo.entries.delete(oldest);
+  }
+  return value;
+}
+
+/** Whether a result for `key` is already remembered for the current audience (warm-up skips those). */
+export function isMemoized(owner: object, data: AudienceData, key: string): boolean {
+  const memo = memos.get(owner);
+  return memo !== undefined && sameAudience(memo, data) && memo.entries.has(key);
+}
+
+function sameAudience(memo: Memo, data: AudienceData): boolean {
+  return (
+    memo.dataVersion === data.meta.dataVersion &&
+    memo.profiles === data.profiles &&
+    memo.interactions === data.interactions &&
+    memo.profileCount === data.profiles.length &&
+    memo.interactionCount === data.interactions.length
+  );
+}

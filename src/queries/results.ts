@@ -1,0 +1,77 @@
+import type { SegmentRun } from '../domain/types.ts';
+import type { Filter } from '../engine/filter.ts';
+import { applyFilter } from '../engine/filter.ts';
+import { type PredictionModel, predictUsers } from '../engine/predict.ts';
+import {
+  type QueryOptions,
+  type RecommendModel,
+  recommendForSegment,
+  type SegmentRecommendations,
+} from '../engine/recommend.ts';
+import { type AudienceStats, computeStats } from '../engine/stats.ts';
+import { profileIds } from '../privacy/resolve.ts';
+import type { Store } from '../store/store.ts';
+import { memoized } from './memo.ts';
+
+const MINUTE = 60_000;
+
+/**
+ * Audience stats as of the start of the current minute, for the whole audience or a `where=` filter. Figures
+ * count whole days, so a minute's rounding changes nothing a person can see, and everyone asking within that
+ * minute shares one pass over the interactions.
+ */
+export function audienceStatsFor(store: Store, filter: Filter | null, now: number): AudienceStats {
+  const asOf = Math.floor(now / MINUTE) * MINUTE;
+  const { data } = store;
+  return memoized(store, data, `stats|${asOf}|${filter?.text ?? ''}`, () =>
+    computeStats(applyFilter(data.profiles, filter), data.interactions, { asOf }),
+  );
+}
+
+/** Everyone's prediction from one model, with each person's row, shared by audience, segment and user answers. */
+export interface AudiencePredictions {
+  userIds: readonly string[];
+  values: Float64Array;
+  /** The row of a person's prediction; the lookup table is built on first use (audience totals never need it). */
+  rowOf(userId: string): number | undefined;
+}
+
+/** Predictions for everyone who existed at the model's horizon start; `modelKey` names the model (cache key). */
+export function audiencePredictionsFor(
+  store: Store,
+  model: PredictionModel,
+  modelKey: string,
+): AudiencePredictions {
+  const { data } = store;
+  return memoized(store, data, `predictions|${modelKey}`, () => {
+    const { userIds, values } = predictUsers(model, data);
+    let rows: Map<string, number> | null = null;
+    const rowOf = (userId: string) => {
+      rows ??= new Map(userIds.map((id, i) => [id, i]));
+      return rows.get(userId);
+    };
+    return { userIds, values, rowOf };
+  });
+}
+
+/** The people of a stored run's segment (0-based) who are still in the audience (erasures remove people). */
+export function segmentMembersFor(store: Store, run: SegmentRun, segment: number): readonly string[] {
+  const { data } = store;
+  return memoized(store, data, `segment-members|${run.id}|${segment}`, () => {
+    const known = profileIds(data);
+    return run.user_ids.filter((id, i) => run.labels[i] === segment && known.has(id));
+  });
+}
+
+/** A segment's recommendations from one recommendation model (keyed by its segment run and build time). */
+export function segmentRecommendationsFor(
+  store: Store,
+  model: RecommendModel,
+  segment: number,
+  n: number,
+  options: QueryOptions,
+): SegmentRecommendations {
+  const { data } = store;
+  const key = `recommend-segment|${model.segmentRunId ?? ''}|${model.builtAt}|${segment}|${n}|${options.minCohortSize ?? ''}`;
+  return memoized(store, data, key, () => recommendForSegment(model, data, segment, n, options));
+}

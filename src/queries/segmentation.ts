@@ -1,0 +1,125 @@
+import type { SegmentRun } from '../domain/types.ts';
+import { dataAsOf } from '../engine/as-of.ts';
+import { applyFilter, parseWhere } from '../engine/filter.ts';
+import { type SegmentOptions, type SegmentResult, segmentAudience } from '../engine/segments.ts';
+import type { Store } from '../store/store.ts';
+import { readCachedModel, writeCachedModel } from './cache.ts';
+import { memoized } from './memo.ts';
+
+/** How many segmentations are kept: enough for digests to compare a quarter of weekly runs. */
+export const KEPT_SEGMENT_RUNS = 13;
+
+/** What to segment: the parsed, validated `/audience segments` options. */
+export interface SegmentRequest {
+  k: number | 'auto';
+  features: string[] | null;
+  scaling: 'zscore' | 'log-zscore' | 'none';
+  where: string | null;
+  seed: number;
+}
+
+/** What a plain `/audience segments` asks for. */
+export const DEFAULT_SEGMENT_REQUEST: Readonly<SegmentRequest> = Object.freeze({
+  k: 'auto',
+  features: null,
+  scaling: 'zscore',
+  where: null,
+  seed: 1,
+});
+
+interface CachedSegments {
+  runId: string;
+  result: Omit<SegmentResult, 'labels' | 'userIds'>;
+}
+
+const KIND = 'segments';
+
+/**
+ * Segments the audience for a request, reusing the cached result on unchanged data; a fresh result is stored
+ * as a segment run (who was in which segment, when) so later digests can compare weeks.
+ */
+export function segmentationFor(
+  store: Store,
+  request: SegmentRequest,
+  now: number,
+  currency?: string,
+): { result: SegmentResult; run: SegmentRun; cached: boolean } {
+  const { data } = store;
+  const key = `${KIND}:${JSON.stringify(request)}${currency ? `|${currency.toUpperCase()}` : ''}`;
+  const cached = readCachedModel<CachedSegments>(data, KIND, key, (m) =>
+    Boolean(m && typeof m === 'object' && 'runId' in m && 'result' in m),
+  );
+  const cachedRun = cached ? data.segmentRuns.find((r) => r.id === cached.runId) : undefined;
+  if (cached && cachedRun) {
+    const result = {
+      ...cached.result,
+      userIds: cachedRun.user_ids,
+      labels: Int32Array.from(cachedRun.labels),
+    };
+    return { result, run: cachedRun, cached: true };
+  }
+
+  const result = computeSegmentation(store, request, now, currency);
+  const dataVersion = data.meta.dataVersion;
+  const run = toSegmentRun(result, {
+    id: `seg-${now.toString(36)}-${dataVersion}-${data.segmentRuns.length}`,
+    createdAt: now,
+    dataVersion,
+  });
+  store.update((d) => {
+    d.segmentRuns.push(run);
+    if (d.segmentRuns.length > KEPT_SEGMENT_RUNS)
+      d.segmentRuns.splice(0, d.segmentRuns.length - KEPT_SEGMENT_RUNS);
+  });
+  const { labels: _labels, userIds: _userIds, ...rest } = result;
+  writeCachedModel(store, { kind: KIND, key, dataVersion, now, model: { runId: run.id, result: rest } });
+  return { result, run, cached: false };
+}
+
+/**
+ * The segmentation for a request on the current audience, computed once and remembered in memory (not stored as
+ * a run): the warm-up calls this after a change, so the first `/audience segments` only has to store it.
+ */
+export function computeSegmentation(
+  store: Store,
+  request: SegmentRequest,
+  now: number,
+  currency?: string,
+): SegmentResult {
+  const { data } = store;
+  const asOf = dataAsOf(data.interactions, now);
+  const { k, features, scaling, where, seed } = request;
+  const key = `segmentation|${asOf}|${JSON.stringify([k, features, scaling, where, seed, currency ?? null])}`;
+  return memoized(store, data, key, () => {
+    const filter = request.where ? parseWhere(request.where, data.attributes) : null;
+    const options: SegmentOptions = {
+      k: request.k,
+      scaling: request.scaling,
+      seed: request.seed,
+      asOf,
+      ...(request.features ? { features: request.features } : {}),
+      ...(currency ? { currency } : {}),
+    };
+    return segmentAudience({ ...data, profiles: applyFilter(data.profiles, filter) }, options);
+  });
+}
+
+/** The stored form of a segmentation: who was in which segment, with names, sizes and centroids. */
+export function toSegmentRun(
+  result: SegmentResult,
+  meta: { id: string; createdAt: number; dataVersion: number },
+): SegmentRun {
+  return {
+    id: meta.id,
+    created_at: meta.createdAt,
+    data_version: meta.dataVersion,
+    k: result.k,
+    features: result.features,
+    scaling: result.scaling,
+    names: result.segments.map((s) => s.name),
+    sizes: result.segments.map((s) => s.size),
+    centroids: result.segments.map((s) => s.centroid),
+    user_ids: result.userIds,
+    labels: Array.from(result.labels),
+  };
+}

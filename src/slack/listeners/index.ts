@@ -1,0 +1,45 @@
+import type { App, BlockButtonAction } from '@slack/bolt';
+import {
+  PAGE_COMMAND_PATTERN,
+  RUN_COMMAND_PATTERN,
+  SHARE_REPLY_ACTION,
+} from '../../blocks/command-buttons.ts';
+import { DIGEST_RETRY_PATTERN } from '../../blocks/digest-list.ts';
+import { DIGEST_PAUSE_ACTION } from '../../blocks/digest-message.ts';
+import { DIGEST_MODAL_CALLBACK } from '../../blocks/digest-modal.ts';
+import type { SlackDeps } from '../deps.ts';
+import { createDigestPauseListener } from './actions/digest-pause.ts';
+import { createDigestRetryListener } from './actions/digest-retry.ts';
+import { createPageCommandListener } from './actions/page-command.ts';
+import { createRunCommandListener } from './actions/run-command.ts';
+import { createShareReplyListener } from './actions/share-reply.ts';
+import { createAudienceCommandListener } from './commands/audience.ts';
+import { createAppHomeOpenedListener } from './events/app-home-opened.ts';
+import { createDigestSubmitListener } from './views/digest-submit.ts';
+
+/** Registers every Slack listener of the app. */
+export function registerListeners(app: App, deps: SlackDeps): void {
+  app.command('/audience', createAudienceCommandListener(deps));
+  app.action<BlockButtonAction>(
+    { type: 'block_actions', action_id: SHARE_REPLY_ACTION },
+    createShareReplyListener(deps),
+  );
+  app.action<BlockButtonAction>(
+    { type: 'block_actions', action_id: RUN_COMMAND_PATTERN },
+    createRunCommandListener(deps),
+  );
+  app.action<BlockButtonAction>(
+    { type: 'block_actions', action_id: PAGE_COMMAND_PATTERN },
+    createPageCommandListener(deps),
+  );
+  app.event('app_home_opened', createAppHomeOpenedListener(deps));
+  app.action<BlockButtonAction>(
+    { type: 'block_actions', action_id: DIGEST_PAUSE_ACTION },
+    createDigestPauseListener(deps),
+  );
+  app.action<BlockButtonAction>(
+    { type: 'block_actions', action_id: DIGEST_RETRY_PATTERN },
+    createDigestRetryListener(deps),
+  );
+  app.view(DIGEST_MODAL_CALLBACK, createDigestSubmitListener(deps));
+}
