@@ -27,7 +27,7 @@ export interface CliRow {
 }
 
 function ensureBuilt(): void {
-  if (existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) return;
+  if (existsSync(path.join(ROOT, 'dist', 'src', 'cli.js'))) return;
   process.stdout.write('dist/ is missing; building it first (npm run build)\n');
   const built = spawnSync(process.execPath, ['scripts/build.js'], { cwd: ROOT, stdio: 'inherit' });
   if (built.status !== 0) throw new Error('the build failed');

@@ -3,11 +3,12 @@
 // During development, `npm run cli -- …` runs the TypeScript sources instead.
 import { existsSync } from 'node:fs';
 
-const main = new URL('../dist/src/cli/main.js', import.meta.url);
-if (!existsSync(main)) {
+const cli = new URL('../dist/src/cli.js', import.meta.url);
+if (!existsSync(cli)) {
   process.stderr.write(
     'The CLI is not built yet: run `npm install` (or `npm run build`) in the project folder.\n',
   );
   process.exit(1);
 }
-await import(main.href);
+const { runCli } = await import(cli.href);
+process.exitCode = await runCli(process.argv);

@@ -3,14 +3,16 @@
  * needs when it runs, and the data file is opened only by commands that read it, so `audience help` and
  * `audience --version` answer at once. bin/audience.js runs the build of this file (dist/, made on install).
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import packageJson from '../package.json' with { type: 'json' };
 import { type CliContext, contextWithStore, lazyStoreContext } from './cli/context.ts';
 import { registerImportCommand } from './cli/import-command.ts';
 import { parseWholeNumber } from './cli/options.ts';
 import { KeyCommandError, registerPrivacyCommands, storeEncryption } from './cli/privacy-commands.ts';
 import { type RoutedCommands, registerRoutedCommands } from './cli/routed-commands.ts';
 import { registerSampleCommand, SampleRefusedError } from './cli/sample-command.ts';
+import { packageVersion } from './cli/version.ts';
 import { type AppConfig, ConfigError, loadConfig } from './config.ts';
 import type { Clock } from './domain/types.ts';
 import { ImportError } from './import/errors.ts';
@@ -37,7 +39,7 @@ function createProgram(
 ): Command {
   const program = new Command('audience')
     .description('Audience Insights: segments, predictions, recommendations and stats for your audience.')
-    .version(packageJson.version, '-V, --version', 'print the version')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
     .exitOverride();
@@ -141,4 +143,9 @@ export async function runCli(argv: string[]): Promise<number> {
     code = 1;
   }
   return code;
+}
+
+// Run directly (`node --import tsx src/cli.ts …`, as the tests and `npm run cli` do): the sources, no build.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  process.exitCode = await runCli(process.argv);
 }

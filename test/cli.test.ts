@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 // The TypeScript sources, as everywhere in the tests; the build (bin/audience.js) has its own test below.
-const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+const CLI = ['--import', 'tsx', 'src/cli.ts'];
 const cli = (...args: string[]) => run('node', [...CLI, ...args], { env });
 const cliWith = (vars: Record<string, string>, ...args: string[]) =>
   run('node', [...CLI, ...args], { env: { ...env, ...vars } });
@@ -163,7 +163,7 @@ describe('the CLI as a new user meets it', () => {
 
 describe('the built CLI', () => {
   // `npm install` builds dist/ (the prepare script); a checkout without a build has nothing to run here.
-  const built = existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'));
+  const built = existsSync(join(ROOT, 'dist', 'src', 'cli.js'));
   it.skipIf(!built)('runs from dist/ through bin/audience.js', async () => {
     const version = await run('node', ['bin/audience.js', '--version'], { env });
     expect(version.code).toBe(0);
