@@ -165,7 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnv()): AppConfig {
     adminUserIds: e.ADMIN_USER_IDS ?? [],
     allowedChannelIds: e.ALLOWED_CHANNEL_IDS ?? null,
     retentionDays: e.RETENTION_DAYS,
-    database: databaseConfig(e.DATABASE_URL, e.SLACK_TEAM_ID, mode),
+    database: databaseConfig(e.DATABASE_URL, e.SLACK_TEAM_ID, mode, e.PSEUDONYM_KEY),
   };
 }
 
@@ -207,11 +207,22 @@ function databasePassword(url: string | undefined): string | undefined {
  * The database settings, when DATABASE_URL is set. Every row carries the workspace id, so a Slack app must say
  * which workspace it serves (SLACK_TEAM_ID): guessing would file the audience under the wrong one later.
  */
-function databaseConfig(url: string | undefined, teamId: string | undefined, mode: SlackMode) {
+function databaseConfig(
+  url: string | undefined,
+  teamId: string | undefined,
+  mode: SlackMode,
+  pseudonymKey: string | undefined,
+) {
   if (url === undefined) return null;
   if (teamId === undefined && mode !== 'local') {
     throw new ConfigError(
       'DATABASE_URL is set but SLACK_TEAM_ID is not: set it to the id of the Slack workspace this app serves (T012AB3CD; Slack shows it in the workspace settings, or call auth.test), since every row in the database is filed under it.',
+    );
+  }
+  // Replicas share one database: a key file beside each one would give each its own pseudonyms.
+  if (pseudonymKey === undefined && mode !== 'local') {
+    throw new ConfigError(
+      'DATABASE_URL is set but PSEUDONYM_KEY is not: every app replica on the database must pseudonymize with the same key, so set it (at least 16 characters, `openssl rand -base64 32`) from your secret manager.',
     );
   }
   const location = new URL(url);

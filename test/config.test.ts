@@ -54,6 +54,7 @@ describe('loadConfig', () => {
       SLACK_APP_TOKEN: 'xapp-1',
       DATABASE_URL: 'postgresql://127.0.0.1/test',
       SLACK_TEAM_ID: 'T012AB3CD',
+      PSEUDONYM_KEY: 'a-shared-secret-of-some-length',
     });
     expect(slack.database?.teamId).toBe('T012AB3CD');
   });
@@ -67,6 +68,14 @@ describe('loadConfig', () => {
     expect(() =>
       loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', DATABASE_URL: 'postgres://h/db' }),
     ).toThrow(/SLACK_TEAM_ID is not/);
+    expect(() =>
+      loadConfig({
+        SLACK_BOT_TOKEN: 'xoxb-1',
+        SLACK_APP_TOKEN: 'xapp-1',
+        DATABASE_URL: 'postgres://h/db',
+        SLACK_TEAM_ID: 'T012AB3CD',
+      }),
+    ).toThrow(/PSEUDONYM_KEY is not: every app replica/);
     expect(() => loadConfig({ SLACK_TEAM_ID: 'workspace' })).toThrow(
       /SLACK_TEAM_ID: must be a Slack workspace id/,
     );
