@@ -6,7 +6,7 @@ import { createConsoleTransport, createSlackTransport } from './digest/deliver.t
 import { createDigestScheduler } from './digest/scheduler.ts';
 import type { Clock } from './domain/types.ts';
 import { createLogger } from './logger.ts';
-import { parseDataKey } from './privacy/encryption.ts';
+import { parseDataKey } from './store/encryption.ts';
 import { PseudonymKeyError, pseudonymizerFor } from './privacy/pseudonym.ts';
 import { startRetention } from './privacy/retention.ts';
 import { ensureAudience } from './sample/load.ts';

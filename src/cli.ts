@@ -26,7 +26,7 @@ import {
   registerPrivacyCommands,
   storeEncryption,
 } from './privacy/cli.ts';
-import { EncryptionError } from './privacy/encryption.ts';
+import { EncryptionError } from './store/encryption.ts';
 import type { PiiMode } from './privacy/pii.ts';
 import { PseudonymKeyError } from './privacy/pseudonym.ts';
 import { ensureAudience, loadSample } from './sample/load.ts';

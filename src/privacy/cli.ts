@@ -10,7 +10,7 @@ import type { Clock } from '../domain/types.ts';
 import type { AdapterEncryption } from '../store/file-adapter.ts';
 import type { Store } from '../store/store.ts';
 import { appendAudit, auditEntry, formatAudit, parseSince } from './audit.ts';
-import { EncryptionError, generateDataKey, keyId, parseDataKey, readEncryptionHeader } from './encryption.ts';
+import { EncryptionError, generateDataKey, keyId, parseDataKey, readEncryptionHeader } from '../store/encryption.ts';
 import type { PiiMode, PiiOptions } from './pii.ts';
 import { pseudonymizerFor } from './pseudonym.ts';
 

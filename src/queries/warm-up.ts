@@ -6,6 +6,7 @@ import { RecommendError } from '../engine/recommend.ts';
 import { SegmentError } from '../engine/segments.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
+import { engineAudience } from './audience.ts';
 import { predictionModelFor } from './prediction.ts';
 import { recommendationModelFor } from './recommendation.ts';
 import { audiencePredictionsFor, audienceStatsFor } from './results.ts';
@@ -59,7 +60,7 @@ export interface WarmUp {
 
 interface Step {
   name: string;
-  run: () => void;
+  run: () => void | Promise<void>;
 }
 
 /** The steps for the store's current audience, cheapest and most asked-for first. */
@@ -83,7 +84,10 @@ export function warmUpSteps(store: Store, settings: { now: number; currency: str
   return [
     {
       name: 'interaction index',
-      run: () => void interactionIndex(store.data.interactions, store.data.profiles),
+      run: async () => {
+        const { interactions, profiles } = await engineAudience(store);
+        interactionIndex(interactions, profiles);
+      },
     },
     { name: 'stats', run: () => void audienceStatsFor(store, null, now) },
     {
@@ -142,7 +146,7 @@ export function startWarmUp(deps: WarmUpDeps): WarmUp {
       for (const step of warmUpSteps(store, { now: clock().getTime(), currency: deps.currency })) {
         // A command came in: let it go first; the next check picks up from the start (done steps are cached).
         if (stopped || queue.pending > 0 || stateKey() !== key) return;
-        await queue.run('warm-up', async () => step.run());
+        await queue.run('warm-up', async () => await step.run());
       }
       warmedFor = key;
       logger.debug('models warmed up', { ms: Math.round(performance.now() - started) });

@@ -13,10 +13,13 @@ import { chmod, link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Adapter } from 'lowdb';
+import type { InteractionColumns } from '../domain/interaction-columns.ts';
 import type { AudienceData } from '../domain/types.ts';
-import { EncryptionError, encryptLines, keyId } from '../privacy/encryption.ts';
-import { CodecError, type DecodedFile, encodeLines, normalizeAudienceData, readDataFile } from './codec.ts';
+import { type DecodedFile, normalizeAudienceData, readDataFile } from './decode.ts';
+import { encodeLines } from './encode.ts';
+import { EncryptionError, encryptLines, keyId } from './encryption.ts';
 import { StoreError } from './errors.ts';
+import { CodecError } from './format.ts';
 import { acquireLock, type HeldLock, LockHeldError } from './lock.ts';
 import { LATEST_SCHEMA_VERSION, type MigrationStep, migrate } from './migrations.ts';
 
@@ -26,7 +29,7 @@ export function sideFiles(file: string): { tmp: string; bak: string; lock: strin
 }
 
 /**
- * Encryption at rest (privacy/encryption.ts): files are written with `key` (null: plain) and may be read with
+ * Encryption at rest (encryption.ts): files are written with `key` (null: plain) and may be read with
  * it or any of `readKeys`; with a key set, a plain file is refused unless `allowPlaintext` (migrating to it).
  */
 export interface AdapterEncryption {
@@ -47,6 +50,8 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
   /** Requests to replace `<file>.bak` after the next save (forget, retention), and how many were served. */
   private scrubRequested = 0;
   private scrubServed = 0;
+  /** The interactions' typed columns from the last decode (see takeColumns). */
+  private decoded: { interactions: unknown; length: number; columns: InteractionColumns } | null = null;
 
   constructor(
     readonly file: string,
@@ -72,6 +77,26 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
    */
   requestBackupScrub(): void {
     this.scrubRequested++;
+  }
+
+  /**
+   * Takes the write lock now, before work that will save, so a process that may not write is refused
+   * before it does anything (StoreError 'locked', saying what to do).
+   */
+  async claim(): Promise<void> {
+    await this.takeLock();
+  }
+
+  /**
+   * The typed columns of the last decode, once, while they still describe `interactions` (the array the decode
+   * made, unchanged in length): the engine builds its view from them, then they can be let go.
+   */
+  takeColumns(interactions: readonly unknown[]): InteractionColumns | null {
+    const decoded = this.decoded;
+    this.decoded = null;
+    if (!decoded || decoded.interactions !== interactions || decoded.length !== interactions.length)
+      return null;
+    return decoded.columns;
   }
 
   /** Gives up the write lock, if this process took it. */
@@ -149,11 +174,32 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
         ? (raw as unknown as AudienceData)
         : normalizeOrThrow(raw, this.schemaVersion, from);
     data.schemaVersion = this.schemaVersion;
+    if (decoded.columns) {
+      this.decoded = {
+        interactions: data.interactions,
+        length: data.interactions.length,
+        columns: decoded.columns,
+      };
+    }
     return data;
   }
 
   /** Takes the write lock on the first save, and refuses to overwrite a file someone else changed. */
   private async prepareWrite(): Promise<void> {
+    await this.takeLock();
+    if ((await identity(this.file)) !== this.onDisk) {
+      // Not writing after all: let the process that owns the newer file (or a restarted one) have the lock.
+      await this.release();
+      throw new StoreError(
+        'conflict',
+        this.file,
+        `Cannot save ${this.file}: another process changed it after this one loaded it, and saving would undo ` +
+          'that change. Restart this process to load the current data, then redo the change.',
+      );
+    }
+  }
+
+  private async takeLock(): Promise<void> {
     if (this.lock === null) {
       try {
         this.lock = await acquireLock(this.file);
@@ -172,16 +218,6 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
         );
       }
       if (this.lock.notice) this.notice(this.lock.notice);
-    }
-    if ((await identity(this.file)) !== this.onDisk) {
-      // Not writing after all: let the process that owns the newer file (or a restarted one) have the lock.
-      await this.release();
-      throw new StoreError(
-        'conflict',
-        this.file,
-        `Cannot save ${this.file}: another process changed it after this one loaded it, and saving would undo ` +
-          'that change. Restart this process to load the current data, then redo the change.',
-      );
     }
   }
 

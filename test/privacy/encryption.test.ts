@@ -12,7 +12,7 @@ import {
   keyId,
   openEncryptedFile,
   parseDataKey,
-} from '../../src/privacy/encryption.ts';
+} from '../../src/store/encryption.ts';
 import { encodeAudienceData } from '../../src/store/codec.ts';
 import { openStore, type Store, StoreError } from '../../src/store/store.ts';
 import { filesContaining, filesIn, NOW, sampleStore, tempDir, testConfig } from './helpers.ts';
