@@ -6,11 +6,11 @@ import { createConsoleTransport, createSlackTransport } from './digest/deliver.t
 import { createDigestScheduler } from './digest/scheduler.ts';
 import type { Clock } from './domain/types.ts';
 import { createLogger } from './logger.ts';
-import { parseDataKey } from './store/encryption.ts';
 import { PseudonymKeyError, pseudonymizerFor } from './privacy/pseudonym.ts';
 import { startRetention } from './privacy/retention.ts';
 import { ensureAudience } from './sample/load.ts';
 import { createSlackApp, type SlackApp } from './slack/create-app.ts';
+import { parseDataKey } from './store/encryption.ts';
 import { openStore, StoreError } from './store/store.ts';
 
 // Entry point: only wiring. Read config, open the store, build the router, then Slack or the local console.

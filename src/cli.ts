@@ -26,10 +26,10 @@ import {
   registerPrivacyCommands,
   storeEncryption,
 } from './privacy/cli.ts';
-import { EncryptionError } from './store/encryption.ts';
 import type { PiiMode } from './privacy/pii.ts';
 import { PseudonymKeyError } from './privacy/pseudonym.ts';
 import { ensureAudience, loadSample } from './sample/load.ts';
+import { EncryptionError } from './store/encryption.ts';
 import { openStore, type Store, StoreError } from './store/store.ts';
 
 const OUTPUT_FORMATS = ['text', 'json', 'blocks'] as const;
@@ -53,6 +53,11 @@ export function buildProgram(config: AppConfig, store: Store, clock: Clock): Com
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
     .exitOverride();
+  // A command that may change the data takes the write lock before any work: while the app runs it is refused
+  // at once, with one message saying what to do, instead of doing the work and failing to save it at the end.
+  program.hook('preAction', async (_program, action) => {
+    if (!READ_ONLY_COMMANDS.has(action.name())) await store.claimWrites();
+  });
 
   const formatOption = () =>
     new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('text');
@@ -186,6 +191,9 @@ export function buildProgram(config: AppConfig, store: Store, clock: Clock): Com
   registerPrivacyCommands(program, { config, store, clock });
   return program;
 }
+
+/** Commands that never write (the program's own name: unknown words, answered with the closest command). */
+const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['audience', 'help', 'stats', 'audit', 'evaluate']);
 
 const IMPORT_KINDS: readonly ImportKind[] = ['profiles', 'products', 'interactions'];
 const IMPORT_FORMATS: readonly ImportFormat[] = ['csv', 'json', 'ndjson'];

@@ -7,10 +7,16 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import type { AppConfig } from '../config.ts';
 import type { Clock } from '../domain/types.ts';
+import {
+  EncryptionError,
+  generateDataKey,
+  keyId,
+  parseDataKey,
+  readEncryptionHeader,
+} from '../store/encryption.ts';
 import type { AdapterEncryption } from '../store/file-adapter.ts';
 import type { Store } from '../store/store.ts';
 import { appendAudit, auditEntry, formatAudit, parseSince } from './audit.ts';
-import { EncryptionError, generateDataKey, keyId, parseDataKey, readEncryptionHeader } from '../store/encryption.ts';
 import type { PiiMode, PiiOptions } from './pii.ts';
 import { pseudonymizerFor } from './pseudonym.ts';
 

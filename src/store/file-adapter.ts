@@ -9,7 +9,7 @@
  */
 
 import type { FileHandle } from 'node:fs/promises';
-import { chmod, link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Adapter } from 'lowdb';
@@ -72,8 +72,8 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
   }
 
   /**
-   * After the next successful save, `<file>.bak` becomes a second name of the new file instead of the old
-   * copy, so data removed by that save (a forgotten person, purged interactions) is gone from both files.
+   * After the next successful save, `<file>.bak` becomes an independent copy of the new file instead of the
+   * old one, so data removed by that save (a forgotten person, purged interactions) is gone from both files.
    */
   requestBackupScrub(): void {
     this.scrubRequested++;
@@ -84,7 +84,7 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
    * before it does anything (StoreError 'locked', saying what to do).
    */
   async claim(): Promise<void> {
-    await this.takeLock();
+    await this.takeLock('claim');
   }
 
   /**
@@ -186,7 +186,7 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
 
   /** Takes the write lock on the first save, and refuses to overwrite a file someone else changed. */
   private async prepareWrite(): Promise<void> {
-    await this.takeLock();
+    await this.takeLock('save');
     if ((await identity(this.file)) !== this.onDisk) {
       // Not writing after all: let the process that owns the newer file (or a restarted one) have the lock.
       await this.release();
@@ -199,7 +199,7 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
     }
   }
 
-  private async takeLock(): Promise<void> {
+  private async takeLock(purpose: 'save' | 'claim'): Promise<void> {
     if (this.lock === null) {
       try {
         this.lock = await acquireLock(this.file);
@@ -208,12 +208,17 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
         const who = error.owner
           ? `process ${error.owner.pid} on ${error.owner.host} (since ${new Date(error.owner.since).toISOString()})`
           : 'another process';
+        const what =
+          purpose === 'save'
+            ? `Cannot save ${this.file}`
+            : `Cannot change ${this.file} now (nothing was done)`;
+        const after = purpose === 'save' ? ' The change is kept in memory until then.' : '';
         throw new StoreError(
           'locked',
           this.file,
-          `Cannot save ${this.file}: it is being written by ${who}. Only one process may change the data ` +
+          `${what}: it is being written by ${who}. Only one process may change the data ` +
             `file: stop the other one (the app, or another CLI run) and try again, or, if it is certainly not ` +
-            `running, delete ${error.lockFile}. The change is kept in memory until then.`,
+            `running, delete ${error.lockFile}.${after}`,
           { cause: error },
         );
       }
@@ -318,13 +323,26 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
   }
 }
 
-/** Makes `bak` a second name of the just-written file (or removes it where links are not supported). */
+/**
+ * Makes `bak` an independent copy of the just-written file (its own inode: damage to the data file in place
+ * never reaches it), written beside it and renamed over the old `.bak` so no moment leaves a half copy.
+ */
 async function replaceBackup(file: string, bak: string): Promise<void> {
-  await rm(bak, { force: true });
+  const copy = `${bak}.tmp`;
   try {
-    await link(file, bak);
+    await copyFile(file, copy);
+    await chmod(copy, 0o600).catch(() => undefined);
+    const handle = await open(copy, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(copy, bak);
   } catch {
     // No .bak until the next save: better than one holding what was just removed or re-encrypted.
+    await rm(copy, { force: true }).catch(() => undefined);
+    await rm(bak, { force: true });
   }
 }
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildProgram } from '../../src/cli.ts';
 import type { AppConfig } from '../../src/config.ts';
 import { storeEncryption } from '../../src/privacy/cli.ts';
+import { encodeAudienceData } from '../../src/store/codec.ts';
 import {
   ENCRYPTED_MAGIC,
   EncryptionError,
@@ -13,7 +14,6 @@ import {
   openEncryptedFile,
   parseDataKey,
 } from '../../src/store/encryption.ts';
-import { encodeAudienceData } from '../../src/store/codec.ts';
 import { openStore, type Store, StoreError } from '../../src/store/store.ts';
 import { filesContaining, filesIn, NOW, sampleStore, tempDir, testConfig } from './helpers.ts';
 
