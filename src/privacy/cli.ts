@@ -95,8 +95,18 @@ export function registerPrivacyCommands(
   const { config, store, clock } = deps;
   const out = (text: string) => process.stdout.write(`${text}\n`);
   const audit = (action: string, detail: string) =>
-    store.update((d) => appendAudit(d.audit, auditEntry(CLI_ACTOR, action, detail, clock().getTime())));
-  const currentKeyId = async () => (await readEncryptionHeader(store.file).catch(() => null))?.kid ?? null;
+    store.change((tx) => appendAudit(tx, auditEntry(CLI_ACTOR, action, detail, clock().getTime())), {
+      wait: 'applied',
+    });
+  const file = store.location;
+  const currentKeyId = async () => (await readEncryptionHeader(file).catch(() => null))?.kid ?? null;
+  // Encryption at rest is the backend's own (the file backend); a database leaves it to its disks.
+  const atRest = () => {
+    if (store.atRest) return store.atRest;
+    throw new KeyCommandError(
+      `${file} is encrypted at rest by the database's own disk or tablespace encryption, not by this app.`,
+    );
+  };
 
   program
     .command('encrypt')
@@ -110,13 +120,14 @@ export function registerPrivacyCommands(
       }
       const key = parseDataKey(config.dataEncryptionKey);
       if ((await currentKeyId()) === keyId(key)) {
-        out(`${store.file} is already encrypted with this key (key id ${keyId(key)}); nothing to do.`);
+        out(`${file} is already encrypted with this key (key id ${keyId(key)}); nothing to do.`);
         return;
       }
-      audit('encryption.enable', `data file encrypted (key id ${keyId(key)})`);
-      await store.changeEncryption(key);
+      const encryption = atRest();
+      await audit('encryption.enable', `data file encrypted (key id ${keyId(key)})`);
+      await encryption.changeKey(key);
       out(
-        `Encrypted ${store.file} with AES-256-GCM (key id ${keyId(key)}); its backup copy was replaced too. ` +
+        `Encrypted ${file} with AES-256-GCM (key id ${keyId(key)}); its backup copy was replaced too. ` +
           'The app needs DATA_ENCRYPTION_KEY from now on.',
       );
     });
@@ -127,13 +138,14 @@ export function registerPrivacyCommands(
     .action(async () => {
       const was = await currentKeyId();
       if (was === null) {
-        out(`${store.file} is not encrypted; nothing to do.`);
+        out(`${file} is not encrypted; nothing to do.`);
         return;
       }
-      audit('encryption.disable', `data file decrypted (was key id ${was})`);
-      await store.changeEncryption(null);
+      const encryption = atRest();
+      await audit('encryption.disable', `data file decrypted (was key id ${was})`);
+      await encryption.changeKey(null);
       out(
-        `Decrypted ${store.file}; its backup copy was replaced too. Remove DATA_ENCRYPTION_KEY from the ` +
+        `Decrypted ${file}; its backup copy was replaced too. Remove DATA_ENCRYPTION_KEY from the ` +
           'environment now: while it is set, the app refuses a plain data file.',
       );
     });
@@ -155,10 +167,11 @@ export function registerPrivacyCommands(
       const oldId = keyId(parseDataKey(config.dataEncryptionKey));
       if (keyId(newKey) === oldId)
         throw new KeyCommandError('the new key is the current key; give another one');
-      audit('encryption.rotate', `key id ${oldId} -> ${keyId(newKey)}`);
-      await store.changeEncryption(newKey);
+      const encryption = atRest();
+      await audit('encryption.rotate', `key id ${oldId} -> ${keyId(newKey)}`);
+      await encryption.changeKey(newKey);
       out(
-        `Re-encrypted ${store.file} under the new key (key id ${keyId(newKey)}); its backup copy was replaced ` +
+        `Re-encrypted ${file} under the new key (key id ${keyId(newKey)}); its backup copy was replaced ` +
           `too. Set DATA_ENCRYPTION_KEY to the contents of ${opts.newKeyFile} before starting the app again, ` +
           'store it in your secret manager, then delete that file.',
       );
@@ -168,9 +181,9 @@ export function registerPrivacyCommands(
     .command('audit')
     .description('Print the audit log of admin actions (who, what, when; no personal data).')
     .option('--since <when>', 'only entries since a duration ago (7d, 24h, 2w) or a date (2026-05-01)')
-    .action((opts: { since?: string }) => {
+    .action(async (opts: { since?: string }) => {
       const since = opts.since === undefined ? null : parseSince(opts.since, clock().getTime());
-      out(formatAudit(store.data.audit, since));
+      out(formatAudit(await store.audit.entries(), since));
     });
 }
 

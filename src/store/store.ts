@@ -65,14 +65,17 @@ export {
   SCHEMA_VERSION,
 } from './file-store.ts';
 
-/** The whole audience at one data version, in the form the engine computes on (read-only). */
+/**
+ * The whole audience at one data version, in the form the engine computes on. Read-only by contract (the
+ * arrays are typed mutable only because the engine's input types are): the file backend hands out its own.
+ */
 export interface AudienceSnapshot {
   readonly version: number;
   readonly meta: Readonly<AudienceMeta>;
-  readonly attributes: Readonly<Record<string, AttributeKind>>;
-  readonly profiles: readonly Profile[];
-  readonly products: readonly Product[];
-  readonly interactions: readonly Interaction[];
+  readonly attributes: Record<string, AttributeKind>;
+  readonly profiles: Profile[];
+  readonly products: Product[];
+  readonly interactions: Interaction[];
 }
 
 /**

@@ -79,7 +79,7 @@ describe('the .bak copy', () => {
 
   it('is its own file, without the forgotten person, after a forget', async () => {
     const id = store.data.profiles[0]?.id as string;
-    await store.commit((d) => void forgetPeople(d, new Set([id]), NOW), { scrubBackup: true });
+    await store.change((tx) => forgetPeople(tx, new Set([id])), { now: NOW, scrubBackup: true });
     expect((await readFile(`${file}.bak`)).includes(id)).toBe(false);
     await expectIndependentBackup();
   });
