@@ -1,6 +1,6 @@
 import type { CachedModel } from '../domain/types.ts';
 import type { AudienceSnapshot, Store } from '../store/store.ts';
-import { memoized } from './memo.ts';
+import { forgetMemoized, memoized } from './memo.ts';
 
 /**
  * The one cache of src/queries/: every result derived from the audience (stats, segmentations, predictions,
@@ -18,7 +18,12 @@ import { memoized } from './memo.ts';
  * computation that awaits, is kept as it is).
  */
 export function cachedResult<T>(store: Store, audience: AudienceSnapshot, key: string, compute: () => T): T {
-  return memoized(store, audience, key, compute);
+  return memoized(store, audience, key, () => {
+    const value = compute();
+    // A promise that rejects is not kept: the next caller tries again, as after a computation that threw.
+    if (value instanceof Promise) value.catch(() => forgetMemoized(store, key));
+    return value;
+  });
 }
 
 /** A model stored for the current data version under `key` (of `kind`), or null; `accept` vets its shape. */

@@ -61,6 +61,11 @@ export function memoized<T>(owner: object, data: Audience, key: string, compute:
   return value;
 }
 
+/** Drops the result for `key` (a computation that failed after all: a promise that rejected). */
+export function forgetMemoized(owner: object, key: string): void {
+  memos.get(owner)?.entries.delete(key);
+}
+
 /** Whether a result for `key` is already remembered for the current audience (warm-up skips those). */
 export function isMemoized(owner: object, data: Audience, key: string): boolean {
   const memo = memos.get(owner);
