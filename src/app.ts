@@ -2,7 +2,7 @@ import { registerCommands } from '../commands/index.ts';
 import { renderChart } from './charts/render.ts';
 import { ConfigError, configSecrets, loadConfig } from './config.ts';
 import { runConsole } from './console.ts';
-import { createConsoleTransport, createSlackTransport } from './digest/deliver.ts';
+import { createConsoleTransport } from './digest/deliver.ts';
 import { createDigestScheduler } from './digest/scheduler.ts';
 import type { Clock } from './domain/types.ts';
 import { createLogger } from './logger.ts';
@@ -10,6 +10,7 @@ import { PseudonymKeyError, pseudonymizerFor } from './privacy/pseudonym.ts';
 import { startRetention } from './privacy/retention.ts';
 import { ensureAudience } from './sample/load.ts';
 import { createSlackApp, type SlackApp } from './slack/create-app.ts';
+import { createSlackTransport } from './slack/digest-transport.ts';
 import { parseDataKey } from './store/encryption.ts';
 import { openStore, StoreError } from './store/store.ts';
 
