@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.ts';
+import type { Store, StoreChange } from '../store/store.ts';
 import { generateSample, type SampleData } from './generate.ts';
 
 const HOUR = 3_600_000;
@@ -7,16 +7,33 @@ const HOUR = 3_600_000;
  * Makes a generated sample the whole audience, durably: its profiles, products, interactions and attributes,
  * with no segment runs or models left from other data.
  */
-export async function storeSample(store: Store, sample: SampleData, now: Date): Promise<void> {
-  await store.change((tx) => tx.replaceAudience(sample), { now });
+export async function storeSample(
+  store: Store,
+  sample: SampleData,
+  now: Date,
+  prepare?: (tx: StoreChange) => Promise<void>,
+): Promise<void> {
+  await store.change(
+    async (tx) => {
+      await tx.replaceAudience(sample);
+      await prepare?.(tx);
+    },
+    { now },
+  );
 }
 
-/** Replaces the audience (profiles, products, interactions) with a freshly generated sample ending at `now`. */
-export async function loadSample(store: Store, options: { profiles: number; seed: number; now: Date }) {
+/**
+ * Replaces the audience (profiles, products, interactions) with a freshly generated sample ending at `now`;
+ * `prepare` may write more in the same change (the CLI appends its audit entry).
+ */
+export async function loadSample(
+  store: Store,
+  options: { profiles: number; seed: number; now: Date; prepare?: (tx: StoreChange) => Promise<void> },
+) {
   // Ending the sample on a whole hour keeps it identical for every "now" within that hour.
   const end = new Date(Math.floor(options.now.getTime() / HOUR) * HOUR);
   const sample = generateSample({ profiles: options.profiles, seed: options.seed, end });
-  await storeSample(store, sample, options.now);
+  await storeSample(store, sample, options.now, options.prepare);
   return {
     profiles: sample.profiles.length,
     products: sample.products.length,

@@ -1,12 +1,21 @@
 /**
  * The CLI side of privacy: import options for identifiers (--pii, --no-pii, --pii-mode), and the operator
  * commands `audience encrypt | decrypt | rotate-key | audit`. The CLI acts as an admin (local operator), and
- * every encryption change is audited. Key material is never printed.
+ * every encryption change is audited. Key material is never printed. The policy itself is in src/privacy/.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import type { AppConfig } from '../config.ts';
-import type { Clock } from '../domain/types.ts';
+import { appendAudit, auditEntry, formatAudit, parseSince } from '../privacy/audit.ts';
+import type { PiiMode, PiiOptions } from '../privacy/pii.ts';
+import {
+  createPseudonymizer,
+  type Pseudonymizer,
+  pseudonymizerFor,
+  pseudonymKeyFile,
+} from '../privacy/pseudonym.ts';
 import {
   EncryptionError,
   generateDataKey,
@@ -16,9 +25,7 @@ import {
 } from '../store/encryption.ts';
 import type { AdapterEncryption } from '../store/file-adapter.ts';
 import type { Store } from '../store/store.ts';
-import { appendAudit, auditEntry, formatAudit, parseSince } from './audit.ts';
-import type { PiiMode, PiiOptions } from './pii.ts';
-import { pseudonymizerFor } from './pseudonym.ts';
+import type { CliContext } from './context.ts';
 
 /** The actor name of the CLI in the audit log. */
 export const CLI_ACTOR = 'cli';
@@ -67,9 +74,12 @@ export function piiModeOption(): Option {
     .default('pseudonymize');
 }
 
-/** The importer's identifier options from the parsed CLI options. */
+/**
+ * The importer's identifier options from the parsed CLI options. A dry run changes nothing, so where no key
+ * exists yet it pseudonymizes under a throwaway key instead of creating the store's key file.
+ */
 export function piiOptionsFrom(
-  opts: { pii?: string; noPii?: string; piiMode?: PiiMode },
+  opts: { pii?: string; noPii?: string; piiMode?: PiiMode; dryRun?: boolean },
   config: Pick<AppConfig, 'pseudonymKey' | 'dataFile'>,
   notice: (message: string) => void,
 ): PiiOptions {
@@ -83,28 +93,35 @@ export function piiOptionsFrom(
     mode,
     columns: list(opts.pii),
     notColumns: list(opts.noPii),
-    pseudonymizer: mode === 'pseudonymize' ? pseudonymizerFor(config, notice) : null,
+    pseudonymizer: mode === 'pseudonymize' ? importPseudonymizer(opts.dryRun === true, config, notice) : null,
   };
 }
 
+function importPseudonymizer(
+  dryRun: boolean,
+  config: Pick<AppConfig, 'pseudonymKey' | 'dataFile'>,
+  notice: (message: string) => void,
+): Pseudonymizer {
+  const hasKey = config.pseudonymKey !== null || existsSync(pseudonymKeyFile(config.dataFile));
+  if (dryRun && !hasKey) return createPseudonymizer(randomBytes(32).toString('base64'));
+  return pseudonymizerFor(config, notice);
+}
+
 /** Registers `audience encrypt`, `decrypt`, `rotate-key` and `audit` on the program. */
-export function registerPrivacyCommands(
-  program: Command,
-  deps: { config: AppConfig; store: Store; clock: Clock },
-): void {
-  const { config, store, clock } = deps;
+export function registerPrivacyCommands(program: Command, ctx: CliContext): void {
+  const { config, clock } = ctx;
   const out = (text: string) => process.stdout.write(`${text}\n`);
-  const audit = (action: string, detail: string) =>
+  const audit = (store: Store, action: string, detail: string) =>
     store.change((tx) => appendAudit(tx, auditEntry(CLI_ACTOR, action, detail, clock().getTime())), {
       wait: 'applied',
     });
-  const file = store.location;
-  const currentKeyId = async () => (await readEncryptionHeader(file).catch(() => null))?.kid ?? null;
+  const currentKeyId = async (store: Store) =>
+    (await readEncryptionHeader(store.location).catch(() => null))?.kid ?? null;
   // Encryption at rest is the backend's own (the file backend); a database leaves it to its disks.
-  const atRest = () => {
+  const atRest = (store: Store) => {
     if (store.atRest) return store.atRest;
     throw new KeyCommandError(
-      `${file} is encrypted at rest by the database's own disk or tablespace encryption, not by this app.`,
+      `${store.location} is encrypted at rest by the database's own disk or tablespace encryption, not by this app.`,
     );
   };
 
@@ -119,15 +136,16 @@ export function registerPrivacyCommands(
         );
       }
       const key = parseDataKey(config.dataEncryptionKey);
-      if ((await currentKeyId()) === keyId(key)) {
-        out(`${file} is already encrypted with this key (key id ${keyId(key)}); nothing to do.`);
+      const store = await ctx.store();
+      if ((await currentKeyId(store)) === keyId(key)) {
+        out(`${store.location} is already encrypted with this key (key id ${keyId(key)}); nothing to do.`);
         return;
       }
-      const encryption = atRest();
-      await audit('encryption.enable', `data file encrypted (key id ${keyId(key)})`);
+      const encryption = atRest(store);
+      await audit(store, 'encryption.enable', `data file encrypted (key id ${keyId(key)})`);
       await encryption.changeKey(key);
       out(
-        `Encrypted ${file} with AES-256-GCM (key id ${keyId(key)}); its backup copy was replaced too. ` +
+        `Encrypted ${store.location} with AES-256-GCM (key id ${keyId(key)}); its backup copy was replaced too. ` +
           'The app needs DATA_ENCRYPTION_KEY from now on.',
       );
     });
@@ -136,16 +154,17 @@ export function registerPrivacyCommands(
     .command('decrypt')
     .description('Write the data file back in plain text (needs the current DATA_ENCRYPTION_KEY).')
     .action(async () => {
-      const was = await currentKeyId();
+      const store = await ctx.store();
+      const was = await currentKeyId(store);
       if (was === null) {
-        out(`${file} is not encrypted; nothing to do.`);
+        out(`${store.location} is not encrypted; nothing to do.`);
         return;
       }
-      const encryption = atRest();
-      await audit('encryption.disable', `data file decrypted (was key id ${was})`);
+      const encryption = atRest(store);
+      await audit(store, 'encryption.disable', `data file decrypted (was key id ${was})`);
       await encryption.changeKey(null);
       out(
-        `Decrypted ${file}; its backup copy was replaced too. Remove DATA_ENCRYPTION_KEY from the ` +
+        `Decrypted ${store.location}; its backup copy was replaced too. Remove DATA_ENCRYPTION_KEY from the ` +
           'environment now: while it is set, the app refuses a plain data file.',
       );
     });
@@ -167,11 +186,12 @@ export function registerPrivacyCommands(
       const oldId = keyId(parseDataKey(config.dataEncryptionKey));
       if (keyId(newKey) === oldId)
         throw new KeyCommandError('the new key is the current key; give another one');
-      const encryption = atRest();
-      await audit('encryption.rotate', `key id ${oldId} -> ${keyId(newKey)}`);
+      const store = await ctx.store();
+      const encryption = atRest(store);
+      await audit(store, 'encryption.rotate', `key id ${oldId} -> ${keyId(newKey)}`);
       await encryption.changeKey(newKey);
       out(
-        `Re-encrypted ${file} under the new key (key id ${keyId(newKey)}); its backup copy was replaced ` +
+        `Re-encrypted ${store.location} under the new key (key id ${keyId(newKey)}); its backup copy was replaced ` +
           `too. Set DATA_ENCRYPTION_KEY to the contents of ${opts.newKeyFile} before starting the app again, ` +
           'store it in your secret manager, then delete that file.',
       );
@@ -183,7 +203,7 @@ export function registerPrivacyCommands(
     .option('--since <when>', 'only entries since a duration ago (7d, 24h, 2w) or a date (2026-05-01)')
     .action(async (opts: { since?: string }) => {
       const since = opts.since === undefined ? null : parseSince(opts.since, clock().getTime());
-      out(formatAudit(await store.audit.entries(), since));
+      out(formatAudit(await (await ctx.store()).audit.entries(), since));
     });
 }
 
