@@ -10,6 +10,8 @@ import { run } from './support/processes.ts';
 // refused before it does any work, with one message saying what to do.
 
 const NOW = '2026-06-01T09:30:00Z';
+// The sources through tsx, as test/cli.test.ts runs them (bin/audience.js runs the build in dist/).
+const CLI = ['--import', 'tsx', 'src/cli.ts'];
 let dir: string;
 let file: string;
 let app: FileStore;
@@ -31,7 +33,7 @@ describe('the CLI while another process writes the data file', () => {
   it('refuses a writing command at once, with one message', async () => {
     const csv = join(dir, 'profiles.csv');
     await writeFile(csv, 'id,country\nnew-person,DE\n');
-    const result = await run('node', ['bin/audience.js', 'import', 'profiles', csv], {
+    const result = await run('node', [...CLI, 'import', 'profiles', csv], {
       env: { DATA_FILE: file, FIXED_NOW: NOW },
     });
     expect(result.code).toBe(1);
@@ -43,7 +45,7 @@ describe('the CLI while another process writes the data file', () => {
   });
 
   it('still answers a command that only reads', async () => {
-    const result = await run('node', ['bin/audience.js', 'stats'], {
+    const result = await run('node', [...CLI, 'stats'], {
       env: { DATA_FILE: file, FIXED_NOW: NOW },
     });
     expect(result.code).toBe(0);
