@@ -1,3 +1,4 @@
+import { handInteractionColumns } from '../engine/interaction-index.ts';
 import type { Store, StoreChange } from '../store/store.ts';
 import { generateSample, type SampleData } from './generate.ts';
 
@@ -13,6 +14,9 @@ export async function storeSample(
   now: Date,
   prepare?: (tx: StoreChange) => Promise<void>,
 ): Promise<void> {
+  // The engine's view of these interactions (built by the warm-up after the load) is then made from the
+  // generator's typed columns instead of the event objects: several seconds less at a million profiles.
+  handInteractionColumns(sample.interactions, sample.columns);
   await store.change(
     async (tx) => {
       await tx.replaceAudience(sample);
