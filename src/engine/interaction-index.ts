@@ -21,8 +21,8 @@
  *
  * Building the view from the objects costs a dictionary lookup of a user id per event and two reads of every
  * event object; at 7 million events that is several seconds. The data file's decoder and the sample generator
- * hold the same events as typed columns anyway, with users already numbered by profile row, and hand them over
- * (`handInteractionColumns`): the next view of that array is built from them instead, the same view (tests
+ * hold the same events as typed columns anyway (`InteractionColumns`, src/domain/interaction-columns.ts), with users
+ * already numbered by profile row; whoever reads them from the store hands them over (`handInteractionColumns`): the next view of that array is built from them instead, the same view (tests
  * compare the two), in a fraction of the time.
  *
  * Invalidation: the store replaces the arrays on a sample load, an erasure or a decode, and appends to them in
@@ -32,14 +32,20 @@
  * the view is built from the objects. Interaction objects themselves are never edited in place by the app, so
  * their fields are read once.
  */
-import { INTERACTION_TYPES, type Interaction, type InteractionType, type Profile } from '../domain/types.ts';
+import {
+  type InteractionColumns,
+  ITEM_MASK,
+  MAX_ITEMS,
+  packEvent,
+  TYPE_CODE,
+  typeCode,
+  UNKNOWN_TYPE,
+} from '../domain/interaction-columns.ts';
+import type { Interaction, Profile } from '../domain/types.ts';
 
-/** Type codes: the position in `INTERACTION_TYPES`. */
-export const TYPE_CODE: Readonly<Record<InteractionType, number>> = Object.freeze(
-  Object.fromEntries(INTERACTION_TYPES.map((t, i) => [t, i])) as Record<InteractionType, number>,
-);
-/** Code of a type the model does not know (a hand-built object can carry one). */
-export const UNKNOWN_TYPE = 255;
+// The columns and their encoding are the domain's (the store produces them); the engine's modules and tests
+// keep importing them from here, next to the view they feed.
+export { type InteractionColumns, MAX_ITEMS, packEvent, TYPE_CODE, typeCode, UNKNOWN_TYPE };
 
 /** The typed view; see the module comment for the record layout. */
 export interface InteractionIndex {
@@ -136,37 +142,6 @@ function stillValid(entry: Snapshot, interactions: readonly Interaction[]): bool
   return true;
 }
 
-/**
- * The interactions as typed columns (row k describes `interactions[k]`), from a producer that holds them anyway:
- * the data file's decoder and the sample generator. The view is then built without hashing a user id per event
- * or reading the event objects, which at 7 million events is most of its cost. The numbering is the one
- * `interactionIndex(interactions, profiles)` gives.
- */
-export interface InteractionColumns {
-  /** The profiles `user` points into, as they were when the columns were made. */
-  profiles: readonly Profile[];
-  /**
-   * Their ids, when the producer knows them to be distinct (it made them, or checked): the view then numbers
-   * the profiles by row without a million-key dictionary, and builds `userKeys` only if something asks for it.
-   */
-  distinctProfileIds?: readonly string[];
-  /** Each event's user: a row of `profiles` with its id, or -(j + 1) for `otherUsers[j]` (no profile has it). */
-  user: Int32Array;
-  otherUsers: readonly string[];
-  ts: Float64Array;
-  /** Each event's item and type, `packEvent(item, type code, has a value)`; item indexes `itemIds`, -1 for none. */
-  event: Int32Array;
-  itemIds: readonly string[];
-  /** The values of the events that have one, in data order. */
-  values: Float64Array;
-}
-
-/** One event of `InteractionColumns.event`: as the view's item-and-type slot, negative when it has a value. */
-export function packEvent(item: number, type: number, hasValue: boolean): number {
-  if (!(item < MAX_ITEMS)) throw new RangeError(`more than ${MAX_ITEMS} distinct item ids`);
-  return ((item + 1) << 8) | type | (hasValue ? HAS_VALUE : 0) | 0;
-}
-
 interface Handed extends Snapshot {
   columns: InteractionColumns;
   profilesLength: number;
@@ -253,29 +228,6 @@ export function latestTimestamp(interactions: readonly Interaction[]): number {
   let latest = Number.NEGATIVE_INFINITY;
   for (const it of interactions) if (it.timestamp > latest) latest = it.timestamp;
   return latest;
-}
-
-/** The type code of a type string: its position in `INTERACTION_TYPES`, else `UNKNOWN_TYPE`. */
-export function typeCode(type: string): number {
-  // The type strings of stored data are the same few constants, so these comparisons are mostly pointer checks.
-  switch (type) {
-    case 'view':
-      return 0;
-    case 'like':
-      return 1;
-    case 'share':
-      return 2;
-    case 'comment':
-      return 3;
-    case 'click':
-      return 4;
-    case 'purchase':
-      return 5;
-    case 'rating':
-      return 6;
-    default:
-      return UNKNOWN_TYPE;
-  }
 }
 
 /** A built view and what the profile-row mapping of the profiles it was numbered by needs. */
@@ -416,12 +368,44 @@ function assemble(
 }
 
 function buildIndex(interactions: readonly Interaction[], profiles: readonly Profile[]): Built {
-  const n = interactions.length;
   // The profiles' ids take the first keys; the row of each key is recorded on the way (the last copy wins).
   const numbering = numberProfiles(profiles);
+  const pass1 = countByUser(interactions, numbering);
+  const blocks = layBlocks(pass1.counts, numbering.userIds.length);
+  const pass2 = placeRecords(interactions, pass1, blocks.cursor);
+  const { cursor } = blocks;
+  const firstEvent = new Int32Array(numbering.userIds.length);
+  for (let u = 0; u < firstEvent.length; u++) firstEvent[u] = cursor[2 * u + 1] as number;
+  const { minTs, maxTs, sorted } = pass1;
+  const scan = { minTs, maxTs, sorted, itemKeys: pass2.itemKeys, itemIds: pass2.itemIds };
+  return assemble(
+    numbering,
+    profiles,
+    scan,
+    blocks.start,
+    firstEvent,
+    pass2.records,
+    pass2.values,
+    pass2.purchases,
+  );
+}
+
+/** What the first pass over the event objects learns: each event's user key and each user's count, the times. */
+interface UserCounts {
+  keyOfRow: Int32Array;
+  counts: Int32Array;
+  minTs: number;
+  maxTs: number;
+  sorted: boolean;
+  nPurchases: number;
+  nValues: number;
+}
+
+/** Pass 1: a key per event (the one string lookup per event, new users numbered on the way) and the block sizes. */
+function countByUser(interactions: readonly Interaction[], numbering: Numbering): UserCounts {
+  const n = interactions.length;
   const { userIds } = numbering;
   const userKeys = numbering.userKeys as Record<string, number>;
-  // Pass 1: a key per event (the one string lookup per event) and the size of each user's block.
   const keyOfRow = new Int32Array(n);
   let counts = new Int32Array(Math.max(1024, userIds.length));
   let minTs = Number.POSITIVE_INFINITY;
@@ -461,43 +445,40 @@ function buildIndex(interactions: readonly Interaction[], profiles: readonly Pro
     if (it.type === 'purchase') nPurchases++;
     if (it.value !== null) nValues++;
   }
-  const blocks = layBlocks(counts, userIds.length);
-  const { cursor } = blocks;
+  return { keyOfRow, counts, minTs, maxTs, sorted, nPurchases, nValues };
+}
 
-  // Pass 2: each event's record into its user's block (a counting sort: the blocks keep the data order).
+/** The records, values in data order, purchases and item numbering the second pass makes. */
+interface Placed {
+  records: ArrayBuffer;
+  values: Float64Array;
+  purchases: Purchases;
+  itemKeys: Record<string, number>;
+  itemIds: string[];
+}
+
+/**
+ * Pass 2: each event's record into its user's block (a counting sort: the blocks keep the data order), items
+ * numbered in order of first appearance; `cursor` (see `layBlocks`) advances and records each first event.
+ */
+function placeRecords(interactions: readonly Interaction[], pass1: UserCounts, cursor: Int32Array): Placed {
+  const n = interactions.length;
+  const { keyOfRow, nValues, nPurchases } = pass1;
   const records = new ArrayBuffer(n * 16);
   const f64 = new Float64Array(records);
   const i32 = new Int32Array(records);
   const values = new Float64Array(nValues);
   let nextValue = 0;
   const purchases = purchaseColumns(nPurchases);
-  const itemKeys: Record<string, number> = Object.create(null);
-  const itemIds: string[] = [];
+  const items = new ItemNumbering();
   let p = 0;
-  let lastItem: string | null = null;
-  let lastItemKey = -1;
   for (let k = 0; k < n; k++) {
     const it = interactions[k] as Interaction;
     const key = keyOfRow[k] as number;
     const r = cursor[2 * key] as number;
     cursor[2 * key] = r + 1;
     if ((cursor[2 * key + 1] as number) < 0) cursor[2 * key + 1] = k;
-    const iid = it.item_id;
-    let item = -1;
-    if (iid !== null) {
-      if (iid !== lastItem) {
-        let found = itemKeys[iid];
-        if (found === undefined) {
-          found = itemIds.length;
-          if (found >= MAX_ITEMS) throw new RangeError(`more than ${MAX_ITEMS} distinct item ids`);
-          itemKeys[iid] = found;
-          itemIds.push(iid);
-        }
-        lastItem = iid;
-        lastItemKey = found;
-      }
-      item = lastItemKey;
-    }
+    const item = items.keyOf(it.item_id);
     const code = typeCode(it.type);
     const raw = it.value;
     let slot = -1;
@@ -526,16 +507,37 @@ function buildIndex(interactions: readonly Interaction[], profiles: readonly Pro
           value: purchases.value.subarray(0, p),
           item: purchases.item.subarray(0, p),
         };
-  const firstEvent = new Int32Array(userIds.length);
-  for (let u = 0; u < firstEvent.length; u++) firstEvent[u] = cursor[2 * u + 1] as number;
-  const scan = { minTs, maxTs, sorted, itemKeys, itemIds };
-  return assemble(numbering, profiles, scan, blocks.start, firstEvent, records, values, seen);
+  return { records, values, purchases: seen, itemKeys: items.keys, itemIds: items.ids };
+}
+
+/** Item keys in order of first appearance; runs of the same item (a catalogue export) skip the lookup. */
+class ItemNumbering {
+  readonly keys: Record<string, number> = Object.create(null);
+  readonly ids: string[] = [];
+  private last: string | null = null;
+  private lastKey = -1;
+
+  /** The key of an item id (-1 for none), numbering a new one. */
+  keyOf(iid: string | null): number {
+    if (iid === null) return -1;
+    if (iid !== this.last) {
+      let found = this.keys[iid];
+      if (found === undefined) {
+        found = this.ids.length;
+        if (found >= MAX_ITEMS) throw new RangeError(`more than ${MAX_ITEMS} distinct item ids`);
+        this.keys[iid] = found;
+        this.ids.push(iid);
+      }
+      this.last = iid;
+      this.lastKey = found;
+    }
+    return this.lastKey;
+  }
 }
 
 /** The view from typed columns (see `InteractionColumns`): the same passes as `buildIndex`, over typed arrays. */
 function buildFromColumns(columns: InteractionColumns): Built {
-  const { profiles, user, otherUsers, ts, event, itemIds: itemNames, values } = columns;
-  const n = user.length;
+  const { profiles } = columns;
   const distinct = columns.distinctProfileIds;
   const numbering: Numbering = distinct
     ? {
@@ -545,24 +547,47 @@ function buildFromColumns(columns: InteractionColumns): Built {
         unique: true,
       }
     : numberProfiles(profiles);
+  const pass1 = scanColumns(columns, numbering, distinct !== undefined);
+  const { start, firstEvent } = blockStarts(pass1.tally, numbering.userIds.length);
+  const { records, purchases } = bucketRecords(columns, pass1, start);
+  const { minTs, maxTs, sorted, itemKeys, itemIds } = pass1;
+  const scan = { minTs, maxTs, sorted, itemKeys, itemIds };
+  return assemble(numbering, profiles, scan, start, firstEvent, records, columns.values, purchases);
+}
+
+/** What the first pass over the columns learns (see `scanColumns`). */
+interface ColumnScan extends Scan {
+  /** The user key of each row of `profiles` (the row itself when their ids are known distinct). */
+  keyOfProfile: Int32Array;
+  direct: boolean;
+  keyOfOther: Int32Array;
+  keyOfItem: Int32Array;
+  /** Per user, side by side: the number of events and the index of the first. */
+  tally: Int32Array;
+  nPurchases: number;
+}
+
+/**
+ * Pass 1: keys of other users and items, the size of each user's block and its first event, the times. Other
+ * users and items are numbered in order of first appearance, as the objects' pass numbers them; their lists
+ * may name one id twice (the decoder's are per chunk), so the dictionaries still decide.
+ */
+function scanColumns(columns: InteractionColumns, numbering: Numbering, direct: boolean): ColumnScan {
+  const { user, otherUsers, ts, event, itemIds: itemNames } = columns;
+  const n = user.length;
   const { userIds, keyOfProfile } = numbering;
   // Without the profiles' dictionary, the other users (no profile has their id) get one of their own.
   const userKeys: Record<string, number> = numbering.userKeys ?? Object.create(null);
-  const direct = distinct !== undefined;
-  // Other users and items are numbered in order of first appearance, as the objects' pass numbers them; their
-  // lists may name one id twice (the decoder's are per chunk), so the dictionaries still decide.
   const keyOfOther = new Int32Array(otherUsers.length).fill(-1);
   const keyOfItem = new Int32Array(itemNames.length).fill(-1);
   const itemKeys: Record<string, number> = Object.create(null);
   const itemIds: string[] = [];
-  // Per user, side by side: the number of events and the index of the first.
   const tally = new Int32Array(2 * (userIds.length + otherUsers.length));
   let minTs = Number.POSITIVE_INFINITY;
   let maxTs = Number.NEGATIVE_INFINITY;
   let sorted = true;
   let previousTs = Number.NEGATIVE_INFINITY;
   let nPurchases = 0;
-  // Pass 1: keys of other users and items, the size of each user's block and its first event, the times.
   for (let k = 0; k < n; k++) {
     const u = user[k] as number;
     let key: number;
@@ -604,7 +629,23 @@ function buildFromColumns(columns: InteractionColumns): Built {
       keyOfItem[item] = found;
     }
   }
-  const nUsers = userIds.length;
+  return {
+    minTs,
+    maxTs,
+    sorted,
+    itemKeys,
+    itemIds,
+    keyOfProfile,
+    direct,
+    keyOfOther,
+    keyOfItem,
+    tally,
+    nPurchases,
+  };
+}
+
+/** Each user's first row from the counts in `tally`, and the index of each user's first event (-1 for none). */
+function blockStarts(tally: Int32Array, nUsers: number): { start: Int32Array; firstEvent: Int32Array } {
   const start = new Int32Array(nUsers + 1);
   const firstEvent = new Int32Array(nUsers);
   for (let u = 0; u < nUsers; u++) {
@@ -612,12 +653,25 @@ function buildFromColumns(columns: InteractionColumns): Built {
     start[u + 1] = (start[u] as number) + count;
     firstEvent[u] = count > 0 ? (tally[2 * u + 1] as number) : -1;
   }
+  return { start, firstEvent };
+}
 
-  // Pass 2: the events into their users' blocks in two steps, each touching little memory at a time. Events in
-  // data order belong to random users, so placing each straight in its row would miss the cache (and the page
-  // tables) on nearly every one: instead each goes to the region of its bucket of users (a few hundred regions
-  // filled in sequence), with its key alongside; then each region, small enough to stay in cache, is sorted by
-  // user in place. Both steps keep the data order within a user.
+/**
+ * Pass 2: the events into their users' blocks in two steps, each touching little memory at a time. Events in
+ * data order belong to random users, so placing each straight in its row would miss the cache (and the page
+ * tables) on nearly every one: instead each goes to the region of its bucket of users (a few hundred regions
+ * filled in sequence), with its key alongside; then each region, small enough to stay in cache, is sorted by
+ * user in place. Both steps keep the data order within a user.
+ */
+function bucketRecords(
+  columns: InteractionColumns,
+  pass1: ColumnScan,
+  start: Int32Array,
+): { records: ArrayBuffer; purchases: Purchases } {
+  const { user, ts, event, values } = columns;
+  const { keyOfOther, keyOfProfile, direct, keyOfItem } = pass1;
+  const n = user.length;
+  const nUsers = start.length - 1;
   const records = new ArrayBuffer(n * 16);
   const f64 = new Float64Array(records);
   const i32 = new Int32Array(records);
@@ -625,7 +679,7 @@ function buildFromColumns(columns: InteractionColumns): Built {
   const nBuckets = (nUsers >> BUCKET_SHIFT) + 1;
   const bucketNext = new Int32Array(nBuckets);
   for (let b = 0; b < nBuckets; b++) bucketNext[b] = start[Math.min(nUsers, b << BUCKET_SHIFT)] as number;
-  const purchases = purchaseColumns(nPurchases);
+  const purchases = purchaseColumns(pass1.nPurchases);
   let nextValue = 0;
   let p = 0;
   for (let k = 0; k < n; k++) {
@@ -652,6 +706,19 @@ function buildFromColumns(columns: InteractionColumns): Built {
     keyAt[at] = key;
   }
   if (nextValue !== values.length) throw new RangeError('columns: the values do not match the events');
+  sortBuckets(f64, i32, keyAt, start, nBuckets);
+  return { records, purchases };
+}
+
+/** Sorts each bucket's region by user in place (the order within a user kept); `keyAt` is used up. */
+function sortBuckets(
+  f64: Float64Array,
+  i32: Int32Array,
+  keyAt: Int32Array,
+  start: Int32Array,
+  nBuckets: number,
+): void {
+  const nUsers = start.length - 1;
   const next = start.slice(0, nUsers);
   for (let b = 0; b < nBuckets; b++) {
     const lo = start[Math.min(nUsers, b << BUCKET_SHIFT)] as number;
@@ -665,8 +732,6 @@ function buildFromColumns(columns: InteractionColumns): Built {
     }
     permuteRecords(f64, i32, keyAt, lo, hi);
   }
-  const scan = { minTs, maxTs, sorted, itemKeys, itemIds };
-  return assemble(numbering, profiles, scan, start, firstEvent, records, values, purchases);
 }
 
 /** Moves the records at lo..hi-1 to the rows `rowOf` gives (within the same range); `rowOf` is used up. */
@@ -702,11 +767,6 @@ function permuteRecords(f64: Float64Array, i32: Int32Array, rowOf: Int32Array, l
 const BUCKET_SHIFT = 12;
 
 const PURCHASE = TYPE_CODE.purchase;
-/** Item keys share a 32-bit slot with the type code (8 bits). */
-export const MAX_ITEMS = 2 ** 23 - 1;
-/** The item bits of a packed slot, and the bit `packEvent` adds for an event with a value. */
-const ITEM_MASK = 0x7fffff;
-const HAS_VALUE = 1 << 31;
 
 interface ProfileRows {
   index: InteractionIndex;
