@@ -26,6 +26,7 @@ export function ms(column: string): string {
  */
 export function ts(value: number | null | undefined): string | null {
   if (value === null || value === undefined) return null;
+  if (!Number.isFinite(value)) return value > 0 ? 'infinity' : '-infinity';
   let whole = Math.floor(value);
   let micros = Math.round((value - whole) * 1000);
   if (micros === 1000) {

@@ -63,7 +63,11 @@ describePostgres('PostgreSQL schema migrations', () => {
     const p = await open(schema);
     const broken = [
       ...PG_MIGRATIONS,
-      { version: PG_MIGRATIONS.length + 1, name: 'broken', sql: 'CREATE TABLE half_made (id int); SELECT no_such_function();' },
+      {
+        version: PG_MIGRATIONS.length + 1,
+        name: 'broken',
+        sql: 'CREATE TABLE half_made (id int); SELECT no_such_function();',
+      },
     ];
     const failure = await migrateSchema(p, 'test', broken).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(StoreError);
