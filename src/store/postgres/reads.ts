@@ -13,6 +13,7 @@ import type {
   SegmentRunReads,
   StoreReads,
 } from '../store.ts';
+import { answerAggregate } from './aggregates.ts';
 import type { Queryable } from './claims.ts';
 import {
   AUDIT_COLUMNS,
@@ -101,8 +102,7 @@ export function audienceReads(
     // The engine builds its view from the objects; columns straight from COPY are a later optimisation.
     interactionColumns: async () => null,
     snapshot,
-    // Aggregates in SQL are not written yet: the app computes them from the reads, as for the file backend.
-    aggregate: async (_query: AggregateQuery) => undefined,
+    aggregate: (query: AggregateQuery) => answerAggregate(db, team, query),
   };
 }
 
