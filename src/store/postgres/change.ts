@@ -22,6 +22,7 @@ import type {
   SegmentRun,
 } from '../../domain/types.ts';
 import type { AudienceSnapshot, StoreChange, StoreReads } from '../store.ts';
+import { type Claim, finishOccurrence } from './claims.ts';
 import { copyRows } from './copy.ts';
 import { ensureMonthPartitions, monthOf, purgeBefore } from './partitions.ts';
 import { storeReads } from './reads.ts';
@@ -61,6 +62,14 @@ export class PgChange implements StoreChange {
          SET data_version = m.data_version + 1, updated_at = $2, source = coalesce($3, m.source)`,
       [this.team, this.now.toISOString(), this.source ?? null],
     );
+  }
+
+  /**
+   * Ends a claim this replica holds (claims.ts) in this change, so the delivery record and the end of the claim
+   * commit together; false when the claim was taken over (then record nothing).
+   */
+  finishClaim(claim: Claim): Promise<boolean> {
+    return finishOccurrence(this.client, this.team, claim);
   }
 
   private touched(source?: 'sample' | 'import'): void {

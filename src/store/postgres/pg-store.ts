@@ -10,6 +10,7 @@
  */
 import { hostname } from 'node:os';
 import type pg from 'pg';
+import type { DeliveryRecord } from '../../domain/types.ts';
 import { StoreError } from '../errors.ts';
 import type {
   AudienceSnapshot,
@@ -27,7 +28,6 @@ import { PgChange } from './change.ts';
 import {
   type Claim,
   claimOccurrence,
-  finishOccurrence,
   releaseClaim,
   renewClaims,
   startPosting,
@@ -110,7 +110,12 @@ export class PgStore implements SeamStore {
     );
   }
 
-  async change<T>(fn: (tx: StoreChange) => Promise<T>, options: ChangeOptions = {}): Promise<T> {
+  change<T>(fn: (tx: StoreChange) => Promise<T>, options: ChangeOptions = {}): Promise<T> {
+    return this.runChange(fn, options);
+  }
+
+  /** `change`, with the backend's own change (claims) in hand. */
+  private async runChange<T>(fn: (tx: PgChange) => Promise<T>, options: ChangeOptions = {}): Promise<T> {
     this.assertOpen();
     const now = options.now ?? new Date();
     return this.transaction('BEGIN', async (client) => {
@@ -162,7 +167,13 @@ export class PgStore implements SeamStore {
     claim: (key: string, scheduleId: string, leaseMs: number): Promise<Claim | null> =>
       claimOccurrence(this.pool, this.teamId, { key, scheduleId, holder: this.replicaId, leaseMs }),
     startPosting: (claim: Claim, leaseMs: number) => startPosting(this.pool, this.teamId, claim, leaseMs),
-    finish: (claim: Claim) => finishOccurrence(this.pool, this.teamId, claim),
+    /** Records the outcome and ends the claim in one transaction; false (nothing recorded) if it was taken over. */
+    complete: (claim: Claim, record: DeliveryRecord): Promise<boolean> =>
+      this.runChange(async (tx) => {
+        if (!(await tx.finishClaim(claim))) return false;
+        await tx.putDelivery(record);
+        return true;
+      }),
     renew: (leaseMs: number) => renewClaims(this.pool, this.teamId, this.replicaId, leaseMs),
     release: (claim: Claim) => releaseClaim(this.pool, this.teamId, claim),
   };
