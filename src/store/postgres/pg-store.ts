@@ -25,13 +25,7 @@ import type {
   StoreReads,
 } from '../store.ts';
 import { PgChange } from './change.ts';
-import {
-  type Claim,
-  claimOccurrence,
-  releaseClaim,
-  renewClaims,
-  startPosting,
-} from './claims.ts';
+import { type Claim, claimOccurrence, releaseClaim, renewClaims, startPosting } from './claims.ts';
 import { connectPool, locationOf } from './connect.ts';
 import { migrateSchema } from './migrate.ts';
 import { readSnapshot, storeReads } from './reads.ts';

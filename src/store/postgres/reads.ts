@@ -73,16 +73,10 @@ export function audienceReads(
       return rows[0] as { profiles: number; products: number; interactions: number };
     },
     attributeKinds: () => readAttributeKinds(db, team),
-    products: () =>
-      all(db, `SELECT ${PRODUCT_COLUMNS} FROM products WHERE team_id = $1 ORDER BY seq`, [team], toProduct),
+    products: () => readProducts(db, team),
     profiles: (query) =>
       query?.ids === undefined
-        ? all(
-            db,
-            `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE team_id = $1 ORDER BY seq`,
-            [team],
-            toProfile,
-          )
+        ? readProfiles(db, team)
         : all(
             db,
             `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE team_id = $1 AND id = ANY($2) ORDER BY seq`,
@@ -118,6 +112,24 @@ export async function readAttributeKinds(
   return Object.fromEntries(rows.map((r) => [r.name, r.kind]));
 }
 
+function readProfiles(db: Queryable, team: string) {
+  return all(
+    db,
+    `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE team_id = $1 ORDER BY seq`,
+    [team],
+    toProfile,
+  );
+}
+
+function readProducts(db: Queryable, team: string) {
+  return all(
+    db,
+    `SELECT ${PRODUCT_COLUMNS} FROM products WHERE team_id = $1 ORDER BY seq`,
+    [team],
+    toProduct,
+  );
+}
+
 function readInteractions(db: Queryable, team: string, window: TimeWindow | undefined) {
   const params: unknown[] = [team];
   let where = 'team_id = $1';
@@ -139,13 +151,12 @@ function readInteractions(db: Queryable, team: string, window: TimeWindow | unde
 
 /** The whole audience of a workspace, read on `db` (a repeatable-read transaction makes it one version). */
 export async function readSnapshot(db: Queryable, team: string): Promise<AudienceSnapshot> {
-  const reads = audienceReads(db, team, () => Promise.reject(new Error('nested snapshot')));
   // One after another: on one client the statements queue anyway, and this keeps the order obvious.
-  const meta = await reads.meta();
-  const attributes = await reads.attributeKinds();
-  const profiles = await reads.profiles();
-  const products = await reads.products();
-  const interactions = await reads.interactions();
+  const meta = await readMeta(db, team);
+  const attributes = await readAttributeKinds(db, team);
+  const profiles = await readProfiles(db, team);
+  const products = await readProducts(db, team);
+  const interactions = await readInteractions(db, team, undefined);
   return { version: meta.dataVersion, meta, attributes, profiles, products, interactions };
 }
 
