@@ -171,8 +171,8 @@ export class PgChange implements StoreChange {
     await this.recordKinds(kinds);
     if (patches.length === 0) return { inserted: 0, updated: 0 };
     await this.stageProfiles(foldById(patches, mergeProfilePatch));
-    // Changes serialize per workspace (pg-store.ts), so nothing can insert between the update and the insert.
-    const updated = await this.q(
+    return this.mergeStaged(
+      'staged_profiles',
       `UPDATE profiles p SET
          platform = coalesce(s.platform, p.platform), country = coalesce(s.country, p.country),
          created_at = coalesce(s.created_at, p.created_at),
@@ -183,8 +183,6 @@ export class PgChange implements StoreChange {
            || coalesce((SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(coalesce(s.attrs, '{}')) e
                          WHERE e.value = 'null'::jsonb AND NOT p.attrs ? e.key), '{}')
          FROM staged_profiles s WHERE p.team_id = $1 AND p.id = s.id`,
-    );
-    const inserted = await this.q(
       `INSERT INTO profiles (team_id, id, platform, country, created_at, last_active_at, followers, interests, attrs)
        SELECT $1, s.id, s.platform, s.country, s.created_at, s.last_active_at, s.followers,
               coalesce(s.interests, '{}'), coalesce(s.attrs, '{}')
@@ -192,7 +190,20 @@ export class PgChange implements StoreChange {
         WHERE NOT EXISTS (SELECT 1 FROM profiles p WHERE p.team_id = $1 AND p.id = s.id)
         ORDER BY s.ord`,
     );
-    await this.client.query('DROP TABLE staged_profiles');
+  }
+
+  /**
+   * Updates the stored rows a staged table names, inserts the others (in file order), drops the staged table.
+   * Changes serialize per workspace (pg-store.ts), so nothing can insert between the update and the insert.
+   */
+  private async mergeStaged(
+    staged: string,
+    update: string,
+    insert: string,
+  ): Promise<{ inserted: number; updated: number }> {
+    const updated = await this.q(update);
+    const inserted = await this.q(insert);
+    await this.client.query(`DROP TABLE ${staged}`);
     this.touched('import');
     return { inserted: inserted.rowCount ?? 0, updated: updated.rowCount ?? 0 };
   }
@@ -246,13 +257,12 @@ export class PgChange implements StoreChange {
       ['ord', 'id', 'name', 'category', 'price', 'in_stock'],
       folded.map((p, ord) => [ord, p.id, p.name, p.category, p.price, p.in_stock]),
     );
-    const updated = await this.q(
+    // A new product without a name or category gets neutral defaults (the file backend's rule).
+    return this.mergeStaged(
+      'staged_products',
       `UPDATE products p SET name = coalesce(s.name, p.name), category = coalesce(s.category, p.category),
          price = coalesce(s.price, p.price), in_stock = coalesce(s.in_stock, p.in_stock)
          FROM staged_products s WHERE p.team_id = $1 AND p.id = s.id`,
-    );
-    // A new product without a name or category gets neutral defaults (the file backend's rule).
-    const inserted = await this.q(
       `INSERT INTO products (team_id, id, name, category, price, in_stock)
        SELECT $1, s.id, coalesce(s.name, s.id), coalesce(s.category, 'uncategorized'), coalesce(s.price, 0),
               coalesce(s.in_stock, true)
@@ -260,9 +270,6 @@ export class PgChange implements StoreChange {
         WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.team_id = $1 AND p.id = s.id)
         ORDER BY s.ord`,
     );
-    await this.client.query('DROP TABLE staged_products');
-    this.touched('import');
-    return { inserted: inserted.rowCount ?? 0, updated: updated.rowCount ?? 0 };
   }
 
   async appendInteractions(interactions: readonly Interaction[]): Promise<void> {
