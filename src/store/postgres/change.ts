@@ -28,6 +28,9 @@ import { ensureMonthPartitions, monthOf, purgeBefore } from './partitions.ts';
 import { storeReads } from './reads.ts';
 import { SCHEDULE_COLUMNS, toSchedule, ts } from './rows.ts';
 
+/** Bulk loads at least this large refresh the planner's statistics before they commit. */
+const ANALYZE_AFTER_ROWS = 50_000;
+
 /** One open change of one workspace; `finish()` stamps the audience if it changed. */
 export class PgChange implements StoreChange {
   readonly audience: StoreReads['audience'];
@@ -148,6 +151,9 @@ export class PgChange implements StoreChange {
       ['team_id', 'user_id', 'item_id', 'type', 'value', 'at'],
       interactions.map((i) => [this.team, i.user_id, i.item_id, i.type, i.value, ts(i.timestamp)]),
     );
+    // After a bulk load the planner's statistics are stale until autovacuum gets to it: without them the
+    // first aggregates pick nested loops over millions of rows. ANALYZE samples, so it costs well under a second.
+    if (interactions.length >= ANALYZE_AFTER_ROWS) await this.client.query('ANALYZE interactions, profiles');
   }
 
   /**
