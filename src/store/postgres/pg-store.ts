@@ -45,6 +45,8 @@ export interface OpenPgStoreOptions {
 
 /** Advisory lock class of changes ("AICH"); the object id is the workspace's hash. */
 const CHANGE_LOCK_CLASS = 0x41494348;
+/** Advisory lock class of the writer lock ("AIWR"), see claimWrites. */
+const WRITER_LOCK_CLASS = 0x41495752;
 
 /** The seam without the file backend's deprecated in-memory access, which a database cannot offer. */
 export type SeamStore = Omit<Store, keyof LegacyFileAccess>;
@@ -82,6 +84,8 @@ export class PgStore implements SeamStore {
   /** This process as a claim holder: unique per process, readable in the table. */
   readonly replicaId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   private closed = false;
+  /** The connection holding the writer lock (claimWrites), if taken. */
+  private writerLock: pg.PoolClient | null = null;
 
   constructor(
     /** The pool; exposed for the backend's own helpers (claims, partitions) and tests. */
@@ -138,10 +142,31 @@ export class PgStore implements SeamStore {
     }
   }
 
-  /** Nothing to take: the database arbitrates writers (see the module comment); checks it answers. */
+  /**
+   * Takes the workspace's writer lock, the file lock's counterpart: a session advisory lock held on a connection
+   * of its own until close, released by the server if this process dies (its connection drops). Throws
+   * StoreError 'locked' when another process holds it. Until the digest scheduler claims each occurrence
+   * (claims.ts), this keeps one app per workspace, so no digest is posted twice; changes themselves are safe
+   * from any number of processes without it.
+   */
   async claimWrites(): Promise<void> {
     this.assertOpen();
-    await this.pool.query('SELECT 1');
+    if (this.writerLock) return;
+    const client = await this.pool.connect();
+    const { rows } = await client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok',
+      [WRITER_LOCK_CLASS, this.teamId],
+    );
+    if (rows[0]?.ok) {
+      this.writerLock = client;
+      return;
+    }
+    client.release();
+    throw new StoreError(
+      'locked',
+      this.location,
+      `Another Audience Insights process is already running for workspace ${this.teamId} on ${this.location}, so this one will not start: two would send every digest twice. Stop the other one first (its lock goes with its database connection).`,
+    );
   }
 
   /** Commits are synchronous: there are no background saves to hold back. */
@@ -153,6 +178,9 @@ export class PgStore implements SeamStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Ending the session releases the writer lock; the connection is not reused.
+    this.writerLock?.release(true);
+    this.writerLock = null;
     await this.pool.end();
   }
 
