@@ -169,6 +169,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnv()): AppConfig {
   };
 }
 
+/**
+ * Refuses DATABASE_URL until the app and the CLI run on PostgreSQL (issue #14: the backend exists in
+ * src/store/postgres/, the digest scheduler does not claim occurrences yet): refused, never silently ignored.
+ */
+export function requireFileStore(config: AppConfig): void {
+  if (config.database === null) return;
+  throw new ConfigError(
+    `DATABASE_URL is set (${config.database.location}), but this build still keeps the audience in the data file only: the PostgreSQL backend is not wired into the app and the CLI yet (see README, "Running for a larger team"). Unset DATABASE_URL to run on ${config.dataFile}.`,
+  );
+}
+
 /** Every secret value in the configuration, for the logger to redact wherever it appears. */
 export function configSecrets(config: AppConfig): string[] {
   return [
