@@ -178,9 +178,13 @@ export class PgStore implements SeamStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Ending the session releases the writer lock; the connection is not reused.
-    this.writerLock?.release(true);
+    // Unlocked explicitly, so the next holder need not wait for the server to notice the session end.
+    const lock = this.writerLock;
     this.writerLock = null;
+    if (lock) {
+      await lock.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+      lock.release(true);
+    }
     await this.pool.end();
   }
 
