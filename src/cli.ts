@@ -4,8 +4,8 @@ import { registerCommands } from '../commands/index.ts';
 import { renderText } from './blocks/plain-text.ts';
 import { type AppConfig, ConfigError, configSecrets, loadConfig } from './config.ts';
 import type { Reply } from './domain/reply.ts';
-import type { Clock } from './domain/types.ts';
-import { evaluateRecommendations, formatEvaluation } from './engine/evaluate.ts';
+import { type Clock, INTERACTION_TYPES, type InteractionType } from './domain/types.ts';
+import { type EvaluationMethod, evaluateRecommendations, formatEvaluation } from './engine/evaluate.ts';
 import { saveReplyFiles } from './export/save-files.ts';
 import {
   formatImportReport,
@@ -116,27 +116,38 @@ export function buildProgram(config: AppConfig, store: Store, clock: Clock): Com
 
   program
     .command('evaluate')
-    .description('Holdout evaluation of recommendations against a popularity baseline.')
+    .description(
+      'Offline evaluation of recommendations against popularity and random lists: time split, hidden items or given-N.',
+    )
     .argument('<what>', 'recommendations')
     .addOption(
-      new Option('--method <method>', 'time split or hidden items').choices(['time', 'hide']).default('time'),
+      new Option('--method <method>', 'time split, hidden items, or N known items per test user')
+        .choices(['time', 'hide', 'given'])
+        .default('time'),
     )
     .option('--test-days <n>', 'days held out by the time split', parseWholeNumber, 30)
-    .option('--hide <n>', 'purchases hidden per test user by the hide split', parseWholeNumber, 2)
-    .option('--seed <n>', 'random seed of the hide split', parseWholeNumber, 1)
-    .action(
-      (what: string, opts: { method: 'time' | 'hide'; testDays: number; hide: number; seed: number }) => {
-        if (what !== 'recommendations')
-          throw new ImportError(`cannot evaluate "${what}": only recommendations`);
-        const result = evaluateRecommendations(store.data, {
-          method: opts.method,
-          testDays: opts.testDays,
-          hideN: opts.hide,
-          seed: opts.seed,
-        });
-        process.stdout.write(`${formatEvaluation(result)}\n`);
-      },
-    );
+    .option('--hide <n>', 'items hidden per test user by the hide split', parseWholeNumber, 2)
+    .option('--given <n>', 'items known per test user by the given split', parseWholeNumber, 5)
+    .option('--folds <n>', 'user folds of the given split', parseWholeNumber, 5)
+    .option(
+      '--types <types>',
+      `interaction types to use, comma-separated (default all: ${INTERACTION_TYPES.join(',')})`,
+    )
+    .option('--seed <n>', 'random seed of the hide and given splits', parseWholeNumber, 1)
+    .action((what: string, opts: EvaluateCliOptions) => {
+      if (what !== 'recommendations')
+        throw new ImportError(`cannot evaluate "${what}": only recommendations`);
+      const result = evaluateRecommendations(store.data, {
+        method: opts.method,
+        testDays: opts.testDays,
+        hideN: opts.hide,
+        given: opts.given,
+        folds: opts.folds,
+        seed: opts.seed,
+        ...(opts.types ? { types: parseTypes(opts.types) } : {}),
+      });
+      process.stdout.write(`${formatEvaluation(result)}\n`);
+    });
 
   program
     .command('import')
@@ -199,6 +210,32 @@ interface ImportCliOptions {
   pii?: string;
   noPii?: string;
   piiMode?: PiiMode;
+}
+
+interface EvaluateCliOptions {
+  method: EvaluationMethod;
+  testDays: number;
+  hide: number;
+  given: number;
+  folds: number;
+  types?: string;
+  seed: number;
+}
+
+/** `--types rating,purchase` as interaction types; an unknown name is a usage error naming the valid ones. */
+function parseTypes(list: string): InteractionType[] {
+  const types = list
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
+  for (const t of types) {
+    if (!(INTERACTION_TYPES as readonly string[]).includes(t)) {
+      throw new ImportError(
+        `unknown interaction type "${t}" in --types: use ${INTERACTION_TYPES.join(', ')}`,
+      );
+    }
+  }
+  return types as InteractionType[];
 }
 
 function parseMap(pairs: readonly string[]): Record<string, string> {

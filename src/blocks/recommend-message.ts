@@ -27,11 +27,11 @@ export function buildRecommendMessage(result: RecommendResult, options: Recommen
       result.historyWeight > 0
         ? `picks weigh their own history at ${formatPercent(result.historyWeight, 0)}`
         : 'no product history yet, so picks come from their segment and bestsellers';
-    blocks.push(
-      section(
-        `Chance *${escapeMrkdwn(result.userId)}* buys anything in the next 30 days: *${formatPercent(result.propensity, 0)}*${segment}\n_${history}_`,
-      ),
-    );
+    const chance =
+      result.propensity === null
+        ? `No purchases in the data, so there is no chance to buy to show: products for *${escapeMrkdwn(result.userId)}* are ranked by how likely they are to choose each one${segment}`
+        : `Chance *${escapeMrkdwn(result.userId)}* buys anything in the next 30 days: *${formatPercent(result.propensity, 0)}*${segment}`;
+    blocks.push(section(`${chance}\n_${history}_`));
   } else {
     const buyers = result.items.reduce((sum, item) => sum + item.expectedBuyers, 0);
     blocks.push(

@@ -19,7 +19,7 @@ export function recommendationModelFor(
   const run = data.segmentRuns.at(-1);
   const stored = readCachedModel<RecommendModel>(data, KIND, RECOMMEND_MODEL_KEY, (m) => {
     const model = m as Partial<RecommendModel> | null;
-    return model?.version === 1 && Array.isArray(model.itemIds) && Boolean(model.taste && model.params);
+    return model?.version === 2 && Array.isArray(model.itemIds) && Boolean(model.taste && model.params);
   });
   if (stored && (stored.segmentRunId ?? undefined) === run?.id) return { model: stored, cached: true };
   const segments = run
