@@ -64,8 +64,10 @@ export function buildRecommendMessage(result: RecommendResult, options: Recommen
 
   const notes = [
     isUser
-      ? 'Score = chance to buy anything next month × chance the next purchase is this item (from items bought together, shopping taste, the segment and bestsellers). Items already bought and out of stock are left out.'
-      : 'Score = average over the segment of (chance to buy next month × chance the next purchase is this item); expected buyers add these up. Items a member already bought are left out for them.',
+      ? result.propensity === null
+        ? 'Score = chance the next choice is this item (from what people with similar ratings, likes and views chose, shopping taste, the segment and bestsellers). Items already rated, liked or bought and out of stock are left out, unless people re-buy them.'
+        : 'Score = chance to buy anything next month × chance the next purchase is this item (from what people with similar purchases, ratings, likes and views chose, shopping taste, the segment and bestsellers). Items already bought, rated or liked and out of stock are left out, unless people re-buy them.'
+      : 'Score = average over the segment of (chance to buy next month × chance the next purchase is this item); expected buyers add these up. Items a member already bought, rated or liked are left out for them, unless people re-buy them.',
   ];
   if (options.cached !== undefined) notes.push(options.cached ? 'Model: cached' : 'Model: built just now');
   blocks.push(context(notes));
