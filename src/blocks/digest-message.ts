@@ -65,6 +65,15 @@ export function buildDigestMessage(content: DigestContent, ctx: DigestMessageCon
     );
   }
 
+  if (content.unchanged) {
+    const { since, days } = content.unchanged;
+    blocks.push(
+      section(
+        `:calendar: No new data since ${utc(since, 'd MMM yyyy')}: these figures are ${days} days old, the same as in the digest of a week ago.`,
+      ),
+    );
+  }
+
   if (!content.hasData) {
     blocks.push(
       section(

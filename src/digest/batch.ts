@@ -4,7 +4,7 @@
  * disk) before any of its posts, so a crash leaves at most the rounds of two saves in doubt and no occurrence is
  * ever sent twice. Outcomes are saved with the next commit (send.ts).
  */
-import { contentConfigKey } from './content.ts';
+import { contentConfigKey, recordDigestSegmentation } from './content.ts';
 import { type DeliveryJob, planRounds, roundsPerSave, SENDING } from './planner.ts';
 import { pruneDeliveries, putDelivery } from './schedules.ts';
 import { type ContentByConfig, type DeliveryResult, type SendContext, sendJob } from './send.ts';
@@ -49,6 +49,7 @@ export async function deliverBatch(
     }
     durableUntil = to;
   }
+  recordSegmentations(ctx, jobs, results, contents);
   await ctx.store
     .commit((d) => {
       ctx.outcomes.apply(d);
@@ -75,6 +76,22 @@ async function computeContents(ctx: SendContext, jobs: DeliveryJob[], now: numbe
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return contents;
+}
+
+/** Stores the segmentation each delivered configuration showed, for next week's comparison (content.ts). */
+function recordSegmentations(
+  ctx: SendContext,
+  jobs: DeliveryJob[],
+  results: DeliveryResult[],
+  contents: ContentByConfig,
+): void {
+  const delivered = new Set(results.filter((r) => r.status === 'delivered').map((r) => r.key));
+  for (const job of jobs) {
+    if (!delivered.has(job.key)) continue;
+    const content = contents.get(contentConfigKey(digestOptions(job.schedule.options)));
+    if (content && !(content instanceof Error))
+      recordDigestSegmentation(ctx.store, content, ctx.settings.currency);
+  }
 }
 
 /** Commits `started` records for `jobs` (and the outcomes queued so far) before any of them is posted. */

@@ -1,6 +1,7 @@
 import { defaultCutoff, fitPrediction, type PredictionModel } from '../engine/predict.ts';
 import type { Store } from '../store/store.ts';
 import { readCachedModel, writeCachedModel } from './cache.ts';
+import { memoized } from './memo.ts';
 
 const KIND = 'prediction';
 
@@ -12,11 +13,15 @@ export interface PredictionRequest {
   currency: string;
 }
 
-/** The prediction model for a request (and its cache key), from the cache on unchanged data, else fitted and cached. */
+/**
+ * The prediction model for a request (and its cache key), from the cache on unchanged data, else fitted and
+ * cached. `record: false` (digest content, previews) keeps a fitted model in memory instead of the store.
+ */
 export function predictionModelFor(
   store: Store,
   request: PredictionRequest,
   now: number,
+  options: { record?: boolean } = {},
 ): { model: PredictionModel; cached: boolean; key: string } {
   const { data } = store;
   const cutoff = defaultCutoff(data.interactions);
@@ -31,12 +36,16 @@ export function predictionModelFor(
     );
   });
   if (hit) return { model: hit, cached: true, key };
-  const model = fitPrediction(data, {
-    target: request.target,
-    ...(request.userChoseFeatures ? { features: request.features } : {}),
-    cutoff,
-    currency: request.currency,
-  });
+  const fit = () =>
+    fitPrediction(data, {
+      target: request.target,
+      ...(request.userChoseFeatures ? { features: request.features } : {}),
+      cutoff,
+      currency: request.currency,
+    });
+  if (options.record === false)
+    return { model: memoized(store, data, `model|${key}`, fit), cached: false, key };
+  const model = fit();
   writeCachedModel(store, { kind: KIND, key, dataVersion: data.meta.dataVersion, now, model });
   return { model, cached: false, key };
 }

@@ -1,4 +1,4 @@
-import type { SegmentRun } from '../domain/types.ts';
+import type { AudienceData, SegmentRun, SegmentRunRequest } from '../domain/types.ts';
 import { dataAsOf } from '../engine/as-of.ts';
 import { applyFilter, parseWhere } from '../engine/filter.ts';
 import { type SegmentOptions, type SegmentResult, segmentAudience } from '../engine/segments.ts';
@@ -6,19 +6,25 @@ import type { Store } from '../store/store.ts';
 import { readCachedModel, writeCachedModel } from './cache.ts';
 import { memoized } from './memo.ts';
 
-/** How many segmentations are kept: enough for digests to compare a quarter of weekly runs. */
+/**
+ * Segmentations and which one is the audience's *default*: the segmentation that `segment=N`, the segment
+ * buttons, digests and exports refer to. It changes only when it is recomputed: after a data change (the next
+ * time something needs it), or by an explicit `/audience segments … save`. Any other run (another k, features,
+ * scaling, a filter) is answered and stored with its request, but never renumbers the default.
+ *
+ * Computing never writes: `findOrComputeSegmentation` and `defaultSegmentRun(…, { record: false })` (digest
+ * content, previews) keep a new run in memory; `recordSegmentation` stores it (an explicit command, a delivery).
+ */
+
+/** Default runs kept: enough for digests to compare a quarter of weekly runs. */
 export const KEPT_SEGMENT_RUNS = 13;
+/** Other runs kept (ad-hoc requests, digests with their own k), so they never push defaults out. */
+export const KEPT_OTHER_RUNS = 8;
 
 /** What to segment: the parsed, validated `/audience segments` options. */
-export interface SegmentRequest {
-  k: number | 'auto';
-  features: string[] | null;
-  scaling: 'zscore' | 'log-zscore' | 'none';
-  where: string | null;
-  seed: number;
-}
+export type SegmentRequest = SegmentRunRequest;
 
-/** What a plain `/audience segments` asks for. */
+/** What a plain `/audience segments` asks for on an audience that never saved another default. */
 export const DEFAULT_SEGMENT_REQUEST: Readonly<SegmentRequest> = Object.freeze({
   k: 'auto',
   features: null,
@@ -27,6 +33,16 @@ export const DEFAULT_SEGMENT_REQUEST: Readonly<SegmentRequest> = Object.freeze({
   seed: 1,
 });
 
+/** A segmentation: the engine's result and its run, stored or (not yet) kept in memory only. */
+export interface Segmentation {
+  result: SegmentResult;
+  run: SegmentRun;
+  /** Reused from an earlier computation on the same data. */
+  cached: boolean;
+  /** Whether the run is in the store. */
+  stored: boolean;
+}
+
 interface CachedSegments {
   runId: string;
   result: Omit<SegmentResult, 'labels' | 'userIds'>;
@@ -34,46 +50,184 @@ interface CachedSegments {
 
 const KIND = 'segments';
 
+/** Whether a stored run is a default segmentation (runs from before this was recorded count as defaults). */
+export function isDefaultRun(run: SegmentRun): boolean {
+  return run.default ?? run.request === undefined;
+}
+
+/** The audience's current default segmentation as stored (maybe of older data), or undefined before the first. */
+export function currentDefaultRun(data: Pick<AudienceData, 'segmentRuns'>): SegmentRun | undefined {
+  for (let i = data.segmentRuns.length - 1; i >= 0; i--) {
+    const run = data.segmentRuns[i] as SegmentRun;
+    if (isDefaultRun(run)) return run;
+  }
+  return undefined;
+}
+
+/** What the default segmentation is computed with: the current default's request, or the plain one. */
+export function defaultRequest(data: Pick<AudienceData, 'segmentRuns'>): SegmentRequest {
+  return currentDefaultRun(data)?.request ?? DEFAULT_SEGMENT_REQUEST;
+}
+
+/** Whether two requests ask for the same segmentation. */
+export function sameRequest(a: SegmentRequest, b: SegmentRequest): boolean {
+  return requestText(a) === requestText(b);
+}
+
+/** Whether `request` is the default segmentation's (whole audience, same k, features, scaling and seed). */
+export function isDefaultRequest(data: Pick<AudienceData, 'segmentRuns'>, request: SegmentRequest): boolean {
+  return request.where === null && sameRequest(request, defaultRequest(data));
+}
+
 /**
- * Segments the audience for a request, reusing the cached result on unchanged data; a fresh result is stored
- * as a segment run (who was in which segment, when) so later digests can compare weeks.
+ * The default segmentation's run on the current data: the stored one while the data is unchanged, else
+ * recomputed with the default's request. `record` stores a recomputed one as the new default (commands);
+ * without it nothing is written (digest content, previews).
+ */
+export function defaultSegmentRun(
+  store: Store,
+  now: number,
+  currency: string | undefined,
+  options: { record: boolean },
+): SegmentRun {
+  const { run, pending } = resolveSegmentation(store, defaultRequest(store.data), now, currency);
+  return options.record && pending
+    ? recordSegmentation(store, pending, currency, { asDefault: true }).run
+    : run;
+}
+
+/** The run a request refers to now, and what recording it would store (null when nothing is left to store). */
+export interface ResolvedSegmentation {
+  run: SegmentRun;
+  /** The segmentation to record (a new run, or a run becoming the default), or null. */
+  pending: Segmentation | null;
+  /** Whether the request is the default segmentation's. */
+  isDefault: boolean;
+}
+
+/**
+ * The run a request refers to, without writing: for the default request the stored default while the data is
+ * unchanged, else the stored or computed run of the request (see recordSegmentation for storing it).
+ */
+export function resolveSegmentation(
+  store: Store,
+  request: SegmentRequest,
+  now: number,
+  currency: string | undefined,
+): ResolvedSegmentation {
+  const { data } = store;
+  const isDefault = isDefaultRequest(data, request);
+  const current = currentDefaultRun(data);
+  if (isDefault && current && current.data_version === data.meta.dataVersion) {
+    return { run: current, pending: null, isDefault };
+  }
+  const found = findOrComputeSegmentation(store, request, now, currency);
+  const settled = found.stored && (!isDefault || current?.id === found.run.id);
+  return { run: found.run, pending: settled ? null : found, isDefault };
+}
+
+/**
+ * Segments the audience for a request and stores the run (an explicit `/audience segments`): the default
+ * request gives the current default (recomputed on changed data), any other an ad-hoc run beside it.
  */
 export function segmentationFor(
   store: Store,
   request: SegmentRequest,
   now: number,
   currency?: string,
-): { result: SegmentResult; run: SegmentRun; cached: boolean } {
+): Segmentation & { isDefault: boolean } {
+  const asDefault = isDefaultRequest(store.data, request);
+  const found = findOrComputeSegmentation(store, request, now, currency);
+  return { ...recordSegmentation(store, found, currency, { asDefault }), isDefault: asDefault };
+}
+
+/** Makes the segmentation for `request` the audience's default (`/audience segments … save`). */
+export function saveDefaultSegmentation(
+  store: Store,
+  request: SegmentRequest,
+  now: number,
+  currency?: string,
+): Segmentation {
+  const found = findOrComputeSegmentation(store, request, now, currency);
+  return recordSegmentation(store, found, currency, { asDefault: true });
+}
+
+/**
+ * The segmentation for a request on the current data: its stored run when there is one, else computed and
+ * kept in memory (the same run, with the same id, for everyone asking until the data changes). Writes nothing.
+ */
+export function findOrComputeSegmentation(
+  store: Store,
+  request: SegmentRequest,
+  now: number,
+  currency?: string,
+): Segmentation {
   const { data } = store;
-  const key = `${KIND}:${JSON.stringify(request)}${currency ? `|${currency.toUpperCase()}` : ''}`;
+  const key = cacheKey(request, currency);
+  const stored = storedSegmentation(data, key);
+  if (stored) return stored;
+  const result = computeSegmentation(store, request, now, currency);
+  const dataVersion = data.meta.dataVersion;
+  const run = memoized(store, data, `segment-run|${key}`, () =>
+    toSegmentRun(result, {
+      id: `seg-${now.toString(36)}-${dataVersion}-${shortHash(key)}`,
+      createdAt: now,
+      dataVersion,
+      request,
+    }),
+  );
+  return { result, run, cached: false, stored: false };
+}
+
+function storedSegmentation(data: AudienceData, key: string): Segmentation | null {
   const cached = readCachedModel<CachedSegments>(data, KIND, key, (m) =>
     Boolean(m && typeof m === 'object' && 'runId' in m && 'result' in m),
   );
-  const cachedRun = cached ? data.segmentRuns.find((r) => r.id === cached.runId) : undefined;
-  if (cached && cachedRun) {
-    const result = {
-      ...cached.result,
-      userIds: cachedRun.user_ids,
-      labels: Int32Array.from(cachedRun.labels),
-    };
-    return { result, run: cachedRun, cached: true };
-  }
+  const run = cached ? data.segmentRuns.find((r) => r.id === cached.runId) : undefined;
+  if (!cached || !run) return null;
+  const result = { ...cached.result, userIds: run.user_ids, labels: Int32Array.from(run.labels) };
+  return { result, run, cached: true, stored: true };
+}
 
-  const result = computeSegmentation(store, request, now, currency);
-  const dataVersion = data.meta.dataVersion;
-  const run = toSegmentRun(result, {
-    id: `seg-${now.toString(36)}-${dataVersion}-${data.segmentRuns.length}`,
-    createdAt: now,
-    dataVersion,
-  });
+/**
+ * Stores a segmentation's run (and its result in the model cache, so the same request on the same data is
+ * answered without computing); `asDefault` makes it the current default. A stored run is never changed in
+ * place (saves reuse its encoded line): becoming the default stores a marked copy at the end.
+ */
+export function recordSegmentation(
+  store: Store,
+  segmentation: Segmentation,
+  currency: string | undefined,
+  options: { asDefault: boolean },
+): Segmentation {
+  const { data } = store;
+  const isCurrent = currentDefaultRun(data)?.id === segmentation.run.id;
+  if (segmentation.stored && (!options.asDefault || isCurrent)) return segmentation;
+  const run: SegmentRun = { ...segmentation.run, default: options.asDefault };
   store.update((d) => {
+    d.segmentRuns = d.segmentRuns.filter((r) => r.id !== run.id);
     d.segmentRuns.push(run);
-    if (d.segmentRuns.length > KEPT_SEGMENT_RUNS)
-      d.segmentRuns.splice(0, d.segmentRuns.length - KEPT_SEGMENT_RUNS);
+    pruneSegmentRuns(d);
   });
-  const { labels: _labels, userIds: _userIds, ...rest } = result;
-  writeCachedModel(store, { kind: KIND, key, dataVersion, now, model: { runId: run.id, result: rest } });
-  return { result, run, cached: false };
+  // A cache entry is only ever for the current data (an entry of another version would evict the current ones).
+  if (run.data_version !== data.meta.dataVersion) return { ...segmentation, run, stored: true };
+  const { labels: _labels, userIds: _userIds, ...rest } = segmentation.result;
+  const key = cacheKey(run.request ?? DEFAULT_SEGMENT_REQUEST, currency);
+  const model: CachedSegments = { runId: run.id, result: rest };
+  writeCachedModel(store, { kind: KIND, key, dataVersion: run.data_version, now: run.created_at, model });
+  return { ...segmentation, run, stored: true };
+}
+
+/** Keeps the newest default runs and the newest others, in stored order. */
+function pruneSegmentRuns(d: AudienceData): void {
+  let defaults = 0;
+  let others = 0;
+  const keep = new Set<SegmentRun>();
+  for (let i = d.segmentRuns.length - 1; i >= 0; i--) {
+    const run = d.segmentRuns[i] as SegmentRun;
+    if (isDefaultRun(run) ? defaults++ < KEPT_SEGMENT_RUNS : others++ < KEPT_OTHER_RUNS) keep.add(run);
+  }
+  if (keep.size < d.segmentRuns.length) d.segmentRuns = d.segmentRuns.filter((r) => keep.has(r));
 }
 
 /**
@@ -104,10 +258,10 @@ export function computeSegmentation(
   });
 }
 
-/** The stored form of a segmentation: who was in which segment, with names, sizes and centroids. */
+/** The stored form of a segmentation: who was in which segment, with names, sizes, centroids and the request. */
 export function toSegmentRun(
   result: SegmentResult,
-  meta: { id: string; createdAt: number; dataVersion: number },
+  meta: { id: string; createdAt: number; dataVersion: number; request?: SegmentRequest },
 ): SegmentRun {
   return {
     id: meta.id,
@@ -121,5 +275,32 @@ export function toSegmentRun(
     centroids: result.segments.map((s) => s.centroid),
     user_ids: result.userIds,
     labels: Array.from(result.labels),
+    ...(meta.request ? { request: copyRequest(meta.request) } : {}),
   };
+}
+
+function copyRequest(r: SegmentRequest): SegmentRequest {
+  return {
+    k: r.k,
+    features: r.features ? [...r.features] : null,
+    scaling: r.scaling,
+    where: r.where,
+    seed: r.seed,
+  };
+}
+
+/** The request as text, fields in one order (the model cache key has always been this JSON). */
+function requestText(r: SegmentRequest): string {
+  return JSON.stringify(copyRequest(r));
+}
+
+function cacheKey(request: SegmentRequest, currency: string | undefined): string {
+  return `${KIND}:${requestText(request)}${currency ? `|${currency.toUpperCase()}` : ''}`;
+}
+
+/** A short, stable tag of a text (run ids of different requests made in the same millisecond differ). */
+function shortHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
 }

@@ -9,7 +9,7 @@ import type { Store } from '../store/store.ts';
 import { predictionModelFor } from './prediction.ts';
 import { recommendationModelFor } from './recommendation.ts';
 import { audiencePredictionsFor, audienceStatsFor } from './results.ts';
-import { computeSegmentation, DEFAULT_SEGMENT_REQUEST } from './segmentation.ts';
+import { computeSegmentation, currentDefaultRun, defaultRequest } from './segmentation.ts';
 
 /**
  * After the audience changes (start-up, an import, an erasure, a new segmentation), the first person to ask pays
@@ -88,7 +88,7 @@ export function warmUpSteps(store: Store, settings: { now: number; currency: str
     { name: 'stats', run: () => void audienceStatsFor(store, null, now) },
     {
       name: 'segments',
-      run: tolerate(() => void computeSegmentation(store, DEFAULT_SEGMENT_REQUEST, now, currency)),
+      run: tolerate(() => void computeSegmentation(store, defaultRequest(store.data), now, currency)),
     },
     {
       name: 'prediction',
@@ -118,7 +118,7 @@ export function startWarmUp(deps: WarmUpDeps): WarmUp {
   let stopped = false;
   let waiters: Array<() => void> = [];
 
-  // Everything the steps depend on: the audience, the latest segment run (recommendations back off to it) and
+  // Everything the steps depend on: the audience, the default segment run (recommendations back off to it) and
   // the day (stats and segments are as of now).
   const stateKey = () => {
     const { data } = store;
@@ -126,7 +126,7 @@ export function startWarmUp(deps: WarmUpDeps): WarmUp {
       data.meta.dataVersion,
       data.profiles.length,
       data.interactions.length,
-      data.segmentRuns.at(-1)?.id ?? null,
+      currentDefaultRun(data)?.id ?? null,
       Math.floor(clock().getTime() / 86_400_000),
     ]);
   };
