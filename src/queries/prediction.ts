@@ -36,7 +36,7 @@ export function predictionModelFor(
     );
   });
   if (hit) return { model: hit, cached: true, key };
-  const fit = () =>
+  const fitModel = () =>
     fitPrediction(data, {
       target: request.target,
       ...(request.userChoseFeatures ? { features: request.features } : {}),
@@ -44,8 +44,8 @@ export function predictionModelFor(
       currency: request.currency,
     });
   if (options.record === false)
-    return { model: memoized(store, data, `model|${key}`, fit), cached: false, key };
-  const model = fit();
+    return { model: memoized(store, data, `model|${key}`, fitModel), cached: false, key };
+  const model = fitModel();
   writeCachedModel(store, { kind: KIND, key, dataVersion: data.meta.dataVersion, now, model });
   return { model, cached: false, key };
 }
