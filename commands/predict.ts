@@ -3,6 +3,7 @@ import {
   type ForecastScope,
   type PredictForecast,
 } from '../src/blocks/predict-message.ts';
+import { segmentationName } from '../src/blocks/segments-message.ts';
 import { type Subcommand, UsageError } from '../src/domain/reply.ts';
 import {
   PredictError,
@@ -20,6 +21,7 @@ import { predictionModelFor } from '../src/queries/prediction.ts';
 import { audiencePredictionsFor, segmentMembersFor } from '../src/queries/results.ts';
 import type { Store } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
+import { defaultRunFor } from './segments.ts';
 
 const OPTIONS = ['target', 'features', 'user', 'segment'];
 
@@ -99,8 +101,8 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
         scope = { kind: 'user', userId: id };
         userIds = [id];
       } else if (segmentNumber !== undefined) {
-        const run = data.segmentRuns[data.segmentRuns.length - 1];
-        if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
+        // Segment numbers are the default segmentation's, recomputed when the data changed.
+        const run = defaultRunFor({ store, clock, config }, clock().getTime());
         if (segmentNumber > run.k) {
           throw new UsageError(
             `segment ${segmentNumber} does not exist; the latest run has segments 1 to ${run.k}`,
@@ -119,6 +121,7 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
           segment: segmentNumber,
           name: run.names[segmentNumber - 1] ?? null,
           stale: run.data_version !== data.meta.dataVersion,
+          segmentation: segmentationName(run.created_at),
         };
       }
 

@@ -74,9 +74,14 @@ export function sameRequest(a: SegmentRequest, b: SegmentRequest): boolean {
   return requestText(a) === requestText(b);
 }
 
-/** Whether `request` is the default segmentation's (whole audience, same k, features, scaling and seed). */
+/**
+ * Whether `request` is the default segmentation's (whole audience, same k, features, scaling and seed). Before
+ * the audience has a default, the first whole-audience segmentation becomes it: nothing is renumbered by that.
+ */
 export function isDefaultRequest(data: Pick<AudienceData, 'segmentRuns'>, request: SegmentRequest): boolean {
-  return request.where === null && sameRequest(request, defaultRequest(data));
+  if (request.where !== null) return false;
+  const current = currentDefaultRun(data);
+  return current === undefined || sameRequest(request, current.request ?? DEFAULT_SEGMENT_REQUEST);
 }
 
 /**

@@ -10,6 +10,7 @@ import { latestDeliveries } from '../digest/schedules.ts';
 import type { Clock } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
 import { audienceStatsFor } from '../queries/results.ts';
+import { currentDefaultRun } from '../queries/segmentation.ts';
 import type { Store } from '../store/store.ts';
 import { describeError } from './errors.ts';
 import type { WorkQueue } from './work-queue.ts';
@@ -45,8 +46,8 @@ export function createHomeTab(deps: {
 
   /** What the view shows, apart from the time. */
   function dataKey(): string {
-    const { meta, segmentRuns, schedules, deliveries } = store.data;
-    const run = segmentRuns[segmentRuns.length - 1];
+    const { meta, schedules, deliveries } = store.data;
+    const run = currentDefaultRun(store.data);
     // A digest's latest delivery status is shown too, so a delivery, failure or retry refreshes the view.
     const latest = latestDeliveries(deliveries);
     const plans = schedules.map((s) => [
@@ -79,7 +80,7 @@ export function createHomeTab(deps: {
       return buildHomeView({
         stats,
         meta: { ...data.meta },
-        segmentRun: data.segmentRuns[data.segmentRuns.length - 1] ?? null,
+        segmentRun: currentDefaultRun(data) ?? null,
         schedules: data.schedules,
         deliveries: data.deliveries,
         currency: deps.currency,
