@@ -51,40 +51,7 @@ export function buildSegmentsMessage(
   if (options.run) blocks.push(context([runNote(options.run)]));
   // Buttons run `segment=N` commands, which use the default's numbers: an ad-hoc run shows none.
   const buttons = options.run?.role !== 'ad-hoc';
-  for (const segment of shown) {
-    const number = segment.index + 1;
-    const hidden = hides(segment.size, rule);
-    // A small segment's averages describe a handful of people: not for a channel.
-    const traits = hidden
-      ? ''
-      : segment.traits
-          .slice(0, 3)
-          .map((t) => `• ${escapeMrkdwn(t.text)}`)
-          .join('\n');
-    const figures = hidden
-      ? `${fewerThan(rule.minCohortSize)} people`
-      : `${formatCompact(segment.size)} people (${formatPercent(segment.share)}) · ${formatPercent(segment.revenueShare)} of revenue`;
-    const flag = isSmallCohort(segment.size, rule.minCohortSize)
-      ? `\n:warning: _small segment (under ${rule.minCohortSize} people): ${hidden ? 'details not shown here' : 'its figures are hidden when shared to a channel'}_`
-      : '';
-    blocks.push(
-      section(`*${number}. ${escapeMrkdwn(segment.name)}*: ${figures}${flag}${traits ? `\n${traits}` : ''}`),
-    );
-    if (!buttons) continue;
-    blocks.push(
-      actions(
-        [
-          button(
-            'Recommend for this segment',
-            `run_command:recommend:${number}`,
-            `recommend segment=${number}`,
-          ),
-          button('Predict for this segment', `run_command:predict:${number}`, `predict segment=${number}`),
-        ],
-        `segment-${number}`,
-      ),
-    );
-  }
+  for (const segment of shown) blocks.push(...segmentBlocks(segment, rule, buttons));
   if (page < pages) {
     blocks.push(
       actions([
@@ -105,6 +72,47 @@ export function buildSegmentsMessage(
     .join(', ');
   const text = `${result.k} segments in ${cohortCount(total, rule, formatCompact)} profiles: ${names}.`;
   return { text: fallbackText(text), blocks: capBlocks(blocks), data: summarize(result, rule) };
+}
+
+/** One segment: its name, figures and traits (left out for a channel when it is small), and its buttons. */
+function segmentBlocks(
+  segment: SegmentResult['segments'][number],
+  rule: CohortRule,
+  buttons: boolean,
+): KnownBlock[] {
+  const number = segment.index + 1;
+  const hidden = hides(segment.size, rule);
+  // A small segment's averages describe a handful of people: not for a channel.
+  const traits = hidden
+    ? ''
+    : segment.traits
+        .slice(0, 3)
+        .map((t) => `• ${escapeMrkdwn(t.text)}`)
+        .join('\n');
+  const figures = hidden
+    ? `${fewerThan(rule.minCohortSize)} people`
+    : `${formatCompact(segment.size)} people (${formatPercent(segment.share)}) · ${formatPercent(segment.revenueShare)} of revenue`;
+  const flag = isSmallCohort(segment.size, rule.minCohortSize)
+    ? `\n:warning: _small segment (under ${rule.minCohortSize} people): ${hidden ? 'details not shown here' : 'its figures are hidden when shared to a channel'}_`
+    : '';
+  const blocks: KnownBlock[] = [
+    section(`*${number}. ${escapeMrkdwn(segment.name)}*: ${figures}${flag}${traits ? `\n${traits}` : ''}`),
+  ];
+  if (!buttons) return blocks;
+  blocks.push(
+    actions(
+      [
+        button(
+          'Recommend for this segment',
+          `run_command:recommend:${number}`,
+          `recommend segment=${number}`,
+        ),
+        button('Predict for this segment', `run_command:predict:${number}`, `predict segment=${number}`),
+      ],
+      `segment-${number}`,
+    ),
+  );
+  return blocks;
 }
 
 /** Which segmentation a reply shows, so people know which numbers `segment=N` and the buttons use. */

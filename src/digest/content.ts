@@ -122,41 +122,10 @@ export function computeDigestContent(
   options: DigestOptions,
   settings: { currency: string; minCohortSize: number; now: number },
 ): DigestContent {
-  const { data } = store;
-  const asOf = dataAsOf(data.interactions, settings.now);
-  const stats = computeStats(data.profiles, data.interactions, { asOf });
-  const content: DigestContent = {
-    configKey: contentConfigKey(options),
-    dataVersion: data.meta.dataVersion,
-    asOf,
-    latestInteraction: stats.latestInteraction,
-    updatedAt: data.meta.updatedAt,
-    source: data.meta.source,
-    hasData: data.profiles.length > 0,
-    totals: {
-      total: stats.total,
-      totalWeekAgo: stats.totalWeekAgo,
-      newThisWeek: stats.newThisWeek,
-      newLastWeek: stats.newLastWeek,
-      active7d: stats.active7d,
-      activePrevWeek: stats.activePrevWeek,
-      purchasers30d: stats.purchasers30d,
-      revenue30d: stats.revenue30d,
-      revenuePrev30d: stats.revenuePrev30d,
-    },
-    k: 0,
-    segments: [],
-    movements: [],
-    vanished: [],
-    comparedWith: null,
-    runCreatedAt: null,
-    notes: [],
-    sizesOverTime: [],
-    detailsCommand: options.k === 'auto' ? 'segments' : `segments k=${options.k}`,
-  };
+  const content = totalsContent(store, options, settings.now);
   if (!content.hasData) return content;
 
-  const updatedAt = data.meta.updatedAt;
+  const updatedAt = store.data.meta.updatedAt;
   content.unchanged =
     updatedAt !== null && updatedAt <= settings.now - MIN_COMPARE_AGE
       ? { since: updatedAt, days: Math.floor((settings.now - updatedAt) / DAY) }
@@ -191,14 +160,51 @@ export function computeDigestContent(
     topProducts: [],
   }));
 
-  const previous = comparisonRun(data.segmentRuns, run, settings.now);
+  const previous = comparisonRun(store.data.segmentRuns, run, settings.now);
   if (previous) {
     content.comparedWith = { runId: previous.id, createdAt: previous.created_at };
     compare(content, run, previous);
   }
   if (options.predictions) addPredictions(content, store, run, settings);
   if (options.recommendations) addRecommendations(content, store, run, settings);
-  content.sizesOverTime = sizesOverTime(data.segmentRuns, run);
+  content.sizesOverTime = sizesOverTime(store.data.segmentRuns, run);
+  return content;
+}
+
+/** The audience totals of a digest, with no segments yet. */
+function totalsContent(store: Store, options: DigestOptions, now: number): DigestContent {
+  const { data } = store;
+  const asOf = dataAsOf(data.interactions, now);
+  const stats = computeStats(data.profiles, data.interactions, { asOf });
+  const content: DigestContent = {
+    configKey: contentConfigKey(options),
+    dataVersion: data.meta.dataVersion,
+    asOf,
+    latestInteraction: stats.latestInteraction,
+    updatedAt: data.meta.updatedAt,
+    source: data.meta.source,
+    hasData: data.profiles.length > 0,
+    totals: {
+      total: stats.total,
+      totalWeekAgo: stats.totalWeekAgo,
+      newThisWeek: stats.newThisWeek,
+      newLastWeek: stats.newLastWeek,
+      active7d: stats.active7d,
+      activePrevWeek: stats.activePrevWeek,
+      purchasers30d: stats.purchasers30d,
+      revenue30d: stats.revenue30d,
+      revenuePrev30d: stats.revenuePrev30d,
+    },
+    k: 0,
+    segments: [],
+    movements: [],
+    vanished: [],
+    comparedWith: null,
+    runCreatedAt: null,
+    notes: [],
+    sizesOverTime: [],
+    detailsCommand: options.k === 'auto' ? 'segments' : `segments k=${options.k}`,
+  };
   return content;
 }
 
