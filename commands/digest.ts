@@ -19,6 +19,7 @@ import {
 } from '../src/digest/schedules.ts';
 import { DigestError, digestOptions, parseAddCommand } from '../src/digest/validate.ts';
 import { type Invocation, type Reply, type Subcommand, UsageError } from '../src/domain/reply.ts';
+import { K_RANGE_TEXT } from '../src/engine/segment-defaults.ts';
 import { StoreError } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
 
@@ -53,8 +54,7 @@ export function createDigestCommand(deps: CommandDeps): Subcommand {
     name: 'digest',
     summary:
       'Weekly (or daily, monthly) segment digests posted to a channel at a local time in any time zone.',
-    usage:
-      '/audience digest [add <#channel> <weekly|daily|monthly> [mon,…] <HH:MM> <Time/Zone> [predictions=no] [recommendations=no] [k=auto|2..12] | list | preview|run|pause|resume|delete <id> | retry <key>]',
+    usage: `/audience digest [add <#channel> <weekly|daily|monthly> [mon,…] <HH:MM> <Time/Zone> [predictions=no] [recommendations=no] [k=auto|${K_RANGE_TEXT}] | list | preview|run|pause|resume|delete <id> | retry <key>]`,
     examples: [
       '/audience digest',
       '/audience digest add #growth weekly mon 09:00 Europe/Berlin',

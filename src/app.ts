@@ -2,7 +2,7 @@ import { registerCommands } from '../commands/index.ts';
 import { renderChart } from './charts/render.ts';
 import { ConfigError, configSecrets, loadConfig } from './config.ts';
 import { runConsole } from './console.ts';
-import { createConsoleTransport, createSlackTransport } from './digest/deliver.ts';
+import { createConsoleTransport } from './digest/deliver.ts';
 import { createDigestScheduler } from './digest/scheduler.ts';
 import type { Clock } from './domain/types.ts';
 import { createLogger } from './logger.ts';
@@ -11,6 +11,7 @@ import { PseudonymKeyError, pseudonymizerFor } from './privacy/pseudonym.ts';
 import { startRetention } from './privacy/retention.ts';
 import { ensureAudience } from './sample/load.ts';
 import { createSlackApp, type SlackApp } from './slack/create-app.ts';
+import { createSlackTransport } from './slack/digest-transport.ts';
 import { openStore, StoreError } from './store/store.ts';
 
 // Entry point: only wiring. Read config, open the store, build the router, then Slack or the local console.

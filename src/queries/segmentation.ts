@@ -1,6 +1,7 @@
 import type { AudienceData, SegmentRun, SegmentRunRequest } from '../domain/types.ts';
 import { dataAsOf } from '../engine/as-of.ts';
 import { applyFilter, parseWhere } from '../engine/filter.ts';
+import { SEGMENT_DEFAULTS } from '../engine/segment-defaults.ts';
 import { type SegmentOptions, type SegmentResult, segmentAudience } from '../engine/segments.ts';
 import type { Store } from '../store/store.ts';
 import { readCachedModel, writeCachedModel } from './cache.ts';
@@ -28,9 +29,9 @@ export type SegmentRequest = SegmentRunRequest;
 export const DEFAULT_SEGMENT_REQUEST: Readonly<SegmentRequest> = Object.freeze({
   k: 'auto',
   features: null,
-  scaling: 'zscore',
+  scaling: SEGMENT_DEFAULTS.scaling,
   where: null,
-  seed: 1,
+  seed: SEGMENT_DEFAULTS.seed,
 });
 
 /** A segmentation: the engine's result and its run, stored or (not yet) kept in memory only. */
