@@ -126,13 +126,13 @@ async function add({ deps, rest, options, actor, now }: ActionContext): Promise<
 }
 
 /** Shows what the digest would say now, privately; computing it writes nothing. */
-function preview({ deps, rest, now }: ActionContext): Reply {
+async function preview({ deps, rest, now }: ActionContext): Promise<Reply> {
   const { store, config, digests } = deps;
   const schedule = findSchedule(store.data, one(rest, 'preview'));
   const options = digestOptions(schedule.options);
   const content = digests
-    ? digests.content.get(options, now)
-    : computeDigestContent(store, options, {
+    ? await digests.content.get(options, now)
+    : await computeDigestContent(store, options, {
         currency: config.currency,
         minCohortSize: config.minCohortSize,
         now,

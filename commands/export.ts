@@ -13,9 +13,10 @@ import {
   segmentRows,
 } from '../src/export/rows.ts';
 import { toCsv, toJson } from '../src/export/serialize.ts';
+import { engineAudience } from '../src/queries/audience.ts';
 import { predictionModelFor } from '../src/queries/prediction.ts';
 import { recommendationModelFor } from '../src/queries/recommendation.ts';
-import { currentDefaultRun } from '../src/queries/segmentation.ts';
+import { storedDefaultRun } from '../src/queries/segmentation.ts';
 import type { CommandDeps } from './deps.ts';
 import { defaultRunFor } from './segments.ts';
 
@@ -49,7 +50,7 @@ export function createExportCommand({ store, clock, config }: CommandDeps): Subc
       if (!Number.isInteger(n) || n < 1 || n > 50)
         throw new UsageError(`n=${args.options.n}: use a whole number from 1 to 50`);
 
-      const { data } = store;
+      const data = await engineAudience(store);
       if (data.profiles.length === 0) {
         throw new UsageError('the audience is empty: import profiles or load the sample first');
       }
@@ -57,8 +58,8 @@ export function createExportCommand({ store, clock, config }: CommandDeps): Subc
       // Exports label people with the default segmentation; a segments export needs it, so it is made if missing.
       const run =
         kind === 'segments'
-          ? defaultRunFor({ store, clock, config }, now)
-          : (currentDefaultRun(data) ?? null);
+          ? await defaultRunFor({ store, clock, config }, now)
+          : ((await storedDefaultRun(store)) ?? null);
       let table: ExportTable;
       if (run && kind === 'segments') {
         table = segmentRows(data.profiles, run);
@@ -70,10 +71,10 @@ export function createExportCommand({ store, clock, config }: CommandDeps): Subc
           userChoseFeatures: false,
           currency: config.currency,
         };
-        const { model } = predictionModelFor(store, request, now);
+        const { model } = await predictionModelFor(store, request, now);
         table = predictionRows(predictUsers(model, data), model, run);
       } else {
-        const { model } = recommendationModelFor(store, now);
+        const { model } = await recommendationModelFor(store, now);
         const query = { minCohortSize: config.minCohortSize };
         const results = data.profiles.map((p) => recommendForUser(model, data, p.id, n, query));
         table = recommendationRows(results, n, run);

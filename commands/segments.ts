@@ -14,7 +14,8 @@ import {
   SEGMENT_DEFAULTS,
 } from '../src/engine/segment-defaults.ts';
 import { SegmentError } from '../src/engine/segments.ts';
-import { memoized } from '../src/queries/memo.ts';
+import { engineAudience } from '../src/queries/audience.ts';
+import { cachedResult } from '../src/queries/cache.ts';
 import {
   currentDefaultRun,
   defaultRequest,
@@ -22,6 +23,7 @@ import {
   type SegmentRequest,
   saveDefaultSegmentation,
   segmentationFor,
+  storedDefaultRun,
 } from '../src/queries/segmentation.ts';
 import type { CommandDeps } from './deps.ts';
 
@@ -54,12 +56,12 @@ export function createSegmentsCommand({ store, clock, config }: CommandDeps): Su
       const { page, ...asked } = parseRequest(args.options);
       const options = Object.keys(args.options).filter((k) => k !== 'page');
       // Plain `segments` is the default segmentation, whatever it was saved with.
-      const wanted = options.length === 0 ? defaultRequest(store.data) : asked;
+      const wanted = options.length === 0 ? defaultRequest(await store.segmentRuns.list()) : asked;
       const commandLine = `segments ${Object.entries(args.options)
         .filter(([k]) => k !== 'page')
         .map(([k, v]) => (/\s/.test(v) ? `${k}="${v}"` : `${k}=${v}`))
         .join(' ')}`.trim();
-      const seg = segment(wanted, save, clock().getTime());
+      const seg = await segment(wanted, save, clock().getTime());
       const reply = buildSegmentsMessage(seg.result, {
         command: commandLine,
         page,
@@ -70,14 +72,15 @@ export function createSegmentsCommand({ store, clock, config }: CommandDeps): Su
         run: {
           createdAt: seg.run.created_at,
           role: save ? 'saved' : seg.isDefault ? 'default' : 'ad-hoc',
-          defaultCreatedAt: currentDefaultRun(store.data)?.created_at ?? null,
+          defaultCreatedAt: (await storedDefaultRun(store))?.created_at ?? null,
           saveCommand: wanted.where === null ? `/audience ${commandLine} save` : null,
         },
       });
       // The picture is an addition: the text is complete without it, so a chart that fails to render is skipped.
       if (config.charts && page === 1) {
         // Rendered once per segment run: everyone opening the same segmentation gets the same picture.
-        const chart = await memoized(store, store.data, `chart|segment-map|${seg.run.id}`, () =>
+        const audience = await engineAudience(store);
+        const chart = await cachedResult(store, audience, `chart|segment-map|${seg.run.id}`, () =>
           renderChart(segmentMapFor(seg.result)).catch(() => null),
         );
         if (chart) reply.files = [chartFile(chart)];
@@ -87,14 +90,14 @@ export function createSegmentsCommand({ store, clock, config }: CommandDeps): Su
   };
 
   /** Runs (and stores) the segmentation; `save` makes it the default, which only a whole-audience run can be. */
-  function segment(wanted: SegmentRequest, save: boolean, now: number) {
+  async function segment(wanted: SegmentRequest, save: boolean, now: number) {
     if (!save) return segmentationFor(store, wanted, now, config.currency);
     if (wanted.where !== null) {
       throw new UsageError(
         `a filtered segmentation cannot be the default: the default covers the whole audience; remove where=${wanted.where} to save`,
       );
     }
-    return { ...saveDefaultSegmentation(store, wanted, now, config.currency), isDefault: true };
+    return { ...(await saveDefaultSegmentation(store, wanted, now, config.currency)), isDefault: true };
   }
 }
 
@@ -132,9 +135,10 @@ function parseRequest(options: Record<string, string>): SegmentRequest & { page:
  * The default segmentation's run for `segment=N` and exports: recomputed (and stored) when the data changed,
  * made when there is none yet. A segmentation the data does not allow is the person's problem, said in words.
  */
-export function defaultRunFor({ store, config }: CommandDeps, now: number): SegmentRun {
-  if (!currentDefaultRun(store.data)) {
-    const adHoc = store.data.segmentRuns.at(-1);
+export async function defaultRunFor({ store, config }: CommandDeps, now: number): Promise<SegmentRun> {
+  const runs = await store.segmentRuns.list();
+  if (!currentDefaultRun(runs)) {
+    const adHoc = runs.at(-1);
     throw new UsageError(
       adHoc
         ? `there is no default segmentation yet, only ad-hoc ones (the latest: ${describeRequest(adHoc.request)}), whose numbers segment=N never uses: run /audience segments first to make the default`
@@ -142,7 +146,7 @@ export function defaultRunFor({ store, config }: CommandDeps, now: number): Segm
     );
   }
   try {
-    return defaultSegmentRun(store, now, config.currency, { record: true });
+    return await defaultSegmentRun(store, now, config.currency, { record: true });
   } catch (error) {
     if (error instanceof SegmentError || error instanceof FeatureError)
       throw new UsageError(`there are no segments: ${error.message}`);

@@ -49,7 +49,7 @@ export async function deliverBatch(
     }
     durableUntil = to;
   }
-  recordSegmentations(ctx, jobs, results, contents);
+  await recordSegmentations(ctx, jobs, results, contents);
   await ctx.store
     .commit((d) => {
       ctx.outcomes.apply(d);
@@ -67,7 +67,7 @@ async function computeContents(ctx: SendContext, jobs: DeliveryJob[], now: numbe
     const key = contentConfigKey(opts);
     if (contents.has(key)) continue;
     try {
-      contents.set(key, ctx.content.get(opts, now));
+      contents.set(key, await ctx.content.get(opts, now));
     } catch (error) {
       ctx.logger.error('could not compute digest content', { config: key, error });
       contents.set(key, error instanceof Error ? error : new Error(String(error)));
@@ -79,18 +79,20 @@ async function computeContents(ctx: SendContext, jobs: DeliveryJob[], now: numbe
 }
 
 /** Stores the segmentation each delivered configuration showed, for next week's comparison (content.ts). */
-function recordSegmentations(
+async function recordSegmentations(
   ctx: SendContext,
   jobs: DeliveryJob[],
   results: DeliveryResult[],
   contents: ContentByConfig,
-): void {
+): Promise<void> {
   const delivered = new Set(results.filter((r) => r.status === 'delivered').map((r) => r.key));
   for (const job of jobs) {
     if (!delivered.has(job.key)) continue;
     const content = contents.get(contentConfigKey(digestOptions(job.schedule.options)));
-    if (content && !(content instanceof Error))
-      recordDigestSegmentation(ctx.store, content, ctx.settings.currency);
+    if (!content || content instanceof Error) continue;
+    await recordDigestSegmentation(ctx.store, content, ctx.settings.currency).catch((error: unknown) =>
+      ctx.logger.error('could not record the segmentation a digest showed', { key: job.key, error }),
+    );
   }
 }
 

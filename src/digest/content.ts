@@ -18,6 +18,8 @@ import { defaultFeatures, PredictError, SPEND_TARGET } from '../engine/predict.t
 import { RecommendError, type RecommendModel, withSegments } from '../engine/recommend.ts';
 import { SegmentError } from '../engine/segments.ts';
 import { computeStats } from '../engine/stats.ts';
+import { engineAudience } from '../queries/audience.ts';
+import { cachedResult } from '../queries/cache.ts';
 import { predictionModelFor } from '../queries/prediction.ts';
 import { recommendationModelFor } from '../queries/recommendation.ts';
 import { audiencePredictionsFor, segmentRecommendationsFor } from '../queries/results.ts';
@@ -30,8 +32,9 @@ import {
   resolveSegmentation,
   type SegmentRequest,
   sameRequest,
+  storedDefaultRun,
 } from '../queries/segmentation.ts';
-import type { Store } from '../store/store.ts';
+import type { AudienceSnapshot, Store } from '../store/store.ts';
 import type { DigestOptions } from './validate.ts';
 
 const DAY = 86_400_000;
@@ -117,27 +120,24 @@ export function contentConfigKey(options: DigestOptions): string {
  * Computes the content for one configuration. Heavy (segmentation, prediction, recommendation), but each
  * model comes from the store's model cache when the data did not change.
  */
-export function computeDigestContent(
+export async function computeDigestContent(
   store: Store,
   options: DigestOptions,
   settings: { currency: string; minCohortSize: number; now: number },
-): DigestContent {
-  const content = totalsContent(store, options, settings.now);
+): Promise<DigestContent> {
+  const data = await engineAudience(store);
+  const content = totalsContent(data, options, settings.now);
   if (!content.hasData) return content;
 
-  const updatedAt = store.data.meta.updatedAt;
+  const updatedAt = data.meta.updatedAt;
   content.unchanged =
     updatedAt !== null && updatedAt <= settings.now - MIN_COMPARE_AGE
       ? { since: updatedAt, days: Math.floor((settings.now - updatedAt) / DAY) }
       : null;
   let run: SegmentRun;
   try {
-    const resolved = resolveSegmentation(
-      store,
-      digestRequest(store, options),
-      settings.now,
-      settings.currency,
-    );
+    const request = digestRequest(await store.segmentRuns.list(), options);
+    const resolved = await resolveSegmentation(store, request, settings.now, settings.currency);
     content.segmentation = resolved;
     run = resolved.run;
   } catch (error) {
@@ -160,25 +160,25 @@ export function computeDigestContent(
     topProducts: [],
   }));
 
-  const previous = comparisonRun(store.data.segmentRuns, run, settings.now);
+  const runs = await store.segmentRuns.list();
+  const previous = comparisonRun(runs, run, settings.now);
   if (previous) {
     content.comparedWith = { runId: previous.id, createdAt: previous.created_at };
     compare(content, run, previous);
   }
-  if (options.predictions) addPredictions(content, store, run, settings);
-  if (options.recommendations) addRecommendations(content, store, run, settings);
-  content.sizesOverTime = sizesOverTime(store.data.segmentRuns, run);
+  if (options.predictions) await addPredictions(content, store, run, settings);
+  if (options.recommendations) await addRecommendations(content, store, run, settings);
+  content.sizesOverTime = sizesOverTime(runs, run);
   return content;
 }
 
 /** The audience totals of a digest, with no segments yet. */
-function totalsContent(store: Store, options: DigestOptions, now: number): DigestContent {
-  const { data } = store;
+function totalsContent(data: AudienceSnapshot, options: DigestOptions, now: number): DigestContent {
   const asOf = dataAsOf(data.interactions, now);
   const stats = computeStats(data.profiles, data.interactions, { asOf });
   const content: DigestContent = {
     configKey: contentConfigKey(options),
-    dataVersion: data.meta.dataVersion,
+    dataVersion: data.version,
     asOf,
     latestInteraction: stats.latestInteraction,
     updatedAt: data.meta.updatedAt,
@@ -212,8 +212,11 @@ function totalsContent(store: Store, options: DigestOptions, now: number): Diges
  * What a digest segments: the default segmentation's request, with the digest's own k when it sets one (then
  * it is the default itself only when the k is the default's).
  */
-export function digestRequest(store: Store, options: Pick<DigestOptions, 'k'>): SegmentRequest {
-  const base = defaultRequest(store.data);
+export function digestRequest(
+  runs: readonly SegmentRun[],
+  options: Pick<DigestOptions, 'k'>,
+): SegmentRequest {
+  const base = defaultRequest(runs);
   return options.k === 'auto' ? base : { ...base, k: options.k };
 }
 
@@ -243,19 +246,19 @@ function comparable(a: SegmentRun, b: SegmentRun): boolean {
  * Stores the segmentation a delivered digest showed (a delivery records state; computing content does not),
  * so next week's digest compares with it. Nothing happens when it is stored already or the data moved on.
  */
-export function recordDigestSegmentation(
+export async function recordDigestSegmentation(
   store: Store,
   content: DigestContent,
   currency: string | undefined,
-): void {
+): Promise<void> {
   const pending = content.segmentation?.pending;
-  const { data } = store;
-  if (!pending || pending.run.data_version !== data.meta.dataVersion) return;
+  if (!pending || pending.run.data_version !== (await store.audience.version())) return;
+  const runs = await store.segmentRuns.list();
   const request = pending.run.request;
-  const asDefault = request !== undefined && isDefaultRequest(data, request);
-  const inStore = data.segmentRuns.some((r) => r.id === pending.run.id);
-  if (inStore && (!asDefault || currentDefaultRun(data)?.id === pending.run.id)) return;
-  recordSegmentation(store, { ...pending, stored: inStore }, currency, { asDefault });
+  const asDefault = request !== undefined && isDefaultRequest(runs, request);
+  const inStore = runs.some((r) => r.id === pending.run.id);
+  if (inStore && (!asDefault || currentDefaultRun(runs)?.id === pending.run.id)) return;
+  await recordSegmentation(store, { ...pending, stored: inStore }, currency, { asDefault });
   // Recorded once: later deliveries of the same content have nothing left to store.
   content.segmentation = { run: pending.run, pending: null, isDefault: asDefault };
 }
@@ -329,22 +332,21 @@ function compare(content: DigestContent, run: SegmentRun, previous: SegmentRun):
     .slice(0, TOP_MOVEMENTS);
 }
 
-function addPredictions(
+async function addPredictions(
   content: DigestContent,
   store: Store,
   run: SegmentRun,
   settings: { currency: string; now: number },
-): void {
-  const { data } = store;
+): Promise<void> {
   try {
-    const features = defaultFeatures(data.attributes);
-    const { model, key } = predictionModelFor(
+    const features = defaultFeatures(await store.audience.attributeKinds());
+    const { model, key } = await predictionModelFor(
       store,
       { target: SPEND_TARGET, features, userChoseFeatures: false, currency: settings.currency },
       settings.now,
       { record: false },
     );
-    const { userIds, values } = audiencePredictionsFor(store, model, key);
+    const { userIds, values } = await audiencePredictionsFor(store, model, key);
     const label = new Map<string, number>();
     run.user_ids.forEach((id, i) => {
       label.set(id, run.labels[i] ?? -1);
@@ -361,22 +363,21 @@ function addPredictions(
   }
 }
 
-function addRecommendations(
+async function addRecommendations(
   content: DigestContent,
   store: Store,
   run: SegmentRun,
   settings: { minCohortSize: number; now: number },
-): void {
-  const { data } = store;
-  if (data.products.length === 0) {
+): Promise<void> {
+  if ((await store.audience.counts()).products === 0) {
     content.notes.push('Recommendations unavailable: the product catalogue is empty');
     return;
   }
   try {
-    const model = recommendationModelForRun(store, run, settings.now);
+    const model = await recommendationModelForRun(store, run, settings.now);
     for (const segment of content.segments) {
       if (segment.size < settings.minCohortSize) continue;
-      const recs = segmentRecommendationsFor(store, model, segment.index, TOP_PRODUCTS, {
+      const recs = await segmentRecommendationsFor(store, model, segment.index, TOP_PRODUCTS, {
         minCohortSize: settings.minCohortSize,
       });
       segment.topProducts = recs.items.map((item) => item.name);
@@ -391,10 +392,14 @@ function addRecommendations(
  * The recommendation model when it was built on this run (the usual case: the digest shows the default
  * segmentation); otherwise one with this run's segment tables, so segment numbers line up. Writes nothing.
  */
-function recommendationModelForRun(store: Store, run: SegmentRun, now: number): RecommendModel {
-  const { data } = store;
-  const { model } = recommendationModelFor(store, now, { record: false });
-  if (currentDefaultRun(data)?.id === run.id) return model;
+async function recommendationModelForRun(
+  store: Store,
+  run: SegmentRun,
+  now: number,
+): Promise<RecommendModel> {
+  const data = await engineAudience(store);
+  const { model } = await recommendationModelFor(store, now, { record: false });
+  if ((await storedDefaultRun(store))?.id === run.id) return model;
   // Only the segment tables depend on the run: swap in this run's instead of building a second model.
   const segments = { userIds: run.user_ids, labels: run.labels, names: run.names, runId: run.id };
   return withSegments(model, data, segments, now);
@@ -426,37 +431,34 @@ function startOfUtcWeek(at: number): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - (day - 1));
 }
 
-/** Keeps computed content per configuration, day and data version, so a tick computes each at most once. */
+/**
+ * Keeps computed content per configuration, day and data version, so a tick computes each at most once; held by the
+ * one cache of src/queries/ (cache.ts) like every other result.
+ */
 export interface ContentCache {
   /** The content for `options`, computed now or reused from earlier on the same data. */
-  get(options: DigestOptions, now: number): DigestContent;
+  get(options: DigestOptions, now: number): Promise<DigestContent>;
   /** How many times content was actually computed (for tests and the benchmark). */
   readonly computed: number;
 }
 
-/** A content cache over the store; keeps the few newest configurations. */
+/** A content cache over the store (the queries' cache, keyed by configuration and data version). */
 export function createContentCache(
   store: Store,
   settings: { currency: string; minCohortSize: number },
-  capacity = 16,
 ): ContentCache {
-  const entries = new Map<string, DigestContent>();
   let computed = 0;
   return {
-    get(options, now) {
+    async get(options, now) {
+      const audience = await engineAudience(store);
       // The day and the stored default are part of the key: which run is "a week earlier" moves with them.
       const day = Math.floor(now / DAY);
-      const key = `${contentConfigKey(options)}|d${day}|${currentDefaultRun(store.data)?.id ?? ''}|v${store.data.meta.dataVersion}`;
-      const hit = entries.get(key);
-      if (hit) return hit;
-      const content = computeDigestContent(store, options, { ...settings, now });
-      computed++;
-      // Content of an older data version is never asked for again; beyond capacity the oldest goes.
-      const version = `|v${store.data.meta.dataVersion}`;
-      for (const k of entries.keys()) if (!k.endsWith(version)) entries.delete(k);
-      entries.set(key, content);
-      while (entries.size > capacity) entries.delete(entries.keys().next().value as string);
-      return content;
+      const current = (await storedDefaultRun(store))?.id ?? '';
+      const key = `digest-content|${contentConfigKey(options)}|d${day}|${current}`;
+      return cachedResult(store, audience, key, () => {
+        computed++;
+        return computeDigestContent(store, options, { ...settings, now });
+      });
     },
     get computed() {
       return computed;

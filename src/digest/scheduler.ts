@@ -298,7 +298,7 @@ async function prepareContent(loop: Loop, now: number): Promise<void> {
   );
   for (const [key, opts] of wanted) {
     try {
-      ctx.content.get(opts, now);
+      await ctx.content.get(opts, now);
     } catch (error) {
       ctx.logger.error('could not compute digest content ahead of time', { config: key, error });
     }

@@ -1,7 +1,7 @@
 import { defaultCutoff, fitPrediction, type PredictionModel } from '../engine/predict.ts';
 import type { Store } from '../store/store.ts';
-import { readCachedModel, writeCachedModel } from './cache.ts';
-import { memoized } from './memo.ts';
+import { engineAudience } from './audience.ts';
+import { cachedResult, readCachedModel, writeCachedModel } from './cache.ts';
 
 const KIND = 'prediction';
 
@@ -17,16 +17,16 @@ export interface PredictionRequest {
  * The prediction model for a request (and its cache key), from the cache on unchanged data, else fitted and
  * cached. `record: false` (digest content, previews) keeps a fitted model in memory instead of the store.
  */
-export function predictionModelFor(
+export async function predictionModelFor(
   store: Store,
   request: PredictionRequest,
   now: number,
   options: { record?: boolean } = {},
-): { model: PredictionModel; cached: boolean; key: string } {
-  const { data } = store;
+): Promise<{ model: PredictionModel; cached: boolean; key: string }> {
+  const data = await engineAudience(store);
   const cutoff = defaultCutoff(data.interactions);
   const key = `${KIND}|${request.target}|${request.features.join(',')}|${cutoff}|${request.currency.toUpperCase()}`;
-  const hit = readCachedModel<PredictionModel>(data, KIND, key, (m) => {
+  const hit = await readCachedModel<PredictionModel>(store, data, KIND, key, (m) => {
     const model = m as Partial<PredictionModel> | null;
     return Boolean(
       model &&
@@ -44,8 +44,8 @@ export function predictionModelFor(
       currency: request.currency,
     });
   if (options.record === false)
-    return { model: memoized(store, data, `model|${key}`, fitModel), cached: false, key };
+    return { model: cachedResult(store, data, `model|${key}`, fitModel), cached: false, key };
   const model = fitModel();
-  writeCachedModel(store, { kind: KIND, key, dataVersion: data.meta.dataVersion, now, model });
+  await writeCachedModel(store, { kind: KIND, key, dataVersion: data.version, now, model });
   return { model, cached: false, key };
 }

@@ -1,12 +1,12 @@
 import { dataAsOf } from '../engine/as-of.ts';
 import { buildRecommendModel, type RecommendModel, withSegments } from '../engine/recommend.ts';
 import type { Store } from '../store/store.ts';
-import { readCachedModel, writeCachedModel } from './cache.ts';
-import { memoized } from './memo.ts';
-import { currentDefaultRun } from './segmentation.ts';
+import { engineAudience } from './audience.ts';
+import { cachedResult, readCachedModel, writeCachedModel } from './cache.ts';
+import { storedDefaultRun } from './segmentation.ts';
 
 const KIND = 'recommend';
-/** The key of the cached recommendation model in `data.models`. */
+/** The key of the cached recommendation model in `store.models`. */
 export const RECOMMEND_MODEL_KEY = 'recommend';
 
 /**
@@ -14,14 +14,14 @@ export const RECOMMEND_MODEL_KEY = 'recommend';
  * only with `record: false`). It backs off to the default segmentation, so a new default swaps in that run's
  * segment tables (ad-hoc runs never do).
  */
-export function recommendationModelFor(
+export async function recommendationModelFor(
   store: Store,
   now: number,
   options: { record?: boolean } = {},
-): { model: RecommendModel; cached: boolean } {
-  const { data } = store;
-  const run = currentDefaultRun(data);
-  const stored = readCachedModel<RecommendModel>(data, KIND, RECOMMEND_MODEL_KEY, (m) => {
+): Promise<{ model: RecommendModel; cached: boolean }> {
+  const data = await engineAudience(store);
+  const run = await storedDefaultRun(store);
+  const stored = await readCachedModel<RecommendModel>(store, data, KIND, RECOMMEND_MODEL_KEY, (m) => {
     const model = m as Partial<RecommendModel> | null;
     return model?.version === 1 && Array.isArray(model.itemIds) && Boolean(model.taste && model.params);
   });
@@ -37,12 +37,15 @@ export function recommendationModelFor(
       : buildRecommendModel(data, { asOf, builtAt: now, ...(segments ? { segments } : {}) });
   // Digest content and previews write nothing: the model is kept in memory for this data and segmentation.
   if (options.record === false)
-    return { model: memoized(store, data, `model|${KIND}|${run?.id ?? ''}|${asOf}`, build), cached: false };
+    return {
+      model: cachedResult(store, data, `model|${KIND}|${run?.id ?? ''}|${asOf}`, build),
+      cached: false,
+    };
   const model = build();
-  writeCachedModel(store, {
+  await writeCachedModel(store, {
     kind: KIND,
     key: RECOMMEND_MODEL_KEY,
-    dataVersion: data.meta.dataVersion,
+    dataVersion: data.version,
     now,
     model,
     keep: 1,

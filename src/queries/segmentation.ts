@@ -1,11 +1,11 @@
-import type { AudienceData, SegmentRun, SegmentRunRequest } from '../domain/types.ts';
+import type { SegmentRun, SegmentRunRequest } from '../domain/types.ts';
 import { dataAsOf } from '../engine/as-of.ts';
 import { applyFilter, parseWhere } from '../engine/filter.ts';
 import { SEGMENT_DEFAULTS } from '../engine/segment-defaults.ts';
 import { type SegmentOptions, type SegmentResult, segmentAudience } from '../engine/segments.ts';
-import type { Store } from '../store/store.ts';
-import { readCachedModel, writeCachedModel } from './cache.ts';
-import { memoized } from './memo.ts';
+import type { AudienceSnapshot, Store } from '../store/store.ts';
+import { engineAudience } from './audience.ts';
+import { cachedResult, readCachedModel, writeCachedModel } from './cache.ts';
 
 /**
  * Segmentations and which one is the audience's *default*: the segmentation that `segment=N`, the segment
@@ -17,10 +17,11 @@ import { memoized } from './memo.ts';
  * content, previews) keep a new run in memory; `recordSegmentation` stores it (an explicit command, a delivery).
  */
 
-/** Default runs kept: enough for digests to compare a quarter of weekly runs. */
-export const KEPT_SEGMENT_RUNS = 13;
-/** Other runs kept (ad-hoc requests, digests with their own k), so they never push defaults out. */
-export const KEPT_OTHER_RUNS = 8;
+/**
+ * Runs kept: enough for digests to compare a quarter of weekly default runs with a few ad-hoc runs beside them
+ * (the store keeps the newest, whatever their kind).
+ */
+export const KEPT_SEGMENT_RUNS = 21;
 
 /** What to segment: the parsed, validated `/audience segments` options. */
 export type SegmentRequest = SegmentRunRequest;
@@ -57,17 +58,22 @@ export function isDefaultRun(run: SegmentRun): boolean {
 }
 
 /** The audience's current default segmentation as stored (maybe of older data), or undefined before the first. */
-export function currentDefaultRun(data: Pick<AudienceData, 'segmentRuns'>): SegmentRun | undefined {
-  for (let i = data.segmentRuns.length - 1; i >= 0; i--) {
-    const run = data.segmentRuns[i] as SegmentRun;
+export function currentDefaultRun(runs: readonly SegmentRun[]): SegmentRun | undefined {
+  for (let i = runs.length - 1; i >= 0; i--) {
+    const run = runs[i] as SegmentRun;
     if (isDefaultRun(run)) return run;
   }
   return undefined;
 }
 
+/** The store's current default segmentation run (see currentDefaultRun). */
+export async function storedDefaultRun(store: Store): Promise<SegmentRun | undefined> {
+  return currentDefaultRun(await store.segmentRuns.list());
+}
+
 /** What the default segmentation is computed with: the current default's request, or the plain one. */
-export function defaultRequest(data: Pick<AudienceData, 'segmentRuns'>): SegmentRequest {
-  return currentDefaultRun(data)?.request ?? DEFAULT_SEGMENT_REQUEST;
+export function defaultRequest(runs: readonly SegmentRun[]): SegmentRequest {
+  return currentDefaultRun(runs)?.request ?? DEFAULT_SEGMENT_REQUEST;
 }
 
 /** Whether two requests ask for the same segmentation. */
@@ -79,9 +85,9 @@ export function sameRequest(a: SegmentRequest, b: SegmentRequest): boolean {
  * Whether `request` is the default segmentation's (whole audience, same k, features, scaling and seed). Before
  * the audience has a default, the first whole-audience segmentation becomes it: nothing is renumbered by that.
  */
-export function isDefaultRequest(data: Pick<AudienceData, 'segmentRuns'>, request: SegmentRequest): boolean {
+export function isDefaultRequest(runs: readonly SegmentRun[], request: SegmentRequest): boolean {
   if (request.where !== null) return false;
-  const current = currentDefaultRun(data);
+  const current = currentDefaultRun(runs);
   return current === undefined || sameRequest(request, current.request ?? DEFAULT_SEGMENT_REQUEST);
 }
 
@@ -90,16 +96,16 @@ export function isDefaultRequest(data: Pick<AudienceData, 'segmentRuns'>, reques
  * recomputed with the default's request. `record` stores a recomputed one as the new default (commands);
  * without it nothing is written (digest content, previews).
  */
-export function defaultSegmentRun(
+export async function defaultSegmentRun(
   store: Store,
   now: number,
   currency: string | undefined,
   options: { record: boolean },
-): SegmentRun {
-  const { run, pending } = resolveSegmentation(store, defaultRequest(store.data), now, currency);
-  return options.record && pending
-    ? recordSegmentation(store, pending, currency, { asDefault: true }).run
-    : run;
+): Promise<SegmentRun> {
+  const request = defaultRequest(await store.segmentRuns.list());
+  const { run, pending } = await resolveSegmentation(store, request, now, currency);
+  if (!options.record || !pending) return run;
+  return (await recordSegmentation(store, pending, currency, { asDefault: true })).run;
 }
 
 /** The run a request refers to now, and what recording it would store (null when nothing is left to store). */
@@ -115,19 +121,19 @@ export interface ResolvedSegmentation {
  * The run a request refers to, without writing: for the default request the stored default while the data is
  * unchanged, else the stored or computed run of the request (see recordSegmentation for storing it).
  */
-export function resolveSegmentation(
+export async function resolveSegmentation(
   store: Store,
   request: SegmentRequest,
   now: number,
   currency: string | undefined,
-): ResolvedSegmentation {
-  const { data } = store;
-  const isDefault = isDefaultRequest(data, request);
-  const current = currentDefaultRun(data);
-  if (isDefault && current && current.data_version === data.meta.dataVersion) {
+): Promise<ResolvedSegmentation> {
+  const runs = await store.segmentRuns.list();
+  const isDefault = isDefaultRequest(runs, request);
+  const current = currentDefaultRun(runs);
+  if (isDefault && current && current.data_version === (await store.audience.version())) {
     return { run: current, pending: null, isDefault };
   }
-  const found = findOrComputeSegmentation(store, request, now, currency);
+  const found = await findOrComputeSegmentation(store, request, now, currency);
   const settled = found.stored && (!isDefault || current?.id === found.run.id);
   return { run: found.run, pending: settled ? null : found, isDefault };
 }
@@ -136,25 +142,25 @@ export function resolveSegmentation(
  * Segments the audience for a request and stores the run (an explicit `/audience segments`): the default
  * request gives the current default (recomputed on changed data), any other an ad-hoc run beside it.
  */
-export function segmentationFor(
+export async function segmentationFor(
   store: Store,
   request: SegmentRequest,
   now: number,
   currency?: string,
-): Segmentation & { isDefault: boolean } {
-  const asDefault = isDefaultRequest(store.data, request);
-  const found = findOrComputeSegmentation(store, request, now, currency);
-  return { ...recordSegmentation(store, found, currency, { asDefault }), isDefault: asDefault };
+): Promise<Segmentation & { isDefault: boolean }> {
+  const asDefault = isDefaultRequest(await store.segmentRuns.list(), request);
+  const found = await findOrComputeSegmentation(store, request, now, currency);
+  return { ...(await recordSegmentation(store, found, currency, { asDefault })), isDefault: asDefault };
 }
 
 /** Makes the segmentation for `request` the audience's default (`/audience segments … save`). */
-export function saveDefaultSegmentation(
+export async function saveDefaultSegmentation(
   store: Store,
   request: SegmentRequest,
   now: number,
   currency?: string,
-): Segmentation {
-  const found = findOrComputeSegmentation(store, request, now, currency);
+): Promise<Segmentation> {
+  const found = await findOrComputeSegmentation(store, request, now, currency);
   return recordSegmentation(store, found, currency, { asDefault: true });
 }
 
@@ -162,19 +168,19 @@ export function saveDefaultSegmentation(
  * The segmentation for a request on the current data: its stored run when there is one, else computed and
  * kept in memory (the same run, with the same id, for everyone asking until the data changes). Writes nothing.
  */
-export function findOrComputeSegmentation(
+export async function findOrComputeSegmentation(
   store: Store,
   request: SegmentRequest,
   now: number,
   currency?: string,
-): Segmentation {
-  const { data } = store;
+): Promise<Segmentation> {
+  const audience = await engineAudience(store);
   const key = cacheKey(request, currency);
-  const stored = storedSegmentation(data, key);
+  const stored = await storedSegmentation(store, audience, key);
   if (stored) return stored;
-  const result = computeSegmentation(store, request, now, currency);
-  const dataVersion = data.meta.dataVersion;
-  const run = memoized(store, data, `segment-run|${key}`, () =>
+  const result = await computeSegmentation(store, request, now, currency);
+  const dataVersion = audience.version;
+  const run = cachedResult(store, audience, `segment-run|${key}`, () =>
     toSegmentRun(result, {
       id: `seg-${now.toString(36)}-${dataVersion}-${shortHash(key)}`,
       createdAt: now,
@@ -185,11 +191,15 @@ export function findOrComputeSegmentation(
   return { result, run, cached: false, stored: false };
 }
 
-function storedSegmentation(data: AudienceData, key: string): Segmentation | null {
-  const cached = readCachedModel<CachedSegments>(data, KIND, key, (m) =>
+async function storedSegmentation(
+  store: Store,
+  audience: AudienceSnapshot,
+  key: string,
+): Promise<Segmentation | null> {
+  const cached = await readCachedModel<CachedSegments>(store, audience, KIND, key, (m) =>
     Boolean(m && typeof m === 'object' && 'runId' in m && 'result' in m),
   );
-  const run = cached ? data.segmentRuns.find((r) => r.id === cached.runId) : undefined;
+  const run = cached ? await store.segmentRuns.get(cached.runId) : undefined;
   if (!cached || !run) return null;
   const result = { ...cached.result, userIds: run.user_ids, labels: Int32Array.from(run.labels) };
   return { result, run, cached: true, stored: true };
@@ -198,59 +208,49 @@ function storedSegmentation(data: AudienceData, key: string): Segmentation | nul
 /**
  * Stores a segmentation's run (and its result in the model cache, so the same request on the same data is
  * answered without computing); `asDefault` makes it the current default. A stored run is never changed in
- * place (saves reuse its encoded line): becoming the default stores a marked copy at the end.
+ * place: a stored run becoming the default is stored again, marked, under its id with `-default`.
  */
-export function recordSegmentation(
+export async function recordSegmentation(
   store: Store,
   segmentation: Segmentation,
   currency: string | undefined,
   options: { asDefault: boolean },
-): Segmentation {
-  const { data } = store;
-  const isCurrent = currentDefaultRun(data)?.id === segmentation.run.id;
+): Promise<Segmentation> {
+  const isCurrent = (await storedDefaultRun(store))?.id === segmentation.run.id;
   if (segmentation.stored && (!options.asDefault || isCurrent)) return segmentation;
-  const run: SegmentRun = { ...segmentation.run, default: options.asDefault };
-  store.update((d) => {
-    d.segmentRuns = d.segmentRuns.filter((r) => r.id !== run.id);
-    d.segmentRuns.push(run);
-    pruneSegmentRuns(d);
-  });
+  const id = segmentation.stored ? `${segmentation.run.id}-default` : segmentation.run.id;
+  const run: SegmentRun = { ...segmentation.run, id, default: options.asDefault };
+  await store.change((tx) => tx.addSegmentRun(run, KEPT_SEGMENT_RUNS), { wait: 'applied' });
   // A cache entry is only ever for the current data (an entry of another version would evict the current ones).
-  if (run.data_version !== data.meta.dataVersion) return { ...segmentation, run, stored: true };
+  if (run.data_version !== (await store.audience.version())) return { ...segmentation, run, stored: true };
   const { labels: _labels, userIds: _userIds, ...rest } = segmentation.result;
   const key = cacheKey(run.request ?? DEFAULT_SEGMENT_REQUEST, currency);
   const model: CachedSegments = { runId: run.id, result: rest };
-  writeCachedModel(store, { kind: KIND, key, dataVersion: run.data_version, now: run.created_at, model });
+  await writeCachedModel(store, {
+    kind: KIND,
+    key,
+    dataVersion: run.data_version,
+    now: run.created_at,
+    model,
+  });
   return { ...segmentation, run, stored: true };
-}
-
-/** Keeps the newest default runs and the newest others, in stored order. */
-function pruneSegmentRuns(d: AudienceData): void {
-  let defaults = 0;
-  let others = 0;
-  const keep = new Set<SegmentRun>();
-  for (let i = d.segmentRuns.length - 1; i >= 0; i--) {
-    const run = d.segmentRuns[i] as SegmentRun;
-    if (isDefaultRun(run) ? defaults++ < KEPT_SEGMENT_RUNS : others++ < KEPT_OTHER_RUNS) keep.add(run);
-  }
-  if (keep.size < d.segmentRuns.length) d.segmentRuns = d.segmentRuns.filter((r) => keep.has(r));
 }
 
 /**
  * The segmentation for a request on the current audience, computed once and remembered in memory (not stored as
  * a run): the warm-up calls this after a change, so the first `/audience segments` only has to store it.
  */
-export function computeSegmentation(
+export async function computeSegmentation(
   store: Store,
   request: SegmentRequest,
   now: number,
   currency?: string,
-): SegmentResult {
-  const { data } = store;
+): Promise<SegmentResult> {
+  const data = await engineAudience(store);
   const asOf = dataAsOf(data.interactions, now);
   const { k, features, scaling, where, seed } = request;
   const key = `segmentation|${asOf}|${JSON.stringify([k, features, scaling, where, seed, currency ?? null])}`;
-  return memoized(store, data, key, () => {
+  return cachedResult(store, data, key, () => {
     const filter = request.where ? parseWhere(request.where, data.attributes) : null;
     const options: SegmentOptions = {
       k: request.k,
