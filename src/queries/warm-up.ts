@@ -10,7 +10,7 @@ import { engineAudience } from './audience.ts';
 import { predictionModelFor } from './prediction.ts';
 import { recommendationModelFor } from './recommendation.ts';
 import { audiencePredictionsFor, audienceStatsFor } from './results.ts';
-import { computeSegmentation, DEFAULT_SEGMENT_REQUEST } from './segmentation.ts';
+import { computeSegmentation, defaultRequest, storedDefaultRun } from './segmentation.ts';
 
 /**
  * After the audience changes (start-up, an import, an erasure, a new segmentation), the first person to ask pays
@@ -93,7 +93,13 @@ export function warmUpSteps(store: Store, settings: { now: number; currency: str
     {
       name: 'segments',
       run: tolerate(
-        async () => void (await computeSegmentation(store, DEFAULT_SEGMENT_REQUEST, now, currency)),
+        async () =>
+          void (await computeSegmentation(
+            store,
+            defaultRequest(await store.segmentRuns.list()),
+            now,
+            currency,
+          )),
       ),
     },
     {
@@ -126,14 +132,14 @@ function waitFor(waiters: Array<() => void>, timeoutMs: number): Promise<boolean
 }
 
 /**
- * Everything the steps depend on: the audience, the latest segment run (recommendations back off to it) and
+ * Everything the steps depend on: the audience, the default segment run (recommendations back off to it) and
  * the day (stats and segments are as of now).
  */
 async function audienceState(store: Store, clock: Clock): Promise<{ key: string; empty: boolean }> {
   const [version, counts, run] = await Promise.all([
     store.audience.version(),
     store.audience.counts(),
-    store.segmentRuns.latest(),
+    storedDefaultRun(store),
   ]);
   const day = Math.floor(clock().getTime() / 86_400_000);
   const key = JSON.stringify([version, counts.profiles, counts.interactions, run?.id ?? null, day]);
