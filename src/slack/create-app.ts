@@ -10,13 +10,14 @@ import { startWarmUp, type WarmUp } from '../queries/warm-up.ts';
 import type { Store } from '../store/store.ts';
 import { boltLogger } from './bolt-logger.ts';
 import type { SlackDeps } from './deps.ts';
-import { slackErrorCode } from './errors.ts';
+import { classifyFailure, slackErrorCode } from './errors.ts';
 import { FrontDoorReceiver } from './front-door-receiver.ts';
 import { healthRoute, readHealth } from './health.ts';
 import { createHomeTab } from './home.ts';
 import { registerListeners } from './listeners/index.ts';
 import { createPostingClient, sendDirectMessage } from './post.ts';
 import { createResponseUrls } from './response-url.ts';
+import { SlackStartError, type StartRetry, untilSlackAnswers } from './start-check.ts';
 import { createVerifiedReceiver, MAX_REQUEST_BODY_BYTES } from './verified-receiver.ts';
 import { createWorkQueue, type WorkQueueOptions } from './work-queue.ts';
 
@@ -42,6 +43,8 @@ export interface SlackAppOptions {
    * HTTPReceiver on the main thread, where an ack waits for any engine work already running.
    */
   receiver?: 'front-door' | 'bolt-http';
+  /** Retries of the start checks while Slack cannot be reached (default: 6 tries over about 30 s). */
+  startRetry?: StartRetry;
   /** Front door only: how long Bolt has to answer a modal submission before Slack gets an empty answer
    * (default 2500 ms, under Slack's 3 s). */
   formAckTimeoutMs?: number;
@@ -76,6 +79,27 @@ export const DEFAULT_RETRY: webApi.RetryOptions = {
   maxTimeout: 10_000,
   randomize: true,
 };
+
+const BOT_TOKEN_CHECK = {
+  method: 'auth.test',
+  token: 'SLACK_BOT_TOKEN',
+  fix: 'copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions again.',
+};
+const APP_TOKEN_CHECK = {
+  method: 'apps.connections.open',
+  token: 'SLACK_APP_TOKEN',
+  fix: 'create an app-level token (xapp-…) with the connections:write scope under Basic Information > App-Level Tokens.',
+};
+
+/** Runs a Bolt start step; a failure left after the checks above still ends in one line, not a stack trace. */
+async function inOneLine<T>(method: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    const { code } = classifyFailure(error);
+    throw new SlackStartError(`Slack answered ${method} with ${code}; the app cannot start.`);
+  }
+}
 
 /** Builds the Bolt app for HTTP or Socket Mode from configuration and registers the listeners. */
 export function createSlackApp(options: SlackAppOptions): SlackApp {
@@ -124,6 +148,10 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
           socketMode: true,
           appToken: slack.appToken,
           port: config.port,
+          // The socket's own client (apps.connections.open) talks to the same Web API as everything else.
+          installerOptions: {
+            clientOptions: slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {},
+          },
           customRoutes: [healthRoute(readNow)],
         }
       : {
@@ -161,6 +189,20 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     }
   }
 
+  const startOptions = {
+    apiUrl: slack.apiUrl ?? 'https://slack.com/api/',
+    logger,
+    ...(options.startRetry ? { retry: options.startRetry } : {}),
+  };
+  /** Slack answers and takes both tokens, or start() ends in one line (start-check.ts). */
+  async function checkSlack(): Promise<void> {
+    await untilSlackAnswers(BOT_TOKEN_CHECK, () => deps.poster.apiCall('auth.test'), startOptions);
+    await inOneLine('auth.test', () => app.init());
+    if (config.mode !== 'socket') return;
+    const appLevel = createPostingClient({ ...startOptions, token: slack.appToken ?? '' });
+    await untilSlackAnswers(APP_TOKEN_CHECK, () => appLevel.apiCall('apps.connections.open'), startOptions);
+  }
+
   const deps: SlackDeps = {
     router: options.router,
     store,
@@ -191,20 +233,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   return {
     bolt: app,
     async start(listen) {
-      try {
-        await app.init();
-      } catch (error) {
-        const code = slackErrorCode(error);
-        if (
-          code &&
-          ['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired'].includes(code)
-        ) {
-          throw new ConfigError(
-            `Slack rejected SLACK_BOT_TOKEN (${code}): copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions again.`,
-          );
-        }
-        throw error;
-      }
+      await checkSlack();
       // Data changed by imports, segment runs or digest edits reach open Home tabs without anyone calling in.
       stopWatching = home.watch(app.client, options.homeRefreshMs ?? 30_000);
       // Index and models are computed while nobody is asking, so the first command after a change is quick too.
@@ -212,7 +241,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       // A model or segment run saved in the middle of a burst of commands waits for the answers to go out.
       store.deferBackgroundSaves(() => queue.pending > 0);
       if (config.mode === 'socket') {
-        await app.start();
+        await inOneLine('apps.connections.open', () => app.start());
         return { port: null };
       }
       if (frontDoor) {
