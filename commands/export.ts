@@ -1,4 +1,4 @@
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import { buildExportMessage } from '../src/blocks/export-message.ts';
 import { type Subcommand, UsageError } from '../src/domain/reply.ts';
 import { defaultFeatures, predictUsers, SPEND_TARGET } from '../src/engine/predict.ts';

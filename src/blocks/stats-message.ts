@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import { formatChange, formatCompact, formatMoney, formatPercent } from '../domain/format.ts';
 import type { Reply } from '../domain/reply.ts';
 import type { AudienceStats, Tally } from '../engine/stats.ts';

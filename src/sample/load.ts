@@ -27,12 +27,18 @@ export async function storeSample(
   });
 }
 
-/** Replaces the audience (profiles, products, interactions) with a freshly generated sample ending at `now`. */
-export async function loadSample(store: Store, options: { profiles: number; seed: number; now: Date }) {
+/**
+ * Replaces the audience (profiles, products, interactions) with a freshly generated sample ending at `now`;
+ * `prepare` may change the data in the same commit (the CLI appends its audit entry).
+ */
+export async function loadSample(
+  store: Store,
+  options: { profiles: number; seed: number; now: Date; prepare?: (data: AudienceData) => void },
+) {
   // Ending the sample on a whole hour keeps it identical for every "now" within that hour.
   const end = new Date(Math.floor(options.now.getTime() / HOUR) * HOUR);
   const sample = generateSample({ profiles: options.profiles, seed: options.seed, end });
-  await storeSample(store, sample, options.now);
+  await storeSample(store, sample, options.now, options.prepare);
   return {
     profiles: sample.profiles.length,
     products: sample.products.length,
