@@ -38,11 +38,11 @@ export interface SlackAppOptions {
   /** How often the Home tab checks for changed data to re-publish (default 30 s). */
   homeRefreshMs?: number;
   /**
-   * HTTP mode only. `front-door` (default): a worker thread verifies and acknowledges requests at once, so
-   * acknowledgements never wait for engine work (see front-door-receiver.ts). `bolt-http`: Bolt's own
-   * HTTPReceiver on the main thread, where an ack waits for any engine work already running.
+   * `front-door` (default): a worker thread verifies (HTTP) or receives (Socket Mode) requests and acknowledges
+   * them at once, so acknowledgements never wait for engine work (see front-door-receiver.ts). `bolt-http`,
+   * `bolt-socket`: Bolt's own receiver on the main thread, where an ack waits for any engine work already running.
    */
-  receiver?: 'front-door' | 'bolt-http';
+  receiver?: 'front-door' | 'bolt-http' | 'bolt-socket';
   /** Retries of the start checks while Slack cannot be reached (default: 6 tries over about 30 s). */
   startRetry?: StartRetry;
   /** Front door only: how long Bolt has to answer a modal submission before Slack gets an empty answer
@@ -123,48 +123,51 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       stopping,
       warm: warmUp?.ready ?? false,
     });
-  const frontDoor =
-    config.mode === 'http' && options.receiver !== 'bolt-http'
-      ? new FrontDoorReceiver({
-          signingSecret: slack.signingSecret ?? '',
-          logger,
-          health: () => {
-            const body = readNow();
-            return { status: body.status === 'stopping' ? 503 : 200, body };
-          },
-          onRequest: () => queue.noteActivity(),
-          bodyLimit: MAX_REQUEST_BODY_BYTES,
-          onLateAck: (body, response) => void tellLateFormErrors(body, response),
-          ...(options.formAckTimeoutMs === undefined ? {} : { ackTimeoutMs: options.formAckTimeoutMs }),
-        })
-      : null;
+  const boltReceiver = options.receiver === (config.mode === 'socket' ? 'bolt-socket' : 'bolt-http');
+  const frontDoor = !boltReceiver
+    ? new FrontDoorReceiver({
+        signingSecret: slack.signingSecret ?? '',
+        ...(config.mode === 'socket'
+          ? { socket: { appToken: slack.appToken ?? '', ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}) } }
+          : {}),
+        logger,
+        health: () => {
+          const body = readNow();
+          return { status: body.status === 'stopping' ? 503 : 200, body };
+        },
+        onRequest: () => queue.noteActivity(),
+        bodyLimit: MAX_REQUEST_BODY_BYTES,
+        onLateAck: (body, response) => void tellLateFormErrors(body, response),
+        ...(options.formAckTimeoutMs === undefined ? {} : { ackTimeoutMs: options.formAckTimeoutMs }),
+      })
+    : null;
 
   const app = new App({
     token: slack.botToken,
     // auth.test runs in start(), where a rejected token can be reported clearly instead of failing later.
     deferInitialization: true,
-    ...(config.mode === 'socket'
-      ? {
-          socketMode: true,
-          appToken: slack.appToken,
-          port: config.port,
-          // The socket's own client (apps.connections.open) talks to the same Web API as everything else.
-          installerOptions: {
-            clientOptions: slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {},
-          },
-          customRoutes: [healthRoute(readNow)],
-        }
-      : {
-          // Both HTTP receivers verify signature and timestamp and cap the body size (verified-receiver.ts).
-          receiver:
-            frontDoor ??
-            createVerifiedReceiver({
+    ...(frontDoor
+      ? { receiver: frontDoor }
+      : config.mode === 'socket'
+        ? {
+            socketMode: true,
+            appToken: slack.appToken,
+            port: config.port,
+            // The socket's own client (apps.connections.open) talks to the same Web API as everything else.
+            installerOptions: {
+              clientOptions: slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {},
+            },
+            customRoutes: [healthRoute(readNow)],
+          }
+        : {
+            // Both HTTP receivers verify signature and timestamp and cap the body size (verified-receiver.ts).
+            receiver: createVerifiedReceiver({
               signingSecret: slack.signingSecret ?? '',
               port: config.port,
               customRoutes: [healthRoute(readNow)],
               logger: boltLogger(logger, BOLT_LEVELS[config.logLevel]),
             }),
-        }),
+          }),
     logger: boltLogger(logger, BOLT_LEVELS[config.logLevel]),
     clientOptions: {
       ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}),
@@ -240,13 +243,15 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       warmUp = startWarmUp({ store, clock, currency: config.currency, queue, logger });
       // A model or segment run saved in the middle of a burst of commands waits for the answers to go out.
       store.deferBackgroundSaves(() => queue.pending > 0);
+      if (frontDoor) {
+        const { port } = await inOneLine('apps.connections.open', () =>
+          frontDoor.start(listen ?? config.port),
+        );
+        return { port };
+      }
       if (config.mode === 'socket') {
         await inOneLine('apps.connections.open', () => app.start());
         return { port: null };
-      }
-      if (frontDoor) {
-        const { port } = await frontDoor.start(listen ?? config.port);
-        return { port };
       }
       const server = (await app.start(listen ?? config.port)) as Server;
       // On the main thread, engine work delays acknowledgements; it at least waits while requests are
