@@ -1,5 +1,6 @@
 import { format } from 'date-fns/format';
 import { buildExportMessage } from '../src/blocks/export-message.ts';
+import { segmentationName } from '../src/blocks/segments-message.ts';
 import { type Subcommand, UsageError } from '../src/domain/reply.ts';
 import { defaultFeatures, predictUsers, SPEND_TARGET } from '../src/engine/predict.ts';
 import { recommendForUser } from '../src/engine/recommend.ts';
@@ -12,9 +13,12 @@ import {
   segmentRows,
 } from '../src/export/rows.ts';
 import { toCsv, toJson } from '../src/export/serialize.ts';
+import { engineAudience } from '../src/queries/audience.ts';
 import { predictionModelFor } from '../src/queries/prediction.ts';
 import { recommendationModelFor } from '../src/queries/recommendation.ts';
+import { storedDefaultRun } from '../src/queries/segmentation.ts';
 import type { CommandDeps } from './deps.ts';
+import { defaultRunFor } from './segments.ts';
 
 const OPTIONS = ['n', 'format'];
 
@@ -46,15 +50,18 @@ export function createExportCommand({ store, clock, config }: CommandDeps): Subc
       if (!Number.isInteger(n) || n < 1 || n > 50)
         throw new UsageError(`n=${args.options.n}: use a whole number from 1 to 50`);
 
-      const { data } = store;
+      const data = await engineAudience(store);
       if (data.profiles.length === 0) {
         throw new UsageError('the audience is empty: import profiles or load the sample first');
       }
       const now = clock().getTime();
-      const run = data.segmentRuns.at(-1) ?? null;
+      // Exports label people with the default segmentation; a segments export needs it, so it is made if missing.
+      const run =
+        kind === 'segments'
+          ? await defaultRunFor({ store, clock, config }, now)
+          : ((await storedDefaultRun(store)) ?? null);
       let table: ExportTable;
-      if (kind === 'segments') {
-        if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
+      if (run && kind === 'segments') {
         table = segmentRows(data.profiles, run);
       } else if (kind === 'predictions') {
         const features = defaultFeatures(data.attributes, SPEND_TARGET);
@@ -64,10 +71,10 @@ export function createExportCommand({ store, clock, config }: CommandDeps): Subc
           userChoseFeatures: false,
           currency: config.currency,
         };
-        const { model } = predictionModelFor(store, request, now);
+        const { model } = await predictionModelFor(store, request, now);
         table = predictionRows(predictUsers(model, data), model, run);
       } else {
-        const { model } = recommendationModelFor(store, now);
+        const { model } = await recommendationModelFor(store, now);
         const query = { minCohortSize: config.minCohortSize };
         const results = data.profiles.map((p) => recommendForUser(model, data, p.id, n, query));
         table = recommendationRows(results, n, run);
@@ -81,6 +88,7 @@ export function createExportCommand({ store, clock, config }: CommandDeps): Subc
         columns: table.columns,
         bytes: content.length,
         content,
+        ...(run && kind === 'segments' ? { segmentation: segmentationName(run.created_at) } : {}),
       });
     },
   };

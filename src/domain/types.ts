@@ -83,6 +83,25 @@ export interface SegmentRun {
   centroids: number[][];
   user_ids: string[];
   labels: number[];
+  /** What the run was asked for; absent on runs stored before requests were recorded. */
+  request?: SegmentRunRequest;
+  /**
+   * Whether the run is a default segmentation, the one `segment=N`, buttons, digests and exports refer to (the
+   * newest default run is the current one). Absent on runs stored before this was recorded, which count as
+   * defaults, as every run did then.
+   */
+  default?: boolean;
+}
+
+/** What a segmentation was asked for, recorded with each run so that runs are compared only with like runs. */
+export interface SegmentRunRequest {
+  k: number | 'auto';
+  /** Chosen features, or null for the default set. */
+  features: string[] | null;
+  scaling: 'zscore' | 'log-zscore' | 'none';
+  /** The `where=` filter, or null for the whole audience. */
+  where: string | null;
+  seed: number;
 }
 
 /** A fitted model stored as plain JSON, valid for one data version. */
@@ -102,15 +121,64 @@ export interface AuditEntry {
   detail: string;
 }
 
+/** The audience's version stamp: `dataVersion` changes with every change to profiles, products or interactions. */
+export interface AudienceMeta {
+  /** Bumped on every change to profiles, products or interactions; cached models are keyed by it. */
+  dataVersion: number;
+  updatedAt: number | null;
+  source: 'sample' | 'import' | null;
+}
+
+/** How many rows the audience holds (cheap on every backend: array lengths, or rollups kept on write). */
+export interface AudienceCounts {
+  profiles: number;
+  products: number;
+  interactions: number;
+}
+
+/** A half-open time window [from, to) in epoch ms; a missing end is open. */
+export interface TimeWindow {
+  from?: number;
+  to?: number;
+}
+
+/**
+ * One profile row of an import: a null (or missing) field keeps the stored value, so an empty cell never
+ * erases; `attrs` merges key by key the same way (a null only lands where the key was absent).
+ */
+export interface ProfilePatch {
+  id: string;
+  platform?: string | null;
+  country?: string | null;
+  created_at?: number | null;
+  last_active_at?: number | null;
+  followers?: number | null;
+  interests?: string[] | null;
+  attrs?: Record<string, AttributeValue> | null;
+}
+
+/** One product row of an import; null fields keep the stored value, a new product needs a price. */
+export interface ProductPatch {
+  id: string;
+  name?: string | null;
+  category?: string | null;
+  price?: number | null;
+  in_stock?: boolean | null;
+}
+
+/** What removing people took away from the audience and the stored segment runs, in counts. */
+export interface PeopleRemoval {
+  profiles: number;
+  interactions: number;
+  /** Rows (person -> segment) removed from stored segment runs, and how many runs had any. */
+  segmentAssignments: number;
+  segmentRuns: number;
+}
+
 /** Everything the app persists; owned by the store module. */
 export interface AudienceData {
   schemaVersion: number;
-  meta: {
-    /** Bumped on every change to profiles, products or interactions; cached models are keyed by it. */
-    dataVersion: number;
-    updatedAt: number | null;
-    source: 'sample' | 'import' | null;
-  };
+  meta: AudienceMeta;
   /** Types of the custom profile attributes seen so far. */
   attributes: Record<string, AttributeKind>;
   profiles: Profile[];

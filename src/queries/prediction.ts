@@ -1,6 +1,7 @@
 import { defaultCutoff, fitPrediction, type PredictionModel } from '../engine/predict.ts';
 import type { Store } from '../store/store.ts';
-import { readCachedModel, writeCachedModel } from './cache.ts';
+import { engineAudience } from './audience.ts';
+import { cachedResult, readCachedModel, writeCachedModel } from './cache.ts';
 
 const KIND = 'prediction';
 
@@ -12,16 +13,20 @@ export interface PredictionRequest {
   currency: string;
 }
 
-/** The prediction model for a request (and its cache key), from the cache on unchanged data, else fitted and cached. */
-export function predictionModelFor(
+/**
+ * The prediction model for a request (and its cache key), from the cache on unchanged data, else fitted and
+ * cached. `record: false` (digest content, previews) keeps a fitted model in memory instead of the store.
+ */
+export async function predictionModelFor(
   store: Store,
   request: PredictionRequest,
   now: number,
-): { model: PredictionModel; cached: boolean; key: string } {
-  const { data } = store;
+  options: { record?: boolean } = {},
+): Promise<{ model: PredictionModel; cached: boolean; key: string }> {
+  const data = await engineAudience(store);
   const cutoff = defaultCutoff(data.interactions);
   const key = `${KIND}|${request.target}|${request.features.join(',')}|${cutoff}|${request.currency.toUpperCase()}`;
-  const hit = readCachedModel<PredictionModel>(data, KIND, key, (m) => {
+  const hit = await readCachedModel<PredictionModel>(store, data, KIND, key, (m) => {
     const model = m as Partial<PredictionModel> | null;
     return Boolean(
       model &&
@@ -31,12 +36,16 @@ export function predictionModelFor(
     );
   });
   if (hit) return { model: hit, cached: true, key };
-  const model = fitPrediction(data, {
-    target: request.target,
-    ...(request.userChoseFeatures ? { features: request.features } : {}),
-    cutoff,
-    currency: request.currency,
-  });
-  writeCachedModel(store, { kind: KIND, key, dataVersion: data.meta.dataVersion, now, model });
+  const fitModel = () =>
+    fitPrediction(data, {
+      target: request.target,
+      ...(request.userChoseFeatures ? { features: request.features } : {}),
+      cutoff,
+      currency: request.currency,
+    });
+  if (options.record === false)
+    return { model: cachedResult(store, data, `model|${key}`, fitModel), cached: false, key };
+  const model = fitModel();
+  await writeCachedModel(store, { kind: KIND, key, dataVersion: data.version, now, model });
   return { model, cached: false, key };
 }

@@ -131,8 +131,8 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
           ? { socket: { appToken: slack.appToken ?? '', ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}) } }
           : {}),
         logger,
-        health: () => {
-          const body = readNow();
+        health: async () => {
+          const body = await readNow();
           return { status: body.status === 'stopping' ? 503 : 200, body };
         },
         onRequest: () => queue.noteActivity(),

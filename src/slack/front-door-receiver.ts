@@ -22,7 +22,7 @@ export interface FrontDoorOptions {
   socket?: { appToken: string; apiUrl?: string };
   logger: Logger;
   /** Health for `/healthz`: HTTP status and JSON body; called every second on the main thread. */
-  health: () => { status: number; body: unknown };
+  health: () => { status: number; body: unknown } | Promise<{ status: number; body: unknown }>;
   /** Called for every request handed to Bolt (the work queue waits while requests come in). */
   onRequest?: () => void;
   endpoint?: string;
@@ -193,12 +193,10 @@ export class FrontDoorReceiver implements Receiver {
 
   private reportHealth(worker: Worker | null = this.worker): void {
     if (!worker) return;
-    try {
-      const { status, body } = this.options.health();
-      post(worker, { type: 'health', status, body });
-    } catch (error) {
-      this.options.logger.warn('could not read health for /healthz', { error });
-    }
+    Promise.resolve()
+      .then(() => this.options.health())
+      .then(({ status, body }) => post(worker, { type: 'health', status, body }))
+      .catch((error: unknown) => this.options.logger.warn('could not read health for /healthz', { error }));
   }
 }
 

@@ -3,6 +3,7 @@ import { buildDigestMessage, people } from '../../src/blocks/digest-message.ts';
 import { computeDigestContent, createContentCache, matchSegments } from '../../src/digest/content.ts';
 import type { DigestOptions } from '../../src/digest/validate.ts';
 import type { SegmentRun } from '../../src/domain/types.ts';
+import { DEFAULT_SEGMENT_REQUEST, segmentationFor } from '../../src/queries/segmentation.ts';
 import { assertWithinLimits, findBroadcastMentions } from '../support/block-limits.ts';
 import { blockText } from '../support/test-app.ts';
 import { SAMPLE_END, sampleStore } from './helpers.ts';
@@ -50,11 +51,12 @@ describe('matchSegments', () => {
 });
 
 describe('digest content', () => {
-  it("compares with last week's segmentation: sizes, movements, vanished segments", () => {
-    const first = computeDigestContent(env.store, OPTIONS, SETTINGS);
+  it("compares with last week's segmentation: sizes, movements, vanished segments", async () => {
+    const first = await computeDigestContent(env.store, OPTIONS, SETTINGS);
     expect(first.comparedWith).toBeNull();
     expect(first.k).toBe(4);
-    const run = env.store.data.segmentRuns.at(-1) as SegmentRun;
+    // This week's segmentation as the digest computed it (in memory: computing content stores nothing).
+    const run = first.segmentation?.run as SegmentRun;
 
     // Last week: the same segments, except that 50 of this week's segment 1 were in segment 2, 3 of
     // segment 3 were in segment 4, and 20 of segment 4 were in a segment that is gone ("Night owls").
@@ -85,7 +87,7 @@ describe('digest content', () => {
       d.segmentRuns.unshift(previous);
     });
 
-    const content = computeDigestContent(env.store, OPTIONS, SETTINGS);
+    const content = await computeDigestContent(env.store, OPTIONS, SETTINGS);
     expect(content.comparedWith).toEqual({ runId: 'last-week', createdAt: previous.created_at });
     expect(content.segments.every((s) => s.previous !== null)).toBe(true);
     expect(content.vanished).toEqual([{ name: 'Night owls', size: 40 }]);
@@ -115,8 +117,30 @@ describe('digest content', () => {
     expect(findBroadcastMentions(message)).toEqual([]);
   });
 
-  it('shows counts below the minimum cohort size as "fewer than N", never the number', () => {
-    const content = computeDigestContent(env.store, OPTIONS, SETTINGS);
+  it('computing content writes nothing: no segment run, no model in the cache', async () => {
+    const before = JSON.stringify([env.store.data.segmentRuns, env.store.data.models]);
+    const content = await computeDigestContent(env.store, OPTIONS, SETTINGS);
+    expect(content.segments.length).toBe(4);
+    expect(content.segments.every((s) => s.predictedRevenue !== null)).toBe(true);
+    expect(JSON.stringify([env.store.data.segmentRuns, env.store.data.models])).toBe(before);
+  });
+
+  it('never compares with an ad-hoc run: a filtered segmentation of last week is not "last week"', async () => {
+    // Last week someone segmented only the US with the digest's own k, features and scaling.
+    await segmentationFor(
+      env.store,
+      { ...DEFAULT_SEGMENT_REQUEST, k: 4, where: 'country:US' },
+      NOW - WEEK,
+      'USD',
+    );
+    expect(env.store.data.segmentRuns.at(-1)?.request?.where).toBe('country:US');
+    const content = await computeDigestContent(env.store, OPTIONS, SETTINGS);
+    expect(content.comparedWith).toBeNull();
+    expect(content.segments.every((s) => s.previous === null)).toBe(true);
+  });
+
+  it('shows counts below the minimum cohort size as "fewer than N", never the number', async () => {
+    const content = await computeDigestContent(env.store, OPTIONS, SETTINGS);
     const smallest = Math.min(...content.segments.map((s) => s.size));
     const min = smallest + 1;
     const message = buildDigestMessage(content, {
@@ -139,25 +163,25 @@ describe('digest content', () => {
     expect(people(10, 10)).toBe('10');
   });
 
-  it('is cached per configuration and data version', () => {
+  it('is cached per configuration and data version', async () => {
     const cache = createContentCache(env.store, { currency: 'USD', minCohortSize: 10 });
-    const a = cache.get(OPTIONS, NOW);
-    expect(cache.get({ ...OPTIONS, chart: true }, NOW + 60_000)).toBe(a);
-    cache.get({ ...OPTIONS, k: 3 }, NOW);
+    const a = await cache.get(OPTIONS, NOW);
+    expect(await cache.get({ ...OPTIONS, chart: true }, NOW + 60_000)).toBe(a);
+    await cache.get({ ...OPTIONS, k: 3 }, NOW);
     expect(cache.computed).toBe(2);
     env.store.update((d) => {
       d.meta.dataVersion += 1;
     });
-    expect(cache.get(OPTIONS, NOW)).not.toBe(a);
+    expect(await cache.get(OPTIONS, NOW)).not.toBe(a);
     expect(cache.computed).toBe(3);
   });
 
-  it('says there is no data instead of failing on an empty audience', () => {
+  it('says there is no data instead of failing on an empty audience', async () => {
     env.store.update((d) => {
       d.profiles = [];
       d.interactions = [];
     });
-    const content = computeDigestContent(env.store, OPTIONS, SETTINGS);
+    const content = await computeDigestContent(env.store, OPTIONS, SETTINGS);
     expect(content.hasData).toBe(false);
     const message = buildDigestMessage(content, {
       scheduleId: 'sch_1',
