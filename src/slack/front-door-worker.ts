@@ -231,16 +231,14 @@ async function openSocket(socket: NonNullable<FrontDoorSettings['socket']>): Pro
       retryReason?: string;
     }) {
       const answer = (response: unknown) => {
-        event
-          .ack(response === '' ? undefined : response)
-          .catch((error: unknown) =>
-            tell({
-              type: 'log',
-              level: 'warn',
-              message: 'could not acknowledge over the socket',
-              error: String(error),
-            }),
-          );
+        event.ack(response === '' ? undefined : response).catch((error: unknown) =>
+          tell({
+            type: 'log',
+            level: 'warn',
+            message: 'could not acknowledge over the socket',
+            error: String(error),
+          }),
+        );
       };
       const retry = {
         ...(event.retryNum === undefined ? {} : { retryNum: event.retryNum }),
