@@ -18,7 +18,8 @@ import {
   setPaused,
 } from '../src/digest/schedules.ts';
 import { DigestError, digestOptions, parseAddCommand } from '../src/digest/validate.ts';
-import { type Reply, type Subcommand, UsageError } from '../src/domain/reply.ts';
+import { UsageError } from '../src/domain/errors.ts';
+import type { Reply, Subcommand } from '../src/domain/reply.ts';
 import { StoreError } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
 

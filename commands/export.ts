@@ -1,6 +1,7 @@
 import { format } from 'date-fns';
 import { buildExportMessage } from '../src/blocks/export-message.ts';
-import { type Subcommand, UsageError } from '../src/domain/reply.ts';
+import { UsageError } from '../src/domain/errors.ts';
+import type { Subcommand } from '../src/domain/reply.ts';
 import { defaultFeatures, predictUsers, SPEND_TARGET } from '../src/engine/predict.ts';
 import { recommendForUser } from '../src/engine/recommend.ts';
 import {

@@ -1,5 +1,6 @@
 import { buildCommandHelp, buildHelpMessage } from '../src/blocks/help-message.ts';
-import { type Subcommand, UsageError } from '../src/domain/reply.ts';
+import { UsageError } from '../src/domain/errors.ts';
+import type { Subcommand } from '../src/domain/reply.ts';
 
 /** `/audience help [subcommand]`: lists what the app can do, with examples. */
 export function createHelpCommand(deps: { commands: () => readonly Subcommand[] }): Subcommand {

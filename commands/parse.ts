@@ -1,4 +1,5 @@
-import { type ParsedArgs, UsageError } from '../src/domain/reply.ts';
+import { UsageError } from '../src/domain/errors.ts';
+import type { ParsedArgs } from '../src/domain/reply.ts';
 
 // Slack clients turn straight quotes into curly ones; treat both the same so quoted values work as typed.
 const QUOTES: Record<string, string> = { '"': '"', "'": "'", '“': '”', '‘': '’' };

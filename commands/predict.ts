@@ -3,7 +3,8 @@ import {
   type ForecastScope,
   type PredictForecast,
 } from '../src/blocks/predict-message.ts';
-import { type Subcommand, UsageError } from '../src/domain/reply.ts';
+import { UsageError } from '../src/domain/errors.ts';
+import type { Subcommand } from '../src/domain/reply.ts';
 import {
   PredictError,
   type PredictionModel,

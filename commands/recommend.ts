@@ -1,5 +1,6 @@
 import { buildRecommendMessage, type RecommendResult } from '../src/blocks/recommend-message.ts';
-import { type Subcommand, UsageError } from '../src/domain/reply.ts';
+import { UsageError } from '../src/domain/errors.ts';
+import type { Subcommand } from '../src/domain/reply.ts';
 import { RecommendError, recommendForUser } from '../src/engine/recommend.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';

@@ -1,5 +1,6 @@
 import { buildStatsMessage } from '../src/blocks/stats-message.ts';
-import { type Subcommand, UsageError } from '../src/domain/reply.ts';
+import { UsageError } from '../src/domain/errors.ts';
+import type { Subcommand } from '../src/domain/reply.ts';
 import { parseWhere } from '../src/engine/filter.ts';
 import { audienceStatsFor } from '../src/queries/results.ts';
 import type { CommandDeps } from './deps.ts';

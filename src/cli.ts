@@ -2,7 +2,8 @@ import { Presets, SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registerCommands } from '../commands/index.ts';
 import { renderText } from './blocks/plain-text.ts';
-import { type AppConfig, ConfigError, configSecrets, loadConfig } from './config.ts';
+import { type AppConfig, configSecrets, loadConfig } from './config.ts';
+import { UserError } from './domain/errors.ts';
 import type { Reply } from './domain/reply.ts';
 import type { Clock } from './domain/types.ts';
 import { evaluateRecommendations, formatEvaluation } from './engine/evaluate.ts';
@@ -15,10 +16,8 @@ import {
   importFile,
 } from './import/importer.ts';
 import { createLogger } from './logger.ts';
-import { AuditError } from './privacy/audit.ts';
 import {
   CLI_ACTOR,
-  KeyCommandError,
   noPiiOption,
   piiModeOption,
   piiOption,
@@ -26,11 +25,9 @@ import {
   registerPrivacyCommands,
   storeEncryption,
 } from './privacy/cli.ts';
-import { EncryptionError } from './privacy/encryption.ts';
 import type { PiiMode } from './privacy/pii.ts';
-import { PseudonymKeyError } from './privacy/pseudonym.ts';
 import { ensureAudience, loadSample } from './sample/load.ts';
-import { openStore, type Store, StoreError } from './store/store.ts';
+import { openStore, type Store } from './store/store.ts';
 
 const OUTPUT_FORMATS = ['text', 'json', 'blocks'] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -268,15 +265,7 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       code = error.exitCode;
-    } else if (
-      error instanceof ConfigError ||
-      error instanceof StoreError ||
-      error instanceof ImportError ||
-      error instanceof KeyCommandError ||
-      error instanceof EncryptionError ||
-      error instanceof AuditError ||
-      error instanceof PseudonymKeyError
-    ) {
+    } else if (error instanceof UserError) {
       process.stderr.write(`${error.message}\n`);
       code = 1;
     } else {
@@ -287,7 +276,7 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     await store?.close();
   } catch (error) {
-    process.stderr.write(`${error instanceof StoreError ? error.message : String(error)}\n`);
+    process.stderr.write(`${error instanceof UserError ? error.message : String(error)}\n`);
     code = 1;
   }
   return code;

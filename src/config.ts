@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { OperatorError } from './domain/errors.ts';
 
 /** How the app talks to Slack: HTTP events, Socket Mode, or not at all (local console on the sample). */
 export type SlackMode = 'http' | 'socket' | 'local';
@@ -35,8 +36,9 @@ export interface AppConfig {
 }
 
 /** Raised when the environment is invalid; the message lists every problem and how to fix it. */
-export class ConfigError extends Error {
+export class ConfigError extends OperatorError {
   override name = 'ConfigError';
+  readonly code = 'config';
 }
 
 const optionalText = z

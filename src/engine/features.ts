@@ -2,7 +2,9 @@
  * Per-profile feature table shared by segments, predictions, recommendations and stats.
  * Pure and fast: one pass over the interactions into Float64Array columns; NaN marks a missing value.
  */
+
 import { closest } from 'fastest-levenshtein';
+import { UserError } from '../domain/errors.ts';
 import type { AttributeKind, Interaction, Product, Profile } from '../domain/types.ts';
 import {
   type InteractionIndex,
@@ -49,8 +51,9 @@ export interface FeatureInfo {
 }
 
 /** Unknown or unusable feature name; the message lists what is available. */
-export class FeatureError extends Error {
+export class FeatureError extends UserError {
   override name = 'FeatureError';
+  readonly code = 'feature';
 }
 
 const DAY = 86_400_000;

@@ -1,8 +1,10 @@
+import { UserError } from '../domain/errors.ts';
 import type { AttributeKind, Profile } from '../domain/types.ts';
 
 /** Bad `where=` input; the message says what was wrong and what would work. */
-export class FilterError extends Error {
+export class FilterError extends UserError {
   override name = 'FilterError';
+  readonly code = 'filter';
 }
 
 type Op = ':' | '>' | '<' | '>=' | '<=' | '!=';

@@ -3,9 +3,11 @@
  * profile features, trained on a time split so nothing after the cutoff leaks into the features, checked on a
  * seeded holdout against the "everyone spends the average" baseline, and kept as plain JSON so it can be cached.
  */
+
 import { closest } from 'fastest-levenshtein';
 import { EigenvalueDecomposition, inverse, Matrix } from 'ml-matrix';
 import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
+import { UserError } from '../domain/errors.ts';
 import { formatMoney } from '../domain/format.ts';
 import { Rng } from '../domain/random.ts';
 import type { AttributeKind, AudienceData } from '../domain/types.ts';
@@ -103,8 +105,9 @@ export interface PredictionModel {
 }
 
 /** A refusal to fit or apply a model; the message is one line saying why and what would work. */
-export class PredictError extends Error {
+export class PredictError extends UserError {
   override name = 'PredictError';
+  readonly code = 'predict';
 }
 
 /** Checks a target name: `spend_next_30d` or a numeric attribute; refuses with the numeric attributes listed. */

@@ -1,4 +1,5 @@
 import { kmeans } from 'ml-kmeans';
+import { UserError } from '../domain/errors.ts';
 import { formatMoney } from '../domain/format.ts';
 import { Rng } from '../domain/random.ts';
 /**
@@ -73,8 +74,9 @@ export interface SegmentResult {
 }
 
 /** Bad segmentation request: one-line reason plus what would work. */
-export class SegmentError extends Error {
+export class SegmentError extends UserError {
   override name = 'SegmentError';
+  readonly code = 'segment';
 }
 
 /** The data segmentation reads. */

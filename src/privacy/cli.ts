@@ -3,9 +3,11 @@
  * commands `audience encrypt | decrypt | rotate-key | audit`. The CLI acts as an admin (local operator), and
  * every encryption change is audited. Key material is never printed.
  */
+
 import { readFile, writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import type { AppConfig } from '../config.ts';
+import { OperatorError } from '../domain/errors.ts';
 import type { Clock } from '../domain/types.ts';
 import type { AdapterEncryption } from '../store/file-adapter.ts';
 import type { Store } from '../store/store.ts';
@@ -18,8 +20,9 @@ import { pseudonymizerFor } from './pseudonym.ts';
 export const CLI_ACTOR = 'cli';
 
 /** Raised for an encryption command that cannot run as asked; the message says what to do. */
-export class KeyCommandError extends Error {
+export class KeyCommandError extends OperatorError {
   override name = 'KeyCommandError';
+  readonly code = 'key_command';
 }
 
 /**

@@ -9,9 +9,11 @@
  * `<data file>.pseudonym-key` (owner-only). Changing the key changes every pseudonym: data imported under the
  * old key no longer matches lookups.
  */
+
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { OperatorError } from '../domain/errors.ts';
 
 /** What kind of identifier a value is; decides how it is normalized before hashing. */
 export type IdentifierKind = 'handle' | 'email' | 'phone' | 'name';
@@ -94,8 +96,9 @@ export function pseudonymKeyFile(dataFile: string): string {
 }
 
 /** Raised when the pseudonym key file cannot be read or created. */
-export class PseudonymKeyError extends Error {
+export class PseudonymKeyError extends OperatorError {
   override name = 'PseudonymKeyError';
+  readonly code = 'pseudonym_key';
 }
 
 /**
