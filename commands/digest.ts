@@ -22,6 +22,7 @@ import { UsageError } from '../src/domain/errors.ts';
 import type { Reply, Subcommand } from '../src/domain/reply.ts';
 import { StoreError } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
+import { checkOptions } from './options.ts';
 
 const ACTIONS = ['add', 'list', 'preview', 'run', 'pause', 'resume', 'delete', 'retry'];
 const HOUR = 3_600_000;
@@ -53,11 +54,7 @@ export function createDigestCommand({ store, clock, config, digests }: CommandDe
       if (!ACTIONS.includes(action)) {
         throw new UsageError(`"${word}" is not a digest action; use ${ACTIONS.join(', ')}`);
       }
-      if (action !== 'add' && Object.keys(args.options).length > 0) {
-        throw new UsageError(
-          `digest ${action} takes no key=value options; remove ${Object.keys(args.options).join('=, ')}=`,
-        );
-      }
+      if (action !== 'add') checkOptions(args, `digest ${action}`, { options: [], positional: Infinity });
       const actor: Actor = { userId: invocation.userId, surface: invocation.surface };
       const now = clock().getTime();
       try {

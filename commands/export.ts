@@ -16,6 +16,7 @@ import { toCsv, toJson } from '../src/export/serialize.ts';
 import { predictionModelFor } from '../src/queries/prediction.ts';
 import { recommendationModelFor } from '../src/queries/recommendation.ts';
 import type { CommandDeps } from './deps.ts';
+import { checkOptions } from './options.ts';
 
 const OPTIONS = ['n', 'format'];
 
@@ -32,12 +33,9 @@ export function createExportCommand({ store, clock, config }: CommandDeps): Subc
       '/audience export predictions format=json',
     ],
     async run(args) {
-      const unknown = Object.keys(args.options).filter((k) => !OPTIONS.includes(k));
-      if (unknown.length > 0)
-        throw new UsageError(`export takes only n= and format=; remove ${unknown.join('=, ')}=`);
-      const [kindText, ...extra] = args.positional;
-      const kind = (kindText ?? '').toLowerCase() as ExportKind;
-      if (!EXPORT_KINDS.includes(kind) || extra.length > 0) {
+      checkOptions(args, 'export', { options: OPTIONS, positional: 1 });
+      const kind = (args.positional[0] ?? '').toLowerCase() as ExportKind;
+      if (!EXPORT_KINDS.includes(kind)) {
         throw new UsageError(`say what to export: ${EXPORT_KINDS.join(', ')}`);
       }
       const fileFormat = (args.options.format ?? 'csv').toLowerCase();

@@ -6,7 +6,7 @@ import { appendAudit, auditActor, auditEntry } from '../src/privacy/audit.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { describeForget, type ForgetReport, forgetPeople, removedAnything } from '../src/privacy/forget.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
-import { findUsers, notFound } from '../src/privacy/resolve.ts';
+import { findUsers, notFound } from '../src/queries/people.ts';
 import type { CommandDeps } from './deps.ts';
 
 /**

@@ -15,12 +15,13 @@ import {
 } from '../src/engine/predict.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
-import { resolveUserRef } from '../src/privacy/resolve.ts';
 import { memoized } from '../src/queries/memo.ts';
+import { resolveUserRef } from '../src/queries/people.ts';
 import { predictionModelFor } from '../src/queries/prediction.ts';
 import { audiencePredictionsFor, segmentMembersFor } from '../src/queries/results.ts';
 import type { Store } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
+import { checkOptions, oneScope, segmentOption } from './options.ts';
 
 const OPTIONS = ['target', 'features', 'user', 'segment'];
 
@@ -40,15 +41,9 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
       '/audience predict target=nps_score',
     ],
     async run(args) {
-      const unknown = Object.keys(args.options).filter((k) => !OPTIONS.includes(k));
-      if (unknown.length > 0 || args.positional.length > 0) {
-        const extra = [...unknown.map((k) => `${k}=`), ...args.positional].join(' ');
-        throw new UsageError(`predict takes only target=, features=, user= and segment=; remove ${extra}`);
-      }
+      checkOptions(args, 'predict', { options: OPTIONS });
       const { options } = args;
-      if (options.user !== undefined && options.segment !== undefined) {
-        throw new UsageError('give either user= or segment=, not both');
-      }
+      oneScope(options);
       if (options.target !== undefined && options.target.trim() === '') {
         throw new UsageError(`target= is empty; use target=${SPEND_TARGET} or a numeric attribute`);
       }
@@ -61,15 +56,7 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
         if (requested.length === 0)
           throw new UsageError('features= is empty; list names like features=monetary,frequency');
       }
-      let segmentNumber: number | undefined;
-      if (options.segment !== undefined) {
-        if (!/^\d+$/.test(options.segment) || Number(options.segment) < 1) {
-          throw new UsageError(
-            `segment=${options.segment} is not a segment number; use segment=1, segment=2, …`,
-          );
-        }
-        segmentNumber = Number(options.segment);
-      }
+      const segmentNumber = segmentOption(options.segment);
       if (options.user !== undefined && options.user.trim() === '') {
         throw new UsageError('user= is empty; give a profile id like user=u00042');
       }
@@ -95,7 +82,7 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
       let userIds: readonly string[] | undefined;
       let forecastKey: string | null = null;
       if (options.user !== undefined) {
-        // A profile id or an @handle / e-mail address, matched through its pseudonym (privacy/resolve.ts).
+        // A profile id or an @handle / e-mail address, matched through its pseudonym (queries/people.ts).
         const id = resolveUserRef(data, options.user, () => pseudonymizerFor(config));
         scope = { kind: 'user', userId: id };
         userIds = [id];

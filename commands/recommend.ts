@@ -4,10 +4,11 @@ import type { Subcommand } from '../src/domain/reply.ts';
 import { RecommendError, recommendForUser } from '../src/engine/recommend.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
-import { resolveUserRef } from '../src/privacy/resolve.ts';
+import { resolveUserRef } from '../src/queries/people.ts';
 import { recommendationModelFor } from '../src/queries/recommendation.ts';
 import { segmentRecommendationsFor } from '../src/queries/results.ts';
 import type { CommandDeps } from './deps.ts';
+import { checkOptions, oneScope, segmentOption } from './options.ts';
 
 const OPTIONS = ['user', 'segment', 'n'];
 const MAX_ITEMS = 20;
@@ -24,15 +25,9 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
       '/audience recommend segment=1 n=10',
     ],
     async run(args) {
-      const unknown = Object.keys(args.options).filter((k) => !OPTIONS.includes(k));
-      if (unknown.length > 0 || args.positional.length > 0) {
-        const extra = [...unknown.map((k) => `${k}=`), ...args.positional].join(' ');
-        throw new UsageError(`recommend takes only user=, segment= and n=; remove ${extra}`);
-      }
+      checkOptions(args, 'recommend', { options: OPTIONS });
       const { options } = args;
-      if (options.user !== undefined && options.segment !== undefined) {
-        throw new UsageError('give either user= or segment=, not both');
-      }
+      oneScope(options);
       if (options.user === undefined && options.segment === undefined) {
         throw new UsageError('say who the recommendations are for: user=<profile id> or segment=<number>');
       }
@@ -45,21 +40,13 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
       }
       if (options.user?.trim() === '')
         throw new UsageError('user= is empty; give a profile id like user=u000042');
-      let segment: number | undefined;
-      if (options.segment !== undefined) {
-        if (!/^\d+$/.test(options.segment) || Number(options.segment) < 1) {
-          throw new UsageError(
-            `segment=${options.segment} is not a segment number; use segment=1, segment=2, …`,
-          );
-        }
-        segment = Number(options.segment);
-      }
+      const segment = segmentOption(options.segment);
 
       const data = store.data;
       if (data.products.length === 0) {
         throw new UsageError('the product catalogue is empty: load the sample or import products first');
       }
-      // A profile id or an @handle / e-mail address, matched through its pseudonym (privacy/resolve.ts).
+      // A profile id or an @handle / e-mail address, matched through its pseudonym (queries/people.ts).
       const userId =
         options.user !== undefined
           ? resolveUserRef(data, options.user, () => pseudonymizerFor(config), { passUnknownIds: true })

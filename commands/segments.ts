@@ -7,6 +7,7 @@ import type { Subcommand } from '../src/domain/reply.ts';
 import { memoized } from '../src/queries/memo.ts';
 import { type SegmentRequest, segmentationFor } from '../src/queries/segmentation.ts';
 import type { CommandDeps } from './deps.ts';
+import { checkOptions } from './options.ts';
 
 const OPTIONS = ['k', 'features', 'scaling', 'where', 'seed', 'page'];
 const SCALINGS = ['zscore', 'log-zscore', 'none'] as const;
@@ -19,17 +20,7 @@ export function createSegmentsCommand({ store, clock, config }: CommandDeps): Su
     usage: '/audience segments [k=auto|2..12] [features=a,b,…] [scaling=zscore|log-zscore|none] [where=…]',
     examples: ['/audience segments', '/audience segments k=4', '/audience segments k=auto where=country:DE'],
     async run(args, invocation) {
-      const unknown = Object.keys(args.options).filter((k) => !OPTIONS.includes(k));
-      if (unknown.length > 0) {
-        throw new UsageError(
-          `segments does not take ${unknown.join('=, ')}=; it takes ${OPTIONS.join(', ')}`,
-        );
-      }
-      if (args.positional.length > 0) {
-        throw new UsageError(
-          `unexpected "${args.positional.join(' ')}"; write options as key=value, e.g. k=5`,
-        );
-      }
+      checkOptions(args, 'segments', { options: OPTIONS });
       const request = parseRequest(args.options);
       const commandLine = `segments ${Object.entries(args.options)
         .filter(([k]) => k !== 'page')

@@ -32,3 +32,13 @@ export function isUserError(error: unknown, surface: 'slack' | 'console' | 'cli'
   if (!(error instanceof UserError)) return false;
   return surface !== 'slack' || !(error instanceof OperatorError);
 }
+
+/**
+ * A file-level import problem (missing file, unknown format, missing id column, unreadable CSV/JSON,
+ * contradictory identifier options); nothing was imported. Defined here because the importer and the
+ * identifier policy (privacy/pii.ts) both refuse with it.
+ */
+export class ImportError extends UserError {
+  override name = 'ImportError';
+  readonly code = 'import';
+}

@@ -2,7 +2,7 @@
  * Keyed pseudonyms for direct identifiers (handles, e-mail addresses, names, phone numbers): the importer
  * stores `ps_` + base32 of the first 16 bytes of HMAC-SHA256(key, normalized value) instead of the value.
  * The same person gets the same pseudonym in every import, so lookups by handle still work (the query is
- * pseudonymized the same way, see resolve.ts), while the stored data never holds the identifier itself and
+ * pseudonymized the same way, see queries/people.ts), while the stored data never holds the identifier itself and
  * cannot be reversed without the key (nor matched by hashing guesses, as an unkeyed hash could).
  *
  * The key is PSEUDONYM_KEY, or, when that is not set, a random key generated on first use into

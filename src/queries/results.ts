@@ -9,9 +9,9 @@ import {
   type SegmentRecommendations,
 } from '../engine/recommend.ts';
 import { type AudienceStats, computeStats } from '../engine/stats.ts';
-import { profileIds } from '../privacy/resolve.ts';
 import type { Store } from '../store/store.ts';
 import { memoized } from './memo.ts';
+import { profileIds } from './people.ts';
 
 const MINUTE = 60_000;
 

@@ -14,7 +14,7 @@ import {
   pseudonymizerFor,
   pseudonymKeyFile,
 } from '../../src/privacy/pseudonym.ts';
-import { resolveUserRef } from '../../src/privacy/resolve.ts';
+import { resolveUserRef } from '../../src/queries/people.ts';
 import type { Store } from '../../src/store/store.ts';
 import { filesContaining, NOW, sampleStore, tempDir, testConfig, visible } from './helpers.ts';
 

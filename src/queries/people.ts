@@ -7,8 +7,8 @@
 
 import { UsageError } from '../domain/errors.ts';
 import type { AudienceData } from '../domain/types.ts';
-import { memoized } from '../queries/memo.ts';
-import { type IdentifierKind, isPseudonym, type Pseudonymizer } from './pseudonym.ts';
+import { type IdentifierKind, isPseudonym, type Pseudonymizer } from '../privacy/pseudonym.ts';
+import { memoized } from './memo.ts';
 
 /** A pseudonymizer, or a way to get one only when a lookup needs it (creating the key file is I/O). */
 export type PseudonymSource = Pseudonymizer | null | (() => Pseudonymizer | null);
