@@ -36,7 +36,7 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
     examples: [
       '/audience predict',
       '/audience predict segment=2',
-      '/audience predict user=u00042',
+      '/audience predict user=u000042',
       '/audience predict features=monetary,frequency,app_sessions_per_week',
       '/audience predict target=nps_score',
     ],
@@ -58,7 +58,7 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
       }
       const segmentNumber = segmentOption(options.segment);
       if (options.user !== undefined && options.user.trim() === '') {
-        throw new UsageError('user= is empty; give a profile id like user=u00042');
+        throw new UsageError('user= is empty; give a profile id like user=u000042');
       }
 
       const data = store.data;

@@ -5,3 +5,11 @@ export function normalizeKey(name: string): string {
     .toLowerCase()
     .replace(/[\s_.-]+/g, '');
 }
+
+/**
+ * `record[key]` for a name a person typed (an option, an attribute, a field): only the record's own entries,
+ * so `constructor` or `__proto__` are unknown names rather than members every object inherits.
+ */
+export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}

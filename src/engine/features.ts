@@ -5,6 +5,7 @@
 
 import { closest } from 'fastest-levenshtein';
 import { UserError } from '../domain/errors.ts';
+import { own } from '../domain/names.ts';
 import type { AttributeKind, Interaction, Product, Profile } from '../domain/types.ts';
 import {
   type InteractionIndex,
@@ -692,7 +693,7 @@ function resolveFeature(
 ): Resolved {
   const name = raw.trim();
   if (BUILTIN_NAMES.has(name)) return { kind: 'builtin', name };
-  const kind = input.attributes[name];
+  const kind = own(input.attributes, name);
   if (kind === 'number' || kind === 'boolean' || kind === 'date')
     return { kind: 'attr', name, attr: name, type: kind };
   if (kind === 'category' || kind === 'list') {

@@ -1,4 +1,5 @@
 import { UserError } from '../domain/errors.ts';
+import { own } from '../domain/names.ts';
 import type { AttributeKind, Profile } from '../domain/types.ts';
 
 /** Bad `where=` input; the message says what was wrong and what would work. */
@@ -47,7 +48,7 @@ export function parseWhere(text: string, attributes: Record<string, AttributeKin
     const field = (match[1] ?? '').toLowerCase();
     const op = match[2] as Op;
     const value = match[3] ?? '';
-    if (!COMMON_FIELDS.includes(field) && !(field in attributes)) {
+    if (!COMMON_FIELDS.includes(field) && !Object.hasOwn(attributes, field)) {
       const known = [...COMMON_FIELDS.filter((f) => f !== 'interest'), ...Object.keys(attributes)];
       throw new FilterError(`unknown filter field "${field}"; filter on one of: ${known.join(', ')}`);
     }
@@ -85,7 +86,7 @@ function fieldValue(profile: Profile, field: string): unknown {
     case 'interests':
       return profile.interests;
     default:
-      return profile.attrs[field];
+      return own(profile.attrs, field);
   }
 }
 
