@@ -83,6 +83,17 @@ describe('computeStats', () => {
     expect(s.revenuePerUser).toBe(0);
     expect(s.engagementRate).toBeNull();
   });
+
+  it("reports the filtered people's latest activity, none when they have none", () => {
+    const old = [...interactions, event('a', 'view', 90), event('b', 'view', 200)];
+    // d has no interactions at all: the store's old events of others are not d's latest activity.
+    expect(computeStats([profile('d')], old, { asOf: NOW }).latestInteraction).toBeNull();
+    expect(computeStats([profile('b')], old, { asOf: NOW }).latestInteraction).toBe(NOW - 20 * DAY);
+    expect(
+      computeStats([profile('b')], [event('b', 'view', 200), event('a', 'view', 100)], { asOf: NOW })
+        .latestInteraction,
+    ).toBe(NOW - 200 * DAY);
+  });
 });
 
 describe('where= filters', () => {
