@@ -1,6 +1,6 @@
-import { format } from 'date-fns';
 import { buildExportMessage } from '../src/blocks/export-message.ts';
 import { UsageError } from '../src/domain/errors.ts';
+import { formatUtcDate } from '../src/domain/format.ts';
 import type { Subcommand } from '../src/domain/reply.ts';
 import { defaultFeatures, predictUsers, SPEND_TARGET } from '../src/engine/predict.ts';
 import { recommendForUser } from '../src/engine/recommend.ts';
@@ -71,7 +71,7 @@ export function createExportCommand({ store, clock, config }: CommandDeps): Subc
         const results = data.profiles.map((p) => recommendForUser(model, data, p.id, n, query));
         table = recommendationRows(results, n, run);
       }
-      const filename = `audience-${kind}-${format(now, 'yyyy-MM-dd')}.${fileFormat}`;
+      const filename = `audience-${kind}-${formatUtcDate(now)}.${fileFormat}`;
       const content = fileFormat === 'csv' ? toCsv(table) : toJson(table);
       return buildExportMessage({
         kind,

@@ -1,6 +1,11 @@
 import type { KnownBlock } from '@slack/types';
-import { format } from 'date-fns';
-import { formatChange, formatCompact, formatMoney, formatPercent } from '../domain/format.ts';
+import {
+  formatChange,
+  formatCompact,
+  formatMoney,
+  formatPercent,
+  formatUtcMinute,
+} from '../domain/format.ts';
 import type { Reply } from '../domain/reply.ts';
 import type { AudienceStats, Tally } from '../engine/stats.ts';
 import {
@@ -90,11 +95,11 @@ export function buildStatsMessage(
   if (top.interests.length) tops.push(`*Interests:* ${listTally(top.interests)}`);
   if (tops.length) blocks.push(section(tops.join('\n')));
 
-  const notes = [`As of ${format(stats.asOf, 'yyyy-MM-dd HH:mm')} UTC`];
+  const notes = [`As of ${formatUtcMinute(stats.asOf)} UTC`];
   if (rule.audience === 'channel')
     notes.push(`groups of ${fewerThan(rule.minCohortSize)} people are not shown`);
   if (stats.latestInteraction !== null) {
-    notes.push(`latest activity ${format(stats.latestInteraction, 'yyyy-MM-dd HH:mm')}`);
+    notes.push(`latest activity ${formatUtcMinute(stats.latestInteraction)} UTC`);
   }
   if (options.filter) notes.push(`filter \`${escapeMrkdwn(options.filter)}\``);
   blocks.push(context(notes));
