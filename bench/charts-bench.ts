@@ -7,13 +7,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { renderChart, renderSvg } from '../src/charts/render.ts';
-import {
-  predictionDrivers,
-  recommendationLift,
-  revenueBySegment,
-  segmentMap,
-  segmentSizesOverTime,
-} from '../src/charts/specs.ts';
+import { segmentMap, segmentSizesOverTime } from '../src/charts/specs.ts';
 import type { ChartSpec } from '../src/charts/types.ts';
 import { cases, MAP_AXES } from '../test/charts/fixtures.ts';
 
@@ -40,9 +34,6 @@ export const TARGET_MS = 300;
 const CHARTS: Array<[string, (input: Row['input']) => ChartSpec]> = [
   ['segment sizes', (k) => segmentSizesOverTime(cases.sizes[k])],
   ['segment map', (k) => segmentMap(cases.map[k], MAP_AXES)],
-  ['revenue', (k) => revenueBySegment(cases.revenue[k], 'USD')],
-  ['drivers', (k) => predictionDrivers(cases.drivers[k])],
-  ['lift', (k) => recommendationLift(cases.lift[k])],
 ];
 
 /** Renders every chart `renders` times per input after one warm-up render and returns the timings. */

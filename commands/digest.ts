@@ -20,6 +20,7 @@ import {
 import { DigestError, digestOptions, parseAddCommand } from '../src/digest/validate.ts';
 import { UsageError } from '../src/domain/errors.ts';
 import type { Reply, Subcommand } from '../src/domain/reply.ts';
+import { K_RANGE_TEXT } from '../src/engine/segment-defaults.ts';
 import { StoreError } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
 import { checkOptions } from './options.ts';
@@ -40,8 +41,7 @@ export function createDigestCommand({ store, clock, config, digests }: CommandDe
     name: 'digest',
     summary:
       'Weekly (or daily, monthly) segment digests posted to a channel at a local time in any time zone.',
-    usage:
-      '/audience digest [add <#channel> <weekly|daily|monthly> [mon,…] <HH:MM> <Time/Zone> [predictions=no] [recommendations=no] [k=auto|2..12] | list | preview|run|pause|resume|delete <id> | retry <key>]',
+    usage: `/audience digest [add <#channel> <weekly|daily|monthly> [mon,…] <HH:MM> <Time/Zone> [predictions=no] [recommendations=no] [k=auto|${K_RANGE_TEXT}] | list | preview|run|pause|resume|delete <id> | retry <key>]`,
     examples: [
       '/audience digest',
       '/audience digest add #growth weekly mon 09:00 Europe/Berlin',

@@ -4,20 +4,27 @@ import { segmentMapFor } from '../src/charts/from-segments.ts';
 import { renderChart } from '../src/charts/render.ts';
 import { UsageError } from '../src/domain/errors.ts';
 import type { Subcommand } from '../src/domain/reply.ts';
+import {
+  isScaling,
+  K_RANGE_TEXT,
+  kNotAllowed,
+  readK,
+  SCALINGS,
+  SEGMENT_DEFAULTS,
+} from '../src/engine/segment-defaults.ts';
 import { memoized } from '../src/queries/memo.ts';
 import { type SegmentRequest, segmentationFor } from '../src/queries/segmentation.ts';
 import type { CommandDeps } from './deps.ts';
 import { checkOptions } from './options.ts';
 
 const OPTIONS = ['k', 'features', 'scaling', 'where', 'seed', 'page'];
-const SCALINGS = ['zscore', 'log-zscore', 'none'] as const;
 
 /** `/audience segments`: k-means segments with names, sizes, revenue share and traits; stored for digests. */
 export function createSegmentsCommand({ store, clock, config }: CommandDeps): Subcommand {
   return {
     name: 'segments',
     summary: 'Customer segments by k-means, each named, sized and explained.',
-    usage: '/audience segments [k=auto|2..12] [features=a,b,…] [scaling=zscore|log-zscore|none] [where=…]',
+    usage: `/audience segments [k=auto|${K_RANGE_TEXT}] [features=a,b,…] [scaling=${SCALINGS.join('|')}] [where=…]`,
     examples: ['/audience segments', '/audience segments k=4', '/audience segments k=auto where=country:DE'],
     async run(args, invocation) {
       checkOptions(args, 'segments', { options: OPTIONS });
@@ -51,16 +58,10 @@ export function createSegmentsCommand({ store, clock, config }: CommandDeps): Su
 }
 
 function parseRequest(options: Record<string, string>): SegmentRequest & { page: number } {
-  const kText = (options.k ?? 'auto').toLowerCase();
-  let k: number | 'auto' = 'auto';
-  if (kText !== 'auto') {
-    k = Number(kText);
-    if (!Number.isInteger(k) || k < 2 || k > 12) {
-      throw new UsageError(`k=${options.k} is not allowed: use k=auto or a whole number from 2 to 12`);
-    }
-  }
-  const scaling = (options.scaling ?? 'zscore').toLowerCase();
-  if (!SCALINGS.includes(scaling as SegmentRequest['scaling'])) {
+  const k = readK((options.k ?? 'auto').toLowerCase());
+  if (k === undefined) throw new UsageError(kNotAllowed(options.k));
+  const scaling = (options.scaling ?? SEGMENT_DEFAULTS.scaling).toLowerCase();
+  if (!isScaling(scaling)) {
     throw new UsageError(`scaling=${options.scaling} is not known: use ${SCALINGS.join(', ')}`);
   }
   const features = options.features
@@ -71,7 +72,7 @@ function parseRequest(options: Record<string, string>): SegmentRequest & { page:
     : null;
   if (features && features.length === 0)
     throw new UsageError('features= is empty: list feature names, e.g. features=monetary,frequency');
-  const seed = options.seed === undefined ? 1 : Number(options.seed);
+  const seed = options.seed === undefined ? SEGMENT_DEFAULTS.seed : Number(options.seed);
   if (!Number.isInteger(seed) || seed < 0)
     throw new UsageError(`seed=${options.seed} must be a whole number`);
   const page = options.page === undefined ? 1 : Number(options.page);
@@ -79,7 +80,7 @@ function parseRequest(options: Record<string, string>): SegmentRequest & { page:
   return {
     k,
     features,
-    scaling: scaling as SegmentRequest['scaling'],
+    scaling,
     where: options.where ?? null,
     seed,
     page,

@@ -5,6 +5,7 @@
 import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
 import { WEEKDAY_NAMES } from '../digest/occurrences.ts';
 import type { ScheduleFormValues } from '../digest/validate.ts';
+import { K_RANGE } from '../engine/segment-defaults.ts';
 import { truncate } from './kit.ts';
 
 /** callback_id of the modal; the view-submission listener matches it. */
@@ -40,7 +41,9 @@ const CONTENT_OPTIONS = [
 ];
 const K_OPTIONS = [
   option('Automatic', 'auto'),
-  ...Array.from({ length: 11 }, (_, i) => option(String(i + 2), String(i + 2))),
+  ...Array.from({ length: K_RANGE.max - K_RANGE.min + 1 }, (_, i) => String(K_RANGE.min + i)).map((k) =>
+    option(k, k),
+  ),
 ];
 
 /** Builds the modal for `views.open`. */

@@ -2,7 +2,7 @@
  * Chart builders: pure functions from plain data to a Vega-Lite spec with its title, caption and alt text.
  * They never throw on odd input (no rows, NaN, duplicate or very long names); empty input gives "No data yet".
  */
-import { formatChange, formatCompact, formatMoney } from '../domain/format.ts';
+import { formatChange, formatCompact } from '../domain/format.ts';
 import { loadChartFonts } from './fonts.ts';
 import {
   COMPACT_LABEL_EXPR,
@@ -11,7 +11,6 @@ import {
   fitCaption,
   frame,
   INK,
-  NEGATIVE,
   NEUTRAL,
   noDataChart,
   PALETTE,
@@ -19,26 +18,13 @@ import {
   shortLabel,
   uniqueLabels,
 } from './theme.ts';
-import type {
-  ChartSpec,
-  LiftRow,
-  PredictionCoefficient,
-  SegmentPoint,
-  SegmentRevenue,
-  SegmentWeek,
-} from './types.ts';
+import type { ChartSpec, SegmentPoint, SegmentWeek } from './types.ts';
 
 /** How many weeks the size chart looks back. */
 export const SIZE_WEEKS = 8;
 const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
 /** Most coloured series in the size chart; beyond that the smallest fold into "Other". */
 const MAX_SERIES = PALETTE.length;
-/** Most bars in the drivers chart; the rest are named in the caption count. */
-const MAX_DRIVERS = 15;
-/** Approximate plot height (chart minus title, caption, axis), used to cap bar thickness. */
-const PLOT_HEIGHT = 500;
-/** The thickest a group of bars may get, so one segment does not become a slab. */
-const MAX_BAND = 90;
 
 /** Stacked areas of segment sizes per week over the last 8 weeks (stacked bars when there is one week). */
 export function segmentSizesOverTime(weeks: readonly SegmentWeek[]): ChartSpec {
@@ -367,276 +353,6 @@ function outside(box: Box, width: number, height: number): number {
   return area - overlap(box, { left: 0, top: 0, right: width, bottom: height });
 }
 
-/** Grouped horizontal bars per segment: revenue in the last 30 days next to the prediction for the next 30. */
-export function revenueBySegment(segments: readonly SegmentRevenue[], currency: string): ChartSpec {
-  const name = 'revenue-by-segment';
-  const title = 'Revenue by segment: last 30 days and predicted next 30';
-  const usable = segments.filter((s) => Number.isFinite(s.revenue) || Number.isFinite(s.predictedNext30d));
-  if (usable.length === 0) {
-    return noDataChart(name, title, 'Revenue appears here once purchases have been imported.');
-  }
-  const rows = usable
-    .map((s) => ({ name: s.name, revenue: finite(s.revenue), predicted: finite(s.predictedNext30d) }))
-    .sort((a, b) => b.revenue - a.revenue || b.predicted - a.predicted || a.name.localeCompare(b.name));
-  const labels = uniqueLabels(rows.map((r) => r.name));
-  const actual = 'Last 30 days';
-  const predicted = 'Predicted next 30 days';
-  const values = rows.flatMap((r, i) => [
-    { label: labels[i], series: actual, value: r.revenue, text: formatMoney(r.revenue, currency) },
-    { label: labels[i], series: predicted, value: r.predicted, text: formatMoney(r.predicted, currency) },
-  ]);
-
-  const sumActual = rows.reduce((sum, r) => sum + r.revenue, 0);
-  const sumPredicted = rows.reduce((sum, r) => sum + r.predicted, 0);
-  const change = formatChange(sumPredicted, sumActual);
-  const top = [...rows].sort((a, b) => b.predicted - a.predicted)[0];
-  const caption = fitCaption(
-    (label) =>
-      `Next 30 days: ${formatMoney(sumPredicted, currency)} predicted in ${plural(rows.length, 'segment')}` +
-      `${change ? `, ${change} on the last 30` : ''}. Top: ${label(top?.name ?? '')} (${formatMoney(top?.predicted ?? 0, currency)}).`,
-  );
-  const alt =
-    'Grouped bar chart of revenue per segment, last 30 days and predicted next 30 days. ' +
-    rows
-      .map((r) => `${r.name}: ${formatMoney(r.revenue, currency)} then ${formatMoney(r.predicted, currency)}`)
-      .join('; ') +
-    '.';
-
-  const y = labelAxis(labels);
-  const yOffset = { field: 'series', type: 'nominal', sort: [actual, predicted] };
-  const spec = frame(title, caption, {
-    data: { values },
-    encoding: { y, yOffset },
-    layer: [
-      {
-        mark: { type: 'bar', cornerRadiusEnd: 2 },
-        encoding: {
-          x: {
-            field: 'value',
-            type: 'quantitative',
-            axis: { title: `Revenue (${currency.toUpperCase()})`, labelExpr: COMPACT_LABEL_EXPR },
-          },
-          color: {
-            field: 'series',
-            type: 'nominal',
-            scale: { domain: [actual, predicted], range: [POSITIVE, PALETTE[1]] },
-            legend: { title: null, orient: 'top', direction: 'horizontal' },
-          },
-        },
-      },
-      valueLabels('value', 'text'),
-    ],
-  });
-  return chart(name, title, caption, alt, spec);
-}
-
-/** Horizontal bars of model coefficients, strongest first, with 95% intervals (±1.96 standard errors). */
-export function predictionDrivers(coefficients: readonly PredictionCoefficient[]): ChartSpec {
-  const name = 'prediction-drivers';
-  const title = 'What drives the prediction';
-  const usable = coefficients
-    .filter((c) => Number.isFinite(c.value))
-    .map((c) => ({
-      feature: c.feature,
-      value: c.value,
-      // A missing or negative standard error means "unknown": draw no interval rather than a wrong one.
-      se: Number.isFinite(c.stdError) && c.stdError > 0 ? c.stdError : 0,
-    }))
-    .sort((a, b) => Math.abs(b.value) - Math.abs(a.value) || a.feature.localeCompare(b.feature));
-  if (usable.length === 0) {
-    return noDataChart(name, title, 'Drivers appear here once the prediction model has been fitted.');
-  }
-  const shown = usable.slice(0, MAX_DRIVERS);
-  const labels = uniqueLabels(
-    shown.map((c) => c.feature),
-    30,
-  );
-  const raises = 'Raises the prediction';
-  const lowers = 'Lowers the prediction';
-  const values = shown.map((c, i) => ({
-    label: labels[i],
-    value: c.value,
-    lo: c.value - 1.96 * c.se,
-    hi: c.value + 1.96 * c.se,
-    hasInterval: c.se > 0,
-    effect: c.value >= 0 ? raises : lowers,
-  }));
-
-  const clear = usable.filter((c) => c.se > 0 && Math.abs(c.value) > 1.96 * c.se).length;
-  const strongest = usable[0];
-  const caption = fitCaption(
-    (label) =>
-      `Strongest: ${label(strongest?.feature ?? '')} (${signed(strongest?.value ?? 0)}${interval(strongest?.se ?? 0)}). ` +
-      `${clear} of ${usable.length} clearly non-zero (95% interval excludes 0)` +
-      `${usable.length > shown.length ? `; top ${shown.length} shown` : ''}.`,
-  );
-  const alt =
-    'Horizontal bar chart of prediction drivers, strongest first, with 95% intervals. ' +
-    usable.map((c) => `${c.feature}: ${signed(c.value)}${interval(c.se)}`).join('; ') +
-    '.';
-
-  const y = labelAxis(labels);
-  const spec = frame(title, caption, {
-    data: { values },
-    layer: [
-      {
-        mark: { type: 'bar', cornerRadiusEnd: 2 },
-        encoding: {
-          y,
-          x: {
-            field: 'value',
-            type: 'quantitative',
-            axis: { title: 'Coefficient, with 95% interval (±1.96 standard errors)' },
-          },
-          color: {
-            field: 'effect',
-            type: 'nominal',
-            scale: { domain: [raises, lowers], range: [POSITIVE, NEGATIVE] },
-            legend: { title: null, orient: 'top', direction: 'horizontal' },
-          },
-        },
-      },
-      {
-        transform: [{ filter: 'datum.hasInterval' }],
-        mark: { type: 'rule', color: INK, strokeWidth: 2 },
-        encoding: { y, x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } },
-      },
-      {
-        transform: [{ filter: 'datum.hasInterval' }, { fold: ['lo', 'hi'], as: ['end', 'at'] }],
-        mark: { type: 'tick', color: INK, thickness: 2, size: 14, orient: 'vertical' },
-        encoding: { y, x: { field: 'at', type: 'quantitative' } },
-      },
-      {
-        data: { values: [{ zero: 0 }] },
-        mark: { type: 'rule', color: '#555555', strokeWidth: 1.5 },
-        encoding: { x: { field: 'zero', type: 'quantitative' } },
-      },
-    ],
-  });
-  return chart(name, title, caption, alt, spec);
-}
-
-/** Grouped horizontal bars per metric: our recommendations next to the popularity baseline, lift labelled. */
-export function recommendationLift(rows: readonly LiftRow[]): ChartSpec {
-  const name = 'recommendation-lift';
-  const title = 'Recommendations vs popular items';
-  const usable = rows
-    .filter((r) => Number.isFinite(r.ours) || Number.isFinite(r.popularity))
-    .map((r) => ({ metric: r.metric, ours: finite(r.ours), popularity: finite(r.popularity) }));
-  if (usable.length === 0) {
-    return noDataChart(name, title, 'Lift appears here once recommendations have been evaluated.');
-  }
-  const labels = uniqueLabels(usable.map((r) => r.metric));
-  const ours = 'Our recommendations';
-  const popular = 'Popular items';
-  const values = usable.flatMap((r, i) => [
-    { label: labels[i], series: ours, value: r.ours },
-    { label: labels[i], series: popular, value: r.popularity },
-  ]);
-  const lifts = usable.map((r, i) => ({
-    label: labels[i],
-    end: Math.max(r.ours, r.popularity, 0),
-    text: liftText(r.ours, r.popularity),
-  }));
-
-  const better = usable.filter((r) => r.ours > r.popularity).length;
-  const best = usable
-    .filter((r) => r.popularity > 0 && r.ours > r.popularity)
-    .sort((a, b) => b.ours / b.popularity - a.ours / a.popularity)[0];
-  const bestChange = best ? formatChange(best.ours, best.popularity) : undefined;
-  const caption = fitCaption(
-    (label) =>
-      `Ours scores higher on ${better} of ${plural(usable.length, 'metric')}` +
-      `${best && bestChange ? `; biggest lift: ${label(best.metric)} (${bestChange})` : ''}.`,
-  );
-  const alt =
-    'Grouped bar chart comparing our recommendations with popular items per metric. ' +
-    usable
-      .map(
-        (r) =>
-          `${r.metric}: ours ${num(r.ours)}, popular ${num(r.popularity)} (${liftText(r.ours, r.popularity)})`,
-      )
-      .join('; ') +
-    '.';
-
-  const y = labelAxis(labels);
-  const spec = frame(title, caption, {
-    layer: [
-      {
-        data: { values },
-        mark: { type: 'bar', cornerRadiusEnd: 2 },
-        encoding: {
-          y,
-          yOffset: { field: 'series', type: 'nominal', sort: [ours, popular] },
-          x: {
-            field: 'value',
-            type: 'quantitative',
-            axis: { title: 'Metric value', labelExpr: COMPACT_LABEL_EXPR },
-          },
-          color: {
-            field: 'series',
-            type: 'nominal',
-            scale: { domain: [ours, popular], range: [POSITIVE, NEUTRAL] },
-            legend: { title: null, orient: 'top', direction: 'horizontal' },
-          },
-        },
-      },
-      {
-        data: { values: lifts },
-        mark: {
-          type: 'text',
-          align: 'left',
-          baseline: 'middle',
-          dx: 8,
-          fontSize: 15,
-          fontWeight: 'bold',
-          color: INK,
-        },
-        encoding: { y, x: { field: 'end', type: 'quantitative' }, text: { field: 'text' } },
-      },
-    ],
-  });
-  return chart(name, title, caption, alt, spec);
-}
-
-/** Text at the end of each bar; left of the bar for negative values. */
-function valueLabels(field: string, textField: string): Record<string, unknown> {
-  return {
-    mark: {
-      type: 'text',
-      baseline: 'middle',
-      fontSize: 14,
-      color: INK,
-      align: { expr: `datum.${field} < 0 ? 'right' : 'left'` },
-      dx: { expr: `datum.${field} < 0 ? -6 : 6` },
-    },
-    encoding: { x: { field, type: 'quantitative' }, text: { field: textField } },
-  };
-}
-
-/** The y encoding of a horizontal bar chart: one band per label, in the given order, no axis title. */
-function labelAxis(labels: readonly string[]) {
-  return {
-    field: 'label',
-    type: 'nominal',
-    sort: labels,
-    scale: bandScale(labels.length),
-    axis: { title: null },
-  };
-}
-
-/** A band scale whose bands never grow past `MAX_BAND` pixels, however few rows there are. */
-function bandScale(rows: number): Record<string, number> {
-  const paddingInner = 0.25;
-  const paddingOuter = Math.max(0.15, (PLOT_HEIGHT / MAX_BAND - rows) / 2);
-  return { paddingInner, paddingOuter };
-}
-
-function liftText(ours: number, baseline: number): string {
-  if (baseline === 0) return ours === 0 ? '±0%' : 'no baseline';
-  return `${formatChange(ours, baseline) ?? '±0%'} lift`;
-}
-
 /** The data extent widened so that `below` and `above` pixels (of a `pixels`-long axis) stay free. */
 function paddedDomain(
   values: readonly number[],
@@ -671,16 +387,6 @@ function num(value: number): string {
   if (!Number.isFinite(value)) return '–';
   if (Math.abs(value) >= 1000) return formatCompact(value);
   return String(Number(value.toPrecision(2)));
-}
-
-/** " ± 0.098" for a 95% interval, or a note when the standard error is unknown. */
-function interval(se: number): string {
-  return se > 0 ? ` ± ${num(1.96 * se)}` : ', interval unknown';
-}
-
-function signed(value: number): string {
-  const text = num(Math.abs(value));
-  return value > 0 ? `+${text}` : value < 0 ? `−${text}` : text;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -12,10 +12,8 @@ export const CHART_HEIGHT = 675;
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442'] as const;
 /** Neutral colour for "Other" and for baselines. */
 export const NEUTRAL = '#8C8C8C';
-/** Okabe–Ito blue and vermillion: the pair used for "raises" vs "lowers". */
+/** Okabe–Ito blue: the bubbles of the segment map. */
 export const POSITIVE = '#0072B2';
-/** See `POSITIVE`. */
-export const NEGATIVE = '#D55E00';
 /** Text on the plot area. */
 export const INK = '#222222';
 

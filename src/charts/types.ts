@@ -41,24 +41,3 @@ export interface SegmentPoint {
   y: number;
   size: number;
 }
-
-/** Revenue of one segment over the last 30 days and the model's prediction for the next 30. */
-export interface SegmentRevenue {
-  name: string;
-  revenue: number;
-  predictedNext30d: number;
-}
-
-/** One fitted coefficient with its standard error. */
-export interface PredictionCoefficient {
-  feature: string;
-  value: number;
-  stdError: number;
-}
-
-/** One evaluation metric for our recommendations and for the popularity baseline. */
-export interface LiftRow {
-  metric: string;
-  ours: number;
-  popularity: number;
-}

@@ -18,7 +18,7 @@ import { computeStats } from '../engine/stats.ts';
 import { predictionModelFor } from '../queries/prediction.ts';
 import { recommendationModelFor } from '../queries/recommendation.ts';
 import { audiencePredictionsFor, segmentRecommendationsFor } from '../queries/results.ts';
-import { type SegmentRequest, segmentationFor } from '../queries/segmentation.ts';
+import { DEFAULT_SEGMENT_REQUEST, type SegmentRequest, segmentationFor } from '../queries/segmentation.ts';
 import type { Store } from '../store/store.ts';
 import type { DigestOptions } from './validate.ts';
 
@@ -140,7 +140,7 @@ export function computeDigestContent(
   };
   if (!content.hasData) return content;
 
-  const request: SegmentRequest = { k: options.k, features: null, scaling: 'zscore', where: null, seed: 1 };
+  const request: SegmentRequest = { ...DEFAULT_SEGMENT_REQUEST, k: options.k };
   let run: SegmentRun;
   try {
     run = segmentationFor(store, request, settings.now, settings.currency).run;

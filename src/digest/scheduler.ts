@@ -1,5 +1,5 @@
 /**
- * The digest scheduler: runs inside the app, and is the only code that reads the clock on its own.
+ * The digest scheduler: runs inside the app and decides, from the clock it is given, which digests are due.
  *
  * Every tick (30 s, or sooner when an occurrence falls due) it looks for occurrences without a delivery
  * record and, per occurrence:

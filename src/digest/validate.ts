@@ -6,6 +6,7 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { UserError } from '../domain/errors.ts';
 import type { DigestSchedule } from '../domain/types.ts';
+import { isAllowedK, kNotAllowed, readK } from '../engine/segment-defaults.ts';
 import { canonicalTimeZone, parseLocalTime } from './occurrences.ts';
 
 /** A refusal of digest input; the message is one line with the reason and what would work. */
@@ -28,7 +29,7 @@ export interface ScheduleInput {
 export interface DigestOptions {
   predictions: boolean;
   recommendations: boolean;
-  /** Segments to compare: a fixed number (2..12) or chosen by the data. */
+  /** Segments to compare: a fixed number (within the engine's `K_RANGE`) or chosen by the data. */
   k: number | 'auto';
   /** Attach the segment-sizes chart in the digest's thread. */
   chart: boolean;
@@ -159,14 +160,10 @@ export function parseYesNo(name: string, text: string): boolean {
   throw new DigestError(`${name}=${text} is not yes or no; write ${name}=yes or ${name}=no`);
 }
 
-/** Reads `k=auto` or a whole number from 2 to 12. */
+/** Reads `k=auto` or a whole number in the engine's `K_RANGE`. */
 export function parseK(text: string): number | 'auto' {
-  const word = text.trim().toLowerCase();
-  if (word === 'auto') return 'auto';
-  const k = Number(word);
-  if (!Number.isInteger(k) || k < 2 || k > 12) {
-    throw new DigestError(`k=${text} is not allowed: use k=auto or a whole number from 2 to 12`);
-  }
+  const k = readK(text.trim().toLowerCase());
+  if (k === undefined) throw new DigestError(kNotAllowed(text));
   return k;
 }
 
@@ -180,7 +177,7 @@ export function digestOptions(stored: Record<string, unknown>): DigestOptions {
       typeof stored.recommendations === 'boolean'
         ? stored.recommendations
         : DEFAULT_DIGEST_OPTIONS.recommendations,
-    k: typeof k === 'number' && Number.isInteger(k) && k >= 2 && k <= 12 ? k : 'auto',
+    k: typeof k === 'number' && isAllowedK(k) ? k : 'auto',
     chart: typeof stored.chart === 'boolean' ? stored.chart : DEFAULT_DIGEST_OPTIONS.chart,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Waiting, as the scheduler and the deliverer need it. Passed in as a dependency so tests and benchmarks
- * decide how time passes; the wall clock is separate (`Clock`), since only the scheduler reads it.
+ * decide how time passes; the wall clock is separate (`Clock`): what reads it on its own (the scheduler, retention,
+ * the warm-up, Home and health) gets one passed in.
  */
 
 /** Timers: a cancellable callback, a sleep, and a monotonic reading for pacing (not the wall clock). */

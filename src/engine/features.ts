@@ -16,6 +16,7 @@ import {
   userRows,
   valueAt,
 } from './interaction-index.ts';
+import type { Scaling } from './segment-defaults.ts';
 
 /** Column-oriented features: `columns[j][i]` is feature `names[j]` of user `userIds[i]`; NaN = missing. */
 export interface FeatureTable {
@@ -751,7 +752,7 @@ export interface ColumnScaling {
   sds: number[];
   /** How many missing values were filled with the column median, per feature. */
   imputed: Record<string, number>;
-  scaling: 'zscore' | 'log-zscore' | 'none';
+  scaling: Scaling;
 }
 
 /**
@@ -761,7 +762,7 @@ export interface ColumnScaling {
  */
 export function columnScaling(
   table: FeatureTable,
-  scaling: 'zscore' | 'log-zscore' | 'none',
+  scaling: Scaling,
   scratch: Float64Array = new Float64Array(table.userIds.length),
 ): ColumnScaling {
   const n = table.userIds.length;
@@ -867,7 +868,7 @@ export interface ScaledMatrix extends ColumnScaling {
  * Imputes missing values with the column median (reported in `imputed`, never silently 0), optionally applies
  * sign(x)·ln(1+|x|), then z-scores with the sample standard deviation (n-1); constant columns get sd 1.
  */
-export function scaleColumns(table: FeatureTable, scaling: 'zscore' | 'log-zscore' | 'none'): ScaledMatrix {
+export function scaleColumns(table: FeatureTable, scaling: Scaling): ScaledMatrix {
   const n = table.userIds.length;
   const d = table.names.length;
   const params = columnScaling(table, scaling);

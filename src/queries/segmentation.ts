@@ -1,6 +1,7 @@
 import type { SegmentRun } from '../domain/types.ts';
 import { dataAsOf } from '../engine/as-of.ts';
 import { applyFilter, parseWhere } from '../engine/filter.ts';
+import { type Scaling, SEGMENT_DEFAULTS } from '../engine/segment-defaults.ts';
 import { type SegmentOptions, type SegmentResult, segmentAudience } from '../engine/segments.ts';
 import type { Store } from '../store/store.ts';
 import { readCachedModel, writeCachedModel } from './cache.ts';
@@ -13,7 +14,7 @@ export const KEPT_SEGMENT_RUNS = 13;
 export interface SegmentRequest {
   k: number | 'auto';
   features: string[] | null;
-  scaling: 'zscore' | 'log-zscore' | 'none';
+  scaling: Scaling;
   where: string | null;
   seed: number;
 }
@@ -22,9 +23,9 @@ export interface SegmentRequest {
 export const DEFAULT_SEGMENT_REQUEST: Readonly<SegmentRequest> = Object.freeze({
   k: 'auto',
   features: null,
-  scaling: 'zscore',
+  scaling: SEGMENT_DEFAULTS.scaling,
   where: null,
-  seed: 1,
+  seed: SEGMENT_DEFAULTS.seed,
 });
 
 interface CachedSegments {

@@ -1,11 +1,5 @@
 /** Chart inputs shared by the chart tests and the benchmark: realistic, one row, twelve rows, empty. */
-import type {
-  LiftRow,
-  PredictionCoefficient,
-  SegmentPoint,
-  SegmentRevenue,
-  SegmentWeek,
-} from '../../src/charts/types.ts';
+import type { SegmentPoint, SegmentWeek } from '../../src/charts/types.ts';
 
 const WEEK = 7 * 24 * 60 * 60 * 1000;
 /** Monday 3 March 2025, 00:00 UTC. */
@@ -69,52 +63,6 @@ export const cases = {
       size: 150 + ((i * 911) % 3000),
     })),
     empty: [] as SegmentPoint[],
-  },
-  revenue: {
-    realistic: FIVE_NAMES.map((name, i) => ({
-      name,
-      revenue: Math.round(42_000 / (i + 1.3)),
-      predictedNext30d: Math.round(45_000 / (i + 1.1)),
-    })),
-    one: [{ name: 'Everyone', revenue: 51_234, predictedNext30d: 54_900 }],
-    twelve: TWELVE_NAMES.map((name, i) => ({
-      name,
-      revenue: 1_000 + ((i * 7919) % 30_000),
-      predictedNext30d: 900 + ((i * 6007) % 32_000),
-    })),
-    empty: [] as SegmentRevenue[],
-  },
-  drivers: {
-    realistic: [
-      { feature: 'days_since_last_purchase', value: -0.42, stdError: 0.05 },
-      { feature: 'purchases_90d', value: 0.35, stdError: 0.06 },
-      { feature: 'avg_order_value', value: 0.12, stdError: 0.04 },
-      { feature: 'email_clicks_30d', value: 0.09, stdError: 0.07 },
-      { feature: 'followers', value: 0.02, stdError: 0.03 },
-      { feature: 'account_age_days', value: -0.05, stdError: 0.04 },
-    ],
-    one: [{ feature: 'purchases_90d', value: 0.35, stdError: 0.06 }],
-    twelve: TWELVE_NAMES.map((name, i) => ({
-      feature: `${name} share`,
-      value: ((i % 2 ? -1 : 1) * (12 - i)) / 20,
-      stdError: 0.03 + i * 0.01,
-    })),
-    empty: [] as PredictionCoefficient[],
-  },
-  lift: {
-    realistic: [
-      { metric: 'Hit rate @10', ours: 0.31, popularity: 0.22 },
-      { metric: 'Precision @10', ours: 0.062, popularity: 0.041 },
-      { metric: 'Recall @10', ours: 0.18, popularity: 0.13 },
-      { metric: 'Catalogue coverage', ours: 0.64, popularity: 0.08 },
-    ],
-    one: [{ metric: 'Hit rate @10', ours: 0.31, popularity: 0.22 }],
-    twelve: TWELVE_NAMES.map((name, i) => ({
-      metric: `${name} hit rate`,
-      ours: 0.1 + ((i * 13) % 30) / 100,
-      popularity: 0.08 + ((i * 7) % 25) / 100,
-    })),
-    empty: [] as LiftRow[],
   },
 } as const;
 

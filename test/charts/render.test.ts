@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normaliseSvgIds, renderChart, renderSvg } from '../../src/charts/render.ts';
-import {
-  predictionDrivers,
-  recommendationLift,
-  revenueBySegment,
-  segmentMap,
-  segmentSizesOverTime,
-} from '../../src/charts/specs.ts';
+import { segmentMap, segmentSizesOverTime } from '../../src/charts/specs.ts';
 import type { ChartSpec } from '../../src/charts/types.ts';
 import type { Logger } from '../../src/logger.ts';
 import { cases, MAP_AXES } from './fixtures.ts';
@@ -17,9 +11,6 @@ const KINDS = ['realistic', 'one', 'twelve', 'empty'] as const;
 const builders: Record<string, (kind: (typeof KINDS)[number]) => ChartSpec> = {
   segmentSizesOverTime: (k) => segmentSizesOverTime(cases.sizes[k]),
   segmentMap: (k) => segmentMap(cases.map[k], MAP_AXES),
-  revenueBySegment: (k) => revenueBySegment(cases.revenue[k], 'USD'),
-  predictionDrivers: (k) => predictionDrivers(cases.drivers[k]),
-  recommendationLift: (k) => recommendationLift(cases.lift[k]),
 };
 
 function recordingLogger(): Logger & { lines: string[] } {
@@ -103,7 +94,7 @@ describe('renderSvg', () => {
   });
 
   it('gives the same bytes when renders overlap', async () => {
-    const spec = predictionDrivers(cases.drivers.twelve);
+    const spec = segmentMap(cases.map.twelve, MAP_AXES);
     const alone = await renderChart(spec);
     const together = await Promise.all([renderChart(spec), renderChart(spec), renderChart(spec)]);
     for (const chart of together) expect(chart.png.equals(alone.png)).toBe(true);

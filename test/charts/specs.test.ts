@@ -2,13 +2,7 @@ import fc from 'fast-check';
 import { compile } from 'vega-lite';
 import { describe, expect, it } from 'vitest';
 import { loadChartFonts } from '../../src/charts/fonts.ts';
-import {
-  predictionDrivers,
-  recommendationLift,
-  revenueBySegment,
-  segmentMap,
-  segmentSizesOverTime,
-} from '../../src/charts/specs.ts';
+import { segmentMap, segmentSizesOverTime } from '../../src/charts/specs.ts';
 import { distinctLabel, shortLabel, uniqueLabels } from '../../src/charts/theme.ts';
 import type { ChartSpec } from '../../src/charts/types.ts';
 import { cases, MAP_AXES, TWELVE_NAMES } from './fixtures.ts';
@@ -119,70 +113,10 @@ describe('segmentMap', () => {
   });
 });
 
-describe('revenueBySegment', () => {
-  it('pairs actual and predicted per segment, biggest earner first, money formatted', () => {
-    const spec = revenueBySegment(cases.revenue.realistic, 'EUR');
-    const data = rows(spec);
-    expect(data).toHaveLength(10);
-    expect(data[0]).toMatchObject({ label: 'Loyal big spenders', series: 'Last 30 days', text: '€32.3k' });
-    expect(data[1]).toMatchObject({ label: 'Loyal big spenders', series: 'Predicted next 30 days' });
-    expect(JSON.stringify(spec.vegaLite)).toContain('Revenue (EUR)');
-    expect(spec.caption).toMatch(/^Next 30 days: €[\d.]+k predicted in 5 segments/);
-  });
-});
-
-describe('predictionDrivers', () => {
-  it('sorts by absolute size and draws ±1.96 standard errors', () => {
-    const spec = predictionDrivers(cases.drivers.realistic);
-    const data = rows(spec);
-    expect(data.map((r) => r.label)).toEqual([
-      'days_since_last_purchase',
-      'purchases_90d',
-      'avg_order_value',
-      'email_clicks_30d',
-      'account_age_days',
-      'followers',
-    ]);
-    expect(data[0]?.lo).toBeCloseTo(-0.42 - 1.96 * 0.05, 10);
-    expect(data[0]?.hi).toBeCloseTo(-0.42 + 1.96 * 0.05, 10);
-    expect(data[0]?.effect).toBe('Lowers the prediction');
-    expect(spec.caption).toBe(
-      'Strongest: days_since_last_purchase (−0.42 ± 0.098). 3 of 6 clearly non-zero (95% interval excludes 0).',
-    );
-  });
-
-  it('draws no interval for an unknown standard error and caps the bars at 15', () => {
-    const many = Array.from({ length: 20 }, (_, i) => ({
-      feature: `f${i}`,
-      value: i + 1,
-      stdError: Number.NaN,
-    }));
-    const spec = predictionDrivers(many);
-    expect(rows(spec)).toHaveLength(15);
-    expect(rows(spec).every((r) => r.hasInterval === false)).toBe(true);
-    expect(spec.caption).toContain('top 15 shown');
-  });
-});
-
-describe('recommendationLift', () => {
-  it('labels each metric with its lift, and copes with a zero baseline', () => {
-    const spec = recommendationLift([
-      { metric: 'Hit rate', ours: 0.3, popularity: 0.2 },
-      { metric: 'Coverage', ours: 0.5, popularity: 0 },
-    ]);
-    const lifts = (spec.vegaLite as { layer: Array<{ data: { values: Row[] } }> }).layer[1]?.data.values;
-    expect(lifts?.map((r) => r.text)).toEqual(['+50% lift', 'no baseline']);
-    expect(spec.caption).toBe('Ours scores higher on 2 of 2 metrics; biggest lift: Hit rate (+50%).');
-  });
-});
-
 describe('every builder', () => {
   const all = (kind: 'realistic' | 'one' | 'twelve' | 'empty') => [
     segmentSizesOverTime(cases.sizes[kind]),
     segmentMap(cases.map[kind], MAP_AXES),
-    revenueBySegment(cases.revenue[kind], 'USD'),
-    predictionDrivers(cases.drivers[kind]),
-    recommendationLift(cases.lift[kind]),
   ];
 
   it('is pure: same input, same spec', () => {
@@ -234,8 +168,6 @@ describe('odd input', () => {
     fc.assert(
       fc.property(
         fc.array(fc.record({ name, x: value, y: value, size: value }), { maxLength: 14 }),
-        fc.array(fc.record({ feature: name, value, stdError: value }), { maxLength: 20 }),
-        fc.array(fc.record({ metric: name, ours: value, popularity: value }), { maxLength: 14 }),
         fc.array(
           fc.record({
             weekStart: fc.integer({ min: 0, max: 4e12 }),
@@ -243,17 +175,8 @@ describe('odd input', () => {
           }),
           { maxLength: 10 },
         ),
-        (points, coefficients, lifts, weeks) => {
-          const specs = [
-            segmentSizesOverTime(weeks),
-            segmentMap(points, { x: 'x', y: 'y' }),
-            revenueBySegment(
-              points.map((p) => ({ name: p.name, revenue: p.x, predictedNext30d: p.y })),
-              'USD',
-            ),
-            predictionDrivers(coefficients),
-            recommendationLift(lifts),
-          ];
+        (points, weeks) => {
+          const specs = [segmentSizesOverTime(weeks), segmentMap(points, { x: 'x', y: 'y' })];
           for (const spec of specs) {
             expect(spec.caption).not.toMatch(/\n/);
             expect(spec.alt.length).toBeLessThanOrEqual(1000);

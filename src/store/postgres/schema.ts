@@ -1,0 +1,204 @@
+/**
+ * The PostgreSQL schema, as versioned migrations: plain SQL, applied in order by migrate.ts. They live in a
+ * TypeScript module rather than .sql files so a compiled build (tsc to dist/) carries them without a copy step.
+ *
+ * Rules every migration keeps:
+ * - Every table but the ledger (`schema_migrations`) has `team_id` (the Slack workspace) first in its primary
+ *   key and in every index, and every query filters on it: one database can serve several workspaces, and a
+ *   distributed engine (Citus) can shard every table by `team_id` with co-located joins.
+ * - Times are `timestamptz` (what operations people expect to query); the app converts to and from epoch ms
+ *   (sql.ts `msIn`/`msOut`), exactly, since PostgreSQL keeps microseconds.
+ * - Interactions are range-partitioned by month on `at`: retention drops whole partitions, a time window
+ *   reads only its months. Partitions are created before the rows that need them (partitions.ts); there is no
+ *   default partition, so a missing month is an error, never a slow scan of a catch-all table.
+ * - Never edit a released migration: append a new one. Names are kebab-case, numbers dense from 1.
+ */
+
+/** One migration: the SQL that takes the schema from `version - 1` to `version`. */
+export interface PgMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const INITIAL = `
+CREATE TABLE audience_meta (
+  team_id      text PRIMARY KEY,
+  -- The data version: bumped once per change to profiles, products or interactions (store.ts contract).
+  data_version bigint NOT NULL DEFAULT 0,
+  updated_at   timestamptz,
+  source       text CHECK (source IN ('sample', 'import'))
+);
+
+-- Custom profile attributes live in profiles.attrs (jsonb); their kinds are here, so reads extract them typed.
+CREATE TABLE attribute_kinds (
+  team_id text NOT NULL,
+  name    text NOT NULL,
+  kind    text NOT NULL CHECK (kind IN ('number', 'category', 'date', 'list', 'boolean')),
+  seq     bigint NOT NULL,
+  PRIMARY KEY (team_id, name)
+);
+
+CREATE SEQUENCE audience_row_seq;
+
+CREATE TABLE profiles (
+  team_id        text NOT NULL,
+  id             text NOT NULL,
+  -- Stored order (the file backend's array order), kept so both backends list people alike.
+  seq            bigint NOT NULL DEFAULT nextval('audience_row_seq'),
+  platform       text,
+  country        text,
+  created_at     timestamptz,
+  last_active_at timestamptz,
+  followers      bigint CHECK (followers >= 0),
+  interests      text[] NOT NULL DEFAULT '{}',
+  attrs          jsonb NOT NULL DEFAULT '{}',
+  PRIMARY KEY (team_id, id)
+);
+CREATE INDEX profiles_order ON profiles (team_id, seq);
+
+CREATE TABLE products (
+  team_id  text NOT NULL,
+  id       text NOT NULL,
+  seq      bigint NOT NULL DEFAULT nextval('audience_row_seq'),
+  name     text NOT NULL,
+  category text NOT NULL,
+  price    double precision NOT NULL CHECK (price >= 0),
+  in_stock boolean NOT NULL,
+  PRIMARY KEY (team_id, id)
+);
+CREATE INDEX products_order ON products (team_id, seq);
+
+CREATE TABLE interactions (
+  team_id text NOT NULL,
+  seq     bigint NOT NULL DEFAULT nextval('audience_row_seq'),
+  user_id text NOT NULL,
+  item_id text,
+  type    text NOT NULL,
+  value   double precision,
+  at      timestamptz NOT NULL
+) PARTITION BY RANGE (at);
+CREATE INDEX interactions_by_time ON interactions (team_id, at);
+CREATE INDEX interactions_by_user ON interactions (team_id, user_id);
+
+-- A segmentation; who was in which segment is in segment_assignments, one row per person.
+CREATE TABLE segment_runs (
+  team_id      text NOT NULL,
+  id           text NOT NULL,
+  seq          bigint NOT NULL DEFAULT nextval('audience_row_seq'),
+  created_at   timestamptz NOT NULL,
+  data_version bigint NOT NULL,
+  k            integer NOT NULL,
+  features     text[] NOT NULL,
+  scaling      text NOT NULL,
+  names        text[] NOT NULL,
+  sizes        integer[] NOT NULL,
+  centroids    jsonb NOT NULL,
+  PRIMARY KEY (team_id, id)
+);
+
+CREATE TABLE segment_assignments (
+  team_id text NOT NULL,
+  run_id  text NOT NULL,
+  -- Position in the run's user list, so a run reads back in the order it was stored.
+  ord     integer NOT NULL,
+  user_id text NOT NULL,
+  label   integer NOT NULL,
+  PRIMARY KEY (team_id, run_id, ord),
+  FOREIGN KEY (team_id, run_id) REFERENCES segment_runs (team_id, id) ON DELETE CASCADE
+);
+CREATE INDEX segment_assignments_by_user ON segment_assignments (team_id, user_id);
+
+-- Fitted models as JSON. json, not jsonb: the text comes back exactly as stored (key order included), and
+-- nothing queries inside a model.
+CREATE TABLE models (
+  team_id      text NOT NULL,
+  key          text NOT NULL,
+  kind         text NOT NULL,
+  data_version bigint NOT NULL,
+  created_at   timestamptz NOT NULL,
+  model        json NOT NULL,
+  PRIMARY KEY (team_id, key)
+);
+CREATE INDEX models_by_kind ON models (team_id, kind, created_at);
+
+CREATE TABLE digest_schedules (
+  team_id    text NOT NULL,
+  id         text NOT NULL,
+  seq        bigint NOT NULL DEFAULT nextval('audience_row_seq'),
+  channel_id text NOT NULL,
+  owner_id   text NOT NULL,
+  cadence    text NOT NULL CHECK (cadence IN ('daily', 'weekly', 'monthly')),
+  weekdays   smallint[] NOT NULL,
+  local_time text NOT NULL,
+  time_zone  text NOT NULL,
+  paused     boolean NOT NULL,
+  last_error text,
+  created_at timestamptz NOT NULL,
+  options    jsonb NOT NULL,
+  PRIMARY KEY (team_id, id)
+);
+
+-- The claim on one occurrence: whoever inserts (or takes over an expired) row posts it; see claims.ts.
+CREATE TABLE digest_occurrences (
+  team_id       text NOT NULL,
+  key           text NOT NULL,
+  schedule_id   text NOT NULL,
+  claimed_by    text NOT NULL,
+  claimed_until timestamptz NOT NULL,
+  -- claimed: being prepared, safe to take over once expired; posting: the post may have reached Slack;
+  -- done: finished (delivered, failed or skipped: the outcome is in digest_deliveries).
+  state         text NOT NULL CHECK (state IN ('claimed', 'posting', 'done')),
+  attempts      integer NOT NULL DEFAULT 1,
+  PRIMARY KEY (team_id, key)
+);
+CREATE INDEX digest_occurrences_open ON digest_occurrences (team_id, claimed_until) WHERE state <> 'done';
+
+CREATE TABLE digest_deliveries (
+  team_id     text NOT NULL,
+  key         text NOT NULL,
+  schedule_id text NOT NULL,
+  status      text NOT NULL CHECK (status IN ('started', 'delivered', 'failed', 'skipped')),
+  at          timestamptz NOT NULL,
+  detail      text,
+  PRIMARY KEY (team_id, key)
+);
+CREATE INDEX digest_deliveries_by_time ON digest_deliveries (team_id, at);
+
+CREATE TABLE audit (
+  team_id text NOT NULL,
+  seq     bigint NOT NULL DEFAULT nextval('audience_row_seq'),
+  at      timestamptz NOT NULL,
+  actor   text NOT NULL,
+  action  text NOT NULL,
+  detail  text NOT NULL,
+  PRIMARY KEY (team_id, seq)
+);
+
+-- The secret behind keyed pseudonyms when PSEUDONYM_KEY is not set (the file backend's key file).
+CREATE TABLE pseudonym_keys (
+  team_id    text PRIMARY KEY,
+  key        bytea NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+`;
+
+/** Every migration, oldest first. */
+export const PG_MIGRATIONS: readonly PgMigration[] = [{ version: 1, name: 'initial-schema', sql: INITIAL }];
+
+/** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */
+export const TEAM_TABLES = [
+  'audience_meta',
+  'attribute_kinds',
+  'profiles',
+  'products',
+  'interactions',
+  'segment_runs',
+  'segment_assignments',
+  'models',
+  'digest_schedules',
+  'digest_occurrences',
+  'digest_deliveries',
+  'audit',
+  'pseudonym_keys',
+] as const;

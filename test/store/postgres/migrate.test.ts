@@ -1,0 +1,81 @@
+import type pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { StoreError } from '../../../src/store/errors.ts';
+import { connectPool } from '../../../src/store/postgres/connect.ts';
+import { migrateSchema } from '../../../src/store/postgres/migrate.ts';
+import { PG_MIGRATIONS, TEAM_TABLES } from '../../../src/store/postgres/schema.ts';
+import { describePostgres, usePostgresSchema } from '../../support/postgres.ts';
+
+describePostgres('PostgreSQL schema migrations', () => {
+  const db = usePostgresSchema('migrate');
+  const pools: pg.Pool[] = [];
+  const open = async (schema: string) => {
+    const pool = await connectPool({ url: db.url, schema });
+    pools.push(pool);
+    return pool;
+  };
+  let pool: pg.Pool;
+  beforeAll(async () => {
+    pool = await open(db.schema);
+  });
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.end()));
+  });
+
+  it('creates the whole schema once, and finds nothing to do the second time', async () => {
+    const first = await migrateSchema(pool, 'test');
+    expect(first).toEqual({ from: 0, to: PG_MIGRATIONS.length, applied: ['1: initial-schema'] });
+    expect(await migrateSchema(pool, 'test')).toEqual({ from: 1, to: 1, applied: [] });
+  });
+
+  it('files every row under the workspace: team_id leads every primary key and every index', async () => {
+    await migrateSchema(pool, 'test');
+    const { rows } = await pool.query<{ table: string; index: string; first: string }>(
+      `SELECT t.relname AS table, i.relname AS index, a.attname AS first
+         FROM pg_index x
+         JOIN pg_class i ON i.oid = x.indexrelid
+         JOIN pg_class t ON t.oid = x.indrelid
+         JOIN pg_namespace n ON n.oid = t.relnamespace
+         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0]
+        WHERE n.nspname = current_schema() AND t.relname <> 'schema_migrations'
+          AND NOT t.relispartition`,
+    );
+    const tables = new Set(rows.map((r) => r.table));
+    // Interactions are partitioned by time and have no primary key: their indexes still lead with team_id.
+    for (const table of TEAM_TABLES) expect(tables, table).toContain(table);
+    for (const row of rows) expect(`${row.index}: ${row.first}`).toBe(`${row.index}: team_id`);
+  });
+
+  it('lets replicas starting together migrate once: the others wait, then find nothing to do', async () => {
+    const schema = `${db.schema}_race`;
+    const racers = await Promise.all([open(schema), open(schema), open(schema)]);
+    const outcomes = await Promise.all(racers.map((p) => migrateSchema(p, 'test')));
+    expect(outcomes.map((o) => o.applied.length).sort()).toEqual([0, 0, 1]);
+    await racers[0]?.query(`DROP SCHEMA "${schema}" CASCADE`);
+  });
+
+  it('leaves nothing half-made when a migration fails, and refuses a database newer than the build', async () => {
+    const schema = `${db.schema}_fail`;
+    const p = await open(schema);
+    const broken = [
+      ...PG_MIGRATIONS,
+      { version: 2, name: 'broken', sql: 'CREATE TABLE half_made (id int); SELECT no_such_function();' },
+    ];
+    const failure = await migrateSchema(p, 'test', broken).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(StoreError);
+    expect((failure as StoreError).code).toBe('migration_failed');
+    expect((failure as Error).message).toMatch(/Migration 2 \(broken\).*nothing was changed/);
+    const { rows } = await p.query(
+      `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = $1 AND tablename IN ('half_made', 'profiles')`,
+      [schema],
+    );
+    expect(rows[0]).toEqual({ n: 0 });
+
+    await migrateSchema(p, 'test');
+    await p.query(`INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')`);
+    const newer = await migrateSchema(p, 'test').catch((e: unknown) => e);
+    expect((newer as StoreError).code).toBe('newer_schema');
+    expect((newer as Error).message).toMatch(/schema version 99, newer than this build understands \(1\)/);
+    await p.query(`DROP SCHEMA "${schema}" CASCADE`);
+  });
+});
