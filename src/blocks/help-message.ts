@@ -47,13 +47,22 @@ export function buildCommandHelp(command: Subcommand): Reply {
 
 /** A short ephemeral error: what went wrong, then how to use the command. */
 export function buildErrorMessage(problem: string, usage?: string): Reply {
-  const blocks: KnownBlock[] = [section(`:warning: ${escapeMrkdwn(problem)}`)];
+  const blocks: KnownBlock[] = [section(`:warning: ${escapeProblem(problem)}`)];
   if (usage) blocks.push(context([escapeMrkdwn(usage)]));
   return {
-    text: fallbackText(escapeMrkdwn(usage ? `${problem} ${usage}` : problem)),
+    text: fallbackText(escapeProblem(usage ? `${problem} ${usage}` : problem)),
     blocks,
     data: { error: problem, ...(usage ? { usage } : {}) },
   };
+}
+
+/**
+ * A problem is plain text, escaped like any other; a Slack user mention in it (`<@U012AB3CD>`, the owner a
+ * digest refusal points to) is one the app wrote from a stored user id, so it stays a mention instead of
+ * reading "&lt;@U012AB3CD&gt;". In an ephemeral reply a mention notifies no one.
+ */
+function escapeProblem(problem: string): string {
+  return escapeMrkdwn(problem).replace(/&lt;@([UW][A-Z0-9]{2,})&gt;/g, '<@$1>');
 }
 
 function describe(command: Subcommand) {

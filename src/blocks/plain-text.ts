@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { Reply } from '../domain/reply.ts';
+import { FENCE } from './kit.ts';
 
 /**
  * Renders a Block Kit reply as terminal text for the local console and the CLI: header underlined,
@@ -83,17 +84,35 @@ const EMOJI: Record<string, string> = {
 
 /** Turns Slack mrkdwn into readable plain text: drops emphasis markers, unescapes entities, shows links. */
 export function plain(mrkdwn: string): string {
-  return mrkdwn
-    .replace(/<#([CGD][A-Z0-9]+)\|([^>]*)>/g, (_m, id: string, name: string) => `#${name || id}`)
-    .replace(/<#([CGD][A-Z0-9]+)>/g, '#$1')
-    .replace(/<@([UW][A-Z0-9]+)(\|[^>]*)?>/g, '@$1')
-    .replace(/<([^|>]+)\|([^>]+)>/g, '$2 ($1)')
-    .replace(/<(https?:[^>]+)>/g, '$1')
-    .replace(/:([a-z_]+):/g, (match, name: string) => EMOJI[name] ?? match)
-    .replace(/`([^`\n]+)`/g, '$1')
-    .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/gm, '$1$2')
-    .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,:;!?])/gm, '$1$2')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
+  return unfence(
+    fence(mrkdwn)
+      .replace(/<#([CGD][A-Z0-9]+)\|([^>]*)>/g, (_m, id: string, name: string) => `#${name || id}`)
+      .replace(/<#([CGD][A-Z0-9]+)>/g, '#$1')
+      .replace(/<@([UW][A-Z0-9]+)(\|[^>]*)?>/g, '@$1')
+      .replace(/<([^|>]+)\|([^>]+)>/g, '$2 ($1)')
+      .replace(/<(https?:[^>]+)>/g, '$1')
+      .replace(/:([a-z_]+):/g, (match, name: string) => EMOJI[name] ?? match)
+      .replace(/`([^`\n]+)`/g, '$1')
+      .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/gm, '$1$2')
+      .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,:;!?])/gm, '$1$2')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&'),
+  );
+}
+
+// Formatting characters fenced by escapeMrkdwn are data, not markers: kept out of the emphasis rules above as
+// private-use stand-ins, then given back as typed.
+const FENCED = new RegExp(`${FENCE}([*_~\`])${FENCE}`, 'g');
+const STAND_INS: Record<string, string> = { '*': '\ue000', _: '\ue001', '~': '\ue002', '`': '\ue003' };
+const ORIGINALS: Record<string, string> = Object.fromEntries(
+  Object.entries(STAND_INS).map(([k, v]) => [v, k]),
+);
+
+function fence(text: string): string {
+  return text.replace(FENCED, (_m, marker: string) => STAND_INS[marker] ?? marker);
+}
+
+function unfence(text: string): string {
+  return text.replace(/[\ue000-\ue003]/g, (c) => ORIGINALS[c] ?? c).replaceAll(FENCE, '');
 }
