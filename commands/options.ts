@@ -37,11 +37,16 @@ function listing(items: readonly string[]): string {
 // One misspelt option gets its likely meaning; several unknown options are more likely the wrong command.
 function hint(unknown: readonly string[], spec: OptionSpec): string {
   const [only] = unknown;
-  if (only === undefined || unknown.length > 1 || spec.options.length === 0) return '';
-  const guess = closest(only, [...spec.options]);
-  return distance(guess, only) <= Math.max(1, Math.floor(guess.length / 3))
-    ? ` (did you mean ${guess}=?)`
-    : '';
+  if (only === undefined || unknown.length > 1) return '';
+  const guess = nearestName(only, spec.options);
+  return guess === undefined ? '' : ` (did you mean ${guess}=?)`;
+}
+
+/** The name among `names` that `word` is most likely a typo of (`segmnts` -> `segments`), if one is close. */
+export function nearestName(word: string, names: readonly string[]): string | undefined {
+  if (names.length === 0) return undefined;
+  const guess = closest(word.toLowerCase(), [...names]);
+  return distance(guess, word.toLowerCase()) <= Math.max(2, guess.length / 2) ? guess : undefined;
 }
 
 /** A `segment=` value as a segment number (1 or more), or undefined when not given. */

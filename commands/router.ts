@@ -1,7 +1,7 @@
-import { closest, distance } from 'fastest-levenshtein';
 import { buildErrorMessage, buildHelpMessage } from '../src/blocks/help-message.ts';
 import { isUserError, UsageError } from '../src/domain/errors.ts';
 import type { Invocation, ParsedArgs, Reply, Subcommand } from '../src/domain/reply.ts';
+import { nearestName } from './options.ts';
 import { parseCommand } from './parse.ts';
 
 /** The one command path: Slack, the local console and the CLI all dispatch through a Router. */
@@ -33,10 +33,9 @@ export function createRouter(commands: readonly Subcommand[], reportError: Error
     if (args.subcommand === '') return buildHelpMessage(commands);
     const command = byName.get(args.subcommand);
     if (!command) {
-      const guess = closest(args.subcommand, names);
-      const near = guess !== undefined && distance(guess, args.subcommand) <= Math.max(2, guess.length / 2);
+      const guess = nearestName(args.subcommand, names);
       return buildHelpMessage(commands, {
-        problem: `Unknown subcommand "${args.subcommand}".${near ? ` Did you mean \`/audience ${guess}\`?` : ''}`,
+        problem: `Unknown subcommand "${args.subcommand}".${guess ? ` Did you mean \`/audience ${guess}\`?` : ''}`,
       });
     }
     try {

@@ -80,7 +80,7 @@ const schema = z.object({
     .optional()
     .transform((v) => (v ? v.toUpperCase() : 'USD'))
     .refine(isCurrencyCode, {
-      error: 'must be a three-letter ISO 4217 currency code such as USD, EUR or JPY',
+      error: 'must be a three-letter ISO 4217 code such as USD, EUR or JPY',
     }),
   MIN_COHORT_SIZE: int(10, 1, 1000),
   LOG_LEVEL: z

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { commandButton } from '../../src/blocks/command-buttons.ts';
 import { actions, button, context, divider, fields, header, section } from '../../src/blocks/kit.ts';
 import { plain, renderText } from '../../src/blocks/plain-text.ts';
 
@@ -37,5 +38,14 @@ describe('renderText', () => {
       '✅ to #C0GROWTH1 and #marketing by @U123',
     );
     expect(plain(':unknown_code:')).toBe(':unknown_code:');
+  });
+
+  it('shows every emoji the builders use as a symbol, and what a command button would run', () => {
+    for (const code of ['wastebasket', 'no_entry_sign', 'double_vertical_bar', 'arrow_forward', 'warning']) {
+      expect(plain(`:${code}:`), code).not.toContain(':');
+    }
+    const button = commandButton('Recommend for this segment', '/audience recommend segment=1');
+    const text = renderText({ text: 'x', blocks: [actions(button ? [button] : [])] });
+    expect(text).toBe('Recommend for this segment: /audience recommend segment=1');
   });
 });

@@ -93,3 +93,12 @@ describe('names typed by people', () => {
     expect(unexpected).toEqual([]);
   });
 });
+
+describe('help', () => {
+  it('suggests the closest subcommand for a typo', async () => {
+    const reply = await router.dispatch('help segmnts', CONSOLE);
+    expect(errorOf(reply)).toMatch(
+      /^there is no subcommand "segmnts" \(did you mean segments\?\); choose one of:/,
+    );
+  });
+});
