@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createSlackTransport, type DigestTransport } from '../src/digest/deliver.ts';
+import type { DigestTransport } from '../src/digest/deliver.ts';
 import { createDigestScheduler } from '../src/digest/scheduler.ts';
 import type { DigestSchedule } from '../src/domain/types.ts';
 import { dataAsOf } from '../src/engine/as-of.ts';
@@ -18,6 +18,7 @@ import { segmentAudience } from '../src/engine/segments.ts';
 import { createLogger } from '../src/logger.ts';
 import { toSegmentRun } from '../src/queries/segmentation.ts';
 import { generateSample } from '../src/sample/generate.ts';
+import { createSlackTransport } from '../src/slack/digest-transport.ts';
 import { markAudienceChanged, openStore } from '../src/store/store.ts';
 import { startSlackStandIn } from '../test/support/slack-stand-in.ts';
 
@@ -113,11 +114,16 @@ try {
   const slack = createSlackTransport({ token: 'xoxb-bench', apiUrl: standIn.apiUrl, logger });
   const transport: DigestTransport = {
     ...slack,
-    post(message) {
-      const list = sent.get(message.channel) ?? [];
-      list.push(performance.now());
-      sent.set(message.channel, list);
-      return slack.post(message);
+    post(message, how) {
+      if (!how) return slack.post(message);
+      // Timed as each attempt leaves the pacer (the policy runs inside the transport).
+      const wait = async (channel: string) => {
+        await how.pacer.wait(channel);
+        const list = sent.get(message.channel) ?? [];
+        list.push(performance.now());
+        sent.set(message.channel, list);
+      };
+      return slack.post(message, { ...how, pacer: { ...how.pacer, wait } });
     },
   };
   const scheduler = createDigestScheduler({

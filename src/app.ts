@@ -2,7 +2,7 @@ import { registerCommands } from '../commands/index.ts';
 import { renderChart } from './charts/render.ts';
 import { configSecrets, loadConfig } from './config.ts';
 import { runConsole } from './console.ts';
-import { createConsoleTransport, createSlackTransport } from './digest/deliver.ts';
+import { createConsoleTransport } from './digest/deliver.ts';
 import { createDigestScheduler } from './digest/scheduler.ts';
 import { UserError } from './domain/errors.ts';
 import type { Clock } from './domain/types.ts';
@@ -12,6 +12,7 @@ import { pseudonymizerFor } from './privacy/pseudonym.ts';
 import { startRetention } from './privacy/retention.ts';
 import { ensureAudience } from './sample/load.ts';
 import { createSlackApp, type SlackApp } from './slack/create-app.ts';
+import { createSlackTransport } from './slack/digest-transport.ts';
 import { openStore } from './store/store.ts';
 
 // Entry point: only wiring. Read config, open the store, build the router, then Slack or the local console.

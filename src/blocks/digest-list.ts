@@ -48,6 +48,11 @@ export function scheduleLine(s: DigestSchedule, status?: ScheduleStatus): string
   return parts.join(' · ');
 }
 
+/** The schedule line led by its id, which tells apart two digests to one channel at one time. */
+export function scheduleLineWithId(s: DigestSchedule, status?: ScheduleStatus): string {
+  return `*${escapeMrkdwn(s.id)}* ${scheduleLine(s, status)}`;
+}
+
 /** A delivery record for people: `delivered Mon 1 Jun 2026, 09:00 GMT+2`, `skipped (…)`. */
 export function describeDelivery(record: DeliveryRecord, zone: string): string {
   const when = escapeMrkdwn(formatInZone(record.at, zone));
@@ -114,7 +119,7 @@ export function buildDigestList(
   }
   const lines = schedules.slice(0, MAX_LISTED).map((s) => {
     const owner = /^[UW][A-Z0-9]+$/.test(s.owner_id) ? `<@${s.owner_id}>` : escapeMrkdwn(s.owner_id);
-    return `*${escapeMrkdwn(s.id)}* ${scheduleLine(s, statuses.get(s.id))} · owner ${owner}`;
+    return `${scheduleLineWithId(s, statuses.get(s.id))} · owner ${owner}`;
   });
   for (let i = 0; i < lines.length; i += LINES_PER_SECTION) {
     blocks.push(section(lines.slice(i, i + LINES_PER_SECTION).join('\n')));

@@ -9,7 +9,7 @@ import { scheduleStatuses } from '../digest/schedules.ts';
 import { formatChange, formatCompact, formatMoney, formatPercent } from '../domain/format.ts';
 import type { AudienceData, DeliveryRecord, DigestSchedule, SegmentRun } from '../domain/types.ts';
 import type { AudienceStats } from '../engine/stats.ts';
-import { retryButtons, scheduleLine } from './digest-list.ts';
+import { retryButtons, scheduleLineWithId } from './digest-list.ts';
 import {
   actions,
   capBlocks,
@@ -132,7 +132,7 @@ function scheduleBlocks(
   const shown = schedules.slice(0, MAX_SCHEDULES);
   // The same line as `/audience digest list`: next delivery in the schedule's zone, latest status, error.
   const statuses = scheduleStatuses({ schedules: shown, deliveries }, now);
-  const lines = shown.map((s) => scheduleLine(s, statuses.get(s.id)));
+  const lines = shown.map((s) => scheduleLineWithId(s, statuses.get(s.id)));
   const blocks: KnownBlock[] = [];
   for (let start = 0; start < lines.length; start += SEGMENTS_PER_SECTION) {
     blocks.push(section(lines.slice(start, start + SEGMENTS_PER_SECTION).join('\n')));

@@ -41,3 +41,6 @@ export interface SegmentPoint {
   y: number;
   size: number;
 }
+
+/** The outcome of uploading a chart or file to Slack: a file id, or a one-line reason. */
+export type UploadChartResult = { ok: true; fileId: string } | { ok: false; error: string };

@@ -1,37 +1,31 @@
 /**
- * The one way a command line becomes a private Slack answer: run it through the router on the work queue,
- * show "Working on it…" when it will take a while, then deliver the reply with its Share button.
+ * Answering a person privately, the one way: `answerPrivately` posts to the request's response_url within
+ * Slack's limits (response-url.ts) and, when that cannot take the answer, sends it as a direct message.
+ * `answerCommand` is how a command line becomes such an answer: run it through the router on the work
+ * queue, show "Working on it…" when it will take a while, then deliver the reply with its Share button.
  * Nothing here throws: every failure is logged with context and, where possible, told to the user.
  */
-import type { RespondArguments, RespondFn } from '@slack/bolt';
-import type { KnownBlock } from '@slack/types';
 import { parseCommand } from '../../commands/parse.ts';
 import { buildErrorMessage } from '../blocks/help-message.ts';
-import { buildWorkingMessage, shareVerdict, withShareButton } from '../blocks/share.ts';
-import { type ChartUploadClient, uploadFile } from '../charts/upload.ts';
+import { buildWorkingMessage, shareVerdict, withShareButton } from '../blocks/share-messages.ts';
 import type { Invocation, Reply, ReplyFile } from '../domain/reply.ts';
 import type { SlackDeps } from './deps.ts';
-import { describeError, respondStatus } from './errors.ts';
-import { openDirectMessage } from './post.ts';
+import { describeError } from './errors.ts';
+import { openDirectMessage, sendDirectMessage } from './post.ts';
+import type { SlackMessage } from './response-url.ts';
+import { type ChartUploadClient, uploadFile } from './upload.ts';
 import { QueueFullError } from './work-queue.ts';
 
 // Only work expected to block the loop at least this long waits for its placeholder to go out.
 const PLACEHOLDER_HEAD_START_MIN_MS = 300;
-
-/** A message sent through a response_url. */
-export interface SlackMessage {
-  response_type?: 'ephemeral' | 'in_channel';
-  replace_original?: boolean;
-  text: string;
-  blocks?: KnownBlock[];
-}
 
 /** One command to answer, and how its answer is placed. */
 export interface AnswerRequest {
   /** The command line, with or without the leading `/audience`. */
   command: string;
   invocation: Invocation;
-  respond: RespondFn;
+  /** Where the answer goes: the request's response_url (a direct message when that fails). */
+  responseUrl: string;
   /** `new` posts a new private message; `replace` replaces the private message the button was in. */
   placement: 'new' | 'replace';
   /** Whether a "Working on it…" placeholder may be shown (it can only be replaced later through `replace`
@@ -41,14 +35,15 @@ export interface AnswerRequest {
   receivedAt: number;
   /** Extra log context (who, where, which action). */
   context: Record<string, unknown>;
-  /** The Web API client, for files that come with the reply (exports, charts); none means text only. */
-  client?: ChartUploadClient;
+  /** Whether files that come with the reply (exports, charts) are sent too; buttons answer with text only. */
+  withFiles: boolean;
 }
 
 /** Answers one command privately; resolves once the answer was delivered or the failure logged. */
 export async function answerCommand(deps: SlackDeps, request: AnswerRequest): Promise<void> {
   const { logger, queue } = deps;
-  const { respond, placement, context } = request;
+  const { placement, context } = request;
+  const target = { responseUrl: request.responseUrl, userId: request.invocation.userId };
   const kind = subcommandOf(request.command);
 
   // Held in an object: it is set from a timer callback, which control-flow narrowing cannot see.
@@ -56,16 +51,18 @@ export async function answerCommand(deps: SlackDeps, request: AnswerRequest): Pr
   const showWorking = () => {
     if (placeholder.sent) return;
     const message = buildWorkingMessage(request.command);
-    placeholder.sent = deliver(
-      respond,
+    placeholder.sent = answerPrivately(
+      deps,
+      target,
       {
         response_type: 'ephemeral',
         replace_original: placement === 'replace',
         text: message.text,
         blocks: message.blocks,
       },
-      deps,
       { ...context, part: 'working message' },
+      // A placeholder by direct message would outlive the answer it stands for.
+      'none',
     );
   };
   let timer: NodeJS.Timeout | null = null;
@@ -112,19 +109,19 @@ export async function answerCommand(deps: SlackDeps, request: AnswerRequest): Pr
   const verdict = shareVerdict(reply, request.command, { minCohortSize: deps.config.minCohortSize });
   const answer = withShareButton(reply, request.command, verdict);
   const placeholderShown = placeholder.sent ? await placeholder.sent : false;
-  await deliver(
-    respond,
+  await answerPrivately(
+    deps,
+    target,
     {
       response_type: 'ephemeral',
       replace_original: placement === 'replace' || placeholderShown,
       text: answer.text,
       blocks: answer.blocks,
     },
-    deps,
     { ...context, command: request.command, part: 'answer' },
   );
-  if (reply.files?.length && request.client) {
-    await sendFilesPrivately(deps, request.client, request.invocation.userId, reply.files, context);
+  if (reply.files?.length && request.withFiles) {
+    await sendFilesPrivately(deps, deps.poster, request.invocation.userId, reply.files, context);
   }
 }
 
@@ -149,41 +146,36 @@ async function sendFilesPrivately(
   }
 }
 
+/** Where a private answer goes: the request's response_url, and the person for a direct message. */
+export interface AnswerTarget {
+  responseUrl: string | null;
+  userId: string;
+}
+
 /**
- * Sends one message through a response_url. A network failure (a pooled connection closed under us) is
- * tried once more; a 400 from Slack means it did not accept the blocks, so the plain fallback text still
- * goes out. Returns whether Slack took the message; never throws.
+ * Answers a person privately: through the response_url (retried within Slack's limits) and, if that cannot
+ * take it, as a direct message from the app (`fallback: 'dm'`), so a reply is never lost silently.
+ * Resolves whether the response_url took it; never throws.
  */
-export async function deliver(
-  respond: RespondFn,
+export async function answerPrivately(
+  deps: Pick<SlackDeps, 'logger' | 'responses' | 'poster'>,
+  target: AnswerTarget,
   message: SlackMessage,
-  deps: Pick<SlackDeps, 'logger'>,
   context: Record<string, unknown>,
+  fallback: 'dm' | 'none' = 'dm',
 ): Promise<boolean> {
-  let attempt: SlackMessage = message;
-  for (let tries = 1; ; tries++) {
-    try {
-      await respond(attempt as RespondArguments);
-      return true;
-    } catch (error) {
-      const status = respondStatus(error);
-      // No status: the request never got an answer. 400: Slack did not accept the blocks. Anything else
-      // (404, 410: an expired response_url) will not get better by trying again.
-      const retry = tries < 3 && (status === undefined || (status === 400 && attempt.blocks !== undefined));
-      const log = { ...context, ...describeError(error) };
-      if (!retry) {
-        deps.logger.error('could not deliver a reply through response_url', log);
-        return false;
-      }
-      deps.logger.warn('a reply through response_url failed; trying again', log);
-      if (status === 400) {
-        const { blocks: _blocks, ...plain } = attempt;
-        attempt = plain;
-      } else {
-        await delay(250);
-      }
-    }
+  if (target.responseUrl && (await deps.responses.post(target.responseUrl, message, context))) return true;
+  if (fallback === 'none' || message.text === undefined) return false;
+  try {
+    await sendDirectMessage(deps.poster, target.userId, { text: message.text, blocks: message.blocks ?? [] });
+    deps.logger.info('answered by direct message instead of response_url', context);
+  } catch (error) {
+    deps.logger.error('could not answer someone at all: response_url and direct message failed', {
+      ...context,
+      ...describeError(error),
+    });
   }
+  return false;
 }
 
 /** The subcommand a line asks for (queue statistics are kept per subcommand). */

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { answerCommand } from './answer.ts';
 import type { SlackDeps } from './deps.ts';
+import { channelOf, listener, pressContext } from './listeners/ack.ts';
 
 /**
  * A button whose value is a command line, run through the router for the person who pressed it.
@@ -11,39 +12,26 @@ export function createCommandButtonHandler(
   deps: SlackDeps,
   options: { what: string; inPlace: (body: BlockButtonAction) => boolean },
 ) {
-  return async ({
-    ack,
-    body,
-    action,
-    respond,
-  }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
-    const receivedAt = performance.now();
-    try {
-      await ack();
-    } catch (error) {
-      deps.logger.error(`could not acknowledge a ${options.what}`, { error, user: body.user.id });
-      return;
-    }
-    const channelId = body.channel?.id ?? (body.container?.channel_id as string | undefined) ?? null;
-    const context = { user: body.user.id, channel: channelId, action: action.action_id };
-    if (!body.response_url) {
-      // Buttons outside messages (the Home tab) have nowhere to answer.
-      deps.logger.warn(`a ${options.what} was pressed where no reply is possible`, context);
-      return;
-    }
-    const inPlace = options.inPlace(body);
-    try {
+  return listener<SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs>(
+    deps,
+    { what: `a ${options.what}`, context: pressContext },
+    async ({ body, action }, context, receivedAt) => {
+      if (!body.response_url) {
+        // Buttons outside messages (the Home tab) have nowhere to answer.
+        deps.logger.warn(`a ${options.what} was pressed where no reply is possible`, context);
+        return;
+      }
+      const inPlace = options.inPlace(body);
       await answerCommand(deps, {
         command: action.value ?? 'help',
-        invocation: { userId: body.user.id, channelId, surface: 'slack' },
-        respond,
+        invocation: { userId: body.user.id, channelId: channelOf(body), surface: 'slack' },
+        responseUrl: body.response_url,
         placement: inPlace ? 'replace' : 'new',
         placeholder: inPlace,
         receivedAt,
         context,
+        withFiles: false,
       });
-    } catch (error) {
-      deps.logger.error(`a ${options.what} failed unexpectedly`, { ...context, error });
-    }
-  };
+    },
+  );
 }

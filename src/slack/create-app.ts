@@ -15,7 +15,8 @@ import { FrontDoorReceiver } from './front-door-receiver.ts';
 import { healthRoute, readHealth } from './health.ts';
 import { createHomeTab } from './home.ts';
 import { registerListeners } from './listeners/index.ts';
-import { sendDirectMessage } from './post.ts';
+import { createPostingClient, sendDirectMessage } from './post.ts';
+import { createResponseUrls } from './response-url.ts';
 import { createVerifiedReceiver, MAX_REQUEST_BODY_BYTES } from './verified-receiver.ts';
 import { createWorkQueue, type WorkQueueOptions } from './work-queue.ts';
 
@@ -168,6 +169,13 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     logger,
     queue,
     home,
+    poster: createPostingClient({
+      token: slack.botToken ?? '',
+      ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}),
+      timeoutMs: options.requestTimeoutMs ?? 15_000,
+      logger,
+    }),
+    responses: createResponseUrls({ logger }),
     workingAfterMs: options.workingAfterMs ?? 1000,
   };
   // Every request that reaches Bolt holds back queued work briefly, so a burst is acknowledged first.

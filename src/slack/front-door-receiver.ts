@@ -1,5 +1,5 @@
 /**
- * A Bolt receiver for HTTP mode whose HTTP server runs in a worker thread (front-door-worker.mjs).
+ * A Bolt receiver for HTTP mode whose HTTP server runs in a worker thread (front-door-worker.ts).
  *
  * Why: engine work (stats, k-means, model fits) and store saves run synchronously on the main thread and
  * block it for up to seconds on a 100k-profile audience. With Bolt's HTTPReceiver a command arriving then
@@ -13,6 +13,7 @@ import type { ListenOptions } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { App, Receiver } from '@slack/bolt';
 import type { Logger } from '../logger.ts';
+import type { FromWorker, FrontDoorSettings, ToWorker } from './front-door-protocol.ts';
 
 /** How the front door listens and what it reports. */
 export interface FrontDoorOptions {
@@ -32,21 +33,6 @@ export interface FrontDoorOptions {
    */
   onLateAck?: (body: Record<string, unknown>, response: unknown) => void;
 }
-
-type FromWorker =
-  | { type: 'listening'; port: number }
-  | { type: 'failed'; error: string }
-  | { type: 'stopped' }
-  | { type: 'log'; level: 'warn' | 'error'; message: string; error?: string }
-  | { type: 'late-ack'; id: number; response: unknown }
-  | {
-      type: 'request';
-      id: number;
-      acked: boolean;
-      body: Record<string, unknown>;
-      retryNum?: number;
-      retryReason?: string;
-    };
 
 const HEALTH_EVERY_MS = 1000;
 // How long an acknowledged request's body is kept, in case the door reports the ack came too late.
@@ -99,22 +85,20 @@ export class FrontDoorReceiver implements Receiver {
           resolve();
         }
       });
-      worker.postMessage({ type: 'stop' });
+      post(worker, { type: 'stop' });
     });
     await worker.terminate();
   }
 
   private spawn(): Promise<number> {
     const { options } = this;
-    const worker = new Worker(new URL('./front-door-worker.mjs', import.meta.url), {
-      workerData: {
-        signingSecret: options.signingSecret,
-        port: this.listen.port,
-        host: this.listen.host,
-        endpoint: options.endpoint ?? '/slack/events',
-        bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
-        ackTimeoutMs: options.ackTimeoutMs ?? 2500,
-      },
+    const worker = startWorker({
+      signingSecret: options.signingSecret,
+      port: this.listen.port,
+      host: this.listen.host,
+      endpoint: options.endpoint ?? '/slack/events',
+      bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
+      ackTimeoutMs: options.ackTimeoutMs ?? 2500,
     });
     this.worker = worker;
     return new Promise<number>((resolve, reject) => {
@@ -177,7 +161,7 @@ export class FrontDoorReceiver implements Receiver {
       acked = true;
       this.acknowledged.set(m.id, m.body);
       setTimeout(() => this.acknowledged.delete(m.id), LATE_ACK_WINDOW_MS).unref();
-      worker.postMessage({ type: 'ack', id: m.id, response: response ?? '' });
+      post(worker, { type: 'ack', id: m.id, response: response ?? '' });
     };
     try {
       await app.processEvent({
@@ -199,9 +183,27 @@ export class FrontDoorReceiver implements Receiver {
     if (!worker) return;
     try {
       const { status, body } = this.options.health();
-      worker.postMessage({ type: 'health', status, body });
+      post(worker, { type: 'health', status, body });
     } catch (error) {
       this.options.logger.warn('could not read health for /healthz', { error });
     }
   }
+}
+
+function post(worker: Worker, message: ToWorker): void {
+  worker.postMessage(message);
+}
+
+/**
+ * Starts the worker from whichever form this module runs as: compiled JavaScript loads the compiled worker
+ * beside it; the TypeScript source (tsx in development, vitest in tests) has tsx's loader registered in the
+ * new thread first, since a worker thread does not inherit the main thread's loader hooks.
+ */
+function startWorker(settings: FrontDoorSettings): Worker {
+  const compiled = !import.meta.url.endsWith('.ts');
+  const file = new URL(compiled ? './front-door-worker.js' : './front-door-worker.ts', import.meta.url);
+  if (compiled) return new Worker(file, { workerData: settings });
+  const loader = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(loader)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(file.href)}); });`;
+  return new Worker(boot, { eval: true, workerData: settings });
 }

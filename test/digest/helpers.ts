@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSlackTransport, type DeliveryPolicy, type DigestTransport } from '../../src/digest/deliver.ts';
+import type { DeliveryPolicy, DigestTransport } from '../../src/digest/deliver.ts';
 import {
   createDigestScheduler,
   type DigestScheduler,
@@ -17,6 +17,7 @@ import type { DigestSchedule } from '../../src/domain/types.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { generateSample, type SampleData } from '../../src/sample/generate.ts';
 import { storeSample } from '../../src/sample/load.ts';
+import { createSlackTransport } from '../../src/slack/digest-transport.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import type { SlackStandIn } from '../support/slack-stand-in.ts';
 

@@ -3,7 +3,7 @@ import { registerCommands } from '../../commands/index.ts';
 import type { Router } from '../../commands/router.ts';
 import { buildDigestMessage } from '../../src/blocks/digest-message.ts';
 import { buildSegmentsMessage } from '../../src/blocks/segments-message.ts';
-import { shareVerdict } from '../../src/blocks/share.ts';
+import { shareVerdict } from '../../src/blocks/share-messages.ts';
 import type { DigestContent } from '../../src/digest/content.ts';
 import type { Invocation } from '../../src/domain/reply.ts';
 import type { Interaction, Profile } from '../../src/domain/types.ts';

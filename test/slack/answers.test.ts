@@ -88,4 +88,30 @@ describe('answers: placeholders, command buttons, failed deliveries', () => {
     );
     expect(String(plain.body.text)).toContain('Audience Insights commands');
   });
+
+  it('waits out a 429 on the response_url (Retry-After) and still delivers both posts', async () => {
+    // Placeholder and answer would both be lost with one POST each: the first two posts are rate limited.
+    app.standIn.failNext('response_url', { kind: 'ratelimited', retryAfter: 1 }, 2);
+    const { responseId } = await app.command('help', { userId: 'U0RATED01' });
+    const answer = await app.reply(responseId);
+    expect(blockText(answer.body.blocks)).toContain('*stats*');
+    const posts = app.standIn.callsTo('response_url', responseId);
+    expect(posts).toHaveLength(4);
+    expect(posts.filter((c) => String(c.body.text).startsWith('Working on it'))).toHaveLength(3);
+    expect(app.logs.some((l) => l.includes('response_url rate limited; waiting Retry-After'))).toBe(true);
+  });
+
+  it('sends the answer by direct message when the response_url keeps refusing it (5 posts at most)', async () => {
+    app.standIn.failNext('response_url', { kind: 'ratelimited', retryAfter: 0 }, 5);
+    const { responseId } = await app.command('help', { userId: 'U0RATED02' });
+    const dm = await app.standIn.waitFor(
+      (c) => c.method === 'chat.postMessage' && c.body.channel === 'DU0RATED02',
+    );
+    expect(blockText(dm.body.blocks)).toContain('*stats*');
+    // Slack takes at most 5 posts per response_url: the placeholder and the answer share them.
+    expect(app.standIn.callsTo('response_url', responseId)).toHaveLength(5);
+    await expect
+      .poll(() => app.logs.some((l) => l.includes('answered by direct message instead of response_url')))
+      .toBe(true);
+  });
 });

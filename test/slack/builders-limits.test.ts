@@ -6,7 +6,7 @@ import {
   buildWorkingMessage,
   shareVerdict,
   withShareButton,
-} from '../../src/blocks/share.ts';
+} from '../../src/blocks/share-messages.ts';
 import { buildStatsMessage } from '../../src/blocks/stats-message.ts';
 import type { Subcommand } from '../../src/domain/reply.ts';
 import type { DigestSchedule, SegmentRun } from '../../src/domain/types.ts';

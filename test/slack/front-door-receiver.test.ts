@@ -2,6 +2,7 @@ import type { App, ReceiverEvent } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
 import { FrontDoorReceiver } from '../../src/slack/front-door-receiver.ts';
+import { MAX_REQUEST_BODY_BYTES } from '../../src/slack/verified-receiver.ts';
 import { buttonPress, postSigned, signatureHeaders, slashCommand } from '../support/signed-request.ts';
 
 const SECRET = 'front-door-secret';
@@ -141,5 +142,61 @@ describe('the front door (worker-thread receiver)', () => {
     expect(body).toMatchObject({ status: 'ok', data: { dataVersion: 3 } });
     expect(typeof body.snapshotAgeMs).toBe('number');
     expect((await fetch(`${baseUrl}/nope`)).status).toBe(404);
+  });
+});
+
+describe("the front door with the app's 1 MB body limit", () => {
+  const handedOver: ReceiverEvent[] = [];
+  const receiver = new FrontDoorReceiver({
+    signingSecret: SECRET,
+    logger: createLogger('error', () => undefined),
+    health: () => ({ status: 200, body: { status: 'ok' } }),
+    bodyLimit: MAX_REQUEST_BODY_BYTES,
+  });
+  let url = '';
+
+  beforeAll(async () => {
+    receiver.init({
+      processEvent: async (event: ReceiverEvent) => void handedOver.push(event),
+    } as unknown as App);
+    const { port } = await receiver.start({ port: 0, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${port}/slack/events`;
+  });
+  afterAll(async () => {
+    await receiver.stop();
+  });
+
+  const oversized = () => `text=${'a'.repeat(MAX_REQUEST_BODY_BYTES + 10)}`;
+
+  it('answers a signed body over 1 MB with 413 (as docs/PRIVACY.md says), not a reset connection', async () => {
+    const body = oversized();
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...signatureHeaders(SECRET, body) },
+      body,
+    });
+    expect(res.status).toBe(413);
+    expect(handedOver).toEqual([]);
+  });
+
+  it('answers 413 too when the body comes without a length (chunked)', async () => {
+    const body = Buffer.from(oversized());
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < body.length; i += 64 * 1024) controller.enqueue(body.subarray(i, i + 64 * 1024));
+        controller.close();
+      },
+    });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        ...signatureHeaders(SECRET, body.toString()),
+      },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(handedOver).toEqual([]);
   });
 });

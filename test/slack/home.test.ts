@@ -98,6 +98,8 @@ describe('App Home', () => {
     expect(text).toContain(
       '<#C0DIGEST1>: weekly Mon at 09:00 Europe/Berlin · paused · :warning: last error: not_in_channel',
     );
+    // Two digests to one channel at one time are told apart by their id.
+    expect(text).toContain('*sched-1* <#C0DIGEST1>: weekly');
   });
 
   it('refreshHome, and the background check, re-publish for people whose view is out of date', async () => {

@@ -17,29 +17,21 @@ import { createAudienceCommandListener } from './commands/audience.ts';
 import { createAppHomeOpenedListener } from './events/app-home-opened.ts';
 import { createDigestSubmitListener } from './views/digest-submit.ts';
 
+// Buttons, by action id (or pattern) -> listener.
+const BUTTONS: ReadonlyArray<[string | RegExp, typeof createShareReplyListener]> = [
+  [SHARE_REPLY_ACTION, createShareReplyListener],
+  [RUN_COMMAND_PATTERN, createRunCommandListener],
+  [PAGE_COMMAND_PATTERN, createPageCommandListener],
+  [DIGEST_PAUSE_ACTION, createDigestPauseListener],
+  [DIGEST_RETRY_PATTERN, createDigestRetryListener],
+];
+
 /** Registers every Slack listener of the app. */
 export function registerListeners(app: App, deps: SlackDeps): void {
   app.command('/audience', createAudienceCommandListener(deps));
-  app.action<BlockButtonAction>(
-    { type: 'block_actions', action_id: SHARE_REPLY_ACTION },
-    createShareReplyListener(deps),
-  );
-  app.action<BlockButtonAction>(
-    { type: 'block_actions', action_id: RUN_COMMAND_PATTERN },
-    createRunCommandListener(deps),
-  );
-  app.action<BlockButtonAction>(
-    { type: 'block_actions', action_id: PAGE_COMMAND_PATTERN },
-    createPageCommandListener(deps),
-  );
+  for (const [actionId, create] of BUTTONS) {
+    app.action<BlockButtonAction>({ type: 'block_actions', action_id: actionId }, create(deps));
+  }
   app.event('app_home_opened', createAppHomeOpenedListener(deps));
-  app.action<BlockButtonAction>(
-    { type: 'block_actions', action_id: DIGEST_PAUSE_ACTION },
-    createDigestPauseListener(deps),
-  );
-  app.action<BlockButtonAction>(
-    { type: 'block_actions', action_id: DIGEST_RETRY_PATTERN },
-    createDigestRetryListener(deps),
-  );
   app.view(DIGEST_MODAL_CALLBACK, createDigestSubmitListener(deps));
 }

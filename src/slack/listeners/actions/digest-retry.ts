@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } 
 import type { SlackDeps } from '../../deps.ts';
 import { describeError } from '../../errors.ts';
 import { sendDirectMessage } from '../../post.ts';
+import { listener } from '../ack.ts';
 
 /**
  * "Retry <key>" on the App Home (`digest_retry:<n>`, value = delivery key): runs `digest retry <key>` for
@@ -10,21 +11,14 @@ import { sendDirectMessage } from '../../post.ts';
  * button has no private reply.
  */
 export function createDigestRetryListener(deps: SlackDeps) {
-  return async ({
-    ack,
-    body,
-    action,
-    client,
-  }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
-    try {
-      await ack();
-    } catch (error) {
-      deps.logger.error('could not acknowledge a digest Retry press', { error, user: body.user.id });
-      return;
-    }
-    const userId = body.user.id;
-    const context = { user: userId, action: action.action_id, key: action.value };
-    try {
+  return listener<SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs>(
+    deps,
+    {
+      what: 'a digest Retry press',
+      context: ({ body, action }) => ({ user: body.user.id, action: action.action_id, key: action.value }),
+    },
+    async ({ body, action, client }, context) => {
+      const userId = body.user.id;
       const reply = await deps.router.dispatch(`digest retry ${action.value ?? ''}`.trim(), {
         userId,
         channelId: null,
@@ -42,8 +36,6 @@ export function createDigestRetryListener(deps: SlackDeps) {
         }
       }
       await deps.home.opened(client, userId, false);
-    } catch (error) {
-      deps.logger.error('digest Retry failed unexpectedly', { ...context, error });
-    }
-  };
+    },
+  );
 }

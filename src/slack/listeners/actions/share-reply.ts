@@ -1,31 +1,22 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { notice } from '../../../blocks/share.ts';
-import { deliver } from '../../answer.ts';
+import { notice } from '../../../blocks/share-messages.ts';
+import { answerPrivately } from '../../answer.ts';
 import type { SlackDeps } from '../../deps.ts';
-import { shareReply } from '../../share.ts';
+import { shareReply } from '../../share-reply.ts';
+import { channelOf, listener, pressContext } from '../ack.ts';
 
 /** "Share to channel" (`share_reply`): posts the answer of the command in the button value to the channel. */
 export function createShareReplyListener(deps: SlackDeps) {
-  return async ({
-    ack,
-    body,
-    action,
-    respond,
-    client,
-  }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
-    try {
-      await ack();
-    } catch (error) {
-      deps.logger.error('could not acknowledge a Share press', { error, user: body.user.id });
-      return;
-    }
-    const channelId = body.channel?.id ?? (body.container?.channel_id as string | undefined) ?? null;
-    const context = { user: body.user.id, channel: channelId, action: action.action_id };
-    try {
+  return listener<SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs>(
+    deps,
+    { what: 'a Share press', context: pressContext },
+    async ({ body, action }, context) => {
       const command = action.value ?? '';
+      const responseUrl = body.response_url ?? null;
       if (command.trim() === '') {
-        await deliver(
-          respond,
+        await answerPrivately(
+          deps,
+          { responseUrl, userId: body.user.id },
           {
             ...notice(
               'This Share button has no command attached. Run the command again and share its answer.',
@@ -33,14 +24,17 @@ export function createShareReplyListener(deps: SlackDeps) {
             response_type: 'ephemeral',
             replace_original: false,
           },
-          deps,
           context,
         );
         return;
       }
-      await shareReply(deps, { command, userId: body.user.id, channelId, client, respond, context });
-    } catch (error) {
-      deps.logger.error('Share failed unexpectedly', { ...context, error });
-    }
-  };
+      await shareReply(deps, {
+        command,
+        userId: body.user.id,
+        channelId: channelOf(body),
+        responseUrl,
+        context,
+      });
+    },
+  );
 }

@@ -1,9 +1,9 @@
-import type { RespondFn, SlackCommandMiddlewareArgs, webApi } from '@slack/bolt';
+import type { SlackCommandMiddlewareArgs, webApi } from '@slack/bolt';
 import { buildDigestModal } from '../../../blocks/digest-modal.ts';
 import { buildErrorMessage } from '../../../blocks/help-message.ts';
 import { canonicalTimeZone } from '../../../digest/occurrences.ts';
 import { ADD_EXAMPLE } from '../../../digest/validate.ts';
-import { deliver } from '../../answer.ts';
+import { answerPrivately } from '../../answer.ts';
 import type { SlackDeps } from '../../deps.ts';
 import { describeError } from '../../errors.ts';
 
@@ -20,9 +20,9 @@ export function isDigestFormRequest(text: string): boolean {
  */
 export async function openDigestForm(
   deps: SlackDeps,
-  args: { client: webApi.WebClient; command: SlackCommandMiddlewareArgs['command']; respond: RespondFn },
+  args: { client: webApi.WebClient; command: SlackCommandMiddlewareArgs['command'] },
 ): Promise<void> {
-  const { client, command, respond } = args;
+  const { client, command } = args;
   const context = { user: command.user_id, channel: command.channel_id };
   let timeZone = 'UTC';
   try {
@@ -51,10 +51,10 @@ export async function openDigestForm(
       'The digest form could not be opened (it has to open within 3 seconds). Try again, or use the text form.',
       `Example: ${ADD_EXAMPLE}`,
     );
-    await deliver(
-      respond,
-      { response_type: 'ephemeral', text: reply.text, blocks: reply.blocks },
+    await answerPrivately(
       deps,
+      { responseUrl: command.response_url, userId: command.user_id },
+      { response_type: 'ephemeral', text: reply.text, blocks: reply.blocks },
       context,
     );
   }

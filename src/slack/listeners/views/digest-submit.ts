@@ -5,9 +5,9 @@ import { nextOccurrences } from '../../../digest/occurrences.ts';
 import { createSchedule } from '../../../digest/schedules.ts';
 import { validateScheduleForm } from '../../../digest/validate.ts';
 import type { Reply } from '../../../domain/reply.ts';
+import { answerPrivately } from '../../answer.ts';
 import type { SlackDeps } from '../../deps.ts';
-import { describeError } from '../../errors.ts';
-import { sendDirectMessage } from '../../post.ts';
+import { listener } from '../ack.ts';
 
 /**
  * Submission of the "New audience digest" modal. Invalid fields are answered in the modal itself
@@ -15,56 +15,51 @@ import { sendDirectMessage } from '../../post.ts';
  * creator gets the confirmation with the next three deliveries where they typed the command.
  */
 export function createDigestSubmitListener(deps: SlackDeps) {
-  return async ({
-    ack,
-    body,
-    view,
-    client,
-  }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
-    const userId = body.user.id;
-    const checked = validateScheduleForm(readDigestModal(view.state.values as never));
-    if (!checked.ok) {
-      await ack({ response_action: 'errors', errors: checked.errors as Record<string, string> });
-      return;
-    }
-    await ack();
-    const metadata = parseMetadata(view.private_metadata);
-    const context = { user: userId, channel: checked.input.channel_id };
-    let reply: Reply;
-    try {
-      const now = deps.clock().getTime();
-      const schedule = await createSchedule(deps.store, checked.input, userId, now);
-      deps.logger.info('digest created', { ...context, schedule: schedule.id });
-      reply = buildScheduleCreated(
-        schedule,
-        nextOccurrences(schedule, now, 3).map((o) => o.at),
-      );
-    } catch (error) {
-      deps.logger.error('could not save a digest from the form', { ...context, error });
-      reply = buildDigestNotice(
-        ':warning: The digest could not be saved. It has been logged; try again, or use `/audience digest add`.',
-      );
-    }
-    try {
-      if (metadata.responseUrl) {
-        const response = await fetch(metadata.responseUrl, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ response_type: 'ephemeral', text: reply.text, blocks: reply.blocks }),
-          signal: AbortSignal.timeout(10_000),
-        });
-        await response.arrayBuffer().catch(() => undefined);
-        if (response.ok) return;
+  return listener<SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs>(
+    deps,
+    { what: 'a digest form', acks: 'by-handler', context: ({ body }) => ({ user: body.user.id }) },
+    async ({ ack, body, view }) => {
+      const userId = body.user.id;
+      const checked = validateScheduleForm(readDigestModal(view.state.values as never));
+      if (!checked.ok) {
+        await ack({ response_action: 'errors', errors: checked.errors as Record<string, string> });
+        return;
       }
-      // No (working) response_url: tell them in a direct message from the app.
-      await sendDirectMessage(client, userId, reply);
-    } catch (error) {
-      deps.logger.error('could not confirm a digest created from the form', {
-        ...context,
-        ...describeError(error),
-      });
-    }
-  };
+      await ack();
+      const context = { user: userId, channel: checked.input.channel_id };
+      const reply = await saveSchedule(deps, checked.input, userId, context);
+      // Where they typed the command, or by direct message when that is gone.
+      await answerPrivately(
+        deps,
+        { responseUrl: parseMetadata(view.private_metadata).responseUrl, userId },
+        { response_type: 'ephemeral', text: reply.text, blocks: reply.blocks },
+        { ...context, part: 'digest confirmation' },
+      );
+    },
+  );
+}
+
+/** Saves the schedule; the reply confirms it with its next three deliveries, or says it was not saved. */
+async function saveSchedule(
+  deps: SlackDeps,
+  input: Parameters<typeof createSchedule>[1],
+  userId: string,
+  context: Record<string, unknown>,
+): Promise<Reply> {
+  try {
+    const now = deps.clock().getTime();
+    const schedule = await createSchedule(deps.store, input, userId, now);
+    deps.logger.info('digest created', { ...context, schedule: schedule.id });
+    return buildScheduleCreated(
+      schedule,
+      nextOccurrences(schedule, now, 3).map((o) => o.at),
+    );
+  } catch (error) {
+    deps.logger.error('could not save a digest from the form', { ...context, error });
+    return buildDigestNotice(
+      ':warning: The digest could not be saved. It has been logged; try again, or use `/audience digest add`.',
+    );
+  }
 }
 
 function parseMetadata(text: string | undefined): { responseUrl: string | null } {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyFailure } from '../../src/digest/deliver.ts';
+import { classifyFailure } from '../../src/slack/errors.ts';
 
 const platform = (error: string) => ({ code: 'slack_webapi_platform_error', data: { ok: false, error } });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { section } from '../../src/blocks/kit.ts';
-import { buildSharedMessage, shareVerdict, withShareButton } from '../../src/blocks/share.ts';
+import { buildSharedMessage, shareVerdict, withShareButton } from '../../src/blocks/share-messages.ts';
 import type { Reply } from '../../src/domain/reply.ts';
 
 const reply = (data?: unknown, blocks = 1): Reply => ({

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { renderChart } from '../../src/charts/render.ts';
 import { segmentSizesOverTime } from '../../src/charts/specs.ts';
 import type { RenderedChart } from '../../src/charts/types.ts';
-import { type ChartUploadClient, uploadChart } from '../../src/charts/upload.ts';
 import type { Logger } from '../../src/logger.ts';
+import { type ChartUploadClient, uploadChart } from '../../src/slack/upload.ts';
+import { cases } from '../charts/fixtures.ts';
 import { type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in.ts';
-import { cases } from './fixtures.ts';
 
 let standIn: SlackStandIn;
 let chart: RenderedChart;

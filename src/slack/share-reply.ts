@@ -3,19 +3,19 @@
  * fresh numbers computed exactly like the private answer), checks the answer may be shown to everyone,
  * posts it, and removes the private copy. Every failure ends in a private note saying what to do.
  */
-import type { RespondFn, webApi } from '@slack/bolt';
 import {
   buildPostProblem,
   buildSharedMessage,
   buildShareRefused,
   notice,
   shareVerdict,
-} from '../blocks/share.ts';
-import { uploadFile } from '../charts/upload.ts';
+} from '../blocks/share-messages.ts';
 import type { Reply } from '../domain/reply.ts';
-import { deliver, subcommandOf } from './answer.ts';
+import { answerPrivately, subcommandOf } from './answer.ts';
 import type { SlackDeps } from './deps.ts';
+import { describeError } from './errors.ts';
 import { postToChannel } from './post.ts';
+import { uploadFile } from './upload.ts';
 import { QueueFullError } from './work-queue.ts';
 
 /** One press of a Share button. */
@@ -23,20 +23,19 @@ export interface ShareRequest {
   command: string;
   userId: string;
   channelId: string | null;
-  client: webApi.WebClient;
-  respond: RespondFn;
+  responseUrl: string | null;
   context: Record<string, unknown>;
 }
 
 /** Shares the answer to `command` with the channel the button was pressed in. Never throws. */
 export async function shareReply(deps: SlackDeps, request: ShareRequest): Promise<void> {
   const { logger } = deps;
-  const { command, userId, channelId, respond, context } = request;
+  const { command, userId, channelId, context } = request;
   const tell = (reply: Reply, part: string) =>
-    deliver(
-      respond,
-      { response_type: 'ephemeral', replace_original: false, text: reply.text, blocks: reply.blocks },
+    answerPrivately(
       deps,
+      { responseUrl: request.responseUrl, userId },
+      { response_type: 'ephemeral', replace_original: false, text: reply.text, blocks: reply.blocks },
       { ...context, part },
     );
 
@@ -75,27 +74,35 @@ export async function shareReply(deps: SlackDeps, request: ShareRequest): Promis
   }
 
   const message = buildSharedMessage(reply, { userId, command });
-  const result = await postToChannel(request.client, channelId, message, logger, { ...context, command });
+  const result = await postToChannel(deps.poster, channelId, message, {
+    what: 'shared reply',
+    logger,
+    context: { ...context, command },
+  });
   if (!result.ok) {
+    // Problems a person can fix (an invitation, another channel) are not errors of ours.
+    const log = { ...context, command, code: result.code, problem: result.problem };
+    if (result.pause) logger.info('could not share a reply to that channel', log);
+    else
+      logger.error('could not post a shared reply to the channel', {
+        ...log,
+        ...describeError(result.error),
+      });
     await tell(buildPostProblem(result.problem, result.code), 'share problem');
     return;
   }
-  if (result.joined)
-    logger.info('joined a public channel to share a reply', { ...context, channel: channelId });
   // Charts go into the thread of the shared message; per-person files never reach a channel (refused above).
   const charts = (reply.files ?? []).filter((f) => f.filename.endsWith('.png'));
   for (const file of charts) {
-    await uploadFile(request.client, {
+    await uploadFile(deps.poster, {
       channelId,
-      ...(result.ts ? { threadTs: result.ts } : {}),
+      ...(result.value.ts ? { threadTs: result.value.ts } : {}),
       file,
       logger,
     });
   }
   // The channel now has the answer; the private copy with its Share button would only be a duplicate.
-  try {
-    await respond({ delete_original: true });
-  } catch (error) {
-    logger.warn('shared, but could not remove the private copy', { ...context, error });
-  }
+  if (!request.responseUrl) return;
+  const removed = await deps.responses.post(request.responseUrl, { delete_original: true }, context);
+  if (!removed) logger.warn('shared, but could not remove the private copy', context);
 }
