@@ -4,6 +4,7 @@ import {
   type PredictForecast,
 } from '../src/blocks/predict-message.ts';
 import { UsageError } from '../src/domain/errors.ts';
+import { formatCount } from '../src/domain/format.ts';
 import type { Subcommand } from '../src/domain/reply.ts';
 import {
   PredictError,
@@ -97,7 +98,7 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
         const members = segmentMembersFor(store, run, segmentNumber - 1);
         if (members.length < config.minCohortSize) {
           throw new UsageError(
-            `segment ${segmentNumber} has ${members.length} people; forecasts for groups need at least ${config.minCohortSize}`,
+            `segment ${segmentNumber} has ${formatCount(members.length, 'person', 'people')}; forecasts for groups need at least ${config.minCohortSize}`,
           );
         }
         userIds = members;

@@ -1,5 +1,6 @@
 import { buildRecommendMessage, type RecommendResult } from '../src/blocks/recommend-message.ts';
 import { UsageError } from '../src/domain/errors.ts';
+import { formatCount } from '../src/domain/format.ts';
 import type { Subcommand } from '../src/domain/reply.ts';
 import { RecommendError, recommendForUser } from '../src/engine/recommend.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
@@ -62,7 +63,7 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
         const size = run.labels.reduce((count, label) => count + (label === segment - 1 ? 1 : 0), 0);
         if (size < config.minCohortSize) {
           throw new UsageError(
-            `segment ${segment} has ${size} people; recommendations for groups need at least ${config.minCohortSize}`,
+            `segment ${segment} has ${formatCount(size, 'person', 'people')}; recommendations for groups need at least ${config.minCohortSize}`,
           );
         }
       }

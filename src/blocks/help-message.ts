@@ -19,7 +19,9 @@ export function buildHelpMessage(commands: readonly Subcommand[], options: { pro
   }
   blocks.push(
     divider(),
-    context(['Options are `key=value`. Quote values with spaces: `where="country:United States"`.']),
+    context([
+      'Options are `key=value`. Quote values with spaces: `where="country:United States"`. Compare with `where=followers>=1000` (in a shell, quote it: `audience stats \'where=followers>=1000\'`).',
+    ]),
   );
   const list = commands.map((c) => c.name).join(', ');
   const text = options.problem

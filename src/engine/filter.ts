@@ -34,14 +34,16 @@ const COMMON_FIELDS = [
 
 /**
  * Parses `country:DE`, `country:DE|FR,platform:tiktok`, `followers>=1000`, `interest:fitness`,
- * `age<30` (any custom attribute). Field names are checked against the known fields and attributes.
+ * `age<30` (any custom attribute); `followers:>=1000` is the same as `followers>=1000`. Field names are checked
+ * against the known fields and attributes.
  */
 export function parseWhere(text: string, attributes: Record<string, AttributeKind>): Filter {
   const clauses: Clause[] = [];
   for (const part of text.split(',')) {
     const trimmed = part.trim();
     if (trimmed === '') continue;
-    const match = /^([A-Za-z_][\w-]*)\s*(>=|<=|!=|:|>|<)\s*(.+)$/.exec(trimmed);
+    // `followers:>=1000` reads as `followers>=1000`, as people write it after seeing `country:DE`.
+    const match = /^([A-Za-z_][\w-]*)\s*(?::\s*(?=[<>!]))?(>=|<=|!=|:|>|<)\s*(.+)$/.exec(trimmed);
     if (!match) {
       throw new FilterError(`cannot read the filter "${trimmed}": write field:value, e.g. where=country:DE`);
     }

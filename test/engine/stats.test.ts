@@ -108,6 +108,13 @@ describe('where= filters', () => {
     expect(ids('country!=DE')).toEqual(['c', 'd']);
   });
 
+  it('reads field:>=value like field>=value', () => {
+    const ids = (where: string) => applyFilter(profiles, parseWhere(where, attributes)).map((p) => p.id);
+    expect(ids('age:>=35')).toEqual(ids('age>=35'));
+    expect(ids('age:<30')).toEqual(['a']);
+    expect(ids('age:!=41')).toEqual(ids('age!=41'));
+  });
+
   it('explains what is wrong with a bad filter', () => {
     expect(() => parseWhere('colour:red', attributes)).toThrow(FilterError);
     expect(() => parseWhere('colour:red', attributes)).toThrow(/filter on one of: .*age/);
