@@ -5,7 +5,7 @@ import {
 } from '../src/blocks/predict-message.ts';
 import { UsageError } from '../src/domain/errors.ts';
 import { formatCount } from '../src/domain/format.ts';
-import type { Subcommand } from '../src/domain/reply.ts';
+import type { ParsedArgs, Subcommand } from '../src/domain/reply.ts';
 import {
   PredictError,
   type PredictionModel,
@@ -44,24 +44,7 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
     async run(args) {
       checkOptions(args, 'predict', { options: OPTIONS });
       const { options } = args;
-      oneScope(options);
-      if (options.target !== undefined && options.target.trim() === '') {
-        throw new UsageError(`target= is empty; use target=${SPEND_TARGET} or a numeric attribute`);
-      }
-      let requested: string[] | undefined;
-      if (options.features !== undefined) {
-        requested = options.features
-          .split(',')
-          .map((f) => f.trim())
-          .filter((f) => f !== '');
-        if (requested.length === 0)
-          throw new UsageError('features= is empty; list names like features=monetary,frequency');
-      }
-      const segmentNumber = segmentOption(options.segment);
-      if (options.user !== undefined && options.user.trim() === '') {
-        throw new UsageError('user= is empty; give a profile id like user=u000042');
-      }
-
+      const { requested, segmentNumber } = readOptions(options);
       const data = store.data;
       if (data.profiles.length === 0 || data.interactions.length === 0) {
         throw new UsageError(
@@ -77,40 +60,8 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
         if (error instanceof PredictError) throw new UsageError(error.message);
         throw error;
       }
-
       // Check who the forecast is for before fitting, so a typo costs nothing.
-      let scope: ForecastScope = { kind: 'audience' };
-      let userIds: readonly string[] | undefined;
-      let forecastKey: string | null = null;
-      if (options.user !== undefined) {
-        // A profile id or an @handle / e-mail address, matched through its pseudonym (queries/people.ts).
-        const id = resolveUserRef(data, options.user, () => pseudonymizerFor(config));
-        scope = { kind: 'user', userId: id };
-        userIds = [id];
-      } else if (segmentNumber !== undefined) {
-        const run = data.segmentRuns[data.segmentRuns.length - 1];
-        if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
-        if (segmentNumber > run.k) {
-          throw new UsageError(
-            `segment ${segmentNumber} does not exist; the latest run has segments 1 to ${run.k}`,
-          );
-        }
-        const members = segmentMembersFor(store, run, segmentNumber - 1);
-        if (members.length < config.minCohortSize) {
-          throw new UsageError(
-            `segment ${segmentNumber} has ${formatCount(members.length, 'person', 'people')}; forecasts for groups need at least ${config.minCohortSize}`,
-          );
-        }
-        userIds = members;
-        forecastKey = `${run.id}|${segmentNumber}`;
-        scope = {
-          kind: 'segment',
-          segment: segmentNumber,
-          name: run.names[segmentNumber - 1] ?? null,
-          stale: run.data_version !== data.meta.dataVersion,
-        };
-      }
-
+      const who = forecastScope({ store, config }, options.user, segmentNumber);
       const { model, cached, key } = predictionModelFor(
         store,
         { target, features, userChoseFeatures: requested !== undefined, currency: config.currency },
@@ -118,24 +69,85 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
       );
       // A segment's forecast is the same for everyone asking about it until the data or the segments change.
       const values =
-        forecastKey === null
-          ? predictionsOf(store, model, key, userIds)
-          : memoized(store, data, `forecast|${key}|${forecastKey}`, () =>
-              predictionsOf(store, model, key, userIds),
+        who.forecastKey === null
+          ? predictionsOf(store, model, key, who.userIds)
+          : memoized(store, data, `forecast|${key}|${who.forecastKey}`, () =>
+              predictionsOf(store, model, key, who.userIds),
             );
       let total = 0;
       for (const v of values) total += v;
       const forecast: PredictForecast = {
-        scope,
+        scope: who.scope,
         n: values.length,
         total,
         perUser: values.length > 0 ? total / values.length : 0,
       };
       const reply = buildPredictMessage({ model, forecast, cached }, { currency: config.currency });
       // About one person: the Slack layer keeps it private and never offers to share it.
-      return scope.kind === 'user' ? markPerPerson(reply) : reply;
+      return who.scope.kind === 'user' ? markPerPerson(reply) : reply;
     },
   };
+}
+
+/** The options' own checks: non-empty target= and user=, a features= list, a segment number. */
+function readOptions(options: ParsedArgs['options']): {
+  requested: string[] | undefined;
+  segmentNumber: number | undefined;
+} {
+  oneScope(options);
+  if (options.target !== undefined && options.target.trim() === '') {
+    throw new UsageError(`target= is empty; use target=${SPEND_TARGET} or a numeric attribute`);
+  }
+  let requested: string[] | undefined;
+  if (options.features !== undefined) {
+    requested = options.features
+      .split(',')
+      .map((f) => f.trim())
+      .filter((f) => f !== '');
+    if (requested.length === 0)
+      throw new UsageError('features= is empty; list names like features=monetary,frequency');
+  }
+  const segmentNumber = segmentOption(options.segment);
+  if (options.user !== undefined && options.user.trim() === '') {
+    throw new UsageError('user= is empty; give a profile id like user=u000042');
+  }
+  return { requested, segmentNumber };
+}
+
+/** Whom a forecast is for: everyone, one person (by id, @handle or e-mail) or a segment of the latest run. */
+function forecastScope(
+  { store, config }: Pick<CommandDeps, 'store' | 'config'>,
+  user: string | undefined,
+  segmentNumber: number | undefined,
+): { scope: ForecastScope; userIds: readonly string[] | undefined; forecastKey: string | null } {
+  const data = store.data;
+  if (user !== undefined) {
+    // A profile id or an @handle / e-mail address, matched through its pseudonym (queries/people.ts).
+    const id = resolveUserRef(data, user, () => pseudonymizerFor(config));
+    return { scope: { kind: 'user', userId: id }, userIds: [id], forecastKey: null };
+  }
+  if (segmentNumber === undefined)
+    return { scope: { kind: 'audience' }, userIds: undefined, forecastKey: null };
+  const run = data.segmentRuns[data.segmentRuns.length - 1];
+  if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
+  if (segmentNumber > run.k) {
+    throw new UsageError(
+      `segment ${segmentNumber} does not exist; the latest run has segments 1 to ${run.k}`,
+    );
+  }
+  const members = segmentMembersFor(store, run, segmentNumber - 1);
+  if (members.length < config.minCohortSize) {
+    throw new UsageError(
+      `segment ${segmentNumber} has ${formatCount(members.length, 'person', 'people')}; forecasts for groups need at least ${config.minCohortSize}`,
+    );
+  }
+  const scope: ForecastScope = {
+    kind: 'segment',
+    segment: segmentNumber,
+    name: run.names[segmentNumber - 1] ?? null,
+    stale: run.data_version !== data.meta.dataVersion,
+  };
+  return { scope, userIds: members, forecastKey: `${run.id}|${segmentNumber}` };
 }
 
 /**
