@@ -35,7 +35,8 @@ export function createRouter(commands: readonly Subcommand[], reportError: Error
     if (!command) {
       const guess = nearestName(args.subcommand, names);
       return buildHelpMessage(commands, {
-        problem: `Unknown subcommand "${args.subcommand}".${guess ? ` Did you mean \`/audience ${guess}\`?` : ''}`,
+        problem: `Unknown subcommand "${args.subcommand}".`,
+        ...(guess ? { suggestion: `/audience ${guess}` } : {}),
       });
     }
     try {

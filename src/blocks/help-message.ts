@@ -2,10 +2,18 @@ import type { KnownBlock } from '@slack/types';
 import type { Reply, Subcommand } from '../domain/reply.ts';
 import { capBlocks, context, divider, escapeMrkdwn, fallbackText, header, section } from './kit.ts';
 
-/** The `/audience help` reply: every subcommand with usage and examples, optionally after a problem line. */
-export function buildHelpMessage(commands: readonly Subcommand[], options: { problem?: string } = {}): Reply {
+/**
+ * The `/audience help` reply: every subcommand with usage and examples, optionally after a problem line and a
+ * command to suggest instead (shown as code: "Did you mean `/audience stats`?").
+ */
+export function buildHelpMessage(
+  commands: readonly Subcommand[],
+  options: { problem?: string; suggestion?: string } = {},
+): Reply {
   const blocks: KnownBlock[] = [];
-  if (options.problem) blocks.push(section(`:warning: ${escapeMrkdwn(options.problem)}`));
+  const suggestion = options.suggestion ? ` Did you mean \`${escapeMrkdwn(options.suggestion)}\`?` : '';
+  const problem = options.problem ? `${escapeMrkdwn(options.problem)}${suggestion}` : null;
+  if (problem) blocks.push(section(`:warning: ${problem}`));
   blocks.push(header('Audience Insights: commands'));
   for (const command of commands) {
     const examples = command.examples.map((e) => `\`${escapeMrkdwn(e)}\``).join('  ');
@@ -24,11 +32,14 @@ export function buildHelpMessage(commands: readonly Subcommand[], options: { pro
     ]),
   );
   const list = commands.map((c) => c.name).join(', ');
-  const text = options.problem
-    ? `${options.problem} Commands: ${list}.`
-    : `Audience Insights commands: ${list}. Try /audience help.`;
-  const data = { ...(options.problem ? { error: options.problem } : {}), commands: commands.map(describe) };
-  return { text: fallbackText(escapeMrkdwn(text)), blocks: capBlocks(blocks), data };
+  const text = problem
+    ? `${problem} Commands: ${escapeMrkdwn(list)}.`
+    : escapeMrkdwn(`Audience Insights commands: ${list}. Try /audience help.`);
+  const error = options.problem
+    ? `${options.problem}${options.suggestion ? ` Did you mean \`${options.suggestion}\`?` : ''}`
+    : null;
+  const data = { ...(error ? { error } : {}), commands: commands.map(describe) };
+  return { text: fallbackText(text), blocks: capBlocks(blocks), data };
 }
 
 /** One subcommand's help: usage and examples. */
