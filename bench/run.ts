@@ -10,6 +10,7 @@ const SECTIONS = [
   { name: 'engine', file: 'bench/engine-bench.ts', what: 'stats, segments, predictions, recommendations' },
   { name: 'http', file: 'bench/http-bench.ts', what: 'signed /audience commands against the HTTP receiver' },
   { name: 'charts', file: 'bench/charts-bench.ts', what: 'chart rendering' },
+  { name: 'cli', file: 'bench/cli-bench.ts', what: 'CLI and console start, built (a fresh process each)' },
   {
     name: 'digest',
     file: 'bench/digest-bench.ts',

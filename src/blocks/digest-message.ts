@@ -6,7 +6,7 @@
 
 import { tz } from '@date-fns/tz';
 import type { KnownBlock } from '@slack/types';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import type { DigestContent } from '../digest/content.ts';
 import { formatInZone } from '../digest/occurrences.ts';
 import { formatChange, formatCompact, formatMoney, formatPercent } from '../domain/format.ts';

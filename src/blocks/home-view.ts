@@ -4,7 +4,7 @@
  */
 import { tz } from '@date-fns/tz';
 import type { HomeView, KnownBlock } from '@slack/types';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import { scheduleStatuses } from '../digest/schedules.ts';
 import { formatChange, formatCompact, formatCount, formatMoney, formatPercent } from '../domain/format.ts';
 import type { AudienceData, DeliveryRecord, DigestSchedule, SegmentRun } from '../domain/types.ts';

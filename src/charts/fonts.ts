@@ -1,11 +1,10 @@
 /**
- * The bundled DejaVu fonts, found through npm and measured from their own tables, so charts never depend on
- * whatever fonts the host happens to have installed.
+ * The bundled DejaVu fonts (assets/fonts/, the two faces charts use), measured from their own tables, so charts
+ * never depend on whatever fonts the host happens to have installed.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import * as vega from 'vega';
+import { fileURLToPath } from 'node:url';
 
 /** The family name charts use; it is the name inside the bundled TTF files. */
 export const CHART_FONT_FAMILY = 'DejaVu Sans';
@@ -33,8 +32,7 @@ let cached: ChartFonts | undefined;
  */
 export function loadChartFonts(): ChartFonts {
   if (cached) return cached;
-  const require = createRequire(import.meta.url);
-  const dir = join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
+  const dir = fontsDirectory();
   const regularPath = join(dir, 'DejaVuSans.ttf');
   const boldPath = join(dir, 'DejaVuSans-Bold.ttf');
   const fonts: ChartFonts = {
@@ -47,13 +45,32 @@ export function loadChartFonts(): ChartFonts {
   return fonts;
 }
 
+/**
+ * assets/fonts/ at the package root, found upwards from this module: it runs from src/charts/ (tsx, tests) and
+ * from dist/src/charts/ (the build), at different depths.
+ */
+function fontsDirectory(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'assets', 'fonts');
+    if (existsSync(join(candidate, 'DejaVuSans.ttf'))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir)
+      throw new Error('the chart fonts (assets/fonts/DejaVuSans.ttf) are missing from the package');
+    dir = parent;
+  }
+}
+
 let installed = false;
 
-/** Makes Vega lay text out with the bundled fonts' real widths; idempotent. */
-export function useChartFontsInVega(): ChartFonts {
+/**
+ * Makes Vega lay text out with the bundled fonts' real widths; idempotent. Vega is passed in by the renderer,
+ * which loads it only when a chart is drawn (it is hundreds of modules, too many for every CLI start).
+ */
+export function useChartFontsInVega(vega: unknown): ChartFonts {
   const fonts = loadChartFonts();
   if (!installed) {
-    installVegaTextMetrics(fonts);
+    installVegaTextMetrics(vega, fonts);
     installed = true;
   }
   return fonts;
@@ -74,8 +91,8 @@ interface VegaTextMetrics {
  * Without a canvas Vega guesses every glyph is 0.8 em wide, which wastes space and truncates labels early;
  * Vega supports replacing `textMetrics.width` (vl-convert does the same), so layout uses the real font.
  */
-function installVegaTextMetrics(fonts: ChartFonts): void {
-  const metrics = (vega as unknown as { textMetrics: VegaTextMetrics }).textMetrics;
+function installVegaTextMetrics(vega: unknown, fonts: ChartFonts): void {
+  const metrics = (vega as { textMetrics: VegaTextMetrics }).textMetrics;
   metrics.width = (item, text) => {
     const raw = text ?? item.text;
     const value = (Array.isArray(raw) ? raw.join(' ') : raw == null ? '' : String(raw)).trim();

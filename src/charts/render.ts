@@ -1,9 +1,7 @@
 /**
  * Vega-Lite -> SVG -> PNG on this machine: no browser, no network, no system fonts, same bytes for same data.
  */
-import { renderAsync } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import { compile } from 'vega-lite';
+import type * as VegaModule from 'vega';
 import type { Logger } from '../logger.ts';
 import { CHART_FONT_FAMILY, useChartFontsInVega } from './fonts.ts';
 import type { ChartSpec, RenderedChart } from './types.ts';
@@ -16,8 +14,9 @@ export interface RenderOptions {
 
 /** Renders a chart spec to a PNG of `spec.width` pixels wide (the height follows the spec, 675 by default). */
 export async function renderChart(spec: ChartSpec, options: RenderOptions = {}): Promise<RenderedChart> {
-  const fonts = useChartFontsInVega();
+  const { renderAsync } = await import('@resvg/resvg-js');
   const svg = await renderSvg(spec, options);
+  const fonts = useChartFontsInVega(await import('vega'));
   const image = await renderAsync(svg, {
     font: {
       fontFiles: [fonts.regularPath, fonts.boldPath],
@@ -42,12 +41,14 @@ export async function renderChart(spec: ChartSpec, options: RenderOptions = {}):
 
 /** The SVG step alone, with element ids renumbered so identical data gives identical markup. */
 export async function renderSvg(spec: ChartSpec, options: RenderOptions = {}): Promise<string> {
-  useChartFontsInVega();
-  const warnings = collectingLogger(options.logger);
+  // Vega, Vega-Lite and resvg are loaded on the first chart: they are most of a cold start's modules.
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
+  useChartFontsInVega(vega);
+  const warnings = collectingLogger(vega, options.logger);
   const compiled = compile(spec.vegaLite, { logger: warnings as never }).spec;
   const view = new vega.View(vega.parse(compiled), {
     renderer: 'none',
-    loader: offlineLoader(),
+    loader: offlineLoader(vega),
     logger: warnings as never,
     logLevel: vega.Warn,
   });
@@ -76,9 +77,15 @@ export function normaliseSvgIds(svg: string): string {
 }
 
 /** Charts carry their data inline; any attempt to load a URL is a bug, not something to allow. */
-function offlineLoader(): vega.Loader {
+function offlineLoader(vega: typeof VegaModule): VegaModule.Loader {
   const refuse = (uri: unknown) => Promise.reject(new Error(`charts render offline; refused to load ${uri}`));
-  return { ...vega.loader(), load: refuse, sanitize: refuse, http: refuse, file: refuse } as vega.Loader;
+  return {
+    ...vega.loader(),
+    load: refuse,
+    sanitize: refuse,
+    http: refuse,
+    file: refuse,
+  } as VegaModule.Loader;
 }
 
 interface WarningSink {
@@ -90,7 +97,7 @@ interface WarningSink {
 }
 
 /** Vega and Vega-Lite log to the console by default; route their warnings to our logger instead. */
-function collectingLogger(logger: Logger | undefined): WarningSink {
+function collectingLogger(vega: typeof VegaModule, logger: Logger | undefined): WarningSink {
   let level = vega.Warn;
   const sink: WarningSink = {
     level(next?: number) {

@@ -8,7 +8,7 @@
  * the schedule id plus the local date, so an occurrence is one key whatever the clock does.
  */
 import { TZDate, tzOffset } from '@date-fns/tz';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import type { DigestSchedule } from '../domain/types.ts';
 
 /** What occurrences are computed from. */

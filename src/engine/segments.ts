@@ -3,7 +3,8 @@
  * Pure and seeded: the same data and options give the same segments. The words are in segment-wording.ts, the
  * allowed range and defaults in segment-defaults.ts.
  */
-import { kmeans } from 'ml-kmeans';
+import { createRequire } from 'node:module';
+import type * as MlKmeans from 'ml-kmeans';
 import { UserError } from '../domain/errors.ts';
 import { Rng } from '../domain/random.ts';
 import type { AttributeKind, Interaction, Product, Profile } from '../domain/types.ts';
@@ -579,6 +580,17 @@ function bestOfRestarts(data: Rows, k: number, restarts: number, rng: Rng): Floa
   return best as Float64Array;
 }
 
+let kmeansFunction: typeof MlKmeans.kmeans | undefined;
+
+/**
+ * ml-kmeans on first use: its dependencies are about 250 modules, which every CLI start and every command that
+ * never segments would load for nothing. Node 20.19+ requires ES modules synchronously, so callers stay sync.
+ */
+function loadKmeans(): typeof MlKmeans.kmeans {
+  kmeansFunction ??= (createRequire(import.meta.url)('ml-kmeans') as typeof MlKmeans).kmeans;
+  return kmeansFunction;
+}
+
 /**
  * Lloyd iterations by ml-kmeans from the given centers (our seeded k-means++ pick, so its own slow
  * initialisation never runs); returns the final centers flat (k×d).
@@ -588,7 +600,7 @@ function lloyd(data: Rows, initial: Float64Array, k: number, tolerance = 1e-6): 
   const start = Array.from({ length: k }, (_, c) => Array.from(initial.subarray(c * d, (c + 1) * d)));
   // Row views are typed arrays; ml-kmeans only indexes rows and columns, so they need no copying.
   const rows = rowViews(data) as unknown as number[][];
-  const result = kmeans(rows, k, { initialization: start, tolerance, maxIterations: MAX_ITERATIONS });
+  const result = loadKmeans()(rows, k, { initialization: start, tolerance, maxIterations: MAX_ITERATIONS });
   const centers = new Float64Array(k * d);
   result.centroids.forEach((centroid, c) => {
     centers.set(centroid, c * d);

@@ -161,7 +161,7 @@ export function detectFormat(file: string, format?: string): ImportFormat {
   if (chosen === 'csv' || chosen === 'json' || chosen === 'ndjson') return chosen;
   if (format !== undefined) throw new ImportError(`unknown format "${format}": use csv, json or ndjson`);
   throw new ImportError(
-    `cannot tell the format of ${file} from its extension: name it .csv, .json, .ndjson or .jsonl, or pass --format csv|json|ndjson`,
+    `cannot tell the format of ${file} from its extension: name it .csv, .json, .ndjson or .jsonl, or pass --from csv|json|ndjson`,
   );
 }
 

@@ -1,4 +1,5 @@
 import type { AudienceData } from '../domain/types.ts';
+import { handInteractionColumns } from '../engine/interaction-index.ts';
 import type { Store } from '../store/store.ts';
 import { markAudienceChanged } from '../store/store.ts';
 import { generateSample, type SampleData } from './generate.ts';
@@ -15,6 +16,9 @@ export async function storeSample(
   now: Date,
   prepare?: (data: AudienceData) => void,
 ): Promise<void> {
+  // The engine's view of these interactions (built by the warm-up after the load) is then made from the
+  // generator's typed columns instead of the event objects: several seconds less at a million profiles.
+  handInteractionColumns(sample.interactions, sample.columns);
   await store.commit((data) => {
     data.profiles = sample.profiles;
     data.products = sample.products;
@@ -27,12 +31,18 @@ export async function storeSample(
   });
 }
 
-/** Replaces the audience (profiles, products, interactions) with a freshly generated sample ending at `now`. */
-export async function loadSample(store: Store, options: { profiles: number; seed: number; now: Date }) {
+/**
+ * Replaces the audience (profiles, products, interactions) with a freshly generated sample ending at `now`;
+ * `prepare` may change the data in the same commit (the CLI appends its audit entry).
+ */
+export async function loadSample(
+  store: Store,
+  options: { profiles: number; seed: number; now: Date; prepare?: (data: AudienceData) => void },
+) {
   // Ending the sample on a whole hour keeps it identical for every "now" within that hour.
   const end = new Date(Math.floor(options.now.getTime() / HOUR) * HOUR);
   const sample = generateSample({ profiles: options.profiles, seed: options.seed, end });
-  await storeSample(store, sample, options.now);
+  await storeSample(store, sample, options.now, options.prepare);
   return {
     profiles: sample.profiles.length,
     products: sample.products.length,

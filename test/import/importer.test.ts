@@ -383,7 +383,8 @@ describe('file-level problems throw ImportError', () => {
     [
       'unknown extension',
       { kind: 'profiles', file: fixture('profiles.csv').replace('.csv', '.txt') },
-      /--format/,
+      // The advice names the CLI's real option (`--format` is the reply format, and was refused here).
+      /pass --from csv\|json\|ndjson/,
     ],
     [
       'unknown format',

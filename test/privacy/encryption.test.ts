@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { storeEncryption } from '../../src/cli/privacy-commands.ts';
 import { buildProgram } from '../../src/cli.ts';
 import type { AppConfig } from '../../src/config.ts';
-import { storeEncryption } from '../../src/privacy/cli.ts';
 import {
   ENCRYPTED_MAGIC,
   EncryptionError,

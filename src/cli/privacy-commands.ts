@@ -1,20 +1,32 @@
 /**
  * The CLI side of privacy: import options for identifiers (--pii, --no-pii, --pii-mode), and the operator
  * commands `audience encrypt | decrypt | rotate-key | audit`. The CLI acts as an admin (local operator), and
- * every encryption change is audited. Key material is never printed.
+ * every encryption change is audited. Key material is never printed. The policy itself is in src/privacy/.
  */
-
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import type { AppConfig } from '../config.ts';
 import { OperatorError } from '../domain/errors.ts';
-import type { Clock } from '../domain/types.ts';
+import { appendAudit, auditEntry, formatAudit, parseSince } from '../privacy/audit.ts';
+import {
+  EncryptionError,
+  generateDataKey,
+  keyId,
+  parseDataKey,
+  readEncryptionHeader,
+} from '../privacy/encryption.ts';
+import type { PiiMode, PiiOptions } from '../privacy/pii.ts';
+import {
+  createPseudonymizer,
+  type Pseudonymizer,
+  pseudonymizerFor,
+  pseudonymKeyFile,
+} from '../privacy/pseudonym.ts';
 import type { AdapterEncryption } from '../store/file-adapter.ts';
 import type { Store } from '../store/store.ts';
-import { appendAudit, auditEntry, formatAudit, parseSince } from './audit.ts';
-import { EncryptionError, generateDataKey, keyId, parseDataKey, readEncryptionHeader } from './encryption.ts';
-import type { PiiMode, PiiOptions } from './pii.ts';
-import { pseudonymizerFor } from './pseudonym.ts';
+import type { CliContext } from './context.ts';
 
 /** The actor name of the CLI in the audit log. */
 export const CLI_ACTOR = 'cli';
@@ -64,9 +76,12 @@ export function piiModeOption(): Option {
     .default('pseudonymize');
 }
 
-/** The importer's identifier options from the parsed CLI options. */
+/**
+ * The importer's identifier options from the parsed CLI options. A dry run changes nothing, so where no key
+ * exists yet it pseudonymizes under a throwaway key instead of creating the store's key file.
+ */
 export function piiOptionsFrom(
-  opts: { pii?: string; noPii?: string; piiMode?: PiiMode },
+  opts: { pii?: string; noPii?: string; piiMode?: PiiMode; dryRun?: boolean },
   config: Pick<AppConfig, 'pseudonymKey' | 'dataFile'>,
   notice: (message: string) => void,
 ): PiiOptions {
@@ -80,20 +95,28 @@ export function piiOptionsFrom(
     mode,
     columns: list(opts.pii),
     notColumns: list(opts.noPii),
-    pseudonymizer: mode === 'pseudonymize' ? pseudonymizerFor(config, notice) : null,
+    pseudonymizer: mode === 'pseudonymize' ? importPseudonymizer(opts.dryRun === true, config, notice) : null,
   };
 }
 
+function importPseudonymizer(
+  dryRun: boolean,
+  config: Pick<AppConfig, 'pseudonymKey' | 'dataFile'>,
+  notice: (message: string) => void,
+): Pseudonymizer {
+  const hasKey = config.pseudonymKey !== null || existsSync(pseudonymKeyFile(config.dataFile));
+  if (dryRun && !hasKey) return createPseudonymizer(randomBytes(32).toString('base64'));
+  return pseudonymizerFor(config, notice);
+}
+
 /** Registers `audience encrypt`, `decrypt`, `rotate-key` and `audit` on the program. */
-export function registerPrivacyCommands(
-  program: Command,
-  deps: { config: AppConfig; store: Store; clock: Clock },
-): void {
-  const { config, store, clock } = deps;
+export function registerPrivacyCommands(program: Command, ctx: CliContext): void {
+  const { config, clock } = ctx;
   const out = (text: string) => process.stdout.write(`${text}\n`);
-  const audit = (action: string, detail: string) =>
+  const audit = (store: Store, action: string, detail: string) =>
     store.update((d) => appendAudit(d.audit, auditEntry(CLI_ACTOR, action, detail, clock().getTime())));
-  const currentKeyId = async () => (await readEncryptionHeader(store.file).catch(() => null))?.kid ?? null;
+  const currentKeyId = async (store: Store) =>
+    (await readEncryptionHeader(store.file).catch(() => null))?.kid ?? null;
 
   program
     .command('encrypt')
@@ -106,11 +129,12 @@ export function registerPrivacyCommands(
         );
       }
       const key = parseDataKey(config.dataEncryptionKey);
-      if ((await currentKeyId()) === keyId(key)) {
+      const store = await ctx.store();
+      if ((await currentKeyId(store)) === keyId(key)) {
         out(`${store.file} is already encrypted with this key (key id ${keyId(key)}); nothing to do.`);
         return;
       }
-      audit('encryption.enable', `data file encrypted (key id ${keyId(key)})`);
+      audit(store, 'encryption.enable', `data file encrypted (key id ${keyId(key)})`);
       await store.changeEncryption(key);
       out(
         `Encrypted ${store.file} with AES-256-GCM (key id ${keyId(key)}); its backup copy was replaced too. ` +
@@ -122,12 +146,13 @@ export function registerPrivacyCommands(
     .command('decrypt')
     .description('Write the data file back in plain text (needs the current DATA_ENCRYPTION_KEY).')
     .action(async () => {
-      const was = await currentKeyId();
+      const store = await ctx.store();
+      const was = await currentKeyId(store);
       if (was === null) {
         out(`${store.file} is not encrypted; nothing to do.`);
         return;
       }
-      audit('encryption.disable', `data file decrypted (was key id ${was})`);
+      audit(store, 'encryption.disable', `data file decrypted (was key id ${was})`);
       await store.changeEncryption(null);
       out(
         `Decrypted ${store.file}; its backup copy was replaced too. Remove DATA_ENCRYPTION_KEY from the ` +
@@ -152,7 +177,8 @@ export function registerPrivacyCommands(
       const oldId = keyId(parseDataKey(config.dataEncryptionKey));
       if (keyId(newKey) === oldId)
         throw new KeyCommandError('the new key is the current key; give another one');
-      audit('encryption.rotate', `key id ${oldId} -> ${keyId(newKey)}`);
+      const store = await ctx.store();
+      audit(store, 'encryption.rotate', `key id ${oldId} -> ${keyId(newKey)}`);
       await store.changeEncryption(newKey);
       out(
         `Re-encrypted ${store.file} under the new key (key id ${keyId(newKey)}); its backup copy was replaced ` +
@@ -165,9 +191,9 @@ export function registerPrivacyCommands(
     .command('audit')
     .description('Print the audit log of admin actions (who, what, when; no personal data).')
     .option('--since <when>', 'only entries since a duration ago (7d, 24h, 2w) or a date (2026-05-01)')
-    .action((opts: { since?: string }) => {
+    .action(async (opts: { since?: string }) => {
       const since = opts.since === undefined ? null : parseSince(opts.since, clock().getTime());
-      out(formatAudit(store.data.audit, since));
+      out(formatAudit((await ctx.store()).data.audit, since));
     });
 }
 

@@ -1,0 +1,62 @@
+/**
+ * `audience sample`: makes a generated sample the whole audience. Imported data is never replaced by accident:
+ * that takes `--replace`, and every load is audited.
+ */
+import type { Command } from 'commander';
+import { UserError } from '../domain/errors.ts';
+import type { AudienceData } from '../domain/types.ts';
+import { appendAudit, auditEntry } from '../privacy/audit.ts';
+import type { CliContext } from './context.ts';
+import { parseWholeNumber } from './options.ts';
+import { CLI_ACTOR } from './privacy-commands.ts';
+
+/** Raised when the store holds data of its own (imported) and `--replace` was not given. */
+export class SampleRefusedError extends UserError {
+  override name = 'SampleRefusedError';
+  readonly code = 'sample_refused';
+}
+
+/** Registers `audience sample [--profiles N] [--seed N] [--replace]`. */
+export function registerSampleCommand(program: Command, ctx: CliContext): void {
+  const { config, clock } = ctx;
+  program
+    .command('sample')
+    .description('Replace the audience with a generated sample (personas, products, 26 weeks of activity).')
+    .option('--profiles <n>', 'number of profiles', parseWholeNumber, config.sample.profiles)
+    .option('--seed <n>', 'random seed', parseWholeNumber, config.sample.seed)
+    .option('--replace', 'replace imported data too (it is lost; keep a copy of the data file)', false)
+    .action(async (opts: { profiles: number; seed: number; replace: boolean }) => {
+      const store = await ctx.store();
+      const held = describeOwnData(store.data);
+      if (held !== null && !opts.replace) {
+        throw new SampleRefusedError(
+          `${store.file} holds ${held}, which the sample would replace. Run \`audience sample --replace\` to ` +
+            'replace it anyway (keep a copy of the data file first), or point DATA_FILE at another file.',
+        );
+      }
+      const { loadSample } = await import('../sample/load.ts');
+      const now = clock();
+      const detail = `sample loaded (seed ${opts.seed}, ${opts.profiles} profiles)${held ? `, replacing ${held}` : ''}`;
+      const loaded = await loadSample(store, {
+        ...opts,
+        now,
+        prepare: (data) => appendAudit(data.audit, auditEntry(CLI_ACTOR, 'sample', detail, now.getTime())),
+      });
+      process.stdout.write(
+        `Loaded the sample audience (seed ${opts.seed}): ${loaded.profiles} profiles, ${loaded.products} products, ` +
+          `${loaded.interactions} interactions ending ${loaded.end.toISOString()}, into ${store.file}\n`,
+      );
+    });
+}
+
+/** "imported data (1,200 profiles, 40 products, 9,000 interactions)", or null for an empty store or a sample. */
+function describeOwnData(data: AudienceData): string | null {
+  const { profiles, products, interactions } = data;
+  if (profiles.length + products.length + interactions.length === 0) return null;
+  if (data.meta.source === 'sample') return null;
+  const n = (count: number) => count.toLocaleString('en-US');
+  return (
+    `imported data (${n(profiles.length)} profiles, ${n(products.length)} products, ` +
+    `${n(interactions.length)} interactions)`
+  );
+}
