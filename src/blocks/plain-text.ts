@@ -41,12 +41,13 @@ function renderBlock(block: KnownBlock, width: number): string | null {
       return `  · ${block.elements.map((e) => ('text' in e ? plain(e.text) : (e.alt_text ?? ''))).join(' · ')}`;
     case 'divider':
       return '─'.repeat(Math.min(width, 40));
-    case 'actions':
-      return block.elements
-        .map((e) =>
-          e.type === 'button' ? buttonText(e) : 'text' in e && e.text ? `[${e.text.text}]` : `[${e.type}]`,
-        )
-        .join(' ');
+    case 'actions': {
+      const items = block.elements.map((e) =>
+        e.type === 'button' ? buttonText(e) : 'text' in e && e.text ? `[${e.text.text}]` : `[${e.type}]`,
+      );
+      // Commands to type read one per line; plain [Labels] stay side by side like buttons.
+      return items.join(items.some((i) => !i.startsWith('[')) ? '\n' : ' ');
+    }
     case 'image':
       return `[image: ${block.alt_text}]`;
     default:

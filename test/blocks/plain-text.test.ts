@@ -44,8 +44,12 @@ describe('renderText', () => {
     for (const code of ['wastebasket', 'no_entry_sign', 'double_vertical_bar', 'arrow_forward', 'warning']) {
       expect(plain(`:${code}:`), code).not.toContain(':');
     }
-    const button = commandButton('Recommend for this segment', '/audience recommend segment=1');
-    const text = renderText({ text: 'x', blocks: [actions(button ? [button] : [])] });
-    expect(text).toBe('Recommend for this segment: /audience recommend segment=1');
+    const buttons = [
+      commandButton('Recommend for this segment', '/audience recommend segment=1'),
+      commandButton('Predict for this segment', 'predict segment=1'),
+    ].filter((b) => b !== null);
+    expect(renderText({ text: 'x', blocks: [actions(buttons)] })).toBe(
+      'Recommend for this segment: /audience recommend segment=1\nPredict for this segment: /audience predict segment=1',
+    );
   });
 });
