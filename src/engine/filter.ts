@@ -42,14 +42,12 @@ export function parseWhere(text: string, attributes: Record<string, AttributeKin
   for (const part of text.split(',')) {
     const trimmed = part.trim();
     if (trimmed === '') continue;
-    // `followers:>=1000` reads as `followers>=1000`, as people write it after seeing `country:DE`.
-    const match = /^([A-Za-z_][\w-]*)\s*(?::\s*(?=[<>!]))?(>=|<=|!=|:|>|<)\s*(.+)$/.exec(trimmed);
+    const match = /^([A-Za-z_][\w-]*)\s*(>=|<=|!=|:|>|<)\s*(.+)$/.exec(trimmed);
     if (!match) {
       throw new FilterError(`cannot read the filter "${trimmed}": write field:value, e.g. where=country:DE`);
     }
     const field = (match[1] ?? '').toLowerCase();
-    const op = match[2] as Op;
-    const value = match[3] ?? '';
+    const [op, value] = colonComparison(match[2] as Op, match[3] ?? '');
     if (!COMMON_FIELDS.includes(field) && !Object.hasOwn(attributes, field)) {
       const known = [...COMMON_FIELDS.filter((f) => f !== 'interest'), ...Object.keys(attributes)];
       throw new FilterError(`unknown filter field "${field}"; filter on one of: ${known.join(', ')}`);
@@ -66,6 +64,16 @@ export function parseWhere(text: string, attributes: Record<string, AttributeKin
   }
   if (clauses.length === 0) throw new FilterError('where= is empty: write e.g. where=country:DE');
   return { clauses, text };
+}
+
+// `followers:>=1000` reads as `followers>=1000`, as people write it after seeing `country:DE`; `country:<x>`
+// stays a value unless a number or a date follows the comparison.
+function colonComparison(op: Op, value: string): [Op, string] {
+  const inner = op === ':' ? /^(>=|<=|!=|>|<)\s*(.+)$/.exec(value) : null;
+  if (!inner) return [op, value];
+  const [, compare, rest] = inner as unknown as [string, Op, string];
+  const comparable = rest.split('|').every((v) => Number.isFinite(Number(v)) || !Number.isNaN(Date.parse(v)));
+  return compare === '!=' || comparable ? [compare, rest] : [op, value];
 }
 
 /** Keeps the profiles that match every clause. */
