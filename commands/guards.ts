@@ -40,7 +40,7 @@ export function withAdminChecks(
           describeArgs(args),
           deps.clock().getTime(),
         );
-        deps.store.update((data) => appendAudit(data.audit, entry));
+        await deps.store.change((tx) => appendAudit(tx, entry), { wait: 'applied' });
       }
       return reply;
     },

@@ -3,6 +3,7 @@ import {
   type ForecastScope,
   type PredictForecast,
 } from '../src/blocks/predict-message.ts';
+import { segmentationName } from '../src/blocks/segments-message.ts';
 import { UsageError } from '../src/domain/errors.ts';
 import { formatCount } from '../src/domain/format.ts';
 import type { ParsedArgs, Subcommand } from '../src/domain/reply.ts';
@@ -16,13 +17,20 @@ import {
 } from '../src/engine/predict.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
-import { memoized } from '../src/queries/memo.ts';
-import { resolveUserRef } from '../src/queries/people.ts';
+import { resolveUserRef } from '../src/privacy/resolve.ts';
+import { engineAudience } from '../src/queries/audience.ts';
+import { cachedResult } from '../src/queries/cache.ts';
+import { peopleFor } from '../src/queries/people.ts';
 import { predictionModelFor } from '../src/queries/prediction.ts';
-import { audiencePredictionsFor, segmentMembersFor } from '../src/queries/results.ts';
-import type { Store } from '../src/store/store.ts';
+import {
+  type AudiencePredictions,
+  audiencePredictionsFor,
+  segmentMembersFor,
+} from '../src/queries/results.ts';
+import type { AudienceSnapshot } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
 import { checkOptions, oneScope, segmentOption } from './options.ts';
+import { defaultRunFor } from './segments.ts';
 
 const OPTIONS = ['target', 'features', 'user', 'segment'];
 
@@ -45,7 +53,7 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
       checkOptions(args, 'predict', { options: OPTIONS });
       const { options } = args;
       const { requested, segmentNumber } = readOptions(options);
-      const data = store.data;
+      const data = await engineAudience(store);
       if (data.profiles.length === 0 || data.interactions.length === 0) {
         throw new UsageError(
           'there is no audience data yet: load the sample or import profiles and interactions first',
@@ -61,18 +69,19 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
         throw error;
       }
       // Check who the forecast is for before fitting, so a typo costs nothing.
-      const who = forecastScope({ store, config }, options.user, segmentNumber);
-      const { model, cached, key } = predictionModelFor(
+      const who = await forecastScope({ store, clock, config }, data, options.user, segmentNumber);
+      const { model, cached, key } = await predictionModelFor(
         store,
         { target, features, userChoseFeatures: requested !== undefined, currency: config.currency },
         clock().getTime(),
       );
       // A segment's forecast is the same for everyone asking about it until the data or the segments change.
+      const everyone = await audiencePredictionsFor(store, model, key);
       const values =
         who.forecastKey === null
-          ? predictionsOf(store, model, key, who.userIds)
-          : memoized(store, data, `forecast|${key}|${who.forecastKey}`, () =>
-              predictionsOf(store, model, key, who.userIds),
+          ? predictionsOf(data, everyone, model, who.userIds)
+          : cachedResult(store, data, `forecast|${key}|${who.forecastKey}`, () =>
+              predictionsOf(data, everyone, model, who.userIds),
             );
       let total = 0;
       for (const v of values) total += v;
@@ -114,28 +123,26 @@ function readOptions(options: ParsedArgs['options']): {
   return { requested, segmentNumber };
 }
 
-/** Whom a forecast is for: everyone, one person (by id, @handle or e-mail) or a segment of the latest run. */
-function forecastScope(
-  { store, config }: Pick<CommandDeps, 'store' | 'config'>,
+/** Whom a forecast is for: everyone, one person (by id, @handle or e-mail) or a segment of the default run. */
+async function forecastScope(
+  deps: CommandDeps,
+  data: AudienceSnapshot,
   user: string | undefined,
   segmentNumber: number | undefined,
-): { scope: ForecastScope; userIds: readonly string[] | undefined; forecastKey: string | null } {
-  const data = store.data;
+): Promise<{ scope: ForecastScope; userIds: readonly string[] | undefined; forecastKey: string | null }> {
+  const { store, clock, config } = deps;
   if (user !== undefined) {
-    // A profile id or an @handle / e-mail address, matched through its pseudonym (queries/people.ts).
-    const id = resolveUserRef(data, user, () => pseudonymizerFor(config));
+    // A profile id or an @handle / e-mail address, matched through its pseudonym (privacy/resolve.ts).
+    const id = resolveUserRef(await peopleFor(store), user, () => pseudonymizerFor(config));
     return { scope: { kind: 'user', userId: id }, userIds: [id], forecastKey: null };
   }
-  if (segmentNumber === undefined)
-    return { scope: { kind: 'audience' }, userIds: undefined, forecastKey: null };
-  const run = data.segmentRuns[data.segmentRuns.length - 1];
-  if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
+  if (segmentNumber === undefined) return { scope: { kind: 'audience' }, userIds: undefined, forecastKey: null };
+  // Segment numbers are the default segmentation's, recomputed when the data changed.
+  const run = await defaultRunFor(deps, clock().getTime());
   if (segmentNumber > run.k) {
-    throw new UsageError(
-      `segment ${segmentNumber} does not exist; the latest run has segments 1 to ${run.k}`,
-    );
+    throw new UsageError(`segment ${segmentNumber} does not exist; the latest run has segments 1 to ${run.k}`);
   }
-  const members = segmentMembersFor(store, run, segmentNumber - 1);
+  const members = await segmentMembersFor(store, run, segmentNumber - 1);
   if (members.length < config.minCohortSize) {
     throw new UsageError(
       `segment ${segmentNumber} has ${formatCount(members.length, 'person', 'people')}; forecasts for groups need at least ${config.minCohortSize}`,
@@ -145,7 +152,8 @@ function forecastScope(
     kind: 'segment',
     segment: segmentNumber,
     name: run.names[segmentNumber - 1] ?? null,
-    stale: run.data_version !== data.meta.dataVersion,
+    stale: run.data_version !== data.version,
+    segmentation: segmentationName(run.created_at),
   };
   return { scope, userIds: members, forecastKey: `${run.id}|${segmentNumber}` };
 }
@@ -156,12 +164,11 @@ function forecastScope(
  * began) are scored on their own, as before.
  */
 function predictionsOf(
-  store: Store,
+  data: AudienceSnapshot,
+  everyone: AudiencePredictions,
   model: PredictionModel,
-  key: string,
   userIds: readonly string[] | undefined,
 ): Float64Array {
-  const everyone = audiencePredictionsFor(store, model, key);
   if (userIds === undefined) return everyone.values;
   const values = new Float64Array(userIds.length);
   const missing: number[] = [];
@@ -173,7 +180,7 @@ function predictionsOf(
   if (missing.length > 0) {
     const scored = predictUsers(
       model,
-      store.data,
+      data,
       missing.map((i) => userIds[i] as string),
     ).values;
     missing.forEach((i, m) => {

@@ -1,15 +1,19 @@
 import { buildRecommendMessage, type RecommendResult } from '../src/blocks/recommend-message.ts';
+import { segmentationName } from '../src/blocks/segments-message.ts';
 import { UsageError } from '../src/domain/errors.ts';
 import { formatCount } from '../src/domain/format.ts';
 import type { Subcommand } from '../src/domain/reply.ts';
 import { RecommendError, recommendForUser } from '../src/engine/recommend.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
-import { resolveUserRef } from '../src/queries/people.ts';
+import { resolveUserRef } from '../src/privacy/resolve.ts';
+import { engineAudience } from '../src/queries/audience.ts';
+import { peopleFor } from '../src/queries/people.ts';
 import { recommendationModelFor } from '../src/queries/recommendation.ts';
 import { segmentRecommendationsFor } from '../src/queries/results.ts';
 import type { CommandDeps } from './deps.ts';
 import { checkOptions, oneScope, segmentOption } from './options.ts';
+import { defaultRunFor } from './segments.ts';
 
 const OPTIONS = ['user', 'segment', 'n'];
 const MAX_ITEMS = 20;
@@ -43,18 +47,21 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
         throw new UsageError('user= is empty; give a profile id like user=u000042');
       const segment = segmentOption(options.segment);
 
-      const data = store.data;
+      const data = await engineAudience(store);
       if (data.products.length === 0) {
         throw new UsageError('the product catalogue is empty: load the sample or import products first');
       }
-      // A profile id or an @handle / e-mail address, matched through its pseudonym (queries/people.ts).
+      // A profile id or an @handle / e-mail address, matched through its pseudonym (privacy/resolve.ts).
       const userId =
         options.user !== undefined
-          ? resolveUserRef(data, options.user, () => pseudonymizerFor(config), { passUnknownIds: true })
+          ? resolveUserRef(await peopleFor(store), options.user, () => pseudonymizerFor(config), {
+              passUnknownIds: true,
+            })
           : undefined;
-      const run = data.segmentRuns[data.segmentRuns.length - 1];
-      if (segment !== undefined) {
-        if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
+      // Segment numbers are the default segmentation's, recomputed when the data changed (queries/segmentation.ts).
+      const run =
+        segment !== undefined ? await defaultRunFor({ store, clock, config }, clock().getTime()) : undefined;
+      if (segment !== undefined && run) {
         if (segment > run.k) {
           throw new UsageError(
             `segment ${segment} does not exist; the latest run has segments 1 to ${run.k}`,
@@ -68,19 +75,23 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
         }
       }
 
-      const { model, cached } = recommendationModelFor(store, clock().getTime());
+      const { model, cached } = await recommendationModelFor(store, clock().getTime());
       const query = { minCohortSize: config.minCohortSize };
       let result: RecommendResult;
       try {
         result =
           segment !== undefined
-            ? segmentRecommendationsFor(store, model, segment - 1, n, query)
+            ? await segmentRecommendationsFor(store, model, segment - 1, n, query)
             : recommendForUser(model, data, userId as string, n, query);
       } catch (error) {
         if (error instanceof RecommendError) throw new UsageError(error.message);
         throw error;
       }
-      const reply = buildRecommendMessage(result, { currency: config.currency, cached });
+      const reply = buildRecommendMessage(result, {
+        currency: config.currency,
+        cached,
+        ...(run ? { segmentation: segmentationName(run.created_at) } : {}),
+      });
       // About one person: the Slack layer keeps it private and never offers to share it.
       return userId !== undefined ? markPerPerson(reply) : reply;
     },

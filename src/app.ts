@@ -7,12 +7,12 @@ import { createDigestScheduler } from './digest/scheduler.ts';
 import { UserError } from './domain/errors.ts';
 import type { Clock } from './domain/types.ts';
 import { createLogger } from './logger.ts';
-import { parseDataKey } from './privacy/encryption.ts';
 import { pseudonymizerFor } from './privacy/pseudonym.ts';
 import { startRetention } from './privacy/retention.ts';
 import { ensureAudience } from './sample/load.ts';
 import { createSlackApp, type SlackApp } from './slack/create-app.ts';
 import { createSlackTransport } from './slack/digest-transport.ts';
+import { parseDataKey } from './store/encryption.ts';
 import { openStore } from './store/store.ts';
 
 // Entry point: only wiring. Read config, open the store, build the router, then Slack or the local console.

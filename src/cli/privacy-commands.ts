@@ -10,13 +10,6 @@ import { type Command, Option } from 'commander';
 import type { AppConfig } from '../config.ts';
 import { OperatorError } from '../domain/errors.ts';
 import { appendAudit, auditEntry, formatAudit, parseSince } from '../privacy/audit.ts';
-import {
-  EncryptionError,
-  generateDataKey,
-  keyId,
-  parseDataKey,
-  readEncryptionHeader,
-} from '../privacy/encryption.ts';
 import type { PiiMode, PiiOptions } from '../privacy/pii.ts';
 import {
   createPseudonymizer,
@@ -24,6 +17,13 @@ import {
   pseudonymizerFor,
   pseudonymKeyFile,
 } from '../privacy/pseudonym.ts';
+import {
+  EncryptionError,
+  generateDataKey,
+  keyId,
+  parseDataKey,
+  readEncryptionHeader,
+} from '../store/encryption.ts';
 import type { AdapterEncryption } from '../store/file-adapter.ts';
 import type { Store } from '../store/store.ts';
 import type { CliContext } from './context.ts';
@@ -114,9 +114,18 @@ export function registerPrivacyCommands(program: Command, ctx: CliContext): void
   const { config, clock } = ctx;
   const out = (text: string) => process.stdout.write(`${text}\n`);
   const audit = (store: Store, action: string, detail: string) =>
-    store.update((d) => appendAudit(d.audit, auditEntry(CLI_ACTOR, action, detail, clock().getTime())));
+    store.change((tx) => appendAudit(tx, auditEntry(CLI_ACTOR, action, detail, clock().getTime())), {
+      wait: 'applied',
+    });
   const currentKeyId = async (store: Store) =>
-    (await readEncryptionHeader(store.file).catch(() => null))?.kid ?? null;
+    (await readEncryptionHeader(store.location).catch(() => null))?.kid ?? null;
+  // Encryption at rest is the backend's own (the file backend); a database leaves it to its disks.
+  const atRest = (store: Store) => {
+    if (store.atRest) return store.atRest;
+    throw new KeyCommandError(
+      `${store.location} is encrypted at rest by the database's own disk or tablespace encryption, not by this app.`,
+    );
+  };
 
   program
     .command('encrypt')
@@ -131,13 +140,14 @@ export function registerPrivacyCommands(program: Command, ctx: CliContext): void
       const key = parseDataKey(config.dataEncryptionKey);
       const store = await ctx.store();
       if ((await currentKeyId(store)) === keyId(key)) {
-        out(`${store.file} is already encrypted with this key (key id ${keyId(key)}); nothing to do.`);
+        out(`${store.location} is already encrypted with this key (key id ${keyId(key)}); nothing to do.`);
         return;
       }
-      audit(store, 'encryption.enable', `data file encrypted (key id ${keyId(key)})`);
-      await store.changeEncryption(key);
+      const encryption = atRest(store);
+      await audit(store, 'encryption.enable', `data file encrypted (key id ${keyId(key)})`);
+      await encryption.changeKey(key);
       out(
-        `Encrypted ${store.file} with AES-256-GCM (key id ${keyId(key)}); its backup copy was replaced too. ` +
+        `Encrypted ${store.location} with AES-256-GCM (key id ${keyId(key)}); its backup copy was replaced too. ` +
           'The app needs DATA_ENCRYPTION_KEY from now on.',
       );
     });
@@ -149,13 +159,14 @@ export function registerPrivacyCommands(program: Command, ctx: CliContext): void
       const store = await ctx.store();
       const was = await currentKeyId(store);
       if (was === null) {
-        out(`${store.file} is not encrypted; nothing to do.`);
+        out(`${store.location} is not encrypted; nothing to do.`);
         return;
       }
-      audit(store, 'encryption.disable', `data file decrypted (was key id ${was})`);
-      await store.changeEncryption(null);
+      const encryption = atRest(store);
+      await audit(store, 'encryption.disable', `data file decrypted (was key id ${was})`);
+      await encryption.changeKey(null);
       out(
-        `Decrypted ${store.file}; its backup copy was replaced too. Remove DATA_ENCRYPTION_KEY from the ` +
+        `Decrypted ${store.location}; its backup copy was replaced too. Remove DATA_ENCRYPTION_KEY from the ` +
           'environment now: while it is set, the app refuses a plain data file.',
       );
     });
@@ -178,10 +189,11 @@ export function registerPrivacyCommands(program: Command, ctx: CliContext): void
       if (keyId(newKey) === oldId)
         throw new KeyCommandError('the new key is the current key; give another one');
       const store = await ctx.store();
-      audit(store, 'encryption.rotate', `key id ${oldId} -> ${keyId(newKey)}`);
-      await store.changeEncryption(newKey);
+      const encryption = atRest(store);
+      await audit(store, 'encryption.rotate', `key id ${oldId} -> ${keyId(newKey)}`);
+      await encryption.changeKey(newKey);
       out(
-        `Re-encrypted ${store.file} under the new key (key id ${keyId(newKey)}); its backup copy was replaced ` +
+        `Re-encrypted ${store.location} under the new key (key id ${keyId(newKey)}); its backup copy was replaced ` +
           `too. Set DATA_ENCRYPTION_KEY to the contents of ${opts.newKeyFile} before starting the app again, ` +
           'store it in your secret manager, then delete that file.',
       );
@@ -193,7 +205,7 @@ export function registerPrivacyCommands(program: Command, ctx: CliContext): void
     .option('--since <when>', 'only entries since a duration ago (7d, 24h, 2w) or a date (2026-05-01)')
     .action(async (opts: { since?: string }) => {
       const since = opts.since === undefined ? null : parseSince(opts.since, clock().getTime());
-      out(formatAudit((await ctx.store()).data.audit, since));
+      out(formatAudit(await (await ctx.store()).audit.entries(), since));
     });
 }
 

@@ -25,11 +25,11 @@ import type {
   AudienceData,
   Interaction,
   Product,
-  Profile,
+  ProfilePatch,
 } from '../domain/types.ts';
 import { appendAudit, auditEntry } from '../privacy/audit.ts';
 import { type PiiColumnReport, PiiGuard, type PiiOptions } from '../privacy/pii.ts';
-import { markAudienceChanged, type Store } from '../store/store.ts';
+import type { Store, StoreChange } from '../store/store.ts';
 import {
   type ColumnPlan,
   ColumnResolver,
@@ -209,7 +209,7 @@ export async function importFile(store: Store, options: ImportOptions): Promise<
   const products: Accepted<ProductRow>[] = [];
   const interactions: Accepted<InteractionRow>[] = [];
   const attrStats = new Map<string, { inference: KindInference; column: string }>();
-  const knownAttrs = store.data.attributes;
+  const knownAttrs = await store.audience.attributeKinds();
   let rows = 0;
   let records = 0;
   let csvPlan: ColumnPlan | null = null;
@@ -314,20 +314,20 @@ export async function importFile(store: Store, options: ImportOptions): Promise<
   for (const c of guard?.columns() ?? []) {
     if (c.action === 'drop') ignored.set(c.column, 'personal identifier, dropped (--pii-mode drop)');
   }
-  const audit = (target: AudienceData, what: string) => {
+  const audit = async (tx: StoreChange, what: string) => {
     if (options.actor === undefined) return;
     const pii = (guard?.columns() ?? []).map(
       (c) => `${c.column} ${c.action === 'drop' ? 'dropped' : 'pseudonymized'}`,
     );
     const detail = `${kind} from ${basename(file)}: ${what}${pii.length > 0 ? `; identifiers: ${pii.join(', ')}` : ''}`;
-    appendAudit(target.audit, auditEntry(options.actor, 'import', detail, options.now.getTime()));
+    await appendAudit(tx, auditEntry(options.actor, 'import', detail, options.now.getTime()));
   };
   if (csvPlan) for (const entry of csvPlan.ignored) ignored.set(entry.column, entry.reason);
   else checkJsonColumns(file, resolver, matchedMapFields, missingCounts, records);
 
   // Whole-file checks: attribute kinds (profiles), required fields of new products, references (interactions).
   const newAttributes: Record<string, AttributeKind> = {};
-  const data = store.data;
+  const data = await store.audience.snapshot();
   if (kind === 'profiles') {
     for (const [name, stats] of attrStats) {
       const inferred = stats.inference.result();
@@ -357,28 +357,30 @@ export async function importFile(store: Store, options: ImportOptions): Promise<
     const fresh = newInteractions(data, interactions);
     counts = { inserted: fresh.interactions.length, updated: 0, duplicates: fresh.duplicates };
     if (write && fresh.interactions.length > 0) {
-      await store.commit((target) => {
-        for (const i of fresh.interactions) target.interactions.push(i);
-        markAudienceChanged(target, options.now, 'import');
-        audit(target, `${fresh.interactions.length} new`);
-      });
+      await store.change(
+        async (tx) => {
+          await tx.appendInteractions(fresh.interactions);
+          await audit(tx, `${fresh.interactions.length} new`);
+        },
+        { now: options.now },
+      );
       applied = true;
     }
   } else {
-    const upsert = (target: AudienceData, mutate: boolean): Counts =>
-      kind === 'profiles'
-        ? applyProfiles(target, profiles, newAttributes, mutate)
-        : applyProducts(target, products, mutate);
+    const known = kind === 'profiles' ? data.profiles : data.products;
+    counts = countUpserts(known, kind === 'profiles' ? profiles : products);
     // Every valid profile/product row inserts or updates, so there is a change exactly when one is valid.
     if (write && valid > 0) {
-      counts = { inserted: 0, updated: 0, duplicates: 0 };
-      await store.commit((target) => {
-        counts = upsert(target, true);
-        markAudienceChanged(target, options.now, 'import');
-        audit(target, `${counts.inserted} new, ${counts.updated} updated`);
-      });
+      await store.change(
+        async (tx) => {
+          if (kind === 'profiles') await tx.upsertProfiles(profilePatches(profiles), newAttributes);
+          else await tx.upsertProducts(products.filter((r) => r.ok).map((r) => r.data));
+          await audit(tx, `${counts.inserted} new, ${counts.updated} updated`);
+        },
+        { now: options.now },
+      );
       applied = true;
-    } else counts = upsert(data, false);
+    }
   }
 
   return {
@@ -511,7 +513,11 @@ function checkNewProducts(rows: Accepted<ProductRow>[], existing: Product[], err
   }
 }
 
-function checkReferences(rows: Accepted<InteractionRow>[], data: AudienceData, errors: ErrorList): void {
+function checkReferences(
+  rows: Accepted<InteractionRow>[],
+  data: Pick<AudienceData, 'profiles' | 'products'>,
+  errors: ErrorList,
+): void {
   const users = new Set(data.profiles.map((p) => p.id));
   const items = new Set(data.products.map((p) => p.id));
   for (const rec of rows) {
@@ -537,96 +543,38 @@ function checkReferences(rows: Accepted<InteractionRow>[], data: AudienceData, e
   }
 }
 
-// Upserts: a value in the file replaces the stored one; an empty cell (null) never erases a stored value.
+// Upserts (applied by the store, see ProfilePatch): a value in the file replaces the stored one; an empty cell
+// (null) never erases a stored value.
 
-function applyProfiles(
-  data: AudienceData,
-  rows: ProfileAccepted[],
-  newAttributes: Record<string, AttributeKind>,
-  mutate: boolean,
+/** How many valid rows insert, update, or repeat an id seen earlier in the file. */
+function countUpserts(
+  existing: readonly { id: string }[],
+  rows: readonly Accepted<{ id: string }>[],
 ): Counts {
-  const index = new Map<string, Profile>();
-  for (const p of data.profiles) index.set(p.id, p);
+  const known = new Set(existing.map((p) => p.id));
   const seen = new Set<string>();
   const counts: Counts = { inserted: 0, updated: 0, duplicates: 0 };
   for (const rec of rows) {
     if (!rec.ok) continue;
-    const row = rec.data;
-    const attrs = rec.attrs as Record<string, AttributeValue> | null;
-    const profile = index.get(row.id);
-    if (seen.has(row.id)) counts.duplicates++;
+    const id = rec.data.id;
+    if (seen.has(id)) counts.duplicates++;
     else {
-      seen.add(row.id);
-      if (profile) counts.updated++;
+      seen.add(id);
+      if (known.has(id)) counts.updated++;
       else counts.inserted++;
     }
-    if (!mutate) continue;
-    if (!profile) {
-      const created: Profile = {
-        id: row.id,
-        platform: row.platform ?? null,
-        country: row.country ?? null,
-        created_at: row.created_at ?? null,
-        last_active_at: row.last_active_at ?? null,
-        followers: row.followers ?? null,
-        interests: row.interests ?? [],
-        attrs: attrs ?? {},
-      };
-      data.profiles.push(created);
-      index.set(row.id, created);
-      continue;
-    }
-    if (row.platform != null) profile.platform = row.platform;
-    if (row.country != null) profile.country = row.country;
-    if (row.created_at != null) profile.created_at = row.created_at;
-    if (row.last_active_at != null) profile.last_active_at = row.last_active_at;
-    if (row.followers != null) profile.followers = row.followers;
-    if (row.interests != null) profile.interests = row.interests;
-    if (attrs) {
-      for (const name in attrs) {
-        const value = attrs[name] as AttributeValue;
-        if (value !== null || !Object.hasOwn(profile.attrs, name)) profile.attrs[name] = value;
-      }
-    }
   }
-  if (mutate) Object.assign(data.attributes, newAttributes);
   return counts;
 }
 
-function applyProducts(data: AudienceData, rows: Accepted<ProductRow>[], mutate: boolean): Counts {
-  const index = new Map<string, Product>();
-  for (const p of data.products) index.set(p.id, p);
-  const seen = new Set<string>();
-  const counts: Counts = { inserted: 0, updated: 0, duplicates: 0 };
+/** The valid profile rows as the store's patches, with their coerced custom attributes. */
+function profilePatches(rows: readonly ProfileAccepted[]): ProfilePatch[] {
+  const patches: ProfilePatch[] = [];
   for (const rec of rows) {
     if (!rec.ok) continue;
-    const row = rec.data;
-    if (seen.has(row.id)) counts.duplicates++;
-    else {
-      seen.add(row.id);
-      if (index.has(row.id)) counts.updated++;
-      else counts.inserted++;
-    }
-    if (!mutate) continue;
-    let product = index.get(row.id);
-    if (!product) {
-      // checkNewProducts guarantees a price; the other fields have neutral defaults.
-      product = {
-        id: row.id,
-        name: row.id,
-        category: 'uncategorized',
-        price: row.price ?? 0,
-        in_stock: true,
-      };
-      data.products.push(product);
-      index.set(row.id, product);
-    }
-    if (row.name != null) product.name = row.name;
-    if (row.category != null) product.category = row.category;
-    if (row.price != null) product.price = row.price;
-    if (row.in_stock != null) product.in_stock = row.in_stock;
+    patches.push({ ...rec.data, attrs: rec.attrs as Record<string, AttributeValue> | null });
   }
-  return counts;
+  return patches;
 }
 
 function interactionKey(i: {
@@ -640,7 +588,7 @@ function interactionKey(i: {
 
 /** The valid rows as interactions, minus those already stored or repeated earlier in the file. */
 function newInteractions(
-  data: AudienceData,
+  data: Pick<AudienceData, 'interactions'>,
   rows: Accepted<InteractionRow>[],
 ): { interactions: Interaction[]; duplicates: number } {
   const keys = new Set<string>();

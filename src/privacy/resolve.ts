@@ -1,0 +1,153 @@
+/**
+ * The one place a person named in a command (`user=@jane`, `forget jane@example.com`, `user=u000042`) becomes
+ * profile ids. Handles and e-mail addresses are pseudonymized exactly as the importer stored them and matched
+ * against the stored pseudonyms, so lookups work without the identifiers ever being stored. Refusals never
+ * repeat a handle or an address back (they may end up in a shared screen or a log).
+ */
+
+import { UsageError } from '../domain/errors.ts';
+import type { Profile } from '../domain/types.ts';
+import { type IdentifierKind, isPseudonym, type Pseudonymizer } from './pseudonym.ts';
+
+/** A pseudonymizer, or a way to get one only when a lookup needs it (creating the key file is I/O). */
+export type PseudonymSource = Pseudonymizer | null | (() => Pseudonymizer | null);
+
+/** How a reference was matched. */
+export type MatchedBy = 'id' | 'handle' | 'email' | 'pseudonym';
+
+/** The profile ids a reference names (usually one), and how they were found. */
+export interface ResolvedUser {
+  ids: string[];
+  by: MatchedBy;
+}
+
+/**
+ * What a lookup needs of the audience: its profile ids and its profiles by stored pseudonym, each built on first
+ * use. queries/people.ts keeps one per data version, so a lookup never scans every profile.
+ */
+export interface PeopleIndex {
+  ids(): ReadonlySet<string>;
+  byPseudonym(): ReadonlyMap<string, string[]>;
+}
+
+/** The lookup tables over these profiles, each built when first asked for. */
+export function peopleIndex(profiles: readonly Profile[]): PeopleIndex {
+  let ids: Set<string> | null = null;
+  let byPseudonym: Map<string, string[]> | null = null;
+  return {
+    ids: () => {
+      ids ??= new Set(profiles.map((p) => p.id));
+      return ids;
+    },
+    byPseudonym: () => {
+      byPseudonym ??= pseudonymIndex(profiles);
+      return byPseudonym;
+    },
+  };
+}
+
+/** Profiles by the pseudonyms stored in their attributes. */
+function pseudonymIndex(profiles: readonly Profile[]): Map<string, string[]> {
+  const byPseudonym = new Map<string, string[]>();
+  const add = (value: string, id: string) => {
+    const ids = byPseudonym.get(value);
+    if (!ids) byPseudonym.set(value, [id]);
+    else if (!ids.includes(id)) ids.push(id);
+  };
+  for (const p of profiles) {
+    for (const key in p.attrs) {
+      const v = p.attrs[key];
+      if (isPseudonym(v)) add(v, p.id);
+      else if (Array.isArray(v)) for (const x of v) if (isPseudonym(x)) add(x, p.id);
+    }
+  }
+  return byPseudonym;
+}
+
+/** Every pseudonym stored for these profiles (to check they are gone after forgetting them). */
+export function pseudonymsOf(profiles: readonly Profile[], ids: ReadonlySet<string>): string[] {
+  const out = new Set<string>();
+  for (const p of profiles) {
+    if (!ids.has(p.id)) continue;
+    for (const key in p.attrs) {
+      const v = p.attrs[key];
+      if (isPseudonym(v)) out.add(v);
+      else if (Array.isArray(v)) for (const x of v) if (isPseudonym(x)) out.add(x);
+    }
+  }
+  return [...out];
+}
+
+function looksLikeEmail(text: string): boolean {
+  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text);
+}
+
+/**
+ * Resolves a reference to the profiles it names: `@handle` (by pseudonym), an e-mail address (by pseudonym),
+ * a stored pseudonym, or a profile id. A bare word that is no profile id is tried as a handle. Returns no ids
+ * when nothing matches; throws UsageError for an empty reference or a handle with no pseudonym key.
+ */
+export function findUsers(
+  people: PeopleIndex,
+  ref: string,
+  source: PseudonymSource,
+  options: { extraIds?: (id: string) => boolean } = {},
+): ResolvedUser {
+  const text = ref.trim();
+  if (text === '') throw new UsageError('say who: a profile id like u000042, or an @handle');
+  let resolved: Pseudonymizer | null | undefined;
+  const get = () => {
+    resolved ??= typeof source === 'function' ? source() : source;
+    return resolved;
+  };
+  const byHash = (kind: IdentifierKind, by: MatchedBy): ResolvedUser => {
+    const pseudonymizer = get();
+    if (!pseudonymizer) {
+      throw new UsageError('lookups by handle or e-mail need the pseudonym key; use the profile id');
+    }
+    return { ids: people.byPseudonym().get(pseudonymizer.pseudonym(text, kind)) ?? [], by };
+  };
+  if (text.startsWith('@')) return byHash('handle', 'handle');
+  if (people.ids().has(text) || options.extraIds?.(text)) return { ids: [text], by: 'id' };
+  if (isPseudonym(text)) return { ids: people.byPseudonym().get(text) ?? [], by: 'pseudonym' };
+  if (looksLikeEmail(text)) return byHash('email', 'email');
+  // A bare word may be a handle typed without its @; if it is not one either, it was meant as an id.
+  const asHandle = source !== null && get() ? byHash('handle', 'handle') : null;
+  return asHandle && asHandle.ids.length > 0 ? asHandle : { ids: [], by: 'id' };
+}
+
+/**
+ * The one profile `ref` names, for per-person commands (`predict user=…`, `recommend user=…`); throws
+ * UsageError when none or several match (or, with `passUnknownIds`, returns an unmatched plain id as typed).
+ */
+export function resolveUserRef(
+  people: PeopleIndex,
+  ref: string,
+  pseudonymizer: PseudonymSource,
+  options: { passUnknownIds?: boolean } = {},
+): string {
+  const found = findUsers(people, ref, pseudonymizer);
+  // The recommender also knows people from interactions alone, and explains unknown ids itself.
+  if (options.passUnknownIds && found.by === 'id' && found.ids.length === 0) return ref.trim();
+  const [first, second] = found.ids;
+  if (first !== undefined && second === undefined) return first;
+  if (second !== undefined) {
+    throw new UsageError(
+      `that ${describe(found.by)} matches ${found.ids.length} profiles; give the profile id instead`,
+    );
+  }
+  throw new UsageError(notFound(ref, found.by));
+}
+
+/** The refusal for a reference that matched no one; repeats only what is a profile id, never a handle. */
+export function notFound(ref: string, by: MatchedBy): string {
+  const text = ref.trim();
+  if (by === 'handle' || by === 'email' || by === 'pseudonym') {
+    return `no profile has that ${describe(by)}: check the spelling, or use the profile id`;
+  }
+  return `unknown user "${text}": check the profile id, or give an @handle`;
+}
+
+function describe(by: MatchedBy): string {
+  return by === 'email' ? 'e-mail address' : by;
+}
