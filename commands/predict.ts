@@ -136,11 +136,14 @@ async function forecastScope(
     const id = resolveUserRef(await peopleFor(store), user, () => pseudonymizerFor(config));
     return { scope: { kind: 'user', userId: id }, userIds: [id], forecastKey: null };
   }
-  if (segmentNumber === undefined) return { scope: { kind: 'audience' }, userIds: undefined, forecastKey: null };
+  if (segmentNumber === undefined)
+    return { scope: { kind: 'audience' }, userIds: undefined, forecastKey: null };
   // Segment numbers are the default segmentation's, recomputed when the data changed.
   const run = await defaultRunFor(deps, clock().getTime());
   if (segmentNumber > run.k) {
-    throw new UsageError(`segment ${segmentNumber} does not exist; the latest run has segments 1 to ${run.k}`);
+    throw new UsageError(
+      `segment ${segmentNumber} does not exist; the latest run has segments 1 to ${run.k}`,
+    );
   }
   const members = await segmentMembersFor(store, run, segmentNumber - 1);
   if (members.length < config.minCohortSize) {

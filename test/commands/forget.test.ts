@@ -7,7 +7,7 @@ import type { AppConfig } from '../../src/config.ts';
 import type { Invocation } from '../../src/domain/reply.ts';
 import { importFile } from '../../src/import/importer.ts';
 import { pseudonymizerFor } from '../../src/privacy/pseudonym.ts';
-import { pseudonymsOf } from '../../src/queries/people.ts';
+import { pseudonymsOf } from '../../src/privacy/resolve.ts';
 import type { Store } from '../../src/store/store.ts';
 import { filesContaining, NOW, sampleStore, tempDir, testConfig, visible } from '../privacy/helpers.ts';
 
