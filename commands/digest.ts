@@ -21,7 +21,7 @@ import { DigestError, digestOptions, parseAddCommand } from '../src/digest/valid
 import { type Invocation, type Reply, type Subcommand, UsageError } from '../src/domain/reply.ts';
 import type { DigestSchedule } from '../src/domain/types.ts';
 import { K_RANGE_TEXT } from '../src/engine/segment-defaults.ts';
-import { StoreError } from '../src/store/store.ts';
+import { type Store, StoreError } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
 
 const HOUR = 3_600_000;
@@ -111,7 +111,7 @@ async function list({ deps, word, rest, surface, now }: ActionContext): Promise<
   if (rest.length > 0) throw new UsageError(`digest list takes nothing after it; remove ${rest.join(' ')}`);
   const schedules = await deps.store.digests.schedules();
   const deliveries = await deps.store.digests.deliveries();
-  return buildDigestList(schedules, scheduleStatuses({ schedules, deliveries }, now), {
+  return buildDigestList([...schedules], scheduleStatuses({ schedules, deliveries }, now), {
     ...(word === undefined && surface !== 'slack'
       ? { intro: 'Create a digest with `/audience digest add #growth weekly mon 09:00 Europe/Berlin`.' }
       : {}),
@@ -130,7 +130,7 @@ async function add({ deps, rest, options, actor, now }: ActionContext): Promise<
 /** Shows what the digest would say now, privately; computing it writes nothing. */
 async function preview({ deps, rest, now }: ActionContext): Promise<Reply> {
   const { store, config, digests } = deps;
-  const schedule = await scheduleNamed(store, one(rest, 'preview'));
+  const schedule = findSchedule(await scheduleList(store), one(rest, 'preview'));
   const options = digestOptions(schedule.options);
   const content = digests
     ? await digests.content.get(options, now)
@@ -153,7 +153,7 @@ async function preview({ deps, rest, now }: ActionContext): Promise<Reply> {
 }
 
 async function runNow({ deps, rest, actor, policy }: ActionContext): Promise<Reply> {
-  const schedule = await scheduleNamed(deps.store, one(rest, 'run'));
+  const schedule = findSchedule(await scheduleList(deps.store), one(rest, 'run'));
   assertCanManage(schedule, actor, 'send', policy);
   const result = await needsApp(deps, 'run').runNow(schedule.id, actor);
   return sentReply(result.status, result.key, result.channel, result.code, result.paused);
@@ -163,6 +163,11 @@ async function retry({ deps, rest, actor }: ActionContext): Promise<Reply> {
   const key = one(rest, 'retry');
   const result = await needsApp(deps, 'retry').retry(key, actor);
   return sentReply(result.status, result.key, result.channel, result.code, result.paused);
+}
+
+/** The stored schedules, for looking one up by id. */
+async function scheduleList(store: Store): Promise<{ schedules: readonly DigestSchedule[] }> {
+  return { schedules: await store.digests.schedules() };
 }
 
 function needsApp(deps: CommandDeps, action: string): NonNullable<CommandDeps['digests']> {
@@ -176,7 +181,7 @@ function needsApp(deps: CommandDeps, action: string): NonNullable<CommandDeps['d
 
 async function pauseOrResume(c: ActionContext, pause: boolean): Promise<Reply> {
   const action = pause ? 'pause' : 'resume';
-  const schedule = await scheduleNamed(c.deps.store, one(c.rest, action));
+  const schedule = findSchedule(await scheduleList(c.deps.store), one(c.rest, action));
   assertCanManage(schedule, c.actor, action, c.policy);
   if (schedule.paused === pause) {
     return buildDigestNotice(`Digest ${schedule.id} is already ${pause ? 'paused' : 'running'}.`, {
@@ -194,7 +199,7 @@ async function pauseOrResume(c: ActionContext, pause: boolean): Promise<Reply> {
 }
 
 async function remove({ deps, rest, actor, policy, now }: ActionContext): Promise<Reply> {
-  const schedule = await scheduleNamed(deps.store, one(rest, 'delete'));
+  const schedule = findSchedule(await scheduleList(deps.store), one(rest, 'delete'));
   assertCanManage(schedule, actor, 'delete', policy);
   await deleteSchedule(deps.store, schedule, actor, now);
   return buildDigestNotice(
@@ -242,9 +247,4 @@ function sentReply(
     `:warning: The digest could not be sent to ${channelLabel(channel)}: ${code ?? 'unknown error'}.${paused ? ' It is paused; the owner got a message saying how to fix it.' : ' Try again with the Retry button on the Home tab.'}`,
     { key, status, code, error: undefined },
   );
-}
-
-/** The schedule with this id, read through the storage interface (a DigestError lists the ids that exist). */
-async function scheduleNamed(store: CommandDeps['store'], id: string): Promise<DigestSchedule> {
-  return findSchedule({ schedules: await store.digests.schedules() }, id);
 }
