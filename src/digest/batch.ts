@@ -6,7 +6,7 @@
  */
 import { contentConfigKey, recordDigestSegmentation } from './content.ts';
 import { type DeliveryJob, planRounds, roundsPerSave, SENDING } from './planner.ts';
-import { pruneDeliveries, putDelivery } from './schedules.ts';
+import { KEEP_DELIVERIES_MS, MAX_DELIVERIES } from './schedules.ts';
 import { type ContentByConfig, type DeliveryResult, type SendContext, sendJob } from './send.ts';
 import { digestOptions } from './validate.ts';
 
@@ -35,7 +35,7 @@ export async function deliverBatch(
     try {
       await saved;
     } catch (error) {
-      results.push(...refuseUnsaved(ctx, rounds.slice(r).flat(), error));
+      results.push(...(await refuseUnsaved(ctx, rounds.slice(r).flat(), error)));
       break;
     }
     const to = Math.min(rounds.length, durableUntil + perSave());
@@ -51,9 +51,9 @@ export async function deliverBatch(
   }
   await recordSegmentations(ctx, jobs, results, contents);
   await ctx.store
-    .commit((d) => {
-      ctx.outcomes.apply(d);
-      pruneDeliveries(d, now);
+    .change(async (tx) => {
+      await ctx.outcomes.apply(tx);
+      await tx.pruneDeliveries(now - KEEP_DELIVERIES_MS, MAX_DELIVERIES);
     })
     .catch((error: unknown) => ctx.logger.error('could not save digest deliveries', { error }));
   return results;
@@ -99,10 +99,10 @@ async function recordSegmentations(
 /** Commits `started` records for `jobs` (and the outcomes queued so far) before any of them is posted. */
 async function markStarted(ctx: BatchContext, jobs: DeliveryJob[], now: number): Promise<void> {
   const began = ctx.timers.monotonic();
-  await ctx.store.commit((d) => {
-    ctx.outcomes.apply(d);
+  await ctx.store.change(async (tx) => {
+    await ctx.outcomes.apply(tx);
     for (const job of jobs) {
-      putDelivery(d, {
+      await tx.putDelivery({
         key: job.key,
         schedule_id: job.schedule.id,
         status: 'started',
@@ -115,14 +115,24 @@ async function markStarted(ctx: BatchContext, jobs: DeliveryJob[], now: number):
 }
 
 /** Without a durable `started` record a post could be repeated after a crash: the rest is not sent. */
-function refuseUnsaved(ctx: SendContext, rest: DeliveryJob[], error: unknown): DeliveryResult[] {
+async function refuseUnsaved(
+  ctx: SendContext,
+  rest: DeliveryJob[],
+  error: unknown,
+): Promise<DeliveryResult[]> {
   ctx.logger.error('could not save digest deliveries; not sending them', { error, count: rest.length });
   const at = ctx.clock().getTime();
   const detail = 'not sent: the data file could not be saved (see the log); press Retry once it can';
-  ctx.store.update((d) => {
-    for (const job of rest)
-      putDelivery(d, { key: job.key, schedule_id: job.schedule.id, status: 'failed', at, detail });
-  });
+  // Applied in memory (the save just failed): saved with the next save that works.
+  await ctx.store
+    .change(
+      async (tx) => {
+        for (const job of rest)
+          await tx.putDelivery({ key: job.key, schedule_id: job.schedule.id, status: 'failed', at, detail });
+      },
+      { wait: 'applied' },
+    )
+    .catch(() => undefined);
   return rest.map((job) => ({
     key: job.key,
     scheduleId: job.schedule.id,

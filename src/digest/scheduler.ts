@@ -29,7 +29,7 @@ import {
   scanFrom,
   type TickPlan,
 } from './planner.ts';
-import { assertCanManage, deliveryIndex, findSchedule, putDelivery } from './schedules.ts';
+import { assertCanManage, deliveryIndex, findSchedule } from './schedules.ts';
 import { createOutcomeQueue, type DeliveryResult } from './send.ts';
 import { DigestError, digestOptions } from './validate.ts';
 
@@ -103,17 +103,18 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
     start: () => start(loop),
     tick: () => tick(loop),
     async runNow(scheduleId, actor) {
-      const schedule = findSchedule(ctx.store.data, scheduleId);
+      const schedule = findSchedule({ schedules: await ctx.store.digests.schedules() }, scheduleId);
       assertCanManage(schedule, actor, 'send', loop.policy);
-      const plan = planRunNow(schedule, deliveryIndex(ctx.store.data), ctx.clock().getTime());
+      const recorded = deliveryIndex({ deliveries: await ctx.store.digests.deliveries() });
+      const plan = planRunNow(schedule, recorded, ctx.clock().getTime());
       if ('refusal' in plan) throw new DigestError(plan.refusal);
       return track(loop, sendOne(loop, plan.job));
     },
     async retry(key, actor) {
-      const record = deliveryIndex(ctx.store.data).get(key.trim());
+      const record = await ctx.store.digests.delivery(key.trim());
       if (!record)
         throw new DigestError(`there is no delivery ${key}; \`/audience digest list\` shows failed ones`);
-      const schedule = findSchedule(ctx.store.data, record.schedule_id);
+      const schedule = findSchedule({ schedules: await ctx.store.digests.schedules() }, record.schedule_id);
       assertCanManage(schedule, actor, 'retry', loop.policy);
       const refusal = retryRefusal(record, loop.inflight);
       if (refusal) throw new DigestError(refusal);
@@ -172,12 +173,12 @@ function track<T>(loop: Loop, promise: Promise<T>): Promise<T> {
 
 async function start(loop: Loop): Promise<void> {
   const { ctx } = loop;
-  const { found, mark } = planInterrupted(ctx.store.data.deliveries, loop.inflight);
+  const { found, mark } = planInterrupted(await ctx.store.digests.deliveries(), loop.inflight);
   const began = ctx.timers.monotonic();
   // This save takes the data file's lock (see the module comment), even when nothing else changed.
   await ctx.store
-    .commit((d) => {
-      for (const record of mark) putDelivery(d, record);
+    .change(async (tx) => {
+      for (const record of mark) await tx.putDelivery(record);
     })
     .catch(explainLocked);
   ctx.saves.lastMs = ctx.timers.monotonic() - began;
@@ -218,7 +219,9 @@ function tick(loop: Loop): Promise<TickSummary> {
   if (loop.running) return loop.running;
   const run = track(loop, runTick(loop)).finally(() => {
     loop.running = null;
-    scheduleNext(loop);
+    scheduleNext(loop).catch((error: unknown) =>
+      loop.ctx.logger.error('digest tick not scheduled', { error }),
+    );
   });
   loop.running = run;
   return run;
@@ -228,8 +231,8 @@ async function runTick(loop: Loop): Promise<TickSummary> {
   const { ctx } = loop;
   const now = ctx.clock().getTime();
   const plan = planTick({
-    schedules: ctx.store.data.schedules,
-    recorded: deliveryIndex(ctx.store.data),
+    schedules: await ctx.store.digests.schedules(),
+    recorded: deliveryIndex({ deliveries: await ctx.store.digests.deliveries() }),
     inflight: loop.inflight,
     from: scanFrom(loop.lastScan, now),
     now,
@@ -237,7 +240,7 @@ async function runTick(loop: Loop): Promise<TickSummary> {
   });
   loop.lastScan = now;
   const summary: TickSummary = { at: now, delivered: [], failed: [], skipped: plan.skip.map((r) => r.key) };
-  recordSkipped(loop, plan);
+  await recordSkipped(loop, plan);
   if (plan.deliver.length > 0) {
     // Delivering saves everything pending, the skipped records included.
     for (const r of await deliver(loop, plan.deliver, now))
@@ -251,7 +254,7 @@ async function runTick(loop: Loop): Promise<TickSummary> {
   return summary;
 }
 
-function recordSkipped(loop: Loop, plan: TickPlan): void {
+async function recordSkipped(loop: Loop, plan: TickPlan): Promise<void> {
   const { ctx } = loop;
   for (const m of plan.missed) {
     ctx.logger.warn('skipped a digest missed while the app was not running', {
@@ -262,9 +265,13 @@ function recordSkipped(loop: Loop, plan: TickPlan): void {
     });
   }
   if (plan.skip.length === 0) return;
-  ctx.store.update((d) => {
-    for (const record of plan.skip) putDelivery(d, record);
-  });
+  // Saved with the deliveries of this tick, or by the flush after it.
+  await ctx.store.change(
+    async (tx) => {
+      for (const record of plan.skip) await tx.putDelivery(record);
+    },
+    { wait: 'applied' },
+  );
 }
 
 /** Delivers jobs, keeping their keys in flight meanwhile so no tick or retry sends them beside this. */
@@ -291,7 +298,7 @@ async function sendOne(loop: Loop, job: DeliveryJob): Promise<DeliveryResult> {
 async function prepareContent(loop: Loop, now: number): Promise<void> {
   const { ctx } = loop;
   const wanted = new Map(
-    dueSoon(ctx.store.data.schedules, now).map((s) => {
+    dueSoon(await ctx.store.digests.schedules(), now).map((s) => {
       const opts = digestOptions(s.options);
       return [contentConfigKey(opts), opts] as const;
     }),
@@ -307,12 +314,15 @@ async function prepareContent(loop: Loop, now: number): Promise<void> {
 }
 
 /** Next tick: in `tickMs`, or just after the next occurrence falls due if that is sooner. */
-function scheduleNext(loop: Loop): void {
+async function scheduleNext(loop: Loop): Promise<void> {
   loop.timer?.cancel();
   loop.timer = null;
   if (loop.stopped) return;
   const { ctx } = loop;
-  const delay = nextTickDelay(ctx.store.data.schedules, ctx.clock().getTime(), loop.options.tickMs ?? 30_000);
+  const schedules = await ctx.store.digests.schedules();
+  // Stopped, or another tick scheduled, while the schedules were read.
+  if (loop.stopped || loop.timer !== null) return;
+  const delay = nextTickDelay(schedules, ctx.clock().getTime(), loop.options.tickMs ?? 30_000);
   loop.timer = ctx.timers.setTimeout(() => {
     tick(loop).catch((error: unknown) => ctx.logger.error('digest tick failed', { error }));
   }, delay);

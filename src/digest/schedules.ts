@@ -2,18 +2,24 @@
  * Digest schedules and their delivery records in the store: creating, finding, pausing, resuming and
  * deleting schedules (ownership checked in permissions.ts), and reading the delivery history.
  */
-import type { AudienceData, DeliveryRecord, DigestSchedule } from '../domain/types.ts';
+import type { AuditEntry, DeliveryRecord, DigestSchedule } from '../domain/types.ts';
+import { appendAudit } from '../privacy/audit.ts';
 import type { Store } from '../store/store.ts';
 import { nextOccurrences, occurrencesBetween } from './occurrences.ts';
 import { type Actor, canManage, type DigestPolicy, OWNERS_ONLY } from './permissions.ts';
 import { DigestError, type ScheduleInput } from './validate.ts';
 
 /** Delivery records older than this are dropped when new ones are written. */
-const KEEP_DELIVERIES_MS = 180 * 86_400_000;
-const MAX_DELIVERIES = 50_000;
+export const KEEP_DELIVERIES_MS = 180 * 86_400_000;
+/** At most this many delivery records are kept (the newest). */
+export const MAX_DELIVERIES = 50_000;
 
 /** A new schedule id that was never used, even by a deleted schedule (its delivery keys must stay its own). */
-export function nextScheduleId(data: AudienceData): string {
+export function nextScheduleId(data: {
+  schedules: readonly DigestSchedule[];
+  deliveries: readonly DeliveryRecord[];
+  audit: readonly AuditEntry[];
+}): string {
   let max = 0;
   const see = (id: string) => {
     const m = /^sch_(\d+)$/.exec(id);
@@ -32,8 +38,13 @@ export async function createSchedule(
   ownerId: string,
   now: number,
 ): Promise<DigestSchedule> {
+  const [schedules, deliveries, audit] = await Promise.all([
+    store.digests.schedules(),
+    store.digests.deliveries(),
+    store.audit.entries(),
+  ]);
   const schedule: DigestSchedule = {
-    id: nextScheduleId(store.data),
+    id: nextScheduleId({ schedules, deliveries, audit }),
     channel_id: input.channel_id,
     owner_id: ownerId,
     cadence: input.cadence,
@@ -45,9 +56,9 @@ export async function createSchedule(
     created_at: now,
     options: { ...input.options },
   };
-  await store.commit((d) => {
-    d.schedules.push(schedule);
-    d.audit.push({
+  await store.change(async (tx) => {
+    await tx.addSchedule(schedule);
+    await appendAudit(tx, {
       at: now,
       actor: ownerId,
       action: 'digest.create',
@@ -101,31 +112,24 @@ export async function setPaused(
   now: number,
   graceMs: number,
 ): Promise<void> {
-  await store.commit((d) => {
-    const s = d.schedules.find((x) => x.id === schedule.id);
+  await store.change(async (tx) => {
+    const s = await tx.updateSchedule(schedule.id, paused ? { paused } : { paused, last_error: null });
     if (!s) return;
-    s.paused = paused;
     if (!paused) {
-      s.last_error = null;
-      const index = deliveryIndex(d);
+      const index = deliveryIndex({ deliveries: await tx.digests.deliveries() });
       for (const o of occurrencesBetween(s, Math.max(s.created_at, now - graceMs), now)) {
-        if (!index.has(o.key)) {
-          d.deliveries.push({
-            key: o.key,
-            schedule_id: s.id,
-            status: 'skipped',
-            at: now,
-            detail: 'paused at the time',
-          });
-        }
+        if (index.has(o.key)) continue;
+        await tx.putDelivery({
+          key: o.key,
+          schedule_id: s.id,
+          status: 'skipped',
+          at: now,
+          detail: 'paused at the time',
+        });
       }
     }
-    d.audit.push({
-      at: now,
-      actor: actor.userId,
-      action: paused ? 'digest.pause' : 'digest.resume',
-      detail: s.id,
-    });
+    const action = paused ? 'digest.pause' : 'digest.resume';
+    await appendAudit(tx, { at: now, actor: actor.userId, action, detail: s.id });
   });
 }
 
@@ -136,14 +140,14 @@ export async function deleteSchedule(
   actor: Actor,
   now: number,
 ): Promise<void> {
-  await store.commit((d) => {
-    d.schedules = d.schedules.filter((s) => s.id !== schedule.id);
-    d.audit.push({ at: now, actor: actor.userId, action: 'digest.delete', detail: schedule.id });
+  await store.change(async (tx) => {
+    await tx.removeSchedule(schedule.id);
+    await appendAudit(tx, { at: now, actor: actor.userId, action: 'digest.delete', detail: schedule.id });
   });
 }
 
 /** Delivery records by key. */
-export function deliveryIndex(data: Pick<AudienceData, 'deliveries'>): Map<string, DeliveryRecord> {
+export function deliveryIndex(data: { deliveries: readonly DeliveryRecord[] }): Map<string, DeliveryRecord> {
   const index = new Map<string, DeliveryRecord>();
   for (const d of data.deliveries) index.set(d.key, d);
   return index;
@@ -157,25 +161,6 @@ export function latestDeliveries(deliveries: readonly DeliveryRecord[]): Map<str
     if (!seen || d.at >= seen.at) latest.set(d.schedule_id, d);
   }
   return latest;
-}
-
-/** Inserts or updates the record of one occurrence (one record per key). */
-export function putDelivery(data: AudienceData, record: DeliveryRecord): void {
-  const i = findDeliveryIndex(data.deliveries, record.key);
-  if (i >= 0) data.deliveries[i] = record;
-  else data.deliveries.push(record);
-}
-
-function findDeliveryIndex(deliveries: readonly DeliveryRecord[], key: string): number {
-  // Recent records are at the end, and updates are almost always of a recent one.
-  for (let i = deliveries.length - 1; i >= 0; i--) if (deliveries[i]?.key === key) return i;
-  return -1;
-}
-
-/** Drops delivery records that are old, keeping the newest when there are very many. */
-export function pruneDeliveries(data: AudienceData, now: number): void {
-  const fresh = data.deliveries.filter((d) => d.at >= now - KEEP_DELIVERIES_MS);
-  data.deliveries = fresh.length > MAX_DELIVERIES ? fresh.slice(fresh.length - MAX_DELIVERIES) : fresh;
 }
 
 /** When a schedule is next due after `now` (null when it never is: invalid zone or time). */

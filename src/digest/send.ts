@@ -8,9 +8,9 @@ import { buildDeliveryProblemNotice, describeDeliveryProblem } from '../blocks/d
 import { segmentSizesOverTime } from '../charts/specs.ts';
 import type { RenderedChart } from '../charts/types.ts';
 import type { Timers } from '../domain/timers.ts';
-import type { AudienceData, Clock, DigestSchedule } from '../domain/types.ts';
+import type { Clock, DigestSchedule } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
-import type { Store } from '../store/store.ts';
+import type { Store, StoreChange } from '../store/store.ts';
 import { type ContentCache, contentConfigKey, type DigestContent } from './content.ts';
 import {
   type DeliveryPolicy,
@@ -21,7 +21,6 @@ import {
 } from './deliver.ts';
 import { formatInZone } from './occurrences.ts';
 import type { DeliveryJob } from './planner.ts';
-import { putDelivery } from './schedules.ts';
 import { digestOptions } from './validate.ts';
 
 /** The result of sending one occurrence now (run, retry). */
@@ -42,20 +41,20 @@ export interface DeliveryResult {
  * Until then the occurrence reads `started`, which never leads to a resend.
  */
 export interface OutcomeQueue {
-  push(apply: (d: AudienceData) => void): void;
-  /** Applies and forgets everything queued (inside a store update or commit). */
-  apply(d: AudienceData): void;
+  push(apply: (tx: StoreChange) => Promise<unknown>): void;
+  /** Applies and forgets everything queued (inside a store change). */
+  apply(tx: StoreChange): Promise<void>;
 }
 
 /** A queue of pending store changes. */
 export function createOutcomeQueue(): OutcomeQueue {
-  let pending: Array<(d: AudienceData) => void> = [];
+  let pending: Array<(tx: StoreChange) => Promise<unknown>> = [];
   return {
     push: (apply) => void pending.push(apply),
-    apply(d) {
+    async apply(tx) {
       const now = pending;
       pending = [];
-      for (const apply of now) apply(d);
+      for (const apply of now) await apply(tx);
     },
   };
 }
@@ -117,13 +116,13 @@ export async function finish(
   job: DeliveryJob,
   outcome: PostOutcome,
 ): Promise<DeliveryResult> {
-  const pausedNow = () => ctx.store.data.schedules.find((x) => x.id === job.schedule.id)?.paused ?? false;
+  const pausedNow = async () => (await ctx.store.digests.schedule(job.schedule.id))?.paused ?? false;
   if (outcome.ok) {
     recordDelivered(ctx, job, outcome);
-    return { ...resultOf(job, 'delivered', null), channel: outcome.channel, paused: pausedNow() };
+    return { ...resultOf(job, 'delivered', null), channel: outcome.channel, paused: await pausedNow() };
   }
   await recordFailed(ctx, job, outcome);
-  return { ...resultOf(job, 'failed', outcome.code), paused: outcome.pause || pausedNow() };
+  return { ...resultOf(job, 'failed', outcome.code), paused: outcome.pause || (await pausedNow()) };
 }
 
 function resultOf(job: DeliveryJob, status: DeliveryResult['status'], code: string | null): DeliveryResult {
@@ -138,16 +137,14 @@ function recordDelivered(
 ): void {
   const at = ctx.clock().getTime();
   const { schedule } = job;
-  ctx.outcomes.push((d) => {
+  ctx.outcomes.push(async (tx) => {
     const detail = `${outcome.channel}${outcome.ts ? ` ${outcome.ts}` : ''}${outcome.joined ? ' (joined the channel)' : ''}`;
-    putDelivery(d, { key: job.key, schedule_id: schedule.id, status: 'delivered', at, detail });
-    const s = d.schedules.find((x) => x.id === schedule.id);
-    if (s) {
-      // A channel typed as #name is known by its id from now on; a past transient error is over.
-      if (s.channel_id.startsWith('#') && /^[CGD][A-Z0-9]+$/.test(outcome.channel))
-        s.channel_id = outcome.channel;
-      s.last_error = null;
-    }
+    await tx.putDelivery({ key: job.key, schedule_id: schedule.id, status: 'delivered', at, detail });
+    const s = await tx.digests.schedule(schedule.id);
+    if (!s) return;
+    // A channel typed as #name is known by its id from now on; a past transient error is over.
+    const named = s.channel_id.startsWith('#') && /^[CGD][A-Z0-9]+$/.test(outcome.channel);
+    await tx.updateSchedule(s.id, { last_error: null, ...(named ? { channel_id: outcome.channel } : {}) });
   });
   ctx.logger.info('digest delivered', { key: job.key, channel: outcome.channel, attempts: outcome.attempts });
 }
@@ -160,13 +157,18 @@ async function recordFailed(
   const at = ctx.clock().getTime();
   const { schedule } = job;
   const problem = describeDeliveryProblem(outcome.code, schedule.channel_id, schedule.id);
-  ctx.outcomes.push((d) => {
-    putDelivery(d, { key: job.key, schedule_id: schedule.id, status: 'failed', at, detail: problem.reason });
-    const s = d.schedules.find((x) => x.id === schedule.id);
-    if (s) {
-      s.last_error = problem.reason;
-      if (outcome.pause) s.paused = true;
-    }
+  ctx.outcomes.push(async (tx) => {
+    await tx.putDelivery({
+      key: job.key,
+      schedule_id: schedule.id,
+      status: 'failed',
+      at,
+      detail: problem.reason,
+    });
+    await tx.updateSchedule(schedule.id, {
+      last_error: problem.reason,
+      ...(outcome.pause ? { paused: true } : {}),
+    });
   });
   ctx.logger.error('digest not delivered', {
     key: job.key,
