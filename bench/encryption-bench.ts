@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { generateSample } from '../src/sample/generate.ts';
 import { encodeAudienceData } from '../src/store/codec.ts';
 import { encryptLines, openEncryptedFile } from '../src/store/encryption.ts';
-import { markAudienceChanged, openStore, type Store } from '../src/store/store.ts';
+import { type FileStore, markAudienceChanged, openStore } from '../src/store/store.ts';
 
 const profiles = Number(process.argv[2] ?? 100_000);
 const runs = Number(process.argv[3] ?? 3);
@@ -36,7 +36,7 @@ try {
     { label: 'plain', key: null as Buffer | null },
     { label: 'encrypted', key },
   ];
-  const stores = new Map<string, Store>();
+  const stores = new Map<string, FileStore>();
   for (const k of kinds) {
     const store = await openStore({
       file: path.join(dir, `${k.label}.db`),
@@ -54,7 +54,7 @@ try {
   );
   for (let i = 0; i <= runs; i++) {
     for (const k of kinds) {
-      const store = stores.get(k.label) as Store;
+      const store = stores.get(k.label) as FileStore;
       const t = await timed(() =>
         store.commit((d) => {
           d.profiles = sample.profiles;

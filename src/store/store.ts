@@ -40,7 +40,6 @@ import type { InteractionColumns } from '../domain/interaction-columns.ts';
 import type {
   AttributeKind,
   AudienceCounts,
-  AudienceData,
   AudienceMeta,
   AuditEntry,
   CachedModel,
@@ -233,25 +232,8 @@ export interface AtRestEncryption {
   changeKey(key: Buffer | null): Promise<void>;
 }
 
-/**
- * The file backend's in-memory access, still used by callers not yet moved to the seam (issue #11).
- * @deprecated Being removed: read through `StoreReads`, write through `Store.change`.
- */
-export interface LegacyFileAccess {
-  /** @deprecated The file path; use `location`. */
-  readonly file: string;
-  /** @deprecated Live in-memory data of the file backend. */
-  readonly data: AudienceData;
-  /** @deprecated Use `change(fn, { wait: 'applied' })`. */
-  update(fn: (data: AudienceData) => void): void;
-  /** @deprecated Use `change(fn)`. */
-  commit(fn: (data: AudienceData) => void, options?: { scrubBackup?: boolean }): Promise<void>;
-  /** @deprecated Use `atRest.changeKey`. */
-  changeEncryption(key: Buffer | null): Promise<void>;
-}
-
 /** The persistent state of one audience and the only way to change it. */
-export interface Store extends StoreReads, LegacyFileAccess {
+export interface Store extends StoreReads {
   /** Where the data lives, for messages: a file path, or a database URL without credentials. */
   readonly location: string;
   /** Present when the backend encrypts at rest itself. */

@@ -9,12 +9,12 @@ import { loadConfig } from '../../src/config.ts';
 import type { Invocation } from '../../src/domain/reply.ts';
 import { saveReplyFiles } from '../../src/export/save-files.ts';
 import { loadSample } from '../../src/sample/load.ts';
-import { openStore, type Store } from '../../src/store/store.ts';
+import { type FileStore, openStore } from '../../src/store/store.ts';
 
 const NOW = new Date('2026-06-01T09:00:00Z');
 const invocation: Invocation = { userId: 'U1', channelId: null, surface: 'cli' };
 let dir: string;
-let store: Store;
+let store: FileStore;
 let router: Router;
 
 beforeAll(async () => {

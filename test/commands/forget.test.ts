@@ -8,7 +8,7 @@ import type { Invocation } from '../../src/domain/reply.ts';
 import { importFile } from '../../src/import/importer.ts';
 import { pseudonymizerFor } from '../../src/privacy/pseudonym.ts';
 import { pseudonymsOf } from '../../src/privacy/resolve.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { FileStore } from '../../src/store/store.ts';
 import { filesContaining, NOW, sampleStore, tempDir, testConfig, visible } from '../privacy/helpers.ts';
 
 const CLI: Invocation = { userId: 'cli', channelId: null, surface: 'cli' };
@@ -20,7 +20,7 @@ let dir: string;
 let cleanup: () => Promise<void>;
 let inputs: { dir: string; cleanup: () => Promise<void> };
 let config: AppConfig;
-let store: Store;
+let store: FileStore;
 let router: Router;
 
 beforeAll(async () => {

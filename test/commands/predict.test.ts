@@ -12,13 +12,13 @@ import type { CachedModel, SegmentRun } from '../../src/domain/types.ts';
 import type { PredictionModel } from '../../src/engine/predict.ts';
 import { generateSample } from '../../src/sample/generate.ts';
 import { storeSample } from '../../src/sample/load.ts';
-import { markAudienceChanged, openStore, type Store } from '../../src/store/store.ts';
+import { type FileStore, markAudienceChanged, openStore } from '../../src/store/store.ts';
 
 const END = new Date('2026-06-01T00:00:00Z');
 const invocation: Invocation = { userId: 'U1', channelId: 'C1', surface: 'console' };
 
 let dir: string;
-let store: Store;
+let store: FileStore;
 let command: Subcommand;
 let now = END.getTime() + 3_600_000;
 

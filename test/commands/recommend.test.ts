@@ -12,7 +12,7 @@ import type { SegmentRecommendations, UserRecommendations } from '../../src/engi
 import { RECOMMEND_MODEL_KEY } from '../../src/queries/recommendation.ts';
 import { generateSample } from '../../src/sample/generate.ts';
 import { storeSample } from '../../src/sample/load.ts';
-import { markAudienceChanged, openStore, type Store } from '../../src/store/store.ts';
+import { type FileStore, markAudienceChanged, openStore } from '../../src/store/store.ts';
 import { assertWithinLimits } from '../support/block-limits.ts';
 
 const END = new Date('2026-06-01T00:00:00Z');
@@ -21,7 +21,7 @@ const sample = generateSample({ profiles: 1500, seed: 42, end: END });
 
 let dir: string;
 let file: string;
-let store: Store;
+let store: FileStore;
 let command: Subcommand;
 let now = END.getTime() + 3_600_000;
 

@@ -7,13 +7,13 @@ import type { Router } from '../../commands/router.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Invocation } from '../../src/domain/reply.ts';
 import { loadSample } from '../../src/sample/load.ts';
-import { markAudienceChanged, openStore, type Store } from '../../src/store/store.ts';
+import { type FileStore, markAudienceChanged, openStore } from '../../src/store/store.ts';
 import { assertWithinLimits } from '../support/block-limits.ts';
 
 const NOW = new Date('2026-06-01T09:00:00Z');
 const invocation: Invocation = { userId: 'U1', channelId: 'C1', surface: 'console' };
 let dir: string;
-let store: Store;
+let store: FileStore;
 let router: Router;
 const errors: unknown[] = [];
 
@@ -92,7 +92,7 @@ describe('/audience segments', () => {
 });
 
 describe('stable segment identity: segment=N, buttons and exports use the default segmentation', () => {
-  let own: { dir: string; store: Store; router: Router };
+  let own: { dir: string; store: FileStore; router: Router };
   const say = async (text: string) => {
     const reply = await own.router.dispatch(`/audience ${text}`, invocation);
     return { reply, data: reply.data as Record<string, unknown>, json: JSON.stringify(reply.blocks) };

@@ -18,7 +18,7 @@ import { createLogger, type Logger } from '../../src/logger.ts';
 import { generateSample, type SampleData } from '../../src/sample/generate.ts';
 import { storeSample } from '../../src/sample/load.ts';
 import { createSlackTransport } from '../../src/slack/digest-transport.ts';
-import { openStore, type Store } from '../../src/store/store.ts';
+import { type FileStore, openStore } from '../../src/store/store.ts';
 import type { SlackStandIn } from '../support/slack-stand-in.ts';
 
 /** The sample's end: Monday 1 June 2026, 07:00 UTC (09:00 in Berlin). */
@@ -86,7 +86,7 @@ export function captureLogger(): { logger: Logger; lines: string[] } {
 
 /** A temp directory with a store holding the small sample; `cleanup` removes it. */
 export async function sampleStore(): Promise<{
-  store: Store;
+  store: FileStore;
   file: string;
   dir: string;
   cleanup(): Promise<void>;

@@ -3,7 +3,7 @@ import type { DigestTransport } from '../../src/digest/deliver.ts';
 import { createDigestScheduler, INTERRUPTED } from '../../src/digest/scheduler.ts';
 import { setPaused } from '../../src/digest/schedules.ts';
 import type { DeliveryRecord } from '../../src/domain/types.ts';
-import { openStore, type Store } from '../../src/store/store.ts';
+import { type FileStore, openStore } from '../../src/store/store.ts';
 import { type RecordedCall, type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in.ts';
 import { blockText } from '../support/test-app.ts';
 import {
@@ -24,7 +24,7 @@ const DUE = '2026-06-01T07:00:00Z';
 
 let standIn: SlackStandIn;
 let env: Awaited<ReturnType<typeof sampleStore>>;
-let store: Store;
+let store: FileStore;
 
 beforeAll(async () => {
   standIn = await startSlackStandIn();

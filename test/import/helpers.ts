@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStore, type Store } from '../../src/store/store.ts';
+import { type FileStore, openStore } from '../../src/store/store.ts';
 
 /** Absolute path of a file in test/import/fixtures. */
 export function fixture(name: string): string {
@@ -13,7 +13,7 @@ export function fixture(name: string): string {
 /** A fresh temp directory with a store in it; `cleanup` closes the store and removes the directory. */
 export async function tempStore(): Promise<{
   dir: string;
-  store: Store;
+  store: FileStore;
   write: (name: string, text: string) => Promise<string>;
   fileBytes: () => Promise<Buffer>;
   cleanup: () => Promise<void>;

@@ -9,7 +9,7 @@ import type { Invocation } from '../../src/domain/reply.ts';
 import type { Interaction, Profile } from '../../src/domain/types.ts';
 import type { SegmentResult } from '../../src/engine/segments.ts';
 import { changeVisible, cohortCount, suppressSmallCohorts } from '../../src/privacy/cohorts.ts';
-import { markAudienceChanged, type Store } from '../../src/store/store.ts';
+import { type FileStore, markAudienceChanged } from '../../src/store/store.ts';
 import { commandLine } from '../support/command-line.ts';
 import { NOW, sampleStore, tempDir, testConfig, visible } from './helpers.ts';
 
@@ -18,7 +18,7 @@ const PRIVATE: Invocation = { userId: 'U0MEMBER1', channelId: 'C0001', surface: 
 const CHANNEL: Invocation = { ...PRIVATE, audience: 'channel' };
 
 let cleanup: () => Promise<void>;
-let store: Store;
+let store: FileStore;
 let router: Router;
 
 /** 120 people, all active this month; exactly 7 joined this week and exactly 7 bought something. */

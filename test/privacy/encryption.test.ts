@@ -14,7 +14,7 @@ import {
   openEncryptedFile,
   parseDataKey,
 } from '../../src/store/encryption.ts';
-import { openStore, type Store, StoreError } from '../../src/store/store.ts';
+import { type FileStore, openStore, StoreError } from '../../src/store/store.ts';
 import { filesContaining, filesIn, NOW, sampleStore, tempDir, testConfig } from './helpers.ts';
 
 const KEY = randomBytes(32);
@@ -23,7 +23,7 @@ const KNOWN_ID = 'u000042';
 let dir: string;
 let cleanup: () => Promise<void>;
 let file: string;
-const open: Store[] = [];
+const open: FileStore[] = [];
 
 beforeEach(async () => {
   ({ dir, cleanup } = await tempDir());
@@ -34,7 +34,7 @@ afterEach(async () => {
   await cleanup();
 });
 
-async function encryptedStore(profiles = 200): Promise<Store> {
+async function encryptedStore(profiles = 200): Promise<FileStore> {
   const store = await sampleStore(testConfig(dir), { profiles, encryption: { key: KEY } });
   open.push(store);
   // A second save, so the .bak is a full earlier copy written by this process too.

@@ -11,7 +11,7 @@ import type { Invocation } from '../../src/domain/reply.ts';
 import { ImportError, importFile } from '../../src/import/importer.ts';
 import { pseudonymizerFor } from '../../src/privacy/pseudonym.ts';
 import { readDataFile } from '../../src/store/codec.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { FileStore } from '../../src/store/store.ts';
 import { NOW, sampleStore, tempDir, testConfig } from './helpers.ts';
 
 // Bounded runs with a fixed seed: reproducible, and well under the suite's time budget.
@@ -21,7 +21,7 @@ const text = fc.string({ unit: 'binary', maxLength: 40 });
 let cleanup: () => Promise<void>;
 let inputs: { dir: string; cleanup: () => Promise<void> };
 let config: AppConfig;
-let store: Store;
+let store: FileStore;
 let router: Router;
 const unexpected: unknown[] = [];
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type AppConfig, loadConfig } from '../../src/config.ts';
 import { loadSample } from '../../src/sample/load.ts';
-import { type OpenStoreOptions, openStore, type Store } from '../../src/store/store.ts';
+import { type FileStore, type OpenStoreOptions, openStore } from '../../src/store/store.ts';
 
 /** The pinned "now" of the privacy tests. */
 export const NOW = new Date('2026-06-01T09:00:00Z');
@@ -33,7 +33,7 @@ export function testConfig(dir: string, env: Record<string, string> = {}): AppCo
 export async function sampleStore(
   config: AppConfig,
   options: { profiles?: number; seed?: number; encryption?: OpenStoreOptions['encryption'] } = {},
-): Promise<Store> {
+): Promise<FileStore> {
   const store = await openStore({
     file: config.dataFile,
     flushDelayMs: 5,

@@ -15,7 +15,7 @@ import {
   pseudonymKeyFile,
 } from '../../src/privacy/pseudonym.ts';
 import { peopleIndex, resolveUserRef } from '../../src/privacy/resolve.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { FileStore } from '../../src/store/store.ts';
 import { filesContaining, NOW, sampleStore, tempDir, testConfig, visible } from './helpers.ts';
 
 const SLACK_USER: Invocation = { userId: 'U0MEMBER', channelId: 'C0001', surface: 'slack' };
@@ -27,7 +27,7 @@ let cleanup: () => Promise<void>;
 // Export files live apart from the data files, which are grepped for identifiers.
 let inputs: { dir: string; cleanup: () => Promise<void> };
 let config: AppConfig;
-let store: Store;
+let store: FileStore;
 let router: Router;
 
 beforeAll(async () => {

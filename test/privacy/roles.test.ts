@@ -8,7 +8,7 @@ import type { Invocation } from '../../src/domain/reply.ts';
 import type { DigestSchedule } from '../../src/domain/types.ts';
 import { formatAudit, parseSince } from '../../src/privacy/audit.ts';
 import { actsAsAdmin, describeArgs, isAdmin } from '../../src/privacy/roles.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { FileStore } from '../../src/store/store.ts';
 import { NOW, sampleStore, tempDir, testConfig, visible } from './helpers.ts';
 
 const ADMIN: Invocation = { userId: 'U0ADMIN01', channelId: 'C0ALLOWED', surface: 'slack' };
@@ -16,7 +16,7 @@ const MEMBER: Invocation = { userId: 'U0MEMBER1', channelId: 'C0ALLOWED', surfac
 
 let cleanup: () => Promise<void>;
 let config: AppConfig;
-let store: Store;
+let store: FileStore;
 let router: Router;
 
 beforeAll(async () => {

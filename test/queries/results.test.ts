@@ -9,13 +9,13 @@ import { audiencePredictionsFor, audienceStatsFor, segmentMembersFor } from '../
 import { segmentationFor } from '../../src/queries/segmentation.ts';
 import { generateSample } from '../../src/sample/generate.ts';
 import { storeSample } from '../../src/sample/load.ts';
-import { markAudienceChanged, openStore, type Store } from '../../src/store/store.ts';
+import { type FileStore, markAudienceChanged, openStore } from '../../src/store/store.ts';
 
 const NOW = new Date('2026-06-01T00:00:00Z').getTime();
 
 describe('results kept per data version', () => {
   let dir: string;
-  let store: Store;
+  let store: FileStore;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'audience-results-'));

@@ -7,13 +7,13 @@ import { startWarmUp, type WarmUpQueue } from '../../src/queries/warm-up.ts';
 import { generateSample } from '../../src/sample/generate.ts';
 import { storeSample } from '../../src/sample/load.ts';
 import { createWorkQueue } from '../../src/slack/work-queue.ts';
-import { markAudienceChanged, openStore, type Store } from '../../src/store/store.ts';
+import { type FileStore, markAudienceChanged, openStore } from '../../src/store/store.ts';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 
 describe('startWarmUp', () => {
   let dir: string;
-  let store: Store;
+  let store: FileStore;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'audience-warm-'));
@@ -56,7 +56,7 @@ describe('startWarmUp', () => {
       ...timing,
     });
 
-  const kinds = (s: Store) =>
+  const kinds = (s: FileStore) =>
     Object.values(s.data.models)
       .filter((m) => m.data_version === s.data.meta.dataVersion)
       .map((m) => m.kind)

@@ -13,7 +13,7 @@ import type {
   Profile,
   SegmentRun,
 } from '../../src/domain/types.ts';
-import type { SeamStore } from '../../src/store/postgres/pg-store.ts';
+import type { Store } from '../../src/store/store.ts';
 import { usePostgresSchema } from '../support/postgres.ts';
 import { type Backend, fileBackend, postgresBackend } from '../support/store-backends.ts';
 
@@ -154,7 +154,7 @@ describe.each<Backend>([fileBackend, postgres])('storage contract: $name backend
     });
     return opened;
   };
-  const fresh = async (): Promise<SeamStore> => (await open()).store;
+  const fresh = async (): Promise<Store> => (await open()).store;
 
   it.skipIf(backend.skip)('starts empty at data version 0', async () => {
     const store = await fresh();

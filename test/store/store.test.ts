@@ -8,11 +8,11 @@ import { emptyAudienceData, type Profile } from '../../src/domain/types.ts';
 import { encodeAudienceData } from '../../src/store/codec.ts';
 import type { MigrationStep } from '../../src/store/migrations.ts';
 import {
+  type FileStore,
   markAudienceChanged,
   type OpenStoreOptions,
   openStore,
   SCHEMA_VERSION,
-  type Store,
   StoreError,
 } from '../../src/store/store.ts';
 import { bulkData, makeTempDir, richData } from './helpers.ts';
@@ -20,7 +20,7 @@ import { bulkData, makeTempDir, richData } from './helpers.ts';
 let dir: string;
 let cleanup: () => Promise<void>;
 let file: string;
-const opened: Store[] = [];
+const opened: FileStore[] = [];
 
 beforeEach(async () => {
   ({ dir, cleanup } = await makeTempDir());
@@ -32,14 +32,16 @@ afterEach(async () => {
   await cleanup();
 });
 
-async function open(options: Partial<OpenStoreOptions> = {}): Promise<{ store: Store; notices: string[] }> {
+async function open(
+  options: Partial<OpenStoreOptions> = {},
+): Promise<{ store: FileStore; notices: string[] }> {
   const notices: string[] = [];
   const store = await openStore({ file, onNotice: (m) => notices.push(m), ...options });
   opened.push(store);
   return { store, notices };
 }
 
-async function reopen(store: Store): Promise<Store> {
+async function reopen(store: FileStore): Promise<FileStore> {
   await store.close();
   return (await open()).store;
 }

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openPgStore, type SeamStore } from '../../src/store/postgres/pg-store.ts';
+import { openPgStore } from '../../src/store/postgres/pg-store.ts';
+import type { Store } from '../../src/store/store.ts';
 import { openStore } from '../../src/store/store.ts';
 import { postgresUrl, type TestSchema } from './postgres.ts';
 
@@ -17,7 +18,7 @@ export interface Backend {
   /** True when the backend cannot run here (no test database). */
   skip: boolean;
   /** Opens a fresh, empty store; `reopen` opens the same data again (after `close`). */
-  open(): Promise<{ store: SeamStore; reopen: () => Promise<SeamStore>; cleanup: () => Promise<void> }>;
+  open(): Promise<{ store: Store; reopen: () => Promise<Store>; cleanup: () => Promise<void> }>;
 }
 
 /** The file backend, in a fresh temp directory per store. */

@@ -11,7 +11,7 @@ import { createLogger } from '../../src/logger.ts';
 import { generateSample, type SampleData } from '../../src/sample/generate.ts';
 import { storeSample } from '../../src/sample/load.ts';
 import { createSlackApp, type SlackApp, type SlackAppOptions } from '../../src/slack/create-app.ts';
-import { openStore, type Store } from '../../src/store/store.ts';
+import { type FileStore, openStore } from '../../src/store/store.ts';
 import { buttonPress, type PostResult, postEvent, postSigned, slashCommand } from './signed-request.ts';
 import { type RecordedCall, type SlackStandIn, startSlackStandIn } from './slack-stand-in.ts';
 
@@ -23,7 +23,7 @@ export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export interface TestApp {
   baseUrl: string;
   standIn: SlackStandIn;
-  store: Store;
+  store: FileStore;
   slack: SlackApp;
   /** Log lines the app wrote (errors are asserted on). */
   logs: string[];

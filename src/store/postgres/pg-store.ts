@@ -17,7 +17,6 @@ import type {
   AuditReads,
   ChangeOptions,
   DigestReads,
-  LegacyFileAccess,
   ModelReads,
   SegmentRunReads,
   Store,
@@ -48,9 +47,6 @@ const CHANGE_LOCK_CLASS = 0x41494348;
 /** Advisory lock class of the writer lock ("AIWR"), see claimWrites. */
 const WRITER_LOCK_CLASS = 0x41495752;
 
-/** The seam without the file backend's deprecated in-memory access, which a database cannot offer. */
-export type SeamStore = Omit<Store, keyof LegacyFileAccess>;
-
 /** Connects, migrates the schema (see migrate.ts) and opens the store of one workspace. */
 export async function openPgStore(options: OpenPgStoreOptions): Promise<PgStore> {
   const location = locationOf(options.url);
@@ -75,7 +71,7 @@ export async function openPgStore(options: OpenPgStoreOptions): Promise<PgStore>
 }
 
 /** One workspace's audience in PostgreSQL. */
-export class PgStore implements SeamStore {
+export class PgStore implements Store {
   readonly audience: StoreReads['audience'];
   readonly segmentRuns: SegmentRunReads;
   readonly models: ModelReads;

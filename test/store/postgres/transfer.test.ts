@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateSample } from '../../../src/sample/generate.ts';
-import type { SeamStore } from '../../../src/store/postgres/pg-store.ts';
 import { transferStore } from '../../../src/store/postgres/transfer.ts';
+import type { Store } from '../../../src/store/store.ts';
 import { describePostgres, usePostgresSchema } from '../../support/postgres.ts';
 import { fileBackend, postgresBackend } from '../../support/store-backends.ts';
 
@@ -10,7 +10,7 @@ const NOW = new Date(Date.UTC(2026, 2, 2, 9));
 describePostgres('moving an audience between the data file and PostgreSQL', () => {
   const postgres = postgresBackend(usePostgresSchema('transfer'));
   const cleanups: Array<() => Promise<void>> = [];
-  let file: SeamStore;
+  let file: Store;
   beforeAll(async () => {
     const opened = await fileBackend.open();
     file = opened.store;
