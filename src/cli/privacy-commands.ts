@@ -109,13 +109,31 @@ function importPseudonymizer(
 
 /** Registers `audience encrypt`, `decrypt`, `rotate-key` and `audit` on the program. */
 export function registerPrivacyCommands(program: Command, ctx: CliContext): void {
-  const { config, clock } = ctx;
-  const out = (text: string) => process.stdout.write(`${text}\n`);
-  const audit = (store: Store, action: string, detail: string) =>
-    store.update((d) => appendAudit(d.audit, auditEntry(CLI_ACTOR, action, detail, clock().getTime())));
-  const currentKeyId = async (store: Store) =>
-    (await readEncryptionHeader(store.file).catch(() => null))?.kid ?? null;
+  registerEncryptionCommands(program, ctx);
+  registerRotateKeyCommand(program, ctx);
+  program
+    .command('audit')
+    .description('Print the audit log of admin actions (who, what, when; no personal data).')
+    .option('--since <when>', 'only entries since a duration ago (7d, 24h, 2w) or a date (2026-05-01)')
+    .action(async (opts: { since?: string }) => {
+      const since = opts.since === undefined ? null : parseSince(opts.since, ctx.clock().getTime());
+      out(formatAudit((await ctx.store()).data.audit, since));
+    });
+}
 
+const out = (text: string) => process.stdout.write(`${text}\n`);
+
+/** Every encryption change is audited in the data it changes. */
+function audit(ctx: CliContext, store: Store, action: string, detail: string): void {
+  store.update((d) => appendAudit(d.audit, auditEntry(CLI_ACTOR, action, detail, ctx.clock().getTime())));
+}
+
+async function currentKeyId(store: Store): Promise<string | null> {
+  return (await readEncryptionHeader(store.file).catch(() => null))?.kid ?? null;
+}
+
+function registerEncryptionCommands(program: Command, ctx: CliContext): void {
+  const { config } = ctx;
   program
     .command('encrypt')
     .description('Encrypt the data file (and its backup) with DATA_ENCRYPTION_KEY, keeping every record.')
@@ -132,7 +150,7 @@ export function registerPrivacyCommands(program: Command, ctx: CliContext): void
         out(`${store.file} is already encrypted with this key (key id ${keyId(key)}); nothing to do.`);
         return;
       }
-      audit(store, 'encryption.enable', `data file encrypted (key id ${keyId(key)})`);
+      audit(ctx, store, 'encryption.enable', `data file encrypted (key id ${keyId(key)})`);
       await store.changeEncryption(key);
       out(
         `Encrypted ${store.file} with AES-256-GCM (key id ${keyId(key)}); its backup copy was replaced too. ` +
@@ -150,14 +168,17 @@ export function registerPrivacyCommands(program: Command, ctx: CliContext): void
         out(`${store.file} is not encrypted; nothing to do.`);
         return;
       }
-      audit(store, 'encryption.disable', `data file decrypted (was key id ${was})`);
+      audit(ctx, store, 'encryption.disable', `data file decrypted (was key id ${was})`);
       await store.changeEncryption(null);
       out(
         `Decrypted ${store.file}; its backup copy was replaced too. Remove DATA_ENCRYPTION_KEY from the ` +
           'environment now: while it is set, the app refuses a plain data file.',
       );
     });
+}
 
+function registerRotateKeyCommand(program: Command, ctx: CliContext): void {
+  const { config } = ctx;
   program
     .command('rotate-key')
     .description('Re-encrypt the data file under a new key (from FILE, or generated into FILE).')
@@ -176,22 +197,13 @@ export function registerPrivacyCommands(program: Command, ctx: CliContext): void
       if (keyId(newKey) === oldId)
         throw new KeyCommandError('the new key is the current key; give another one');
       const store = await ctx.store();
-      audit(store, 'encryption.rotate', `key id ${oldId} -> ${keyId(newKey)}`);
+      audit(ctx, store, 'encryption.rotate', `key id ${oldId} -> ${keyId(newKey)}`);
       await store.changeEncryption(newKey);
       out(
         `Re-encrypted ${store.file} under the new key (key id ${keyId(newKey)}); its backup copy was replaced ` +
           `too. Set DATA_ENCRYPTION_KEY to the contents of ${opts.newKeyFile} before starting the app again, ` +
           'store it in your secret manager, then delete that file.',
       );
-    });
-
-  program
-    .command('audit')
-    .description('Print the audit log of admin actions (who, what, when; no personal data).')
-    .option('--since <when>', 'only entries since a duration ago (7d, 24h, 2w) or a date (2026-05-01)')
-    .action(async (opts: { since?: string }) => {
-      const since = opts.since === undefined ? null : parseSince(opts.since, clock().getTime());
-      out(formatAudit((await ctx.store()).data.audit, since));
     });
 }
 
