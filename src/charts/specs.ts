@@ -29,10 +29,47 @@ const MAX_SERIES = PALETTE.length;
 /** Stacked areas of segment sizes per week over the last 8 weeks (stacked bars when there is one week). */
 export function segmentSizesOverTime(weeks: readonly SegmentWeek[]): ChartSpec {
   const name = 'segment-sizes';
+  const { window, spanWeeks } = sizeWindow(weeks);
+  const title = `Segment sizes, last ${spanWeeks > 1 ? spanWeeks : SIZE_WEEKS} weeks`;
+  const latestEntry = window.at(-1);
+  if (!latestEntry || window.every(([, sizes]) => sumSizes(sizes) === 0)) {
+    return noDataChart(name, title, 'Segment sizes appear here once a segmentation has run for a week.');
+  }
+  const [latestStart, latest] = latestEntry;
+  const series = sizeSeries(window, latest);
+  const spansYears =
+    new Date(window[0]?.[0] ?? 0).getUTCFullYear() !== new Date(latestStart).getUTCFullYear();
+  const weekLabels = window.map(([start]) => formatWeek(start, spansYears));
+  const values = sizeRows(window, weekLabels, series);
+
+  const [firstStart, first] = window[0] ?? latestEntry;
+  const change = window.length > 1 ? formatChange(sumSizes(latest), sumSizes(first)) : undefined;
+  const top = series.names[0] ?? '';
+  const caption = fitCaption(
+    (label) =>
+      `Week of ${formatWeek(latestStart, true)}: ${formatCompact(sumSizes(latest))} members in ${plural(countPositive(latest), 'segment')}` +
+      `${change ? `, ${change} since ${formatWeek(firstStart, spansYears)}` : ''}. Largest: ${label(top)} (${formatCompact(latest.get(top) ?? 0)}).`,
+  );
+  const alt =
+    `${window.length > 1 ? 'Stacked area' : 'Stacked bar'} chart of segment sizes per week, ${weekLabels[0]} to ${weekLabels.at(-1)}. ` +
+    `Week of ${formatWeek(latestStart, true)}: ` +
+    series.names.map((s) => `${s} ${formatCompact(latest.get(s) ?? 0)}`).join(', ') +
+    '.';
+  const spec = frame(title, caption, sizesLayer(values, window, series, spansYears));
+  return chart(name, title, caption, alt, spec);
+}
+
+/** One week of segment sizes: its start and the members per segment name. */
+type SizeWeek = [start: number, sizes: Map<string, number>];
+
+/**
+ * The weeks of the last SIZE_WEEKS weeks of time before the newest, in time order, and how many weeks they
+ * span. A week sent twice replaces the earlier one; a name listed twice in a week is one segment.
+ */
+function sizeWindow(weeks: readonly SegmentWeek[]): { window: SizeWeek[]; spanWeeks: number } {
   const byStart = new Map<number, Map<string, number>>();
   for (const week of weeks) {
     if (!Number.isFinite(week.weekStart) || week.segments.length === 0) continue;
-    // A week sent twice replaces the earlier one; a name listed twice in a week is one segment.
     const sizes = new Map<string, number>();
     for (const s of week.segments) sizes.set(s.name, (sizes.get(s.name) ?? 0) + Math.max(0, finite(s.size)));
     byStart.set(week.weekStart, sizes);
@@ -41,15 +78,27 @@ export function segmentSizesOverTime(weeks: readonly SegmentWeek[]): ChartSpec {
   const newest = sorted.at(-1)?.[0] ?? 0;
   // A time window, not the last 8 rows: a week with no segmentation must not stretch the chart back.
   const window = sorted.filter(([start]) => start > newest - SIZE_WEEKS * WEEK_MS);
-  const total = (sizes: Map<string, number>) => [...sizes.values()].reduce((sum, v) => sum + v, 0);
   const spanWeeks = Math.round((newest - (window[0]?.[0] ?? newest)) / WEEK_MS) + 1;
-  const title = `Segment sizes, last ${spanWeeks > 1 ? spanWeeks : SIZE_WEEKS} weeks`;
-  const latestEntry = window.at(-1);
-  if (!latestEntry || window.every(([, sizes]) => total(sizes) === 0)) {
-    return noDataChart(name, title, 'Segment sizes appear here once a segmentation has run for a week.');
-  }
+  return { window, spanWeeks };
+}
 
-  const [latestStart, latest] = latestEntry;
+function sumSizes(sizes: Map<string, number>): number {
+  return [...sizes.values()].reduce((sum, v) => sum + v, 0);
+}
+
+/** The coloured series: the largest segments by name, then one "Other" for the rest when there are too many. */
+interface SizeSeries {
+  /** Every segment name, largest in the latest week first. */
+  names: string[];
+  kept: string[];
+  keptLabels: string[];
+  folded: string[];
+  otherLabel: string | undefined;
+  /** The legend's labels, "Other" last. */
+  labels: string[];
+}
+
+function sizeSeries(window: readonly SizeWeek[], latest: Map<string, number>): SizeSeries {
   const names = [...new Set(window.flatMap(([, sizes]) => [...sizes.keys()]))];
   // Rank by the latest week so the legend reads like today's league table.
   names.sort((a, b) => (latest.get(b) ?? 0) - (latest.get(a) ?? 0) || a.localeCompare(b));
@@ -57,12 +106,14 @@ export function segmentSizesOverTime(weeks: readonly SegmentWeek[]): ChartSpec {
   const folded = names.slice(kept.length);
   const keptLabels = uniqueLabels(kept);
   const otherLabel = folded.length > 0 ? uniqueOther(keptLabels, folded.length) : undefined;
-  const series = otherLabel ? [...keptLabels, otherLabel] : keptLabels;
+  const labels = otherLabel ? [...keptLabels, otherLabel] : keptLabels;
+  return { names, kept, keptLabels, folded, otherLabel, labels };
+}
 
-  const spansYears =
-    new Date(window[0]?.[0] ?? 0).getUTCFullYear() !== new Date(latestStart).getUTCFullYear();
-  const weekLabels = window.map(([start]) => formatWeek(start, spansYears));
-  const values = window.flatMap(([start, sizes], w) => {
+/** One data row per week and series. */
+function sizeRows(window: readonly SizeWeek[], weekLabels: readonly string[], series: SizeSeries) {
+  const { kept, keptLabels, folded, otherLabel } = series;
+  return window.flatMap(([start, sizes], w) => {
     const row = (label: string, size: number, order: number) => ({
       week: weekLabels[w],
       weekStart: start,
@@ -82,35 +133,30 @@ export function segmentSizesOverTime(weeks: readonly SegmentWeek[]): ChartSpec {
     }
     return rows;
   });
+}
 
-  const [firstStart, first] = window[0] ?? latestEntry;
-  const change = window.length > 1 ? formatChange(total(latest), total(first)) : undefined;
-  const top = names[0] ?? '';
-  const caption = fitCaption(
-    (label) =>
-      `Week of ${formatWeek(latestStart, true)}: ${formatCompact(total(latest))} members in ${plural(countPositive(latest), 'segment')}` +
-      `${change ? `, ${change} since ${formatWeek(firstStart, spansYears)}` : ''}. Largest: ${label(top)} (${formatCompact(latest.get(top) ?? 0)}).`,
-  );
-  const alt =
-    `${window.length > 1 ? 'Stacked area' : 'Stacked bar'} chart of segment sizes per week, ${weekLabels[0]} to ${weekLabels.at(-1)}. ` +
-    `Week of ${formatWeek(latestStart, true)}: ` +
-    names.map((s) => `${s} ${formatCompact(latest.get(s) ?? 0)}`).join(', ') +
-    '.';
-
+/** The stacked areas (or bars for one week) with the time axis, the member axis and the legend. */
+function sizesLayer(
+  values: readonly Record<string, unknown>[],
+  window: readonly SizeWeek[],
+  series: SizeSeries,
+  spansYears: boolean,
+): Record<string, unknown> {
+  const { labels, otherLabel } = series;
   const single = window.length === 1;
   const colour = {
     field: 'series',
     type: 'nominal',
     // Legend top-to-bottom matches the stack top-to-bottom: "Other" on top, the largest on the baseline.
     scale: {
-      domain: [...series].reverse(),
+      domain: [...labels].reverse(),
       range: [
-        ...series.map((_, i) => (otherLabel && i === series.length - 1 ? NEUTRAL : PALETTE[i])),
+        ...labels.map((_, i) => (otherLabel && i === labels.length - 1 ? NEUTRAL : PALETTE[i])),
       ].reverse(),
     },
     legend: { title: 'Segment', orient: 'right' },
   };
-  const spec = frame(title, caption, {
+  return {
     data: { values },
     mark: single
       ? { type: 'bar', stroke: 'white', strokeWidth: 1, width: { band: 0.5 } }
@@ -143,8 +189,7 @@ export function segmentSizesOverTime(weeks: readonly SegmentWeek[]): ChartSpec {
       color: colour,
       order: { field: 'order', type: 'quantitative' },
     },
-  });
-  return chart(name, title, caption, alt, spec);
+  };
 }
 
 /** Bubbles placed by two segment averages; bubble area is proportional to members; every bubble labelled. */
@@ -155,6 +200,33 @@ export function segmentMap(segments: readonly SegmentPoint[], axes: { x: string;
   if (usable.length === 0) {
     return noDataChart(name, title, 'The map appears here once segments have members.');
   }
+  const layout = bubbleLayout(usable);
+  const total = usable.reduce((sum, s) => sum + s.size, 0);
+  const largest = usable.reduce((a, b) => (b.size > a.size ? b : a));
+  const caption = fitCaption(
+    (label) =>
+      `Bubble area = members: ${formatCompact(total)} in ${plural(usable.length, 'segment')}. ` +
+      `Largest: ${label(largest.name)} (${formatCompact(largest.size)}).`,
+  );
+  const alt =
+    `Bubble chart of segments by ${axes.x} (across) and ${axes.y} (up); bubble area shows members. ` +
+    usable
+      .map((s) => `${s.name}: ${formatCompact(s.size)} members, ${axes.x} ${num(s.x)}, ${axes.y} ${num(s.y)}`)
+      .join('; ') +
+    '.';
+  return chart(name, title, caption, alt, frame(title, caption, mapLayers(layout, axes)));
+}
+
+/** The bubbles with their labels placed, and the axis domains and size scale they were placed for. */
+interface BubbleLayout {
+  values: Record<string, unknown>[];
+  xDomain: [number, number];
+  yDomain: [number, number];
+  maxSize: number;
+  maxArea: number;
+}
+
+function bubbleLayout(usable: readonly SegmentPoint[]): BubbleLayout {
   // Crowded maps drop the member count from labels (bubble area and the alt text carry it) to stay legible.
   const crowded = usable.length > 6;
   const labels = uniqueLabels(
@@ -190,22 +262,13 @@ export function segmentMap(segments: readonly SegmentPoint[], axes: { x: string;
     .sort((a, b) => b.size - a.size || a.label.localeCompare(b.label));
   const placed = placeBubbleLabels(bubbles, xDomain, yDomain);
   const values = bubbles.map((b, i) => ({ ...b, ...placed[i] }));
+  return { values, xDomain, yDomain, maxSize, maxArea };
+}
 
-  const total = usable.reduce((sum, s) => sum + s.size, 0);
-  const largest = usable.reduce((a, b) => (b.size > a.size ? b : a));
-  const caption = fitCaption(
-    (label) =>
-      `Bubble area = members: ${formatCompact(total)} in ${plural(usable.length, 'segment')}. ` +
-      `Largest: ${label(largest.name)} (${formatCompact(largest.size)}).`,
-  );
-  const alt =
-    `Bubble chart of segments by ${axes.x} (across) and ${axes.y} (up); bubble area shows members. ` +
-    usable
-      .map((s) => `${s.name}: ${formatCompact(s.size)} members, ${axes.x} ${num(s.x)}, ${axes.y} ${num(s.y)}`)
-      .join('; ') +
-    '.';
-
-  const spec = frame(title, caption, {
+/** The axes, the bubbles sized linearly from zero, and their labels at the placed offsets. */
+function mapLayers(layout: BubbleLayout, axes: { x: string; y: string }): Record<string, unknown> {
+  const { values, xDomain, yDomain, maxSize, maxArea } = layout;
+  return {
     data: { values },
     encoding: {
       x: {
@@ -246,8 +309,7 @@ export function segmentMap(segments: readonly SegmentPoint[], axes: { x: string;
         encoding: { text: { field: 'label' } },
       },
     ],
-  });
-  return chart(name, title, caption, alt, spec);
+  };
 }
 
 const MAP_LABEL_SIZE = 15;

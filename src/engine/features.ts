@@ -190,22 +190,71 @@ export function computeFeatures(
   const categoryNames: string[] = [];
   const categoryIndex = new Map<string, number>();
   const resolved = features.map((name) => resolveFeature(name, input, categoryNames, categoryIndex));
+  const windowStart = asOf - windowDays * DAY;
+  const lookbackStart = asOf - PURCHASE_LOOKBACK_DAYS * DAY;
+  const rows = profileRows(input.profiles, resolved, asOf, options.existingOnly === true);
+  const n = rows.userIds.length;
 
-  // Only the counters some requested column reads are collected.
+  const index = interactionIndex(input.interactions, input.profiles);
+  const { kept } = rows;
+  const rowOfKey = userRows(index, input.profiles, kept ? (_, i) => kept[i] === 1 : undefined);
+  const acc = accumulate(index, rowOfKey, n, usedCounters(resolved), {
+    asOf,
+    windowStart,
+    windowDays,
+    lookbackStart,
+    categoryOfItem: categoryOfItems(index, input.products, categoryIndex, categoryNames.length),
+    nCat: categoryNames.length,
+  });
+
+  // Rates divide by the part of the window in which the profile existed and the data covers (at least one week),
+  // so newcomers are not mistaken for quiet users.
+  const historyStart = Number.isFinite(acc.dataStart) ? acc.dataStart : asOf;
+  // max(created_at, start of the data), over the creation times (no longer needed as such).
+  const knownFrom = rows.createdAt;
+  for (let i = 0; i < n; i++) knownFrom[i] = Math.max(knownFrom[i] as number, historyStart);
+  const exposure: Exposure = { knownFrom, asOf, windowStart, lookbackStart };
+  const { columns, missing } = featureColumns(resolved, rows, acc, exposure, categoryNames.length);
+  return { userIds: rows.userIds, names: resolved.map((r) => r.name), columns, missing };
+}
+
+/** Only the counters some requested column reads are collected. */
+function usedCounters(resolved: readonly Resolved[]): Set<Counter> {
   const used = new Set<Counter>();
   for (const r of resolved) {
     if (r.kind === 'builtin') for (const c of FEATURE_COUNTERS[r.name] ?? []) used.add(c);
     else if (r.kind === 'category') used.add('frequency');
   }
-  const windowStart = asOf - windowDays * DAY;
-  const lookbackStart = asOf - PURCHASE_LOOKBACK_DAYS * DAY;
+  return used;
+}
 
-  // One pass over the profile objects reads all the built-in columns need from them: at a million profiles,
-  // each further pass costs a cache miss per profile. Unknown creation times read as -Infinity.
+/** The profiles a table has rows for, and what the built-in columns read from the profile objects. */
+interface ProfileRows {
+  userIds: string[];
+  /** Creation times (-Infinity when unknown). */
+  createdAt: Float64Array;
+  /** Follower counts (NaN when unknown), when a column needs them. */
+  followers: Float64Array | null;
+  /** Which of all the profiles have a row (1), or null for all of them. */
+  kept: Uint8Array | null;
+  /** The profile objects of the rows, made on first use. */
+  profiles: () => Profile[];
+}
+
+/**
+ * One pass over the profile objects reads all the built-in columns need from them: at a million profiles,
+ * each further pass costs a cache miss per profile. Profiles created at or after asOf are left out when asked
+ * (created_at < asOf is false for NaN, as before).
+ */
+function profileRows(
+  all: readonly Profile[],
+  resolved: readonly Resolved[],
+  asOf: number,
+  existingOnly: boolean,
+): ProfileRows {
   const wantFollowers = resolved.some(
     (r) => r.kind === 'builtin' && (r.name === 'followers' || r.name === 'log_followers'),
   );
-  const all = input.profiles;
   const created = new Float64Array(all.length);
   const followersAll = wantFollowers ? new Float64Array(all.length) : null;
   const idsAll = all.map((p, i) => {
@@ -213,9 +262,8 @@ export function computeFeatures(
     if (followersAll) followersAll[i] = typeof p.followers === 'number' ? p.followers : Number.NaN;
     return p.id;
   });
-  // Profiles created at or after asOf are left out when asked (created_at < asOf is false for NaN, as before).
   let keep: Uint8Array | null = null;
-  if (options.existingOnly) {
+  if (existingOnly) {
     for (let i = 0; i < all.length; i++) {
       if ((created[i] as number) < asOf) continue;
       keep ??= new Uint8Array(all.length).fill(1);
@@ -225,80 +273,81 @@ export function computeFeatures(
   const kept = keep;
   // The left-out rows are squeezed out of our own arrays in place: at a million profiles every fresh array
   // counts towards the next full garbage collection (see `takeCounter`).
-  const userIds = kept ? keepRows(idsAll, kept) : idsAll;
-  const createdAt = kept ? keepRows(created, kept) : created;
-  const followers = kept && followersAll ? keepRows(followersAll, kept) : followersAll;
-  const n = userIds.length;
-  // The profile objects themselves only for the columns that read other fields.
-  let keptProfiles: Profile[] | null = kept ? null : all;
-  const profiles = (): Profile[] => {
-    keptProfiles ??= all.filter((_, i) => (kept as Uint8Array)[i] === 1);
-    return keptProfiles;
+  let keptProfiles: Profile[] | null = kept ? null : (all as Profile[]);
+  return {
+    userIds: kept ? keepRows(idsAll, kept) : idsAll,
+    createdAt: kept ? keepRows(created, kept) : created,
+    followers: kept && followersAll ? keepRows(followersAll, kept) : followersAll,
+    kept,
+    // The profile objects themselves only for the columns that read other fields.
+    profiles: () => {
+      keptProfiles ??= all.filter((_, i) => (kept as Uint8Array)[i] === 1);
+      return keptProfiles;
+    },
   };
+}
 
-  const index = interactionIndex(input.interactions, input.profiles);
-  const rowOfKey = userRows(index, all, kept ? (_, i) => kept[i] === 1 : undefined);
-  let categoryOfItem: Int32Array | null = null;
-  if (categoryNames.length > 0) {
-    categoryOfItem = new Int32Array(index.itemIds.length).fill(-1);
-    for (const p of input.products) {
-      const c = categoryIndex.get(p.category.toLowerCase());
-      const item = index.itemKeys[p.id];
-      if (c !== undefined && item !== undefined) categoryOfItem[item] = c;
-    }
+/** The category number of each item key (-1 for none), when category features are asked for. */
+function categoryOfItems(
+  index: InteractionIndex,
+  products: readonly Product[],
+  categoryIndex: ReadonlyMap<string, number>,
+  nCat: number,
+): Int32Array | null {
+  if (nCat === 0) return null;
+  const categoryOfItem = new Int32Array(index.itemIds.length).fill(-1);
+  for (const p of products) {
+    const c = categoryIndex.get(p.category.toLowerCase());
+    const item = index.itemKeys[p.id];
+    if (c !== undefined && item !== undefined) categoryOfItem[item] = c;
   }
-  const acc = accumulate(index, rowOfKey, n, used, {
-    asOf,
-    windowStart,
-    windowDays,
-    lookbackStart,
-    categoryOfItem,
-    nCat: categoryNames.length,
-  });
+  return categoryOfItem;
+}
 
-  // Rates divide by the part of the window in which the profile existed and the data covers (at least one week),
-  // so newcomers are not mistaken for quiet users.
-  const historyStart = Number.isFinite(acc.dataStart) ? acc.dataStart : asOf;
-  // max(created_at, start of the data), over the creation times (no longer needed as such).
-  const knownFrom = createdAt;
-  for (let i = 0; i < n; i++) knownFrom[i] = Math.max(knownFrom[i] as number, historyStart);
-  const exposure: Exposure = { knownFrom, asOf, windowStart, lookbackStart };
+/** The counters (or follower counts) a resolved feature's column reads. */
+function readsOf(r: Resolved): Array<Counter | 'followers'> {
+  if (r.kind === 'category') return ['frequency'];
+  if (r.kind !== 'builtin') return [];
+  if (r.name === 'followers' || r.name === 'log_followers') return ['followers'];
+  return FEATURE_COUNTERS[r.name] ?? [];
+}
 
+/** Every requested column, in order, with its count of missing values. */
+function featureColumns(
+  resolved: readonly Resolved[],
+  rows: ProfileRows,
+  acc: Accumulators,
+  exposure: Exposure,
+  nCat: number,
+): { columns: Float64Array[]; missing: Record<string, number> } {
+  const n = rows.userIds.length;
   // A column that is the last to read a counter (or the follower counts) is computed into it in place.
   const readers = new Map<Counter | 'followers', number>();
-  const reads = (r: Resolved): Array<Counter | 'followers'> => {
-    if (r.kind === 'category') return ['frequency'];
-    if (r.kind !== 'builtin') return [];
-    if (r.name === 'followers' || r.name === 'log_followers') return ['followers'];
-    return FEATURE_COUNTERS[r.name] ?? [];
-  };
-  for (const r of resolved) for (const c of reads(r)) readers.set(c, (readers.get(c) ?? 0) + 1);
+  for (const r of resolved) for (const c of readsOf(r)) readers.set(c, (readers.get(c) ?? 0) + 1);
   const take = (c: Counter | 'followers'): boolean => readers.get(c) === 0;
-
   const columns: Float64Array[] = [];
   const missing: Record<string, number> = {};
   for (const r of resolved) {
-    for (const c of reads(r)) readers.set(c, (readers.get(c) as number) - 1);
+    for (const c of readsOf(r)) readers.set(c, (readers.get(c) as number) - 1);
     let col: Float64Array;
     switch (r.kind) {
       case 'builtin':
-        col = builtinColumn(r.name, n, followers, acc, exposure, asOf, take, profiles);
+        col = builtinColumn(r.name, n, rows.followers, acc, exposure, exposure.asOf, take, rows.profiles);
         break;
       case 'attr':
-        col = attributeColumn(profiles(), r.attr, r.type, asOf);
+        col = attributeColumn(rows.profiles(), r.attr, r.type, exposure.asOf);
         break;
       case 'interest':
-        col = interestColumn(profiles(), r.interest);
+        col = interestColumn(rows.profiles(), r.interest);
         break;
       case 'category':
-        col = categoryColumn(acc, categoryNames.length, r.category);
+        col = categoryColumn(acc, nCat, r.category);
         break;
     }
     columns.push(col);
     missing[r.name] = countNaN(col);
   }
-
-  return { userIds, names: resolved.map((r) => r.name), columns, missing };
+  return { columns, missing };
 }
 
 // Each column is filled by a small function of its own: the optimizing compiler then compiles each loop once and
@@ -423,6 +472,44 @@ function counterOf(acc: Accumulators, name: Counter): Float64Array {
 }
 
 /**
+ * One pass's view of the counters: a column per counter (empty when it is not collected, so every write is
+ * guarded by one length check, no lookups) and what the pass needs to look at.
+ */
+interface Pass {
+  views: Float64Array;
+  likes: Float64Array;
+  shares: Float64Array;
+  comments: Float64Array;
+  clicks: Float64Array;
+  engagements: Float64Array;
+  frequency: Float64Array;
+  monetary: Float64Array;
+  last: Float64Array;
+  active: Float64Array;
+  wantSocial: boolean;
+  wantPurchases: boolean;
+  wantActive: boolean;
+  /** The active days of the window as a bitset of 32-bit words: a small scratch row reused per user. */
+  bits: Int32Array;
+  categoryCounts: Float64Array;
+  asOf: number;
+  windowStart: number;
+  lookbackStart: number;
+  categoryOfItem: Int32Array | null;
+  nCat: number;
+}
+
+/** The parameters of the pass over the interactions. */
+interface PassWindow {
+  asOf: number;
+  windowStart: number;
+  windowDays: number;
+  lookbackStart: number;
+  categoryOfItem: Int32Array | null;
+  nCat: number;
+}
+
+/**
  * The one pass over the interactions, on the shared typed view (interaction-index.ts): no string is hashed,
  * and each user's events are contiguous there, so they are added up in locals and each counter of the user is
  * written once. The active days of the window are a bitset of 32-bit words, counted when the user is done.
@@ -432,128 +519,151 @@ function accumulate(
   rowOfKey: Int32Array,
   n: number,
   used: Set<Counter>,
-  p: {
-    asOf: number;
-    windowStart: number;
-    windowDays: number;
-    lookbackStart: number;
-    categoryOfItem: Int32Array | null;
-    nCat: number;
-  },
+  p: PassWindow,
 ): Accumulators {
-  const { asOf, windowStart, lookbackStart, categoryOfItem, nCat } = p;
   const counters: Partial<Record<Counter, Float64Array>> = {};
   for (const c of used) counters[c] = new Float64Array(n);
-  // An empty column marks an absent counter: every write below is guarded by one length check, no lookups.
-  const none = new Float64Array(0);
-  const cViews = counters.views ?? none;
-  const cLikes = counters.likes ?? none;
-  const cShares = counters.shares ?? none;
-  const cComments = counters.comments ?? none;
-  const cClicks = counters.clicks ?? none;
-  const cEngagements = counters.engagements ?? none;
-  const cFrequency = counters.frequency ?? none;
-  const cMonetary = counters.monetary ?? none;
-  const cLast = counters.lastPurchase ?? none;
-  const cActive = counters.activeDays ?? none;
-  cLast.fill(Number.NEGATIVE_INFINITY);
-  const wantActive = cActive.length > 0;
-  const words = wantActive ? Math.ceil(p.windowDays / 32) : 0;
-  const wantSocial =
-    cViews.length > 0 ||
-    cLikes.length > 0 ||
-    cShares.length > 0 ||
-    cComments.length > 0 ||
-    cClicks.length > 0 ||
-    cEngagements.length > 0;
-  const wantPurchases = cFrequency.length > 0 || cMonetary.length > 0 || cLast.length > 0;
-  const categoryCounts = nCat > 0 ? new Float64Array(n * nCat) : new Float64Array(0);
+  const pass = passOf(counters, n, p);
   let dataStart = Number.POSITIVE_INFINITY;
-
-  if (n > 0 && (wantSocial || wantPurchases || wantActive)) {
-    const { start, f64, i32 } = index;
+  if (n > 0 && (pass.wantSocial || pass.wantPurchases || pass.wantActive)) {
     // The earliest event before asOf, as a scan would find it (NaN times are never before anything).
-    if (index.minTs < asOf) dataStart = index.minTs;
+    if (index.minTs < p.asOf) dataStart = index.minTs;
+    // One user at a time. Keys follow the profiles' order when the view was built with them, so the counter
+    // columns are written in order too.
     const users = index.userIds.length;
-    // One user at a time: counters in locals and the active-day bits in a small scratch row. Keys follow the
-    // profiles' order when the view was built with them, so the counter columns are written in order too.
-    const bits = new Int32Array(words);
     for (let key = 0; key < users; key++) {
       const row = rowOfKey[key] as number;
-      if (row < 0) continue;
-      let views = 0;
-      let likes = 0;
-      let shares = 0;
-      let comments = 0;
-      let clicks = 0;
-      let engaged = 0;
-      let frequency = 0;
-      let monetary = 0;
-      let last = Number.NEGATIVE_INFINITY;
-      let anyBit = false;
-      const to = start[key + 1] as number;
-      for (let r = start[key] as number; r < to; r++) {
-        const ts = f64[2 * r] as number;
-        if (!(ts < asOf)) continue;
-        const packed = i32[4 * r + 2] as number;
-        const code = typeOf(packed);
-        const inWindow = ts >= windowStart;
-        const isPurchase = code === PURCHASE;
-        if (!(inWindow && (wantActive || (wantSocial && !isPurchase))) && !(isPurchase && wantPurchases))
-          continue;
-        if (inWindow && wantActive) {
-          const day = Math.floor((ts - windowStart) / DAY);
-          const w = day >>> 5;
-          bits[w] = (bits[w] as number) | (1 << (day & 31));
-          anyBit = true;
-        }
-        if (isPurchase) {
-          if (!wantPurchases) continue;
-          if (ts > last) last = ts;
-          if (ts >= lookbackStart) {
-            frequency++;
-            const v = valueAt(index, r);
-            if (Number.isFinite(v)) monetary += v;
-            if (categoryOfItem !== null) {
-              const item = itemOf(packed);
-              const c = item >= 0 ? (categoryOfItem[item] as number) : -1;
-              if (c >= 0) categoryCounts[row * nCat + c] = (categoryCounts[row * nCat + c] as number) + 1;
-            }
-          }
-          continue;
-        }
-        if (!inWindow || !wantSocial) continue;
-        if (code === VIEW) views++;
-        else {
-          if (code === LIKE) likes++;
-          else if (code === CLICK) clicks++;
-          else if (code === COMMENT) comments++;
-          else if (code === SHARE) shares++;
-          else continue;
-          engaged++;
-        }
-      }
-      if (cViews.length > 0) cViews[row] = views;
-      if (cLikes.length > 0) cLikes[row] = likes;
-      if (cShares.length > 0) cShares[row] = shares;
-      if (cComments.length > 0) cComments[row] = comments;
-      if (cClicks.length > 0) cClicks[row] = clicks;
-      if (cEngagements.length > 0) cEngagements[row] = engaged;
-      if (cFrequency.length > 0) cFrequency[row] = frequency;
-      // 0 + v1 + v2 … is v1 + v2 … exactly, so the sum matches adding onto a zeroed counter.
-      if (cMonetary.length > 0) cMonetary[row] = monetary;
-      if (cLast.length > 0) cLast[row] = last;
-      if (anyBit) {
-        let days = 0;
-        for (let w = 0; w < words; w++) {
-          days += popcount(bits[w] as number);
-          bits[w] = 0;
-        }
-        cActive[row] = days;
-      }
+      if (row >= 0) tallyUser(index, key, row, pass);
     }
   }
-  return { counters, categoryCounts, dataStart };
+  return { counters, categoryCounts: pass.categoryCounts, dataStart };
+}
+
+function passOf(counters: Partial<Record<Counter, Float64Array>>, n: number, p: PassWindow): Pass {
+  const none = new Float64Array(0);
+  const col = (c: Counter) => counters[c] ?? none;
+  const last = col('lastPurchase');
+  last.fill(Number.NEGATIVE_INFINITY);
+  const wantActive = col('activeDays').length > 0;
+  const social: Counter[] = ['views', 'likes', 'shares', 'comments', 'clicks', 'engagements'];
+  return {
+    views: col('views'),
+    likes: col('likes'),
+    shares: col('shares'),
+    comments: col('comments'),
+    clicks: col('clicks'),
+    engagements: col('engagements'),
+    frequency: col('frequency'),
+    monetary: col('monetary'),
+    last,
+    active: col('activeDays'),
+    wantSocial: social.some((c) => col(c).length > 0),
+    wantPurchases: col('frequency').length > 0 || col('monetary').length > 0 || last.length > 0,
+    wantActive,
+    bits: new Int32Array(wantActive ? Math.ceil(p.windowDays / 32) : 0),
+    categoryCounts: p.nCat > 0 ? new Float64Array(n * p.nCat) : new Float64Array(0),
+    asOf: p.asOf,
+    windowStart: p.windowStart,
+    lookbackStart: p.lookbackStart,
+    categoryOfItem: p.categoryOfItem,
+    nCat: p.nCat,
+  };
+}
+
+/** Adds up one user's events (rows of user `key`) into row `row` of the counters. */
+function tallyUser(index: InteractionIndex, key: number, row: number, pass: Pass): void {
+  const { start, f64, i32 } = index;
+  const { asOf, windowStart, lookbackStart, categoryOfItem, nCat, categoryCounts, bits } = pass;
+  const { wantActive, wantSocial, wantPurchases } = pass;
+  let views = 0;
+  let likes = 0;
+  let shares = 0;
+  let comments = 0;
+  let clicks = 0;
+  let engaged = 0;
+  let frequency = 0;
+  let monetary = 0;
+  let last = Number.NEGATIVE_INFINITY;
+  let anyBit = false;
+  const to = start[key + 1] as number;
+  for (let r = start[key] as number; r < to; r++) {
+    const ts = f64[2 * r] as number;
+    if (!(ts < asOf)) continue;
+    const packed = i32[4 * r + 2] as number;
+    const code = typeOf(packed);
+    const inWindow = ts >= windowStart;
+    const isPurchase = code === PURCHASE;
+    if (!(inWindow && (wantActive || (wantSocial && !isPurchase))) && !(isPurchase && wantPurchases))
+      continue;
+    if (inWindow && wantActive) {
+      const day = Math.floor((ts - windowStart) / DAY);
+      const w = day >>> 5;
+      bits[w] = (bits[w] as number) | (1 << (day & 31));
+      anyBit = true;
+    }
+    if (isPurchase) {
+      if (!wantPurchases) continue;
+      if (ts > last) last = ts;
+      if (ts >= lookbackStart) {
+        frequency++;
+        const v = valueAt(index, r);
+        if (Number.isFinite(v)) monetary += v;
+        if (categoryOfItem !== null) {
+          const item = itemOf(packed);
+          const c = item >= 0 ? (categoryOfItem[item] as number) : -1;
+          if (c >= 0) categoryCounts[row * nCat + c] = (categoryCounts[row * nCat + c] as number) + 1;
+        }
+      }
+      continue;
+    }
+    if (!inWindow || !wantSocial) continue;
+    if (code === VIEW) views++;
+    else {
+      if (code === LIKE) likes++;
+      else if (code === CLICK) clicks++;
+      else if (code === COMMENT) comments++;
+      else if (code === SHARE) shares++;
+      else continue;
+      engaged++;
+    }
+  }
+  writeTally(pass, row, views, likes, shares, comments, clicks, engaged, frequency, monetary, last);
+  if (anyBit) pass.active[row] = countActiveDays(bits);
+}
+
+/** Writes one user's sums into the collected counters (0 + v1 + v2 … is v1 + v2 … exactly). */
+function writeTally(
+  pass: Pass,
+  row: number,
+  views: number,
+  likes: number,
+  shares: number,
+  comments: number,
+  clicks: number,
+  engaged: number,
+  frequency: number,
+  monetary: number,
+  last: number,
+): void {
+  if (pass.views.length > 0) pass.views[row] = views;
+  if (pass.likes.length > 0) pass.likes[row] = likes;
+  if (pass.shares.length > 0) pass.shares[row] = shares;
+  if (pass.comments.length > 0) pass.comments[row] = comments;
+  if (pass.clicks.length > 0) pass.clicks[row] = clicks;
+  if (pass.engagements.length > 0) pass.engagements[row] = engaged;
+  if (pass.frequency.length > 0) pass.frequency[row] = frequency;
+  if (pass.monetary.length > 0) pass.monetary[row] = monetary;
+  if (pass.last.length > 0) pass.last[row] = last;
+}
+
+/** The days set in the bitset, which it clears for the next user. */
+function countActiveDays(bits: Int32Array): number {
+  let days = 0;
+  for (let w = 0; w < bits.length; w++) {
+    days += popcount(bits[w] as number);
+    bits[w] = 0;
+  }
+  return days;
 }
 
 const VIEW = TYPE_CODE.view;

@@ -416,12 +416,44 @@ function assemble(
 }
 
 function buildIndex(interactions: readonly Interaction[], profiles: readonly Profile[]): Built {
-  const n = interactions.length;
   // The profiles' ids take the first keys; the row of each key is recorded on the way (the last copy wins).
   const numbering = numberProfiles(profiles);
+  const pass1 = countByUser(interactions, numbering);
+  const blocks = layBlocks(pass1.counts, numbering.userIds.length);
+  const pass2 = placeRecords(interactions, pass1, blocks.cursor);
+  const { cursor } = blocks;
+  const firstEvent = new Int32Array(numbering.userIds.length);
+  for (let u = 0; u < firstEvent.length; u++) firstEvent[u] = cursor[2 * u + 1] as number;
+  const { minTs, maxTs, sorted } = pass1;
+  const scan = { minTs, maxTs, sorted, itemKeys: pass2.itemKeys, itemIds: pass2.itemIds };
+  return assemble(
+    numbering,
+    profiles,
+    scan,
+    blocks.start,
+    firstEvent,
+    pass2.records,
+    pass2.values,
+    pass2.purchases,
+  );
+}
+
+/** What the first pass over the event objects learns: each event's user key and each user's count, the times. */
+interface UserCounts {
+  keyOfRow: Int32Array;
+  counts: Int32Array;
+  minTs: number;
+  maxTs: number;
+  sorted: boolean;
+  nPurchases: number;
+  nValues: number;
+}
+
+/** Pass 1: a key per event (the one string lookup per event, new users numbered on the way) and the block sizes. */
+function countByUser(interactions: readonly Interaction[], numbering: Numbering): UserCounts {
+  const n = interactions.length;
   const { userIds } = numbering;
   const userKeys = numbering.userKeys as Record<string, number>;
-  // Pass 1: a key per event (the one string lookup per event) and the size of each user's block.
   const keyOfRow = new Int32Array(n);
   let counts = new Int32Array(Math.max(1024, userIds.length));
   let minTs = Number.POSITIVE_INFINITY;
@@ -461,43 +493,40 @@ function buildIndex(interactions: readonly Interaction[], profiles: readonly Pro
     if (it.type === 'purchase') nPurchases++;
     if (it.value !== null) nValues++;
   }
-  const blocks = layBlocks(counts, userIds.length);
-  const { cursor } = blocks;
+  return { keyOfRow, counts, minTs, maxTs, sorted, nPurchases, nValues };
+}
 
-  // Pass 2: each event's record into its user's block (a counting sort: the blocks keep the data order).
+/** The records, values in data order, purchases and item numbering the second pass makes. */
+interface Placed {
+  records: ArrayBuffer;
+  values: Float64Array;
+  purchases: Purchases;
+  itemKeys: Record<string, number>;
+  itemIds: string[];
+}
+
+/**
+ * Pass 2: each event's record into its user's block (a counting sort: the blocks keep the data order), items
+ * numbered in order of first appearance; `cursor` (see `layBlocks`) advances and records each first event.
+ */
+function placeRecords(interactions: readonly Interaction[], pass1: UserCounts, cursor: Int32Array): Placed {
+  const n = interactions.length;
+  const { keyOfRow, nValues, nPurchases } = pass1;
   const records = new ArrayBuffer(n * 16);
   const f64 = new Float64Array(records);
   const i32 = new Int32Array(records);
   const values = new Float64Array(nValues);
   let nextValue = 0;
   const purchases = purchaseColumns(nPurchases);
-  const itemKeys: Record<string, number> = Object.create(null);
-  const itemIds: string[] = [];
+  const items = new ItemNumbering();
   let p = 0;
-  let lastItem: string | null = null;
-  let lastItemKey = -1;
   for (let k = 0; k < n; k++) {
     const it = interactions[k] as Interaction;
     const key = keyOfRow[k] as number;
     const r = cursor[2 * key] as number;
     cursor[2 * key] = r + 1;
     if ((cursor[2 * key + 1] as number) < 0) cursor[2 * key + 1] = k;
-    const iid = it.item_id;
-    let item = -1;
-    if (iid !== null) {
-      if (iid !== lastItem) {
-        let found = itemKeys[iid];
-        if (found === undefined) {
-          found = itemIds.length;
-          if (found >= MAX_ITEMS) throw new RangeError(`more than ${MAX_ITEMS} distinct item ids`);
-          itemKeys[iid] = found;
-          itemIds.push(iid);
-        }
-        lastItem = iid;
-        lastItemKey = found;
-      }
-      item = lastItemKey;
-    }
+    const item = items.keyOf(it.item_id);
     const code = typeCode(it.type);
     const raw = it.value;
     let slot = -1;
@@ -526,16 +555,37 @@ function buildIndex(interactions: readonly Interaction[], profiles: readonly Pro
           value: purchases.value.subarray(0, p),
           item: purchases.item.subarray(0, p),
         };
-  const firstEvent = new Int32Array(userIds.length);
-  for (let u = 0; u < firstEvent.length; u++) firstEvent[u] = cursor[2 * u + 1] as number;
-  const scan = { minTs, maxTs, sorted, itemKeys, itemIds };
-  return assemble(numbering, profiles, scan, blocks.start, firstEvent, records, values, seen);
+  return { records, values, purchases: seen, itemKeys: items.keys, itemIds: items.ids };
+}
+
+/** Item keys in order of first appearance; runs of the same item (a catalogue export) skip the lookup. */
+class ItemNumbering {
+  readonly keys: Record<string, number> = Object.create(null);
+  readonly ids: string[] = [];
+  private last: string | null = null;
+  private lastKey = -1;
+
+  /** The key of an item id (-1 for none), numbering a new one. */
+  keyOf(iid: string | null): number {
+    if (iid === null) return -1;
+    if (iid !== this.last) {
+      let found = this.keys[iid];
+      if (found === undefined) {
+        found = this.ids.length;
+        if (found >= MAX_ITEMS) throw new RangeError(`more than ${MAX_ITEMS} distinct item ids`);
+        this.keys[iid] = found;
+        this.ids.push(iid);
+      }
+      this.last = iid;
+      this.lastKey = found;
+    }
+    return this.lastKey;
+  }
 }
 
 /** The view from typed columns (see `InteractionColumns`): the same passes as `buildIndex`, over typed arrays. */
 function buildFromColumns(columns: InteractionColumns): Built {
-  const { profiles, user, otherUsers, ts, event, itemIds: itemNames, values } = columns;
-  const n = user.length;
+  const { profiles } = columns;
   const distinct = columns.distinctProfileIds;
   const numbering: Numbering = distinct
     ? {
@@ -545,24 +595,47 @@ function buildFromColumns(columns: InteractionColumns): Built {
         unique: true,
       }
     : numberProfiles(profiles);
+  const pass1 = scanColumns(columns, numbering, distinct !== undefined);
+  const { start, firstEvent } = blockStarts(pass1.tally, numbering.userIds.length);
+  const { records, purchases } = bucketRecords(columns, pass1, start);
+  const { minTs, maxTs, sorted, itemKeys, itemIds } = pass1;
+  const scan = { minTs, maxTs, sorted, itemKeys, itemIds };
+  return assemble(numbering, profiles, scan, start, firstEvent, records, columns.values, purchases);
+}
+
+/** What the first pass over the columns learns (see `scanColumns`). */
+interface ColumnScan extends Scan {
+  /** The user key of each row of `profiles` (the row itself when their ids are known distinct). */
+  keyOfProfile: Int32Array;
+  direct: boolean;
+  keyOfOther: Int32Array;
+  keyOfItem: Int32Array;
+  /** Per user, side by side: the number of events and the index of the first. */
+  tally: Int32Array;
+  nPurchases: number;
+}
+
+/**
+ * Pass 1: keys of other users and items, the size of each user's block and its first event, the times. Other
+ * users and items are numbered in order of first appearance, as the objects' pass numbers them; their lists
+ * may name one id twice (the decoder's are per chunk), so the dictionaries still decide.
+ */
+function scanColumns(columns: InteractionColumns, numbering: Numbering, direct: boolean): ColumnScan {
+  const { user, otherUsers, ts, event, itemIds: itemNames } = columns;
+  const n = user.length;
   const { userIds, keyOfProfile } = numbering;
   // Without the profiles' dictionary, the other users (no profile has their id) get one of their own.
   const userKeys: Record<string, number> = numbering.userKeys ?? Object.create(null);
-  const direct = distinct !== undefined;
-  // Other users and items are numbered in order of first appearance, as the objects' pass numbers them; their
-  // lists may name one id twice (the decoder's are per chunk), so the dictionaries still decide.
   const keyOfOther = new Int32Array(otherUsers.length).fill(-1);
   const keyOfItem = new Int32Array(itemNames.length).fill(-1);
   const itemKeys: Record<string, number> = Object.create(null);
   const itemIds: string[] = [];
-  // Per user, side by side: the number of events and the index of the first.
   const tally = new Int32Array(2 * (userIds.length + otherUsers.length));
   let minTs = Number.POSITIVE_INFINITY;
   let maxTs = Number.NEGATIVE_INFINITY;
   let sorted = true;
   let previousTs = Number.NEGATIVE_INFINITY;
   let nPurchases = 0;
-  // Pass 1: keys of other users and items, the size of each user's block and its first event, the times.
   for (let k = 0; k < n; k++) {
     const u = user[k] as number;
     let key: number;
@@ -604,7 +677,23 @@ function buildFromColumns(columns: InteractionColumns): Built {
       keyOfItem[item] = found;
     }
   }
-  const nUsers = userIds.length;
+  return {
+    minTs,
+    maxTs,
+    sorted,
+    itemKeys,
+    itemIds,
+    keyOfProfile,
+    direct,
+    keyOfOther,
+    keyOfItem,
+    tally,
+    nPurchases,
+  };
+}
+
+/** Each user's first row from the counts in `tally`, and the index of each user's first event (-1 for none). */
+function blockStarts(tally: Int32Array, nUsers: number): { start: Int32Array; firstEvent: Int32Array } {
   const start = new Int32Array(nUsers + 1);
   const firstEvent = new Int32Array(nUsers);
   for (let u = 0; u < nUsers; u++) {
@@ -612,12 +701,25 @@ function buildFromColumns(columns: InteractionColumns): Built {
     start[u + 1] = (start[u] as number) + count;
     firstEvent[u] = count > 0 ? (tally[2 * u + 1] as number) : -1;
   }
+  return { start, firstEvent };
+}
 
-  // Pass 2: the events into their users' blocks in two steps, each touching little memory at a time. Events in
-  // data order belong to random users, so placing each straight in its row would miss the cache (and the page
-  // tables) on nearly every one: instead each goes to the region of its bucket of users (a few hundred regions
-  // filled in sequence), with its key alongside; then each region, small enough to stay in cache, is sorted by
-  // user in place. Both steps keep the data order within a user.
+/**
+ * Pass 2: the events into their users' blocks in two steps, each touching little memory at a time. Events in
+ * data order belong to random users, so placing each straight in its row would miss the cache (and the page
+ * tables) on nearly every one: instead each goes to the region of its bucket of users (a few hundred regions
+ * filled in sequence), with its key alongside; then each region, small enough to stay in cache, is sorted by
+ * user in place. Both steps keep the data order within a user.
+ */
+function bucketRecords(
+  columns: InteractionColumns,
+  pass1: ColumnScan,
+  start: Int32Array,
+): { records: ArrayBuffer; purchases: Purchases } {
+  const { user, ts, event, values } = columns;
+  const { keyOfOther, keyOfProfile, direct, keyOfItem } = pass1;
+  const n = user.length;
+  const nUsers = start.length - 1;
   const records = new ArrayBuffer(n * 16);
   const f64 = new Float64Array(records);
   const i32 = new Int32Array(records);
@@ -625,7 +727,7 @@ function buildFromColumns(columns: InteractionColumns): Built {
   const nBuckets = (nUsers >> BUCKET_SHIFT) + 1;
   const bucketNext = new Int32Array(nBuckets);
   for (let b = 0; b < nBuckets; b++) bucketNext[b] = start[Math.min(nUsers, b << BUCKET_SHIFT)] as number;
-  const purchases = purchaseColumns(nPurchases);
+  const purchases = purchaseColumns(pass1.nPurchases);
   let nextValue = 0;
   let p = 0;
   for (let k = 0; k < n; k++) {
@@ -652,6 +754,19 @@ function buildFromColumns(columns: InteractionColumns): Built {
     keyAt[at] = key;
   }
   if (nextValue !== values.length) throw new RangeError('columns: the values do not match the events');
+  sortBuckets(f64, i32, keyAt, start, nBuckets);
+  return { records, purchases };
+}
+
+/** Sorts each bucket's region by user in place (the order within a user kept); `keyAt` is used up. */
+function sortBuckets(
+  f64: Float64Array,
+  i32: Int32Array,
+  keyAt: Int32Array,
+  start: Int32Array,
+  nBuckets: number,
+): void {
+  const nUsers = start.length - 1;
   const next = start.slice(0, nUsers);
   for (let b = 0; b < nBuckets; b++) {
     const lo = start[Math.min(nUsers, b << BUCKET_SHIFT)] as number;
@@ -665,8 +780,6 @@ function buildFromColumns(columns: InteractionColumns): Built {
     }
     permuteRecords(f64, i32, keyAt, lo, hi);
   }
-  const scan = { minTs, maxTs, sorted, itemKeys, itemIds };
-  return assemble(numbering, profiles, scan, start, firstEvent, records, values, purchases);
 }
 
 /** Moves the records at lo..hi-1 to the rows `rowOf` gives (within the same range); `rowOf` is used up. */

@@ -230,13 +230,61 @@ export interface FitOptions extends Pick<PredictOptions, 'holdoutShare' | 'seed'
  */
 export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): PredictionModel {
   const { target, cutoff } = set;
-  const requested = set.table.names;
   const explicit = !options.dropConstant;
   const holdoutShare = options.holdoutShare ?? 0.2;
+  checkTrainingSet(set, holdoutShare);
+  const n = set.y.length;
+  const requested = set.table.names.length;
+  // Holdout split first, so medians, means and everything fitted see the training users only.
+  const { train, holdout } = holdoutSplit(n, holdoutShare, options.seed ?? 42);
+  if (n < ROWS_PER_FEATURE * requested) {
+    throw new PredictError(
+      `${n} users are too few for ${requested} features (${ROWS_PER_FEATURE} users per feature needed); use at most ${Math.floor(n / ROWS_PER_FEATURE)} features`,
+    );
+  }
+  const design = designColumns(set, train, explicit);
+  const { names, columns, imputeMedians, means, sds, imputed, dropped } = design;
+  const nt = train.length;
+  const yTrain = gather(set.y, train, new Float64Array(nt));
+  const { coefficients, intercept } = leastSquares(design, yTrain);
+
+  // Quality is measured with the same arithmetic predictUsers uses: original units, spend floored at zero.
+  const predicted = predictColumns(
+    n,
+    columns,
+    coefficients.map((c) => c.value),
+    intercept,
+    target === SPEND_TARGET,
+  );
+  const trainMean = mean(yTrain);
+  const holdoutQuality = quality(holdout, set.y, (i) => predicted[i] as number);
+  const baseline = quality(holdout, set.y, () => trainMean);
+  const trainQuality = quality(train, set.y, (i) => predicted[i] as number);
+  return {
+    target,
+    features: names,
+    dropped,
+    cutoff,
+    asOf: set.asOf,
+    intercept,
+    coefficients,
+    means,
+    imputeMedians,
+    holdout: { n: holdout.length, ...holdoutQuality, baseline },
+    train: { n: nt, r2: trainQuality.r2 },
+    drivers: driversOf(coefficients, sds, options.kinds ?? {}, target, options.currency ?? 'USD'),
+    imputed,
+    n,
+  };
+}
+
+/** Refuses a training set that cannot support an honest fit: too few rows, purchasers or features. */
+function checkTrainingSet(set: TrainingSet, holdoutShare: number): void {
+  const { target, cutoff } = set;
   if (!(holdoutShare >= 0.05 && holdoutShare <= 0.5)) {
     throw new PredictError(`holdout share ${holdoutShare} is out of range; use a share between 0.05 and 0.5`);
   }
-  if (requested.length === 0)
+  if (set.table.names.length === 0)
     throw new PredictError('no features to learn from; name some with features=a,b,c');
   const n = set.y.length;
   if (n < MIN_ROWS) {
@@ -253,64 +301,93 @@ export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): Pred
       );
     }
   }
+}
 
-  // Holdout split first, so medians, means and everything fitted see the training users only.
-  const { train, holdout } = holdoutSplit(n, holdoutShare, options.seed ?? 42);
+/** The features the fit uses, imputed and standardised on the training users, with their correlations. */
+interface Design {
+  names: string[];
+  /** Copies of the chosen columns, missing values filled with the training medians. */
+  columns: Float64Array[];
+  imputeMedians: number[];
+  means: number[];
+  sds: number[];
+  /** The columns standardised on the training users (every row). */
+  z: Float64Array[];
+  corr: number[][];
+  imputed: Record<string, number>;
+  dropped: string[];
+  /** Training rows. */
+  nt: number;
+}
 
-  if (n < ROWS_PER_FEATURE * requested.length) {
-    throw new PredictError(
-      `${n} users are too few for ${requested.length} features (${ROWS_PER_FEATURE} users per feature needed); use at most ${Math.floor(n / ROWS_PER_FEATURE)} features`,
-    );
-  }
-
-  // Columns that carry nothing are refused by name when asked for, and quietly left out of the default set.
-  const dropped: string[] = [];
-  let names = set.table.names;
-  let columns = set.table.columns;
-  const keepCols: number[] = [];
-  for (let j = 0; j < names.length; j++) {
-    const name = names[j] ?? '';
-    const col = columns[j] ?? new Float64Array(0);
-    const problem = constantProblem(name, col, train);
-    if (problem === null) keepCols.push(j);
-    else if (explicit) throw new PredictError(problem);
-    else dropped.push(name);
-  }
-  names = keepCols.map((j) => names[j] ?? '');
-  // Copies: imputation writes into the columns, and the caller's table stays as it was.
-  columns = keepCols.map((j) => (columns[j] as Float64Array).slice());
-  let p = names.length;
-  if (p === 0)
-    throw new PredictError(
-      'every default feature is constant for these users; name features with features=a,b,c',
-    );
-
+/**
+ * Constant columns out (refused by name when asked for), missing values filled with training medians,
+ * columns standardised on the training users, then collinear ones out (again refused when asked for).
+ */
+function designColumns(set: TrainingSet, train: Int32Array, explicit: boolean): Design {
+  const { names, columns, dropped } = informativeColumns(set, train, explicit);
   // Missing values: training medians, counted and reported.
   const nt = train.length;
   const imputeMedians: number[] = [];
   const imputed: Record<string, number> = {};
   const gathered = new Float64Array(nt);
-  for (let j = 0; j < p; j++) {
+  for (let j = 0; j < names.length; j++) {
     const col = columns[j] as Float64Array;
     const median = columnMedian(gather(col, train, gathered));
     imputeMedians.push(median);
     const count = fillMissing(col, median);
     if (count > 0) imputed[names[j] as string] = count;
   }
-
   // Standardise on the training users: the fit is better conditioned and collinearity reads off correlations.
   const means: number[] = [];
   const sds: number[] = [];
   const z: Float64Array[] = [];
-  for (let j = 0; j < p; j++) {
+  for (let j = 0; j < names.length; j++) {
     const { out, m, sd } = standardize(columns[j] as Float64Array, train);
     means.push(m);
     sds.push(sd);
     z.push(out);
   }
-  const corr = correlation(z);
-  // Asked-for features are refused by name; the default set instead loses the last-listed feature of each
-  // redundant group (custom attributes come after the built-in ones), since the user never chose them.
+  const design = { names, columns, imputeMedians, means, sds, z, corr: correlation(z), imputed, dropped, nt };
+  dropCollinear(design, explicit);
+  return design;
+}
+
+/** Columns that carry something for the training users: the rest refused by name, or left out of the default set. */
+function informativeColumns(
+  set: TrainingSet,
+  train: Int32Array,
+  explicit: boolean,
+): { names: string[]; columns: Float64Array[]; dropped: string[] } {
+  const dropped: string[] = [];
+  const all = set.table.names;
+  const keepCols: number[] = [];
+  for (let j = 0; j < all.length; j++) {
+    const name = all[j] ?? '';
+    const col = set.table.columns[j] ?? new Float64Array(0);
+    const problem = constantProblem(name, col, train);
+    if (problem === null) keepCols.push(j);
+    else if (explicit) throw new PredictError(problem);
+    else dropped.push(name);
+  }
+  if (keepCols.length === 0)
+    throw new PredictError(
+      'every default feature is constant for these users; name features with features=a,b,c',
+    );
+  return {
+    names: keepCols.map((j) => all[j] ?? ''),
+    // Copies: imputation writes into the columns, and the caller's table stays as it was.
+    columns: keepCols.map((j) => (set.table.columns[j] as Float64Array).slice()),
+    dropped,
+  };
+}
+
+/**
+ * Asked-for features are refused by name; the default set instead loses the last-listed feature of each
+ * redundant group (custom attributes come after the built-in ones), since the user never chose them.
+ */
+function dropCollinear(design: Design, explicit: boolean): void {
+  const { names, columns, imputeMedians, means, sds, z, corr, imputed, dropped } = design;
   for (let problem = findCollinearity(names, corr); problem; problem = findCollinearity(names, corr)) {
     if (explicit) throw new PredictError(problem.message);
     const j = Math.max(...problem.group);
@@ -319,9 +396,15 @@ export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): Pred
     for (const list of [names, columns, imputeMedians, means, sds, z, corr]) list.splice(j, 1);
     for (const row of corr) row.splice(j, 1);
   }
-  p = names.length;
+}
 
-  const yTrain = gather(set.y, train, new Float64Array(nt));
+/** Least squares on the standardised design, back in original units, with standard errors. */
+function leastSquares(
+  design: Design,
+  yTrain: Float64Array,
+): { coefficients: Coefficient[]; intercept: number } {
+  const { names, means, sds, z, corr, nt } = design;
+  const p = names.length;
   // The intercept column is part of the rows we hand over, so the library fits it without `intercept: true`,
   // whose addColumn copies every row of the design once more. Same matrix, same arithmetic, same weights.
   const mlr = new MultivariateLinearRegression(designRows(z, nt), columnRows(yTrain), {
@@ -346,46 +429,23 @@ export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): Pred
   coefficients.forEach((c, j) => {
     intercept -= c.value * (means[j] as number);
   });
+  return { coefficients, intercept };
+}
 
-  // Quality is measured with the same arithmetic predictUsers uses: original units, spend floored at zero.
-  const predicted = predictColumns(
-    n,
-    columns,
-    coefficients.map((c) => c.value),
-    intercept,
-    target === SPEND_TARGET,
-  );
-  const trainMean = mean(yTrain);
-  const holdoutQuality = quality(holdout, set.y, (i) => predicted[i] as number);
-  const baseline = quality(holdout, set.y, () => trainMean);
-  const trainQuality = quality(train, set.y, (i) => predicted[i] as number);
-
-  const kinds = options.kinds ?? {};
-  const drivers = coefficients
+/** The clearly non-zero coefficients (|t| >= 2), largest effect of one standard deviation first, in words. */
+function driversOf(
+  coefficients: readonly Coefficient[],
+  sds: readonly number[],
+  kinds: Record<string, AttributeKind>,
+  target: string,
+  currency: string,
+): string[] {
+  return coefficients
     .map((c, j) => ({ c, sd: sds[j] ?? 0 }))
     .filter(({ c }) => Math.abs(c.t) >= 2)
     .sort((a, b) => Math.abs(b.c.value * b.sd) - Math.abs(a.c.value * a.sd))
     .slice(0, DRIVER_COUNT)
-    .map(({ c, sd }) =>
-      describeDriver(c.feature, c.value, sd, kinds[c.feature], target, options.currency ?? 'USD'),
-    );
-
-  return {
-    target,
-    features: names,
-    dropped,
-    cutoff,
-    asOf: set.asOf,
-    intercept,
-    coefficients,
-    means,
-    imputeMedians,
-    holdout: { n: holdout.length, ...holdoutQuality, baseline },
-    train: { n: nt, r2: trainQuality.r2 },
-    drivers,
-    imputed,
-    n,
-  };
+    .map(({ c, sd }) => describeDriver(c.feature, c.value, sd, kinds[c.feature], target, currency));
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Interaction, Profile } from '../domain/types.ts';
-import { interactionIndex, TYPE_CODE, typeOf, userRows } from './interaction-index.ts';
+import { type InteractionIndex, interactionIndex, TYPE_CODE, typeOf, userRows } from './interaction-index.ts';
 
 const DAY = 86_400_000;
 const VIEW = TYPE_CODE.view;
@@ -50,18 +50,69 @@ export function computeStats(
   options: { asOf: number; top?: number },
 ): AudienceStats {
   const { asOf } = options;
-  const weekStart = asOf - 7 * DAY;
-  const prevWeekStart = asOf - 14 * DAY;
-  const monthStart = asOf - 30 * DAY;
-  const prevMonthStart = asOf - 60 * DAY;
+  const windows: Windows = {
+    asOf,
+    weekStart: asOf - 7 * DAY,
+    prevWeekStart: asOf - 14 * DAY,
+    monthStart: asOf - 30 * DAY,
+    prevMonthStart: asOf - 60 * DAY,
+  };
   const n = profiles.length;
   // The typed view of the interactions is shared and memoised, so no user id is hashed per interaction here,
   // and it groups each user's events together, so a user's flags are set in one sweep.
   const index = interactionIndex(interactions, profiles);
   const rowOfKey = userRows(index, profiles);
-  const { start, f64, i32, purchases } = index;
+  const activity = activityFlags(index, rowOfKey, n, windows);
+  const { revenue, revenuePrev } = revenueSums(index, rowOfKey, windows);
+  const people = profileCounts(profiles, activity.flags, windows);
+  const { views, engagements, latest } = activity;
+  const topN = options.top ?? 5;
+  return {
+    asOf,
+    total: n,
+    totalWeekAgo: people.totalWeekAgo,
+    newThisWeek: people.newThisWeek,
+    newLastWeek: people.newLastWeek,
+    active7d: people.active7d,
+    activePrevWeek: people.activePrevWeek,
+    active30d: people.active30d,
+    engagementRate: views > 0 ? engagements / views : null,
+    engagements30d: engagements,
+    views30d: views,
+    purchasers30d: people.purchasers,
+    revenue30d: revenue,
+    revenuePrev30d: revenuePrev,
+    revenuePerUser: n > 0 ? revenue / n : 0,
+    top: {
+      countries: tally(people.countries, n, topN),
+      platforms: tally(people.platforms, n, topN),
+      interests: tally(people.interests, n, topN),
+    },
+    latestInteraction: Number.isFinite(latest) ? latest : null,
+  };
+}
 
-  // Per-profile bit flags: 1 active this week, 2 active previous week, 4 active in 30 days, 8 purchased in 30 days.
+/** The instants the figures are counted from. */
+interface Windows {
+  asOf: number;
+  weekStart: number;
+  prevWeekStart: number;
+  monthStart: number;
+  prevMonthStart: number;
+}
+
+/**
+ * Per-profile bit flags from the interactions (1 active this week, 2 active previous week, 4 active in 30
+ * days, 8 purchased in 30 days), the views and engagements of the last 30 days, and the latest event before asOf.
+ */
+function activityFlags(
+  index: InteractionIndex,
+  rowOfKey: Int32Array,
+  n: number,
+  w: Windows,
+): { flags: Uint8Array; views: number; engagements: number; latest: number } {
+  const { asOf, weekStart, prevWeekStart, monthStart, prevMonthStart } = w;
+  const { start, f64, i32 } = index;
   const flags = new Uint8Array(n);
   let engagements = 0;
   let views = 0;
@@ -91,30 +142,47 @@ export function computeStats(
     }
     if (i >= 0) flags[i] = f;
   }
-  // Revenue is summed in data order, as the events came: the same rounding as a plain scan.
+  return { flags, views, engagements, latest };
+}
+
+/** Revenue of the last 30 days and the 30 before, summed in data order (the same rounding as a plain scan). */
+function revenueSums(
+  index: InteractionIndex,
+  rowOfKey: Int32Array,
+  w: Windows,
+): { revenue: number; revenuePrev: number } {
+  const { purchases } = index;
   let revenue = 0;
   let revenuePrev = 0;
   for (let p = 0; p < purchases.ts.length; p++) {
     const t = purchases.ts[p] as number;
-    if (t >= asOf || t < prevMonthStart || rowOfKey[purchases.user[p] as number] === -1) continue;
+    if (t >= w.asOf || t < w.prevMonthStart || rowOfKey[purchases.user[p] as number] === -1) continue;
     const v = purchases.value[p] as number;
     const amount = Number.isNaN(v) ? 0 : v;
-    if (t >= monthStart) revenue += amount;
+    if (t >= w.monthStart) revenue += amount;
     else revenuePrev += amount;
   }
+  return { revenue, revenuePrev };
+}
 
-  let active7d = 0;
-  let activePrevWeek = 0;
-  let active30d = 0;
-  let purchasers = 0;
-  let newThisWeek = 0;
-  let newLastWeek = 0;
-  let totalWeekAgo = 0;
-  // The top lists are counted in the same pass: each profile object is read once (it is rarely in cache).
-  const countries = new Map<string, number>();
-  const platforms = new Map<string, number>();
-  const interests = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
+/** The per-profile counts: activity (flags or last_active_at), purchasers, newcomers and the top-list counts. */
+function profileCounts(profiles: readonly Profile[], flags: Uint8Array, w: Windows) {
+  const { asOf, weekStart, prevWeekStart, monthStart } = w;
+  const counts = {
+    active7d: 0,
+    activePrevWeek: 0,
+    active30d: 0,
+    purchasers: 0,
+    newThisWeek: 0,
+    newLastWeek: 0,
+    totalWeekAgo: 0,
+    // The top lists are counted in the same pass: each profile object is read once (it is rarely in cache).
+    countries: new Map<string, number>(),
+    platforms: new Map<string, number>(),
+    interests: new Map<string, number>(),
+  };
+  const { countries, platforms, interests } = counts;
+  for (let i = 0; i < profiles.length; i++) {
     const p = profiles[i] as Profile;
     if (p.country !== null) countries.set(p.country, (countries.get(p.country) ?? 0) + 1);
     if (p.platform !== null) platforms.set(p.platform, (platforms.get(p.platform) ?? 0) + 1);
@@ -127,40 +195,16 @@ export function computeStats(
       else if (seen >= monthStart) f |= 4;
       if (seen >= prevWeekStart && seen < weekStart) f |= 2;
     }
-    if (f & 1) active7d++;
-    if (f & 2) activePrevWeek++;
-    if (f & 4) active30d++;
-    if (f & 8) purchasers++;
+    if (f & 1) counts.active7d++;
+    if (f & 2) counts.activePrevWeek++;
+    if (f & 4) counts.active30d++;
+    if (f & 8) counts.purchasers++;
     const created = p.created_at;
-    if (created === null || created < weekStart) totalWeekAgo++;
-    if (created !== null && created >= weekStart && created < asOf) newThisWeek++;
-    if (created !== null && created >= prevWeekStart && created < weekStart) newLastWeek++;
+    if (created === null || created < weekStart) counts.totalWeekAgo++;
+    if (created !== null && created >= weekStart && created < asOf) counts.newThisWeek++;
+    if (created !== null && created >= prevWeekStart && created < weekStart) counts.newLastWeek++;
   }
-
-  const topN = options.top ?? 5;
-  return {
-    asOf,
-    total: n,
-    totalWeekAgo,
-    newThisWeek,
-    newLastWeek,
-    active7d,
-    activePrevWeek,
-    active30d,
-    engagementRate: views > 0 ? engagements / views : null,
-    engagements30d: engagements,
-    views30d: views,
-    purchasers30d: purchasers,
-    revenue30d: revenue,
-    revenuePrev30d: revenuePrev,
-    revenuePerUser: n > 0 ? revenue / n : 0,
-    top: {
-      countries: tally(countries, n, topN),
-      platforms: tally(platforms, n, topN),
-      interests: tally(interests, n, topN),
-    },
-    latestInteraction: Number.isFinite(latest) ? latest : null,
-  };
+  return counts;
 }
 
 /** The `top` most common values (ties by value, so the order of counting does not matter). */

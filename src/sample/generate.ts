@@ -1,8 +1,8 @@
 /**
  * The sample audience generator: a seeded, realistic social-media audience with planted personas and a planted
  * spend model (see `truth.ts` and `data/README.md`). Pure: options in, data out. The typed columns the events are
- * made from are handed to the engine's interaction view (`handInteractionColumns`), a cache that then need not
- * read the event objects back.
+ * made from come out with them (`SampleData.columns`), so whoever builds the engine's view of the interactions
+ * can build it from those instead of reading the event objects back.
  */
 
 import { cumulative, Rng } from '../domain/random.ts';
@@ -14,12 +14,7 @@ import type {
   Product,
   Profile,
 } from '../domain/types.ts';
-import {
-  handInteractionColumns,
-  type InteractionColumns,
-  packEvent,
-  typeCode,
-} from '../engine/interaction-index.ts';
+import { type InteractionColumns, packEvent, typeCode } from '../engine/interaction-index.ts';
 import {
   expectedSpend,
   type ItemPreferenceTruth,
@@ -72,6 +67,8 @@ export interface SampleData {
   profiles: Profile[];
   products: Product[];
   interactions: Interaction[];
+  /** The same interactions as typed columns (see `handInteractionColumns` in engine/interaction-index.ts). */
+  columns: InteractionColumns;
   attributes: Record<string, AttributeKind>;
   personas: string[];
   /** Trending products and complements planted in this catalogue. */
@@ -122,6 +119,67 @@ const PRODUCT_WORDS: Record<string, { adjectives: string[]; nouns: string[] }> =
 
 /** Generates the sample audience; the same options always give deep-equal output. */
 export function generateSample(options: SampleOptions): SampleData {
+  const period = periodOf(options);
+  const { seed, n } = period;
+  // Separate streams so the catalogue does not depend on the number of profiles, and so the complement choices
+  // do not shift the draws of everything else (spend, timing and traits are the same with or without them).
+  const productRng = new Rng(seed * 7919 + 1);
+  const rng = new Rng(seed);
+  const complementRng = new Rng(seed * 7919 + 2);
+
+  const world = makeWorld(productRng);
+  const personaOf = assignPersonas(n, rng);
+  const profiles: Profile[] = new Array(n);
+  const personas: string[] = new Array(n);
+  const run: Run = {
+    period,
+    world,
+    rng,
+    complementRng,
+    events: new EventBuffer(),
+    buys: new PurchaseScratch(period.windows, world.products.length),
+    tally: { userWindows: 0, clippedWindows: 0, sumMu: 0, sumMu2: 0 },
+  };
+  for (let i = 0; i < n; i++) {
+    const pi = personaOf[i] as number;
+    const persona = SAMPLE_TRUTH.personas[pi] as PersonaTruth;
+    const life = drawLife(run, persona);
+    const profile = drawProfile(run, i, persona, life);
+    const mu = expectedSpend(profile);
+    run.tally.sumMu += mu;
+    run.tally.sumMu2 += mu * mu;
+    profile.last_active_at = drawSocial(run, i, pi, persona, life);
+    const buys = drawSpend(run, persona, mu, life.createdAt);
+    emitPurchases(run, i, pi, buys);
+    profiles[i] = profile;
+    personas[i] = persona.key;
+  }
+  // The typed columns go out with the data, for whoever builds the engine's view of the interactions.
+  const { interactions, columns } = run.events.materialize(profiles, world.products);
+  return {
+    profiles,
+    products: world.products,
+    interactions,
+    columns,
+    attributes: { ...SAMPLE_ATTRIBUTES },
+    personas,
+    items: itemTruth(world),
+    diagnostics: diagnosticsOf(run.tally, n),
+  };
+}
+
+/** The period the sample covers, from the options (checked). */
+interface Period {
+  n: number;
+  seed: number;
+  end: number;
+  periodStart: number;
+  /** Spend windows (SAMPLE_TRUTH.windowDays long) that fit in the period, aligned to `end`. */
+  windows: number;
+  windowMs: number;
+}
+
+function periodOf(options: SampleOptions): Period {
   const n = options.profiles ?? 5000;
   const seed = options.seed ?? 42;
   const weeks = options.weeks ?? 26;
@@ -132,234 +190,306 @@ export function generateSample(options: SampleOptions): SampleData {
   if (!(weeks > 0)) throw new RangeError(`weeks must be positive, got ${weeks}`);
   const periodStart = end - weeks * WEEK;
   const windowMs = SAMPLE_TRUTH.windowDays * DAY;
-  const windows = Math.floor((end - periodStart) / windowMs);
+  return { n, seed, end, periodStart, windows: Math.floor((end - periodStart) / windowMs), windowMs };
+}
 
-  // Separate streams so the catalogue does not depend on the number of profiles, and so the complement choices
-  // do not shift the draws of everything else (spend, timing and traits are the same with or without them).
-  const productRng = new Rng(seed * 7919 + 1);
-  const rng = new Rng(seed);
-  const complementRng = new Rng(seed * 7919 + 2);
+/** The catalogue and, per persona, the cumulative weights its picks are drawn from. */
+interface World extends Catalogue {
+  personaPrefs: ItemPreferenceTruth[];
+  /** Per persona, per category: cumulative item weights (see `itemWeights`). */
+  personaItemCum: Float64Array[][];
+  personaCategoryCum: Float64Array[];
+  countryCum: Float64Array;
+}
 
-  const { products, byCategory, trending, complementOf } = makeProducts(productRng);
+function makeWorld(productRng: Rng): World {
+  const catalogue = makeProducts(productRng);
+  const { products, byCategory, trending } = catalogue;
   const personaDefs = SAMPLE_TRUTH.personas;
   const personaPrefs = personaDefs.map((p) => SAMPLE_TRUTH.itemPreferences[p.key] ?? NEUTRAL_PREFERENCES);
-  const personaItemCum = personaPrefs.map((pref) =>
-    byCategory.map((cat) => itemWeights(cat, pref, products, trending)),
-  );
   const categoryKeys = SAMPLE_CATEGORIES.map((c) => c.key);
-  const personaCategoryCum = personaDefs.map((p) =>
-    cumulative(categoryKeys.map((k) => SAMPLE_TRUTH.categoryAffinity[p.key]?.[k] ?? 0)),
-  );
-  const countryCum = cumulative(SAMPLE_COUNTRIES.map((c) => c.weight));
-  const model = SAMPLE_TRUTH.spendModel;
-  const growth = Math.log(SAMPLE_TRUTH.growth.weeklyJoinGrowth) / WEEK;
-  const periodLength = end - periodStart;
+  return {
+    ...catalogue,
+    personaPrefs,
+    personaItemCum: personaPrefs.map((pref) =>
+      byCategory.map((cat) => itemWeights(cat, pref, products, trending)),
+    ),
+    personaCategoryCum: personaDefs.map((p) =>
+      cumulative(categoryKeys.map((k) => SAMPLE_TRUTH.categoryAffinity[p.key]?.[k] ?? 0)),
+    ),
+    countryCum: cumulative(SAMPLE_COUNTRIES.map((c) => c.weight)),
+  };
+}
 
-  const personaOf = assignPersonas(n, rng);
-  const profiles: Profile[] = new Array(n);
-  const personas: string[] = new Array(n);
-  const events = new EventBuffer();
-  let userWindows = 0;
-  let clippedWindows = 0;
-  let sumMu = 0;
-  let sumMu2 = 0;
-  // One profile's purchases, collected so that items can be chosen in time order (complements follow what was
-  // bought before), with the uniform draws that pick them taken where they always were in the main stream.
-  const maxBuys = windows * Math.max(...personaDefs.map((p) => p.purchasesPerWindow.length));
-  const buyTs = new Float64Array(maxBuys);
-  const buyValue = new Float64Array(maxBuys);
-  const buyU1 = new Float64Array(maxBuys);
-  const buyU2 = new Float64Array(maxBuys);
-  const buyRatingTs = new Float64Array(maxBuys);
-  const buyStars = new Uint8Array(maxBuys);
-  const buyOrder = new Int32Array(maxBuys);
-  const pending = new Int32Array(maxBuys);
-  const ownedBy = new Int32Array(products.length).fill(-1);
+/** Counts behind `SampleDiagnostics`, kept while generating. */
+interface Tally {
+  userWindows: number;
+  clippedWindows: number;
+  sumMu: number;
+  sumMu2: number;
+}
 
-  for (let i = 0; i < n; i++) {
-    const pi = personaOf[i] as number;
-    const persona = personaDefs[pi] as PersonaTruth;
-    const id = `u${String(i + 1).padStart(6, '0')}`;
+/** Everything one generation run shares between its steps. */
+interface Run {
+  period: Period;
+  world: World;
+  rng: Rng;
+  complementRng: Rng;
+  events: EventBuffer;
+  buys: PurchaseScratch;
+  tally: Tally;
+}
 
-    let createdAt: number;
-    if (rng.bernoulli(persona.preExistingRate)) {
-      // Skewed towards the recent past: most of an established audience joined in the last year or so.
-      const back = SAMPLE_TRUTH.growth.preExistingSpanDays * DAY * rng.next() ** 1.5;
-      createdAt = Math.floor(periodStart - 1 - back);
-    } else {
-      // Join time with density proportional to exp(growth * t): weekly sign-ups grow through the period.
-      const t = Math.log(1 + rng.next() * Math.expm1(growth * periodLength)) / growth;
-      createdAt = Math.min(end - 1, Math.floor(periodStart + t));
-    }
-    const activeFrom = Math.max(createdAt, periodStart);
-    const churnAt = rng.bernoulli(persona.churnRate) ? Math.floor(rng.uniform(activeFrom, end)) : null;
-    const activeTo = churnAt ?? end;
+/** When a profile joined and the part of the period in which it is active. */
+interface Life {
+  createdAt: number;
+  activeFrom: number;
+  activeTo: number;
+}
 
-    const age = clamp(Math.round(rng.normal(persona.age.mean, persona.age.sd)), 16, 75);
-    const followers = Math.max(
-      0,
-      Math.round(10 ** rng.normal(persona.logFollowers.mean, persona.logFollowers.sd) - 1),
-    );
-    const sessions = clamp(
-      Math.round(persona.sessions.median * Math.exp(rng.normal(0, persona.sessions.logSd)) * 10) / 10,
-      0.1,
-      40,
-    );
-    const loyal = rng.bernoulli(persona.loyaltyRate);
-    const interests: string[] = [];
-    for (const interest of SAMPLE_INTERESTS)
-      if (rng.bernoulli(persona.interests[interest])) interests.push(interest);
-    const platform = SAMPLE_PLATFORMS[rng.categorical(persona.platforms)] ?? null;
-    const country = rng.bernoulli(0.01)
-      ? null
-      : (SAMPLE_COUNTRIES[rng.fromCumulative(countryCum)]?.code ?? null);
-    const channel = rng.bernoulli(0.05) ? null : (SAMPLE_CHANNELS[rng.categorical(persona.channels)] ?? null);
-    const campaignAt = rng.bernoulli(persona.campaignRate) ? Math.floor(rng.uniform(activeFrom, end)) : null;
-    const nps = rng.bernoulli(0.3) ? clamp(Math.round(rng.normal(persona.npsMean, 1.8)), 0, 10) : null;
-    const attrs: Record<string, AttributeValue> = {
-      age,
-      app_sessions_per_week: sessions,
-      loyalty_member: loyal,
-      acquisition_channel: channel,
-      last_campaign_at: campaignAt,
-      nps_score: nps,
-    };
-    const profile: Profile = {
-      id,
-      platform,
-      country,
-      created_at: createdAt,
-      last_active_at: null,
-      followers,
-      interests,
-      attrs,
-    };
-    const mu = expectedSpend(profile);
-    sumMu += mu;
-    sumMu2 += mu * mu;
-
-    // Social engagement: a Poisson process per type while the profile is active.
-    const activity = Math.exp(rng.normal(0, 0.2));
-    const activeWeeks = Math.max(0, activeTo - activeFrom) / WEEK;
-    const catCum = personaCategoryCum[pi] as Float64Array;
-    const itemCum = personaItemCum[pi] as Float64Array[];
-    const pref = personaPrefs[pi] as ItemPreferenceTruth;
-    let lastSocial = -1;
-    for (const type of SOCIAL_TYPES) {
-      const count = rng.poisson(persona.weeklyRates[type] * activity * activeWeeks);
-      for (let c = 0; c < count; c++) {
-        const ts = toSecond(rng.uniform(activeFrom, activeTo));
-        const withProduct = type === 'click' || rng.bernoulli(PRODUCT_POST_SHARE);
-        const item = withProduct ? pickProduct(rng.next(), rng.next(), catCum, itemCum, byCategory) : -1;
-        events.push(i, item, TYPE_CODE[type], Number.NaN, ts);
-        if (ts > lastSocial) lastSocial = ts;
-      }
-    }
-    profile.last_active_at = lastSocial >= 0 ? lastSocial : null;
-
-    // Spend: one draw S = max(0, mu + eps) per 30-day window aligned to `end`. Windows lying entirely inside both
-    // the period and the profile's life are exact (these are the planted-model windows); the window in which a
-    // profile is created gets the same kind of draw pro-rated to the part it lived through.
-    let buys = 0;
-    for (let w = 0; w < windows; w++) {
-      const wEnd = end - w * windowMs;
-      const wStart = wEnd - windowMs;
-      if (wEnd <= createdAt) break;
-      const full = wStart >= createdAt;
-      const fraction = full ? 1 : (wEnd - createdAt) / windowMs;
-      const raw = mu + rng.normal(0, model.noiseSd);
-      if (full) userWindows++;
-      const cents = Math.round(raw * 100);
-      if (cents <= 0) {
-        if (full) clippedWindows++;
-        continue;
-      }
-      const count = Math.min(1 + rng.categorical(persona.purchasesPerWindow), cents);
-      const from = full ? wStart : createdAt;
-      for (const part of splitCents(rng, cents, count)) {
-        // In the creation window each purchase happens with the probability of having lived through it.
-        if (!full && !rng.bernoulli(fraction)) continue;
-        const b = buys++;
-        buyTs[b] = toSecond(rng.uniform(from, wEnd));
-        buyValue[b] = part / 100;
-        buyU1[b] = rng.next();
-        buyU2[b] = rng.next();
-        buyRatingTs[b] = Number.NaN;
-        if (rng.bernoulli(persona.rating.rate)) {
-          const rts = toSecond((buyTs[b] as number) + rng.exponential(1 / (3 * DAY)));
-          const stars = clamp(Math.round(rng.normal(persona.rating.mean, 0.9)), 1, 5);
-          if (rts < end) {
-            buyRatingTs[b] = rts;
-            buyStars[b] = stars;
-          }
-        }
-      }
-    }
-
-    // Items in time order: a purchase may be the complement still owed for an earlier one; otherwise it is a
-    // fresh pick from the persona's own ranking of the category.
-    for (let b = 0; b < buys; b++) buyOrder[b] = b;
-    for (let b = 1; b < buys; b++) {
-      const x = buyOrder[b] as number;
-      let k = b - 1;
-      while (k >= 0 && (buyTs[buyOrder[k] as number] as number) > (buyTs[x] as number)) {
-        buyOrder[k + 1] = buyOrder[k] as number;
-        k--;
-      }
-      buyOrder[k + 1] = x;
-    }
-    let owed = 0;
-    for (let k = 0; k < buys; k++) {
-      const b = buyOrder[k] as number;
-      let item: number;
-      if (owed > 0 && complementRng.bernoulli(pref.complementRate)) item = pending[--owed] as number;
-      else item = pickProduct(buyU1[b] as number, buyU2[b] as number, catCum, itemCum, byCategory);
-      if (ownedBy[item] !== i) {
-        ownedBy[item] = i;
-        owed = removeFrom(pending, owed, item);
-        const complement = complementOf[item] as number;
-        if (complement >= 0 && ownedBy[complement] !== i && !contains(pending, owed, complement))
-          pending[owed++] = complement;
-      }
-      const ts = buyTs[b] as number;
-      events.push(i, item, TYPE_CODE.purchase, buyValue[b] as number, ts);
-      const rts = buyRatingTs[b] as number;
-      if (!Number.isNaN(rts)) events.push(i, item, TYPE_CODE.rating, buyStars[b] as number, rts);
-    }
-    profiles[i] = profile;
-    personas[i] = persona.key;
+function drawLife(run: Run, persona: PersonaTruth): Life {
+  const { rng } = run;
+  const { periodStart, end } = run.period;
+  let createdAt: number;
+  if (rng.bernoulli(persona.preExistingRate)) {
+    // Skewed towards the recent past: most of an established audience joined in the last year or so.
+    const back = SAMPLE_TRUTH.growth.preExistingSpanDays * DAY * rng.next() ** 1.5;
+    createdAt = Math.floor(periodStart - 1 - back);
+  } else {
+    // Join time with density proportional to exp(growth * t): weekly sign-ups grow through the period.
+    const growth = Math.log(SAMPLE_TRUTH.growth.weeklyJoinGrowth) / WEEK;
+    const t = Math.log(1 + rng.next() * Math.expm1(growth * (end - periodStart))) / growth;
+    createdAt = Math.min(end - 1, Math.floor(periodStart + t));
   }
+  const activeFrom = Math.max(createdAt, periodStart);
+  const churnAt = rng.bernoulli(persona.churnRate) ? Math.floor(rng.uniform(activeFrom, end)) : null;
+  return { createdAt, activeFrom, activeTo: churnAt ?? end };
+}
 
-  const { interactions, columns } = events.materialize(profiles, products);
-  // The engine's typed view of the interactions is then built from these columns, not from the objects.
-  handInteractionColumns(interactions, columns);
+/** The profile's fields and custom attributes, drawn from its persona (`last_active_at` is set later). */
+function drawProfile(run: Run, i: number, persona: PersonaTruth, life: Life): Profile {
+  const { rng } = run;
+  const age = clamp(Math.round(rng.normal(persona.age.mean, persona.age.sd)), 16, 75);
+  const followers = Math.max(
+    0,
+    Math.round(10 ** rng.normal(persona.logFollowers.mean, persona.logFollowers.sd) - 1),
+  );
+  const sessions = clamp(
+    Math.round(persona.sessions.median * Math.exp(rng.normal(0, persona.sessions.logSd)) * 10) / 10,
+    0.1,
+    40,
+  );
+  const loyal = rng.bernoulli(persona.loyaltyRate);
+  const interests: string[] = [];
+  for (const interest of SAMPLE_INTERESTS)
+    if (rng.bernoulli(persona.interests[interest])) interests.push(interest);
+  const platform = SAMPLE_PLATFORMS[rng.categorical(persona.platforms)] ?? null;
+  const country = rng.bernoulli(0.01)
+    ? null
+    : (SAMPLE_COUNTRIES[rng.fromCumulative(run.world.countryCum)]?.code ?? null);
+  const channel = rng.bernoulli(0.05) ? null : (SAMPLE_CHANNELS[rng.categorical(persona.channels)] ?? null);
+  const campaignAt = rng.bernoulli(persona.campaignRate)
+    ? Math.floor(rng.uniform(life.activeFrom, run.period.end))
+    : null;
+  const nps = rng.bernoulli(0.3) ? clamp(Math.round(rng.normal(persona.npsMean, 1.8)), 0, 10) : null;
+  const attrs: Record<string, AttributeValue> = {
+    age,
+    app_sessions_per_week: sessions,
+    loyalty_member: loyal,
+    acquisition_channel: channel,
+    last_campaign_at: campaignAt,
+    nps_score: nps,
+  };
+  return {
+    id: `u${String(i + 1).padStart(6, '0')}`,
+    platform,
+    country,
+    created_at: life.createdAt,
+    last_active_at: null,
+    followers,
+    interests,
+    attrs,
+  };
+}
 
+/** Social engagement: a Poisson process per type while the profile is active; returns the last event's time. */
+function drawSocial(run: Run, i: number, pi: number, persona: PersonaTruth, life: Life): number | null {
+  const { rng, world, events } = run;
+  const activity = Math.exp(rng.normal(0, 0.2));
+  const activeWeeks = Math.max(0, life.activeTo - life.activeFrom) / WEEK;
+  const catCum = world.personaCategoryCum[pi] as Float64Array;
+  const itemCum = world.personaItemCum[pi] as Float64Array[];
+  let lastSocial = -1;
+  for (const type of SOCIAL_TYPES) {
+    const count = rng.poisson(persona.weeklyRates[type] * activity * activeWeeks);
+    for (let c = 0; c < count; c++) {
+      const ts = toSecond(rng.uniform(life.activeFrom, life.activeTo));
+      const withProduct = type === 'click' || rng.bernoulli(PRODUCT_POST_SHARE);
+      const item = withProduct ? pickProduct(rng.next(), rng.next(), catCum, itemCum, world.byCategory) : -1;
+      events.push(i, item, TYPE_CODE[type], Number.NaN, ts);
+      if (ts > lastSocial) lastSocial = ts;
+    }
+  }
+  return lastSocial >= 0 ? lastSocial : null;
+}
+
+/**
+ * One profile's purchases, collected so that items can be chosen in time order (complements follow what was
+ * bought before), with the uniform draws that pick them taken where they always were in the main stream.
+ * Reused from profile to profile.
+ */
+class PurchaseScratch {
+  readonly ts: Float64Array;
+  readonly value: Float64Array;
+  readonly u1: Float64Array;
+  readonly u2: Float64Array;
+  /** The rating's time (NaN for none) and stars. */
+  readonly ratingTs: Float64Array;
+  readonly stars: Uint8Array;
+  readonly order: Int32Array;
+  /** Complements still owed, most recent last. */
+  readonly pending: Int32Array;
+  /** The last profile that bought each product (-1 for none yet). */
+  readonly ownedBy: Int32Array;
+
+  constructor(windows: number, products: number) {
+    const max = windows * Math.max(...SAMPLE_TRUTH.personas.map((p) => p.purchasesPerWindow.length));
+    this.ts = new Float64Array(max);
+    this.value = new Float64Array(max);
+    this.u1 = new Float64Array(max);
+    this.u2 = new Float64Array(max);
+    this.ratingTs = new Float64Array(max);
+    this.stars = new Uint8Array(max);
+    this.order = new Int32Array(max);
+    this.pending = new Int32Array(max);
+    this.ownedBy = new Int32Array(products).fill(-1);
+  }
+}
+
+/**
+ * Spend: one draw S = max(0, mu + eps) per 30-day window aligned to `end`. Windows lying entirely inside both
+ * the period and the profile's life are exact (these are the planted-model windows); the window in which a
+ * profile is created gets the same kind of draw pro-rated to the part it lived through. Fills the purchase
+ * scratch and returns how many purchases it holds.
+ */
+function drawSpend(run: Run, persona: PersonaTruth, mu: number, createdAt: number): number {
+  const { rng, tally } = run;
+  const { end, windows, windowMs } = run.period;
+  const noiseSd = SAMPLE_TRUTH.spendModel.noiseSd;
+  let buys = 0;
+  for (let w = 0; w < windows; w++) {
+    const wEnd = end - w * windowMs;
+    const wStart = wEnd - windowMs;
+    if (wEnd <= createdAt) break;
+    const full = wStart >= createdAt;
+    const fraction = full ? 1 : (wEnd - createdAt) / windowMs;
+    const raw = mu + rng.normal(0, noiseSd);
+    if (full) tally.userWindows++;
+    const cents = Math.round(raw * 100);
+    if (cents <= 0) {
+      if (full) tally.clippedWindows++;
+      continue;
+    }
+    const count = Math.min(1 + rng.categorical(persona.purchasesPerWindow), cents);
+    const from = full ? wStart : createdAt;
+    for (const part of splitCents(rng, cents, count)) {
+      // In the creation window each purchase happens with the probability of having lived through it.
+      if (!full && !rng.bernoulli(fraction)) continue;
+      drawPurchase(run, persona, buys++, rng.uniform(from, wEnd), part / 100);
+    }
+  }
+  return buys;
+}
+
+/** Purchase b of the scratch: its time, amount, the draws that will pick its item, and maybe a rating. */
+function drawPurchase(run: Run, persona: PersonaTruth, b: number, at: number, value: number): void {
+  const { rng, buys } = run;
+  buys.ts[b] = toSecond(at);
+  buys.value[b] = value;
+  buys.u1[b] = rng.next();
+  buys.u2[b] = rng.next();
+  buys.ratingTs[b] = Number.NaN;
+  if (rng.bernoulli(persona.rating.rate)) {
+    const rts = toSecond((buys.ts[b] as number) + rng.exponential(1 / (3 * DAY)));
+    const stars = clamp(Math.round(rng.normal(persona.rating.mean, 0.9)), 1, 5);
+    if (rts < run.period.end) {
+      buys.ratingTs[b] = rts;
+      buys.stars[b] = stars;
+    }
+  }
+}
+
+/**
+ * Items in time order: a purchase may be the complement still owed for an earlier one; otherwise it is a
+ * fresh pick from the persona's own ranking of the category. Emits each purchase and its rating.
+ */
+function emitPurchases(run: Run, i: number, pi: number, count: number): void {
+  const { buys, world, events } = run;
+  const { order, pending, ownedBy } = buys;
+  const pref = world.personaPrefs[pi] as ItemPreferenceTruth;
+  const catCum = world.personaCategoryCum[pi] as Float64Array;
+  const itemCum = world.personaItemCum[pi] as Float64Array[];
+  sortByTime(buys, count);
+  let owed = 0;
+  for (let k = 0; k < count; k++) {
+    const b = order[k] as number;
+    let item: number;
+    if (owed > 0 && run.complementRng.bernoulli(pref.complementRate)) item = pending[--owed] as number;
+    else item = pickProduct(buys.u1[b] as number, buys.u2[b] as number, catCum, itemCum, world.byCategory);
+    if (ownedBy[item] !== i) {
+      ownedBy[item] = i;
+      owed = removeFrom(pending, owed, item);
+      const complement = world.complementOf[item] as number;
+      if (complement >= 0 && ownedBy[complement] !== i && !contains(pending, owed, complement))
+        pending[owed++] = complement;
+    }
+    events.push(i, item, TYPE_CODE.purchase, buys.value[b] as number, buys.ts[b] as number);
+    const rts = buys.ratingTs[b] as number;
+    if (!Number.isNaN(rts)) events.push(i, item, TYPE_CODE.rating, buys.stars[b] as number, rts);
+  }
+}
+
+/** `order[0..count)` = the purchases by time (a stable insertion sort: a profile has a few dozen at most). */
+function sortByTime(buys: PurchaseScratch, count: number): void {
+  const { order, ts } = buys;
+  for (let b = 0; b < count; b++) order[b] = b;
+  for (let b = 1; b < count; b++) {
+    const x = order[b] as number;
+    let k = b - 1;
+    while (k >= 0 && (ts[order[k] as number] as number) > (ts[x] as number)) {
+      order[k + 1] = order[k] as number;
+      k--;
+    }
+    order[k + 1] = x;
+  }
+}
+
+/** The trending products and complement pairs planted in the catalogue, by product id. */
+function itemTruth(world: World): SampleItemTruth {
+  const { products, trending, complementOf } = world;
+  return {
+    trending: products.filter((_, j) => trending[j] === 1).map((p) => p.id),
+    complements: Object.fromEntries(
+      products.flatMap((p, j) => {
+        const c = complementOf[j] as number;
+        return c >= 0 ? [[p.id, (products[c] as Product).id]] : [];
+      }),
+    ),
+  };
+}
+
+function diagnosticsOf(tally: Tally, n: number): SampleDiagnostics {
+  const { userWindows, clippedWindows, sumMu, sumMu2 } = tally;
   const meanMu = n > 0 ? sumMu / n : 0;
   const varMu = n > 0 ? Math.max(0, sumMu2 / n - meanMu * meanMu) : 0;
-  const noiseVar = model.noiseSd * model.noiseSd;
+  const noiseSd = SAMPLE_TRUTH.spendModel.noiseSd;
   return {
-    profiles,
-    products,
-    interactions,
-    attributes: { ...SAMPLE_ATTRIBUTES },
-    personas,
-    items: {
-      trending: products.filter((_, j) => trending[j] === 1).map((p) => p.id),
-      complements: Object.fromEntries(
-        products.flatMap((p, j) => {
-          const c = complementOf[j] as number;
-          return c >= 0 ? [[p.id, (products[c] as Product).id]] : [];
-        }),
-      ),
-    },
-    diagnostics: {
-      userWindows,
-      clippedWindows,
-      clipRate: userWindows > 0 ? clippedWindows / userWindows : 0,
-      meanMu,
-      varMu,
-      maxR2: varMu / (varMu + noiseVar),
-    },
+    userWindows,
+    clippedWindows,
+    clipRate: userWindows > 0 ? clippedWindows / userWindows : 0,
+    meanMu,
+    varMu,
+    maxR2: varMu / (varMu + noiseSd * noiseSd),
   };
 }
 

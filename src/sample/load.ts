@@ -1,4 +1,5 @@
 import type { AudienceData } from '../domain/types.ts';
+import { handInteractionColumns } from '../engine/interaction-index.ts';
 import type { Store } from '../store/store.ts';
 import { markAudienceChanged } from '../store/store.ts';
 import { generateSample, type SampleData } from './generate.ts';
@@ -15,6 +16,9 @@ export async function storeSample(
   now: Date,
   prepare?: (data: AudienceData) => void,
 ): Promise<void> {
+  // The engine's view of these interactions (built by the warm-up after the load) is then made from the
+  // generator's typed columns instead of the event objects: several seconds less at a million profiles.
+  handInteractionColumns(sample.interactions, sample.columns);
   await store.commit((data) => {
     data.profiles = sample.profiles;
     data.products = sample.products;

@@ -101,15 +101,17 @@ describe('the import-rule checker', () => {
     expect(check({ path: 'src/engine/good.ts', text })).toEqual([]);
   });
 
-  it('catches dynamic imports, type-only imports, import types and re-exports', () => {
+  it('catches dynamic imports, type-only imports, import types, re-exports and require', () => {
     const text = [
       "const m = await import('../slack/app.ts');",
       "import type { Store } from '../store/store.ts';",
       "type T = import('../store/store.ts').Store;",
       "export * from '../../commands/router.ts';",
+      "const lazy = createRequire(import.meta.url)('../store/store.ts');",
+      "const old = require('@slack/bolt');",
     ].join('\n');
     const found = checkSources([{ path: 'src/engine/sneaky.ts', text }], fixtureRules);
-    expect(found.map((v) => v.line)).toEqual([1, 2, 3, 4]);
+    expect(found.map((v) => v.line)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('keeps @slack/bolt and @slack/web-api under src/slack/', () => {

@@ -204,7 +204,9 @@ function columnsOf(interactions: Interaction[], profiles: Profile[]): Interactio
 describe('handInteractionColumns', () => {
   it('builds the same view from a producer’s typed columns as from the objects', () => {
     const sample = generateSample({ profiles: 300, seed: 5, end: new Date(T) });
-    // The generator hands over its columns; a copy of the array has none, so its view is read from the objects.
+    // The generator's columns are handed over for its array; a copy of the array has none, so its view is read
+    // from the objects.
+    handInteractionColumns(sample.interactions, sample.columns);
     const fromColumns = interactionIndex(sample.interactions, sample.profiles);
     const fromObjects = interactionIndex(sample.interactions.slice(), sample.profiles);
     expect(fromColumns).not.toBe(fromObjects);

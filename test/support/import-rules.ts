@@ -85,7 +85,10 @@ interface Use {
   line: number;
 }
 
-/** Every module specifier in a file: static imports and re-exports, `import type`, `import('x')` calls and `import('x')` types. */
+/**
+ * Every module specifier in a file: static imports and re-exports, `import type`, `import('x')` calls and types,
+ * and `require('x')` / `createRequire(…)('x')` (a module loaded on first use is still a dependency).
+ */
 function importsOf(source: ts.SourceFile): Use[] {
   const uses: Use[] = [];
   const add = (node: ts.Node, literal: ts.Expression | ts.TypeNode | undefined) => {
@@ -100,9 +103,8 @@ function importsOf(source: ts.SourceFile): Use[] {
   };
   const visit = (node: ts.Node) => {
     if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) add(node, node.moduleSpecifier);
-    else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
-      add(node, node.arguments[0]);
-    } else if (ts.isImportTypeNode(node)) add(node, node.argument);
+    else if (ts.isCallExpression(node) && isModuleLoader(node.expression)) add(node, node.arguments[0]);
+    else if (ts.isImportTypeNode(node)) add(node, node.argument);
     else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
       add(node, node.moduleReference.expression);
     }
@@ -143,6 +145,12 @@ function ambientUsesOf(
   };
   visit(source);
   return found;
+}
+
+/** `import(…)`, `require(…)` or `createRequire(…)(…)`: a call that loads a module. */
+function isModuleLoader(callee: ts.Expression): boolean {
+  if (callee.kind === ts.SyntaxKind.ImportKeyword || isIdentifier(callee, 'require')) return true;
+  return ts.isCallExpression(callee) && isIdentifier(callee.expression, 'createRequire');
 }
 
 function isIdentifier(node: ts.Node, name: string): boolean {
