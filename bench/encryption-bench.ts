@@ -9,9 +9,9 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { encryptLines, openEncryptedFile } from '../src/privacy/encryption.ts';
 import { generateSample } from '../src/sample/generate.ts';
 import { encodeAudienceData } from '../src/store/codec.ts';
+import { encryptLines, openEncryptedFile } from '../src/store/encryption.ts';
 import { markAudienceChanged, openStore, type Store } from '../src/store/store.ts';
 
 const profiles = Number(process.argv[2] ?? 100_000);

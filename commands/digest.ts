@@ -84,8 +84,8 @@ export function createDigestCommand({ store, clock, config, digests }: CommandDe
             const schedule = findSchedule(store.data, one(rest, action));
             const options = digestOptions(schedule.options);
             const content = digests
-              ? digests.content.get(options, now)
-              : computeDigestContent(store, options, {
+              ? await digests.content.get(options, now)
+              : await computeDigestContent(store, options, {
                   currency: config.currency,
                   minCohortSize: config.minCohortSize,
                   now,

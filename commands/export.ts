@@ -12,6 +12,7 @@ import {
   segmentRows,
 } from '../src/export/rows.ts';
 import { toCsv, toJson } from '../src/export/serialize.ts';
+import { engineAudience } from '../src/queries/audience.ts';
 import { predictionModelFor } from '../src/queries/prediction.ts';
 import { recommendationModelFor } from '../src/queries/recommendation.ts';
 import type { CommandDeps } from './deps.ts';
@@ -46,12 +47,12 @@ export function createExportCommand({ store, clock, config }: CommandDeps): Subc
       if (!Number.isInteger(n) || n < 1 || n > 50)
         throw new UsageError(`n=${args.options.n}: use a whole number from 1 to 50`);
 
-      const { data } = store;
+      const data = await engineAudience(store);
       if (data.profiles.length === 0) {
         throw new UsageError('the audience is empty: import profiles or load the sample first');
       }
       const now = clock().getTime();
-      const run = data.segmentRuns.at(-1) ?? null;
+      const run = (await store.segmentRuns.latest()) ?? null;
       let table: ExportTable;
       if (kind === 'segments') {
         if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
@@ -64,10 +65,10 @@ export function createExportCommand({ store, clock, config }: CommandDeps): Subc
           userChoseFeatures: false,
           currency: config.currency,
         };
-        const { model } = predictionModelFor(store, request, now);
+        const { model } = await predictionModelFor(store, request, now);
         table = predictionRows(predictUsers(model, data), model, run);
       } else {
-        const { model } = recommendationModelFor(store, now);
+        const { model } = await recommendationModelFor(store, now);
         const query = { minCohortSize: config.minCohortSize };
         const results = data.profiles.map((p) => recommendForUser(model, data, p.id, n, query));
         table = recommendationRows(results, n, run);

@@ -6,6 +6,7 @@ import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { describeForget, type ForgetReport, forgetPeople, removedAnything } from '../src/privacy/forget.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
 import { findUsers, notFound } from '../src/privacy/resolve.ts';
+import { peopleFor } from '../src/queries/people.ts';
 import type { CommandDeps } from './deps.ts';
 
 /**
@@ -26,35 +27,33 @@ export function createForgetCommand({ store, clock, config }: CommandDeps): Subc
         );
       }
       const ref = args.positional[0] as string;
-      const data = store.data;
       // Someone known only from interactions or a stored segment run can be forgotten by id too.
-      const found = findUsers(data, ref, () => pseudonymizerFor(config), {
-        extraIds: (id) =>
-          data.interactions.some((i) => i.user_id === id) ||
-          data.segmentRuns.some((r) => r.user_ids.includes(id)),
+      const mentioned = await store.audience.mentioned([ref.trim()]);
+      const found = findUsers(await peopleFor(store), ref, () => pseudonymizerFor(config), {
+        extraIds: (id) => mentioned.has(id),
       });
       if (found.ids.length === 0) {
         return buildErrorMessage(`${notFound(ref, found.by)}. Nothing was removed.`);
       }
       const ids = new Set(found.ids);
       const now = clock();
-      let report: ForgetReport | null = null;
       // One durable change, with the .bak rewritten too: afterwards the person is in no data file.
-      await store.commit(
-        (d) => {
-          report = forgetPeople(d, ids, now);
+      const report: ForgetReport | null = await store.change(
+        async (tx) => {
+          const removed = await forgetPeople(tx, ids);
           const who = `${ids.size} ${ids.size === 1 ? 'person' : 'people'} matched by ${found.by}`;
-          appendAudit(
-            d.audit,
+          await appendAudit(
+            tx,
             auditEntry(
               auditActor(invocation),
               'forget',
-              `${who}: removed ${describeForget(report)}`,
+              `${who}: removed ${describeForget(removed)}`,
               now.getTime(),
             ),
           );
+          return removed;
         },
-        { scrubBackup: true },
+        { now, scrubBackup: true },
       );
       const done = report as ForgetReport | null;
       if (done === null) throw new Error('forget: the change did not run');

@@ -15,10 +15,16 @@ import {
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
 import { resolveUserRef } from '../src/privacy/resolve.ts';
-import { memoized } from '../src/queries/memo.ts';
+import { engineAudience } from '../src/queries/audience.ts';
+import { cachedResult } from '../src/queries/cache.ts';
+import { peopleFor } from '../src/queries/people.ts';
 import { predictionModelFor } from '../src/queries/prediction.ts';
-import { audiencePredictionsFor, segmentMembersFor } from '../src/queries/results.ts';
-import type { Store } from '../src/store/store.ts';
+import {
+  type AudiencePredictions,
+  audiencePredictionsFor,
+  segmentMembersFor,
+} from '../src/queries/results.ts';
+import type { AudienceSnapshot } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
 
 const OPTIONS = ['target', 'features', 'user', 'segment'];
@@ -73,7 +79,7 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
         throw new UsageError('user= is empty; give a profile id like user=u00042');
       }
 
-      const data = store.data;
+      const data = await engineAudience(store);
       if (data.profiles.length === 0 || data.interactions.length === 0) {
         throw new UsageError(
           'there is no audience data yet: load the sample or import profiles and interactions first',
@@ -95,18 +101,18 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
       let forecastKey: string | null = null;
       if (options.user !== undefined) {
         // A profile id or an @handle / e-mail address, matched through its pseudonym (privacy/resolve.ts).
-        const id = resolveUserRef(data, options.user, () => pseudonymizerFor(config));
+        const id = resolveUserRef(await peopleFor(store), options.user, () => pseudonymizerFor(config));
         scope = { kind: 'user', userId: id };
         userIds = [id];
       } else if (segmentNumber !== undefined) {
-        const run = data.segmentRuns[data.segmentRuns.length - 1];
+        const run = await store.segmentRuns.latest();
         if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
         if (segmentNumber > run.k) {
           throw new UsageError(
             `segment ${segmentNumber} does not exist; the latest run has segments 1 to ${run.k}`,
           );
         }
-        const members = segmentMembersFor(store, run, segmentNumber - 1);
+        const members = await segmentMembersFor(store, run, segmentNumber - 1);
         if (members.length < config.minCohortSize) {
           throw new UsageError(
             `segment ${segmentNumber} has ${members.length} people; forecasts for groups need at least ${config.minCohortSize}`,
@@ -118,21 +124,22 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
           kind: 'segment',
           segment: segmentNumber,
           name: run.names[segmentNumber - 1] ?? null,
-          stale: run.data_version !== data.meta.dataVersion,
+          stale: run.data_version !== data.version,
         };
       }
 
-      const { model, cached, key } = predictionModelFor(
+      const { model, cached, key } = await predictionModelFor(
         store,
         { target, features, userChoseFeatures: requested !== undefined, currency: config.currency },
         clock().getTime(),
       );
       // A segment's forecast is the same for everyone asking about it until the data or the segments change.
+      const everyone = await audiencePredictionsFor(store, model, key);
       const values =
         forecastKey === null
-          ? predictionsOf(store, model, key, userIds)
-          : memoized(store, data, `forecast|${key}|${forecastKey}`, () =>
-              predictionsOf(store, model, key, userIds),
+          ? predictionsOf(data, everyone, model, userIds)
+          : cachedResult(store, data, `forecast|${key}|${forecastKey}`, () =>
+              predictionsOf(data, everyone, model, userIds),
             );
       let total = 0;
       for (const v of values) total += v;
@@ -155,12 +162,11 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
  * began) are scored on their own, as before.
  */
 function predictionsOf(
-  store: Store,
+  data: AudienceSnapshot,
+  everyone: AudiencePredictions,
   model: PredictionModel,
-  key: string,
   userIds: readonly string[] | undefined,
 ): Float64Array {
-  const everyone = audiencePredictionsFor(store, model, key);
   if (userIds === undefined) return everyone.values;
   const values = new Float64Array(userIds.length);
   const missing: number[] = [];
@@ -172,7 +178,7 @@ function predictionsOf(
   if (missing.length > 0) {
     const scored = predictUsers(
       model,
-      store.data,
+      data,
       missing.map((i) => userIds[i] as string),
     ).values;
     missing.forEach((i, m) => {

@@ -4,6 +4,8 @@ import { RecommendError, recommendForUser } from '../src/engine/recommend.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
 import { resolveUserRef } from '../src/privacy/resolve.ts';
+import { engineAudience } from '../src/queries/audience.ts';
+import { peopleFor } from '../src/queries/people.ts';
 import { recommendationModelFor } from '../src/queries/recommendation.ts';
 import { segmentRecommendationsFor } from '../src/queries/results.ts';
 import type { CommandDeps } from './deps.ts';
@@ -54,16 +56,18 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
         segment = Number(options.segment);
       }
 
-      const data = store.data;
+      const data = await engineAudience(store);
       if (data.products.length === 0) {
         throw new UsageError('the product catalogue is empty: load the sample or import products first');
       }
       // A profile id or an @handle / e-mail address, matched through its pseudonym (privacy/resolve.ts).
       const userId =
         options.user !== undefined
-          ? resolveUserRef(data, options.user, () => pseudonymizerFor(config), { passUnknownIds: true })
+          ? resolveUserRef(await peopleFor(store), options.user, () => pseudonymizerFor(config), {
+              passUnknownIds: true,
+            })
           : undefined;
-      const run = data.segmentRuns[data.segmentRuns.length - 1];
+      const run = await store.segmentRuns.latest();
       if (segment !== undefined) {
         if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
         if (segment > run.k) {
@@ -79,13 +83,13 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
         }
       }
 
-      const { model, cached } = recommendationModelFor(store, clock().getTime());
+      const { model, cached } = await recommendationModelFor(store, clock().getTime());
       const query = { minCohortSize: config.minCohortSize };
       let result: RecommendResult;
       try {
         result =
           segment !== undefined
-            ? segmentRecommendationsFor(store, model, segment - 1, n, query)
+            ? await segmentRecommendationsFor(store, model, segment - 1, n, query)
             : recommendForUser(model, data, userId as string, n, query);
       } catch (error) {
         if (error instanceof RecommendError) throw new UsageError(error.message);

@@ -11,7 +11,8 @@ import {
   SCALINGS,
   SEGMENT_DEFAULTS,
 } from '../src/engine/segment-defaults.ts';
-import { memoized } from '../src/queries/memo.ts';
+import { engineAudience } from '../src/queries/audience.ts';
+import { cachedResult } from '../src/queries/cache.ts';
 import { type SegmentRequest, segmentationFor } from '../src/queries/segmentation.ts';
 import type { CommandDeps } from './deps.ts';
 
@@ -43,7 +44,12 @@ export function createSegmentsCommand({ store, clock, config }: CommandDeps): Su
         .join(' ')}`.trim();
 
       const { page, ...wanted } = request;
-      const { result, run, cached } = segmentationFor(store, wanted, clock().getTime(), config.currency);
+      const { result, run, cached } = await segmentationFor(
+        store,
+        wanted,
+        clock().getTime(),
+        config.currency,
+      );
       const reply = buildSegmentsMessage(result, {
         command: commandLine,
         page,
@@ -55,7 +61,8 @@ export function createSegmentsCommand({ store, clock, config }: CommandDeps): Su
       // The picture is an addition: the text is complete without it, so a chart that fails to render is skipped.
       if (config.charts && page === 1) {
         // Rendered once per segment run: everyone opening the same segmentation gets the same picture.
-        const chart = await memoized(store, store.data, `chart|segment-map|${run.id}`, () =>
+        const audience = await engineAudience(store);
+        const chart = await cachedResult(store, audience, `chart|segment-map|${run.id}`, () =>
           renderChart(segmentMapFor(result)).catch(() => null),
         );
         if (chart) reply.files = [chartFile(chart)];

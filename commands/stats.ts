@@ -23,9 +23,9 @@ export function createStatsCommand({ store, clock, config }: CommandDeps): Subco
           `stats takes only where=…; remove ${[...unknown.map((k) => `${k}=`), ...args.positional].join(' ')}`,
         );
       }
-      const { data } = store;
-      const filter = args.options.where ? parseWhere(args.options.where, data.attributes) : null;
-      const stats = audienceStatsFor(store, filter, clock().getTime());
+      const attributes = await store.audience.attributeKinds();
+      const filter = args.options.where ? parseWhere(args.options.where, attributes) : null;
+      const stats = await audienceStatsFor(store, filter, clock().getTime());
       return buildStatsMessage(stats, {
         currency: config.currency,
         filter: filter?.text ?? null,

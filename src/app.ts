@@ -6,12 +6,12 @@ import { createConsoleTransport } from './digest/deliver.ts';
 import { createDigestScheduler } from './digest/scheduler.ts';
 import type { Clock } from './domain/types.ts';
 import { createLogger } from './logger.ts';
-import { parseDataKey } from './privacy/encryption.ts';
 import { PseudonymKeyError, pseudonymizerFor } from './privacy/pseudonym.ts';
 import { startRetention } from './privacy/retention.ts';
 import { ensureAudience } from './sample/load.ts';
 import { createSlackApp, type SlackApp } from './slack/create-app.ts';
 import { createSlackTransport } from './slack/digest-transport.ts';
+import { parseDataKey } from './store/encryption.ts';
 import { openStore, StoreError } from './store/store.ts';
 
 // Entry point: only wiring. Read config, open the store, build the router, then Slack or the local console.

@@ -17,13 +17,16 @@ import { type AppConfig, ConfigError, loadConfig } from './config.ts';
 import type { Clock } from './domain/types.ts';
 import { ImportError } from './import/errors.ts';
 import { AuditError } from './privacy/audit.ts';
-import { EncryptionError } from './privacy/encryption.ts';
 import { PseudonymKeyError } from './privacy/pseudonym.ts';
+import { EncryptionError } from './store/encryption.ts';
 import { StoreError } from './store/errors.ts';
 import type { Store } from './store/store.ts';
 
 /** The commands the CLI runs itself; every other word goes to the router (and loads it). */
 const OWN_COMMANDS = new Set(['sample', 'evaluate', 'import', 'encrypt', 'decrypt', 'rotate-key', 'audit']);
+
+/** Commands that never write (the program's own name: unknown words, answered with the closest command). */
+const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['audience', 'help', 'stats', 'audit', 'evaluate']);
 
 /** Builds the `audience` program over an open store: the CLI's own commands (tests of encryption use it). */
 export function buildProgram(config: AppConfig, store: Store, clock: Clock): Command {
@@ -43,6 +46,11 @@ function createProgram(
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
     .exitOverride();
+  // A command that may change the data takes the write lock before any work: while the app runs it is refused
+  // at once, with one message saying what to do, instead of doing the work and failing to save it at the end.
+  program.hook('preAction', async (_program, action) => {
+    if (!READ_ONLY_COMMANDS.has(action.name())) await (await ctx.store()).claimWrites();
+  });
   if (routed) registerRoutedCommands(program, routed, setExitCode);
   registerSampleCommand(program, ctx);
   registerEvaluateCommand(program, ctx);
@@ -73,7 +81,7 @@ function registerEvaluateCommand(program: Command, ctx: CliContext): void {
           import('./engine/evaluate.ts'),
           ctx.store(),
         ]);
-        const result = evaluateRecommendations(store.data, {
+        const result = evaluateRecommendations(await store.audience.snapshot(), {
           method: opts.method,
           testDays: opts.testDays,
           hideN: opts.hide,

@@ -9,13 +9,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import type { AppConfig } from '../config.ts';
 import { appendAudit, auditEntry, formatAudit, parseSince } from '../privacy/audit.ts';
-import {
-  EncryptionError,
-  generateDataKey,
-  keyId,
-  parseDataKey,
-  readEncryptionHeader,
-} from '../privacy/encryption.ts';
 import type { PiiMode, PiiOptions } from '../privacy/pii.ts';
 import {
   createPseudonymizer,
@@ -23,6 +16,13 @@ import {
   pseudonymizerFor,
   pseudonymKeyFile,
 } from '../privacy/pseudonym.ts';
+import {
+  EncryptionError,
+  generateDataKey,
+  keyId,
+  parseDataKey,
+  readEncryptionHeader,
+} from '../store/encryption.ts';
 import type { AdapterEncryption } from '../store/file-adapter.ts';
 import type { Store } from '../store/store.ts';
 import type { CliContext } from './context.ts';
@@ -117,19 +117,29 @@ export function registerPrivacyCommands(program: Command, ctx: CliContext): void
     .option('--since <when>', 'only entries since a duration ago (7d, 24h, 2w) or a date (2026-05-01)')
     .action(async (opts: { since?: string }) => {
       const since = opts.since === undefined ? null : parseSince(opts.since, ctx.clock().getTime());
-      out(formatAudit((await ctx.store()).data.audit, since));
+      out(formatAudit(await (await ctx.store()).audit.entries(), since));
     });
 }
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
-/** Every encryption change is audited in the data it changes. */
-function audit(ctx: CliContext, store: Store, action: string, detail: string): void {
-  store.update((d) => appendAudit(d.audit, auditEntry(CLI_ACTOR, action, detail, ctx.clock().getTime())));
+/** Every encryption change is audited, and the entry is applied before the key changes. */
+function audit(ctx: CliContext, store: Store, action: string, detail: string): Promise<void> {
+  return store.change((tx) => appendAudit(tx, auditEntry(CLI_ACTOR, action, detail, ctx.clock().getTime())), {
+    wait: 'applied',
+  });
 }
 
 async function currentKeyId(store: Store): Promise<string | null> {
-  return (await readEncryptionHeader(store.file).catch(() => null))?.kid ?? null;
+  return (await readEncryptionHeader(store.location).catch(() => null))?.kid ?? null;
+}
+
+/** Encryption at rest is the backend's own (the file backend); a database leaves it to its disks. */
+function atRest(store: Store): NonNullable<Store['atRest']> {
+  if (store.atRest) return store.atRest;
+  throw new KeyCommandError(
+    `${store.location} is encrypted at rest by the database's own disk or tablespace encryption, not by this app.`,
+  );
 }
 
 function registerEncryptionCommands(program: Command, ctx: CliContext): void {
@@ -147,13 +157,14 @@ function registerEncryptionCommands(program: Command, ctx: CliContext): void {
       const key = parseDataKey(config.dataEncryptionKey);
       const store = await ctx.store();
       if ((await currentKeyId(store)) === keyId(key)) {
-        out(`${store.file} is already encrypted with this key (key id ${keyId(key)}); nothing to do.`);
+        out(`${store.location} is already encrypted with this key (key id ${keyId(key)}); nothing to do.`);
         return;
       }
-      audit(ctx, store, 'encryption.enable', `data file encrypted (key id ${keyId(key)})`);
-      await store.changeEncryption(key);
+      const encryption = atRest(store);
+      await audit(ctx, store, 'encryption.enable', `data file encrypted (key id ${keyId(key)})`);
+      await encryption.changeKey(key);
       out(
-        `Encrypted ${store.file} with AES-256-GCM (key id ${keyId(key)}); its backup copy was replaced too. ` +
+        `Encrypted ${store.location} with AES-256-GCM (key id ${keyId(key)}); its backup copy was replaced too. ` +
           'The app needs DATA_ENCRYPTION_KEY from now on.',
       );
     });
@@ -165,13 +176,14 @@ function registerEncryptionCommands(program: Command, ctx: CliContext): void {
       const store = await ctx.store();
       const was = await currentKeyId(store);
       if (was === null) {
-        out(`${store.file} is not encrypted; nothing to do.`);
+        out(`${store.location} is not encrypted; nothing to do.`);
         return;
       }
-      audit(ctx, store, 'encryption.disable', `data file decrypted (was key id ${was})`);
-      await store.changeEncryption(null);
+      const encryption = atRest(store);
+      await audit(ctx, store, 'encryption.disable', `data file decrypted (was key id ${was})`);
+      await encryption.changeKey(null);
       out(
-        `Decrypted ${store.file}; its backup copy was replaced too. Remove DATA_ENCRYPTION_KEY from the ` +
+        `Decrypted ${store.location}; its backup copy was replaced too. Remove DATA_ENCRYPTION_KEY from the ` +
           'environment now: while it is set, the app refuses a plain data file.',
       );
     });
@@ -197,10 +209,11 @@ function registerRotateKeyCommand(program: Command, ctx: CliContext): void {
       if (keyId(newKey) === oldId)
         throw new KeyCommandError('the new key is the current key; give another one');
       const store = await ctx.store();
-      audit(ctx, store, 'encryption.rotate', `key id ${oldId} -> ${keyId(newKey)}`);
-      await store.changeEncryption(newKey);
+      const encryption = atRest(store);
+      await audit(ctx, store, 'encryption.rotate', `key id ${oldId} -> ${keyId(newKey)}`);
+      await encryption.changeKey(newKey);
       out(
-        `Re-encrypted ${store.file} under the new key (key id ${keyId(newKey)}); its backup copy was replaced ` +
+        `Re-encrypted ${store.location} under the new key (key id ${keyId(newKey)}); its backup copy was replaced ` +
           `too. Set DATA_ENCRYPTION_KEY to the contents of ${opts.newKeyFile} before starting the app again, ` +
           'store it in your secret manager, then delete that file.',
       );

@@ -3,7 +3,7 @@
  * that takes `--replace`, and every load is audited.
  */
 import type { Command } from 'commander';
-import type { AudienceData } from '../domain/types.ts';
+import type { AudienceCounts, AudienceMeta } from '../domain/types.ts';
 import { appendAudit, auditEntry } from '../privacy/audit.ts';
 import type { CliContext } from './context.ts';
 import { parseWholeNumber } from './options.ts';
@@ -25,10 +25,10 @@ export function registerSampleCommand(program: Command, ctx: CliContext): void {
     .option('--replace', 'replace imported data too (it is lost; keep a copy of the data file)', false)
     .action(async (opts: { profiles: number; seed: number; replace: boolean }) => {
       const store = await ctx.store();
-      const held = describeOwnData(store.data);
+      const held = describeOwnData(await store.audience.counts(), await store.audience.meta());
       if (held !== null && !opts.replace) {
         throw new SampleRefusedError(
-          `${store.file} holds ${held}, which the sample would replace. Run \`audience sample --replace\` to ` +
+          `${store.location} holds ${held}, which the sample would replace. Run \`audience sample --replace\` to ` +
             'replace it anyway (keep a copy of the data file first), or point DATA_FILE at another file.',
         );
       }
@@ -38,23 +38,20 @@ export function registerSampleCommand(program: Command, ctx: CliContext): void {
       const loaded = await loadSample(store, {
         ...opts,
         now,
-        prepare: (data) => appendAudit(data.audit, auditEntry(CLI_ACTOR, 'sample', detail, now.getTime())),
+        prepare: (tx) => appendAudit(tx, auditEntry(CLI_ACTOR, 'sample', detail, now.getTime())),
       });
       process.stdout.write(
         `Loaded the sample audience (seed ${opts.seed}): ${loaded.profiles} profiles, ${loaded.products} products, ` +
-          `${loaded.interactions} interactions ending ${loaded.end.toISOString()}, into ${store.file}\n`,
+          `${loaded.interactions} interactions ending ${loaded.end.toISOString()}, into ${store.location}\n`,
       );
     });
 }
 
 /** "imported data (1,200 profiles, 40 products, 9,000 interactions)", or null for an empty store or a sample. */
-function describeOwnData(data: AudienceData): string | null {
-  const { profiles, products, interactions } = data;
-  if (profiles.length + products.length + interactions.length === 0) return null;
-  if (data.meta.source === 'sample') return null;
+function describeOwnData(counts: AudienceCounts, meta: AudienceMeta): string | null {
+  const { profiles, products, interactions } = counts;
+  if (profiles + products + interactions === 0) return null;
+  if (meta.source === 'sample') return null;
   const n = (count: number) => count.toLocaleString('en-US');
-  return (
-    `imported data (${n(profiles.length)} profiles, ${n(products.length)} products, ` +
-    `${n(interactions.length)} interactions)`
-  );
+  return `imported data (${n(profiles)} profiles, ${n(products)} products, ${n(interactions)} interactions)`;
 }

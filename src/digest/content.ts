@@ -15,6 +15,8 @@ import { defaultFeatures, PredictError, SPEND_TARGET } from '../engine/predict.t
 import { RecommendError, type RecommendModel, withSegments } from '../engine/recommend.ts';
 import { SegmentError } from '../engine/segments.ts';
 import { computeStats } from '../engine/stats.ts';
+import { engineAudience } from '../queries/audience.ts';
+import { cachedResult } from '../queries/cache.ts';
 import { predictionModelFor } from '../queries/prediction.ts';
 import { recommendationModelFor } from '../queries/recommendation.ts';
 import { audiencePredictionsFor, segmentRecommendationsFor } from '../queries/results.ts';
@@ -101,17 +103,18 @@ export function contentConfigKey(options: DigestOptions): string {
  * Computes the content for one configuration. Heavy (segmentation, prediction, recommendation), but each
  * model comes from the store's model cache when the data did not change.
  */
-export function computeDigestContent(
+export async function computeDigestContent(
   store: Store,
   options: DigestOptions,
   settings: { currency: string; minCohortSize: number; now: number },
-): DigestContent {
-  const { data } = store;
+): Promise<DigestContent> {
+  const data = await engineAudience(store);
+  const runs = await store.segmentRuns.list();
   const asOf = dataAsOf(data.interactions, settings.now);
   const stats = computeStats(data.profiles, data.interactions, { asOf });
   const content: DigestContent = {
     configKey: contentConfigKey(options),
-    dataVersion: data.meta.dataVersion,
+    dataVersion: data.version,
     asOf,
     latestInteraction: stats.latestInteraction,
     updatedAt: data.meta.updatedAt,
@@ -143,7 +146,7 @@ export function computeDigestContent(
   const request: SegmentRequest = { ...DEFAULT_SEGMENT_REQUEST, k: options.k };
   let run: SegmentRun;
   try {
-    run = segmentationFor(store, request, settings.now, settings.currency).run;
+    run = (await segmentationFor(store, request, settings.now, settings.currency)).run;
   } catch (error) {
     if (error instanceof SegmentError || error instanceof FeatureError) {
       content.notes.push(`Segments unavailable: ${error.message}`);
@@ -164,14 +167,14 @@ export function computeDigestContent(
     topProducts: [],
   }));
 
-  const previous = comparisonRun(data.segmentRuns, run);
+  const previous = comparisonRun(runs, run);
   if (previous) {
     content.comparedWith = { runId: previous.id, createdAt: previous.created_at };
     compare(content, run, previous);
   }
-  if (options.predictions) addPredictions(content, store, run, settings);
-  if (options.recommendations) addRecommendations(content, store, run, settings);
-  content.sizesOverTime = sizesOverTime(data.segmentRuns, run);
+  if (options.predictions) await addPredictions(content, store, run, settings);
+  if (options.recommendations) await addRecommendations(content, store, run, settings);
+  content.sizesOverTime = sizesOverTime(await store.segmentRuns.list(), run);
   return content;
 }
 
@@ -255,21 +258,20 @@ function compare(content: DigestContent, run: SegmentRun, previous: SegmentRun):
     .slice(0, TOP_MOVEMENTS);
 }
 
-function addPredictions(
+async function addPredictions(
   content: DigestContent,
   store: Store,
   run: SegmentRun,
   settings: { currency: string; now: number },
-): void {
-  const { data } = store;
+): Promise<void> {
   try {
-    const features = defaultFeatures(data.attributes);
-    const { model, key } = predictionModelFor(
+    const features = defaultFeatures(await store.audience.attributeKinds());
+    const { model, key } = await predictionModelFor(
       store,
       { target: SPEND_TARGET, features, userChoseFeatures: false, currency: settings.currency },
       settings.now,
     );
-    const { userIds, values } = audiencePredictionsFor(store, model, key);
+    const { userIds, values } = await audiencePredictionsFor(store, model, key);
     const label = new Map<string, number>();
     run.user_ids.forEach((id, i) => {
       label.set(id, run.labels[i] ?? -1);
@@ -286,22 +288,21 @@ function addPredictions(
   }
 }
 
-function addRecommendations(
+async function addRecommendations(
   content: DigestContent,
   store: Store,
   run: SegmentRun,
   settings: { minCohortSize: number; now: number },
-): void {
-  const { data } = store;
-  if (data.products.length === 0) {
+): Promise<void> {
+  if ((await store.audience.counts()).products === 0) {
     content.notes.push('Recommendations unavailable: the product catalogue is empty');
     return;
   }
   try {
-    const model = recommendationModelForRun(store, run, settings.now);
+    const model = await recommendationModelForRun(store, run, settings.now);
     for (const segment of content.segments) {
       if (segment.size < settings.minCohortSize) continue;
-      const recs = segmentRecommendationsFor(store, model, segment.index, TOP_PRODUCTS, {
+      const recs = await segmentRecommendationsFor(store, model, segment.index, TOP_PRODUCTS, {
         minCohortSize: settings.minCohortSize,
       });
       segment.topProducts = recs.items.map((item) => item.name);
@@ -316,10 +317,14 @@ function addRecommendations(
  * The cached recommendation model when it was built on this run (the usual case: one digest configuration,
  * and the latest segmentation is its own); otherwise one built on this run, so segment numbers line up.
  */
-function recommendationModelForRun(store: Store, run: SegmentRun, now: number): RecommendModel {
-  const { data } = store;
-  const { model } = recommendationModelFor(store, now);
-  if (data.segmentRuns.at(-1)?.id === run.id) return model;
+async function recommendationModelForRun(
+  store: Store,
+  run: SegmentRun,
+  now: number,
+): Promise<RecommendModel> {
+  const data = await engineAudience(store);
+  const { model } = await recommendationModelFor(store, now);
+  if ((await store.segmentRuns.latest())?.id === run.id) return model;
   // Only the segment tables depend on the run: swap in this run's instead of building a second model.
   const segments = { userIds: run.user_ids, labels: run.labels, names: run.names, runId: run.id };
   return withSegments(model, data, segments, now);
@@ -350,35 +355,30 @@ function startOfUtcWeek(at: number): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - (day - 1));
 }
 
-/** Keeps computed content per configuration and data version, so a tick computes each at most once. */
+/**
+ * Keeps computed content per configuration and data version, so a tick computes each at most once; held by the
+ * one cache of src/queries/ (cache.ts) like every other result.
+ */
 export interface ContentCache {
   /** The content for `options`, computed now or reused from earlier on the same data. */
-  get(options: DigestOptions, now: number): DigestContent;
+  get(options: DigestOptions, now: number): Promise<DigestContent>;
   /** How many times content was actually computed (for tests and the benchmark). */
   readonly computed: number;
 }
 
-/** A content cache over the store; keeps the few newest configurations. */
+/** A content cache over the store (the queries' cache, keyed by configuration and data version). */
 export function createContentCache(
   store: Store,
   settings: { currency: string; minCohortSize: number },
-  capacity = 16,
 ): ContentCache {
-  const entries = new Map<string, DigestContent>();
   let computed = 0;
   return {
-    get(options, now) {
-      const key = `${contentConfigKey(options)}|v${store.data.meta.dataVersion}`;
-      const hit = entries.get(key);
-      if (hit) return hit;
-      const content = computeDigestContent(store, options, { ...settings, now });
-      computed++;
-      // Content of an older data version is never asked for again; beyond capacity the oldest goes.
-      const version = `|v${store.data.meta.dataVersion}`;
-      for (const k of entries.keys()) if (!k.endsWith(version)) entries.delete(k);
-      entries.set(key, content);
-      while (entries.size > capacity) entries.delete(entries.keys().next().value as string);
-      return content;
+    async get(options, now) {
+      const audience = await engineAudience(store);
+      return cachedResult(store, audience, `digest-content|${contentConfigKey(options)}`, () => {
+        computed++;
+        return computeDigestContent(store, options, { ...settings, now });
+      });
     },
     get computed() {
       return computed;

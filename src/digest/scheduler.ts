@@ -285,7 +285,7 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
     }
     for (const [key, opts] of wanted) {
       try {
-        content.get(opts, now);
+        await content.get(opts, now);
       } catch (error) {
         logger.error('could not compute digest content ahead of time', { config: key, error });
       }
@@ -325,7 +325,7 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
         const key = contentConfigKey(opts);
         if (contents.has(key)) continue;
         try {
-          contents.set(key, content.get(opts, now));
+          contents.set(key, await content.get(opts, now));
         } catch (error) {
           logger.error('could not compute digest content', { config: key, error });
           contents.set(key, error instanceof Error ? error : new Error(String(error)));

@@ -102,15 +102,64 @@ export interface AuditEntry {
   detail: string;
 }
 
+/** The audience's version stamp: `dataVersion` changes with every change to profiles, products or interactions. */
+export interface AudienceMeta {
+  /** Bumped on every change to profiles, products or interactions; cached models are keyed by it. */
+  dataVersion: number;
+  updatedAt: number | null;
+  source: 'sample' | 'import' | null;
+}
+
+/** How many rows the audience holds (cheap on every backend: array lengths, or rollups kept on write). */
+export interface AudienceCounts {
+  profiles: number;
+  products: number;
+  interactions: number;
+}
+
+/** A half-open time window [from, to) in epoch ms; a missing end is open. */
+export interface TimeWindow {
+  from?: number;
+  to?: number;
+}
+
+/**
+ * One profile row of an import: a null (or missing) field keeps the stored value, so an empty cell never
+ * erases; `attrs` merges key by key the same way (a null only lands where the key was absent).
+ */
+export interface ProfilePatch {
+  id: string;
+  platform?: string | null;
+  country?: string | null;
+  created_at?: number | null;
+  last_active_at?: number | null;
+  followers?: number | null;
+  interests?: string[] | null;
+  attrs?: Record<string, AttributeValue> | null;
+}
+
+/** One product row of an import; null fields keep the stored value, a new product needs a price. */
+export interface ProductPatch {
+  id: string;
+  name?: string | null;
+  category?: string | null;
+  price?: number | null;
+  in_stock?: boolean | null;
+}
+
+/** What removing people took away from the audience and the stored segment runs, in counts. */
+export interface PeopleRemoval {
+  profiles: number;
+  interactions: number;
+  /** Rows (person -> segment) removed from stored segment runs, and how many runs had any. */
+  segmentAssignments: number;
+  segmentRuns: number;
+}
+
 /** Everything the app persists; owned by the store module. */
 export interface AudienceData {
   schemaVersion: number;
-  meta: {
-    /** Bumped on every change to profiles, products or interactions; cached models are keyed by it. */
-    dataVersion: number;
-    updatedAt: number | null;
-    source: 'sample' | 'import' | null;
-  };
+  meta: AudienceMeta;
   /** Types of the custom profile attributes seen so far. */
   attributes: Record<string, AttributeKind>;
   profiles: Profile[];

@@ -21,8 +21,8 @@
  *
  * Building the view from the objects costs a dictionary lookup of a user id per event and two reads of every
  * event object; at 7 million events that is several seconds. The data file's decoder and the sample generator
- * hold the same events as typed columns anyway, with users already numbered by profile row, and hand them over
- * (`handInteractionColumns`): the next view of that array is built from them instead, the same view (tests
+ * hold the same events as typed columns anyway (`InteractionColumns`, src/domain/interaction-columns.ts), with users
+ * already numbered by profile row; whoever reads them from the store hands them over (`handInteractionColumns`): the next view of that array is built from them instead, the same view (tests
  * compare the two), in a fraction of the time.
  *
  * Invalidation: the store replaces the arrays on a sample load, an erasure or a decode, and appends to them in
@@ -32,14 +32,20 @@
  * the view is built from the objects. Interaction objects themselves are never edited in place by the app, so
  * their fields are read once.
  */
-import { INTERACTION_TYPES, type Interaction, type InteractionType, type Profile } from '../domain/types.ts';
+import {
+  type InteractionColumns,
+  ITEM_MASK,
+  MAX_ITEMS,
+  packEvent,
+  TYPE_CODE,
+  typeCode,
+  UNKNOWN_TYPE,
+} from '../domain/interaction-columns.ts';
+import type { Interaction, Profile } from '../domain/types.ts';
 
-/** Type codes: the position in `INTERACTION_TYPES`. */
-export const TYPE_CODE: Readonly<Record<InteractionType, number>> = Object.freeze(
-  Object.fromEntries(INTERACTION_TYPES.map((t, i) => [t, i])) as Record<InteractionType, number>,
-);
-/** Code of a type the model does not know (a hand-built object can carry one). */
-export const UNKNOWN_TYPE = 255;
+// The columns and their encoding are the domain's (the store produces them); the engine's modules and tests
+// keep importing them from here, next to the view they feed.
+export { type InteractionColumns, MAX_ITEMS, packEvent, TYPE_CODE, typeCode, UNKNOWN_TYPE };
 
 /** The typed view; see the module comment for the record layout. */
 export interface InteractionIndex {
@@ -136,37 +142,6 @@ function stillValid(entry: Snapshot, interactions: readonly Interaction[]): bool
   return true;
 }
 
-/**
- * The interactions as typed columns (row k describes `interactions[k]`), from a producer that holds them anyway:
- * the data file's decoder and the sample generator. The view is then built without hashing a user id per event
- * or reading the event objects, which at 7 million events is most of its cost. The numbering is the one
- * `interactionIndex(interactions, profiles)` gives.
- */
-export interface InteractionColumns {
-  /** The profiles `user` points into, as they were when the columns were made. */
-  profiles: readonly Profile[];
-  /**
-   * Their ids, when the producer knows them to be distinct (it made them, or checked): the view then numbers
-   * the profiles by row without a million-key dictionary, and builds `userKeys` only if something asks for it.
-   */
-  distinctProfileIds?: readonly string[];
-  /** Each event's user: a row of `profiles` with its id, or -(j + 1) for `otherUsers[j]` (no profile has it). */
-  user: Int32Array;
-  otherUsers: readonly string[];
-  ts: Float64Array;
-  /** Each event's item and type, `packEvent(item, type code, has a value)`; item indexes `itemIds`, -1 for none. */
-  event: Int32Array;
-  itemIds: readonly string[];
-  /** The values of the events that have one, in data order. */
-  values: Float64Array;
-}
-
-/** One event of `InteractionColumns.event`: as the view's item-and-type slot, negative when it has a value. */
-export function packEvent(item: number, type: number, hasValue: boolean): number {
-  if (!(item < MAX_ITEMS)) throw new RangeError(`more than ${MAX_ITEMS} distinct item ids`);
-  return ((item + 1) << 8) | type | (hasValue ? HAS_VALUE : 0) | 0;
-}
-
 interface Handed extends Snapshot {
   columns: InteractionColumns;
   profilesLength: number;
@@ -253,29 +228,6 @@ export function latestTimestamp(interactions: readonly Interaction[]): number {
   let latest = Number.NEGATIVE_INFINITY;
   for (const it of interactions) if (it.timestamp > latest) latest = it.timestamp;
   return latest;
-}
-
-/** The type code of a type string: its position in `INTERACTION_TYPES`, else `UNKNOWN_TYPE`. */
-export function typeCode(type: string): number {
-  // The type strings of stored data are the same few constants, so these comparisons are mostly pointer checks.
-  switch (type) {
-    case 'view':
-      return 0;
-    case 'like':
-      return 1;
-    case 'share':
-      return 2;
-    case 'comment':
-      return 3;
-    case 'click':
-      return 4;
-    case 'purchase':
-      return 5;
-    case 'rating':
-      return 6;
-    default:
-      return UNKNOWN_TYPE;
-  }
 }
 
 /** A built view and what the profile-row mapping of the profiles it was numbered by needs. */
@@ -815,11 +767,6 @@ function permuteRecords(f64: Float64Array, i32: Int32Array, rowOf: Int32Array, l
 const BUCKET_SHIFT = 12;
 
 const PURCHASE = TYPE_CODE.purchase;
-/** Item keys share a 32-bit slot with the type code (8 bits). */
-export const MAX_ITEMS = 2 ** 23 - 1;
-/** The item bits of a packed slot, and the bit `packEvent` adds for an event with a value. */
-const ITEM_MASK = 0x7fffff;
-const HAS_VALUE = 1 << 31;
 
 interface ProfileRows {
   index: InteractionIndex;

@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ReplyFile } from '../domain/reply.ts';
 
@@ -20,7 +20,9 @@ export async function saveReplyFiles(files: readonly ReplyFile[], target?: strin
       : defaultPathFor(file);
     await mkdir(dirname(path), { recursive: true });
     const temp = `${path}.${process.pid}.tmp`;
-    await writeFile(temp, file.content);
+    // Exports hold personal data: readable by the owner only, as docs/PRIVACY.md says.
+    await writeFile(temp, file.content, { mode: 0o600 });
+    await chmod(temp, 0o600);
     await rename(temp, path);
     paths.push(path);
   }

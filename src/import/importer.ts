@@ -1,6 +1,6 @@
 /**
  * The data importer: streams a CSV / JSON / NDJSON file, validates every row as it reads, stages the valid
- * rows compactly (staging.ts), and only then applies all of it in one `store.commit` (or nothing, when a row
+ * rows compactly (staging.ts), and only then applies all of it in one `store.change` (or nothing, when a row
  * is invalid and `skipInvalid` is off).
  *
  * Rules worth knowing (details next to the code that applies them):
@@ -20,9 +20,10 @@
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { AttributeKind, AudienceData } from '../domain/types.ts';
+
 import { appendAudit, auditEntry } from '../privacy/audit.ts';
 import { type PiiColumnReport, PiiGuard, type PiiOptions } from '../privacy/pii.ts';
-import { markAudienceChanged, type Store } from '../store/store.ts';
+import type { Store, StoreChange } from '../store/store.ts';
 import {
   type ColumnPlan,
   ColumnResolver,
@@ -76,6 +77,9 @@ export interface ImportOptions {
 }
 
 const DEFAULT_MAX_ERRORS = 10;
+
+/** The parts of the audience the whole-file checks and counts read. */
+type Audience = Pick<AudienceData, 'profiles' | 'products' | 'interactions'>;
 
 type RecordEvent = Extract<ReadEvent, { type: 'record' }>;
 
@@ -142,8 +146,9 @@ export async function importFile(store: Store, options: ImportOptions): Promise<
   const run = await startImport(store, options);
   await validatePass(run);
   finishFileChecks(run);
-  const newAttributes = wholeFileChecks(run);
-  const { counts, applied } = await applyImport(run, newAttributes);
+  const data = await store.audience.snapshot();
+  const newAttributes = wholeFileChecks(run, data);
+  const { counts, applied } = await applyImport(run, data, newAttributes);
   return {
     kind: run.kind,
     file: run.file,
@@ -177,7 +182,7 @@ async function startImport(store: Store, options: ImportOptions): Promise<Import
   const { delimiter } = await sniffFile(file);
   const stage =
     kind === 'profiles'
-      ? new ProfileStage(store.data.attributes)
+      ? new ProfileStage(await store.audience.attributeKinds())
       : kind === 'products'
         ? new ProductStage()
         : new InteractionStage();
@@ -325,9 +330,8 @@ function finishFileChecks(run: ImportRun): void {
 }
 
 /** Attribute kinds (profiles), required fields of new products, references (interactions). */
-function wholeFileChecks(run: ImportRun): Record<string, AttributeKind> {
+function wholeFileChecks(run: ImportRun, data: Audience): Record<string, AttributeKind> {
   const { stage, errors } = run;
-  const data = run.store.data;
   if (stage instanceof ProfileStage) {
     const newAttributes = stage.newAttributes((column, reason) => run.ignored.set(column, reason));
     const plan = run.csvPlan;
@@ -339,51 +343,49 @@ function wholeFileChecks(run: ImportRun): Record<string, AttributeKind> {
   return {};
 }
 
-/** The one commit (unless a dry run or refused), with the audit entry; or the counts of what it would do. */
+/** The one change (unless a dry run or refused), with the audit entry; or the counts of what it would do. */
 async function applyImport(
   run: ImportRun,
+  data: Audience,
   newAttributes: Record<string, AttributeKind>,
 ): Promise<{ counts: Counts; applied: boolean }> {
   const { store, options, stage } = run;
   const write = run.errors.count === 0 || options.skipInvalid === true ? !options.dryRun : false;
-  const commit = async (change: (target: AudienceData) => string) => {
-    await store.commit((target) => {
-      const what = change(target);
-      markAudienceChanged(target, options.now, 'import');
-      auditImport(run, target, what);
-    });
-  };
+  const change = (apply: (tx: StoreChange) => Promise<void>, what: string) =>
+    store.change(
+      async (tx) => {
+        await apply(tx);
+        await auditImport(run, tx, what);
+      },
+      { now: options.now },
+    );
   if (stage instanceof InteractionStage) {
-    // New events are picked out here (the store may already hold some); the commit only appends them.
-    const fresh = stage.fresh(store.data);
+    // New events are picked out here (the store may already hold some); the change only appends them.
+    const fresh = stage.fresh(data);
     const counts = { inserted: fresh.interactions.length, updated: 0, duplicates: fresh.duplicates };
     if (!write || fresh.interactions.length === 0) return { counts, applied: false };
-    await commit((target) => {
-      for (const i of fresh.interactions) target.interactions.push(i);
-      return `${fresh.interactions.length} new`;
-    });
+    await change((tx) => tx.appendInteractions(fresh.interactions), `${fresh.interactions.length} new`);
     return { counts, applied: true };
   }
-  const upsert = (target: AudienceData, mutate: boolean): Counts =>
-    stage instanceof ProfileStage ? stage.apply(target, newAttributes, mutate) : stage.apply(target, mutate);
+  const counts = stage.count(stage instanceof ProfileStage ? data.profiles : data.products);
   // Every valid profile/product row inserts or updates, so there is a change exactly when one is valid.
-  if (!write || stage.origins.validCount === 0) return { counts: upsert(store.data, false), applied: false };
-  let counts: Counts = { inserted: 0, updated: 0, duplicates: 0 };
-  await commit((target) => {
-    counts = upsert(target, true);
-    return `${counts.inserted} new, ${counts.updated} updated`;
-  });
+  if (!write || stage.origins.validCount === 0) return { counts, applied: false };
+  const what = `${counts.inserted} new, ${counts.updated} updated`;
+  await change(
+    (tx) => (stage instanceof ProfileStage ? stage.upsertInto(tx, newAttributes) : stage.upsertInto(tx)),
+    what,
+  );
   return { counts, applied: true };
 }
 
-function auditImport(run: ImportRun, target: AudienceData, what: string): void {
+async function auditImport(run: ImportRun, tx: StoreChange, what: string): Promise<void> {
   const { options, guard } = run;
   if (options.actor === undefined) return;
   const pii = (guard?.columns() ?? []).map(
     (c) => `${c.column} ${c.action === 'drop' ? 'dropped' : 'pseudonymized'}`,
   );
   const detail = `${run.kind} from ${basename(run.file)}: ${what}${pii.length > 0 ? `; identifiers: ${pii.join(', ')}` : ''}`;
-  appendAudit(target.audit, auditEntry(options.actor, 'import', detail, options.now.getTime()));
+  await appendAudit(tx, auditEntry(options.actor, 'import', detail, options.now.getTime()));
 }
 
 function expectedContent(format: ImportFormat): string {

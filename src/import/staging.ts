@@ -1,9 +1,9 @@
 /**
- * Valid rows held between the streaming validation pass and the one commit, in the form the store keeps them:
- * a new profile or interaction is staged as the very object the commit inserts (no second copy), where each
- * row came from sits in two number arrays instead of an object per row, and repeated short texts (platforms,
- * countries, user ids of events, categories) share one string. A 560k-row file staged as wrapper objects plus
- * a copy at commit grew to about 920 MB; staged this way memory stays close to what the store needs anyway.
+ * Valid rows held between the streaming validation pass and the one change, compactly: each row is staged as
+ * the patch (or interaction) the store takes, where it came from sits in two number arrays instead of an object
+ * per row, repeated short texts (platforms, countries, user ids of events, categories) share one string, and
+ * profiles reach the store in slices that are let go as they are applied. A 560k-row file staged as wrapper
+ * objects plus a copy at commit grew to about 920 MB; staged this way it stays close to what the store needs.
  */
 import type {
   AttributeKind,
@@ -11,8 +11,10 @@ import type {
   AudienceData,
   Interaction,
   Product,
-  Profile,
+  ProductPatch,
+  ProfilePatch,
 } from '../domain/types.ts';
+import type { StoreChange } from '../store/store.ts';
 import { coerceAttribute, describeKind, KindInference } from './infer.ts';
 import type { InteractionRow, ProductRow, ProfileRow } from './schema.ts';
 
@@ -105,20 +107,36 @@ export class Interner {
   }
 }
 
-/** Staged profiles keep "no value in the file" apart from an empty list, so an update never erases interests. */
-const NO_INTERESTS: string[] = [];
+/** Profiles handed to the store per call within the one change, so applied slices can be let go. */
+const UPSERT_SLICE = 20_000;
+
+/** How many valid rows insert, update, or repeat an id seen earlier in the file. */
+function countUpserts(existing: readonly { id: string }[], ids: Iterable<string>): Counts {
+  const known = new Set(existing.map((p) => p.id));
+  const seen = new Set<string>();
+  const counts: Counts = { inserted: 0, updated: 0, duplicates: 0 };
+  for (const id of ids) {
+    if (seen.has(id)) counts.duplicates++;
+    else {
+      seen.add(id);
+      if (known.has(id)) counts.updated++;
+      else counts.inserted++;
+    }
+  }
+  return counts;
+}
 
 /** Valid profile rows, staged as the profiles a commit inserts; custom attributes stay raw until kinds are known. */
 export class ProfileStage {
   readonly origins = new Origins();
-  private readonly staged: Profile[] = [];
+  private readonly staged: Array<ProfilePatch | null> = [];
   private readonly raw: Array<Record<string, unknown> | null> = [];
   private readonly inference = new Map<string, { inference: KindInference; column: string }>();
   private readonly intern = new Interner();
   /** One per attribute, so a column of unique values does not use up the others' room. */
   private readonly attrInterns = new Map<string, Interner>();
 
-  constructor(private readonly known: Record<string, AttributeKind>) {}
+  constructor(private readonly known: Readonly<Record<string, AttributeKind>>) {}
 
   /** Stages one valid row; `column` names the source column of a custom attribute (for reports). */
   add(
@@ -135,8 +153,8 @@ export class ProfileStage {
       created_at: row.created_at ?? null,
       last_active_at: row.last_active_at ?? null,
       followers: row.followers ?? null,
-      interests: row.interests ? row.interests.map((i) => this.intern.text(i)) : NO_INTERESTS,
-      attrs: {},
+      interests: row.interests ? row.interests.map((i) => this.intern.text(i)) : null,
+      attrs: null,
     });
     this.raw.push(attrs);
     if (attrs) this.internAndInfer(attrs, column);
@@ -192,7 +210,7 @@ export class ProfileStage {
       const raw = this.raw[i];
       if (!raw) continue;
       this.raw[i] = null;
-      (this.staged[i] as Profile).attrs = this.convertOne(i, raw, kinds, errors, column);
+      (this.staged[i] as ProfilePatch).attrs = this.convertOne(i, raw, kinds, errors, column);
     }
   }
 
@@ -221,48 +239,34 @@ export class ProfileStage {
     return out;
   }
 
-  /**
-   * Upserts into `data` (or, without `mutate`, only counts what it would do): a value in the file replaces the
-   * stored one; an empty cell never erases a stored value. Repeated ids merge in file order.
-   */
-  apply(data: AudienceData, newAttributes: Record<string, AttributeKind>, mutate: boolean): Counts {
-    const index = new Map<string, Profile>();
-    for (const p of data.profiles) index.set(p.id, p);
-    const seen = new Set<string>();
-    const counts: Counts = { inserted: 0, updated: 0, duplicates: 0 };
+  /** What the valid rows would do to a store holding `existing`. */
+  count(existing: readonly { id: string }[]): Counts {
+    return countUpserts(existing, this.validIds());
+  }
+
+  private *validIds(): Generator<string> {
     for (let i = 0; i < this.staged.length; i++) {
-      if (!this.origins.ok(i)) continue;
-      const row = this.staged[i] as Profile;
-      const profile = index.get(row.id);
-      if (seen.has(row.id)) counts.duplicates++;
-      else {
-        seen.add(row.id);
-        if (profile) counts.updated++;
-        else counts.inserted++;
-      }
-      if (!mutate) continue;
-      if (profile) mergeProfile(profile, row);
-      else {
-        if (row.interests === NO_INTERESTS) row.interests = [];
-        data.profiles.push(row);
-        index.set(row.id, row);
+      if (this.origins.ok(i)) yield (this.staged[i] as ProfilePatch).id;
+    }
+  }
+
+  /**
+   * Applies the valid rows inside the one change, a slice at a time; the store merges them (a value in the file
+   * replaces the stored one, an empty cell never erases it, repeated ids merge in file order). Each slice is let
+   * go once applied, so staged rows and the store's profiles are not all held twice.
+   */
+  async upsertInto(tx: StoreChange, newAttributes: Record<string, AttributeKind>): Promise<void> {
+    let slice: ProfilePatch[] = [];
+    for (let i = 0; i < this.staged.length; i++) {
+      const patch = this.staged[i];
+      this.staged[i] = null;
+      if (patch && this.origins.ok(i)) slice.push(patch);
+      if (slice.length >= UPSERT_SLICE) {
+        await tx.upsertProfiles(slice, newAttributes);
+        slice = [];
       }
     }
-    if (mutate) Object.assign(data.attributes, newAttributes);
-    return counts;
-  }
-}
-
-function mergeProfile(profile: Profile, row: Profile): void {
-  if (row.platform != null) profile.platform = row.platform;
-  if (row.country != null) profile.country = row.country;
-  if (row.created_at != null) profile.created_at = row.created_at;
-  if (row.last_active_at != null) profile.last_active_at = row.last_active_at;
-  if (row.followers != null) profile.followers = row.followers;
-  if (row.interests !== NO_INTERESTS) profile.interests = row.interests;
-  for (const name in row.attrs) {
-    const value = row.attrs[name] as AttributeValue;
-    if (value !== null || !Object.hasOwn(profile.attrs, name)) profile.attrs[name] = value;
+    await tx.upsertProfiles(slice, newAttributes);
   }
 }
 
@@ -291,44 +295,22 @@ export class ProductStage {
     });
   }
 
-  /** Upserts (or only counts, without `mutate`), like profiles. */
-  apply(data: AudienceData, mutate: boolean): Counts {
-    const index = new Map<string, Product>();
-    for (const p of data.products) index.set(p.id, p);
-    const seen = new Set<string>();
-    const counts: Counts = { inserted: 0, updated: 0, duplicates: 0 };
-    this.staged.forEach((row, i) => {
-      if (!this.origins.ok(i)) return;
-      if (seen.has(row.id)) counts.duplicates++;
-      else {
-        seen.add(row.id);
-        if (index.has(row.id)) counts.updated++;
-        else counts.inserted++;
-      }
-      if (!mutate) return;
-      let product = index.get(row.id);
-      if (!product) {
-        // checkNew guarantees a price; the other fields have neutral defaults.
-        product = {
-          id: row.id,
-          name: row.id,
-          category: 'uncategorized',
-          price: row.price ?? 0,
-          in_stock: true,
-        };
-        data.products.push(product);
-        index.set(row.id, product);
-      }
-      if (row.name != null) product.name = row.name;
-      if (row.category != null) product.category = row.category;
-      if (row.price != null) product.price = row.price;
-      if (row.in_stock != null) product.in_stock = row.in_stock;
-    });
-    return counts;
+  /** What the valid rows would do to a store holding `existing`. */
+  count(existing: readonly { id: string }[]): Counts {
+    return countUpserts(
+      existing,
+      this.staged.filter((_, i) => this.origins.ok(i)).map((row) => row.id),
+    );
+  }
+
+  /** Applies the valid rows inside the one change; the store merges them like profiles. */
+  async upsertInto(tx: StoreChange): Promise<void> {
+    const patches: ProductPatch[] = this.staged.filter((_, i) => this.origins.ok(i));
+    await tx.upsertProducts(patches);
   }
 }
 
-/** Valid interaction rows, staged as the interactions a commit appends. */
+/** Valid interaction rows, staged as the interactions the change appends. */
 export class InteractionStage {
   readonly origins = new Origins();
   private readonly staged: Interaction[] = [];
@@ -346,7 +328,7 @@ export class InteractionStage {
   }
 
   /** Every user_id must be a stored profile and a non-empty item_id a stored product. */
-  checkReferences(data: AudienceData, errors: ErrorList): void {
+  checkReferences(data: Pick<AudienceData, 'profiles' | 'products'>, errors: ErrorList): void {
     const users = new Set(data.profiles.map((p) => p.id));
     const items = new Set(data.products.map((p) => p.id));
     this.staged.forEach(({ user_id, item_id }, i) => {
@@ -364,7 +346,7 @@ export class InteractionStage {
   }
 
   /** The valid rows minus those already stored or repeated earlier in the file. */
-  fresh(data: AudienceData): { interactions: Interaction[]; duplicates: number } {
+  fresh(data: Pick<AudienceData, 'interactions'>): { interactions: Interaction[]; duplicates: number } {
     const keys = new Set<string>();
     for (const i of data.interactions) keys.add(interactionKey(i));
     const out: Interaction[] = [];

@@ -1,11 +1,12 @@
 /**
  * The audit log: one entry per admin action (import, forget, export, encryption change, someone else's digest
- * changed, retention purge) in `data.audit`, saying who did what and when. Entries never hold personal data
+ * changed, retention purge) in the store's audit log, saying who did what and when. Entries never hold personal data
  * of the audience: counts and file names, not ids, handles or values.
  */
 
 import type { Invocation } from '../domain/reply.ts';
 import type { AuditEntry } from '../domain/types.ts';
+import type { StoreChange } from '../store/store.ts';
 
 /** Entries kept; the oldest are dropped beyond this, so the log cannot grow the data file without bound. */
 export const MAX_AUDIT_ENTRIES = 100_000;
@@ -20,10 +21,9 @@ export function auditEntry(actor: string, action: string, detail: string, at: nu
   return { at, actor, action, detail };
 }
 
-/** Appends an entry (inside a store change), dropping the oldest beyond MAX_AUDIT_ENTRIES. */
-export function appendAudit(audit: AuditEntry[], entry: AuditEntry): void {
-  audit.push(entry);
-  if (audit.length > MAX_AUDIT_ENTRIES) audit.splice(0, audit.length - MAX_AUDIT_ENTRIES);
+/** Appends an entry within a store change, dropping the oldest beyond MAX_AUDIT_ENTRIES. */
+export function appendAudit(tx: Pick<StoreChange, 'appendAudit'>, entry: AuditEntry): Promise<void> {
+  return tx.appendAudit(entry, MAX_AUDIT_ENTRIES);
 }
 
 /** Raised for an unreadable `--since`. */

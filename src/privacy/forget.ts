@@ -5,8 +5,7 @@
  * use), and any delivery or audit text that mentions their id. Deliveries never hold per-person data and
  * exports are never queued (they are attached to the reply at once), so there is nothing else to purge.
  */
-import type { AudienceData } from '../domain/types.ts';
-import { markAudienceChanged } from '../store/store.ts';
+import type { StoreChange } from '../store/store.ts';
 
 /** What a forget removed, in counts (never ids). */
 export interface ForgetReport {
@@ -26,10 +25,10 @@ export function removedAnything(report: ForgetReport): boolean {
 }
 
 /**
- * Removes the people with these ids from `data` (call inside store.commit) and bumps the data version when
- * anything changed. Pure apart from mutating `data`; `now` stamps the change.
+ * Removes the people with these ids everywhere, within one store change (pass `scrubBackup` to it, and the
+ * time that stamps the change as its `now`); the store bumps the data version when anything changed.
  */
-export function forgetPeople(data: AudienceData, ids: ReadonlySet<string>, now: Date): ForgetReport {
+export async function forgetPeople(tx: StoreChange, ids: ReadonlySet<string>): Promise<ForgetReport> {
   const report: ForgetReport = {
     profiles: 0,
     interactions: 0,
@@ -39,63 +38,18 @@ export function forgetPeople(data: AudienceData, ids: ReadonlySet<string>, now: 
     mentions: 0,
   };
   if (ids.size === 0) return report;
-
-  const profiles = data.profiles.filter((p) => !ids.has(p.id));
-  report.profiles = data.profiles.length - profiles.length;
-  if (report.profiles > 0) data.profiles = profiles;
-
-  const interactions = data.interactions.filter((i) => !ids.has(i.user_id));
-  report.interactions = data.interactions.length - interactions.length;
-  if (report.interactions > 0) data.interactions = interactions;
-
-  for (const run of data.segmentRuns) {
-    if (!run.user_ids.some((id) => ids.has(id))) continue;
-    const userIds: string[] = [];
-    const labels: number[] = [];
-    const sizes = run.sizes.slice();
-    for (let i = 0; i < run.user_ids.length; i++) {
-      const id = run.user_ids[i] as string;
-      const label = run.labels[i] as number;
-      if (ids.has(id)) {
-        report.segmentAssignments++;
-        if (sizes[label] !== undefined) sizes[label] = Math.max(0, (sizes[label] as number) - 1);
-        continue;
-      }
-      userIds.push(id);
-      labels.push(label);
-    }
-    run.user_ids = userIds;
-    run.labels = labels;
-    run.sizes = sizes;
-    report.segmentRuns++;
+  Object.assign(report, await tx.removePeople(ids));
+  if (report.profiles + report.interactions + report.segmentAssignments > 0) {
+    report.models = await tx.clearModels();
   }
-
-  const changed = report.profiles + report.interactions + report.segmentAssignments > 0;
-  if (changed) {
-    report.models = Object.keys(data.models).length;
-    data.models = {};
-  }
-
   // Free text should never hold an id, but if a delivery note or an audit line ever did, it goes too.
   // Whole-token matches only, so forgetting `u1` leaves a note about `u12` alone.
   const tokens = [...ids].map(
     (id) => new RegExp(`(?<![\\w-])${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`),
   );
-  const mentions = (text: string | null) => text !== null && tokens.some((t) => t.test(text));
-  for (const d of data.deliveries) {
-    if (mentions(d.detail)) {
-      d.detail = null;
-      report.mentions++;
-    }
-  }
-  for (const a of data.audit) {
-    if (mentions(a.detail)) {
-      a.detail = '[removed: mentioned a forgotten person]';
-      report.mentions++;
-    }
-  }
-
-  if (changed) markAudienceChanged(data, now);
+  const mentions = (text: string) => tokens.some((t) => t.test(text));
+  report.mentions += await tx.redactDeliveries(mentions);
+  report.mentions += await tx.redactAudit(mentions, '[removed: mentioned a forgotten person]');
   return report;
 }
 

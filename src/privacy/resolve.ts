@@ -6,8 +6,7 @@
  */
 
 import { UsageError } from '../domain/reply.ts';
-import type { AudienceData } from '../domain/types.ts';
-import { memoized } from '../queries/memo.ts';
+import type { Profile } from '../domain/types.ts';
 import { type IdentifierKind, isPseudonym, type Pseudonymizer } from './pseudonym.ts';
 
 /** A pseudonymizer, or a way to get one only when a lookup needs it (creating the key file is I/O). */
@@ -23,37 +22,52 @@ export interface ResolvedUser {
 }
 
 /**
- * Profiles by the pseudonyms stored in their attributes, kept per audience (memo.ts drops it when the profiles
- * change: a new array on erasure, more rows or a new data version on import).
+ * What a lookup needs of the audience: its profile ids and its profiles by stored pseudonym, each built on first
+ * use. queries/people.ts keeps one per data version, so a lookup never scans every profile.
  */
-function pseudonymIndex(data: AudienceData): Map<string, string[]> {
-  return memoized(data, data, 'profiles-by-pseudonym', () => {
-    const byPseudonym = new Map<string, string[]>();
-    const add = (value: string, id: string) => {
-      const ids = byPseudonym.get(value);
-      if (!ids) byPseudonym.set(value, [id]);
-      else if (!ids.includes(id)) ids.push(id);
-    };
-    for (const p of data.profiles) {
-      for (const key in p.attrs) {
-        const v = p.attrs[key];
-        if (isPseudonym(v)) add(v, p.id);
-        else if (Array.isArray(v)) for (const x of v) if (isPseudonym(x)) add(x, p.id);
-      }
-    }
-    return byPseudonym;
-  });
+export interface PeopleIndex {
+  ids(): ReadonlySet<string>;
+  byPseudonym(): ReadonlyMap<string, string[]>;
 }
 
-/** Every profile id of the audience, kept until the profiles change: a lookup must not scan them all. */
-export function profileIds(data: AudienceData): ReadonlySet<string> {
-  return memoized(data, data, 'profile-ids', () => new Set(data.profiles.map((p) => p.id)));
+/** The lookup tables over these profiles, each built when first asked for. */
+export function peopleIndex(profiles: readonly Profile[]): PeopleIndex {
+  let ids: Set<string> | null = null;
+  let byPseudonym: Map<string, string[]> | null = null;
+  return {
+    ids: () => {
+      ids ??= new Set(profiles.map((p) => p.id));
+      return ids;
+    },
+    byPseudonym: () => {
+      byPseudonym ??= pseudonymIndex(profiles);
+      return byPseudonym;
+    },
+  };
+}
+
+/** Profiles by the pseudonyms stored in their attributes. */
+function pseudonymIndex(profiles: readonly Profile[]): Map<string, string[]> {
+  const byPseudonym = new Map<string, string[]>();
+  const add = (value: string, id: string) => {
+    const ids = byPseudonym.get(value);
+    if (!ids) byPseudonym.set(value, [id]);
+    else if (!ids.includes(id)) ids.push(id);
+  };
+  for (const p of profiles) {
+    for (const key in p.attrs) {
+      const v = p.attrs[key];
+      if (isPseudonym(v)) add(v, p.id);
+      else if (Array.isArray(v)) for (const x of v) if (isPseudonym(x)) add(x, p.id);
+    }
+  }
+  return byPseudonym;
 }
 
 /** Every pseudonym stored for these profiles (to check they are gone after forgetting them). */
-export function pseudonymsOf(data: AudienceData, ids: ReadonlySet<string>): string[] {
+export function pseudonymsOf(profiles: readonly Profile[], ids: ReadonlySet<string>): string[] {
   const out = new Set<string>();
-  for (const p of data.profiles) {
+  for (const p of profiles) {
     if (!ids.has(p.id)) continue;
     for (const key in p.attrs) {
       const v = p.attrs[key];
@@ -74,7 +88,7 @@ function looksLikeEmail(text: string): boolean {
  * when nothing matches; throws UsageError for an empty reference or a handle with no pseudonym key.
  */
 export function findUsers(
-  data: AudienceData,
+  people: PeopleIndex,
   ref: string,
   source: PseudonymSource,
   options: { extraIds?: (id: string) => boolean } = {},
@@ -91,11 +105,11 @@ export function findUsers(
     if (!pseudonymizer) {
       throw new UsageError('lookups by handle or e-mail need the pseudonym key; use the profile id');
     }
-    return { ids: pseudonymIndex(data).get(pseudonymizer.pseudonym(text, kind)) ?? [], by };
+    return { ids: people.byPseudonym().get(pseudonymizer.pseudonym(text, kind)) ?? [], by };
   };
   if (text.startsWith('@')) return byHash('handle', 'handle');
-  if (profileIds(data).has(text) || options.extraIds?.(text)) return { ids: [text], by: 'id' };
-  if (isPseudonym(text)) return { ids: pseudonymIndex(data).get(text) ?? [], by: 'pseudonym' };
+  if (people.ids().has(text) || options.extraIds?.(text)) return { ids: [text], by: 'id' };
+  if (isPseudonym(text)) return { ids: people.byPseudonym().get(text) ?? [], by: 'pseudonym' };
   if (looksLikeEmail(text)) return byHash('email', 'email');
   // A bare word may be a handle typed without its @; if it is not one either, it was meant as an id.
   const asHandle = source !== null && get() ? byHash('handle', 'handle') : null;
@@ -107,12 +121,12 @@ export function findUsers(
  * UsageError when none or several match (or, with `passUnknownIds`, returns an unmatched plain id as typed).
  */
 export function resolveUserRef(
-  data: AudienceData,
+  people: PeopleIndex,
   ref: string,
   pseudonymizer: PseudonymSource,
   options: { passUnknownIds?: boolean } = {},
 ): string {
-  const found = findUsers(data, ref, pseudonymizer);
+  const found = findUsers(people, ref, pseudonymizer);
   // The recommender also knows people from interactions alone, and explains unknown ids itself.
   if (options.passUnknownIds && found.by === 'id' && found.ids.length === 0) return ref.trim();
   const [first, second] = found.ids;

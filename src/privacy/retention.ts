@@ -6,7 +6,7 @@
 import type { AppConfig } from '../config.ts';
 import type { AudienceData, Clock, Interaction } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
-import { markAudienceChanged, type Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import { appendAudit, auditEntry } from './audit.ts';
 
 const DAY_MS = 86_400_000;
@@ -17,9 +17,14 @@ export function purgeExpiredInteractions(
   now: number,
   days: number,
 ): { interactions: Interaction[]; removed: number; cutoff: number } {
-  const cutoff = now - days * DAY_MS;
+  const cutoff = retentionCutoff(now, days);
   const interactions = data.interactions.filter((i) => !(i.timestamp < cutoff));
   return { interactions, removed: data.interactions.length - interactions.length, cutoff };
+}
+
+/** The instant before which interactions expire under a retention of `days` at `now`. */
+export function retentionCutoff(now: number, days: number): number {
+  return now - days * DAY_MS;
 }
 
 /**
@@ -36,29 +41,25 @@ export async function runRetention(deps: {
   const days = deps.config.retentionDays;
   if (days === null) return 0;
   const now = deps.clock();
-  if (purgeExpiredInteractions(deps.store.data, now.getTime(), days).removed === 0) return 0;
-  let removed = 0;
-  let cutoff = 0;
-  await deps.store.commit(
-    (data) => {
-      // Computed again inside the change, in case an import landed in between.
-      const result = purgeExpiredInteractions(data, now.getTime(), days);
-      removed = result.removed;
-      cutoff = result.cutoff;
-      if (removed === 0) return;
-      data.interactions = result.interactions;
-      markAudienceChanged(data, now);
-      appendAudit(
-        data.audit,
+  const cutoff = retentionCutoff(now.getTime(), days);
+  // Most days nothing expires: look before starting a change that rewrites the file and its .bak.
+  if ((await deps.store.audience.interactions({ to: cutoff })).length === 0) return 0;
+  const removed = await deps.store.change(
+    async (tx) => {
+      const n = await tx.removeInteractionsBefore(cutoff);
+      if (n === 0) return 0;
+      await appendAudit(
+        tx,
         auditEntry(
           deps.actor ?? 'retention',
           'retention.purge',
-          `${removed} interactions older than ${days} days (before ${new Date(cutoff).toISOString()})`,
+          `${n} interactions older than ${days} days (before ${new Date(cutoff).toISOString()})`,
           now.getTime(),
         ),
       );
+      return n;
     },
-    { scrubBackup: true },
+    { now, scrubBackup: true },
   );
   if (removed > 0) {
     deps.logger.info('retention: purged expired interactions', {

@@ -98,12 +98,13 @@ export function withAdminChecks(
         const reply = await command.run(args, invocation);
         const failed = typeof reply.data === 'object' && reply.data !== null && 'error' in reply.data;
         if (rule.audit && !failed) {
-          deps.store.update((data) =>
-            appendAudit(
-              data.audit,
-              auditEntry(auditActor(invocation), command.name, describeArgs(args), deps.clock().getTime()),
-            ),
+          const entry = auditEntry(
+            auditActor(invocation),
+            command.name,
+            describeArgs(args),
+            deps.clock().getTime(),
           );
+          await deps.store.change((tx) => appendAudit(tx, entry), { wait: 'applied' });
         }
         return reply;
       },

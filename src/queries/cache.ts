@@ -1,42 +1,56 @@
-import type { AudienceData } from '../domain/types.ts';
-import type { Store } from '../store/store.ts';
+import type { CachedModel } from '../domain/types.ts';
+import type { AudienceSnapshot, Store } from '../store/store.ts';
+import { forgetMemoized, memoized } from './memo.ts';
 
 /**
- * The model cache: fitted models live in `data.models` as plain JSON, tagged with the data version they were
- * fitted on. Any change to the audience bumps the version, so a stale model is never served, and a command
- * on unchanged data never refits.
+ * The one cache of src/queries/: every result derived from the audience (stats, segmentations, predictions,
+ * recommendations, a segment's members, a chart, digest content) is kept for the data version it was computed
+ * on, so it is never stale and a repeat on unchanged data costs nothing. Two tiers, one rule:
+ *
+ * - In memory (memo.ts, per store, least recently used first): everything, for the current version only.
+ * - In the store (`store.models`, as JSON): fitted models, which are worth keeping across restarts and, with a
+ *   database backend, across replicas. They are written with `wait: 'applied'` (durable a moment later: a
+ *   lost model is refitted, never wrong) and read only while their data version is the current one.
  */
-export function readCachedModel<T>(
-  data: AudienceData,
+
+/**
+ * The result for `key` on this audience, computed once per data version and kept in memory (a promise, for a
+ * computation that awaits, is kept as it is).
+ */
+export function cachedResult<T>(store: Store, audience: AudienceSnapshot, key: string, compute: () => T): T {
+  return memoized(store, audience, key, () => {
+    const value = compute();
+    // A promise that rejects is not kept: the next caller tries again, as after a computation that threw.
+    if (value instanceof Promise) value.catch(() => forgetMemoized(store, key));
+    return value;
+  });
+}
+
+/** A model stored for the current data version under `key` (of `kind`), or null; `accept` vets its shape. */
+export async function readCachedModel<T>(
+  store: Store,
+  audience: AudienceSnapshot,
   kind: string,
   key: string,
   accept: (model: unknown) => boolean,
-): T | null {
-  const entry = data.models[key];
-  if (!entry || entry.kind !== kind || entry.data_version !== data.meta.dataVersion) return null;
+): Promise<T | null> {
+  const entry = await store.models.get(key);
+  if (!entry || entry.kind !== kind || entry.data_version !== audience.version) return null;
   // A model written by an older build may lack fields this one reads; refitting is cheaper than guessing.
   return accept(entry.model) ? (entry.model as T) : null;
 }
 
 /** Stores a model for the current data version; drops this kind's stale entries and keeps at most `keep`. */
-export function writeCachedModel(
+export async function writeCachedModel(
   store: Store,
   entry: { kind: string; key: string; dataVersion: number; now: number; model: unknown; keep?: number },
-): void {
-  const keep = entry.keep ?? 20;
-  store.update((d) => {
-    const mine = Object.values(d.models).filter((m) => m.kind === entry.kind && m.key !== entry.key);
-    for (const m of mine) if (m.data_version !== entry.dataVersion) delete d.models[m.key];
-    const current = mine
-      .filter((m) => m.data_version === entry.dataVersion)
-      .sort((a, b) => a.created_at - b.created_at);
-    for (const m of current.slice(0, Math.max(0, current.length - (keep - 1)))) delete d.models[m.key];
-    d.models[entry.key] = {
-      kind: entry.kind,
-      key: entry.key,
-      data_version: entry.dataVersion,
-      created_at: entry.now,
-      model: entry.model,
-    };
-  });
+): Promise<void> {
+  const stored: CachedModel = {
+    kind: entry.kind,
+    key: entry.key,
+    data_version: entry.dataVersion,
+    created_at: entry.now,
+    model: entry.model,
+  };
+  await store.change((tx) => tx.putModel(stored, entry.keep ?? 20), { wait: 'applied' });
 }

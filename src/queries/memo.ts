@@ -1,9 +1,12 @@
 import type { AudienceData } from '../domain/types.ts';
 
+/** What identifies an audience for the memo: its data version and, on the file backend, its live arrays. */
+type Audience = Pick<AudienceData, 'meta' | 'profiles' | 'interactions'>;
+
 /**
  * Results derived from the audience (stats, everyone's predicted spend, a segment's recommendations, a chart's
- * PNG), kept in memory for the data they were computed from. Fitted models are cached in the store as JSON
- * (cache.ts); this holds what is cheap to recompute but not cheap enough to recompute for every person who asks
+ * PNG), kept in memory for the data they were computed from: the memory tier of the one cache (cache.ts, which
+ * also keeps fitted models in the store as JSON). This holds what is cheap to recompute but not cheap enough to recompute for every person who asks
  * the same question in the same minute: a team opening the same report after a digest lands, or 50 managers
  * running `/audience stats` on Monday morning. The answer depends only on the data and the key, so a repeat is
  * the same answer, served in microseconds instead of a full pass over millions of interactions.
@@ -29,7 +32,7 @@ interface Memo {
 const memos = new WeakMap<object, Memo>();
 
 /** The cached result for `key` on the current audience, or `compute()`'s, remembered for the next caller. */
-export function memoized<T>(owner: object, data: AudienceData, key: string, compute: () => T): T {
+export function memoized<T>(owner: object, data: Audience, key: string, compute: () => T): T {
   let memo = memos.get(owner);
   if (!memo || !sameAudience(memo, data)) {
     memo = {
@@ -58,13 +61,18 @@ export function memoized<T>(owner: object, data: AudienceData, key: string, comp
   return value;
 }
 
+/** Drops the result for `key` (a computation that failed after all: a promise that rejected). */
+export function forgetMemoized(owner: object, key: string): void {
+  memos.get(owner)?.entries.delete(key);
+}
+
 /** Whether a result for `key` is already remembered for the current audience (warm-up skips those). */
-export function isMemoized(owner: object, data: AudienceData, key: string): boolean {
+export function isMemoized(owner: object, data: Audience, key: string): boolean {
   const memo = memos.get(owner);
   return memo !== undefined && sameAudience(memo, data) && memo.entries.has(key);
 }
 
-function sameAudience(memo: Memo, data: AudienceData): boolean {
+function sameAudience(memo: Memo, data: Audience): boolean {
   return (
     memo.dataVersion === data.meta.dataVersion &&
     memo.profiles === data.profiles &&

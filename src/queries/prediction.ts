@@ -1,5 +1,6 @@
 import { defaultCutoff, fitPrediction, type PredictionModel } from '../engine/predict.ts';
 import type { Store } from '../store/store.ts';
+import { engineAudience } from './audience.ts';
 import { readCachedModel, writeCachedModel } from './cache.ts';
 
 const KIND = 'prediction';
@@ -13,15 +14,15 @@ export interface PredictionRequest {
 }
 
 /** The prediction model for a request (and its cache key), from the cache on unchanged data, else fitted and cached. */
-export function predictionModelFor(
+export async function predictionModelFor(
   store: Store,
   request: PredictionRequest,
   now: number,
-): { model: PredictionModel; cached: boolean; key: string } {
-  const { data } = store;
+): Promise<{ model: PredictionModel; cached: boolean; key: string }> {
+  const data = await engineAudience(store);
   const cutoff = defaultCutoff(data.interactions);
   const key = `${KIND}|${request.target}|${request.features.join(',')}|${cutoff}|${request.currency.toUpperCase()}`;
-  const hit = readCachedModel<PredictionModel>(data, KIND, key, (m) => {
+  const hit = await readCachedModel<PredictionModel>(store, data, KIND, key, (m) => {
     const model = m as Partial<PredictionModel> | null;
     return Boolean(
       model &&
@@ -37,6 +38,6 @@ export function predictionModelFor(
     cutoff,
     currency: request.currency,
   });
-  writeCachedModel(store, { kind: KIND, key, dataVersion: data.meta.dataVersion, now, model });
+  await writeCachedModel(store, { kind: KIND, key, dataVersion: data.version, now, model });
   return { model, cached: false, key };
 }

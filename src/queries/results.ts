@@ -9,9 +9,10 @@ import {
   type SegmentRecommendations,
 } from '../engine/recommend.ts';
 import { type AudienceStats, computeStats } from '../engine/stats.ts';
-import { profileIds } from '../privacy/resolve.ts';
 import type { Store } from '../store/store.ts';
-import { memoized } from './memo.ts';
+import { engineAudience } from './audience.ts';
+import { cachedResult } from './cache.ts';
+import { peopleFor } from './people.ts';
 
 const MINUTE = 60_000;
 
@@ -20,12 +21,17 @@ const MINUTE = 60_000;
  * count whole days, so a minute's rounding changes nothing a person can see, and everyone asking within that
  * minute shares one pass over the interactions.
  */
-export function audienceStatsFor(store: Store, filter: Filter | null, now: number): AudienceStats {
+export async function audienceStatsFor(
+  store: Store,
+  filter: Filter | null,
+  now: number,
+): Promise<AudienceStats> {
   const asOf = Math.floor(now / MINUTE) * MINUTE;
-  const { data } = store;
-  return memoized(store, data, `stats|${asOf}|${filter?.text ?? ''}`, () =>
-    computeStats(applyFilter(data.profiles, filter), data.interactions, { asOf }),
-  );
+  const data = await engineAudience(store);
+  return cachedResult(store, data, `stats|${asOf}|${filter?.text ?? ''}`, () => {
+    // The stats are computed here unless the backend answers them itself (rollups kept on import).
+    return computeStats(applyFilter(data.profiles, filter), data.interactions, { asOf });
+  });
 }
 
 /** Everyone's prediction from one model, with each person's row, shared by audience, segment and user answers. */
@@ -37,13 +43,13 @@ export interface AudiencePredictions {
 }
 
 /** Predictions for everyone who existed at the model's horizon start; `modelKey` names the model (cache key). */
-export function audiencePredictionsFor(
+export async function audiencePredictionsFor(
   store: Store,
   model: PredictionModel,
   modelKey: string,
-): AudiencePredictions {
-  const { data } = store;
-  return memoized(store, data, `predictions|${modelKey}`, () => {
+): Promise<AudiencePredictions> {
+  const data = await engineAudience(store);
+  return cachedResult(store, data, `predictions|${modelKey}`, () => {
     const { userIds, values } = predictUsers(model, data);
     let rows: Map<string, number> | null = null;
     const rowOf = (userId: string) => {
@@ -55,23 +61,28 @@ export function audiencePredictionsFor(
 }
 
 /** The people of a stored run's segment (0-based) who are still in the audience (erasures remove people). */
-export function segmentMembersFor(store: Store, run: SegmentRun, segment: number): readonly string[] {
-  const { data } = store;
-  return memoized(store, data, `segment-members|${run.id}|${segment}`, () => {
-    const known = profileIds(data);
+export async function segmentMembersFor(
+  store: Store,
+  run: SegmentRun,
+  segment: number,
+): Promise<readonly string[]> {
+  const data = await engineAudience(store);
+  const people = await peopleFor(store);
+  return cachedResult(store, data, `segment-members|${run.id}|${segment}`, () => {
+    const known = people.ids();
     return run.user_ids.filter((id, i) => run.labels[i] === segment && known.has(id));
   });
 }
 
 /** A segment's recommendations from one recommendation model (keyed by its segment run and build time). */
-export function segmentRecommendationsFor(
+export async function segmentRecommendationsFor(
   store: Store,
   model: RecommendModel,
   segment: number,
   n: number,
   options: QueryOptions,
-): SegmentRecommendations {
-  const { data } = store;
+): Promise<SegmentRecommendations> {
+  const data = await engineAudience(store);
   const key = `recommend-segment|${model.segmentRunId ?? ''}|${model.builtAt}|${segment}|${n}|${options.minCohortSize ?? ''}`;
-  return memoized(store, data, key, () => recommendForSegment(model, data, segment, n, options));
+  return cachedResult(store, data, key, () => recommendForSegment(model, data, segment, n, options));
 }

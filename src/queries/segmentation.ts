@@ -4,8 +4,8 @@ import { applyFilter, parseWhere } from '../engine/filter.ts';
 import { type Scaling, SEGMENT_DEFAULTS } from '../engine/segment-defaults.ts';
 import { type SegmentOptions, type SegmentResult, segmentAudience } from '../engine/segments.ts';
 import type { Store } from '../store/store.ts';
-import { readCachedModel, writeCachedModel } from './cache.ts';
-import { memoized } from './memo.ts';
+import { engineAudience } from './audience.ts';
+import { cachedResult, readCachedModel, writeCachedModel } from './cache.ts';
 
 /** How many segmentations are kept: enough for digests to compare a quarter of weekly runs. */
 export const KEPT_SEGMENT_RUNS = 13;
@@ -39,41 +39,44 @@ const KIND = 'segments';
  * Segments the audience for a request, reusing the cached result on unchanged data; a fresh result is stored
  * as a segment run (who was in which segment, when) so later digests can compare weeks.
  */
-export function segmentationFor(
+export async function segmentationFor(
   store: Store,
   request: SegmentRequest,
   now: number,
   currency?: string,
-): { result: SegmentResult; run: SegmentRun; cached: boolean } {
-  const { data } = store;
+): Promise<{ result: SegmentResult; run: SegmentRun; cached: boolean }> {
+  const audience = await engineAudience(store);
   const key = `${KIND}:${JSON.stringify(request)}${currency ? `|${currency.toUpperCase()}` : ''}`;
-  const cached = readCachedModel<CachedSegments>(data, KIND, key, (m) =>
+  const hit = await readCachedModel<CachedSegments>(store, audience, KIND, key, (m) =>
     Boolean(m && typeof m === 'object' && 'runId' in m && 'result' in m),
   );
-  const cachedRun = cached ? data.segmentRuns.find((r) => r.id === cached.runId) : undefined;
-  if (cached && cachedRun) {
+  const cachedRun = hit ? await store.segmentRuns.get(hit.runId) : undefined;
+  if (hit && cachedRun) {
     const result = {
-      ...cached.result,
+      ...hit.result,
       userIds: cachedRun.user_ids,
       labels: Int32Array.from(cachedRun.labels),
     };
     return { result, run: cachedRun, cached: true };
   }
 
-  const result = computeSegmentation(store, request, now, currency);
-  const dataVersion = data.meta.dataVersion;
+  const result = await computeSegmentation(store, request, now, currency);
+  const dataVersion = audience.version;
+  const runs = await store.segmentRuns.list();
   const run = toSegmentRun(result, {
-    id: `seg-${now.toString(36)}-${dataVersion}-${data.segmentRuns.length}`,
+    id: `seg-${now.toString(36)}-${dataVersion}-${runs.length}`,
     createdAt: now,
     dataVersion,
   });
-  store.update((d) => {
-    d.segmentRuns.push(run);
-    if (d.segmentRuns.length > KEPT_SEGMENT_RUNS)
-      d.segmentRuns.splice(0, d.segmentRuns.length - KEPT_SEGMENT_RUNS);
-  });
+  await store.change((tx) => tx.addSegmentRun(run, KEPT_SEGMENT_RUNS), { wait: 'applied' });
   const { labels: _labels, userIds: _userIds, ...rest } = result;
-  writeCachedModel(store, { kind: KIND, key, dataVersion, now, model: { runId: run.id, result: rest } });
+  await writeCachedModel(store, {
+    kind: KIND,
+    key,
+    dataVersion,
+    now,
+    model: { runId: run.id, result: rest },
+  });
   return { result, run, cached: false };
 }
 
@@ -81,17 +84,17 @@ export function segmentationFor(
  * The segmentation for a request on the current audience, computed once and remembered in memory (not stored as
  * a run): the warm-up calls this after a change, so the first `/audience segments` only has to store it.
  */
-export function computeSegmentation(
+export async function computeSegmentation(
   store: Store,
   request: SegmentRequest,
   now: number,
   currency?: string,
-): SegmentResult {
-  const { data } = store;
+): Promise<SegmentResult> {
+  const data = await engineAudience(store);
   const asOf = dataAsOf(data.interactions, now);
   const { k, features, scaling, where, seed } = request;
   const key = `segmentation|${asOf}|${JSON.stringify([k, features, scaling, where, seed, currency ?? null])}`;
-  return memoized(store, data, key, () => {
+  return cachedResult(store, data, key, () => {
     const filter = request.where ? parseWhere(request.where, data.attributes) : null;
     const options: SegmentOptions = {
       k: request.k,

@@ -6,6 +6,7 @@ import { RecommendError } from '../engine/recommend.ts';
 import { SegmentError } from '../engine/segments.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
+import { engineAudience } from './audience.ts';
 import { predictionModelFor } from './prediction.ts';
 import { recommendationModelFor } from './recommendation.ts';
 import { audiencePredictionsFor, audienceStatsFor } from './results.ts';
@@ -59,16 +60,16 @@ export interface WarmUp {
 
 interface Step {
   name: string;
-  run: () => void;
+  run: () => void | Promise<void>;
 }
 
 /** The steps for the store's current audience, cheapest and most asked-for first. */
 export function warmUpSteps(store: Store, settings: { now: number; currency: string }): Step[] {
   const { now, currency } = settings;
-  const tolerate = (fn: () => void) => () => {
+  const tolerate = (fn: () => Promise<void>) => async () => {
     // Thin or odd data makes a model refuse; the command will give the person that reason in words.
     try {
-      fn();
+      await fn();
     } catch (error) {
       if (
         error instanceof PredictError ||
@@ -83,26 +84,31 @@ export function warmUpSteps(store: Store, settings: { now: number; currency: str
   return [
     {
       name: 'interaction index',
-      run: () => void interactionIndex(store.data.interactions, store.data.profiles),
+      run: async () => {
+        const { interactions, profiles } = await engineAudience(store);
+        interactionIndex(interactions, profiles);
+      },
     },
-    { name: 'stats', run: () => void audienceStatsFor(store, null, now) },
+    { name: 'stats', run: async () => void (await audienceStatsFor(store, null, now)) },
     {
       name: 'segments',
-      run: tolerate(() => void computeSegmentation(store, DEFAULT_SEGMENT_REQUEST, now, currency)),
+      run: tolerate(
+        async () => void (await computeSegmentation(store, DEFAULT_SEGMENT_REQUEST, now, currency)),
+      ),
     },
     {
       name: 'prediction',
-      run: tolerate(() => {
-        const features = defaultFeatures(store.data.attributes);
+      run: tolerate(async () => {
+        const features = defaultFeatures(await store.audience.attributeKinds());
         const request = { target: SPEND_TARGET, features, userChoseFeatures: false, currency };
-        const { model, key } = predictionModelFor(store, request, now);
-        audiencePredictionsFor(store, model, key);
+        const { model, key } = await predictionModelFor(store, request, now);
+        await audiencePredictionsFor(store, model, key);
       }),
     },
     {
       name: 'recommendations',
-      run: tolerate(() => {
-        if (store.data.products.length > 0) recommendationModelFor(store, now);
+      run: tolerate(async () => {
+        if ((await store.audience.counts()).products > 0) await recommendationModelFor(store, now);
       }),
     },
   ];
@@ -119,30 +125,47 @@ export function startWarmUp(deps: WarmUpDeps): WarmUp {
   let waiters: Array<() => void> = [];
 
   // Everything the steps depend on: the audience, the latest segment run (recommendations back off to it) and
-  // the day (stats and segments are as of now).
-  const stateKey = () => {
-    const { data } = store;
-    return JSON.stringify([
-      data.meta.dataVersion,
-      data.profiles.length,
-      data.interactions.length,
-      data.segmentRuns.at(-1)?.id ?? null,
+  // the day (stats and segments are as of now). Read at every check; `ready` answers from the last one.
+  let currentKey: string | null = null;
+  let empty = false;
+  const stateKey = async () => {
+    const [version, counts, run] = await Promise.all([
+      store.audience.version(),
+      store.audience.counts(),
+      store.segmentRuns.latest(),
+    ]);
+    empty = counts.profiles === 0;
+    currentKey = JSON.stringify([
+      version,
+      counts.profiles,
+      counts.interactions,
+      run?.id ?? null,
       Math.floor(clock().getTime() / 86_400_000),
     ]);
+    return currentKey;
   };
-  const isReady = () => warmedFor === stateKey() || store.data.profiles.length === 0;
+  const isReady = () => empty || (currentKey !== null && warmedFor === currentKey);
 
   async function warm(): Promise<void> {
-    if (running || stopped || isReady() || queue.pending > 0) return;
-    if (warmedOnce && queue.idleMs() < quietMs) return;
+    if (running || stopped) return;
     running = true;
-    const key = stateKey();
+    try {
+      await stateKey();
+      if (isReady() || queue.pending > 0 || (warmedOnce && queue.idleMs() < quietMs)) return;
+      await warmSteps();
+    } finally {
+      running = false;
+    }
+  }
+
+  async function warmSteps(): Promise<void> {
+    const key = currentKey;
     const started = performance.now();
     try {
       for (const step of warmUpSteps(store, { now: clock().getTime(), currency: deps.currency })) {
         // A command came in: let it go first; the next check picks up from the start (done steps are cached).
-        if (stopped || queue.pending > 0 || stateKey() !== key) return;
-        await queue.run('warm-up', async () => step.run());
+        if (stopped || queue.pending > 0 || (await stateKey()) !== key) return;
+        await queue.run('warm-up', async () => await step.run());
       }
       warmedFor = key;
       logger.debug('models warmed up', { ms: Math.round(performance.now() - started) });
@@ -151,7 +174,6 @@ export function startWarmUp(deps: WarmUpDeps): WarmUp {
       warmedFor = key;
       logger.warn('warming up the models failed; commands will compute them when asked', { error });
     } finally {
-      running = false;
       if (warmedFor === key) {
         warmedOnce = true;
         const waiting = waiters;
@@ -169,8 +191,9 @@ export function startWarmUp(deps: WarmUpDeps): WarmUp {
     get ready() {
       return isReady();
     },
-    whenReady(timeoutMs) {
-      if (isReady()) return Promise.resolve(true);
+    async whenReady(timeoutMs) {
+      await stateKey();
+      if (isReady()) return true;
       return new Promise<boolean>((resolve) => {
         const t = setTimeout(() => resolve(false), timeoutMs);
         waiters.push(() => {

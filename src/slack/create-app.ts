@@ -104,8 +104,8 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       ? new FrontDoorReceiver({
           signingSecret: slack.signingSecret ?? '',
           logger,
-          health: () => {
-            const body = readNow();
+          health: async () => {
+            const body = await readNow();
             return { status: body.status === 'stopping' ? 503 : 200, body };
           },
           onRequest: () => queue.noteActivity(),

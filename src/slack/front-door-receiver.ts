@@ -20,7 +20,7 @@ export interface FrontDoorOptions {
   signingSecret: string;
   logger: Logger;
   /** Health for `/healthz`: HTTP status and JSON body; called every second on the main thread. */
-  health: () => { status: number; body: unknown };
+  health: () => { status: number; body: unknown } | Promise<{ status: number; body: unknown }>;
   /** Called for every request handed to Bolt (the work queue waits while requests come in). */
   onRequest?: () => void;
   endpoint?: string;
@@ -181,12 +181,10 @@ export class FrontDoorReceiver implements Receiver {
 
   private reportHealth(worker: Worker | null = this.worker): void {
     if (!worker) return;
-    try {
-      const { status, body } = this.options.health();
-      post(worker, { type: 'health', status, body });
-    } catch (error) {
-      this.options.logger.warn('could not read health for /healthz', { error });
-    }
+    Promise.resolve()
+      .then(() => this.options.health())
+      .then(({ status, body }) => post(worker, { type: 'health', status, body }))
+      .catch((error: unknown) => this.options.logger.warn('could not read health for /healthz', { error }));
   }
 }
 

@@ -26,7 +26,7 @@ export interface Health {
 }
 
 /** Reads the current health; cheap (no scans), so it is safe to poll often. */
-export function readHealth(deps: {
+export async function readHealth(deps: {
   store: Store;
   clock: Clock;
   queue: WorkQueue;
@@ -34,23 +34,29 @@ export function readHealth(deps: {
   startedAt: number;
   stopping: boolean;
   warm: boolean;
-}): Health {
-  const { data } = deps.store;
+}): Promise<Health> {
+  const { store } = deps;
+  const [meta, counts, runs, schedules] = await Promise.all([
+    store.audience.meta(),
+    store.audience.counts(),
+    store.segmentRuns.list(),
+    store.digests.schedules(),
+  ]);
   const now = deps.clock().getTime();
-  const updatedAt = data.meta.updatedAt;
+  const updatedAt = meta.updatedAt;
   return {
-    status: deps.stopping ? 'stopping' : data.profiles.length > 0 ? 'ok' : 'no_data',
+    status: deps.stopping ? 'stopping' : counts.profiles > 0 ? 'ok' : 'no_data',
     mode: deps.mode,
     uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
     data: {
-      dataVersion: data.meta.dataVersion,
+      dataVersion: meta.dataVersion,
       updatedAt: updatedAt === null ? null : new Date(updatedAt).toISOString(),
       ageSeconds: updatedAt === null ? null : Math.max(0, Math.round((now - updatedAt) / 1000)),
-      source: data.meta.source,
-      profiles: data.profiles.length,
-      interactions: data.interactions.length,
-      segmentRuns: data.segmentRuns.length,
-      schedules: data.schedules.length,
+      source: meta.source,
+      profiles: counts.profiles,
+      interactions: counts.interactions,
+      segmentRuns: runs.length,
+      schedules: schedules.length,
     },
     queue: { pending: deps.queue.pending },
     models: deps.warm ? 'ready' : 'warming',
@@ -58,17 +64,15 @@ export function readHealth(deps: {
 }
 
 /** `GET /healthz` as a Bolt custom route: 200 with the health JSON, 503 while shutting down. */
-export function healthRoute(read: () => Health): CustomRoute {
+export function healthRoute(read: () => Promise<Health>): CustomRoute {
   return {
     path: '/healthz',
     method: ['GET'],
     handler: (_req, res) => {
-      try {
-        const health = read();
-        send(res, health.status === 'stopping' ? 503 : 200, health);
-      } catch (error) {
-        send(res, 500, { status: 'error', message: (error as Error).message });
-      }
+      read().then(
+        (health) => send(res, health.status === 'stopping' ? 503 : 200, health),
+        (error: unknown) => send(res, 500, { status: 'error', message: (error as Error).message }),
+      );
     },
   };
 }

@@ -44,9 +44,13 @@ export function createHomeTab(deps: {
   let cached: { key: string; view: Promise<HomeView> } | null = null;
 
   /** What the view shows, apart from the time. */
-  function dataKey(): string {
-    const { meta, segmentRuns, schedules, deliveries } = store.data;
-    const run = segmentRuns[segmentRuns.length - 1];
+  async function dataKey(): Promise<string> {
+    const [meta, run, schedules, deliveries] = await Promise.all([
+      store.audience.meta(),
+      store.segmentRuns.latest(),
+      store.digests.schedules(),
+      store.digests.deliveries(),
+    ]);
     // A digest's latest delivery status is shown too, so a delivery, failure or retry refreshes the view.
     const latest = latestDeliveries(deliveries);
     const plans = schedules.map((s) => [
@@ -65,8 +69,8 @@ export function createHomeTab(deps: {
   }
 
   // The hour is part of the state: "this week" moves, so a view older than an hour is redrawn on open.
-  function stateKey(): string {
-    return `${dataKey()}|${Math.floor(clock().getTime() / HOUR)}`;
+  async function stateKey(): Promise<string> {
+    return `${await dataKey()}|${Math.floor(clock().getTime() / HOUR)}`;
   }
 
   function view(key: string): Promise<HomeView> {
@@ -74,14 +78,14 @@ export function createHomeTab(deps: {
     // Stats over the whole audience are heavy: queue them like any command so acknowledgements stay fast.
     const built = deps.queue.run('home', async () => {
       const now = clock().getTime();
-      const { data } = store;
-      const stats = data.profiles.length > 0 ? audienceStatsFor(store, null, now) : null;
+      const { profiles } = await store.audience.counts();
+      const stats = profiles > 0 ? await audienceStatsFor(store, null, now) : null;
       return buildHomeView({
         stats,
-        meta: { ...data.meta },
-        segmentRun: data.segmentRuns[data.segmentRuns.length - 1] ?? null,
-        schedules: data.schedules,
-        deliveries: data.deliveries,
+        meta: { ...(await store.audience.meta()) },
+        segmentRun: (await store.segmentRuns.latest()) ?? null,
+        schedules: [...(await store.digests.schedules())],
+        deliveries: [...(await store.digests.deliveries())],
         currency: deps.currency,
         now,
       });
@@ -101,7 +105,7 @@ export function createHomeTab(deps: {
     // Known from now on, with nothing confirmed yet: a refresh meanwhile includes them.
     if (!seen.has(userId)) remember(userId, '');
     const run = (inflight.get(userId) ?? Promise.resolve()).then(async () => {
-      const key = stateKey();
+      const key = await stateKey();
       if (!force && seen.get(userId) === key) return;
       try {
         const homeView = await view(key);
@@ -130,7 +134,7 @@ export function createHomeTab(deps: {
   }
 
   async function refresh(client: webApi.WebClient): Promise<void> {
-    const key = stateKey();
+    const key = await stateKey();
     const stale = [...seen.entries()].filter(([, k]) => k !== key).map(([user]) => user);
     for (let i = 0; i < stale.length; i += PUBLISH_CONCURRENCY) {
       await Promise.all(stale.slice(i, i + PUBLISH_CONCURRENCY).map((user) => publish(client, user, false)));
@@ -139,22 +143,31 @@ export function createHomeTab(deps: {
 
   return {
     async opened(client, userId, hasView) {
-      if (hasView && seen.get(userId) === stateKey()) return;
+      if (hasView && seen.get(userId) === (await stateKey())) return;
       // Without a view of ours in the event, the person has never seen one: publish whatever we remember.
       await publish(client, userId, !hasView);
     },
     refresh,
     watch(client, intervalMs) {
       // Only data changes trigger a push to everyone; the hourly redraw happens when people open the tab.
-      let last = dataKey();
+      let last: string | null = null;
       let running = false;
+      const check = async () => {
+        const now = await dataKey();
+        if (last === null || now === last) {
+          last = now;
+          return;
+        }
+        last = now;
+        await refresh(client);
+      };
+      void dataKey().then((key) => {
+        last ??= key;
+      });
       const timer = setInterval(() => {
         if (running) return;
-        const now = dataKey();
-        if (now === last) return;
-        last = now;
         running = true;
-        refresh(client)
+        check()
           .catch((error: unknown) => logger.error('App Home refresh failed', { error }))
           .finally(() => {
             running = false;

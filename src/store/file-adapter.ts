@@ -9,14 +9,17 @@
  */
 
 import type { FileHandle } from 'node:fs/promises';
-import { chmod, link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Adapter } from 'lowdb';
+import type { InteractionColumns } from '../domain/interaction-columns.ts';
 import type { AudienceData } from '../domain/types.ts';
-import { EncryptionError, encryptLines, keyId } from '../privacy/encryption.ts';
-import { CodecError, type DecodedFile, encodeLines, normalizeAudienceData, readDataFile } from './codec.ts';
+import { type DecodedFile, normalizeAudienceData, readDataFile } from './decode.ts';
+import { encodeLines } from './encode.ts';
+import { EncryptionError, encryptLines, keyId } from './encryption.ts';
 import { StoreError } from './errors.ts';
+import { CodecError } from './format.ts';
 import { acquireLock, type HeldLock, LockHeldError } from './lock.ts';
 import { LATEST_SCHEMA_VERSION, type MigrationStep, migrate } from './migrations.ts';
 
@@ -26,7 +29,7 @@ export function sideFiles(file: string): { tmp: string; bak: string; lock: strin
 }
 
 /**
- * Encryption at rest (privacy/encryption.ts): files are written with `key` (null: plain) and may be read with
+ * Encryption at rest (encryption.ts): files are written with `key` (null: plain) and may be read with
  * it or any of `readKeys`; with a key set, a plain file is refused unless `allowPlaintext` (migrating to it).
  */
 export interface AdapterEncryption {
@@ -47,6 +50,8 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
   /** Requests to replace `<file>.bak` after the next save (forget, retention), and how many were served. */
   private scrubRequested = 0;
   private scrubServed = 0;
+  /** The interactions' typed columns from the last decode (see takeColumns). */
+  private decoded: { interactions: unknown; length: number; columns: InteractionColumns } | null = null;
 
   constructor(
     readonly file: string,
@@ -67,11 +72,31 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
   }
 
   /**
-   * After the next successful save, `<file>.bak` becomes a second name of the new file instead of the old
-   * copy, so data removed by that save (a forgotten person, purged interactions) is gone from both files.
+   * After the next successful save, `<file>.bak` becomes an independent copy of the new file instead of the
+   * old one, so data removed by that save (a forgotten person, purged interactions) is gone from both files.
    */
   requestBackupScrub(): void {
     this.scrubRequested++;
+  }
+
+  /**
+   * Takes the write lock now, before work that will save, so a process that may not write is refused
+   * before it does anything (StoreError 'locked', saying what to do).
+   */
+  async claim(): Promise<void> {
+    await this.takeLock('claim');
+  }
+
+  /**
+   * The typed columns of the last decode, once, while they still describe `interactions` (the array the decode
+   * made, unchanged in length): the engine builds its view from them, then they can be let go.
+   */
+  takeColumns(interactions: readonly unknown[]): InteractionColumns | null {
+    const decoded = this.decoded;
+    this.decoded = null;
+    if (!decoded || decoded.interactions !== interactions || decoded.length !== interactions.length)
+      return null;
+    return decoded.columns;
   }
 
   /** Gives up the write lock, if this process took it. */
@@ -149,30 +174,19 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
         ? (raw as unknown as AudienceData)
         : normalizeOrThrow(raw, this.schemaVersion, from);
     data.schemaVersion = this.schemaVersion;
+    if (decoded.columns) {
+      this.decoded = {
+        interactions: data.interactions,
+        length: data.interactions.length,
+        columns: decoded.columns,
+      };
+    }
     return data;
   }
 
   /** Takes the write lock on the first save, and refuses to overwrite a file someone else changed. */
   private async prepareWrite(): Promise<void> {
-    if (this.lock === null) {
-      try {
-        this.lock = await acquireLock(this.file);
-      } catch (error) {
-        if (!(error instanceof LockHeldError)) throw this.unwritable(error);
-        const who = error.owner
-          ? `process ${error.owner.pid} on ${error.owner.host} (since ${new Date(error.owner.since).toISOString()})`
-          : 'another process';
-        throw new StoreError(
-          'locked',
-          this.file,
-          `Cannot save ${this.file}: it is being written by ${who}. Only one process may change the data ` +
-            `file: stop the other one (the app, or another CLI run) and try again, or, if it is certainly not ` +
-            `running, delete ${error.lockFile}. The change is kept in memory until then.`,
-          { cause: error },
-        );
-      }
-      if (this.lock.notice) this.notice(this.lock.notice);
-    }
+    await this.takeLock('save');
     if ((await identity(this.file)) !== this.onDisk) {
       // Not writing after all: let the process that owns the newer file (or a restarted one) have the lock.
       await this.release();
@@ -182,6 +196,33 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
         `Cannot save ${this.file}: another process changed it after this one loaded it, and saving would undo ` +
           'that change. Restart this process to load the current data, then redo the change.',
       );
+    }
+  }
+
+  private async takeLock(purpose: 'save' | 'claim'): Promise<void> {
+    if (this.lock === null) {
+      try {
+        this.lock = await acquireLock(this.file);
+      } catch (error) {
+        if (!(error instanceof LockHeldError)) throw this.unwritable(error);
+        const who = error.owner
+          ? `process ${error.owner.pid} on ${error.owner.host} (since ${new Date(error.owner.since).toISOString()})`
+          : 'another process';
+        const what =
+          purpose === 'save'
+            ? `Cannot save ${this.file}`
+            : `Cannot change ${this.file} now (nothing was done)`;
+        const after = purpose === 'save' ? ' The change is kept in memory until then.' : '';
+        throw new StoreError(
+          'locked',
+          this.file,
+          `${what}: it is being written by ${who}. Only one process may change the data ` +
+            `file: stop the other one (the app, or another CLI run) and try again, or, if it is certainly not ` +
+            `running, delete ${error.lockFile}.${after}`,
+          { cause: error },
+        );
+      }
+      if (this.lock.notice) this.notice(this.lock.notice);
     }
   }
 
@@ -282,13 +323,26 @@ export class AudienceFileAdapter implements Adapter<AudienceData> {
   }
 }
 
-/** Makes `bak` a second name of the just-written file (or removes it where links are not supported). */
+/**
+ * Makes `bak` an independent copy of the just-written file (its own inode: damage to the data file in place
+ * never reaches it), written beside it and renamed over the old `.bak` so no moment leaves a half copy.
+ */
 async function replaceBackup(file: string, bak: string): Promise<void> {
-  await rm(bak, { force: true });
+  const copy = `${bak}.tmp`;
   try {
-    await link(file, bak);
+    await copyFile(file, copy);
+    await chmod(copy, 0o600).catch(() => undefined);
+    const handle = await open(copy, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(copy, bak);
   } catch {
     // No .bak until the next save: better than one holding what was just removed or re-encrypted.
+    await rm(copy, { force: true }).catch(() => undefined);
+    await rm(bak, { force: true });
   }
 }
 

@@ -1,254 +1,275 @@
 /**
- * The one owner of persistent state: a lowdb `Low<AudienceData>` over our own file adapter
- * (see codec.ts for the format, file-adapter.ts for atomic saves). Changes apply in memory at once;
- * saves are coalesced, serialized and retried in the background, or awaited through commit()/flush().
+ * The storage seam: the one interface through which commands, queries, digests, privacy and the CLI read and
+ * change persistent state, without knowing which backend is behind it. The file backend (file-store.ts: lowdb
+ * over our own line format) is the first implementation; a database backend (PostgreSQL, issue #14) is meant
+ * to be the second, answering the same calls with SQL instead of holding the audience in the app.
+ *
+ * The contract every backend keeps:
+ *
+ * - **Data version.** `audience.version()` is a number that changes with every change to profiles, products
+ *   or interactions (an import, an erasure, a retention purge, a sample load) and with nothing else. Every
+ *   derived result (cached models, segment runs, query caches in src/queries/) is keyed by it, so a cache is
+ *   never stale and never needs another invalidation signal. A change bumps it at most once, however many
+ *   audience writes it holds. Across processes the version is the backend's (for a database: a row, announced
+ *   to other replicas); the file backend is one process per file (the lock), so its in-memory value is it.
+ *
+ * - **Typed columns.** Interactions cross the seam as objects (`Interaction`) or as typed columns
+ *   (`InteractionColumns`, src/domain/interaction-columns.ts), the form the engine's interaction view is built
+ *   from. A backend that holds columns anyway (the file decoder, a database's COPY output) returns them so the
+ *   engine needs no per-event id lookups; one that does not returns null and the engine reads the objects.
+ *
+ * - **Reads are asynchronous** (a database answers over the network) and each returns values the caller must
+ *   treat as read-only: the file backend hands out its live arrays, which is what keeps it fast.
+ *   `audience.snapshot()` is the whole audience at one version, the engine's in-memory input: free for the file
+ *   backend; a backend that keeps the audience elsewhere serves the narrower reads and `audience.aggregate`
+ *   instead, and may refuse a snapshot above its memory budget (StoreError 'too_large').
+ *
+ * - **Commits and atomicity.** Every write goes through `change(fn)`: the writes `fn` makes through its
+ *   `StoreChange` form one change, made durable together (never half of it on disk or in a database) and
+ *   seen together by other processes. `fn` runs alone: changes never interleave. (The file backend applies
+ *   writes to memory as they are made, so a read racing an open change in the same process may see part of
+ *   it; no save starts while a change is open.) If `fn` throws, a transactional backend rolls the change back;
+ *   the file backend cannot undo writes already applied in memory and saves them, so `fn` makes every check
+ *   (and every read it decides on) before its first write, as all our callers do. `change` resolves when the
+ *   change is durable (`wait: 'durable'`, the default: imports, erasure, the CLI, digest deliveries) or as soon
+ *   as it is visible to reads (`wait: 'applied'`: caches, segment runs, audit lines of slash commands, made
+ *   durable by a coalesced background save a moment later; a crash may lose those, never half of one).
+ *   A change that removes personal data passes `scrubBackup`, so no older copy the backend keeps still holds it.
  */
-import { Low } from 'lowdb';
-import { type AudienceData, emptyAudienceData } from '../domain/types.ts';
-import { StoreError } from './errors.ts';
-import { type AdapterEncryption, AudienceFileAdapter } from './file-adapter.ts';
-import { LATEST_SCHEMA_VERSION, MIGRATIONS, type MigrationStep } from './migrations.ts';
+import type { InteractionColumns } from '../domain/interaction-columns.ts';
+import type {
+  AttributeKind,
+  AudienceCounts,
+  AudienceData,
+  AudienceMeta,
+  AuditEntry,
+  CachedModel,
+  DeliveryRecord,
+  DigestSchedule,
+  Interaction,
+  PeopleRemoval,
+  Product,
+  ProductPatch,
+  Profile,
+  ProfilePatch,
+  SegmentRun,
+  TimeWindow,
+} from '../domain/types.ts';
 
 export { StoreError, type StoreErrorCode } from './errors.ts';
-
-/** The schema version this build reads and writes (older files are migrated on open). */
-export const SCHEMA_VERSION: number = LATEST_SCHEMA_VERSION;
-
-/** The persistent audience data and the only way to change it. */
-export interface Store {
-  /** Live in-memory data; read freely, change only through update()/commit(). */
-  readonly data: AudienceData;
-  readonly file: string;
-  /** Apply a change in memory now and schedule a coalesced background flush; returns at once (slash-command path). */
-  update(fn: (data: AudienceData) => void): void;
-  /**
-   * Apply a change and resolve once it is durably on disk (imports, CLI, shutdown paths). With
-   * `scrubBackup`, the `.bak` copy is replaced too, so removed data (a forgotten person) is in no file.
-   */
-  commit(fn: (data: AudienceData) => void, options?: { scrubBackup?: boolean }): Promise<void>;
-  /**
-   * Rewrites the data file now with another encryption key (null: plain), through the usual atomic save,
-   * and replaces the `.bak` so no copy under the old key (or in plain text) is left behind.
-   */
-  changeEncryption(key: Buffer | null): Promise<void>;
-  /** Write any pending change now and wait for it. */
-  flush(): Promise<void>;
-  /**
-   * Holds background saves (from update()) back while `busy()` returns true, for at most `maxDeferMs` (default
-   * 5 s) after the first hold. A save rewrites the whole file, which competes with the answers people are
-   * waiting for; the app passes "commands are queued". commit() and flush() never wait.
-   */
-  deferBackgroundSaves(busy: () => boolean, maxDeferMs?: number): void;
-  /** Flush and stop background timers. */
-  close(): Promise<void>;
-}
-
-/** How to open a store; `onNotice` hears about recoveries and migrations (default: console.warn). */
-export interface OpenStoreOptions {
-  file: string;
-  flushDelayMs?: number;
-  onFlushError?: (err: Error) => void;
-  onNotice?: (message: string) => void;
-  /** Replaces the migration list; for tests of the migration path only. */
-  migrations?: readonly MigrationStep[];
-  /** Encryption at rest (DATA_ENCRYPTION_KEY); default: plain files. */
-  encryption?: AdapterEncryption;
-}
-
-const DEFAULT_FLUSH_DELAY_MS = 250;
-const MAX_RETRY_DELAY_MS = 60_000;
+export {
+  FileStore,
+  markAudienceChanged,
+  type OpenStoreOptions,
+  openStore,
+  SCHEMA_VERSION,
+} from './file-store.ts';
 
 /**
- * Opens (or starts) the data file: reads and migrates the data, recovers from `<file>.bak` if the main file
- * is missing. Throws StoreError when the file cannot be used; never changes the file on a failed read.
- * Opening is read-only; the first save takes `<file>.lock` until close (see file-adapter.ts).
+ * The whole audience at one data version, in the form the engine computes on. Read-only by contract (the
+ * arrays are typed mutable only because the engine's input types are): the file backend hands out its own.
  */
-export async function openStore(options: OpenStoreOptions): Promise<Store> {
-  const file = options.file;
-  const onNotice = options.onNotice ?? ((message: string) => console.warn(`[store] ${message}`));
-  const adapter = new AudienceFileAdapter(
-    file,
-    options.migrations ?? MIGRATIONS,
-    SCHEMA_VERSION,
-    onNotice,
-    options.encryption,
-  );
-  const db = new Low<AudienceData>(adapter, emptyAudienceData(SCHEMA_VERSION));
-  await db.read();
-  const store = new LowStore(db, adapter, file, {
-    flushDelayMs: options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS,
-    onFlushError: options.onFlushError ?? ((err: Error) => console.error(`[store] ${err.message}`)),
-  });
-  // A recovered or migrated file is saved in our current form soon, without holding up the open.
-  if (adapter.needsSave) store.update(() => undefined);
-  return store;
+export interface AudienceSnapshot {
+  readonly version: number;
+  readonly meta: Readonly<AudienceMeta>;
+  readonly attributes: Record<string, AttributeKind>;
+  readonly profiles: Profile[];
+  readonly products: Product[];
+  readonly interactions: Interaction[];
 }
 
-/** Bump meta.dataVersion and meta.updatedAt after a change to profiles/products/interactions. */
-export function markAudienceChanged(data: AudienceData, now: Date, source?: 'sample' | 'import'): void {
-  data.meta.dataVersion += 1;
-  data.meta.updatedAt = now.getTime();
-  if (source !== undefined) data.meta.source = source;
+/**
+ * A question a backend may answer itself (a database: SQL over rollups kept on import) instead of the engine
+ * computing it from a snapshot. `kind` names the engine result (e.g. 'stats'), `params` what it depends on
+ * besides the data version (as-of instant, filter text…), as JSON.
+ */
+export interface AggregateQuery {
+  kind: string;
+  params: Readonly<Record<string, unknown>>;
 }
 
-class LowStore implements Store {
-  /** Counts changes applied in memory, and the newest change known to be on disk. */
-  private changeSeq = 0;
-  private savedSeq = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
-  private inflight: Promise<void> | null = null;
-  private failures = 0;
-  private closed = false;
-  private deferral: { busy: () => boolean; maxMs: number; since: number | null } | null = null;
+/** Reads of the audience: profiles, products, interactions, attribute kinds and the data version. */
+export interface AudienceReads {
+  /** The data version (see the contract above). */
+  version(): Promise<number>;
+  /** Version, time of the last audience change and where the data came from. */
+  meta(): Promise<Readonly<AudienceMeta>>;
+  /** Row counts, without reading the rows. */
+  counts(): Promise<AudienceCounts>;
+  /** Types of the custom profile attributes seen so far. */
+  attributeKinds(): Promise<Readonly<Record<string, AttributeKind>>>;
+  /** The product catalogue. */
+  products(): Promise<readonly Product[]>;
+  /** Profiles: all of them, or those with the given ids (in stored order; unknown ids are skipped). */
+  profiles(query?: { ids?: readonly string[] }): Promise<readonly Profile[]>;
+  /** Which of these ids appear anywhere in the audience: a profile, an interaction, or a stored segment run. */
+  mentioned(ids: readonly string[]): Promise<ReadonlySet<string>>;
+  /** Interactions in data order, all or those in a time window. */
+  interactions(window?: TimeWindow): Promise<readonly Interaction[]>;
+  /**
+   * The interactions of `interactions()` (whole audience) as typed columns, numbered by `snapshot().profiles`,
+   * or null when the backend has none at hand. The file backend has them right after a load and hands them
+   * over once (they are as large as the events' index); after that the engine's own view is current.
+   */
+  interactionColumns(): Promise<InteractionColumns | null>;
+  /** The whole audience at one version (see the contract above). */
+  snapshot(): Promise<AudienceSnapshot>;
+  /** The backend's own answer to an aggregate, or undefined: compute it in the app from the reads. */
+  aggregate(query: AggregateQuery): Promise<unknown>;
+}
 
-  constructor(
-    private readonly db: Low<AudienceData>,
-    private readonly adapter: AudienceFileAdapter,
-    readonly file: string,
-    private readonly options: { flushDelayMs: number; onFlushError: (err: Error) => void },
-  ) {}
+/** Reads of stored segmentations (who was in which segment at a point in time). */
+export interface SegmentRunReads {
+  /** The most recent run, if any. */
+  latest(): Promise<SegmentRun | undefined>;
+  /** One run by id. */
+  get(id: string): Promise<SegmentRun | undefined>;
+  /** Every kept run, oldest first. */
+  list(): Promise<readonly SegmentRun[]>;
+}
 
-  get data(): AudienceData {
-    return this.db.data;
-  }
+/** Reads of fitted models, stored as JSON per data version (see src/queries/cache.ts). */
+export interface ModelReads {
+  /** The entry under `key`, whatever its data version (the caller compares it). */
+  get(key: string): Promise<CachedModel | undefined>;
+}
 
-  update(fn: (data: AudienceData) => void): void {
-    this.assertOpen();
-    try {
-      fn(this.db.data);
-    } finally {
-      // Even a change that threw halfway may have touched the data: save whatever is there.
-      this.changeSeq++;
-      this.schedule();
-    }
-  }
+/** Reads of digest schedules and their occurrences' delivery records. */
+export interface DigestReads {
+  /** Every schedule, in creation order. */
+  schedules(): Promise<readonly DigestSchedule[]>;
+  /** One schedule by id. */
+  schedule(id: string): Promise<DigestSchedule | undefined>;
+  /** Every kept delivery record (one per occurrence key), oldest first. */
+  deliveries(): Promise<readonly DeliveryRecord[]>;
+  /** The record of one occurrence key. */
+  delivery(key: string): Promise<DeliveryRecord | undefined>;
+}
 
-  async commit(fn: (data: AudienceData) => void, options: { scrubBackup?: boolean } = {}): Promise<void> {
-    this.assertOpen();
-    try {
-      fn(this.db.data);
-    } finally {
-      this.changeSeq++;
-      if (options.scrubBackup) this.adapter.requestBackupScrub();
-    }
-    await this.flush();
-  }
+/** Reads of the admin audit log. */
+export interface AuditReads {
+  /** Entries oldest first, all or those at or after `since` (epoch ms). */
+  entries(query?: { since?: number }): Promise<readonly AuditEntry[]>;
+}
 
-  async changeEncryption(key: Buffer | null): Promise<void> {
-    this.assertOpen();
-    // A save already running finishes with the old key; the one this change triggers uses the new one.
-    await this.inflight?.catch(() => undefined);
-    this.adapter.setEncryptionKey(key);
-    await this.commit(() => undefined, { scrubBackup: true });
-  }
+/** Everything that can be read; a `StoreChange` reads the same way and sees its own writes. */
+export interface StoreReads {
+  readonly audience: AudienceReads;
+  readonly segmentRuns: SegmentRunReads;
+  readonly models: ModelReads;
+  readonly digests: DigestReads;
+  readonly audit: AuditReads;
+}
 
-  flush(): Promise<void> {
-    this.clearTimer();
-    if (this.deferral) this.deferral.since = null;
-    return this.drain();
-  }
+/**
+ * The writes of one change (see `Store.change`). Audience writes bump the data version once for the whole
+ * change, and only when they changed something; they stamp `meta.updatedAt` with the change's `now`.
+ */
+export interface StoreChange extends StoreReads {
+  /** Makes this the whole audience (a sample load): drops every segment run and model; source 'sample'. */
+  replaceAudience(audience: {
+    profiles: Profile[];
+    products: Product[];
+    interactions: Interaction[];
+    attributes: Record<string, AttributeKind>;
+  }): Promise<void>;
+  /** Inserts or merges profiles in order (see ProfilePatch) and records new attribute kinds; source 'import'. */
+  upsertProfiles(
+    patches: readonly ProfilePatch[],
+    kinds: Readonly<Record<string, AttributeKind>>,
+  ): Promise<{ inserted: number; updated: number }>;
+  /** Inserts or merges products in order (see ProductPatch); source 'import'. */
+  upsertProducts(patches: readonly ProductPatch[]): Promise<{ inserted: number; updated: number }>;
+  /** Appends interactions (the caller has dropped duplicates); source 'import'. */
+  appendInteractions(interactions: readonly Interaction[]): Promise<void>;
+  /** Removes people everywhere in the audience and the stored segment runs (sizes adjusted). */
+  removePeople(ids: ReadonlySet<string>): Promise<PeopleRemoval>;
+  /** Removes interactions older than `cutoff` (epoch ms); returns how many. */
+  removeInteractionsBefore(cutoff: number): Promise<number>;
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.clearTimer();
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-    // Changes made while the last save runs are saved too; if a save fails the store stays open.
-    for (;;) {
-      if (this.inflight) {
-        await this.inflight.catch(() => undefined);
-        continue;
-      }
-      if (this.savedSeq >= this.changeSeq) break;
-      await this.flush();
-    }
-    this.closed = true;
-    await this.adapter.release();
-  }
+  /** Stores a segment run, keeping the newest `keep`. */
+  addSegmentRun(run: SegmentRun, keep: number): Promise<void>;
 
-  private assertOpen(): void {
-    if (this.closed) {
-      throw new StoreError(
-        'closed',
-        this.file,
-        `The store for ${this.file} is closed; open it again to change data.`,
-      );
-    }
-  }
+  /**
+   * Stores a model under `entry.key`; drops the entries of its kind for other data versions, and keeps at most
+   * `keep` of its kind (the oldest go first).
+   */
+  putModel(entry: CachedModel, keep: number): Promise<void>;
+  /** Drops every stored model; returns how many there were. */
+  clearModels(): Promise<number>;
 
-  private async drain(): Promise<void> {
-    const wanted = this.changeSeq;
-    while (this.savedSeq < wanted) {
-      if (this.inflight) {
-        // Someone else's save: wait, then look again (it may not have covered our change, or failed).
-        await this.inflight.catch(() => undefined);
-        continue;
-      }
-      await this.save();
-    }
-  }
+  /** Adds a schedule. */
+  addSchedule(schedule: DigestSchedule): Promise<void>;
+  /** Changes fields of a schedule; returns it as changed, or undefined when there is none with that id. */
+  updateSchedule(id: string, patch: Partial<Omit<DigestSchedule, 'id'>>): Promise<DigestSchedule | undefined>;
+  /** Removes a schedule (its delivery records stay); returns whether it existed. */
+  removeSchedule(id: string): Promise<boolean>;
+  /** Inserts or replaces the record of one occurrence (one record per key). */
+  putDelivery(record: DeliveryRecord): Promise<void>;
+  /** Drops records older than `before`, then the oldest beyond `max`. */
+  pruneDeliveries(before: number, max: number): Promise<void>;
+  /** Clears the detail of every delivery record whose detail matches; returns how many. */
+  redactDeliveries(matches: (detail: string) => boolean): Promise<number>;
 
-  /** One save through lowdb; only ever one at a time. */
-  private save(): Promise<void> {
-    const seq = this.changeSeq;
-    // The changes are already applied in memory; lowdb's update() runs the adapter's write.
-    const saving = this.db
-      .update(() => undefined)
-      .then(() => {
-        this.savedSeq = Math.max(this.savedSeq, seq);
-        this.failures = 0;
-      })
-      .finally(() => {
-        this.inflight = null;
-      });
-    this.inflight = saving;
-    return saving;
-  }
+  /** Appends an audit entry, keeping the newest `keep`. */
+  appendAudit(entry: AuditEntry, keep: number): Promise<void>;
+  /** Replaces the detail of every audit entry whose detail matches; returns how many. */
+  redactAudit(matches: (detail: string) => boolean, replacement: string): Promise<number>;
+}
 
-  deferBackgroundSaves(busy: () => boolean, maxDeferMs = 5_000): void {
-    this.deferral = { busy, maxMs: maxDeferMs, since: null };
-  }
+/** How a change is committed (see the contract in the module comment). */
+export interface ChangeOptions {
+  /** The time that stamps an audience change (`meta.updatedAt`); default: now. */
+  now?: Date;
+  /** 'durable' (default): resolve once on disk / committed. 'applied': once visible, saved soon after. */
+  wait?: 'durable' | 'applied';
+  /** The change removes personal data: no older copy kept by the backend may still hold it. */
+  scrubBackup?: boolean;
+}
 
-  private schedule(): void {
-    if (this.timer || this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      const deferral = this.deferral;
-      if (deferral?.busy()) {
-        deferral.since ??= performance.now();
-        if (performance.now() - deferral.since < deferral.maxMs) {
-          this.schedule();
-          return;
-        }
-      }
-      this.flush().catch((error: unknown) => this.flushFailed(error));
-    }, this.options.flushDelayMs);
-  }
+/** Encryption at rest done by the backend itself (the file backend); a database leaves it to its disks. */
+export interface AtRestEncryption {
+  /** Rewrites everything under `key` (null: plain) and leaves no copy under the old key or in plain text. */
+  changeKey(key: Buffer | null): Promise<void>;
+}
 
-  private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-  }
+/**
+ * The file backend's in-memory access, still used by callers not yet moved to the seam (issue #11).
+ * @deprecated Being removed: read through `StoreReads`, write through `Store.change`.
+ */
+export interface LegacyFileAccess {
+  /** @deprecated The file path; use `location`. */
+  readonly file: string;
+  /** @deprecated Live in-memory data of the file backend. */
+  readonly data: AudienceData;
+  /** @deprecated Use `change(fn, { wait: 'applied' })`. */
+  update(fn: (data: AudienceData) => void): void;
+  /** @deprecated Use `change(fn)`. */
+  commit(fn: (data: AudienceData) => void, options?: { scrubBackup?: boolean }): Promise<void>;
+  /** @deprecated Use `atRest.changeKey`. */
+  changeEncryption(key: Buffer | null): Promise<void>;
+}
 
-  private flushFailed(error: unknown): void {
-    this.failures++;
-    try {
-      this.options.onFlushError(error instanceof Error ? error : new Error(String(error)));
-    } catch {
-      // A throwing reporter must not turn into an unhandled rejection.
-    }
-    // Retry with backoff even if no new change arrives, so a passing problem (disk full) heals itself;
-    // a conflict does not pass by itself, so it waits for the next flush.
-    if (this.retryTimer || this.closed) return;
-    if (error instanceof StoreError && error.code === 'conflict') return;
-    const base = Math.max(this.options.flushDelayMs, 1_000);
-    const delay = Math.min(MAX_RETRY_DELAY_MS, base * 2 ** (this.failures - 1));
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      if (this.savedSeq < this.changeSeq) this.flush().catch((e: unknown) => this.flushFailed(e));
-    }, delay);
-    // The retry must not keep a process alive that has nothing else to do.
-    this.retryTimer.unref();
-  }
+/** The persistent state of one audience and the only way to change it. */
+export interface Store extends StoreReads, LegacyFileAccess {
+  /** Where the data lives, for messages: a file path, or a database URL without credentials. */
+  readonly location: string;
+  /** Present when the backend encrypts at rest itself. */
+  readonly atRest?: AtRestEncryption;
+  /** Applies `fn`'s writes as one change (see the contract above) and resolves with `fn`'s result. */
+  change<T>(fn: (tx: StoreChange) => Promise<T>, options?: ChangeOptions): Promise<T>;
+  /**
+   * Makes sure this process may write, before any work that will: the file backend takes its lock now and
+   * throws StoreError 'locked' (one message saying what to do) when another process holds it.
+   */
+  claimWrites(): Promise<void>;
+  /**
+   * Holds background saves back while `busy()` returns true, for at most `maxDeferMs` (default 5 s): a save
+   * competes with answers people are waiting for. Backends without background saves ignore it.
+   */
+  deferBackgroundSaves(busy: () => boolean, maxDeferMs?: number): void;
+  /** Makes every applied change durable now and waits for it. */
+  flush(): Promise<void>;
+  /** Flushes and lets go of the backend (timers, lock, connections). */
+  close(): Promise<void>;
 }

@@ -74,7 +74,7 @@ describe('/audience forget', () => {
   });
 
   it('removes every trace of the person from the data file and its backup, and says what it removed', async () => {
-    const pseudonyms = pseudonymsOf(store.data, new Set([ERIN]));
+    const pseudonyms = pseudonymsOf(store.data.profiles, new Set([ERIN]));
     expect(pseudonyms).toHaveLength(2);
     const interactions = store.data.interactions.filter((i) => i.user_id === ERIN).length;
     expect(interactions).toBeGreaterThan(0);

@@ -50,8 +50,8 @@ describe('matchSegments', () => {
 });
 
 describe('digest content', () => {
-  it("compares with last week's segmentation: sizes, movements, vanished segments", () => {
-    const first = computeDigestContent(env.store, OPTIONS, SETTINGS);
+  it("compares with last week's segmentation: sizes, movements, vanished segments", async () => {
+    const first = await computeDigestContent(env.store, OPTIONS, SETTINGS);
     expect(first.comparedWith).toBeNull();
     expect(first.k).toBe(4);
     const run = env.store.data.segmentRuns.at(-1) as SegmentRun;
@@ -85,7 +85,7 @@ describe('digest content', () => {
       d.segmentRuns.unshift(previous);
     });
 
-    const content = computeDigestContent(env.store, OPTIONS, SETTINGS);
+    const content = await computeDigestContent(env.store, OPTIONS, SETTINGS);
     expect(content.comparedWith).toEqual({ runId: 'last-week', createdAt: previous.created_at });
     expect(content.segments.every((s) => s.previous !== null)).toBe(true);
     expect(content.vanished).toEqual([{ name: 'Night owls', size: 40 }]);
@@ -115,8 +115,8 @@ describe('digest content', () => {
     expect(findBroadcastMentions(message)).toEqual([]);
   });
 
-  it('shows counts below the minimum cohort size as "fewer than N", never the number', () => {
-    const content = computeDigestContent(env.store, OPTIONS, SETTINGS);
+  it('shows counts below the minimum cohort size as "fewer than N", never the number', async () => {
+    const content = await computeDigestContent(env.store, OPTIONS, SETTINGS);
     const smallest = Math.min(...content.segments.map((s) => s.size));
     const min = smallest + 1;
     const message = buildDigestMessage(content, {
@@ -139,25 +139,25 @@ describe('digest content', () => {
     expect(people(10, 10)).toBe('10');
   });
 
-  it('is cached per configuration and data version', () => {
+  it('is cached per configuration and data version', async () => {
     const cache = createContentCache(env.store, { currency: 'USD', minCohortSize: 10 });
-    const a = cache.get(OPTIONS, NOW);
-    expect(cache.get({ ...OPTIONS, chart: true }, NOW + 60_000)).toBe(a);
-    cache.get({ ...OPTIONS, k: 3 }, NOW);
+    const a = await cache.get(OPTIONS, NOW);
+    expect(await cache.get({ ...OPTIONS, chart: true }, NOW + 60_000)).toBe(a);
+    await cache.get({ ...OPTIONS, k: 3 }, NOW);
     expect(cache.computed).toBe(2);
     env.store.update((d) => {
       d.meta.dataVersion += 1;
     });
-    expect(cache.get(OPTIONS, NOW)).not.toBe(a);
+    expect(await cache.get(OPTIONS, NOW)).not.toBe(a);
     expect(cache.computed).toBe(3);
   });
 
-  it('says there is no data instead of failing on an empty audience', () => {
+  it('says there is no data instead of failing on an empty audience', async () => {
     env.store.update((d) => {
       d.profiles = [];
       d.interactions = [];
     });
-    const content = computeDigestContent(env.store, OPTIONS, SETTINGS);
+    const content = await computeDigestContent(env.store, OPTIONS, SETTINGS);
     expect(content.hasData).toBe(false);
     const message = buildDigestMessage(content, {
       scheduleId: 'sch_1',

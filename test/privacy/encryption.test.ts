@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { storeEncryption } from '../../src/cli/privacy-commands.ts';
 import { buildProgram } from '../../src/cli.ts';
 import type { AppConfig } from '../../src/config.ts';
+import { encodeAudienceData } from '../../src/store/codec.ts';
 import {
   ENCRYPTED_MAGIC,
   EncryptionError,
@@ -12,8 +13,7 @@ import {
   keyId,
   openEncryptedFile,
   parseDataKey,
-} from '../../src/privacy/encryption.ts';
-import { encodeAudienceData } from '../../src/store/codec.ts';
+} from '../../src/store/encryption.ts';
 import { openStore, type Store, StoreError } from '../../src/store/store.ts';
 import { filesContaining, filesIn, NOW, sampleStore, tempDir, testConfig } from './helpers.ts';
 

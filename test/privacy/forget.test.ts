@@ -1,8 +1,9 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emptyAudienceData, type Profile } from '../../src/domain/types.ts';
-import { describeForget, forgetPeople } from '../../src/privacy/forget.ts';
-import { SCHEMA_VERSION } from '../../src/store/store.ts';
-import { NOW } from './helpers.ts';
+import type { Profile } from '../../src/domain/types.ts';
+import { describeForget, type ForgetReport, forgetPeople } from '../../src/privacy/forget.ts';
+import { type FileStore, openStore } from '../../src/store/store.ts';
+import { NOW, tempDir } from './helpers.ts';
 
 const profile = (id: string): Profile => ({
   id,
@@ -15,9 +16,16 @@ const profile = (id: string): Profile => ({
   attrs: {},
 });
 
+/** Runs forgetPeople in one change of a store holding `data`, as /audience forget does. */
+async function forgetIn(store: FileStore, ids: ReadonlySet<string>): Promise<ForgetReport> {
+  return store.change((tx) => forgetPeople(tx, ids), { now: NOW, scrubBackup: true });
+}
+
 describe('forgetPeople', () => {
-  it('removes the person everywhere, keeps segment sizes consistent, and leaves look-alike ids alone', () => {
-    const data = emptyAudienceData(SCHEMA_VERSION);
+  it('removes the person everywhere, keeps segment sizes consistent, and leaves look-alike ids alone', async () => {
+    const { dir, cleanup } = await tempDir();
+    const store = await openStore({ file: path.join(dir, 'audience.db'), onNotice: () => undefined });
+    const data = store.data;
     data.profiles = ['u1', 'u12', 'u2'].map(profile);
     data.interactions = [
       { user_id: 'u1', item_id: null, type: 'view', value: null, timestamp: 1 },
@@ -45,7 +53,7 @@ describe('forgetPeople', () => {
       { at: 1, actor: 'cli', action: 'note', detail: 'about u12' },
       { at: 1, actor: 'cli', action: 'note', detail: 'about u1 only' },
     ];
-    const report = forgetPeople(data, new Set(['u1']), NOW);
+    const report = await forgetIn(store, new Set(['u1']));
     expect(report).toEqual({
       profiles: 1,
       interactions: 1,
@@ -54,14 +62,23 @@ describe('forgetPeople', () => {
       models: 1,
       mentions: 1,
     });
-    expect(data.profiles.map((p) => p.id)).toEqual(['u12', 'u2']);
-    expect(data.segmentRuns[0]).toMatchObject({ user_ids: ['u12', 'u2'], labels: [0, 1], sizes: [1, 1] });
-    expect(data.audit.map((a) => a.detail)).toEqual(['about u12', '[removed: mentioned a forgotten person]']);
-    expect(data.meta.dataVersion).toBe(1);
+    expect(store.data.profiles.map((p) => p.id)).toEqual(['u12', 'u2']);
+    expect(store.data.segmentRuns[0]).toMatchObject({
+      user_ids: ['u12', 'u2'],
+      labels: [0, 1],
+      sizes: [1, 1],
+    });
+    expect(store.data.audit.map((a) => a.detail)).toEqual([
+      'about u12',
+      '[removed: mentioned a forgotten person]',
+    ]);
+    expect(store.data.meta.dataVersion).toBe(1);
     expect(describeForget(report)).toBe(
       '1 profile, 1 interaction, 1 segment assignment in 1 stored run, 1 cached model, 1 log mention',
     );
-    expect(forgetPeople(data, new Set(['nobody']), NOW).profiles).toBe(0);
-    expect(data.meta.dataVersion).toBe(1);
+    expect((await forgetIn(store, new Set(['nobody']))).profiles).toBe(0);
+    expect(store.data.meta.dataVersion).toBe(1);
+    await store.close();
+    await cleanup();
   });
 });

@@ -14,7 +14,7 @@ import {
   pseudonymizerFor,
   pseudonymKeyFile,
 } from '../../src/privacy/pseudonym.ts';
-import { resolveUserRef } from '../../src/privacy/resolve.ts';
+import { peopleIndex, resolveUserRef } from '../../src/privacy/resolve.ts';
 import type { Store } from '../../src/store/store.ts';
 import { filesContaining, NOW, sampleStore, tempDir, testConfig, visible } from './helpers.ts';
 
@@ -98,11 +98,12 @@ describe('pseudonymous identifiers on import', () => {
 
   it('finds people by @handle or e-mail through the same pseudonym, in one place', () => {
     const p = pseudonymizerFor(config);
-    expect(resolveUserRef(store.data, '@jane_doe', p)).toBe('u000001');
-    expect(resolveUserRef(store.data, 'JANE.DOE@example.com', p)).toBe('u000001');
-    expect(resolveUserRef(store.data, '@bob_roe', p)).toBe('u000002');
-    expect(resolveUserRef(store.data, 'u000003', p)).toBe('u000003');
-    expect(() => resolveUserRef(store.data, '@nobody_here', p)).toThrow(/no profile has that handle/);
+    const people = peopleIndex(store.data.profiles);
+    expect(resolveUserRef(people, '@jane_doe', p)).toBe('u000001');
+    expect(resolveUserRef(people, 'JANE.DOE@example.com', p)).toBe('u000001');
+    expect(resolveUserRef(people, '@bob_roe', p)).toBe('u000002');
+    expect(resolveUserRef(people, 'u000003', p)).toBe('u000003');
+    expect(() => resolveUserRef(people, '@nobody_here', p)).toThrow(/no profile has that handle/);
   });
 
   it('answers predict and recommend for user=@handle, privately, without repeating the handle', async () => {

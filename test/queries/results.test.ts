@@ -30,22 +30,22 @@ describe('results kept per data version', () => {
   });
 
   it('answers stats as of the minute, shared within it, and fresh after the audience changes', async () => {
-    const stats = audienceStatsFor(store, null, NOW + 42_000);
+    const stats = await audienceStatsFor(store, null, NOW + 42_000);
     expect(stats.asOf).toBe(NOW);
     expect(stats).toEqual(computeStats(store.data.profiles, store.data.interactions, { asOf: NOW }));
-    expect(audienceStatsFor(store, null, NOW + 59_999)).toBe(stats);
-    expect(audienceStatsFor(store, null, NOW + 60_000)).not.toBe(stats);
+    expect(await audienceStatsFor(store, null, NOW + 59_999)).toBe(stats);
+    expect(await audienceStatsFor(store, null, NOW + 60_000)).not.toBe(stats);
 
     await store.commit((data) => {
       data.profiles = data.profiles.slice(0, 500);
       markAudienceChanged(data, new Date(NOW), 'import');
     });
-    const after = audienceStatsFor(store, null, NOW);
+    const after = await audienceStatsFor(store, null, NOW);
     expect(after.total).toBe(500);
     expect(stats.total).toBe(600);
   });
 
-  it("serves a segment's and a person's predictions from everyone's, with the same values", () => {
+  it("serves a segment's and a person's predictions from everyone's, with the same values", async () => {
     const { data } = store;
     const request = {
       target: SPEND_TARGET,
@@ -53,18 +53,18 @@ describe('results kept per data version', () => {
       userChoseFeatures: false,
       currency: 'EUR',
     };
-    const { model, key } = predictionModelFor(store, request, NOW);
-    const everyone = audiencePredictionsFor(store, model, key);
-    expect(audiencePredictionsFor(store, model, key)).toBe(everyone);
+    const { model, key } = await predictionModelFor(store, request, NOW);
+    const everyone = await audiencePredictionsFor(store, model, key);
+    expect(await audiencePredictionsFor(store, model, key)).toBe(everyone);
     const direct = predictUsers(model, data);
     expect(Array.from(everyone.values)).toEqual(Array.from(direct.values));
 
-    const { run } = segmentationFor(
+    const { run } = await segmentationFor(
       store,
       { k: 3, features: null, scaling: 'zscore', where: null, seed: 1 },
       NOW,
     );
-    const members = segmentMembersFor(store, run, 1);
+    const members = await segmentMembersFor(store, run, 1);
     expect(members.length).toBe(run.labels.filter((l) => l === 1).length);
     const alone = predictUsers(model, data, members);
     members.forEach((id, i) => {

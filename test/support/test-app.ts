@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerCommands } from '../../commands/index.ts';
 import { loadConfig } from '../../src/config.ts';
-import type { AudienceData } from '../../src/domain/types.ts';
 import { createLogger } from '../../src/logger.ts';
-import { generateSample } from '../../src/sample/generate.ts';
+import { generateSample, type SampleData } from '../../src/sample/generate.ts';
 import { storeSample } from '../../src/sample/load.ts';
 import { createSlackApp, type SlackApp, type SlackAppOptions } from '../../src/slack/create-app.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
@@ -54,7 +53,8 @@ let counter = 0;
 export async function startTestApp(
   options: {
     profiles?: number;
-    prepare?: (data: AudienceData) => void;
+    /** Adjusts the generated sample before it is stored. */
+    prepare?: (data: SampleData) => void;
     slack?: Partial<
       Pick<SlackAppOptions, 'retryConfig' | 'workingAfterMs' | 'queue' | 'homeRefreshMs' | 'receiver'>
     >;
@@ -76,7 +76,8 @@ export async function startTestApp(
   });
   const store = await openStore({ file, flushDelayMs: 20, onNotice: () => undefined });
   const sample = generateSample({ profiles: options.profiles ?? 500, seed: 7, end: TEST_NOW });
-  await storeSample(store, sample, TEST_NOW, options.prepare);
+  options.prepare?.(sample);
+  await storeSample(store, sample, TEST_NOW);
   const logs: string[] = [];
   const logger = createLogger('info', (line) => logs.push(line));
   const clock = () => new Date(TEST_NOW);
