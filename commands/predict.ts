@@ -3,6 +3,7 @@ import {
   type ForecastScope,
   type PredictForecast,
 } from '../src/blocks/predict-message.ts';
+import { segmentationName } from '../src/blocks/segments-message.ts';
 import { type Subcommand, UsageError } from '../src/domain/reply.ts';
 import {
   PredictError,
@@ -26,6 +27,7 @@ import {
 } from '../src/queries/results.ts';
 import type { AudienceSnapshot } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
+import { defaultRunFor } from './segments.ts';
 
 const OPTIONS = ['target', 'features', 'user', 'segment'];
 
@@ -105,8 +107,8 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
         scope = { kind: 'user', userId: id };
         userIds = [id];
       } else if (segmentNumber !== undefined) {
-        const run = await store.segmentRuns.latest();
-        if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
+        // Segment numbers are the default segmentation's, recomputed when the data changed.
+        const run = await defaultRunFor({ store, clock, config }, clock().getTime());
         if (segmentNumber > run.k) {
           throw new UsageError(
             `segment ${segmentNumber} does not exist; the latest run has segments 1 to ${run.k}`,
@@ -125,6 +127,7 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
           segment: segmentNumber,
           name: run.names[segmentNumber - 1] ?? null,
           stale: run.data_version !== data.version,
+          segmentation: segmentationName(run.created_at),
         };
       }
 

@@ -10,7 +10,7 @@ import { engineAudience } from './audience.ts';
 import { predictionModelFor } from './prediction.ts';
 import { recommendationModelFor } from './recommendation.ts';
 import { audiencePredictionsFor, audienceStatsFor } from './results.ts';
-import { computeSegmentation, DEFAULT_SEGMENT_REQUEST } from './segmentation.ts';
+import { computeSegmentation, defaultRequest, storedDefaultRun } from './segmentation.ts';
 
 /**
  * After the audience changes (start-up, an import, an erasure, a new segmentation), the first person to ask pays
@@ -93,7 +93,13 @@ export function warmUpSteps(store: Store, settings: { now: number; currency: str
     {
       name: 'segments',
       run: tolerate(
-        async () => void (await computeSegmentation(store, DEFAULT_SEGMENT_REQUEST, now, currency)),
+        async () =>
+          void (await computeSegmentation(
+            store,
+            defaultRequest(await store.segmentRuns.list()),
+            now,
+            currency,
+          )),
       ),
     },
     {
@@ -124,7 +130,7 @@ export function startWarmUp(deps: WarmUpDeps): WarmUp {
   let stopped = false;
   let waiters: Array<() => void> = [];
 
-  // Everything the steps depend on: the audience, the latest segment run (recommendations back off to it) and
+  // Everything the steps depend on: the audience, the default segment run (recommendations back off to it) and
   // the day (stats and segments are as of now). Read at every check; `ready` answers from the last one.
   let currentKey: string | null = null;
   let empty = false;
@@ -132,7 +138,7 @@ export function startWarmUp(deps: WarmUpDeps): WarmUp {
     const [version, counts, run] = await Promise.all([
       store.audience.version(),
       store.audience.counts(),
-      store.segmentRuns.latest(),
+      storedDefaultRun(store),
     ]);
     empty = counts.profiles === 0;
     currentKey = JSON.stringify([
