@@ -19,8 +19,9 @@ import {
 } from '../src/digest/schedules.ts';
 import { DigestError, digestOptions, parseAddCommand } from '../src/digest/validate.ts';
 import { type Invocation, type Reply, type Subcommand, UsageError } from '../src/domain/reply.ts';
+import type { DigestSchedule } from '../src/domain/types.ts';
 import { K_RANGE_TEXT } from '../src/engine/segment-defaults.ts';
-import { StoreError } from '../src/store/store.ts';
+import { type Store, StoreError } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
 
 const HOUR = 3_600_000;
@@ -106,10 +107,11 @@ function asUsageError(error: unknown): unknown {
   return error;
 }
 
-function list({ deps, word, rest, surface, now }: ActionContext): Reply {
+async function list({ deps, word, rest, surface, now }: ActionContext): Promise<Reply> {
   if (rest.length > 0) throw new UsageError(`digest list takes nothing after it; remove ${rest.join(' ')}`);
-  const { data } = deps.store;
-  return buildDigestList(data.schedules, scheduleStatuses(data, now), {
+  const schedules = await deps.store.digests.schedules();
+  const deliveries = await deps.store.digests.deliveries();
+  return buildDigestList([...schedules], scheduleStatuses({ schedules, deliveries }, now), {
     ...(word === undefined && surface !== 'slack'
       ? { intro: 'Create a digest with `/audience digest add #growth weekly mon 09:00 Europe/Berlin`.' }
       : {}),
@@ -128,7 +130,7 @@ async function add({ deps, rest, options, actor, now }: ActionContext): Promise<
 /** Shows what the digest would say now, privately; computing it writes nothing. */
 async function preview({ deps, rest, now }: ActionContext): Promise<Reply> {
   const { store, config, digests } = deps;
-  const schedule = findSchedule(store.data, one(rest, 'preview'));
+  const schedule = findSchedule(await scheduleList(store), one(rest, 'preview'));
   const options = digestOptions(schedule.options);
   const content = digests
     ? await digests.content.get(options, now)
@@ -151,7 +153,7 @@ async function preview({ deps, rest, now }: ActionContext): Promise<Reply> {
 }
 
 async function runNow({ deps, rest, actor, policy }: ActionContext): Promise<Reply> {
-  const schedule = findSchedule(deps.store.data, one(rest, 'run'));
+  const schedule = findSchedule(await scheduleList(deps.store), one(rest, 'run'));
   assertCanManage(schedule, actor, 'send', policy);
   const result = await needsApp(deps, 'run').runNow(schedule.id, actor);
   return sentReply(result.status, result.key, result.channel, result.code, result.paused);
@@ -161,6 +163,11 @@ async function retry({ deps, rest, actor }: ActionContext): Promise<Reply> {
   const key = one(rest, 'retry');
   const result = await needsApp(deps, 'retry').retry(key, actor);
   return sentReply(result.status, result.key, result.channel, result.code, result.paused);
+}
+
+/** The stored schedules, for looking one up by id. */
+async function scheduleList(store: Store): Promise<{ schedules: readonly DigestSchedule[] }> {
+  return { schedules: await store.digests.schedules() };
 }
 
 function needsApp(deps: CommandDeps, action: string): NonNullable<CommandDeps['digests']> {
@@ -174,7 +181,7 @@ function needsApp(deps: CommandDeps, action: string): NonNullable<CommandDeps['d
 
 async function pauseOrResume(c: ActionContext, pause: boolean): Promise<Reply> {
   const action = pause ? 'pause' : 'resume';
-  const schedule = findSchedule(c.deps.store.data, one(c.rest, action));
+  const schedule = findSchedule(await scheduleList(c.deps.store), one(c.rest, action));
   assertCanManage(schedule, c.actor, action, c.policy);
   if (schedule.paused === pause) {
     return buildDigestNotice(`Digest ${schedule.id} is already ${pause ? 'paused' : 'running'}.`, {
@@ -192,7 +199,7 @@ async function pauseOrResume(c: ActionContext, pause: boolean): Promise<Reply> {
 }
 
 async function remove({ deps, rest, actor, policy, now }: ActionContext): Promise<Reply> {
-  const schedule = findSchedule(deps.store.data, one(rest, 'delete'));
+  const schedule = findSchedule(await scheduleList(deps.store), one(rest, 'delete'));
   assertCanManage(schedule, actor, 'delete', policy);
   await deleteSchedule(deps.store, schedule, actor, now);
   return buildDigestNotice(
