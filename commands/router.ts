@@ -1,8 +1,8 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { buildErrorMessage, buildHelpMessage } from '../src/blocks/help-message.ts';
 import {
+  type CommandLine,
   type Invocation,
-  type ParsedArgs,
   type Reply,
   type Subcommand,
   UsageError,
@@ -12,8 +12,13 @@ import { parseCommand } from './parse.ts';
 /** The one command path: Slack, the local console and the CLI all dispatch through a Router. */
 export interface Router {
   readonly commands: readonly Subcommand[];
-  /** Runs one `/audience …` line and always answers with a reply, never a thrown error. */
-  dispatch(text: string, invocation: Invocation): Promise<Reply>;
+  /**
+   * Runs one `/audience …` line, as text or as parsed by `parse`, and always answers with a reply, never a
+   * thrown error. Wrappers (guards) forward both forms unchanged.
+   */
+  dispatch(line: string | CommandLine, invocation: Invocation): Promise<Reply>;
+  /** Parses a line once, for callers that keep the parse with the request (Slack: queue, sharing, buttons). */
+  parse(text: string): CommandLine;
   /** Looks up a subcommand by name. */
   find(name: string): Subcommand | undefined;
 }
@@ -26,15 +31,20 @@ export function createRouter(commands: readonly Subcommand[], reportError: Error
   const byName = new Map(commands.map((c) => [c.name, c]));
   const names = commands.map((c) => c.name);
 
-  async function dispatch(text: string, invocation: Invocation): Promise<Reply> {
-    let args: ParsedArgs;
+  function parse(text: string): CommandLine {
     try {
-      args = parseCommand(text);
+      return { text, args: parseCommand(text), problem: null };
     } catch (error) {
-      if (error instanceof UsageError)
-        return buildErrorMessage(error.message, 'Usage: /audience <subcommand> [key=value …]');
+      if (error instanceof UsageError) return { text, args: null, problem: error.message };
       throw error;
     }
+  }
+
+  async function dispatch(given: string | CommandLine, invocation: Invocation): Promise<Reply> {
+    const line = typeof given === 'string' ? parse(given) : given;
+    const { text, args } = line;
+    if (!args)
+      return buildErrorMessage(line.problem ?? 'unreadable', 'Usage: /audience <subcommand> [key=value …]');
     if (args.subcommand === '') return buildHelpMessage(commands);
     const command = byName.get(args.subcommand);
     if (!command) {
@@ -55,7 +65,12 @@ export function createRouter(commands: readonly Subcommand[], reportError: Error
     }
   }
 
-  return { commands, dispatch, find: (name) => byName.get(name) };
+  return {
+    commands,
+    dispatch,
+    parse,
+    find: (name) => byName.get(name),
+  };
 }
 
 // Engine modules throw their own error classes for bad input (FeatureError, SegmentError, …); all of them
