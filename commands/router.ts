@@ -1,12 +1,7 @@
-import { closest, distance } from 'fastest-levenshtein';
 import { buildErrorMessage, buildHelpMessage } from '../src/blocks/help-message.ts';
-import {
-  type CommandLine,
-  type Invocation,
-  type Reply,
-  type Subcommand,
-  UsageError,
-} from '../src/domain/reply.ts';
+import { isUserError, UsageError } from '../src/domain/errors.ts';
+import type { CommandLine, Invocation, Reply, Subcommand } from '../src/domain/reply.ts';
+import { nearestName } from './options.ts';
 import { parseCommand } from './parse.ts';
 
 /** The one command path: Slack, the local console and the CLI all dispatch through a Router. */
@@ -48,16 +43,17 @@ export function createRouter(commands: readonly Subcommand[], reportError: Error
     if (args.subcommand === '') return buildHelpMessage(commands);
     const command = byName.get(args.subcommand);
     if (!command) {
-      const guess = closest(args.subcommand, names);
-      const near = guess !== undefined && distance(guess, args.subcommand) <= Math.max(2, guess.length / 2);
+      const guess = nearestName(args.subcommand, names);
       return buildHelpMessage(commands, {
-        problem: `Unknown subcommand "${args.subcommand}".${near ? ` Did you mean \`/audience ${guess}\`?` : ''}`,
+        problem: `Unknown subcommand "${args.subcommand}".`,
+        ...(guess ? { suggestion: `/audience ${guess}` } : {}),
       });
     }
     try {
       return await command.run(args, invocation);
     } catch (error) {
-      if (isUserFacing(error)) return buildErrorMessage(error.message, `Usage: ${command.usage}`);
+      if (isUserError(error, invocation.surface))
+        return buildErrorMessage(error.message, `Usage: ${command.usage}`);
       reportError(error, { text, invocation });
       return buildErrorMessage(
         `Something went wrong while running /audience ${command.name}. It has been logged; try again, or run /audience help.`,
@@ -71,13 +67,4 @@ export function createRouter(commands: readonly Subcommand[], reportError: Error
     parse,
     find: (name) => byName.get(name),
   };
-}
-
-// Engine modules throw their own error classes for bad input (FeatureError, SegmentError, …); all of them
-// are user-facing, so anything named *Error from our code other than an internal TypeError/RangeError is shown.
-function isUserFacing(error: unknown): error is Error {
-  if (error instanceof UsageError) return true;
-  if (!(error instanceof Error)) return false;
-  const name = error.name === 'Error' ? error.constructor.name : error.name;
-  return /^(Feature|Segment|Predict|Recommend|Filter|Import|Export|Digest|Stats)Error$/.test(name);
 }

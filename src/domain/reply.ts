@@ -56,8 +56,3 @@ export interface Subcommand {
   examples: string[];
   run(args: ParsedArgs, invocation: Invocation): Promise<Reply>;
 }
-
-/** Bad input from the user: the message is one line saying what was wrong; the router adds the usage. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}

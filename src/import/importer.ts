@@ -19,6 +19,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
+import { ImportError } from '../domain/errors.ts';
 import type { AttributeKind, AudienceData } from '../domain/types.ts';
 
 import { appendAudit, auditEntry } from '../privacy/audit.ts';
@@ -31,7 +32,6 @@ import {
   type FieldSpec,
   type ImportKind,
 } from './columns.ts';
-import { ImportError } from './errors.ts';
 import { type FileSniff, type ImportFormat, type ReadEvent, readRecords, sniffFile } from './readers.ts';
 import type { ImportReport } from './report.ts';
 import { type InteractionRow, type ProductRow, type ProfileRow, validateRow } from './schema.ts';
@@ -44,8 +44,8 @@ import {
   type RowOrigin,
 } from './staging.ts';
 
+export { ImportError } from '../domain/errors.ts';
 export type { ImportKind } from './columns.ts';
-export { ImportError } from './errors.ts';
 export type { ImportFormat } from './readers.ts';
 export { formatImportReport, type ImportReport } from './report.ts';
 export type { ImportRowError } from './staging.ts';
