@@ -10,6 +10,7 @@ const SECTIONS = [
   { name: 'engine', file: 'bench/engine-bench.ts', what: 'stats, segments, predictions, recommendations' },
   { name: 'http', file: 'bench/http-bench.ts', what: 'signed /audience commands against the HTTP receiver' },
   { name: 'charts', file: 'bench/charts-bench.ts', what: 'chart rendering' },
+  { name: 'import', file: 'bench/import-bench.ts', what: 'a 50 MB profiles CSV: rows per second, peak RSS' },
   { name: 'cli', file: 'bench/cli-bench.ts', what: 'CLI and console start, built (a fresh process each)' },
   {
     name: 'digest',

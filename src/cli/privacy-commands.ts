@@ -111,22 +111,41 @@ function importPseudonymizer(
 
 /** Registers `audience encrypt`, `decrypt`, `rotate-key` and `audit` on the program. */
 export function registerPrivacyCommands(program: Command, ctx: CliContext): void {
-  const { config, clock } = ctx;
-  const out = (text: string) => process.stdout.write(`${text}\n`);
-  const audit = (store: Store, action: string, detail: string) =>
-    store.change((tx) => appendAudit(tx, auditEntry(CLI_ACTOR, action, detail, clock().getTime())), {
-      wait: 'applied',
+  registerEncryptionCommands(program, ctx);
+  registerRotateKeyCommand(program, ctx);
+  program
+    .command('audit')
+    .description('Print the audit log of admin actions (who, what, when; no personal data).')
+    .option('--since <when>', 'only entries since a duration ago (7d, 24h, 2w) or a date (2026-05-01)')
+    .action(async (opts: { since?: string }) => {
+      const since = opts.since === undefined ? null : parseSince(opts.since, ctx.clock().getTime());
+      out(formatAudit(await (await ctx.store()).audit.entries(), since));
     });
-  const currentKeyId = async (store: Store) =>
-    (await readEncryptionHeader(store.location).catch(() => null))?.kid ?? null;
-  // Encryption at rest is the backend's own (the file backend); a database leaves it to its disks.
-  const atRest = (store: Store) => {
-    if (store.atRest) return store.atRest;
-    throw new KeyCommandError(
-      `${store.location} is encrypted at rest by the database's own disk or tablespace encryption, not by this app.`,
-    );
-  };
+}
 
+const out = (text: string) => process.stdout.write(`${text}\n`);
+
+/** Every encryption change is audited, and the entry is applied before the key changes. */
+function audit(ctx: CliContext, store: Store, action: string, detail: string): Promise<void> {
+  return store.change((tx) => appendAudit(tx, auditEntry(CLI_ACTOR, action, detail, ctx.clock().getTime())), {
+    wait: 'applied',
+  });
+}
+
+async function currentKeyId(store: Store): Promise<string | null> {
+  return (await readEncryptionHeader(store.location).catch(() => null))?.kid ?? null;
+}
+
+/** Encryption at rest is the backend's own (the file backend); a database leaves it to its disks. */
+function atRest(store: Store): NonNullable<Store['atRest']> {
+  if (store.atRest) return store.atRest;
+  throw new KeyCommandError(
+    `${store.location} is encrypted at rest by the database's own disk or tablespace encryption, not by this app.`,
+  );
+}
+
+function registerEncryptionCommands(program: Command, ctx: CliContext): void {
+  const { config } = ctx;
   program
     .command('encrypt')
     .description('Encrypt the data file (and its backup) with DATA_ENCRYPTION_KEY, keeping every record.')
@@ -144,7 +163,7 @@ export function registerPrivacyCommands(program: Command, ctx: CliContext): void
         return;
       }
       const encryption = atRest(store);
-      await audit(store, 'encryption.enable', `data file encrypted (key id ${keyId(key)})`);
+      await audit(ctx, store, 'encryption.enable', `data file encrypted (key id ${keyId(key)})`);
       await encryption.changeKey(key);
       out(
         `Encrypted ${store.location} with AES-256-GCM (key id ${keyId(key)}); its backup copy was replaced too. ` +
@@ -163,14 +182,17 @@ export function registerPrivacyCommands(program: Command, ctx: CliContext): void
         return;
       }
       const encryption = atRest(store);
-      await audit(store, 'encryption.disable', `data file decrypted (was key id ${was})`);
+      await audit(ctx, store, 'encryption.disable', `data file decrypted (was key id ${was})`);
       await encryption.changeKey(null);
       out(
         `Decrypted ${store.location}; its backup copy was replaced too. Remove DATA_ENCRYPTION_KEY from the ` +
           'environment now: while it is set, the app refuses a plain data file.',
       );
     });
+}
 
+function registerRotateKeyCommand(program: Command, ctx: CliContext): void {
+  const { config } = ctx;
   program
     .command('rotate-key')
     .description('Re-encrypt the data file under a new key (from FILE, or generated into FILE).')
@@ -190,22 +212,13 @@ export function registerPrivacyCommands(program: Command, ctx: CliContext): void
         throw new KeyCommandError('the new key is the current key; give another one');
       const store = await ctx.store();
       const encryption = atRest(store);
-      await audit(store, 'encryption.rotate', `key id ${oldId} -> ${keyId(newKey)}`);
+      await audit(ctx, store, 'encryption.rotate', `key id ${oldId} -> ${keyId(newKey)}`);
       await encryption.changeKey(newKey);
       out(
         `Re-encrypted ${store.location} under the new key (key id ${keyId(newKey)}); its backup copy was replaced ` +
           `too. Set DATA_ENCRYPTION_KEY to the contents of ${opts.newKeyFile} before starting the app again, ` +
           'store it in your secret manager, then delete that file.',
       );
-    });
-
-  program
-    .command('audit')
-    .description('Print the audit log of admin actions (who, what, when; no personal data).')
-    .option('--since <when>', 'only entries since a duration ago (7d, 24h, 2w) or a date (2026-05-01)')
-    .action(async (opts: { since?: string }) => {
-      const since = opts.since === undefined ? null : parseSince(opts.since, clock().getTime());
-      out(formatAudit(await (await ctx.store()).audit.entries(), since));
     });
 }
 

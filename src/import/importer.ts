@@ -1,6 +1,7 @@
 /**
- * The data importer: streams a CSV / JSON / NDJSON file, validates every row, and only then applies all of it
- * in one `store.commit` (or nothing, when a row is invalid and `skipInvalid` is off).
+ * The data importer: streams a CSV / JSON / NDJSON file, validates every row as it reads, stages the valid
+ * rows compactly (staging.ts), and only then applies all of it in one `store.change` (or nothing, when a row
+ * is invalid and `skipInvalid` is off).
  *
  * Rules worth knowing (details next to the code that applies them):
  * - Columns: `--map` first, then field names and aliases ignoring case, spaces, `_`, `-`, `.` (columns.ts).
@@ -19,14 +20,8 @@
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { ImportError } from '../domain/errors.ts';
-import type {
-  AttributeKind,
-  AttributeValue,
-  AudienceData,
-  Interaction,
-  Product,
-  ProfilePatch,
-} from '../domain/types.ts';
+import type { AttributeKind, AudienceData } from '../domain/types.ts';
+
 import { appendAudit, auditEntry } from '../privacy/audit.ts';
 import { type PiiColumnReport, PiiGuard, type PiiOptions } from '../privacy/pii.ts';
 import type { Store, StoreChange } from '../store/store.ts';
@@ -37,13 +32,23 @@ import {
   type FieldSpec,
   type ImportKind,
 } from './columns.ts';
-import { coerceAttribute, describeKind, KindInference } from './infer.ts';
-import { type ImportFormat, readRecords } from './readers.ts';
+import { type FileSniff, type ImportFormat, type ReadEvent, readRecords, sniffFile } from './readers.ts';
+import type { ImportReport } from './report.ts';
 import { type InteractionRow, type ProductRow, type ProfileRow, validateRow } from './schema.ts';
+import {
+  type Counts,
+  ErrorList,
+  InteractionStage,
+  ProductStage,
+  ProfileStage,
+  type RowOrigin,
+} from './staging.ts';
 
 export { ImportError } from '../domain/errors.ts';
 export type { ImportKind } from './columns.ts';
 export type { ImportFormat } from './readers.ts';
+export { formatImportReport, type ImportReport } from './report.ts';
+export type { ImportRowError } from './staging.ts';
 
 /** What to import and how. */
 export interface ImportOptions {
@@ -71,88 +76,35 @@ export interface ImportOptions {
   onProgress?: (p: { bytesRead: number; totalBytes: number; rows: number }) => void;
 }
 
-/** One invalid row (or one bad field of it). */
-export interface ImportRowError {
-  /** 1-based data row (header not counted); for NDJSON the line number, for JSON the array position. */
-  row: number;
-  /** File line where the row starts (CSV and NDJSON). */
-  line?: number;
-  /** The target field, e.g. `followers`, or a custom attribute name. */
-  field?: string;
-  /** The column (or JSON key) as named in the file, e.g. `fans` when mapped to `followers`. */
-  column?: string;
-  message: string;
-}
+const DEFAULT_MAX_ERRORS = 10;
 
-/**
- * The outcome of an import. Counts describe the valid rows, whether or not they were written:
- * `applied` says if the store was changed (false for dry runs and for rejected files).
- */
-export interface ImportReport {
+/** The parts of the audience the whole-file checks and counts read. */
+type Audience = Pick<AudienceData, 'profiles' | 'products' | 'interactions'>;
+
+type RecordEvent = Extract<ReadEvent, { type: 'record' }>;
+
+/** Everything one import carries from the reading pass to the report. */
+interface ImportRun {
+  store: Store;
+  options: ImportOptions;
   kind: ImportKind;
   file: string;
   format: ImportFormat;
-  /** Data rows read, valid or not. */
+  totalBytes: number;
+  /** The CSV separator the header uses. */
+  delimiter: FileSniff['delimiter'];
+  resolver: ColumnResolver;
+  guard: PiiGuard | null;
+  /** PII decisions per source column, asked once per column instead of once per cell. */
+  piiDecisions: Map<string, PiiColumnReport | null>;
+  errors: ErrorList;
+  ignored: Map<string, string>;
+  matchedMapFields: Set<string>;
+  missingCounts: Map<string, number>;
+  stage: ProfileStage | ProductStage | InteractionStage;
   rows: number;
-  valid: number;
-  /** New profiles/products, or new interactions. */
-  inserted: number;
-  /** Existing profiles/products the file touched. */
-  updated: number;
-  /** Valid rows with nothing new: a repeated id (merged into its earlier row) or an interaction already stored. */
-  duplicates: number;
-  /** Invalid rows left out because of `skipInvalid`. */
-  skipped: number;
-  /** The first `maxErrors` errors in row order. */
-  errors: ImportRowError[];
-  errorCount: number;
-  /** Custom attributes this import adds to the store, with their inferred kinds. */
-  newAttributes: Record<string, AttributeKind>;
-  /** Columns that feed nothing, and why. */
-  ignoredColumns: Array<{ column: string; reason: string }>;
-  /** Identifier columns and what was stored for them (a pseudonym, or nothing). */
-  piiColumns: PiiColumnReport[];
-  applied: boolean;
-  dryRun: boolean;
-}
-
-const DEFAULT_MAX_ERRORS = 10;
-
-/** Keeps the `max` earliest errors by row while counting all of them (errors can arrive slightly out of order). */
-class ErrorList {
-  readonly list: ImportRowError[] = [];
-  count = 0;
-  constructor(private readonly max: number) {}
-
-  add(error: ImportRowError): void {
-    this.count++;
-    if (this.max <= 0) return;
-    const last = this.list[this.list.length - 1];
-    if (this.list.length >= this.max && last && last.row <= error.row) return;
-    let i = this.list.length;
-    while (i > 0 && (this.list[i - 1] as ImportRowError).row > error.row) i--;
-    this.list.splice(i, 0, error);
-    if (this.list.length > this.max) this.list.pop();
-  }
-}
-
-/** A row that passed its schema; `ok` turns false if a later, whole-file check rejects it. */
-interface Accepted<T> {
-  row: number;
-  line: number | undefined;
-  data: T;
-  ok: boolean;
-}
-
-interface ProfileAccepted extends Accepted<ProfileRow> {
-  /** Raw custom attribute values until kinds are known, then the coerced values. */
-  attrs: Record<string, unknown> | null;
-}
-
-interface Counts {
-  inserted: number;
-  updated: number;
-  duplicates: number;
+  records: number;
+  csvPlan: ColumnPlan | null;
 }
 
 /** Picks the format from the file extension unless one is given. */
@@ -191,6 +143,33 @@ async function fileSize(file: string): Promise<number> {
 
 /** Reads, validates and (unless invalid or a dry run) applies one file to the store in a single commit. */
 export async function importFile(store: Store, options: ImportOptions): Promise<ImportReport> {
+  const run = await startImport(store, options);
+  await validatePass(run);
+  finishFileChecks(run);
+  const data = await store.audience.snapshot();
+  const newAttributes = wholeFileChecks(run, data);
+  const { counts, applied } = await applyImport(run, data, newAttributes);
+  return {
+    kind: run.kind,
+    file: run.file,
+    format: run.format,
+    rows: run.rows,
+    valid: run.stage.origins.validCount,
+    inserted: counts.inserted,
+    updated: counts.updated,
+    duplicates: counts.duplicates,
+    skipped: options.skipInvalid ? run.rows - run.stage.origins.validCount : 0,
+    errors: run.errors.list,
+    errorCount: run.errors.count,
+    newAttributes,
+    ignoredColumns: [...run.ignored].map(([column, reason]) => ({ column, reason })),
+    piiColumns: run.guard?.columns() ?? [],
+    applied,
+    dryRun: options.dryRun === true,
+  };
+}
+
+async function startImport(store: Store, options: ImportOptions): Promise<ImportRun> {
   const { kind, file } = options;
   const format = detectFormat(file, options.format);
   const resolver = new ColumnResolver(kind, options.map);
@@ -200,111 +179,143 @@ export async function importFile(store: Store, options: ImportOptions): Promise<
   }
   const totalBytes = await fileSize(file);
   if (totalBytes === 0) throw new ImportError(`${file} is empty: expected ${expectedContent(format)}`);
+  const { delimiter } = await sniffFile(file);
+  const stage =
+    kind === 'profiles'
+      ? new ProfileStage(await store.audience.attributeKinds())
+      : kind === 'products'
+        ? new ProductStage()
+        : new InteractionStage();
+  return {
+    store,
+    options,
+    kind,
+    file,
+    format,
+    totalBytes,
+    delimiter,
+    resolver,
+    guard,
+    piiDecisions: new Map(),
+    errors: new ErrorList(Math.max(0, Math.floor(options.maxErrors ?? DEFAULT_MAX_ERRORS))),
+    ignored: new Map(),
+    matchedMapFields: new Set(),
+    missingCounts: new Map(),
+    stage,
+    rows: 0,
+    records: 0,
+    csvPlan: null,
+  };
+}
 
-  const errors = new ErrorList(Math.max(0, Math.floor(options.maxErrors ?? DEFAULT_MAX_ERRORS)));
-  const ignored = new Map<string, string>();
-  const matchedMapFields = new Set<string>();
-  const missingCounts = new Map<string, number>();
-  const profiles: ProfileAccepted[] = [];
-  const products: Accepted<ProductRow>[] = [];
-  const interactions: Accepted<InteractionRow>[] = [];
-  const attrStats = new Map<string, { inference: KindInference; column: string }>();
-  const knownAttrs = await store.audience.attributeKinds();
-  let rows = 0;
-  let records = 0;
-  let csvPlan: ColumnPlan | null = null;
-
+/** The one streaming pass: every row is validated and, when valid, staged as it is read. */
+async function validatePass(run: ImportRun): Promise<void> {
+  const { options, totalBytes } = run;
   let bytesRead = 0;
   let reportedBytes = -1;
   const progress = (force = false) => {
     if (!options.onProgress || (bytesRead === reportedBytes && !force)) return;
     reportedBytes = bytesRead;
-    options.onProgress({ bytesRead, totalBytes, rows });
+    options.onProgress({ bytesRead, totalBytes, rows: run.rows });
   };
-
   const events = readRecords({
-    file,
-    format,
+    file: run.file,
+    format: run.format,
+    delimiter: run.delimiter,
     onBytes: (n) => {
       bytesRead = n;
     },
   });
-
   for await (const batch of events) {
     for (const event of batch) {
       if (event.type === 'header') {
-        csvPlan = checkHeader(file, event.columns, resolver);
+        run.csvPlan = checkHeader(run.file, event.columns, run.resolver);
         continue;
       }
-      rows++;
+      run.rows++;
       progress();
       if (event.type === 'problem') {
-        errors.add({ row: event.row, line: event.line, message: event.message });
-        continue;
-      }
-      records++;
-      const plan = csvPlan ?? resolver.plan(Object.keys(event.values));
-      if (!csvPlan) {
-        for (const field of resolver.mappedFields) {
-          if (!plan.unmatchedMap.some((m) => m.field === field)) matchedMapFields.add(field);
-        }
-        for (const entry of plan.ignored)
-          if (!ignored.has(entry.column)) ignored.set(entry.column, entry.reason);
-        if (plan.missing.length > 0) {
-          for (const f of plan.missing) {
-            missingCounts.set(f.name, (missingCounts.get(f.name) ?? 0) + 1);
-            errors.add({ row: event.row, line: event.line, field: f.name, message: missingInRecord(f) });
-          }
-          continue;
-        }
-      }
-
-      const mapped: Record<string, unknown> = {};
-      let custom: Record<string, unknown> | null = null;
-      for (const use of plan.columns) {
-        let value = event.values[use.source];
-        if (use.custom) {
-          // Identifiers are replaced before anything else sees them (kind inference, errors, the store).
-          const pii = guard?.decide(use.source);
-          if (pii) {
-            if (pii.action === 'drop') continue;
-            value = guard?.protect(value, pii);
-          }
-          custom ??= {};
-          custom[use.field] = value;
-        } else mapped[use.field] = value;
-      }
-
-      const parsed = validateRow(kind, mapped);
-      if (!parsed.ok) {
-        for (const { field, message } of parsed.issues) {
-          errors.add({ row: event.row, line: event.line, field, column: sourceOf(plan, field), message });
-        }
-        continue;
-      }
-      const { row, line } = event;
-      if (kind === 'profiles') {
-        profiles.push({ row, line, ok: true, data: parsed.row as ProfileRow, attrs: custom });
-        if (custom) {
-          for (const name in custom) {
-            if (Object.hasOwn(knownAttrs, name)) continue;
-            let stats = attrStats.get(name);
-            if (!stats) {
-              const column = plan.columns.find((c) => c.field === name)?.source ?? name;
-              stats = { inference: new KindInference(), column };
-              attrStats.set(name, stats);
-            }
-            stats.inference.add(custom[name]);
-          }
-        }
-      } else if (kind === 'products') products.push({ row, line, ok: true, data: parsed.row as ProductRow });
-      else interactions.push({ row, line, ok: true, data: parsed.row as InteractionRow });
+        run.errors.add({ row: event.row, line: event.line, message: event.message });
+      } else consumeRecord(run, event);
     }
   }
   bytesRead = totalBytes;
   progress(true);
+}
 
-  if (rows === 0) throw new ImportError(`${file} has no data rows: expected ${expectedContent(format)}`);
+function consumeRecord(run: ImportRun, event: RecordEvent): void {
+  run.records++;
+  const plan = run.csvPlan ?? recordPlan(run, event);
+  if (plan === null) return;
+  const { mapped, custom } = mapRecord(run, plan, event.values);
+  const parsed = validateRow(run.kind, mapped);
+  const origin: RowOrigin = { row: event.row, line: event.line };
+  if (!parsed.ok) {
+    for (const { field, message } of parsed.issues) {
+      run.errors.add({ ...origin, field, column: sourceOf(plan, field), message });
+    }
+    return;
+  }
+  const { stage } = run;
+  if (stage instanceof ProfileStage) {
+    stage.add(parsed.row as ProfileRow, custom, origin, (f) => sourceOf(plan, f) ?? f);
+  } else if (stage instanceof ProductStage) stage.add(parsed.row as ProductRow, origin);
+  else stage.add(parsed.row as InteractionRow, origin);
+}
+
+/** JSON has no header: each record's keys are planned on their own; null when a required field is missing. */
+function recordPlan(run: ImportRun, event: RecordEvent): ColumnPlan | null {
+  const { resolver } = run;
+  const plan = resolver.plan(Object.keys(event.values));
+  for (const field of resolver.mappedFields) {
+    if (!plan.unmatchedMap.some((m) => m.field === field)) run.matchedMapFields.add(field);
+  }
+  for (const entry of plan.ignored)
+    if (!run.ignored.has(entry.column)) run.ignored.set(entry.column, entry.reason);
+  if (plan.missing.length === 0) return plan;
+  for (const f of plan.missing) {
+    run.missingCounts.set(f.name, (run.missingCounts.get(f.name) ?? 0) + 1);
+    run.errors.add({ row: event.row, line: event.line, field: f.name, message: missingInRecord(f) });
+  }
+  return null;
+}
+
+/** The record's known fields by field name, and its custom attributes with identifiers already protected. */
+function mapRecord(run: ImportRun, plan: ColumnPlan, values: Record<string, unknown>) {
+  const mapped: Record<string, unknown> = {};
+  let custom: Record<string, unknown> | null = null;
+  for (const use of plan.columns) {
+    let value = values[use.source];
+    if (!use.custom) {
+      mapped[use.field] = value;
+      continue;
+    }
+    // Identifiers are replaced before anything else sees them (kind inference, errors, the store).
+    const pii = piiDecision(run, use.source);
+    if (pii) {
+      if (pii.action === 'drop') continue;
+      value = run.guard?.protect(value, pii);
+    }
+    custom ??= {};
+    custom[use.field] = value;
+  }
+  return { mapped, custom };
+}
+
+function piiDecision(run: ImportRun, source: string): PiiColumnReport | null {
+  let decision = run.piiDecisions.get(source);
+  if (decision === undefined) {
+    decision = run.guard?.decide(source) ?? null;
+    run.piiDecisions.set(source, decision);
+  }
+  return decision;
+}
+
+/** File-level refusals once the whole file is read, and the columns that feed nothing. */
+function finishFileChecks(run: ImportRun): void {
+  const { file, guard, ignored } = run;
+  if (run.rows === 0)
+    throw new ImportError(`${file} has no data rows: expected ${expectedContent(run.format)}`);
   const unmatchedPii = guard?.unmatchedOptions()[0];
   if (unmatchedPii !== undefined) {
     throw new ImportError(
@@ -314,93 +325,67 @@ export async function importFile(store: Store, options: ImportOptions): Promise<
   for (const c of guard?.columns() ?? []) {
     if (c.action === 'drop') ignored.set(c.column, 'personal identifier, dropped (--pii-mode drop)');
   }
-  const audit = async (tx: StoreChange, what: string) => {
-    if (options.actor === undefined) return;
-    const pii = (guard?.columns() ?? []).map(
-      (c) => `${c.column} ${c.action === 'drop' ? 'dropped' : 'pseudonymized'}`,
+  if (run.csvPlan) for (const entry of run.csvPlan.ignored) ignored.set(entry.column, entry.reason);
+  else checkJsonColumns(file, run.resolver, run.matchedMapFields, run.missingCounts, run.records);
+}
+
+/** Attribute kinds (profiles), required fields of new products, references (interactions). */
+function wholeFileChecks(run: ImportRun, data: Audience): Record<string, AttributeKind> {
+  const { stage, errors } = run;
+  if (stage instanceof ProfileStage) {
+    const newAttributes = stage.newAttributes((column, reason) => run.ignored.set(column, reason));
+    const plan = run.csvPlan;
+    stage.convertAttributes(newAttributes, errors, (name) => (plan ? (sourceOf(plan, name) ?? name) : name));
+    return newAttributes;
+  }
+  if (stage instanceof ProductStage) stage.checkNew(data.products, errors);
+  else stage.checkReferences(data, errors);
+  return {};
+}
+
+/** The one change (unless a dry run or refused), with the audit entry; or the counts of what it would do. */
+async function applyImport(
+  run: ImportRun,
+  data: Audience,
+  newAttributes: Record<string, AttributeKind>,
+): Promise<{ counts: Counts; applied: boolean }> {
+  const { store, options, stage } = run;
+  const write = run.errors.count === 0 || options.skipInvalid === true ? !options.dryRun : false;
+  const change = (apply: (tx: StoreChange) => Promise<void>, what: string) =>
+    store.change(
+      async (tx) => {
+        await apply(tx);
+        await auditImport(run, tx, what);
+      },
+      { now: options.now },
     );
-    const detail = `${kind} from ${basename(file)}: ${what}${pii.length > 0 ? `; identifiers: ${pii.join(', ')}` : ''}`;
-    await appendAudit(tx, auditEntry(options.actor, 'import', detail, options.now.getTime()));
-  };
-  if (csvPlan) for (const entry of csvPlan.ignored) ignored.set(entry.column, entry.reason);
-  else checkJsonColumns(file, resolver, matchedMapFields, missingCounts, records);
-
-  // Whole-file checks: attribute kinds (profiles), required fields of new products, references (interactions).
-  const newAttributes: Record<string, AttributeKind> = {};
-  const data = await store.audience.snapshot();
-  if (kind === 'profiles') {
-    for (const [name, stats] of attrStats) {
-      const inferred = stats.inference.result();
-      if (inferred === null) ignored.set(stats.column, 'every value is empty, so its type is unknown');
-      else newAttributes[name] = inferred;
-    }
-    // A Map, so attribute names such as "constructor" never meet Object.prototype.
-    const kinds = new Map<string, AttributeKind>([
-      ...Object.entries(knownAttrs),
-      ...Object.entries(newAttributes),
-    ]);
-    for (const rec of profiles) convertAttributes(rec, kinds, knownAttrs, csvPlan, errors);
-  } else if (kind === 'products') {
-    checkNewProducts(products, data.products, errors);
-  } else {
-    checkReferences(interactions, data, errors);
+  if (stage instanceof InteractionStage) {
+    // New events are picked out here (the store may already hold some); the change only appends them.
+    const fresh = stage.fresh(data);
+    const counts = { inserted: fresh.interactions.length, updated: 0, duplicates: fresh.duplicates };
+    if (!write || fresh.interactions.length === 0) return { counts, applied: false };
+    await change((tx) => tx.appendInteractions(fresh.interactions), `${fresh.interactions.length} new`);
+    return { counts, applied: true };
   }
+  const counts = stage.count(stage instanceof ProfileStage ? data.profiles : data.products);
+  // Every valid profile/product row inserts or updates, so there is a change exactly when one is valid.
+  if (!write || stage.origins.validCount === 0) return { counts, applied: false };
+  const what = `${counts.inserted} new, ${counts.updated} updated`;
+  await change(
+    (tx) => (stage instanceof ProfileStage ? stage.upsertInto(tx, newAttributes) : stage.upsertInto(tx)),
+    what,
+  );
+  return { counts, applied: true };
+}
 
-  const accepted: Accepted<unknown>[] =
-    kind === 'profiles' ? profiles : kind === 'products' ? products : interactions;
-  const valid = accepted.reduce((n, r) => n + (r.ok ? 1 : 0), 0);
-  const write = errors.count === 0 || options.skipInvalid === true ? !options.dryRun : false;
-  let counts: Counts;
-  let applied = false;
-  if (kind === 'interactions') {
-    // New events are picked out here (the store may already hold some); the commit only appends them.
-    const fresh = newInteractions(data, interactions);
-    counts = { inserted: fresh.interactions.length, updated: 0, duplicates: fresh.duplicates };
-    if (write && fresh.interactions.length > 0) {
-      await store.change(
-        async (tx) => {
-          await tx.appendInteractions(fresh.interactions);
-          await audit(tx, `${fresh.interactions.length} new`);
-        },
-        { now: options.now },
-      );
-      applied = true;
-    }
-  } else {
-    const known = kind === 'profiles' ? data.profiles : data.products;
-    counts = countUpserts(known, kind === 'profiles' ? profiles : products);
-    // Every valid profile/product row inserts or updates, so there is a change exactly when one is valid.
-    if (write && valid > 0) {
-      await store.change(
-        async (tx) => {
-          if (kind === 'profiles') await tx.upsertProfiles(profilePatches(profiles), newAttributes);
-          else await tx.upsertProducts(products.filter((r) => r.ok).map((r) => r.data));
-          await audit(tx, `${counts.inserted} new, ${counts.updated} updated`);
-        },
-        { now: options.now },
-      );
-      applied = true;
-    }
-  }
-
-  return {
-    kind,
-    file,
-    format,
-    rows,
-    valid,
-    inserted: counts.inserted,
-    updated: counts.updated,
-    duplicates: counts.duplicates,
-    skipped: options.skipInvalid ? rows - valid : 0,
-    errors: errors.list,
-    errorCount: errors.count,
-    newAttributes,
-    ignoredColumns: [...ignored].map(([column, reason]) => ({ column, reason })),
-    piiColumns: guard?.columns() ?? [],
-    applied,
-    dryRun: options.dryRun === true,
-  };
+async function auditImport(run: ImportRun, tx: StoreChange, what: string): Promise<void> {
+  const { options, guard } = run;
+  if (options.actor === undefined) return;
+  const pii = (guard?.columns() ?? []).map(
+    (c) => `${c.column} ${c.action === 'drop' ? 'dropped' : 'pseudonymized'}`,
+  );
+  const detail = `${run.kind} from ${basename(run.file)}: ${what}${pii.length > 0 ? `; identifiers: ${pii.join(', ')}` : ''}`;
+  await appendAudit(tx, auditEntry(options.actor, 'import', detail, options.now.getTime()));
 }
 
 function expectedContent(format: ImportFormat): string {
@@ -461,228 +446,4 @@ function checkJsonColumns(
     if (f && count === records)
       throw new ImportError(`${file}: ${describeMissing(f).replace('column', 'field')}`);
   }
-}
-
-function convertAttributes(
-  rec: ProfileAccepted,
-  kinds: Map<string, AttributeKind>,
-  known: Record<string, AttributeKind>,
-  plan: ColumnPlan | null,
-  errors: ErrorList,
-): void {
-  if (!rec.attrs) return;
-  const out: Record<string, AttributeValue> = {};
-  for (const name in rec.attrs) {
-    const kind = kinds.get(name);
-    if (kind === undefined) continue; // an all-empty new column: ignored
-    const r = coerceAttribute(kind, rec.attrs[name]);
-    if (r.ok) {
-      out[name] = r.value;
-      continue;
-    }
-    rec.ok = false;
-    const message = !Object.hasOwn(known, name)
-      ? r.message
-      : `${r.message} (attribute "${name}" is stored as ${describeKind(kind)})`;
-    errors.add({
-      row: rec.row,
-      line: rec.line,
-      field: name,
-      column: plan ? sourceOf(plan, name) : name,
-      message,
-    });
-  }
-  rec.attrs = out;
-}
-
-function checkNewProducts(rows: Accepted<ProductRow>[], existing: Product[], errors: ErrorList): void {
-  const ids = new Set(existing.map((p) => p.id));
-  for (const rec of rows) {
-    if (ids.has(rec.data.id)) continue;
-    if (rec.data.price === undefined || rec.data.price === null) {
-      rec.ok = false;
-      errors.add({
-        row: rec.row,
-        line: rec.line,
-        field: 'price',
-        message: `new product "${rec.data.id}" needs a price (a number >= 0)`,
-      });
-      continue;
-    }
-    ids.add(rec.data.id);
-  }
-}
-
-function checkReferences(
-  rows: Accepted<InteractionRow>[],
-  data: Pick<AudienceData, 'profiles' | 'products'>,
-  errors: ErrorList,
-): void {
-  const users = new Set(data.profiles.map((p) => p.id));
-  const items = new Set(data.products.map((p) => p.id));
-  for (const rec of rows) {
-    const { user_id, item_id } = rec.data;
-    if (!users.has(user_id)) {
-      rec.ok = false;
-      errors.add({
-        row: rec.row,
-        line: rec.line,
-        field: 'user_id',
-        message: `unknown user_id "${user_id}": import profiles first`,
-      });
-    }
-    if (item_id != null && !items.has(item_id)) {
-      rec.ok = false;
-      errors.add({
-        row: rec.row,
-        line: rec.line,
-        field: 'item_id',
-        message: `unknown item_id "${item_id}": import products first (or leave item_id empty)`,
-      });
-    }
-  }
-}
-
-// Upserts (applied by the store, see ProfilePatch): a value in the file replaces the stored one; an empty cell
-// (null) never erases a stored value.
-
-/** How many valid rows insert, update, or repeat an id seen earlier in the file. */
-function countUpserts(
-  existing: readonly { id: string }[],
-  rows: readonly Accepted<{ id: string }>[],
-): Counts {
-  const known = new Set(existing.map((p) => p.id));
-  const seen = new Set<string>();
-  const counts: Counts = { inserted: 0, updated: 0, duplicates: 0 };
-  for (const rec of rows) {
-    if (!rec.ok) continue;
-    const id = rec.data.id;
-    if (seen.has(id)) counts.duplicates++;
-    else {
-      seen.add(id);
-      if (known.has(id)) counts.updated++;
-      else counts.inserted++;
-    }
-  }
-  return counts;
-}
-
-/** The valid profile rows as the store's patches, with their coerced custom attributes. */
-function profilePatches(rows: readonly ProfileAccepted[]): ProfilePatch[] {
-  const patches: ProfilePatch[] = [];
-  for (const rec of rows) {
-    if (!rec.ok) continue;
-    patches.push({ ...rec.data, attrs: rec.attrs as Record<string, AttributeValue> | null });
-  }
-  return patches;
-}
-
-function interactionKey(i: {
-  user_id: string;
-  item_id: string | null;
-  type: string;
-  timestamp: number;
-}): string {
-  return `${i.user_id}\u0000${i.item_id ?? ''}\u0000${i.type}\u0000${i.timestamp}`;
-}
-
-/** The valid rows as interactions, minus those already stored or repeated earlier in the file. */
-function newInteractions(
-  data: Pick<AudienceData, 'interactions'>,
-  rows: Accepted<InteractionRow>[],
-): { interactions: Interaction[]; duplicates: number } {
-  const keys = new Set<string>();
-  for (const i of data.interactions) keys.add(interactionKey(i));
-  const out: Interaction[] = [];
-  let duplicates = 0;
-  for (const rec of rows) {
-    if (!rec.ok) continue;
-    const row = rec.data;
-    const interaction: Interaction = {
-      user_id: row.user_id,
-      item_id: row.item_id ?? null,
-      type: row.type,
-      value: row.value ?? null,
-      timestamp: row.timestamp,
-    };
-    const key = interactionKey(interaction);
-    if (keys.has(key)) {
-      duplicates++;
-      continue;
-    }
-    keys.add(key);
-    out.push(interaction);
-  }
-  return { interactions: out, duplicates };
-}
-
-const fmt = (n: number) => n.toLocaleString('en-US');
-const plural = (n: number, one: string, many = `${one}s`) => `${fmt(n)} ${n === 1 ? one : many}`;
-
-function where(report: ImportReport, e: ImportRowError): string {
-  let text: string;
-  if (report.format === 'csv') text = e.line !== undefined ? `row ${e.row} (line ${e.line})` : `row ${e.row}`;
-  else if (report.format === 'ndjson') text = `line ${e.row}`;
-  else text = `record ${e.row}`;
-  const column = e.column ?? e.field;
-  return column === undefined ? text : `${text}, ${report.format === 'csv' ? 'column' : 'field'} "${column}"`;
-}
-
-/** What the valid rows do (or would do): "2 new, 1 updated" or "5 new". */
-function effect(report: ImportReport): string {
-  const parts = [`${fmt(report.inserted)} new`];
-  if (report.kind !== 'interactions') parts.push(`${fmt(report.updated)} updated`);
-  if (report.duplicates > 0) {
-    parts.push(
-      report.kind === 'interactions'
-        ? `${fmt(report.duplicates)} already stored or repeated`
-        : `${plural(report.duplicates, 'repeated id')} merged`,
-    );
-  }
-  return parts.join(', ');
-}
-
-/** A multi-line, human-readable summary of an import for the terminal. */
-export function formatImportReport(report: ImportReport): string {
-  const noun = report.kind;
-  const lines = [
-    `${report.dryRun ? 'Dry run: ' : ''}${noun} from ${report.file} (${report.format}): ${plural(report.rows, 'row')} read`,
-    `  ${fmt(report.valid)} valid (${effect(report)})`,
-  ];
-  const attrs = Object.entries(report.newAttributes);
-  if (attrs.length > 0) lines.push(`  new attributes: ${attrs.map(([n, k]) => `${n} (${k})`).join(', ')}`);
-  const pseudonymized = report.piiColumns.filter((c) => c.action === 'pseudonymize').map((c) => c.column);
-  if (pseudonymized.length > 0) {
-    lines.push(
-      `  personal identifiers stored as pseudonyms: ${pseudonymized.map((c) => `"${c}"`).join(', ')}`,
-    );
-  }
-  for (const c of report.ignoredColumns) lines.push(`  ignored column "${c.column}": ${c.reason}`);
-  if (report.errorCount > 0) {
-    const more =
-      report.errorCount > report.errors.length ? ` (showing the first ${report.errors.length})` : '';
-    lines.push(`  ${plural(report.errorCount, 'error')}${more}:`);
-    for (const e of report.errors) lines.push(`    ${where(report, e)}: ${e.message}`);
-  }
-  const invalid = report.rows - report.valid;
-  const change =
-    noun === 'interactions'
-      ? plural(report.inserted, 'new interaction')
-      : `${fmt(report.inserted)} new and ${fmt(report.updated)} updated ${noun}`;
-  const skipped = report.skipped > 0 ? `, skipping ${plural(report.skipped, 'invalid row')}` : '';
-  if (report.applied) {
-    lines.push(`Imported ${change}${skipped}.`);
-  } else if (invalid > 0 && report.skipped === 0) {
-    lines.push(
-      `Nothing was imported: ${fmt(invalid)} of ${plural(report.rows, 'row')} ${invalid === 1 ? 'is' : 'are'} invalid. ` +
-        `Fix ${invalid === 1 ? 'it' : 'them'}, or pass --skip-invalid to import the ${plural(report.valid, 'valid row')}.`,
-    );
-  } else if (report.valid === 0) {
-    lines.push('Nothing was imported: no row is valid.');
-  } else if (report.dryRun) {
-    lines.push(`Dry run, nothing was written. Without --dry-run this would import ${change}${skipped}.`);
-  } else {
-    lines.push('Nothing to import: every valid row is already in the store.');
-  }
-  return lines.join('\n');
 }

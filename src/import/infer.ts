@@ -34,8 +34,21 @@ export function isBlank(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 }
 
+/** Plain dates (2024-05-31) already parsed: an export repeats the same few thousand days over its rows. */
+const DATE_CACHE = new Map<string, number | null>();
+const DATE_CACHE_LIMIT = 50_000;
+
 /** Parses an ISO-8601 date or date-time to epoch ms; a date-time without an offset is taken as UTC. */
 export function parseIsoDate(text: string): number | null {
+  if (text.length !== 10) return parseIsoDateTime(text);
+  const known = DATE_CACHE.get(text);
+  if (known !== undefined) return known;
+  const time = parseIsoDateTime(text);
+  if (DATE_CACHE.size < DATE_CACHE_LIMIT) DATE_CACHE.set(text, time);
+  return time;
+}
+
+function parseIsoDateTime(text: string): number | null {
   const m = ISO_RE.exec(text);
   if (!m) return null;
   const [, y, mo, d, h, mi, s, frac, zone] = m;

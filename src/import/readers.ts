@@ -3,6 +3,7 @@
  * (plus per-row problems such as a ragged CSV row) as it reads, and reports bytes read from the file stream.
  */
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { type CsvError, Parser } from 'csv-parse';
@@ -25,6 +26,8 @@ export type ReadEvent =
 export interface ReadOptions {
   file: string;
   format: ImportFormat;
+  /** The CSV field separator (default ","): see sniffFile. */
+  delimiter?: string;
   /** Called with the running total of bytes read from disk, once per chunk. */
   onBytes?: (bytesRead: number) => void;
 }
@@ -33,6 +36,60 @@ export interface ReadOptions {
 export const MAX_CSV_RECORD_BYTES = 1_000_000;
 
 const BOM = [0xef, 0xbb, 0xbf];
+
+/** How much of the start of a file is looked at to tell text from binary and to find the CSV separator. */
+const SNIFF_BYTES = 64 * 1024;
+/** Separators tried on a CSV header, in order of preference on a tie. */
+const DELIMITERS = [',', ';', '\t', '|'] as const;
+
+/** What the start of a file says: the CSV separator its header uses. */
+export interface FileSniff {
+  delimiter: (typeof DELIMITERS)[number];
+}
+
+/**
+ * Looks at the start of a file: refuses binary content (a NUL byte, or mostly control bytes) without echoing
+ * it, and picks the CSV separator as the one the header line uses most outside quotes (Excel in many locales
+ * writes semicolons).
+ */
+export async function sniffFile(file: string): Promise<FileSniff> {
+  const handle = await open(file, 'r');
+  let head: Buffer;
+  try {
+    const buffer = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0);
+    head = buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+  if (looksBinary(head)) {
+    throw new ImportError(
+      `${file} is not text (it looks like a binary file: a spreadsheet, an archive or a program?); ` +
+        'export it as CSV (UTF-8), JSON or NDJSON and import that file',
+    );
+  }
+  return { delimiter: headerDelimiter(head.toString('utf8')) };
+}
+
+function looksBinary(head: Buffer): boolean {
+  if (head.includes(0)) return true;
+  let control = 0;
+  for (const byte of head) if (byte < 9 || (byte > 13 && byte < 32) || byte === 127) control++;
+  return head.length > 0 && control / head.length > 0.1;
+}
+
+function headerDelimiter(text: string): FileSniff['delimiter'] {
+  const counts = new Map<string, number>();
+  let quoted = false;
+  for (const char of text) {
+    if (char === '"') quoted = !quoted;
+    else if (!quoted && (char === '\n' || char === '\r')) break;
+    else if (!quoted) counts.set(char, (counts.get(char) ?? 0) + 1);
+  }
+  let best: FileSniff['delimiter'] = ',';
+  for (const d of DELIMITERS) if ((counts.get(d) ?? 0) > (counts.get(best) ?? 0)) best = d;
+  return best;
+}
 
 /** Counts raw bytes for progress and drops a UTF-8 byte-order mark at the start. */
 class ByteCounter extends Transform {
@@ -186,6 +243,7 @@ async function* readCsv(options: ReadOptions): AsyncGenerator<ReadEvent[]> {
   let pending: ReadEvent[] = [];
   const parser: NumberedCsvParser = new NumberedCsvParser({
     bom: true,
+    delimiter: options.delimiter ?? ',',
     trim: true,
     skip_empty_lines: true,
     relax_column_count: false,

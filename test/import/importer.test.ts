@@ -431,3 +431,38 @@ describe('file-level problems throw ImportError', () => {
     await expect(run({ kind: 'profiles', file })).rejects.toThrow(/column "country" appears twice/);
   });
 });
+
+describe('files as spreadsheets and other tools write them', () => {
+  it('reads a semicolon- or tab-separated CSV by the separator its header uses', async () => {
+    const semicolons = await env.write(
+      'semi.csv',
+      'id;platform;country;note\nu1;x;DE;"a, b"\nu2;tiktok;FR;c\n',
+    );
+    const report = await run({ kind: 'profiles', file: semicolons });
+    expect(report).toMatchObject({ rows: 2, valid: 2, inserted: 2, applied: true });
+    expect(env.store.data.profiles.find((p) => p.id === 'u1')).toMatchObject({
+      country: 'DE',
+      attrs: { note: 'a, b' },
+    });
+    const tabs = await env.write('tabs.csv', 'id\tplatform\nu3\tx\n');
+    expect(await run({ kind: 'profiles', file: tabs })).toMatchObject({ inserted: 1, applied: true });
+  });
+
+  it('refuses a binary file as not text, without printing its bytes', async () => {
+    const bytes = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00, 0x08, 0x00, 0x00, 0x00, 0x21]);
+    const file = await env.write(
+      'profiles.csv',
+      Buffer.concat([bytes, Buffer.alloc(200, 7)]).toString('latin1'),
+    );
+    await run({ kind: 'profiles', file: fixture('profiles.csv') });
+    await expectUnchanged(async () => {
+      const error = await run({ kind: 'profiles', file }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ImportError);
+      const message = (error as Error).message;
+      expect(message).toContain('is not text');
+      expect(message).not.toContain('PK');
+      expect([...message].every((c) => c >= ' ')).toBe(true);
+      expect(message).not.toContain('its columns are');
+    });
+  });
+});

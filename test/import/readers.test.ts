@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ImportError } from '../../src/domain/errors.ts';
-import { type ReadEvent, readRecords } from '../../src/import/readers.ts';
+import { type ReadEvent, readRecords, sniffFile } from '../../src/import/readers.ts';
 import { fixture, tempStore } from './helpers.ts';
 
 async function collect(file: string, format: 'csv' | 'json' | 'ndjson'): Promise<ReadEvent[]> {
@@ -97,5 +97,28 @@ describe('readRecords', () => {
     expect(seen.length).toBeGreaterThan(1);
     expect(seen.at(-1)).toBe(Buffer.byteLength(text));
     expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+  });
+});
+
+describe('sniffFile', () => {
+  let env: Awaited<ReturnType<typeof tempStore>>;
+  beforeEach(async () => {
+    env = await tempStore();
+  });
+  afterEach(async () => {
+    await env.cleanup();
+  });
+
+  it('picks the separator the header uses outside quotes, comma on a tie', async () => {
+    const pick = async (text: string) => (await sniffFile(await env.write('f.csv', text))).delimiter;
+    expect(await pick('id,platform\nu1,x\n')).toBe(',');
+    expect(await pick('id;platform;"a,b,c"\nu1;x;y\n')).toBe(';');
+    expect(await pick('id\tplatform\n')).toBe('\t');
+    expect(await pick('id\n')).toBe(',');
+  });
+
+  it('refuses NUL bytes and control-byte soup as binary', async () => {
+    const file = await env.write('f.csv', 'id,platform\u0000\u0001\n');
+    await expect(sniffFile(file)).rejects.toThrow(ImportError);
   });
 });
