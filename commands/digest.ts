@@ -8,7 +8,7 @@ import { buildDigestMessage } from '../src/blocks/digest-message.ts';
 import { channelLabel } from '../src/blocks/digest-notice.ts';
 import { computeDigestContent } from '../src/digest/content.ts';
 import { formatInZone, nextOccurrences } from '../src/digest/occurrences.ts';
-import { type Actor, digestPolicy } from '../src/digest/permissions.ts';
+import { type Actor, type DigestPolicy, digestPolicy } from '../src/digest/permissions.ts';
 import {
   assertCanManage,
   createSchedule,
@@ -18,23 +18,39 @@ import {
   setPaused,
 } from '../src/digest/schedules.ts';
 import { DigestError, digestOptions, parseAddCommand } from '../src/digest/validate.ts';
-import { type Reply, type Subcommand, UsageError } from '../src/domain/reply.ts';
+import { type Invocation, type Reply, type Subcommand, UsageError } from '../src/domain/reply.ts';
+import type { DigestSchedule } from '../src/domain/types.ts';
 import { K_RANGE_TEXT } from '../src/engine/segment-defaults.ts';
-import { StoreError } from '../src/store/store.ts';
+import { type Store, StoreError } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
 
-const ACTIONS = ['add', 'list', 'preview', 'run', 'pause', 'resume', 'delete', 'retry'];
 const HOUR = 3_600_000;
+
+/** What every digest action works with. */
+interface ActionContext {
+  deps: CommandDeps;
+  actor: Actor;
+  now: number;
+  graceMs: number;
+  policy: DigestPolicy;
+  /** The action word as typed (undefined for a bare `/audience digest`). */
+  word: string | undefined;
+  rest: string[];
+  options: Record<string, string>;
+  surface: Invocation['surface'];
+}
+
+type Action = (c: ActionContext) => Promise<Reply> | Reply;
 
 /**
  * `/audience digest`: scheduled segment digests for channels. Without words in Slack it opens a form (the
  * slash-command listener does that); here it lists the digests. Text forms: add, list, preview, run,
  * pause, resume, delete, retry.
  */
-export function createDigestCommand({ store, clock, config, digests }: CommandDeps): Subcommand {
-  const graceMs = config.digestGraceHours * HOUR;
+export function createDigestCommand(deps: CommandDeps): Subcommand {
+  const graceMs = deps.config.digestGraceHours * HOUR;
   // Owners, ADMIN_USER_IDS and the local operator may change a digest (src/digest/permissions.ts).
-  const policy = digestPolicy(config);
+  const policy = digestPolicy(deps.config);
   return {
     name: 'digest',
     summary:
@@ -49,128 +65,160 @@ export function createDigestCommand({ store, clock, config, digests }: CommandDe
     async run(args, invocation) {
       const [word, ...rest] = args.positional;
       const action = (word ?? 'list').toLowerCase();
-      if (!ACTIONS.includes(action)) {
-        throw new UsageError(`"${word}" is not a digest action; use ${ACTIONS.join(', ')}`);
-      }
+      // Own keys only: `digest constructor` must not find Object's.
+      const handler = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
+      if (!handler) throw new UsageError(`"${word}" is not a digest action; use ${ACTION_NAMES.join(', ')}`);
       if (action !== 'add' && Object.keys(args.options).length > 0) {
         throw new UsageError(
           `digest ${action} takes no key=value options; remove ${Object.keys(args.options).join('=, ')}=`,
         );
       }
       const actor: Actor = { userId: invocation.userId, surface: invocation.surface };
-      const now = clock().getTime();
+      const now = deps.clock().getTime();
+      const context = {
+        deps,
+        actor,
+        now,
+        graceMs,
+        policy,
+        word,
+        rest,
+        options: args.options,
+        surface: invocation.surface,
+      };
       try {
-        switch (action) {
-          case 'list':
-            if (rest.length > 0)
-              throw new UsageError(`digest list takes nothing after it; remove ${rest.join(' ')}`);
-            return buildDigestList(store.data.schedules, scheduleStatuses(store.data, now), {
-              ...(word === undefined && invocation.surface !== 'slack'
-                ? {
-                    intro:
-                      'Create a digest with `/audience digest add #growth weekly mon 09:00 Europe/Berlin`.',
-                  }
-                : {}),
-            });
-          case 'add': {
-            const input = parseAddCommand(rest, args.options);
-            const schedule = await createSchedule(store, input, invocation.userId, now);
-            return buildScheduleCreated(
-              schedule,
-              nextOccurrences(schedule, now, 3).map((o) => o.at),
-            );
-          }
-          case 'preview': {
-            const schedule = findSchedule(store.data, one(rest, action));
-            const options = digestOptions(schedule.options);
-            const content = digests
-              ? await digests.content.get(options, now)
-              : await computeDigestContent(store, options, {
-                  currency: config.currency,
-                  minCohortSize: config.minCohortSize,
-                  now,
-                });
-            const message = buildDigestMessage(content, {
-              scheduleId: schedule.id,
-              cadence: schedule.cadence,
-              timeZone: schedule.time_zone,
-              dueAt: null,
-              lateByMs: 0,
-              currency: config.currency,
-              minCohortSize: config.minCohortSize,
-              preview: true,
-            });
-            return { ...message, data: { perPerson: true, preview: message.data } } satisfies Reply;
-          }
-          case 'run': {
-            const schedule = findSchedule(store.data, one(rest, action));
-            assertCanManage(schedule, actor, 'send', policy);
-            if (!digests) {
-              throw new UsageError(
-                'sending needs the running app: use /audience digest run in Slack or the local console',
-              );
-            }
-            const result = await digests.runNow(schedule.id, actor);
-            return sentReply(result.status, result.key, result.channel, result.code, result.paused);
-          }
-          case 'retry': {
-            const key = one(rest, action);
-            if (!digests) {
-              throw new UsageError(
-                'sending needs the running app: use /audience digest retry in Slack or the local console',
-              );
-            }
-            const result = await digests.retry(key, actor);
-            return sentReply(result.status, result.key, result.channel, result.code, result.paused);
-          }
-          case 'pause':
-          case 'resume': {
-            const schedule = findSchedule(store.data, one(rest, action));
-            assertCanManage(schedule, actor, action, policy);
-            const pause = action === 'pause';
-            if (schedule.paused === pause) {
-              return buildDigestNotice(`Digest ${schedule.id} is already ${pause ? 'paused' : 'running'}.`, {
-                scheduleId: schedule.id,
-              });
-            }
-            await setPaused(store, schedule, pause, actor, now, graceMs);
-            const next = nextOccurrences(schedule, now, 1)[0];
-            return buildDigestNotice(
-              pause
-                ? `:double_vertical_bar: Digest *${schedule.id}* (${channelLabel(schedule.channel_id)}, ${describeCadence(schedule)}) is paused. Resume it with \`/audience digest resume ${schedule.id}\`.`
-                : `:arrow_forward: Digest *${schedule.id}* resumed.${next ? ` Next delivery ${formatInZone(next.at, schedule.time_zone)}.` : ''}`,
-              { scheduleId: schedule.id, paused: pause },
-            );
-          }
-          case 'delete': {
-            const schedule = findSchedule(store.data, one(rest, action));
-            assertCanManage(schedule, actor, action, policy);
-            await deleteSchedule(store, schedule, actor, now);
-            return buildDigestNotice(
-              `:wastebasket: Digest *${schedule.id}* (${channelLabel(schedule.channel_id)}) deleted.`,
-              {
-                scheduleId: schedule.id,
-                deleted: true,
-              },
-            );
-          }
-          default:
-            throw new UsageError(`"${word}" is not a digest action; use ${ACTIONS.join(', ')}`);
-        }
+        return await handler(context);
       } catch (error) {
-        // Digest refusals are user input problems: show them with the usage, like any UsageError.
-        if (error instanceof DigestError) throw new UsageError(error.message);
-        // The CLI while the app runs: only the app may write the data file.
-        if (error instanceof StoreError && error.code === 'locked') {
-          throw new UsageError(
-            `nothing was changed: the running app holds the data file; manage digests there (/audience digest in Slack or the app's console). ${error.message}`,
-          );
-        }
-        throw error;
+        throw asUsageError(error);
       }
     },
   };
 }
+
+/** Digest refusals and a data file held by the running app are user problems: shown with the usage. */
+function asUsageError(error: unknown): unknown {
+  if (error instanceof DigestError) return new UsageError(error.message);
+  // The CLI while the app runs: only the app may write the data file.
+  if (error instanceof StoreError && error.code === 'locked') {
+    return new UsageError(
+      `nothing was changed: the running app holds the data file; manage digests there (/audience digest in Slack or the app's console). ${error.message}`,
+    );
+  }
+  return error;
+}
+
+async function list({ deps, word, rest, surface, now }: ActionContext): Promise<Reply> {
+  if (rest.length > 0) throw new UsageError(`digest list takes nothing after it; remove ${rest.join(' ')}`);
+  const schedules = await deps.store.digests.schedules();
+  const deliveries = await deps.store.digests.deliveries();
+  return buildDigestList([...schedules], scheduleStatuses({ schedules, deliveries }, now), {
+    ...(word === undefined && surface !== 'slack'
+      ? { intro: 'Create a digest with `/audience digest add #growth weekly mon 09:00 Europe/Berlin`.' }
+      : {}),
+  });
+}
+
+async function add({ deps, rest, options, actor, now }: ActionContext): Promise<Reply> {
+  const input = parseAddCommand(rest, options);
+  const schedule = await createSchedule(deps.store, input, actor.userId, now);
+  return buildScheduleCreated(
+    schedule,
+    nextOccurrences(schedule, now, 3).map((o) => o.at),
+  );
+}
+
+/** Shows what the digest would say now, privately; computing it writes nothing. */
+async function preview({ deps, rest, now }: ActionContext): Promise<Reply> {
+  const { store, config, digests } = deps;
+  const schedule = findSchedule(await scheduleList(store), one(rest, 'preview'));
+  const options = digestOptions(schedule.options);
+  const content = digests
+    ? await digests.content.get(options, now)
+    : await computeDigestContent(store, options, {
+        currency: config.currency,
+        minCohortSize: config.minCohortSize,
+        now,
+      });
+  const message = buildDigestMessage(content, {
+    scheduleId: schedule.id,
+    cadence: schedule.cadence,
+    timeZone: schedule.time_zone,
+    dueAt: null,
+    lateByMs: 0,
+    currency: config.currency,
+    minCohortSize: config.minCohortSize,
+    preview: true,
+  });
+  return { ...message, data: { perPerson: true, preview: message.data } } satisfies Reply;
+}
+
+async function runNow({ deps, rest, actor, policy }: ActionContext): Promise<Reply> {
+  const schedule = findSchedule(await scheduleList(deps.store), one(rest, 'run'));
+  assertCanManage(schedule, actor, 'send', policy);
+  const result = await needsApp(deps, 'run').runNow(schedule.id, actor);
+  return sentReply(result.status, result.key, result.channel, result.code, result.paused);
+}
+
+async function retry({ deps, rest, actor }: ActionContext): Promise<Reply> {
+  const key = one(rest, 'retry');
+  const result = await needsApp(deps, 'retry').retry(key, actor);
+  return sentReply(result.status, result.key, result.channel, result.code, result.paused);
+}
+
+/** The stored schedules, for looking one up by id. */
+async function scheduleList(store: Store): Promise<{ schedules: readonly DigestSchedule[] }> {
+  return { schedules: await store.digests.schedules() };
+}
+
+function needsApp(deps: CommandDeps, action: string): NonNullable<CommandDeps['digests']> {
+  if (!deps.digests) {
+    throw new UsageError(
+      `sending needs the running app: use /audience digest ${action} in Slack or the local console`,
+    );
+  }
+  return deps.digests;
+}
+
+async function pauseOrResume(c: ActionContext, pause: boolean): Promise<Reply> {
+  const action = pause ? 'pause' : 'resume';
+  const schedule = findSchedule(await scheduleList(c.deps.store), one(c.rest, action));
+  assertCanManage(schedule, c.actor, action, c.policy);
+  if (schedule.paused === pause) {
+    return buildDigestNotice(`Digest ${schedule.id} is already ${pause ? 'paused' : 'running'}.`, {
+      scheduleId: schedule.id,
+    });
+  }
+  await setPaused(c.deps.store, schedule, pause, c.actor, c.now, c.graceMs);
+  const next = nextOccurrences(schedule, c.now, 1)[0];
+  return buildDigestNotice(
+    pause
+      ? `:double_vertical_bar: Digest *${schedule.id}* (${channelLabel(schedule.channel_id)}, ${describeCadence(schedule)}) is paused. Resume it with \`/audience digest resume ${schedule.id}\`.`
+      : `:arrow_forward: Digest *${schedule.id}* resumed.${next ? ` Next delivery ${formatInZone(next.at, schedule.time_zone)}.` : ''}`,
+    { scheduleId: schedule.id, paused: pause },
+  );
+}
+
+async function remove({ deps, rest, actor, policy, now }: ActionContext): Promise<Reply> {
+  const schedule = findSchedule(await scheduleList(deps.store), one(rest, 'delete'));
+  assertCanManage(schedule, actor, 'delete', policy);
+  await deleteSchedule(deps.store, schedule, actor, now);
+  return buildDigestNotice(
+    `:wastebasket: Digest *${schedule.id}* (${channelLabel(schedule.channel_id)}) deleted.`,
+    { scheduleId: schedule.id, deleted: true },
+  );
+}
+
+const ACTIONS: Record<string, Action> = {
+  add,
+  list,
+  preview,
+  run: runNow,
+  pause: (c) => pauseOrResume(c, true),
+  resume: (c) => pauseOrResume(c, false),
+  delete: remove,
+  retry,
+};
+const ACTION_NAMES = ['add', 'list', 'preview', 'run', 'pause', 'resume', 'delete', 'retry'];
 
 function one(rest: readonly string[], action: string): string {
   if (rest.length === 0)

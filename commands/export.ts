@@ -1,5 +1,6 @@
 import { format } from 'date-fns/format';
 import { buildExportMessage } from '../src/blocks/export-message.ts';
+import { segmentationName } from '../src/blocks/segments-message.ts';
 import { type Subcommand, UsageError } from '../src/domain/reply.ts';
 import { defaultFeatures, predictUsers, SPEND_TARGET } from '../src/engine/predict.ts';
 import { recommendForUser } from '../src/engine/recommend.ts';
@@ -15,7 +16,9 @@ import { toCsv, toJson } from '../src/export/serialize.ts';
 import { engineAudience } from '../src/queries/audience.ts';
 import { predictionModelFor } from '../src/queries/prediction.ts';
 import { recommendationModelFor } from '../src/queries/recommendation.ts';
+import { storedDefaultRun } from '../src/queries/segmentation.ts';
 import type { CommandDeps } from './deps.ts';
+import { defaultRunFor } from './segments.ts';
 
 const OPTIONS = ['n', 'format'];
 
@@ -52,10 +55,13 @@ export function createExportCommand({ store, clock, config }: CommandDeps): Subc
         throw new UsageError('the audience is empty: import profiles or load the sample first');
       }
       const now = clock().getTime();
-      const run = (await store.segmentRuns.latest()) ?? null;
+      // Exports label people with the default segmentation; a segments export needs it, so it is made if missing.
+      const run =
+        kind === 'segments'
+          ? await defaultRunFor({ store, clock, config }, now)
+          : ((await storedDefaultRun(store)) ?? null);
       let table: ExportTable;
-      if (kind === 'segments') {
-        if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
+      if (run && kind === 'segments') {
         table = segmentRows(data.profiles, run);
       } else if (kind === 'predictions') {
         const features = defaultFeatures(data.attributes, SPEND_TARGET);
@@ -82,6 +88,7 @@ export function createExportCommand({ store, clock, config }: CommandDeps): Subc
         columns: table.columns,
         bytes: content.length,
         content,
+        ...(run && kind === 'segments' ? { segmentation: segmentationName(run.created_at) } : {}),
       });
     },
   };

@@ -3,6 +3,7 @@ import {
   type ForecastScope,
   type PredictForecast,
 } from '../src/blocks/predict-message.ts';
+import { segmentationName } from '../src/blocks/segments-message.ts';
 import { type ParsedArgs, type Subcommand, UsageError } from '../src/domain/reply.ts';
 import {
   PredictError,
@@ -28,6 +29,7 @@ import {
 } from '../src/queries/results.ts';
 import type { AudienceSnapshot } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
+import { defaultRunFor } from './segments.ts';
 
 const OPTIONS = ['target', 'features', 'user', 'segment', 'validate'];
 
@@ -52,7 +54,7 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
       const data = await engineAudience(store);
       const { target, features } = resolveModelRequest(data, request);
       // Check who the forecast is for before fitting, so a typo costs nothing.
-      const { scope, userIds, forecastKey } = await forecastScope({ store, config }, data, request);
+      const { scope, userIds, forecastKey } = await forecastScope({ store, clock, config }, data, request);
       const { model, cached, key } = await predictionModelFor(
         store,
         {
@@ -164,7 +166,7 @@ function resolveModelRequest(
 
 /** Who the forecast is for: everyone, one person (by id, @handle or e-mail) or a stored segment. */
 async function forecastScope(
-  { store, config }: Pick<CommandDeps, 'store' | 'config'>,
+  { store, clock, config }: Pick<CommandDeps, 'store' | 'clock' | 'config'>,
   data: AudienceSnapshot,
   request: PredictRequest,
 ): Promise<{ scope: ForecastScope; userIds: readonly string[] | undefined; forecastKey: string | null }> {
@@ -175,8 +177,8 @@ async function forecastScope(
   }
   const segment = request.segment;
   if (segment === undefined) return { scope: { kind: 'audience' }, userIds: undefined, forecastKey: null };
-  const run = await store.segmentRuns.latest();
-  if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
+  // Segment numbers are the default segmentation's, recomputed when the data changed.
+  const run = await defaultRunFor({ store, clock, config }, clock().getTime());
   if (segment > run.k) {
     throw new UsageError(`segment ${segment} does not exist; the latest run has segments 1 to ${run.k}`);
   }
@@ -191,6 +193,7 @@ async function forecastScope(
     segment,
     name: run.names[segment - 1] ?? null,
     stale: run.data_version !== data.version,
+    segmentation: segmentationName(run.created_at),
   };
   return { scope, userIds: members, forecastKey: `${run.id}|${segment}` };
 }

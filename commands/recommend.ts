@@ -1,4 +1,5 @@
 import { buildRecommendMessage, type RecommendResult } from '../src/blocks/recommend-message.ts';
+import { segmentationName } from '../src/blocks/segments-message.ts';
 import { type Subcommand, UsageError } from '../src/domain/reply.ts';
 import { RecommendError, recommendForUser } from '../src/engine/recommend.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
@@ -9,6 +10,7 @@ import { peopleFor } from '../src/queries/people.ts';
 import { recommendationModelFor } from '../src/queries/recommendation.ts';
 import { segmentRecommendationsFor } from '../src/queries/results.ts';
 import type { CommandDeps } from './deps.ts';
+import { defaultRunFor } from './segments.ts';
 
 const OPTIONS = ['user', 'segment', 'n'];
 const MAX_ITEMS = 20;
@@ -67,9 +69,10 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
               passUnknownIds: true,
             })
           : undefined;
-      const run = await store.segmentRuns.latest();
-      if (segment !== undefined) {
-        if (!run) throw new UsageError('there are no segments yet: run /audience segments first');
+      // Segment numbers are the default segmentation's, recomputed when the data changed (queries/segmentation.ts).
+      const run =
+        segment !== undefined ? await defaultRunFor({ store, clock, config }, clock().getTime()) : undefined;
+      if (segment !== undefined && run) {
         if (segment > run.k) {
           throw new UsageError(
             `segment ${segment} does not exist; the latest run has segments 1 to ${run.k}`,
@@ -95,7 +98,11 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
         if (error instanceof RecommendError) throw new UsageError(error.message);
         throw error;
       }
-      const reply = buildRecommendMessage(result, { currency: config.currency, cached });
+      const reply = buildRecommendMessage(result, {
+        currency: config.currency,
+        cached,
+        ...(run ? { segmentation: segmentationName(run.created_at) } : {}),
+      });
       // About one person: the Slack layer keeps it private and never offers to share it.
       return userId !== undefined ? markPerPerson(reply) : reply;
     },

@@ -50,21 +50,8 @@ const NAME_LENGTH = 60;
 
 /** Builds the digest message for a channel (or a private preview). */
 export function buildDigestMessage(content: DigestContent, ctx: DigestMessageContext): Reply {
-  const n = (count: number) => people(count, ctx.minCohortSize);
   const title = `${capitalise(ctx.cadence)} audience digest`;
-  const blocks: KnownBlock[] = [header(title)];
-  const sub = [`Data as of ${utc(content.asOf)} UTC`, `digest ${escapeMrkdwn(ctx.scheduleId)}`];
-  if (ctx.preview) sub.unshift('Preview, only visible to you');
-  blocks.push(context(sub));
-
-  if (ctx.dueAt !== null && ctx.lateByMs > LATE_NOTE_AFTER_MS) {
-    blocks.push(
-      section(
-        `:hourglass: This digest was due ${escapeMrkdwn(formatInZone(ctx.dueAt, ctx.timeZone))} and goes out ${duration(ctx.lateByMs)} late: Audience Insights was not running at the time.`,
-      ),
-    );
-  }
-
+  const blocks: KnownBlock[] = [header(title), ...noticeBlocks(content, ctx)];
   if (!content.hasData) {
     blocks.push(
       section(
@@ -73,31 +60,73 @@ export function buildDigestMessage(content: DigestContent, ctx: DigestMessageCon
     );
     return finish(blocks, `${title}: there is no audience data yet.`, content, ctx);
   }
+  blocks.push(totalsBlock(content, ctx), ...segmentBlocks(content, ctx));
+  if (content.notes.length > 0) blocks.push(context(content.notes.map((note) => escapeMrkdwn(note))));
+  blocks.push(freshness(content, ctx));
 
+  const biggest = content.movements[0];
+  const text =
+    `${title}: ${people(content.totals.total, ctx.minCohortSize)}` +
+    (content.k > 0 ? `, ${content.k} segments` : '') +
+    (biggest && content.comparedWith
+      ? `; biggest movement: ${people(biggest.count, ctx.minCohortSize)} ${biggest.from} became ${biggest.to}`
+      : '') +
+    '.';
+  return finish(blocks, text, content, ctx);
+}
+
+/** What the digest is and how current: the data's time, a late delivery, data unchanged for a week. */
+function noticeBlocks(content: DigestContent, ctx: DigestMessageContext): KnownBlock[] {
+  const sub = [`Data as of ${utc(content.asOf)} UTC`, `digest ${escapeMrkdwn(ctx.scheduleId)}`];
+  if (ctx.preview) sub.unshift('Preview, only visible to you');
+  const blocks: KnownBlock[] = [context(sub)];
+  if (ctx.dueAt !== null && ctx.lateByMs > LATE_NOTE_AFTER_MS) {
+    blocks.push(
+      section(
+        `:hourglass: This digest was due ${escapeMrkdwn(formatInZone(ctx.dueAt, ctx.timeZone))} and goes out ${duration(ctx.lateByMs)} late: Audience Insights was not running at the time.`,
+      ),
+    );
+  }
+  if (content.unchanged) {
+    const { since, days } = content.unchanged;
+    blocks.push(
+      section(
+        `:calendar: No new data since ${utc(since, 'd MMM yyyy')}: these figures are ${days} days old, the same as in the digest of a week ago.`,
+      ),
+    );
+  }
+  return blocks;
+}
+
+function totalsBlock(content: DigestContent, ctx: DigestMessageContext): KnownBlock {
+  const n = (count: number) => people(count, ctx.minCohortSize);
   const t = content.totals;
   const vs = (now: number, before: number, label = 'vs last week') => {
     if (now < ctx.minCohortSize || before < ctx.minCohortSize) return '';
     const change = formatChange(now, before);
     return change ? ` (${change} ${label})` : '';
   };
-  blocks.push(
-    fields(
-      [
-        `*Audience*\n${n(t.total)}${vs(t.total, t.totalWeekAgo)}`,
-        `*Active, last 7 days*\n${n(t.active7d)}${vs(t.active7d, t.activePrevWeek)}`,
-        `*New this week*\n${n(t.newThisWeek)}${vs(t.newThisWeek, t.newLastWeek)}`,
-        // Revenue describes its purchasers: hidden with them when they are fewer than the minimum cohort.
-        `*Revenue, last 30 days*\n${
-          t.purchasers30d < ctx.minCohortSize
-            ? `not shown (${n(t.purchasers30d)} purchasers)`
-            : `${formatMoney(t.revenue30d, ctx.currency)}${vs(t.revenue30d, t.revenuePrev30d, 'vs previous 30 days')}`
-        }`,
-        `*Purchasers, last 30 days*\n${n(t.purchasers30d)}`,
-      ],
-      '*Audience this week*',
-    ),
+  return fields(
+    [
+      `*Audience*\n${n(t.total)}${vs(t.total, t.totalWeekAgo)}`,
+      `*Active, last 7 days*\n${n(t.active7d)}${vs(t.active7d, t.activePrevWeek)}`,
+      `*New this week*\n${n(t.newThisWeek)}${vs(t.newThisWeek, t.newLastWeek)}`,
+      // Revenue describes its purchasers: hidden with them when they are fewer than the minimum cohort.
+      `*Revenue, last 30 days*\n${
+        t.purchasers30d < ctx.minCohortSize
+          ? `not shown (${n(t.purchasers30d)} purchasers)`
+          : `${formatMoney(t.revenue30d, ctx.currency)}${vs(t.revenue30d, t.revenuePrev30d, 'vs previous 30 days')}`
+      }`,
+      `*Purchasers, last 30 days*\n${n(t.purchasers30d)}`,
+    ],
+    '*Audience this week*',
   );
+}
 
+/** This week's segments (largest first) and, when there is a comparison, who moved where. */
+function segmentBlocks(content: DigestContent, ctx: DigestMessageContext): KnownBlock[] {
+  const n = (count: number) => people(count, ctx.minCohortSize);
+  const blocks: KnownBlock[] = [];
   if (content.segments.length > 0) {
     const compared = content.comparedWith
       ? `compared with the segmentation of ${utc(content.comparedWith.createdAt, 'd MMM yyyy')}`
@@ -110,45 +139,32 @@ export function buildDigestMessage(content: DigestContent, ctx: DigestMessageCon
       blocks.push(section(lines.slice(i, i + SEGMENTS_PER_SECTION).join('\n')));
     }
   }
+  if (!content.comparedWith) return blocks;
+  const moves = content.movements.map((m) => `• ${n(m.count)} ${name(m.from)} became ${name(m.to)}`);
+  const appeared = content.segments
+    .filter((s) => s.previous === null)
+    .map((s) => `${name(s.name)} (${n(s.size)})`);
+  const vanished = content.vanished.map((s) => `${name(s.name)} (${n(s.size)} last week)`);
+  const parts = [
+    moves.length > 0
+      ? `*Biggest movements*\n${moves.join('\n')}`
+      : '*Biggest movements*\nNobody changed segment.',
+  ];
+  if (appeared.length > 0) parts.push(`*New this week*: ${appeared.join(', ')}`);
+  if (vanished.length > 0) parts.push(`*Gone since last week*: ${vanished.join(', ')}`);
+  blocks.push(section(parts.join('\n\n')));
+  return blocks;
+}
 
-  if (content.comparedWith) {
-    const moves = content.movements.map((m) => `• ${n(m.count)} ${name(m.from)} became ${name(m.to)}`);
-    const appeared = content.segments
-      .filter((s) => s.previous === null)
-      .map((s) => `${name(s.name)} (${n(s.size)})`);
-    const vanished = content.vanished.map((s) => `${name(s.name)} (${n(s.size)} last week)`);
-    const parts: string[] = [];
-    parts.push(
-      moves.length > 0
-        ? `*Biggest movements*\n${moves.join('\n')}`
-        : '*Biggest movements*\nNobody changed segment.',
-    );
-    if (appeared.length > 0) parts.push(`*New this week*: ${appeared.join(', ')}`);
-    if (vanished.length > 0) parts.push(`*Gone since last week*: ${vanished.join(', ')}`);
-    blocks.push(section(parts.join('\n\n')));
-  }
-
-  if (content.notes.length > 0) blocks.push(context(content.notes.map((note) => escapeMrkdwn(note))));
-
-  const fresh = [
+function freshness(content: DigestContent, ctx: DigestMessageContext): KnownBlock {
+  return context([
     content.latestInteraction === null
       ? 'no interactions yet'
       : `latest interaction ${utc(content.latestInteraction)} UTC`,
     content.updatedAt === null ? 'data never updated' : `data updated ${utc(content.updatedAt)} UTC`,
     `source: ${escapeMrkdwn(content.source ?? 'none')}`,
     `counts under ${ctx.minCohortSize} are not shown`,
-  ];
-  blocks.push(context(fresh));
-
-  const biggest = content.movements[0];
-  const text =
-    `${title}: ${people(t.total, ctx.minCohortSize)}` +
-    (content.k > 0 ? `, ${content.k} segments` : '') +
-    (biggest && content.comparedWith
-      ? `; biggest movement: ${people(biggest.count, ctx.minCohortSize)} ${biggest.from} became ${biggest.to}`
-      : '') +
-    '.';
-  return finish(blocks, text, content, ctx);
+  ]);
 }
 
 function segmentLine(

@@ -10,6 +10,8 @@ export function buildExportMessage(file: {
   columns: string[];
   bytes: number;
   content: Buffer;
+  /** For a segments export: the segmentation its numbers are (`the 7 Dec segmentation`). */
+  segmentation?: string;
 }): Reply {
   const size =
     file.bytes >= 1024 * 1024
@@ -21,7 +23,10 @@ export function buildExportMessage(file: {
     blocks: [
       header(`Export: ${file.kind}`),
       section(`${summary}\nColumns: ${file.columns.map((c) => `\`${escapeMrkdwn(c)}\``).join(', ')}`),
-      context(['Per-person data: keep it inside the tools your privacy policy allows.']),
+      context([
+        ...(file.segmentation ? [`Segments of ${file.segmentation} (the default)`] : []),
+        'Per-person data: keep it inside the tools your privacy policy allows.',
+      ]),
     ],
     data: {
       kind: file.kind,

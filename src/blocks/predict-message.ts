@@ -15,7 +15,7 @@ import { capBlocks, context, escapeMrkdwn, fallbackText, fields, header, section
 /** Who a forecast is for: the whole audience, one stored segment, or one person. */
 export type ForecastScope =
   | { kind: 'audience' }
-  | { kind: 'segment'; segment: number; name: string | null; stale: boolean }
+  | { kind: 'segment'; segment: number; name: string | null; stale: boolean; segmentation?: string }
   | { kind: 'user'; userId: string };
 
 /** The forecast for the 30 days after "now": per-user predictions summed and averaged. */
@@ -159,7 +159,7 @@ function forecastLine(
   }
   const who =
     scope.kind === 'segment'
-      ? `Segment ${scope.segment}${scope.name ? ` (${esc(scope.name)})` : ''}, ${people}`
+      ? `Segment ${scope.segment}${scope.name ? ` (${esc(scope.name)})` : ''}${scope.segmentation ? ` of ${scope.segmentation}` : ''}, ${people}`
       : `Whole audience, ${people}`;
   return spend
     ? `${who}. Expected revenue next 30 days: ${b(amount(forecast.total))} (${amount(forecast.perUser)} per person)`

@@ -11,6 +11,8 @@ export type RecommendResult = UserRecommendations | SegmentRecommendations;
 export interface RecommendMessageOptions {
   currency: string;
   cached?: boolean;
+  /** For a segment: the segmentation its number refers to, as replies name it (`the 7 Dec segmentation`). */
+  segmentation?: string;
 }
 
 /** The `/audience recommend` reply: who it is for, one section per item with score and reason, and how scores work. */
@@ -67,6 +69,10 @@ export function buildRecommendMessage(result: RecommendResult, options: Recommen
       ? 'Score = chance to buy anything next month × chance the next purchase is this item (from items bought together, shopping taste, the segment and bestsellers). Items already bought and out of stock are left out.'
       : 'Score = average over the segment of (chance to buy next month × chance the next purchase is this item); expected buyers add these up. Items a member already bought are left out for them.',
   ];
+  if (!isUser && options.segmentation) {
+    const name = result.segmentName ? ` '${escapeMrkdwn(result.segmentName)}'` : '';
+    notes.unshift(`Segment ${result.segment + 1}${name} of ${options.segmentation}`);
+  }
   if (options.cached !== undefined) notes.push(options.cached ? 'Model: cached' : 'Model: built just now');
   blocks.push(context(notes));
 

@@ -1,4 +1,6 @@
+import { tz } from '@date-fns/tz';
 import type { KnownBlock } from '@slack/types';
+import { format } from 'date-fns';
 import { formatCompact, formatPercent } from '../domain/format.ts';
 import type { Reply } from '../domain/reply.ts';
 import type { SegmentResult } from '../engine/segments.ts';
@@ -29,6 +31,8 @@ export function buildSegmentsMessage(
     cached?: boolean;
     audience?: Audience;
     minCohortSize?: number;
+    /** Which segmentation this is; without it, the reply reads as the default's (as before runs were named). */
+    run?: RunInfo;
   },
 ): Reply {
   const rule: CohortRule = {
@@ -44,37 +48,10 @@ export function buildSegmentsMessage(
       `${result.k} segments in ${cohortCount(total, rule, formatCompact)} profiles${options.filter ? ` (${options.filter})` : ''}`,
     ),
   ];
-  for (const segment of shown) {
-    const number = segment.index + 1;
-    const hidden = hides(segment.size, rule);
-    // A small segment's averages describe a handful of people: not for a channel.
-    const traits = hidden
-      ? ''
-      : segment.traits
-          .slice(0, 3)
-          .map((t) => `• ${escapeMrkdwn(t.text)}`)
-          .join('\n');
-    const figures = hidden
-      ? `${fewerThan(rule.minCohortSize)} people`
-      : `${formatCompact(segment.size)} people (${formatPercent(segment.share)}) · ${formatPercent(segment.revenueShare)} of revenue`;
-    const flag = isSmallCohort(segment.size, rule.minCohortSize)
-      ? `\n:warning: _small segment (under ${rule.minCohortSize} people): ${hidden ? 'details not shown here' : 'its figures are hidden when shared to a channel'}_`
-      : '';
-    blocks.push(
-      section(`*${number}. ${escapeMrkdwn(segment.name)}*: ${figures}${flag}${traits ? `\n${traits}` : ''}`),
-      actions(
-        [
-          button(
-            'Recommend for this segment',
-            `run_command:recommend:${number}`,
-            `recommend segment=${number}`,
-          ),
-          button('Predict for this segment', `run_command:predict:${number}`, `predict segment=${number}`),
-        ],
-        `segment-${number}`,
-      ),
-    );
-  }
+  if (options.run) blocks.push(context([runNote(options.run)]));
+  // Buttons run `segment=N` commands, which use the default's numbers: an ad-hoc run shows none.
+  const buttons = options.run?.role !== 'ad-hoc';
+  for (const segment of shown) blocks.push(...segmentBlocks(segment, rule, buttons));
   if (page < pages) {
     blocks.push(
       actions([
@@ -95,6 +72,80 @@ export function buildSegmentsMessage(
     .join(', ');
   const text = `${result.k} segments in ${cohortCount(total, rule, formatCompact)} profiles: ${names}.`;
   return { text: fallbackText(text), blocks: capBlocks(blocks), data: summarize(result, rule) };
+}
+
+/** One segment: its name, figures and traits (left out for a channel when it is small), and its buttons. */
+function segmentBlocks(
+  segment: SegmentResult['segments'][number],
+  rule: CohortRule,
+  buttons: boolean,
+): KnownBlock[] {
+  const number = segment.index + 1;
+  const hidden = hides(segment.size, rule);
+  // A small segment's averages describe a handful of people: not for a channel.
+  const traits = hidden
+    ? ''
+    : segment.traits
+        .slice(0, 3)
+        .map((t) => `• ${escapeMrkdwn(t.text)}`)
+        .join('\n');
+  const figures = hidden
+    ? `${fewerThan(rule.minCohortSize)} people`
+    : `${formatCompact(segment.size)} people (${formatPercent(segment.share)}) · ${formatPercent(segment.revenueShare)} of revenue`;
+  const flag = isSmallCohort(segment.size, rule.minCohortSize)
+    ? `\n:warning: _small segment (under ${rule.minCohortSize} people): ${hidden ? 'details not shown here' : 'its figures are hidden when shared to a channel'}_`
+    : '';
+  const blocks: KnownBlock[] = [
+    section(`*${number}. ${escapeMrkdwn(segment.name)}*: ${figures}${flag}${traits ? `\n${traits}` : ''}`),
+  ];
+  if (!buttons) return blocks;
+  blocks.push(
+    actions(
+      [
+        button(
+          'Recommend for this segment',
+          `run_command:recommend:${number}`,
+          `recommend segment=${number}`,
+        ),
+        button('Predict for this segment', `run_command:predict:${number}`, `predict segment=${number}`),
+      ],
+      `segment-${number}`,
+    ),
+  );
+  return blocks;
+}
+
+/** Which segmentation a reply shows, so people know which numbers `segment=N` and the buttons use. */
+export interface RunInfo {
+  createdAt: number;
+  /** The default segmentation, one just saved as the default, or an ad-hoc run beside it. */
+  role: 'default' | 'saved' | 'ad-hoc';
+  /** When the current default was made (null: none yet, it is made when first needed). */
+  defaultCreatedAt: number | null;
+  /** The command that makes this run the default (null for a filtered run, which cannot be). */
+  saveCommand: string | null;
+}
+
+/** A segmentation as replies name it: `the 7 Dec segmentation`. */
+export function segmentationName(createdAt: number): string {
+  return `the ${format(createdAt, 'd MMM', { in: tz('UTC') })} segmentation`;
+}
+
+function runNote(run: RunInfo): string {
+  const uses = '`segment=N`, the buttons, digests and exports';
+  if (run.role === 'default')
+    return `${capitalise(segmentationName(run.createdAt))}, the default: ${uses} use these numbers`;
+  if (run.role === 'saved') return `Saved as the default: ${uses} now use ${segmentationName(run.createdAt)}`;
+  const current =
+    run.defaultCreatedAt === null
+      ? 'the default segmentation (made when first needed)'
+      : `${segmentationName(run.defaultCreatedAt)} (the default)`;
+  const save = run.saveCommand ? `; to make this one the default: \`${run.saveCommand}\`` : '';
+  return `An ad-hoc segmentation: ${uses} keep using ${current}${save}`;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function qualityNotes(

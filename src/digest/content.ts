@@ -1,11 +1,14 @@
 /**
- * What a digest says, computed from the store: this week's segments against the segmentation of about a
- * week earlier (matched by nearest centroid), who moved where, audience totals week over week, predicted
- * revenue and top products per segment, and how fresh the data is. Raw counts only: the message builder
- * decides what is too small to show in a channel.
+ * What a digest says, computed from the store: this week's segments of the audience's default segmentation
+ * (src/queries/segmentation.ts; a digest with its own k uses the default's features and scaling with that k)
+ * against the like segmentation of a week earlier (same request, whole audience; matched by nearest centroid),
+ * who moved where, audience totals week over week, predicted revenue and top products per segment, and how
+ * fresh the data is. Raw counts only: the message builder decides what is too small to show in a channel.
  *
- * Content depends on the data and the digest's options, never on the wall clock (everything is "as of"
- * the data), so one computation serves every schedule with the same options until the data changes.
+ * Computing content writes nothing (a preview must not change what the next digest compares with): a new
+ * segmentation and the models stay in memory, and the scheduler records the segmentation when it delivers
+ * (recordDigestSegmentation). Content depends on the data, the stored segmentations and the day, so one
+ * computation serves every schedule with the same options that day until the data changes.
  */
 
 import type { SegmentRun } from '../domain/types.ts';
@@ -20,8 +23,18 @@ import { cachedResult } from '../queries/cache.ts';
 import { predictionModelFor } from '../queries/prediction.ts';
 import { recommendationModelFor } from '../queries/recommendation.ts';
 import { audiencePredictionsFor, segmentRecommendationsFor } from '../queries/results.ts';
-import { DEFAULT_SEGMENT_REQUEST, type SegmentRequest, segmentationFor } from '../queries/segmentation.ts';
-import type { Store } from '../store/store.ts';
+import {
+  currentDefaultRun,
+  defaultRequest,
+  isDefaultRequest,
+  type ResolvedSegmentation,
+  recordSegmentation,
+  resolveSegmentation,
+  type SegmentRequest,
+  sameRequest,
+  storedDefaultRun,
+} from '../queries/segmentation.ts';
+import type { AudienceSnapshot, Store } from '../store/store.ts';
 import type { DigestOptions } from './validate.ts';
 
 const DAY = 86_400_000;
@@ -86,6 +99,10 @@ export interface DigestContent {
   /** The run this week is compared with; null when there is none old enough. */
   comparedWith: { runId: string; createdAt: number } | null;
   runCreatedAt: number | null;
+  /** When the audience last changed and how many days ago, if that was about a week or more: the figures are that old. */
+  unchanged?: { since: number; days: number } | null;
+  /** The segmentation shown, for the scheduler to record on delivery (absent on content without segments). */
+  segmentation?: ResolvedSegmentation;
   /** Why a part is missing (no predictions possible, …), one line each. */
   notes: string[];
   /** Segment sizes per week (latest run of each week with the same k), for the chart. */
@@ -109,8 +126,55 @@ export async function computeDigestContent(
   settings: { currency: string; minCohortSize: number; now: number },
 ): Promise<DigestContent> {
   const data = await engineAudience(store);
+  const content = totalsContent(data, options, settings.now);
+  if (!content.hasData) return content;
+
+  const updatedAt = data.meta.updatedAt;
+  content.unchanged =
+    updatedAt !== null && updatedAt <= settings.now - MIN_COMPARE_AGE
+      ? { since: updatedAt, days: Math.floor((settings.now - updatedAt) / DAY) }
+      : null;
+  let run: SegmentRun;
+  try {
+    const request = digestRequest(await store.segmentRuns.list(), options);
+    const resolved = await resolveSegmentation(store, request, settings.now, settings.currency);
+    content.segmentation = resolved;
+    run = resolved.run;
+  } catch (error) {
+    if (error instanceof SegmentError || error instanceof FeatureError) {
+      content.notes.push(`Segments unavailable: ${error.message}`);
+      return content;
+    }
+    throw error;
+  }
+  const total = run.labels.length;
+  content.k = run.k;
+  content.runCreatedAt = run.created_at;
+  content.segments = run.names.map((name, index) => ({
+    index,
+    name,
+    size: run.sizes[index] ?? 0,
+    share: total > 0 ? (run.sizes[index] ?? 0) / total : 0,
+    previous: null,
+    predictedRevenue: null,
+    topProducts: [],
+  }));
+
   const runs = await store.segmentRuns.list();
-  const asOf = dataAsOf(data.interactions, settings.now);
+  const previous = comparisonRun(runs, run, settings.now);
+  if (previous) {
+    content.comparedWith = { runId: previous.id, createdAt: previous.created_at };
+    compare(content, run, previous);
+  }
+  if (options.predictions) await addPredictions(content, store, run, settings);
+  if (options.recommendations) await addRecommendations(content, store, run, settings);
+  content.sizesOverTime = sizesOverTime(runs, run);
+  return content;
+}
+
+/** The audience totals of a digest, with no segments yet. */
+function totalsContent(data: AudienceSnapshot, options: DigestOptions, now: number): DigestContent {
+  const asOf = dataAsOf(data.interactions, now);
   const stats = computeStats(data.profiles, data.interactions, { asOf });
   const content: DigestContent = {
     configKey: contentConfigKey(options),
@@ -141,52 +205,62 @@ export async function computeDigestContent(
     sizesOverTime: [],
     detailsCommand: options.k === 'auto' ? 'segments' : `segments k=${options.k}`,
   };
-  if (!content.hasData) return content;
-
-  const request: SegmentRequest = { ...DEFAULT_SEGMENT_REQUEST, k: options.k };
-  let run: SegmentRun;
-  try {
-    run = (await segmentationFor(store, request, settings.now, settings.currency)).run;
-  } catch (error) {
-    if (error instanceof SegmentError || error instanceof FeatureError) {
-      content.notes.push(`Segments unavailable: ${error.message}`);
-      return content;
-    }
-    throw error;
-  }
-  const total = run.labels.length;
-  content.k = run.k;
-  content.runCreatedAt = run.created_at;
-  content.segments = run.names.map((name, index) => ({
-    index,
-    name,
-    size: run.sizes[index] ?? 0,
-    share: total > 0 ? (run.sizes[index] ?? 0) / total : 0,
-    previous: null,
-    predictedRevenue: null,
-    topProducts: [],
-  }));
-
-  const previous = comparisonRun(runs, run);
-  if (previous) {
-    content.comparedWith = { runId: previous.id, createdAt: previous.created_at };
-    compare(content, run, previous);
-  }
-  if (options.predictions) await addPredictions(content, store, run, settings);
-  if (options.recommendations) await addRecommendations(content, store, run, settings);
-  content.sizesOverTime = sizesOverTime(await store.segmentRuns.list(), run);
   return content;
 }
 
-/** The newest run at least 6 days older than `run`, segmented on the same features the same way. */
-export function comparisonRun(runs: readonly SegmentRun[], run: SegmentRun): SegmentRun | null {
+/**
+ * What a digest segments: the default segmentation's request, with the digest's own k when it sets one (then
+ * it is the default itself only when the k is the default's).
+ */
+export function digestRequest(
+  runs: readonly SegmentRun[],
+  options: Pick<DigestOptions, 'k'>,
+): SegmentRequest {
+  const base = defaultRequest(runs);
+  return options.k === 'auto' ? base : { ...base, k: options.k };
+}
+
+/**
+ * Last week's like segmentation: the newest stored run made at least 6 days before `now` for the same
+ * request over the whole audience (never an ad-hoc or filtered run). With unchanged data that is this week's
+ * run itself, and every segment reads ±0. Runs stored before requests were recorded are matched on features
+ * and scaling, as they always were.
+ */
+export function comparisonRun(runs: readonly SegmentRun[], run: SegmentRun, now: number): SegmentRun | null {
   let best: SegmentRun | null = null;
   for (const r of runs) {
-    if (r.id === run.id || r.created_at > run.created_at - MIN_COMPARE_AGE) continue;
-    if (r.scaling !== run.scaling || r.features.join(',') !== run.features.join(',')) continue;
+    if (r.created_at > now - MIN_COMPARE_AGE || !comparable(r, run)) continue;
     if (best === null || r.created_at > best.created_at) best = r;
   }
   return best;
+}
+
+/** Whether two runs segment the whole audience the same way. */
+function comparable(a: SegmentRun, b: SegmentRun): boolean {
+  if ((a.request?.where ?? null) !== null || (b.request?.where ?? null) !== null) return false;
+  if (a.request && b.request) return sameRequest(a.request, b.request);
+  return a.scaling === b.scaling && a.features.join(',') === b.features.join(',');
+}
+
+/**
+ * Stores the segmentation a delivered digest showed (a delivery records state; computing content does not),
+ * so next week's digest compares with it. Nothing happens when it is stored already or the data moved on.
+ */
+export async function recordDigestSegmentation(
+  store: Store,
+  content: DigestContent,
+  currency: string | undefined,
+): Promise<void> {
+  const pending = content.segmentation?.pending;
+  if (!pending || pending.run.data_version !== (await store.audience.version())) return;
+  const runs = await store.segmentRuns.list();
+  const request = pending.run.request;
+  const asDefault = request !== undefined && isDefaultRequest(runs, request);
+  const inStore = runs.some((r) => r.id === pending.run.id);
+  if (inStore && (!asDefault || currentDefaultRun(runs)?.id === pending.run.id)) return;
+  await recordSegmentation(store, { ...pending, stored: inStore }, currency, { asDefault });
+  // Recorded once: later deliveries of the same content have nothing left to store.
+  content.segmentation = { run: pending.run, pending: null, isDefault: asDefault };
 }
 
 /**
@@ -270,6 +344,7 @@ async function addPredictions(
       store,
       { target: SPEND_TARGET, features, userChoseFeatures: false, currency: settings.currency },
       settings.now,
+      { record: false },
     );
     const { userIds, values } = await audiencePredictionsFor(store, model, key);
     const label = new Map<string, number>();
@@ -314,8 +389,8 @@ async function addRecommendations(
 }
 
 /**
- * The cached recommendation model when it was built on this run (the usual case: one digest configuration,
- * and the latest segmentation is its own); otherwise one built on this run, so segment numbers line up.
+ * The recommendation model when it was built on this run (the usual case: the digest shows the default
+ * segmentation); otherwise one with this run's segment tables, so segment numbers line up. Writes nothing.
  */
 async function recommendationModelForRun(
   store: Store,
@@ -323,8 +398,8 @@ async function recommendationModelForRun(
   now: number,
 ): Promise<RecommendModel> {
   const data = await engineAudience(store);
-  const { model } = await recommendationModelFor(store, now);
-  if ((await store.segmentRuns.latest())?.id === run.id) return model;
+  const { model } = await recommendationModelFor(store, now, { record: false });
+  if ((await storedDefaultRun(store))?.id === run.id) return model;
   // Only the segment tables depend on the run: swap in this run's instead of building a second model.
   const segments = { userIds: run.user_ids, labels: run.labels, names: run.names, runId: run.id };
   return withSegments(model, data, segments, now);
@@ -333,9 +408,10 @@ async function recommendationModelForRun(
 /** Segment sizes of the last 8 weeks: the newest run of each week with the same k and features. */
 function sizesOverTime(runs: readonly SegmentRun[], run: SegmentRun): DigestContent['sizesOverTime'] {
   const byWeek = new Map<number, SegmentRun>();
-  for (const r of runs) {
-    if (r.k !== run.k || r.scaling !== run.scaling || r.features.join(',') !== run.features.join(','))
-      continue;
+  // This week's run may not be stored yet (it is when the digest is delivered).
+  const all = runs.some((r) => r.id === run.id) ? runs : [...runs, run];
+  for (const r of all) {
+    if (r.k !== run.k || !comparable(r, run)) continue;
     if (r.created_at > run.created_at || r.created_at <= run.created_at - CHART_WEEKS * WEEK) continue;
     const weekStart = startOfUtcWeek(r.created_at);
     const seen = byWeek.get(weekStart);
@@ -356,7 +432,7 @@ function startOfUtcWeek(at: number): number {
 }
 
 /**
- * Keeps computed content per configuration and data version, so a tick computes each at most once; held by the
+ * Keeps computed content per configuration, day and data version, so a tick computes each at most once; held by the
  * one cache of src/queries/ (cache.ts) like every other result.
  */
 export interface ContentCache {
@@ -375,7 +451,11 @@ export function createContentCache(
   return {
     async get(options, now) {
       const audience = await engineAudience(store);
-      return cachedResult(store, audience, `digest-content|${contentConfigKey(options)}`, () => {
+      // The day and the stored default are part of the key: which run is "a week earlier" moves with them.
+      const day = Math.floor(now / DAY);
+      const current = (await storedDefaultRun(store))?.id ?? '';
+      const key = `digest-content|${contentConfigKey(options)}|d${day}|${current}`;
+      return cachedResult(store, audience, key, () => {
         computed++;
         return computeDigestContent(store, options, { ...settings, now });
       });

@@ -58,7 +58,10 @@ export async function createSchedule(
 }
 
 /** The schedule with this id, or a DigestError listing the ids that exist. */
-export function findSchedule(data: AudienceData, id: string | undefined): DigestSchedule {
+export function findSchedule(
+  data: { schedules: readonly DigestSchedule[] },
+  id: string | undefined,
+): DigestSchedule {
   if (id === undefined || id.trim() === '') {
     throw new DigestError('say which digest, e.g. sch_1; `/audience digest list` shows their ids');
   }

@@ -83,6 +83,25 @@ export interface SegmentRun {
   centroids: number[][];
   user_ids: string[];
   labels: number[];
+  /** What the run was asked for; absent on runs stored before requests were recorded. */
+  request?: SegmentRunRequest;
+  /**
+   * Whether the run is a default segmentation, the one `segment=N`, buttons, digests and exports refer to (the
+   * newest default run is the current one). Absent on runs stored before this was recorded, which count as
+   * defaults, as every run did then.
+   */
+  default?: boolean;
+}
+
+/** What a segmentation was asked for, recorded with each run so that runs are compared only with like runs. */
+export interface SegmentRunRequest {
+  k: number | 'auto';
+  /** Chosen features, or null for the default set. */
+  features: string[] | null;
+  scaling: 'zscore' | 'log-zscore' | 'none';
+  /** The `where=` filter, or null for the whole audience. */
+  where: string | null;
+  seed: number;
 }
 
 /** A fitted model stored as plain JSON, valid for one data version. */

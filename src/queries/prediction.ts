@@ -1,7 +1,7 @@
 import { defaultCutoffFor, fitPrediction, type PredictionModel, type Validation } from '../engine/predict.ts';
 import type { Store } from '../store/store.ts';
 import { engineAudience } from './audience.ts';
-import { readCachedModel, writeCachedModel } from './cache.ts';
+import { cachedResult, readCachedModel, writeCachedModel } from './cache.ts';
 
 const KIND = 'prediction';
 
@@ -15,11 +15,15 @@ export interface PredictionRequest {
   validate?: Validation;
 }
 
-/** The prediction model for a request (and its cache key), from the cache on unchanged data, else fitted and cached. */
+/**
+ * The prediction model for a request (and its cache key), from the cache on unchanged data, else fitted and
+ * cached. `record: false` (digest content, previews) keeps a fitted model in memory instead of the store.
+ */
 export async function predictionModelFor(
   store: Store,
   request: PredictionRequest,
   now: number,
+  options: { record?: boolean } = {},
 ): Promise<{ model: PredictionModel; cached: boolean; key: string }> {
   const data = await engineAudience(store);
   const cutoff = defaultCutoffFor(data, request.target);
@@ -37,13 +41,17 @@ export async function predictionModelFor(
     );
   });
   if (hit) return { model: hit, cached: true, key };
-  const model = fitPrediction(data, {
-    target: request.target,
-    ...(request.userChoseFeatures ? { features: request.features } : {}),
-    cutoff,
-    currency: request.currency,
-    ...(request.validate ? { validate: request.validate } : {}),
-  });
+  const fitModel = () =>
+    fitPrediction(data, {
+      target: request.target,
+      ...(request.userChoseFeatures ? { features: request.features } : {}),
+      cutoff,
+      currency: request.currency,
+      ...(request.validate ? { validate: request.validate } : {}),
+    });
+  if (options.record === false)
+    return { model: cachedResult(store, data, `model|${key}`, fitModel), cached: false, key };
+  const model = fitModel();
   await writeCachedModel(store, { kind: KIND, key, dataVersion: data.version, now, model });
   return { model, cached: false, key };
 }

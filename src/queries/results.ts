@@ -28,8 +28,13 @@ export async function audienceStatsFor(
 ): Promise<AudienceStats> {
   const asOf = Math.floor(now / MINUTE) * MINUTE;
   const data = await engineAudience(store);
-  return cachedResult(store, data, `stats|${asOf}|${filter?.text ?? ''}`, () => {
-    // The stats are computed here unless the backend answers them itself (rollups kept on import).
+  return cachedResult(store, data, `stats|${asOf}|${filter?.text ?? ''}`, async () => {
+    // A backend with rollups kept on import answers the stats itself; otherwise the engine computes them.
+    const answered = await store.audience.aggregate({
+      kind: 'stats',
+      params: { asOf, where: filter?.text ?? null },
+    });
+    if (answered !== undefined) return answered as AudienceStats;
     return computeStats(applyFilter(data.profiles, filter), data.interactions, { asOf });
   });
 }

@@ -1,25 +1,32 @@
-import type { SegmentRun } from '../domain/types.ts';
+import type { SegmentRun, SegmentRunRequest } from '../domain/types.ts';
 import { dataAsOf } from '../engine/as-of.ts';
 import { applyFilter, parseWhere } from '../engine/filter.ts';
-import { type Scaling, SEGMENT_DEFAULTS } from '../engine/segment-defaults.ts';
+import { SEGMENT_DEFAULTS } from '../engine/segment-defaults.ts';
 import { type SegmentOptions, type SegmentResult, segmentAudience } from '../engine/segments.ts';
-import type { Store } from '../store/store.ts';
+import type { AudienceSnapshot, Store } from '../store/store.ts';
 import { engineAudience } from './audience.ts';
 import { cachedResult, readCachedModel, writeCachedModel } from './cache.ts';
 
-/** How many segmentations are kept: enough for digests to compare a quarter of weekly runs. */
-export const KEPT_SEGMENT_RUNS = 13;
+/**
+ * Segmentations and which one is the audience's *default*: the segmentation that `segment=N`, the segment
+ * buttons, digests and exports refer to. It changes only when it is recomputed: after a data change (the next
+ * time something needs it), or by an explicit `/audience segments … save`. Any other run (another k, features,
+ * scaling, a filter) is answered and stored with its request, but never renumbers the default.
+ *
+ * Computing never writes: `findOrComputeSegmentation` and `defaultSegmentRun(…, { record: false })` (digest
+ * content, previews) keep a new run in memory; `recordSegmentation` stores it (an explicit command, a delivery).
+ */
+
+/**
+ * Runs kept: enough for digests to compare a quarter of weekly default runs with a few ad-hoc runs beside them
+ * (the store keeps the newest, whatever their kind).
+ */
+export const KEPT_SEGMENT_RUNS = 21;
 
 /** What to segment: the parsed, validated `/audience segments` options. */
-export interface SegmentRequest {
-  k: number | 'auto';
-  features: string[] | null;
-  scaling: Scaling;
-  where: string | null;
-  seed: number;
-}
+export type SegmentRequest = SegmentRunRequest;
 
-/** What a plain `/audience segments` asks for. */
+/** What a plain `/audience segments` asks for on an audience that never saved another default. */
 export const DEFAULT_SEGMENT_REQUEST: Readonly<SegmentRequest> = Object.freeze({
   k: 'auto',
   features: null,
@@ -28,6 +35,16 @@ export const DEFAULT_SEGMENT_REQUEST: Readonly<SegmentRequest> = Object.freeze({
   seed: SEGMENT_DEFAULTS.seed,
 });
 
+/** A segmentation: the engine's result and its run, stored or (not yet) kept in memory only. */
+export interface Segmentation {
+  result: SegmentResult;
+  run: SegmentRun;
+  /** Reused from an earlier computation on the same data. */
+  cached: boolean;
+  /** Whether the run is in the store. */
+  stored: boolean;
+}
+
 interface CachedSegments {
   runId: string;
   result: Omit<SegmentResult, 'labels' | 'userIds'>;
@@ -35,49 +52,188 @@ interface CachedSegments {
 
 const KIND = 'segments';
 
+/** Whether a stored run is a default segmentation (runs from before this was recorded count as defaults). */
+export function isDefaultRun(run: SegmentRun): boolean {
+  return run.default ?? run.request === undefined;
+}
+
+/** The audience's current default segmentation as stored (maybe of older data), or undefined before the first. */
+export function currentDefaultRun(runs: readonly SegmentRun[]): SegmentRun | undefined {
+  for (let i = runs.length - 1; i >= 0; i--) {
+    const run = runs[i] as SegmentRun;
+    if (isDefaultRun(run)) return run;
+  }
+  return undefined;
+}
+
+/** The store's current default segmentation run (see currentDefaultRun). */
+export async function storedDefaultRun(store: Store): Promise<SegmentRun | undefined> {
+  return currentDefaultRun(await store.segmentRuns.list());
+}
+
+/** What the default segmentation is computed with: the current default's request, or the plain one. */
+export function defaultRequest(runs: readonly SegmentRun[]): SegmentRequest {
+  return currentDefaultRun(runs)?.request ?? DEFAULT_SEGMENT_REQUEST;
+}
+
+/** Whether two requests ask for the same segmentation. */
+export function sameRequest(a: SegmentRequest, b: SegmentRequest): boolean {
+  return requestText(a) === requestText(b);
+}
+
 /**
- * Segments the audience for a request, reusing the cached result on unchanged data; a fresh result is stored
- * as a segment run (who was in which segment, when) so later digests can compare weeks.
+ * Whether `request` is the default segmentation's (whole audience, same k, features, scaling and seed). Before
+ * the audience has a default, the first whole-audience segmentation becomes it: nothing is renumbered by that.
+ */
+export function isDefaultRequest(runs: readonly SegmentRun[], request: SegmentRequest): boolean {
+  if (request.where !== null) return false;
+  const current = currentDefaultRun(runs);
+  return current === undefined || sameRequest(request, current.request ?? DEFAULT_SEGMENT_REQUEST);
+}
+
+/**
+ * The default segmentation's run on the current data: the stored one while the data is unchanged, else
+ * recomputed with the default's request. `record` stores a recomputed one as the new default (commands);
+ * without it nothing is written (digest content, previews).
+ */
+export async function defaultSegmentRun(
+  store: Store,
+  now: number,
+  currency: string | undefined,
+  options: { record: boolean },
+): Promise<SegmentRun> {
+  const request = defaultRequest(await store.segmentRuns.list());
+  const { run, pending } = await resolveSegmentation(store, request, now, currency);
+  if (!options.record || !pending) return run;
+  return (await recordSegmentation(store, pending, currency, { asDefault: true })).run;
+}
+
+/** The run a request refers to now, and what recording it would store (null when nothing is left to store). */
+export interface ResolvedSegmentation {
+  run: SegmentRun;
+  /** The segmentation to record (a new run, or a run becoming the default), or null. */
+  pending: Segmentation | null;
+  /** Whether the request is the default segmentation's. */
+  isDefault: boolean;
+}
+
+/**
+ * The run a request refers to, without writing: for the default request the stored default while the data is
+ * unchanged, else the stored or computed run of the request (see recordSegmentation for storing it).
+ */
+export async function resolveSegmentation(
+  store: Store,
+  request: SegmentRequest,
+  now: number,
+  currency: string | undefined,
+): Promise<ResolvedSegmentation> {
+  const runs = await store.segmentRuns.list();
+  const isDefault = isDefaultRequest(runs, request);
+  const current = currentDefaultRun(runs);
+  if (isDefault && current && current.data_version === (await store.audience.version())) {
+    return { run: current, pending: null, isDefault };
+  }
+  const found = await findOrComputeSegmentation(store, request, now, currency);
+  const settled = found.stored && (!isDefault || current?.id === found.run.id);
+  return { run: found.run, pending: settled ? null : found, isDefault };
+}
+
+/**
+ * Segments the audience for a request and stores the run (an explicit `/audience segments`): the default
+ * request gives the current default (recomputed on changed data), any other an ad-hoc run beside it.
  */
 export async function segmentationFor(
   store: Store,
   request: SegmentRequest,
   now: number,
   currency?: string,
-): Promise<{ result: SegmentResult; run: SegmentRun; cached: boolean }> {
-  const audience = await engineAudience(store);
-  const key = `${KIND}:${JSON.stringify(request)}${currency ? `|${currency.toUpperCase()}` : ''}`;
-  const hit = await readCachedModel<CachedSegments>(store, audience, KIND, key, (m) =>
-    Boolean(m && typeof m === 'object' && 'runId' in m && 'result' in m),
-  );
-  const cachedRun = hit ? await store.segmentRuns.get(hit.runId) : undefined;
-  if (hit && cachedRun) {
-    const result = {
-      ...hit.result,
-      userIds: cachedRun.user_ids,
-      labels: Int32Array.from(cachedRun.labels),
-    };
-    return { result, run: cachedRun, cached: true };
-  }
+): Promise<Segmentation & { isDefault: boolean }> {
+  const asDefault = isDefaultRequest(await store.segmentRuns.list(), request);
+  const found = await findOrComputeSegmentation(store, request, now, currency);
+  return { ...(await recordSegmentation(store, found, currency, { asDefault })), isDefault: asDefault };
+}
 
+/** Makes the segmentation for `request` the audience's default (`/audience segments … save`). */
+export async function saveDefaultSegmentation(
+  store: Store,
+  request: SegmentRequest,
+  now: number,
+  currency?: string,
+): Promise<Segmentation> {
+  const found = await findOrComputeSegmentation(store, request, now, currency);
+  return recordSegmentation(store, found, currency, { asDefault: true });
+}
+
+/**
+ * The segmentation for a request on the current data: its stored run when there is one, else computed and
+ * kept in memory (the same run, with the same id, for everyone asking until the data changes). Writes nothing.
+ */
+export async function findOrComputeSegmentation(
+  store: Store,
+  request: SegmentRequest,
+  now: number,
+  currency?: string,
+): Promise<Segmentation> {
+  const audience = await engineAudience(store);
+  const key = cacheKey(request, currency);
+  const stored = await storedSegmentation(store, audience, key);
+  if (stored) return stored;
   const result = await computeSegmentation(store, request, now, currency);
   const dataVersion = audience.version;
-  const runs = await store.segmentRuns.list();
-  const run = toSegmentRun(result, {
-    id: `seg-${now.toString(36)}-${dataVersion}-${runs.length}`,
-    createdAt: now,
-    dataVersion,
-  });
+  const run = cachedResult(store, audience, `segment-run|${key}`, () =>
+    toSegmentRun(result, {
+      id: `seg-${now.toString(36)}-${dataVersion}-${shortHash(key)}`,
+      createdAt: now,
+      dataVersion,
+      request,
+    }),
+  );
+  return { result, run, cached: false, stored: false };
+}
+
+async function storedSegmentation(
+  store: Store,
+  audience: AudienceSnapshot,
+  key: string,
+): Promise<Segmentation | null> {
+  const cached = await readCachedModel<CachedSegments>(store, audience, KIND, key, (m) =>
+    Boolean(m && typeof m === 'object' && 'runId' in m && 'result' in m),
+  );
+  const run = cached ? await store.segmentRuns.get(cached.runId) : undefined;
+  if (!cached || !run) return null;
+  const result = { ...cached.result, userIds: run.user_ids, labels: Int32Array.from(run.labels) };
+  return { result, run, cached: true, stored: true };
+}
+
+/**
+ * Stores a segmentation's run (and its result in the model cache, so the same request on the same data is
+ * answered without computing); `asDefault` makes it the current default. A stored run is never changed in
+ * place: a stored run becoming the default is stored again, marked, under its id with `-default`.
+ */
+export async function recordSegmentation(
+  store: Store,
+  segmentation: Segmentation,
+  currency: string | undefined,
+  options: { asDefault: boolean },
+): Promise<Segmentation> {
+  const isCurrent = (await storedDefaultRun(store))?.id === segmentation.run.id;
+  if (segmentation.stored && (!options.asDefault || isCurrent)) return segmentation;
+  const id = segmentation.stored ? `${segmentation.run.id}-default` : segmentation.run.id;
+  const run: SegmentRun = { ...segmentation.run, id, default: options.asDefault };
   await store.change((tx) => tx.addSegmentRun(run, KEPT_SEGMENT_RUNS), { wait: 'applied' });
-  const { labels: _labels, userIds: _userIds, ...rest } = result;
+  // A cache entry is only ever for the current data (an entry of another version would evict the current ones).
+  if (run.data_version !== (await store.audience.version())) return { ...segmentation, run, stored: true };
+  const { labels: _labels, userIds: _userIds, ...rest } = segmentation.result;
+  const key = cacheKey(run.request ?? DEFAULT_SEGMENT_REQUEST, currency);
+  const model: CachedSegments = { runId: run.id, result: rest };
   await writeCachedModel(store, {
     kind: KIND,
     key,
-    dataVersion,
-    now,
-    model: { runId: run.id, result: rest },
+    dataVersion: run.data_version,
+    now: run.created_at,
+    model,
   });
-  return { result, run, cached: false };
+  return { ...segmentation, run, stored: true };
 }
 
 /**
@@ -108,10 +264,10 @@ export async function computeSegmentation(
   });
 }
 
-/** The stored form of a segmentation: who was in which segment, with names, sizes and centroids. */
+/** The stored form of a segmentation: who was in which segment, with names, sizes, centroids and the request. */
 export function toSegmentRun(
   result: SegmentResult,
-  meta: { id: string; createdAt: number; dataVersion: number },
+  meta: { id: string; createdAt: number; dataVersion: number; request?: SegmentRequest },
 ): SegmentRun {
   return {
     id: meta.id,
@@ -125,5 +281,32 @@ export function toSegmentRun(
     centroids: result.segments.map((s) => s.centroid),
     user_ids: result.userIds,
     labels: Array.from(result.labels),
+    ...(meta.request ? { request: copyRequest(meta.request) } : {}),
   };
+}
+
+function copyRequest(r: SegmentRequest): SegmentRequest {
+  return {
+    k: r.k,
+    features: r.features ? [...r.features] : null,
+    scaling: r.scaling,
+    where: r.where,
+    seed: r.seed,
+  };
+}
+
+/** The request as text, fields in one order (the model cache key has always been this JSON). */
+function requestText(r: SegmentRequest): string {
+  return JSON.stringify(copyRequest(r));
+}
+
+function cacheKey(request: SegmentRequest, currency: string | undefined): string {
+  return `${KIND}:${requestText(request)}${currency ? `|${currency.toUpperCase()}` : ''}`;
+}
+
+/** A short, stable tag of a text (run ids of different requests made in the same millisecond differ). */
+function shortHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
 }

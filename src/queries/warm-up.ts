@@ -10,7 +10,7 @@ import { engineAudience } from './audience.ts';
 import { predictionModelFor } from './prediction.ts';
 import { recommendationModelFor } from './recommendation.ts';
 import { audiencePredictionsFor, audienceStatsFor } from './results.ts';
-import { computeSegmentation, DEFAULT_SEGMENT_REQUEST } from './segmentation.ts';
+import { computeSegmentation, defaultRequest, storedDefaultRun } from './segmentation.ts';
 
 /**
  * After the audience changes (start-up, an import, an erasure, a new segmentation), the first person to ask pays
@@ -93,7 +93,13 @@ export function warmUpSteps(store: Store, settings: { now: number; currency: str
     {
       name: 'segments',
       run: tolerate(
-        async () => void (await computeSegmentation(store, DEFAULT_SEGMENT_REQUEST, now, currency)),
+        async () =>
+          void (await computeSegmentation(
+            store,
+            defaultRequest(await store.segmentRuns.list()),
+            now,
+            currency,
+          )),
       ),
     },
     {
@@ -114,6 +120,32 @@ export function warmUpSteps(store: Store, settings: { now: number; currency: str
   ];
 }
 
+/** Resolves true when one of `waiters` is called, or false after `timeoutMs`. */
+function waitFor(waiters: Array<() => void>, timeoutMs: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const t = setTimeout(() => resolve(false), timeoutMs);
+    waiters.push(() => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+}
+
+/**
+ * Everything the steps depend on: the audience, the default segment run (recommendations back off to it) and
+ * the day (stats and segments are as of now).
+ */
+async function audienceState(store: Store, clock: Clock): Promise<{ key: string; empty: boolean }> {
+  const [version, counts, run] = await Promise.all([
+    store.audience.version(),
+    store.audience.counts(),
+    storedDefaultRun(store),
+  ]);
+  const day = Math.floor(clock().getTime() / 86_400_000);
+  const key = JSON.stringify([version, counts.profiles, counts.interactions, run?.id ?? null, day]);
+  return { key, empty: counts.profiles === 0 };
+}
+
 /** Starts watching for a changed audience and warming it up whenever the queue is idle. */
 export function startWarmUp(deps: WarmUpDeps): WarmUp {
   const { store, clock, queue, logger } = deps;
@@ -122,26 +154,15 @@ export function startWarmUp(deps: WarmUpDeps): WarmUp {
   const quietMs = deps.quietMs ?? 3000;
   let running = false;
   let stopped = false;
-  let waiters: Array<() => void> = [];
+  const waiters: Array<() => void> = [];
 
-  // Everything the steps depend on: the audience, the latest segment run (recommendations back off to it) and
-  // the day (stats and segments are as of now). Read at every check; `ready` answers from the last one.
+  // Read at every check; `ready` answers from the last one.
   let currentKey: string | null = null;
   let empty = false;
   const stateKey = async () => {
-    const [version, counts, run] = await Promise.all([
-      store.audience.version(),
-      store.audience.counts(),
-      store.segmentRuns.latest(),
-    ]);
-    empty = counts.profiles === 0;
-    currentKey = JSON.stringify([
-      version,
-      counts.profiles,
-      counts.interactions,
-      run?.id ?? null,
-      Math.floor(clock().getTime() / 86_400_000),
-    ]);
+    const state = await audienceState(store, clock);
+    empty = state.empty;
+    currentKey = state.key;
     return currentKey;
   };
   const isReady = () => empty || (currentKey !== null && warmedFor === currentKey);
@@ -176,9 +197,7 @@ export function startWarmUp(deps: WarmUpDeps): WarmUp {
     } finally {
       if (warmedFor === key) {
         warmedOnce = true;
-        const waiting = waiters;
-        waiters = [];
-        for (const done of waiting) done();
+        for (const done of waiters.splice(0)) done();
       }
     }
   }
@@ -193,14 +212,7 @@ export function startWarmUp(deps: WarmUpDeps): WarmUp {
     },
     async whenReady(timeoutMs) {
       await stateKey();
-      if (isReady()) return true;
-      return new Promise<boolean>((resolve) => {
-        const t = setTimeout(() => resolve(false), timeoutMs);
-        waiters.push(() => {
-          clearTimeout(t);
-          resolve(true);
-        });
-      });
+      return isReady() || waitFor(waiters, timeoutMs);
     },
     stop() {
       stopped = true;

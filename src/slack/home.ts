@@ -10,6 +10,7 @@ import { latestDeliveries } from '../digest/schedules.ts';
 import type { Clock } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
 import { audienceStatsFor } from '../queries/results.ts';
+import { storedDefaultRun } from '../queries/segmentation.ts';
 import type { Store } from '../store/store.ts';
 import { describeError } from './errors.ts';
 import type { WorkQueue } from './work-queue.ts';
@@ -47,7 +48,7 @@ export function createHomeTab(deps: {
   async function dataKey(): Promise<string> {
     const [meta, run, schedules, deliveries] = await Promise.all([
       store.audience.meta(),
-      store.segmentRuns.latest(),
+      storedDefaultRun(store),
       store.digests.schedules(),
       store.digests.deliveries(),
     ]);
@@ -83,7 +84,7 @@ export function createHomeTab(deps: {
       return buildHomeView({
         stats,
         meta: { ...(await store.audience.meta()) },
-        segmentRun: (await store.segmentRuns.latest()) ?? null,
+        segmentRun: (await storedDefaultRun(store)) ?? null,
         schedules: [...(await store.digests.schedules())],
         deliveries: [...(await store.digests.deliveries())],
         currency: deps.currency,

@@ -489,19 +489,49 @@ function parseHeader(line: Buffer, size: number): Header {
   return { schemaVersion, profiles, interactions };
 }
 
+/** What reading a data file has gathered so far (the lines come in one by one). */
+interface Reading {
+  readonly hash: ReturnType<typeof createHash>;
+  readonly intern: Interner;
+  data: AudienceData;
+  profileIds: string[];
+  columns: ColumnsBuilder;
+  profilesFilled: number;
+  interactionsFilled: number;
+  bytes: number;
+  readonly rowCounts: Record<string, number>;
+}
+
+/** The state after the header line: every array pre-sized from its counts. */
+function startReading(header: Header): Reading {
+  const data = emptyAudienceData(header.schemaVersion);
+  data.profiles = new Array<Profile>(header.profiles);
+  data.interactions = new Array<Interaction>(header.interactions);
+  return {
+    hash: createHash('sha256'),
+    intern: new Interner(),
+    data,
+    profileIds: new Array<string>(header.profiles),
+    columns: new ColumnsBuilder(header.interactions),
+    profilesFilled: 0,
+    interactionsFilled: 0,
+    bytes: 0,
+    rowCounts: {},
+  };
+}
+
+/** Counts a line into the checksum (every line but the trailer). */
+function hashLine(reading: Reading, line: Buffer): void {
+  reading.hash.update(line);
+  reading.hash.update(NEWLINE);
+  reading.bytes += line.length + 1;
+}
+
 async function readStoreFile(source: AsyncIterable<Buffer>, size: number): Promise<DecodedFile> {
-  const hash = createHash('sha256');
-  const intern = new Interner();
   let header: Header | null = null;
-  let data: AudienceData | null = null;
-  let profileIds: string[] = [];
-  let columns = new ColumnsBuilder(0);
-  let profilesFilled = 0;
-  let interactionsFilled = 0;
-  let bytes = 0;
+  let reading: Reading | null = null;
   let lineNo = 0;
   let trailer: Record<string, unknown> | null = null;
-  const rowCounts: Record<string, number> = {};
 
   for await (const { line, terminated } of readLines(source)) {
     lineNo++;
@@ -509,104 +539,32 @@ async function readStoreFile(source: AsyncIterable<Buffer>, size: number): Promi
     if (!terminated) {
       throw new CodecError('truncated', `the file was cut short (it ends in the middle of line ${lineNo})`);
     }
-    if (header === null || data === null) {
+    if (header === null || reading === null) {
       header = parseHeader(line, size);
-      data = emptyAudienceData(header.schemaVersion);
-      data.profiles = new Array<Profile>(header.profiles);
-      data.interactions = new Array<Interaction>(header.interactions);
-      profileIds = new Array<string>(header.profiles);
-      columns = new ColumnsBuilder(header.interactions);
-      hash.update(line);
-      hash.update(NEWLINE);
-      bytes += line.length + 1;
+      reading = startReading(header);
+      hashLine(reading, line);
       continue;
     }
-    let parsed: unknown;
-    try {
-      // One-byte strings parse faster; most lines are pure ASCII.
-      parsed = JSON.parse(line.toString(isAscii(line) ? 'latin1' : 'utf8'));
-    } catch {
-      throw corrupt(`line ${lineNo} is not valid JSON`);
-    }
-    if (!isRecord(parsed)) throw corrupt(`line ${lineNo} is not a JSON object`);
+    const parsed = parseLine(line, lineNo);
     if (parsed.t === 'end') {
       trailer = parsed;
       continue;
     }
-    hash.update(line);
-    hash.update(NEWLINE);
-    bytes += line.length + 1;
+    hashLine(reading, line);
     try {
-      switch (parsed.t) {
-        case 'meta':
-          if (!isRecord(parsed.meta) || !isRecord(parsed.attributes))
-            throw corrupt('meta or attributes missing');
-          data.meta = parsed.meta as unknown as AudienceData['meta'];
-          data.attributes = parsed.attributes as AudienceData['attributes'];
-          break;
-        case 'profiles':
-          profilesFilled += decodeProfiles(parsed, data.profiles, profileIds, profilesFilled, intern);
-          break;
-        case 'interactions':
-          if (profilesFilled !== data.profiles.length) throw corrupt('interactions come before all profiles');
-          interactionsFilled += decodeInteractions(
-            parsed,
-            data.interactions,
-            interactionsFilled,
-            profileIds,
-            intern,
-            columns,
-          );
-          break;
-        case 'rows': {
-          const collection = parsed.c as RowCollection;
-          if (!ROW_COLLECTIONS.includes(collection)) {
-            throw corrupt(`unknown collection ${JSON.stringify(parsed.c)}`);
-          }
-          const rows = array(parsed.rows, null, collection);
-          const target = data[collection] as unknown[];
-          for (const row of rows) target.push(row);
-          rowCounts[collection] = (rowCounts[collection] ?? 0) + rows.length;
-          break;
-        }
-        case 'model':
-          if (typeof parsed.k !== 'string') throw corrupt('a model has no key');
-          setOwn(data.models, parsed.k, parsed.v);
-          break;
-        case 'extra':
-          if (typeof parsed.k !== 'string' || KNOWN_KEYS.has(parsed.k)) throw corrupt('bad extra key');
-          setOwn(data as unknown as Record<string, unknown>, parsed.k, parsed.v);
-          break;
-        default:
-          throw corrupt(`unknown line type ${JSON.stringify(parsed.t)}`);
-      }
+      readLine(reading, parsed);
     } catch (error) {
       const detail = error instanceof CodecError ? error.message : `${(error as Error).message}`;
       throw corrupt(`line ${lineNo} (${String(parsed.t)}) is malformed: ${detail}`);
     }
   }
 
-  if (header === null || data === null) throw corrupt('the file is empty');
+  if (header === null || reading === null) throw corrupt('the file is empty');
   if (trailer === null) {
     throw new CodecError('truncated', 'the file was cut short (its end marker is missing)');
   }
-  if (trailer.sha256 !== hash.digest('hex') || trailer.bytes !== bytes || trailer.lines !== lineNo - 1) {
-    throw corrupt('checksum mismatch: the file was truncated or edited');
-  }
-  const expected = isRecord(trailer.counts) ? trailer.counts : {};
-  const actual: Record<string, number> = {
-    profiles: profilesFilled,
-    interactions: interactionsFilled,
-    models: Object.keys(data.models).length,
-  };
-  for (const collection of ROW_COLLECTIONS) actual[collection] = rowCounts[collection] ?? 0;
-  for (const [name, n] of Object.entries(actual)) {
-    if (expected[name] !== n)
-      throw corrupt(`it holds ${n} ${name} but its end marker says ${String(expected[name])}`);
-  }
-  if (profilesFilled !== data.profiles.length || interactionsFilled !== data.interactions.length) {
-    throw corrupt('its row counts do not match its header');
-  }
+  checkTrailer(reading, trailer, lineNo);
+  const { data, columns } = reading;
   return {
     data: data as unknown as Record<string, unknown>,
     schemaVersion: header.schemaVersion,
@@ -614,6 +572,102 @@ async function readStoreFile(source: AsyncIterable<Buffer>, size: number): Promi
     // The engine's typed view of the interactions is built from these (see AudienceReads.interactionColumns).
     ...(columns.usable ? { columns: columns.columns(data.profiles) } : {}),
   };
+}
+
+function parseLine(line: Buffer, lineNo: number): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    // One-byte strings parse faster; most lines are pure ASCII.
+    parsed = JSON.parse(line.toString(isAscii(line) ? 'latin1' : 'utf8'));
+  } catch {
+    throw corrupt(`line ${lineNo} is not valid JSON`);
+  }
+  if (!isRecord(parsed)) throw corrupt(`line ${lineNo} is not a JSON object`);
+  return parsed;
+}
+
+/** Adds one (non-header, non-trailer) line to what was read. */
+function readLine(reading: Reading, parsed: Record<string, unknown>): void {
+  const { data, intern } = reading;
+  switch (parsed.t) {
+    case 'meta':
+      if (!isRecord(parsed.meta) || !isRecord(parsed.attributes)) throw corrupt('meta or attributes missing');
+      data.meta = parsed.meta as unknown as AudienceData['meta'];
+      data.attributes = parsed.attributes as AudienceData['attributes'];
+      break;
+    case 'profiles':
+      reading.profilesFilled += decodeProfiles(
+        parsed,
+        data.profiles,
+        reading.profileIds,
+        reading.profilesFilled,
+        intern,
+      );
+      break;
+    case 'interactions':
+      if (reading.profilesFilled !== data.profiles.length)
+        throw corrupt('interactions come before all profiles');
+      reading.interactionsFilled += decodeInteractions(
+        parsed,
+        data.interactions,
+        reading.interactionsFilled,
+        reading.profileIds,
+        intern,
+        reading.columns,
+      );
+      break;
+    case 'rows':
+      readRows(reading, parsed);
+      break;
+    case 'model':
+      if (typeof parsed.k !== 'string') throw corrupt('a model has no key');
+      setOwn(data.models, parsed.k, parsed.v);
+      break;
+    case 'extra':
+      if (typeof parsed.k !== 'string' || KNOWN_KEYS.has(parsed.k)) throw corrupt('bad extra key');
+      setOwn(data as unknown as Record<string, unknown>, parsed.k, parsed.v);
+      break;
+    default:
+      throw corrupt(`unknown line type ${JSON.stringify(parsed.t)}`);
+  }
+}
+
+function readRows(reading: Reading, parsed: Record<string, unknown>): void {
+  const collection = parsed.c as RowCollection;
+  if (!ROW_COLLECTIONS.includes(collection)) throw corrupt(`unknown collection ${JSON.stringify(parsed.c)}`);
+  const rows = array(parsed.rows, null, collection);
+  const target = reading.data[collection] as unknown[];
+  for (const row of rows) target.push(row);
+  reading.rowCounts[collection] = (reading.rowCounts[collection] ?? 0) + rows.length;
+}
+
+/** The trailer's checksum, line and byte counts, and row counts must match what was read. */
+function checkTrailer(reading: Reading, trailer: Record<string, unknown>, lineNo: number): void {
+  const { data } = reading;
+  if (
+    trailer.sha256 !== reading.hash.digest('hex') ||
+    trailer.bytes !== reading.bytes ||
+    trailer.lines !== lineNo - 1
+  ) {
+    throw corrupt('checksum mismatch: the file was truncated or edited');
+  }
+  const expected = isRecord(trailer.counts) ? trailer.counts : {};
+  const actual: Record<string, number> = {
+    profiles: reading.profilesFilled,
+    interactions: reading.interactionsFilled,
+    models: Object.keys(data.models).length,
+  };
+  for (const collection of ROW_COLLECTIONS) actual[collection] = reading.rowCounts[collection] ?? 0;
+  for (const [name, n] of Object.entries(actual)) {
+    if (expected[name] !== n)
+      throw corrupt(`it holds ${n} ${name} but its end marker says ${String(expected[name])}`);
+  }
+  if (
+    reading.profilesFilled !== data.profiles.length ||
+    reading.interactionsFilled !== data.interactions.length
+  ) {
+    throw corrupt('its row counts do not match its header');
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -197,22 +197,32 @@ function* generateLines(
     }
     reuse.chunks.length = Math.ceil(interactions.length / chunkRows);
   }
-  for (const run of segmentRuns) {
-    // A run holds everyone's segment (about 1.5 MB of JSON at 100k profiles) and never changes after it is
-    // stored, except when someone is erased, which also moves the data version.
-    const known = encodedRuns.get(run as object);
-    if (known && known.dataVersion === source.dataVersion) {
-      yield counted(known.line);
-      continue;
-    }
-    const encoded = line(JSON.stringify({ t: 'rows', c: 'segmentRuns', rows: [run] }));
-    encodedRuns.set(run as object, { dataVersion: source.dataVersion, line: encoded });
-    yield encoded;
-  }
+  yield* runLines(segmentRuns, source.dataVersion, line, counted);
   for (const [k, v] of models) yield line(JSON.stringify({ t: 'model', k, v }));
 
   const trailer = { t: 'end', lines, bytes, counts, sha256: hash.digest('hex') };
   yield Buffer.from(`${JSON.stringify(trailer)}\n`, 'utf8');
+}
+
+/** The segment runs' lines, each reused while the data version stays the same. */
+function* runLines(
+  segmentRuns: readonly unknown[],
+  dataVersion: number,
+  line: (text: string) => Buffer,
+  counted: (buf: Buffer) => Buffer,
+): Generator<Buffer> {
+  for (const run of segmentRuns) {
+    // A run holds everyone's segment (about 1.5 MB of JSON at 100k profiles) and never changes after it is
+    // stored, except when someone is erased, which also moves the data version.
+    const known = encodedRuns.get(run as object);
+    if (known && known.dataVersion === dataVersion) {
+      yield counted(known.line);
+      continue;
+    }
+    const encoded = line(JSON.stringify({ t: 'rows', c: 'segmentRuns', rows: [run] }));
+    encodedRuns.set(run as object, { dataVersion, line: encoded });
+    yield encoded;
+  }
 }
 
 /** Encodes the whole data file at once (each Buffer one line); for tests and small data. */

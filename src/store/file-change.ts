@@ -252,41 +252,58 @@ function removeFromRun(run: SegmentRun, ids: ReadonlySet<string>): number {
   return removed;
 }
 
+/**
+ * Inserts or merges rows in order (a repeated id merges into the row its first occurrence made); counts each
+ * id once, as inserted or updated.
+ */
+function upsertInto<T extends { id: string }, P extends { id: string }>(
+  rows: T[],
+  patches: readonly P[],
+  create: (patch: P) => T,
+  merge: (row: T, patch: P) => void,
+): { inserted: number; updated: number } {
+  const index = new Map<string, T>();
+  for (const r of rows) index.set(r.id, r);
+  const seen = new Set<string>();
+  let inserted = 0;
+  let updated = 0;
+  for (const patch of patches) {
+    const row = index.get(patch.id);
+    if (!seen.has(patch.id)) {
+      seen.add(patch.id);
+      if (row) updated++;
+      else inserted++;
+    }
+    if (row) {
+      merge(row, patch);
+      continue;
+    }
+    const created = create(patch);
+    rows.push(created);
+    index.set(patch.id, created);
+  }
+  return { inserted, updated };
+}
+
 /** Inserts or merges profiles in order: a null field keeps the stored value (an empty cell never erases). */
 function upsertProfilesInto(
   profiles: Profile[],
   patches: readonly ProfilePatch[],
 ): { inserted: number; updated: number } {
-  const index = new Map<string, Profile>();
-  for (const p of profiles) index.set(p.id, p);
-  const seen = new Set<string>();
-  let inserted = 0;
-  let updated = 0;
-  for (const row of patches) {
-    const profile = index.get(row.id);
-    if (!seen.has(row.id)) {
-      seen.add(row.id);
-      if (profile) updated++;
-      else inserted++;
-    }
-    if (!profile) {
-      const created: Profile = {
-        id: row.id,
-        platform: row.platform ?? null,
-        country: row.country ?? null,
-        created_at: row.created_at ?? null,
-        last_active_at: row.last_active_at ?? null,
-        followers: row.followers ?? null,
-        interests: row.interests ?? [],
-        attrs: row.attrs ?? {},
-      };
-      profiles.push(created);
-      index.set(row.id, created);
-      continue;
-    }
-    mergeProfile(profile, row);
-  }
-  return { inserted, updated };
+  return upsertInto(profiles, patches, newProfile, mergeProfile);
+}
+
+function newProfile(row: ProfilePatch): Profile {
+  return {
+    id: row.id,
+    platform: row.platform ?? null,
+    country: row.country ?? null,
+    created_at: row.created_at ?? null,
+    last_active_at: row.last_active_at ?? null,
+    followers: row.followers ?? null,
+    interests: row.interests ?? [],
+    attrs: row.attrs ?? {},
+  };
 }
 
 function mergeProfile(profile: Profile, row: ProfilePatch): void {
@@ -309,33 +326,21 @@ function upsertProductsInto(
   products: Product[],
   patches: readonly ProductPatch[],
 ): { inserted: number; updated: number } {
-  const index = new Map<string, Product>();
-  for (const p of products) index.set(p.id, p);
-  const seen = new Set<string>();
-  let inserted = 0;
-  let updated = 0;
-  for (const row of patches) {
-    if (!seen.has(row.id)) {
-      seen.add(row.id);
-      if (index.has(row.id)) updated++;
-      else inserted++;
-    }
-    let product = index.get(row.id);
-    if (!product) {
-      product = {
-        id: row.id,
-        name: row.id,
-        category: 'uncategorized',
-        price: row.price ?? 0,
-        in_stock: true,
-      };
-      products.push(product);
-      index.set(row.id, product);
-    }
-    if (row.name != null) product.name = row.name;
-    if (row.category != null) product.category = row.category;
-    if (row.price != null) product.price = row.price;
-    if (row.in_stock != null) product.in_stock = row.in_stock;
-  }
-  return { inserted, updated };
+  return upsertInto(
+    products,
+    patches,
+    (row) => ({
+      id: row.id,
+      name: row.name ?? row.id,
+      category: row.category ?? 'uncategorized',
+      price: row.price ?? 0,
+      in_stock: row.in_stock ?? true,
+    }),
+    (product, row) => {
+      if (row.name != null) product.name = row.name;
+      if (row.category != null) product.category = row.category;
+      if (row.price != null) product.price = row.price;
+      if (row.in_stock != null) product.in_stock = row.in_stock;
+    },
+  );
 }

@@ -141,6 +141,24 @@ describe('/audience digest through the router', () => {
     expect(again.data.error).toMatch(/already sent this minute/);
   });
 
+  it('previews without writing anything; only the delivery records the segmentation it showed', async () => {
+    // A fresh store: its sample has no stored segmentation or model yet.
+    const fresh = await sampleStore();
+    try {
+      const config = loadConfig({ DATA_FILE: fresh.file });
+      const local = registerCommands({ store: fresh.store, clock, config }, (error) => {
+        throw error;
+      });
+      await local.dispatch('/audience digest add #growth weekly mon 09:00 Europe/Berlin', OWNER);
+      const before = JSON.stringify([fresh.store.data.segmentRuns, fresh.store.data.models]);
+      const preview = await local.dispatch('/audience digest preview sch_1', OWNER);
+      expect(renderText(preview)).toContain('segments this week');
+      expect(JSON.stringify([fresh.store.data.segmentRuns, fresh.store.data.models])).toBe(before);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
   it('lets only the owner or an admin pause, resume, delete or run', async () => {
     for (const action of ['pause', 'resume', 'delete', 'run']) {
       const refused = await say(`digest ${action} sch_1`, OTHER);

@@ -3,6 +3,7 @@ import { buildDigestMessage, people } from '../../src/blocks/digest-message.ts';
 import { computeDigestContent, createContentCache, matchSegments } from '../../src/digest/content.ts';
 import type { DigestOptions } from '../../src/digest/validate.ts';
 import type { SegmentRun } from '../../src/domain/types.ts';
+import { DEFAULT_SEGMENT_REQUEST, segmentationFor } from '../../src/queries/segmentation.ts';
 import { assertWithinLimits, findBroadcastMentions } from '../support/block-limits.ts';
 import { blockText } from '../support/test-app.ts';
 import { SAMPLE_END, sampleStore } from './helpers.ts';
@@ -54,7 +55,8 @@ describe('digest content', () => {
     const first = await computeDigestContent(env.store, OPTIONS, SETTINGS);
     expect(first.comparedWith).toBeNull();
     expect(first.k).toBe(4);
-    const run = env.store.data.segmentRuns.at(-1) as SegmentRun;
+    // This week's segmentation as the digest computed it (in memory: computing content stores nothing).
+    const run = first.segmentation?.run as SegmentRun;
 
     // Last week: the same segments, except that 50 of this week's segment 1 were in segment 2, 3 of
     // segment 3 were in segment 4, and 20 of segment 4 were in a segment that is gone ("Night owls").
@@ -113,6 +115,28 @@ describe('digest content', () => {
     expect(text).toMatch(/compared with the segmentation of 25 May 2026/);
     expect(assertWithinLimits(message.blocks, 'message')).toEqual([]);
     expect(findBroadcastMentions(message)).toEqual([]);
+  });
+
+  it('computing content writes nothing: no segment run, no model in the cache', async () => {
+    const before = JSON.stringify([env.store.data.segmentRuns, env.store.data.models]);
+    const content = await computeDigestContent(env.store, OPTIONS, SETTINGS);
+    expect(content.segments.length).toBe(4);
+    expect(content.segments.every((s) => s.predictedRevenue !== null)).toBe(true);
+    expect(JSON.stringify([env.store.data.segmentRuns, env.store.data.models])).toBe(before);
+  });
+
+  it('never compares with an ad-hoc run: a filtered segmentation of last week is not "last week"', async () => {
+    // Last week someone segmented only the US with the digest's own k, features and scaling.
+    await segmentationFor(
+      env.store,
+      { ...DEFAULT_SEGMENT_REQUEST, k: 4, where: 'country:US' },
+      NOW - WEEK,
+      'USD',
+    );
+    expect(env.store.data.segmentRuns.at(-1)?.request?.where).toBe('country:US');
+    const content = await computeDigestContent(env.store, OPTIONS, SETTINGS);
+    expect(content.comparedWith).toBeNull();
+    expect(content.segments.every((s) => s.previous === null)).toBe(true);
   });
 
   it('shows counts below the minimum cohort size as "fewer than N", never the number', async () => {

@@ -314,6 +314,26 @@ describe('the digest scheduler', () => {
     await scheduler.stop();
   });
 
+  it('a week later on unchanged data compares with the segmentation the last digest showed, and says the figures are old', async () => {
+    store.update((d) => d.schedules.push(schedule({ created_at: CREATED })));
+    const clock = fakeClock('2026-06-01T07:00:10Z');
+    const { logger } = captureLogger();
+    const scheduler = testScheduler({ store, clock, logger, standIn });
+    await scheduler.start();
+    expect(posts('sch_1:2026-06-01')).toHaveLength(1);
+    // The delivery recorded what it showed (computing it did not), with its request: the whole audience.
+    expect(store.data.segmentRuns.map((r) => r.request?.where)).toEqual([null]);
+
+    clock.set('2026-06-08T07:00:10Z');
+    await scheduler.tick();
+    const text = blockText(posts('sch_1:2026-06-08')[0]?.body.blocks);
+    expect(text).not.toContain('no segmentation from a week earlier');
+    expect(text).toContain('compared with the segmentation of 1 Jun 2026');
+    expect(text).toContain('±0 vs last week');
+    expect(text).toContain('No new data since 1 Jun 2026: these figures are 7 days old');
+    await scheduler.stop();
+  });
+
   it('skips occurrences while paused, and resuming does not send them late', async () => {
     store.update((d) => d.schedules.push(schedule({ created_at: CREATED, paused: true })));
     const clock = fakeClock('2026-06-01T07:00:10Z');
