@@ -14,7 +14,7 @@ import { type RoutedCommands, registerRoutedCommands } from './cli/routed-comman
 import { registerSampleCommand, SampleRefusedError } from './cli/sample-command.ts';
 import { packageVersion } from './cli/version.ts';
 import { type AppConfig, ConfigError, loadConfig } from './config.ts';
-import type { Clock } from './domain/types.ts';
+import { type Clock, INTERACTION_TYPES, type InteractionType } from './domain/types.ts';
 import { ImportError } from './import/errors.ts';
 import { AuditError } from './privacy/audit.ts';
 import { PseudonymKeyError } from './privacy/pseudonym.ts';
@@ -59,37 +59,72 @@ function createProgram(
   return program;
 }
 
+/** The options of `audience evaluate recommendations`. */
+interface EvaluateCliOptions {
+  method: 'time' | 'hide' | 'given';
+  testDays: number;
+  hide: number;
+  given: number;
+  folds: number;
+  types?: string;
+  seed: number;
+}
+
 function registerEvaluateCommand(program: Command, ctx: CliContext): void {
   program
     .command('evaluate')
-    .description('Holdout evaluation of recommendations against a popularity baseline.')
+    .description(
+      'Offline evaluation of recommendations against popularity and random lists: time split, hidden items or given-N.',
+    )
     .argument('<what>', 'recommendations')
     .addOption(
-      new Option('--method <method>', 'time split or hidden items').choices(['time', 'hide']).default('time'),
+      new Option('--method <method>', 'time split, hidden items, or N known items per test user')
+        .choices(['time', 'hide', 'given'])
+        .default('time'),
     )
     .option('--test-days <n>', 'days held out by the time split', parseWholeNumber, 30)
-    .option('--hide <n>', 'purchases hidden per test user by the hide split', parseWholeNumber, 2)
-    .option('--seed <n>', 'random seed of the hide split', parseWholeNumber, 1)
-    .action(
-      async (
-        what: string,
-        opts: { method: 'time' | 'hide'; testDays: number; hide: number; seed: number },
-      ) => {
-        if (what !== 'recommendations')
-          throw new ImportError(`cannot evaluate "${what}": only recommendations`);
-        const [{ evaluateRecommendations, formatEvaluation }, store] = await Promise.all([
-          import('./engine/evaluate.ts'),
-          ctx.store(),
-        ]);
-        const result = evaluateRecommendations(await store.audience.snapshot(), {
-          method: opts.method,
-          testDays: opts.testDays,
-          hideN: opts.hide,
-          seed: opts.seed,
-        });
-        process.stdout.write(`${formatEvaluation(result)}\n`);
-      },
-    );
+    .option('--hide <n>', 'items hidden per test user by the hide split', parseWholeNumber, 2)
+    .option('--given <n>', 'items known per test user by the given split', parseWholeNumber, 5)
+    .option('--folds <n>', 'user folds of the given split', parseWholeNumber, 5)
+    .option(
+      '--types <types>',
+      `interaction types to use, comma-separated (default all: ${INTERACTION_TYPES.join(',')})`,
+    )
+    .option('--seed <n>', 'random seed of the hide and given splits', parseWholeNumber, 1)
+    .action(async (what: string, opts: EvaluateCliOptions) => {
+      if (what !== 'recommendations')
+        throw new ImportError(`cannot evaluate "${what}": only recommendations`);
+      const types = opts.types === undefined ? undefined : parseTypes(opts.types);
+      const [{ evaluateRecommendations, formatEvaluation }, store] = await Promise.all([
+        import('./engine/evaluate.ts'),
+        ctx.store(),
+      ]);
+      const result = evaluateRecommendations(await store.audience.snapshot(), {
+        method: opts.method,
+        testDays: opts.testDays,
+        hideN: opts.hide,
+        given: opts.given,
+        folds: opts.folds,
+        seed: opts.seed,
+        ...(types ? { types } : {}),
+      });
+      process.stdout.write(`${formatEvaluation(result)}\n`);
+    });
+}
+
+/** `--types rating,purchase` as interaction types; an unknown name is a usage error naming the valid ones. */
+function parseTypes(list: string): InteractionType[] {
+  const types: InteractionType[] = [];
+  for (const t of list.split(',').map((w) => w.trim())) {
+    const known = INTERACTION_TYPES.find((type) => type === t);
+    if (known === undefined) {
+      throw new ImportError(
+        `unknown interaction type "${t}" in --types: use ${INTERACTION_TYPES.join(', ')}`,
+      );
+    }
+    types.push(known);
+  }
+  return types;
 }
 
 /** The first word that is not an option: the subcommand, if any. */

@@ -29,11 +29,11 @@ export function buildRecommendMessage(result: RecommendResult, options: Recommen
       result.historyWeight > 0
         ? `picks weigh their own history at ${formatPercent(result.historyWeight, 0)}`
         : 'no product history yet, so picks come from their segment and bestsellers';
-    blocks.push(
-      section(
-        `Chance *${escapeMrkdwn(result.userId)}* buys anything in the next 30 days: *${formatPercent(result.propensity, 0)}*${segment}\n_${history}_`,
-      ),
-    );
+    const chance =
+      result.propensity === null
+        ? `No purchases in the data, so there is no chance to buy to show: products for *${escapeMrkdwn(result.userId)}* are ranked by how likely they are to choose each one${segment}`
+        : `Chance *${escapeMrkdwn(result.userId)}* buys anything in the next 30 days: *${formatPercent(result.propensity, 0)}*${segment}`;
+    blocks.push(section(`${chance}\n_${history}_`));
   } else {
     const buyers = result.items.reduce((sum, item) => sum + item.expectedBuyers, 0);
     blocks.push(
@@ -66,8 +66,10 @@ export function buildRecommendMessage(result: RecommendResult, options: Recommen
 
   const notes = [
     isUser
-      ? 'Score = chance to buy anything next month × chance the next purchase is this item (from items bought together, shopping taste, the segment and bestsellers). Items already bought and out of stock are left out.'
-      : 'Score = average over the segment of (chance to buy next month × chance the next purchase is this item); expected buyers add these up. Items a member already bought are left out for them.',
+      ? result.propensity === null
+        ? 'Score = chance the next choice is this item (from what people with similar ratings, likes and views chose, shopping taste, the segment and bestsellers). Items already rated, liked or bought and out of stock are left out, unless people re-buy them.'
+        : 'Score = chance to buy anything next month × chance the next purchase is this item (from what people with similar purchases, ratings, likes and views chose, shopping taste, the segment and bestsellers). Items already bought, rated or liked and out of stock are left out, unless people re-buy them.'
+      : 'Score = average over the segment of (chance to buy next month × chance the next purchase is this item); expected buyers add these up. Items a member already bought, rated or liked are left out for them, unless people re-buy them.',
   ];
   if (!isUser && options.segmentation) {
     const name = result.segmentName ? ` '${escapeMrkdwn(result.segmentName)}'` : '';

@@ -7,35 +7,39 @@
  * of that window the user existed (≥ 1), β = 4 prior weeks and α = β · λ̄ (λ̄ = audience purchases per
  * exposed week). P(u) = 1 − exp(−λ_u · 30/7). A user with no history gets the audience rate, a heavy
  * buyer approaches 1, and because every user is on the same probability scale, user-item pairs from
- * different users can be ranked together (segment lists).
+ * different users can be ranked together (segment lists). A store without purchases has no propensity to
+ * speak of: the model says so (`hasPurchases`) and the score is P(i|u) alone.
  *
- * P(i|u) — the probability that u's next purchase is item i: a hierarchical backoff from the item level
- * to the category level to the segment to the whole audience,
- *   P(i|u) ∝ λ_c · P_co(i|u) + λ_t · P_taste(i|u) + λ_s · P_seg(i|s(u)) + λ_p · P_pop(i),
- * restricted to items u can buy (in stock, not bought before) and renormalised to sum to 1 over them.
- * - a_u(j), the evidence that u cares about item j: the strongest interaction with it, by type (purchase 1 >
- *   rating ≥ 4 0.8 > like/share 0.7 > comment 0.6 > click 0.5 > view 0.4; ratings of 3 count half, lower
- *   not at all), halved every 180 days of age. The spread is modest because views, though weaker, are
- *   plentiful: most of what we know about a person's taste comes from browsing.
- * - P_co(i|u) = Σ_j a_u(j) · P(i|j) / Σ_j a_u(j), item-to-item co-occurrence. P(i|j) ∝ C(j,i) /
- *   (buyers(i)+1)^γ over j's top `maxNeighbours` items, with C(j,i) = Σ_v a_v(j) · [v bought i] ("people
- *   who engaged with j went on to buy i") and γ = 0.8 damping blanket bestsellers out of every row.
+ * P(i|u) — the probability that u's next choice is item i: the user's own history through a collaborative
+ * model, backed off to the category level, the segment and the whole audience,
+ *   P(i|u) ∝ λ_c · P_cf(i|u) + λ_t · P_taste(i|u) + λ_s · P_seg(i|s(u)) + λ_p · P_pop(i),
+ * restricted to items u can take (in stock, not already bought, rated or liked unless repeatable) and
+ * renormalised to sum to 1 over them.
+ * - a_u(j), the implicit feedback of u on item j: every interaction type counts, the strongest one per item
+ *   by the configurable `typeWeights` (purchase 1 > positive rating 0.8 > like/share/comment 0.6 > click 0.4
+ *   > view 0.2). A rating is positive at or above the person's own mean rating or the scale's threshold (4 on
+ *   a 5-point scale including half stars, 8 on a 1–10 scale); a lower one still says "this person chose to
+ *   try it" and counts `lowRatingWeight` of a positive one. Optionally halved every `historyHalfLifeDays`.
+ * - P_cf(i|u): EASE's scores Σ_j a_u(j) · B(j,i) (collaborative.ts), clipped at 0 and normalised. Its
+ *   regularisation, the time decay of the feedback and of popularity, and its share of the user's own part
+ *   are chosen by validation on the store's own data when the model is built (seeded, deterministic).
  * - P_taste(i|u) = P̂(c(i)|u) · P_pop(i | c(i)): the user's category mix, as the posterior mix of taste
- *   classes learned by EM (taste.ts) from everyone's category counts, times the item's share of its
- *   category's sales. It generalises across items of a category, which co-occurrence cannot do when
- *   pairs are sparse, and it multiplies the evidence of every interaction instead of averaging it.
- * - P_seg: the purchase distribution of u's segment (time-decayed, half-life 30 days), smoothed toward
- *   P_pop with 10 pseudo-purchases so small segments do not overfit.
- * - P_pop: audience-wide purchases, time-decayed (half-life 30 days): "what sells now".
+ *   classes learned by EM (taste.ts), times the item's share of its category's popularity.
+ * - P_seg: the purchase distribution of u's segment (time-decayed), smoothed toward P_pop with 10
+ *   pseudo-purchases so small segments do not overfit.
+ * - P_pop: audience-wide purchases (any positive feedback in a store without purchases), time-decayed with
+ *   the validated half-life: "what sells now".
  * The weights follow the amount of history. With n_u = Σ_j a_u(j), λ_h = n_u / (n_u + 0.5) goes to the
- * user's own history, split λ_c = 0.3 · λ_h and λ_t = 0.7 · λ_h (all of λ_h to taste when no history item
- * has neighbours). The rest goes to the segment by its evidence, λ_s = (1 − λ_h) · S / (S + 20) with S
- * the segment's decayed purchases, and the remainder λ_p to popularity; a cold user is scored by the
- * segment and popularity alone. The constants are `DEFAULT_RECOMMEND_PARAMS`, chosen by
- * `evaluateRecommendations` on generated samples of several seeds.
+ * user's own history, split λ_c = share · λ_h and λ_t = (1 − share) · λ_h with the validated share (all of
+ * λ_h to taste when the model has nothing for the user's items). The rest goes to the segment by its
+ * evidence, λ_s = (1 − λ_h) · S / (S + 20) with S the segment's decayed purchases, and the remainder λ_p to
+ * popularity; a cold user is scored by the segment and popularity alone.
  *
- * Each item's reason names the mixture component contributing most to it: co-occurrence ("bought by 38%
- * of people who bought Trail Runner X"), taste ("a top seller in Sports, one of your favourite
+ * Items are never recommended back to someone who bought, rated, liked, shared or commented on them, unless
+ * the product is repeatable: at least `repeatRate` of its buyers (and 5 people) bought it more than once.
+ *
+ * Each item's reason names the mixture component contributing most to it: the history item behind it
+ * ("bought by 38% of people who bought Trail Runner X"), taste ("popular in Sports, one of your top
  * categories"), segment ("popular in your segment 'Bargain hunters'") or popularity ("a bestseller this
  * month"). Shares are only quoted when at least `minCohortSize` people stand behind them.
  *
@@ -49,6 +53,13 @@ import {
   type Product,
   type Profile,
 } from '../domain/types.ts';
+import {
+  type CollaborativeFit,
+  DEFAULT_COLLABORATIVE_OPTIONS,
+  type Feedback,
+  fitCollaborative,
+  popularityOf,
+} from './collaborative.ts';
 import {
   type InteractionIndex,
   interactionIndex,
@@ -81,7 +92,7 @@ export interface BuildRecommendOptions {
   /** Only interactions strictly before this instant (epoch ms) are used. */
   asOf: number;
   segments?: RecommendSegments;
-  /** Neighbours kept per item (default 50): keeps the model sparse and queries fast. */
+  /** Neighbours kept per item (default 100): keeps the model small and queries fast. */
   maxNeighbours?: number;
   /** When the model was built (epoch ms); defaults to `asOf` because the engine reads no clock. */
   builtAt?: number;
@@ -93,20 +104,31 @@ export interface BuildRecommendOptions {
 export interface RecommendParams {
   /** Neighbours kept per item. */
   maxNeighbours: number;
-  /** γ in P(i|j) ∝ C(j,i) / (buyers(i)+1)^γ. */
-  popularityDamping: number;
-  /** k in λ_c = n_u / (n_u + k). */
+  /** Items the collaborative model covers (the most engaged ones); its build costs this number cubed. */
+  maxModelItems: number;
+  /** k in λ_h = n_u / (n_u + k). */
   historyPrior: number;
   /** k in λ_s = (1 − λ_c) · S / (S + k). */
   segmentPrior: number;
-  /** Age at which a history item counts half. */
+  /** Age at which a history item counts half (0: no decay); validation chooses among `halfLifeGrid`. */
   historyHalfLifeDays: number;
-  /** Age at which a purchase counts half in the popularity tables. */
+  /** Age at which a purchase counts half in the popularity tables (0: no decay); validated likewise. */
   popularityHalfLifeDays: number;
-  /** Evidence per interaction type (a rating counts fully at 4-5 stars, half at 3, not at all below). */
+  /** Implicit feedback per interaction type (a rating by this weight when positive, see `lowRatingWeight`). */
   typeWeights: TypeWeights;
-  /** Share of the history weight λ_h given to taste (category level) rather than item co-occurrence. */
+  /** A rating below both the person's mean and `ratingThreshold` counts this share of a positive one. */
+  lowRatingWeight: number;
+  /** Ratings at or above it are positive; null: 80% of the highest rating in the data (4 of 5, 8 of 10). */
+  ratingThreshold: number | null;
+  /** A product at least this share of whose buyers bought it again may be recommended to its buyers. */
+  repeatRate: number;
+  /** Share of the history weight λ_h given to taste (category level) rather than the collaborative model. */
   tasteShare: number;
+  /** Validation grids: when a single value is wanted, pass a one-element grid. */
+  lambdaGrid: number[];
+  halfLifeGrid: number[];
+  popularityHalfLifeGrid: number[];
+  priorGrid: number[];
   /** Taste classes fitted by EM (fewer when there is little data: one per 50 users with history). */
   tasteClasses: number;
   /** Seed of the taste-class initialisation. */
@@ -116,37 +138,54 @@ export interface RecommendParams {
 /** Evidence weight per interaction type. */
 export type TypeWeights = Record<InteractionType, number>;
 
-/** The defaults, chosen on the bundled sample with a time split (see test/engine/evaluate.test.ts). */
+/**
+ * The defaults. The type weights order the strength of intent (a purchase commits money, a rating or a like is
+ * a stated opinion, a click or a view only attention); the half-lives, the model's regularisation and the
+ * taste share are starting points that validation replaces when the model is built.
+ */
 export const DEFAULT_RECOMMEND_PARAMS: RecommendParams = {
-  maxNeighbours: 50,
-  popularityDamping: 0.8,
+  maxNeighbours: DEFAULT_COLLABORATIVE_OPTIONS.maxNeighbours,
+  maxModelItems: DEFAULT_COLLABORATIVE_OPTIONS.maxItems,
   historyPrior: 0.5,
   segmentPrior: 20,
-  historyHalfLifeDays: 180,
+  historyHalfLifeDays: 0,
   popularityHalfLifeDays: 30,
-  typeWeights: { purchase: 1, rating: 0.8, like: 0.7, share: 0.7, comment: 0.6, click: 0.5, view: 0.4 },
-  tasteShare: 0.7,
+  typeWeights: { purchase: 1, rating: 0.8, like: 0.6, share: 0.6, comment: 0.6, click: 0.4, view: 0.2 },
+  lowRatingWeight: 0.5,
+  ratingThreshold: null,
+  repeatRate: 0.5,
+  tasteShare: 0.2,
+  lambdaGrid: [...DEFAULT_COLLABORATIVE_OPTIONS.lambdaGrid],
+  halfLifeGrid: [...DEFAULT_COLLABORATIVE_OPTIONS.halfLifeGrid],
+  popularityHalfLifeGrid: [...DEFAULT_COLLABORATIVE_OPTIONS.popularityHalfLifeGrid],
+  priorGrid: [...DEFAULT_COLLABORATIVE_OPTIONS.priorGrid],
   tasteClasses: 8,
   seed: 42,
 };
 
 /** A fitted recommender, plain JSON: sparse neighbour lists in CSR form plus popularity tables. */
 export interface RecommendModel {
-  version: 1;
+  version: 2;
   itemIds: string[];
   /** Neighbours of item j are at indices neighbourStart[j] .. neighbourStart[j+1]-1 of the arrays below. */
   neighbourStart: number[];
   neighbourItems: number[];
-  /** P(i|j), each item's row sums to 1 (or is empty). */
+  /** The collaborative model's weight B(j,i) (collaborative.ts); negative weights speak against i. */
   neighbourWeights: number[];
-  /** Users who bought both j and i. */
+  /** Users who chose both j and i (bought both; in a store without purchases, positive feedback on both). */
   neighbourCoBought: number[];
-  /** Users who engaged with j in any way and bought i. */
+  /** Users who engaged with j in any way and chose i. */
   neighbourCoEngaged: number[];
-  /** Distinct buyers per item. */
+  /** Distinct buyers per item (people with positive feedback in a store without purchases). */
   buyers: number[];
   /** Distinct users with a positive interaction per item. */
   engagers: number[];
+  /** False when the data has no purchase: P(u) is then unknown and scores are P(i|u). */
+  hasPurchases: boolean;
+  /** Items recommended again to their buyers, by learned repurchase rate. */
+  repeatable: number[];
+  /** What validation chose, and the hit rates it measured. */
+  collaborative: Omit<CollaborativeFit, 'neighbourStart' | 'neighbourItems' | 'neighbourWeights'>;
   /** Category names, and each item's index into them. */
   categories: string[];
   itemCategory: number[];
@@ -154,7 +193,7 @@ export interface RecommendModel {
   taste: TasteClasses;
   /** P_pop(i), time-decayed purchase share. */
   popularity: number[];
-  /** Purchases per item in the 30 days before asOf. */
+  /** Purchases (positive feedback without purchases) per item in the 30 days before asOf. */
   recentPurchases: number[];
   /** P_seg(i|s), one row per segment. */
   segmentPopularity?: number[][];
@@ -188,7 +227,8 @@ export interface UserRecommendation {
 export interface UserRecommendations {
   kind: 'user';
   userId: string;
-  propensity: number;
+  /** P(u); null when the data has no purchases to estimate it from (scores are then P(i|u)). */
+  propensity: number | null;
   /** Weight of the user's own history in P(i|u) (λ_c); 0 for a cold user. */
   historyWeight: number;
   segmentName: string | null;
@@ -241,23 +281,41 @@ const RECENT_DAYS = 30;
 const SEGMENT_SMOOTHING = 10;
 const POPULARITY_SMOOTHING = 0.1;
 const MAX_HISTORY = 100;
+const MIN_REPEAT_BUYERS = 5;
+
+/** How a rating is judged: positive at or above `threshold` or the person's own mean rating. */
+export interface RatingRule {
+  threshold: number;
+  userMean: number;
+  lowRatingWeight: number;
+}
 
 /** How strongly one interaction says "this user cares about this item"; 0 means no signal. */
 export function interactionWeight(
   type: InteractionType,
   value: number | null,
   weights: TypeWeights = DEFAULT_RECOMMEND_PARAMS.typeWeights,
+  rule: RatingRule = {
+    threshold: 4,
+    userMean: Number.NaN,
+    lowRatingWeight: DEFAULT_RECOMMEND_PARAMS.lowRatingWeight,
+  },
 ): number {
-  if (type === 'rating') return ratingWeight(value ?? Number.NaN, weights);
+  if (type === 'rating') return ratingWeight(value ?? Number.NaN, weights, rule);
   return weights[type] ?? 0;
 }
 
 /** `interactionWeight` of a rating; NaN is a rating without stars. */
-function ratingWeight(value: number, weights: TypeWeights): number {
-  // A low rating is a signal against the item, so it must not pull similar items up.
-  if (Number.isNaN(value) || value === 3) return weights.rating / 2;
-  return value >= 4 ? weights.rating : 0;
+function ratingWeight(value: number, weights: TypeWeights, rule: RatingRule): number {
+  // A low rating still says the person chose to try the item, which predicts what they try next; it counts less.
+  if (Number.isNaN(value)) return weights.rating * rule.lowRatingWeight;
+  return value >= rule.threshold || value >= rule.userMean
+    ? weights.rating
+    : weights.rating * rule.lowRatingWeight;
 }
+
+/** Interaction types after which an item is not recommended again (unless repeatable). */
+const KNOWN_TYPES: readonly InteractionType[] = ['purchase', 'rating', 'like', 'share', 'comment'];
 
 /** Per-user history over the model's items, derived from the interactions before asOf. */
 interface HistoryIndex {
@@ -277,13 +335,16 @@ interface HistoryIndex {
   /** Sum of the weights of every interaction with the item (taste evidence: repeated visits count). */
   evidence: Float32Array;
   bought: Uint8Array;
-  /** Time-decayed purchases of the item by the user (popularity half-life), for the segment tables. */
-  decayedBuys: Float32Array;
+  /** 1 when the user bought, rated, liked, shared or commented on the item. */
+  known: Uint8Array;
+  /** Purchases of the item by the user (repeat purchases make an item repeatable). */
+  buys: Int32Array;
+  /** Time of the user's last purchase of the item, for the segment tables. */
+  lastBuy: Float64Array;
   lastTs: Float64Array;
   purchasesInWindow: Int32Array;
   exposureWeeks: Float32Array;
-  /** Per item: time-decayed purchases, and purchases in the last 30 days. */
-  itemDecayedBuys: Float64Array;
+  /** Per item: purchases in the last 30 days. */
   itemRecentBuys: Int32Array;
   anyPurchase: boolean;
 }
@@ -392,12 +453,16 @@ function buildHistory(
   for (const type of INTERACTION_TYPES) weightOfType[TYPE_CODE[type]] = weights[type] ?? 0;
   const ratingCode = TYPE_CODE.rating;
   const purchaseCode = TYPE_CODE.purchase;
+  const knownCode = new Uint8Array(256);
+  for (const type of KNOWN_TYPES) knownCode[TYPE_CODE[type]] = 1;
+  const rule: RatingRule = {
+    threshold: params.ratingThreshold ?? ratingThreshold(index, asOf),
+    userMean: Number.NaN,
+    lowRatingWeight: params.lowRatingWeight,
+  };
   const windowStart = asOf - PROPENSITY_WINDOW_DAYS * DAY;
   const recentStart = asOf - RECENT_DAYS * DAY;
-  const popDecay = Math.LN2 / (params.popularityHalfLifeDays * DAY);
 
-  // Item popularity sums over the purchases in data order, so they round exactly as a plain scan would.
-  const itemDecayedBuys = new Float64Array(nItems);
   const itemRecentBuys = new Int32Array(nItems);
   let anyPurchase = false;
   for (let p = 0; p < purchases.ts.length; p++) {
@@ -407,7 +472,6 @@ function buildHistory(
     const i = item >= 0 ? (itemOfKey[item] as number) : -1;
     if (i < 0) continue;
     anyPurchase = true;
-    itemDecayedBuys[i] = (itemDecayedBuys[i] as number) + Math.exp(-popDecay * (asOf - ts));
     if (ts >= recentStart) itemRecentBuys[i] = (itemRecentBuys[i] as number) + 1;
   }
 
@@ -418,7 +482,9 @@ function buildHistory(
   const rowWeight = new Float32Array(capacity);
   const evidence = new Float32Array(capacity);
   const bought = new Uint8Array(capacity);
-  const decayedBuys = new Float32Array(capacity);
+  const known = new Uint8Array(capacity);
+  const buys = new Int32Array(capacity);
+  const lastBuy = new Float64Array(capacity).fill(Number.NEGATIVE_INFINITY);
   const lastTs = new Float64Array(capacity);
   const inWindow = new Int32Array(nUsers);
   const exposure = new Float32Array(nUsers);
@@ -432,6 +498,7 @@ function buildHistory(
     if (key >= 0) {
       let purchasesInWindow = 0;
       const to = groupStart[key + 1] as number;
+      rule.userMean = meanRating(index, groupStart[key] as number, to, asOf);
       for (let r = groupStart[key] as number; r < to; r++) {
         const ts = f64[2 * r] as number;
         if (!(ts < asOf)) continue;
@@ -446,7 +513,7 @@ function buildHistory(
         if (i < 0) continue;
         const w =
           code === ratingCode
-            ? Math.fround(ratingWeight(valueAt(index, r), weights))
+            ? Math.fround(ratingWeight(valueAt(index, r), weights, rule))
             : (weightOfType[code] as number);
         let row: number;
         if (mark[i] !== u) {
@@ -463,9 +530,11 @@ function buildHistory(
           evidence[row] = (evidence[row] as number) + w;
           if (ts > (lastTs[row] as number)) lastTs[row] = ts;
         }
+        if (knownCode[code]) known[row] = 1;
         if (isPurchase) {
+          buys[row] = (buys[row] as number) + 1;
           bought[row] = 1;
-          decayedBuys[row] = (decayedBuys[row] as number) + Math.exp(-popDecay * (asOf - ts));
+          if (ts > (lastBuy[row] as number)) lastBuy[row] = ts;
         }
       }
       inWindow[u] = purchasesInWindow;
@@ -488,14 +557,42 @@ function buildHistory(
     weights: rowWeight.slice(0, out),
     evidence: evidence.slice(0, out),
     bought: bought.slice(0, out),
-    decayedBuys: decayedBuys.slice(0, out),
+    known: known.slice(0, out),
+    buys: buys.slice(0, out),
+    lastBuy: lastBuy.slice(0, out),
     lastTs: lastTs.slice(0, out),
     purchasesInWindow: inWindow,
     exposureWeeks: exposure,
-    itemDecayedBuys,
     itemRecentBuys,
     anyPurchase,
   };
+}
+
+/** The user's mean rating before asOf over rows from..to of the view (NaN without ratings). */
+function meanRating(index: InteractionIndex, from: number, to: number, asOf: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let r = from; r < to; r++) {
+    if (typeOf(index.i32[4 * r + 2] as number) !== TYPE_CODE.rating || !((index.f64[2 * r] as number) < asOf))
+      continue;
+    const v = valueAt(index, r);
+    if (Number.isNaN(v)) continue;
+    sum += v;
+    n++;
+  }
+  return n > 0 ? sum / n : Number.NaN;
+}
+
+/** 80% of the highest rating before asOf: 4 on a 5-point scale (with or without half stars), 8 on 1–10. */
+function ratingThreshold(index: InteractionIndex, asOf: number): number {
+  let max = 0;
+  for (let r = 0; r < index.length; r++) {
+    if (typeOf(index.i32[4 * r + 2] as number) !== TYPE_CODE.rating || !((index.f64[2 * r] as number) < asOf))
+      continue;
+    const v = valueAt(index, r);
+    if (v > max) max = v;
+  }
+  return max > 5 ? 0.8 * Math.max(10, max) : 4;
 }
 
 /** A user's number in the history (profiles first, then people only seen in interactions), if any. */
@@ -547,9 +644,8 @@ function historyFor(model: RecommendModel, input: RecommendInput): HistoryIndex 
   return fresh;
 }
 
-/** Fits the recommender on interactions before `options.asOf`; pure and deterministic. */
-export function buildRecommendModel(input: RecommendInput, options: BuildRecommendOptions): RecommendModel {
-  const asOf = options.asOf;
+/** The parameters of a build: defaults, then the caller's overrides. */
+function resolveParams(options: BuildRecommendOptions): RecommendParams {
   const params: RecommendParams = {
     ...DEFAULT_RECOMMEND_PARAMS,
     ...options.params,
@@ -557,132 +653,57 @@ export function buildRecommendModel(input: RecommendInput, options: BuildRecomme
   };
   if (options.maxNeighbours !== undefined) params.maxNeighbours = options.maxNeighbours;
   params.maxNeighbours = Math.max(1, Math.floor(params.maxNeighbours));
-  const { maxNeighbours, popularityDamping: damping } = params;
-  const itemIds = input.products.map((p) => p.id);
-  const nItems = itemIds.length;
-  const history = buildHistory(input, itemIds, asOf, params);
-  const nUsers = history.userIds.length;
-  const { start, items, weights, bought, lastTs } = history;
+  return params;
+}
 
-  const buyers = new Array<number>(nItems).fill(0);
-  const engagers = new Array<number>(nItems).fill(0);
+/**
+ * The history as the collaborative model's input. Heavy users (or bots) would add quadratic pairs; only their
+ * MAX_HISTORY most recent items take part.
+ */
+function feedbackOf(history: HistoryIndex, nItems: number): Feedback {
+  const { start, items, lastTs, bought } = history;
+  const weights = history.weights.slice();
+  const target = new Uint8Array(items.length);
   for (let r = 0; r < items.length; r++) {
-    const i = items[r] as number;
-    if (bought[r]) buyers[i] = (buyers[i] as number) + 1;
-    if ((weights[r] as number) > 0) engagers[i] = (engagers[i] as number) + 1;
+    target[r] = history.anyPurchase ? (bought[r] as number) : (weights[r] as number) > 0 ? 1 : 0;
   }
-  const popularity = history.anyPurchase
-    ? toDistribution(history.itemDecayedBuys, POPULARITY_SMOOTHING)
-    : new Array<number>(nItems).fill(nItems > 0 ? 1 / nItems : 0);
-
-  // Heavy users (or bots) would add quadratic pairs; only their MAX_HISTORY most recent items take part.
-  const skip = new Uint8Array(items.length);
-  for (let u = 0; u < nUsers; u++) {
+  for (let u = 0; u + 1 < start.length; u++) {
     const from = start[u] as number;
     const to = start[u + 1] as number;
     if (to - from <= MAX_HISTORY) continue;
     const rows = rangeArray(from, to).sort((a, b) => (lastTs[b] as number) - (lastTs[a] as number) || a - b);
-    for (const r of rows.slice(MAX_HISTORY)) skip[r] = 1;
+    for (const r of rows.slice(MAX_HISTORY)) weights[r] = 0;
   }
-  // Per user: bought items (targets). Per item: the (user, row) pairs that engaged with it (anchors).
-  const boughtStart = new Int32Array(nUsers + 1);
-  const boughtList = new Int32Array(items.length);
-  const anchorCount = new Int32Array(nItems + 1);
-  let nb = 0;
-  for (let u = 0; u < nUsers; u++) {
-    boughtStart[u] = nb;
-    for (let r = start[u] as number; r < (start[u + 1] as number); r++) {
-      if (skip[r]) continue;
-      if (bought[r]) boughtList[nb++] = items[r] as number;
-      if ((weights[r] as number) > 0) {
-        const slotI = (items[r] as number) + 1;
-        anchorCount[slotI] = (anchorCount[slotI] as number) + 1;
-      }
-    }
-  }
-  boughtStart[nUsers] = nb;
-  for (let i = 0; i < nItems; i++)
-    anchorCount[i + 1] = (anchorCount[i + 1] as number) + (anchorCount[i] as number);
-  const invUser = new Int32Array(anchorCount[nItems] as number);
-  const invRow = new Int32Array(anchorCount[nItems] as number);
-  const invFill = anchorCount.slice(0, nItems);
-  for (let u = 0; u < nUsers; u++) {
-    for (let r = start[u] as number; r < (start[u + 1] as number); r++) {
-      if (skip[r] || !((weights[r] as number) > 0)) continue;
-      const j = items[r] as number;
-      const pos = invFill[j] as number;
-      invUser[pos] = u;
-      invRow[pos] = r;
-      invFill[j] = pos + 1;
-    }
-  }
+  return { nItems, start, items, weights, lastTs, target };
+}
 
-  const dampen = new Float64Array(nItems);
-  for (let i = 0; i < nItems; i++) dampen[i] = ((buyers[i] as number) + 1) ** -damping;
-  const acc = new Float64Array(nItems);
-  const coB = new Int32Array(nItems);
-  const coE = new Int32Array(nItems);
-  const touchedMark = new Uint8Array(nItems);
-  const touched = new Int32Array(nItems);
-  const neighbourStart: number[] = [0];
-  const neighbourItems: number[] = [];
-  const neighbourWeights: number[] = [];
-  const neighbourCoBought: number[] = [];
-  const neighbourCoEngaged: number[] = [];
-  for (let j = 0; j < nItems; j++) {
-    let nTouched = 0;
-    for (let p = anchorCount[j] as number; p < (anchorCount[j + 1] as number); p++) {
-      const u = invUser[p] as number;
-      const r = invRow[p] as number;
-      const a = weights[r] as number;
-      const alsoBought = bought[r] === 1;
-      const to = boughtStart[u + 1] as number;
-      for (let b = boughtStart[u] as number; b < to; b++) {
-        const i = boughtList[b] as number;
-        if (i === j) continue;
-        if (!touchedMark[i]) {
-          touchedMark[i] = 1;
-          touched[nTouched++] = i;
-        }
-        acc[i] = (acc[i] as number) + a;
-        coE[i] = (coE[i] as number) + 1;
-        if (alsoBought) coB[i] = (coB[i] as number) + 1;
-      }
-    }
-    const scored: Array<{ i: number; s: number }> = new Array(nTouched);
-    for (let t = 0; t < nTouched; t++) {
-      const i = touched[t] as number;
-      scored[t] = { i, s: (acc[i] as number) * (dampen[i] as number) };
-    }
-    scored.sort((x, y) => y.s - x.s || x.i - y.i);
-    const kept = scored.length > maxNeighbours ? scored.slice(0, maxNeighbours) : scored;
-    let sum = 0;
-    for (const k of kept) sum += k.s;
-    for (const k of kept) {
-      neighbourItems.push(k.i);
-      neighbourWeights.push(round(k.s / sum));
-      neighbourCoBought.push(coB[k.i] as number);
-      neighbourCoEngaged.push(coE[k.i] as number);
-    }
-    neighbourStart.push(neighbourItems.length);
-    for (let t = 0; t < nTouched; t++) {
-      const i = touched[t] as number;
-      acc[i] = 0;
-      coB[i] = 0;
-      coE[i] = 0;
-      touchedMark[i] = 0;
-    }
-  }
-
-  // Propensity prior: the audience's purchases per exposed week, worth PROPENSITY_PRIOR_WEEKS weeks.
-  let windowPurchases = 0;
-  let exposure = 0;
-  for (let u = 0; u < nUsers; u++) {
-    windowPurchases += history.purchasesInWindow[u] as number;
-    exposure += history.exposureWeeks[u] as number;
-  }
-  const meanRate = exposure > 0 ? windowPurchases / exposure : 0;
-  const beta = PROPENSITY_PRIOR_WEEKS;
+/** Fits the recommender on interactions before `options.asOf`; pure and deterministic. */
+export function buildRecommendModel(input: RecommendInput, options: BuildRecommendOptions): RecommendModel {
+  const asOf = options.asOf;
+  const params = resolveParams(options);
+  const itemIds = input.products.map((p) => p.id);
+  const nItems = itemIds.length;
+  const history = buildHistory(input, itemIds, asOf, params);
+  const feedback = feedbackOf(history, nItems);
+  const { neighbourStart, neighbourItems, neighbourWeights, ...chosen } = fitCollaborative(feedback, {
+    ...DEFAULT_COLLABORATIVE_OPTIONS,
+    asOf,
+    seed: params.seed,
+    maxItems: params.maxModelItems,
+    maxNeighbours: params.maxNeighbours,
+    lambdaGrid: params.lambdaGrid,
+    halfLifeGrid: params.halfLifeGrid,
+    popularityHalfLifeGrid: params.popularityHalfLifeGrid,
+    priorGrid: params.priorGrid,
+  });
+  // What validation chose becomes the model's parameters, so queries score exactly as validated.
+  params.historyHalfLifeDays = chosen.halfLifeDays;
+  params.popularityHalfLifeDays = chosen.popularityHalfLifeDays;
+  params.historyPrior = chosen.historyPrior;
+  // Without a useful model the user's own part is all taste.
+  if (chosen.share === 0) params.tasteShare = 1;
+  const counts = itemCounts(history, feedback, params.repeatRate);
+  const co = coCounts(history, feedback.target, { neighbourStart, neighbourItems }, nItems);
   const categories: string[] = [];
   const categoryIndex = new Map<string, number>();
   const itemCategory = input.products.map((p) => {
@@ -699,8 +720,9 @@ export function buildRecommendModel(input: RecommendInput, options: BuildRecomme
     categories.length,
     { classes: params.tasteClasses, seed: params.seed },
   );
+  const popularity = popularityOf(feedback, null, asOf, chosen.popularityHalfLifeDays, false);
   const model: RecommendModel = {
-    version: 1,
+    version: 2,
     itemIds,
     categories,
     itemCategory,
@@ -708,23 +730,118 @@ export function buildRecommendModel(input: RecommendInput, options: BuildRecomme
     neighbourStart,
     neighbourItems,
     neighbourWeights,
-    neighbourCoBought,
-    neighbourCoEngaged,
-    buyers,
-    engagers,
-    popularity,
-    recentPurchases: Array.from(history.itemRecentBuys),
-    propensityPrior: { alpha: round(beta * meanRate), beta },
+    neighbourCoBought: co.coBought,
+    neighbourCoEngaged: co.coEngaged,
+    ...counts,
+    hasPurchases: history.anyPurchase,
+    collaborative: chosen,
+    popularity: toDistribution(popularity, POPULARITY_SMOOTHING),
+    propensityPrior: propensityPrior(history),
     params,
     builtAt: options.builtAt ?? asOf,
     asOf,
   };
   // The first query on the same interactions reuses the index built here.
   historyCache.set(itemIds, new WeakMap([[input.interactions, history]]));
-
   const seg = options.segments;
   if (seg && seg.names.length > 0) addSegments(model, history, seg);
   return model;
+}
+
+/** Propensity prior: the audience's purchases per exposed week, worth PROPENSITY_PRIOR_WEEKS weeks. */
+function propensityPrior(history: HistoryIndex): { alpha: number; beta: number } {
+  let windowPurchases = 0;
+  let exposure = 0;
+  for (let u = 0; u < history.userIds.length; u++) {
+    windowPurchases += history.purchasesInWindow[u] as number;
+    exposure += history.exposureWeeks[u] as number;
+  }
+  const meanRate = exposure > 0 ? windowPurchases / exposure : 0;
+  return { alpha: round(PROPENSITY_PRIOR_WEEKS * meanRate), beta: PROPENSITY_PRIOR_WEEKS };
+}
+
+/** Per item: people who chose it (target rows), engaged with it, chose it lately, and which items repeat. */
+function itemCounts(history: HistoryIndex, fb: Feedback, repeatRate: number) {
+  const nItems = fb.nItems;
+  const buyers = new Array<number>(nItems).fill(0);
+  const engagers = new Array<number>(nItems).fill(0);
+  const repeaters = new Array<number>(nItems).fill(0);
+  const recentPurchases = new Array<number>(nItems).fill(0);
+  const recentStart = history.asOf - RECENT_DAYS * DAY;
+  for (let r = 0; r < fb.items.length; r++) {
+    const i = fb.items[r] as number;
+    if (fb.target[r]) buyers[i] = (buyers[i] as number) + 1;
+    if ((history.weights[r] as number) > 0) engagers[i] = (engagers[i] as number) + 1;
+    if ((history.buys[r] as number) > 1) repeaters[i] = (repeaters[i] as number) + 1;
+    // Without purchases, "lately" is positive feedback in the last 30 days.
+    if (!history.anyPurchase && fb.target[r] && (fb.lastTs[r] as number) >= recentStart) {
+      recentPurchases[i] = (recentPurchases[i] as number) + 1;
+    }
+  }
+  if (history.anyPurchase)
+    for (let i = 0; i < nItems; i++) recentPurchases[i] = history.itemRecentBuys[i] as number;
+  const repeatable: number[] = [];
+  for (let i = 0; i < nItems; i++) {
+    const b = buyers[i] as number;
+    if (history.anyPurchase && b >= MIN_REPEAT_BUYERS && (repeaters[i] as number) >= repeatRate * b)
+      repeatable.push(i);
+  }
+  return { buyers, engagers, recentPurchases, repeatable };
+}
+
+/**
+ * For each kept neighbour pair (j, i): people who chose both, and people who engaged with j and chose i; the
+ * reasons quote them. One sweep per source item over the people who engaged with it.
+ */
+function coCounts(
+  history: HistoryIndex,
+  target: Uint8Array,
+  neighbours: { neighbourStart: number[]; neighbourItems: number[] },
+  nItems: number,
+): { coBought: number[]; coEngaged: number[] } {
+  const { start, items, weights } = history;
+  const nUsers = history.userIds.length;
+  const anchorStart = new Int32Array(nItems + 1);
+  for (let r = 0; r < items.length; r++) {
+    if ((weights[r] as number) > 0)
+      anchorStart[(items[r] as number) + 1] = (anchorStart[(items[r] as number) + 1] as number) + 1;
+  }
+  for (let i = 0; i < nItems; i++)
+    anchorStart[i + 1] = (anchorStart[i + 1] as number) + (anchorStart[i] as number);
+  const anchorUser = new Int32Array(anchorStart[nItems] as number);
+  const anchorRow = new Int32Array(anchorStart[nItems] as number);
+  const fill = anchorStart.slice(0, nItems);
+  for (let u = 0; u < nUsers; u++) {
+    for (let r = start[u] as number; r < (start[u + 1] as number); r++) {
+      if (!((weights[r] as number) > 0)) continue;
+      const pos = fill[items[r] as number] as number;
+      anchorUser[pos] = u;
+      anchorRow[pos] = r;
+      fill[items[r] as number] = pos + 1;
+    }
+  }
+  const total = neighbours.neighbourItems.length;
+  const coBought = new Array<number>(total).fill(0);
+  const coEngaged = new Array<number>(total).fill(0);
+  const slotOf = new Int32Array(nItems).fill(-1);
+  for (let j = 0; j < nItems; j++) {
+    const from = neighbours.neighbourStart[j] as number;
+    const to = neighbours.neighbourStart[j + 1] as number;
+    if (from === to) continue;
+    for (let p = from; p < to; p++) slotOf[neighbours.neighbourItems[p] as number] = p;
+    for (let a = anchorStart[j] as number; a < (anchorStart[j + 1] as number); a++) {
+      const u = anchorUser[a] as number;
+      const both = target[anchorRow[a] as number] === 1;
+      for (let r = start[u] as number; r < (start[u + 1] as number); r++) {
+        const p = slotOf[items[r] as number] as number;
+        if (p < 0 || !target[r]) continue;
+        coEngaged[p] = (coEngaged[p] as number) + 1;
+        if (both) coBought[p] = (coBought[p] as number) + 1;
+      }
+    }
+    for (let p = from; p < to; p++) slotOf[neighbours.neighbourItems[p] as number] = -1;
+  }
+  return { coBought, coEngaged };
 }
 
 /**
@@ -760,6 +877,7 @@ function addSegments(model: RecommendModel, history: HistoryIndex, seg: Recommen
   const totals = new Array<number>(nSeg).fill(0);
   const segUserIds: string[] = [];
   const segLabels: number[] = [];
+  const decay = decayRate(model.params.popularityHalfLifeDays);
   for (let k = 0; k < seg.userIds.length; k++) {
     const label = seg.labels[k];
     const id = seg.userIds[k];
@@ -770,8 +888,10 @@ function addSegments(model: RecommendModel, history: HistoryIndex, seg: Recommen
     if (u === undefined) continue;
     const row = counts[label] as Float64Array;
     for (let r = history.start[u] as number; r < (history.start[u + 1] as number); r++) {
-      const d = history.decayedBuys[r] as number;
-      if (d <= 0) continue;
+      // Purchases decay from the last one with the validated popularity half-life.
+      const buys = history.buys[r] as number;
+      if (buys <= 0) continue;
+      const d = buys * Math.exp(-decay * Math.max(0, model.asOf - (history.lastBuy[r] as number)));
       const i = history.items[r] as number;
       row[i] = (row[i] as number) + d;
       totals[label] = (totals[label] as number) + d;
@@ -800,7 +920,7 @@ function categoryEvidence(
   out: Float64Array,
 ): Float64Array {
   out.fill(0);
-  const decay = Math.LN2 / (halfLifeDays * DAY);
+  const decay = decayRate(halfLifeDays);
   for (let r = history.start[u] as number; r < (history.start[u + 1] as number); r++) {
     const e = history.evidence[r] as number;
     if (e <= 0) continue;
@@ -838,6 +958,11 @@ function categoryCountsOf(
   }
   start[rows] = out;
   return { rows, start, cats: cats.subarray(0, out), counts: counts.subarray(0, out) };
+}
+
+/** Decay per millisecond of a half-life in days; 0 (no decay) for a half-life of 0. */
+function decayRate(halfLifeDays: number): number {
+  return halfLifeDays > 0 ? Math.LN2 / (halfLifeDays * DAY) : 0;
 }
 
 function rangeArray(from: number, to: number): number[] {
@@ -882,6 +1007,8 @@ interface QueryContext {
   categoryPop: Float64Array;
   history: HistoryIndex;
   buyable: Uint8Array;
+  /** 1 for items recommended again to their buyers. */
+  repeatable: Uint8Array;
   products: Array<Product | undefined>;
   segmentOfUser: Map<string, number>;
 }
@@ -923,7 +1050,17 @@ function queryContext(model: RecommendModel, input: RecommendInput): QueryContex
     const c = model.itemCategory[i] as number;
     categoryPop[c] = (categoryPop[c] as number) + (model.popularity[i] as number);
   }
-  return { model, categoryPop, history: historyFor(model, input), buyable, products, segmentOfUser };
+  const repeatable = new Uint8Array(nItems);
+  for (const i of model.repeatable) repeatable[i] = 1;
+  return {
+    model,
+    categoryPop,
+    history: historyFor(model, input),
+    buyable,
+    repeatable,
+    products,
+    segmentOfUser,
+  };
 }
 
 function propensityOf(model: RecommendModel, history: HistoryIndex, u: number | undefined): number {
@@ -945,56 +1082,66 @@ function scratch(nItems: number): Scratch {
   return { mix: new Float64Array(nItems), co: new Float64Array(nItems), cat: new Float64Array(nItems) };
 }
 
+/** The user's own part: collaborative scores per item (clipped at 0, in `co`), and the weights behind them. */
+function historyScores(ctx: QueryContext, u: number | undefined, co: Float64Array) {
+  const { model, history } = ctx;
+  co.fill(0);
+  let historyWeight = 0;
+  let anchored = false;
+  const excluded: number[] = [];
+  if (u === undefined) return { historyWeight, coTotal: 0, excluded };
+  const { start, items, weights, known, lastTs } = history;
+  const decay = decayRate(model.params.historyHalfLifeDays);
+  for (let r = start[u] as number; r < (start[u + 1] as number); r++) {
+    const j = items[r] as number;
+    // Bought, rated or liked: not again, unless the product is repeatable (people re-buy what they rated, too).
+    if (known[r] && !ctx.repeatable[j]) excluded.push(j);
+    const a = (weights[r] as number) * Math.exp(-decay * Math.max(0, model.asOf - (lastTs[r] as number)));
+    if (!(a > 0)) continue;
+    historyWeight += a;
+    const from = model.neighbourStart[j] as number;
+    const to = model.neighbourStart[j + 1] as number;
+    if (from < to) anchored = true;
+    for (let p = from; p < to; p++) {
+      const i = model.neighbourItems[p] as number;
+      co[i] = (co[i] as number) + a * (model.neighbourWeights[p] as number);
+    }
+  }
+  let coTotal = 0;
+  for (let i = 0; i < co.length; i++) {
+    if (!((co[i] as number) > 0) || !ctx.buyable[i]) co[i] = 0;
+    else coTotal += co[i] as number;
+  }
+  for (const j of excluded) {
+    coTotal -= co[j] as number;
+    co[j] = 0;
+  }
+  return { historyWeight, coTotal: anchored ? coTotal : 0, excluded };
+}
+
 function scoreUser(ctx: QueryContext, userId: string, work: Scratch): UserState {
   const { model, history, buyable } = ctx;
   const { mix, co, cat } = work;
   const nItems = model.itemIds.length;
   const u = userNumber(history, userId);
-  co.fill(0);
-  const nCats = model.categories.length;
-  const catHist = new Float64Array(nCats);
-  let historyWeight = 0;
-  let coWeight = 0;
-  const excluded: number[] = [];
-  if (u !== undefined) {
-    const { start, items, weights, bought, lastTs } = history;
-    const decay = Math.LN2 / (model.params.historyHalfLifeDays * DAY);
-    for (let r = start[u] as number; r < (start[u + 1] as number); r++) {
-      const j = items[r] as number;
-      if (bought[r]) excluded.push(j);
-      const a = (weights[r] as number) * Math.exp(-decay * Math.max(0, model.asOf - (lastTs[r] as number)));
-      if (a <= 0) continue;
-      historyWeight += a;
-      const from = model.neighbourStart[j] as number;
-      const to = model.neighbourStart[j + 1] as number;
-      if (from === to) continue;
-      coWeight += a;
-      for (let p = from; p < to; p++) {
-        const i = model.neighbourItems[p] as number;
-        co[i] = (co[i] as number) + a * (model.neighbourWeights[p] as number);
-      }
-    }
-  }
-  const lambdaH = historyWeight / (historyWeight + model.params.historyPrior);
-  const lambdaC = coWeight > 0 ? lambdaH * (1 - model.params.tasteShare) : 0;
+  const own = historyScores(ctx, u, co);
+  const lambdaH = own.historyWeight / (own.historyWeight + model.params.historyPrior);
+  const lambdaC = own.coTotal > 0 ? lambdaH * (1 - model.params.tasteShare) : 0;
   const lambdaK = lambdaH - lambdaC;
   const segment = ctx.segmentOfUser.get(userId) ?? -1;
   const segRow = segment >= 0 ? model.segmentPopularity?.[segment] : undefined;
   const evidence = segment >= 0 ? (model.segmentPurchases?.[segment] ?? 0) : 0;
   const lambdaS = segRow ? (1 - lambdaH) * (evidence / (evidence + model.params.segmentPrior)) : 0;
   const lambdaP = 1 - lambdaH - lambdaS;
-  const coScale = coWeight > 0 ? lambdaC / coWeight : 0;
-  // P_taste(i|u) = P̂(c|u) · P(i|c), with P(i|c) = P_pop(i) / P(c); folded into one factor per category.
-  if (u !== undefined) {
-    categoryEvidence(history, u, model.itemCategory, model.asOf, model.params.historyHalfLifeDays, catHist);
-  }
-  const tasteMix = tasteCategoryMix(model.taste, catHist, new Float64Array(nCats));
-  const catFactor = new Float64Array(nCats);
-  for (let c = 0; c < nCats; c++) {
+  // co on the probability scale (it is kept so for explanations).
+  const coScale = own.coTotal > 0 ? lambdaC / own.coTotal : 0;
+  for (let i = 0; i < nItems; i++) co[i] = (co[i] as number) * coScale;
+  const tasteMix = userTasteMix(ctx, u);
+  const catFactor = new Float64Array(model.categories.length);
+  for (let c = 0; c < catFactor.length; c++) {
     const pc = ctx.categoryPop[c] as number;
     catFactor[c] = pc > 0 ? (lambdaK * (tasteMix[c] as number)) / pc : 0;
   }
-  let total = 0;
   for (let i = 0; i < nItems; i++) {
     if (!buyable[i]) {
       mix[i] = 0;
@@ -1004,17 +1151,16 @@ function scoreUser(ctx: QueryContext, userId: string, work: Scratch): UserState 
     const pop = model.popularity[i] as number;
     const k = (catFactor[model.itemCategory[i] as number] as number) * pop;
     cat[i] = k;
-    let v = coScale * (co[i] as number) + k + lambdaP * pop;
-    if (segRow) v += lambdaS * (segRow[i] as number);
-    mix[i] = v;
+    mix[i] = (co[i] as number) + k + lambdaP * pop + (segRow ? lambdaS * (segRow[i] as number) : 0);
   }
-  for (const j of excluded) mix[j] = 0;
+  for (const j of own.excluded) mix[j] = 0;
+  let total = 0;
   for (let i = 0; i < nItems; i++) total += mix[i] as number;
-  // co is kept on the probability scale for explanations.
-  if (coScale > 0) for (let i = 0; i < nItems; i++) co[i] = (co[i] as number) * coScale;
+  // Without purchases there is no propensity to weigh by: every user counts fully (scores are P(i|u)).
+  const propensity = model.hasPurchases ? propensityOf(model, history, u) : 1;
   return {
     u,
-    propensity: propensityOf(model, history, u),
+    propensity,
     segment,
     mix,
     total,
@@ -1027,6 +1173,17 @@ function scoreUser(ctx: QueryContext, userId: string, work: Scratch): UserState 
     lambdaS,
     lambdaP,
   };
+}
+
+/** P̂(c|u) from the taste classes and the user's category evidence. */
+function userTasteMix(ctx: QueryContext, u: number | undefined): Float64Array {
+  const { model, history } = ctx;
+  const nCats = model.categories.length;
+  const catHist = new Float64Array(nCats);
+  if (u !== undefined) {
+    categoryEvidence(history, u, model.itemCategory, model.asOf, model.params.historyHalfLifeDays, catHist);
+  }
+  return tasteCategoryMix(model.taste, catHist, new Float64Array(nCats));
 }
 
 /** Indices of the n largest values (positive only), ties broken by index for determinism. */
@@ -1137,7 +1294,7 @@ export function recommendForUser(
   return {
     kind: 'user',
     userId,
-    propensity: state.propensity,
+    propensity: model.hasPurchases ? state.propensity : null,
     historyWeight: state.lambdaH,
     segmentName,
     items,
@@ -1197,7 +1354,7 @@ function explainForUser(
     let best = -1;
     let bestBought = false;
     let bestValue = 0;
-    const decay = Math.LN2 / (model.params.historyHalfLifeDays * DAY);
+    const decay = decayRate(model.params.historyHalfLifeDays);
     for (let r = history.start[state.u] as number; r < (history.start[state.u + 1] as number); r++) {
       const j = history.items[r] as number;
       const p = neighbourEntry(model, j, i);
@@ -1285,7 +1442,7 @@ export function recommendForSegment(
     if (u === undefined || (history.start[u + 1] as number) === (history.start[u] as number)) {
       // Members without item history share one item distribution; only their propensity differs.
       coldState ??= scoreUser(ctx, userId, scratch(nItems));
-      coldPropensity += propensityOf(model, history, u);
+      coldPropensity += model.hasPurchases ? propensityOf(model, history, u) : 1;
       continue;
     }
     const state = scoreUser(ctx, userId, work);

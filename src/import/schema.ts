@@ -77,7 +77,10 @@ export const productRowSchema = z.object({
 /** A validated product row. */
 export type ProductRow = z.output<typeof productRowSchema>;
 
-/** A validated interaction row: a rating needs a value from 1 to 5, a purchase amount is >= 0 when given. */
+/**
+ * A validated interaction row: a rating needs a value from 0.5 to 10 in steps of 0.5 (half stars on a 5-point
+ * scale, or a 1–10 scale), a purchase amount is >= 0 when given.
+ */
 export const interactionRowSchema = z
   .object({
     user_id: z.string(expected('a user id')).min(1, expected('a user id')),
@@ -90,12 +93,12 @@ export const interactionRowSchema = z
     const value = row.value ?? null;
     if (row.type === 'rating') {
       if (value === null)
-        ctx.addIssue({ code: 'custom', path: ['value'], message: 'a rating needs a value from 1 to 5' });
-      else if (value < 1 || value > 5) {
+        ctx.addIssue({ code: 'custom', path: ['value'], message: 'a rating needs a value from 0.5 to 10' });
+      else if (value < 0.5 || value > 10 || !Number.isInteger(value * 2)) {
         ctx.addIssue({
           code: 'custom',
           path: ['value'],
-          message: `expected a rating from 1 to 5, got ${value}`,
+          message: `expected a rating from 0.5 to 10 in steps of 0.5 (half stars, or a 1-10 scale), got ${value}`,
         });
       }
     } else if (row.type === 'purchase' && value !== null && value < 0) {

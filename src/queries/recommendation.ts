@@ -23,7 +23,7 @@ export async function recommendationModelFor(
   const run = await storedDefaultRun(store);
   const stored = await readCachedModel<RecommendModel>(store, data, KIND, RECOMMEND_MODEL_KEY, (m) => {
     const model = m as Partial<RecommendModel> | null;
-    return model?.version === 1 && Array.isArray(model.itemIds) && Boolean(model.taste && model.params);
+    return model?.version === 2 && Array.isArray(model.itemIds) && Boolean(model.taste && model.params);
   });
   if (stored && (stored.segmentRunId ?? undefined) === run?.id) return { model: stored, cached: true };
   const segments = run

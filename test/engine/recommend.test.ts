@@ -1,8 +1,10 @@
+import { inverse, Matrix } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import type { Interaction, InteractionType, Product, Profile } from '../../src/domain/types.ts';
 import {
   buildRecommendModel,
   DEFAULT_RECOMMEND_PARAMS,
+  interactionWeight,
   RecommendError,
   type RecommendInput,
   type RecommendModel,
@@ -10,6 +12,7 @@ import {
   recommendForUser,
   withSegments,
 } from '../../src/engine/recommend.ts';
+import { generateShape } from '../../src/sample/shapes.ts';
 
 const DAY = 86_400_000;
 const AS_OF = Date.UTC(2026, 5, 1);
@@ -108,58 +111,70 @@ const runnersSegment = {
   names: ['Runners', 'Yogis'],
 };
 
-describe('buildRecommendModel: co-occurrence', () => {
-  it('P(i|j) is the share of purchases by people who engaged with j, without damping', () => {
-    const model = buildRecommendModel(catalogue(), { asOf: AS_OF, params: { popularityDamping: 0 } });
-    // Engagers of A: r1-r7 and alice (bought) and bob (viewed). Their other purchases: S five times, T twice.
-    const a = row(model, 'A');
-    expect([...a.keys()].sort()).toEqual(['S', 'T']);
-    expect(a.get('S')).toBeCloseTo(5 / 7, 8);
-    expect(a.get('T')).toBeCloseTo(2 / 7, 8);
-    // From socks' side the only other purchase of their buyers is the shoes.
-    expect(row(model, 'S')).toEqual(new Map([['A', 1]]));
-    // H and M were bought together once: each points at the other only.
-    expect(row(model, 'H')).toEqual(new Map([['M', 1]]));
-    const m = row(model, 'M');
-    expect(m.get('H')).toBeCloseTo(1, 8);
-    const j = model.itemIds.indexOf('A');
-    const s = model.itemIds.indexOf('S');
-    const p = model.neighbourItems.findIndex((i, k) => i === s && k >= (model.neighbourStart[j] as number));
-    expect(model.neighbourCoBought[p]).toBe(5);
-    expect(model.neighbourCoEngaged[p]).toBe(5);
-    expect(model.buyers[j]).toBe(8);
-    expect(model.engagers[j]).toBe(9);
-  });
+/** EASE's weights by hand: B = −P_ji / P_ii with P = (XᵀX + λI)⁻¹, λ = scale · mean diagonal. */
+function easeReference(rows: number[][], lambdaScale: number): Matrix {
+  const x = new Matrix(rows);
+  const gram = x.transpose().mmul(x);
+  const m = gram.rows;
+  let diag = 0;
+  for (let a = 0; a < m; a++) diag += gram.get(a, a);
+  const p = inverse(gram.add(Matrix.eye(m, m).mul((lambdaScale * diag) / m)));
+  const b = new Matrix(m, m);
+  for (let j = 0; j < m; j++)
+    for (let i = 0; i < m; i++) b.set(j, i, i === j ? 0 : -p.get(j, i) / p.get(i, i));
+  return b;
+}
 
-  it('damps each target by (buyers + 1)^-γ before normalising the row', () => {
-    const gamma = DEFAULT_RECOMMEND_PARAMS.popularityDamping;
+describe('buildRecommendModel: the collaborative model', () => {
+  it('neighbour weights are EASE on the implicit feedback, strongest interaction per item by type', () => {
     const model = buildRecommendModel(catalogue(), { asOf: AS_OF });
-    const socks = 5 * (5 + 1) ** -gamma;
-    const tent = 2 * (2 + 1) ** -gamma;
-    const a = row(model, 'A');
-    expect(a.get('S')).toBeCloseTo(socks / (socks + tent), 6);
-    expect(a.get('T')).toBeCloseTo(tent / (socks + tent), 6);
-  });
-
-  it('weights engagement by type: a view counts less than a purchase in C(j,i)', () => {
-    const input = catalogue();
-    // Two extra people only viewed the tent and then bought socks.
-    input.interactions.push(event('v1', 'T', 'view', 9), event('v1', 'S', 'purchase', 8));
-    input.interactions.push(event('v2', 'T', 'purchase', 9), event('v2', 'M', 'purchase', 8));
-    const model = buildRecommendModel(input, { asOf: AS_OF, params: { popularityDamping: 0 } });
     const w = DEFAULT_RECOMMEND_PARAMS.typeWeights;
-    // Tent: r6 and r7 bought it with A, v2 bought it with M, v1 viewed it and bought S.
-    const t = row(model, 'T');
-    const total = 2 * w.purchase + w.purchase + w.view;
-    expect(t.get('A')).toBeCloseTo((2 * w.purchase) / total, 8);
-    expect(t.get('M')).toBeCloseTo(w.purchase / total, 8);
-    expect(t.get('S')).toBeCloseTo(w.view / total, 8);
+    // Users × items (A, S, T, M, H): runners bought A and S or T, yogis M, h1 H and M, alice A, bob viewed and liked A.
+    const ids = ['A', 'S', 'T', 'M', 'H'];
+    const rows: number[][] = [];
+    for (let k = 0; k < 7; k++) rows.push([1, k < 5 ? 1 : 0, k < 5 ? 0 : 1, 0, 0]);
+    for (let k = 0; k < 6; k++) rows.push([0, 0, 0, 1, 0]);
+    rows.push([0, 0, 0, 1, 1], [1, 0, 0, 0, 0], [Math.fround(Math.max(w.view, w.like)), 0, 0, 0, 0]);
+    const b = easeReference(rows, model.collaborative.lambda);
+    for (const [j, from] of ids.entries()) {
+      for (const [i, to] of ids.entries()) {
+        if (i === j) continue;
+        const weight = row(model, from).get(to) ?? 0;
+        expect(weight).toBeCloseTo(b.get(j, i), 6);
+      }
+    }
+    // Too few people to validate on: the defaults, and popularity over the last 30 days.
+    expect(model.collaborative.validation.users).toBeLessThan(30);
+    expect(model.params.popularityHalfLifeDays).toBe(30);
   });
 
-  it('keeps at most maxNeighbours per item', () => {
+  it('counts every kind of feedback: purchase > rating > like/share/comment > click > view', () => {
+    const w = DEFAULT_RECOMMEND_PARAMS.typeWeights;
+    const order = [w.purchase, w.rating, w.like, w.click, w.view];
+    for (let k = 1; k < order.length; k++) expect(order[k - 1]).toBeGreaterThan(order[k] as number);
+    expect(w.share).toBe(w.like);
+    expect(w.comment).toBe(w.like);
+    // Ratings: positive at or above the threshold or the person's own mean; half stars and 1-10 scales.
+    const rule = { threshold: 4, userMean: 3.5, lowRatingWeight: 0.5 };
+    expect(interactionWeight('rating', 4.5, w, rule)).toBe(w.rating);
+    expect(interactionWeight('rating', 3.5, w, rule)).toBe(w.rating);
+    expect(interactionWeight('rating', 0.5, w, rule)).toBe(w.rating * 0.5);
+    expect(interactionWeight('rating', 7, w, { threshold: 8, userMean: 6.2, lowRatingWeight: 0.5 })).toBe(
+      w.rating,
+    );
+    expect(interactionWeight('rating', 6, w, { threshold: 8, userMean: 6.2, lowRatingWeight: 0.5 })).toBe(
+      w.rating / 2,
+    );
+  });
+
+  it('keeps at most maxNeighbours per item, the strongest', () => {
     const model = buildRecommendModel(catalogue(), { asOf: AS_OF, maxNeighbours: 1 });
     expect([...row(model, 'A').keys()]).toEqual(['S']);
-    expect(row(model, 'A').get('S')).toBe(1);
+    for (let j = 0; j < model.itemIds.length; j++) {
+      expect(
+        (model.neighbourStart[j + 1] as number) - (model.neighbourStart[j] as number),
+      ).toBeLessThanOrEqual(1);
+    }
   });
 
   it('ignores interactions at or after asOf', () => {
@@ -214,7 +229,8 @@ describe('recommendForUser', () => {
     expect(all.items.map((i) => i.itemId).sort()).toEqual(['H', 'M', 'S']);
     const total = all.items.reduce((s, i) => s + i.pItemGivenUser, 0);
     expect(total).toBeCloseTo(1, 10);
-    for (const item of all.items) expect(item.score).toBeCloseTo(all.propensity * item.pItemGivenUser, 12);
+    for (const item of all.items)
+      expect(item.score).toBeCloseTo((all.propensity as number) * item.pItemGivenUser, 12);
     for (let k = 1; k < all.items.length; k++) {
       expect(all.items[k - 1]?.score).toBeGreaterThanOrEqual(all.items[k]?.score as number);
     }
@@ -254,9 +270,9 @@ describe('recommendForUser', () => {
     for (let d = 1; d < 80; d += 8) busy.interactions.push(event('alice', 'H', 'purchase', d, 15));
     busy.interactions.sort((a, b) => a.timestamp - b.timestamp);
     const m = buildRecommendModel(busy, { asOf: AS_OF });
-    const heavy = recommendForUser(m, busy, 'alice', 1).propensity;
-    const light = recommendForUser(m, busy, 'r1', 1).propensity;
-    const none = recommendForUser(m, busy, 'carol', 1).propensity;
+    const heavy = recommendForUser(m, busy, 'alice', 1).propensity as number;
+    const light = recommendForUser(m, busy, 'r1', 1).propensity as number;
+    const none = recommendForUser(m, busy, 'carol', 1).propensity as number;
     expect(heavy).toBeGreaterThan(light);
     expect(light).toBeGreaterThan(none);
     expect(none).toBeGreaterThan(0);
@@ -341,5 +357,70 @@ describe('recommendForSegment', () => {
     expect(() => recommendForSegment(model, input, 2, 5)).toThrow(/segment 2 does not exist/);
     const plain = buildRecommendModel(input, { asOf: AS_OF });
     expect(() => recommendForSegment(plain, input, 0, 5)).toThrow(RecommendError);
+  });
+});
+
+describe('stores with one kind of feedback', () => {
+  const asOf = Date.UTC(2026, 5, 1);
+
+  /** Items each user already rated, bought or liked, from the data. */
+  function knownItems(interactions: readonly Interaction[]): Map<string, Set<string>> {
+    const known = new Map<string, Set<string>>();
+    for (const it of interactions) {
+      if (it.item_id === null || it.type === 'view' || it.type === 'click') continue;
+      const set = known.get(it.user_id) ?? new Set<string>();
+      set.add(it.item_id);
+      known.set(it.user_id, set);
+    }
+    return known;
+  }
+
+  it('ratings only: no purchase to estimate P(u) from, so it says so and ranks by P(i|u), never repeating a rated item', () => {
+    const data = generateShape({ kind: 'ratings', seed: 5, users: 400, items: 200, medianEvents: 12 });
+    expect(data.interactions.every((it) => it.type === 'rating')).toBe(true);
+    expect(data.interactions.some((it) => it.value === 0.5 || (it.value ?? 0) % 1 === 0.5)).toBe(true);
+    const model = buildRecommendModel(data, { asOf });
+    expect(model.hasPurchases).toBe(false);
+    const known = knownItems(data.interactions);
+    for (const p of data.profiles.slice(0, 50)) {
+      const recs = recommendForUser(model, data, p.id, 10);
+      expect(recs.propensity).toBeNull();
+      // Ten, unless the person already knows all but a few of the 200 items.
+      expect(recs.items.length).toBe(Math.min(10, 200 - (known.get(p.id)?.size ?? 0)));
+      for (const item of recs.items) {
+        expect(item.score).toBeGreaterThan(0);
+        expect(item.score).toBe(item.pItemGivenUser);
+        expect(known.get(p.id)?.has(item.itemId)).not.toBe(true);
+      }
+    }
+  });
+
+  it('purchases only: scores are P(u) · P(i|u) > 0, and nothing bought is offered again unless it is repeatable', () => {
+    const data = generateShape({ kind: 'purchases', seed: 6, users: 400, items: 200, medianEvents: 12 });
+    const model = buildRecommendModel(data, { asOf });
+    expect(model.hasPurchases).toBe(true);
+    const repeatable = new Set(model.repeatable.map((i) => model.itemIds[i]));
+    const known = knownItems(data.interactions);
+    for (const p of data.profiles.slice(0, 50)) {
+      const recs = recommendForUser(model, data, p.id, 10);
+      expect(recs.propensity).toBeGreaterThan(0);
+      expect(recs.items.length).toBeGreaterThanOrEqual(Math.min(10, 200 - (known.get(p.id)?.size ?? 0)));
+      for (const item of recs.items) {
+        expect(item.score).toBeGreaterThan(0);
+        if (!repeatable.has(item.itemId)) expect(known.get(p.id)?.has(item.itemId)).not.toBe(true);
+      }
+    }
+  });
+
+  it('learns that a product is repeatable from repeat purchases, and may offer it again', () => {
+    const input = catalogue();
+    // Every socks buyer buys them again: socks are a consumable here.
+    for (const [k, r] of ['r1', 'r2', 'r3', 'r4', 'r5'].entries())
+      input.interactions.push(event(r, 'S', 'purchase', 5 + k, 12));
+    input.interactions.sort((a, b) => a.timestamp - b.timestamp);
+    const model = buildRecommendModel(input, { asOf: AS_OF });
+    expect(model.repeatable.map((i) => model.itemIds[i])).toEqual(['S']);
+    expect(recommendForUser(model, input, 'r1', 10).items.map((i) => i.itemId)).toContain('S');
+    expect(recommendForUser(model, input, 'r1', 10).items.map((i) => i.itemId)).not.toContain('A');
   });
 });

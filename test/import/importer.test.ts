@@ -290,7 +290,13 @@ describe('interactions', () => {
           column: 'type',
           message: 'expected one of view, like, share, comment, click, purchase, rating, got "buy"',
         },
-        { row: 3, line: 4, field: 'value', column: 'value', message: 'expected a rating from 1 to 5, got 9' },
+        {
+          row: 3,
+          line: 4,
+          field: 'value',
+          column: 'value',
+          message: 'expected a rating from 0.5 to 10 in steps of 0.5 (half stars, or a 1-10 scale), got 11',
+        },
         { row: 4, line: 5, field: 'user_id', message: 'unknown user_id "u9": import profiles first' },
       ]);
       expect(report).toMatchObject({ rows: 4, valid: 1, errorCount: 3 });

@@ -67,9 +67,13 @@ describe('validateRow', () => {
     });
     expect(validateRow('interactions', { ...base, type: 'rating' })).toEqual({
       ok: false,
-      issues: [{ field: 'value', message: 'a rating needs a value from 1 to 5' }],
+      issues: [{ field: 'value', message: 'a rating needs a value from 0.5 to 10' }],
     });
     expect(validateRow('interactions', { ...base, type: 'rating', value: '0' }).ok).toBe(false);
+    // Half stars and 1-10 scales are ratings too; quarter stars and 0 are not.
+    expect(validateRow('interactions', { ...base, type: 'rating', value: '0.5' }).ok).toBe(true);
+    expect(validateRow('interactions', { ...base, type: 'rating', value: '8' }).ok).toBe(true);
+    expect(validateRow('interactions', { ...base, type: 'rating', value: '3.25' }).ok).toBe(false);
     expect(validateRow('interactions', { ...base, type: 'purchase', value: '-5' })).toEqual({
       ok: false,
       issues: [{ field: 'value', message: 'expected a purchase amount >= 0, got -5' }],
