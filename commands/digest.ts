@@ -18,11 +18,13 @@ import {
   setPaused,
 } from '../src/digest/schedules.ts';
 import { DigestError, digestOptions, parseAddCommand } from '../src/digest/validate.ts';
-import { type Invocation, type Reply, type Subcommand, UsageError } from '../src/domain/reply.ts';
+import { UsageError } from '../src/domain/errors.ts';
+import type { Invocation, Reply, Subcommand } from '../src/domain/reply.ts';
 import type { DigestSchedule } from '../src/domain/types.ts';
 import { K_RANGE_TEXT } from '../src/engine/segment-defaults.ts';
 import { type Store, StoreError } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
+import { checkOptions } from './options.ts';
 
 const HOUR = 3_600_000;
 
@@ -68,11 +70,7 @@ export function createDigestCommand(deps: CommandDeps): Subcommand {
       // Own keys only: `digest constructor` must not find Object's.
       const handler = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
       if (!handler) throw new UsageError(`"${word}" is not a digest action; use ${ACTION_NAMES.join(', ')}`);
-      if (action !== 'add' && Object.keys(args.options).length > 0) {
-        throw new UsageError(
-          `digest ${action} takes no key=value options; remove ${Object.keys(args.options).join('=, ')}=`,
-        );
-      }
+      if (action !== 'add') checkOptions(args, `digest ${action}`, { options: [], positional: Infinity });
       const actor: Actor = { userId: invocation.userId, surface: invocation.surface };
       const now = deps.clock().getTime();
       const context = {

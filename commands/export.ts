@@ -1,7 +1,8 @@
-import { format } from 'date-fns/format';
 import { buildExportMessage } from '../src/blocks/export-message.ts';
 import { segmentationName } from '../src/blocks/segments-message.ts';
-import { type Subcommand, UsageError } from '../src/domain/reply.ts';
+import { UsageError } from '../src/domain/errors.ts';
+import { formatUtcDate } from '../src/domain/format.ts';
+import type { Subcommand } from '../src/domain/reply.ts';
 import { defaultFeatures, predictUsers, SPEND_TARGET } from '../src/engine/predict.ts';
 import { recommendForUser } from '../src/engine/recommend.ts';
 import {
@@ -18,6 +19,7 @@ import { predictionModelFor } from '../src/queries/prediction.ts';
 import { recommendationModelFor } from '../src/queries/recommendation.ts';
 import { storedDefaultRun } from '../src/queries/segmentation.ts';
 import type { CommandDeps } from './deps.ts';
+import { checkOptions } from './options.ts';
 import { defaultRunFor } from './segments.ts';
 
 const OPTIONS = ['n', 'format'];
@@ -35,12 +37,9 @@ export function createExportCommand({ store, clock, config }: CommandDeps): Subc
       '/audience export predictions format=json',
     ],
     async run(args) {
-      const unknown = Object.keys(args.options).filter((k) => !OPTIONS.includes(k));
-      if (unknown.length > 0)
-        throw new UsageError(`export takes only n= and format=; remove ${unknown.join('=, ')}=`);
-      const [kindText, ...extra] = args.positional;
-      const kind = (kindText ?? '').toLowerCase() as ExportKind;
-      if (!EXPORT_KINDS.includes(kind) || extra.length > 0) {
+      checkOptions(args, 'export', { options: OPTIONS, positional: 1 });
+      const kind = (args.positional[0] ?? '').toLowerCase() as ExportKind;
+      if (!EXPORT_KINDS.includes(kind)) {
         throw new UsageError(`say what to export: ${EXPORT_KINDS.join(', ')}`);
       }
       const fileFormat = (args.options.format ?? 'csv').toLowerCase();
@@ -79,7 +78,7 @@ export function createExportCommand({ store, clock, config }: CommandDeps): Subc
         const results = data.profiles.map((p) => recommendForUser(model, data, p.id, n, query));
         table = recommendationRows(results, n, run);
       }
-      const filename = `audience-${kind}-${format(now, 'yyyy-MM-dd')}.${fileFormat}`;
+      const filename = `audience-${kind}-${formatUtcDate(now)}.${fileFormat}`;
       const content = fileFormat === 'csv' ? toCsv(table) : toJson(table);
       return buildExportMessage({
         kind,

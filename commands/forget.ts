@@ -1,6 +1,7 @@
 import { buildErrorMessage } from '../src/blocks/help-message.ts';
 import { context, escapeMrkdwn, fallbackText, section } from '../src/blocks/kit.ts';
-import { type Subcommand, UsageError } from '../src/domain/reply.ts';
+import { UsageError } from '../src/domain/errors.ts';
+import type { Subcommand } from '../src/domain/reply.ts';
 import { appendAudit, auditActor, auditEntry } from '../src/privacy/audit.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { describeForget, type ForgetReport, forgetPeople, removedAnything } from '../src/privacy/forget.ts';

@@ -1,5 +1,7 @@
 import { buildCommandHelp, buildHelpMessage } from '../src/blocks/help-message.ts';
-import { type Subcommand, UsageError } from '../src/domain/reply.ts';
+import { UsageError } from '../src/domain/errors.ts';
+import type { Subcommand } from '../src/domain/reply.ts';
+import { nearestName } from './options.ts';
 
 /** `/audience help [subcommand]`: lists what the app can do, with examples. */
 export function createHelpCommand(deps: { commands: () => readonly Subcommand[] }): Subcommand {
@@ -14,7 +16,10 @@ export function createHelpCommand(deps: { commands: () => readonly Subcommand[] 
       const command = deps.commands().find((c) => c.name === topic.toLowerCase());
       if (!command) {
         const names = deps.commands().map((c) => c.name);
-        throw new UsageError(`there is no subcommand "${topic}"; choose one of: ${names.join(', ')}`);
+        const guess = nearestName(topic, names);
+        throw new UsageError(
+          `there is no subcommand "${topic}"${guess ? ` (did you mean ${guess}?)` : ''}; choose one of: ${names.join(', ')}`,
+        );
       }
       return buildCommandHelp(command);
     },

@@ -1,9 +1,9 @@
 import type { Subcommand } from '../src/domain/reply.ts';
-import { withAdminChecks, withChannelCheck } from '../src/privacy/roles.ts';
 import type { CommandDeps } from './deps.ts';
 import { createDigestCommand } from './digest.ts';
 import { createExportCommand } from './export.ts';
 import { createForgetCommand } from './forget.ts';
+import { withAdminChecks, withChannelCheck } from './guards.ts';
 import { createHelpCommand } from './help.ts';
 import { createImportCommand } from './import.ts';
 import { createPredictCommand } from './predict.ts';

@@ -1,4 +1,5 @@
-import { type ParsedArgs, UsageError } from '../src/domain/reply.ts';
+import { UsageError } from '../src/domain/errors.ts';
+import type { ParsedArgs } from '../src/domain/reply.ts';
 
 // Slack clients turn straight quotes into curly ones; treat both the same so quoted values work as typed.
 const QUOTES: Record<string, string> = { '"': '"', "'": "'", '“': '”', '‘': '’' };
@@ -39,12 +40,13 @@ export function parseCommand(text: string): ParsedArgs {
   const [first, ...rest] = words;
   const subcommand = (first ?? '').toLowerCase();
   const positional: string[] = [];
-  const options: Record<string, string> = {};
+  // No prototype: `constructor=` or `__proto__=` are typed names like any other, never inherited members.
+  const options: Record<string, string> = Object.create(null);
   for (const word of rest) {
     const eq = word.indexOf('=');
     if (eq > 0 && /^[A-Za-z][\w-]*$/.test(word.slice(0, eq))) {
       const key = word.slice(0, eq).toLowerCase();
-      if (key in options) throw new UsageError(`option ${key}= was given twice: keep one`);
+      if (Object.hasOwn(options, key)) throw new UsageError(`option ${key}= was given twice: keep one`);
       options[key] = word.slice(eq + 1);
     } else if (eq === 0) {
       throw new UsageError(`"${word}" has no option name before "=": write it as name=value`);

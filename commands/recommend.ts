@@ -1,6 +1,8 @@
 import { buildRecommendMessage, type RecommendResult } from '../src/blocks/recommend-message.ts';
 import { segmentationName } from '../src/blocks/segments-message.ts';
-import { type Subcommand, UsageError } from '../src/domain/reply.ts';
+import { UsageError } from '../src/domain/errors.ts';
+import { formatCount } from '../src/domain/format.ts';
+import type { Subcommand } from '../src/domain/reply.ts';
 import { RecommendError, recommendForUser } from '../src/engine/recommend.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
@@ -10,6 +12,7 @@ import { peopleFor } from '../src/queries/people.ts';
 import { recommendationModelFor } from '../src/queries/recommendation.ts';
 import { segmentRecommendationsFor } from '../src/queries/results.ts';
 import type { CommandDeps } from './deps.ts';
+import { checkOptions, oneScope, segmentOption } from './options.ts';
 import { defaultRunFor } from './segments.ts';
 
 const OPTIONS = ['user', 'segment', 'n'];
@@ -27,15 +30,9 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
       '/audience recommend segment=1 n=10',
     ],
     async run(args) {
-      const unknown = Object.keys(args.options).filter((k) => !OPTIONS.includes(k));
-      if (unknown.length > 0 || args.positional.length > 0) {
-        const extra = [...unknown.map((k) => `${k}=`), ...args.positional].join(' ');
-        throw new UsageError(`recommend takes only user=, segment= and n=; remove ${extra}`);
-      }
+      checkOptions(args, 'recommend', { options: OPTIONS });
       const { options } = args;
-      if (options.user !== undefined && options.segment !== undefined) {
-        throw new UsageError('give either user= or segment=, not both');
-      }
+      oneScope(options);
       if (options.user === undefined && options.segment === undefined) {
         throw new UsageError('say who the recommendations are for: user=<profile id> or segment=<number>');
       }
@@ -48,15 +45,7 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
       }
       if (options.user?.trim() === '')
         throw new UsageError('user= is empty; give a profile id like user=u000042');
-      let segment: number | undefined;
-      if (options.segment !== undefined) {
-        if (!/^\d+$/.test(options.segment) || Number(options.segment) < 1) {
-          throw new UsageError(
-            `segment=${options.segment} is not a segment number; use segment=1, segment=2, …`,
-          );
-        }
-        segment = Number(options.segment);
-      }
+      const segment = segmentOption(options.segment);
 
       const data = await engineAudience(store);
       if (data.products.length === 0) {
@@ -81,7 +70,7 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
         const size = run.labels.reduce((count, label) => count + (label === segment - 1 ? 1 : 0), 0);
         if (size < config.minCohortSize) {
           throw new UsageError(
-            `segment ${segment} has ${size} people; recommendations for groups need at least ${config.minCohortSize}`,
+            `segment ${segment} has ${formatCount(size, 'person', 'people')}; recommendations for groups need at least ${config.minCohortSize}`,
           );
         }
       }

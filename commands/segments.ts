@@ -2,7 +2,8 @@ import { buildSegmentsMessage } from '../src/blocks/segments-message.ts';
 import { chartFile } from '../src/charts/file.ts';
 import { segmentMapFor } from '../src/charts/from-segments.ts';
 import { renderChart } from '../src/charts/render.ts';
-import { type Subcommand, UsageError } from '../src/domain/reply.ts';
+import { UsageError } from '../src/domain/errors.ts';
+import type { Subcommand } from '../src/domain/reply.ts';
 import type { SegmentRun } from '../src/domain/types.ts';
 import { FeatureError } from '../src/engine/features.ts';
 import {
@@ -26,6 +27,7 @@ import {
   storedDefaultRun,
 } from '../src/queries/segmentation.ts';
 import type { CommandDeps } from './deps.ts';
+import { checkOptions } from './options.ts';
 
 const OPTIONS = ['k', 'features', 'scaling', 'where', 'seed', 'page'];
 
@@ -41,12 +43,7 @@ export function createSegmentsCommand({ store, clock, config }: CommandDeps): Su
     usage: `/audience segments [k=auto|${K_RANGE_TEXT}] [features=a,b,…] [scaling=${SCALINGS.join('|')}] [where=…] [save]`,
     examples: ['/audience segments', '/audience segments k=4', '/audience segments k=auto where=country:DE'],
     async run(args, invocation) {
-      const unknown = Object.keys(args.options).filter((k) => !OPTIONS.includes(k));
-      if (unknown.length > 0) {
-        throw new UsageError(
-          `segments does not take ${unknown.join('=, ')}=; it takes ${OPTIONS.join(', ')}`,
-        );
-      }
+      checkOptions(args, 'segments', { options: OPTIONS, positional: 1 });
       const save = args.positional.length === 1 && args.positional[0]?.toLowerCase() === 'save';
       if (args.positional.length > 0 && !save) {
         throw new UsageError(

@@ -1,8 +1,9 @@
 import { buildStatsMessage } from '../src/blocks/stats-message.ts';
-import { type Subcommand, UsageError } from '../src/domain/reply.ts';
+import type { Subcommand } from '../src/domain/reply.ts';
 import { parseWhere } from '../src/engine/filter.ts';
 import { audienceStatsFor } from '../src/queries/results.ts';
 import type { CommandDeps } from './deps.ts';
+import { checkOptions } from './options.ts';
 
 /** `/audience stats [where=…]`: the headline numbers for managers. */
 export function createStatsCommand({ store, clock, config }: CommandDeps): Subcommand {
@@ -17,12 +18,7 @@ export function createStatsCommand({ store, clock, config }: CommandDeps): Subco
       '/audience stats where=platform:tiktok,age<30',
     ],
     async run(args, invocation) {
-      const unknown = Object.keys(args.options).filter((k) => k !== 'where');
-      if (unknown.length > 0 || args.positional.length > 0) {
-        throw new UsageError(
-          `stats takes only where=…; remove ${[...unknown.map((k) => `${k}=`), ...args.positional].join(' ')}`,
-        );
-      }
+      checkOptions(args, 'stats', { options: ['where'] });
       const attributes = await store.audience.attributeKinds();
       const filter = args.options.where ? parseWhere(args.options.where, attributes) : null;
       const stats = await audienceStatsFor(store, filter, clock().getTime());

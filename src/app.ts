@@ -1,18 +1,19 @@
 import { registerCommands } from '../commands/index.ts';
 import { renderChart } from './charts/render.ts';
-import { ConfigError, configSecrets, loadConfig } from './config.ts';
+import { configSecrets, loadConfig } from './config.ts';
 import { runConsole } from './console.ts';
 import { createConsoleTransport } from './digest/deliver.ts';
 import { createDigestScheduler } from './digest/scheduler.ts';
+import { UserError } from './domain/errors.ts';
 import type { Clock } from './domain/types.ts';
 import { createLogger } from './logger.ts';
-import { PseudonymKeyError, pseudonymizerFor } from './privacy/pseudonym.ts';
+import { pseudonymizerFor } from './privacy/pseudonym.ts';
 import { startRetention } from './privacy/retention.ts';
 import { ensureAudience } from './sample/load.ts';
 import { createSlackApp, type SlackApp } from './slack/create-app.ts';
 import { createSlackTransport } from './slack/digest-transport.ts';
 import { parseDataKey } from './store/encryption.ts';
-import { openStore, StoreError } from './store/store.ts';
+import { openStore } from './store/store.ts';
 
 // Entry point: only wiring. Read config, open the store, build the router, then Slack or the local console.
 try {
@@ -85,7 +86,7 @@ try {
     );
   }
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof StoreError || error instanceof PseudonymKeyError) {
+  if (error instanceof UserError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }

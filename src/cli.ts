@@ -9,17 +9,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { type CliContext, contextWithStore, lazyStoreContext } from './cli/context.ts';
 import { registerImportCommand } from './cli/import-command.ts';
 import { parseWholeNumber } from './cli/options.ts';
-import { KeyCommandError, registerPrivacyCommands, storeEncryption } from './cli/privacy-commands.ts';
+import { registerPrivacyCommands, storeEncryption } from './cli/privacy-commands.ts';
 import { type RoutedCommands, registerRoutedCommands } from './cli/routed-commands.ts';
-import { registerSampleCommand, SampleRefusedError } from './cli/sample-command.ts';
+import { registerSampleCommand } from './cli/sample-command.ts';
 import { packageVersion } from './cli/version.ts';
-import { type AppConfig, ConfigError, loadConfig } from './config.ts';
+import { type AppConfig, loadConfig } from './config.ts';
+import { ImportError, UsageError, UserError } from './domain/errors.ts';
 import { type Clock, INTERACTION_TYPES, type InteractionType } from './domain/types.ts';
-import { ImportError } from './import/errors.ts';
-import { AuditError } from './privacy/audit.ts';
-import { PseudonymKeyError } from './privacy/pseudonym.ts';
-import { EncryptionError } from './store/encryption.ts';
-import { StoreError } from './store/errors.ts';
 import type { Store } from './store/store.ts';
 
 /** The commands the CLI runs itself; every other word goes to the router (and loads it). */
@@ -92,8 +88,7 @@ function registerEvaluateCommand(program: Command, ctx: CliContext): void {
     )
     .option('--seed <n>', 'random seed of the hide and given splits', parseWholeNumber, 1)
     .action(async (what: string, opts: EvaluateCliOptions) => {
-      if (what !== 'recommendations')
-        throw new ImportError(`cannot evaluate "${what}": only recommendations`);
+      if (what !== 'recommendations') throw new UsageError(`cannot evaluate "${what}": only recommendations`);
       const types = opts.types === undefined ? undefined : parseTypes(opts.types);
       const [{ evaluateRecommendations, formatEvaluation }, store] = await Promise.all([
         import('./engine/evaluate.ts'),
@@ -140,19 +135,6 @@ function needsRouter(argv: readonly string[]): boolean {
 }
 
 /** Errors whose message is the whole story for the user: one line on stderr, exit 1. */
-function isUserError(error: unknown): error is Error {
-  return (
-    error instanceof ConfigError ||
-    error instanceof StoreError ||
-    error instanceof ImportError ||
-    error instanceof KeyCommandError ||
-    error instanceof EncryptionError ||
-    error instanceof AuditError ||
-    error instanceof PseudonymKeyError ||
-    error instanceof SampleRefusedError
-  );
-}
-
 /** Runs one `audience …` invocation and returns the process exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   let ctx: ReturnType<typeof lazyStoreContext> | null = null;
@@ -171,7 +153,7 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       code = error.exitCode;
-    } else if (isUserError(error)) {
+    } else if (error instanceof UserError) {
       process.stderr.write(`${error.message}\n`);
       code = 1;
     } else {
@@ -182,7 +164,7 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     await ctx?.close();
   } catch (error) {
-    process.stderr.write(`${error instanceof StoreError ? error.message : String(error)}\n`);
+    process.stderr.write(`${error instanceof UserError ? error.message : String(error)}\n`);
     code = 1;
   }
   return code;

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { OperatorError } from './domain/errors.ts';
+import { isCurrencyCode } from './domain/format.ts';
 
 /** How the app talks to Slack: HTTP events, Socket Mode, or not at all (local console on the sample). */
 export type SlackMode = 'http' | 'socket' | 'local';
@@ -35,8 +37,9 @@ export interface AppConfig {
 }
 
 /** Raised when the environment is invalid; the message lists every problem and how to fix it. */
-export class ConfigError extends Error {
+export class ConfigError extends OperatorError {
   override name = 'ConfigError';
+  readonly code = 'config';
 }
 
 const optionalText = z
@@ -44,14 +47,18 @@ const optionalText = z
   .trim()
   .transform((v) => (v === '' ? undefined : v))
   .optional();
+// Two reasons, said apart: "abc" or "1.5" is not a whole number; 99999 or -1 is one, outside the range.
 const int = (fallback: number, min: number, max: number) =>
   z
     .string()
     .trim()
     .optional()
     .transform((v) => (v === undefined || v === '' ? String(fallback) : v))
+    .refine((v) => /^[+-]?\d+$/.test(v), { error: 'must be a whole number' })
     .transform(Number)
-    .pipe(z.number({ error: 'must be a whole number' }).int().min(min).max(max));
+    .refine((n) => n >= min && n <= max, {
+      error: `must be from ${min.toLocaleString('en')} to ${max.toLocaleString('en')}`,
+    });
 
 const schema = z.object({
   SLACK_BOT_TOKEN: optionalText.refine((v) => v === undefined || v.startsWith('xoxb-'), {
@@ -72,7 +79,9 @@ const schema = z.object({
     .trim()
     .optional()
     .transform((v) => (v ? v.toUpperCase() : 'USD'))
-    .pipe(z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as USD or EUR')),
+    .refine(isCurrencyCode, {
+      error: 'must be a three-letter ISO 4217 code such as USD, EUR or JPY',
+    }),
   MIN_COHORT_SIZE: int(10, 1, 1000),
   LOG_LEVEL: z
     .string()

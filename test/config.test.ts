@@ -40,3 +40,26 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('loadConfig ranges and currencies', () => {
+  const problem = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return 'accepted';
+  };
+
+  it('says a whole number out of range is out of range, not that it is no whole number', () => {
+    expect(problem({ PORT: '99999' })).toMatch(/PORT: must be from 1 to 65,535/);
+    expect(problem({ FLUSH_DELAY_MS: '-1' })).toMatch(/FLUSH_DELAY_MS: must be from 0 to 60,000/);
+    expect(problem({ PORT: '1.5' })).toMatch(/PORT: must be a whole number/);
+  });
+
+  it('takes only ISO 4217 currency codes', () => {
+    expect(problem({ CURRENCY: 'XYZ' })).toMatch(/CURRENCY: must be a three-letter ISO 4217/);
+    expect(loadConfig({ CURRENCY: 'jpy' }).currency).toBe('JPY');
+    expect(loadConfig({ CURRENCY: 'CHF' }).currency).toBe('CHF');
+  });
+});

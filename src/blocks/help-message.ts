@@ -2,10 +2,18 @@ import type { KnownBlock } from '@slack/types';
 import type { Reply, Subcommand } from '../domain/reply.ts';
 import { capBlocks, context, divider, escapeMrkdwn, fallbackText, header, section } from './kit.ts';
 
-/** The `/audience help` reply: every subcommand with usage and examples, optionally after a problem line. */
-export function buildHelpMessage(commands: readonly Subcommand[], options: { problem?: string } = {}): Reply {
+/**
+ * The `/audience help` reply: every subcommand with usage and examples, optionally after a problem line and a
+ * command to suggest instead (shown as code: "Did you mean `/audience stats`?").
+ */
+export function buildHelpMessage(
+  commands: readonly Subcommand[],
+  options: { problem?: string; suggestion?: string } = {},
+): Reply {
   const blocks: KnownBlock[] = [];
-  if (options.problem) blocks.push(section(`:warning: ${escapeMrkdwn(options.problem)}`));
+  const suggestion = options.suggestion ? ` Did you mean \`${escapeMrkdwn(options.suggestion)}\`?` : '';
+  const problem = options.problem ? `${escapeMrkdwn(options.problem)}${suggestion}` : null;
+  if (problem) blocks.push(section(`:warning: ${problem}`));
   blocks.push(header('Audience Insights: commands'));
   for (const command of commands) {
     const examples = command.examples.map((e) => `\`${escapeMrkdwn(e)}\``).join('  ');
@@ -19,14 +27,19 @@ export function buildHelpMessage(commands: readonly Subcommand[], options: { pro
   }
   blocks.push(
     divider(),
-    context(['Options are `key=value`. Quote values with spaces: `where="country:United States"`.']),
+    context([
+      'Options are `key=value`. Quote values with spaces: `where="country:United States"`. Compare with `where=followers>=1000` (in a shell, quote it: `audience stats \'where=followers>=1000\'`).',
+    ]),
   );
   const list = commands.map((c) => c.name).join(', ');
-  const text = options.problem
-    ? `${options.problem} Commands: ${list}.`
-    : `Audience Insights commands: ${list}. Try /audience help.`;
-  const data = { ...(options.problem ? { error: options.problem } : {}), commands: commands.map(describe) };
-  return { text: fallbackText(escapeMrkdwn(text)), blocks: capBlocks(blocks), data };
+  const text = problem
+    ? `${problem} Commands: ${escapeMrkdwn(list)}.`
+    : escapeMrkdwn(`Audience Insights commands: ${list}. Try /audience help.`);
+  const error = options.problem
+    ? `${options.problem}${options.suggestion ? ` Did you mean \`${options.suggestion}\`?` : ''}`
+    : null;
+  const data = { ...(error ? { error } : {}), commands: commands.map(describe) };
+  return { text: fallbackText(text), blocks: capBlocks(blocks), data };
 }
 
 /** One subcommand's help: usage and examples. */
@@ -47,13 +60,22 @@ export function buildCommandHelp(command: Subcommand): Reply {
 
 /** A short ephemeral error: what went wrong, then how to use the command. */
 export function buildErrorMessage(problem: string, usage?: string): Reply {
-  const blocks: KnownBlock[] = [section(`:warning: ${escapeMrkdwn(problem)}`)];
+  const blocks: KnownBlock[] = [section(`:warning: ${escapeProblem(problem)}`)];
   if (usage) blocks.push(context([escapeMrkdwn(usage)]));
   return {
-    text: fallbackText(escapeMrkdwn(usage ? `${problem} ${usage}` : problem)),
+    text: fallbackText(escapeProblem(usage ? `${problem} ${usage}` : problem)),
     blocks,
     data: { error: problem, ...(usage ? { usage } : {}) },
   };
+}
+
+/**
+ * A problem is plain text, escaped like any other; a Slack user mention in it (`<@U012AB3CD>`, the owner a
+ * digest refusal points to) is one the app wrote from a stored user id, so it stays a mention instead of
+ * reading "&lt;@U012AB3CD&gt;". In an ephemeral reply a mention notifies no one.
+ */
+function escapeProblem(problem: string): string {
+  return escapeMrkdwn(problem).replace(/&lt;@([UW][A-Z0-9]{2,})&gt;/g, '<@$1>');
 }
 
 function describe(command: Subcommand) {

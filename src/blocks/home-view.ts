@@ -6,7 +6,7 @@ import { tz } from '@date-fns/tz';
 import type { HomeView, KnownBlock } from '@slack/types';
 import { format } from 'date-fns/format';
 import { scheduleStatuses } from '../digest/schedules.ts';
-import { formatChange, formatCompact, formatMoney, formatPercent } from '../domain/format.ts';
+import { formatChange, formatCompact, formatCount, formatMoney, formatPercent } from '../domain/format.ts';
 import type { AudienceData, DeliveryRecord, DigestSchedule, SegmentRun } from '../domain/types.ts';
 import type { AudienceStats } from '../engine/stats.ts';
 import { retryButtons, scheduleLineWithId } from './digest-list.ts';
@@ -64,7 +64,7 @@ export function buildHomeView(input: HomeInput): HomeView {
     blocks.push(
       section(`*Your audience at a glance*, as of ${when(stats.asOf)} UTC`),
       fields([
-        `*Audience*\n${formatCompact(stats.total)} people${vs(stats.total, stats.totalWeekAgo)}`,
+        `*Audience*\n${formatCount(stats.total, 'person', 'people')}${vs(stats.total, stats.totalWeekAgo)}`,
         `*New this week*\n${formatCompact(stats.newThisWeek)}${vs(stats.newThisWeek, stats.newLastWeek)}`,
         `*Active, last 7 days*\n${formatCompact(stats.active7d)} · ${formatPercent(stats.active7d / stats.total)}${vs(stats.active7d, stats.activePrevWeek)}`,
         `*Active, last 30 days*\n${formatCompact(stats.active30d)} · ${formatPercent(stats.active30d / stats.total)}`,
@@ -110,7 +110,7 @@ function segmentBlocks(
   const lines = order.slice(0, MAX_SEGMENTS).map(({ i, size }) => {
     const name = truncate(escapeMrkdwn(run.names[i] ?? `Segment ${i + 1}`), NAME_LENGTH);
     const share = total > 0 ? ` (${formatPercent(size / total)})` : '';
-    return `*${i + 1}. ${name}*: ${formatCompact(size)} people${share}`;
+    return `*${i + 1}. ${name}*: ${formatCount(size, 'person', 'people')}${share}`;
   });
   const blocks: KnownBlock[] = [];
   for (let start = 0; start < lines.length; start += SEGMENTS_PER_SECTION) {

@@ -30,10 +30,28 @@ export const LIMITS = {
   fallbackText: 4000,
 } as const;
 
-/** Escapes the three characters Slack treats as control characters, so user text cannot mention or link. */
+/**
+ * Escapes text from data (names, ids, filters, what a person typed) for a mrkdwn field: the three control
+ * characters become entities, so it cannot mention or link, and `* _ ~` at a word's edge (a backtick anywhere)
+ * are fenced with zero-width spaces, so a product named `*bold* Cape` reads as typed instead of bold. Slack has no escape for
+ * formatting characters; the fence makes one side of each marker fail Slack's rule (a marker opens after a
+ * boundary and before a non-space), whichever way the zero-width space is read. Inside words (`spend_next_30d`)
+ * nothing formats, so nothing is added and copied text stays as it was.
+ */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(FORMATTING_AT_EDGE, (marker) => `${FENCE}${marker}${FENCE}`);
 }
+
+/** The zero-width space that fences formatting characters from data (plain-text.ts removes it again). */
+export const FENCE = '\u200b';
+
+// A formatting character with no letter or digit on at least one side, where Slack could read it as a marker;
+// a backtick anywhere, since code spans open inside words too.
+const FORMATTING_AT_EDGE = /`|(?<![\p{L}\p{N}])[*_~]|[*_~](?![\p{L}\p{N}])/gu;
 
 /** Cuts text to `max` characters with an ellipsis, never splitting a surrogate pair or an escape entity. */
 export function truncate(text: string, max: number): string {

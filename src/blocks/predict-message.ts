@@ -1,7 +1,7 @@
 import { tz } from '@date-fns/tz';
 import type { KnownBlock } from '@slack/types';
 import { format } from 'date-fns/format';
-import { formatCompact, formatMoney, formatPercent } from '../domain/format.ts';
+import { formatCompact, formatCount, formatMoney, formatPercent } from '../domain/format.ts';
 import type { Reply } from '../domain/reply.ts';
 import {
   featureLabel,
@@ -150,7 +150,7 @@ function forecastLine(
 ): string {
   const b = (s: string) => (rich ? `*${s}*` : s);
   const esc = (s: string) => (rich ? escapeMrkdwn(s) : s);
-  const people = `${formatCompact(forecast.n)} ${forecast.n === 1 ? 'person' : 'people'}`;
+  const people = formatCount(forecast.n, 'person', 'people');
   const scope = forecast.scope;
   if (scope.kind === 'user') {
     return spend

@@ -1,7 +1,7 @@
 import { tz } from '@date-fns/tz';
 import type { KnownBlock } from '@slack/types';
 import { format } from 'date-fns';
-import { formatCompact, formatPercent } from '../domain/format.ts';
+import { formatCompact, formatCount, formatPercent } from '../domain/format.ts';
 import type { Reply } from '../domain/reply.ts';
 import type { SegmentResult } from '../engine/segments.ts';
 import {
@@ -91,7 +91,7 @@ function segmentBlocks(
         .join('\n');
   const figures = hidden
     ? `${fewerThan(rule.minCohortSize)} people`
-    : `${formatCompact(segment.size)} people (${formatPercent(segment.share)}) · ${formatPercent(segment.revenueShare)} of revenue`;
+    : `${formatCount(segment.size, 'person', 'people')} (${formatPercent(segment.share)}) · ${formatPercent(segment.revenueShare)} of revenue`;
   const flag = isSmallCohort(segment.size, rule.minCohortSize)
     ? `\n:warning: _small segment (under ${rule.minCohortSize} people): ${hidden ? 'details not shown here' : 'its figures are hidden when shared to a channel'}_`
     : '';
@@ -170,7 +170,7 @@ function qualityNotes(
   const imputed = Object.entries(result.imputed).filter(([, n]) => n > 0);
   if (imputed.length > 0) {
     notes.push(
-      `missing values filled with the median: ${imputed.map(([f, n]) => `${escapeMrkdwn(f)} ${n}`).join(', ')}`,
+      `missing values filled with the median: ${imputed.map(([f, n]) => `${escapeMrkdwn(f)} for ${formatCount(n, 'person', 'people')}`).join(', ')}`,
     );
   }
   if (view.pages > 1) notes.push(`page ${view.page} of ${view.pages}`);

@@ -7,8 +7,7 @@
  * below MIN_COHORT_SIZE is not shared either; error replies (`data.error`) are not shareable.
  */
 import type { KnownBlock } from '@slack/types';
-import { parseCommand } from '../../commands/parse.ts';
-import type { Reply } from '../domain/reply.ts';
+import type { CommandLine, Reply } from '../domain/reply.ts';
 import { SHARE_REPLY_ACTION, stripPrefix } from './command-buttons.ts';
 import {
   actions,
@@ -30,22 +29,22 @@ export type ShareVerdict =
 /** Block id of the actions block that carries the Share button. */
 export const SHARE_BLOCK_ID = 'reply_share';
 
-/** Decides whether `reply` (the answer to `command`) may be shared with a channel. */
+/** Decides whether `reply` (the answer to the parsed `line`) may be shared with a channel. */
 export function shareVerdict(
   reply: Reply,
-  command: string,
+  line: CommandLine,
   options: { minCohortSize: number },
 ): ShareVerdict {
   const data = (typeof reply.data === 'object' && reply.data !== null ? reply.data : {}) as Record<
     string,
     unknown
   >;
-  if (data.perPerson === true || addressesOnePerson(command)) return { ok: false, reason: 'per_person' };
+  if (data.perPerson === true || addressesOnePerson(line)) return { ok: false, reason: 'per_person' };
   if (typeof data.error === 'string') return { ok: false, reason: 'error' };
   if (typeof data.cohortSize === 'number' && data.cohortSize < options.minCohortSize) {
     return { ok: false, reason: 'small_cohort', cohortSize: data.cohortSize };
   }
-  if (stripPrefix(command).length > LIMITS.buttonValue) return { ok: false, reason: 'too_long' };
+  if (stripPrefix(line.text).length > LIMITS.buttonValue) return { ok: false, reason: 'too_long' };
   return { ok: true };
 }
 
@@ -53,14 +52,14 @@ export function shareVerdict(
  * The private reply as sent to the person who asked: the builder's blocks plus a "Share to channel" button
  * when the verdict allows it. Keeps within the 50-block message limit.
  */
-export function withShareButton(reply: Reply, command: string, verdict: ShareVerdict): Reply {
+export function withShareButton(reply: Reply, line: CommandLine, verdict: ShareVerdict): Reply {
   if (!verdict.ok) {
     if (verdict.reason !== 'too_long') return { ...reply, blocks: capBlocks(reply.blocks) };
     const note = context(['This command is too long to share; shorten it to share the answer.']);
     return { ...reply, blocks: [...capBlocks(reply.blocks, LIMITS.messageBlocks - 1), note] };
   }
   const share = actions(
-    [button('Share to channel', SHARE_REPLY_ACTION, stripPrefix(command), 'primary')],
+    [button('Share to channel', SHARE_REPLY_ACTION, stripPrefix(line.text), 'primary')],
     SHARE_BLOCK_ID,
   );
   return { ...reply, blocks: [...capBlocks(reply.blocks, LIMITS.messageBlocks - 1), share] };
@@ -137,10 +136,6 @@ export function notice(message: string): Reply {
 }
 
 // A command naming one profile (user=…) answers about one person whatever its reply data says.
-function addressesOnePerson(command: string): boolean {
-  try {
-    return parseCommand(command).options.user !== undefined;
-  } catch {
-    return false;
-  }
+function addressesOnePerson(line: CommandLine): boolean {
+  return line.args !== null && Object.hasOwn(line.args.options, 'user');
 }

@@ -1,6 +1,11 @@
 import type { KnownBlock } from '@slack/types';
-import { format } from 'date-fns/format';
-import { formatChange, formatCompact, formatMoney, formatPercent } from '../domain/format.ts';
+import {
+  formatChange,
+  formatCompact,
+  formatMoney,
+  formatPercent,
+  formatUtcMinute,
+} from '../domain/format.ts';
 import type { Reply } from '../domain/reply.ts';
 import type { AudienceStats, Tally } from '../engine/stats.ts';
 import {
@@ -42,20 +47,7 @@ export function buildStatsMessage(
   const title = options.filter ? `Audience at a glance: ${options.filter}` : 'Audience at a glance';
 
   const blocks: KnownBlock[] = [header(title)];
-  if (stats.total === 0) {
-    blocks.push(
-      section(
-        options.filter
-          ? `No profiles match \`${escapeMrkdwn(options.filter)}\`. Loosen the filter or run \`/audience stats\` for everyone.`
-          : 'The audience is empty. Import profiles with `audience import profiles FILE` or load the sample with `audience sample`.',
-      ),
-    );
-    return {
-      text: fallbackText(escapeMrkdwn(`${title}: no profiles.`)),
-      blocks,
-      data: { ...stats, cohortSize: 0 },
-    };
-  }
+  if (stats.total === 0) return emptyReply(stats, title, options.filter ?? null);
 
   blocks.push(
     fields([
@@ -77,45 +69,76 @@ export function buildStatsMessage(
       `*Revenue per user, 30 days*\n${revenueHidden ? hiddenRevenue : formatMoney(stats.revenuePerUser, currency)}`,
     ]),
   );
-  // Values held by a small group (a country with three people) would point at them: not shown in channels.
-  const visible = (items: readonly Tally[]) => items.filter((t) => !hides(t.count, rule));
-  const top = {
-    countries: visible(stats.top.countries),
-    platforms: visible(stats.top.platforms),
-    interests: visible(stats.top.interests),
-  };
-  const tops: string[] = [];
-  if (top.countries.length) tops.push(`*Top countries:* ${listTally(top.countries)}`);
-  if (top.platforms.length) tops.push(`*Platforms:* ${listTally(top.platforms)}`);
-  if (top.interests.length) tops.push(`*Interests:* ${listTally(top.interests)}`);
-  if (tops.length) blocks.push(section(tops.join('\n')));
-
-  const notes = [`As of ${format(stats.asOf, 'yyyy-MM-dd HH:mm')} UTC`];
-  if (rule.audience === 'channel')
-    notes.push(`groups of ${fewerThan(rule.minCohortSize)} people are not shown`);
-  if (stats.latestInteraction !== null) {
-    notes.push(`latest activity ${format(stats.latestInteraction, 'yyyy-MM-dd HH:mm')}`);
-  }
-  if (options.filter) notes.push(`filter \`${escapeMrkdwn(options.filter)}\``);
-  blocks.push(context(notes));
+  const tops = topValues(stats, rule);
+  if (tops.lines.length) blocks.push(section(tops.lines.join('\n')));
+  blocks.push(context(statsNotes(stats, rule, options.filter ?? null)));
 
   const text =
     `${title}: ${people(stats.total)} profiles${vs(stats.total, stats.totalWeekAgo)}, ` +
     `${people(stats.active7d)} active in the last 7 days, ` +
     `${revenueHidden ? 'revenue not shown' : `${formatMoney(stats.revenue30d, currency)} revenue`} in the last 30 days.`;
-  // cohortSize: answers about fewer than MIN_COHORT_SIZE people are not shared to channels (see share.ts).
-  const data =
-    rule.audience === 'channel'
-      ? {
-          ...suppressSmallCohorts(
-            { ...stats, top, cohortSize: stats.total },
-            ['newThisWeek', 'newLastWeek', 'active7d', 'activePrevWeek', 'active30d', 'purchasers30d'],
-            rule.minCohortSize,
-          ),
-          ...(revenueHidden ? { revenue30d: null, revenuePrev30d: null, revenuePerUser: null } : {}),
-        }
-      : { ...stats, cohortSize: stats.total };
-  return { text: fallbackText(escapeMrkdwn(text)), blocks, data };
+  return {
+    text: fallbackText(escapeMrkdwn(text)),
+    blocks,
+    data: statsData(stats, rule, tops.shown, revenueHidden),
+  };
+}
+
+function emptyReply(stats: AudienceStats, title: string, filter: string | null): Reply {
+  const blocks: KnownBlock[] = [
+    header(title),
+    section(
+      filter
+        ? `No profiles match \`${escapeMrkdwn(filter)}\`. Loosen the filter or run \`/audience stats\` for everyone.`
+        : 'The audience is empty. Import profiles with `audience import profiles FILE` or load the sample with `audience sample`.',
+    ),
+  ];
+  return {
+    text: fallbackText(escapeMrkdwn(`${title}: no profiles.`)),
+    blocks,
+    data: { ...stats, cohortSize: 0 },
+  };
+}
+
+type TopLists = AudienceStats['top'];
+
+// Values held by a small group (a country with three people) would point at them: not shown in channels.
+function topValues(stats: AudienceStats, rule: CohortRule): { shown: TopLists; lines: string[] } {
+  const visible = (items: readonly Tally[]) => items.filter((t) => !hides(t.count, rule));
+  const shown = {
+    countries: visible(stats.top.countries),
+    platforms: visible(stats.top.platforms),
+    interests: visible(stats.top.interests),
+  };
+  const lines: string[] = [];
+  if (shown.countries.length) lines.push(`*Top countries:* ${listTally(shown.countries)}`);
+  if (shown.platforms.length) lines.push(`*Platforms:* ${listTally(shown.platforms)}`);
+  if (shown.interests.length) lines.push(`*Interests:* ${listTally(shown.interests)}`);
+  return { shown, lines };
+}
+
+function statsNotes(stats: AudienceStats, rule: CohortRule, filter: string | null): string[] {
+  const notes = [`As of ${formatUtcMinute(stats.asOf)} UTC`];
+  if (rule.audience === 'channel')
+    notes.push(`groups of ${fewerThan(rule.minCohortSize)} people are not shown`);
+  if (stats.latestInteraction !== null) {
+    notes.push(`latest activity ${formatUtcMinute(stats.latestInteraction)} UTC`);
+  }
+  if (filter) notes.push(`filter \`${escapeMrkdwn(filter)}\``);
+  return notes;
+}
+
+// cohortSize: answers about fewer than MIN_COHORT_SIZE people are not shared to channels (see share.ts).
+function statsData(stats: AudienceStats, rule: CohortRule, top: TopLists, revenueHidden: boolean): unknown {
+  if (rule.audience !== 'channel') return { ...stats, cohortSize: stats.total };
+  return {
+    ...suppressSmallCohorts(
+      { ...stats, top, cohortSize: stats.total },
+      ['newThisWeek', 'newLastWeek', 'active7d', 'activePrevWeek', 'active30d', 'purchasers30d'],
+      rule.minCohortSize,
+    ),
+    ...(revenueHidden ? { revenue30d: null, revenuePrev30d: null, revenuePerUser: null } : {}),
+  };
 }
 
 function listTally(items: readonly Tally[]): string {

@@ -3,7 +3,7 @@
  * The importer loads when the command runs, so other commands never pay for its parsers.
  */
 import { type Command, Option } from 'commander';
-import { ImportError } from '../import/errors.ts';
+import { ImportError } from '../domain/errors.ts';
 import type { PiiMode } from '../privacy/pii.ts';
 import type { CliContext } from './context.ts';
 import { parseWholeNumber } from './options.ts';

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import type { AppConfig } from '../config.ts';
+import { OperatorError } from '../domain/errors.ts';
 import { appendAudit, auditEntry, formatAudit, parseSince } from '../privacy/audit.ts';
 import type { PiiMode, PiiOptions } from '../privacy/pii.ts';
 import {
@@ -31,8 +32,9 @@ import type { CliContext } from './context.ts';
 export const CLI_ACTOR = 'cli';
 
 /** Raised for an encryption command that cannot run as asked; the message says what to do. */
-export class KeyCommandError extends Error {
+export class KeyCommandError extends OperatorError {
   override name = 'KeyCommandError';
+  readonly code = 'key_command';
 }
 
 /**

@@ -3,6 +3,7 @@
  * that takes `--replace`, and every load is audited.
  */
 import type { Command } from 'commander';
+import { UserError } from '../domain/errors.ts';
 import type { AudienceCounts, AudienceMeta } from '../domain/types.ts';
 import { appendAudit, auditEntry } from '../privacy/audit.ts';
 import type { CliContext } from './context.ts';
@@ -10,8 +11,9 @@ import { parseWholeNumber } from './options.ts';
 import { CLI_ACTOR } from './privacy-commands.ts';
 
 /** Raised when the store holds data of its own (imported) and `--replace` was not given. */
-export class SampleRefusedError extends Error {
+export class SampleRefusedError extends UserError {
   override name = 'SampleRefusedError';
+  readonly code = 'sample_refused';
 }
 
 /** Registers `audience sample [--profiles N] [--seed N] [--replace]`. */

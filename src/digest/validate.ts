@@ -2,14 +2,17 @@
  * Checking what people type or pick for a digest schedule. The text form (`digest add …`) and the modal
  * share these checks, so both refuse the same things with the same one-line reasons.
  */
+
 import { closest, distance } from 'fastest-levenshtein';
+import { UserError } from '../domain/errors.ts';
 import type { DigestSchedule } from '../domain/types.ts';
 import { isAllowedK, kNotAllowed, readK } from '../engine/segment-defaults.ts';
 import { canonicalTimeZone, parseLocalTime } from './occurrences.ts';
 
 /** A refusal of digest input; the message is one line with the reason and what would work. */
-export class DigestError extends Error {
+export class DigestError extends UserError {
   override name = 'DigestError';
+  readonly code = 'digest';
 }
 
 /** The fields of a schedule a person chooses. */

@@ -39,6 +39,15 @@ export interface ParsedArgs {
   raw: string;
 }
 
+/** A command line as the router parsed it, once; it travels with the request (queue, share decision, buttons). */
+export interface CommandLine {
+  /** The line as typed, with or without the leading `/audience`. */
+  text: string;
+  /** The parse, or null when the line does not parse (`problem` says why, in one line). */
+  args: ParsedArgs | null;
+  problem: string | null;
+}
+
 /** One `/audience` subcommand, built by a factory over its dependencies. */
 export interface Subcommand {
   name: string;
@@ -46,9 +55,4 @@ export interface Subcommand {
   usage: string;
   examples: string[];
   run(args: ParsedArgs, invocation: Invocation): Promise<Reply>;
-}
-
-/** Bad input from the user: the message is one line saying what was wrong; the router adds the usage. */
-export class UsageError extends Error {
-  override name = 'UsageError';
 }

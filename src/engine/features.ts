@@ -2,7 +2,10 @@
  * Per-profile feature table shared by segments, predictions, recommendations and stats.
  * Pure and fast: one pass over the interactions into Float64Array columns; NaN marks a missing value.
  */
+
 import { closest } from 'fastest-levenshtein';
+import { UserError } from '../domain/errors.ts';
+import { own } from '../domain/names.ts';
 import type { AttributeKind, Interaction, Product, Profile } from '../domain/types.ts';
 import {
   type InteractionIndex,
@@ -50,8 +53,9 @@ export interface FeatureInfo {
 }
 
 /** Unknown or unusable feature name; the message lists what is available. */
-export class FeatureError extends Error {
+export class FeatureError extends UserError {
   override name = 'FeatureError';
+  readonly code = 'feature';
 }
 
 const DAY = 86_400_000;
@@ -800,7 +804,7 @@ function resolveFeature(
 ): Resolved {
   const name = raw.trim();
   if (BUILTIN_NAMES.has(name)) return { kind: 'builtin', name };
-  const kind = input.attributes[name];
+  const kind = own(input.attributes, name);
   if (kind === 'number' || kind === 'boolean' || kind === 'date')
     return { kind: 'attr', name, attr: name, type: kind };
   if (kind === 'category' || kind === 'list') {

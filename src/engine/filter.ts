@@ -1,8 +1,11 @@
+import { UserError } from '../domain/errors.ts';
+import { own } from '../domain/names.ts';
 import type { AttributeKind, Profile } from '../domain/types.ts';
 
 /** Bad `where=` input; the message says what was wrong and what would work. */
-export class FilterError extends Error {
+export class FilterError extends UserError {
   override name = 'FilterError';
+  readonly code = 'filter';
 }
 
 type Op = ':' | '>' | '<' | '>=' | '<=' | '!=';
@@ -31,7 +34,8 @@ const COMMON_FIELDS = [
 
 /**
  * Parses `country:DE`, `country:DE|FR,platform:tiktok`, `followers>=1000`, `interest:fitness`,
- * `age<30` (any custom attribute). Field names are checked against the known fields and attributes.
+ * `age<30` (any custom attribute); `followers:>=1000` is the same as `followers>=1000`. Field names are checked
+ * against the known fields and attributes.
  */
 export function parseWhere(text: string, attributes: Record<string, AttributeKind>): Filter {
   const clauses: Clause[] = [];
@@ -43,9 +47,8 @@ export function parseWhere(text: string, attributes: Record<string, AttributeKin
       throw new FilterError(`cannot read the filter "${trimmed}": write field:value, e.g. where=country:DE`);
     }
     const field = (match[1] ?? '').toLowerCase();
-    const op = match[2] as Op;
-    const value = match[3] ?? '';
-    if (!COMMON_FIELDS.includes(field) && !(field in attributes)) {
+    const [op, value] = colonComparison(match[2] as Op, match[3] ?? '');
+    if (!COMMON_FIELDS.includes(field) && !Object.hasOwn(attributes, field)) {
       const known = [...COMMON_FIELDS.filter((f) => f !== 'interest'), ...Object.keys(attributes)];
       throw new FilterError(`unknown filter field "${field}"; filter on one of: ${known.join(', ')}`);
     }
@@ -61,6 +64,16 @@ export function parseWhere(text: string, attributes: Record<string, AttributeKin
   }
   if (clauses.length === 0) throw new FilterError('where= is empty: write e.g. where=country:DE');
   return { clauses, text };
+}
+
+// `followers:>=1000` reads as `followers>=1000`, as people write it after seeing `country:DE`; `country:<x>`
+// stays a value unless a number or a date follows the comparison.
+function colonComparison(op: Op, value: string): [Op, string] {
+  const inner = op === ':' ? /^(>=|<=|!=|>|<)\s*(.+)$/.exec(value) : null;
+  if (!inner) return [op, value];
+  const [, compare, rest] = inner as unknown as [string, Op, string];
+  const comparable = rest.split('|').every((v) => Number.isFinite(Number(v)) || !Number.isNaN(Date.parse(v)));
+  return compare === '!=' || comparable ? [compare, rest] : [op, value];
 }
 
 /** Keeps the profiles that match every clause. */
@@ -83,7 +96,7 @@ function fieldValue(profile: Profile, field: string): unknown {
     case 'interests':
       return profile.interests;
     default:
-      return profile.attrs[field];
+      return own(profile.attrs, field);
   }
 }
 

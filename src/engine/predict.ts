@@ -5,10 +5,13 @@
  * separately from k-fold cross-validation, a time split (spend: fitted on the 30 days before, checked on the
  * latest 30) or a seeded holdout, against the "everyone gets the average" baseline. Plain JSON, so it can be cached.
  */
+
 import { closest } from 'fastest-levenshtein';
 import { EigenvalueDecomposition, inverse, Matrix } from 'ml-matrix';
 import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
+import { UserError } from '../domain/errors.ts';
 import { formatMoney } from '../domain/format.ts';
+import { own } from '../domain/names.ts';
 import { Rng } from '../domain/random.ts';
 import type { AttributeKind, AudienceData } from '../domain/types.ts';
 import {
@@ -136,8 +139,9 @@ export interface PredictionModel {
 }
 
 /** A refusal to fit or apply a model; the message is one line saying why and what would work. */
-export class PredictError extends Error {
+export class PredictError extends UserError {
   override name = 'PredictError';
+  readonly code = 'predict';
 }
 
 /** Checks a target name: `spend_next_30d` or a numeric attribute; refuses with the numeric attributes listed. */
@@ -148,7 +152,7 @@ export function resolveTarget(
   if (target === SPEND_TARGET) return target;
   const numeric = numericAttributes(attributes);
   const choices = [SPEND_TARGET, ...numeric].join(', ');
-  const kind = attributes[target];
+  const kind = own(attributes, target);
   if (kind === undefined) throw new PredictError(`unknown target "${target}"; numeric targets: ${choices}`);
   if (kind !== 'number') {
     throw new PredictError(
@@ -234,7 +238,8 @@ export function buildTrainingSet(
   const byId = new Map(input.profiles.map((p) => [p.id, p]));
   const keep: number[] = [];
   table.userIds.forEach((id, i) => {
-    const v = byId.get(id)?.attrs[target];
+    const attrs = byId.get(id)?.attrs;
+    const v = attrs && own(attrs, target);
     // People without a value of the target cannot teach anything about it.
     if (typeof v === 'number' && Number.isFinite(v)) {
       y[i] = v;
@@ -747,7 +752,7 @@ export function featureLabel(name: string): string {
     log_followers: 'log10 followers',
     tenure_days: 'days since sign-up',
   };
-  return known[name] ?? name.replace(/_/g, ' ');
+  return own(known, name) ?? name.replace(/_/g, ' ');
 }
 
 function targetLabel(target: string): string {
@@ -773,7 +778,7 @@ export function resolveFeatures(input: PredictInput, target: string, features?: 
     if (f === target)
       throw new PredictError(`"${f}" is the target, so it cannot also be a feature; remove it from features`);
     if (seen.has(f)) throw new PredictError(`feature "${f}" is listed twice; list it once`);
-    const kind = input.attributes[f];
+    const kind = own(input.attributes, f);
     if (!known.has(f) && (kind === 'category' || kind === 'list')) {
       throw new PredictError(
         `feature "${f}" is a ${kind} attribute, not a number; use numeric, yes/no or date features`,

@@ -46,6 +46,7 @@
  * The model is plain JSON (it is cached in the store); the per-user history index is derived from the
  * interactions on first use and memoised per interactions array, so repeated queries are fast.
  */
+import { UserError } from '../domain/errors.ts';
 import {
   INTERACTION_TYPES,
   type Interaction,
@@ -268,8 +269,9 @@ export interface QueryOptions {
 }
 
 /** A recommendation that cannot be made (unknown user or segment, empty catalogue); the message says what would work. */
-export class RecommendError extends Error {
+export class RecommendError extends UserError {
   override name = 'RecommendError';
+  readonly code = 'recommend';
 }
 
 const DAY = 86_400_000;

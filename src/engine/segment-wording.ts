@@ -308,12 +308,15 @@ export function traitText(feature: string, s: TraitStats, binary: boolean, curre
 
 function compare(seg: number, all: number): string {
   if (Number.isNaN(seg)) return 'no data';
-  if (!(all > 0)) return `audience median ${formatNumber(all)}`;
+  // Next to a median of 0 on either side a ratio says nothing ("100% below the audience"): give the figure.
+  if (!(all > 0) || seg === 0) return `audience median ${formatNumber(all)}`;
   const r = seg / all;
   if (r >= 1.5) return `${r.toFixed(1)}x the audience`;
-  if (r <= 0.67) return `${Math.round((1 - r) * 100)}% below the audience`;
+  // One phrasing and one minus sign (as in formatChange) for every difference below 1.5x.
   const diff = Math.round((r - 1) * 100);
-  return diff === 0 ? 'about the audience median' : `${diff > 0 ? '+' : ''}${diff}% vs the audience`;
+  return diff === 0
+    ? 'about the audience median'
+    : `${diff > 0 ? '+' : '−'}${Math.abs(diff)}% vs the audience`;
 }
 
 function percent(x: number): string {

@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as MlKmeans from 'ml-kmeans';
+import { UserError } from '../domain/errors.ts';
 import { Rng } from '../domain/random.ts';
 import type { AttributeKind, Interaction, Product, Profile } from '../domain/types.ts';
 import {
@@ -90,8 +91,9 @@ export interface SegmentResult {
 }
 
 /** Bad segmentation request: one-line reason plus what would work. */
-export class SegmentError extends Error {
+export class SegmentError extends UserError {
   override name = 'SegmentError';
+  readonly code = 'segment';
 }
 
 /** The data segmentation reads. */

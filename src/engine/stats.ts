@@ -125,7 +125,8 @@ function activityFlags(
     for (let r = start[key] as number; r < to; r++) {
       const t = f64[2 * r] as number;
       if (t >= asOf || t < prevMonthStart) {
-        if (t < asOf && t > latest) latest = t;
+        // Only the audience's own events: others' old ones are no one's latest activity here.
+        if (i >= 0 && t < asOf && t > latest) latest = t;
         continue;
       }
       if (i < 0) continue;

@@ -3,7 +3,8 @@ import type { ExportTable } from './rows.ts';
 
 /** RFC 4180 CSV with a header row; a maintained writer, so quoting of commas and quotes in names is right. */
 export function toCsv(table: ExportTable): Buffer {
-  return Buffer.from(stringify(table.rows, { header: true, columns: table.columns }));
+  // A cell from imported data starting with = + - @ would run as a formula in a spreadsheet: quoted with '.
+  return Buffer.from(stringify(table.rows, { header: true, columns: table.columns, escape_formulas: true }));
 }
 
 /** A JSON array of objects keyed by column name. */

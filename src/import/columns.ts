@@ -2,7 +2,8 @@
  * Which source column feeds which field: explicit `--map` entries first, then known field names and aliases
  * (matched ignoring case, spaces, `_`, `-` and `.`), then, for profiles only, custom attributes.
  */
-import { ImportError } from './errors.ts';
+import { ImportError } from '../domain/errors.ts';
+import { normalizeKey } from '../domain/names.ts';
 
 /** What an import brings in. */
 export type ImportKind = 'profiles' | 'products' | 'interactions';
@@ -64,14 +65,6 @@ export interface ColumnPlan {
   unmatchedMap: Array<{ field: string; source: string }>;
   /** Required fields no column provides. */
   missing: FieldSpec[];
-}
-
-/** Matching key for column names: `User ID`, `user_id`, `userId` and `user-id` all become `userid`. */
-export function normalizeKey(name: string): string {
-  return name
-    .trim()
-    .toLowerCase()
-    .replace(/[\s_.-]+/g, '');
 }
 
 /** The stored name of a custom attribute: lower snake_case (`Loyalty Tier` -> `loyalty_tier`), '' if unusable. */

@@ -18,6 +18,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
+import { ImportError } from '../domain/errors.ts';
 import type {
   AttributeKind,
   AttributeValue,
@@ -36,13 +37,12 @@ import {
   type FieldSpec,
   type ImportKind,
 } from './columns.ts';
-import { ImportError } from './errors.ts';
 import { coerceAttribute, describeKind, KindInference } from './infer.ts';
 import { type ImportFormat, readRecords } from './readers.ts';
 import { type InteractionRow, type ProductRow, type ProfileRow, validateRow } from './schema.ts';
 
+export { ImportError } from '../domain/errors.ts';
 export type { ImportKind } from './columns.ts';
-export { ImportError } from './errors.ts';
 export type { ImportFormat } from './readers.ts';
 
 /** What to import and how. */

@@ -9,7 +9,7 @@ import { type CsvError, Parser } from 'csv-parse';
 import Pick from 'stream-json/filters/Pick.js';
 import StreamParser from 'stream-json/Parser.js';
 import StreamArray from 'stream-json/streamers/StreamArray.js';
-import { ImportError } from './errors.ts';
+import { ImportError } from '../domain/errors.ts';
 import { show } from './infer.ts';
 
 /** The file formats the importer reads. */

@@ -4,6 +4,7 @@
  * of the audience: counts and file names, not ids, handles or values.
  */
 
+import { UserError } from '../domain/errors.ts';
 import type { Invocation } from '../domain/reply.ts';
 import type { AuditEntry } from '../domain/types.ts';
 import type { StoreChange } from '../store/store.ts';
@@ -27,8 +28,9 @@ export function appendAudit(tx: Pick<StoreChange, 'appendAudit'>, entry: AuditEn
 }
 
 /** Raised for an unreadable `--since`. */
-export class AuditError extends Error {
+export class AuditError extends UserError {
   override name = 'AuditError';
+  readonly code = 'audit_since';
 }
 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };

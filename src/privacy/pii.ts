@@ -3,8 +3,9 @@
  * `--pii` / `--no-pii`), and what the importer stores instead: a keyed pseudonym, or nothing (`--pii-mode drop`).
  * Only custom profile attributes are affected; the platform user id (`id`) is kept as given.
  */
-import { normalizeKey } from '../import/columns.ts';
-import { ImportError } from '../import/errors.ts';
+
+import { ImportError } from '../domain/errors.ts';
+import { normalizeKey } from '../domain/names.ts';
 import type { IdentifierKind, Pseudonymizer } from './pseudonym.ts';
 
 /** What the importer does with identifier columns. */

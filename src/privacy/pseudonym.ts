@@ -2,16 +2,18 @@
  * Keyed pseudonyms for direct identifiers (handles, e-mail addresses, names, phone numbers): the importer
  * stores `ps_` + base32 of the first 16 bytes of HMAC-SHA256(key, normalized value) instead of the value.
  * The same person gets the same pseudonym in every import, so lookups by handle still work (the query is
- * pseudonymized the same way, see resolve.ts), while the stored data never holds the identifier itself and
+ * pseudonymized the same way, see queries/people.ts), while the stored data never holds the identifier itself and
  * cannot be reversed without the key (nor matched by hashing guesses, as an unkeyed hash could).
  *
  * The key is PSEUDONYM_KEY, or, when that is not set, a random key generated on first use into
  * `<data file>.pseudonym-key` (owner-only). Changing the key changes every pseudonym: data imported under the
  * old key no longer matches lookups.
  */
+
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { OperatorError } from '../domain/errors.ts';
 
 /** What kind of identifier a value is; decides how it is normalized before hashing. */
 export type IdentifierKind = 'handle' | 'email' | 'phone' | 'name';
@@ -94,8 +96,9 @@ export function pseudonymKeyFile(dataFile: string): string {
 }
 
 /** Raised when the pseudonym key file cannot be read or created. */
-export class PseudonymKeyError extends Error {
+export class PseudonymKeyError extends OperatorError {
   override name = 'PseudonymKeyError';
+  readonly code = 'pseudonym_key';
 }
 
 /**

@@ -5,7 +5,7 @@
  * repeat a handle or an address back (they may end up in a shared screen or a log).
  */
 
-import { UsageError } from '../domain/reply.ts';
+import { UsageError } from '../domain/errors.ts';
 import type { Profile } from '../domain/types.ts';
 import { type IdentifierKind, isPseudonym, type Pseudonymizer } from './pseudonym.ts';
 

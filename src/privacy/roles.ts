@@ -7,13 +7,8 @@
  * (owner or admin) live in digest/permissions.ts and read the same ADMIN_USER_IDS.
  */
 
-import type { Router } from '../../commands/router.ts';
-import { fallbackText, section } from '../blocks/kit.ts';
 import type { AppConfig } from '../config.ts';
-import type { Invocation, ParsedArgs, Reply, Subcommand } from '../domain/reply.ts';
-import type { Clock } from '../domain/types.ts';
-import type { Store } from '../store/store.ts';
-import { appendAudit, auditActor, auditEntry } from './audit.ts';
+import type { Invocation, ParsedArgs } from '../domain/reply.ts';
 
 type RoleConfig = Pick<AppConfig, 'adminUserIds'>;
 
@@ -31,12 +26,13 @@ export function actsAsAdmin(config: RoleConfig, actor: Pick<Invocation, 'userId'
 export const ADMIN_COMMANDS: Readonly<Record<string, { why: string; audit: boolean }>> = {
   forget: { why: "it deletes a person's data", audit: false },
   export: { why: 'it hands out one row per person', audit: true },
-  import: { why: 'it changes the audience data', audit: true },
+  // In Slack `import` only explains how to run one with the CLI (which audits the import itself): no entry.
+  import: { why: 'it changes the audience data', audit: false },
 };
 
 /** Why a non-admin may not run `command`, with who can; null when allowed. */
 export function adminRefusal(config: RoleConfig, command: string, invocation: Invocation): string | null {
-  const rule = ADMIN_COMMANDS[command];
+  const rule = Object.hasOwn(ADMIN_COMMANDS, command) ? ADMIN_COMMANDS[command] : undefined;
   if (!rule || actsAsAdmin(config, invocation)) return null;
   const who =
     config.adminUserIds.length > 0
@@ -60,56 +56,18 @@ export function channelAllowed(
   return allowed.includes(channel);
 }
 
-/** The polite refusal for a channel outside ALLOWED_CHANNEL_IDS. */
-export function channelRefusal(config: Pick<AppConfig, 'allowedChannelIds'>): Reply {
+/** Why the app does not answer in this channel, and where it does (mrkdwn with channel mentions). */
+export function channelRefusal(config: Pick<AppConfig, 'allowedChannelIds'>): string {
   const where = (config.allowedChannelIds ?? [])
     .slice(0, 5)
     .map((id) => `<#${id}>`)
     .join(', ');
-  return refusal(
-    `Audience Insights is not enabled in this channel. Use it in ${where || 'the channels your admins set up'}, or in a direct message with the app.`,
-  );
+  return `Audience Insights is not enabled in this channel. Use it in ${where || 'the channels your admins set up'}, or in a direct message with the app.`;
 }
 
-/**
- * A refusal reply; the text is mrkdwn built only from our own words and configured Slack ids (validated in
- * config.ts), so mentions like <@U012AB3CD> render. `data.error` keeps it out of the Share flow.
- */
-function refusal(text: string): Reply {
-  return { text: fallbackText(text), blocks: [section(`:no_entry_sign: ${text}`)], data: { error: text } };
-}
-
-/**
- * Wraps the admin-only subcommands: a non-admin gets a refusal that says why and who can; an admin's
- * successful run is audited (actor, command, and the command's words with people references removed).
- */
-export function withAdminChecks(
-  commands: readonly Subcommand[],
-  deps: { store: Store; clock: Clock; config: AppConfig },
-): Subcommand[] {
-  return commands.map((command) => {
-    const rule = ADMIN_COMMANDS[command.name];
-    if (!rule) return command;
-    return {
-      ...command,
-      async run(args: ParsedArgs, invocation: Invocation): Promise<Reply> {
-        const refused = adminRefusal(deps.config, command.name, invocation);
-        if (refused) return refusal(`${refused.charAt(0).toUpperCase()}${refused.slice(1)}.`);
-        const reply = await command.run(args, invocation);
-        const failed = typeof reply.data === 'object' && reply.data !== null && 'error' in reply.data;
-        if (rule.audit && !failed) {
-          const entry = auditEntry(
-            auditActor(invocation),
-            command.name,
-            describeArgs(args),
-            deps.clock().getTime(),
-          );
-          await deps.store.change((tx) => appendAudit(tx, entry), { wait: 'applied' });
-        }
-        return reply;
-      },
-    };
-  });
+/** Whether a successful run of `command` is written to the audit log by the admin guard. */
+export function auditedByGuard(command: string): boolean {
+  return Object.hasOwn(ADMIN_COMMANDS, command) && ADMIN_COMMANDS[command]?.audit === true;
 }
 
 /** A command's words for the audit log, with anything that may name a person replaced. */
@@ -122,16 +80,4 @@ export function describeArgs(args: ParsedArgs): string {
     ),
   ];
   return words.join(' ');
-}
-
-/** Wraps a router so Slack requests from channels outside ALLOWED_CHANNEL_IDS get a polite refusal. */
-export function withChannelCheck(router: Router, config: Pick<AppConfig, 'allowedChannelIds'>): Router {
-  if (config.allowedChannelIds === null) return router;
-  return {
-    ...router,
-    async dispatch(text, invocation) {
-      if (!channelAllowed(config, invocation)) return channelRefusal(config);
-      return router.dispatch(text, invocation);
-    },
-  };
 }

@@ -1,19 +1,18 @@
 /**
  * Answering a person privately, the one way: `answerPrivately` posts to the request's response_url within
  * Slack's limits (response-url.ts) and, when that cannot take the answer, sends it as a direct message.
- * `answerCommand` is how a command line becomes such an answer: run it through the router on the work
- * queue, show "Working on it…" when it will take a while, then deliver the reply with its Share button.
+ * `answerCommand` is how a command line becomes such an answer: parsed once by the router, run on the work
+ * queue, "Working on it…" shown when it will take a while, then the reply delivered with its Share button.
  * Nothing here throws: every failure is logged with context and, where possible, told to the user.
  */
-import { parseCommand } from '../../commands/parse.ts';
 import { buildErrorMessage } from '../blocks/help-message.ts';
 import { buildWorkingMessage, shareVerdict, withShareButton } from '../blocks/share-messages.ts';
-import type { Invocation, Reply, ReplyFile } from '../domain/reply.ts';
+import type { CommandLine, Invocation, Reply, ReplyFile } from '../domain/reply.ts';
 import type { SlackDeps } from './deps.ts';
 import { describeError } from './errors.ts';
 import { openDirectMessage, sendDirectMessage } from './post.ts';
 import type { SlackMessage } from './response-url.ts';
-import { type ChartUploadClient, uploadFile } from './upload.ts';
+import { uploadFile } from './upload.ts';
 import { QueueFullError } from './work-queue.ts';
 
 // Only work expected to block the loop at least this long waits for its placeholder to go out.
@@ -39,16 +38,65 @@ export interface AnswerRequest {
   withFiles: boolean;
 }
 
+/** Where a private answer goes: the request's response_url, and the person for a direct message. */
+export interface AnswerTarget {
+  responseUrl: string | null;
+  userId: string;
+}
+
+/** The "Working on it…" placeholder of one answer: whether it was sent, once it has been. */
+interface Placeholder {
+  sent: Promise<boolean> | null;
+}
+
 /** Answers one command privately; resolves once the answer was delivered or the failure logged. */
 export async function answerCommand(deps: SlackDeps, request: AnswerRequest): Promise<void> {
-  const { logger, queue } = deps;
-  const { placement, context } = request;
+  const line = deps.router.parse(request.command);
   const target = { responseUrl: request.responseUrl, userId: request.invocation.userId };
-  const kind = subcommandOf(request.command);
-
   // Held in an object: it is set from a timer callback, which control-flow narrowing cannot see.
-  const placeholder: { sent: Promise<boolean> | null } = { sent: null };
-  const showWorking = () => {
+  const placeholder: Placeholder = { sent: null };
+  const timer = request.placeholder ? schedulePlaceholder(deps, request, line, target, placeholder) : null;
+  let reply: Reply;
+  try {
+    reply = await runQueued(deps, request, line, placeholder);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+  const answer = withShareButton(reply, line, shareVerdict(reply, line, deps.config));
+  const placeholderShown = placeholder.sent ? await placeholder.sent : false;
+  await answerPrivately(
+    deps,
+    target,
+    {
+      response_type: 'ephemeral',
+      replace_original: request.placement === 'replace' || placeholderShown,
+      text: answer.text,
+      blocks: answer.blocks,
+    },
+    { ...request.context, command: request.command, part: 'answer' },
+  );
+  if (reply.files?.length && request.withFiles) {
+    await sendFilesPrivately(deps, request.invocation.userId, reply.files, request.context);
+  }
+}
+
+/** The queue's name for the work a line asks for (statistics are kept per subcommand). */
+export function workKind(line: CommandLine): string {
+  return line.args ? line.args.subcommand || 'help' : 'invalid';
+}
+
+/**
+ * Shows "Working on it…" now when the queue already predicts a slow answer, or sets a timer for the time
+ * spent waiting in the queue: work is synchronous, so a timer cannot fire while the command runs.
+ */
+function schedulePlaceholder(
+  deps: SlackDeps,
+  request: AnswerRequest,
+  line: CommandLine,
+  target: AnswerTarget,
+  placeholder: Placeholder,
+): NodeJS.Timeout | null {
+  const show = () => {
     if (placeholder.sent) return;
     const message = buildWorkingMessage(request.command);
     placeholder.sent = answerPrivately(
@@ -56,34 +104,42 @@ export async function answerCommand(deps: SlackDeps, request: AnswerRequest): Pr
       target,
       {
         response_type: 'ephemeral',
-        replace_original: placement === 'replace',
+        replace_original: request.placement === 'replace',
         text: message.text,
         blocks: message.blocks,
       },
-      { ...context, part: 'working message' },
+      { ...request.context, part: 'working message' },
       // A placeholder by direct message would outlive the answer it stands for.
       'none',
     );
   };
-  let timer: NodeJS.Timeout | null = null;
-  if (request.placeholder) {
-    // Work is synchronous, so a timer cannot fire while the command runs: decide up front when the queue
-    // already predicts a slow answer, and keep the timer for time spent waiting in the queue.
-    const waited = performance.now() - request.receivedAt;
-    if (waited + queue.estimate(kind) >= deps.workingAfterMs) showWorking();
-    else timer = setTimeout(showWorking, deps.workingAfterMs - waited);
+  const waited = performance.now() - request.receivedAt;
+  if (waited + deps.queue.estimate(workKind(line)) >= deps.workingAfterMs) {
+    show();
+    return null;
   }
+  return setTimeout(show, deps.workingAfterMs - waited);
+}
 
-  let reply: Reply;
+/** Runs the parsed line on the work queue; a full queue or an unexpected failure becomes a short reply. */
+async function runQueued(
+  deps: SlackDeps,
+  request: AnswerRequest,
+  line: CommandLine,
+  placeholder: Placeholder,
+): Promise<Reply> {
+  const { logger, queue } = deps;
+  const { context } = request;
+  const kind = workKind(line);
   try {
-    reply = await queue.run(kind, async () => {
+    return await queue.run(kind, async () => {
       // Once slow work starts nothing else goes out until it ends, so give a just-sent placeholder a short
       // head start; quick work does not wait (the queue must not idle on I/O).
       if (placeholder.sent && queue.typical(kind) >= PLACEHOLDER_HEAD_START_MIN_MS) {
         await Promise.race([placeholder.sent, delay(100)]);
       }
       const started = performance.now();
-      const result = await deps.router.dispatch(request.command, request.invocation);
+      const result = await deps.router.dispatch(line, request.invocation);
       logger.debug('command answered', {
         ...context,
         kind,
@@ -95,33 +151,12 @@ export async function answerCommand(deps: SlackDeps, request: AnswerRequest): Pr
   } catch (error) {
     if (error instanceof QueueFullError) {
       logger.warn('work queue full; turned a command away', { ...context, command: request.command });
-      reply = buildErrorMessage('Audience Insights is very busy right now. Try again in a minute.');
-    } else {
-      logger.error('command failed outside the router', { ...context, command: request.command, error });
-      reply = buildErrorMessage(
-        'Something went wrong while answering. It has been logged; try again, or run /audience help.',
-      );
+      return buildErrorMessage('Audience Insights is very busy right now. Try again in a minute.');
     }
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
-
-  const verdict = shareVerdict(reply, request.command, { minCohortSize: deps.config.minCohortSize });
-  const answer = withShareButton(reply, request.command, verdict);
-  const placeholderShown = placeholder.sent ? await placeholder.sent : false;
-  await answerPrivately(
-    deps,
-    target,
-    {
-      response_type: 'ephemeral',
-      replace_original: placement === 'replace' || placeholderShown,
-      text: answer.text,
-      blocks: answer.blocks,
-    },
-    { ...context, command: request.command, part: 'answer' },
-  );
-  if (reply.files?.length && request.withFiles) {
-    await sendFilesPrivately(deps, deps.poster, request.invocation.userId, reply.files, context);
+    logger.error('command failed outside the router', { ...context, command: request.command, error });
+    return buildErrorMessage(
+      'Something went wrong while answering. It has been logged; try again, or run /audience help.',
+    );
   }
 }
 
@@ -131,25 +166,18 @@ export async function answerCommand(deps: SlackDeps, request: AnswerRequest): Pr
  */
 async function sendFilesPrivately(
   deps: SlackDeps,
-  client: ChartUploadClient,
   userId: string,
   files: readonly ReplyFile[],
   context: Record<string, unknown>,
 ): Promise<void> {
   try {
-    const channelId = await openDirectMessage(client, userId);
+    const channelId = await openDirectMessage(deps.poster, userId);
     for (const file of files) {
-      await uploadFile(client, { channelId, file, logger: deps.logger });
+      await uploadFile(deps.poster, { channelId, file, logger: deps.logger });
     }
   } catch (error) {
     deps.logger.warn('could not send the files of an answer', { ...context, error: describeError(error) });
   }
-}
-
-/** Where a private answer goes: the request's response_url, and the person for a direct message. */
-export interface AnswerTarget {
-  responseUrl: string | null;
-  userId: string;
 }
 
 /**
@@ -176,15 +204,6 @@ export async function answerPrivately(
     });
   }
   return false;
-}
-
-/** The subcommand a line asks for (queue statistics are kept per subcommand). */
-export function subcommandOf(command: string): string {
-  try {
-    return parseCommand(command).subcommand || 'help';
-  } catch {
-    return 'invalid';
-  }
 }
 
 function delay(ms: number): Promise<void> {

@@ -10,13 +10,14 @@ import { startWarmUp, type WarmUp } from '../queries/warm-up.ts';
 import type { Store } from '../store/store.ts';
 import { boltLogger } from './bolt-logger.ts';
 import type { SlackDeps } from './deps.ts';
-import { slackErrorCode } from './errors.ts';
+import { classifyFailure, slackErrorCode } from './errors.ts';
 import { FrontDoorReceiver } from './front-door-receiver.ts';
 import { healthRoute, readHealth } from './health.ts';
 import { createHomeTab } from './home.ts';
 import { registerListeners } from './listeners/index.ts';
 import { createPostingClient, sendDirectMessage } from './post.ts';
 import { createResponseUrls } from './response-url.ts';
+import { SlackStartError, type StartRetry, untilSlackAnswers } from './start-check.ts';
 import { createVerifiedReceiver, MAX_REQUEST_BODY_BYTES } from './verified-receiver.ts';
 import { createWorkQueue, type WorkQueueOptions } from './work-queue.ts';
 
@@ -37,11 +38,13 @@ export interface SlackAppOptions {
   /** How often the Home tab checks for changed data to re-publish (default 30 s). */
   homeRefreshMs?: number;
   /**
-   * HTTP mode only. `front-door` (default): a worker thread verifies and acknowledges requests at once, so
-   * acknowledgements never wait for engine work (see front-door-receiver.ts). `bolt-http`: Bolt's own
-   * HTTPReceiver on the main thread, where an ack waits for any engine work already running.
+   * `front-door` (default): a worker thread verifies (HTTP) or receives (Socket Mode) requests and acknowledges
+   * them at once, so acknowledgements never wait for engine work (see front-door-receiver.ts). `bolt-http`,
+   * `bolt-socket`: Bolt's own receiver on the main thread, where an ack waits for any engine work already running.
    */
-  receiver?: 'front-door' | 'bolt-http';
+  receiver?: 'front-door' | 'bolt-http' | 'bolt-socket';
+  /** Retries of the start checks while Slack cannot be reached (default: 6 tries over about 30 s). */
+  startRetry?: StartRetry;
   /** Front door only: how long Bolt has to answer a modal submission before Slack gets an empty answer
    * (default 2500 ms, under Slack's 3 s). */
   formAckTimeoutMs?: number;
@@ -77,6 +80,27 @@ export const DEFAULT_RETRY: webApi.RetryOptions = {
   randomize: true,
 };
 
+const BOT_TOKEN_CHECK = {
+  method: 'auth.test',
+  token: 'SLACK_BOT_TOKEN',
+  fix: 'copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions again.',
+};
+const APP_TOKEN_CHECK = {
+  method: 'apps.connections.open',
+  token: 'SLACK_APP_TOKEN',
+  fix: 'create an app-level token (xapp-…) with the connections:write scope under Basic Information > App-Level Tokens.',
+};
+
+/** Runs a Bolt start step; a failure left after the checks above still ends in one line, not a stack trace. */
+async function inOneLine<T>(method: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    const { code } = classifyFailure(error);
+    throw new SlackStartError(`Slack answered ${method} with ${code}; the app cannot start.`);
+  }
+}
+
 /** Builds the Bolt app for HTTP or Socket Mode from configuration and registers the listeners. */
 export function createSlackApp(options: SlackAppOptions): SlackApp {
   const { config, store, clock, logger } = options;
@@ -99,44 +123,51 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       stopping,
       warm: warmUp?.ready ?? false,
     });
-  const frontDoor =
-    config.mode === 'http' && options.receiver !== 'bolt-http'
-      ? new FrontDoorReceiver({
-          signingSecret: slack.signingSecret ?? '',
-          logger,
-          health: async () => {
-            const body = await readNow();
-            return { status: body.status === 'stopping' ? 503 : 200, body };
-          },
-          onRequest: () => queue.noteActivity(),
-          bodyLimit: MAX_REQUEST_BODY_BYTES,
-          onLateAck: (body, response) => void tellLateFormErrors(body, response),
-          ...(options.formAckTimeoutMs === undefined ? {} : { ackTimeoutMs: options.formAckTimeoutMs }),
-        })
-      : null;
+  const boltReceiver = options.receiver === (config.mode === 'socket' ? 'bolt-socket' : 'bolt-http');
+  const frontDoor = !boltReceiver
+    ? new FrontDoorReceiver({
+        signingSecret: slack.signingSecret ?? '',
+        ...(config.mode === 'socket'
+          ? { socket: { appToken: slack.appToken ?? '', ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}) } }
+          : {}),
+        logger,
+        health: async () => {
+          const body = await readNow();
+          return { status: body.status === 'stopping' ? 503 : 200, body };
+        },
+        onRequest: () => queue.noteActivity(),
+        bodyLimit: MAX_REQUEST_BODY_BYTES,
+        onLateAck: (body, response) => void tellLateFormErrors(body, response),
+        ...(options.formAckTimeoutMs === undefined ? {} : { ackTimeoutMs: options.formAckTimeoutMs }),
+      })
+    : null;
 
   const app = new App({
     token: slack.botToken,
     // auth.test runs in start(), where a rejected token can be reported clearly instead of failing later.
     deferInitialization: true,
-    ...(config.mode === 'socket'
-      ? {
-          socketMode: true,
-          appToken: slack.appToken,
-          port: config.port,
-          customRoutes: [healthRoute(readNow)],
-        }
-      : {
-          // Both HTTP receivers verify signature and timestamp and cap the body size (verified-receiver.ts).
-          receiver:
-            frontDoor ??
-            createVerifiedReceiver({
+    ...(frontDoor
+      ? { receiver: frontDoor }
+      : config.mode === 'socket'
+        ? {
+            socketMode: true,
+            appToken: slack.appToken,
+            port: config.port,
+            // The socket's own client (apps.connections.open) talks to the same Web API as everything else.
+            installerOptions: {
+              clientOptions: slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {},
+            },
+            customRoutes: [healthRoute(readNow)],
+          }
+        : {
+            // Both HTTP receivers verify signature and timestamp and cap the body size (verified-receiver.ts).
+            receiver: createVerifiedReceiver({
               signingSecret: slack.signingSecret ?? '',
               port: config.port,
               customRoutes: [healthRoute(readNow)],
               logger: boltLogger(logger, BOLT_LEVELS[config.logLevel]),
             }),
-        }),
+          }),
     logger: boltLogger(logger, BOLT_LEVELS[config.logLevel]),
     clientOptions: {
       ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}),
@@ -159,6 +190,20 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     } catch (error) {
       logger.error('could not tell someone their form was not saved', { user: userId, error });
     }
+  }
+
+  const startOptions = {
+    apiUrl: slack.apiUrl ?? 'https://slack.com/api/',
+    logger,
+    ...(options.startRetry ? { retry: options.startRetry } : {}),
+  };
+  /** Slack answers and takes both tokens, or start() ends in one line (start-check.ts). */
+  async function checkSlack(): Promise<void> {
+    await untilSlackAnswers(BOT_TOKEN_CHECK, () => deps.poster.apiCall('auth.test'), startOptions);
+    await inOneLine('auth.test', () => app.init());
+    if (config.mode !== 'socket') return;
+    const appLevel = createPostingClient({ ...startOptions, token: slack.appToken ?? '' });
+    await untilSlackAnswers(APP_TOKEN_CHECK, () => appLevel.apiCall('apps.connections.open'), startOptions);
   }
 
   const deps: SlackDeps = {
@@ -191,33 +236,22 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   return {
     bolt: app,
     async start(listen) {
-      try {
-        await app.init();
-      } catch (error) {
-        const code = slackErrorCode(error);
-        if (
-          code &&
-          ['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired'].includes(code)
-        ) {
-          throw new ConfigError(
-            `Slack rejected SLACK_BOT_TOKEN (${code}): copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions again.`,
-          );
-        }
-        throw error;
-      }
+      await checkSlack();
       // Data changed by imports, segment runs or digest edits reach open Home tabs without anyone calling in.
       stopWatching = home.watch(app.client, options.homeRefreshMs ?? 30_000);
       // Index and models are computed while nobody is asking, so the first command after a change is quick too.
       warmUp = startWarmUp({ store, clock, currency: config.currency, queue, logger });
       // A model or segment run saved in the middle of a burst of commands waits for the answers to go out.
       store.deferBackgroundSaves(() => queue.pending > 0);
-      if (config.mode === 'socket') {
-        await app.start();
-        return { port: null };
-      }
       if (frontDoor) {
-        const { port } = await frontDoor.start(listen ?? config.port);
+        const { port } = await inOneLine('apps.connections.open', () =>
+          frontDoor.start(listen ?? config.port),
+        );
         return { port };
+      }
+      if (config.mode === 'socket') {
+        await inOneLine('apps.connections.open', () => app.start());
+        return { port: null };
       }
       const server = (await app.start(listen ?? config.port)) as Server;
       // On the main thread, engine work delays acknowledgements; it at least waits while requests are

@@ -11,11 +11,14 @@ export interface FrontDoorSettings {
   endpoint: string;
   bodyLimit: number;
   ackTimeoutMs: number;
+  /** Socket Mode: the thread also holds the socket (and the HTTP server serves only /healthz). */
+  socket: { appToken: string; apiUrl: string | undefined } | null;
 }
 
 /** From the worker to the main thread. */
 export type FromWorker =
   | { type: 'listening'; port: number }
+  | { type: 'connected' }
   | { type: 'failed'; error: string }
   | { type: 'stopped' }
   | { type: 'log'; level: 'warn' | 'error'; message: string; error?: string }

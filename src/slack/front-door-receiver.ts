@@ -18,6 +18,8 @@ import type { FromWorker, FrontDoorSettings, ToWorker } from './front-door-proto
 /** How the front door listens and what it reports. */
 export interface FrontDoorOptions {
   signingSecret: string;
+  /** Socket Mode: the worker holds the socket too, so its acknowledgements never wait for the main thread. */
+  socket?: { appToken: string; apiUrl?: string };
   logger: Logger;
   /** Health for `/healthz`: HTTP status and JSON body; called every second on the main thread. */
   health: () => { status: number; body: unknown } | Promise<{ status: number; body: unknown }>;
@@ -99,18 +101,28 @@ export class FrontDoorReceiver implements Receiver {
       endpoint: options.endpoint ?? '/slack/events',
       bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
       ackTimeoutMs: options.ackTimeoutMs ?? 2500,
+      socket: options.socket ? { appToken: options.socket.appToken, apiUrl: options.socket.apiUrl } : null,
     });
     this.worker = worker;
     return new Promise<number>((resolve, reject) => {
+      // Ready once listening, and in Socket Mode once the socket is connected too.
       let listening = false;
+      let port = 0;
       worker.on('message', (m: FromWorker) => {
         switch (m.type) {
           case 'listening':
+            port = m.port;
+            if (!options.socket) {
+              listening = true;
+              resolve(port);
+            }
+            break;
+          case 'connected':
             listening = true;
-            resolve(m.port);
+            resolve(port);
             break;
           case 'failed':
-            if (!listening) reject(new Error(`the Slack front door could not listen: ${m.error}`));
+            if (!listening) reject(new Error(`the Slack front door could not start: ${m.error}`));
             else options.logger.error('the Slack front door failed', { error: m.error });
             break;
           case 'log':

@@ -1,10 +1,11 @@
 /**
- * The HTTP front door, run in a worker thread by front-door-receiver.ts. It verifies Slack's signature and
- * acknowledges slash commands, button presses and events at once, whatever the main thread is doing (engine
- * work and store saves block that thread for seconds on large audiences), then hands each request to Bolt
- * on the main thread. Other interactions (modal submissions, menus) wait for Bolt's own ack, since their
- * acknowledgement can carry an answer. It imports nothing but Node at run time (types are erased), so the
- * thread starts fast and loads the same from the TypeScript source (through tsx) and from compiled output.
+ * The front door, run in a worker thread by front-door-receiver.ts. In HTTP mode it verifies Slack's signature;
+ * in Socket Mode it holds the socket. Either way it acknowledges slash commands, button presses and events at
+ * once, whatever the main thread is doing (engine work and store saves block that thread for seconds on large
+ * audiences), then hands each request to Bolt on the main thread. Other interactions (modal submissions,
+ * menus) wait for Bolt's own ack, since their acknowledgement can carry an answer. In HTTP mode it imports
+ * nothing but Node at run time (types are erased), so the thread starts fast; Socket Mode loads Bolt's socket
+ * receiver here. It loads the same from the TypeScript source (through tsx) and from compiled output.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -19,8 +20,8 @@ const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /** Health as the main thread last reported it. */
 let health: { status: number; body: unknown; at: number } | null = null;
-/** Requests waiting for Bolt's ack. */
-const waiting = new Map<number, { res: ServerResponse; timer: NodeJS.Timeout }>();
+/** Requests waiting for Bolt's ack: how to answer each (an HTTP response or a socket ack). */
+const waiting = new Map<number, { answer: (response: unknown) => void; timer: NodeJS.Timeout }>();
 let nextId = 0;
 
 function tell(message: FromWorker): void {
@@ -45,7 +46,7 @@ server.keepAliveTimeout = 65_000;
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://front-door').pathname;
   if (req.method === 'GET' && path === '/healthz') return sendHealth(res);
-  if (req.method !== 'POST' || path !== settings.endpoint) return send(res, 404, '');
+  if (req.method !== 'POST' || path !== settings.endpoint || settings.socket) return send(res, 404, '');
 
   let raw: Buffer;
   try {
@@ -73,25 +74,30 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 
 /** Acknowledges now or waits for Bolt, and passes the request to the main thread. */
 function handOver(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): void {
-  const id = ++nextId;
   const retryNum = header(req.headers, 'x-slack-retry-num');
   const retryReason = header(req.headers, 'x-slack-retry-reason');
-  const acked = acknowledgedAtOnce(body);
-  if (acked) {
-    send(res, 200, '');
-  } else {
-    // Slack gives up after 3 seconds; answer empty just before that if Bolt has not.
-    const timer = setTimeout(() => finish(id, ''), settings.ackTimeoutMs);
-    waiting.set(id, { res, timer });
-  }
-  tell({
-    type: 'request',
-    id,
-    acked,
-    body,
+  hand(body, (response) => answerHttp(res, response), {
     ...(retryNum === undefined ? {} : { retryNum: Number.parseInt(retryNum, 10) }),
     ...(retryReason === undefined ? {} : { retryReason }),
   });
+}
+
+/** The one hand-over for both doors: ack at once where it carries nothing, else wait for Bolt (bounded). */
+function hand(
+  body: Record<string, unknown>,
+  answer: (response: unknown) => void,
+  retry: { retryNum?: number; retryReason?: string },
+): void {
+  const id = ++nextId;
+  const acked = acknowledgedAtOnce(body);
+  if (acked) {
+    answer('');
+  } else {
+    // Slack gives up after 3 seconds; answer empty just before that if Bolt has not.
+    const timer = setTimeout(() => finish(id, ''), settings.ackTimeoutMs);
+    waiting.set(id, { answer, timer });
+  }
+  tell({ type: 'request', id, acked, body, ...retry });
 }
 
 /**
@@ -183,9 +189,13 @@ function finish(id: number, response: unknown): void {
   if (!entry) return;
   waiting.delete(id);
   clearTimeout(entry.timer);
-  if (response === undefined || response === '') send(entry.res, 200, '');
-  else if (typeof response === 'string') send(entry.res, 200, response, 'text/plain; charset=utf-8');
-  else send(entry.res, 200, JSON.stringify(response), 'application/json');
+  entry.answer(response);
+}
+
+function answerHttp(res: ServerResponse, response: unknown): void {
+  if (response === undefined || response === '') send(res, 200, '');
+  else if (typeof response === 'string') send(res, 200, response, 'text/plain; charset=utf-8');
+  else send(res, 200, JSON.stringify(response), 'application/json');
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -205,6 +215,63 @@ function send(
   res.end(body);
 }
 
+/** Socket Mode: Bolt's socket receiver, with this thread standing in for the app it hands requests to. */
+async function openSocket(socket: NonNullable<FrontDoorSettings['socket']>): Promise<() => Promise<void>> {
+  const { LogLevel, SocketModeReceiver } = await import('@slack/bolt');
+  const receiver = new SocketModeReceiver({
+    appToken: socket.appToken,
+    logger: workerLogger(LogLevel.WARN),
+    installerOptions: { clientOptions: socket.apiUrl ? { slackApiUrl: socket.apiUrl } : {} },
+  });
+  const door = {
+    async processEvent(event: {
+      body: Record<string, unknown>;
+      ack: (response?: unknown) => Promise<void>;
+      retryNum?: number;
+      retryReason?: string;
+    }) {
+      const answer = (response: unknown) => {
+        event.ack(response === '' ? undefined : response).catch((error: unknown) =>
+          tell({
+            type: 'log',
+            level: 'warn',
+            message: 'could not acknowledge over the socket',
+            error: String(error),
+          }),
+        );
+      };
+      const retry = {
+        ...(event.retryNum === undefined ? {} : { retryNum: event.retryNum }),
+        ...(event.retryReason === undefined ? {} : { retryReason: event.retryReason }),
+      };
+      hand(event.body, answer, retry);
+    },
+  };
+  receiver.init(door as unknown as Parameters<typeof receiver.init>[0]);
+  await receiver.start();
+  return () => receiver.stop();
+}
+
+/** Bolt's logger interface, reporting warnings and errors to the main thread's logger. */
+function workerLogger(level: string) {
+  const report =
+    (at: 'warn' | 'error') =>
+    (...msg: unknown[]) =>
+      tell({ type: 'log', level: at, message: `[socket] ${msg.map(String).join(' ')}` });
+  const quiet = () => undefined;
+  return {
+    debug: quiet,
+    info: quiet,
+    warn: report('warn'),
+    error: report('error'),
+    setLevel: quiet,
+    getLevel: () => level as never,
+    setName: quiet,
+  };
+}
+
+let closeSocket: (() => Promise<void>) | null = null;
+
 parentPort?.on('message', (message: ToWorker) => {
   if (message.type === 'health') health = { status: message.status, body: message.body, at: Date.now() };
   else if (message.type === 'ack') {
@@ -213,7 +280,8 @@ parentPort?.on('message', (message: ToWorker) => {
     else finish(message.id, message.response);
   } else if (message.type === 'stop') {
     for (const id of [...waiting.keys()]) finish(id, '');
-    server.close(() => tell({ type: 'stopped' }));
+    const closing = closeSocket?.().catch(() => undefined) ?? Promise.resolve();
+    void closing.then(() => server.close(() => tell({ type: 'stopped' })));
     server.closeIdleConnections?.();
   }
 });
@@ -222,4 +290,12 @@ server.on('error', (error: Error) => tell({ type: 'failed', error: String(error?
 server.listen(settings.port, settings.host, () => {
   const address = server.address();
   tell({ type: 'listening', port: typeof address === 'object' && address ? address.port : settings.port });
+  if (!settings.socket) return;
+  openSocket(settings.socket).then(
+    (close) => {
+      closeSocket = close;
+      tell({ type: 'connected' });
+    },
+    (error: unknown) => tell({ type: 'failed', error: String((error as Error | null)?.message ?? error) }),
+  );
 });

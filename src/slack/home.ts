@@ -110,8 +110,7 @@ export function createHomeTab(deps: {
       if (!force && seen.get(userId) === key) return;
       try {
         const homeView = await view(key);
-        // Our view comes from @slack/types 2; the client declares its own copy of the same shapes.
-        await client.views.publish({ user_id: userId, view: homeView as never });
+        await client.views.publish({ user_id: userId, view: homeView });
         remember(userId, key);
       } catch (error) {
         remember(userId, '');

@@ -11,7 +11,7 @@ import {
   shareVerdict,
 } from '../blocks/share-messages.ts';
 import type { Reply } from '../domain/reply.ts';
-import { answerPrivately, subcommandOf } from './answer.ts';
+import { answerPrivately, workKind } from './answer.ts';
 import type { SlackDeps } from './deps.ts';
 import { describeError } from './errors.ts';
 import { postToChannel } from './post.ts';
@@ -46,11 +46,13 @@ export async function shareReply(deps: SlackDeps, request: ShareRequest): Promis
     );
     return;
   }
+  // Parsed once: the same parse is run and decides whether the answer may be shared.
+  const line = deps.router.parse(command);
   let reply: Reply;
   try {
-    reply = await deps.queue.run(subcommandOf(command), () =>
+    reply = await deps.queue.run(workKind(line), () =>
       // audience 'channel': builders hide figures about small groups in what everyone will see.
-      deps.router.dispatch(command, { userId, channelId, surface: 'slack', audience: 'channel' }),
+      deps.router.dispatch(line, { userId, channelId, surface: 'slack', audience: 'channel' }),
     );
   } catch (error) {
     const busy = error instanceof QueueFullError;
@@ -66,7 +68,7 @@ export async function shareReply(deps: SlackDeps, request: ShareRequest): Promis
     return;
   }
 
-  const verdict = shareVerdict(reply, command, { minCohortSize: deps.config.minCohortSize });
+  const verdict = shareVerdict(reply, line, deps.config);
   if (!verdict.ok) {
     logger.info('share refused', { ...context, reason: verdict.reason });
     await tell(buildShareRefused(verdict, deps.config.minCohortSize), 'share refused');

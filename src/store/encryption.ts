@@ -19,8 +19,10 @@
  * Plaintext is released one frame at a time and only after that frame's tag verified, so the store's parser
  * never sees unauthenticated bytes, and neither writing nor reading ever holds more than a frame or two.
  */
+
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { OperatorError } from '../domain/errors.ts';
 
 /** The first bytes of an encrypted data file. */
 export const ENCRYPTED_MAGIC = '#audience-insights-encrypted/';
@@ -50,13 +52,15 @@ export type EncryptionErrorKind =
   | 'newer_format';
 
 /** A problem with an encrypted data file or a key; the message says what is wrong in plain words. */
-export class EncryptionError extends Error {
+export class EncryptionError extends OperatorError {
   override name = 'EncryptionError';
+  readonly code: EncryptionErrorKind;
   constructor(
     readonly kind: EncryptionErrorKind,
     message: string,
   ) {
     super(message);
+    this.code = kind;
   }
 }
 

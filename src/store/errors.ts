@@ -1,3 +1,5 @@
+import { OperatorError } from '../domain/errors.ts';
+
 /** What went wrong with the data file; callers switch on this, people read the message. */
 export type StoreErrorCode =
   | 'corrupt'
@@ -13,7 +15,7 @@ export type StoreErrorCode =
   | 'not_encrypted';
 
 /** A store failure whose message names the file, what is wrong and how to fix it. */
-export class StoreError extends Error {
+export class StoreError extends OperatorError {
   override name = 'StoreError';
   readonly code: StoreErrorCode;
   readonly file: string;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { commandButton } from '../../src/blocks/command-buttons.ts';
 import { actions, button, context, divider, fields, header, section } from '../../src/blocks/kit.ts';
 import { plain, renderText } from '../../src/blocks/plain-text.ts';
 
@@ -37,5 +38,18 @@ describe('renderText', () => {
       '✅ to #C0GROWTH1 and #marketing by @U123',
     );
     expect(plain(':unknown_code:')).toBe(':unknown_code:');
+  });
+
+  it('shows every emoji the builders use as a symbol, and what a command button would run', () => {
+    for (const code of ['wastebasket', 'no_entry_sign', 'double_vertical_bar', 'arrow_forward', 'warning']) {
+      expect(plain(`:${code}:`), code).not.toContain(':');
+    }
+    const buttons = [
+      commandButton('Recommend for this segment', '/audience recommend segment=1'),
+      commandButton('Predict for this segment', 'predict segment=1'),
+    ].filter((b) => b !== null);
+    expect(renderText({ text: 'x', blocks: [actions(buttons)] })).toBe(
+      'Recommend for this segment: /audience recommend segment=1\nPredict for this segment: /audience predict segment=1',
+    );
   });
 });

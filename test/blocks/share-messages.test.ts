@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { section } from '../../src/blocks/kit.ts';
 import { buildSharedMessage, shareVerdict, withShareButton } from '../../src/blocks/share-messages.ts';
 import type { Reply } from '../../src/domain/reply.ts';
+import { commandLine } from '../support/command-line.ts';
 
 const reply = (data?: unknown, blocks = 1): Reply => ({
   text: 'x',
@@ -12,22 +13,24 @@ const MIN = { minCohortSize: 10 };
 
 describe('share verdicts', () => {
   it('shares audience-level answers', () => {
-    expect(shareVerdict(reply({ cohortSize: 500 }), 'stats', MIN)).toEqual({ ok: true });
-    expect(shareVerdict(reply(undefined), 'help', MIN)).toEqual({ ok: true });
+    expect(shareVerdict(reply({ cohortSize: 500 }), commandLine('stats'), MIN)).toEqual({ ok: true });
+    expect(shareVerdict(reply(undefined), commandLine('help'), MIN)).toEqual({ ok: true });
   });
 
   it('keeps per-person answers private, by flag or by user=', () => {
-    expect(shareVerdict(reply({ perPerson: true }), 'recommend segment=1', MIN)).toMatchObject({
+    expect(shareVerdict(reply({ perPerson: true }), commandLine('recommend segment=1'), MIN)).toMatchObject({
       reason: 'per_person',
     });
-    expect(shareVerdict(reply({}), '/audience predict user=u00042', MIN)).toMatchObject({
+    expect(shareVerdict(reply({}), commandLine('/audience predict user=u00042'), MIN)).toMatchObject({
       reason: 'per_person',
     });
   });
 
   it('keeps errors and small cohorts private', () => {
-    expect(shareVerdict(reply({ error: 'bad' }), 'stats x=1', MIN)).toMatchObject({ reason: 'error' });
-    expect(shareVerdict(reply({ cohortSize: 9 }), 'stats', MIN)).toEqual({
+    expect(shareVerdict(reply({ error: 'bad' }), commandLine('stats x=1'), MIN)).toMatchObject({
+      reason: 'error',
+    });
+    expect(shareVerdict(reply({ cohortSize: 9 }), commandLine('stats'), MIN)).toEqual({
       ok: false,
       reason: 'small_cohort',
       cohortSize: 9,
@@ -35,10 +38,10 @@ describe('share verdicts', () => {
   });
 
   it('adds the Share button last, keeping within 50 blocks', () => {
-    const full = withShareButton(reply({}, 50), 'stats', { ok: true });
+    const full = withShareButton(reply({}, 50), commandLine('stats'), { ok: true });
     expect(full.blocks).toHaveLength(50);
     expect(full.blocks.at(-1)).toMatchObject({ type: 'actions', block_id: 'reply_share' });
-    const refused = withShareButton(reply({}, 3), 'stats', { ok: false, reason: 'per_person' });
+    const refused = withShareButton(reply({}, 3), commandLine('stats'), { ok: false, reason: 'per_person' });
     expect(JSON.stringify(refused.blocks)).not.toContain('share_reply');
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommand, tokenize } from '../../commands/parse.ts';
-import { UsageError } from '../../src/domain/reply.ts';
+import { UsageError } from '../../src/domain/errors.ts';
 
 describe('tokenize', () => {
   it('splits on whitespace and keeps quoted values whole, including Slack curly quotes', () => {

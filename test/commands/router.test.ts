@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRouter } from '../../commands/router.ts';
-import { type Invocation, type Subcommand, UsageError } from '../../src/domain/reply.ts';
+import { UsageError } from '../../src/domain/errors.ts';
+import type { Invocation, Subcommand } from '../../src/domain/reply.ts';
 
 const invocation: Invocation = { userId: 'U1', channelId: 'C1', surface: 'console' };
 

@@ -83,6 +83,17 @@ describe('computeStats', () => {
     expect(s.revenuePerUser).toBe(0);
     expect(s.engagementRate).toBeNull();
   });
+
+  it("reports the filtered people's latest activity, none when they have none", () => {
+    const old = [...interactions, event('a', 'view', 90), event('b', 'view', 200)];
+    // d has no interactions at all: the store's old events of others are not d's latest activity.
+    expect(computeStats([profile('d')], old, { asOf: NOW }).latestInteraction).toBeNull();
+    expect(computeStats([profile('b')], old, { asOf: NOW }).latestInteraction).toBe(NOW - 20 * DAY);
+    expect(
+      computeStats([profile('b')], [event('b', 'view', 200), event('a', 'view', 100)], { asOf: NOW })
+        .latestInteraction,
+    ).toBe(NOW - 200 * DAY);
+  });
 });
 
 describe('where= filters', () => {
@@ -95,6 +106,13 @@ describe('where= filters', () => {
     expect(ids('age<30')).toEqual(['a']);
     expect(ids('age>=35')).toEqual(['b', 'c']);
     expect(ids('country!=DE')).toEqual(['c', 'd']);
+  });
+
+  it('reads field:>=value like field>=value', () => {
+    const ids = (where: string) => applyFilter(profiles, parseWhere(where, attributes)).map((p) => p.id);
+    expect(ids('age:>=35')).toEqual(ids('age>=35'));
+    expect(ids('age:<30')).toEqual(['a']);
+    expect(ids('age:!=41')).toEqual(ids('age!=41'));
   });
 
   it('explains what is wrong with a bad filter', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ImportError } from '../../src/domain/errors.ts';
 import { attributeName, ColumnResolver } from '../../src/import/columns.ts';
-import { ImportError } from '../../src/import/errors.ts';
 
 const fields = (plan: { columns: Array<{ source: string; field: string; custom: boolean }> }) =>
   Object.fromEntries(plan.columns.map((c) => [c.source, c.custom ? `attr:${c.field}` : c.field]));

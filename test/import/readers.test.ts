@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ImportError } from '../../src/import/errors.ts';
+import { ImportError } from '../../src/domain/errors.ts';
 import { type ReadEvent, readRecords } from '../../src/import/readers.ts';
 import { fixture, tempStore } from './helpers.ts';
 

@@ -10,6 +10,7 @@ import type { Interaction, Profile } from '../../src/domain/types.ts';
 import type { SegmentResult } from '../../src/engine/segments.ts';
 import { changeVisible, cohortCount, suppressSmallCohorts } from '../../src/privacy/cohorts.ts';
 import { markAudienceChanged, type Store } from '../../src/store/store.ts';
+import { commandLine } from '../support/command-line.ts';
 import { NOW, sampleStore, tempDir, testConfig, visible } from './helpers.ts';
 
 const DAY = 86_400_000;
@@ -105,7 +106,7 @@ describe('small-cohort suppression', () => {
       cohortSize: 120,
     });
     for (const block of shared.blocks) expect(JSON.stringify(block)).not.toMatch(/\\n7\b/);
-    expect(shareVerdict(shared, 'stats', { minCohortSize: 10 })).toEqual({ ok: true });
+    expect(shareVerdict(shared, commandLine('stats'), { minCohortSize: 10 })).toEqual({ ok: true });
 
     const mine = await router.dispatch('stats', PRIVATE);
     expect(visible(mine)).toContain('*Purchasers, 30 days*\\n7');
@@ -241,9 +242,11 @@ describe('small-cohort suppression', () => {
   it('per-person answers are marked and never offered for sharing', async () => {
     const reply = await router.dispatch('recommend user=p0051 n=3', PRIVATE);
     expect(reply.data).toMatchObject({ perPerson: true, userId: 'p0051' });
-    expect(shareVerdict(reply, 'recommend user=p0051 n=3', { minCohortSize: 10 })).toMatchObject({
-      ok: false,
-      reason: 'per_person',
-    });
+    expect(shareVerdict(reply, commandLine('recommend user=p0051 n=3'), { minCohortSize: 10 })).toMatchObject(
+      {
+        ok: false,
+        reason: 'per_person',
+      },
+    );
   });
 });

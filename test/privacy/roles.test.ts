@@ -66,6 +66,8 @@ describe('roles', () => {
     expect(exported.data).toMatchObject({ perPerson: true });
     const actions = store.data.audit.map((a) => [a.actor, a.action, a.detail]);
     expect(actions).toContainEqual(['U0ADMIN01', 'export', 'export segments']);
+    // Reading how to import is no import: the CLI audits imports when they run.
+    expect(actions.filter(([, action]) => action === 'import')).toEqual([]);
     expect(describeArgs(parseCommand('predict user=@jane where=email:x@y.z n=3'))).toBe(
       'predict user=[value] where=[value] n=3',
     );

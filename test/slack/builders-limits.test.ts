@@ -12,6 +12,7 @@ import type { Subcommand } from '../../src/domain/reply.ts';
 import type { DigestSchedule, SegmentRun } from '../../src/domain/types.ts';
 import type { AudienceStats } from '../../src/engine/stats.ts';
 import { assertWithinLimits, findBroadcastMentions, mrkdwnStrings } from '../support/block-limits.ts';
+import { commandLine } from '../support/command-line.ts';
 
 // 10 kB of text that tries every trick: a broadcast, a hidden link, entities and an emoji to split.
 const HUGE = `<!channel> <https://evil|click> & ${'🙂ab&<>'.repeat(1400)}`;
@@ -91,7 +92,11 @@ describe('builders fed huge, hostile input stay within Block Kit limits and esca
     const reply = buildStatsMessage(hugeStats(), { currency: 'EUR', filter: HUGE });
     check(reply, 'message');
     expect(reply.text.length).toBeLessThanOrEqual(4000);
-    const shared = withShareButton(reply, 'stats', shareVerdict(reply, 'stats', { minCohortSize: 10 }));
+    const shared = withShareButton(
+      reply,
+      commandLine('stats'),
+      shareVerdict(reply, commandLine('stats'), { minCohortSize: 10 }),
+    );
     check(shared, 'message');
   });
 
@@ -105,7 +110,7 @@ describe('builders fed huge, hostile input stay within Block Kit limits and esca
     }));
     const reply = buildHelpMessage(commands, { problem: HUGE });
     check(reply, 'message');
-    const shared = withShareButton(reply, 'help', { ok: true });
+    const shared = withShareButton(reply, commandLine('help'), { ok: true });
     expect(shared.blocks).toHaveLength(50);
     check(shared, 'message');
     check(buildSharedMessage(reply, { userId: 'U123', command: HUGE }), 'message');
@@ -127,8 +132,10 @@ describe('builders fed huge, hostile input stay within Block Kit limits and esca
   it('the placeholder and a share of an oversized command', () => {
     check(buildWorkingMessage(HUGE), 'message');
     const reply = buildStatsMessage(hugeStats(), { currency: 'USD' });
-    const verdict = shareVerdict(reply, `stats where=${'x'.repeat(3000)}`, { minCohortSize: 10 });
+    const verdict = shareVerdict(reply, commandLine(`stats where=${'x'.repeat(3000)}`), {
+      minCohortSize: 10,
+    });
     expect(verdict).toEqual({ ok: false, reason: 'too_long' });
-    check(withShareButton(reply, 'stats', verdict), 'message');
+    check(withShareButton(reply, commandLine('stats'), verdict), 'message');
   });
 });

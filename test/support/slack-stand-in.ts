@@ -7,6 +7,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { assertWithinLimits, type BlockSurface, findBroadcastMentions } from './block-limits.ts';
+import { attachSocketEndpoint, type SocketEndpoint } from './socket-stand-in.ts';
 
 /** One request the stand-in received. */
 export interface RecordedCall {
@@ -45,6 +46,8 @@ export interface StandInChannel {
 export interface SlackStandIn {
   /** Base URL for SLACK_API_URL, ending in `/api/`. */
   readonly apiUrl: string;
+  /** Socket Mode: the URL apps.connections.open hands out, and what came back over it. */
+  readonly socket: SocketEndpoint;
   readonly calls: RecordedCall[];
   /** Block Kit limit violations and broadcast mentions found in payloads, as readable lines. */
   readonly violations: string[];
@@ -142,6 +145,8 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
   function api(method: string, body: Record<string, unknown>): Record<string, unknown> {
     const channelId = typeof body.channel === 'string' ? body.channel : '';
     switch (method) {
+      case 'apps.connections.open':
+        return { ok: true, url: `${origin.replace(/^http/, 'ws')}/socket` };
       case 'auth.test':
         return { ok: true, url: 'https://stand-in.slack.com/', user: 'audience-insights', ...STAND_IN_BOT };
       case 'chat.postMessage': {
@@ -253,8 +258,11 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
   const { port } = server.address() as AddressInfo;
   origin = `http://127.0.0.1:${port}`;
 
+  const socket = attachSocketEndpoint(server);
+
   return {
     apiUrl: `${origin}/api/`,
+    socket,
     calls,
     violations,
     responseUrl: (id = String(Math.random()).slice(2)) => `${origin}/response/${encodeURIComponent(id)}`,
@@ -312,6 +320,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       violations.length = 0;
     },
     close() {
+      socket.closeAll();
       server.closeAllConnections();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -38,12 +38,11 @@ export async function openDigestForm(
   try {
     await client.views.open({
       trigger_id: command.trigger_id,
-      // Our view comes from @slack/types 2; the client declares its own copy of the same shapes.
       view: buildDigestModal({
         channelId: command.channel_id || null,
         timeZone,
         privateMetadata: metadata,
-      }) as never,
+      }),
     });
   } catch (error) {
     deps.logger.error('could not open the digest form', { ...context, ...describeError(error) });

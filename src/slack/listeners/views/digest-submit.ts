@@ -20,7 +20,7 @@ export function createDigestSubmitListener(deps: SlackDeps) {
     { what: 'a digest form', acks: 'by-handler', context: ({ body }) => ({ user: body.user.id }) },
     async ({ ack, body, view }) => {
       const userId = body.user.id;
-      const checked = validateScheduleForm(readDigestModal(view.state.values as never));
+      const checked = validateScheduleForm(readDigestModal(view.state.values));
       if (!checked.ok) {
         await ack({ response_action: 'errors', errors: checked.errors as Record<string, string> });
         return;
