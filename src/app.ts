@@ -1,6 +1,6 @@
 import { registerCommands } from '../commands/index.ts';
 import { renderChart } from './charts/render.ts';
-import { configSecrets, loadConfig } from './config.ts';
+import { configSecrets, loadConfig, requireFileStore } from './config.ts';
 import { runConsole } from './console.ts';
 import { createConsoleTransport } from './digest/deliver.ts';
 import { createDigestScheduler } from './digest/scheduler.ts';
@@ -18,6 +18,7 @@ import { openStore } from './store/store.ts';
 // Entry point: only wiring. Read config, open the store, build the router, then Slack or the local console.
 try {
   const config = loadConfig();
+  requireFileStore(config);
   // Tokens, the signing secret and the keys are redacted from every log line, wherever they appear.
   const logger = createLogger(config.logLevel, undefined, { secrets: configSecrets(config) });
   const fixed = config.fixedNow;

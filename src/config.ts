@@ -34,6 +34,18 @@ export interface AppConfig {
   allowedChannelIds: string[] | null;
   /** Interactions older than this many days are purged daily; null: kept. */
   retentionDays: number | null;
+  /** PostgreSQL instead of the data file (DATABASE_URL); null: the file store, the default. */
+  database: DatabaseConfig | null;
+}
+
+/** Where the PostgreSQL backend keeps the audience, and whose audience it is. */
+export interface DatabaseConfig {
+  /** The connection URL as given (it may hold a password: never log it, use `location`). */
+  url: string;
+  /** The URL without credentials, for messages and logs. */
+  location: string;
+  /** The Slack workspace (team) id every row carries; `local` for the local console. */
+  teamId: string;
 }
 
 /** Raised when the environment is invalid; the message lists every problem and how to fix it. */
@@ -117,6 +129,13 @@ const schema = z.object({
       message: 'must be a whole number of days from 1 to 36500 (or empty to keep interactions forever)',
     })
     .transform((v) => (v === undefined ? null : Number(v))),
+  DATABASE_URL: optionalText.refine((v) => v === undefined || databaseUrlProblem(v) === null, {
+    error: (issue) =>
+      `${databaseUrlProblem(String(issue.input))}; expected postgres://user:password@host:5432/database (or leave it empty for the data file)`,
+  }),
+  SLACK_TEAM_ID: optionalText.refine((v) => v === undefined || /^[TE][A-Z0-9]{2,}$/.test(v), {
+    message: 'must be a Slack workspace id such as T012AB3CD (Slack: workspace settings, or auth.test)',
+  }),
 });
 
 /** Reads and validates the environment (and `.env` in the working directory, if present); throws ConfigError. */
@@ -155,7 +174,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnv()): AppConfig {
     adminUserIds: e.ADMIN_USER_IDS ?? [],
     allowedChannelIds: e.ALLOWED_CHANNEL_IDS ?? null,
     retentionDays: e.RETENTION_DAYS,
+    database: databaseConfig(e.DATABASE_URL, e.SLACK_TEAM_ID, mode, e.PSEUDONYM_KEY),
   };
+}
+
+/**
+ * Refuses DATABASE_URL until the app and the CLI run on PostgreSQL (issue #14: the backend exists in
+ * src/store/postgres/, the digest scheduler does not claim occurrences yet): refused, never silently ignored.
+ */
+export function requireFileStore(config: AppConfig): void {
+  if (config.database === null) return;
+  throw new ConfigError(
+    `DATABASE_URL is set (${config.database.location}), but this build still keeps the audience in the data file only: the PostgreSQL backend is not wired into the app and the CLI yet (see README, "Running for a larger team"). Unset DATABASE_URL to run on ${config.dataFile}.`,
+  );
 }
 
 /** Every secret value in the configuration, for the logger to redact wherever it appears. */
@@ -166,7 +197,58 @@ export function configSecrets(config: AppConfig): string[] {
     config.slack.appToken,
     config.pseudonymKey,
     config.dataEncryptionKey,
+    config.database?.url,
+    databasePassword(config.database?.url),
   ].filter((s): s is string => typeof s === 'string' && s !== '');
+}
+
+/** Why a DATABASE_URL cannot be used, or null when it can. */
+function databaseUrlProblem(text: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'is not a URL';
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
+    return `must start with postgres:// (not ${url.protocol}//)`;
+  if (url.hostname === '' && !url.searchParams.has('host')) return 'names no host';
+  if (url.pathname.replace(/^\//, '') === '') return 'names no database';
+  return null;
+}
+
+function databasePassword(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const password = decodeURIComponent(new URL(url).password);
+  return password === '' ? undefined : password;
+}
+
+/**
+ * The database settings, when DATABASE_URL is set. Every row carries the workspace id, so a Slack app must say
+ * which workspace it serves (SLACK_TEAM_ID): guessing would file the audience under the wrong one later.
+ */
+function databaseConfig(
+  url: string | undefined,
+  teamId: string | undefined,
+  mode: SlackMode,
+  pseudonymKey: string | undefined,
+) {
+  if (url === undefined) return null;
+  if (teamId === undefined && mode !== 'local') {
+    throw new ConfigError(
+      'DATABASE_URL is set but SLACK_TEAM_ID is not: set it to the id of the Slack workspace this app serves (T012AB3CD; Slack shows it in the workspace settings, or call auth.test), since every row in the database is filed under it.',
+    );
+  }
+  // Replicas share one database: a key file beside each one would give each its own pseudonyms.
+  if (pseudonymKey === undefined && mode !== 'local') {
+    throw new ConfigError(
+      'DATABASE_URL is set but PSEUDONYM_KEY is not: every app replica on the database must pseudonymize with the same key, so set it (at least 16 characters, `openssl rand -base64 32`) from your secret manager.',
+    );
+  }
+  const location = new URL(url);
+  location.username = '';
+  location.password = '';
+  return { url, location: location.toString(), teamId: teamId ?? 'local' };
 }
 
 function isBase64Key(text: string): boolean {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { ConfigError, configSecrets, loadConfig, requireFileStore } from '../src/config.ts';
 
 describe('loadConfig', () => {
   it('defaults to local mode with sensible values when no Slack variables are set', () => {
@@ -38,6 +38,54 @@ describe('loadConfig', () => {
       expect(message).toMatch(/CURRENCY: must be a three-letter/);
       expect(message).toMatch(/SLACK_BOT_TOKEN: must be a bot token/);
     }
+  });
+
+  it('selects PostgreSQL with DATABASE_URL, and the file store without it', () => {
+    expect(loadConfig({}).database).toBeNull();
+    const local = loadConfig({ DATABASE_URL: 'postgres://app:s3cret-pass@db.internal:5432/audience' });
+    expect(local.database).toEqual({
+      url: 'postgres://app:s3cret-pass@db.internal:5432/audience',
+      location: 'postgres://db.internal:5432/audience',
+      teamId: 'local',
+    });
+    expect(configSecrets(local)).toContain('s3cret-pass');
+    const slack = loadConfig({
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_APP_TOKEN: 'xapp-1',
+      DATABASE_URL: 'postgresql://127.0.0.1/test',
+      SLACK_TEAM_ID: 'T012AB3CD',
+      PSEUDONYM_KEY: 'a-shared-secret-of-some-length',
+    });
+    expect(slack.database?.teamId).toBe('T012AB3CD');
+  });
+
+  it('refuses a DATABASE_URL it cannot use, and a Slack app without its workspace id', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://h/db' })).toThrow(
+      /DATABASE_URL: must start with postgres:\/\//,
+    );
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://h' })).toThrow(/DATABASE_URL: names no database/);
+    expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL: is not a URL/);
+    expect(() =>
+      loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', DATABASE_URL: 'postgres://h/db' }),
+    ).toThrow(/SLACK_TEAM_ID is not/);
+    expect(() =>
+      loadConfig({
+        SLACK_BOT_TOKEN: 'xoxb-1',
+        SLACK_APP_TOKEN: 'xapp-1',
+        DATABASE_URL: 'postgres://h/db',
+        SLACK_TEAM_ID: 'T012AB3CD',
+      }),
+    ).toThrow(/PSEUDONYM_KEY is not: every app replica/);
+    expect(() => loadConfig({ SLACK_TEAM_ID: 'workspace' })).toThrow(
+      /SLACK_TEAM_ID: must be a Slack workspace id/,
+    );
+  });
+
+  it('refuses DATABASE_URL at start while the app still runs on the data file only, rather than ignoring it', () => {
+    expect(() => requireFileStore(loadConfig({}))).not.toThrow();
+    expect(() => requireFileStore(loadConfig({ DATABASE_URL: 'postgres://u:pw@h/db' }))).toThrow(
+      /DATABASE_URL is set \(postgres:\/\/h\/db\), but this build still keeps the audience in the data file only/,
+    );
   });
 });
 

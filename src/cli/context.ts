@@ -2,7 +2,7 @@
  * What the CLI's commands share: configuration, the clock, and the store, opened only when a command needs it.
  * `audience help` or `--version` never read the data file, and a mistyped option is refused before it is read.
  */
-import type { AppConfig } from '../config.ts';
+import { type AppConfig, requireFileStore } from '../config.ts';
 import type { Clock } from '../domain/types.ts';
 import type { AdapterEncryption } from '../store/file-adapter.ts';
 import type { Store } from '../store/store.ts';
@@ -28,6 +28,7 @@ export function lazyStoreContext(
   let opening: Promise<Store> | null = null;
   const open = async () => {
     const { openStore } = await import('../store/store.ts');
+    requireFileStore(config);
     return openStore({ file: config.dataFile, flushDelayMs: config.flushDelayMs, encryption });
   };
   return {

@@ -157,6 +157,15 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
         if (!ch.member) return { ok: false, error: 'not_in_channel' };
         return posted(channelId);
       }
+      case 'conversations.history': {
+        // Messages posted to the channel, newest first, with their metadata (how a sender finds out whether
+        // an earlier attempt of its own reached the channel).
+        const messages = calls
+          .filter((c) => c.method === 'chat.postMessage' && c.body.channel === channelId)
+          .map((c) => ({ type: 'message', text: c.body.text, metadata: c.body.metadata }))
+          .reverse();
+        return { ok: true, messages, has_more: false };
+      }
       case 'conversations.info': {
         const ch = channels.get(channelId);
         const hidden = ch?.is_private || ch?.is_im || ch?.is_mpim;

@@ -3,11 +3,12 @@
  * (ranges of time, not of teams), created before the rows that need them, and dropped by retention only once
  * no workspace has a row left in them.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import type { Queryable } from './claims.ts';
 
 /** Advisory lock class for partition changes ("AIPT"), so two importing replicas never race on the DDL. */
 const PARTITION_LOCK_CLASS = 0x41495054;
+const pgPool = pg.Pool;
 
 /** `YYYY-MM` (UTC) of an epoch-ms instant. */
 export function monthOf(ms: number): string {
@@ -27,28 +28,27 @@ function nextMonthStart(month: string): string {
 }
 
 /**
- * Creates the partitions of these months that do not exist yet, in their own short transaction: a new partition
- * locks the parent table briefly, which must not last as long as an import. Empty partitions left by an import
- * that then rolled back are harmless.
+ * Creates the partitions of these months that do not exist yet. Given the pool, in their own short transaction:
+ * a new partition locks the parent table briefly, which must not last as long as an import (empty partitions
+ * left by an import that then rolled back are harmless). Given the client of an open transaction, in it.
  */
-export async function ensureMonthPartitions(pool: pg.Pool, months: Iterable<string>): Promise<string[]> {
+export async function ensureMonthPartitions(
+  db: pg.Pool | pg.PoolClient,
+  months: Iterable<string>,
+): Promise<string[]> {
   const wanted = [...new Set(months)].sort();
   if (wanted.length === 0) return [];
-  const existing = new Set(await listPartitions(pool));
+  const existing = new Set(await listPartitions(db));
   const missing = wanted.filter((m) => !existing.has(partitionName(m)));
   if (missing.length === 0) return [];
-  const client = await pool.connect();
+  if (!(db instanceof pgPool)) {
+    await createPartitions(db, missing);
+    return missing;
+  }
+  const client = await db.connect();
   try {
     await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))', [
-      PARTITION_LOCK_CLASS,
-    ]);
-    for (const month of missing) {
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${partitionName(month)} PARTITION OF interactions
-           FOR VALUES FROM ('${month}-01T00:00:00Z') TO ('${nextMonthStart(month)}')`,
-      );
-    }
+    await createPartitions(client, missing);
     await client.query('COMMIT');
     return missing;
   } catch (error) {
@@ -56,6 +56,16 @@ export async function ensureMonthPartitions(pool: pg.Pool, months: Iterable<stri
     throw error;
   } finally {
     client.release();
+  }
+}
+
+async function createPartitions(db: Queryable, months: readonly string[]): Promise<void> {
+  await db.query('SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))', [PARTITION_LOCK_CLASS]);
+  for (const month of months) {
+    await db.query(
+      `CREATE TABLE IF NOT EXISTS ${partitionName(month)} PARTITION OF interactions
+         FOR VALUES FROM ('${month}-01T00:00:00Z') TO ('${nextMonthStart(month)}')`,
+    );
   }
 }
 
@@ -78,7 +88,7 @@ export async function listPartitions(db: Queryable): Promise<string[]> {
  * Returns how many rows were deleted and which partitions were dropped.
  */
 export async function purgeBefore(
-  pool: pg.Pool,
+  pool: Queryable,
   teamId: string,
   cutoff: number,
 ): Promise<{ deleted: number; dropped: string[] }> {

@@ -183,8 +183,18 @@ CREATE TABLE pseudonym_keys (
 );
 `;
 
+// Delivery records list in the order they were first written (a replaced record keeps its place), as the file
+// backend's array does.
+const DELIVERY_ORDER = `
+ALTER TABLE digest_deliveries ADD COLUMN seq bigint NOT NULL DEFAULT nextval('audience_row_seq');
+CREATE INDEX digest_deliveries_order ON digest_deliveries (team_id, seq);
+`;
+
 /** Every migration, oldest first. */
-export const PG_MIGRATIONS: readonly PgMigration[] = [{ version: 1, name: 'initial-schema', sql: INITIAL }];
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  { version: 1, name: 'initial-schema', sql: INITIAL },
+  { version: 2, name: 'delivery-order', sql: DELIVERY_ORDER },
+];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */
 export const TEAM_TABLES = [

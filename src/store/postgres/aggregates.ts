@@ -1,0 +1,112 @@
+/**
+ * Aggregates answered in SQL (the seam's `audience.aggregate`), so the app does not load the audience for them.
+ * Each gives the same result as the engine's computation on the same data (src/engine/stats.ts for 'stats'):
+ * the same windows, the same rules for people without a profile, sums in data order (the same rounding).
+ * The store may not import the engine, so the result is built to the engine's shape here and a test
+ * compares the two on generated data.
+ *
+ * Answered: `{ kind: 'stats', params: { asOf, top? } }` for the whole audience. Anything else (a filter, another
+ * kind) is left to the app (undefined).
+ */
+import type { AggregateQuery } from '../store.ts';
+import type { Queryable } from './claims.ts';
+import { ms, ts } from './rows.ts';
+
+const DAY = 86_400_000;
+
+/** The backend's answer to an aggregate, or undefined when the app should compute it. */
+export async function answerAggregate(db: Queryable, team: string, query: AggregateQuery): Promise<unknown> {
+  if (query.kind !== 'stats') return undefined;
+  const { asOf, top, ...rest } = query.params as { asOf?: unknown; top?: unknown };
+  if (typeof asOf !== 'number' || Object.keys(rest).length > 0) return undefined;
+  return audienceStats(db, team, asOf, typeof top === 'number' ? top : 5);
+}
+
+/** The windows of the stats, as timestamptz parameters $2..$6 after the team ($1). */
+function windows(asOf: number): Array<string | null> {
+  return [asOf, asOf - 7 * DAY, asOf - 14 * DAY, asOf - 30 * DAY, asOf - 60 * DAY].map(ts);
+}
+
+// Events of the last 60 days before asOf, with whether their person has a profile (others are ignored).
+const EVENTS = `w AS (
+  SELECT $2::timestamptz AS as_of, $3::timestamptz AS week, $4::timestamptz AS prev_week,
+         $5::timestamptz AS month, $6::timestamptz AS prev_month),
+ev AS (
+  SELECT i.seq, i.user_id, i.type, i.value, i.at, (p.id IS NOT NULL) AS known
+    FROM w, interactions i LEFT JOIN profiles p ON p.team_id = i.team_id AND p.id = i.user_id
+   WHERE i.team_id = $1 AND i.at >= w.prev_month AND i.at < w.as_of)`;
+
+const PEOPLE = `WITH ${EVENTS},
+flags AS (
+  SELECT user_id, bool_or(at >= w.week) AS w1, bool_or(at >= w.prev_week AND at < w.week) AS w2, bool_or(at >= w.month) AS m30,
+         bool_or(at >= w.month AND type = 'purchase') AS buy
+    FROM w, ev WHERE known GROUP BY user_id),
+people AS (
+  -- A profile's own last_active_at counts too (imported without interactions), when before asOf.
+  SELECT p.created_at AS created, CASE WHEN p.last_active_at < w.as_of THEN p.last_active_at END AS seen,
+         coalesce(f.w1, false) AS w1, coalesce(f.w2, false) AS w2, coalesce(f.m30, false) AS m30,
+         coalesce(f.buy, false) AS buy
+    FROM w, profiles p LEFT JOIN flags f ON f.user_id = p.id WHERE p.team_id = $1)
+SELECT count(*)::int AS total,
+       count(*) FILTER (WHERE created IS NULL OR created < w.week)::int AS total_week_ago,
+       count(*) FILTER (WHERE created >= w.week AND created < w.as_of)::int AS new_this_week,
+       count(*) FILTER (WHERE created >= w.prev_week AND created < w.week)::int AS new_last_week,
+       count(*) FILTER (WHERE w1 OR seen >= w.week)::int AS active7d,
+       count(*) FILTER (WHERE w2 OR (seen >= w.prev_week AND seen < w.week))::int AS active_prev_week,
+       count(*) FILTER (WHERE m30 OR seen >= w.month)::int AS active30d,
+       count(*) FILTER (WHERE buy)::int AS purchasers
+  FROM w, people`;
+
+// Sums in data order (seq), as the engine adds them, so the rounding is the same.
+const EVENT_TOTALS = `WITH ${EVENTS}
+SELECT count(*) FILTER (WHERE known AND at >= w.month AND type = 'view')::int AS views,
+       count(*) FILTER (WHERE known AND at >= w.month AND type IN ('like', 'share', 'comment', 'click'))::int AS engagements,
+       coalesce(sum(coalesce(value, 0) ORDER BY seq) FILTER (WHERE known AND type = 'purchase' AND at >= w.month), 0) AS revenue,
+       coalesce(sum(coalesce(value, 0) ORDER BY seq) FILTER (WHERE known AND type = 'purchase' AND at < w.month), 0) AS revenue_prev,
+       -- Before the window anyone's event counts; inside it only those of people with a profile (the engine's rule).
+       ${ms('greatest(max(at) FILTER (WHERE known), (SELECT max(at) FROM interactions WHERE team_id = $1 AND at < $6::timestamptz))')} AS latest
+  FROM w, ev`;
+
+// The most common values; ties by value in code-point order, as the engine sorts them.
+const TOP = (values: string) => `SELECT v AS value, count(*)::int AS count
+  FROM profiles, LATERAL ${values} AS t(v) WHERE team_id = $1 AND v IS NOT NULL
+ GROUP BY v ORDER BY count(*) DESC, v COLLATE "C" LIMIT $2`;
+
+async function audienceStats(db: Queryable, team: string, asOf: number, top: number) {
+  const params = [team, ...windows(asOf)];
+  const people = (await db.query(PEOPLE, params)).rows[0] as Record<string, number>;
+  const events = (await db.query(EVENT_TOTALS, params)).rows[0] as Record<string, number | null>;
+  const n = people.total as number;
+  const tally = async (expression: string) =>
+    (await db.query<{ value: string; count: number }>(TOP(expression), [team, top])).rows.map((r) => ({
+      value: r.value,
+      count: r.count,
+      share: r.count / (n || 1),
+    }));
+  const views = events.views as number;
+  const engagements = events.engagements as number;
+  const revenue = events.revenue as number;
+  return {
+    asOf,
+    total: n,
+    totalWeekAgo: people.total_week_ago,
+    newThisWeek: people.new_this_week,
+    newLastWeek: people.new_last_week,
+    active7d: people.active7d,
+    activePrevWeek: people.active_prev_week,
+    active30d: people.active30d,
+    engagementRate: views > 0 ? engagements / views : null,
+    engagements30d: engagements,
+    views30d: views,
+    purchasers30d: people.purchasers,
+    revenue30d: revenue,
+    revenuePrev30d: events.revenue_prev,
+    revenuePerUser: n > 0 ? revenue / n : 0,
+    top: {
+      countries: await tally('(SELECT country)'),
+      platforms: await tally('(SELECT platform)'),
+      interests: await tally('unnest(interests)'),
+    },
+    latestInteraction: events.latest,
+  };
+}

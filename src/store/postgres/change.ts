@@ -1,0 +1,516 @@
+/**
+ * The writes of one change on PostgreSQL, all on the client of one transaction (pg-store.ts opens and commits
+ * it), so a change is all or nothing and other replicas see it whole. The data version is bumped once, at the
+ * end, if an audience write changed something. Merging rules are the file backend's (file-change.ts): a null
+ * field keeps the stored value; repeated ids in one batch merge in order (folded here first, since one
+ * INSERT … ON CONFLICT may touch a row only once).
+ */
+import type pg from 'pg';
+import type {
+  AttributeKind,
+  AttributeValue,
+  AuditEntry,
+  CachedModel,
+  DeliveryRecord,
+  DigestSchedule,
+  Interaction,
+  PeopleRemoval,
+  Product,
+  ProductPatch,
+  Profile,
+  ProfilePatch,
+  SegmentRun,
+} from '../../domain/types.ts';
+import type { AudienceSnapshot, StoreChange, StoreReads } from '../store.ts';
+import { type Claim, finishOccurrence } from './claims.ts';
+import { copyRows } from './copy.ts';
+import { ensureMonthPartitions, monthOf, purgeBefore } from './partitions.ts';
+import { storeReads } from './reads.ts';
+import { SCHEDULE_COLUMNS, toSchedule, ts } from './rows.ts';
+
+/** Bulk loads at least this large refresh the planner's statistics before they commit. */
+const ANALYZE_AFTER_ROWS = 50_000;
+
+/** One open change of one workspace; `finish()` stamps the audience if it changed. */
+export class PgChange implements StoreChange {
+  readonly audience: StoreReads['audience'];
+  readonly segmentRuns: StoreReads['segmentRuns'];
+  readonly models: StoreReads['models'];
+  readonly digests: StoreReads['digests'];
+  readonly audit: StoreReads['audit'];
+  private audienceChanged = false;
+  private source: 'sample' | 'import' | undefined;
+
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly pool: pg.Pool,
+    private readonly team: string,
+    private readonly now: Date,
+    snapshot: () => Promise<AudienceSnapshot>,
+  ) {
+    const reads = storeReads(client, team, snapshot);
+    this.audience = reads.audience;
+    this.segmentRuns = reads.segmentRuns;
+    this.models = reads.models;
+    this.digests = reads.digests;
+    this.audit = reads.audit;
+  }
+
+  /** Bumps the data version once if an audience write changed something (still inside the transaction). */
+  async finish(): Promise<void> {
+    if (!this.audienceChanged) return;
+    await this.client.query(
+      `INSERT INTO audience_meta AS m (team_id, data_version, updated_at, source) VALUES ($1, 1, $2, $3)
+       ON CONFLICT (team_id) DO UPDATE
+         SET data_version = m.data_version + 1, updated_at = $2, source = coalesce($3, m.source)`,
+      [this.team, this.now.toISOString(), this.source ?? null],
+    );
+  }
+
+  /**
+   * Ends a claim this replica holds (claims.ts) in this change, so the delivery record and the end of the claim
+   * commit together; false when the claim was taken over (then record nothing).
+   */
+  finishClaim(claim: Claim): Promise<boolean> {
+    return finishOccurrence(this.client, this.team, claim);
+  }
+
+  private touched(source?: 'sample' | 'import'): void {
+    this.audienceChanged = true;
+    if (source !== undefined) this.source = source;
+  }
+
+  private q(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+    return this.client.query(sql, [this.team, ...params]);
+  }
+
+  async replaceAudience(audience: {
+    profiles: Profile[];
+    products: Product[];
+    interactions: Interaction[];
+    attributes: Record<string, AttributeKind>;
+  }): Promise<void> {
+    for (const table of [
+      'profiles',
+      'products',
+      'interactions',
+      'attribute_kinds',
+      'segment_runs',
+      'models',
+    ]) {
+      await this.q(`DELETE FROM ${table} WHERE team_id = $1`);
+    }
+    await this.recordKinds(audience.attributes);
+    await this.copyProfiles(audience.profiles);
+    await copyRows(
+      this.client,
+      'products',
+      ['team_id', 'id', 'name', 'category', 'price', 'in_stock'],
+      audience.products.map((p) => [this.team, p.id, p.name, p.category, p.price, p.in_stock]),
+    );
+    await this.copyInteractions(audience.interactions);
+    this.touched('sample');
+  }
+
+  private copyProfiles(profiles: readonly Profile[]): Promise<number> {
+    const columns = [
+      'team_id',
+      'id',
+      'platform',
+      'country',
+      'created_at',
+      'last_active_at',
+      'followers',
+      'interests',
+      'attrs',
+    ];
+    return copyRows(
+      this.client,
+      'profiles',
+      columns,
+      profiles.map((p) => [
+        this.team,
+        p.id,
+        p.platform,
+        p.country,
+        ts(p.created_at),
+        ts(p.last_active_at),
+        p.followers,
+        p.interests,
+        { json: p.attrs },
+      ]),
+    );
+  }
+
+  private async copyInteractions(interactions: readonly Interaction[]): Promise<void> {
+    if (interactions.length === 0) return;
+    await this.ensurePartitions(interactions);
+    await copyRows(
+      this.client,
+      'interactions',
+      ['team_id', 'user_id', 'item_id', 'type', 'value', 'at'],
+      interactions.map((i) => [this.team, i.user_id, i.item_id, i.type, i.value, ts(i.timestamp)]),
+    );
+    // After a bulk load the planner's statistics are stale until autovacuum gets to it: without them the
+    // first aggregates pick nested loops over millions of rows. ANALYZE samples, so it costs well under a second.
+    if (interactions.length >= ANALYZE_AFTER_ROWS) await this.client.query('ANALYZE interactions, profiles');
+  }
+
+  /**
+   * Creates the months' partitions. From another connection when this transaction holds no lock on
+   * `interactions` yet (so readers are blocked only for a moment); otherwise here, since the other connection
+   * would wait for this transaction, which waits for it.
+   */
+  private async ensurePartitions(interactions: readonly Interaction[]): Promise<void> {
+    const months = new Set<string>();
+    for (const i of interactions) months.add(monthOf(i.timestamp));
+    const { rows } = await this.client.query(
+      `SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid() AND relation = 'interactions'::regclass`,
+    );
+    await ensureMonthPartitions(rows.length === 0 ? this.pool : this.client, months);
+  }
+
+  async upsertProfiles(
+    patches: readonly ProfilePatch[],
+    kinds: Readonly<Record<string, AttributeKind>>,
+  ): Promise<{ inserted: number; updated: number }> {
+    await this.recordKinds(kinds);
+    if (patches.length === 0) return { inserted: 0, updated: 0 };
+    await this.stageProfiles(foldById(patches, mergeProfilePatch));
+    return this.mergeStaged(
+      'staged_profiles',
+      `UPDATE profiles p SET
+         platform = coalesce(s.platform, p.platform), country = coalesce(s.country, p.country),
+         created_at = coalesce(s.created_at, p.created_at),
+         last_active_at = coalesce(s.last_active_at, p.last_active_at),
+         followers = coalesce(s.followers, p.followers), interests = coalesce(s.interests, p.interests),
+         -- A value replaces, a null lands only where the key was absent (an empty cell never erases).
+         attrs = p.attrs || jsonb_strip_nulls(coalesce(s.attrs, '{}'))
+           || coalesce((SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(coalesce(s.attrs, '{}')) e
+                         WHERE e.value = 'null'::jsonb AND NOT p.attrs ? e.key), '{}')
+         FROM staged_profiles s WHERE p.team_id = $1 AND p.id = s.id`,
+      `INSERT INTO profiles (team_id, id, platform, country, created_at, last_active_at, followers, interests, attrs)
+       SELECT $1, s.id, s.platform, s.country, s.created_at, s.last_active_at, s.followers,
+              coalesce(s.interests, '{}'), coalesce(s.attrs, '{}')
+         FROM staged_profiles s
+        WHERE NOT EXISTS (SELECT 1 FROM profiles p WHERE p.team_id = $1 AND p.id = s.id)
+        ORDER BY s.ord`,
+    );
+  }
+
+  /**
+   * Updates the stored rows a staged table names, inserts the others (in file order), drops the staged table.
+   * Changes serialize per workspace (pg-store.ts), so nothing can insert between the update and the insert.
+   */
+  private async mergeStaged(
+    staged: string,
+    update: string,
+    insert: string,
+  ): Promise<{ inserted: number; updated: number }> {
+    const updated = await this.q(update);
+    const inserted = await this.q(insert);
+    await this.client.query(`DROP TABLE ${staged}`);
+    this.touched('import');
+    return { inserted: inserted.rowCount ?? 0, updated: updated.rowCount ?? 0 };
+  }
+
+  /** COPYs folded patches into a temporary table (dropped at commit at the latest). */
+  private async stageProfiles(folded: readonly ProfilePatch[]): Promise<void> {
+    await this.client.query(
+      `CREATE TEMP TABLE staged_profiles (ord int, id text PRIMARY KEY, platform text, country text,
+         created_at timestamptz, last_active_at timestamptz, followers bigint, interests text[], attrs jsonb)
+       ON COMMIT DROP`,
+    );
+    await copyRows(
+      this.client,
+      'staged_profiles',
+      ['ord', 'id', 'platform', 'country', 'created_at', 'last_active_at', 'followers', 'interests', 'attrs'],
+      folded.map((p, ord) => [
+        ord,
+        p.id,
+        p.platform,
+        p.country,
+        ts(p.created_at),
+        ts(p.last_active_at),
+        p.followers,
+        p.interests ?? null,
+        p.attrs ? { json: p.attrs } : null,
+      ]),
+    );
+  }
+
+  private async recordKinds(kinds: Readonly<Record<string, AttributeKind>>): Promise<void> {
+    const names = Object.keys(kinds);
+    if (names.length === 0) return;
+    await this.q(
+      `INSERT INTO attribute_kinds (team_id, name, kind, seq)
+       SELECT $1, name, kind, nextval('audience_row_seq') FROM unnest($2::text[], $3::text[]) AS t(name, kind)
+       ON CONFLICT (team_id, name) DO UPDATE SET kind = EXCLUDED.kind`,
+      [names, names.map((n) => kinds[n])],
+    );
+  }
+
+  async upsertProducts(patches: readonly ProductPatch[]): Promise<{ inserted: number; updated: number }> {
+    if (patches.length === 0) return { inserted: 0, updated: 0 };
+    const folded = foldById(patches, (a, b) => ({ ...a, ...withoutNulls(b) }));
+    await this.client.query(
+      `CREATE TEMP TABLE staged_products (ord int, id text PRIMARY KEY, name text, category text,
+         price double precision, in_stock boolean) ON COMMIT DROP`,
+    );
+    await copyRows(
+      this.client,
+      'staged_products',
+      ['ord', 'id', 'name', 'category', 'price', 'in_stock'],
+      folded.map((p, ord) => [ord, p.id, p.name, p.category, p.price, p.in_stock]),
+    );
+    // A new product without a name or category gets neutral defaults (the file backend's rule).
+    return this.mergeStaged(
+      'staged_products',
+      `UPDATE products p SET name = coalesce(s.name, p.name), category = coalesce(s.category, p.category),
+         price = coalesce(s.price, p.price), in_stock = coalesce(s.in_stock, p.in_stock)
+         FROM staged_products s WHERE p.team_id = $1 AND p.id = s.id`,
+      `INSERT INTO products (team_id, id, name, category, price, in_stock)
+       SELECT $1, s.id, coalesce(s.name, s.id), coalesce(s.category, 'uncategorized'), coalesce(s.price, 0),
+              coalesce(s.in_stock, true)
+         FROM staged_products s
+        WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.team_id = $1 AND p.id = s.id)
+        ORDER BY s.ord`,
+    );
+  }
+
+  async appendInteractions(interactions: readonly Interaction[]): Promise<void> {
+    await this.copyInteractions(interactions);
+    if (interactions.length > 0) this.touched('import');
+  }
+
+  async removePeople(ids: ReadonlySet<string>): Promise<PeopleRemoval> {
+    const report: PeopleRemoval = { profiles: 0, interactions: 0, segmentAssignments: 0, segmentRuns: 0 };
+    if (ids.size === 0) return report;
+    const list = [...ids];
+    report.profiles =
+      (await this.q('DELETE FROM profiles WHERE team_id = $1 AND id = ANY($2)', [list])).rowCount ?? 0;
+    report.interactions =
+      (await this.q('DELETE FROM interactions WHERE team_id = $1 AND user_id = ANY($2)', [list])).rowCount ??
+      0;
+    const { rows } = await this.q(
+      `WITH gone AS (DELETE FROM segment_assignments WHERE team_id = $1 AND user_id = ANY($2) RETURNING run_id, label)
+       SELECT run_id, label, count(*)::int AS n FROM gone GROUP BY run_id, label`,
+      [list],
+    );
+    const byRun = new Map<string, Array<{ label: number; n: number }>>();
+    for (const r of rows) byRun.set(r.run_id, [...(byRun.get(r.run_id) ?? []), { label: r.label, n: r.n }]);
+    for (const [runId, removed] of byRun) {
+      const { rows: found } = await this.q('SELECT sizes FROM segment_runs WHERE team_id = $1 AND id = $2', [
+        runId,
+      ]);
+      const sizes = (found[0]?.sizes as number[] | undefined)?.slice() ?? [];
+      for (const { label, n } of removed) {
+        if (sizes[label] !== undefined) sizes[label] = Math.max(0, (sizes[label] as number) - n);
+        report.segmentAssignments += n;
+      }
+      await this.q('UPDATE segment_runs SET sizes = $3 WHERE team_id = $1 AND id = $2', [runId, sizes]);
+      report.segmentRuns++;
+    }
+    if (report.profiles + report.interactions + report.segmentAssignments > 0) this.touched();
+    return report;
+  }
+
+  async removeInteractionsBefore(cutoff: number): Promise<number> {
+    const { deleted } = await purgeBefore(this.client, this.team, cutoff);
+    if (deleted > 0) this.touched();
+    return deleted;
+  }
+
+  async addSegmentRun(run: SegmentRun, keep: number): Promise<void> {
+    await this.q(
+      `INSERT INTO segment_runs (team_id, id, created_at, data_version, k, features, scaling, names, sizes, centroids)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        run.id,
+        ts(run.created_at),
+        run.data_version,
+        run.k,
+        run.features,
+        run.scaling,
+        run.names,
+        run.sizes,
+        JSON.stringify(run.centroids),
+      ],
+    );
+    await this.q(
+      `INSERT INTO segment_assignments (team_id, run_id, ord, user_id, label)
+       SELECT $1, $2, ord - 1, user_id, label FROM unnest($3::text[], $4::int[]) WITH ORDINALITY AS t(user_id, label, ord)`,
+      [run.id, run.user_ids, run.labels],
+    );
+    await this.q(
+      `DELETE FROM segment_runs WHERE team_id = $1 AND id IN
+         (SELECT id FROM segment_runs WHERE team_id = $1 ORDER BY seq DESC OFFSET $2)`,
+      [Math.max(0, keep)],
+    );
+  }
+
+  async putModel(entry: CachedModel, keep: number): Promise<void> {
+    await this.q('DELETE FROM models WHERE team_id = $1 AND kind = $2 AND key <> $3 AND data_version <> $4', [
+      entry.kind,
+      entry.key,
+      entry.data_version,
+    ]);
+    // Of this version, keep the newest keep - 1 others (the file backend's rule).
+    await this.q(
+      `DELETE FROM models WHERE team_id = $1 AND key IN (
+         SELECT key FROM models WHERE team_id = $1 AND kind = $2 AND key <> $3
+          ORDER BY created_at DESC, key DESC OFFSET greatest(0, $4::int - 1))`,
+      [entry.kind, entry.key, keep],
+    );
+    await this.q(
+      `INSERT INTO models (team_id, key, kind, data_version, created_at, model) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (team_id, key) DO UPDATE SET kind = EXCLUDED.kind, data_version = EXCLUDED.data_version,
+         created_at = EXCLUDED.created_at, model = EXCLUDED.model`,
+      [entry.key, entry.kind, entry.data_version, ts(entry.created_at), JSON.stringify(entry.model)],
+    );
+  }
+
+  async clearModels(): Promise<number> {
+    return (await this.q('DELETE FROM models WHERE team_id = $1')).rowCount ?? 0;
+  }
+
+  async addSchedule(s: DigestSchedule): Promise<void> {
+    await this.q(
+      `INSERT INTO digest_schedules (team_id, id, channel_id, owner_id, cadence, weekdays, local_time, time_zone,
+         paused, last_error, created_at, options) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [
+        s.id,
+        s.channel_id,
+        s.owner_id,
+        s.cadence,
+        s.weekdays,
+        s.local_time,
+        s.time_zone,
+        s.paused,
+        s.last_error,
+        ts(s.created_at),
+        JSON.stringify(s.options),
+      ],
+    );
+  }
+
+  async updateSchedule(
+    id: string,
+    patch: Partial<Omit<DigestSchedule, 'id'>>,
+  ): Promise<DigestSchedule | undefined> {
+    const sets: string[] = [];
+    const params: unknown[] = [id];
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined || !SCHEDULE_FIELDS.has(field)) continue;
+      params.push(
+        field === 'created_at' ? ts(value as number) : field === 'options' ? JSON.stringify(value) : value,
+      );
+      sets.push(`${field} = $${params.length + 1}`);
+    }
+    const sql =
+      sets.length === 0
+        ? `SELECT ${SCHEDULE_COLUMNS} FROM digest_schedules WHERE team_id = $1 AND id = $2`
+        : `UPDATE digest_schedules SET ${sets.join(', ')} WHERE team_id = $1 AND id = $2 RETURNING ${SCHEDULE_COLUMNS}`;
+    const { rows } = await this.q(sql, params);
+    return rows[0] ? toSchedule(rows[0]) : undefined;
+  }
+
+  async removeSchedule(id: string): Promise<boolean> {
+    return (
+      ((await this.q('DELETE FROM digest_schedules WHERE team_id = $1 AND id = $2', [id])).rowCount ?? 0) > 0
+    );
+  }
+
+  async putDelivery(record: DeliveryRecord): Promise<void> {
+    await this.q(
+      `INSERT INTO digest_deliveries (team_id, key, schedule_id, status, at, detail) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (team_id, key) DO UPDATE SET schedule_id = EXCLUDED.schedule_id, status = EXCLUDED.status,
+         at = EXCLUDED.at, detail = EXCLUDED.detail`,
+      [record.key, record.schedule_id, record.status, ts(record.at), record.detail],
+    );
+  }
+
+  async pruneDeliveries(before: number, max: number): Promise<void> {
+    await this.q('DELETE FROM digest_deliveries WHERE team_id = $1 AND at < $2', [ts(before)]);
+    await this.q(
+      `DELETE FROM digest_deliveries WHERE team_id = $1 AND key IN
+         (SELECT key FROM digest_deliveries WHERE team_id = $1 ORDER BY seq DESC OFFSET $2)`,
+      [Math.max(0, max)],
+    );
+  }
+
+  async redactDeliveries(matches: (detail: string) => boolean): Promise<number> {
+    // The test is a function of the app's: the (few, kept short) details are read and matched here.
+    const { rows } = await this.q(
+      'SELECT key, detail FROM digest_deliveries WHERE team_id = $1 AND detail IS NOT NULL',
+    );
+    const keys = rows.filter((r) => matches(r.detail)).map((r) => r.key as string);
+    if (keys.length > 0)
+      await this.q('UPDATE digest_deliveries SET detail = NULL WHERE team_id = $1 AND key = ANY($2)', [keys]);
+    return keys.length;
+  }
+
+  async appendAudit(entry: AuditEntry, keep: number): Promise<void> {
+    await this.q('INSERT INTO audit (team_id, at, actor, action, detail) VALUES ($1, $2, $3, $4, $5)', [
+      ts(entry.at),
+      entry.actor,
+      entry.action,
+      entry.detail,
+    ]);
+    await this.q(
+      `DELETE FROM audit WHERE team_id = $1 AND seq IN
+         (SELECT seq FROM audit WHERE team_id = $1 ORDER BY seq DESC OFFSET $2)`,
+      [Math.max(0, keep)],
+    );
+  }
+
+  async redactAudit(matches: (detail: string) => boolean, replacement: string): Promise<number> {
+    const { rows } = await this.q('SELECT seq, detail FROM audit WHERE team_id = $1');
+    const seqs = rows.filter((r) => matches(r.detail)).map((r) => r.seq as number);
+    if (seqs.length > 0)
+      await this.q('UPDATE audit SET detail = $3 WHERE team_id = $1 AND seq = ANY($2)', [seqs, replacement]);
+    return seqs.length;
+  }
+}
+
+const SCHEDULE_FIELDS = new Set([
+  'channel_id',
+  'owner_id',
+  'cadence',
+  'weekdays',
+  'local_time',
+  'time_zone',
+  'paused',
+  'last_error',
+  'created_at',
+  'options',
+]);
+
+/** Folds repeated ids into one patch each, in order of first appearance, with `merge(earlier, later)`. */
+function foldById<T extends { id: string }>(patches: readonly T[], merge: (a: T, b: T) => T): T[] {
+  const byId = new Map<string, T>();
+  for (const p of patches) {
+    const earlier = byId.get(p.id);
+    byId.set(p.id, earlier ? merge(earlier, p) : p);
+  }
+  return [...byId.values()];
+}
+
+function withoutNulls<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(patch).filter(([, v]) => v !== null && v !== undefined),
+  ) as Partial<T>;
+}
+
+/** Two patches of one profile as one: later values win, attrs merge key by key (a null never erases). */
+function mergeProfilePatch(a: ProfilePatch, b: ProfilePatch): ProfilePatch {
+  const merged: ProfilePatch = { ...a, ...withoutNulls(b) };
+  if (a.attrs || b.attrs) {
+    const attrs: Record<string, AttributeValue> = { ...(a.attrs ?? {}) };
+    for (const [name, value] of Object.entries(b.attrs ?? {})) {
+      if (value !== null || !Object.hasOwn(attrs, name)) attrs[name] = value;
+    }
+    merged.attrs = attrs;
+  }
+  return merged;
+}

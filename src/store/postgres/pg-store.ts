@@ -1,0 +1,216 @@
+/**
+ * The PostgreSQL backend of the storage seam (store.ts). Nothing of the audience is held in the app: reads are
+ * SQL, every change is one transaction. Any number of processes may open the same database; what the file
+ * backend's lock guaranteed is kept by the database:
+ * - changes of one workspace never interleave, across processes too: each takes a transaction-scoped advisory
+ *   lock on the workspace first (writes are rare and short next to reads, which never wait for it);
+ * - the data version is a row (`audience_meta`), read by every replica, so caches keyed by it are right
+ *   everywhere;
+ * - digests are claimed per occurrence (claims.ts), so several schedulers deliver each exactly once.
+ */
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import type { DeliveryRecord } from '../../domain/types.ts';
+import { StoreError } from '../errors.ts';
+import type {
+  AudienceSnapshot,
+  AuditReads,
+  ChangeOptions,
+  DigestReads,
+  LegacyFileAccess,
+  ModelReads,
+  SegmentRunReads,
+  Store,
+  StoreChange,
+  StoreReads,
+} from '../store.ts';
+import { PgChange } from './change.ts';
+import { type Claim, claimOccurrence, releaseClaim, renewClaims, startPosting } from './claims.ts';
+import { connectPool, locationOf } from './connect.ts';
+import { migrateSchema } from './migrate.ts';
+import { readSnapshot, storeReads } from './reads.ts';
+
+/** How to open the PostgreSQL store. */
+export interface OpenPgStoreOptions {
+  /** postgres://user:password@host:5432/database (DATABASE_URL). */
+  url: string;
+  /** The Slack workspace whose audience this is (SLACK_TEAM_ID). */
+  teamId: string;
+  /** A schema to work in (tests); default: the connection's search_path. */
+  schema?: string;
+  maxConnections?: number;
+  /** Hears about applied migrations (default: console.warn). */
+  onNotice?: (message: string) => void;
+}
+
+/** Advisory lock class of changes ("AICH"); the object id is the workspace's hash. */
+const CHANGE_LOCK_CLASS = 0x41494348;
+/** Advisory lock class of the writer lock ("AIWR"), see claimWrites. */
+const WRITER_LOCK_CLASS = 0x41495752;
+
+/** The seam without the file backend's deprecated in-memory access, which a database cannot offer. */
+export type SeamStore = Omit<Store, keyof LegacyFileAccess>;
+
+/** Connects, migrates the schema (see migrate.ts) and opens the store of one workspace. */
+export async function openPgStore(options: OpenPgStoreOptions): Promise<PgStore> {
+  const location = locationOf(options.url);
+  const pool = await connectPool({
+    url: options.url,
+    ...(options.schema ? { schema: options.schema } : {}),
+    ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}),
+  });
+  try {
+    const outcome = await migrateSchema(pool, location);
+    if (outcome.applied.length > 0) {
+      const notice = options.onNotice ?? ((m: string) => console.warn(`[store] ${m}`));
+      notice(
+        `migrated ${location} from schema ${outcome.from} to ${outcome.to}: ${outcome.applied.join('; ')}`,
+      );
+    }
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+  return new PgStore(pool, options.teamId, location);
+}
+
+/** One workspace's audience in PostgreSQL. */
+export class PgStore implements SeamStore {
+  readonly audience: StoreReads['audience'];
+  readonly segmentRuns: SegmentRunReads;
+  readonly models: ModelReads;
+  readonly digests: DigestReads;
+  readonly audit: AuditReads;
+  /** This process as a claim holder: unique per process, readable in the table. */
+  readonly replicaId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  private closed = false;
+  /** The connection holding the writer lock (claimWrites), if taken. */
+  private writerLock: pg.PoolClient | null = null;
+
+  constructor(
+    /** The pool; exposed for the backend's own helpers (claims, partitions) and tests. */
+    readonly pool: pg.Pool,
+    readonly teamId: string,
+    readonly location: string,
+  ) {
+    const reads = storeReads(pool, teamId, () => this.snapshot());
+    this.audience = reads.audience;
+    this.segmentRuns = reads.segmentRuns;
+    this.models = reads.models;
+    this.digests = reads.digests;
+    this.audit = reads.audit;
+  }
+
+  /** The whole audience at one version: read in one repeatable-read transaction. */
+  private snapshot(): Promise<AudienceSnapshot> {
+    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', (client) =>
+      readSnapshot(client, this.teamId),
+    );
+  }
+
+  change<T>(fn: (tx: StoreChange) => Promise<T>, options: ChangeOptions = {}): Promise<T> {
+    return this.runChange(fn, options);
+  }
+
+  /** `change`, with the backend's own change (claims) in hand. */
+  private async runChange<T>(fn: (tx: PgChange) => Promise<T>, options: ChangeOptions = {}): Promise<T> {
+    this.assertOpen();
+    const now = options.now ?? new Date();
+    return this.transaction('BEGIN', async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CHANGE_LOCK_CLASS, this.teamId]);
+      // 'applied': visible at commit, flushed to disk a moment later (a crash may lose it, never half of it).
+      if (options.wait === 'applied') await client.query('SET LOCAL synchronous_commit = off');
+      const tx = new PgChange(client, this.pool, this.teamId, now, () => readSnapshot(client, this.teamId));
+      const result = await fn(tx);
+      await tx.finish();
+      return result;
+    });
+  }
+
+  private async transaction<T>(begin: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(begin);
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Takes the workspace's writer lock, the file lock's counterpart: a session advisory lock held on a connection
+   * of its own until close, released by the server if this process dies (its connection drops). Throws
+   * StoreError 'locked' when another process holds it. Until the digest scheduler claims each occurrence
+   * (claims.ts), this keeps one app per workspace, so no digest is posted twice; changes themselves are safe
+   * from any number of processes without it.
+   */
+  async claimWrites(): Promise<void> {
+    this.assertOpen();
+    if (this.writerLock) return;
+    const client = await this.pool.connect();
+    const { rows } = await client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok',
+      [WRITER_LOCK_CLASS, this.teamId],
+    );
+    if (rows[0]?.ok) {
+      this.writerLock = client;
+      return;
+    }
+    client.release();
+    throw new StoreError(
+      'locked',
+      this.location,
+      `Another Audience Insights process is already running for workspace ${this.teamId} on ${this.location}, so this one will not start: two would send every digest twice. Stop the other one first (its lock goes with its database connection).`,
+    );
+  }
+
+  /** Commits are synchronous: there are no background saves to hold back. */
+  deferBackgroundSaves(_busy: () => boolean, _maxDeferMs?: number): void {}
+
+  /** Every change is committed when `change` resolves. */
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Unlocked explicitly, so the next holder need not wait for the server to notice the session end.
+    const lock = this.writerLock;
+    this.writerLock = null;
+    if (lock) {
+      await lock.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+      lock.release(true);
+    }
+    await this.pool.end();
+  }
+
+  /** Exactly-once digests across replicas (see claims.ts), as this replica. */
+  readonly occurrences = {
+    claim: (key: string, scheduleId: string, leaseMs: number): Promise<Claim | null> =>
+      claimOccurrence(this.pool, this.teamId, { key, scheduleId, holder: this.replicaId, leaseMs }),
+    startPosting: (claim: Claim, leaseMs: number) => startPosting(this.pool, this.teamId, claim, leaseMs),
+    /** Records the outcome and ends the claim in one transaction; false (nothing recorded) if it was taken over. */
+    complete: (claim: Claim, record: DeliveryRecord): Promise<boolean> =>
+      this.runChange(async (tx) => {
+        if (!(await tx.finishClaim(claim))) return false;
+        await tx.putDelivery(record);
+        return true;
+      }),
+    renew: (leaseMs: number) => renewClaims(this.pool, this.teamId, this.replicaId, leaseMs),
+    release: (claim: Claim) => releaseClaim(this.pool, this.teamId, claim),
+  };
+
+  private assertOpen(): void {
+    if (this.closed) {
+      throw new StoreError(
+        'closed',
+        this.location,
+        `The store at ${this.location} is closed; open it again to change data.`,
+      );
+    }
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The reads of the storage interface in SQL, over a pool (a store's reads) or over the client of an open change
+ * (which then sees its own writes). Every statement filters on the workspace.
+ */
+import type { AttributeKind, AudienceMeta, TimeWindow } from '../../domain/types.ts';
+import type {
+  AggregateQuery,
+  AudienceReads,
+  AudienceSnapshot,
+  AuditReads,
+  DigestReads,
+  ModelReads,
+  SegmentRunReads,
+  StoreReads,
+} from '../store.ts';
+import { answerAggregate } from './aggregates.ts';
+import type { Queryable } from './claims.ts';
+import {
+  AUDIT_COLUMNS,
+  DELIVERY_COLUMNS,
+  INTERACTION_COLUMNS,
+  MODEL_COLUMNS,
+  ms,
+  PRODUCT_COLUMNS,
+  PROFILE_COLUMNS,
+  RUN_COLUMNS,
+  SCHEDULE_COLUMNS,
+  toAudit,
+  toDelivery,
+  toInteraction,
+  toModel,
+  toProduct,
+  toProfile,
+  toSchedule,
+  toSegmentRun,
+  ts,
+} from './rows.ts';
+
+/** Runs one query and maps its rows. */
+async function all<T>(db: Queryable, sql: string, params: unknown[], map: (r: Record<string, unknown>) => T) {
+  const { rows } = await db.query(sql, params);
+  return rows.map(map);
+}
+
+/** The meta row of a workspace (version 0 and nulls before its first change). */
+export async function readMeta(db: Queryable, team: string): Promise<AudienceMeta> {
+  const { rows } = await db.query(
+    `SELECT data_version, ${ms('updated_at')} AS updated_at, source FROM audience_meta WHERE team_id = $1`,
+    [team],
+  );
+  const r = rows[0] as
+    | { data_version: number; updated_at: number | null; source: AudienceMeta['source'] }
+    | undefined;
+  return { dataVersion: r?.data_version ?? 0, updatedAt: r?.updated_at ?? null, source: r?.source ?? null };
+}
+
+/** The audience reads of one workspace. */
+export function audienceReads(
+  db: Queryable,
+  team: string,
+  snapshot: () => Promise<AudienceSnapshot>,
+): AudienceReads {
+  return {
+    version: async () => (await readMeta(db, team)).dataVersion,
+    meta: () => readMeta(db, team),
+    counts: async () => {
+      const { rows } = await db.query(
+        `SELECT (SELECT count(*) FROM profiles WHERE team_id = $1) AS profiles,
+                (SELECT count(*) FROM products WHERE team_id = $1) AS products,
+                (SELECT count(*) FROM interactions WHERE team_id = $1) AS interactions`,
+        [team],
+      );
+      return rows[0] as { profiles: number; products: number; interactions: number };
+    },
+    attributeKinds: () => readAttributeKinds(db, team),
+    products: () => readProducts(db, team),
+    profiles: (query) =>
+      query?.ids === undefined
+        ? readProfiles(db, team)
+        : all(
+            db,
+            `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE team_id = $1 AND id = ANY($2) ORDER BY seq`,
+            [team, query.ids],
+            toProfile,
+          ),
+    mentioned: async (ids) => {
+      const { rows } = await db.query<{ id: string }>(
+        `SELECT id FROM profiles WHERE team_id = $1 AND id = ANY($2)
+         UNION SELECT user_id FROM interactions WHERE team_id = $1 AND user_id = ANY($2)
+         UNION SELECT user_id FROM segment_assignments WHERE team_id = $1 AND user_id = ANY($2)`,
+        [team, ids],
+      );
+      return new Set(rows.map((r) => r.id));
+    },
+    interactions: (window) => readInteractions(db, team, window),
+    // The engine builds its view from the objects; columns straight from COPY are a later optimisation.
+    interactionColumns: async () => null,
+    snapshot,
+    aggregate: (query: AggregateQuery) => answerAggregate(db, team, query),
+  };
+}
+
+/** Attribute kinds in the order they were first seen. */
+export async function readAttributeKinds(
+  db: Queryable,
+  team: string,
+): Promise<Record<string, AttributeKind>> {
+  const { rows } = await db.query<{ name: string; kind: AttributeKind }>(
+    'SELECT name, kind FROM attribute_kinds WHERE team_id = $1 ORDER BY seq',
+    [team],
+  );
+  return Object.fromEntries(rows.map((r) => [r.name, r.kind]));
+}
+
+function readProfiles(db: Queryable, team: string) {
+  return all(
+    db,
+    `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE team_id = $1 ORDER BY seq`,
+    [team],
+    toProfile,
+  );
+}
+
+function readProducts(db: Queryable, team: string) {
+  return all(
+    db,
+    `SELECT ${PRODUCT_COLUMNS} FROM products WHERE team_id = $1 ORDER BY seq`,
+    [team],
+    toProduct,
+  );
+}
+
+function readInteractions(db: Queryable, team: string, window: TimeWindow | undefined) {
+  const params: unknown[] = [team];
+  let where = 'team_id = $1';
+  if (window?.from !== undefined) {
+    params.push(ts(window.from));
+    where += ` AND at >= $${params.length}`;
+  }
+  if (window?.to !== undefined) {
+    params.push(ts(window.to));
+    where += ` AND at < $${params.length}`;
+  }
+  return all(
+    db,
+    `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE ${where} ORDER BY seq`,
+    params,
+    toInteraction,
+  );
+}
+
+/** The whole audience of a workspace, read on `db` (a repeatable-read transaction makes it one version). */
+export async function readSnapshot(db: Queryable, team: string): Promise<AudienceSnapshot> {
+  // One after another: on one client the statements queue anyway, and this keeps the order obvious.
+  const meta = await readMeta(db, team);
+  const attributes = await readAttributeKinds(db, team);
+  const profiles = await readProfiles(db, team);
+  const products = await readProducts(db, team);
+  const interactions = await readInteractions(db, team, undefined);
+  return { version: meta.dataVersion, meta, attributes, profiles, products, interactions };
+}
+
+/** Every read of the interface for one workspace. */
+export function storeReads(
+  db: Queryable,
+  team: string,
+  snapshot: () => Promise<AudienceSnapshot>,
+): StoreReads {
+  const runs = (where: string, tail: string, params: unknown[]) =>
+    all(
+      db,
+      `SELECT ${RUN_COLUMNS} FROM segment_runs r WHERE r.team_id = $1 ${where} ${tail}`,
+      [team, ...params],
+      toSegmentRun,
+    );
+  const segmentRuns: SegmentRunReads = {
+    latest: async () => (await runs('', 'ORDER BY r.seq DESC LIMIT 1', []))[0],
+    get: async (id) => (await runs('AND r.id = $2', '', [id]))[0],
+    list: () => runs('', 'ORDER BY r.seq', []),
+  };
+  const models: ModelReads = {
+    get: async (key) =>
+      (
+        await all(
+          db,
+          `SELECT ${MODEL_COLUMNS} FROM models WHERE team_id = $1 AND key = $2`,
+          [team, key],
+          toModel,
+        )
+      )[0],
+  };
+  const schedules = (where: string, params: unknown[]) =>
+    all(
+      db,
+      `SELECT ${SCHEDULE_COLUMNS} FROM digest_schedules WHERE team_id = $1 ${where} ORDER BY seq`,
+      [team, ...params],
+      toSchedule,
+    );
+  const deliveries = (where: string, params: unknown[]) =>
+    all(
+      db,
+      `SELECT ${DELIVERY_COLUMNS} FROM digest_deliveries WHERE team_id = $1 ${where} ORDER BY seq`,
+      [team, ...params],
+      toDelivery,
+    );
+  const digests: DigestReads = {
+    schedules: () => schedules('', []),
+    schedule: async (id) => (await schedules('AND id = $2', [id]))[0],
+    deliveries: () => deliveries('', []),
+    delivery: async (key) => (await deliveries('AND key = $2', [key]))[0],
+  };
+  const audit: AuditReads = {
+    entries: (query) =>
+      query?.since === undefined
+        ? all(db, `SELECT ${AUDIT_COLUMNS} FROM audit WHERE team_id = $1 ORDER BY seq`, [team], toAudit)
+        : all(
+            db,
+            `SELECT ${AUDIT_COLUMNS} FROM audit WHERE team_id = $1 AND at >= $2 ORDER BY seq`,
+            [team, ts(query.since)],
+            toAudit,
+          ),
+  };
+  return { audience: audienceReads(db, team, snapshot), segmentRuns, models, digests, audit };
+}
