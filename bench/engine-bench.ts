@@ -108,7 +108,7 @@ export function runEngineBench(): Row[] {
       'prediction fit (incl. features)',
       fit,
       300,
-      `holdout R² ${fit.value.holdout.r2.toFixed(3)}, n=${fit.value.n}`,
+      `${fit.value.validation?.method} R² ${fit.value.validation?.r2.toFixed(3)}, n=${fit.value.n}`,
     ),
   );
   const x = matrix;

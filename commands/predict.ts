@@ -14,6 +14,8 @@ import {
   resolveFeatures,
   resolveTarget,
   SPEND_TARGET,
+  VALIDATIONS,
+  type Validation,
 } from '../src/engine/predict.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
@@ -32,7 +34,7 @@ import type { CommandDeps } from './deps.ts';
 import { checkOptions, oneScope, segmentOption } from './options.ts';
 import { defaultRunFor } from './segments.ts';
 
-const OPTIONS = ['target', 'features', 'user', 'segment'];
+const OPTIONS = ['target', 'features', 'user', 'segment', 'validate'];
 
 /** `/audience predict`: next-30-day spend (or a numeric attribute) for everyone, a segment or one person. */
 export function createPredictCommand({ store, clock, config }: CommandDeps): Subcommand {
@@ -41,38 +43,33 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
     summary:
       'Forecast next-30-day spend (or a numeric attribute) for the audience, a segment or one person, with what drives it.',
     usage:
-      '/audience predict [target=spend_next_30d|<numeric attribute>] [features=a,b,c] [user=<id>|segment=<n>]',
+      '/audience predict [target=spend_next_30d|<numeric attribute>] [features=a,b,c] [user=<id>|segment=<n>] [validate=cv|time|holdout|none]',
     examples: [
       '/audience predict',
       '/audience predict segment=2',
       '/audience predict user=u000042',
       '/audience predict features=monetary,frequency,app_sessions_per_week',
       '/audience predict target=nps_score',
+      '/audience predict validate=cv',
     ],
     async run(args) {
       checkOptions(args, 'predict', { options: OPTIONS });
       const { options } = args;
       const { requested, segmentNumber } = readOptions(options);
+      const validate = readValidate(options.validate);
       const data = await engineAudience(store);
-      if (data.profiles.length === 0 || data.interactions.length === 0) {
-        throw new UsageError(
-          'there is no audience data yet: load the sample or import profiles and interactions first',
-        );
-      }
-      let target: string;
-      let features: string[];
-      try {
-        target = resolveTarget(data.attributes, options.target?.trim());
-        features = resolveFeatures(data, target, requested);
-      } catch (error) {
-        if (error instanceof PredictError) throw new UsageError(error.message);
-        throw error;
-      }
+      const { target, features } = resolveModelRequest(data, options.target?.trim(), requested);
       // Check who the forecast is for before fitting, so a typo costs nothing.
       const who = await forecastScope({ store, clock, config }, data, options.user, segmentNumber);
       const { model, cached, key } = await predictionModelFor(
         store,
-        { target, features, userChoseFeatures: requested !== undefined, currency: config.currency },
+        {
+          target,
+          features,
+          userChoseFeatures: requested !== undefined,
+          currency: config.currency,
+          ...(validate ? { validate } : {}),
+        },
         clock().getTime(),
       );
       // A segment's forecast is the same for everyone asking about it until the data or the segments change.
@@ -121,6 +118,43 @@ function readOptions(options: ParsedArgs['options']): {
     throw new UsageError('user= is empty; give a profile id like user=u000042');
   }
   return { requested, segmentNumber };
+}
+
+/** The target and features against the data; a profile attribute can be learned from profiles alone. */
+function resolveModelRequest(
+  data: AudienceSnapshot,
+  asked: string | undefined,
+  requested: string[] | undefined,
+): { target: string; features: string[] } {
+  if (data.profiles.length === 0) {
+    throw new UsageError(
+      'there is no audience data yet: load the sample or import profiles and interactions first',
+    );
+  }
+  let target: string;
+  let features: string[];
+  try {
+    target = resolveTarget(data.attributes, asked);
+    features = resolveFeatures(data, target, requested);
+  } catch (error) {
+    if (error instanceof PredictError) throw new UsageError(error.message);
+    throw error;
+  }
+  if (target === SPEND_TARGET && data.interactions.length === 0) {
+    throw new UsageError(
+      'there are no interactions yet, so there is no spend to forecast: import interactions, or predict a numeric attribute with target=<name>',
+    );
+  }
+  return { target, features };
+}
+
+/** Reads `validate=`: one of cv, time, holdout, none; undefined when not given (the engine picks by target). */
+function readValidate(text: string | undefined): Validation | undefined {
+  if (text === undefined) return undefined;
+  const word = text.trim().toLowerCase();
+  const found = VALIDATIONS.find((v) => v === word);
+  if (!found) throw new UsageError(`validate=${text} is not a check; use validate=${VALIDATIONS.join('|')}`);
+  return found;
 }
 
 /** Whom a forecast is for: everyone, one person (by id, @handle or e-mail) or a segment of the default run. */

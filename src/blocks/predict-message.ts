@@ -3,7 +3,13 @@ import type { KnownBlock } from '@slack/types';
 import { format } from 'date-fns/format';
 import { formatCompact, formatCount, formatMoney, formatPercent } from '../domain/format.ts';
 import type { Reply } from '../domain/reply.ts';
-import { featureLabel, type PredictionModel, SPEND_TARGET } from '../engine/predict.ts';
+import {
+  featureLabel,
+  isClear,
+  type PredictionModel,
+  rankCoefficients,
+  SPEND_TARGET,
+} from '../engine/predict.ts';
 import { capBlocks, context, escapeMrkdwn, fallbackText, fields, header, section } from './kit.ts';
 
 /** Who a forecast is for: the whole audience, one stored segment, or one person. */
@@ -38,23 +44,7 @@ export function buildPredictMessage(result: PredictResult, options: { currency: 
   const headline = forecastLine(forecast, spend, amount, targetName);
   const blocks: KnownBlock[] = [header(title), section(headline)];
 
-  const h = model.holdout;
-  const better = h.r2 > h.baseline.r2 && h.rmse < h.baseline.rmse;
-  const what = spend ? 'spend' : targetName;
-  const qualityLines = [
-    `*How good is it?* On ${formatCompact(h.n)} people the model never saw, it explains *${share(h.r2)}* of the differences in ${what} (R² ${r2Text(h.r2)}); guessing the average for everyone explains ${share(h.baseline.r2)}.`,
-    `Typical miss: ${amount(h.mae)} per person, vs ${amount(h.baseline.mae)} for the average guess.`,
-  ];
-  if (!better) {
-    qualityLines.push(
-      ':warning: This model is no better than the average guess: treat the forecast as a rough guide.',
-    );
-  } else if (h.r2 < 0.1) {
-    qualityLines.push(
-      ':information_source: The model explains little of the variation: the total is more reliable than any single person.',
-    );
-  }
-  blocks.push(section(qualityLines.join('\n')));
+  blocks.push(section(qualityText(model, amount, what(model, targetName)).join('\n')));
 
   if (model.drivers.length > 0) {
     blocks.push(section(`*What drives it*\n${model.drivers.map((d) => `• ${escapeMrkdwn(d)}`).join('\n')}`));
@@ -62,19 +52,19 @@ export function buildPredictMessage(result: PredictResult, options: { currency: 
     blocks.push(section('*What drives it*\nNo single feature has a clear effect on its own.'));
   }
 
-  const ranked = [...model.coefficients].sort((a, b) => Math.abs(b.t) - Math.abs(a.t));
+  // The same ranking as the drivers above: clear effects first, largest effect of a typical difference first.
   blocks.push(
     fields(
-      ranked.map(
+      rankCoefficients(model.coefficients).map(
         (c) =>
-          `*${escapeMrkdwn(featureLabel(c.feature))}*\n${signed(c.value)} ± ${number(c.stdError)}${Math.abs(c.t) < 2 ? ' _(not clear)_' : ''}`,
+          `*${escapeMrkdwn(featureLabel(c.feature))}*\n${signed(c.value)} ± ${number(c.stdError)}${isClear(c) ? '' : ' _(not clear)_'}`,
       ),
-      `*Effect of one unit more* on ${what} (± standard error), strongest first`,
+      `*Effect of one unit more* on ${what(model, targetName)} (± standard error), fitted on all ${formatCompact(model.n)} people; clear effects first, largest typical effect first`,
     ),
   );
 
   const notes = [
-    `${formatCompact(model.n)} people (${formatCompact(model.train.n)} to learn, ${formatCompact(h.n)} to check)`,
+    `${formatCompact(model.n)} people, coefficients from the fit on all of them (as R's lm prints)`,
     `cutoff ${format(model.cutoff, 'd MMM yyyy', { in: tz('UTC') })}`,
   ];
   const imputed = Object.entries(model.imputed).filter(([, count]) => count > 0);
@@ -95,12 +85,60 @@ export function buildPredictMessage(result: PredictResult, options: { currency: 
   blocks.push(context(notes));
 
   const plainHeadline = forecastLine(forecast, spend, amount, featureLabel(model.target), false);
-  const text = `${plainHeadline} Holdout R² ${r2Text(h.r2)} vs ${r2Text(h.baseline.r2)} for the average guess.`;
+  const v = model.validation;
+  const text = v
+    ? `${plainHeadline} ${METHOD_SHORT[v.method]} R² ${r2Text(v.r2)} vs ${r2Text(v.baseline.r2)} for the average guess.`
+    : `${plainHeadline} In-sample R² ${r2Text(model.inSample.r2)} (not checked out of sample).`;
   return {
     text: fallbackText(escapeMrkdwn(text)),
     blocks: capBlocks(blocks),
     data: { model: summary(model), forecast, cached: result.cached },
   };
+}
+
+const METHOD_SHORT: Record<NonNullable<PredictionModel['validation']>['method'], string> = {
+  cv: 'Cross-validated',
+  time: 'Time-split',
+  holdout: 'Holdout',
+};
+
+/** What the target is called in the quality lines: "spend" or the target's label. */
+function what(model: PredictionModel, targetName: string): string {
+  return model.target === SPEND_TARGET ? 'spend' : targetName;
+}
+
+/** How the model was checked out of sample, stated, and how it did against the average guess. */
+function qualityText(model: PredictionModel, amount: (v: number) => string, target: string): string[] {
+  const v = model.validation;
+  if (v === null) {
+    return [
+      `*How good is it?* Not checked on people the model never saw (validate=none). On the people it was fitted on it explains ${share(model.inSample.r2)} of the differences in ${target} (R² ${r2Text(model.inSample.r2)}), which flatters it: use validate=cv for an honest figure.`,
+    ];
+  }
+  const how: Record<typeof v.method, string> = {
+    cv: `${v.size}-fold cross-validation: each of ${formatCompact(v.n)} people predicted by a model fitted on the other folds`,
+    time: `a time split: a model fitted on the ${v.size} days before the cutoff (${formatCompact(v.trainN)} people) forecasting the latest ${v.size} days of ${formatCompact(v.n)} people`,
+    holdout: `a seeded holdout of ${formatCompact(v.n)} people (${formatPercent(v.size, 0)}) the model never saw`,
+  };
+  const lines = [
+    `*How good is it?* Checked by ${how[v.method]}: it explains *${share(v.r2)}* of the differences in ${target} (R² ${r2Text(v.r2)}); guessing the average for everyone explains ${share(v.baseline.r2)}.`,
+    `Typical miss: ${amount(v.mae)} per person, vs ${amount(v.baseline.mae)} for the average guess.`,
+  ];
+  if (v.fallback)
+    lines.push(
+      `_Cross-validated instead of a time split: ${escapeMrkdwn(v.fallback.replace(/^no time split: /, ''))}._`,
+    );
+  const better = v.r2 > v.baseline.r2 && v.rmse < v.baseline.rmse;
+  if (!better) {
+    lines.push(
+      ':warning: This model is no better than the average guess: treat the forecast as a rough guide.',
+    );
+  } else if (v.r2 < 0.1) {
+    lines.push(
+      ':information_source: The model explains little of the variation: the total is more reliable than any single person.',
+    );
+  }
+  return lines;
 }
 
 function forecastLine(

@@ -1,7 +1,9 @@
 /**
  * Purchase prediction: an ordinary least-squares model of next-30-day spend (or any numeric attribute) on
- * profile features, trained on a time split so nothing after the cutoff leaks into the features, checked on a
- * seeded holdout against the "everyone spends the average" baseline, and kept as plain JSON so it can be cached.
+ * profile features computed at the cutoff, so nothing after it leaks into the features. The reported coefficients
+ * and standard errors are those of the fit on every row (what R's `lm` prints); out-of-sample quality comes
+ * separately from k-fold cross-validation, a time split (spend: fitted on the 30 days before, checked on the
+ * latest 30) or a seeded holdout, against the "everyone gets the average" baseline. Plain JSON, so it can be cached.
  */
 
 import { closest } from 'fastest-levenshtein';
@@ -36,6 +38,15 @@ const MIN_PURCHASERS = 20;
 const MAX_PAIR_CORRELATION = 0.9999;
 const MIN_CORRELATION_EIGENVALUE = 1e-4;
 const DRIVER_COUNT = 3;
+/** |t| at or above this is a clearly non-zero effect (about 95% confidence). */
+const CLEAR_T = 2;
+
+/** How out-of-sample quality is measured: k-fold cross-validation, a time split, a seeded holdout, or not at all. */
+export const VALIDATIONS = ['cv', 'time', 'holdout', 'none'] as const;
+/** One of `VALIDATIONS`. */
+export type Validation = (typeof VALIDATIONS)[number];
+/** Folds of the default cross-validation. */
+export const DEFAULT_FOLDS = 5;
 const BASE_FEATURES = [
   'monetary',
   'frequency',
@@ -57,9 +68,13 @@ export interface PredictOptions {
   features?: string[];
   /** Epoch ms splitting past (features) from future (target); default: latest interaction + 1 ms - 30 days. */
   cutoff?: number;
-  /** Share of users held out to measure quality; default 0.2. */
+  /** How to check the model out of sample; default `time` for spend (a forecast), `cv` for attributes. */
+  validate?: Validation;
+  /** Folds of `validate=cv`; default 5. */
+  folds?: number;
+  /** Share of users held out by `validate=holdout`; default 0.2. */
   holdoutShare?: number;
-  /** Seed of the holdout split; default 42. */
+  /** Seed of the folds or the holdout split; default 42. */
   seed?: number;
   /** Currency the driver sentences are written in; default USD. */
   currency?: string;
@@ -71,6 +86,8 @@ export interface Coefficient {
   value: number;
   stdError: number;
   t: number;
+  /** value × the feature's standard deviation: the effect of a typical difference, which ranks the drivers. */
+  effect: number;
 }
 
 /** Error measures on one set of users. */
@@ -78,6 +95,20 @@ export interface FitQuality {
   r2: number;
   mae: number;
   rmse: number;
+}
+
+/** Out-of-sample quality: every checked person predicted by a model that never saw them, and the average guess. */
+export interface ValidationResult extends FitQuality {
+  method: Exclude<Validation, 'none'>;
+  /** People checked: everyone (cv), the latest window's people (time) or the held-out share (holdout). */
+  n: number;
+  /** Rows each checking model learned from: per fold on average (cv), the earlier window (time), the rest (holdout). */
+  trainN: number;
+  /** cv: the number of folds; holdout: the share held out; time: the days of each window. */
+  size: number;
+  baseline: FitQuality;
+  /** Why the default time split gave way to cross-validation, when it did. */
+  fallback?: string;
 }
 
 /** A fitted prediction, plain JSON (no class instances) so it can be cached in the store. */
@@ -95,13 +126,15 @@ export interface PredictionModel {
   means: number[];
   /** Training medians that replace missing values, in `features` order. */
   imputeMedians: number[];
-  holdout: { n: number; r2: number; mae: number; rmse: number; baseline: FitQuality };
-  train: { n: number; r2: number };
-  /** The strongest significant effects, one sentence each in marketer words. */
+  /** Out-of-sample quality; null with `validate=none`. */
+  validation: ValidationResult | null;
+  /** Quality on the rows the coefficients were fitted on (all of them): optimistic, for comparison with R. */
+  inSample: FitQuality;
+  /** The clearly non-zero effects in the order of `rankCoefficients`, one sentence each in marketer words. */
   drivers: string[];
   /** How many missing values were filled with the training median, per feature (only features with any). */
   imputed: Record<string, number>;
-  /** Users in the model (train + holdout). */
+  /** Users in the model: every row of the fit. */
   n: number;
 }
 
@@ -147,6 +180,21 @@ export function defaultCutoff(interactions: PredictInput['interactions']): numbe
   const latest = latestTimestamp(interactions);
   if (!Number.isFinite(latest))
     throw new PredictError('there are no interactions yet, so there is nothing to learn from');
+  return latest + 1 - HORIZON;
+}
+
+/**
+ * The default cutoff for a target. Spend needs interactions (`defaultCutoff`); an attribute is matched with
+ * today's profiles, so without interactions "today" is just after the latest sign-up (or the epoch when no
+ * profile has a date), and the behaviour features, all empty, fall out of the default set as constant.
+ */
+export function defaultCutoffFor(
+  input: Pick<PredictInput, 'interactions' | 'profiles'>,
+  target: string = SPEND_TARGET,
+): number {
+  if (target === SPEND_TARGET || input.interactions.length > 0) return defaultCutoff(input.interactions);
+  let latest = -1;
+  for (const p of input.profiles) if (p.created_at !== null && p.created_at > latest) latest = p.created_at;
   return latest + 1 - HORIZON;
 }
 
@@ -212,17 +260,36 @@ export function buildTrainingSet(
 export function fitPrediction(input: PredictInput, options: PredictOptions = {}): PredictionModel {
   const target = resolveTarget(input.attributes, options.target);
   const features = resolveFeatures(input, target, options.features);
-  const cutoff = options.cutoff ?? defaultCutoff(input.interactions);
+  const cutoff = options.cutoff ?? defaultCutoffFor(input, target);
   const set = buildTrainingSet(input, { target, features, cutoff });
-  return fitTrainingSet(set, {
-    ...options,
+  const { validate: _validate, ...rest } = options;
+  const fitOptions: FitOptions = {
+    ...rest,
     dropConstant: options.features === undefined,
     kinds: input.attributes,
-  });
+  };
+  const validate = options.validate ?? (target === SPEND_TARGET ? 'time' : 'cv');
+  if (validate !== 'time') return fitTrainingSet(set, { ...fitOptions, validate });
+  if (target !== SPEND_TARGET) {
+    throw new PredictError(
+      `validate=time needs a target that moves with time (${SPEND_TARGET}); "${target}" is today's value, so use validate=cv`,
+    );
+  }
+  const model = fitTrainingSet(set, { ...fitOptions, validate: 'none' });
+  try {
+    return { ...model, validation: timeSplit(input, set, model) };
+  } catch (error) {
+    // Asked for by name, a time split that cannot be done is refused; as the default, cross-validation steps in.
+    if (!(error instanceof PredictError) || options.validate === 'time') throw error;
+    const cv = crossValidate(set, model.features, options.folds ?? DEFAULT_FOLDS, options.seed ?? 42);
+    return { ...model, validation: { ...cv, fallback: `no time split: ${error.message}` } };
+  }
 }
 
 /** How `fitTrainingSet` treats a prepared training set. */
-export interface FitOptions extends Pick<PredictOptions, 'holdoutShare' | 'seed' | 'currency'> {
+export interface FitOptions extends Pick<PredictOptions, 'holdoutShare' | 'seed' | 'currency' | 'folds'> {
+  /** cv (default), holdout or none; a time split needs the raw data, so `fitPrediction` does it. */
+  validate?: Exclude<Validation, 'time'>;
   /** Leave constant features out (default feature set) instead of refusing them by name (features asked for). */
   dropConstant?: boolean;
   /** Attribute kinds, so yes/no features get yes/no driver sentences. */
@@ -230,41 +297,31 @@ export interface FitOptions extends Pick<PredictOptions, 'holdoutShare' | 'seed'
 }
 
 /**
- * The fit itself, after features and target are computed: checks, holdout split, median imputation,
- * collinearity check, least squares, standard errors, quality and drivers. Does not modify `set`.
+ * The fit itself, after features and target are computed: checks, median imputation, collinearity check, least
+ * squares and standard errors on every row; then the out-of-sample check, refitting on part of the rows.
+ * Does not modify `set`.
  */
 export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): PredictionModel {
   const { target, cutoff } = set;
-  const explicit = !options.dropConstant;
-  const holdoutShare = options.holdoutShare ?? 0.2;
-  checkTrainingSet(set, holdoutShare);
+  const validate = options.validate ?? 'cv';
+  checkTrainingSet(set);
   const n = set.y.length;
   const requested = set.table.names.length;
-  // Holdout split first, so medians, means and everything fitted see the training users only.
-  const { train, holdout } = holdoutSplit(n, holdoutShare, options.seed ?? 42);
   if (n < ROWS_PER_FEATURE * requested) {
     throw new PredictError(
       `${n} users are too few for ${requested} features (${ROWS_PER_FEATURE} users per feature needed); use at most ${Math.floor(n / ROWS_PER_FEATURE)} features`,
     );
   }
-  const design = designColumns(set, train, explicit);
-  const { names, columns, imputeMedians, means, sds, imputed, dropped } = design;
-  const nt = train.length;
-  const yTrain = gather(set.y, train, new Float64Array(nt));
-  const { coefficients, intercept } = leastSquares(design, yTrain);
-
-  // Quality is measured with the same arithmetic predictUsers uses: original units, spend floored at zero.
-  const predicted = predictColumns(
-    n,
-    columns,
-    coefficients.map((c) => c.value),
-    intercept,
-    target === SPEND_TARGET,
-  );
-  const trainMean = mean(yTrain);
-  const holdoutQuality = quality(holdout, set.y, (i) => predicted[i] as number);
-  const baseline = quality(holdout, set.y, () => trainMean);
-  const trainQuality = quality(train, set.y, (i) => predicted[i] as number);
+  const all = allRows(n);
+  const fit = fitRows(set, all, !options.dropConstant);
+  const { names, imputeMedians, means, sds, imputed, dropped } = fit.design;
+  const inSample = quality(all, set.y, (i) => fit.predicted[i] as number);
+  const seed = options.seed ?? 42;
+  let validation: ValidationResult | null = null;
+  if (validate === 'cv') validation = crossValidate(set, names, options.folds ?? DEFAULT_FOLDS, seed);
+  else if (validate === 'holdout') validation = holdoutCheck(set, names, options.holdoutShare ?? 0.2, seed);
+  const { coefficients, intercept } = fit;
+  const ranked = rankCoefficients(coefficients);
   return {
     target,
     features: names,
@@ -275,20 +332,173 @@ export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): Pred
     coefficients,
     means,
     imputeMedians,
-    holdout: { n: holdout.length, ...holdoutQuality, baseline },
-    train: { n: nt, r2: trainQuality.r2 },
-    drivers: driversOf(coefficients, sds, options.kinds ?? {}, target, options.currency ?? 'USD'),
+    validation,
+    inSample,
+    drivers: driversOf(ranked, sds, names, options.kinds ?? {}, target, options.currency ?? 'USD'),
     imputed,
     n,
   };
 }
 
-/** Refuses a training set that cannot support an honest fit: too few rows, purchasers or features. */
-function checkTrainingSet(set: TrainingSet, holdoutShare: number): void {
-  const { target, cutoff } = set;
-  if (!(holdoutShare >= 0.05 && holdoutShare <= 0.5)) {
-    throw new PredictError(`holdout share ${holdoutShare} is out of range; use a share between 0.05 and 0.5`);
+/** A least-squares fit on some rows, with the imputed columns and predictions for every row of the set. */
+interface RowsFit {
+  design: Design;
+  coefficients: Coefficient[];
+  intercept: number;
+  /** Predictions for every row of the set (spend floored at zero), as `predictUsers` computes them. */
+  predicted: Float64Array;
+}
+
+/** Fits on `rows` (medians, scaling and weights from those rows only) and predicts every row of the set. */
+function fitRows(set: TrainingSet, rows: Int32Array, explicit: boolean): RowsFit {
+  const design = designColumns(set, rows, explicit);
+  const y = gather(set.y, rows, new Float64Array(rows.length));
+  const { coefficients, intercept } = leastSquares(design, y);
+  const predicted = predictColumns(
+    set.y.length,
+    design.columns,
+    coefficients.map((c) => c.value),
+    intercept,
+    set.target === SPEND_TARGET,
+  );
+  return { design, coefficients, intercept, predicted };
+}
+
+/** 0, 1, …, n-1. */
+function allRows(n: number): Int32Array {
+  const rows = new Int32Array(n);
+  for (let i = 0; i < n; i++) rows[i] = i;
+  return rows;
+}
+
+/** The set with only the named feature columns: the checking fits use the features the full fit kept. */
+function withColumns(set: TrainingSet, names: readonly string[]): TrainingSet {
+  const index = names.map((name) => set.table.names.indexOf(name));
+  const table: FeatureTable = {
+    userIds: set.table.userIds,
+    names: [...names],
+    columns: index.map((j) => set.table.columns[j] as Float64Array),
+    missing: Object.fromEntries(names.map((name) => [name, set.table.missing[name] ?? 0])),
+  };
+  return { ...set, table };
+}
+
+/**
+ * k-fold cross-validation: seeded folds of about equal size; each fold predicted by a model fitted on the
+ * others, and by the others' average; quality pooled over every row.
+ */
+function crossValidate(
+  set: TrainingSet,
+  names: readonly string[],
+  folds: number,
+  seed: number,
+): ValidationResult {
+  const n = set.y.length;
+  if (!(Number.isInteger(folds) && folds >= 2 && folds <= Math.min(20, n))) {
+    throw new PredictError(`folds=${folds} is out of range; use a whole number from 2 to ${Math.min(20, n)}`);
   }
+  const sub = withColumns(set, names);
+  const foldOf = seededFolds(n, folds, seed);
+  const predicted = new Float64Array(n);
+  const average = new Float64Array(n);
+  let trained = 0;
+  for (let f = 0; f < folds; f++) {
+    const { train, test } = foldRows(foldOf, f);
+    const fit = fitRows(sub, train, false);
+    const m = mean(gather(set.y, train, new Float64Array(train.length)));
+    for (const i of test) {
+      predicted[i] = fit.predicted[i] as number;
+      average[i] = m;
+    }
+    trained += train.length;
+  }
+  const all = allRows(n);
+  return {
+    method: 'cv',
+    n,
+    trainN: Math.round(trained / folds),
+    size: folds,
+    ...quality(all, set.y, (i) => predicted[i] as number),
+    baseline: quality(all, set.y, (i) => average[i] as number),
+  };
+}
+
+/** The fold of each row: a seeded shuffle dealt round-robin, so fold sizes differ by at most one. */
+function seededFolds(n: number, folds: number, seed: number): Uint8Array {
+  const order = new Rng(seed).shuffle(Array.from(allRows(n)));
+  const foldOf = new Uint8Array(n);
+  for (let r = 0; r < n; r++) foldOf[order[r] as number] = r % folds;
+  return foldOf;
+}
+
+/** The rows outside fold f (to fit on) and inside it (to check), each in data order. */
+function foldRows(foldOf: Uint8Array, f: number): { train: Int32Array; test: Int32Array } {
+  const train: number[] = [];
+  const test: number[] = [];
+  for (let i = 0; i < foldOf.length; i++) (foldOf[i] === f ? test : train).push(i);
+  return { train: Int32Array.from(train), test: Int32Array.from(test) };
+}
+
+/** The seeded holdout: fitted on the rest, checked on the held-out share. */
+function holdoutCheck(
+  set: TrainingSet,
+  names: readonly string[],
+  share: number,
+  seed: number,
+): ValidationResult {
+  if (!(share >= 0.05 && share <= 0.5)) {
+    throw new PredictError(`holdout share ${share} is out of range; use a share between 0.05 and 0.5`);
+  }
+  const { train, holdout } = holdoutSplit(set.y.length, share, seed);
+  const fit = fitRows(withColumns(set, names), train, false);
+  const m = mean(gather(set.y, train, new Float64Array(train.length)));
+  return {
+    method: 'holdout',
+    n: holdout.length,
+    trainN: train.length,
+    size: share,
+    ...quality(holdout, set.y, (i) => fit.predicted[i] as number),
+    baseline: quality(holdout, set.y, () => m),
+  };
+}
+
+/**
+ * The time split of a spend forecast: the same model fitted one window earlier (features at cutoff - 30 days,
+ * spend in the 30 days before the cutoff), then asked to forecast the latest window from features at the cutoff;
+ * the baseline forecasts the earlier window's average spend for everyone.
+ */
+function timeSplit(input: PredictInput, set: TrainingSet, model: PredictionModel): ValidationResult {
+  const earlier = buildTrainingSet(input, {
+    target: set.target,
+    features: model.features,
+    cutoff: set.cutoff - HORIZON,
+  });
+  checkTrainingSet(earlier);
+  const fit = fitRows(earlier, allRows(earlier.y.length), false);
+  const { names, imputeMedians } = fit.design;
+  const n = set.y.length;
+  const columns = names.map((name, j) => {
+    const col = (set.table.columns[set.table.names.indexOf(name)] as Float64Array).slice();
+    fillMissing(col, imputeMedians[j] as number);
+    return col;
+  });
+  const beta = fit.coefficients.map((c) => c.value);
+  const predicted = predictColumns(n, columns, beta, fit.intercept, true);
+  const all = allRows(n);
+  const m = mean(earlier.y);
+  return {
+    method: 'time',
+    n,
+    trainN: earlier.y.length,
+    size: HORIZON_DAYS,
+    ...quality(all, set.y, (i) => predicted[i] as number),
+    baseline: quality(all, set.y, () => m),
+  };
+}
+
+/** Refuses a training set that cannot support an honest fit: too few rows, purchasers or features. */
+function checkTrainingSet(set: TrainingSet): void {
+  const { target, cutoff } = set;
   if (set.table.names.length === 0)
     throw new PredictError('no features to learn from; name some with features=a,b,c');
   const n = set.y.length;
@@ -428,7 +638,7 @@ function leastSquares(
     const sd = sds[j] as number;
     const value = (wScaled[j] as number) / sd;
     const stdError = Math.sqrt(Math.max(0, sigma2 * ztzInv.get(j, j))) / sd;
-    return { feature, value, stdError, t: stdError > 0 ? value / stdError : 0 };
+    return { feature, value, stdError, t: stdError > 0 ? value / stdError : 0, effect: value * sd };
   });
   let intercept = interceptScaled;
   coefficients.forEach((c, j) => {
@@ -437,20 +647,46 @@ function leastSquares(
   return { coefficients, intercept };
 }
 
-/** The clearly non-zero coefficients (|t| >= 2), largest effect of one standard deviation first, in words. */
+/**
+ * The order coefficients are shown and talked about in: clearly non-zero ones (|t| >= 2) first, then the rest,
+ * each by the size of the effect of a typical difference (value × standard deviation), largest first. The
+ * drivers are the first clear ones, so "what drives it" and the table below it always agree.
+ */
+export function rankCoefficients(coefficients: readonly Coefficient[]): Coefficient[] {
+  const clear = (c: Coefficient) => (Math.abs(c.t) >= CLEAR_T ? 1 : 0);
+  return [...coefficients].sort(
+    (a, b) =>
+      clear(b) - clear(a) || Math.abs(b.effect) - Math.abs(a.effect) || a.feature.localeCompare(b.feature),
+  );
+}
+
+/** Whether a coefficient is clearly non-zero (|t| >= 2). */
+export function isClear(c: Coefficient): boolean {
+  return Math.abs(c.t) >= CLEAR_T;
+}
+
+/** The first clear coefficients of the ranking, in words. */
 function driversOf(
-  coefficients: readonly Coefficient[],
+  ranked: readonly Coefficient[],
   sds: readonly number[],
+  names: readonly string[],
   kinds: Record<string, AttributeKind>,
   target: string,
   currency: string,
 ): string[] {
-  return coefficients
-    .map((c, j) => ({ c, sd: sds[j] ?? 0 }))
-    .filter(({ c }) => Math.abs(c.t) >= 2)
-    .sort((a, b) => Math.abs(b.c.value * b.sd) - Math.abs(a.c.value * a.sd))
+  return ranked
+    .filter(isClear)
     .slice(0, DRIVER_COUNT)
-    .map(({ c, sd }) => describeDriver(c.feature, c.value, sd, kinds[c.feature], target, currency));
+    .map((c) =>
+      describeDriver(
+        c.feature,
+        c.value,
+        sds[names.indexOf(c.feature)] ?? 0,
+        kinds[c.feature],
+        target,
+        currency,
+      ),
+    );
 }
 
 /**

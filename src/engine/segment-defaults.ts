@@ -18,8 +18,15 @@ export const SEGMENT_DEFAULTS: Readonly<{
   seed: number;
   /** The k searched by k=auto. */
   autoRange: readonly [number, number];
-  /** k-means++ restarts; the lowest within-cluster sum of squares wins. */
+  /** k-means++ restarts on audiences of `smallRows` profiles or more; the lowest within-cluster sum of squares wins. */
   restarts: number;
+  /**
+   * Restarts below `smallRows` profiles, each refined by Hartigan point moves: small tables have poor local
+   * minima that a few Lloyd runs land in, and there every run is cheap.
+   */
+  smallRestarts: number;
+  /** Audiences below this many profiles get `smallRestarts` and the point-move refinement. */
+  smallRows: number;
   /** Above this many profiles, fit on a seeded sample of this size, then assign everyone. */
   sampleSize: number;
 }> = Object.freeze({
@@ -27,6 +34,8 @@ export const SEGMENT_DEFAULTS: Readonly<{
   seed: 1,
   autoRange: Object.freeze([2, 8] as const),
   restarts: 5,
+  smallRestarts: 50,
+  smallRows: 10_000,
   sampleSize: 50_000,
 });
 

@@ -110,12 +110,14 @@ const AUTO_SAMPLE = 2000;
 const SILHOUETTE_SAMPLE = 1000;
 /** Restarts run on at most this many points; the winner is then refined on the whole fit set. */
 const RESTART_SAMPLE = 5000;
+/** Hartigan point-move passes at most; each pass moves every point whose move lowers the within-cluster SS. */
+const MAX_MOVE_PASSES = 50;
 /** Lloyd iterations per k-means run, as ml-kmeans' default. */
 const MAX_ITERATIONS = 100;
 
-/** The options with their defaults filled in. */
+/** The options with their defaults filled in (restarts: undefined until the audience size is known). */
 interface Settings {
-  restarts: number;
+  restarts: number | undefined;
   sampleSize: number;
   scaling: Scaling;
   seed: number;
@@ -132,9 +134,10 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
   // One seeded stream, drawn in a fixed order: fit sample, k=auto, restarts, silhouette sample.
   const rng = new Rng(settings.seed);
   const { fitData, everyone } = fitRows(table, params, settings.sampleSize, rng);
-  const chosen = chooseK(options, fitData, n, settings.restarts, rng);
+  const plan = planOf(settings, n);
+  const chosen = chooseK(options, fitData, n, plan, rng);
   const { k } = chosen;
-  const centers = fitCenters(fitData, k, settings.restarts, rng);
+  const centers = fitCenters(fitData, k, plan, rng);
   const labels = labelBySize(everyone, centers, k);
   const spread = clusterSpread(everyone, labels, k);
   const sil = sampledSilhouette(table, params, labels, k, rng);
@@ -158,7 +161,7 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
 /** The options' defaults filled in, after checking every option. */
 function settingsOf(options: SegmentOptions): Settings {
   const settings: Settings = {
-    restarts: options.restarts ?? SEGMENT_DEFAULTS.restarts,
+    restarts: options.restarts,
     sampleSize: options.sampleSize ?? SEGMENT_DEFAULTS.sampleSize,
     scaling: options.scaling ?? SEGMENT_DEFAULTS.scaling,
     seed: options.seed ?? SEGMENT_DEFAULTS.seed,
@@ -258,7 +261,7 @@ function chooseK(
   options: SegmentOptions,
   fitData: Rows,
   n: number,
-  restarts: number,
+  plan: Plan,
   rng: Rng,
 ): { k: number; kScores?: Array<{ k: number; silhouette: number }> } {
   if (options.k !== 'auto') return { k: options.k };
@@ -270,7 +273,7 @@ function chooseK(
   const top = Math.min(hi, evalData.n - 1);
   const labels = new Int32Array(evalData.n);
   for (let kk = lo; kk <= top; kk++) {
-    const centers = bestOfRestarts(evalData, kk, restarts, rng);
+    const centers = bestOfRestarts(evalData, kk, plan, rng);
     nearest(evalData, centers, kk, labels);
     kScores.push({ k: kk, silhouette: silhouetteFromDistances(dist, evalData.n, labels, kk) });
   }
@@ -283,12 +286,29 @@ function chooseK(
 }
 
 /** The final centers: best of the restarts (on a sample of a large fit set, then refined on all of it). */
-function fitCenters(fitData: Rows, k: number, restarts: number, rng: Rng): Float64Array {
-  if (fitData.n <= RESTART_SAMPLE) return bestOfRestarts(fitData, k, restarts, rng);
+function fitCenters(fitData: Rows, k: number, plan: Plan, rng: Rng): Float64Array {
+  if (fitData.n <= RESTART_SAMPLE) return bestOfRestarts(fitData, k, plan, rng);
   const sub = gatherRows(fitData, rng.sampleIndices(fitData.n, RESTART_SAMPLE));
   // Refining from converged centers only needs to settle the last few points: a looser tolerance halves the
   // iterations on the big fit set without changing the segments.
-  return lloyd(fitData, bestOfRestarts(sub, k, restarts, rng), k, 1e-4);
+  const centers = lloyd(fitData, bestOfRestarts(sub, k, plan, rng), k, 1e-4);
+  return plan.refine ? moveRefine(fitData, centers, k) : centers;
+}
+
+/** How hard k-means searches: restarts, and whether each run is refined by Hartigan point moves. */
+interface Plan {
+  restarts: number;
+  refine: boolean;
+}
+
+/**
+ * Small audiences get many restarts and the point-move refinement, which together reach R's best of 100
+ * Hartigan-Wong starts; large ones keep the few restarts whose timings the benchmark tracks.
+ */
+function planOf(settings: Settings, n: number): Plan {
+  const small = n < SEGMENT_DEFAULTS.smallRows;
+  const restarts = settings.restarts ?? (small ? SEGMENT_DEFAULTS.smallRestarts : SEGMENT_DEFAULTS.restarts);
+  return { restarts, refine: small };
 }
 
 /** Everyone's nearest center, relabelled so that segment 0 is the largest (ties by the center's order). */
@@ -463,7 +483,8 @@ function segmentRevenueShares(revenue: Float64Array, labels: Int32Array, k: numb
 
 function validate(options: SegmentOptions, settings: Settings): void {
   const { k } = options;
-  const { restarts, sampleSize, scaling } = settings;
+  const { sampleSize, scaling } = settings;
+  const restarts = settings.restarts ?? SEGMENT_DEFAULTS.restarts;
   if (k !== 'auto' && !isAllowedK(k)) {
     throw new SegmentError(
       `k must be a whole number from ${K_RANGE.min} to ${K_RANGE.max} or "auto", got ${String(k)}`,
@@ -564,13 +585,17 @@ function nearest(rows: Rows, centers: Float64Array, k: number, labels: Int32Arra
   return ss;
 }
 
-/** Runs `restarts` seeded k-means++ initialisations through Lloyd; keeps the lowest within-cluster SS. */
-function bestOfRestarts(data: Rows, k: number, restarts: number, rng: Rng): Float64Array {
+/**
+ * Runs the plan's seeded k-means++ initialisations through Lloyd (and the point moves, when planned); keeps the
+ * lowest within-cluster SS.
+ */
+function bestOfRestarts(data: Rows, k: number, plan: Plan, rng: Rng): Float64Array {
   let best: Float64Array | null = null;
   let bestSS = Number.POSITIVE_INFINITY;
   const labels = new Int32Array(data.n);
-  for (let r = 0; r < restarts; r++) {
-    const centers = lloyd(data, seedPlusPlus(data, k, rng), k);
+  for (let r = 0; r < plan.restarts; r++) {
+    const fitted = lloyd(data, seedPlusPlus(data, k, rng), k);
+    const centers = plan.refine ? moveRefine(data, fitted, k) : fitted;
     const ss = nearest(data, centers, k, labels);
     if (ss < bestSS) {
       bestSS = ss;
@@ -578,6 +603,92 @@ function bestOfRestarts(data: Rows, k: number, restarts: number, rng: Rng): Floa
     }
   }
   return best as Float64Array;
+}
+
+/**
+ * Hartigan's point-move refinement after Lloyd: a point leaves its cluster a for cluster b when that lowers the
+ * within-cluster SS, i.e. when n_b/(n_b+1)·|x-c_b|² < n_a/(n_a-1)·|x-c_a|², with both means updated at once.
+ * Lloyd only moves a point to a nearer center, which ignores how the move shifts the means; this step escapes the
+ * poor Lloyd fixed points that small tables have. Every move lowers the SS, so it stops; returns the new centers.
+ */
+function moveRefine(data: Rows, initial: Float64Array, k: number): Float64Array {
+  const { flat, n, d } = data;
+  const labels = new Int32Array(n);
+  nearest(data, initial, k, labels);
+  const { centers, size } = clusterMeans(data, labels, initial, k);
+  for (let pass = 0; pass < MAX_MOVE_PASSES; pass++) {
+    let moved = false;
+    for (let i = 0; i < n; i++) {
+      const a = labels[i] as number;
+      const na = size[a] as number;
+      if (na <= 1) continue;
+      const at = i * d;
+      let bestCost = (na / (na - 1)) * sqDist(flat, at, centers, a * d, d);
+      let to = -1;
+      for (let b = 0; b < k; b++) {
+        if (b === a) continue;
+        const nb = size[b] as number;
+        const cost = (nb / (nb + 1)) * sqDist(flat, at, centers, b * d, d);
+        // A relative margin, so rounding never moves a point back and forth between two equal choices.
+        if (cost < bestCost * (1 - 1e-12)) {
+          bestCost = cost;
+          to = b;
+        }
+      }
+      if (to < 0) continue;
+      movePoint(flat, at, d, centers, size, a, to);
+      labels[i] = to;
+      moved = true;
+    }
+    if (!moved) break;
+  }
+  return centers;
+}
+
+/** The mean of each cluster's points (a cluster left empty keeps its old center), and the cluster sizes. */
+function clusterMeans(
+  data: Rows,
+  labels: Int32Array,
+  old: Float64Array,
+  k: number,
+): { centers: Float64Array; size: Float64Array } {
+  const { flat, n, d } = data;
+  const centers = new Float64Array(k * d);
+  const size = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    const c = labels[i] as number;
+    size[c] = (size[c] as number) + 1;
+    for (let j = 0; j < d; j++)
+      centers[c * d + j] = (centers[c * d + j] as number) + (flat[i * d + j] as number);
+  }
+  for (let c = 0; c < k; c++) {
+    const m = size[c] as number;
+    for (let j = 0; j < d; j++) {
+      centers[c * d + j] = m > 0 ? (centers[c * d + j] as number) / m : (old[c * d + j] as number);
+    }
+  }
+  return { centers, size };
+}
+
+/** Moves the point at `at` from cluster a to cluster b, updating both means and sizes. */
+function movePoint(
+  flat: Float64Array,
+  at: number,
+  d: number,
+  centers: Float64Array,
+  size: Float64Array,
+  a: number,
+  b: number,
+): void {
+  const na = size[a] as number;
+  const nb = size[b] as number;
+  for (let j = 0; j < d; j++) {
+    const x = flat[at + j] as number;
+    centers[a * d + j] = ((centers[a * d + j] as number) * na - x) / (na - 1);
+    centers[b * d + j] = ((centers[b * d + j] as number) * nb + x) / (nb + 1);
+  }
+  size[a] = na - 1;
+  size[b] = nb + 1;
 }
 
 let kmeansFunction: typeof MlKmeans.kmeans | undefined;

@@ -1,4 +1,4 @@
-import { defaultCutoff, fitPrediction, type PredictionModel } from '../engine/predict.ts';
+import { defaultCutoffFor, fitPrediction, type PredictionModel, type Validation } from '../engine/predict.ts';
 import type { Store } from '../store/store.ts';
 import { engineAudience } from './audience.ts';
 import { cachedResult, readCachedModel, writeCachedModel } from './cache.ts';
@@ -11,6 +11,8 @@ export interface PredictionRequest {
   features: string[];
   userChoseFeatures: boolean;
   currency: string;
+  /** How to check it out of sample; undefined: the engine's default for the target. */
+  validate?: Validation;
 }
 
 /**
@@ -24,15 +26,18 @@ export async function predictionModelFor(
   options: { record?: boolean } = {},
 ): Promise<{ model: PredictionModel; cached: boolean; key: string }> {
   const data = await engineAudience(store);
-  const cutoff = defaultCutoff(data.interactions);
-  const key = `${KIND}|${request.target}|${request.features.join(',')}|${cutoff}|${request.currency.toUpperCase()}`;
+  const cutoff = defaultCutoffFor(data, request.target);
+  const key = `${KIND}|${request.target}|${request.features.join(',')}|${cutoff}|${request.currency.toUpperCase()}|${request.validate ?? 'default'}`;
   const hit = await readCachedModel<PredictionModel>(store, data, KIND, key, (m) => {
     const model = m as Partial<PredictionModel> | null;
     return Boolean(
       model &&
         Array.isArray(model.coefficients) &&
         Array.isArray(model.imputeMedians) &&
-        Array.isArray(model.dropped),
+        Array.isArray(model.dropped) &&
+        // Models cached before full-data fits had a holdout and no ranking effects: fit those again.
+        model.validation !== undefined &&
+        model.coefficients.every((c) => typeof c.effect === 'number'),
     );
   });
   if (hit) return { model: hit, cached: true, key };
@@ -42,6 +47,7 @@ export async function predictionModelFor(
       ...(request.userChoseFeatures ? { features: request.features } : {}),
       cutoff,
       currency: request.currency,
+      ...(request.validate ? { validate: request.validate } : {}),
     });
   if (options.record === false)
     return { model: cachedResult(store, data, `model|${key}`, fitModel), cached: false, key };

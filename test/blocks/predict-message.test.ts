@@ -16,11 +16,21 @@ function model(features: string[], overrides: Partial<PredictionModel> = {}): Pr
       value: 6.1 + i,
       stdError: 0.2,
       t: (6.1 + i) / 0.2,
+      effect: 6.1 + i,
     })),
     means: features.map(() => 1),
     imputeMedians: features.map(() => 1),
-    holdout: { n: 1000, r2: 0.62, mae: 12.3, rmse: 16.1, baseline: { r2: -0.001, mae: 25.1, rmse: 31.4 } },
-    train: { n: 4000, r2: 0.63 },
+    validation: {
+      method: 'cv',
+      n: 5000,
+      trainN: 4000,
+      size: 5,
+      r2: 0.62,
+      mae: 12.3,
+      rmse: 16.1,
+      baseline: { r2: -0.001, mae: 25.1, rmse: 31.4 },
+    },
+    inSample: { r2: 0.63, mae: 12, rmse: 16 },
     drivers: ['Each extra app session per week adds $6.10 in the next 30 days'],
     imputed: {},
     n: 5000,
@@ -63,6 +73,41 @@ describe('buildPredictMessage', () => {
     expect(all).toContain('2 May 2026');
     expect(reply.text).toContain('$12.3k');
     expect(reply.data).toMatchObject({ forecast: { total: 12_340 }, model: { target: 'spend_next_30d' } });
+    expect(all).toContain('5-fold cross-validation');
+    expect(all).toContain('fit on all of them');
+  });
+
+  it('states each way of checking: time split, holdout, none', () => {
+    const base = model(['age']);
+    const v = base.validation;
+    if (!v) throw new Error('the test model is validated');
+    const text = (m: PredictionModel) =>
+      JSON.stringify(buildPredictMessage(result(m), { currency: 'USD' }).blocks);
+    expect(text({ ...base, validation: { ...v, method: 'time', size: 30 } })).toContain(
+      'a time split: a model fitted on the 30 days before the cutoff',
+    );
+    expect(text({ ...base, validation: { ...v, method: 'holdout', n: 1000, size: 0.2 } })).toContain(
+      'a seeded holdout of 1k people (20%)',
+    );
+    const none = text({ ...base, validation: null });
+    expect(none).toContain('validate=none');
+    expect(none).toContain('R² 0.63');
+    expect(
+      text({ ...base, validation: { ...v, fallback: 'no time split: only 3 users bought something' } }),
+    ).toContain('Cross-validated instead of a time split: only 3 users bought something');
+  });
+
+  it('orders the coefficient table as the drivers are chosen: clear effects first, largest typical effect first', () => {
+    const m = model(['a', 'b', 'c'], {
+      coefficients: [
+        { feature: 'a', value: 40, stdError: 30, t: 40 / 30, effect: 90 },
+        { feature: 'b', value: 1, stdError: 0.1, t: 10, effect: 5 },
+        { feature: 'c', value: 43.9, stdError: 2, t: 21.95, effect: 20 },
+      ],
+    });
+    const all = JSON.stringify(buildPredictMessage(result(m), { currency: 'USD' }).blocks);
+    expect(all.indexOf('*c*')).toBeLessThan(all.indexOf('*b*'));
+    expect(all.indexOf('*b*')).toBeLessThan(all.indexOf('*a*'));
   });
 
   it('stays inside Block Kit limits with 40 long feature names and many imputed columns', () => {
@@ -103,7 +148,16 @@ describe('buildPredictMessage', () => {
     const m = model(['monetary'], {
       target: 'nps_score',
       drivers: ['Each extra app session per week adds 0.12 to nps score'],
-      holdout: { n: 100, r2: -0.05, mae: 3, rmse: 4, baseline: { r2: 0, mae: 2.9, rmse: 3.9 } },
+      validation: {
+        method: 'holdout',
+        n: 100,
+        trainN: 400,
+        size: 0.2,
+        r2: -0.05,
+        mae: 3,
+        rmse: 4,
+        baseline: { r2: 0, mae: 2.9, rmse: 3.9 },
+      },
     });
     const reply = buildPredictMessage(result(m, { total: 700, perUser: 7.25, n: 100 }), { currency: 'USD' });
     const all = JSON.stringify(reply.blocks);

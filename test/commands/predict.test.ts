@@ -163,9 +163,41 @@ describe('/audience predict', () => {
     );
   });
 
+  it('states how the model was checked, and checks it the way validate= asks', async () => {
+    const byDefault = JSON.stringify((await run('predict')).blocks);
+    expect(byDefault).toContain('Checked by a time split');
+    const cv = JSON.stringify((await run('predict validate=cv')).blocks);
+    expect(cv).toContain('Checked by 5-fold cross-validation');
+    const none = JSON.stringify((await run('predict validate=none')).blocks);
+    expect(none).toContain('validate=none');
+    const attribute = JSON.stringify((await run('predict target=age')).blocks);
+    expect(attribute).toContain('5-fold cross-validation');
+  });
+
+  it('predicts a profile attribute from profiles alone when there are no interactions', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'audience-predict-empty-'));
+    const empty = await openStore({
+      file: join(own, 'audience.db'),
+      flushDelayMs: 0,
+      onNotice: () => undefined,
+    });
+    const sample = generateSample({ profiles: 600, seed: 3, end: END });
+    await empty.change((tx) => tx.replaceAudience({ ...sample, interactions: [] }), { now: END });
+    const config = loadConfig({ DATA_FILE: join(own, 'audience.db'), MIN_COHORT_SIZE: '10' });
+    const alone = createPredictCommand({ store: empty, clock: () => new Date(now), config });
+    const reply = await alone.run(parseCommand('/audience predict target=age'), invocation);
+    expect(JSON.stringify(reply.blocks)).toContain('Prediction: age');
+    await expect(alone.run(parseCommand('/audience predict'), invocation)).rejects.toThrow(
+      /no spend to forecast: import interactions, or predict a numeric attribute/,
+    );
+    await empty.close();
+    await rm(own, { recursive: true, force: true });
+  });
+
   it('refuses bad input with a UsageError that says what would work', async () => {
     const cases: Array<[string, RegExp]> = [
-      ['predict foo=1', /predict takes only target=, features=, user= and segment=; remove foo=/],
+      ['predict foo=1', /predict takes only target=, features=, user=, segment= and validate=; remove foo=/],
+      ['predict validate=maybe', /validate=maybe is not a check; use validate=cv\|time\|holdout\|none/],
       ['predict age', /remove age/],
       ['predict user=u000001 segment=1', /either user= or segment=/],
       ['predict user=nobody', /unknown user "nobody"/],

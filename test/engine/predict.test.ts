@@ -6,11 +6,12 @@ import {
   expectedRevenue,
   fitPrediction,
   fitTrainingSet,
-  holdoutSplit,
+  isClear,
   PredictError,
   type PredictInput,
   type PredictionModel,
   predictUsers,
+  rankCoefficients,
 } from '../../src/engine/predict.ts';
 import { generateSample, type SampleData } from '../../src/sample/generate.ts';
 import { expectedSpend, SAMPLE_TRUTH } from '../../src/sample/truth.ts';
@@ -65,10 +66,11 @@ describe('fitPrediction on the sample', () => {
     }
   });
 
-  it("agrees with the library's own least squares and statistics on the training users", () => {
+  it("agrees with the library's own least squares and statistics on every row", () => {
     const set = buildTrainingSet(sample, { target: 'spend_next_30d', features: PLANTED, cutoff: CUTOFF });
-    const fitted = fitTrainingSet(set, { seed: 7 });
-    const { train } = holdoutSplit(set.y.length, 0.2, 7);
+    const fitted = fitTrainingSet(set, { seed: 7, validate: 'holdout' });
+    // The coefficients are the full fit's whatever the check: the holdout only measures quality.
+    const train = Array.from({ length: set.y.length }, (_, i) => i);
     // The library's defaults: raw (unstandardised) features, its own intercept column and statistics.
     const columns = fitted.features.map((f) => set.table.columns[set.table.names.indexOf(f)] as Float64Array);
     const x = Array.from(train, (i) =>
@@ -85,7 +87,7 @@ describe('fitPrediction on the sample', () => {
       expect(Math.abs(got - want), `${got} vs ${want}`).toBeLessThanOrEqual(
         1e-8 * Math.max(1, Math.abs(want)),
       );
-    expect(fitted.train.n).toBe(train.length);
+    expect(fitted.n).toBe(train.length);
     fitted.coefficients.forEach((c, j) => {
       close(c.value, library.weights[j]?.[0] as number);
       close(c.stdError, library.stdErrors[j] as number);
@@ -97,12 +99,48 @@ describe('fitPrediction on the sample', () => {
   it('reaches at least 90% of the best possible R² on the holdout and beats the average guess', () => {
     const maxR2 = Math.max(TRUTH.maxR2, sample.diagnostics.maxR2);
     expect(maxR2).toBeGreaterThan(0);
-    expect(model.holdout.r2).toBeGreaterThanOrEqual(0.9 * maxR2);
-    expect(model.holdout.r2).toBeGreaterThan(model.holdout.baseline.r2);
-    expect(model.holdout.mae).toBeLessThan(model.holdout.baseline.mae);
-    expect(model.holdout.rmse).toBeLessThan(model.holdout.baseline.rmse);
-    expect(model.holdout.n + model.train.n).toBe(model.n);
-    expect(model.holdout.n).toBe(Math.round(model.n * 0.2));
+    const held = fitPrediction(sample, { features: PLANTED, cutoff: CUTOFF, validate: 'holdout' });
+    const h = held.validation;
+    expect(h?.method).toBe('holdout');
+    if (!h) return;
+    expect(h.r2).toBeGreaterThanOrEqual(0.9 * maxR2);
+    expect(h.r2).toBeGreaterThan(h.baseline.r2);
+    expect(h.mae).toBeLessThan(h.baseline.mae);
+    expect(h.rmse).toBeLessThan(h.baseline.rmse);
+    expect(h.n + h.trainN).toBe(held.n);
+    expect(h.n).toBe(Math.round(held.n * 0.2));
+    expect(held.coefficients).toEqual(model.coefficients);
+  });
+
+  it('checks a spend forecast on a time split by default, beating the average guess', () => {
+    const v = model.validation;
+    expect(v?.method).toBe('time');
+    if (!v) return;
+    expect(v.fallback).toBeUndefined();
+    expect(v.n).toBe(model.n);
+    expect(v.size).toBe(30);
+    expect(v.r2).toBeGreaterThanOrEqual(0.8 * Math.max(TRUTH.maxR2, sample.diagnostics.maxR2));
+    expect(v.r2).toBeGreaterThan(v.baseline.r2);
+    expect(v.rmse).toBeLessThan(v.baseline.rmse);
+  });
+
+  it('cross-validates with 5 folds when asked, or with the folds given, and skips the check with none', () => {
+    const cv = fitPrediction(sample, { features: PLANTED, cutoff: CUTOFF, validate: 'cv' });
+    expect(cv.validation).toMatchObject({ method: 'cv', size: 5, n: cv.n });
+    expect(cv.validation?.trainN).toBe(Math.round((cv.n * 4) / 5));
+    expect(cv.validation?.r2).toBeGreaterThan(cv.validation?.baseline.r2 ?? 1);
+    expect(cv.coefficients).toEqual(model.coefficients);
+    const ten = fitPrediction(sample, { features: PLANTED, cutoff: CUTOFF, validate: 'cv', folds: 10 });
+    expect(ten.validation?.size).toBe(10);
+    expect(ten.validation?.r2).not.toBe(cv.validation?.r2);
+    const none = fitPrediction(sample, { features: PLANTED, cutoff: CUTOFF, validate: 'none' });
+    expect(none.validation).toBeNull();
+    expect(none.coefficients).toEqual(model.coefficients);
+    expect(none.inSample.r2).toBeGreaterThan(0);
+    expect(() => fitPrediction(sample, { target: 'age', validate: 'time' })).toThrow(/validate=cv/);
+    expect(() =>
+      fitPrediction(sample, { features: PLANTED, cutoff: CUTOFF, validate: 'cv', folds: 1 }),
+    ).toThrow(/folds=1/);
   });
 
   it('only learns from people who existed at the cutoff', () => {
@@ -114,8 +152,10 @@ describe('fitPrediction on the sample', () => {
   it('is plain JSON and reproducible: same seed, same model; another seed, another split', () => {
     expect(JSON.parse(JSON.stringify(model))).toEqual(model);
     expect(fitPrediction(sample, { features: PLANTED, cutoff: CUTOFF })).toEqual(model);
-    const other = fitPrediction(sample, { features: PLANTED, cutoff: CUTOFF, seed: 7 });
-    expect(other.holdout.r2).not.toBe(model.holdout.r2);
+    const cv = fitPrediction(sample, { features: PLANTED, cutoff: CUTOFF, validate: 'cv' });
+    const other = fitPrediction(sample, { features: PLANTED, cutoff: CUTOFF, validate: 'cv', seed: 7 });
+    expect(other.validation?.r2).not.toBe(cv.validation?.r2);
+    expect(other.coefficients).toEqual(cv.coefficients);
   });
 
   it('writes the strongest drivers in marketer words', () => {
@@ -138,7 +178,7 @@ describe('fitPrediction on the sample', () => {
     expect(m.features).not.toContain('acquisition_channel');
     const latest = sample.interactions.reduce((max, it) => Math.max(max, it.timestamp), 0);
     expect(m.cutoff).toBe(latest + 1 - 30 * DAY);
-    expect(m.holdout.r2).toBeGreaterThan(m.holdout.baseline.r2);
+    expect(m.validation?.r2).toBeGreaterThan(m.validation?.baseline.r2 ?? 1);
   });
 
   it('fills missing values with training medians and reports how many', () => {
@@ -160,7 +200,8 @@ describe('fitPrediction on the sample', () => {
     const m = fitPrediction(sample, { target: 'age' });
     expect(m.target).toBe('age');
     expect(m.features).not.toContain('age');
-    expect(m.holdout.r2).toBeGreaterThan(m.holdout.baseline.r2);
+    expect(m.validation?.method).toBe('cv');
+    expect(m.validation?.r2).toBeGreaterThan(m.validation?.baseline.r2 ?? 1);
     expect(() => fitPrediction(sample, { target: 'age', features: ['age', 'monetary'] })).toThrow(/target/);
   });
 });
@@ -375,5 +416,110 @@ describe('predictUsers and expectedRevenue', () => {
     for (const v of predictUsers(model, sample).values) expect(v).toBeGreaterThanOrEqual(0);
     expect(() => predictUsers(model, sample, ['nobody'])).toThrow(/unknown user "nobody"/);
     expect(() => expectedRevenue(fitPrediction(sample, { target: 'age' }), sample)).toThrow(PredictError);
+  });
+});
+
+/** Solves A x = b by Gauss-Jordan elimination with partial pivoting (the test's own arithmetic, not the library's). */
+function solve(a: number[][], b: number[]): number[] {
+  const n = b.length;
+  const m = a.map((row, i) => [...row, b[i] as number]);
+  for (let c = 0; c < n; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]?.[c] ?? 0) > Math.abs(m[pivot]?.[c] ?? 0)) pivot = r;
+    [m[c], m[pivot]] = [m[pivot] as number[], m[c] as number[]];
+    const row = m[c] as number[];
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const other = m[r] as number[];
+      const f = (other[c] as number) / (row[c] as number);
+      for (let j = c; j <= n; j++) other[j] = (other[j] as number) - f * (row[j] as number);
+    }
+  }
+  return m.map((row, i) => (row[n] as number) / (row[i] as number));
+}
+
+describe('the full-data fit, as R lm prints it', () => {
+  it("equals the normal equations (X'X) b = X'y and sigma² (X'X)⁻¹ on a small table to 1e-9", () => {
+    // 60 rows, 3 features on different scales, a target with noise: small enough to solve by hand.
+    const n = 60;
+    const rows = Array.from({ length: n }, (_, i) => {
+      const a = ((i * 37) % 23) + 0.5 * Math.sin(i);
+      const b = 1000 + ((i * 11) % 17) * 250 + (i % 3);
+      const c = i % 2;
+      const y = 3 + 1.7 * a - 0.004 * b + 12 * c + 5 * Math.cos(i * 1.3);
+      return { a, b, c, y };
+    });
+    const set = {
+      target: 'score',
+      cutoff: 0,
+      asOf: 0,
+      table: {
+        userIds: rows.map((_, i) => `u${i}`),
+        names: ['a', 'b', 'c'],
+        columns: [
+          Float64Array.from(rows, (r) => r.a),
+          Float64Array.from(rows, (r) => r.b),
+          Float64Array.from(rows, (r) => r.c),
+        ],
+        missing: { a: 0, b: 0, c: 0 },
+      },
+      y: Float64Array.from(rows, (r) => r.y),
+    };
+    const fitted = fitTrainingSet(set, { validate: 'cv' });
+
+    const x = rows.map((r) => [1, r.a, r.b, r.c]);
+    const xtx = [0, 1, 2, 3].map((p) =>
+      [0, 1, 2, 3].map((q) => x.reduce((s, row) => s + (row[p] as number) * (row[q] as number), 0)),
+    );
+    const xty = [0, 1, 2, 3].map((p) =>
+      x.reduce((s, row, i) => s + (row[p] as number) * (rows[i]?.y as number), 0),
+    );
+    const beta = solve(xtx, xty);
+    const rss = rows.reduce((s, r, i) => {
+      const fit = (x[i] as number[]).reduce((t, v, j) => t + v * (beta[j] as number), 0);
+      return s + (r.y - fit) ** 2;
+    }, 0);
+    const sigma2 = rss / (n - 4);
+    const inverseColumn = (j: number) =>
+      solve(
+        xtx,
+        [0, 1, 2, 3].map((q) => (q === j ? 1 : 0)),
+      );
+    const relative = (got: number, want: number) => Math.abs(got - want) / Math.abs(want);
+
+    expect(fitted.n).toBe(n);
+    expect(relative(fitted.intercept, beta[0] as number)).toBeLessThan(1e-9);
+    fitted.coefficients.forEach((c, j) => {
+      expect(c.feature).toBe(['a', 'b', 'c'][j]);
+      expect(relative(c.value, beta[j + 1] as number), c.feature).toBeLessThan(1e-9);
+      const se = Math.sqrt(sigma2 * (inverseColumn(j + 1)[j + 1] as number));
+      expect(relative(c.stdError, se), c.feature).toBeLessThan(1e-9);
+    });
+    expect(fitted.validation?.method).toBe('cv');
+    expect(fitted.validation?.n).toBe(n);
+  });
+
+  it('predicts a profile attribute when there are no interactions at all', () => {
+    const m = fitPrediction({ ...sample, interactions: [] }, { target: 'age' });
+    expect(m.target).toBe('age');
+    expect(m.n).toBeGreaterThan(1000);
+    expect(m.features.length).toBeGreaterThan(0);
+    expect(m.validation?.method).toBe('cv');
+  });
+
+  it('names as drivers the first clear rows of the ranked coefficient table', () => {
+    const ranked = rankCoefficients(model.coefficients).filter(isClear);
+    expect(model.drivers).toHaveLength(Math.min(3, ranked.length));
+    const top = new Set(ranked.slice(0, 3).map((c) => c.feature));
+    const words: Record<string, RegExp> = {
+      loyalty_member: /loyalty member/,
+      log_followers: /followers/,
+      app_sessions_per_week: /app session/,
+    };
+    const text = model.drivers.join('\n');
+    for (const [feature, pattern] of Object.entries(words)) {
+      if (!model.features.includes(feature)) continue;
+      expect(pattern.test(text), feature).toBe(top.has(feature));
+    }
   });
 });
