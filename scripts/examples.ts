@@ -1,6 +1,6 @@
 /**
  * `npm run examples`: regenerates docs/EXAMPLES.md by running every command named in its `## \`/audience …\``
- * headings through the CLI, in order, on a fresh store holding the bundled sample (seed 42) at a pinned time.
+ * headings through the CLI's sources (so no build is needed and the file always shows the code as it is), in order, on a fresh store holding the bundled sample (seed 42) at a pinned time.
  * `npm run examples -- --check` changes nothing and exits 1 if the file is not what the program prints now, so
  * a reply that changes by accident is noticed and one that changes on purpose is regenerated in one step.
  */
@@ -59,7 +59,7 @@ function rewriteBlocks(doc: string, run: (command: string) => string): string {
 
 function runCommand(command: string, env: NodeJS.ProcessEnv): string {
   const words = command.match(/"[^"]*"|\S+/g)?.map((w) => w.replace(/^"|"$/g, '')) ?? [];
-  const result = spawnSync(process.execPath, [path.join(root, 'bin', 'audience.js'), ...words], {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli.ts'), ...words], {
     cwd: root,
     env,
     encoding: 'utf8',
