@@ -59,11 +59,15 @@ function rewriteBlocks(doc: string, run: (command: string) => string): string {
 
 function runCommand(command: string, env: NodeJS.ProcessEnv): string {
   const words = command.match(/"[^"]*"|\S+/g)?.map((w) => w.replace(/^"|"$/g, '')) ?? [];
-  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli.ts'), ...words], {
-    cwd: root,
-    env,
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'src', 'cli.ts'), ...words],
+    {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+    },
+  );
   if (result.status !== 0) {
     throw new Error(`audience ${command} exited with ${result.status}:\n${result.stderr}`);
   }
