@@ -1,4 +1,8 @@
+import { type AudienceStats, statsFromCounts, type Tally } from '../domain/audience-stats.ts';
 import type { Interaction, Profile } from '../domain/types.ts';
+
+export type { AudienceStats, Tally } from '../domain/audience-stats.ts';
+
 import { type InteractionIndex, interactionIndex, TYPE_CODE, typeOf, userRows } from './interaction-index.ts';
 
 const DAY = 86_400_000;
@@ -8,37 +12,6 @@ const SHARE = TYPE_CODE.share;
 const COMMENT = TYPE_CODE.comment;
 const CLICK = TYPE_CODE.click;
 const PURCHASE = TYPE_CODE.purchase;
-
-/** A value with how many profiles have it and their share of the audience. */
-export interface Tally {
-  value: string;
-  count: number;
-  share: number;
-}
-
-/** The quick audience numbers a manager asks for, all relative to `asOf`. */
-export interface AudienceStats {
-  asOf: number;
-  total: number;
-  /** Profiles that existed a week before asOf (created before asOf-7d, or with no creation date). */
-  totalWeekAgo: number;
-  newThisWeek: number;
-  newLastWeek: number;
-  active7d: number;
-  activePrevWeek: number;
-  active30d: number;
-  /** Likes, shares, comments and clicks per view over the last 30 days; null without views. */
-  engagementRate: number | null;
-  engagements30d: number;
-  views30d: number;
-  purchasers30d: number;
-  revenue30d: number;
-  revenuePrev30d: number;
-  /** Revenue of the last 30 days per profile in the audience. */
-  revenuePerUser: number;
-  top: { countries: Tally[]; platforms: Tally[]; interests: Tally[] };
-  latestInteraction: number | null;
-}
 
 /**
  * Computes audience stats in one pass over the interactions. `profiles` is the (possibly filtered)
@@ -67,7 +40,7 @@ export function computeStats(
   const people = profileCounts(profiles, activity.flags, windows);
   const { views, engagements, latest } = activity;
   const topN = options.top ?? 5;
-  return {
+  return statsFromCounts({
     asOf,
     total: n,
     totalWeekAgo: people.totalWeekAgo,
@@ -76,20 +49,18 @@ export function computeStats(
     active7d: people.active7d,
     activePrevWeek: people.activePrevWeek,
     active30d: people.active30d,
-    engagementRate: views > 0 ? engagements / views : null,
     engagements30d: engagements,
     views30d: views,
     purchasers30d: people.purchasers,
     revenue30d: revenue,
     revenuePrev30d: revenuePrev,
-    revenuePerUser: n > 0 ? revenue / n : 0,
     top: {
       countries: tally(people.countries, n, topN),
       platforms: tally(people.platforms, n, topN),
       interests: tally(people.interests, n, topN),
     },
     latestInteraction: Number.isFinite(latest) ? latest : null,
-  };
+  });
 }
 
 /** The instants the figures are counted from. */

@@ -8,6 +8,7 @@
  * Answered: `{ kind: 'stats', params: { asOf, top? } }` for the whole audience. Anything else (a filter, another
  * kind) is left to the app (undefined).
  */
+import { type AudienceStats, statsFromCounts } from '../../domain/audience-stats.ts';
 import type { AggregateQuery } from '../store.ts';
 import type { Queryable } from './claims.ts';
 import { ms, ts } from './rows.ts';
@@ -72,21 +73,40 @@ const TOP = (values: string) => `SELECT v AS value, count(*)::int AS count
   FROM profiles, LATERAL ${values} AS t(v) WHERE team_id = $1 AND v IS NOT NULL
  GROUP BY v ORDER BY count(*) DESC, v COLLATE "C" LIMIT $2`;
 
-async function audienceStats(db: Queryable, team: string, asOf: number, top: number) {
+/** The one row of PEOPLE (counts of profiles). */
+interface PeopleRow {
+  total: number;
+  total_week_ago: number;
+  new_this_week: number;
+  new_last_week: number;
+  active7d: number;
+  active_prev_week: number;
+  active30d: number;
+  purchasers: number;
+}
+
+/** The one row of EVENT_TOTALS. */
+interface EventRow {
+  views: number;
+  engagements: number;
+  revenue: number;
+  revenue_prev: number;
+  latest: number | null;
+}
+
+async function audienceStats(db: Queryable, team: string, asOf: number, top: number): Promise<AudienceStats> {
   const params = [team, ...windows(asOf)];
-  const people = (await db.query(PEOPLE, params)).rows[0] as Record<string, number>;
-  const events = (await db.query(EVENT_TOTALS, params)).rows[0] as Record<string, number | null>;
-  const n = people.total as number;
+  const people = (await db.query<PeopleRow>(PEOPLE, params)).rows[0] as PeopleRow;
+  const events = (await db.query<EventRow>(EVENT_TOTALS, params)).rows[0] as EventRow;
+  const n = people.total;
   const tally = async (expression: string) =>
     (await db.query<{ value: string; count: number }>(TOP(expression), [team, top])).rows.map((r) => ({
       value: r.value,
       count: r.count,
       share: r.count / (n || 1),
     }));
-  const views = events.views as number;
-  const engagements = events.engagements as number;
-  const revenue = events.revenue as number;
-  return {
+  const { views, engagements, revenue } = events;
+  return statsFromCounts({
     asOf,
     total: n,
     totalWeekAgo: people.total_week_ago,
@@ -95,18 +115,16 @@ async function audienceStats(db: Queryable, team: string, asOf: number, top: num
     active7d: people.active7d,
     activePrevWeek: people.active_prev_week,
     active30d: people.active30d,
-    engagementRate: views > 0 ? engagements / views : null,
     engagements30d: engagements,
     views30d: views,
     purchasers30d: people.purchasers,
     revenue30d: revenue,
     revenuePrev30d: events.revenue_prev,
-    revenuePerUser: n > 0 ? revenue / n : 0,
     top: {
       countries: await tally('(SELECT country)'),
       platforms: await tally('(SELECT platform)'),
       interests: await tally('unnest(interests)'),
     },
     latestInteraction: events.latest,
-  };
+  });
 }
