@@ -3,8 +3,8 @@
  * names of validateScheduleForm (src/digest/validate.ts), so its errors land on the right field.
  */
 import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
-import { WEEKDAY_NAMES } from '../digest/occurrences.ts';
-import type { ScheduleFormValues } from '../digest/validate.ts';
+import type { ScheduleFormValues } from '../domain/digest.ts';
+import { WEEKDAY_NAMES } from '../domain/zoned-time.ts';
 import { K_RANGE } from '../engine/segment-defaults.ts';
 import { truncate } from './kit.ts';
 
