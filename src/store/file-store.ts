@@ -20,6 +20,7 @@ import type {
   ChangeOptions,
   DigestReads,
   ModelReads,
+  OccurrenceClaims,
   SegmentRunReads,
   Store,
   StoreChange,
@@ -98,6 +99,18 @@ export class FileStore implements Store {
   readonly digests: DigestReads;
   readonly audit: AuditReads;
   readonly atRest: AtRestEncryption;
+  /**
+   * Every claim is granted: the data file's lock (taken by the first change) already makes this process the
+   * only scheduler on the file, and a crash mid-post is handled by the `started` records (planner.ts).
+   */
+  readonly occurrences: OccurrenceClaims = {
+    shared: false,
+    claim: async (key) => ({ key, holder: `pid ${process.pid}`, attempt: 1, mayHavePosted: false }),
+    startPosting: async () => true,
+    renew: async () => undefined,
+    release: async () => undefined,
+    abandoned: async () => new Set<string>(),
+  };
 
   constructor(
     private readonly db: Low<AudienceData>,
