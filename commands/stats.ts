@@ -5,6 +5,21 @@ import { audienceStatsFor } from '../src/queries/results.ts';
 import type { CommandDeps } from './deps.ts';
 import { checkOptions } from './options.ts';
 
+/**
+ * What each stats figure means; `help stats` shows them and the README repeats them. Every window ends at the
+ * moment asked (now) and only the people in the (filtered) audience count.
+ */
+export const STATS_DEFINITIONS: readonly string[] = [
+  'Audience: profiles matching the filter; the change compares with the profiles that existed 7 days ago.',
+  'New this week: profiles created in the last 7 days (vs the 7 days before).',
+  'Active, last 7 / 30 days: people with any interaction in the window, or whose imported last-active date falls in it; the share is of the audience.',
+  'Engagement rate, 30 days: people who engaged (liked, shared, commented or clicked) ÷ reach, the people who saw content (a view, or an engagement, which implies seeing it). Each person counts once, so it is never above 100%. Where no views are recorded, reach is unknown and it divides by the audience (followers) instead.',
+  'Purchasers, 30 days: people with at least one purchase in the last 30 days; the share is of the audience.',
+  'Revenue, 30 days: the sum of purchase values in the last 30 days (vs the 30 days before).',
+  'Revenue per user, 30 days: that revenue ÷ everyone in the audience (not only purchasers).',
+  'Top countries, platforms, interests: share of the audience with that value; a share below 0.1% reads "<0.1%".',
+];
+
 /** `/audience stats [where=…]`: the headline numbers for managers. */
 export function createStatsCommand({ store, clock, config }: CommandDeps): Subcommand {
   return {
@@ -17,6 +32,7 @@ export function createStatsCommand({ store, clock, config }: CommandDeps): Subco
       '/audience stats where=country:DE',
       '/audience stats where=platform:tiktok,age<30',
     ],
+    definitions: STATS_DEFINITIONS,
     async run(args, invocation) {
       checkOptions(args, 'stats', { options: ['where'] });
       const attributes = await store.audience.attributeKinds();

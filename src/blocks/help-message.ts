@@ -51,6 +51,13 @@ export function buildCommandHelp(command: Subcommand): Reply {
   if (command.examples.length > 0) {
     blocks.push(context(command.examples.map((e) => `\`${escapeMrkdwn(e)}\``)));
   }
+  if (command.definitions?.length) {
+    blocks.push(
+      section(
+        ['*What the figures mean*', ...command.definitions.map((d) => `• ${escapeMrkdwn(d)}`)].join('\n'),
+      ),
+    );
+  }
   return {
     text: fallbackText(escapeMrkdwn(`${command.summary} Usage: ${command.usage}`)),
     blocks,
@@ -79,5 +86,6 @@ function escapeProblem(problem: string): string {
 }
 
 function describe(command: Subcommand) {
-  return { name: command.name, summary: command.summary, usage: command.usage, examples: command.examples };
+  const { name, summary, usage, examples, definitions } = command;
+  return { name, summary, usage, examples, ...(definitions?.length ? { definitions } : {}) };
 }

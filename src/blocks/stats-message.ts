@@ -55,11 +55,7 @@ export function buildStatsMessage(
       `*New this week*\n${people(stats.newThisWeek)}${vs(stats.newThisWeek, stats.newLastWeek)}`,
       `*Active, last 7 days*\n${people(stats.active7d)}${share(stats.active7d)}${vs(stats.active7d, stats.activePrevWeek)}`,
       `*Active, last 30 days*\n${people(stats.active30d)}${share(stats.active30d)}`,
-      `*Engagement rate, 30 days*\n${
-        stats.engagementRate === null
-          ? 'no views recorded'
-          : `${formatPercent(stats.engagementRate)} of ${formatCompact(stats.views30d)} views`
-      }`,
+      `*Engagement rate, 30 days*\n${engagementLine(stats, rule)}`,
       `*Purchasers, 30 days*\n${people(stats.purchasers30d)}${share(stats.purchasers30d)}`,
       `*Revenue, 30 days*\n${
         revenueHidden
@@ -82,6 +78,21 @@ export function buildStatsMessage(
     blocks,
     data: statsData(stats, rule, tops.shown, revenueHidden),
   };
+}
+
+/**
+ * Engaged people ÷ people reached (or ÷ the audience when no views are recorded), with what it divides by. The
+ * rate reveals how many people engaged, so a channel does not see it when they are a small group.
+ */
+function engagementLine(stats: AudienceStats, rule: CohortRule): string {
+  if (stats.engagementRate === null) return 'no views or engagement recorded';
+  if (hides(stats.engaged30d, rule) || hides(stats.reach30d, rule)) {
+    return `not shown (${fewerThan(rule.minCohortSize)} people)`;
+  }
+  const rate = formatPercent(stats.engagementRate);
+  return stats.engagementBase === 'reach'
+    ? `${rate} of ${formatCompact(stats.reach30d)} people reached`
+    : `${rate} of ${formatCompact(stats.total)} followers (no views recorded, so reach is unknown)`;
 }
 
 function emptyReply(stats: AudienceStats, title: string, filter: string | null): Reply {
@@ -134,9 +145,19 @@ function statsData(stats: AudienceStats, rule: CohortRule, top: TopLists, revenu
   return {
     ...suppressSmallCohorts(
       { ...stats, top, cohortSize: stats.total },
-      ['newThisWeek', 'newLastWeek', 'active7d', 'activePrevWeek', 'active30d', 'purchasers30d'],
+      [
+        'newThisWeek',
+        'newLastWeek',
+        'active7d',
+        'activePrevWeek',
+        'active30d',
+        'purchasers30d',
+        'reach30d',
+        'engaged30d',
+      ],
       rule.minCohortSize,
     ),
+    ...(hides(stats.engaged30d, rule) || hides(stats.reach30d, rule) ? { engagementRate: null } : {}),
     ...(revenueHidden ? { revenue30d: null, revenuePrev30d: null, revenuePerUser: null } : {}),
   };
 }

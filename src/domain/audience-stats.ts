@@ -22,8 +22,19 @@ export interface AudienceStats {
   active7d: number;
   activePrevWeek: number;
   active30d: number;
-  /** Likes, shares, comments and clicks per view over the last 30 days; null without views. */
+  /**
+   * People who engaged ÷ people reached over the last 30 days (÷ the audience, "followers", where no views are
+   * recorded, so reach is unknown); null when there is neither. Each person counts once on both sides and
+   * everyone who engaged was reached, so it is never above 100% by construction.
+   */
   engagementRate: number | null;
+  /** What the engagement rate divides by: 'reach', 'followers' (no views recorded), or null (no rate). */
+  engagementBase: 'reach' | 'followers' | null;
+  /** Distinct people in the audience who saw content (a view, or a like, share, comment or click) in 30 days. */
+  reach30d: number;
+  /** Distinct people in the audience with a like, share, comment or click in 30 days. */
+  engaged30d: number;
+  /** Likes, shares, comments and clicks of the last 30 days (events, a person may have several). */
   engagements30d: number;
   views30d: number;
   purchasers30d: number;
@@ -36,11 +47,28 @@ export interface AudienceStats {
 }
 
 /** The counted figures of the stats; the rates are derived from them by `statsFromCounts`. */
-export type StatsCounts = Omit<AudienceStats, 'engagementRate' | 'revenuePerUser'>;
+export type StatsCounts = Omit<AudienceStats, 'engagementRate' | 'engagementBase' | 'revenuePerUser'>;
 
-/** The stats with their rates: engagements per view (null without views) and revenue per profile. */
+/** The engagement rate and what it divides by: engaged people ÷ reach, or ÷ the audience where reach is unknown. */
+export function engagementRate(counts: {
+  total: number;
+  views30d: number;
+  reach30d: number;
+  engaged30d: number;
+}): { rate: number | null; base: 'reach' | 'followers' | null } {
+  // Reach is only known when views are recorded: without them the people who engaged would be all of "reach".
+  if (counts.views30d > 0 && counts.reach30d > 0) {
+    return { rate: counts.engaged30d / counts.reach30d, base: 'reach' };
+  }
+  if (counts.engaged30d > 0 && counts.total > 0)
+    return { rate: counts.engaged30d / counts.total, base: 'followers' };
+  return { rate: null, base: null };
+}
+
+/** The stats with their rates: the engagement rate (see `engagementRate`) and revenue per profile. */
 export function statsFromCounts(counts: StatsCounts): AudienceStats {
   const { total, views30d, engagements30d, revenue30d } = counts;
+  const engagement = engagementRate(counts);
   // Spelled out so the keys keep the order the JSON output has always had.
   return {
     asOf: counts.asOf,
@@ -51,7 +79,10 @@ export function statsFromCounts(counts: StatsCounts): AudienceStats {
     active7d: counts.active7d,
     activePrevWeek: counts.activePrevWeek,
     active30d: counts.active30d,
-    engagementRate: views30d > 0 ? engagements30d / views30d : null,
+    engagementRate: engagement.rate,
+    engagementBase: engagement.base,
+    reach30d: counts.reach30d,
+    engaged30d: counts.engaged30d,
     engagements30d,
     views30d,
     purchasers30d: counts.purchasers30d,

@@ -54,5 +54,7 @@ export interface Subcommand {
   summary: string;
   usage: string;
   examples: string[];
+  /** What each figure of the reply means (`help <name>` lists them), for commands that report metrics. */
+  definitions?: readonly string[];
   run(args: ParsedArgs, invocation: Invocation): Promise<Reply>;
 }

@@ -49,6 +49,8 @@ export function computeStats(
     active7d: people.active7d,
     activePrevWeek: people.activePrevWeek,
     active30d: people.active30d,
+    reach30d: people.reach,
+    engaged30d: people.engaged,
     engagements30d: engagements,
     views30d: views,
     purchasers30d: people.purchasers,
@@ -74,7 +76,8 @@ interface Windows {
 
 /**
  * Per-profile bit flags from the interactions (1 active this week, 2 active previous week, 4 active in 30
- * days, 8 purchased in 30 days), the views and engagements of the last 30 days, and the latest event before asOf.
+ * days, 8 purchased in 30 days, 16 reached: saw content in 30 days, 32 engaged in 30 days), the views and
+ * engagements of the last 30 days, and the latest event before asOf.
  */
 function activityFlags(
   index: InteractionIndex,
@@ -107,9 +110,14 @@ function activityFlags(
       if (t >= monthStart) {
         f |= 4;
         const code = typeOf(i32[4 * r + 2] as number);
-        if (code === VIEW) views++;
-        else if (code === LIKE || code === SHARE || code === COMMENT || code === CLICK) engagements++;
-        else if (code === PURCHASE) f |= 8;
+        // A like or comment without a recorded view still means the person saw the content: reached.
+        if (code === VIEW) {
+          views++;
+          f |= 16;
+        } else if (code === LIKE || code === SHARE || code === COMMENT || code === CLICK) {
+          engagements++;
+          f |= 16 | 32;
+        } else if (code === PURCHASE) f |= 8;
       }
     }
     if (i >= 0) flags[i] = f;
@@ -145,6 +153,8 @@ function profileCounts(profiles: readonly Profile[], flags: Uint8Array, w: Windo
     activePrevWeek: 0,
     active30d: 0,
     purchasers: 0,
+    reach: 0,
+    engaged: 0,
     newThisWeek: 0,
     newLastWeek: 0,
     totalWeekAgo: 0,
@@ -171,6 +181,8 @@ function profileCounts(profiles: readonly Profile[], flags: Uint8Array, w: Windo
     if (f & 2) counts.activePrevWeek++;
     if (f & 4) counts.active30d++;
     if (f & 8) counts.purchasers++;
+    if (f & 16) counts.reach++;
+    if (f & 32) counts.engaged++;
     const created = p.created_at;
     if (created === null || created < weekStart) counts.totalWeekAgo++;
     if (created !== null && created >= weekStart && created < asOf) counts.newThisWeek++;

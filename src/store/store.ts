@@ -43,6 +43,8 @@ import type {
   AudienceMeta,
   AuditEntry,
   CachedModel,
+  ConnectionRecord,
+  ContentMetric,
   DeliveryRecord,
   DigestSchedule,
   Interaction,
@@ -151,6 +153,24 @@ export interface AuditReads {
   entries(query?: { since?: number }): Promise<readonly AuditEntry[]>;
 }
 
+/**
+ * Reads of platform connections (issue #15): the records, which event source ids a connection has synced (so a
+ * re-fetched page adds nothing), and the latest per-content metrics. None of this is audience data: changing it
+ * does not bump the data version.
+ */
+export interface ConnectionReads {
+  /** Every connection, in creation order. */
+  list(): Promise<readonly ConnectionRecord[]>;
+  /** One connection by id. */
+  get(id: string): Promise<ConnectionRecord | undefined>;
+  /** Which of `keys` (source ids of events) connection `id` has committed already. */
+  syncedKeys(id: string, keys: readonly string[]): Promise<ReadonlySet<string>>;
+  /** How many event source ids connection `id` has committed. */
+  syncedKeyCount(id: string): Promise<number>;
+  /** The latest metrics of connection `id`, by content then name. */
+  metrics(id: string): Promise<readonly ContentMetric[]>;
+}
+
 /** Everything that can be read; a `StoreChange` reads the same way and sees its own writes. */
 export interface StoreReads {
   readonly audience: AudienceReads;
@@ -158,6 +178,7 @@ export interface StoreReads {
   readonly models: ModelReads;
   readonly digests: DigestReads;
   readonly audit: AuditReads;
+  readonly connections: ConnectionReads;
 }
 
 /**
@@ -214,6 +235,20 @@ export interface StoreChange extends StoreReads {
   appendAudit(entry: AuditEntry, keep: number): Promise<void>;
   /** Replaces the detail of every audit entry whose detail matches; returns how many. */
   redactAudit(matches: (detail: string) => boolean, replacement: string): Promise<number>;
+
+  /** Inserts a connection, or replaces the one with its id. */
+  putConnection(record: ConnectionRecord): Promise<void>;
+  /** Changes fields of a connection; returns it as changed, or undefined when there is none with that id. */
+  updateConnection(
+    id: string,
+    patch: Partial<Omit<ConnectionRecord, 'id'>>,
+  ): Promise<ConnectionRecord | undefined>;
+  /** Removes a connection with its synced keys and metrics (the synced audience stays); returns whether it existed. */
+  removeConnection(id: string): Promise<boolean>;
+  /** Records event source ids connection `id` has committed (already known ones are ignored). */
+  addSyncedKeys(id: string, keys: readonly string[]): Promise<void>;
+  /** Inserts or replaces metrics (one per connection, content and name). */
+  putMetrics(metrics: readonly ContentMetric[]): Promise<void>;
 }
 
 /** How a change is committed (see the contract in the module comment). */

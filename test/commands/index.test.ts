@@ -95,6 +95,32 @@ describe('names typed by people', () => {
 });
 
 describe('help', () => {
+  it('defines every stats figure, the engagement rate by reach', async () => {
+    const reply = await router.dispatch('help stats', CONSOLE);
+    const text = JSON.stringify(reply.blocks);
+    for (const figure of [
+      'Audience:',
+      'Active, last 7 / 30 days',
+      'Purchasers, 30 days',
+      'Revenue per user',
+    ]) {
+      expect(text).toContain(figure);
+    }
+    expect(text).toMatch(/Engagement rate, 30 days: people who engaged .*÷ reach/);
+    expect(text).toContain('never above 100%');
+  });
+
+  it('shows the engagement rate of the people reached in the stats reply', async () => {
+    const reply = await router.dispatch('stats', CONSOLE);
+    const data = reply.data as { engagementRate: number; reach30d: number; engaged30d: number };
+    expect(data.engagementRate).toBeGreaterThan(0);
+    expect(data.engagementRate).toBeLessThanOrEqual(1);
+    expect(data.engagementRate).toBeCloseTo(data.engaged30d / data.reach30d, 12);
+    expect(JSON.stringify(reply.blocks)).toMatch(
+      /Engagement rate, 30 days\*\\n[\d.]+% of [\d.k]+ people reached/,
+    );
+  });
+
   it('suggests the closest subcommand for a typo', async () => {
     const reply = await router.dispatch('help segmnts', CONSOLE);
     expect(errorOf(reply)).toMatch(

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Interaction, InteractionType, Profile } from '../../src/domain/types.ts';
 import { applyFilter, FilterError, parseWhere } from '../../src/engine/filter.ts';
@@ -67,7 +68,11 @@ describe('computeStats', () => {
     expect(s.active30d).toBe(4);
     expect(s.views30d).toBe(3);
     expect(s.engagements30d).toBe(3);
-    expect(s.engagementRate).toBeCloseTo(1);
+    // a, b and c each engaged once; c's click had no view but still means c saw the content.
+    expect(s.reach30d).toBe(3);
+    expect(s.engaged30d).toBe(3);
+    expect(s.engagementRate).toBe(1);
+    expect(s.engagementBase).toBe('reach');
     expect(s.purchasers30d).toBe(2);
     expect(s.revenue30d).toBe(50);
     expect(s.revenuePrev30d).toBe(99);
@@ -93,6 +98,60 @@ describe('computeStats', () => {
       computeStats([profile('b')], [event('b', 'view', 200), event('a', 'view', 100)], { asOf: NOW })
         .latestInteraction,
     ).toBe(NOW - 200 * DAY);
+  });
+});
+
+describe('engagement rate', () => {
+  it('divides engaged people by people reached, each person once', () => {
+    const events = [
+      ...Array.from({ length: 5 }, () => event('a', 'like', 1)), // one person, five likes
+      event('a', 'view', 1),
+      event('b', 'view', 2),
+      event('b', 'view', 3),
+      event('c', 'view', 4),
+      event('d', 'comment', 40), // outside the window
+    ];
+    const s = computeStats(profiles, events, { asOf: NOW });
+    expect(s.engagements30d).toBe(5);
+    expect(s.views30d).toBe(4);
+    expect(s.reach30d).toBe(3);
+    expect(s.engaged30d).toBe(1);
+    expect(s.engagementRate).toBeCloseTo(1 / 3, 12);
+    expect(s.engagementBase).toBe('reach');
+  });
+
+  it('divides by the audience (followers) when no views are recorded, and has no rate without engagement', () => {
+    const likes = [event('a', 'like', 1), event('a', 'share', 2), event('b', 'click', 3)];
+    const s = computeStats(profiles, likes, { asOf: NOW });
+    expect(s.views30d).toBe(0);
+    expect(s.engagementRate).toBeCloseTo(2 / 4, 12);
+    expect(s.engagementBase).toBe('followers');
+    const none = computeStats(profiles, [event('a', 'purchase', 1, 5)], { asOf: NOW });
+    expect(none.engagementRate).toBeNull();
+    expect(none.engagementBase).toBeNull();
+  });
+
+  it('is never above 100% whatever the events (property)', () => {
+    const types: InteractionType[] = ['view', 'like', 'share', 'comment', 'click', 'purchase', 'rating'];
+    const arbEvent = fc.record({
+      user: fc.constantFrom('a', 'b', 'c', 'd', 'zz'),
+      type: fc.constantFrom(...types),
+      daysAgo: fc.double({ min: -5, max: 70, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(fc.array(arbEvent, { maxLength: 60 }), fc.subarray(profiles), (raw, audience) => {
+        const events = raw.map((e) => event(e.user, e.type, e.daysAgo, e.type === 'purchase' ? 1 : null));
+        const s = computeStats(audience, events, { asOf: NOW });
+        if (s.engagementRate === null) return s.engaged30d === 0 || s.total === 0;
+        return (
+          s.engagementRate >= 0 &&
+          s.engagementRate <= 1 &&
+          s.engaged30d <= s.reach30d &&
+          s.reach30d <= s.total
+        );
+      }),
+      { numRuns: 500, seed: 12 },
+    );
   });
 });
 

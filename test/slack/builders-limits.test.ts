@@ -8,6 +8,7 @@ import {
   withShareButton,
 } from '../../src/blocks/share-messages.ts';
 import { buildStatsMessage } from '../../src/blocks/stats-message.ts';
+import { scheduleStatuses } from '../../src/digest/schedules.ts';
 import type { Subcommand } from '../../src/domain/reply.ts';
 import type { DigestSchedule, SegmentRun } from '../../src/domain/types.ts';
 import type { AudienceStats } from '../../src/engine/stats.ts';
@@ -34,6 +35,9 @@ function hugeStats(): AudienceStats {
     activePrevWeek: 48_000,
     active30d: 90_000,
     engagementRate: 0.12,
+    engagementBase: 'reach',
+    reach30d: 60_000,
+    engaged30d: 7200,
     engagements30d: 1,
     views30d: 10,
     purchasers30d: 4000,
@@ -117,13 +121,14 @@ describe('builders fed huge, hostile input stay within Block Kit limits and esca
   });
 
   it('the Home tab with 500 segments with 10 kB names and 200 schedules', () => {
+    const schedules = hugeSchedules();
     const view = buildHomeView({
       stats: hugeStats(),
       meta: { dataVersion: 2, updatedAt: NOW, source: 'import' },
       segmentRun: hugeRun(),
-      schedules: hugeSchedules(),
+      schedules,
+      statuses: scheduleStatuses({ schedules, deliveries: [] }, NOW),
       currency: 'USD',
-      now: NOW,
     });
     check(view, 'home');
     expect(view.blocks.length).toBeLessThanOrEqual(100);

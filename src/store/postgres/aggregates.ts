@@ -28,6 +28,9 @@ function windows(asOf: number): Array<string | null> {
   return [asOf, asOf - 7 * DAY, asOf - 14 * DAY, asOf - 30 * DAY, asOf - 60 * DAY].map(ts);
 }
 
+// The interaction types that count as engagement (the engine's rule in src/engine/stats.ts).
+const ENGAGEMENT_TYPES = `'like', 'share', 'comment', 'click'`;
+
 // Events of the last 60 days before asOf, with whether their person has a profile (others are ignored).
 const EVENTS = `w AS (
   SELECT $2::timestamptz AS as_of, $3::timestamptz AS week, $4::timestamptz AS prev_week,
@@ -40,13 +43,16 @@ ev AS (
 const PEOPLE = `WITH ${EVENTS},
 flags AS (
   SELECT user_id, bool_or(at >= w.week) AS w1, bool_or(at >= w.prev_week AND at < w.week) AS w2, bool_or(at >= w.month) AS m30,
-         bool_or(at >= w.month AND type = 'purchase') AS buy
+         bool_or(at >= w.month AND type = 'purchase') AS buy,
+         -- Reached: saw content (a view, or an engagement, which implies seeing it); engaged: liked, shared, …
+         bool_or(at >= w.month AND type IN ('view', ${ENGAGEMENT_TYPES})) AS reached,
+         bool_or(at >= w.month AND type IN (${ENGAGEMENT_TYPES})) AS engaged
     FROM w, ev WHERE known GROUP BY user_id),
 people AS (
   -- A profile's own last_active_at counts too (imported without interactions), when before asOf.
   SELECT p.created_at AS created, CASE WHEN p.last_active_at < w.as_of THEN p.last_active_at END AS seen,
          coalesce(f.w1, false) AS w1, coalesce(f.w2, false) AS w2, coalesce(f.m30, false) AS m30,
-         coalesce(f.buy, false) AS buy
+         coalesce(f.buy, false) AS buy, coalesce(f.reached, false) AS reached, coalesce(f.engaged, false) AS engaged
     FROM w, profiles p LEFT JOIN flags f ON f.user_id = p.id WHERE p.team_id = $1)
 SELECT count(*)::int AS total,
        count(*) FILTER (WHERE created IS NULL OR created < w.week)::int AS total_week_ago,
@@ -55,13 +61,15 @@ SELECT count(*)::int AS total,
        count(*) FILTER (WHERE w1 OR seen >= w.week)::int AS active7d,
        count(*) FILTER (WHERE w2 OR (seen >= w.prev_week AND seen < w.week))::int AS active_prev_week,
        count(*) FILTER (WHERE m30 OR seen >= w.month)::int AS active30d,
-       count(*) FILTER (WHERE buy)::int AS purchasers
+       count(*) FILTER (WHERE buy)::int AS purchasers,
+       count(*) FILTER (WHERE reached)::int AS reach,
+       count(*) FILTER (WHERE engaged)::int AS engaged
   FROM w, people`;
 
 // Sums in data order (seq), as the engine adds them, so the rounding is the same.
 const EVENT_TOTALS = `WITH ${EVENTS}
 SELECT count(*) FILTER (WHERE known AND at >= w.month AND type = 'view')::int AS views,
-       count(*) FILTER (WHERE known AND at >= w.month AND type IN ('like', 'share', 'comment', 'click'))::int AS engagements,
+       count(*) FILTER (WHERE known AND at >= w.month AND type IN (${ENGAGEMENT_TYPES}))::int AS engagements,
        coalesce(sum(coalesce(value, 0) ORDER BY seq) FILTER (WHERE known AND type = 'purchase' AND at >= w.month), 0) AS revenue,
        coalesce(sum(coalesce(value, 0) ORDER BY seq) FILTER (WHERE known AND type = 'purchase' AND at < w.month), 0) AS revenue_prev,
        -- Before the window anyone's event counts; inside it only those of people with a profile (the engine's rule).
@@ -83,6 +91,8 @@ interface PeopleRow {
   active_prev_week: number;
   active30d: number;
   purchasers: number;
+  reach: number;
+  engaged: number;
 }
 
 /** The one row of EVENT_TOTALS. */
@@ -115,6 +125,8 @@ async function audienceStats(db: Queryable, team: string, asOf: number, top: num
     active7d: people.active7d,
     activePrevWeek: people.active_prev_week,
     active30d: people.active30d,
+    reach30d: people.reach,
+    engaged30d: people.engaged,
     engagements30d: engagements,
     views30d: views,
     purchasers30d: people.purchasers,

@@ -82,6 +82,7 @@ export class PgStore implements Store {
   readonly models: ModelReads;
   readonly digests: DigestReads;
   readonly audit: AuditReads;
+  readonly connections: StoreReads['connections'];
   /** This process as a claim holder: unique per process, readable in the table. */
   readonly replicaId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   private closed = false;
@@ -98,6 +99,7 @@ export class PgStore implements Store {
     this.models = reads.models;
     this.digests = reads.digests;
     this.audit = reads.audit;
+    this.connections = reads.connections;
   }
 
   /** The whole audience at one version: read in one repeatable-read transaction. */
