@@ -45,7 +45,9 @@ function createProgram(
   // A command that may change the data takes the write lock before any work: while the app runs it is refused
   // at once, with one message saying what to do, instead of doing the work and failing to save it at the end.
   program.hook('preAction', async (_program, action) => {
-    if (!READ_ONLY_COMMANDS.has(action.name())) await (await ctx.store()).claimWrites();
+    // `audience import` with nothing to import only prints its help.
+    const helpOnly = action.name() === 'import' && action.args.length === 0;
+    if (!READ_ONLY_COMMANDS.has(action.name()) && !helpOnly) await (await ctx.store()).claimWrites();
   });
   if (routed) registerRoutedCommands(program, routed, setExitCode);
   registerSampleCommand(program, ctx);
