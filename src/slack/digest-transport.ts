@@ -55,6 +55,17 @@ export function createSlackTransport(
     async notifyUser(userId, message) {
       await sendDirectMessage(client, userId, message);
     },
+    async findPost(channelName, key) {
+      const channel = await channelIdOf(channelName);
+      // A replica that stopped mid-post did so within its lease: its message is among the latest ones.
+      const page = await client.conversations.history({ channel, limit: 200, include_all_metadata: true });
+      for (const m of page.messages ?? []) {
+        const payload = m.metadata?.event_payload as { key?: unknown } | undefined;
+        if (m.metadata?.event_type === 'audience_digest' && payload?.key === key)
+          return { channel, ts: m.ts ?? null };
+      }
+      return false;
+    },
     uploadChart(channel, threadTs, chart) {
       return uploadChart(client, { channelId: channel, threadTs, chart, logger: options.logger });
     },
