@@ -7,7 +7,7 @@ import {
 import { buildDigestMessage } from '../src/blocks/digest-message.ts';
 import { channelLabel } from '../src/blocks/digest-notice.ts';
 import { computeDigestContent } from '../src/digest/content.ts';
-import { formatInZone, nextOccurrences } from '../src/digest/occurrences.ts';
+import { nextOccurrences } from '../src/digest/occurrences.ts';
 import { type Actor, type DigestPolicy, digestPolicy } from '../src/digest/permissions.ts';
 import {
   assertCanManage,
@@ -21,6 +21,7 @@ import { DigestError, digestOptions, parseAddCommand } from '../src/digest/valid
 import { UsageError } from '../src/domain/errors.ts';
 import type { Invocation, Reply, Subcommand } from '../src/domain/reply.ts';
 import type { DigestSchedule } from '../src/domain/types.ts';
+import { formatInZone } from '../src/domain/zoned-time.ts';
 import { K_RANGE_TEXT } from '../src/engine/segment-defaults.ts';
 import { type Store, StoreError } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';

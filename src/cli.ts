@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
+import { registerConnectorCommands } from './cli/connector-commands.ts';
 import { type CliContext, contextWithStore, lazyStoreContext } from './cli/context.ts';
 import { registerImportCommand } from './cli/import-command.ts';
 import { parseWholeNumber } from './cli/options.ts';
@@ -19,10 +20,29 @@ import { type Clock, INTERACTION_TYPES, type InteractionType } from './domain/ty
 import type { Store } from './store/store.ts';
 
 /** The commands the CLI runs itself; every other word goes to the router (and loads it). */
-const OWN_COMMANDS = new Set(['sample', 'evaluate', 'import', 'encrypt', 'decrypt', 'rotate-key', 'audit']);
+const OWN_COMMANDS = new Set([
+  'sample',
+  'evaluate',
+  'import',
+  'encrypt',
+  'decrypt',
+  'rotate-key',
+  'audit',
+  'connect',
+  'connections',
+  'sync',
+  'disconnect',
+]);
 
 /** Commands that never write (the program's own name: unknown words, answered with the closest command). */
-const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['audience', 'help', 'stats', 'audit', 'evaluate']);
+const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
+  'audience',
+  'help',
+  'stats',
+  'audit',
+  'evaluate',
+  'connections',
+]);
 
 /** Builds the `audience` program over an open store: the CLI's own commands (tests of encryption use it). */
 export function buildProgram(config: AppConfig, store: Store, clock: Clock): Command {
@@ -45,13 +65,16 @@ function createProgram(
   // A command that may change the data takes the write lock before any work: while the app runs it is refused
   // at once, with one message saying what to do, instead of doing the work and failing to save it at the end.
   program.hook('preAction', async (_program, action) => {
-    if (!READ_ONLY_COMMANDS.has(action.name())) await (await ctx.store()).claimWrites();
+    // `audience import` with nothing to import only prints its help.
+    const helpOnly = action.name() === 'import' && action.args.length === 0;
+    if (!READ_ONLY_COMMANDS.has(action.name()) && !helpOnly) await (await ctx.store()).claimWrites();
   });
   if (routed) registerRoutedCommands(program, routed, setExitCode);
   registerSampleCommand(program, ctx);
   registerEvaluateCommand(program, ctx);
   registerImportCommand(program, ctx, setExitCode);
   registerPrivacyCommands(program, ctx);
+  registerConnectorCommands(program, ctx, setExitCode);
   return program;
 }
 

@@ -4,13 +4,13 @@
  * latest delivery and the last error. Pure.
  *
  * Every reply here is about managing digests, never shareable: re-running `digest add` or `digest run`
- * from a Share button would create or send again, so they are marked `perPerson` (see share.ts).
+ * from a Share button would create or send again, so they are marked `perPerson` (see share-messages.ts).
  */
 import type { Button, KnownBlock } from '@slack/types';
-import { formatInZone, WEEKDAY_NAMES } from '../digest/occurrences.ts';
-import type { ScheduleStatus } from '../digest/schedules.ts';
+import type { ScheduleStatus } from '../domain/digest.ts';
 import type { Reply } from '../domain/reply.ts';
 import type { DeliveryRecord, DigestSchedule } from '../domain/types.ts';
+import { formatInZone, WEEKDAY_NAMES } from '../domain/zoned-time.ts';
 import { commandButton } from './command-buttons.ts';
 import { channelLabel } from './digest-notice.ts';
 import { actions, capBlocks, context, escapeMrkdwn, fallbackText, header, section, truncate } from './kit.ts';

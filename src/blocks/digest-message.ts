@@ -7,10 +7,10 @@
 import { tz } from '@date-fns/tz';
 import type { KnownBlock } from '@slack/types';
 import { format } from 'date-fns/format';
-import type { DigestContent } from '../digest/content.ts';
-import { formatInZone } from '../digest/occurrences.ts';
+import type { DigestReport } from '../domain/digest.ts';
 import { formatChange, formatCompact, formatMoney, formatPercent } from '../domain/format.ts';
 import type { Reply } from '../domain/reply.ts';
+import { formatInZone } from '../domain/zoned-time.ts';
 import { commandButton } from './command-buttons.ts';
 import {
   actions,
@@ -49,7 +49,7 @@ const SEGMENTS_PER_SECTION = 6;
 const NAME_LENGTH = 60;
 
 /** Builds the digest message for a channel (or a private preview). */
-export function buildDigestMessage(content: DigestContent, ctx: DigestMessageContext): Reply {
+export function buildDigestMessage(content: DigestReport, ctx: DigestMessageContext): Reply {
   const title = `${capitalise(ctx.cadence)} audience digest`;
   const blocks: KnownBlock[] = [header(title), ...noticeBlocks(content, ctx)];
   if (!content.hasData) {
@@ -76,7 +76,7 @@ export function buildDigestMessage(content: DigestContent, ctx: DigestMessageCon
 }
 
 /** What the digest is and how current: the data's time, a late delivery, data unchanged for a week. */
-function noticeBlocks(content: DigestContent, ctx: DigestMessageContext): KnownBlock[] {
+function noticeBlocks(content: DigestReport, ctx: DigestMessageContext): KnownBlock[] {
   const sub = [`Data as of ${utc(content.asOf)} UTC`, `digest ${escapeMrkdwn(ctx.scheduleId)}`];
   if (ctx.preview) sub.unshift('Preview, only visible to you');
   const blocks: KnownBlock[] = [context(sub)];
@@ -98,7 +98,7 @@ function noticeBlocks(content: DigestContent, ctx: DigestMessageContext): KnownB
   return blocks;
 }
 
-function totalsBlock(content: DigestContent, ctx: DigestMessageContext): KnownBlock {
+function totalsBlock(content: DigestReport, ctx: DigestMessageContext): KnownBlock {
   const n = (count: number) => people(count, ctx.minCohortSize);
   const t = content.totals;
   const vs = (now: number, before: number, label = 'vs last week') => {
@@ -124,7 +124,7 @@ function totalsBlock(content: DigestContent, ctx: DigestMessageContext): KnownBl
 }
 
 /** This week's segments (largest first) and, when there is a comparison, who moved where. */
-function segmentBlocks(content: DigestContent, ctx: DigestMessageContext): KnownBlock[] {
+function segmentBlocks(content: DigestReport, ctx: DigestMessageContext): KnownBlock[] {
   const n = (count: number) => people(count, ctx.minCohortSize);
   const blocks: KnownBlock[] = [];
   if (content.segments.length > 0) {
@@ -156,7 +156,7 @@ function segmentBlocks(content: DigestContent, ctx: DigestMessageContext): Known
   return blocks;
 }
 
-function freshness(content: DigestContent, ctx: DigestMessageContext): KnownBlock {
+function freshness(content: DigestReport, ctx: DigestMessageContext): KnownBlock {
   return context([
     content.latestInteraction === null
       ? 'no interactions yet'
@@ -168,8 +168,8 @@ function freshness(content: DigestContent, ctx: DigestMessageContext): KnownBloc
 }
 
 function segmentLine(
-  s: DigestContent['segments'][number],
-  content: DigestContent,
+  s: DigestReport['segments'][number],
+  content: DigestReport,
   ctx: DigestMessageContext,
 ): string {
   const small = s.size < ctx.minCohortSize;
@@ -195,12 +195,7 @@ function segmentLine(
   return parts.join(' · ');
 }
 
-function finish(
-  blocks: KnownBlock[],
-  text: string,
-  content: DigestContent,
-  ctx: DigestMessageContext,
-): Reply {
+function finish(blocks: KnownBlock[], text: string, content: DigestReport, ctx: DigestMessageContext): Reply {
   const buttons = [commandButton('Open details', content.detailsCommand, { key: 'digest-details' })].filter(
     (b) => b !== null,
   );

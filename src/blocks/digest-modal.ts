@@ -3,8 +3,8 @@
  * names of validateScheduleForm (src/digest/validate.ts), so its errors land on the right field.
  */
 import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
-import { WEEKDAY_NAMES } from '../digest/occurrences.ts';
-import type { ScheduleFormValues } from '../digest/validate.ts';
+import type { ScheduleFormValues } from '../domain/digest.ts';
+import { WEEKDAY_NAMES } from '../domain/zoned-time.ts';
 import { K_RANGE } from '../engine/segment-defaults.ts';
 import { truncate } from './kit.ts';
 
@@ -48,93 +48,6 @@ const K_OPTIONS = [
 
 /** Builds the modal for `views.open`. */
 export function buildDigestModal(defaults: DigestModalDefaults): ModalView {
-  const blocks: KnownBlock[] = [
-    {
-      type: 'input',
-      block_id: 'channel',
-      label: { type: 'plain_text', text: 'Channel' },
-      element: {
-        type: 'conversations_select',
-        action_id: DIGEST_FIELD_ACTION,
-        ...(defaults.channelId && /^[CG][A-Z0-9]+$/.test(defaults.channelId)
-          ? { initial_conversation: defaults.channelId }
-          : { default_to_current_conversation: true }),
-        filter: { include: ['public', 'private'], exclude_bot_users: true },
-        placeholder: { type: 'plain_text', text: 'Where the digest is posted' },
-      },
-    },
-    {
-      type: 'input',
-      block_id: 'cadence',
-      label: { type: 'plain_text', text: 'How often' },
-      element: {
-        type: 'static_select',
-        action_id: DIGEST_FIELD_ACTION,
-        options: CADENCE_OPTIONS,
-        initial_option: CADENCE_OPTIONS[0],
-      },
-    },
-    {
-      type: 'input',
-      block_id: 'weekdays',
-      optional: true,
-      label: { type: 'plain_text', text: 'On' },
-      hint: {
-        type: 'plain_text',
-        text: 'Weekly: every chosen day. Monthly: the first of one chosen day. Daily: ignored.',
-      },
-      element: {
-        type: 'checkboxes',
-        action_id: DIGEST_FIELD_ACTION,
-        options: WEEKDAY_OPTIONS,
-        initial_options: [WEEKDAY_OPTIONS[0] as PlainTextOption],
-      },
-    },
-    {
-      type: 'input',
-      block_id: 'time',
-      label: { type: 'plain_text', text: 'Local time' },
-      element: { type: 'timepicker', action_id: DIGEST_FIELD_ACTION, initial_time: '09:00' },
-    },
-    {
-      type: 'input',
-      block_id: 'zone',
-      label: { type: 'plain_text', text: 'Time zone' },
-      hint: {
-        type: 'plain_text',
-        text: 'An IANA name such as Europe/Berlin or America/New_York. Defaults to yours.',
-      },
-      element: {
-        type: 'plain_text_input',
-        action_id: DIGEST_FIELD_ACTION,
-        initial_value: truncate(defaults.timeZone, 60),
-        max_length: 64,
-      },
-    },
-    {
-      type: 'input',
-      block_id: 'content',
-      optional: true,
-      label: { type: 'plain_text', text: 'Include' },
-      element: {
-        type: 'checkboxes',
-        action_id: DIGEST_FIELD_ACTION,
-        options: CONTENT_OPTIONS,
-        initial_options: CONTENT_OPTIONS,
-      },
-    },
-    {
-      type: 'input',
-      block_id: 'k',
-      label: { type: 'plain_text', text: 'Number of segments' },
-      element: {
-        type: 'static_select',
-        action_id: DIGEST_FIELD_ACTION,
-        options: K_OPTIONS,
-        initial_option: K_OPTIONS[0],
-      },
-    },
-  ];
   return {
     type: 'modal',
     callback_id: DIGEST_MODAL_CALLBACK,
@@ -142,7 +55,98 @@ export function buildDigestModal(defaults: DigestModalDefaults): ModalView {
     submit: { type: 'plain_text', text: 'Create' },
     close: { type: 'plain_text', text: 'Cancel' },
     private_metadata: defaults.privateMetadata.slice(0, 3000),
-    blocks,
+    blocks: [
+      channelInput(defaults.channelId),
+      selectInput('cadence', 'How often', CADENCE_OPTIONS),
+      checkboxInput('weekdays', 'On', WEEKDAY_OPTIONS, [WEEKDAY_OPTIONS[0] as PlainTextOption], {
+        hint: 'Weekly: every chosen day. Monthly: the first of one chosen day. Daily: ignored.',
+      }),
+      {
+        type: 'input',
+        block_id: 'time',
+        label: plain('Local time'),
+        element: { type: 'timepicker', action_id: DIGEST_FIELD_ACTION, initial_time: '09:00' },
+      },
+      zoneInput(defaults.timeZone),
+      checkboxInput('content', 'Include', CONTENT_OPTIONS, CONTENT_OPTIONS),
+      selectInput('k', 'Number of segments', K_OPTIONS),
+    ],
+  };
+}
+
+function plain(text: string) {
+  return { type: 'plain_text' as const, text };
+}
+
+/** The channel picker: the channel the command was typed in, else the current conversation. */
+function channelInput(channelId: string | null): KnownBlock {
+  return {
+    type: 'input',
+    block_id: 'channel',
+    label: plain('Channel'),
+    element: {
+      type: 'conversations_select',
+      action_id: DIGEST_FIELD_ACTION,
+      ...(channelId && /^[CG][A-Z0-9]+$/.test(channelId)
+        ? { initial_conversation: channelId }
+        : { default_to_current_conversation: true }),
+      filter: { include: ['public', 'private'], exclude_bot_users: true },
+      placeholder: plain('Where the digest is posted'),
+    },
+  };
+}
+
+/** A single choice, starting at its first option. */
+function selectInput(blockId: string, label: string, options: PlainTextOption[]): KnownBlock {
+  return {
+    type: 'input',
+    block_id: blockId,
+    label: plain(label),
+    element: {
+      type: 'static_select',
+      action_id: DIGEST_FIELD_ACTION,
+      options,
+      initial_option: options[0],
+    },
+  };
+}
+
+/** An optional set of checkboxes. */
+function checkboxInput(
+  blockId: string,
+  label: string,
+  options: PlainTextOption[],
+  initial: PlainTextOption[],
+  extra: { hint?: string } = {},
+): KnownBlock {
+  return {
+    type: 'input',
+    block_id: blockId,
+    optional: true,
+    label: plain(label),
+    ...(extra.hint ? { hint: plain(extra.hint) } : {}),
+    element: {
+      type: 'checkboxes',
+      action_id: DIGEST_FIELD_ACTION,
+      options,
+      initial_options: initial,
+    },
+  };
+}
+
+/** The time zone as typed text, starting with the person's own. */
+function zoneInput(timeZone: string): KnownBlock {
+  return {
+    type: 'input',
+    block_id: 'zone',
+    label: plain('Time zone'),
+    hint: plain('An IANA name such as Europe/Berlin or America/New_York. Defaults to yours.'),
+    element: {
+      type: 'plain_text_input',
+      action_id: DIGEST_FIELD_ACTION,
+      initial_value: truncate(timeZone, 60),
+      max_length: 64,
+    },
   };
 }
 

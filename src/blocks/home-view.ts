@@ -1,13 +1,13 @@
 /**
  * The App Home tab: an overview for managers. Pure: everything it shows is passed in (stats already
- * computed, the latest segment run, digest schedules, the time), so the same input gives the same view.
+ * computed, the latest segment run, digest schedules and their statuses), so the same input gives the same view.
  */
 import { tz } from '@date-fns/tz';
 import type { HomeView, KnownBlock } from '@slack/types';
 import { format } from 'date-fns/format';
-import { scheduleStatuses } from '../digest/schedules.ts';
+import type { ScheduleStatus } from '../domain/digest.ts';
 import { formatChange, formatCompact, formatCount, formatMoney, formatPercent } from '../domain/format.ts';
-import type { AudienceData, DeliveryRecord, DigestSchedule, SegmentRun } from '../domain/types.ts';
+import type { AudienceData, DigestSchedule, SegmentRun } from '../domain/types.ts';
 import type { AudienceStats } from '../engine/stats.ts';
 import { retryButtons, scheduleLineWithId } from './digest-list.ts';
 import {
@@ -31,10 +31,9 @@ export interface HomeInput {
   /** The latest stored segmentation, if any. */
   segmentRun: SegmentRun | null;
   schedules: readonly DigestSchedule[];
-  /** Digest delivery records, for each schedule's latest status and Retry buttons. */
-  deliveries?: readonly DeliveryRecord[];
+  /** Each schedule's next delivery and latest delivery record, by schedule id (the Retry buttons follow them). */
+  statuses?: ReadonlyMap<string, ScheduleStatus>;
   currency: string;
-  now: number;
 }
 
 // Segment lines per section block, and segments listed in all, keep the view readable and within limits.
@@ -85,7 +84,7 @@ export function buildHomeView(input: HomeInput): HomeView {
     blocks.push(
       divider(),
       header('Digest schedules'),
-      ...scheduleBlocks(input.schedules, input.deliveries ?? [], input.now),
+      ...scheduleBlocks(input.schedules, input.statuses ?? new Map()),
     );
   }
   blocks.push(
@@ -126,12 +125,10 @@ function segmentBlocks(
 
 function scheduleBlocks(
   schedules: readonly DigestSchedule[],
-  deliveries: readonly DeliveryRecord[],
-  now: number,
+  statuses: ReadonlyMap<string, ScheduleStatus>,
 ): KnownBlock[] {
   const shown = schedules.slice(0, MAX_SCHEDULES);
   // The same line as `/audience digest list`: next delivery in the schedule's zone, latest status, error.
-  const statuses = scheduleStatuses({ schedules: shown, deliveries }, now);
   const lines = shown.map((s) => scheduleLineWithId(s, statuses.get(s.id)));
   const blocks: KnownBlock[] = [];
   for (let start = 0; start < lines.length; start += SEGMENTS_PER_SECTION) {

@@ -34,8 +34,9 @@ export function registerImportCommand(
     .description(
       'Import profiles, products or interactions from a CSV, JSON or NDJSON export (all or nothing).',
     )
-    .argument('<kind>', 'profiles | products | interactions')
-    .argument('<file>', 'the export to read')
+    // Both optional: `audience import` alone (the help's example, as in Slack) explains how to import.
+    .argument('[kind]', 'profiles | products | interactions')
+    .argument('[file]', 'the export to read')
     .option('--map <field=column...>', 'read a field from a differently named column (repeatable)')
     .addOption(
       new Option('--from <format>', 'file format (default: from the extension)').choices(IMPORT_FORMATS),
@@ -47,8 +48,20 @@ export function registerImportCommand(
     .addOption(piiOption())
     .addOption(noPiiOption())
     .addOption(piiModeOption())
-    .action(async (kind: string, file: string, opts: ImportCliOptions) =>
-      setExitCode(await runImport(ctx, kind, file, opts)),
+    .action(
+      async (
+        kind: string | undefined,
+        file: string | undefined,
+        opts: ImportCliOptions,
+        command: Command,
+      ) => {
+        if (kind === undefined) return command.outputHelp();
+        if (file === undefined)
+          throw new ImportError(
+            `name the file to import: audience import ${kind} <file> (see audience import --help)`,
+          );
+        setExitCode(await runImport(ctx, kind, file, opts));
+      },
     );
 }
 

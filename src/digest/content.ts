@@ -11,6 +11,8 @@
  * computation serves every schedule with the same options that day until the data changes.
  */
 
+import type { AudienceStats } from '../domain/audience-stats.ts';
+import { DIGEST_TOTAL_FIELDS, type DigestReport, type DigestTotals } from '../domain/digest.ts';
 import type { SegmentRun } from '../domain/types.ts';
 import { dataAsOf } from '../engine/as-of.ts';
 import { FeatureError } from '../engine/features.ts';
@@ -48,67 +50,12 @@ const TOP_MOVEMENTS = 3;
 /** Weeks of segment sizes behind the chart. */
 const CHART_WEEKS = 8;
 
-/** One segment this week, with its match in the comparison run. */
-export interface DigestSegment {
-  index: number;
-  name: string;
-  size: number;
-  share: number;
-  /** The matched segment of the comparison run, or null when this segment is new. */
-  previous: { name: string; size: number } | null;
-  /** Expected spend of the members in the next 30 days; null without predictions. */
-  predictedRevenue: number | null;
-  /** Product names, best first; empty without recommendations or for a small segment. */
-  topProducts: string[];
-}
-
-/** People who were in one segment last week and are in another now. */
-export interface DigestMovement {
-  from: string;
-  to: string;
-  count: number;
-}
-
-/** Everything a digest message shows, as plain data. */
-export interface DigestContent {
-  configKey: string;
-  dataVersion: number;
-  /** The instant the data describes (just after its latest interaction). */
-  asOf: number;
-  latestInteraction: number | null;
-  updatedAt: number | null;
-  source: string | null;
-  /** False when there are no profiles at all. */
-  hasData: boolean;
-  totals: {
-    total: number;
-    totalWeekAgo: number;
-    newThisWeek: number;
-    newLastWeek: number;
-    active7d: number;
-    activePrevWeek: number;
-    purchasers30d: number;
-    revenue30d: number;
-    revenuePrev30d: number;
-  };
-  k: number;
-  segments: DigestSegment[];
-  movements: DigestMovement[];
-  /** Segments of the comparison run with no counterpart now. */
-  vanished: Array<{ name: string; size: number }>;
-  /** The run this week is compared with; null when there is none old enough. */
-  comparedWith: { runId: string; createdAt: number } | null;
-  runCreatedAt: number | null;
-  /** When the audience last changed and how many days ago, if that was about a week or more: the figures are that old. */
-  unchanged?: { since: number; days: number } | null;
-  /** The segmentation shown, for the scheduler to record on delivery (absent on content without segments). */
+/**
+ * A digest's content: the report its message shows, plus the segmentation it shows, which the scheduler
+ * records when it delivers (absent on content without segments).
+ */
+export interface DigestContent extends DigestReport {
   segmentation?: ResolvedSegmentation;
-  /** Why a part is missing (no predictions possible, …), one line each. */
-  notes: string[];
-  /** Segment sizes per week (latest run of each week with the same k), for the chart. */
-  sizesOverTime: Array<{ weekStart: number; segments: Array<{ name: string; size: number }> }>;
-  /** The command behind "Open details". */
-  detailsCommand: string;
 }
 
 /** The key of a content configuration: schedules with equal keys get the same content. */
@@ -172,6 +119,13 @@ export async function computeDigestContent(
   return content;
 }
 
+/** The stats fields a digest shows, picked from the audience stats. */
+function digestTotals(stats: AudienceStats): DigestTotals {
+  const totals = {} as DigestTotals;
+  for (const field of DIGEST_TOTAL_FIELDS) totals[field] = stats[field];
+  return totals;
+}
+
 /** The audience totals of a digest, with no segments yet. */
 function totalsContent(data: AudienceSnapshot, options: DigestOptions, now: number): DigestContent {
   const asOf = dataAsOf(data.interactions, now);
@@ -184,17 +138,7 @@ function totalsContent(data: AudienceSnapshot, options: DigestOptions, now: numb
     updatedAt: data.meta.updatedAt,
     source: data.meta.source,
     hasData: data.profiles.length > 0,
-    totals: {
-      total: stats.total,
-      totalWeekAgo: stats.totalWeekAgo,
-      newThisWeek: stats.newThisWeek,
-      newLastWeek: stats.newLastWeek,
-      active7d: stats.active7d,
-      activePrevWeek: stats.activePrevWeek,
-      purchasers30d: stats.purchasers30d,
-      revenue30d: stats.revenue30d,
-      revenuePrev30d: stats.revenuePrev30d,
-    },
+    totals: digestTotals(stats),
     k: 0,
     segments: [],
     movements: [],

@@ -8,8 +8,8 @@
  * the schedule id plus the local date, so an occurrence is one key whatever the clock does.
  */
 import { TZDate, tzOffset } from '@date-fns/tz';
-import { format } from 'date-fns/format';
 import type { DigestSchedule } from '../domain/types.ts';
+import { canonicalTimeZone } from '../domain/zoned-time.ts';
 
 /** What occurrences are computed from. */
 export type OccurrenceSpec = Pick<DigestSchedule, 'id' | 'cadence' | 'weekdays' | 'local_time' | 'time_zone'>;
@@ -32,9 +32,6 @@ const DAY = 24 * HOUR;
 /** Longest stretch searched for the next occurrence: a monthly schedule is due within 5 weeks. */
 const MAX_SCAN_DAYS = 400;
 
-/** ISO weekday names, Monday = 1 … Sunday = 7. */
-export const WEEKDAY_NAMES = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
-
 /** `HH:MM` (24 h) to hour and minute, or null when it is not a valid time of day. */
 export function parseLocalTime(text: string): { hour: number; minute: number } | null {
   const m = /^(\d{1,2}):(\d{2})$/.exec(text.trim());
@@ -43,18 +40,6 @@ export function parseLocalTime(text: string): { hour: number; minute: number } |
   const minute = Number(m[2]);
   if (hour > 23 || minute > 59) return null;
   return { hour, minute };
-}
-
-/** The canonical spelling of an IANA zone (`europe/berlin` -> `Europe/Berlin`), or null when unknown. */
-export function canonicalTimeZone(zone: string): string | null {
-  const name = zone.trim();
-  // Offsets ("+02:00") are valid for Intl but are not zones: they would not follow DST.
-  if (name === '' || /^[+-]\d/.test(name)) return null;
-  try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
-  } catch {
-    return null;
-  }
 }
 
 /** The occurrence key for a schedule and a local date. */
@@ -163,25 +148,6 @@ export function nextOccurrences(spec: OccurrenceSpec, after: number, count = 1):
     if (occurrence && occurrence.at > after) out.push(occurrence);
   }
   return out;
-}
-
-/** An instant as people in `zone` read it: `Mon 30 Mar 2026, 09:00 CEST`-style (`GMT+2` where no abbreviation exists). */
-export function formatInZone(at: number, zone: string, pattern = 'EEE d MMM yyyy, HH:mm'): string {
-  if (canonicalTimeZone(zone) === null) return new Date(at).toISOString();
-  const local = new TZDate(at, zone);
-  return `${format(local, pattern)} ${zoneAbbreviation(at, zone)}`;
-}
-
-/** `yyyy-MM-ddTHH:mm` in `zone` (UTC for an unknown zone), for keys of digests sent on demand. */
-export function localStamp(at: number, zone: string): string {
-  const local = new TZDate(at, canonicalTimeZone(zone) ?? 'UTC');
-  return format(local, "yyyy-MM-dd'T'HH:mm");
-}
-
-/** The short name of a zone at an instant (`EDT`, `GMT+2`). */
-export function zoneAbbreviation(at: number, zone: string): string {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' }).formatToParts(at);
-  return parts.find((p) => p.type === 'timeZoneName')?.value ?? zone;
 }
 
 function addDays(date: { year: number; month: number; day: number }, days: number) {

@@ -13,7 +13,8 @@
  * only by a deliberate retry.
  */
 import type { DeliveryRecord, DigestSchedule } from '../domain/types.ts';
-import { localStamp, occurrencesBetween } from './occurrences.ts';
+import { localStamp } from '../domain/zoned-time.ts';
+import { occurrencesBetween } from './occurrences.ts';
 import { nextOccurrenceOf } from './schedules.ts';
 
 const HOUR = 3_600_000;

@@ -2,6 +2,7 @@
  * Digest schedules and their delivery records in the store: creating, finding, pausing, resuming and
  * deleting schedules (ownership checked in permissions.ts), and reading the delivery history.
  */
+import type { ScheduleStatus } from '../domain/digest.ts';
 import type { AuditEntry, DeliveryRecord, DigestSchedule } from '../domain/types.ts';
 import { appendAudit } from '../privacy/audit.ts';
 import type { Store } from '../store/store.ts';
@@ -166,12 +167,6 @@ export function latestDeliveries(deliveries: readonly DeliveryRecord[]): Map<str
 /** When a schedule is next due after `now` (null when it never is: invalid zone or time). */
 export function nextOccurrenceOf(schedule: DigestSchedule, now: number): number | null {
   return nextOccurrences(schedule, now, 1)[0]?.at ?? null;
-}
-
-/** What people see about one schedule: its next delivery and its latest delivery record. */
-export interface ScheduleStatus {
-  next: number | null;
-  last: DeliveryRecord | null;
 }
 
 /** The status of every schedule at `now`. */

@@ -9,6 +9,7 @@ import { segmentSizesOverTime } from '../charts/specs.ts';
 import type { RenderedChart } from '../charts/types.ts';
 import type { Timers } from '../domain/timers.ts';
 import type { Clock, DigestSchedule } from '../domain/types.ts';
+import { formatInZone } from '../domain/zoned-time.ts';
 import type { Logger } from '../logger.ts';
 import type { Store, StoreChange } from '../store/store.ts';
 import { type ContentCache, contentConfigKey, type DigestContent } from './content.ts';
@@ -19,7 +20,6 @@ import {
   type PostOutcome,
   postDigest,
 } from './deliver.ts';
-import { formatInZone } from './occurrences.ts';
 import type { DeliveryJob } from './planner.ts';
 import { digestOptions } from './validate.ts';
 

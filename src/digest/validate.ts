@@ -4,10 +4,12 @@
  */
 
 import { closest, distance } from 'fastest-levenshtein';
+import type { ScheduleFormValues } from '../domain/digest.ts';
 import { UserError } from '../domain/errors.ts';
 import type { DigestSchedule } from '../domain/types.ts';
+import { canonicalTimeZone } from '../domain/zoned-time.ts';
 import { isAllowedK, kNotAllowed, readK } from '../engine/segment-defaults.ts';
-import { canonicalTimeZone, parseLocalTime } from './occurrences.ts';
+import { parseLocalTime } from './occurrences.ts';
 
 /** A refusal of digest input; the message is one line with the reason and what would work. */
 export class DigestError extends UserError {
@@ -270,17 +272,6 @@ function looksLikeWeekdays(word: string): boolean {
 
 /** The field names of the modal, which are also the keys of field errors. */
 export type ScheduleField = 'channel' | 'cadence' | 'weekdays' | 'time' | 'zone' | 'content' | 'k';
-
-/** What the modal submitted, as plain values. */
-export interface ScheduleFormValues {
-  channel: string | null;
-  cadence: string | null;
-  weekdays: string[];
-  time: string | null;
-  zone: string | null;
-  content: string[];
-  k: string | null;
-}
 
 /** Checks the modal's values: a valid schedule, or one message per invalid field (nothing is saved then). */
 export function validateScheduleForm(

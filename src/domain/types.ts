@@ -175,6 +175,57 @@ export interface PeopleRemoval {
   segmentRuns: number;
 }
 
+/**
+ * A stored connection to a platform (issue #15): what to sync, with which (sealed) credentials, and how the last
+ * sync went. `credentials` is ciphertext sealed with the data key (src/connectors/credentials.ts), never a token.
+ */
+export interface ConnectionRecord {
+  /** The name people use (`audience sync shop`), unique; lower case letters, digits and dashes. */
+  id: string;
+  /** The connector kind: 'instagram' | 'youtube' | 'shopify'. */
+  kind: string;
+  /** Who connected it (a Slack user id, or `cli`); told when the connection pauses. */
+  owner_id: string;
+  /** Non-secret settings (page / channel id, shop domain). */
+  settings: Record<string, string>;
+  /** The API root; null: the platform's public API. A stand-in's URL in tests and demos. */
+  base_url: string | null;
+  /** Sealed credentials (base64 container), or null when none are stored. */
+  credentials: string | null;
+  created_at: number;
+  /** Minutes between scheduled syncs; 0 = manual only. */
+  interval_minutes: number;
+  /** The connector's cursor after the last committed batch; null before the first. */
+  cursor: string | null;
+  /** Paused connections are not synced by the schedule until resumed (new token, `resume_at` reached). */
+  paused: boolean;
+  /** Why it is paused: a ConnectorError code ('auth_expired', 'permission', 'quota', 'config') or 'manual'. */
+  paused_reason: string | null;
+  /** A quota pause ends by itself at this time (epoch ms). */
+  resume_at: number | null;
+  /** When the last sync ended (successfully or not), and how many rows it added. */
+  last_sync_at: number | null;
+  last_sync_status: 'ok' | 'failed' | 'paused' | null;
+  rows_added: number;
+  /** Rows added over the connection's life. */
+  total_rows: number;
+  next_run_at: number | null;
+  /** One line for people (no secrets, no identifiers); null after a clean sync. */
+  last_error: string | null;
+  /** A running sync's holder and lease end: one sync at a time per connection, across processes. */
+  lease_holder: string | null;
+  lease_until: number | null;
+}
+
+/** A per-content figure from a platform (reach, impressions, saves, views…): the latest value per content and name. */
+export interface ContentMetric {
+  connection_id: string;
+  content_id: string;
+  name: string;
+  value: number;
+  at: number;
+}
+
 /** Everything the app persists; owned by the store module. */
 export interface AudienceData {
   schemaVersion: number;
@@ -189,6 +240,16 @@ export interface AudienceData {
   segmentRuns: SegmentRun[];
   models: Record<string, CachedModel>;
   audit: AuditEntry[];
+  /** Platform connections (issue #15); absent until the first one is made. */
+  connectors?: ConnectorState;
+}
+
+/** The file backend's connection state: the records, synced event keys per connection, latest metrics. */
+export interface ConnectorState {
+  connections: ConnectionRecord[];
+  /** Connection id -> source ids of the events it committed (the dedupe keys). */
+  keys: Record<string, string[]>;
+  metrics: ContentMetric[];
 }
 
 /** A source of the current time; only the scheduler calls it on its own, everything else receives it. */

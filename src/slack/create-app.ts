@@ -13,13 +13,13 @@ import type { SlackDeps } from './deps.ts';
 import { classifyFailure, slackErrorCode } from './errors.ts';
 import { FrontDoorReceiver } from './front-door-receiver.ts';
 import { healthRoute, readHealth } from './health.ts';
-import { createHomeTab } from './home.ts';
+import { createHomeTab, type HomeTab } from './home.ts';
 import { registerListeners } from './listeners/index.ts';
 import { createPostingClient, sendDirectMessage } from './post.ts';
 import { createResponseUrls } from './response-url.ts';
 import { SlackStartError, type StartRetry, untilSlackAnswers } from './start-check.ts';
 import { createVerifiedReceiver, MAX_REQUEST_BODY_BYTES } from './verified-receiver.ts';
-import { createWorkQueue, type WorkQueueOptions } from './work-queue.ts';
+import { createWorkQueue, type WorkQueue, type WorkQueueOptions } from './work-queue.ts';
 
 /** Everything the Slack app is built from; the optional parts tune it for tests and benchmarks. */
 export interface SlackAppOptions {
@@ -104,7 +104,6 @@ async function inOneLine<T>(method: string, step: () => Promise<T>): Promise<T> 
 /** Builds the Bolt app for HTTP or Socket Mode from configuration and registers the listeners. */
 export function createSlackApp(options: SlackAppOptions): SlackApp {
   const { config, store, clock, logger } = options;
-  const { slack } = config;
   if (config.mode === 'local')
     throw new ConfigError('Slack is not configured: set SLACK_BOT_TOKEN and a signing secret or app token.');
   const queue = createWorkQueue(options.queue);
@@ -114,35 +113,104 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   let stopWatching: (() => void) | null = null;
   let warmUp: WarmUp | null = null;
   const readNow = () =>
-    readHealth({
-      store,
-      clock,
-      queue,
-      mode: config.mode,
-      startedAt,
-      stopping,
-      warm: warmUp?.ready ?? false,
-    });
-  const boltReceiver = options.receiver === (config.mode === 'socket' ? 'bolt-socket' : 'bolt-http');
-  const frontDoor = !boltReceiver
-    ? new FrontDoorReceiver({
-        signingSecret: slack.signingSecret ?? '',
-        ...(config.mode === 'socket'
-          ? { socket: { appToken: slack.appToken ?? '', ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}) } }
-          : {}),
-        logger,
-        health: async () => {
-          const body = await readNow();
-          return { status: body.status === 'stopping' ? 503 : 200, body };
-        },
-        onRequest: () => queue.noteActivity(),
-        bodyLimit: MAX_REQUEST_BODY_BYTES,
-        onLateAck: (body, response) => void tellLateFormErrors(body, response),
-        ...(options.formAckTimeoutMs === undefined ? {} : { ackTimeoutMs: options.formAckTimeoutMs }),
-      })
-    : null;
+    readHealth({ store, clock, queue, mode: config.mode, startedAt, stopping, warm: warmUp?.ready ?? false });
+  const frontDoor = createFrontDoor(options, {
+    readNow,
+    onRequest: () => queue.noteActivity(),
+    // A form's errors that missed Slack's deadline reach the person as a direct message instead of vanishing.
+    onLateAck: (body, response) => void tellLateFormErrors(app.client, logger, body, response),
+  });
+  const app = createBoltApp(options, frontDoor, readNow);
+  const deps = slackDeps(options, queue, home);
+  // Every request that reaches Bolt holds back queued work briefly, so a burst is acknowledged first.
+  app.use(async ({ next }) => {
+    queue.noteActivity();
+    await next();
+  });
+  registerListeners(app, deps);
+  app.error(async (error) => {
+    logger.error('unhandled Slack listener error', { error, slackError: slackErrorCode(error) });
+  });
 
-  const app = new App({
+  return {
+    bolt: app,
+    async start(listen) {
+      await checkSlack(app, deps.poster, options);
+      // Data changed by imports, segment runs or digest edits reach open Home tabs without anyone calling in.
+      stopWatching = home.watch(app.client, options.homeRefreshMs ?? 30_000);
+      // Index and models are computed while nobody is asking, so the first command after a change is quick too.
+      warmUp = startWarmUp({ store, clock, currency: config.currency, queue, logger });
+      // A model or segment run saved in the middle of a burst of commands waits for the answers to go out.
+      store.deferBackgroundSaves(() => queue.pending > 0);
+      if (frontDoor) {
+        const { port } = await inOneLine('apps.connections.open', () =>
+          frontDoor.start(listen ?? config.port),
+        );
+        return { port };
+      }
+      if (config.mode === 'socket') {
+        await inOneLine('apps.connections.open', () => app.start());
+        return { port: null };
+      }
+      return listenOnMainThread(app, listen ?? config.port, queue);
+    },
+    async stop(graceMs = 10_000) {
+      stopping = true;
+      stopWatching?.();
+      warmUp?.stop();
+      try {
+        await app.stop();
+      } catch (error) {
+        logger.warn('the Slack receiver did not stop cleanly', { error });
+      }
+      if (!(await queue.drain(graceMs)))
+        logger.warn('stopped with answers still queued', { pending: queue.pending });
+    },
+    refreshHome: () => home.refresh(app.client),
+    whenWarm: (timeoutMs) => warmUp?.whenReady(timeoutMs) ?? Promise.resolve(false),
+  };
+}
+
+type ReadHealth = () => ReturnType<typeof readHealth>;
+
+/** The worker-thread front door, unless a Bolt receiver was asked for (then null). */
+function createFrontDoor(
+  options: SlackAppOptions,
+  hooks: {
+    readNow: ReadHealth;
+    onRequest: () => void;
+    onLateAck: (body: Record<string, unknown>, response: unknown) => void;
+  },
+): FrontDoorReceiver | null {
+  const { config, logger } = options;
+  const { slack } = config;
+  if (options.receiver === (config.mode === 'socket' ? 'bolt-socket' : 'bolt-http')) return null;
+  return new FrontDoorReceiver({
+    signingSecret: slack.signingSecret ?? '',
+    ...(config.mode === 'socket'
+      ? { socket: { appToken: slack.appToken ?? '', ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}) } }
+      : {}),
+    logger,
+    health: async () => {
+      const body = await hooks.readNow();
+      return { status: body.status === 'stopping' ? 503 : 200, body };
+    },
+    onRequest: hooks.onRequest,
+    bodyLimit: MAX_REQUEST_BODY_BYTES,
+    onLateAck: hooks.onLateAck,
+    ...(options.formAckTimeoutMs === undefined ? {} : { ackTimeoutMs: options.formAckTimeoutMs }),
+  });
+}
+
+/** The Bolt app over the front door, or over Bolt's own Socket Mode or verified HTTP receiver. */
+function createBoltApp(
+  options: SlackAppOptions,
+  frontDoor: FrontDoorReceiver | null,
+  readNow: ReadHealth,
+): App {
+  const { config, logger } = options;
+  const { slack } = config;
+  return new App({
     token: slack.botToken,
     // auth.test runs in start(), where a rejected token can be reported clearly instead of failing later.
     deferInitialization: true,
@@ -176,113 +244,83 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       timeout: options.requestTimeoutMs ?? 15_000,
     },
   });
-  // A form's errors that missed Slack's deadline reach the person as a direct message instead of vanishing.
-  async function tellLateFormErrors(body: Record<string, unknown>, response: unknown): Promise<void> {
-    const answer = response as { response_action?: unknown; errors?: unknown } | null;
-    const userId = (body.user as { id?: unknown } | undefined)?.id;
-    if (answer?.response_action !== 'errors' || typeof userId !== 'string') return;
-    try {
-      await sendDirectMessage(
-        app.client,
-        userId,
-        buildLateFormNotice(answer.errors as Record<string, string>),
-      );
-    } catch (error) {
-      logger.error('could not tell someone their form was not saved', { user: userId, error });
-    }
-  }
+}
 
-  const startOptions = {
-    apiUrl: slack.apiUrl ?? 'https://slack.com/api/',
-    logger,
-    ...(options.startRetry ? { retry: options.startRetry } : {}),
-  };
-  /** Slack answers and takes both tokens, or start() ends in one line (start-check.ts). */
-  async function checkSlack(): Promise<void> {
-    await untilSlackAnswers(BOT_TOKEN_CHECK, () => deps.poster.apiCall('auth.test'), startOptions);
-    await inOneLine('auth.test', () => app.init());
-    if (config.mode !== 'socket') return;
-    const appLevel = createPostingClient({ ...startOptions, token: slack.appToken ?? '' });
-    await untilSlackAnswers(APP_TOKEN_CHECK, () => appLevel.apiCall('apps.connections.open'), startOptions);
-  }
-
-  const deps: SlackDeps = {
+/** What the listeners are given. */
+function slackDeps(options: SlackAppOptions, queue: WorkQueue, home: HomeTab): SlackDeps {
+  const { config, logger } = options;
+  return {
     router: options.router,
-    store,
-    clock,
+    store: options.store,
+    clock: options.clock,
     config,
     logger,
     queue,
     home,
     poster: createPostingClient({
-      token: slack.botToken ?? '',
-      ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}),
+      token: config.slack.botToken ?? '',
+      ...(config.slack.apiUrl ? { apiUrl: config.slack.apiUrl } : {}),
       timeoutMs: options.requestTimeoutMs ?? 15_000,
       logger,
     }),
     responses: createResponseUrls({ logger }),
     workingAfterMs: options.workingAfterMs ?? 1000,
   };
-  // Every request that reaches Bolt holds back queued work briefly, so a burst is acknowledged first.
-  app.use(async ({ next }) => {
-    queue.noteActivity();
-    await next();
-  });
-  registerListeners(app, deps);
-  app.error(async (error) => {
-    logger.error('unhandled Slack listener error', { error, slackError: slackErrorCode(error) });
-  });
+}
 
-  return {
-    bolt: app,
-    async start(listen) {
-      await checkSlack();
-      // Data changed by imports, segment runs or digest edits reach open Home tabs without anyone calling in.
-      stopWatching = home.watch(app.client, options.homeRefreshMs ?? 30_000);
-      // Index and models are computed while nobody is asking, so the first command after a change is quick too.
-      warmUp = startWarmUp({ store, clock, currency: config.currency, queue, logger });
-      // A model or segment run saved in the middle of a burst of commands waits for the answers to go out.
-      store.deferBackgroundSaves(() => queue.pending > 0);
-      if (frontDoor) {
-        const { port } = await inOneLine('apps.connections.open', () =>
-          frontDoor.start(listen ?? config.port),
-        );
-        return { port };
-      }
-      if (config.mode === 'socket') {
-        await inOneLine('apps.connections.open', () => app.start());
-        return { port: null };
-      }
-      const server = (await app.start(listen ?? config.port)) as Server;
-      // On the main thread, engine work delays acknowledgements; it at least waits while requests are
-      // arriving or not yet answered, so a burst is acknowledged first. Connections count before their
-      // request is read.
-      let unanswered = 0;
-      server.on('connection', () => queue.noteActivity());
-      server.on('request', (_req, res) => {
-        queue.noteActivity();
-        unanswered++;
-        res.once('close', () => {
-          unanswered--;
-        });
-      });
-      queue.holdWhile(() => unanswered > 0);
-      const address = server.address();
-      return { port: typeof address === 'object' && address !== null ? address.port : null };
-    },
-    async stop(graceMs = 10_000) {
-      stopping = true;
-      stopWatching?.();
-      warmUp?.stop();
-      try {
-        await app.stop();
-      } catch (error) {
-        logger.warn('the Slack receiver did not stop cleanly', { error });
-      }
-      if (!(await queue.drain(graceMs)))
-        logger.warn('stopped with answers still queued', { pending: queue.pending });
-    },
-    refreshHome: () => home.refresh(app.client),
-    whenWarm: (timeoutMs) => warmUp?.whenReady(timeoutMs) ?? Promise.resolve(false),
+/** Tells someone, in a direct message, that their form was not saved: its errors missed Slack's deadline. */
+async function tellLateFormErrors(
+  client: webApi.WebClient,
+  logger: Logger,
+  body: Record<string, unknown>,
+  response: unknown,
+): Promise<void> {
+  const answer = response as { response_action?: unknown; errors?: unknown } | null;
+  const userId = (body.user as { id?: unknown } | undefined)?.id;
+  if (answer?.response_action !== 'errors' || typeof userId !== 'string') return;
+  try {
+    await sendDirectMessage(client, userId, buildLateFormNotice(answer.errors as Record<string, string>));
+  } catch (error) {
+    logger.error('could not tell someone their form was not saved', { user: userId, error });
+  }
+}
+
+/** Slack answers and takes both tokens, or start() ends in one line (start-check.ts). */
+async function checkSlack(app: App, poster: SlackDeps['poster'], options: SlackAppOptions): Promise<void> {
+  const { config, logger } = options;
+  const startOptions = {
+    apiUrl: config.slack.apiUrl ?? 'https://slack.com/api/',
+    logger,
+    ...(options.startRetry ? { retry: options.startRetry } : {}),
   };
+  await untilSlackAnswers(BOT_TOKEN_CHECK, () => poster.apiCall('auth.test'), startOptions);
+  await inOneLine('auth.test', () => app.init());
+  if (config.mode !== 'socket') return;
+  const appLevel = createPostingClient({ ...startOptions, token: config.slack.appToken ?? '' });
+  await untilSlackAnswers(APP_TOKEN_CHECK, () => appLevel.apiCall('apps.connections.open'), startOptions);
+}
+
+/**
+ * Bolt's HTTP receiver on the main thread, where engine work delays acknowledgements: queued work at least
+ * waits while requests are arriving or not yet answered, so a burst is acknowledged first. Connections count
+ * before their request is read.
+ */
+async function listenOnMainThread(
+  app: App,
+  listen: number | ListenOptions,
+  queue: WorkQueue,
+): Promise<{ port: number | null }> {
+  const server = (await app.start(listen)) as Server;
+  let unanswered = 0;
+  server.on('connection', () => queue.noteActivity());
+  server.on('request', (_req, res) => {
+    queue.noteActivity();
+    unanswered++;
+    res.once('close', () => {
+      unanswered--;
+    });
+  });
+  queue.holdWhile(() => unanswered > 0);
+  const address = server.address();
+  return { port: typeof address === 'object' && address !== null ? address.port : null };
 }

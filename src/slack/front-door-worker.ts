@@ -10,13 +10,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
+import { drainRefusedBody } from './body-limit.ts';
 import type { FromWorker, FrontDoorSettings, ToWorker } from './front-door-protocol.ts';
 
 const settings = workerData as FrontDoorSettings;
 const MAX_SKEW_SECONDS = 5 * 60;
-// After refusing a body as too large, keep reading (and dropping) this much more so the client, still
-// sending, gets to read the 413 instead of a reset connection; past it the connection is cut.
-const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /** Health as the main thread last reported it. */
 let health: { status: number; body: unknown; at: number } | null = null;
@@ -101,19 +99,13 @@ function hand(
 }
 
 /**
- * 413, as docs/PRIVACY.md promises. The answer goes out first with `Connection: close`; the rest of the body
- * is read and dropped (up to DRAIN_LIMIT_BYTES) so the client sees the answer rather than a reset.
+ * 413, as docs/PRIVACY.md promises. The answer goes out at once, and the connection stays open while the rest
+ * of the body is read and dropped (body-limit.ts): closing it now would reset it under a client still sending.
  */
 function refuseTooLarge(req: IncomingMessage, res: ServerResponse): void {
   tell({ type: 'log', level: 'warn', message: 'refused a request body over the size limit (413)' });
-  res.shouldKeepAlive = false;
-  send(res, 413, 'request body too large', 'text/plain; charset=utf-8', { Connection: 'close' });
-  let drained = 0;
-  req.on('data', (chunk: Buffer) => {
-    drained += chunk.length;
-    if (drained > DRAIN_LIMIT_BYTES) req.destroy();
-  });
-  req.resume();
+  send(res, 413, 'request body too large');
+  drainRefusedBody(req);
 }
 
 // Commands, buttons and events are always acknowledged empty: the app answers them through the response_url,

@@ -6,7 +6,7 @@
 import type { webApi } from '@slack/bolt';
 import type { HomeView } from '@slack/types';
 import { buildHomeView } from '../blocks/home-view.ts';
-import { latestDeliveries } from '../digest/schedules.ts';
+import { latestDeliveries, scheduleStatuses } from '../digest/schedules.ts';
 import type { Clock } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
 import { audienceStatsFor } from '../queries/results.ts';
@@ -30,72 +30,24 @@ const HOUR = 3_600_000;
 const MAX_REMEMBERED = 5000;
 const PUBLISH_CONCURRENCY = 3;
 
-/** Creates the Home tab service over the store. */
-export function createHomeTab(deps: {
+interface HomeDeps {
   store: Store;
   clock: Clock;
   currency: string;
   logger: Logger;
   queue: WorkQueue;
-}): HomeTab {
-  const { store, clock, logger } = deps;
-  /** What each person was last sent (the state key), in order of their last open. */
-  const seen = new Map<string, string>();
-  const inflight = new Map<string, Promise<void>>();
-  let cached: { key: string; view: Promise<HomeView> } | null = null;
+}
 
-  /** What the view shows, apart from the time. */
-  async function dataKey(): Promise<string> {
-    const [meta, run, schedules, deliveries] = await Promise.all([
-      store.audience.meta(),
-      storedDefaultRun(store),
-      store.digests.schedules(),
-      store.digests.deliveries(),
-    ]);
-    // A digest's latest delivery status is shown too, so a delivery, failure or retry refreshes the view.
-    const latest = latestDeliveries(deliveries);
-    const plans = schedules.map((s) => [
-      s.id,
-      s.channel_id,
-      s.cadence,
-      s.weekdays,
-      s.local_time,
-      s.time_zone,
-      s.paused,
-      s.last_error,
-      latest.get(s.id)?.key ?? null,
-      latest.get(s.id)?.status ?? null,
-    ]);
-    return JSON.stringify([meta.dataVersion, meta.updatedAt, run?.id ?? null, run?.names ?? null, plans]);
-  }
+/** Creates the Home tab service over the store. */
+export function createHomeTab(deps: HomeDeps): HomeTab {
+  const { clock, logger } = deps;
+  const seen = createSeenList();
+  const inflight = new Map<string, Promise<void>>();
+  const view = createViewCache(deps);
 
   // The hour is part of the state: "this week" moves, so a view older than an hour is redrawn on open.
   async function stateKey(): Promise<string> {
-    return `${await dataKey()}|${Math.floor(clock().getTime() / HOUR)}`;
-  }
-
-  function view(key: string): Promise<HomeView> {
-    if (cached?.key === key) return cached.view;
-    // Stats over the whole audience are heavy: queue them like any command so acknowledgements stay fast.
-    const built = deps.queue.run('home', async () => {
-      const now = clock().getTime();
-      const { profiles } = await store.audience.counts();
-      const stats = profiles > 0 ? await audienceStatsFor(store, null, now) : null;
-      return buildHomeView({
-        stats,
-        meta: { ...(await store.audience.meta()) },
-        segmentRun: (await storedDefaultRun(store)) ?? null,
-        schedules: [...(await store.digests.schedules())],
-        deliveries: [...(await store.digests.deliveries())],
-        currency: deps.currency,
-        now,
-      });
-    });
-    cached = { key, view: built };
-    built.catch(() => {
-      if (cached?.view === built) cached = null;
-    });
-    return built;
+    return `${await homeDataKey(deps.store)}|${Math.floor(clock().getTime() / HOUR)}`;
   }
 
   /**
@@ -104,16 +56,15 @@ export function createHomeTab(deps: {
    */
   function publish(client: webApi.WebClient, userId: string, force: boolean): Promise<void> {
     // Known from now on, with nothing confirmed yet: a refresh meanwhile includes them.
-    if (!seen.has(userId)) remember(userId, '');
+    if (!seen.has(userId)) seen.remember(userId, '');
     const run = (inflight.get(userId) ?? Promise.resolve()).then(async () => {
       const key = await stateKey();
       if (!force && seen.get(userId) === key) return;
       try {
-        const homeView = await view(key);
-        await client.views.publish({ user_id: userId, view: homeView });
-        remember(userId, key);
+        await client.views.publish({ user_id: userId, view: await view(key) });
+        seen.remember(userId, key);
       } catch (error) {
-        remember(userId, '');
+        seen.remember(userId, '');
         logger.error('could not publish the App Home tab', { user: userId, ...describeError(error) });
       }
     });
@@ -124,18 +75,8 @@ export function createHomeTab(deps: {
     return run;
   }
 
-  function remember(userId: string, key: string): void {
-    seen.delete(userId);
-    seen.set(userId, key);
-    if (seen.size > MAX_REMEMBERED) {
-      const oldest = seen.keys().next().value;
-      if (oldest !== undefined) seen.delete(oldest);
-    }
-  }
-
   async function refresh(client: webApi.WebClient): Promise<void> {
-    const key = await stateKey();
-    const stale = [...seen.entries()].filter(([, k]) => k !== key).map(([user]) => user);
+    const stale = seen.staleFor(await stateKey());
     for (let i = 0; i < stale.length; i += PUBLISH_CONCURRENCY) {
       await Promise.all(stale.slice(i, i + PUBLISH_CONCURRENCY).map((user) => publish(client, user, false)));
     }
@@ -148,33 +89,130 @@ export function createHomeTab(deps: {
       await publish(client, userId, !hasView);
     },
     refresh,
-    watch(client, intervalMs) {
-      // Only data changes trigger a push to everyone; the hourly redraw happens when people open the tab.
-      let last: string | null = null;
-      let running = false;
-      const check = async () => {
-        const now = await dataKey();
-        if (last === null || now === last) {
-          last = now;
-          return;
-        }
-        last = now;
-        await refresh(client);
-      };
-      void dataKey().then((key) => {
-        last ??= key;
-      });
-      const timer = setInterval(() => {
-        if (running) return;
-        running = true;
-        check()
-          .catch((error: unknown) => logger.error('App Home refresh failed', { error }))
-          .finally(() => {
-            running = false;
-          });
-      }, intervalMs);
-      timer.unref();
-      return () => clearInterval(timer);
-    },
+    watch: (client, intervalMs) =>
+      watchData(
+        () => homeDataKey(deps.store),
+        () => refresh(client),
+        logger,
+        intervalMs,
+      ),
   };
+}
+
+/** What the Home tab shows besides the stats: the data's meta, the default segmentation, the digests. */
+async function readHomeState(store: Store) {
+  const [meta, run, schedules, deliveries] = await Promise.all([
+    store.audience.meta(),
+    storedDefaultRun(store),
+    store.digests.schedules(),
+    store.digests.deliveries(),
+  ]);
+  return { meta, run, schedules, deliveries };
+}
+
+/** What the view shows, apart from the time. */
+async function homeDataKey(store: Store): Promise<string> {
+  const { meta, run, schedules, deliveries } = await readHomeState(store);
+  // A digest's latest delivery status is shown too, so a delivery, failure or retry refreshes the view.
+  const latest = latestDeliveries(deliveries);
+  const plans = schedules.map((s) => [
+    s.id,
+    s.channel_id,
+    s.cadence,
+    s.weekdays,
+    s.local_time,
+    s.time_zone,
+    s.paused,
+    s.last_error,
+    latest.get(s.id)?.key ?? null,
+    latest.get(s.id)?.status ?? null,
+  ]);
+  return JSON.stringify([meta.dataVersion, meta.updatedAt, run?.id ?? null, run?.names ?? null, plans]);
+}
+
+/** The view for a state key, built once per key; a failed build is forgotten so the next open tries again. */
+function createViewCache(deps: HomeDeps): (key: string) => Promise<HomeView> {
+  let cached: { key: string; view: Promise<HomeView> } | null = null;
+  return (key) => {
+    if (cached?.key === key) return cached.view;
+    // Stats over the whole audience are heavy: queue them like any command so acknowledgements stay fast.
+    const built = deps.queue.run('home', () => buildHome(deps.store, deps.currency, deps.clock().getTime()));
+    cached = { key, view: built };
+    built.catch(() => {
+      if (cached?.view === built) cached = null;
+    });
+    return built;
+  };
+}
+
+/** Reads what the Home tab shows from the store and builds the view. */
+async function buildHome(store: Store, currency: string, now: number): Promise<HomeView> {
+  const { profiles } = await store.audience.counts();
+  const stats = profiles > 0 ? await audienceStatsFor(store, null, now) : null;
+  const { meta, run, schedules, deliveries } = await readHomeState(store);
+  return buildHomeView({
+    stats,
+    meta: { ...meta },
+    segmentRun: run ?? null,
+    schedules: [...schedules],
+    // The same statuses as `/audience digest list`: next delivery in the schedule's zone, latest record.
+    statuses: scheduleStatuses({ schedules, deliveries }, now),
+    currency,
+  });
+}
+
+/** What each person was last sent (the state key), in order of their last open; the oldest are forgotten first. */
+function createSeenList() {
+  const seen = new Map<string, string>();
+  return {
+    has: (userId: string) => seen.has(userId),
+    get: (userId: string) => seen.get(userId),
+    remember(userId: string, key: string): void {
+      seen.delete(userId);
+      seen.set(userId, key);
+      if (seen.size > MAX_REMEMBERED) {
+        const oldest = seen.keys().next().value;
+        if (oldest !== undefined) seen.delete(oldest);
+      }
+    },
+    /** The people whose last view is not `key`. */
+    staleFor: (key: string) => [...seen.entries()].filter(([, k]) => k !== key).map(([user]) => user),
+  };
+}
+
+/**
+ * Checks every `intervalMs` whether the data key changed and refreshes if so; returns a stop function.
+ * Only data changes trigger a push to everyone; the hourly redraw happens when people open the tab.
+ */
+function watchData(
+  dataKey: () => Promise<string>,
+  refresh: () => Promise<void>,
+  logger: Logger,
+  intervalMs: number,
+): () => void {
+  let last: string | null = null;
+  let running = false;
+  const check = async () => {
+    const now = await dataKey();
+    if (last === null || now === last) {
+      last = now;
+      return;
+    }
+    last = now;
+    await refresh();
+  };
+  void dataKey().then((key) => {
+    last ??= key;
+  });
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    check()
+      .catch((error: unknown) => logger.error('App Home refresh failed', { error }))
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

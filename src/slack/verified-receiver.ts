@@ -6,6 +6,7 @@
  */
 import { type Logger as BoltLogger, HTTPReceiver } from '@slack/bolt';
 import type { CustomRoute } from '@slack/bolt/dist/receivers/custom-routes.js';
+import { drainRefusedBody } from './body-limit.ts';
 
 /** Largest request body accepted: Slack's payloads are a few kilobytes, a big modal state well under 1 MB. */
 export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
@@ -20,7 +21,7 @@ export function createVerifiedReceiver(options: {
   maxBodyBytes?: number;
 }): HTTPReceiver {
   if (!options.signingSecret) throw new Error('HTTP mode needs SLACK_SIGNING_SECRET to verify requests');
-  return new HTTPReceiver({
+  const receiver = new HTTPReceiver({
     signingSecret: options.signingSecret,
     signatureVerification: true,
     bodyLimit: options.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES,
@@ -29,4 +30,14 @@ export function createVerifiedReceiver(options: {
     logger: options.logger,
     processBeforeResponse: options.processBeforeResponse ?? false,
   });
+  // Bolt answers 413 and stops reading, which leaves a client still sending blocked until the connection is
+  // reset under it; reading the rest lets it get the answer.
+  const handle = receiver.requestListener;
+  receiver.requestListener = (req, res) => {
+    res.once('finish', () => {
+      if (res.statusCode === 413) drainRefusedBody(req);
+    });
+    return handle(req, res);
+  };
+  return receiver;
 }

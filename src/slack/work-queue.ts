@@ -54,102 +54,128 @@ interface Job {
 
 /** Creates a serial work queue. */
 export function createWorkQueue(options: WorkQueueOptions = {}): WorkQueue {
-  const settleMs = options.settleMs ?? 25;
-  const maxSettleMs = options.maxSettleMs ?? 250;
-  const defaultEstimate = options.defaultEstimateMs ?? 250;
-  const maxPending = options.maxPending ?? 1000;
-  const jobs: Job[] = [];
-  const typical = new Map<string, number>();
-  let running: { kind: string; startedAt: number } | null = null;
-  let lastActivity = 0;
-  let lastJobEnd = 0;
-  const holds: Array<() => boolean> = [];
-  let pumping = false;
-  let idle: Array<() => void> = [];
+  return new SerialWorkQueue(options);
+}
 
-  const usual = (kind: string) => typical.get(kind) ?? defaultEstimate;
+class SerialWorkQueue implements WorkQueue {
+  private readonly settleMs: number;
+  private readonly maxSettleMs: number;
+  private readonly defaultEstimate: number;
+  private readonly maxPending: number;
+  private readonly jobs: Job[] = [];
+  private readonly usual = new Map<string, number>();
+  private readonly holds: Array<() => boolean> = [];
+  private running: { kind: string; startedAt: number } | null = null;
+  private lastActivity = 0;
+  private lastJobEnd = 0;
+  private pumping = false;
+  private idle: Array<() => void> = [];
 
-  async function settle(): Promise<void> {
+  constructor(options: WorkQueueOptions) {
+    this.settleMs = options.settleMs ?? 25;
+    this.maxSettleMs = options.maxSettleMs ?? 250;
+    this.defaultEstimate = options.defaultEstimateMs ?? 250;
+    this.maxPending = options.maxPending ?? 1000;
+  }
+
+  estimate(kind: string): number {
+    let ahead = 0;
+    for (const job of this.jobs) ahead += this.typical(job.kind);
+    const running = this.running;
+    if (running) ahead += Math.max(0, this.typical(running.kind) - (performance.now() - running.startedAt));
+    return ahead + this.typical(kind);
+  }
+
+  typical(kind: string): number {
+    return this.usual.get(kind) ?? this.defaultEstimate;
+  }
+
+  run<T>(kind: string, fn: () => Promise<T>): Promise<T> {
+    if (this.jobs.length >= this.maxPending) {
+      return Promise.reject(new QueueFullError(`${this.jobs.length} commands are already waiting`));
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.jobs.push({ kind, fn, resolve: resolve as (v: unknown) => void, reject });
+      void this.pump();
+    });
+  }
+
+  noteActivity(): void {
+    this.lastActivity = performance.now();
+  }
+
+  holdWhile(busy: () => boolean): void {
+    this.holds.push(busy);
+  }
+
+  get pending(): number {
+    return this.jobs.length + (this.running ? 1 : 0);
+  }
+
+  idleMs(): number {
+    return this.jobs.length > 0 || this.running
+      ? 0
+      : performance.now() - Math.max(this.lastActivity, this.lastJobEnd);
+  }
+
+  drain(timeoutMs: number): Promise<boolean> {
+    if (this.jobs.length === 0 && !this.running) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+      this.idle.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Waits until requests have been quiet for `settleMs` and no hold is busy, at most `maxSettleMs`. */
+  private async settle(): Promise<void> {
     // Let the I/O already waiting (new requests, outgoing replies) be handled before blocking the loop.
     await new Promise<void>((r) => setImmediate(r));
     const start = performance.now();
     for (;;) {
       const now = performance.now();
-      const quietFor = now - lastActivity;
-      if (now - start >= maxSettleMs) return;
-      if (quietFor >= settleMs && !holds.some((busy) => busy())) return;
-      await new Promise<void>((r) => setTimeout(r, Math.max(1, settleMs - quietFor)));
+      const quietFor = now - this.lastActivity;
+      if (now - start >= this.maxSettleMs) return;
+      if (quietFor >= this.settleMs && !this.holds.some((busy) => busy())) return;
+      await new Promise<void>((r) => setTimeout(r, Math.max(1, this.settleMs - quietFor)));
     }
   }
 
-  async function pump(): Promise<void> {
-    if (pumping) return;
-    pumping = true;
+  /** Runs the waiting jobs one after another; one pump at a time. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
     try {
-      for (let job = jobs[0]; job !== undefined; job = jobs[0]) {
-        await settle();
-        jobs.shift();
-        running = { kind: job.kind, startedAt: performance.now() };
-        try {
-          job.resolve(await job.fn());
-        } catch (error) {
-          job.reject(error);
-        } finally {
-          const took = performance.now() - running.startedAt;
-          const before = typical.get(job.kind);
-          // A moving average follows data growth without one odd run swinging the estimate.
-          typical.set(job.kind, before === undefined ? took : before * 0.7 + took * 0.3);
-          running = null;
-          lastJobEnd = performance.now();
-        }
+      for (let job = this.jobs[0]; job !== undefined; job = this.jobs[0]) {
+        await this.settle();
+        this.jobs.shift();
+        await this.runJob(job);
       }
     } finally {
-      pumping = false;
-      const waiting = idle;
-      idle = [];
+      this.pumping = false;
+      const waiting = this.idle;
+      this.idle = [];
       for (const done of waiting) done();
     }
   }
 
-  return {
-    estimate(kind) {
-      let ahead = 0;
-      for (const job of jobs) ahead += usual(job.kind);
-      if (running) ahead += Math.max(0, usual(running.kind) - (performance.now() - running.startedAt));
-      return ahead + usual(kind);
-    },
-    typical: usual,
-    run<T>(kind: string, fn: () => Promise<T>): Promise<T> {
-      if (jobs.length >= maxPending) {
-        return Promise.reject(new QueueFullError(`${jobs.length} commands are already waiting`));
-      }
-      return new Promise<T>((resolve, reject) => {
-        jobs.push({ kind, fn, resolve: resolve as (v: unknown) => void, reject });
-        void pump();
-      });
-    },
-    noteActivity() {
-      lastActivity = performance.now();
-    },
-    holdWhile(busy) {
-      holds.push(busy);
-    },
-    get pending() {
-      return jobs.length + (running ? 1 : 0);
-    },
-    idleMs() {
-      return jobs.length > 0 || running ? 0 : performance.now() - Math.max(lastActivity, lastJobEnd);
-    },
-    drain(timeoutMs) {
-      if (jobs.length === 0 && !running) return Promise.resolve(true);
-      return new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), timeoutMs);
-        timer.unref();
-        idle.push(() => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      });
-    },
-  };
+  private async runJob(job: Job): Promise<void> {
+    const startedAt = performance.now();
+    this.running = { kind: job.kind, startedAt };
+    try {
+      job.resolve(await job.fn());
+    } catch (error) {
+      job.reject(error);
+    } finally {
+      const took = performance.now() - startedAt;
+      const before = this.usual.get(job.kind);
+      // A moving average follows data growth without one odd run swinging the estimate.
+      this.usual.set(job.kind, before === undefined ? took : before * 0.7 + took * 0.3);
+      this.running = null;
+      this.lastJobEnd = performance.now();
+    }
+  }
 }

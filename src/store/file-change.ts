@@ -9,6 +9,8 @@ import type {
   AudienceData,
   AuditEntry,
   CachedModel,
+  ConnectionRecord,
+  ContentMetric,
   DeliveryRecord,
   DigestSchedule,
   Interaction,
@@ -19,10 +21,12 @@ import type {
   ProfilePatch,
   SegmentRun,
 } from '../domain/types.ts';
+import { connectionWrites } from './file-connections.ts';
 import { type ColumnsSource, memoryReads } from './file-store.ts';
 import type {
   AudienceReads,
   AuditReads,
+  ConnectionReads,
   DigestReads,
   ModelReads,
   SegmentRunReads,
@@ -38,6 +42,7 @@ export class FileChange implements StoreChange {
   readonly models: ModelReads;
   readonly digests: DigestReads;
   readonly audit: AuditReads;
+  readonly connections: ConnectionReads;
   private audienceChanged = false;
   private source: 'sample' | 'import' | undefined;
 
@@ -52,6 +57,7 @@ export class FileChange implements StoreChange {
     this.models = reads.models;
     this.digests = reads.digests;
     this.audit = reads.audit;
+    this.connections = reads.connections;
   }
 
   /** Bumps the data version once if an audience write changed something. */
@@ -225,6 +231,28 @@ export class FileChange implements StoreChange {
       }
     }
     return n;
+  }
+  async putConnection(record: ConnectionRecord): Promise<void> {
+    connectionWrites.put(this.data, record);
+  }
+
+  async updateConnection(
+    id: string,
+    patch: Partial<Omit<ConnectionRecord, 'id'>>,
+  ): Promise<ConnectionRecord | undefined> {
+    return connectionWrites.update(this.data, id, patch);
+  }
+
+  async removeConnection(id: string): Promise<boolean> {
+    return connectionWrites.remove(this.data, id);
+  }
+
+  async addSyncedKeys(id: string, keys: readonly string[]): Promise<void> {
+    connectionWrites.addKeys(this.data, id, keys);
+  }
+
+  async putMetrics(metrics: readonly ContentMetric[]): Promise<void> {
+    connectionWrites.putMetrics(this.data, metrics);
   }
 }
 

@@ -10,6 +10,7 @@ import { type AudienceData, emptyAudienceData, type TimeWindow } from '../domain
 import { StoreError } from './errors.ts';
 import { type AdapterEncryption, AudienceFileAdapter } from './file-adapter.ts';
 import { FileChange } from './file-change.ts';
+import { connectionReads } from './file-connections.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type MigrationStep } from './migrations.ts';
 import type {
   AggregateQuery,
@@ -18,8 +19,10 @@ import type {
   AudienceSnapshot,
   AuditReads,
   ChangeOptions,
+  ConnectionReads,
   DigestReads,
   ModelReads,
+  OccurrenceClaims,
   SegmentRunReads,
   Store,
   StoreChange,
@@ -97,7 +100,20 @@ export class FileStore implements Store {
   readonly models: ModelReads;
   readonly digests: DigestReads;
   readonly audit: AuditReads;
+  readonly connections: ConnectionReads;
   readonly atRest: AtRestEncryption;
+  /**
+   * Every claim is granted: the data file's lock (taken by the first change) already makes this process the
+   * only scheduler on the file, and a crash mid-post is handled by the `started` records (planner.ts).
+   */
+  readonly occurrences: OccurrenceClaims = {
+    shared: false,
+    claim: async (key) => ({ key, holder: `pid ${process.pid}`, attempt: 1, mayHavePosted: false }),
+    startPosting: async () => true,
+    renew: async () => undefined,
+    release: async () => undefined,
+    abandoned: async () => new Set<string>(),
+  };
 
   constructor(
     private readonly db: Low<AudienceData>,
@@ -111,6 +127,7 @@ export class FileStore implements Store {
     this.models = reads.models;
     this.digests = reads.digests;
     this.audit = reads.audit;
+    this.connections = reads.connections;
     this.atRest = { changeKey: (key) => this.changeEncryption(key) };
   }
 
@@ -368,7 +385,7 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
       return since === undefined ? all : all.filter((a) => a.at >= since);
     },
   };
-  return { audience, segmentRuns, models, digests, audit };
+  return { audience, segmentRuns, models, digests, audit, connections: connectionReads(data) };
 }
 
 /** The audience as the engine's input: the live arrays, no copy. */

@@ -43,6 +43,8 @@ import type {
   AudienceMeta,
   AuditEntry,
   CachedModel,
+  ConnectionRecord,
+  ContentMetric,
   DeliveryRecord,
   DigestSchedule,
   Interaction,
@@ -151,6 +153,24 @@ export interface AuditReads {
   entries(query?: { since?: number }): Promise<readonly AuditEntry[]>;
 }
 
+/**
+ * Reads of platform connections (issue #15): the records, which event source ids a connection has synced (so a
+ * re-fetched page adds nothing), and the latest per-content metrics. None of this is audience data: changing it
+ * does not bump the data version.
+ */
+export interface ConnectionReads {
+  /** Every connection, in creation order. */
+  list(): Promise<readonly ConnectionRecord[]>;
+  /** One connection by id. */
+  get(id: string): Promise<ConnectionRecord | undefined>;
+  /** Which of `keys` (source ids of events) connection `id` has committed already. */
+  syncedKeys(id: string, keys: readonly string[]): Promise<ReadonlySet<string>>;
+  /** How many event source ids connection `id` has committed. */
+  syncedKeyCount(id: string): Promise<number>;
+  /** The latest metrics of connection `id`, by content then name. */
+  metrics(id: string): Promise<readonly ContentMetric[]>;
+}
+
 /** Everything that can be read; a `StoreChange` reads the same way and sees its own writes. */
 export interface StoreReads {
   readonly audience: AudienceReads;
@@ -158,6 +178,7 @@ export interface StoreReads {
   readonly models: ModelReads;
   readonly digests: DigestReads;
   readonly audit: AuditReads;
+  readonly connections: ConnectionReads;
 }
 
 /**
@@ -214,6 +235,20 @@ export interface StoreChange extends StoreReads {
   appendAudit(entry: AuditEntry, keep: number): Promise<void>;
   /** Replaces the detail of every audit entry whose detail matches; returns how many. */
   redactAudit(matches: (detail: string) => boolean, replacement: string): Promise<number>;
+
+  /** Inserts a connection, or replaces the one with its id. */
+  putConnection(record: ConnectionRecord): Promise<void>;
+  /** Changes fields of a connection; returns it as changed, or undefined when there is none with that id. */
+  updateConnection(
+    id: string,
+    patch: Partial<Omit<ConnectionRecord, 'id'>>,
+  ): Promise<ConnectionRecord | undefined>;
+  /** Removes a connection with its synced keys and metrics (the synced audience stays); returns whether it existed. */
+  removeConnection(id: string): Promise<boolean>;
+  /** Records event source ids connection `id` has committed (already known ones are ignored). */
+  addSyncedKeys(id: string, keys: readonly string[]): Promise<void>;
+  /** Inserts or replaces metrics (one per connection, content and name). */
+  putMetrics(metrics: readonly ContentMetric[]): Promise<void>;
 }
 
 /** How a change is committed (see the contract in the module comment). */
@@ -232,8 +267,44 @@ export interface AtRestEncryption {
   changeKey(key: Buffer | null): Promise<void>;
 }
 
+/** A won claim on a digest occurrence (see OccurrenceClaims). */
+export interface OccurrenceClaim {
+  key: string;
+  /** Who holds it: this process. */
+  holder: string;
+  /** 1 for a first claim, more for a takeover of one whose holder's lease ran out. */
+  attempt: number;
+  /** The previous holder had started posting when it stopped: look in the channel before posting again. */
+  mayHavePosted: boolean;
+}
+
+/**
+ * Exactly-once digests across processes: the scheduler claims each occurrence before it prepares or posts it,
+ * and only the winner delivers. A claim is a lease, renewed while its holder lives; when a holder dies its
+ * claims lapse and another process takes them over (flagged `mayHavePosted` if it had started posting).
+ * Recording an occurrence's final delivery record (delivered, failed, skipped) ends its claim in the same
+ * change. A database shares claims between replicas; the file backend grants every claim, since its lock
+ * already makes this process the only scheduler on the file.
+ */
+export interface OccurrenceClaims {
+  /** True when other processes claim too (a database shared by replicas). */
+  readonly shared: boolean;
+  /** Claims an occurrence for `leaseMs`, or null when another process holds it or it is finished. */
+  claim(key: string, scheduleId: string, leaseMs: number): Promise<OccurrenceClaim | null>;
+  /** Marks a held claim as posting, right before the post; false when it was taken over: do not post. */
+  startPosting(claim: OccurrenceClaim, leaseMs: number): Promise<boolean>;
+  /** Extends every open claim of this process by `leaseMs` (its heartbeat). */
+  renew(leaseMs: number): Promise<void>;
+  /** Gives up a claim not yet posted, so another process may take it at once. */
+  release(claim: OccurrenceClaim): Promise<void>;
+  /** Keys of occurrences whose holder's lease ran out before they finished: due again, to whoever claims. */
+  abandoned(): Promise<ReadonlySet<string>>;
+}
+
 /** The persistent state of one audience and the only way to change it. */
 export interface Store extends StoreReads {
+  /** Claims on digest occurrences, so each is delivered once however many schedulers run. */
+  readonly occurrences: OccurrenceClaims;
   /** Where the data lives, for messages: a file path, or a database URL without credentials. */
   readonly location: string;
   /** Present when the backend encrypts at rest itself. */

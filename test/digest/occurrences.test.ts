@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  formatInZone,
   nextOccurrences,
   type OccurrenceSpec,
   occurrencesBetween,
   zonedInstant,
 } from '../../src/digest/occurrences.ts';
+import { formatInZone } from '../../src/domain/zoned-time.ts';
 
 const iso = (at: number) => new Date(at).toISOString();
 const weekly = (zone: string, time = '09:00', weekdays = [1]): OccurrenceSpec => ({

@@ -54,10 +54,9 @@ describe('the Slack front door', () => {
 
   it(`refuses bodies over ${MAX_REQUEST_BODY_BYTES} bytes with 413`, async () => {
     const body = `text=${'a'.repeat(MAX_REQUEST_BODY_BYTES + 10)}`;
-    const res = await post(body, signatureHeaders(SIGNING_SECRET, body)).catch((error: unknown) => error);
-    // The server answers 413 and closes; a client still sending may see the reset instead.
-    if (res instanceof Response) expect(res.status).toBe(413);
-    else expect(String((res as Error).cause ?? res)).toMatch(/ECONNRESET|EPIPE|other side closed|socket/i);
+    // The answer, not a reset connection (test/slack/body-limit.test.ts covers both receivers and clients).
+    const res = await post(body, signatureHeaders(SIGNING_SECRET, body));
+    expect(res.status).toBe(413);
   });
 
   it('shares stats to a channel with "fewer than 10" for a 7-person figure', async () => {

@@ -8,6 +8,7 @@ import {
   withShareButton,
 } from '../../src/blocks/share-messages.ts';
 import { buildStatsMessage } from '../../src/blocks/stats-message.ts';
+import { scheduleStatuses } from '../../src/digest/schedules.ts';
 import type { Subcommand } from '../../src/domain/reply.ts';
 import type { DigestSchedule, SegmentRun } from '../../src/domain/types.ts';
 import type { AudienceStats } from '../../src/engine/stats.ts';
@@ -120,13 +121,14 @@ describe('builders fed huge, hostile input stay within Block Kit limits and esca
   });
 
   it('the Home tab with 500 segments with 10 kB names and 200 schedules', () => {
+    const schedules = hugeSchedules();
     const view = buildHomeView({
       stats: hugeStats(),
       meta: { dataVersion: 2, updatedAt: NOW, source: 'import' },
       segmentRun: hugeRun(),
-      schedules: hugeSchedules(),
+      schedules,
+      statuses: scheduleStatuses({ schedules, deliveries: [] }, NOW),
       currency: 'USD',
-      now: NOW,
     });
     check(view, 'home');
     expect(view.blocks.length).toBeLessThanOrEqual(100);

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type {
   AuditEntry,
   CachedModel,
+  ConnectionRecord,
   DeliveryRecord,
   DigestSchedule,
   Interaction,
@@ -137,6 +138,30 @@ const model = (key: string, kind: string, version: number, createdAt: number): C
   created_at: createdAt,
   // Key order and float text survive the round trip (model code iterates objects).
   model: { z: 1, a: [0.1, 1e-300, -2.5e-7], nested: { b: 'x', a: null } },
+});
+
+const connection = (id: string, fields: Partial<ConnectionRecord> = {}): ConnectionRecord => ({
+  id,
+  kind: 'shopify',
+  owner_id: 'U1',
+  settings: { shop: 'demo.myshopify.com', note: 'ünïcode "q"' },
+  base_url: 'http://127.0.0.1:1234',
+  credentials: 'c2VhbGVk',
+  created_at: day(1) + 0.5,
+  interval_minutes: 60,
+  cursor: null,
+  paused: false,
+  paused_reason: null,
+  resume_at: null,
+  last_sync_at: null,
+  last_sync_status: null,
+  rows_added: 0,
+  total_rows: 0,
+  next_run_at: day(2),
+  last_error: null,
+  lease_holder: null,
+  lease_until: null,
+  ...fields,
 });
 
 const postgres = postgresBackend(usePostgresSchema('contract'));
@@ -364,6 +389,34 @@ describe.each<Backend>([fileBackend, postgres])('storage contract: $name backend
   );
 
   it.skipIf(backend.skip)(
+    'claims a digest occurrence for its holder until its final record ends the claim',
+    async () => {
+      const store = await fresh();
+      const claim = await store.occurrences.claim('sch_1:2026-01-05', 'sch_1', 60_000);
+      expect(claim).toMatchObject({ key: 'sch_1:2026-01-05', attempt: 1, mayHavePosted: false });
+      if (!claim) return;
+      expect(await store.occurrences.startPosting(claim, 60_000)).toBe(true);
+      await store.occurrences.renew(60_000);
+      // Shared claims (a database) refuse a second holder while the first lives; a lone process needs none.
+      const again = await store.occurrences.claim('sch_1:2026-01-05', 'sch_1', 60_000);
+      expect(again === null).toBe(store.occurrences.shared);
+      await store.change((tx) => tx.putDelivery(delivery('sch_1:2026-01-05', day(5))));
+      expect(await store.occurrences.abandoned()).toEqual(new Set());
+      if (store.occurrences.shared) {
+        expect(await store.occurrences.claim('sch_1:2026-01-05', 'sch_1', 60_000)).toBeNull();
+        // A claim whose lease ran out (its holder died) is abandoned, then taken over.
+        const short = await store.occurrences.claim('sch_2:2026-01-05', 'sch_2', 1);
+        expect(short).not.toBeNull();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(await store.occurrences.abandoned()).toEqual(new Set(['sch_2:2026-01-05']));
+        expect(await store.occurrences.claim('sch_2:2026-01-05', 'sch_2', 60_000)).toMatchObject({
+          attempt: 2,
+        });
+      }
+    },
+  );
+
+  it.skipIf(backend.skip)(
     'keeps the newest audit entries, reads them since a time, and redacts them',
     async () => {
       const store = await fresh();
@@ -378,6 +431,87 @@ describe.each<Backend>([fileBackend, postgres])('storage contract: $name backend
       ]);
     },
   );
+
+  it.skipIf(backend.skip)(
+    'stores connections: put, update, list in creation order, remove with their keys and metrics',
+    async () => {
+      const store = await fresh();
+      await store.change(async (tx) => {
+        await tx.putConnection(connection('shop'));
+        await tx.putConnection(connection('insta', { kind: 'instagram', settings: {}, base_url: null }));
+      });
+      expect(await store.connections.list()).toEqual([
+        connection('shop'),
+        connection('insta', { kind: 'instagram', settings: {}, base_url: null }),
+      ]);
+      const patch = {
+        cursor: '{"after":"abc"}',
+        paused: true,
+        paused_reason: 'auth_expired',
+        resume_at: day(5),
+        last_sync_at: day(3),
+        last_sync_status: 'paused' as const,
+        rows_added: 12,
+        total_rows: 40,
+        last_error: 'token expired',
+        lease_holder: 'host:1',
+        lease_until: day(4),
+      };
+      const updated = await store.change((tx) => tx.updateConnection('shop', patch));
+      expect(updated).toEqual(connection('shop', patch));
+      expect(await store.connections.get('shop')).toEqual(connection('shop', patch));
+      expect(await store.change((tx) => tx.updateConnection('nope', { paused: true }))).toBeUndefined();
+      // A put replaces the whole record (a reconnect with a new token) and keeps its place in the list.
+      await store.change((tx) => tx.putConnection(connection('shop', { credentials: 'bmV3' })));
+      expect((await store.connections.list()).map((c) => [c.id, c.credentials])).toEqual([
+        ['shop', 'bmV3'],
+        ['insta', 'c2VhbGVk'],
+      ]);
+
+      await store.change(async (tx) => {
+        await tx.addSyncedKeys('shop', ['o1:l1', 'o1:l2']);
+        await tx.addSyncedKeys('shop', ['o1:l2', 'o2:l1']);
+        await tx.addSyncedKeys('insta', ['o1:l1']);
+        await tx.putMetrics([
+          { connection_id: 'insta', content_id: 'm1', name: 'reach', value: 10, at: day(1) },
+          { connection_id: 'insta', content_id: 'm1', name: 'saves', value: 2, at: day(1) },
+        ]);
+        await tx.putMetrics([
+          { connection_id: 'insta', content_id: 'm1', name: 'reach', value: 15, at: day(2) },
+        ]);
+      });
+      expect([...(await store.connections.syncedKeys('shop', ['o1:l1', 'o2:l1', 'o3:l1']))].sort()).toEqual([
+        'o1:l1',
+        'o2:l1',
+      ]);
+      expect(await store.connections.syncedKeyCount('shop')).toBe(3);
+      expect(await store.connections.metrics('insta')).toEqual([
+        { connection_id: 'insta', content_id: 'm1', name: 'reach', value: 15, at: day(2) },
+        { connection_id: 'insta', content_id: 'm1', name: 'saves', value: 2, at: day(1) },
+      ]);
+      // Connections are not audience data: none of this moved the data version.
+      expect(await store.audience.version()).toBe(0);
+
+      expect(await store.change((tx) => tx.removeConnection('shop'))).toBe(true);
+      expect(await store.change((tx) => tx.removeConnection('shop'))).toBe(false);
+      expect((await store.connections.list()).map((c) => c.id)).toEqual(['insta']);
+      expect(await store.connections.syncedKeyCount('shop')).toBe(0);
+      expect(await store.connections.syncedKeyCount('insta')).toBe(1);
+    },
+  );
+
+  it.skipIf(backend.skip)('keeps connections and synced keys across a reopen', async () => {
+    const opened = await open();
+    await opened.store.change(async (tx) => {
+      await tx.putConnection(connection('shop', { cursor: 'c1' }));
+      await tx.addSyncedKeys('shop', ['k1']);
+    });
+    await opened.store.close();
+    const again = await opened.reopen();
+    cleanups.unshift(() => again.close());
+    expect(await again.connections.get('shop')).toEqual(connection('shop', { cursor: 'c1' }));
+    expect([...(await again.connections.syncedKeys('shop', ['k1', 'k2']))]).toEqual(['k1']);
+  });
 
   it.skipIf(backend.skip)('runs changes one at a time, each seeing the ones before', async () => {
     const store = await fresh();

@@ -11,6 +11,8 @@ import type {
   AttributeValue,
   AuditEntry,
   CachedModel,
+  ConnectionRecord,
+  ContentMetric,
   DeliveryRecord,
   DigestSchedule,
   Interaction,
@@ -22,7 +24,8 @@ import type {
   SegmentRun,
 } from '../../domain/types.ts';
 import type { AudienceSnapshot, StoreChange, StoreReads } from '../store.ts';
-import { type Claim, finishOccurrence } from './claims.ts';
+import { type Claim, closeOccurrence, finishOccurrence } from './claims.ts';
+import { pgConnectionWrites } from './connections.ts';
 import { copyRows } from './copy.ts';
 import { ensureMonthPartitions, monthOf, purgeBefore } from './partitions.ts';
 import { storeReads } from './reads.ts';
@@ -38,6 +41,8 @@ export class PgChange implements StoreChange {
   readonly models: StoreReads['models'];
   readonly digests: StoreReads['digests'];
   readonly audit: StoreReads['audit'];
+  readonly connections: StoreReads['connections'];
+  private readonly connectionWrites: ReturnType<typeof pgConnectionWrites>;
   private audienceChanged = false;
   private source: 'sample' | 'import' | undefined;
 
@@ -54,6 +59,8 @@ export class PgChange implements StoreChange {
     this.models = reads.models;
     this.digests = reads.digests;
     this.audit = reads.audit;
+    this.connections = reads.connections;
+    this.connectionWrites = pgConnectionWrites(client, team);
   }
 
   /** Bumps the data version once if an audience write changed something (still inside the transaction). */
@@ -428,6 +435,8 @@ export class PgChange implements StoreChange {
          at = EXCLUDED.at, detail = EXCLUDED.detail`,
       [record.key, record.schedule_id, record.status, ts(record.at), record.detail],
     );
+    // A final record ends the occurrence's claim in this transaction: nobody takes it over after this commits.
+    if (record.status !== 'started') await closeOccurrence(this.client, this.team, record.key);
   }
 
   async pruneDeliveries(before: number, max: number): Promise<void> {
@@ -470,6 +479,28 @@ export class PgChange implements StoreChange {
     if (seqs.length > 0)
       await this.q('UPDATE audit SET detail = $3 WHERE team_id = $1 AND seq = ANY($2)', [seqs, replacement]);
     return seqs.length;
+  }
+  async putConnection(record: ConnectionRecord): Promise<void> {
+    await this.connectionWrites.put(record);
+  }
+
+  async updateConnection(
+    id: string,
+    patch: Partial<Omit<ConnectionRecord, 'id'>>,
+  ): Promise<ConnectionRecord | undefined> {
+    return this.connectionWrites.update(id, patch);
+  }
+
+  async removeConnection(id: string): Promise<boolean> {
+    return this.connectionWrites.remove(id);
+  }
+
+  async addSyncedKeys(id: string, keys: readonly string[]): Promise<void> {
+    await this.connectionWrites.addKeys(id, keys);
+  }
+
+  async putMetrics(metrics: readonly ContentMetric[]): Promise<void> {
+    await this.connectionWrites.putMetrics(metrics);
   }
 }
 

@@ -15,6 +15,7 @@ import type {
 } from '../store.ts';
 import { answerAggregate } from './aggregates.ts';
 import type { Queryable } from './claims.ts';
+import { pgConnectionReads } from './connections.ts';
 import {
   AUDIT_COLUMNS,
   DELIVERY_COLUMNS,
@@ -220,5 +221,12 @@ export function storeReads(
             toAudit,
           ),
   };
-  return { audience: audienceReads(db, team, snapshot), segmentRuns, models, digests, audit };
+  return {
+    audience: audienceReads(db, team, snapshot),
+    segmentRuns,
+    models,
+    digests,
+    audit,
+    connections: pgConnectionReads(db, team),
+  };
 }

@@ -14,6 +14,8 @@
  * - Never edit a released migration: append a new one. Names are kebab-case, numbers dense from 1.
  */
 
+import { CONNECTIONS_SQL } from './connections.ts';
+
 /** One migration: the SQL that takes the schema from `version - 1` to `version`. */
 export interface PgMigration {
   version: number;
@@ -194,6 +196,7 @@ CREATE INDEX digest_deliveries_order ON digest_deliveries (team_id, seq);
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 1, name: 'initial-schema', sql: INITIAL },
   { version: 2, name: 'delivery-order', sql: DELIVERY_ORDER },
+  { version: 3, name: 'connections', sql: CONNECTIONS_SQL },
 ];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */
@@ -211,4 +214,7 @@ export const TEAM_TABLES = [
   'digest_deliveries',
   'audit',
   'pseudonym_keys',
+  'connections',
+  'connection_keys',
+  'connection_metrics',
 ] as const;

@@ -27,9 +27,9 @@ describePostgres('PostgreSQL schema migrations', () => {
     expect(first).toEqual({
       from: 0,
       to: PG_MIGRATIONS.length,
-      applied: ['1: initial-schema', '2: delivery-order'],
+      applied: ['1: initial-schema', '2: delivery-order', '3: connections'],
     });
-    expect(await migrateSchema(pool, 'test')).toEqual({ from: 2, to: 2, applied: [] });
+    expect(await migrateSchema(pool, 'test')).toEqual({ from: 3, to: 3, applied: [] });
   });
 
   it('files every row under the workspace: team_id leads every primary key and every index', async () => {

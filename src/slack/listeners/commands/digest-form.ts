@@ -1,8 +1,8 @@
 import type { SlackCommandMiddlewareArgs, webApi } from '@slack/bolt';
 import { buildDigestModal } from '../../../blocks/digest-modal.ts';
 import { buildErrorMessage } from '../../../blocks/help-message.ts';
-import { canonicalTimeZone } from '../../../digest/occurrences.ts';
 import { ADD_EXAMPLE } from '../../../digest/validate.ts';
+import { canonicalTimeZone } from '../../../domain/zoned-time.ts';
 import { answerPrivately } from '../../answer.ts';
 import type { SlackDeps } from '../../deps.ts';
 import { describeError } from '../../errors.ts';
