@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
+import { registerConnectorCommands } from './cli/connector-commands.ts';
 import { type CliContext, contextWithStore, lazyStoreContext } from './cli/context.ts';
 import { registerImportCommand } from './cli/import-command.ts';
 import { registerMigrateCommand } from './cli/migrate-command.ts';
@@ -28,6 +29,10 @@ const OWN_COMMANDS = new Set([
   'decrypt',
   'rotate-key',
   'audit',
+  'connect',
+  'connections',
+  'sync',
+  'disconnect',
   'migrate',
 ]);
 
@@ -41,6 +46,7 @@ const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
   'stats',
   'audit',
   'evaluate',
+  'connections',
   'migrate',
 ]);
 
@@ -74,6 +80,7 @@ function createProgram(
   registerEvaluateCommand(program, ctx);
   registerImportCommand(program, ctx, setExitCode);
   registerPrivacyCommands(program, ctx);
+  registerConnectorCommands(program, ctx, setExitCode);
   registerMigrateCommand(program, ctx);
   return program;
 }

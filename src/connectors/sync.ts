@@ -37,7 +37,7 @@ export interface SyncDeps {
   /** The data key that sealed the credentials (DATA_ENCRYPTION_KEY). */
   dataKey: Buffer | null;
   /** Default: the platform's public API root from the registry when the connection has no base URL. */
-  defaultBaseUrl?: (record: ConnectionRecord) => string;
+  defaultBaseUrl?: (kind: string, settings: Readonly<Record<string, string>>) => string;
   fetch?: typeof globalThis.fetch;
   sleep?: (ms: number) => Promise<void>;
   /** Jitter in [0, 1); seed it in tests. Default Math.random. */
@@ -208,7 +208,7 @@ function contextOf(run: Run): ConnectorContext {
   return {
     fetch: timedFetch(baseFetch, timeoutMs, record.kind),
     now: deps.clock,
-    baseUrl: record.base_url ?? deps.defaultBaseUrl?.(record) ?? '',
+    baseUrl: record.base_url ?? deps.defaultBaseUrl?.(record.kind, record.settings) ?? '',
     credentials,
     settings: record.settings,
     sleep,
