@@ -12,7 +12,8 @@ import {
   hides,
   isSmallCohort,
 } from '../privacy/cohorts.ts';
-import { actions, button, capBlocks, context, escapeMrkdwn, fallbackText, header, section } from './kit.ts';
+import { commandButton, pageButton } from './command-buttons.ts';
+import { actions, capBlocks, context, escapeMrkdwn, fallbackText, header, section } from './kit.ts';
 
 /** Segments shown per message; the rest are one "More" click away (12 segments fit in two pages). */
 export const SEGMENTS_PER_PAGE = 8;
@@ -52,17 +53,15 @@ export function buildSegmentsMessage(
   // Buttons run `segment=N` commands, which use the default's numbers: an ad-hoc run shows none.
   const buttons = options.run?.role !== 'ad-hoc';
   for (const segment of shown) blocks.push(...segmentBlocks(segment, rule, buttons));
-  if (page < pages) {
-    blocks.push(
-      actions([
-        button(
+  const more =
+    page < pages
+      ? pageButton(
+          options.command,
+          page + 1,
           `More (${result.segments.length - page * SEGMENTS_PER_PAGE} more segments)`,
-          'page_command:more',
-          `${options.command} page=${page + 1}`,
-        ),
-      ]),
-    );
-  }
+        )
+      : null;
+  if (more) blocks.push(actions([more]));
   blocks.push(context(qualityNotes(result, { page, pages, cached: options.cached ?? false })));
 
   const names = result.segments
@@ -99,19 +98,11 @@ function segmentBlocks(
     section(`*${number}. ${escapeMrkdwn(segment.name)}*: ${figures}${flag}${traits ? `\n${traits}` : ''}`),
   ];
   if (!buttons) return blocks;
-  blocks.push(
-    actions(
-      [
-        button(
-          'Recommend for this segment',
-          `run_command:recommend:${number}`,
-          `recommend segment=${number}`,
-        ),
-        button('Predict for this segment', `run_command:predict:${number}`, `predict segment=${number}`),
-      ],
-      `segment-${number}`,
-    ),
-  );
+  const run = [
+    commandButton('Recommend for this segment', `recommend segment=${number}`),
+    commandButton('Predict for this segment', `predict segment=${number}`),
+  ].filter((b) => b !== null);
+  blocks.push(actions(run, `segment-${number}`));
   return blocks;
 }
 

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SEGMENT_FEATURES } from '../../src/engine/features.ts';
-import { adjustedRandIndex } from '../../src/engine/metrics.ts';
 import { SegmentError, type SegmentResult, segmentAudience } from '../../src/engine/segments.ts';
 import { generateSample, type SampleData } from '../../src/sample/generate.ts';
+import { adjustedRandIndex } from '../support/clustering.ts';
 
 const END = new Date('2025-06-02T00:00:00Z');
 const AS_OF = END.getTime();
