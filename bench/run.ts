@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: runs every benchmark section in its own process (so each peak-memory figure is its own)
- * and prints their tables. `npm run bench -- store engine` runs only the named sections.
+ * and prints their tables. `npm run bench -- store engine` runs only the named sections; options (`--large`,
+ * `--profiles N`) are handed to every chosen section.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,10 +18,20 @@ const SECTIONS = [
     file: 'bench/digest-bench.ts',
     what: '1,000 digests due in one minute on a 100k-profile store, 200 channels',
   },
+  {
+    name: 'postgres',
+    file: 'bench/postgres-bench.ts',
+    what: 'PostgreSQL: 1M profiles / 10M interactions imported, stats, predict, segments, top 10 (--large: 10M/100M)',
+  },
 ] as const;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const args = process.argv.slice(2);
+// Section names are the words that are neither options nor an option's value.
+const wanted = args.filter(
+  (a, i) => !a.startsWith('-') && !/^--(profiles|interactions)$/.test(args[i - 1] ?? ''),
+);
+const options = args.filter((a) => !wanted.includes(a));
 const chosen = wanted.length > 0 ? SECTIONS.filter((s) => wanted.includes(s.name)) : SECTIONS;
 if (chosen.length === 0) {
   process.stderr.write(`Unknown section. Choose from: ${SECTIONS.map((s) => s.name).join(', ')}\n`);
@@ -31,7 +42,7 @@ let failed = 0;
 for (const section of chosen) {
   process.stdout.write(`\n## ${section.name}: ${section.what}\n\n`);
   const started = Date.now();
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', section.file], {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', section.file, ...options], {
     cwd: root,
     stdio: 'inherit',
   });
