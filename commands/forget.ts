@@ -9,6 +9,7 @@ import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
 import { findUsers, notFound } from '../src/privacy/resolve.ts';
 import { peopleFor } from '../src/queries/people.ts';
 import type { CommandDeps } from './deps.ts';
+import { checkOptions } from './options.ts';
 
 /**
  * `/audience forget <id or @handle>` (admins; `audience forget <id>` on the CLI): removes a person from every
@@ -22,12 +23,13 @@ export function createForgetCommand({ store, clock, config }: CommandDeps): Subc
     usage: '/audience forget <profile id | @handle | e-mail address>',
     examples: ['/audience forget u000042', '/audience forget @jane'],
     async run(args, invocation) {
-      if (Object.keys(args.options).length > 0 || args.positional.length !== 1) {
+      checkOptions(args, 'forget', { options: [], positional: 1 });
+      const [ref] = args.positional;
+      if (ref === undefined) {
         throw new UsageError(
           'say whom to forget, once: a profile id like u000042, an @handle or an e-mail address',
         );
       }
-      const ref = args.positional[0] as string;
       // Someone known only from interactions or a stored segment run can be forgotten by id too.
       const mentioned = await store.audience.mentioned([ref.trim()]);
       const found = findUsers(await peopleFor(store), ref, () => pseudonymizerFor(config), {

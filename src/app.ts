@@ -1,6 +1,6 @@
 import { registerCommands } from '../commands/index.ts';
 import { renderChart } from './charts/render.ts';
-import { configSecrets, loadConfig, requireFileStore } from './config.ts';
+import { configSecrets, loadConfig } from './config.ts';
 import { runConsole } from './console.ts';
 import { createConsoleTransport } from './digest/deliver.ts';
 import { createDigestScheduler } from './digest/scheduler.ts';
@@ -13,22 +13,26 @@ import { ensureAudience } from './sample/load.ts';
 import { createSlackApp, type SlackApp } from './slack/create-app.ts';
 import { createSlackTransport } from './slack/digest-transport.ts';
 import { parseDataKey } from './store/encryption.ts';
-import { openStore } from './store/store.ts';
+import { openBackend } from './store/open-backend.ts';
 
 // Entry point: only wiring. Read config, open the store, build the router, then Slack or the local console.
 try {
   const config = loadConfig();
-  requireFileStore(config);
   // Tokens, the signing secret and the keys are redacted from every log line, wherever they appear.
   const logger = createLogger(config.logLevel, undefined, { secrets: configSecrets(config) });
   const fixed = config.fixedNow;
   const clock: Clock = fixed ? () => new Date(fixed) : () => new Date();
-  const store = await openStore({
-    file: config.dataFile,
-    flushDelayMs: config.flushDelayMs,
-    onFlushError: (error) => logger.error('could not save the data file; will retry', { error }),
-    // DATA_ENCRYPTION_KEY: the file, its .bak and temp copies are encrypted; a wrong key stops here.
-    encryption: { key: config.dataEncryptionKey ? parseDataKey(config.dataEncryptionKey) : null },
+  // DATABASE_URL: PostgreSQL (migrated at start, shared by any number of replicas); otherwise the data file.
+  const store = await openBackend({
+    database: config.database,
+    file: {
+      file: config.dataFile,
+      flushDelayMs: config.flushDelayMs,
+      onFlushError: (error) => logger.error('could not save the data file; will retry', { error }),
+      // DATA_ENCRYPTION_KEY: the file, its .bak and temp copies are encrypted; a wrong key stops here.
+      encryption: { key: config.dataEncryptionKey ? parseDataKey(config.dataEncryptionKey) : null },
+    },
+    onNotice: (message) => logger.info(message),
   });
   // The pseudonym key exists before the first import or lookup (generated beside the data file if not set).
   pseudonymizerFor(config, (message) => logger.info(message));
@@ -36,13 +40,15 @@ try {
   if (notice) logger.info(notice);
   // RETENTION_DAYS: expired interactions are purged now and daily.
   const retention = startRetention({ store, config, clock, logger });
-  // Digests: posted to Slack, or printed in local mode. Starting the scheduler takes the data file's lock,
-  // so a second app on the same file stops here with a clear message instead of sending digests twice.
+  // Digests: posted to Slack, or printed in local mode. On the data file, starting the scheduler takes the
+  // file's lock, so a second app on the same file stops here with a clear message instead of sending digests
+  // twice; on PostgreSQL every replica runs it and each occurrence is claimed in the database first.
   const digests = createDigestScheduler({
     store,
     clock,
     logger,
     config,
+    leaseMs: config.digestLeaseSeconds * 1000,
     transport:
       config.mode === 'local'
         ? createConsoleTransport(process.stdout)

@@ -6,8 +6,10 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
+import { registerConnectorCommands } from './cli/connector-commands.ts';
 import { type CliContext, contextWithStore, lazyStoreContext } from './cli/context.ts';
 import { registerImportCommand } from './cli/import-command.ts';
+import { registerMigrateCommand } from './cli/migrate-command.ts';
 import { parseWholeNumber } from './cli/options.ts';
 import { registerPrivacyCommands, storeEncryption } from './cli/privacy-commands.ts';
 import { type RoutedCommands, registerRoutedCommands } from './cli/routed-commands.ts';
@@ -19,10 +21,34 @@ import { type Clock, INTERACTION_TYPES, type InteractionType } from './domain/ty
 import type { Store } from './store/store.ts';
 
 /** The commands the CLI runs itself; every other word goes to the router (and loads it). */
-const OWN_COMMANDS = new Set(['sample', 'evaluate', 'import', 'encrypt', 'decrypt', 'rotate-key', 'audit']);
+const OWN_COMMANDS = new Set([
+  'sample',
+  'evaluate',
+  'import',
+  'encrypt',
+  'decrypt',
+  'rotate-key',
+  'audit',
+  'connect',
+  'connections',
+  'sync',
+  'disconnect',
+  'migrate',
+]);
 
-/** Commands that never write (the program's own name: unknown words, answered with the closest command). */
-const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['audience', 'help', 'stats', 'audit', 'evaluate']);
+/**
+ * Commands that take no write lock on the configured store first: those that never write (the program's own
+ * name: unknown words, answered with the closest command), and `migrate`, which opens and locks its own sides.
+ */
+const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
+  'audience',
+  'help',
+  'stats',
+  'audit',
+  'evaluate',
+  'connections',
+  'migrate',
+]);
 
 /** Builds the `audience` program over an open store: the CLI's own commands (tests of encryption use it). */
 export function buildProgram(config: AppConfig, store: Store, clock: Clock): Command {
@@ -54,6 +80,8 @@ function createProgram(
   registerEvaluateCommand(program, ctx);
   registerImportCommand(program, ctx, setExitCode);
   registerPrivacyCommands(program, ctx);
+  registerConnectorCommands(program, ctx, setExitCode);
+  registerMigrateCommand(program, ctx);
   return program;
 }
 

@@ -24,6 +24,11 @@ export interface AppConfig {
   charts: boolean;
   /** A digest missed by less than this (the app was down) is still sent, late, with a note; older ones are skipped. */
   digestGraceHours: number;
+  /**
+   * How long a replica's claim on a digest occurrence lasts without renewal (PostgreSQL): when a replica dies,
+   * another delivers its digests after this long. Renewed while the holder lives.
+   */
+  digestLeaseSeconds: number;
   /** Secret for the keyed pseudonyms of imported identifiers; null: a key file beside the data file is used. */
   pseudonymKey: string | null;
   /** Base64 of 32 bytes: the data file (and its .bak/temp copies) is encrypted with AES-256-GCM when set. */
@@ -34,6 +39,8 @@ export interface AppConfig {
   allowedChannelIds: string[] | null;
   /** Interactions older than this many days are purged daily; null: kept. */
   retentionDays: number | null;
+  /** The Slack workspace this app serves (SLACK_TEAM_ID), or null when not set. */
+  slackTeamId: string | null;
   /** PostgreSQL instead of the data file (DATABASE_URL); null: the file store, the default. */
   database: DatabaseConfig | null;
 }
@@ -114,6 +121,7 @@ const schema = z.object({
     .transform((v) => (v ? v.toLowerCase() : 'on'))
     .pipe(z.enum(['on', 'off'], { error: 'must be on or off' })),
   DIGEST_GRACE_HOURS: int(6, 0, 168),
+  DIGEST_LEASE_SECONDS: int(60, 1, 3600),
   PSEUDONYM_KEY: optionalText.refine((v) => v === undefined || v.length >= 16, {
     message:
       'must be a secret of at least 16 characters; generate one with `openssl rand -base64 32` (or leave it empty to use the key file beside the data file)',
@@ -169,24 +177,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnv()): AppConfig {
     flushDelayMs: e.FLUSH_DELAY_MS,
     charts: e.CHARTS === 'on',
     digestGraceHours: e.DIGEST_GRACE_HOURS,
+    digestLeaseSeconds: e.DIGEST_LEASE_SECONDS,
     pseudonymKey: e.PSEUDONYM_KEY ?? null,
     dataEncryptionKey: e.DATA_ENCRYPTION_KEY ?? null,
     adminUserIds: e.ADMIN_USER_IDS ?? [],
     allowedChannelIds: e.ALLOWED_CHANNEL_IDS ?? null,
     retentionDays: e.RETENTION_DAYS,
+    slackTeamId: e.SLACK_TEAM_ID ?? null,
     database: databaseConfig(e.DATABASE_URL, e.SLACK_TEAM_ID, mode, e.PSEUDONYM_KEY),
   };
-}
-
-/**
- * Refuses DATABASE_URL until the app and the CLI run on PostgreSQL (issue #14: the backend exists in
- * src/store/postgres/, the digest scheduler does not claim occurrences yet): refused, never silently ignored.
- */
-export function requireFileStore(config: AppConfig): void {
-  if (config.database === null) return;
-  throw new ConfigError(
-    `DATABASE_URL is set (${config.database.location}), but this build still keeps the audience in the data file only: the PostgreSQL backend is not wired into the app and the CLI yet (see README, "Running for a larger team"). Unset DATABASE_URL to run on ${config.dataFile}.`,
-  );
 }
 
 /** Every secret value in the configuration, for the logger to redact wherever it appears. */

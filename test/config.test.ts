@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configSecrets, loadConfig, requireFileStore } from '../src/config.ts';
+import { ConfigError, configSecrets, loadConfig } from '../src/config.ts';
 
 describe('loadConfig', () => {
   it('defaults to local mode with sensible values when no Slack variables are set', () => {
@@ -78,13 +78,6 @@ describe('loadConfig', () => {
     ).toThrow(/PSEUDONYM_KEY is not: every app replica/);
     expect(() => loadConfig({ SLACK_TEAM_ID: 'workspace' })).toThrow(
       /SLACK_TEAM_ID: must be a Slack workspace id/,
-    );
-  });
-
-  it('refuses DATABASE_URL at start while the app still runs on the data file only, rather than ignoring it', () => {
-    expect(() => requireFileStore(loadConfig({}))).not.toThrow();
-    expect(() => requireFileStore(loadConfig({ DATABASE_URL: 'postgres://u:pw@h/db' }))).toThrow(
-      /DATABASE_URL is set \(postgres:\/\/h\/db\), but this build still keeps the audience in the data file only/,
     );
   });
 });

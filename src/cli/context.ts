@@ -2,12 +2,12 @@
  * What the CLI's commands share: configuration, the clock, and the store, opened only when a command needs it.
  * `audience help` or `--version` never read the data file, and a mistyped option is refused before it is read.
  */
-import { type AppConfig, requireFileStore } from '../config.ts';
+import type { AppConfig } from '../config.ts';
 import type { Clock } from '../domain/types.ts';
 import type { AdapterEncryption } from '../store/file-adapter.ts';
 import type { Store } from '../store/store.ts';
 
-/** The CLI's shared dependencies; `store()` opens the data file on first use. */
+/** The CLI's shared dependencies; `store()` opens the data file (or the database) on first use. */
 export interface CliContext {
   config: AppConfig;
   clock: Clock;
@@ -27,9 +27,12 @@ export function lazyStoreContext(
 ): CliContext & { close(): Promise<void> } {
   let opening: Promise<Store> | null = null;
   const open = async () => {
-    const { openStore } = await import('../store/store.ts');
-    requireFileStore(config);
-    return openStore({ file: config.dataFile, flushDelayMs: config.flushDelayMs, encryption });
+    const { openBackend } = await import('../store/open-backend.ts');
+    // DATABASE_URL: the database the app uses; otherwise the data file.
+    return openBackend({
+      database: config.database,
+      file: { file: config.dataFile, flushDelayMs: config.flushDelayMs, encryption },
+    });
   };
   return {
     config,

@@ -3,9 +3,15 @@
  * rounds of at most one per channel (planner.ts), and each round's `started` records are committed (durable on
  * disk) before any of its posts, so a crash leaves at most the rounds of two saves in doubt and no occurrence is
  * ever sent twice. Outcomes are saved with the next commit (send.ts).
+ *
+ * Before any of that, each occurrence is claimed through the store (`Store.occurrences`): on a database shared
+ * by several app replicas only the replica that wins a claim delivers it, and it checks again right before
+ * posting that the claim is still its own. The file backend grants every claim (its lock already makes this
+ * process the only scheduler on the file).
  */
+import type { OccurrenceClaim } from '../store/store.ts';
 import { contentConfigKey, recordDigestSegmentation } from './content.ts';
-import { type DeliveryJob, planRounds, roundsPerSave, SENDING } from './planner.ts';
+import { type DeliveryJob, INTERRUPTED, planRounds, roundsPerSave, SENDING } from './planner.ts';
 import { KEEP_DELIVERIES_MS, MAX_DELIVERIES } from './schedules.ts';
 import { type ContentByConfig, type DeliveryResult, type SendContext, sendJob } from './send.ts';
 import { digestOptions } from './validate.ts';
@@ -15,14 +21,30 @@ export interface BatchContext extends SendContext {
   concurrency: number;
   channelIntervalMs: number;
   saves: { lastMs: number };
+  /** How long a claim on an occurrence lasts without renewal. */
+  leaseMs: number;
 }
 
-/** Delivers `jobs` (all due at `now`) and returns one result per job. */
+/** What a batch did: one result per job it delivered, and how many jobs another process holds. */
+export interface BatchOutcome {
+  results: DeliveryResult[];
+  heldElsewhere: number;
+}
+
+/**
+ * Delivers `jobs` (all due at `now`): claims each first (unless `claim` is false: a retry of a recorded
+ * occurrence, whose claim is over) and returns one result per job this process delivered.
+ */
 export async function deliverBatch(
   ctx: BatchContext,
-  jobs: DeliveryJob[],
+  allJobs: DeliveryJob[],
   now: number,
-): Promise<DeliveryResult[]> {
+  options: { claim: boolean } = { claim: true },
+): Promise<BatchOutcome> {
+  const claims = options.claim ? await claimJobs(ctx, allJobs) : null;
+  const jobs = claims ? allJobs.filter((job) => claims.has(job.key)) : allJobs;
+  const heldElsewhere = allJobs.length - jobs.length;
+  if (jobs.length === 0) return { results: [], heldElsewhere };
   const contents = await computeContents(ctx, jobs, now);
   const rounds = planRounds(jobs);
   const results: DeliveryResult[] = [];
@@ -43,9 +65,10 @@ export async function deliverBatch(
     // A failed save of later rounds must surface when they are due, not as an unhandled rejection.
     saved?.catch(() => undefined);
     for (; r < durableUntil; r++) {
-      results.push(
-        ...(await mapLimit(rounds[r] ?? [], ctx.concurrency, (job) => sendJob(ctx, job, contents))),
+      const sent = await mapLimit(rounds[r] ?? [], ctx.concurrency, (job) =>
+        sendClaimed(ctx, job, contents, claims?.get(job.key)),
       );
+      for (const result of sent) if (result) results.push(result);
     }
     durableUntil = to;
   }
@@ -56,7 +79,72 @@ export async function deliverBatch(
       await tx.pruneDeliveries(now - KEEP_DELIVERIES_MS, MAX_DELIVERIES);
     })
     .catch((error: unknown) => ctx.logger.error('could not save digest deliveries', { error }));
-  return results;
+  return { results, heldElsewhere };
+}
+
+/** Claims every job's occurrence; the map holds those this process won. */
+async function claimJobs(ctx: BatchContext, jobs: DeliveryJob[]): Promise<Map<string, OccurrenceClaim>> {
+  const won = new Map<string, OccurrenceClaim>();
+  await mapLimit(jobs, 4, async (job) => {
+    const claim = await ctx.store.occurrences.claim(job.key, job.schedule.id, ctx.leaseMs);
+    if (claim) won.set(job.key, claim);
+  });
+  return won;
+}
+
+/**
+ * Sends one claimed job: first makes sure the claim is still this process's (a replica that stalled past its
+ * lease must not post what another took over), and when an earlier holder may have posted before it stopped,
+ * looks in the channel first. Null: the job is another process's now.
+ */
+async function sendClaimed(
+  ctx: BatchContext,
+  job: DeliveryJob,
+  contents: ContentByConfig,
+  claim: OccurrenceClaim | undefined,
+): Promise<DeliveryResult | null> {
+  if (!claim) return sendJob(ctx, job, contents);
+  if (claim.mayHavePosted) {
+    const found = await findEarlierPost(ctx, job);
+    if (found !== false) return found;
+  }
+  if (!(await ctx.store.occurrences.startPosting(claim, ctx.leaseMs))) {
+    ctx.logger.warn('digest taken over by another replica; not posting it here', { key: job.key });
+    return null;
+  }
+  return sendJob(ctx, job, contents);
+}
+
+/**
+ * A takeover of an occurrence whose holder stopped while posting: if the post is in the channel it is recorded
+ * as delivered; if the transport cannot look, it is recorded as interrupted (never posted twice, retried by
+ * hand); false: it is not there, post it.
+ */
+async function findEarlierPost(ctx: BatchContext, job: DeliveryJob): Promise<DeliveryResult | false> {
+  const { schedule } = job;
+  const found = ctx.transport.findPost
+    ? await ctx.transport.findPost(schedule.channel_id, job.key).catch(() => null)
+    : null;
+  if (found === false) return false;
+  const at = ctx.clock().getTime();
+  const detail =
+    found === null
+      ? `${INTERRUPTED}: the replica sending it stopped; not resent because it may have been posted`
+      : `${found.channel}${found.ts ? ` ${found.ts}` : ''} (found in the channel: posted by a replica that stopped)`;
+  const status = found === null ? 'failed' : 'delivered';
+  ctx.outcomes.push((tx) => tx.putDelivery({ key: job.key, schedule_id: schedule.id, status, at, detail }));
+  ctx.logger.warn('a digest was being sent by a replica that stopped', {
+    key: job.key,
+    found: found !== null,
+  });
+  return {
+    key: job.key,
+    scheduleId: schedule.id,
+    channel: found?.channel ?? schedule.channel_id,
+    status,
+    code: found === null ? 'interrupted' : null,
+    paused: schedule.paused,
+  };
 }
 
 /** The content of each configuration among `jobs`; a failure is kept as the error (those jobs fail). */

@@ -11,7 +11,8 @@
  * computation serves every schedule with the same options that day until the data changes.
  */
 
-import type { DigestReport } from '../domain/digest.ts';
+import type { AudienceStats } from '../domain/audience-stats.ts';
+import { DIGEST_TOTAL_FIELDS, type DigestReport, type DigestTotals } from '../domain/digest.ts';
 import type { SegmentRun } from '../domain/types.ts';
 import { dataAsOf } from '../engine/as-of.ts';
 import { FeatureError } from '../engine/features.ts';
@@ -118,6 +119,13 @@ export async function computeDigestContent(
   return content;
 }
 
+/** The stats fields a digest shows, picked from the audience stats. */
+function digestTotals(stats: AudienceStats): DigestTotals {
+  const totals = {} as DigestTotals;
+  for (const field of DIGEST_TOTAL_FIELDS) totals[field] = stats[field];
+  return totals;
+}
+
 /** The audience totals of a digest, with no segments yet. */
 function totalsContent(data: AudienceSnapshot, options: DigestOptions, now: number): DigestContent {
   const asOf = dataAsOf(data.interactions, now);
@@ -130,17 +138,7 @@ function totalsContent(data: AudienceSnapshot, options: DigestOptions, now: numb
     updatedAt: data.meta.updatedAt,
     source: data.meta.source,
     hasData: data.profiles.length > 0,
-    totals: {
-      total: stats.total,
-      totalWeekAgo: stats.totalWeekAgo,
-      newThisWeek: stats.newThisWeek,
-      newLastWeek: stats.newLastWeek,
-      active7d: stats.active7d,
-      activePrevWeek: stats.activePrevWeek,
-      purchasers30d: stats.purchasers30d,
-      revenue30d: stats.revenue30d,
-      revenuePrev30d: stats.revenuePrev30d,
-    },
+    totals: digestTotals(stats),
     k: 0,
     segments: [],
     movements: [],

@@ -42,6 +42,11 @@ export interface DigestTransport {
   post(message: DigestPost, how?: PostHow): Promise<PostOutcome>;
   /** A direct message to a person (the owner of a failing digest). */
   notifyUser(userId: string, message: Reply): Promise<void>;
+  /**
+   * Looks among the channel's recent messages for the digest of occurrence `key` (its metadata): how a replica
+   * taking over from one that stopped mid-post finds out whether it was posted. Absent where it cannot look.
+   */
+  findPost?(channel: string, key: string): Promise<{ channel: string; ts: string | null } | false>;
   /** Uploads a chart into the digest's thread; never throws. Absent where pictures cannot go. */
   uploadChart?(channel: string, threadTs: string, chart: RenderedChart): Promise<UploadChartResult>;
 }

@@ -3,15 +3,20 @@
  * falls due) it reads the clock, asks the pure planner (planner.ts) what is due, writes the skipped records and
  * delivers the rest in batches (batch.ts); between ticks it computes the content of digests due soon.
  *
- * At start the scheduler saves the store, which takes the data file's lock: a second app on the same file then
- * refuses to start instead of sending every digest twice. `started` records left by a crash are marked
- * interrupted there and never resent automatically (see planner.ts).
+ * On the data file, the scheduler saves the store at start, which takes the file's lock: a second app on the
+ * same file then refuses to start instead of sending every digest twice. `started` records left by a crash are
+ * marked interrupted there and never resent automatically (see planner.ts).
+ *
+ * On a database shared by several replicas (`store.occurrences.shared`) every replica runs this loop: each
+ * occurrence is claimed before it is prepared (batch.ts), claims are renewed every third of the lease while the
+ * replica lives, and the occurrences of a replica that died (its leases ran out) are due again to whoever ticks
+ * next, which looks in the channel first if the dead one had started posting.
  */
 
 import type { segmentSizesOverTime } from '../charts/specs.ts';
 import type { RenderedChart } from '../charts/types.ts';
 import { systemTimers, type Timers } from '../domain/timers.ts';
-import type { Clock } from '../domain/types.ts';
+import type { Clock, DeliveryRecord } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
 import { type Store, StoreError } from '../store/store.ts';
 import { type BatchContext, deliverBatch } from './batch.ts';
@@ -53,6 +58,8 @@ export interface DigestSchedulerOptions {
   /** Posts in flight at once across channels (default 20). */
   concurrency?: number;
   policy?: DeliveryPolicy;
+  /** How long a claim on an occurrence lasts without renewal (default 60 s; see OccurrenceClaims). */
+  leaseMs?: number;
   /** Renders charts for digests that want one; without it, no chart is attached. */
   renderChart?: (spec: ReturnType<typeof segmentSizesOverTime>) => Promise<RenderedChart>;
 }
@@ -93,6 +100,9 @@ interface Loop {
   timer: { cancel(): void } | null;
   stopped: boolean;
   outstanding: Set<Promise<unknown>>;
+  /** Occurrences another replica holds or is posting: look again once its lease could have run out. */
+  elsewhere: boolean;
+  heartbeat: { cancel(): void } | null;
 }
 
 /** Builds a scheduler; call start() to claim the data file and begin ticking. */
@@ -108,7 +118,7 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
       const recorded = deliveryIndex({ deliveries: await ctx.store.digests.deliveries() });
       const plan = planRunNow(schedule, recorded, ctx.clock().getTime());
       if ('refusal' in plan) throw new DigestError(plan.refusal);
-      return track(loop, sendOne(loop, plan.job));
+      return track(loop, sendOne(loop, plan.job, true));
     },
     async retry(key, actor) {
       const record = await ctx.store.digests.delivery(key.trim());
@@ -118,12 +128,15 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
       assertCanManage(schedule, actor, 'retry', loop.policy);
       const refusal = retryRefusal(record, loop.inflight);
       if (refusal) throw new DigestError(refusal);
-      return track(loop, sendOne(loop, { schedule, key: record.key, dueAt: null, lateByMs: 0 }));
+      // A retry sends a recorded occurrence again under its key: its claim ended with that record.
+      return track(loop, sendOne(loop, { schedule, key: record.key, dueAt: null, lateByMs: 0 }, false));
     },
     async stop() {
       loop.stopped = true;
       loop.timer?.cancel();
       loop.timer = null;
+      loop.heartbeat?.cancel();
+      loop.heartbeat = null;
       await Promise.allSettled([...loop.outstanding]);
     },
     content: ctx.content,
@@ -151,6 +164,7 @@ function createLoop(options: DigestSchedulerOptions): Loop {
     concurrency: Math.max(1, options.concurrency ?? 20),
     channelIntervalMs,
     saves: { lastMs: 0 },
+    leaseMs: options.leaseMs ?? 60_000,
   };
   return {
     ctx,
@@ -162,6 +176,8 @@ function createLoop(options: DigestSchedulerOptions): Loop {
     timer: null,
     stopped: false,
     outstanding: new Set(),
+    elsewhere: false,
+    heartbeat: null,
   };
 }
 
@@ -173,6 +189,12 @@ function track<T>(loop: Loop, promise: Promise<T>): Promise<T> {
 
 async function start(loop: Loop): Promise<void> {
   const { ctx } = loop;
+  if (ctx.store.occurrences.shared) {
+    // Replicas: a `started` record may be another live replica's post; claims say who died (see runTick).
+    startHeartbeat(loop);
+    await tick(loop).catch((error: unknown) => ctx.logger.error('digest tick failed', { error }));
+    return;
+  }
   const { found, mark } = planInterrupted(await ctx.store.digests.deliveries(), loop.inflight);
   const began = ctx.timers.monotonic();
   // This save takes the data file's lock (see the module comment), even when nothing else changed.
@@ -215,6 +237,21 @@ function explainLocked(error: unknown): never {
   );
 }
 
+/** Renews this replica's claims every third of the lease, so only a dead replica's claims run out. */
+function startHeartbeat(loop: Loop): void {
+  const { ctx } = loop;
+  const beat = () => {
+    if (loop.stopped) return;
+    loop.heartbeat = ctx.timers.setTimeout(() => {
+      ctx.store.occurrences
+        .renew(ctx.leaseMs)
+        .catch((error: unknown) => ctx.logger.error('could not renew digest claims', { error }))
+        .finally(beat);
+    }, ctx.leaseMs / 3);
+  };
+  beat();
+}
+
 function tick(loop: Loop): Promise<TickSummary> {
   if (loop.running) return loop.running;
   const run = track(loop, runTick(loop)).finally(() => {
@@ -230,15 +267,19 @@ function tick(loop: Loop): Promise<TickSummary> {
 async function runTick(loop: Loop): Promise<TickSummary> {
   const { ctx } = loop;
   const now = ctx.clock().getTime();
+  const recorded = await recordedDeliveries(loop);
   const plan = planTick({
     schedules: await ctx.store.digests.schedules(),
-    recorded: deliveryIndex({ deliveries: await ctx.store.digests.deliveries() }),
+    recorded,
     inflight: loop.inflight,
     from: scanFrom(loop.lastScan, now),
     now,
     graceHours: loop.options.config.digestGraceHours,
   });
   loop.lastScan = now;
+  loop.elsewhere =
+    ctx.store.occurrences.shared &&
+    [...recorded.values()].some((r) => r.status === 'started' && !loop.inflight.has(r.key));
   const summary: TickSummary = { at: now, delivered: [], failed: [], skipped: plan.skip.map((r) => r.key) };
   await recordSkipped(loop, plan);
   if (plan.deliver.length > 0) {
@@ -274,20 +315,39 @@ async function recordSkipped(loop: Loop, plan: TickPlan): Promise<void> {
   );
 }
 
+/**
+ * The delivery records by key, as the planner reads them; on a shared database without those of occurrences
+ * whose holder died (its claim ran out), so they are due again.
+ */
+async function recordedDeliveries(loop: Loop): Promise<Map<string, DeliveryRecord>> {
+  const { store } = loop.ctx;
+  const recorded = deliveryIndex({ deliveries: await store.digests.deliveries() });
+  if (!store.occurrences.shared) return recorded;
+  for (const key of await store.occurrences.abandoned()) recorded.delete(key);
+  return recorded;
+}
+
 /** Delivers jobs, keeping their keys in flight meanwhile so no tick or retry sends them beside this. */
-async function deliver(loop: Loop, jobs: DeliveryJob[], now: number): Promise<DeliveryResult[]> {
+async function deliver(
+  loop: Loop,
+  jobs: DeliveryJob[],
+  now: number,
+  options: { claim: boolean } = { claim: true },
+): Promise<DeliveryResult[]> {
   for (const job of jobs) loop.inflight.add(job.key);
   try {
-    return await deliverBatch(loop.ctx, jobs, now);
+    const outcome = await deliverBatch(loop.ctx, jobs, now, options);
+    if (outcome.heldElsewhere > 0) loop.elsewhere = true;
+    return outcome.results;
   } finally {
     for (const job of jobs) loop.inflight.delete(job.key);
   }
 }
 
-async function sendOne(loop: Loop, job: DeliveryJob): Promise<DeliveryResult> {
+async function sendOne(loop: Loop, job: DeliveryJob, claim: boolean): Promise<DeliveryResult> {
   if (loop.inflight.has(job.key)) throw new DigestError(`${job.key} is being sent right now`);
-  const [result] = await deliver(loop, [job], loop.ctx.clock().getTime());
-  if (!result) throw new DigestError(`${job.key} was not sent`);
+  const [result] = await deliver(loop, [job], loop.ctx.clock().getTime(), { claim });
+  if (!result) throw new DigestError(`${job.key} is being sent by another replica of the app right now`);
   return result;
 }
 
@@ -322,7 +382,13 @@ async function scheduleNext(loop: Loop): Promise<void> {
   const schedules = await ctx.store.digests.schedules();
   // Stopped, or another tick scheduled, while the schedules were read.
   if (loop.stopped || loop.timer !== null) return;
-  const delay = nextTickDelay(schedules, ctx.clock().getTime(), loop.options.tickMs ?? 30_000);
+  const tickMs = loop.options.tickMs ?? 30_000;
+  // Another replica holds occurrences: if it dies, its leases run out and this replica takes over.
+  const delay = nextTickDelay(
+    schedules,
+    ctx.clock().getTime(),
+    loop.elsewhere ? Math.min(tickMs, ctx.leaseMs + 100) : tickMs,
+  );
   loop.timer = ctx.timers.setTimeout(() => {
     tick(loop).catch((error: unknown) => ctx.logger.error('digest tick failed', { error }));
   }, delay);

@@ -3,7 +3,24 @@
  * message shows, what people see about a schedule, and what the "New audience digest" modal submitted.
  * Plain data, so the builders render digests without importing the digest folder (which imports them).
  */
+import type { AudienceStats } from './audience-stats.ts';
 import type { DeliveryRecord } from './types.ts';
+
+/** The audience stats a digest shows, week over week. */
+export const DIGEST_TOTAL_FIELDS = [
+  'total',
+  'totalWeekAgo',
+  'newThisWeek',
+  'newLastWeek',
+  'active7d',
+  'activePrevWeek',
+  'purchasers30d',
+  'revenue30d',
+  'revenuePrev30d',
+] as const;
+
+/** The digest's audience totals: those fields of the audience stats. */
+export type DigestTotals = Pick<AudienceStats, (typeof DIGEST_TOTAL_FIELDS)[number]>;
 
 /** One segment this week, with its match in the comparison run. */
 export interface DigestSegment {
@@ -37,17 +54,7 @@ export interface DigestReport {
   source: string | null;
   /** False when there are no profiles at all. */
   hasData: boolean;
-  totals: {
-    total: number;
-    totalWeekAgo: number;
-    newThisWeek: number;
-    newLastWeek: number;
-    active7d: number;
-    activePrevWeek: number;
-    purchasers30d: number;
-    revenue30d: number;
-    revenuePrev30d: number;
-  };
+  totals: DigestTotals;
   k: number;
   segments: DigestSegment[];
   movements: DigestMovement[];

@@ -6,21 +6,17 @@ import type { webApi } from '@slack/bolt';
 import type { DigestTransport, PostOutcome } from '../digest/deliver.ts';
 import { createPacer, DEFAULT_POLICY } from '../digest/deliver.ts';
 import { systemTimers } from '../domain/timers.ts';
-import type { Logger } from '../logger.ts';
 import { classifyFailure } from './errors.ts';
-import { createPostingClient, postToChannel, sendDirectMessage } from './post.ts';
+import { createPostingClient, type PostingClientOptions, postToChannel, sendDirectMessage } from './post.ts';
 import { uploadChart } from './upload.ts';
 
 /** Creates the Slack transport on a posting client of its own (it does not retry by itself: post.ts decides). */
-export function createSlackTransport(options: {
-  token: string;
-  apiUrl?: string;
-  /** Per-call timeout (default 10 s); a timeout counts as a failed attempt. */
-  timeoutMs?: number;
-  logger: Logger;
-  /** An existing client, for tests; it should not retry by itself. */
-  client?: webApi.WebClient;
-}): DigestTransport {
+export function createSlackTransport(
+  options: PostingClientOptions & {
+    /** An existing client, for tests; it should not retry by itself. */
+    client?: webApi.WebClient;
+  },
+): DigestTransport {
   const client = options.client ?? createPostingClient(options);
   const channelIdOf = createChannelNames(client);
   // Used when a caller leaves out pacing and policy (the scheduler always passes its own).
@@ -58,6 +54,17 @@ export function createSlackTransport(options: {
     },
     async notifyUser(userId, message) {
       await sendDirectMessage(client, userId, message);
+    },
+    async findPost(channelName, key) {
+      const channel = await channelIdOf(channelName);
+      // A replica that stopped mid-post did so within its lease: its message is among the latest ones.
+      const page = await client.conversations.history({ channel, limit: 200, include_all_metadata: true });
+      for (const m of page.messages ?? []) {
+        const payload = m.metadata?.event_payload as { key?: unknown } | undefined;
+        if (m.metadata?.event_type === 'audience_digest' && payload?.key === key)
+          return { channel, ts: m.ts ?? null };
+      }
+      return false;
     },
     uploadChart(channel, threadTs, chart) {
       return uploadChart(client, { channelId: channel, threadTs, chart, logger: options.logger });

@@ -99,14 +99,20 @@ export function createHomeTab(deps: HomeDeps): HomeTab {
   };
 }
 
-/** What the view shows, apart from the time. */
-async function homeDataKey(store: Store): Promise<string> {
+/** What the Home tab shows besides the stats: the data's meta, the default segmentation, the digests. */
+async function readHomeState(store: Store) {
   const [meta, run, schedules, deliveries] = await Promise.all([
     store.audience.meta(),
     storedDefaultRun(store),
     store.digests.schedules(),
     store.digests.deliveries(),
   ]);
+  return { meta, run, schedules, deliveries };
+}
+
+/** What the view shows, apart from the time. */
+async function homeDataKey(store: Store): Promise<string> {
+  const { meta, run, schedules, deliveries } = await readHomeState(store);
   // A digest's latest delivery status is shown too, so a delivery, failure or retry refreshes the view.
   const latest = latestDeliveries(deliveries);
   const plans = schedules.map((s) => [
@@ -143,16 +149,11 @@ function createViewCache(deps: HomeDeps): (key: string) => Promise<HomeView> {
 async function buildHome(store: Store, currency: string, now: number): Promise<HomeView> {
   const { profiles } = await store.audience.counts();
   const stats = profiles > 0 ? await audienceStatsFor(store, null, now) : null;
-  const [meta, segmentRun, schedules, deliveries] = await Promise.all([
-    store.audience.meta(),
-    storedDefaultRun(store),
-    store.digests.schedules(),
-    store.digests.deliveries(),
-  ]);
+  const { meta, run, schedules, deliveries } = await readHomeState(store);
   return buildHomeView({
     stats,
     meta: { ...meta },
-    segmentRun: segmentRun ?? null,
+    segmentRun: run ?? null,
     schedules: [...schedules],
     // The same statuses as `/audience digest list`: next delivery in the schedule's zone, latest record.
     statuses: scheduleStatuses({ schedules, deliveries }, now),

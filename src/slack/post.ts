@@ -64,14 +64,17 @@ const PAUSING_PROBLEMS = new Set<PostProblem>([
   'join_failed',
 ]);
 
-/** A Web API client for posting that never retries or waits by itself: `sendToChannel` decides both. */
-export function createPostingClient(options: {
+/** What a posting client is made from. */
+export interface PostingClientOptions {
   token: string;
   apiUrl?: string;
   /** Per-call timeout (default 10 s); a timeout counts as a failed attempt. */
   timeoutMs?: number;
   logger: Logger;
-}): webApi.WebClient {
+}
+
+/** A Web API client for posting that never retries or waits by itself: `sendToChannel` decides both. */
+export function createPostingClient(options: PostingClientOptions): webApi.WebClient {
   return new slackWebApi.WebClient(options.token, {
     ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
     retryConfig: { retries: 0 },

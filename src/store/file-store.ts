@@ -22,6 +22,7 @@ import type {
   ConnectionReads,
   DigestReads,
   ModelReads,
+  OccurrenceClaims,
   SegmentRunReads,
   Store,
   StoreChange,
@@ -101,6 +102,18 @@ export class FileStore implements Store {
   readonly audit: AuditReads;
   readonly connections: ConnectionReads;
   readonly atRest: AtRestEncryption;
+  /**
+   * Every claim is granted: the data file's lock (taken by the first change) already makes this process the
+   * only scheduler on the file, and a crash mid-post is handled by the `started` records (planner.ts).
+   */
+  readonly occurrences: OccurrenceClaims = {
+    shared: false,
+    claim: async (key) => ({ key, holder: `pid ${process.pid}`, attempt: 1, mayHavePosted: false }),
+    startPosting: async () => true,
+    renew: async () => undefined,
+    release: async () => undefined,
+    abandoned: async () => new Set<string>(),
+  };
 
   constructor(
     private readonly db: Low<AudienceData>,

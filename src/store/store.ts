@@ -267,8 +267,44 @@ export interface AtRestEncryption {
   changeKey(key: Buffer | null): Promise<void>;
 }
 
+/** A won claim on a digest occurrence (see OccurrenceClaims). */
+export interface OccurrenceClaim {
+  key: string;
+  /** Who holds it: this process. */
+  holder: string;
+  /** 1 for a first claim, more for a takeover of one whose holder's lease ran out. */
+  attempt: number;
+  /** The previous holder had started posting when it stopped: look in the channel before posting again. */
+  mayHavePosted: boolean;
+}
+
+/**
+ * Exactly-once digests across processes: the scheduler claims each occurrence before it prepares or posts it,
+ * and only the winner delivers. A claim is a lease, renewed while its holder lives; when a holder dies its
+ * claims lapse and another process takes them over (flagged `mayHavePosted` if it had started posting).
+ * Recording an occurrence's final delivery record (delivered, failed, skipped) ends its claim in the same
+ * change. A database shares claims between replicas; the file backend grants every claim, since its lock
+ * already makes this process the only scheduler on the file.
+ */
+export interface OccurrenceClaims {
+  /** True when other processes claim too (a database shared by replicas). */
+  readonly shared: boolean;
+  /** Claims an occurrence for `leaseMs`, or null when another process holds it or it is finished. */
+  claim(key: string, scheduleId: string, leaseMs: number): Promise<OccurrenceClaim | null>;
+  /** Marks a held claim as posting, right before the post; false when it was taken over: do not post. */
+  startPosting(claim: OccurrenceClaim, leaseMs: number): Promise<boolean>;
+  /** Extends every open claim of this process by `leaseMs` (its heartbeat). */
+  renew(leaseMs: number): Promise<void>;
+  /** Gives up a claim not yet posted, so another process may take it at once. */
+  release(claim: OccurrenceClaim): Promise<void>;
+  /** Keys of occurrences whose holder's lease ran out before they finished: due again, to whoever claims. */
+  abandoned(): Promise<ReadonlySet<string>>;
+}
+
 /** The persistent state of one audience and the only way to change it. */
 export interface Store extends StoreReads {
+  /** Claims on digest occurrences, so each is delivered once however many schedulers run. */
+  readonly occurrences: OccurrenceClaims;
   /** Where the data lives, for messages: a file path, or a database URL without credentials. */
   readonly location: string;
   /** Present when the backend encrypts at rest itself. */

@@ -389,6 +389,34 @@ describe.each<Backend>([fileBackend, postgres])('storage contract: $name backend
   );
 
   it.skipIf(backend.skip)(
+    'claims a digest occurrence for its holder until its final record ends the claim',
+    async () => {
+      const store = await fresh();
+      const claim = await store.occurrences.claim('sch_1:2026-01-05', 'sch_1', 60_000);
+      expect(claim).toMatchObject({ key: 'sch_1:2026-01-05', attempt: 1, mayHavePosted: false });
+      if (!claim) return;
+      expect(await store.occurrences.startPosting(claim, 60_000)).toBe(true);
+      await store.occurrences.renew(60_000);
+      // Shared claims (a database) refuse a second holder while the first lives; a lone process needs none.
+      const again = await store.occurrences.claim('sch_1:2026-01-05', 'sch_1', 60_000);
+      expect(again === null).toBe(store.occurrences.shared);
+      await store.change((tx) => tx.putDelivery(delivery('sch_1:2026-01-05', day(5))));
+      expect(await store.occurrences.abandoned()).toEqual(new Set());
+      if (store.occurrences.shared) {
+        expect(await store.occurrences.claim('sch_1:2026-01-05', 'sch_1', 60_000)).toBeNull();
+        // A claim whose lease ran out (its holder died) is abandoned, then taken over.
+        const short = await store.occurrences.claim('sch_2:2026-01-05', 'sch_2', 1);
+        expect(short).not.toBeNull();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(await store.occurrences.abandoned()).toEqual(new Set(['sch_2:2026-01-05']));
+        expect(await store.occurrences.claim('sch_2:2026-01-05', 'sch_2', 60_000)).toMatchObject({
+          attempt: 2,
+        });
+      }
+    },
+  );
+
+  it.skipIf(backend.skip)(
     'keeps the newest audit entries, reads them since a time, and redacts them',
     async () => {
       const store = await fresh();

@@ -6,6 +6,7 @@
  */
 import type { Connector, ConnectorContext, ConnectorSource, SyncBatch } from '../connector.ts';
 import { ConnectorError } from '../errors.ts';
+import { positiveSetting } from '../shared/settings.ts';
 import { GraphClient } from './graph-client.ts';
 import { accountsShape, meShape, permissionsShape } from './graph-shapes.ts';
 import { facebookSurface, instagramSurface } from './graph-surfaces.ts';
@@ -98,14 +99,4 @@ function userToken(ctx: ConnectorContext): string {
     );
   }
   return token;
-}
-
-function positiveSetting(ctx: ConnectorContext, name: string, fallback: number): number {
-  const raw = ctx.settings[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ConnectorError('config', `The setting ${name} must be a whole number above 0, not "${raw}".`);
-  }
-  return value;
 }

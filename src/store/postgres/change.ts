@@ -24,7 +24,7 @@ import type {
   SegmentRun,
 } from '../../domain/types.ts';
 import type { AudienceSnapshot, StoreChange, StoreReads } from '../store.ts';
-import { type Claim, finishOccurrence } from './claims.ts';
+import { type Claim, closeOccurrence, finishOccurrence } from './claims.ts';
 import { pgConnectionWrites } from './connections.ts';
 import { copyRows } from './copy.ts';
 import { ensureMonthPartitions, monthOf, purgeBefore } from './partitions.ts';
@@ -435,6 +435,8 @@ export class PgChange implements StoreChange {
          at = EXCLUDED.at, detail = EXCLUDED.detail`,
       [record.key, record.schedule_id, record.status, ts(record.at), record.detail],
     );
+    // A final record ends the occurrence's claim in this transaction: nobody takes it over after this commits.
+    if (record.status !== 'started') await closeOccurrence(this.client, this.team, record.key);
   }
 
   async pruneDeliveries(before: number, max: number): Promise<void> {

@@ -15,19 +15,13 @@
  * shorter than the grace period (DIGEST_GRACE_HOURS), so a takeover still delivers in time.
  */
 import type pg from 'pg';
+import type { OccurrenceClaim } from '../store.ts';
 
 /** A pool or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
-/** A won claim. */
-export interface Claim {
-  key: string;
-  holder: string;
-  /** 1 for a first claim, more for a takeover of an expired one. */
-  attempt: number;
-  /** The previous holder had started posting before its lease ran out: check the channel before posting. */
-  mayHavePosted: boolean;
-}
+/** A won claim (the storage interface's OccurrenceClaim). */
+export type Claim = OccurrenceClaim;
 
 /** What to claim, for whom and for how long. */
 export interface ClaimRequest {
@@ -132,4 +126,15 @@ export async function expiredClaims(
     [teamId],
   );
   return rows.map((r) => ({ key: r.key, scheduleId: r.schedule_id, state: r.state }));
+}
+
+/**
+ * Ends the open claim of an occurrence whose final record is being written (delivered, failed, skipped), in
+ * that record's transaction: whoever records the outcome, the occurrence is not due to anyone any more.
+ */
+export async function closeOccurrence(db: Queryable, teamId: string, key: string): Promise<void> {
+  await db.query(
+    `UPDATE digest_occurrences SET state = 'done' WHERE team_id = $1 AND key = $2 AND state <> 'done'`,
+    [teamId, key],
+  );
 }

@@ -24,7 +24,14 @@ import type {
   StoreReads,
 } from '../store.ts';
 import { PgChange } from './change.ts';
-import { type Claim, claimOccurrence, releaseClaim, renewClaims, startPosting } from './claims.ts';
+import {
+  type Claim,
+  claimOccurrence,
+  expiredClaims,
+  releaseClaim,
+  renewClaims,
+  startPosting,
+} from './claims.ts';
 import { connectPool, locationOf } from './connect.ts';
 import { migrateSchema } from './migrate.ts';
 import { readSnapshot, storeReads } from './reads.ts';
@@ -44,8 +51,6 @@ export interface OpenPgStoreOptions {
 
 /** Advisory lock class of changes ("AICH"); the object id is the workspace's hash. */
 const CHANGE_LOCK_CLASS = 0x41494348;
-/** Advisory lock class of the writer lock ("AIWR"), see claimWrites. */
-const WRITER_LOCK_CLASS = 0x41495752;
 
 /** Connects, migrates the schema (see migrate.ts) and opens the store of one workspace. */
 export async function openPgStore(options: OpenPgStoreOptions): Promise<PgStore> {
@@ -81,8 +86,8 @@ export class PgStore implements Store {
   /** This process as a claim holder: unique per process, readable in the table. */
   readonly replicaId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   private closed = false;
-  /** The connection holding the writer lock (claimWrites), if taken. */
-  private writerLock: pg.PoolClient | null = null;
+  /** The last snapshot, by data version (see snapshot()). */
+  private held: { version: number; snapshot: Promise<AudienceSnapshot> } | null = null;
 
   constructor(
     /** The pool; exposed for the backend's own helpers (claims, partitions) and tests. */
@@ -99,11 +104,30 @@ export class PgStore implements Store {
     this.connections = reads.connections;
   }
 
-  /** The whole audience at one version: read in one repeatable-read transaction. */
-  private snapshot(): Promise<AudienceSnapshot> {
-    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', (client) =>
+  /**
+   * The whole audience at one version, read in one repeatable-read transaction and kept until the data version
+   * in the database moves (one primary-key read per call: polled, so an import by another replica is seen by
+   * the next snapshot here). Returning the same arrays for the same version is what lets the query caches
+   * (src/queries/memo.ts) recognise an unchanged audience.
+   */
+  private async snapshot(): Promise<AudienceSnapshot> {
+    const version = await this.audience.version();
+    const held = this.held;
+    if (held && held.version === version) return held.snapshot;
+    const loading = this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', (client) =>
       readSnapshot(client, this.teamId),
     );
+    const entry = { version, snapshot: loading };
+    this.held = entry;
+    try {
+      const snapshot = await loading;
+      // A change may have committed between the version read and the snapshot: key it by what it holds.
+      entry.version = snapshot.version;
+      return snapshot;
+    } catch (error) {
+      if (this.held === entry) this.held = null;
+      throw error;
+    }
   }
 
   change<T>(fn: (tx: StoreChange) => Promise<T>, options: ChangeOptions = {}): Promise<T> {
@@ -141,30 +165,11 @@ export class PgStore implements Store {
   }
 
   /**
-   * Takes the workspace's writer lock, the file lock's counterpart: a session advisory lock held on a connection
-   * of its own until close, released by the server if this process dies (its connection drops). Throws
-   * StoreError 'locked' when another process holds it. Until the digest scheduler claims each occurrence
-   * (claims.ts), this keeps one app per workspace, so no digest is posted twice; changes themselves are safe
-   * from any number of processes without it.
+   * Any number of processes may write: changes of a workspace are serialized by a transaction-scoped advisory
+   * lock, and digests are claimed per occurrence (claims.ts), which is what the file backend's lock guarded.
    */
   async claimWrites(): Promise<void> {
     this.assertOpen();
-    if (this.writerLock) return;
-    const client = await this.pool.connect();
-    const { rows } = await client.query<{ ok: boolean }>(
-      'SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok',
-      [WRITER_LOCK_CLASS, this.teamId],
-    );
-    if (rows[0]?.ok) {
-      this.writerLock = client;
-      return;
-    }
-    client.release();
-    throw new StoreError(
-      'locked',
-      this.location,
-      `Another Audience Insights process is already running for workspace ${this.teamId} on ${this.location}, so this one will not start: two would send every digest twice. Stop the other one first (its lock goes with its database connection).`,
-    );
   }
 
   /** Commits are synchronous: there are no background saves to hold back. */
@@ -176,18 +181,13 @@ export class PgStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Unlocked explicitly, so the next holder need not wait for the server to notice the session end.
-    const lock = this.writerLock;
-    this.writerLock = null;
-    if (lock) {
-      await lock.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
-      lock.release(true);
-    }
+    this.held = null;
     await this.pool.end();
   }
 
   /** Exactly-once digests across replicas (see claims.ts), as this replica. */
   readonly occurrences = {
+    shared: true,
     claim: (key: string, scheduleId: string, leaseMs: number): Promise<Claim | null> =>
       claimOccurrence(this.pool, this.teamId, { key, scheduleId, holder: this.replicaId, leaseMs }),
     startPosting: (claim: Claim, leaseMs: number) => startPosting(this.pool, this.teamId, claim, leaseMs),
@@ -198,9 +198,13 @@ export class PgStore implements Store {
         await tx.putDelivery(record);
         return true;
       }),
-    renew: (leaseMs: number) => renewClaims(this.pool, this.teamId, this.replicaId, leaseMs),
+    renew: async (leaseMs: number): Promise<void> => {
+      await renewClaims(this.pool, this.teamId, this.replicaId, leaseMs);
+    },
     release: (claim: Claim) => releaseClaim(this.pool, this.teamId, claim),
-  };
+    abandoned: async (): Promise<ReadonlySet<string>> =>
+      new Set((await expiredClaims(this.pool, this.teamId)).map((c) => c.key)),
+  } as const;
 
   private assertOpen(): void {
     if (this.closed) {

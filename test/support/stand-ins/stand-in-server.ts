@@ -14,6 +14,8 @@ export interface Answer {
   body?: unknown;
   /** Lines written one at a time (a JSONL download), so the client can read them as a stream. */
   lines?: Iterable<string>;
+  /** Drop the connection after this many lines (a download that breaks off). */
+  breakAfterLines?: number;
 }
 
 /** What a route sees of a request. */
@@ -36,6 +38,7 @@ export interface LoggedRequest {
   method: string;
   path: string;
   query: Record<string, string>;
+  headers: IncomingMessage['headers'];
   text: string;
 }
 
@@ -69,7 +72,13 @@ export async function startStandInServer(
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const text = Buffer.concat(chunks).toString('utf8');
     const method = req.method ?? 'GET';
-    requests.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), text });
+    requests.push({
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+      text,
+    });
     const planned = faults.find((f) => f.left > 0 && matches(f.path, url.pathname));
     if (planned !== undefined) {
       planned.left -= 1;
@@ -107,9 +116,20 @@ async function write(res: ServerResponse, answer: Answer): Promise<void> {
   const headers = { ...answer.headers };
   if (answer.lines !== undefined) {
     res.writeHead(answer.status ?? 200, { 'content-type': 'application/jsonl', ...headers });
+    let written = 0;
     for (const line of answer.lines) {
+      if (written++ === answer.breakAfterLines) {
+        res.destroy();
+        return;
+      }
       // Respect back-pressure so a million-line file streams in flat memory on this side too.
-      if (!res.write(`${line}\n`)) await new Promise((resolve) => res.once('drain', resolve));
+      if (!res.write(`${line}\n`)) {
+        await new Promise((resolve) => {
+          res.once('drain', resolve);
+          res.once('close', resolve);
+        });
+        if (res.destroyed) return;
+      }
     }
     res.end();
     return;

@@ -1,0 +1,64 @@
+/**
+ * The connectors this build ships, with what the surfaces need to connect one: the settings and credentials it
+ * takes (and their CLI flags), the platform's API root, and the permissions the user must grant. A kind without an
+ * entry is not in this build yet; the CLI and Slack say so instead of failing later.
+ */
+
+import type { Connector, ConnectorKind } from './connector.ts';
+import { GRAPH_BASE_URL, GRAPH_PERMISSIONS, instagramConnector } from './instagram/instagram-connector.ts';
+
+/** One field a connection takes: its key in settings/credentials, its CLI flag, and what it is. */
+export interface ConnectorField {
+  key: string;
+  /** The CLI option, e.g. `--ig-user <id>`. */
+  flag: string;
+  label: string;
+  /** At least one of the fields of a group marked `oneOf` is required (Instagram: account or Page). */
+  required: boolean | 'oneOf';
+}
+
+/** A shipped connector and how to connect it. */
+export interface ConnectorEntry {
+  connector: Connector;
+  label: string;
+  settings: readonly ConnectorField[];
+  credentials: readonly ConnectorField[];
+  permissions: readonly string[];
+  /** The API root for a connection's settings (Shopify's depends on the shop). */
+  defaultBaseUrl(settings: Readonly<Record<string, string>>): string;
+}
+
+/** Every connector in this build, by kind. */
+export const CONNECTORS: Readonly<Partial<Record<ConnectorKind, ConnectorEntry>>> = {
+  instagram: {
+    connector: instagramConnector,
+    label: 'Instagram professional account / Facebook Page (Graph API)',
+    settings: [
+      {
+        key: 'igUserId',
+        flag: '--ig-user <id>',
+        label: 'Instagram professional account id',
+        required: 'oneOf',
+      },
+      { key: 'pageId', flag: '--page <id>', label: 'Facebook Page id', required: 'oneOf' },
+    ],
+    credentials: [
+      { key: 'accessToken', flag: '--token <token>', label: 'user access token', required: true },
+      { key: 'pageAccessToken', flag: '--page-token <token>', label: 'Page access token', required: false },
+    ],
+    permissions: GRAPH_PERMISSIONS,
+    defaultBaseUrl: () => GRAPH_BASE_URL,
+  },
+};
+
+/** The connector of each shipped kind, as the sync engine takes them. */
+export function connectorsByKind(): Record<string, Connector> {
+  const out: Record<string, Connector> = {};
+  for (const [kind, entry] of Object.entries(CONNECTORS)) if (entry) out[kind] = entry.connector;
+  return out;
+}
+
+/** The API root of a kind for these settings ('' for a kind not in this build). */
+export function defaultBaseUrl(kind: string, settings: Readonly<Record<string, string>>): string {
+  return CONNECTORS[kind as ConnectorKind]?.defaultBaseUrl(settings) ?? '';
+}
