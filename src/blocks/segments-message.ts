@@ -50,6 +50,7 @@ export function buildSegmentsMessage(
     ),
   ];
   if (options.run) blocks.push(context([runNote(options.run)]));
+  for (const warning of result.warnings ?? []) blocks.push(section(`:warning: ${escapeMrkdwn(warning)}`));
   // Buttons run `segment=N` commands, which use the default's numbers: an ad-hoc run shows none.
   const buttons = options.run?.role !== 'ad-hoc';
   for (const segment of shown) blocks.push(...segmentBlocks(segment, rule, buttons));
@@ -143,12 +144,13 @@ function qualityNotes(
   result: SegmentResult,
   view: { page: number; pages: number; cached: boolean },
 ): string[] {
-  const notes = [
-    `Silhouette ${result.quality.silhouette.toFixed(2)} · between/total variance ${formatPercent(
-      result.quality.betweenOverTotal,
-    )}`,
-    `features: ${result.features.map(escapeMrkdwn).join(', ')} (${result.scaling})`,
-  ];
+  // With no variation in the input there is no quality to report: a "Silhouette 0.00" would read as a finding.
+  const quality = result.degenerate
+    ? 'No quality figures: the features do not vary'
+    : `Silhouette ${result.quality.silhouette.toFixed(2)} · between/total variance ${formatPercent(
+        result.quality.betweenOverTotal,
+      )}`;
+  const notes = [quality, `features: ${result.features.map(escapeMrkdwn).join(', ')} (${result.scaling})`];
   if (result.kScores) {
     const range = `${result.kScores[0]?.k}–${result.kScores.at(-1)?.k}`;
     notes.push(`k=${result.k} chosen by silhouette over ${range}`);
@@ -182,7 +184,9 @@ export function summarize(
     profiles: result.userIds.length,
     features: result.features,
     scaling: result.scaling,
-    quality: result.quality,
+    // No variation, no quality: null rather than a silhouette of 0 that reads as a finding.
+    quality: result.degenerate ? null : result.quality,
+    ...(result.warnings ? { warnings: result.warnings } : {}),
     kScores: result.kScores ?? null,
     sampled: result.sampled,
     imputed: result.imputed,
