@@ -1,6 +1,6 @@
 /**
  * Encryption-at-rest overhead: writes and loads the same audience through the store, plain and encrypted
- * (AES-256-GCM frames, see src/privacy/encryption.ts), alternating the two so load on the machine hits both
+ * (AES-256-GCM frames, see src/store/encryption.ts), alternating the two so load on the machine hits both
  * alike, and prints medians of wall and CPU time; then the cost of the cipher alone over the same bytes.
  * Run: npx tsx bench/encryption-bench.ts [profiles] [runs]   (default 100000 profiles, 3 runs)
  */

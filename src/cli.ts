@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { registerConnectorCommands } from './cli/connector-commands.ts';
 import { type CliContext, contextWithStore, lazyStoreContext } from './cli/context.ts';
 import { registerImportCommand } from './cli/import-command.ts';
+import { registerMigrateCommand } from './cli/migrate-command.ts';
 import { parseWholeNumber } from './cli/options.ts';
 import { registerPrivacyCommands, storeEncryption } from './cli/privacy-commands.ts';
 import { type RoutedCommands, registerRoutedCommands } from './cli/routed-commands.ts';
@@ -32,9 +33,13 @@ const OWN_COMMANDS = new Set([
   'connections',
   'sync',
   'disconnect',
+  'migrate',
 ]);
 
-/** Commands that never write (the program's own name: unknown words, answered with the closest command). */
+/**
+ * Commands that take no write lock on the configured store first: those that never write (the program's own
+ * name: unknown words, answered with the closest command), and `migrate`, which opens and locks its own sides.
+ */
 const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
   'audience',
   'help',
@@ -42,6 +47,7 @@ const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
   'audit',
   'evaluate',
   'connections',
+  'migrate',
 ]);
 
 /** Builds the `audience` program over an open store: the CLI's own commands (tests of encryption use it). */
@@ -75,6 +81,7 @@ function createProgram(
   registerImportCommand(program, ctx, setExitCode);
   registerPrivacyCommands(program, ctx);
   registerConnectorCommands(program, ctx, setExitCode);
+  registerMigrateCommand(program, ctx);
   return program;
 }
 

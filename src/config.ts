@@ -39,6 +39,8 @@ export interface AppConfig {
   allowedChannelIds: string[] | null;
   /** Interactions older than this many days are purged daily; null: kept. */
   retentionDays: number | null;
+  /** The Slack workspace this app serves (SLACK_TEAM_ID), or null when not set. */
+  slackTeamId: string | null;
   /** PostgreSQL instead of the data file (DATABASE_URL); null: the file store, the default. */
   database: DatabaseConfig | null;
 }
@@ -181,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnv()): AppConfig {
     adminUserIds: e.ADMIN_USER_IDS ?? [],
     allowedChannelIds: e.ALLOWED_CHANNEL_IDS ?? null,
     retentionDays: e.RETENTION_DAYS,
+    slackTeamId: e.SLACK_TEAM_ID ?? null,
     database: databaseConfig(e.DATABASE_URL, e.SLACK_TEAM_ID, mode, e.PSEUDONYM_KEY),
   };
 }

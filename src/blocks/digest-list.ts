@@ -4,7 +4,7 @@
  * latest delivery and the last error. Pure.
  *
  * Every reply here is about managing digests, never shareable: re-running `digest add` or `digest run`
- * from a Share button would create or send again, so they are marked `perPerson` (see share.ts).
+ * from a Share button would create or send again, so they are marked `perPerson` (see share-messages.ts).
  */
 import type { Button, KnownBlock } from '@slack/types';
 import type { ScheduleStatus } from '../domain/digest.ts';

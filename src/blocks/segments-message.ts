@@ -12,7 +12,8 @@ import {
   hides,
   isSmallCohort,
 } from '../privacy/cohorts.ts';
-import { actions, button, capBlocks, context, escapeMrkdwn, fallbackText, header, section } from './kit.ts';
+import { commandButton, pageButton } from './command-buttons.ts';
+import { actions, capBlocks, context, escapeMrkdwn, fallbackText, header, section } from './kit.ts';
 
 /** Segments shown per message; the rest are one "More" click away (12 segments fit in two pages). */
 export const SEGMENTS_PER_PAGE = 8;
@@ -49,20 +50,19 @@ export function buildSegmentsMessage(
     ),
   ];
   if (options.run) blocks.push(context([runNote(options.run)]));
+  for (const warning of result.warnings ?? []) blocks.push(section(`:warning: ${escapeMrkdwn(warning)}`));
   // Buttons run `segment=N` commands, which use the default's numbers: an ad-hoc run shows none.
   const buttons = options.run?.role !== 'ad-hoc';
   for (const segment of shown) blocks.push(...segmentBlocks(segment, rule, buttons));
-  if (page < pages) {
-    blocks.push(
-      actions([
-        button(
+  const more =
+    page < pages
+      ? pageButton(
+          options.command,
+          page + 1,
           `More (${result.segments.length - page * SEGMENTS_PER_PAGE} more segments)`,
-          'page_command:more',
-          `${options.command} page=${page + 1}`,
-        ),
-      ]),
-    );
-  }
+        )
+      : null;
+  if (more) blocks.push(actions([more]));
   blocks.push(context(qualityNotes(result, { page, pages, cached: options.cached ?? false })));
 
   const names = result.segments
@@ -99,19 +99,11 @@ function segmentBlocks(
     section(`*${number}. ${escapeMrkdwn(segment.name)}*: ${figures}${flag}${traits ? `\n${traits}` : ''}`),
   ];
   if (!buttons) return blocks;
-  blocks.push(
-    actions(
-      [
-        button(
-          'Recommend for this segment',
-          `run_command:recommend:${number}`,
-          `recommend segment=${number}`,
-        ),
-        button('Predict for this segment', `run_command:predict:${number}`, `predict segment=${number}`),
-      ],
-      `segment-${number}`,
-    ),
-  );
+  const run = [
+    commandButton('Recommend for this segment', `recommend segment=${number}`),
+    commandButton('Predict for this segment', `predict segment=${number}`),
+  ].filter((b) => b !== null);
+  blocks.push(actions(run, `segment-${number}`));
   return blocks;
 }
 
@@ -152,12 +144,13 @@ function qualityNotes(
   result: SegmentResult,
   view: { page: number; pages: number; cached: boolean },
 ): string[] {
-  const notes = [
-    `Silhouette ${result.quality.silhouette.toFixed(2)} · between/total variance ${formatPercent(
-      result.quality.betweenOverTotal,
-    )}`,
-    `features: ${result.features.map(escapeMrkdwn).join(', ')} (${result.scaling})`,
-  ];
+  // With no variation in the input there is no quality to report: a "Silhouette 0.00" would read as a finding.
+  const quality = result.degenerate
+    ? 'No quality figures: the features do not vary'
+    : `Silhouette ${result.quality.silhouette.toFixed(2)} · between/total variance ${formatPercent(
+        result.quality.betweenOverTotal,
+      )}`;
+  const notes = [quality, `features: ${result.features.map(escapeMrkdwn).join(', ')} (${result.scaling})`];
   if (result.kScores) {
     const range = `${result.kScores[0]?.k}–${result.kScores.at(-1)?.k}`;
     notes.push(`k=${result.k} chosen by silhouette over ${range}`);
@@ -191,7 +184,9 @@ export function summarize(
     profiles: result.userIds.length,
     features: result.features,
     scaling: result.scaling,
-    quality: result.quality,
+    // No variation, no quality: null rather than a silhouette of 0 that reads as a finding.
+    quality: result.degenerate ? null : result.quality,
+    ...(result.warnings ? { warnings: result.warnings } : {}),
     kScores: result.kScores ?? null,
     sampled: result.sampled,
     imputed: result.imputed,

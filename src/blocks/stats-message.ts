@@ -139,7 +139,7 @@ function statsNotes(stats: AudienceStats, rule: CohortRule, filter: string | nul
   return notes;
 }
 
-// cohortSize: answers about fewer than MIN_COHORT_SIZE people are not shared to channels (see share.ts).
+// cohortSize: answers about fewer than MIN_COHORT_SIZE people are not shared to channels (see share-messages.ts).
 function statsData(stats: AudienceStats, rule: CohortRule, top: TopLists, revenueHidden: boolean): unknown {
   if (rule.audience !== 'channel') return { ...stats, cohortSize: stats.total };
   return {

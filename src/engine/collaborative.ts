@@ -12,11 +12,15 @@
  *
  * The regularisation λ, the time decay, the popularity half-life and the prior k of the history weight
  * n / (n + k) (how much a short history is trusted against the backoff) are chosen when the model is built, by
- * validation on the store's own data: for a seeded sample of users with at least two items, one item is hidden
- * (the most recent for half of them, a random one for the others), the query knows a random 1 to 10 of their
- * other items (people with few events are where the choice matters most), and every candidate is scored by the
- * nDCG@10 of the hidden item. Popularity alone is a candidate, so a store where the model does not help falls
- * back to popularity (`share` 0).
+ * validation on the store's own data, in two groups that ask the two questions a recommendation answers. For
+ * half of a seeded sample of users with at least two items, "what comes next": their last session (every item of
+ * their latest visit or basket) is hidden and the query is all their earlier history; for the other half, "what
+ * else do they like": one random item is hidden and the query knows a random 1 to 10 of their other items (people
+ * with few events are where the choice matters most). Every candidate is scored by the nDCG@10 of the hidden
+ * item in each group, and only candidates at least as good as popularity in BOTH groups are eligible; among them
+ * the best total wins. Popularity alone is a candidate, so where the model does not help (dense baskets from a
+ * small catalogue, where items co-occur within a basket but the next basket is another aisle) the blend leans
+ * to popularity or falls back to it (`share` 0), and a model that helps one question cannot hurt the other.
  * Pure, seeded and deterministic.
  */
 import { createRng } from '../domain/random.ts';
@@ -29,6 +33,8 @@ export interface Feedback {
   items: Int32Array;
   /** Implicit weight before time decay; 0 means no positive signal. */
   weights: Float32Array;
+  /** First and last time of the user's interactions with the item. */
+  firstTs: Float64Array;
   lastTs: Float64Array;
   /** 1 when the row counts in popularity (a purchase; any positive row when the store has no purchases). */
   target: Uint8Array;
@@ -67,8 +73,17 @@ export interface CollaborativeFit {
   /** 1 when the model beat popularity in validation (else 0: popularity and taste only), and its prior k. */
   share: number;
   historyPrior: number;
-  /** The validation behind the choice: users, and nDCG@10 of the chosen blend and of popularity. */
-  validation: { users: number; ndcg: number; popularityNdcg: number };
+  /**
+   * The validation behind the choice: users, and nDCG@10 of the chosen blend and of popularity, overall and per
+   * group ("what comes next": the last session hidden; "other": a random item hidden).
+   */
+  validation: {
+    users: number;
+    ndcg: number;
+    popularityNdcg: number;
+    next: { ndcg: number; popularityNdcg: number };
+    other: { ndcg: number; popularityNdcg: number };
+  };
 }
 
 /** Defaults of `fitCollaborative`. */
@@ -78,7 +93,7 @@ export const DEFAULT_COLLABORATIVE_OPTIONS: Omit<CollaborativeOptions, 'asOf' | 
   lambdaGrid: [0.2, 1, 5, 25, 100],
   halfLifeGrid: [0, 365, 90],
   popularityHalfLifeGrid: [0, 365, 30],
-  priorGrid: [0.25, 1, 4, 16],
+  priorGrid: [0.25, 1, 4, 16, 64, 256],
   validationUsers: 1500,
 };
 
@@ -92,6 +107,50 @@ const MAX_QUERY_ROWS = 10;
 /** Fewer validation users than this measure noise: the defaults are used instead. */
 const MIN_VALIDATION_USERS = 30;
 const DEFAULT_POPULARITY_HALF_LIFE = 30;
+/** Rows within this time of a user's latest one belong to the same last session (a basket, a visit). */
+const SESSION_MS = 3_600_000;
+/** Hidden items this recent judge the popularity half-life. */
+const RECENT_VALIDATION_DAYS = 365;
+/**
+ * Standard errors of noise allowed against a candidate before it counts as worse than popularity: two for "what
+ * comes next" (the question a recommendation answers in use), one for "what else do they like".
+ */
+const NOISE_Z = { next: 2, other: 1 };
+
+/** Validation nDCG@10 in the two groups of users: "what comes next" and "what else do they like". */
+interface GroupScores {
+  next: number;
+  other: number;
+}
+
+function total(g: GroupScores): number {
+  return g.next + g.other;
+}
+
+/**
+ * Whether a candidate is at least as good as popularity for both questions, with room for noise taken against
+ * the candidate: in each group the mean gain over popularity less NOISE_Z standard errors must not be negative.
+ */
+function noWorse(gains: Float64Array, popularity: Float64Array, isNext: Uint8Array): boolean {
+  for (const group of [0, 1]) {
+    const diffs: number[] = [];
+    for (let k = 0; k < gains.length; k++) {
+      if (isNext[k] === group) diffs.push((gains[k] as number) - (popularity[k] as number));
+    }
+    if (lowerBound(diffs, group === 1 ? NOISE_Z.next : NOISE_Z.other) < 0) return false;
+  }
+  return true;
+}
+
+/** The mean of `diffs` less `z` standard errors of it; 0 for none, the one value for one. */
+function lowerBound(diffs: readonly number[], z: number): number {
+  const n = diffs.length;
+  if (n === 0) return 0;
+  const mean = diffs.reduce((a, b) => a + b, 0) / n;
+  if (n < 2) return mean;
+  const variance = diffs.reduce((a, d) => a + (d - mean) ** 2, 0) / (n - 1);
+  return mean - z * Math.sqrt(variance / n);
+}
 
 function middle(grid: readonly number[]): number {
   return grid[Math.floor((grid.length - 1) / 2)] ?? 1;
@@ -103,45 +162,88 @@ export function fitCollaborative(fb: Feedback, options: CollaborativeOptions): C
   const split = validationSplit(fb, options.seed, options.validationUsers);
   const popChoice = choosePopularity(fb, split, options);
   const validated = split.users.length >= MIN_VALIDATION_USERS;
+  const best = validated && itemSet.length > 1 ? searchModel(fb, split, itemSet, popChoice, options) : null;
   // Too few people to validate on: the defaults (the middle of each grid, popularity over the last 30 days).
-  let best = {
+  const chosen = best ?? {
     lambda: validated ? (options.lambdaGrid[0] ?? 1) : middle(options.lambdaGrid),
     halfLifeDays: 0,
     share: validated ? 0 : 1,
     historyPrior: validated ? (options.priorGrid[0] ?? 1) : middle(options.priorGrid),
-    ndcg: popChoice.ndcg,
+    scores: popChoice.scores,
   };
-  if (validated && itemSet.length > 1) {
-    const subset = itemSet.slice(0, VALIDATION_ITEMS);
-    const trial = (gram: Float64Array, lambda: number, halfLifeDays: number) => {
-      const b = easeFromGram(gram, subset.length, lambda);
-      const scored = scoreShares(fb, split, subset, b, popChoice.popularity, options, halfLifeDays);
-      if (scored.ndcg > best.ndcg) best = { lambda, halfLifeDays, share: 1, ...scored };
-    };
-    // A coordinate search: λ without decay first (one Gram matrix for all), then the decay at the best λ.
-    const plain = gramOf(fb, subset, split.hiddenMask, options.asOf, 0, split.gramUsers);
-    for (const lambda of options.lambdaGrid) trial(plain, lambda, 0);
-    const lambda = best.lambda;
-    for (const halfLifeDays of options.halfLifeGrid) {
-      if (halfLifeDays <= 0) continue;
-      trial(
-        gramOf(fb, subset, split.hiddenMask, options.asOf, halfLifeDays, split.gramUsers),
-        lambda,
-        halfLifeDays,
-      );
-    }
-  }
-  const gram = gramOf(fb, itemSet, null, options.asOf, best.halfLifeDays);
-  const fitted = easeFromGram(gram, itemSet.length, best.lambda);
+  const gram = gramOf(fb, itemSet, null, options.asOf, chosen.halfLifeDays);
+  const fitted = easeFromGram(gram, itemSet.length, chosen.lambda);
+  const users = split.users.length;
   return {
     ...sparseNeighbours(fitted, itemSet, fb.nItems, options.maxNeighbours),
-    lambda: best.lambda,
-    halfLifeDays: best.halfLifeDays,
+    lambda: chosen.lambda,
+    halfLifeDays: chosen.halfLifeDays,
     popularityHalfLifeDays: validated ? popChoice.halfLifeDays : DEFAULT_POPULARITY_HALF_LIFE,
-    share: best.share,
-    historyPrior: best.historyPrior,
-    validation: { users: split.users.length, ndcg: best.ndcg, popularityNdcg: popChoice.ndcg },
+    share: chosen.share,
+    historyPrior: chosen.historyPrior,
+    validation: {
+      users,
+      ndcg: mean(total(chosen.scores), users),
+      popularityNdcg: mean(total(popChoice.scores), users),
+      next: {
+        ndcg: mean2(chosen.scores.next, split.groups.next),
+        popularityNdcg: mean2(popChoice.scores.next, split.groups.next),
+      },
+      other: {
+        ndcg: mean2(chosen.scores.other, split.groups.other),
+        popularityNdcg: mean2(popChoice.scores.other, split.groups.other),
+      },
+    },
   };
+}
+
+function mean(sum: number, n: number): number {
+  return n > 0 ? sum / n : 0;
+}
+
+function mean2(sum: number, n: number): number {
+  return Number(mean(sum, n).toPrecision(6));
+}
+
+/**
+ * A coordinate search over the model's parameters: λ without decay first (one Gram matrix for all), then the
+ * decay at the best λ. The best candidate no worse than popularity in both groups, or null when none is.
+ */
+function searchModel(
+  fb: Feedback,
+  split: Split,
+  itemSet: readonly number[],
+  popChoice: { popularity: Float64Array; gains: Float64Array },
+  options: CollaborativeOptions,
+) {
+  type Candidate = {
+    lambda: number;
+    halfLifeDays: number;
+    share: number;
+    historyPrior: number;
+    scores: GroupScores;
+  };
+  let best: Candidate | null = null;
+  const subset = itemSet.slice(0, VALIDATION_ITEMS);
+  const trial = (gram: Float64Array, lambda: number, halfLifeDays: number) => {
+    const b = easeFromGram(gram, subset.length, lambda);
+    const scored = scoreShares(fb, split, subset, b, popChoice, options, halfLifeDays);
+    if (scored && (!best || total(scored.scores) > total(best.scores))) {
+      best = { lambda, halfLifeDays, share: 1, ...scored };
+    }
+  };
+  const plain = gramOf(fb, subset, split.hiddenMask, options.asOf, 0, split.gramUsers);
+  for (const lambda of options.lambdaGrid) trial(plain, lambda, 0);
+  const lambda = (best as Candidate | null)?.lambda ?? options.lambdaGrid[0] ?? 1;
+  for (const halfLifeDays of options.halfLifeGrid) {
+    if (halfLifeDays <= 0) continue;
+    trial(
+      gramOf(fb, subset, split.hiddenMask, options.asOf, halfLifeDays, split.gramUsers),
+      lambda,
+      halfLifeDays,
+    );
+  }
+  return best as Candidate | null;
 }
 
 /** Item numbers by how many users have a positive row with them, most first (ties by number); none with 0. */
@@ -167,6 +269,10 @@ interface Split {
   queryMask: Uint8Array;
   /** The users whose rows enter the validation fits (all validation users, plus a seeded sample of others). */
   gramUsers: Int32Array;
+  /** 1 for a "what comes next" user (last session hidden, all earlier history known), aligned with `users`. */
+  isNext: Uint8Array;
+  /** How many users each group has. */
+  groups: GroupScores;
 }
 
 function validationSplit(fb: Feedback, seed: number, maxUsers: number): Split {
@@ -188,34 +294,73 @@ function validationSplit(fb: Feedback, seed: number, maxUsers: number): Split {
           (a, b) => a - b,
         )
       : eligible;
-  // Half the users hide their latest item (what comes next), half a random one (what else they like).
-  const hiddenRows = picked.map((u, k) =>
-    k % 2 === 0 ? latestPositiveRow(fb, u) : randomPositiveRow(fb, u, rng),
-  );
+  // Half the users hide their last session (what comes next), half a random item (what else they like). Someone
+  // whose items all come from one session has no "next" to ask about: they answer the other question.
+  const isNext = new Uint8Array(picked.length);
   const hiddenMask = new Uint8Array(fb.items.length);
+  const hiddenRows = picked.map((u, k) => {
+    const session = k % 2 === 0 ? lastSession(fb, u) : null;
+    if (!session) return randomPositiveRow(fb, u, rng);
+    isNext[k] = 1;
+    for (const r of session.hidden) hiddenMask[r] = 1;
+    // Any of the session's new items: the first one in the data may be the first drawn, not a typical one.
+    return session.fresh[rng.int(0, session.fresh.length - 1)] as number;
+  });
   for (const r of hiddenRows) hiddenMask[r] = 1;
-  const queryMask = queryRows(fb, picked, hiddenMask, rng);
-  return { users: picked, hiddenRows, hiddenMask, queryMask, gramUsers: gramSample(nUsers, picked, rng) };
+  const queryMask = queryRows(fb, picked, isNext, hiddenMask, rng);
+  const nNext = isNext.reduce((a, b) => a + b, 0);
+  return {
+    users: picked,
+    hiddenRows,
+    hiddenMask,
+    queryMask,
+    gramUsers: gramSample(nUsers, picked, rng),
+    isNext,
+    groups: { next: nNext, other: picked.length - nNext },
+  };
 }
 
 /**
- * Each validation user's query uses a uniformly random number (1 to all) of their other positive rows: people
- * with a long history and people with a few events are both scored, as they are when recommendations are asked
- * for (and under the given-N protocol), and the parameters must serve both.
+ * The user's last session (rows last touched within SESSION_MS of their latest event: a basket, a visit): all of
+ * it is hidden, since even a repeat bought in it says what the session was about, which is not known before it;
+ * the items new in it (first chosen there) are what is predicted. Null when there is no new item or nothing
+ * earlier to predict from.
+ */
+function lastSession(fb: Feedback, u: number): { hidden: number[]; fresh: number[] } | null {
+  const latest = latestPositiveRow(fb, u);
+  const since = (fb.lastTs[latest] as number) - SESSION_MS;
+  const hidden: number[] = [];
+  const fresh: number[] = [];
+  for (let r = fb.start[u] as number; r < (fb.start[u + 1] as number); r++) {
+    if (!((fb.weights[r] as number) > 0) || (fb.lastTs[r] as number) < since) continue;
+    hidden.push(r);
+    if ((fb.firstTs[r] as number) >= since) fresh.push(r);
+  }
+  const before = (fb.start[u + 1] as number) - (fb.start[u] as number) - hidden.length;
+  return fresh.length === 0 || before === 0 ? null : { hidden, fresh };
+}
+
+/**
+ * A "what comes next" user's query is all their earlier history, as when a recommendation is asked for. Any
+ * other validation user's query uses a uniformly random number (1 to MAX_QUERY_ROWS) of their other positive rows:
+ * people with a few events are scored too (as under the given-N protocol), and the parameters must serve both.
  */
 function queryRows(
   fb: Feedback,
   users: readonly number[],
+  isNext: Uint8Array,
   hidden: Uint8Array,
   rng: ReturnType<typeof createRng>,
 ) {
   const mask = new Uint8Array(fb.items.length);
-  for (const u of users) {
+  for (let k = 0; k < users.length; k++) {
+    const u = users[k] as number;
     const rows: number[] = [];
     for (let r = fb.start[u] as number; r < (fb.start[u + 1] as number); r++) {
       if ((fb.weights[r] as number) > 0 && !hidden[r]) rows.push(r);
     }
-    const keep = rng.sampleIndices(rows.length, rng.int(1, Math.min(rows.length, MAX_QUERY_ROWS)));
+    const take = isNext[k] ? rows.length : rng.int(1, Math.min(rows.length, MAX_QUERY_ROWS));
+    const keep = rng.sampleIndices(rows.length, take);
     for (const k of keep) mask[rows[k] as number] = 1;
   }
   return mask;
@@ -248,8 +393,8 @@ function latestPositiveRow(fb: Feedback, u: number): number {
 let ownMarks = new Int32Array(0);
 let ownStamp = 0;
 
-/** Marks the user's items but the hidden one with a fresh stamp (a reused array: no allocation per user). */
-function ownMark(fb: Feedback, u: number, hiddenRow: number): Int32Array {
+/** Marks the user's items but the hidden ones with a fresh stamp (a reused array: no allocation per user). */
+function ownMark(fb: Feedback, u: number, hidden: Uint8Array): Int32Array {
   if (ownMarks.length < fb.nItems) ownMarks = new Int32Array(fb.nItems);
   ownStamp = (ownStamp + 1) | 0;
   if (ownStamp === 0) {
@@ -257,7 +402,7 @@ function ownMark(fb: Feedback, u: number, hiddenRow: number): Int32Array {
     ownStamp = 1;
   }
   for (let r = fb.start[u] as number; r < (fb.start[u + 1] as number); r++) {
-    if (r !== hiddenRow) ownMarks[fb.items[r] as number] = ownStamp;
+    if (!hidden[r]) ownMarks[fb.items[r] as number] = ownStamp;
   }
   return ownMarks;
 }
@@ -295,23 +440,43 @@ export function popularityOf(
   return pop;
 }
 
-/** The popularity half-life with the best validation nDCG@10. */
+/**
+ * The popularity half-life for "what sells now". Popularity is taken as of asOf, so only hidden items of the last
+ * RECENT_VALIDATION_DAYS judge the decay (what sold three years ago says nothing about now; with too few of them,
+ * every validation user does). A decay replaces plain counts only when its gain is clear: more than two standard
+ * errors of the paired differences, so noise in a few hundred validation users does not pick a noisier list.
+ */
 function choosePopularity(fb: Feedback, split: Split, options: CollaborativeOptions) {
-  let best: { halfLifeDays: number; ndcg: number; popularity: Float64Array } = {
-    halfLifeDays: 0,
-    ndcg: -1,
-    popularity: new Float64Array(fb.nItems),
-  };
+  const recentFrom = options.asOf - RECENT_VALIDATION_DAYS * DAY;
+  const all = split.users.map((_, k) => k);
+  let judges = all.filter((k) => (fb.lastTs[split.hiddenRows[k] as number] as number) >= recentFrom);
+  if (judges.length < MIN_VALIDATION_USERS) judges = all;
+  const gainsOf = (popularity: Float64Array, users: readonly number[]) =>
+    users.map((k) =>
+      hit(fb, split.users[k] as number, split.hiddenRows[k] as number, split.hiddenMask, popularity),
+    );
+  const plain = popularityOf(fb, split.hiddenMask, options.asOf, 0);
+  const plainGains = gainsOf(plain, judges);
+  let best = { halfLifeDays: 0, popularity: plain, margin: 0 };
   for (const halfLifeDays of options.popularityHalfLifeGrid) {
+    if (halfLifeDays <= 0) continue;
     const popularity = popularityOf(fb, split.hiddenMask, options.asOf, halfLifeDays);
-    let hits = 0;
-    for (let k = 0; k < split.users.length; k++) {
-      hits += hit(fb, split.users[k] as number, split.hiddenRows[k] as number, popularity);
-    }
-    const ndcg = split.users.length > 0 ? hits / split.users.length : 0;
-    if (ndcg > best.ndcg) best = { halfLifeDays, ndcg, popularity };
+    const diffs = gainsOf(popularity, judges).map((g, k) => g - (plainGains[k] as number));
+    const margin = clearGain(diffs);
+    if (margin > best.margin) best = { halfLifeDays, popularity, margin };
   }
-  return { ...best, ndcg: Math.max(0, best.ndcg) };
+  const scores: GroupScores = { next: 0, other: 0 };
+  const gains = Float64Array.from(gainsOf(best.popularity, all));
+  for (const k of all) {
+    if (split.isNext[k]) scores.next += gains[k] as number;
+    else scores.other += gains[k] as number;
+  }
+  return { halfLifeDays: best.halfLifeDays, scores, gains, popularity: best.popularity };
+}
+
+/** The mean of paired differences less two standard errors (positive: a clear gain), 0 for fewer than two. */
+function clearGain(diffs: readonly number[]): number {
+  return diffs.length < 2 ? 0 : lowerBound(diffs, 2);
 }
 
 /**
@@ -319,9 +484,9 @@ function choosePopularity(fb: Feedback, split: Split, options: CollaborativeOpti
  * 1 / log2(rank + 2) (nDCG@10 with one relevant item), 0 below the top 10. Unlike a plain hit, it still tells
  * rankings apart on a catalogue of ten items or fewer.
  */
-function hit(fb: Feedback, u: number, hiddenRow: number, scores: Float64Array): number {
+function hit(fb: Feedback, u: number, hiddenRow: number, hidden: Uint8Array, scores: Float64Array): number {
   const target = fb.items[hiddenRow] as number;
-  const own = ownMark(fb, u, hiddenRow);
+  const own = ownMark(fb, u, hidden);
   const s = scores[target] as number;
   let above = 0;
   for (let i = 0; i < scores.length && above < TOP; i++) {
@@ -420,17 +585,22 @@ export function invertInPlace(a: Float64Array, n: number): void {
   }
 }
 
-/** Validation nDCG@10s of the model blended with popularity by n / (n + k) at each prior k; the best k. */
+/**
+ * Validation nDCG@10s of the model blended with popularity by n / (n + k) at each prior k; the best k among those
+ * no worse than popularity in both groups, or null when none is.
+ */
 function scoreShares(
   fb: Feedback,
   split: Split,
   subset: readonly number[],
   b: Float64Array,
-  popularity: Float64Array,
+  pop: { popularity: Float64Array; gains: Float64Array },
   options: CollaborativeOptions,
   halfLifeDays: number,
-): { historyPrior: number; ndcg: number } {
-  const hits = new Array<number>(options.priorGrid.length).fill(0);
+): { historyPrior: number; scores: GroupScores } | null {
+  const { popularity } = pop;
+  const gains = options.priorGrid.map((): GroupScores => ({ next: 0, other: 0 }));
+  const perUser = options.priorGrid.map(() => new Float64Array(split.users.length));
   const model = new Float64Array(fb.nItems);
   const blend = new Float64Array(fb.nItems);
   const local = new Int32Array(fb.nItems).fill(-1);
@@ -444,13 +614,19 @@ function scoreShares(
       for (let i = 0; i < blend.length; i++) {
         blend[i] = w * (model[i] as number) + (1 - w) * (popularity[i] as number);
       }
-      hits[s] = (hits[s] as number) + hit(fb, u, hiddenRow, blend);
+      const gain = hit(fb, u, hiddenRow, split.hiddenMask, blend);
+      (perUser[s] as Float64Array)[k] = gain;
+      const g = gains[s] as GroupScores;
+      if (split.isNext[k]) g.next += gain;
+      else g.other += gain;
     }
   }
-  let best = { historyPrior: options.priorGrid[0] ?? 1, ndcg: -1 };
+  let best: { historyPrior: number; scores: GroupScores } | null = null;
   for (let s = 0; s < options.priorGrid.length; s++) {
-    const ndcg = (hits[s] as number) / Math.max(1, split.users.length);
-    if (ndcg > best.ndcg) best = { historyPrior: options.priorGrid[s] as number, ndcg };
+    const scores = gains[s] as GroupScores;
+    if (!noWorse(perUser[s] as Float64Array, pop.gains, split.isNext)) continue;
+    if (!best || total(scores) > total(best.scores))
+      best = { historyPrior: options.priorGrid[s] as number, scores };
   }
   return best;
 }

@@ -726,21 +726,6 @@ export function predictUsers(
   return { userIds: rows.map((i) => table.userIds[i] ?? ''), values };
 }
 
-/** Expected spend over the next 30 days: the sum and the mean of the per-user predictions. */
-export function expectedRevenue(
-  model: PredictionModel,
-  input: PredictInput,
-  userIds?: readonly string[],
-): { total: number; perUser: number; n: number } {
-  if (model.target !== SPEND_TARGET) {
-    throw new PredictError(`expected revenue needs the ${SPEND_TARGET} target, not "${model.target}"`);
-  }
-  const { values } = predictUsers(model, input, userIds);
-  let total = 0;
-  for (const v of values) total += v;
-  return { total, perUser: values.length > 0 ? total / values.length : 0, n: values.length };
-}
-
 /** A readable name for a feature or target: `app_sessions_per_week` -> "app sessions per week". */
 export function featureLabel(name: string): string {
   const known: Record<string, string> = {

@@ -284,6 +284,8 @@ const SEGMENT_SMOOTHING = 10;
 const POPULARITY_SMOOTHING = 0.1;
 const MAX_HISTORY = 100;
 const MIN_REPEAT_BUYERS = 5;
+/** A history prior so large that the history weight n / (n + k) is nil: scores are the backoff alone. */
+const POPULARITY_ONLY_PRIOR = 1e12;
 
 /** How a rating is judged: positive at or above `threshold` or the person's own mean rating. */
 export interface RatingRule {
@@ -343,6 +345,8 @@ interface HistoryIndex {
   buys: Int32Array;
   /** Time of the user's last purchase of the item, for the segment tables. */
   lastBuy: Float64Array;
+  /** First and last time the user interacted with the item. */
+  firstTs: Float64Array;
   lastTs: Float64Array;
   purchasesInWindow: Int32Array;
   exposureWeeks: Float32Array;
@@ -387,22 +391,53 @@ function buildHistory(
   asOf: number,
   params: RecommendParams,
 ): HistoryIndex {
-  const itemIndex = itemIndexOf(itemIds);
-  const nItems = itemIds.length;
   const index = interactionIndex(input.interactions, input.profiles);
-  const { start: groupStart, f64, i32, purchases } = index;
-  const nKeys = index.userIds.length;
-  // Users are the profiles (first copy of a repeated id wins), then people seen only in interactions. Ids are
-  // matched through the view's keys (no string hashing when the view was built with these profiles); ids it has
-  // no key for (profiles without interactions, when it was not) go through a Map.
-  const keys = profileKeys(index, input.profiles);
-  const userOfKey = new Int32Array(nKeys).fill(-1);
-  const keyless = new Map<string, number>();
-  const userIds: string[] = [];
-  const keyOfUser: number[] = [];
-  const created: number[] = [];
-  for (let i = 0; i < input.profiles.length; i++) {
-    const p = input.profiles[i] as Profile;
+  const users = historyUsers(input, index, asOf);
+  const itemIndex = itemIndexOf(itemIds);
+  const itemOfKey = Int32Array.from(index.itemIds, (id) => itemIndex.get(id) ?? -1);
+  const rows = historyRows(index, users, itemOfKey, itemIds.length, asOf, params);
+  return {
+    asOf,
+    source: index,
+    profiles: input.profiles,
+    profilesLength: input.profiles.length,
+    userOfKey: users.userOfKey,
+    keyless: users.keyless,
+    userIds: users.userIds,
+    ...rows,
+    ...recentItemBuys(index, itemOfKey, itemIds.length, asOf),
+  };
+}
+
+/** The history's users: the profiles, then people seen only in interactions, with their ids and creation times. */
+interface HistoryUsers {
+  userOfKey: Int32Array;
+  keyless: Map<string, number>;
+  userIds: string[];
+  /** The view's key of each user (-1: a profile without interactions in the view). */
+  keyOfUser: number[];
+  /** Earliest creation time per user (+∞ when unknown). */
+  created: number[];
+}
+
+/**
+ * Users are the profiles (first copy of a repeated id wins), then people seen only in interactions. Ids are
+ * matched through the view's keys (no string hashing when the view was built with these profiles); ids it has no
+ * key for (profiles without interactions, when it was not) go through a Map.
+ */
+function historyUsers(input: RecommendInput, index: InteractionIndex, asOf: number): HistoryUsers {
+  const { profiles } = input;
+  const keys = profileKeys(index, profiles);
+  const users: HistoryUsers = {
+    userOfKey: new Int32Array(index.userIds.length).fill(-1),
+    keyless: new Map(),
+    userIds: [],
+    keyOfUser: [],
+    created: [],
+  };
+  const { userOfKey, keyless, userIds, keyOfUser, created } = users;
+  for (let i = 0; i < profiles.length; i++) {
+    const p = profiles[i] as Profile;
     const key = keys[i] as number;
     let u = key >= 0 ? (userOfKey[key] as number) : (keyless.get(p.id) ?? -1);
     if (u < 0) {
@@ -415,10 +450,26 @@ function buildHistory(
     }
     if (p.created_at !== null && p.created_at < (created[u] as number)) created[u] = p.created_at;
   }
-  // The others join in the order of their first interaction before asOf, as a scan in data order meets them.
+  for (const { key } of strangersOf(input.interactions, index, userOfKey, asOf)) {
+    userOfKey[key] = userIds.length;
+    userIds.push(index.userIds[key] as string);
+    keyOfUser.push(key);
+    created.push(Number.POSITIVE_INFINITY);
+  }
+  return users;
+}
+
+/** People with events before asOf but no profile, in the order of their first such event in the data. */
+function strangersOf(
+  interactions: readonly Interaction[],
+  index: InteractionIndex,
+  userOfKey: Int32Array,
+  asOf: number,
+): Array<{ key: number; first: number }> {
+  const { start: groupStart, f64 } = index;
   const strangers: Array<{ key: number; first: number }> = [];
   let lateStarters = false;
-  for (let key = 0; key < nKeys; key++) {
+  for (let key = 0; key < index.userIds.length; key++) {
     if ((userOfKey[key] as number) >= 0) continue;
     const from = groupStart[key] as number;
     const to = groupStart[key + 1] as number;
@@ -436,35 +487,14 @@ function buildHistory(
     }
   }
   // Unsorted data only: someone first seen after asOf, but also before it later in the data.
-  if (lateStarters) firstEventsBefore(input.interactions, index, asOf, strangers);
-  strangers.sort((x, y) => x.first - y.first);
-  for (const { key } of strangers) {
-    userOfKey[key] = userIds.length;
-    userIds.push(index.userIds[key] as string);
-    keyOfUser.push(key);
-    created.push(Number.POSITIVE_INFINITY);
-  }
-  const nUsers = userIds.length;
+  if (lateStarters) firstEventsBefore(interactions, index, asOf, strangers);
+  return strangers.sort((x, y) => x.first - y.first);
+}
 
-  const itemOfKey = new Int32Array(index.itemIds.length);
-  for (let key = 0; key < itemOfKey.length; key++)
-    itemOfKey[key] = itemIndex.get(index.itemIds[key] as string) ?? -1;
-  const weights = params.typeWeights;
-  // Weights are kept as 32-bit floats (the history is large); rounding them first keeps every sum the same.
-  const weightOfType = new Float32Array(256);
-  for (const type of INTERACTION_TYPES) weightOfType[TYPE_CODE[type]] = weights[type] ?? 0;
-  const ratingCode = TYPE_CODE.rating;
-  const purchaseCode = TYPE_CODE.purchase;
-  const knownCode = new Uint8Array(256);
-  for (const type of KNOWN_TYPES) knownCode[TYPE_CODE[type]] = 1;
-  const rule: RatingRule = {
-    threshold: params.ratingThreshold ?? ratingThreshold(index, asOf),
-    userMean: Number.NaN,
-    lowRatingWeight: params.lowRatingWeight,
-  };
-  const windowStart = asOf - PROPENSITY_WINDOW_DAYS * DAY;
+/** Per item, purchases in the 30 days before asOf, and whether any catalogue item was bought before asOf. */
+function recentItemBuys(index: InteractionIndex, itemOfKey: Int32Array, nItems: number, asOf: number) {
+  const { purchases } = index;
   const recentStart = asOf - RECENT_DAYS * DAY;
-
   const itemRecentBuys = new Int32Array(nItems);
   let anyPurchase = false;
   for (let p = 0; p < purchases.ts.length; p++) {
@@ -476,98 +506,168 @@ function buildHistory(
     anyPurchase = true;
     if (ts >= recentStart) itemRecentBuys[i] = (itemRecentBuys[i] as number) + 1;
   }
+  return { itemRecentBuys, anyPurchase };
+}
 
-  // Per user: one row per (user, item) with the strongest weight, summed evidence and last time.
-  const start = new Int32Array(nUsers + 1);
+/** The per-(user, item) rows of the history under construction, and per-user purchase counts. */
+interface RowBuffers {
+  start: Int32Array;
+  items: Int32Array;
+  weights: Float32Array;
+  evidence: Float32Array;
+  bought: Uint8Array;
+  known: Uint8Array;
+  buys: Int32Array;
+  lastBuy: Float64Array;
+  firstTs: Float64Array;
+  lastTs: Float64Array;
+  purchasesInWindow: Int32Array;
+  exposureWeeks: Float32Array;
+}
+
+/** How one interaction is read: the weight of each type, which types make an item known, the rating rule. */
+interface RowRules {
+  weights: TypeWeights;
+  weightOfType: Float32Array;
+  knownCode: Uint8Array;
+  rule: RatingRule;
+  windowStart: number;
+  asOf: number;
+}
+
+/** One row per (user, item) with the strongest weight, summed evidence, purchases and first and last time. */
+function historyRows(
+  index: InteractionIndex,
+  users: HistoryUsers,
+  itemOfKey: Int32Array,
+  nItems: number,
+  asOf: number,
+  params: RecommendParams,
+) {
+  const nUsers = users.userIds.length;
   const capacity = index.length;
-  const items = new Int32Array(capacity);
-  const rowWeight = new Float32Array(capacity);
-  const evidence = new Float32Array(capacity);
-  const bought = new Uint8Array(capacity);
-  const known = new Uint8Array(capacity);
-  const buys = new Int32Array(capacity);
-  const lastBuy = new Float64Array(capacity).fill(Number.NEGATIVE_INFINITY);
-  const lastTs = new Float64Array(capacity);
-  const inWindow = new Int32Array(nUsers);
-  const exposure = new Float32Array(nUsers);
+  const b: RowBuffers = {
+    start: new Int32Array(nUsers + 1),
+    items: new Int32Array(capacity),
+    weights: new Float32Array(capacity),
+    evidence: new Float32Array(capacity),
+    bought: new Uint8Array(capacity),
+    known: new Uint8Array(capacity),
+    buys: new Int32Array(capacity),
+    lastBuy: new Float64Array(capacity).fill(Number.NEGATIVE_INFINITY),
+    firstTs: new Float64Array(capacity),
+    lastTs: new Float64Array(capacity),
+    purchasesInWindow: new Int32Array(nUsers),
+    exposureWeeks: new Float32Array(nUsers),
+  };
+  const rules = rowRules(index, asOf, params);
   const mark = new Int32Array(nItems).fill(-1);
   const slot = new Int32Array(nItems);
   let out = 0;
   for (let u = 0; u < nUsers; u++) {
-    start[u] = out;
-    const key = keyOfUser[u] as number;
-    let firstSeen = Number.POSITIVE_INFINITY;
-    if (key >= 0) {
-      let purchasesInWindow = 0;
-      const to = groupStart[key + 1] as number;
-      rule.userMean = meanRating(index, groupStart[key] as number, to, asOf);
-      for (let r = groupStart[key] as number; r < to; r++) {
-        const ts = f64[2 * r] as number;
-        if (!(ts < asOf)) continue;
-        if (ts < firstSeen) firstSeen = ts;
-        const packed = i32[4 * r + 2] as number;
-        const code = typeOf(packed);
-        const isPurchase = code === purchaseCode;
-        if (isPurchase && ts >= windowStart) purchasesInWindow++;
-        const item = itemOf(packed);
-        if (item < 0) continue;
-        const i = itemOfKey[item] as number;
-        if (i < 0) continue;
-        const w =
-          code === ratingCode
-            ? Math.fround(ratingWeight(valueAt(index, r), weights, rule))
-            : (weightOfType[code] as number);
-        let row: number;
-        if (mark[i] !== u) {
-          mark[i] = u;
-          row = out++;
-          slot[i] = row;
-          items[row] = i;
-          rowWeight[row] = w;
-          evidence[row] = w;
-          lastTs[row] = ts;
-        } else {
-          row = slot[i] as number;
-          if (w > (rowWeight[row] as number)) rowWeight[row] = w;
-          evidence[row] = (evidence[row] as number) + w;
-          if (ts > (lastTs[row] as number)) lastTs[row] = ts;
-        }
-        if (knownCode[code]) known[row] = 1;
-        if (isPurchase) {
-          buys[row] = (buys[row] as number) + 1;
-          bought[row] = 1;
-          if (ts > (lastBuy[row] as number)) lastBuy[row] = ts;
-        }
-      }
-      inWindow[u] = purchasesInWindow;
-    }
-    const born = Math.min(created[u] as number, firstSeen);
-    const from = Number.isFinite(born) ? Math.max(born, windowStart) : windowStart;
-    exposure[u] = Math.max(1, (asOf - from) / WEEK);
+    b.start[u] = out;
+    const key = users.keyOfUser[u] as number;
+    const user = key >= 0 ? userRows(index, key, u, itemOfKey, rules, b, mark, slot, out) : null;
+    if (user) out = user.out;
+    const born = Math.min(users.created[u] as number, user?.firstSeen ?? Number.POSITIVE_INFINITY);
+    const from = Number.isFinite(born) ? Math.max(born, rules.windowStart) : rules.windowStart;
+    b.exposureWeeks[u] = Math.max(1, (asOf - from) / WEEK);
   }
-  start[nUsers] = out;
+  b.start[nUsers] = out;
   return {
-    asOf,
-    source: index,
-    profiles: input.profiles,
-    profilesLength: input.profiles.length,
-    userOfKey,
-    keyless,
-    userIds,
-    start,
-    items: items.slice(0, out),
-    weights: rowWeight.slice(0, out),
-    evidence: evidence.slice(0, out),
-    bought: bought.slice(0, out),
-    known: known.slice(0, out),
-    buys: buys.slice(0, out),
-    lastBuy: lastBuy.slice(0, out),
-    lastTs: lastTs.slice(0, out),
-    purchasesInWindow: inWindow,
-    exposureWeeks: exposure,
-    itemRecentBuys,
-    anyPurchase,
+    start: b.start,
+    items: b.items.slice(0, out),
+    weights: b.weights.slice(0, out),
+    evidence: b.evidence.slice(0, out),
+    bought: b.bought.slice(0, out),
+    known: b.known.slice(0, out),
+    buys: b.buys.slice(0, out),
+    lastBuy: b.lastBuy.slice(0, out),
+    firstTs: b.firstTs.slice(0, out),
+    lastTs: b.lastTs.slice(0, out),
+    purchasesInWindow: b.purchasesInWindow,
+    exposureWeeks: b.exposureWeeks,
   };
+}
+
+function rowRules(index: InteractionIndex, asOf: number, params: RecommendParams): RowRules {
+  const weights = params.typeWeights;
+  // Weights are kept as 32-bit floats (the history is large); rounding them first keeps every sum the same.
+  const weightOfType = new Float32Array(256);
+  for (const type of INTERACTION_TYPES) weightOfType[TYPE_CODE[type]] = weights[type] ?? 0;
+  const knownCode = new Uint8Array(256);
+  for (const type of KNOWN_TYPES) knownCode[TYPE_CODE[type]] = 1;
+  const rule: RatingRule = {
+    threshold: params.ratingThreshold ?? ratingThreshold(index, asOf),
+    userMean: Number.NaN,
+    lowRatingWeight: params.lowRatingWeight,
+  };
+  return { weights, weightOfType, knownCode, rule, windowStart: asOf - PROPENSITY_WINDOW_DAYS * DAY, asOf };
+}
+
+/**
+ * Adds user u's rows (the view's block `key`) from row `out` on; returns the next free row and the user's first
+ * event before asOf. `mark`/`slot` find the user's row of an item (marked with u, so never cleared).
+ */
+function userRows(
+  index: InteractionIndex,
+  key: number,
+  u: number,
+  itemOfKey: Int32Array,
+  rules: RowRules,
+  b: RowBuffers,
+  mark: Int32Array,
+  slot: Int32Array,
+  out: number,
+): { out: number; firstSeen: number } {
+  const { f64, i32 } = index;
+  const from = index.start[key] as number;
+  const to = index.start[key + 1] as number;
+  const { asOf, rule } = rules;
+  rule.userMean = meanRating(index, from, to, asOf);
+  let firstSeen = Number.POSITIVE_INFINITY;
+  let inWindow = 0;
+  for (let r = from; r < to; r++) {
+    const ts = f64[2 * r] as number;
+    if (!(ts < asOf)) continue;
+    if (ts < firstSeen) firstSeen = ts;
+    const packed = i32[4 * r + 2] as number;
+    const code = typeOf(packed);
+    const isPurchase = code === TYPE_CODE.purchase;
+    if (isPurchase && ts >= rules.windowStart) inWindow++;
+    const item = itemOf(packed);
+    const i = item >= 0 ? (itemOfKey[item] as number) : -1;
+    if (i < 0) continue;
+    const w =
+      code === TYPE_CODE.rating
+        ? Math.fround(ratingWeight(valueAt(index, r), rules.weights, rule))
+        : (rules.weightOfType[code] as number);
+    let row: number;
+    if (mark[i] !== u) {
+      mark[i] = u;
+      row = out++;
+      slot[i] = row;
+      b.items[row] = i;
+      b.weights[row] = w;
+      b.evidence[row] = w;
+      b.firstTs[row] = ts;
+      b.lastTs[row] = ts;
+    } else {
+      row = slot[i] as number;
+      if (w > (b.weights[row] as number)) b.weights[row] = w;
+      b.evidence[row] = (b.evidence[row] as number) + w;
+      if (ts > (b.lastTs[row] as number)) b.lastTs[row] = ts;
+      if (ts < (b.firstTs[row] as number)) b.firstTs[row] = ts;
+    }
+    if (rules.knownCode[code]) b.known[row] = 1;
+    if (isPurchase) {
+      b.buys[row] = (b.buys[row] as number) + 1;
+      b.bought[row] = 1;
+      if (ts > (b.lastBuy[row] as number)) b.lastBuy[row] = ts;
+    }
+  }
+  b.purchasesInWindow[u] = inWindow;
+  return { out, firstSeen };
 }
 
 /** The user's mean rating before asOf over rows from..to of the view (NaN without ratings). */
@@ -663,7 +763,7 @@ function resolveParams(options: BuildRecommendOptions): RecommendParams {
  * MAX_HISTORY most recent items take part.
  */
 function feedbackOf(history: HistoryIndex, nItems: number): Feedback {
-  const { start, items, lastTs, bought } = history;
+  const { start, items, firstTs, lastTs, bought } = history;
   const weights = history.weights.slice();
   const target = new Uint8Array(items.length);
   for (let r = 0; r < items.length; r++) {
@@ -676,7 +776,7 @@ function feedbackOf(history: HistoryIndex, nItems: number): Feedback {
     const rows = rangeArray(from, to).sort((a, b) => (lastTs[b] as number) - (lastTs[a] as number) || a - b);
     for (const r of rows.slice(MAX_HISTORY)) weights[r] = 0;
   }
-  return { nItems, start, items, weights, lastTs, target };
+  return { nItems, start, items, weights, firstTs, lastTs, target };
 }
 
 /** Fits the recommender on interactions before `options.asOf`; pure and deterministic. */
@@ -702,8 +802,9 @@ export function buildRecommendModel(input: RecommendInput, options: BuildRecomme
   params.historyHalfLifeDays = chosen.halfLifeDays;
   params.popularityHalfLifeDays = chosen.popularityHalfLifeDays;
   params.historyPrior = chosen.historyPrior;
-  // Without a useful model the user's own part is all taste.
-  if (chosen.share === 0) params.tasteShare = 1;
+  // Validation found no blend at least as good as popularity for both questions: popularity it is (the user's
+  // own history only keeps known items out), rather than an unvalidated category taste.
+  if (chosen.share === 0) params.historyPrior = POPULARITY_ONLY_PRIOR;
   const counts = itemCounts(history, feedback, params.repeatRate);
   const co = coCounts(history, feedback.target, { neighbourStart, neighbourItems }, nItems);
   const categories: string[] = [];
@@ -1393,6 +1494,36 @@ export function recommendForSegment(
   n = 5,
   options: QueryOptions = {},
 ): SegmentRecommendations {
+  const names = checkSegment(model, segment);
+  const ctx = queryContext(model, input);
+  const totals = segmentTotals(ctx, segment);
+  if (totals.size === 0) {
+    throw new RecommendError(
+      `segment ${segment} ('${names[segment]}') has no members in the model: rerun the segmentation`,
+    );
+  }
+  const top = topN(totals.expected, Math.max(1, Math.floor(n)));
+  const minCohort = options.minCohortSize ?? 5;
+  const items = top.map((i): SegmentRecommendation => {
+    const product = ctx.products[i] as Product;
+    const { reason, reasonKind } = explainForSegment(ctx, totals, segment, i, minCohort);
+    const exp = totals.expected[i] as number;
+    return {
+      itemId: product.id,
+      name: product.name,
+      category: product.category,
+      price: product.price,
+      score: exp / totals.size,
+      reason,
+      reasonKind,
+      expectedBuyers: exp,
+    };
+  });
+  return { kind: 'segment', segment, segmentName: names[segment] as string, size: totals.size, items };
+}
+
+/** The segment names, after checking that the model has segments and `segment` is one of them. */
+function checkSegment(model: RecommendModel, segment: number): readonly string[] {
   const names = model.segmentNames;
   if (!names || names.length === 0 || !model.segmentLabels || !model.segmentUserIds) {
     throw new RecommendError(
@@ -1404,42 +1535,44 @@ export function recommendForSegment(
       `segment ${segment} does not exist: use a segment between 0 and ${names.length - 1} (0-based)`,
     );
   }
-  const ctx = queryContext(model, input);
+  return names;
+}
+
+/** A segment's summed scores: expected buyers per item, what each mixture component gave, and its taste. */
+interface SegmentTotals {
+  size: number;
+  expected: Float64Array;
+  parts: { co: Float64Array; taste: Float64Array; seg: Float64Array; pop: Float64Array };
+  /** The members' propensity-weighted category mix, normalised. */
+  taste: Float64Array;
+  /** Purchases per item by the members (which history items anchor a "together" reason). */
+  anchorMass: Float64Array;
+}
+
+/** Sums every member's P(u) · P(i|u), split by mixture component; members without history share one state. */
+function segmentTotals(ctx: QueryContext, segment: number): SegmentTotals {
+  const { model, history } = ctx;
   const nItems = model.itemIds.length;
+  const totals: SegmentTotals = {
+    size: 0,
+    expected: new Float64Array(nItems),
+    parts: {
+      co: new Float64Array(nItems),
+      taste: new Float64Array(nItems),
+      seg: new Float64Array(nItems),
+      pop: new Float64Array(nItems),
+    },
+    taste: new Float64Array(model.categories.length),
+    anchorMass: new Float64Array(nItems),
+  };
   const work = scratch(nItems);
-  const expected = new Float64Array(nItems);
-  const fromCo = new Float64Array(nItems);
-  const fromTaste = new Float64Array(nItems);
-  const fromSeg = new Float64Array(nItems);
-  const segmentTaste = new Float64Array(model.categories.length);
-  const fromPop = new Float64Array(nItems);
-  const anchorMass = new Float64Array(nItems);
-  let size = 0;
   let coldState: UserState | null = null;
   let coldPropensity = 0;
-  const segRow = model.segmentPopularity?.[segment];
-  const accumulate = (state: UserState, propensityMass: number) => {
-    if (!(state.total > 0)) return;
-    const scale = propensityMass / state.total;
-    for (let c = 0; c < segmentTaste.length; c++) {
-      segmentTaste[c] = (segmentTaste[c] as number) + propensityMass * (state.tasteMix[c] as number);
-    }
-    for (let i = 0; i < nItems; i++) {
-      const m = state.mix[i] as number;
-      if (m === 0) continue;
-      expected[i] = (expected[i] as number) + scale * m;
-      fromCo[i] = (fromCo[i] as number) + scale * (state.co[i] as number);
-      fromTaste[i] = (fromTaste[i] as number) + scale * (state.cat[i] as number);
-      if (segRow) fromSeg[i] = (fromSeg[i] as number) + scale * state.lambdaS * (segRow[i] as number);
-      fromPop[i] = (fromPop[i] as number) + scale * state.lambdaP * (model.popularity[i] as number);
-    }
-  };
-  const labels = model.segmentLabels;
-  const { history } = ctx;
+  const labels = model.segmentLabels ?? [];
   for (let k = 0; k < labels.length; k++) {
     if (labels[k] !== segment) continue;
-    size++;
-    const userId = model.segmentUserIds[k] as string;
+    totals.size++;
+    const userId = model.segmentUserIds?.[k] as string;
     const u = userNumber(history, userId);
     if (u === undefined || (history.start[u + 1] as number) === (history.start[u] as number)) {
       // Members without item history share one item distribution; only their propensity differs.
@@ -1448,73 +1581,100 @@ export function recommendForSegment(
       continue;
     }
     const state = scoreUser(ctx, userId, work);
-    accumulate(state, state.propensity);
+    accumulateMember(model, segment, totals, state, state.propensity);
     for (let r = history.start[u] as number; r < (history.start[u + 1] as number); r++) {
       if (history.bought[r]) {
         const j = history.items[r] as number;
-        anchorMass[j] = (anchorMass[j] as number) + 1;
+        totals.anchorMass[j] = (totals.anchorMass[j] as number) + 1;
       }
     }
   }
-  if (coldState) accumulate(coldState, coldPropensity);
-  if (size === 0) {
-    throw new RecommendError(
-      `segment ${segment} ('${names[segment]}') has no members in the model: rerun the segmentation`,
-    );
-  }
-  const top = topN(expected, Math.max(1, Math.floor(n)));
-  const minCohort = options.minCohortSize ?? 5;
-  const segmentName = names[segment] as string;
+  if (coldState) accumulateMember(model, segment, totals, coldState, coldPropensity);
   let tasteTotal = 0;
-  for (const v of segmentTaste) tasteTotal += v;
+  for (const v of totals.taste) tasteTotal += v;
   if (tasteTotal > 0)
-    for (let c = 0; c < segmentTaste.length; c++) segmentTaste[c] = (segmentTaste[c] as number) / tasteTotal;
-  const items = top.map((i): SegmentRecommendation => {
-    const product = ctx.products[i] as Product;
-    const parts: Contributions = {
-      co: fromCo[i] as number,
-      taste: fromTaste[i] as number,
-      seg: fromSeg[i] as number,
-      pop: fromPop[i] as number,
-    };
-    const c = model.itemCategory[i] as number;
-    const segmentOver = segRow !== undefined && (segRow[i] as number) > 1.1 * (model.popularity[i] as number);
-    let kind = pickReason(parts, favoured(segmentTaste, ctx.categoryPop, c), segmentOver);
-    let reason = '';
-    if (kind === 'together') {
-      // The segment's own purchases, weighted by how strongly each points at i, pick the anchor.
-      let anchor = -1;
-      let bestValue = 0;
-      for (let j = 0; j < nItems; j++) {
-        const mass = anchorMass[j] as number;
-        if (mass === 0) continue;
-        const e = neighbourEntry(model, j, i);
-        if (e < 0) continue;
-        const v = mass * (model.neighbourWeights[e] as number);
-        if (v > bestValue) {
-          bestValue = v;
-          anchor = j;
-        }
-      }
-      if (anchor >= 0) reason = togetherReason(model, anchor, i, true, ctx, minCohort);
-      else kind = pickReason({ ...parts, co: 0 }, favoured(segmentTaste, ctx.categoryPop, c), segmentOver);
-    }
-    if (kind === 'taste') reason = `popular in ${model.categories[c]}, a top category for this segment`;
-    else if (kind === 'segment')
-      reason = 'a favourite of this segment: bought more here than across the audience';
-    else if (kind === 'popular') reason = popularReason(model, ctx, i);
-    const reasonKind = kind;
-    const exp = expected[i] as number;
+    for (let c = 0; c < totals.taste.length; c++) totals.taste[c] = (totals.taste[c] as number) / tasteTotal;
+  return totals;
+}
+
+/** Adds one member's scores (or the shared cold state's), weighted by `propensityMass`. */
+function accumulateMember(
+  model: RecommendModel,
+  segment: number,
+  totals: SegmentTotals,
+  state: UserState,
+  propensityMass: number,
+): void {
+  if (!(state.total > 0)) return;
+  const segRow = model.segmentPopularity?.[segment];
+  const { expected, parts } = totals;
+  const scale = propensityMass / state.total;
+  for (let c = 0; c < totals.taste.length; c++) {
+    totals.taste[c] = (totals.taste[c] as number) + propensityMass * (state.tasteMix[c] as number);
+  }
+  for (let i = 0; i < expected.length; i++) {
+    const m = state.mix[i] as number;
+    if (m === 0) continue;
+    expected[i] = (expected[i] as number) + scale * m;
+    parts.co[i] = (parts.co[i] as number) + scale * (state.co[i] as number);
+    parts.taste[i] = (parts.taste[i] as number) + scale * (state.cat[i] as number);
+    if (segRow) parts.seg[i] = (parts.seg[i] as number) + scale * state.lambdaS * (segRow[i] as number);
+    parts.pop[i] = (parts.pop[i] as number) + scale * state.lambdaP * (model.popularity[i] as number);
+  }
+}
+
+/** The reason for recommending item i to a segment: the component that explains it, in words. */
+function explainForSegment(
+  ctx: QueryContext,
+  totals: SegmentTotals,
+  segment: number,
+  i: number,
+  minCohort: number,
+): { reason: string; reasonKind: ReasonKind } {
+  const { model } = ctx;
+  const segRow = model.segmentPopularity?.[segment];
+  const { parts } = totals;
+  const contributions: Contributions = {
+    co: parts.co[i] as number,
+    taste: parts.taste[i] as number,
+    seg: parts.seg[i] as number,
+    pop: parts.pop[i] as number,
+  };
+  const c = model.itemCategory[i] as number;
+  const segmentOver = segRow !== undefined && (segRow[i] as number) > 1.1 * (model.popularity[i] as number);
+  const categoryFavoured = favoured(totals.taste, ctx.categoryPop, c);
+  let kind = pickReason(contributions, categoryFavoured, segmentOver);
+  if (kind === 'together') {
+    const anchor = segmentAnchor(model, totals.anchorMass, i);
+    if (anchor >= 0)
+      return { reason: togetherReason(model, anchor, i, true, ctx, minCohort), reasonKind: kind };
+    kind = pickReason({ ...contributions, co: 0 }, categoryFavoured, segmentOver);
+  }
+  if (kind === 'taste')
+    return { reason: `popular in ${model.categories[c]}, a top category for this segment`, reasonKind: kind };
+  if (kind === 'segment') {
     return {
-      itemId: product.id,
-      name: product.name,
-      category: product.category,
-      price: product.price,
-      score: exp / size,
-      reason,
-      reasonKind,
-      expectedBuyers: exp,
+      reason: 'a favourite of this segment: bought more here than across the audience',
+      reasonKind: kind,
     };
-  });
-  return { kind: 'segment', segment, segmentName, size, items };
+  }
+  return { reason: popularReason(model, ctx, i), reasonKind: 'popular' };
+}
+
+/** The segment's own purchases, weighted by how strongly each points at i, pick the anchor (-1: none). */
+function segmentAnchor(model: RecommendModel, anchorMass: Float64Array, i: number): number {
+  let anchor = -1;
+  let bestValue = 0;
+  for (let j = 0; j < anchorMass.length; j++) {
+    const mass = anchorMass[j] as number;
+    if (mass === 0) continue;
+    const e = neighbourEntry(model, j, i);
+    if (e < 0) continue;
+    const v = mass * (model.neighbourWeights[e] as number);
+    if (v > bestValue) {
+      bestValue = v;
+      anchor = j;
+    }
+  }
+  return anchor;
 }

@@ -88,6 +88,12 @@ export interface SegmentResult {
   sampled: { fitted: number; total: number } | null;
   /** Missing values filled with the column median, per feature. */
   imputed: Record<string, number>;
+  /**
+   * Plain warnings about the input: a feature with one value for everyone, or no variation at all (then
+   * `degenerate` is true and the split and its silhouette mean nothing).
+   */
+  warnings?: string[];
+  degenerate?: boolean;
 }
 
 /** Bad segmentation request: one-line reason plus what would work. */
@@ -155,7 +161,42 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
     imputed: params.imputed,
   };
   if (chosen.kScores) result.kScores = chosen.kScores;
+  const warnings = inputWarnings(table, totalSS);
+  if (warnings.length > 0) result.warnings = warnings;
+  if (!(totalSS > 0)) result.degenerate = true;
   return result;
+}
+
+/**
+ * What the input cannot support, in plain words: features with one value for everyone (after filling missing
+ * values with the median), and above all an audience with no variation at all, where any split is arbitrary.
+ */
+function inputWarnings(table: FeatureTable, totalSS: number): string[] {
+  const constant: string[] = [];
+  table.columns.forEach((col, j) => {
+    let first = Number.NaN;
+    let varies = false;
+    for (let i = 0; i < col.length && !varies; i++) {
+      const v = col[i] as number;
+      if (Number.isNaN(v)) continue;
+      if (Number.isNaN(first)) first = v;
+      else if (v !== first) varies = true;
+    }
+    if (!varies) constant.push(table.names[j] as string);
+  });
+  const names = (list: readonly string[]) => list.map((f) => `"${f}"`).join(', ');
+  if (!(totalSS > 0)) {
+    return [
+      `every profile has the same values of ${names(table.names)}, so there is nothing to segment: the segments below ` +
+        'are an arbitrary split, and a silhouette would mean nothing. Choose features that differ between people, ' +
+        `e.g. features=${DEFAULT_SEGMENT_FEATURES.slice(0, 3).join(',')}`,
+    ];
+  }
+  if (constant.length === 0) return [];
+  const verb = constant.length === 1 ? 'has' : 'have';
+  return [
+    `${names(constant)} ${verb} one value for everyone here and do${constant.length === 1 ? 'es' : ''} not shape the segments`,
+  ];
 }
 
 /** The options' defaults filled in, after checking every option. */

@@ -273,10 +273,3 @@ export class KindInference {
     return 'category';
   }
 }
-
-/** Infers the kind of a column from all its raw values (see `KindInference`). */
-export function inferKind(values: Iterable<unknown>): AttributeKind | null {
-  const inference = new KindInference();
-  for (const v of values) inference.add(v);
-  return inference.result();
-}

@@ -64,20 +64,6 @@ function pseudonymIndex(profiles: readonly Profile[]): Map<string, string[]> {
   return byPseudonym;
 }
 
-/** Every pseudonym stored for these profiles (to check they are gone after forgetting them). */
-export function pseudonymsOf(profiles: readonly Profile[], ids: ReadonlySet<string>): string[] {
-  const out = new Set<string>();
-  for (const p of profiles) {
-    if (!ids.has(p.id)) continue;
-    for (const key in p.attrs) {
-      const v = p.attrs[key];
-      if (isPseudonym(v)) out.add(v);
-      else if (Array.isArray(v)) for (const x of v) if (isPseudonym(x)) out.add(x);
-    }
-  }
-  return [...out];
-}
-
 function looksLikeEmail(text: string): boolean {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text);
 }

@@ -66,12 +66,6 @@ export function forgetMemoized(owner: object, key: string): void {
   memos.get(owner)?.entries.delete(key);
 }
 
-/** Whether a result for `key` is already remembered for the current audience (warm-up skips those). */
-export function isMemoized(owner: object, data: Audience, key: string): boolean {
-  const memo = memos.get(owner);
-  return memo !== undefined && sameAudience(memo, data) && memo.entries.has(key);
-}
-
 function sameAudience(memo: Memo, data: Audience): boolean {
   return (
     memo.dataVersion === data.meta.dataVersion &&

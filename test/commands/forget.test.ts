@@ -7,9 +7,16 @@ import type { AppConfig } from '../../src/config.ts';
 import type { Invocation } from '../../src/domain/reply.ts';
 import { importFile } from '../../src/import/importer.ts';
 import { pseudonymizerFor } from '../../src/privacy/pseudonym.ts';
-import { pseudonymsOf } from '../../src/privacy/resolve.ts';
 import type { FileStore } from '../../src/store/store.ts';
-import { filesContaining, NOW, sampleStore, tempDir, testConfig, visible } from '../privacy/helpers.ts';
+import {
+  filesContaining,
+  NOW,
+  pseudonymsOf,
+  sampleStore,
+  tempDir,
+  testConfig,
+  visible,
+} from '../privacy/helpers.ts';
 
 const CLI: Invocation = { userId: 'cli', channelId: null, surface: 'cli' };
 const ADMIN: Invocation = { userId: 'U0ADMIN01', channelId: 'C0001', surface: 'slack' };

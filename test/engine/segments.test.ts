@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildSegmentsMessage } from '../../src/blocks/segments-message.ts';
 import { DEFAULT_SEGMENT_FEATURES } from '../../src/engine/features.ts';
-import { adjustedRandIndex } from '../../src/engine/metrics.ts';
 import { SegmentError, type SegmentResult, segmentAudience } from '../../src/engine/segments.ts';
 import { generateSample, type SampleData } from '../../src/sample/generate.ts';
+import { adjustedRandIndex } from '../support/clustering.ts';
 
 const END = new Date('2025-06-02T00:00:00Z');
 const AS_OF = END.getTime();
@@ -212,5 +213,59 @@ describe('segmentAudience input errors', () => {
     const result = segmentAudience(tiny(), { k: 2, asOf: AS_OF, features: ['log_followers', 'age'] });
     expect(result.labels).toHaveLength(3);
     expect(result.segments.map((s) => s.size).reduce((a, b) => a + b, 0)).toBe(3);
+  });
+});
+
+describe('degenerate input', () => {
+  const profile = (id: string, age: number | null, nps: number | null) => ({
+    id,
+    platform: null,
+    country: null,
+    created_at: 0,
+    last_active_at: null,
+    followers: null,
+    interests: [],
+    attrs: { age, nps_score: nps },
+  });
+  const input = (rows: Array<[number | null, number | null]>) => ({
+    profiles: rows.map(([age, nps], i) => profile(`p${i}`, age, nps)),
+    interactions: [],
+    products: [],
+    attributes: { age: 'number' as const, nps_score: 'number' as const },
+  });
+
+  it('warns in plain words when every profile has the same values, and reports no quality figures', () => {
+    const rows = Array.from({ length: 40 }, (): [number, number | null] => [30, null]);
+    rows[3] = [30, 7];
+    const result = segmentAudience(input(rows), {
+      k: 3,
+      asOf: 1000,
+      seed: 1,
+      features: ['age', 'nps_score'],
+    });
+    expect(result.degenerate).toBe(true);
+    expect(result.warnings?.[0]).toMatch(
+      /^every profile has the same values of "age", "nps_score", so there is nothing to segment/,
+    );
+    const reply = buildSegmentsMessage(result, { command: '/audience segments k=3' });
+    const text = JSON.stringify(reply.blocks);
+    expect(text).toContain(':warning: every profile has the same values');
+    expect(text).toContain('No quality figures: the features do not vary');
+    expect(text).not.toMatch(/Silhouette 0\.00/);
+  });
+
+  it('names a feature with one value for everyone, and otherwise segments as usual', () => {
+    const rows = Array.from({ length: 40 }, (_, i): [number, number] => [30, i % 2 === 0 ? 2 : 9]);
+    const result = segmentAudience(input(rows), {
+      k: 2,
+      asOf: 1000,
+      seed: 1,
+      features: ['age', 'nps_score'],
+    });
+    expect(result.degenerate).toBeUndefined();
+    expect(result.warnings).toEqual([
+      '"age" has one value for everyone here and does not shape the segments',
+    ]);
+    expect(result.quality.silhouette).toBeCloseTo(1, 6);
   });
 });

@@ -1,13 +1,21 @@
 import { describe, expect, it } from 'vitest';
+import type { AttributeKind } from '../../src/domain/types.ts';
 import {
   coerceAttribute,
   coerceBoolean,
   coerceList,
   coerceNumber,
   coerceTimestamp,
-  inferKind,
+  KindInference,
   parseIsoDate,
 } from '../../src/import/infer.ts';
+
+/** The kind KindInference settles on for a column of these raw values. */
+function inferKind(values: Iterable<unknown>): AttributeKind | null {
+  const inference = new KindInference();
+  for (const v of values) inference.add(v);
+  return inference.result();
+}
 
 describe('parseIsoDate', () => {
   it('reads dates and date-times as UTC unless an offset is given', () => {

@@ -3,6 +3,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type AppConfig, loadConfig } from '../../src/config.ts';
+import type { Profile } from '../../src/domain/types.ts';
+import { isPseudonym } from '../../src/privacy/pseudonym.ts';
 import { loadSample } from '../../src/sample/load.ts';
 import { type FileStore, type OpenStoreOptions, openStore } from '../../src/store/store.ts';
 
@@ -65,4 +67,18 @@ export async function filesContaining(dir: string, needle: string): Promise<stri
 /** Everything a person would see of a reply: fallback text, blocks and the machine-readable data. */
 export function visible(reply: { text: string; blocks: unknown; data?: unknown }): string {
   return JSON.stringify([reply.text, reply.blocks, reply.data ?? null]);
+}
+
+/** Every pseudonym stored for these profiles (to check they are gone after forgetting them). */
+export function pseudonymsOf(profiles: readonly Profile[], ids: ReadonlySet<string>): string[] {
+  const out = new Set<string>();
+  for (const p of profiles) {
+    if (!ids.has(p.id)) continue;
+    for (const key in p.attrs) {
+      const v = p.attrs[key];
+      if (isPseudonym(v)) out.add(v);
+      else if (Array.isArray(v)) for (const x of v) if (isPseudonym(x)) out.add(x);
+    }
+  }
+  return [...out];
 }

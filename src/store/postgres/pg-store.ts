@@ -86,6 +86,8 @@ export class PgStore implements Store {
   /** This process as a claim holder: unique per process, readable in the table. */
   readonly replicaId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   private closed = false;
+  /** The last snapshot, by data version (see snapshot()). */
+  private held: { version: number; snapshot: Promise<AudienceSnapshot> } | null = null;
 
   constructor(
     /** The pool; exposed for the backend's own helpers (claims, partitions) and tests. */
@@ -102,11 +104,30 @@ export class PgStore implements Store {
     this.connections = reads.connections;
   }
 
-  /** The whole audience at one version: read in one repeatable-read transaction. */
-  private snapshot(): Promise<AudienceSnapshot> {
-    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', (client) =>
+  /**
+   * The whole audience at one version, read in one repeatable-read transaction and kept until the data version
+   * in the database moves (one primary-key read per call: polled, so an import by another replica is seen by
+   * the next snapshot here). Returning the same arrays for the same version is what lets the query caches
+   * (src/queries/memo.ts) recognise an unchanged audience.
+   */
+  private async snapshot(): Promise<AudienceSnapshot> {
+    const version = await this.audience.version();
+    const held = this.held;
+    if (held && held.version === version) return held.snapshot;
+    const loading = this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', (client) =>
       readSnapshot(client, this.teamId),
     );
+    const entry = { version, snapshot: loading };
+    this.held = entry;
+    try {
+      const snapshot = await loading;
+      // A change may have committed between the version read and the snapshot: key it by what it holds.
+      entry.version = snapshot.version;
+      return snapshot;
+    } catch (error) {
+      if (this.held === entry) this.held = null;
+      throw error;
+    }
   }
 
   change<T>(fn: (tx: StoreChange) => Promise<T>, options: ChangeOptions = {}): Promise<T> {
@@ -160,6 +181,7 @@ export class PgStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.held = null;
     await this.pool.end();
   }
 
