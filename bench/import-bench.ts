@@ -2,8 +2,9 @@
  * Import benchmark: a generated profiles CSV (50 MB, about 560k rows, with custom attributes and an e-mail
  * column, dropped as an identifier) imported into an empty store in a fresh process; then the resulting data
  * file opened in another fresh process, whose RSS once loaded (after a full GC) is what the store itself needs.
- * The import's peak RSS above that is its own overhead.
- * Run: npx tsx bench/import-bench.ts [megabytes]
+ * The import's peak RSS above that is its own overhead. `--huge` adds a 10M-row (about 1 GB) file, run after
+ * the 50 MB one (several minutes and a few GB of memory: opt-in).
+ * Run: npx tsx bench/import-bench.ts [megabytes] [--huge]
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -33,8 +34,8 @@ export interface ImportBenchResult {
   samplesMB: number[];
 }
 
-/** Writes a profiles CSV of about `bytes` bytes; returns its row count. */
-export async function writeProfilesCsv(file: string, bytes: number): Promise<number> {
+/** Writes a profiles CSV of about `bytes` bytes, or of `maxRows` rows if that comes first; returns its row count. */
+export async function writeProfilesCsv(file: string, bytes: number, maxRows = Infinity): Promise<number> {
   const out = createWriteStream(file);
   out.write(
     'id,platform,country,created_at,last_active_at,followers,interests,loyalty_tier,lifetime_value,email\n',
@@ -43,7 +44,7 @@ export async function writeProfilesCsv(file: string, bytes: number): Promise<num
   let written = 0;
   const day = (n: number) =>
     `2025-${String((n % 12) + 1).padStart(2, '0')}-${String((n % 28) + 1).padStart(2, '0')}`;
-  while (written < bytes) {
+  while (written < bytes && rows < maxRows) {
     const i = rows++;
     const line =
       `u${String(i).padStart(7, '0')},${PLATFORMS[i % 5]},${COUNTRIES[i % 8]},${day(i)},${day(i * 7)},` +
@@ -57,9 +58,9 @@ export async function writeProfilesCsv(file: string, bytes: number): Promise<num
   return rows;
 }
 
-function child<T>(script: string, args: string[]): Promise<T> {
+function child<T>(script: string, args: string[], nodeFlags: string[] = []): Promise<T> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', script, ...args], {
+    const proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', '--expose-gc', script, ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -76,25 +77,28 @@ function child<T>(script: string, args: string[]): Promise<T> {
 }
 
 /** Generates the CSV, imports it, loads the result; all in a temp folder removed afterwards. */
-export async function runImportBench(megabytes = 50): Promise<ImportBenchResult> {
+export async function runImportBench(megabytes = 50, maxRows = Infinity): Promise<ImportBenchResult> {
   const dir = await mkdtemp(path.join(tmpdir(), 'import-bench-'));
   try {
     const csv = path.join(dir, 'profiles.csv');
     const data = path.join(dir, 'audience.db');
-    const rows = await writeProfilesCsv(csv, megabytes * 1_000_000);
+    const rows = await writeProfilesCsv(csv, megabytes * 1_000_000, maxRows);
     const fileMB = (await stat(csv)).size / 1048576;
+    // A 10M-profile store holds more than V8's default heap; the 50 MB run keeps the defaults.
+    const flags = rows > 2_000_000 ? ['--max-old-space-size=16384'] : [];
     const imported = await child<{
       ms: number;
       cpuMs: number;
       rows: number;
       rssPeakMB: number;
       rssSamplesMB: number[];
-    }>('bench/import-child.ts', [data, csv]);
+    }>('bench/import-child.ts', [data, csv], flags);
     if (imported.rows !== rows) throw new Error(`imported ${imported.rows} rows, wrote ${rows}`);
-    const loaded = await child<{ rssMB: number; profiles: number }>('bench/import-child.ts', [
-      '--load',
-      data,
-    ]);
+    const loaded = await child<{ rssMB: number; profiles: number }>(
+      'bench/import-child.ts',
+      ['--load', data],
+      flags,
+    );
     return {
       fileMB,
       rows,
@@ -127,6 +131,10 @@ export function formatImportBench(r: ImportBenchResult): string {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  const mb = Number(process.argv[2] ?? 50);
+  const mb = Number(process.argv.slice(2).find((a) => !a.startsWith('-')) ?? 50);
   console.log(formatImportBench(await runImportBench(mb > 0 ? mb : 50)));
+  if (process.argv.includes('--huge')) {
+    console.log('\n10M rows (--huge):');
+    console.log(formatImportBench(await runImportBench(2_000, 10_000_000)));
+  }
 }

@@ -45,6 +45,9 @@ export class FileChange implements StoreChange {
   readonly connections: ConnectionReads;
   private audienceChanged = false;
   private source: 'sample' | 'import' | undefined;
+  // The profiles by id, kept across the upserts of one change: an import upserts in slices, and building the
+  // index anew for each slice cost O(n) time and a map of every profile per slice (most of a large import).
+  private profileIndex: { rows: Profile[]; byId: Map<string, Profile> } | null = null;
 
   constructor(
     private readonly data: AudienceData,
@@ -95,7 +98,9 @@ export class FileChange implements StoreChange {
     patches: readonly ProfilePatch[],
     kinds: Readonly<Record<string, AttributeKind>>,
   ): Promise<{ inserted: number; updated: number }> {
-    const counts = upsertProfilesInto(this.data.profiles, patches);
+    const rows = this.data.profiles;
+    if (this.profileIndex?.rows !== rows) this.profileIndex = { rows, byId: indexById(rows) };
+    const counts = upsertProfilesInto(rows, patches, this.profileIndex.byId);
     Object.assign(this.data.attributes, kinds);
     if (patches.length > 0) this.touched('import');
     return counts;
@@ -284,14 +289,20 @@ function removeFromRun(run: SegmentRun, ids: ReadonlySet<string>): number {
  * Inserts or merges rows in order (a repeated id merges into the row its first occurrence made); counts each
  * id once, as inserted or updated.
  */
+function indexById<T extends { id: string }>(rows: readonly T[]): Map<string, T> {
+  const index = new Map<string, T>();
+  for (const r of rows) index.set(r.id, r);
+  return index;
+}
+
+/** Upserts `patches` into `rows`; `index` (rows by id) is kept up to date when given. */
 function upsertInto<T extends { id: string }, P extends { id: string }>(
   rows: T[],
   patches: readonly P[],
   create: (patch: P) => T,
   merge: (row: T, patch: P) => void,
+  index: Map<string, T> = indexById(rows),
 ): { inserted: number; updated: number } {
-  const index = new Map<string, T>();
-  for (const r of rows) index.set(r.id, r);
   const seen = new Set<string>();
   let inserted = 0;
   let updated = 0;
@@ -317,8 +328,9 @@ function upsertInto<T extends { id: string }, P extends { id: string }>(
 function upsertProfilesInto(
   profiles: Profile[],
   patches: readonly ProfilePatch[],
+  index: Map<string, Profile>,
 ): { inserted: number; updated: number } {
-  return upsertInto(profiles, patches, newProfile, mergeProfile);
+  return upsertInto(profiles, patches, newProfile, mergeProfile, index);
 }
 
 function newProfile(row: ProfilePatch): Profile {

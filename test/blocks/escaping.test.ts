@@ -1,10 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { buildDigestMessage } from '../../src/blocks/digest-message.ts';
 import { buildErrorMessage } from '../../src/blocks/help-message.ts';
 import { escapeMrkdwn, FENCE } from '../../src/blocks/kit.ts';
 import { renderText } from '../../src/blocks/plain-text.ts';
 import { buildRecommendMessage } from '../../src/blocks/recommend-message.ts';
 import { buildStatsMessage } from '../../src/blocks/stats-message.ts';
+import type { DigestContent } from '../../src/digest/content.ts';
 import type { Reply } from '../../src/domain/reply.ts';
 import type { UserRecommendations } from '../../src/engine/recommend.ts';
 import { computeStats } from '../../src/engine/stats.ts';
@@ -106,6 +108,25 @@ describe('text from data in mrkdwn', () => {
     );
   });
 
+  it("is escaped in a digest's top picks, which come from imported product names", () => {
+    const short = name.filter((s) => escapeMrkdwn(s).length <= 40);
+    fc.assert(
+      fc.property(short, (product) => {
+        const digest = buildDigestMessage(digestWithTopPick(product), {
+          scheduleId: 'sch_1',
+          cadence: 'weekly',
+          timeZone: 'Europe/Berlin',
+          dueAt: null,
+          lateByMs: 0,
+          currency: 'USD',
+          minCohortSize: 10,
+        });
+        expect(holdsEscaped(digest as Reply, product)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('keeps a mention the app wrote in a refusal a mention', () => {
     const reply = buildErrorMessage(
       'only the owner of sch_1 (<@U0OWNER1>) or an admin can pause it; ask them',
@@ -114,3 +135,46 @@ describe('text from data in mrkdwn', () => {
     expect(JSON.stringify(reply.blocks)).not.toContain('&lt;@');
   });
 });
+
+function digestWithTopPick(product: string): DigestContent {
+  const now = Date.UTC(2026, 5, 1);
+  return {
+    configKey: 'k=auto',
+    dataVersion: 1,
+    asOf: now,
+    latestInteraction: now,
+    updatedAt: now,
+    source: 'import',
+    hasData: true,
+    totals: {
+      total: 500,
+      totalWeekAgo: 480,
+      newThisWeek: 20,
+      newLastWeek: 30,
+      active7d: 300,
+      activePrevWeek: 290,
+      purchasers30d: 40,
+      revenue30d: 2800,
+      revenuePrev30d: 3000,
+    },
+    k: 1,
+    segments: [
+      {
+        index: 0,
+        name: 'Regulars',
+        size: 500,
+        share: 1,
+        previous: null,
+        predictedRevenue: 900,
+        topProducts: [product],
+      },
+    ],
+    movements: [],
+    vanished: [],
+    comparedWith: null,
+    runCreatedAt: now,
+    notes: [],
+    sizesOverTime: [],
+    detailsCommand: 'segments',
+  };
+}

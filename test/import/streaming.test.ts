@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -58,4 +58,24 @@ it('imports a ~20 MB CSV in a stream', async () => {
   expect(Math.max(...steps)).toBeLessThan(1_000_000);
   // Generous sanity bound: parsed records are kept (by design), the raw text is not.
   expect(process.memoryUsage().heapUsed).toBeLessThan(1_500_000_000);
+});
+
+it('merges an id repeated further down the file than one applied slice of rows', async () => {
+  // The change applies rows in slices of 20,000; a repeat in a later slice must find the row the first made.
+  const file = path.join(env.dir, 'repeat.csv');
+  const lines = ['id,platform,country,followers'];
+  for (let i = 0; i < 45_000; i++) lines.push(`rep-${i},instagram,US,${i}`);
+  lines.push('rep-7,,DE,', 'rep-30000,tiktok,,5');
+  await writeFile(file, `${lines.join('\n')}\n`);
+  const before = env.store.data.profiles.length;
+  const report = await importFile(env.store, { kind: 'profiles', file, now: NOW });
+  expect(report).toMatchObject({ rows: 45_002, inserted: 45_000, applied: true });
+  expect(env.store.data.profiles.length).toBe(before + 45_000);
+  const byId = (id: string) => env.store.data.profiles.filter((p) => p.id === id);
+  expect(byId('rep-7')).toEqual([
+    expect.objectContaining({ platform: 'instagram', country: 'DE', followers: 7 }),
+  ]);
+  expect(byId('rep-30000')).toEqual([
+    expect.objectContaining({ platform: 'tiktok', country: 'US', followers: 5 }),
+  ]);
 });

@@ -5,22 +5,32 @@
  * The store may not import the engine, so the result is built to the engine's shape here and a test
  * compares the two on generated data.
  *
- * Answered: `{ kind: 'stats', params: { asOf, top? } }` for the whole audience. Anything else (a filter, another
- * kind) is left to the app (undefined).
+ * Answered: `{ kind: 'stats', params: { asOf, top? } }` for the whole audience, and `{ kind: 'cross-products' }`
+ * of a spend prediction (regression.ts). Anything else (a filter, another kind) is left to the app (undefined).
  */
 import { type AudienceStats, statsFromCounts } from '../../domain/audience-stats.ts';
 import type { AggregateQuery } from '../store.ts';
 import type { Queryable } from './claims.ts';
+import { spendCrossProducts, sqlFeatures } from './regression.ts';
 import { ms, ts } from './rows.ts';
 
 const DAY = 86_400_000;
 
 /** The backend's answer to an aggregate, or undefined when the app should compute it. */
 export async function answerAggregate(db: Queryable, team: string, query: AggregateQuery): Promise<unknown> {
+  if (query.kind === 'cross-products') return crossProducts(db, team, query.params);
   if (query.kind !== 'stats') return undefined;
   const { asOf, top, ...rest } = query.params as { asOf?: unknown; top?: unknown };
   if (typeof asOf !== 'number' || Object.keys(rest).length > 0) return undefined;
   return audienceStats(db, team, asOf, typeof top === 'number' ? top : 5);
+}
+
+/** `{ kind: 'cross-products', params: { target: 'spend_next_30d', features, cutoff } }` (see regression.ts). */
+function crossProducts(db: Queryable, team: string, params: Readonly<Record<string, unknown>>) {
+  const { target, features, cutoff } = params as { target?: unknown; features?: unknown; cutoff?: unknown };
+  if (target !== 'spend_next_30d' || typeof cutoff !== 'number') return undefined;
+  if (!Array.isArray(features) || !features.every((f) => typeof f === 'string')) return undefined;
+  return sqlFeatures(features) ? spendCrossProducts(db, team, features, cutoff) : undefined;
 }
 
 /** The windows of the stats, as timestamptz parameters $2..$6 after the team ($1). */

@@ -159,8 +159,11 @@ export class PgChange implements StoreChange {
       interactions.map((i) => [this.team, i.user_id, i.item_id, i.type, i.value, ts(i.timestamp)]),
     );
     // After a bulk load the planner's statistics are stale until autovacuum gets to it: without them the
-    // first aggregates pick nested loops over millions of rows. ANALYZE samples, so it costs well under a second.
-    if (interactions.length >= ANALYZE_AFTER_ROWS) await this.client.query('ANALYZE interactions, profiles');
+    // first aggregates pick nested loops over millions of rows. ANALYZE samples (about a second), so it runs
+    // when the load is a real part of what the statistics describe (a tenth or more), not after every chunk
+    // of a long import into a large table.
+    if (interactions.length >= ANALYZE_AFTER_ROWS && (await this.statsStale(interactions.length)))
+      await this.client.query('ANALYZE interactions, profiles');
   }
 
   /**
@@ -168,6 +171,15 @@ export class PgChange implements StoreChange {
    * `interactions` yet (so readers are blocked only for a moment); otherwise here, since the other connection
    * would wait for this transaction, which waits for it.
    */
+  /** Whether `added` rows are a tenth or more of the interactions the planner's statistics know about. */
+  private async statsStale(added: number): Promise<boolean> {
+    const { rows } = await this.client.query<{ known: number }>(
+      `SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::float8 AS known
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'interactions'::regclass`,
+    );
+    return added * 10 >= (rows[0]?.known ?? 0);
+  }
+
   private async ensurePartitions(interactions: readonly Interaction[]): Promise<void> {
     const months = new Set<string>();
     for (const i of interactions) months.add(monthOf(i.timestamp));

@@ -1,0 +1,101 @@
+/**
+ * The cross-products of a spend prediction, aggregated in SQL over every training row (the seam's
+ * `audience.aggregate({ kind: 'cross-products' })`): the app solves them (src/engine/ols-sums.ts) without reading
+ * a profile or an interaction, and gets the engine's full-data coefficients (src/engine/predict.ts) on the same
+ * data. The rows and features follow the engine's definitions (src/engine/features.ts, buildTrainingSet):
+ * profiles that existed at the cutoff; features at the cutoff (purchases before it; frequency and monetary over
+ * the 365 days before; recency capped at 365 days, also for never); target = spend in the 30 days from the
+ * cutoff (an amount, else the product's list price, else 0); missing values filled with the column's median.
+ * Sums are taken in two passes (means, then centred products), so large values lose no precision.
+ *
+ * Answered for the features below; any other feature (rates over the engagement window, attributes) is left
+ * to the app (undefined).
+ */
+import type { CrossProducts } from '../../domain/cross-products.ts';
+import type { Queryable } from './claims.ts';
+import { ms, ts } from './rows.ts';
+
+const DAY = 86_400_000;
+const HORIZON = 30 * DAY;
+const LOOKBACK = 365 * DAY;
+const RECENCY_CAP_DAYS = 365;
+
+/** The features this aggregate computes in SQL, as expressions over `r` (profile), `pa` (past purchases). */
+const FEATURE_SQL: Record<string, string> = {
+  frequency: 'coalesce(pa.frequency, 0)::float8',
+  monetary: 'coalesce(pa.monetary, 0)::float8',
+  recency_days: `CASE WHEN pa.last IS NULL THEN ${RECENCY_CAP_DAYS}::float8
+                      ELSE least(${RECENCY_CAP_DAYS}::float8, ($5::float8 - ${ms('pa.last')}) / ${DAY}) END`,
+  followers: 'r.followers::float8',
+  log_followers: 'CASE WHEN r.followers >= 0 THEN log(1 + r.followers::float8) END',
+  tenure_days: `($5::float8 - ${ms('r.created_at')}) / ${DAY}`,
+};
+
+/** Whether every feature can be computed in SQL. */
+export function sqlFeatures(features: readonly string[]): boolean {
+  return features.length > 0 && features.every((f) => Object.hasOwn(FEATURE_SQL, f));
+}
+
+/** X'X, X'y and y'y of the spend fit at `cutoff` over `features` (see the module comment). */
+export async function spendCrossProducts(
+  db: Queryable,
+  team: string,
+  features: readonly string[],
+  cutoff: number,
+): Promise<CrossProducts> {
+  const p = features.length;
+  const cols = features.map((_, j) => `x${j}`);
+  const pairs: string[] = [];
+  for (let j = 0; j < p; j++)
+    for (let k = j; k < p; k++) pairs.push(`sum((x${j} - m${j}) * (x${k} - m${k})) AS s_${j}_${k}`);
+  const sql = `
+WITH rows AS (
+  SELECT id, followers, created_at FROM profiles
+   -- $5 (the cutoff in epoch ms) is read by recency and tenure; named here so every feature set binds it.
+   WHERE team_id = $1 AND $5::float8 IS NOT NULL AND (created_at IS NULL OR created_at < $2::timestamptz)),
+past AS (
+  SELECT user_id, count(*) FILTER (WHERE at >= $3::timestamptz) AS frequency,
+         coalesce(sum(value) FILTER (WHERE at >= $3::timestamptz AND value <> 'NaN'), 0) AS monetary,
+         max(at) AS last
+    FROM interactions WHERE team_id = $1 AND type = 'purchase' AND at < $2::timestamptz GROUP BY user_id),
+future AS (
+  SELECT i.user_id, sum(coalesce(nullif(i.value, 'NaN'), pr.price, 0)) AS spend
+    FROM interactions i LEFT JOIN products pr ON pr.team_id = i.team_id AND pr.id = i.item_id
+   WHERE i.team_id = $1 AND i.type = 'purchase' AND i.at >= $2::timestamptz AND i.at < $4::timestamptz
+   GROUP BY i.user_id),
+raw AS (
+  SELECT ${features.map((f, j) => `${FEATURE_SQL[f]} AS r${j}`).join(', ')}, coalesce(f.spend, 0)::float8 AS y
+    FROM rows r LEFT JOIN past pa ON pa.user_id = r.id LEFT JOIN future f ON f.user_id = r.id),
+med AS (
+  SELECT ${cols.map((_, j) => `coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY r${j}), 0) AS med${j}, count(*) - count(r${j}) AS miss${j}`).join(', ')}
+    FROM raw),
+filled AS (
+  SELECT ${cols.map((c, j) => `coalesce(r${j}, med${j}) AS ${c}`).join(', ')}, y FROM raw, med),
+mean AS (
+  SELECT count(*) AS n, avg(y) AS my, ${cols.map((c, j) => `avg(${c}) AS m${j}`).join(', ')} FROM filled)
+SELECT mean.*, med.*, ${pairs.join(', ')},
+       ${cols.map((c, j) => `sum((${c} - m${j}) * (y - my)) AS sy${j}`).join(', ')},
+       sum((y - my) * (y - my)) AS syy
+  FROM filled, mean, med GROUP BY ${['n', 'my', ...cols.map((_, j) => `m${j}`), ...cols.flatMap((_, j) => [`med${j}`, `miss${j}`])].join(', ')}`;
+  const { rows } = await db.query(sql, [
+    team,
+    ts(cutoff),
+    ts(cutoff - LOOKBACK),
+    ts(cutoff + HORIZON),
+    cutoff,
+  ]);
+  const r = (rows[0] ?? {}) as Record<string, number>;
+  const at = (name: string) => Number(r[name] ?? 0);
+  const sxx = features.map((_, j) => features.map((__, k) => at(j <= k ? `s_${j}_${k}` : `s_${k}_${j}`)));
+  return {
+    n: at('n'),
+    names: [...features],
+    means: features.map((_, j) => at(`m${j}`)),
+    yMean: at('my'),
+    medians: features.map((_, j) => at(`med${j}`)),
+    imputed: features.map((_, j) => at(`miss${j}`)),
+    sxx,
+    sxy: features.map((_, j) => at(`sy${j}`)),
+    syy: at('syy'),
+  };
+}
