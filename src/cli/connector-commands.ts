@@ -39,7 +39,8 @@ export function registerConnectorCommands(
     .description(
       'Connect a platform account (instagram, youtube, shopify): its token is checked, then stored encrypted.',
     )
-    .argument('<platform>', 'instagram | youtube | shopify')
+    // Optional: `audience connect` alone (the help's example, as in Slack) explains how to connect.
+    .argument('[platform]', 'instagram | youtube | shopify')
     .option('--name <name>', 'the connection name (default: the platform)')
     .option('--token <token>', 'the access token (prefer --token-file)')
     .option('--token-file <file>', 'read the access token from a file')
@@ -52,7 +53,8 @@ export function registerConnectorCommands(
     .option('--base-url <url>', 'the API root (a local stand-in); default the platform’s API')
     .option('--every <minutes>', 'minutes between scheduled syncs (0: only when asked)', parseWholeNumber, 60)
     .option('--no-check', 'store without checking the token with the platform')
-    .action(async (platform: string, opts: ConnectCliOptions) => {
+    .action(async (platform: string | undefined, opts: ConnectCliOptions, command: Command) => {
+      if (platform === undefined) return command.outputHelp();
       out(await connectCommand(ctx, platform, opts));
     });
   program

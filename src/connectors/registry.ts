@@ -26,6 +26,8 @@ export interface ConnectorEntry {
   permissions: readonly string[];
   /** The API root for a connection's settings (Shopify's depends on the shop). */
   defaultBaseUrl(settings: Readonly<Record<string, string>>): string;
+  /** The settings for what was typed in the Slack form's one "account / Page / channel / shop" field. */
+  sourceSettings(source: string): Record<string, string>;
 }
 
 /** Every connector in this build, by kind. */
@@ -48,6 +50,18 @@ export const CONNECTORS: Readonly<Partial<Record<ConnectorKind, ConnectorEntry>>
     ],
     permissions: GRAPH_PERMISSIONS,
     defaultBaseUrl: () => GRAPH_BASE_URL,
+    // `17841…` is an Instagram account, `page:1040…` a Facebook Page; both may be given, comma-separated.
+    sourceSettings(source) {
+      const settings: Record<string, string> = {};
+      for (const part of source
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '')) {
+        if (part.startsWith('page:')) settings.pageId = part.slice(5).trim();
+        else settings.igUserId = part;
+      }
+      return settings;
+    },
   },
 };
 

@@ -109,7 +109,7 @@ function emptyCounts(): BatchCounts {
   return {
     profiles: { inserted: 0, updated: 0 },
     products: { inserted: 0, updated: 0 },
-    interactions: { added: 0, duplicates: 0, expired: 0 },
+    interactions: { added: 0, duplicates: 0, expired: 0, forgotten: 0 },
     metrics: 0,
     rowsAdded: 0,
     currencies: [],
@@ -306,6 +306,7 @@ function addCounts(total: BatchCounts, more: BatchCounts): void {
   total.interactions.added += more.interactions.added;
   total.interactions.duplicates += more.interactions.duplicates;
   total.interactions.expired += more.interactions.expired;
+  total.interactions.forgotten += more.interactions.forgotten;
   total.metrics += more.metrics;
   total.rowsAdded += more.rowsAdded;
   for (const c of more.currencies) if (!total.currencies.includes(c)) total.currencies.push(c);
