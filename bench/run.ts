@@ -34,6 +34,11 @@ const SECTIONS: ReadonlyArray<{ name: string; file: string; what: string; args?:
     file: 'bench/postgres-bench.ts',
     what: 'PostgreSQL: 1M profiles / 10M interactions imported, stats, predict, segments, top 10 (--large: 10M/100M)',
   },
+  {
+    name: 'platforms',
+    file: 'bench/platform-connectors-bench.ts',
+    what: 'Graph / YouTube / Shopify connectors against their stand-ins (rows/s); Shopify bulk JSONL at 1M orders, memory',
+  },
 ];
 
 const root = fileURLToPath(new URL('..', import.meta.url));
