@@ -127,6 +127,8 @@ export interface SegmentRunReads {
   get(id: string): Promise<SegmentRun | undefined>;
   /** Every kept run, oldest first. */
   list(): Promise<readonly SegmentRun[]>;
+  /** How many runs are kept, without reading them (a database would read every assignment for `list`). */
+  count(): Promise<number>;
 }
 
 /** Reads of fitted models, stored as JSON per data version (see src/queries/cache.ts). */

@@ -355,6 +355,7 @@ describe.each<Backend>([fileBackend, postgres])('storage contract: $name backend
       await store.change((tx) => tx.addSegmentRun(run(id, ['u1', 'u2'], [1, 0]), 2), { wait: 'applied' });
     }
     expect((await store.segmentRuns.list()).map((r) => r.id)).toEqual(['r2', 'r3']);
+    expect(await store.segmentRuns.count()).toBe(2);
     expect(await store.segmentRuns.latest()).toEqual(run('r3', ['u1', 'u2'], [1, 0]));
     expect(await store.segmentRuns.get('r1')).toBeUndefined();
     // Segment runs are not audience data: the version stays.

@@ -190,6 +190,9 @@ export function storeReads(
     latest: async () => (await runs('', 'ORDER BY r.seq DESC LIMIT 1', []))[0],
     get: async (id) => (await runs('AND r.id = $2', '', [id]))[0],
     list: () => runs('', 'ORDER BY r.seq', []),
+    count: async () =>
+      ((await db.query('SELECT count(*)::int AS n FROM segment_runs WHERE team_id = $1', [team])).rows[0]
+        ?.n as number | undefined) ?? 0,
   };
   const models: ModelReads = {
     get: async (key) =>
