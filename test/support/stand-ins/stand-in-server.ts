@@ -49,6 +49,8 @@ export interface StandInServer {
   readonly requests: LoggedRequest[];
   /** The next `times` requests whose path matches `path` (a substring or a pattern) get `fault` instead. */
   failNext(path: string | RegExp, fault: Fault, times?: number): void;
+  /** Calls `listener` with each request as it arrives (before it is answered); null stops. */
+  watch(listener: ((request: LoggedRequest) => void) | null): void;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startStandInServer(
   const requests: LoggedRequest[] = [];
   const faults: { path: string | RegExp; fault: Fault; left: number }[] = [];
   const hanging = new Set<ServerResponse>();
+  let watcher: ((request: LoggedRequest) => void) | null = null;
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -72,13 +75,15 @@ export async function startStandInServer(
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const text = Buffer.concat(chunks).toString('utf8');
     const method = req.method ?? 'GET';
-    requests.push({
+    const logged: LoggedRequest = {
       method,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       headers: req.headers,
       text,
-    });
+    };
+    requests.push(logged);
+    watcher?.(logged);
     const planned = faults.find((f) => f.left > 0 && matches(f.path, url.pathname));
     if (planned !== undefined) {
       planned.left -= 1;
@@ -99,6 +104,9 @@ export async function startStandInServer(
     requests,
     failNext(path, fault, times = 1) {
       faults.push({ path, fault, left: times });
+    },
+    watch(listener) {
+      watcher = listener;
     },
     async close() {
       for (const res of hanging) res.destroy();
