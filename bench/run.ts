@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: runs every benchmark section in its own process (so each peak-memory figure is its own)
  * and prints their tables. `npm run bench -- store engine` runs only the named sections; options after the
- * names go to each section chosen (`npm run bench -- import --huge` adds the 10M-row import).
+ * names go to each section chosen (`npm run bench -- import --huge` adds the 10M-row import; `npm run bench --
+ * postgres --profiles 100000 --interactions 1000000` sizes the PostgreSQL section).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -28,11 +29,29 @@ const SECTIONS: ReadonlyArray<{ name: string; file: string; what: string; args?:
     file: 'bench/digest-bench.ts',
     what: '1,000 digests due in one minute on a 100k-profile store, 200 channels',
   },
+  {
+    name: 'postgres',
+    file: 'bench/postgres-bench.ts',
+    what: 'PostgreSQL: 1M profiles / 10M interactions imported, stats, predict, segments, top 10 (--large: 10M/100M)',
+  },
+  {
+    name: 'connectors',
+    file: 'bench/connectors-bench.ts',
+    what: 'sync engine into a data file against the stand-ins: rows/s, full and re-run; Shopify bulk at 100k orders (--orders=1000000)',
+  },
+  {
+    name: 'platforms',
+    file: 'bench/platform-connectors-bench.ts',
+    what: 'Graph / YouTube / Shopify connectors against their stand-ins (rows/s); Shopify bulk JSONL at 1M orders, memory',
+  },
 ];
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const passed = process.argv.slice(2).filter((a) => a.startsWith('-'));
+const words = process.argv.slice(2);
+// Section names are the words that are neither options nor the value of a sizing option.
+const isValue = (i: number) => /^--(profiles|interactions)$/.test(words[i - 1] ?? '');
+const wanted = words.filter((a, i) => !a.startsWith('-') && !isValue(i));
+const passed = words.filter((a, i) => a.startsWith('-') || isValue(i));
 const chosen = wanted.length > 0 ? SECTIONS.filter((s) => wanted.includes(s.name)) : SECTIONS;
 if (chosen.length === 0) {
   process.stderr.write(`Unknown section. Choose from: ${SECTIONS.map((s) => s.name).join(', ')}\n`);

@@ -1,4 +1,5 @@
 import type { Subcommand } from '../src/domain/reply.ts';
+import { createConnectCommand, createConnectionsCommand } from './connections.ts';
 import type { CommandDeps } from './deps.ts';
 import { createDigestCommand } from './digest.ts';
 import { createExportCommand } from './export.ts';
@@ -25,6 +26,8 @@ export function registerCommands(deps: CommandDeps, reportError: ErrorReporter):
     createDigestCommand(deps),
     createImportCommand(),
     createForgetCommand(deps),
+    createConnectionsCommand(deps),
+    createConnectCommand(),
   );
   // Admin-only subcommands refuse others and are audited; ALLOWED_CHANNEL_IDS limits where Slack gets answers.
   return withChannelCheck(createRouter(withAdminChecks(commands, deps), reportError), deps.config);

@@ -1,6 +1,9 @@
 import { registerCommands } from '../commands/index.ts';
+import { buildConnectorNotice } from './blocks/connections-message.ts';
 import { renderChart } from './charts/render.ts';
 import { configSecrets, loadConfig } from './config.ts';
+import { createConnectorSchedule } from './connectors/schedule.ts';
+import { connectorDeps } from './connectors/service.ts';
 import { runConsole } from './console.ts';
 import { createConsoleTransport } from './digest/deliver.ts';
 import { createDigestScheduler } from './digest/scheduler.ts';
@@ -43,19 +46,36 @@ try {
   // Digests: posted to Slack, or printed in local mode. On the data file, starting the scheduler takes the
   // file's lock, so a second app on the same file stops here with a clear message instead of sending digests
   // twice; on PostgreSQL every replica runs it and each occurrence is claimed in the database first.
+  const transport =
+    config.mode === 'local'
+      ? createConsoleTransport(process.stdout)
+      : createSlackTransport({ token: config.slack.botToken ?? '', apiUrl: config.slack.apiUrl, logger });
   const digests = createDigestScheduler({
     store,
     clock,
     logger,
     config,
     leaseMs: config.digestLeaseSeconds * 1000,
-    transport:
-      config.mode === 'local'
-        ? createConsoleTransport(process.stdout)
-        : createSlackTransport({ token: config.slack.botToken ?? '', apiUrl: config.slack.apiUrl, logger }),
+    transport,
     ...(config.charts ? { renderChart: (spec) => renderChart(spec, { logger }) } : {}),
   });
   await digests.start();
+  // Platform connections sync on their schedule (default hourly), one at a time; a paused one's owner hears
+  // why by direct message (a connection made from the CLI has no Slack owner: the log says it).
+  const connectors = createConnectorSchedule({
+    deps: connectorDeps({
+      store,
+      config,
+      clock,
+      logger,
+      notify: async (record, message) => {
+        if (record.owner_id === 'cli') logger.warn(message);
+        else await transport.notifyUser(record.owner_id, buildConnectorNotice(message));
+      },
+    }),
+    logger,
+  });
+  connectors.start();
   const router = registerCommands({ store, clock, config, digests }, (error, context) =>
     logger.error('command failed', { error, text: context.text, user: context.invocation.userId }),
   );
@@ -69,6 +89,7 @@ try {
     // Stop taking Slack requests and let queued answers go out before the final save.
     await slackApp?.stop();
     await digests.stop();
+    await connectors.stop();
     retention.stop();
     await store.close();
     process.exit(0);

@@ -72,7 +72,7 @@ function createProgram(
   // at once, with one message saying what to do, instead of doing the work and failing to save it at the end.
   program.hook('preAction', async (_program, action) => {
     // `audience import` with nothing to import only prints its help.
-    const helpOnly = action.name() === 'import' && action.args.length === 0;
+    const helpOnly = ['import', 'connect'].includes(action.name()) && action.args.length === 0;
     if (!READ_ONLY_COMMANDS.has(action.name()) && !helpOnly) await (await ctx.store()).claimWrites();
   });
   if (routed) registerRoutedCommands(program, routed, setExitCode);

@@ -9,6 +9,7 @@ import type { ScheduleStatus } from '../domain/digest.ts';
 import { formatChange, formatCompact, formatCount, formatMoney, formatPercent } from '../domain/format.ts';
 import type { AudienceData, DigestSchedule, SegmentRun } from '../domain/types.ts';
 import type { AudienceStats } from '../engine/stats.ts';
+import { type ConnectionSummary, connectionsSection } from './connections-message.ts';
 import { retryButtons, scheduleLineWithId } from './digest-list.ts';
 import {
   actions,
@@ -34,6 +35,8 @@ export interface HomeInput {
   /** Each schedule's next delivery and latest delivery record, by schedule id (the Retry buttons follow them). */
   statuses?: ReadonlyMap<string, ScheduleStatus>;
   currency: string;
+  /** Platform connections (without credentials); the section shows only when there is one. */
+  connections?: readonly ConnectionSummary[];
 }
 
 // Segment lines per section block, and segments listed in all, keep the view readable and within limits.
@@ -86,6 +89,9 @@ export function buildHomeView(input: HomeInput): HomeView {
       header('Digest schedules'),
       ...scheduleBlocks(input.schedules, input.statuses ?? new Map()),
     );
+  }
+  if ((input.connections ?? []).length > 0) {
+    blocks.push(divider(), ...connectionsSection(input.connections ?? []));
   }
   blocks.push(
     divider(),

@@ -17,6 +17,7 @@ interface ConnectCliOptions {
   name?: string;
   token?: string;
   tokenFile?: string;
+  apiKey?: string;
   pageToken?: string;
   igUser?: string;
   page?: string;
@@ -39,10 +40,12 @@ export function registerConnectorCommands(
     .description(
       'Connect a platform account (instagram, youtube, shopify): its token is checked, then stored encrypted.',
     )
-    .argument('<platform>', 'instagram | youtube | shopify')
+    // Optional: `audience connect` alone (the help's example, as in Slack) explains how to connect.
+    .argument('[platform]', 'instagram | youtube | shopify')
     .option('--name <name>', 'the connection name (default: the platform)')
     .option('--token <token>', 'the access token (prefer --token-file)')
     .option('--token-file <file>', 'read the access token from a file')
+    .option('--api-key <key>', 'youtube: an API key instead of a token (public data only)')
     .option('--page-token <token>', 'instagram: a Page access token (Page comments carry their authors)')
     .option('--ig-user <id>', 'instagram: the Instagram professional account id')
     .option('--page <id>', 'instagram: the Facebook Page id')
@@ -52,7 +55,8 @@ export function registerConnectorCommands(
     .option('--base-url <url>', 'the API root (a local stand-in); default the platform’s API')
     .option('--every <minutes>', 'minutes between scheduled syncs (0: only when asked)', parseWholeNumber, 60)
     .option('--no-check', 'store without checking the token with the platform')
-    .action(async (platform: string, opts: ConnectCliOptions) => {
+    .action(async (platform: string | undefined, opts: ConnectCliOptions, command: Command) => {
+      if (platform === undefined) return command.outputHelp();
       out(await connectCommand(ctx, platform, opts));
     });
   program
@@ -109,6 +113,7 @@ async function fieldsFrom(opts: ConnectCliOptions) {
   const credentials: Record<string, string> = {};
   if (token !== undefined) credentials.accessToken = token;
   if (opts.pageToken !== undefined) credentials.pageAccessToken = opts.pageToken;
+  if (opts.apiKey !== undefined) credentials.apiKey = opts.apiKey;
   return { settings, credentials };
 }
 
@@ -147,7 +152,10 @@ async function connectCommand(ctx: CliContext, platform: string, opts: ConnectCl
     account === null
       ? 'token not checked'
       : `account ${account.accountName}, granted: ${account.scopes.join(', ') || 'nothing'}`;
-  const missing = account === null ? [] : entry.permissions.filter((p) => !account.scopes.includes(p));
+  const missing =
+    account === null || !entry.reportsScopes
+      ? []
+      : entry.permissions.filter((p) => !account.scopes.includes(p));
   const lines = [
     `${reconnected ? 'Reconnected' : 'Connected'} ${platform} as "${view.id}" (${who}); the token is stored encrypted.`,
     view.interval_minutes > 0
@@ -179,6 +187,12 @@ async function syncCommand(ctx: CliContext, name: string | undefined, dryRun: bo
   for (const id of names) {
     const outcome = await syncConnection(deps, id, { dryRun, actor: CLI_ACTOR });
     out(describeOutcome(outcome));
+    const foreign = outcome.currencies.filter((c) => c !== ctx.config.currency);
+    if (foreign.length > 0) {
+      out(
+        `  note: amounts are in ${foreign.join(', ')} and stored as given; replies show them as ${ctx.config.currency} (set CURRENCY=${foreign[0]} if the shop is your main source of revenue)`,
+      );
+    }
     if (outcome.status === 'failed' || outcome.status === 'paused') code = 1;
   }
   return code;

@@ -82,12 +82,14 @@ export function registerRoutedCommands(
   routed: RoutedCommands,
   setExitCode: (code: number) => void,
 ): void {
+  const CLI_OWN = new Set(['import', 'connect', 'connections']);
   const run = async (words: string[], opts: { format: OutputFormat; out?: string }) =>
     setExitCode(await routed.route(words, opts.format, opts.out));
   // Listing the router's own subcommands keeps the CLI identical to /audience in Slack and the console.
   for (const command of routed.router.commands) {
-    // The CLI's own `import` reads the files; the routed one only explains that to Slack users.
-    if (command.name === 'import') continue;
+    // The CLI's own `import` reads the files, its own `connect` / `connections` take the platform's flags: the
+    // routed ones only explain that to Slack users.
+    if (CLI_OWN.has(command.name)) continue;
     program
       .command(command.name)
       .description(command.summary)

@@ -5,6 +5,7 @@
  */
 import { UserError } from '../domain/errors.ts';
 import type { ConnectionRecord, Interaction } from '../domain/types.ts';
+import { forgottenKey } from '../privacy/forget.ts';
 import type { Store, StoreReads } from '../store/store.ts';
 import { ConnectorError } from './errors.ts';
 import type { PreparedBatch } from './ingest.ts';
@@ -13,12 +14,22 @@ import type { PreparedBatch } from './ingest.ts';
 export interface BatchCounts {
   profiles: { inserted: number; updated: number };
   products: { inserted: number; updated: number };
-  interactions: { added: number; duplicates: number; expired: number };
+  /** `forgotten`: events of people erased with forget, not synced again. */
+  interactions: { added: number; duplicates: number; expired: number; forgotten: number };
   metrics: number;
   /** New profiles + new products + new interactions. */
   rowsAdded: number;
   /** Currencies of purchase amounts seen (amounts are stored as given). */
   currencies: string[];
+}
+
+/**
+ * Where a connection's synced keys live: per platform, not per connection, since a platform's event ids are its
+ * own and unique. Two connections reading the same account (or a connection removed and made again) then never
+ * store an event twice, and a person forgotten stays forgotten for every connection of that platform.
+ */
+export function keySpace(record: Pick<ConnectionRecord, 'kind'>): string {
+  return record.kind;
 }
 
 /** The lease ran out and another process took the connection over: this sync stops without writing. */
@@ -57,9 +68,17 @@ async function plan(
     );
   }
   const keys = prepared.interactions.map((i) => i.key);
-  const synced = await reads.connections.syncedKeys(record.id, keys);
-  const fresh = prepared.interactions.filter((i) => !synced.has(i.key) && !earlier.keys.has(i.key));
-  return { fresh, duplicates: prepared.interactions.length - fresh.length };
+  const people = [...new Set([...batchUsers, ...users])];
+  const synced = await reads.connections.syncedKeys(keySpace(record), [...keys, ...people.map(forgottenKey)]);
+  const forgotten = new Set(people.filter((id) => synced.has(forgottenKey(id))));
+  const known = prepared.interactions.filter((i) => !forgotten.has(i.interaction.user_id));
+  const fresh = known.filter((i) => !synced.has(i.key) && !earlier.keys.has(i.key));
+  return {
+    fresh,
+    duplicates: known.length - fresh.length,
+    forgotten: prepared.interactions.length - known.length,
+    profiles: prepared.profiles.filter((p) => !forgotten.has(p.id)),
+  };
 }
 
 /** Commits one page with its cursor (see the module comment); throws LeaseLostError when the lease is gone. */
@@ -83,13 +102,13 @@ export async function commitBatch(
           `the sync of "${record.id}" stopped: another process took it over after this one's lease ran out`,
         );
       }
-      const { fresh, duplicates } = await plan(tx, record, prepared);
-      const profiles = await tx.upsertProfiles(prepared.profiles, prepared.newKinds);
+      const { fresh, duplicates, forgotten, profiles: people } = await plan(tx, record, prepared);
+      const profiles = await tx.upsertProfiles(people, prepared.newKinds);
       const products = await tx.upsertProducts(prepared.products);
       const events: Interaction[] = fresh.map((f) => f.interaction);
       await tx.appendInteractions(events);
       await tx.addSyncedKeys(
-        record.id,
+        keySpace(record),
         fresh.map((f) => f.key),
       );
       await tx.putMetrics(prepared.metrics);
@@ -99,7 +118,7 @@ export async function commitBatch(
         lease_until: page.now + page.leaseMs,
         total_rows: current.total_rows + rowsAdded,
       });
-      return counts(prepared, profiles, products, events.length, duplicates);
+      return counts(prepared, profiles, products, events.length, duplicates, forgotten);
     },
     { now: new Date(page.now) },
   );
@@ -111,11 +130,12 @@ function counts(
   products: { inserted: number; updated: number },
   added: number,
   duplicates: number,
+  forgotten: number,
 ): BatchCounts {
   return {
     profiles,
     products,
-    interactions: { added, duplicates, expired: prepared.expired },
+    interactions: { added, duplicates, expired: prepared.expired, forgotten },
     metrics: prepared.metrics.length,
     rowsAdded: profiles.inserted + products.inserted + added,
     currencies: [...prepared.currencies],
@@ -136,7 +156,7 @@ export async function dryRunBatch(
   prepared: PreparedBatch,
   earlier: DryRunMemory,
 ): Promise<BatchCounts> {
-  const { fresh, duplicates } = await plan(store, record, prepared, earlier);
+  const { fresh, duplicates, forgotten, profiles: people } = await plan(store, record, prepared, earlier);
   const count = async (ids: string[], seen: Set<string>, stored: (ids: string[]) => Promise<string[]>) => {
     const unique = [...new Set(ids)];
     const known = new Set(await stored(unique.filter((id) => !seen.has(id))));
@@ -144,7 +164,7 @@ export async function dryRunBatch(
     return { inserted, updated: ids.length - inserted };
   };
   const profiles = await count(
-    prepared.profiles.map((p) => p.id),
+    people.map((p) => p.id),
     earlier.users,
     async (ids) => (await store.audience.profiles({ ids })).map((p) => p.id),
   );
@@ -156,5 +176,5 @@ export async function dryRunBatch(
   for (const p of prepared.profiles) earlier.users.add(p.id);
   for (const p of prepared.products) earlier.items.add(p.id);
   for (const f of fresh) earlier.keys.add(f.key);
-  return counts(prepared, profiles, products, fresh.length, duplicates);
+  return counts(prepared, profiles, products, fresh.length, duplicates, forgotten);
 }

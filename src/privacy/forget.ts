@@ -2,10 +2,20 @@
  * Forgetting people (right to erasure): removes every record of them from the data set in one change. What
  * is removed: profiles, interactions, their rows in stored segment runs (sizes adjusted), every cached model
  * (they hold per-person histories and assignments; all are stale after the change anyway and refit on next
- * use), and any delivery or audit text that mentions their id. Deliveries never hold per-person data and
+ * use), and any delivery or audit text that mentions their id; each platform connection remembers (as a hash) not
+ * to sync them again. Deliveries never hold per-person data and
  * exports are never queued (they are attached to the reply at once), so there is nothing else to purge.
  */
+import { createHash } from 'node:crypto';
 import type { StoreChange } from '../store/store.ts';
+
+/**
+ * The key a platform connection keeps for a forgotten person, so its next sync does not bring them back from the
+ * platform: a hash of the audience id (the id itself is not kept), stored with the connection's synced keys.
+ */
+export function forgottenKey(id: string): string {
+  return `forgotten:${createHash('sha256').update(id, 'utf8').digest('hex').slice(0, 32)}`;
+}
 
 /** What a forget removed, in counts (never ids). */
 export interface ForgetReport {
@@ -39,6 +49,11 @@ export async function forgetPeople(tx: StoreChange, ids: ReadonlySet<string>): P
   };
   if (ids.size === 0) return report;
   Object.assign(report, await tx.removePeople(ids));
+  // Connected platforms still hold these people: their syncs must not bring them back (see forgottenKey).
+  const keys = [...ids].map(forgottenKey);
+  // Synced keys are kept per platform (src/connectors/sync-commit.ts keySpace).
+  const platforms = new Set((await tx.connections.list()).map((c) => c.kind));
+  for (const platform of platforms) await tx.addSyncedKeys(platform, keys);
   if (report.profiles + report.interactions + report.segmentAssignments > 0) {
     report.models = await tx.clearModels();
   }

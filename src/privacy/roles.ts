@@ -28,6 +28,8 @@ export const ADMIN_COMMANDS: Readonly<Record<string, { why: string; audit: boole
   export: { why: 'it hands out one row per person', audit: true },
   // In Slack `import` only explains how to run one with the CLI (which audits the import itself): no entry.
   import: { why: 'it changes the audience data', audit: false },
+  // The connect form stores a platform token; the connection itself is audited when it is stored.
+  connect: { why: 'it stores a platform token and starts collecting data', audit: false },
 };
 
 /** Why a non-admin may not run `command`, with who can; null when allowed. */

@@ -39,7 +39,7 @@ export async function readHealth(deps: {
   const [meta, counts, runs, schedules] = await Promise.all([
     store.audience.meta(),
     store.audience.counts(),
-    store.segmentRuns.list(),
+    store.segmentRuns.count(),
     store.digests.schedules(),
   ]);
   const now = deps.clock().getTime();
@@ -55,7 +55,7 @@ export async function readHealth(deps: {
       source: meta.source,
       profiles: counts.profiles,
       interactions: counts.interactions,
-      segmentRuns: runs.length,
+      segmentRuns: runs,
       schedules: schedules.length,
     },
     queue: { pending: deps.queue.pending },

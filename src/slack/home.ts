@@ -101,18 +101,21 @@ export function createHomeTab(deps: HomeDeps): HomeTab {
 
 /** What the Home tab shows besides the stats: the data's meta, the default segmentation, the digests. */
 async function readHomeState(store: Store) {
-  const [meta, run, schedules, deliveries] = await Promise.all([
+  const [meta, run, schedules, deliveries, connections] = await Promise.all([
     store.audience.meta(),
     storedDefaultRun(store),
     store.digests.schedules(),
     store.digests.deliveries(),
+    store.connections.list(),
   ]);
-  return { meta, run, schedules, deliveries };
+  // Never the sealed credentials: the view gets everything else.
+  const summaries = connections.map(({ credentials: _sealed, ...rest }) => rest);
+  return { meta, run, schedules, deliveries, connections: summaries };
 }
 
 /** What the view shows, apart from the time. */
 async function homeDataKey(store: Store): Promise<string> {
-  const { meta, run, schedules, deliveries } = await readHomeState(store);
+  const { meta, run, schedules, deliveries, connections } = await readHomeState(store);
   // A digest's latest delivery status is shown too, so a delivery, failure or retry refreshes the view.
   const latest = latestDeliveries(deliveries);
   const plans = schedules.map((s) => [
@@ -127,7 +130,23 @@ async function homeDataKey(store: Store): Promise<string> {
     latest.get(s.id)?.key ?? null,
     latest.get(s.id)?.status ?? null,
   ]);
-  return JSON.stringify([meta.dataVersion, meta.updatedAt, run?.id ?? null, run?.names ?? null, plans]);
+  const links = connections.map((c) => [
+    c.id,
+    c.paused,
+    c.last_sync_at,
+    c.last_sync_status,
+    c.rows_added,
+    c.next_run_at,
+    c.last_error,
+  ]);
+  return JSON.stringify([
+    meta.dataVersion,
+    meta.updatedAt,
+    run?.id ?? null,
+    run?.names ?? null,
+    plans,
+    links,
+  ]);
 }
 
 /** The view for a state key, built once per key; a failed build is forgotten so the next open tries again. */
@@ -149,8 +168,9 @@ function createViewCache(deps: HomeDeps): (key: string) => Promise<HomeView> {
 async function buildHome(store: Store, currency: string, now: number): Promise<HomeView> {
   const { profiles } = await store.audience.counts();
   const stats = profiles > 0 ? await audienceStatsFor(store, null, now) : null;
-  const { meta, run, schedules, deliveries } = await readHomeState(store);
+  const { meta, run, schedules, deliveries, connections } = await readHomeState(store);
   return buildHomeView({
+    connections,
     stats,
     meta: { ...meta },
     segmentRun: run ?? null,

@@ -368,6 +368,7 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
     latest: async () => data().segmentRuns.at(-1),
     get: async (id) => data().segmentRuns.find((r) => r.id === id),
     list: async () => data().segmentRuns,
+    count: async () => data().segmentRuns.length,
   };
   const models: ModelReads = {
     get: async (key) => (Object.hasOwn(data().models, key) ? data().models[key] : undefined),

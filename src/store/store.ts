@@ -127,6 +127,8 @@ export interface SegmentRunReads {
   get(id: string): Promise<SegmentRun | undefined>;
   /** Every kept run, oldest first. */
   list(): Promise<readonly SegmentRun[]>;
+  /** How many runs are kept, without reading them (a database would read every assignment for `list`). */
+  count(): Promise<number>;
 }
 
 /** Reads of fitted models, stored as JSON per data version (see src/queries/cache.ts). */
@@ -163,10 +165,13 @@ export interface ConnectionReads {
   list(): Promise<readonly ConnectionRecord[]>;
   /** One connection by id. */
   get(id: string): Promise<ConnectionRecord | undefined>;
-  /** Which of `keys` (source ids of events) connection `id` has committed already. */
-  syncedKeys(id: string, keys: readonly string[]): Promise<ReadonlySet<string>>;
-  /** How many event source ids connection `id` has committed. */
-  syncedKeyCount(id: string): Promise<number>;
+  /**
+   * Which of `keys` (source ids of synced events) are recorded under key space `space` (the sync engine keeps one
+   * per platform, see src/connectors/sync-commit.ts `keySpace`).
+   */
+  syncedKeys(space: string, keys: readonly string[]): Promise<ReadonlySet<string>>;
+  /** How many keys are recorded under key space `space`. */
+  syncedKeyCount(space: string): Promise<number>;
   /** The latest metrics of connection `id`, by content then name. */
   metrics(id: string): Promise<readonly ContentMetric[]>;
 }
@@ -243,10 +248,10 @@ export interface StoreChange extends StoreReads {
     id: string,
     patch: Partial<Omit<ConnectionRecord, 'id'>>,
   ): Promise<ConnectionRecord | undefined>;
-  /** Removes a connection with its synced keys and metrics (the synced audience stays); returns whether it existed. */
+  /** Removes a connection, its metrics and any keys under its id (the synced audience stays); returns whether it existed. */
   removeConnection(id: string): Promise<boolean>;
-  /** Records event source ids connection `id` has committed (already known ones are ignored). */
-  addSyncedKeys(id: string, keys: readonly string[]): Promise<void>;
+  /** Records keys under key space `space` (already recorded ones are ignored). */
+  addSyncedKeys(space: string, keys: readonly string[]): Promise<void>;
   /** Inserts or replaces metrics (one per connection, content and name). */
   putMetrics(metrics: readonly ContentMetric[]): Promise<void>;
 }

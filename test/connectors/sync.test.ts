@@ -65,7 +65,7 @@ describe('a full sync', () => {
       paused: false,
       lease_holder: null,
     });
-    expect(await env.store.connections.syncedKeyCount('insta')).toBe(45);
+    expect(await env.store.connections.syncedKeyCount('instagram')).toBe(45);
     expect((await env.store.connections.metrics('insta')).map((m) => m.content_id)).toEqual([
       'instagram:m1',
       'instagram:m2',
@@ -336,7 +336,7 @@ describe('a crash between two pages', () => {
     expect(platform.requests).toEqual(['30', '40']);
     const events = await store.audience.interactions();
     expect(events.map((e) => `${e.user_id}|${e.item_id}|${e.timestamp}`)).toEqual(expectedEvents(45));
-    expect(await store.connections.syncedKeyCount('insta')).toBe(45);
+    expect(await store.connections.syncedKeyCount('instagram')).toBe(45);
     expect((await store.audience.counts()).profiles).toBe(7);
   }, 60_000);
 });

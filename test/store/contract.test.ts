@@ -205,6 +205,33 @@ describe.each<Backend>([fileBackend, postgres])('storage contract: $name backend
     expect(snapshot).toMatchObject({ version: 1, profiles: profiles(), interactions: interactions() });
   });
 
+  it.skipIf(backend.skip)(
+    'keeps row counts through imports, erasure, retention and a new audience',
+    async () => {
+      const store = await fresh();
+      const counts = () => store.audience.counts();
+      await store.change(async (tx) => tx.replaceAudience(audience()));
+      await store.change(async (tx) => {
+        await tx.upsertProfiles([{ id: 'u1', country: 'DE' }, { id: 'u9' }], {});
+        await tx.upsertProducts([
+          { id: 'p1', price: 3 },
+          { id: 'p9', price: 1 },
+        ]);
+        await tx.appendInteractions([
+          { user_id: 'u9', item_id: null, type: 'view', value: null, timestamp: day(20) },
+        ]);
+      });
+      expect(await counts()).toEqual({ profiles: 4, products: 3, interactions: 5 });
+      await store.change(async (tx) => tx.removePeople(new Set(['u9', 'u1'])));
+      const left = (await store.audience.interactions()).length;
+      expect(await counts()).toEqual({ profiles: 2, products: 3, interactions: left });
+      const expired = await store.change((tx) => tx.removeInteractionsBefore(day(3)));
+      expect(await counts()).toEqual({ profiles: 2, products: 3, interactions: left - expired });
+      await store.change(async (tx) => tx.replaceAudience(audience()));
+      expect(await counts()).toEqual({ profiles: 3, products: 2, interactions: 4 });
+    },
+  );
+
   it.skipIf(backend.skip)('answers narrow reads: ids, a time window, who is mentioned', async () => {
     const store = await fresh();
     await store.change(async (tx) => tx.replaceAudience(audience()));
@@ -328,6 +355,7 @@ describe.each<Backend>([fileBackend, postgres])('storage contract: $name backend
       await store.change((tx) => tx.addSegmentRun(run(id, ['u1', 'u2'], [1, 0]), 2), { wait: 'applied' });
     }
     expect((await store.segmentRuns.list()).map((r) => r.id)).toEqual(['r2', 'r3']);
+    expect(await store.segmentRuns.count()).toBe(2);
     expect(await store.segmentRuns.latest()).toEqual(run('r3', ['u1', 'u2'], [1, 0]));
     expect(await store.segmentRuns.get('r1')).toBeUndefined();
     // Segment runs are not audience data: the version stays.

@@ -4,6 +4,7 @@ import {
   RUN_COMMAND_PATTERN,
   SHARE_REPLY_ACTION,
 } from '../../blocks/command-buttons.ts';
+import { CONNECT_MODAL_CALLBACK } from '../../blocks/connections-message.ts';
 import { DIGEST_RETRY_PATTERN } from '../../blocks/digest-list.ts';
 import { DIGEST_PAUSE_ACTION } from '../../blocks/digest-message.ts';
 import { DIGEST_MODAL_CALLBACK } from '../../blocks/digest-modal.ts';
@@ -15,6 +16,7 @@ import { createRunCommandListener } from './actions/run-command.ts';
 import { createShareReplyListener } from './actions/share-reply.ts';
 import { createAudienceCommandListener } from './commands/audience.ts';
 import { createAppHomeOpenedListener } from './events/app-home-opened.ts';
+import { createConnectSubmitListener } from './views/connect-submit.ts';
 import { createDigestSubmitListener } from './views/digest-submit.ts';
 
 // Buttons, by action id (or pattern) -> listener.
@@ -34,4 +36,5 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   }
   app.event('app_home_opened', createAppHomeOpenedListener(deps));
   app.view(DIGEST_MODAL_CALLBACK, createDigestSubmitListener(deps));
+  app.view(CONNECT_MODAL_CALLBACK, createConnectSubmitListener(deps));
 }

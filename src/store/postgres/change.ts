@@ -45,6 +45,11 @@ export class PgChange implements StoreChange {
   private readonly connectionWrites: ReturnType<typeof pgConnectionWrites>;
   private audienceChanged = false;
   private source: 'sample' | 'import' | undefined;
+  /**
+   * Row counts kept in `audience_meta` (so `counts()` reads one row, not three tables): what this change added
+   * or removed, or, after a replace, the new totals.
+   */
+  private readonly counted = { replaced: false, profiles: 0, products: 0, interactions: 0 };
 
   constructor(
     private readonly client: pg.PoolClient,
@@ -66,11 +71,17 @@ export class PgChange implements StoreChange {
   /** Bumps the data version once if an audience write changed something (still inside the transaction). */
   async finish(): Promise<void> {
     if (!this.audienceChanged) return;
+    const c = this.counted;
+    // After a replace the counts are the new totals; otherwise they move by what this change did.
+    const from = (column: string) => (c.replaced ? '0' : `m.${column}`);
     await this.client.query(
-      `INSERT INTO audience_meta AS m (team_id, data_version, updated_at, source) VALUES ($1, 1, $2, $3)
+      `INSERT INTO audience_meta AS m (team_id, data_version, updated_at, source, profiles, products, interactions)
+       VALUES ($1, 1, $2, $3, $4, $5, $6)
        ON CONFLICT (team_id) DO UPDATE
-         SET data_version = m.data_version + 1, updated_at = $2, source = coalesce($3, m.source)`,
-      [this.team, this.now.toISOString(), this.source ?? null],
+         SET data_version = m.data_version + 1, updated_at = $2, source = coalesce($3, m.source),
+             profiles = ${from('profiles')} + $4, products = ${from('products')} + $5,
+             interactions = ${from('interactions')} + $6`,
+      [this.team, this.now.toISOString(), this.source ?? null, c.profiles, c.products, c.interactions],
     );
   }
 
@@ -116,6 +127,12 @@ export class PgChange implements StoreChange {
       audience.products.map((p) => [this.team, p.id, p.name, p.category, p.price, p.in_stock]),
     );
     await this.copyInteractions(audience.interactions);
+    Object.assign(this.counted, {
+      replaced: true,
+      profiles: audience.profiles.length,
+      products: audience.products.length,
+      interactions: audience.interactions.length,
+    });
     this.touched('sample');
   }
 
@@ -159,8 +176,11 @@ export class PgChange implements StoreChange {
       interactions.map((i) => [this.team, i.user_id, i.item_id, i.type, i.value, ts(i.timestamp)]),
     );
     // After a bulk load the planner's statistics are stale until autovacuum gets to it: without them the
-    // first aggregates pick nested loops over millions of rows. ANALYZE samples, so it costs well under a second.
-    if (interactions.length >= ANALYZE_AFTER_ROWS) await this.client.query('ANALYZE interactions, profiles');
+    // first aggregates pick nested loops over millions of rows. ANALYZE samples (about a second), so it runs
+    // when the load is a real part of what the statistics describe (a tenth or more), not after every chunk
+    // of a long import into a large table.
+    if (interactions.length >= ANALYZE_AFTER_ROWS && (await this.statsStale(interactions.length)))
+      await this.client.query('ANALYZE interactions, profiles');
   }
 
   /**
@@ -168,6 +188,15 @@ export class PgChange implements StoreChange {
    * `interactions` yet (so readers are blocked only for a moment); otherwise here, since the other connection
    * would wait for this transaction, which waits for it.
    */
+  /** Whether `added` rows are a tenth or more of the interactions the planner's statistics know about. */
+  private async statsStale(added: number): Promise<boolean> {
+    const { rows } = await this.client.query<{ known: number }>(
+      `SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::float8 AS known
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'interactions'::regclass`,
+    );
+    return added * 10 >= (rows[0]?.known ?? 0);
+  }
+
   private async ensurePartitions(interactions: readonly Interaction[]): Promise<void> {
     const months = new Set<string>();
     for (const i of interactions) months.add(monthOf(i.timestamp));
@@ -217,6 +246,7 @@ export class PgChange implements StoreChange {
     const updated = await this.q(update);
     const inserted = await this.q(insert);
     await this.client.query(`DROP TABLE ${staged}`);
+    this.counted[staged === 'staged_profiles' ? 'profiles' : 'products'] += inserted.rowCount ?? 0;
     this.touched('import');
     return { inserted: inserted.rowCount ?? 0, updated: updated.rowCount ?? 0 };
   }
@@ -287,6 +317,7 @@ export class PgChange implements StoreChange {
 
   async appendInteractions(interactions: readonly Interaction[]): Promise<void> {
     await this.copyInteractions(interactions);
+    this.counted.interactions += interactions.length;
     if (interactions.length > 0) this.touched('import');
   }
 
@@ -318,12 +349,15 @@ export class PgChange implements StoreChange {
       await this.q('UPDATE segment_runs SET sizes = $3 WHERE team_id = $1 AND id = $2', [runId, sizes]);
       report.segmentRuns++;
     }
+    this.counted.profiles -= report.profiles;
+    this.counted.interactions -= report.interactions;
     if (report.profiles + report.interactions + report.segmentAssignments > 0) this.touched();
     return report;
   }
 
   async removeInteractionsBefore(cutoff: number): Promise<number> {
     const { deleted } = await purgeBefore(this.client, this.team, cutoff);
+    this.counted.interactions -= deleted;
     if (deleted > 0) this.touched();
     return deleted;
   }

@@ -2,7 +2,7 @@
  * The reads of the storage interface in SQL, over a pool (a store's reads) or over the client of an open change
  * (which then sees its own writes). Every statement filters on the workspace.
  */
-import type { AttributeKind, AudienceMeta, TimeWindow } from '../../domain/types.ts';
+import type { AttributeKind, AudienceCounts, AudienceMeta, TimeWindow } from '../../domain/types.ts';
 import type {
   AggregateQuery,
   AudienceReads,
@@ -60,11 +60,21 @@ export function audienceReads(
   db: Queryable,
   team: string,
   snapshot: () => Promise<AudienceSnapshot>,
+  countsKept = false,
 ): AudienceReads {
   return {
     version: async () => (await readMeta(db, team)).dataVersion,
     meta: () => readMeta(db, team),
     counts: async () => {
+      if (countsKept) {
+        // Kept by every committed change (change.ts): one primary-key read, however large the audience.
+        const { rows } = await db.query(
+          'SELECT profiles, products, interactions FROM audience_meta WHERE team_id = $1',
+          [team],
+        );
+        return (rows[0] as AudienceCounts | undefined) ?? { profiles: 0, products: 0, interactions: 0 };
+      }
+      // Inside an open change, which must see its own writes: counted.
       const { rows } = await db.query(
         `SELECT (SELECT count(*) FROM profiles WHERE team_id = $1) AS profiles,
                 (SELECT count(*) FROM products WHERE team_id = $1) AS products,
@@ -166,6 +176,8 @@ export function storeReads(
   db: Queryable,
   team: string,
   snapshot: () => Promise<AudienceSnapshot>,
+  /** Read the row counts kept in audience_meta (committed data); false inside an open change. */
+  countsKept = false,
 ): StoreReads {
   const runs = (where: string, tail: string, params: unknown[]) =>
     all(
@@ -178,6 +190,9 @@ export function storeReads(
     latest: async () => (await runs('', 'ORDER BY r.seq DESC LIMIT 1', []))[0],
     get: async (id) => (await runs('AND r.id = $2', '', [id]))[0],
     list: () => runs('', 'ORDER BY r.seq', []),
+    count: async () =>
+      ((await db.query('SELECT count(*)::int AS n FROM segment_runs WHERE team_id = $1', [team])).rows[0]
+        ?.n as number | undefined) ?? 0,
   };
   const models: ModelReads = {
     get: async (key) =>
@@ -222,7 +237,7 @@ export function storeReads(
           ),
   };
   return {
-    audience: audienceReads(db, team, snapshot),
+    audience: audienceReads(db, team, snapshot, countsKept),
     segmentRuns,
     models,
     digests,

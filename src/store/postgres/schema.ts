@@ -192,11 +192,26 @@ ALTER TABLE digest_deliveries ADD COLUMN seq bigint NOT NULL DEFAULT nextval('au
 CREATE INDEX digest_deliveries_order ON digest_deliveries (team_id, seq);
 `;
 
+// Row counts per workspace, kept by every change (change.ts), so counts() (read by /healthz every few seconds on
+// every replica) is one primary-key read instead of counting tens of millions of rows.
+const AUDIENCE_COUNTS = `
+ALTER TABLE audience_meta ADD COLUMN profiles bigint NOT NULL DEFAULT 0,
+  ADD COLUMN products bigint NOT NULL DEFAULT 0, ADD COLUMN interactions bigint NOT NULL DEFAULT 0;
+INSERT INTO audience_meta (team_id)
+  SELECT team_id FROM profiles UNION SELECT team_id FROM products UNION SELECT team_id FROM interactions
+  ON CONFLICT (team_id) DO NOTHING;
+UPDATE audience_meta m SET
+  profiles = (SELECT count(*) FROM profiles p WHERE p.team_id = m.team_id),
+  products = (SELECT count(*) FROM products p WHERE p.team_id = m.team_id),
+  interactions = (SELECT count(*) FROM interactions i WHERE i.team_id = m.team_id);
+`;
+
 /** Every migration, oldest first. */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 1, name: 'initial-schema', sql: INITIAL },
   { version: 2, name: 'delivery-order', sql: DELIVERY_ORDER },
   { version: 3, name: 'connections', sql: CONNECTIONS_SQL },
+  { version: 4, name: 'audience-counts', sql: AUDIENCE_COUNTS },
 ];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */

@@ -27,9 +27,9 @@ describePostgres('PostgreSQL schema migrations', () => {
     expect(first).toEqual({
       from: 0,
       to: PG_MIGRATIONS.length,
-      applied: ['1: initial-schema', '2: delivery-order', '3: connections'],
+      applied: ['1: initial-schema', '2: delivery-order', '3: connections', '4: audience-counts'],
     });
-    expect(await migrateSchema(pool, 'test')).toEqual({ from: 3, to: 3, applied: [] });
+    expect(await migrateSchema(pool, 'test')).toEqual({ from: 4, to: 4, applied: [] });
   });
 
   it('files every row under the workspace: team_id leads every primary key and every index', async () => {

@@ -54,6 +54,8 @@ export interface ShopFixtures {
   currency: string;
   counts: { customers: number; products: number; orders: number };
   now: number;
+  /** Bumped by every touch, so a server may cache listings between changes. */
+  version: number;
   customer(i: number): FixtureCustomer;
   product(i: number): FixtureProduct;
   order(i: number): FixtureOrder;
@@ -90,6 +92,7 @@ export function shopFixtures(
     currency: 'EUR',
     counts,
     now,
+    version: 0,
     customer(i) {
       const rng = rngOf(1, i);
       const createdAt =
@@ -149,6 +152,7 @@ export function shopFixtures(
     },
     touch(kind, i, at) {
       touched[kind].set(i, at);
+      fx.version += 1;
       if (i >= counts[kind]) counts[kind] = i + 1;
     },
   };

@@ -247,14 +247,41 @@ export function* bulkLines(resource: BulkOp['resource'], fx: ShopFixtures): Gene
   }
 }
 
+/** The filtered, sorted listing of a fixtures' last query (the connector pages through one listing many times). */
+const listings = new WeakMap<ShopFixtures, { key: string; all: { updatedAt: number; json: unknown }[] }>();
+
 function pagedAnswer(
   root: 'customers' | 'products' | 'orders',
   variables: Record<string, unknown>,
   fx: ShopFixtures,
 ) {
   const since = /updated_at:>'([^']+)'/.exec(String(variables.query ?? ''))?.[1];
-  const after = Date.parse(since ?? '') || Number.NEGATIVE_INFINITY;
   const first = Number(variables.first);
+  const key = `${root}|${since}|${fx.counts[root]}|${fx.version}`;
+  let listing = listings.get(fx);
+  if (listing?.key !== key) {
+    listing = { key, all: sortedListing(root, since, fx) };
+    listings.set(fx, listing);
+  }
+  const all = listing.all;
+  const start =
+    variables.after === null || variables.after === undefined ? 0 : decode(String(variables.after)) + 1;
+  const nodes = all.slice(start, start + first).map((r) => r.json);
+  const end = start + nodes.length - 1;
+  const pageInfo = {
+    hasNextPage: start + first < all.length,
+    endCursor: nodes.length === 0 ? null : encode(end),
+  };
+  const cost = root === 'orders' ? first * 12 + 2 : first + 2;
+  return { data: { [root]: { pageInfo, nodes } }, cost };
+}
+
+function sortedListing(
+  root: 'customers' | 'products' | 'orders',
+  since: string | undefined,
+  fx: ShopFixtures,
+) {
+  const after = Date.parse(since ?? '') || Number.NEGATIVE_INFINITY;
   const all: { updatedAt: number; json: unknown }[] = [];
   for (let i = 0; i < fx.counts[root]; i++) {
     const record = root === 'customers' ? fx.customer(i) : root === 'products' ? fx.product(i) : fx.order(i);
@@ -268,16 +295,7 @@ function pagedAnswer(
     all.push({ updatedAt: record.updatedAt, json });
   }
   all.sort((a, b) => a.updatedAt - b.updatedAt);
-  const start =
-    variables.after === null || variables.after === undefined ? 0 : decode(String(variables.after)) + 1;
-  const nodes = all.slice(start, start + first).map((r) => r.json);
-  const end = start + nodes.length - 1;
-  const pageInfo = {
-    hasNextPage: start + first < all.length,
-    endCursor: nodes.length === 0 ? null : encode(end),
-  };
-  const cost = root === 'orders' ? first * 12 + 2 : first + 2;
-  return { data: { [root]: { pageInfo, nodes } }, cost };
+  return all;
 }
 
 function restOfOrder(fx: ShopFixtures, variables: Record<string, unknown>) {

@@ -132,9 +132,14 @@ async function write(res: ServerResponse, answer: Answer): Promise<void> {
       }
       // Respect back-pressure so a million-line file streams in flat memory on this side too.
       if (!res.write(`${line}\n`)) {
-        await new Promise((resolve) => {
-          res.once('drain', resolve);
-          res.once('close', resolve);
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
         });
         if (res.destroyed) return;
       }

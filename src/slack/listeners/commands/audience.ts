@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { answerCommand } from '../../answer.ts';
 import type { SlackDeps } from '../../deps.ts';
 import { listener } from '../ack.ts';
+import { isConnectFormRequest, openConnectForm } from './connect-form.ts';
 import { isDigestFormRequest, openDigestForm } from './digest-form.ts';
 
 /** The `/audience` slash command: acknowledge at once, then answer privately through the response_url. */
@@ -21,6 +22,10 @@ export function createAudienceCommandListener(deps: SlackDeps) {
       // `/audience digest` alone opens a form; its trigger_id expires in 3 s, so this cannot wait in the queue.
       if (isDigestFormRequest(command.text)) {
         await openDigestForm(deps, { client, command });
+        return;
+      }
+      if (isConnectFormRequest(command.text)) {
+        await openConnectForm(deps, { client, command });
         return;
       }
       await answerCommand(deps, {

@@ -1,0 +1,212 @@
+/**
+ * PostgreSQL benchmark (issue #14): generates profiles and interactions in the app, seeded, and imports them
+ * straight into the database through the backend's own import path (COPY in one transaction per chunk), then
+ * times what the database answers: `stats` (SQL), the prediction fit (cross-products in SQL, solved in the app),
+ * and, up to a million profiles, segments k=5 and one person's top 10 through the engine on a snapshot (those
+ * still read the audience into the app). Reports import rows/s and the app's peak RSS against the issue's
+ * targets. Works in a schema of its own, dropped at the end.
+ *
+ * Run: npm run bench -- postgres [--profiles N] [--interactions N] [--large]
+ * Default 1M profiles and 10M interactions; --large is 10M and 100M. BENCH_DATABASE_URL (default
+ * TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test) names the database.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import type { CrossProducts } from '../src/domain/cross-products.ts';
+import { Rng } from '../src/domain/random.ts';
+import type { Interaction, InteractionType, ProfilePatch } from '../src/domain/types.ts';
+import { solveCrossProducts } from '../src/engine/ols-sums.ts';
+import { buildRecommendModel, recommendForUser } from '../src/engine/recommend.ts';
+import { segmentAudience } from '../src/engine/segments.ts';
+import { openPgStore, type PgStore } from '../src/store/postgres/pg-store.ts';
+
+const DAY = 86_400_000;
+const END = Date.parse('2026-06-01T00:00:00Z');
+const URL_ =
+  process.env.BENCH_DATABASE_URL ||
+  process.env.TEST_DATABASE_URL ||
+  'postgres://postgres@127.0.0.1:5432/test';
+const large = process.argv.includes('--large');
+const PROFILES = numberFlag('--profiles') ?? (large ? 10_000_000 : 1_000_000);
+const INTERACTIONS = numberFlag('--interactions') ?? (large ? 100_000_000 : 10_000_000);
+const PRODUCTS = 500;
+const CHUNK = 250_000;
+const ENGINE_LIMIT = 1_000_000;
+
+function numberFlag(name: string): number | null {
+  const at = process.argv.indexOf(name);
+  const v = at >= 0 ? Number(process.argv[at + 1]) : Number.NaN;
+  return Number.isFinite(v) && v > 0 ? Math.floor(v) : null;
+}
+
+let peakRss = 0;
+const sampleRss = () => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+};
+const rssTimer = setInterval(sampleRss, 100);
+
+interface Row {
+  what: string;
+  ms: number;
+  target: string;
+  note: string;
+}
+const rows: Row[] = [];
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t = performance.now();
+  const value = await fn();
+  sampleRss();
+  return { ms: performance.now() - t, value };
+}
+
+const PLATFORMS = ['instagram', 'tiktok', 'youtube', 'x'];
+const COUNTRIES = ['US', 'DE', 'FR', 'JP', 'BR', 'IN', 'GB', 'ES'];
+const INTERESTS = ['food', 'travel', 'tech', 'fashion', 'sport', 'music'];
+const TYPES: InteractionType[] = ['view', 'view', 'view', 'like', 'click', 'comment', 'share', 'purchase'];
+
+function profileChunk(rng: Rng, from: number, to: number): ProfilePatch[] {
+  const out: ProfilePatch[] = [];
+  for (let i = from; i < to; i++) {
+    out.push({
+      id: `u${i}`,
+      platform: PLATFORMS[rng.int(0, PLATFORMS.length - 1)] ?? null,
+      country: COUNTRIES[rng.int(0, COUNTRIES.length - 1)] ?? null,
+      created_at: END - rng.int(1, 720) * DAY,
+      last_active_at: null,
+      followers: Math.floor(10 ** rng.uniform(0, 6)),
+      interests: [INTERESTS[rng.int(0, INTERESTS.length - 1)] ?? 'food'],
+      attrs: {},
+    });
+  }
+  return out;
+}
+
+function interactionChunk(rng: Rng, count: number): Interaction[] {
+  const out: Interaction[] = [];
+  for (let k = 0; k < count; k++) {
+    const type = TYPES[rng.int(0, TYPES.length - 1)] ?? 'view';
+    out.push({
+      user_id: `u${rng.int(0, PROFILES - 1)}`,
+      item_id: type === 'view' || type === 'purchase' ? `p${rng.int(0, PRODUCTS - 1)}` : null,
+      type,
+      value: type === 'purchase' ? Math.round(rng.uniform(5, 200) * 100) / 100 : null,
+      timestamp: END - rng.uniform(0, 365) * DAY,
+    });
+  }
+  return out;
+}
+
+async function importAll(store: PgStore): Promise<void> {
+  const rng = new Rng(7);
+  await store.change((tx) =>
+    tx.upsertProducts(
+      Array.from({ length: PRODUCTS }, (_, i) => ({
+        id: `p${i}`,
+        name: `Product ${i}`,
+        category: `c${i % 12}`,
+        price: 10 + (i % 90),
+        in_stock: true,
+      })),
+    ),
+  );
+  let importMs = 0;
+  for (let from = 0; from < PROFILES; from += CHUNK) {
+    const chunk = profileChunk(rng, from, Math.min(PROFILES, from + CHUNK));
+    importMs += (await timed(() => store.change((tx) => tx.upsertProfiles(chunk, {})))).ms;
+  }
+  rows.push({
+    what: `import ${PROFILES.toLocaleString('en')} profiles`,
+    ms: importMs,
+    target: '≥ 200k rows/s',
+    note: `${Math.round(PROFILES / (importMs / 1000)).toLocaleString('en')} rows/s`,
+  });
+  importMs = 0;
+  for (let done = 0; done < INTERACTIONS; done += CHUNK) {
+    const chunk = interactionChunk(rng, Math.min(CHUNK, INTERACTIONS - done));
+    importMs += (await timed(() => store.change((tx) => tx.appendInteractions(chunk)))).ms;
+  }
+  rows.push({
+    what: `import ${INTERACTIONS.toLocaleString('en')} interactions`,
+    ms: importMs,
+    target: '≥ 200k rows/s',
+    note: `${Math.round(INTERACTIONS / (importMs / 1000)).toLocaleString('en')} rows/s`,
+  });
+}
+
+async function measureSql(store: PgStore): Promise<void> {
+  const asOf = END;
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    const { ms } = await timed(() => store.audience.aggregate({ kind: 'stats', params: { asOf } }));
+    best = Math.min(best, ms);
+  }
+  rows.push({ what: 'stats (SQL), best of 3', ms: best, target: '≤ 1 s', note: '' });
+  const features = ['monetary', 'frequency', 'recency_days', 'log_followers', 'tenure_days'];
+  const cutoff = END - 30 * DAY;
+  const fit = await timed(async () => {
+    const cp = (await store.audience.aggregate({
+      kind: 'cross-products',
+      params: { target: 'spend_next_30d', features, cutoff },
+    })) as CrossProducts;
+    return solveCrossProducts(cp);
+  });
+  rows.push({
+    what: `predict fit (X'X, X'y in SQL; ${features.length} features)`,
+    ms: fit.ms,
+    target: '≤ 30 s',
+    note: `${fit.value.n.toLocaleString('en')} rows`,
+  });
+}
+
+async function measureEngine(store: PgStore): Promise<void> {
+  if (PROFILES > ENGINE_LIMIT) {
+    rows.push({ what: 'segments k=5, top 10', ms: Number.NaN, target: '', note: 'not in SQL yet: skipped' });
+    return;
+  }
+  const snap = await timed(() => store.audience.snapshot());
+  rows.push({ what: 'snapshot into the app (engine input)', ms: snap.ms, target: '', note: '' });
+  const input = snap.value;
+  const seg = await timed(async () => segmentAudience(input, { k: 5, asOf: END, seed: 1 }));
+  rows.push({ what: 'segments k=5 (engine on the snapshot)', ms: seg.ms, target: '≤ 30 s', note: '' });
+  const model = await timed(async () => buildRecommendModel(input, { asOf: END }));
+  rows.push({ what: 'recommendation model (engine)', ms: model.ms, target: '', note: '' });
+  const top = await timed(async () => recommendForUser(model.value, input, 'u42', 10));
+  rows.push({ what: "one person's top 10", ms: top.ms, target: '≤ 50 ms', note: '' });
+}
+
+async function main(): Promise<void> {
+  const schema = `bench_pg_${randomBytes(4).toString('hex')}`;
+  const store = await openPgStore({ url: URL_, schema, teamId: 'TBENCH', onNotice: () => undefined });
+  try {
+    await importAll(store);
+    await measureSql(store);
+    await measureEngine(store);
+  } finally {
+    await store.close();
+    const admin = new pg.Client({ connectionString: URL_ });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+    clearInterval(rssTimer);
+  }
+  sampleRss();
+  rows.push({
+    what: 'app peak RSS',
+    ms: Number.NaN,
+    target: '≤ 1 GB',
+    note: `${Math.round(peakRss / 2 ** 20)} MB`,
+  });
+  process.stdout.write('| what | time | target | note |\n| --- | --- | --- | --- |\n');
+  for (const r of rows) {
+    const time = Number.isNaN(r.ms)
+      ? ''
+      : r.ms >= 1000
+        ? `${(r.ms / 1000).toFixed(2)} s`
+        : `${r.ms.toFixed(1)} ms`;
+    process.stdout.write(`| ${r.what} | ${time} | ${r.target} | ${r.note} |\n`);
+  }
+}
+
+await main();
