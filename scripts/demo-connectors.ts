@@ -1,8 +1,9 @@
 /**
  * `npm run demo:connectors`: a sample sync against the local stand-ins, end to end through the real CLI. Starts the
- * Graph API stand-in (test/support/stand-ins, seeded fixtures), connects it in a temp data file with a fresh data
- * key, syncs (dry run, full, then incremental after new comments arrive), lists the connections and ends with
- * `audience stats` showing the synced audience. Nothing outside the temp directory is touched.
+ * Graph API, YouTube Data API and Shopify Admin API stand-ins (test/support/stand-ins, seeded fixtures), connects
+ * them in a temp data file with a fresh data key, syncs (a dry run, full syncs, then an incremental one after new
+ * comments arrive), lists the connections and ends with `audience stats` showing the synced audience. Nothing
+ * outside the temp directory is touched.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,11 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { generateDataKey } from '../src/store/encryption.ts';
 import { startGraphStandIn } from '../test/support/stand-ins/instagram-stand-in.ts';
+import { startShopifyStandIn } from '../test/support/stand-ins/shopify-stand-in.ts';
+import { startYouTubeStandIn } from '../test/support/stand-ins/youtube-stand-in.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = await mkdtemp(path.join(tmpdir(), 'audience-demo-connectors-'));
 const graph = await startGraphStandIn();
+const youtube = await startYouTubeStandIn();
+const shop = await startShopifyStandIn();
 const fx = graph.fixtures;
 const env = {
   PATH: process.env.PATH ?? '',
@@ -61,8 +66,36 @@ try {
     '--base-url',
     graph.baseUrl,
   );
+  await audience(
+    'connect',
+    'youtube',
+    '--name',
+    'brand-yt',
+    '--channel',
+    youtube.fixtures.channel.id,
+    '--api-key',
+    youtube.fixtures.apiKey,
+    '--base-url',
+    youtube.baseUrl,
+  );
+  const shopToken = path.join(dir, 'shopify-token');
+  await writeFile(shopToken, `${shop.fixtures.token}\n`, { mode: 0o600 });
+  await audience(
+    'connect',
+    'shopify',
+    '--name',
+    'store',
+    '--shop',
+    shop.fixtures.shop.domain,
+    '--token-file',
+    shopToken,
+    '--base-url',
+    shop.baseUrl,
+  );
   await audience('sync', 'brand-ig', '--dry-run');
   await audience('sync', 'brand-ig');
+  await audience('sync', 'brand-yt');
+  await audience('sync', 'store');
   // New comments arrive on the newest post; the next sync picks up only those.
   const newest = fx.media[0];
   if (newest) for (let i = 0; i < 5; i++) graph.addComment(newest.id, fx.now - 60_000 * (i + 1), i);
@@ -70,6 +103,6 @@ try {
   await audience('connections');
   await audience('stats');
 } finally {
-  await graph.close();
+  await Promise.all([graph.close(), youtube.close(), shop.close()]);
   await rm(dir, { recursive: true, force: true });
 }

@@ -17,6 +17,7 @@ interface ConnectCliOptions {
   name?: string;
   token?: string;
   tokenFile?: string;
+  apiKey?: string;
   pageToken?: string;
   igUser?: string;
   page?: string;
@@ -44,6 +45,7 @@ export function registerConnectorCommands(
     .option('--name <name>', 'the connection name (default: the platform)')
     .option('--token <token>', 'the access token (prefer --token-file)')
     .option('--token-file <file>', 'read the access token from a file')
+    .option('--api-key <key>', 'youtube: an API key instead of a token (public data only)')
     .option('--page-token <token>', 'instagram: a Page access token (Page comments carry their authors)')
     .option('--ig-user <id>', 'instagram: the Instagram professional account id')
     .option('--page <id>', 'instagram: the Facebook Page id')
@@ -111,6 +113,7 @@ async function fieldsFrom(opts: ConnectCliOptions) {
   const credentials: Record<string, string> = {};
   if (token !== undefined) credentials.accessToken = token;
   if (opts.pageToken !== undefined) credentials.pageAccessToken = opts.pageToken;
+  if (opts.apiKey !== undefined) credentials.apiKey = opts.apiKey;
   return { settings, credentials };
 }
 
@@ -149,7 +152,10 @@ async function connectCommand(ctx: CliContext, platform: string, opts: ConnectCl
     account === null
       ? 'token not checked'
       : `account ${account.accountName}, granted: ${account.scopes.join(', ') || 'nothing'}`;
-  const missing = account === null ? [] : entry.permissions.filter((p) => !account.scopes.includes(p));
+  const missing =
+    account === null || !entry.reportsScopes
+      ? []
+      : entry.permissions.filter((p) => !account.scopes.includes(p));
   const lines = [
     `${reconnected ? 'Reconnected' : 'Connected'} ${platform} as "${view.id}" (${who}); the token is stored encrypted.`,
     view.interval_minutes > 0
@@ -181,6 +187,12 @@ async function syncCommand(ctx: CliContext, name: string | undefined, dryRun: bo
   for (const id of names) {
     const outcome = await syncConnection(deps, id, { dryRun, actor: CLI_ACTOR });
     out(describeOutcome(outcome));
+    const foreign = outcome.currencies.filter((c) => c !== ctx.config.currency);
+    if (foreign.length > 0) {
+      out(
+        `  note: amounts are in ${foreign.join(', ')} and stored as given; replies show them as ${ctx.config.currency} (set CURRENCY=${foreign[0]} if the shop is your main source of revenue)`,
+      );
+    }
     if (outcome.status === 'failed' || outcome.status === 'paused') code = 1;
   }
   return code;

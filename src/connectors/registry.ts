@@ -6,6 +6,8 @@
 
 import type { Connector, ConnectorKind } from './connector.ts';
 import { GRAPH_BASE_URL, GRAPH_PERMISSIONS, instagramConnector } from './instagram/instagram-connector.ts';
+import { SHOPIFY_SCOPES, shopifyBaseUrl, shopifyConnector } from './shopify/shopify-connector.ts';
+import { YOUTUBE_BASE_URL, YOUTUBE_SCOPES, youtubeConnector } from './youtube/youtube-connector.ts';
 
 /** One field a connection takes: its key in settings/credentials, its CLI flag, and what it is. */
 export interface ConnectorField {
@@ -24,6 +26,8 @@ export interface ConnectorEntry {
   settings: readonly ConnectorField[];
   credentials: readonly ConnectorField[];
   permissions: readonly string[];
+  /** Whether authenticate() reports the granted permissions (YouTube's Data API does not). */
+  reportsScopes: boolean;
   /** The API root for a connection's settings (Shopify's depends on the shop). */
   defaultBaseUrl(settings: Readonly<Record<string, string>>): string;
   /** The settings for what was typed in the Slack form's one "account / Page / channel / shop" field. */
@@ -49,6 +53,7 @@ export const CONNECTORS: Readonly<Partial<Record<ConnectorKind, ConnectorEntry>>
       { key: 'pageAccessToken', flag: '--page-token <token>', label: 'Page access token', required: false },
     ],
     permissions: GRAPH_PERMISSIONS,
+    reportsScopes: true,
     defaultBaseUrl: () => GRAPH_BASE_URL,
     // `17841…` is an Instagram account, `page:1040…` a Facebook Page; both may be given, comma-separated.
     sourceSettings(source) {
@@ -63,7 +68,40 @@ export const CONNECTORS: Readonly<Partial<Record<ConnectorKind, ConnectorEntry>>
       return settings;
     },
   },
+  youtube: {
+    connector: youtubeConnector,
+    label: 'YouTube channel (Data API v3)',
+    settings: [{ key: 'channelId', flag: '--channel <id>', label: 'YouTube channel id', required: false }],
+    credentials: [
+      { key: 'accessToken', flag: '--token <token>', label: 'OAuth access token', required: 'oneOf' },
+      { key: 'apiKey', flag: '--api-key <key>', label: 'API key (public data only)', required: 'oneOf' },
+    ],
+    permissions: YOUTUBE_SCOPES,
+    reportsScopes: false,
+    defaultBaseUrl: () => YOUTUBE_BASE_URL,
+    sourceSettings: (source) => ({ channelId: source.trim() }),
+  },
+  shopify: {
+    connector: shopifyConnector,
+    label: 'Shopify store (Admin GraphQL API)',
+    settings: [{ key: 'shop', flag: '--shop <domain>', label: 'shop domain', required: true }],
+    credentials: [
+      { key: 'accessToken', flag: '--token <token>', label: 'Admin API access token', required: true },
+    ],
+    permissions: SHOPIFY_SCOPES,
+    reportsScopes: true,
+    defaultBaseUrl: (settings) => shopifyBaseUrl(settings.shop ?? ''),
+    sourceSettings: (source) => ({ shop: source.trim() }),
+  },
 };
+
+/**
+ * The credentials a token typed into the Slack form stands for: a Google API key (`AIza…`) is YouTube's `apiKey`,
+ * anything else the platform's access token.
+ */
+export function credentialsFromToken(kind: string, token: string): Record<string, string> {
+  return kind === 'youtube' && /^AIza[\w-]{30,}$/.test(token) ? { apiKey: token } : { accessToken: token };
+}
 
 /** The connector of each shipped kind, as the sync engine takes them. */
 export function connectorsByKind(): Record<string, Connector> {

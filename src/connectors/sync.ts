@@ -216,8 +216,11 @@ function contextOf(run: Run): ConnectorContext {
 }
 
 /**
- * Fetch with a per-request timeout; a timeout or a dropped connection becomes ConnectorError 'transient', so
- * every connector gets the same retry behaviour without handling network errors itself.
+ * Fetch with a timeout; a timeout or a dropped connection becomes ConnectorError 'transient', so every connector
+ * gets the same retry behaviour without handling network errors itself. The timeout runs until the headers
+ * arrive, then only while a body read waits for the network: a body that stalls that long is cut off, but one
+ * that keeps flowing may take as long as it needs (a Shopify bulk result streams for minutes), and time the
+ * reader spends committing batches between reads never counts.
  */
 export function timedFetch(
   base: typeof globalThis.fetch,
@@ -225,11 +228,14 @@ export function timedFetch(
   platform: string,
 ): typeof globalThis.fetch {
   return async (input, init) => {
-    const signal = init?.signal
-      ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)])
-      : AbortSignal.timeout(timeoutMs);
+    const controller = new AbortController();
+    const signal = init?.signal ? AbortSignal.any([init.signal, controller.signal]) : controller.signal;
+    const expire = () =>
+      controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'));
+    const timer = setTimeout(expire, timeoutMs);
+    let response: Response;
     try {
-      return await base(input, { ...init, signal });
+      response = await base(input, { ...init, signal });
     } catch (error) {
       if (error instanceof ConnectorError) throw error;
       const name = (error as Error).name;
@@ -238,8 +244,38 @@ export function timedFetch(
           ? `no answer within ${Math.round(timeoutMs / 1000)} s`
           : 'the connection failed';
       throw new ConnectorError('transient', `${platform}: ${what}; retrying`, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
+    return response.body === null ? response : withReadTimeout(response, timeoutMs, expire);
   };
+}
+
+/** The response with a body whose every read must get its next chunk within `timeoutMs` (else `expire`). */
+function withReadTimeout(response: Response, timeoutMs: number, expire: () => void): Response {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(out) {
+      const timer = setTimeout(expire, timeoutMs);
+      try {
+        const { done, value } = await reader.read();
+        if (done) out.close();
+        else out.enqueue(value);
+      } catch (error) {
+        out.error(error);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 /** Reads and commits pages until the connector is done, retrying what may be retried. */

@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import { buildConnectorNotice, CONNECT_FIELD_ACTION } from '../../../blocks/connections-message.ts';
 import { connect } from '../../../connectors/connections.ts';
 import type { ConnectorKind } from '../../../connectors/connector.ts';
-import { CONNECTORS } from '../../../connectors/registry.ts';
+import { CONNECTORS, credentialsFromToken } from '../../../connectors/registry.ts';
 import { connectorDeps } from '../../../connectors/service.ts';
 import { UserError } from '../../../domain/errors.ts';
 import { adminRefusal } from '../../../privacy/roles.ts';
@@ -74,7 +74,7 @@ async function connectFromForm(
         ...(form.name === '' ? {} : { name: form.name }),
         owner: userId,
         settings: form.settings,
-        credentials: { accessToken: form.token },
+        credentials: credentialsFromToken(kind, form.token),
       },
     );
     const who = account ? ` as ${account.accountName}` : '';
