@@ -4,10 +4,19 @@
  * direct message a connection's owner gets when it pauses. Never a token: the builders take records without
  * their credentials.
  */
-import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
+import type { KnownBlock, ModalView } from '@slack/types';
 import type { Reply } from '../domain/reply.ts';
 import type { ConnectionRecord } from '../domain/types.ts';
-import { context, escapeMrkdwn, fallbackText, header, section, truncate } from './kit.ts';
+import {
+  context,
+  escapeMrkdwn,
+  fallbackText,
+  header,
+  modalView,
+  plainOption as option,
+  section,
+  truncate,
+} from './kit.ts';
 
 /** A connection as the builders take it: everything but the sealed credentials. */
 export type ConnectionSummary = Omit<ConnectionRecord, 'credentials'>;
@@ -77,11 +86,6 @@ export function buildConnectorNotice(message: string): Reply {
   return { text: fallbackText(message), blocks: [section(`:warning: ${escapeMrkdwn(message)}`)] };
 }
 
-const option = (text: string, value: string): PlainTextOption => ({
-  text: { type: 'plain_text', text, emoji: true },
-  value,
-});
-
 /** The platforms the modal offers: kind and label, from the connector registry. */
 export interface ConnectModalPlatform {
   kind: string;
@@ -104,13 +108,11 @@ export function buildConnectModal(
   platforms: readonly ConnectModalPlatform[],
   privateMetadata: string,
 ): ModalView {
-  return {
-    type: 'modal',
-    callback_id: CONNECT_MODAL_CALLBACK,
-    title: { type: 'plain_text', text: 'Connect a platform' },
-    submit: { type: 'plain_text', text: 'Connect' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    private_metadata: privateMetadata.slice(0, 3000),
+  return modalView({
+    callbackId: CONNECT_MODAL_CALLBACK,
+    title: 'Connect a platform',
+    submit: 'Connect',
+    privateMetadata,
     blocks: [
       {
         type: 'input',
@@ -144,5 +146,5 @@ export function buildConnectModal(
         'Only admins can connect platforms. The token is sealed with the data key and never appears in messages or logs.',
       ]),
     ],
-  };
+  });
 }

@@ -6,7 +6,7 @@ import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
 import type { ScheduleFormValues } from '../domain/digest.ts';
 import { WEEKDAY_NAMES } from '../domain/zoned-time.ts';
 import { K_RANGE } from '../engine/segment-defaults.ts';
-import { truncate } from './kit.ts';
+import { modalView, plainOption as option, truncate } from './kit.ts';
 
 /** callback_id of the modal; the view-submission listener matches it. */
 export const DIGEST_MODAL_CALLBACK = 'digest_create';
@@ -22,11 +22,6 @@ export interface DigestModalDefaults {
   /** Returned with the submission (at most 3,000 characters). */
   privateMetadata: string;
 }
-
-const option = (text: string, value: string): PlainTextOption => ({
-  text: { type: 'plain_text', text, emoji: true },
-  value,
-});
 
 const CADENCE_OPTIONS = [
   option('Weekly', 'weekly'),
@@ -48,13 +43,11 @@ const K_OPTIONS = [
 
 /** Builds the modal for `views.open`. */
 export function buildDigestModal(defaults: DigestModalDefaults): ModalView {
-  return {
-    type: 'modal',
-    callback_id: DIGEST_MODAL_CALLBACK,
-    title: { type: 'plain_text', text: 'New audience digest' },
-    submit: { type: 'plain_text', text: 'Create' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    private_metadata: defaults.privateMetadata.slice(0, 3000),
+  return modalView({
+    callbackId: DIGEST_MODAL_CALLBACK,
+    title: 'New audience digest',
+    submit: 'Create',
+    privateMetadata: defaults.privateMetadata,
     blocks: [
       channelInput(defaults.channelId),
       selectInput('cadence', 'How often', CADENCE_OPTIONS),
@@ -71,7 +64,7 @@ export function buildDigestModal(defaults: DigestModalDefaults): ModalView {
       checkboxInput('content', 'Include', CONTENT_OPTIONS, CONTENT_OPTIONS),
       selectInput('k', 'Number of segments', K_OPTIONS),
     ],
-  };
+  });
 }
 
 function plain(text: string) {

@@ -9,7 +9,9 @@ import type {
   DividerBlock,
   HeaderBlock,
   KnownBlock,
+  ModalView,
   MrkdwnElement,
+  PlainTextOption,
   SectionBlock,
 } from '@slack/types';
 
@@ -149,4 +151,28 @@ export function capBlocks(blocks: readonly KnownBlock[], max: number = LIMITS.me
 /** Keeps fallback text (shown in notifications and screen readers) inside Slack's practical limit. */
 export function fallbackText(text: string): string {
   return truncate(text, LIMITS.fallbackText);
+}
+
+/** One option of a select or a set of checkboxes. */
+export function plainOption(text: string, value: string): PlainTextOption {
+  return { text: { type: 'plain_text', text, emoji: true }, value };
+}
+
+/** A modal with a Cancel button; private metadata is cut to the 3,000 characters Slack returns. */
+export function modalView(spec: {
+  callbackId: string;
+  title: string;
+  submit: string;
+  privateMetadata: string;
+  blocks: KnownBlock[];
+}): ModalView {
+  return {
+    type: 'modal',
+    callback_id: spec.callbackId,
+    title: { type: 'plain_text', text: spec.title },
+    submit: { type: 'plain_text', text: spec.submit },
+    close: { type: 'plain_text', text: 'Cancel' },
+    private_metadata: spec.privateMetadata.slice(0, 3000),
+    blocks: spec.blocks,
+  };
 }
