@@ -35,6 +35,11 @@ const SECTIONS: ReadonlyArray<{ name: string; file: string; what: string; args?:
     what: 'PostgreSQL: 1M profiles / 10M interactions imported, stats, predict, segments, top 10 (--large: 10M/100M)',
   },
   {
+    name: 'connectors',
+    file: 'bench/connectors-bench.ts',
+    what: 'sync engine into a data file against the stand-ins: rows/s, full and re-run; Shopify bulk at 100k orders (--orders=1000000)',
+  },
+  {
     name: 'platforms',
     file: 'bench/platform-connectors-bench.ts',
     what: 'Graph / YouTube / Shopify connectors against their stand-ins (rows/s); Shopify bulk JSONL at 1M orders, memory',

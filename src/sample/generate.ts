@@ -126,6 +126,7 @@ export function generateSample(options: SampleOptions): SampleData {
   const productRng = new Rng(seed * 7919 + 1);
   const rng = new Rng(seed);
   const complementRng = new Rng(seed * 7919 + 2);
+  const repeatRng = new Rng(seed * 7919 + 3);
 
   const world = makeWorld(productRng);
   const personaOf = assignPersonas(n, rng);
@@ -136,6 +137,7 @@ export function generateSample(options: SampleOptions): SampleData {
     world,
     rng,
     complementRng,
+    repeatRng,
     events: new EventBuffer(),
     buys: new PurchaseScratch(period.windows, world.products.length),
     tally: { userWindows: 0, clippedWindows: 0, sumMu: 0, sumMu2: 0 },
@@ -148,7 +150,7 @@ export function generateSample(options: SampleOptions): SampleData {
     const mu = expectedSpend(profile);
     run.tally.sumMu += mu;
     run.tally.sumMu2 += mu * mu;
-    profile.last_active_at = drawSocial(run, i, pi, persona, life);
+    profile.last_active_at = drawSocial(run, i, pi, persona, life, profile.platform);
     const buys = drawSpend(run, persona, mu, life.createdAt);
     emitPurchases(run, i, pi, buys);
     profiles[i] = profile;
@@ -200,6 +202,9 @@ interface World extends Catalogue {
   personaItemCum: Float64Array[][];
   personaCategoryCum: Float64Array[];
   countryCum: Float64Array;
+  /** Category index of each product, and 1 for the categories whose products people buy again. */
+  categoryOf: Int32Array;
+  consumable: Uint8Array;
 }
 
 function makeWorld(productRng: Rng): World {
@@ -218,7 +223,19 @@ function makeWorld(productRng: Rng): World {
       cumulative(categoryKeys.map((k) => SAMPLE_TRUTH.categoryAffinity[p.key]?.[k] ?? 0)),
     ),
     countryCum: cumulative(SAMPLE_COUNTRIES.map((c) => c.weight)),
+    categoryOf: categoryIndex(byCategory, products.length),
+    consumable: Uint8Array.from(categoryKeys, (k) =>
+      SAMPLE_TRUTH.repurchase.categories.includes(k) ? 1 : 0,
+    ),
   };
+}
+
+function categoryIndex(byCategory: readonly CategoryProducts[], products: number): Int32Array {
+  const out = new Int32Array(products);
+  byCategory.forEach((cat, c) => {
+    for (const j of cat.indices) out[j] = c;
+  });
+  return out;
 }
 
 /** Counts behind `SampleDiagnostics`, kept while generating. */
@@ -235,6 +252,8 @@ interface Run {
   world: World;
   rng: Rng;
   complementRng: Rng;
+  /** Draws whether a consumable is bought again (its own stream, so nothing else shifts). */
+  repeatRng: Rng;
   events: EventBuffer;
   buys: PurchaseScratch;
   tally: Tally;
@@ -313,17 +332,28 @@ function drawProfile(run: Run, i: number, persona: PersonaTruth, life: Life): Pr
 }
 
 /** Social engagement: a Poisson process per type while the profile is active; returns the last event's time. */
-function drawSocial(run: Run, i: number, pi: number, persona: PersonaTruth, life: Life): number | null {
+function drawSocial(
+  run: Run,
+  i: number,
+  pi: number,
+  persona: PersonaTruth,
+  life: Life,
+  platform: string | null,
+): number | null {
   const { rng, world, events } = run;
+  const reacts =
+    platform === null ? 1 : ((SAMPLE_TRUTH.platformEngagement as Record<string, number>)[platform] ?? 1);
   const activity = Math.exp(rng.normal(0, 0.2));
   const activeWeeks = Math.max(0, life.activeTo - life.activeFrom) / WEEK;
   const catCum = world.personaCategoryCum[pi] as Float64Array;
   const itemCum = world.personaItemCum[pi] as Float64Array[];
   let lastSocial = -1;
   for (const type of SOCIAL_TYPES) {
-    const count = rng.poisson(persona.weeklyRates[type] * activity * activeWeeks);
+    // Likes, shares and comments follow the platform; views and clicks do not.
+    const platformFactor = type === 'view' || type === 'click' ? 1 : reacts;
+    const count = rng.poisson(persona.weeklyRates[type] * platformFactor * activity * activeWeeks);
     for (let c = 0; c < count; c++) {
-      const ts = toSecond(rng.uniform(life.activeFrom, life.activeTo));
+      const ts = toSecond(weekdayTime(rng, life.activeFrom, life.activeTo, SOCIAL_WEEKDAYS));
       const withProduct = type === 'click' || rng.bernoulli(PRODUCT_POST_SHARE);
       const item = withProduct ? pickProduct(rng.next(), rng.next(), catCum, itemCum, world.byCategory) : -1;
       events.push(i, item, TYPE_CODE[type], Number.NaN, ts);
@@ -343,7 +373,7 @@ class PurchaseScratch {
   readonly value: Float64Array;
   readonly u1: Float64Array;
   readonly u2: Float64Array;
-  /** The rating's time (NaN for none) and stars. */
+  /** The rating's time (NaN for none) and stars, doubled (half stars are whole numbers here). */
   readonly ratingTs: Float64Array;
   readonly stars: Uint8Array;
   readonly order: Int32Array;
@@ -351,6 +381,8 @@ class PurchaseScratch {
   readonly pending: Int32Array;
   /** The last profile that bought each product (-1 for none yet). */
   readonly ownedBy: Int32Array;
+  /** The product the current profile bought last in each category (-1 for none). */
+  readonly lastInCategory: Int32Array;
 
   constructor(windows: number, products: number) {
     const max = windows * Math.max(...SAMPLE_TRUTH.personas.map((p) => p.purchasesPerWindow.length));
@@ -363,6 +395,7 @@ class PurchaseScratch {
     this.order = new Int32Array(max);
     this.pending = new Int32Array(max);
     this.ownedBy = new Int32Array(products).fill(-1);
+    this.lastInCategory = new Int32Array(SAMPLE_CATEGORIES.length).fill(-1);
   }
 }
 
@@ -395,7 +428,7 @@ function drawSpend(run: Run, persona: PersonaTruth, mu: number, createdAt: numbe
     for (const part of splitCents(rng, cents, count)) {
       // In the creation window each purchase happens with the probability of having lived through it.
       if (!full && !rng.bernoulli(fraction)) continue;
-      drawPurchase(run, persona, buys++, rng.uniform(from, wEnd), part / 100);
+      drawPurchase(run, persona, buys++, weekdayTime(rng, from, wEnd, PURCHASE_WEEKDAYS), part / 100);
     }
   }
   return buys;
@@ -411,10 +444,11 @@ function drawPurchase(run: Run, persona: PersonaTruth, b: number, at: number, va
   buys.ratingTs[b] = Number.NaN;
   if (rng.bernoulli(persona.rating.rate)) {
     const rts = toSecond((buys.ts[b] as number) + rng.exponential(1 / (3 * DAY)));
-    const stars = clamp(Math.round(rng.normal(persona.rating.mean, 0.9)), 1, 5);
+    // Half stars, as most shops and review sites allow; kept doubled in the scratch (0.5 stars = 1).
+    const halves = clamp(Math.round(rng.normal(persona.rating.mean, 0.9) * 2), 1, 10);
     if (rts < run.period.end) {
       buys.ratingTs[b] = rts;
-      buys.stars[b] = stars;
+      buys.stars[b] = halves;
     }
   }
 }
@@ -430,12 +464,21 @@ function emitPurchases(run: Run, i: number, pi: number, count: number): void {
   const catCum = world.personaCategoryCum[pi] as Float64Array;
   const itemCum = world.personaItemCum[pi] as Float64Array[];
   sortByTime(buys, count);
+  const lastInCategory = buys.lastInCategory.fill(-1);
   let owed = 0;
   for (let k = 0; k < count; k++) {
     const b = order[k] as number;
     let item: number;
     if (owed > 0 && run.complementRng.bernoulli(pref.complementRate)) item = pending[--owed] as number;
-    else item = pickProduct(buys.u1[b] as number, buys.u2[b] as number, catCum, itemCum, world.byCategory);
+    else {
+      item = pickProduct(buys.u1[b] as number, buys.u2[b] as number, catCum, itemCum, world.byCategory);
+      // Consumables run out: some purchases re-buy what the person bought in the category last time.
+      const c = world.categoryOf[item] as number;
+      const last = lastInCategory[c] as number;
+      if (world.consumable[c] && last >= 0 && run.repeatRng.bernoulli(SAMPLE_TRUTH.repurchase.rate))
+        item = last;
+    }
+    lastInCategory[world.categoryOf[item] as number] = item;
     if (ownedBy[item] !== i) {
       ownedBy[item] = i;
       owed = removeFrom(pending, owed, item);
@@ -445,7 +488,7 @@ function emitPurchases(run: Run, i: number, pi: number, count: number): void {
     }
     events.push(i, item, TYPE_CODE.purchase, buys.value[b] as number, buys.ts[b] as number);
     const rts = buys.ratingTs[b] as number;
-    if (!Number.isNaN(rts)) events.push(i, item, TYPE_CODE.rating, buys.stars[b] as number, rts);
+    if (!Number.isNaN(rts)) events.push(i, item, TYPE_CODE.rating, (buys.stars[b] as number) / 2, rts);
   }
 }
 
@@ -660,6 +703,29 @@ function splitCents(rng: Rng, cents: number, count: number): number[] {
   }
   parts.push(left);
   return parts;
+}
+
+const SOCIAL_WEEKDAYS = weekdayAcceptance(SAMPLE_TRUTH.weekdays.social);
+const PURCHASE_WEEKDAYS = weekdayAcceptance(SAMPLE_TRUTH.weekdays.purchase);
+
+/** Per UTC weekday (Sunday first), the probability of keeping a uniform draw: the weights over their maximum. */
+function weekdayAcceptance(weights: readonly number[]): Float64Array {
+  const max = Math.max(...weights);
+  return Float64Array.from(weights, (w) => w / max);
+}
+
+/**
+ * A time in [from, to) whose UTC weekday follows the weights (rejection sampling; a span shorter than a week
+ * is drawn uniformly, so its events stay inside it and the weekday pattern is left to longer spans).
+ */
+function weekdayTime(rng: Rng, from: number, to: number, accept: Float64Array): number {
+  if (!(to - from >= WEEK)) return rng.uniform(from, to);
+  for (;;) {
+    const t = rng.uniform(from, to);
+    // 1970-01-01 was a Thursday: day 0 of the epoch has weekday 4.
+    const weekday = (Math.floor(t / DAY) + 4) % 7;
+    if (rng.next() < (accept[weekday] as number)) return t;
+  }
 }
 
 /** Floors an instant to the whole second, like most exports; it also makes the fast sort below possible. */

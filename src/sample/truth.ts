@@ -94,7 +94,7 @@ export interface PersonaTruth {
   weeklyRates: WeeklyRates;
   /** Probabilities of 1, 2 or 3 purchase interactions in a 30-day window with positive spend. */
   purchasesPerWindow: [number, number, number];
-  /** Probability that a purchase is followed by a rating, and the mean rating (normal sd 0.9, rounded, 1..5). */
+  /** Probability that a purchase is followed by a rating, and the mean rating (normal sd 0.9, to half stars, 0.5..5). */
   rating: { rate: number; mean: number };
   /** Probability of listing each interest. */
   interests: Record<(typeof SAMPLE_INTERESTS)[number], number>;
@@ -217,7 +217,7 @@ const PERSONAS: PersonaTruth[] = [
     loyaltyRate: 0.05,
     preExistingRate: 0.55,
     churnRate: 0.2,
-    weeklyRates: { view: 0.1, like: 0.04, share: 0.005, comment: 0.005, click: 0.02 },
+    weeklyRates: { view: 0.3, like: 0.04, share: 0.005, comment: 0.005, click: 0.02 },
     purchasesPerWindow: [0.85, 0.12, 0.03],
     rating: { rate: 0.05, mean: 3.4 },
     interests: { fashion: 0.25, tech: 0.25, fitness: 0.2, travel: 0.2, food: 0.35 },
@@ -342,6 +342,27 @@ const SPEND_MODEL: SpendModelTruth = {
   clipRate: 0.0019,
 };
 
+/**
+ * Multiplier of the like, share and comment rates by platform, after the published benchmarks' order: TikTok
+ * engages most, then Instagram, YouTube, Facebook and X (see data/README.md, "Calibration").
+ */
+const PLATFORM_ENGAGEMENT: Record<(typeof SAMPLE_PLATFORMS)[number], number> = {
+  instagram: 1,
+  tiktok: 1.3,
+  x: 0.4,
+  youtube: 0.7,
+  facebook: 0.5,
+};
+
+/**
+ * Relative activity by UTC weekday (Sunday first): social use dips at the weekend, shopping peaks on Sunday and
+ * Monday (data/README.md, "Calibration"). Events are placed by these weights; how many there are does not change.
+ */
+const WEEKDAYS = {
+  social: [0.8, 1.1, 1.15, 1.15, 1.1, 1.0, 0.7],
+  purchase: [1.3, 1.2, 1.0, 0.95, 0.9, 0.85, 0.8],
+};
+
 /** Everything planted in the sample; `data/README.md` explains it in prose. */
 export const SAMPLE_TRUTH = {
   personas: PERSONAS,
@@ -350,6 +371,10 @@ export const SAMPLE_TRUTH = {
   /** Which products a persona picks inside a category; the same for purchases and product interactions. */
   itemPreferences: ITEM_PREFERENCES,
   catalogue: CATALOGUE,
+  platformEngagement: PLATFORM_ENGAGEMENT,
+  weekdays: WEEKDAYS,
+  /** Share of purchases in the consumable categories that re-buy something the person bought there before. */
+  repurchase: { categories: ['food', 'beauty'], rate: 0.35 },
   /** Length of a spend window; windows are aligned to the sample `end`: [end-30d, end), [end-60d, end-30d), … */
   windowDays: 30,
   growth: {

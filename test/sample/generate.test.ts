@@ -139,7 +139,7 @@ describe('generateSample', () => {
           bad('amount');
         if (it.item_id === null) bad('purchase without item');
       } else if (it.type === 'rating') {
-        if (!(v === 1 || v === 2 || v === 3 || v === 4 || v === 5)) bad('rating');
+        if (!(typeof v === 'number' && v >= 0.5 && v <= 5 && Number.isInteger(v * 2))) bad('rating');
       } else if (v !== null) bad('value on a social interaction');
     }
     expect(problems.slice(0, 5)).toEqual([]);
@@ -311,6 +311,50 @@ describe('generateSample', () => {
       base += buyersOfY / firstBuy.size / pairs.length;
     }
     expect(followed / owners).toBeGreaterThan(4 * base);
+  });
+
+  it('has the shapes of real exports: half-star ratings, weekday rhythm, repeat purchases, long tail, no silent browsers', () => {
+    const DAY_MS = 86_400_000;
+    const weekday = (t: number) => (Math.floor(t / DAY_MS) + 4) % 7; // 0 = Sunday
+    const ratings = data.interactions.filter((i) => i.type === 'rating').map((i) => i.value as number);
+    expect(ratings.filter((v) => !Number.isInteger(v)).length / ratings.length).toBeGreaterThan(0.2);
+    const buys = new Array(7).fill(0);
+    const social = new Array(7).fill(0);
+    const pairs = new Map<string, number>();
+    let purchases = 0;
+    for (const it of data.interactions) {
+      if (it.type === 'purchase') {
+        buys[weekday(it.timestamp)]++;
+        purchases++;
+        const key = `${it.user_id} ${it.item_id}`;
+        pairs.set(key, (pairs.get(key) ?? 0) + 1);
+      } else if (it.type !== 'rating') social[weekday(it.timestamp)]++;
+    }
+    // Shopping peaks on Sunday and Monday, social use dips at the weekend (SAMPLE_TRUTH.weekdays).
+    expect(buys[0]).toBeGreaterThan(1.4 * buys[6]);
+    expect(social[3]).toBeGreaterThan(1.4 * social[6]);
+    // Some purchases re-buy a product (consumables run out).
+    expect(1 - pairs.size / purchases).toBeGreaterThan(0.05);
+    // Long tail: the top fifth of the products takes about half of the purchases, not all of them.
+    const perItem = new Map<string, number>();
+    for (const it of data.interactions)
+      if (it.type === 'purchase')
+        perItem.set(it.item_id as string, (perItem.get(it.item_id as string) ?? 0) + 1);
+    const sorted = [...perItem.values()].sort((a, b) => b - a);
+    const top = sorted.slice(0, 40).reduce((a, b) => a + b, 0) / purchases;
+    expect(top).toBeGreaterThan(0.4);
+    expect(top).toBeLessThan(0.8);
+    // Casual browsers see some content most weeks: their median views per week is above 0.
+    const casual = new Set(
+      data.profiles.filter((_, i) => data.personas[i] === 'casual_browsers').map((p) => p.id),
+    );
+    const views = new Map<string, number>();
+    const from = END.getTime() - 56 * DAY_MS;
+    for (const it of data.interactions)
+      if (it.type === 'view' && it.timestamp >= from && casual.has(it.user_id))
+        views.set(it.user_id, (views.get(it.user_id) ?? 0) + 1);
+    const perWeek = [...casual].map((u) => (views.get(u) ?? 0) / 8).sort((a, b) => a - b);
+    expect(perWeek[Math.floor(perWeek.length / 2)]).toBeGreaterThan(0);
   });
 
   it('makes personas differ in spend: loyal high spenders first, casual browsers last', () => {

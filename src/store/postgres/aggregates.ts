@@ -8,6 +8,8 @@
  * Answered: `{ kind: 'stats', params: { asOf, top? } }` for the whole audience, and `{ kind: 'cross-products' }`
  * of a spend prediction (regression.ts). Anything else (a filter, another kind) is left to the app (undefined).
  */
+
+import type pg from 'pg';
 import { type AudienceStats, statsFromCounts } from '../../domain/audience-stats.ts';
 import type { AggregateQuery } from '../store.ts';
 import type { Queryable } from './claims.ts';
@@ -50,14 +52,18 @@ ev AS (
     FROM w, interactions i LEFT JOIN profiles p ON p.team_id = i.team_id AND p.id = i.user_id
    WHERE i.team_id = $1 AND i.at >= w.prev_month AND i.at < w.as_of)`;
 
-const PEOPLE = `WITH ${EVENTS},
+// Who did what in the windows: aggregated per person straight from the interactions (the join with profiles
+// below drops people without one), which keeps the profiles out of the per-event work.
+const PEOPLE = `WITH w AS (
+  SELECT $2::timestamptz AS as_of, $3::timestamptz AS week, $4::timestamptz AS prev_week,
+         $5::timestamptz AS month, $6::timestamptz AS prev_month),
 flags AS (
   SELECT user_id, bool_or(at >= w.week) AS w1, bool_or(at >= w.prev_week AND at < w.week) AS w2, bool_or(at >= w.month) AS m30,
          bool_or(at >= w.month AND type = 'purchase') AS buy,
          -- Reached: saw content (a view, or an engagement, which implies seeing it); engaged: liked, shared, …
          bool_or(at >= w.month AND type IN ('view', ${ENGAGEMENT_TYPES})) AS reached,
          bool_or(at >= w.month AND type IN (${ENGAGEMENT_TYPES})) AS engaged
-    FROM w, ev WHERE known GROUP BY user_id),
+    FROM w, interactions i WHERE i.team_id = $1 AND i.at >= w.prev_month AND i.at < w.as_of GROUP BY user_id),
 people AS (
   -- A profile's own last_active_at counts too (imported without interactions), when before asOf.
   SELECT p.created_at AS created, CASE WHEN p.last_active_at < w.as_of THEN p.last_active_at END AS seen,
@@ -114,7 +120,32 @@ interface EventRow {
   latest: number | null;
 }
 
+/**
+ * The stats in one read-only transaction: every query sees the same data, and the per-person aggregation gets
+ * the memory to stay off disk (PostgreSQL's default work_mem, 4 MB, spills it to temporary files at a few
+ * hundred thousand people). Inside an open change the change's own transaction is used as it is.
+ */
 async function audienceStats(db: Queryable, team: string, asOf: number, top: number): Promise<AudienceStats> {
+  if (!('connect' in db)) return statsQueries(db, team, asOf, top);
+  const client = await (db as pg.Pool).connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await client.query(`SET LOCAL work_mem = '${STATS_WORK_MEM}'`);
+    const stats = await statsQueries(client, team, asOf, top);
+    await client.query('COMMIT');
+    return stats;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Memory for the stats' per-person aggregation (per query, in one transaction at a time). */
+const STATS_WORK_MEM = '64MB';
+
+async function statsQueries(db: Queryable, team: string, asOf: number, top: number): Promise<AudienceStats> {
   const params = [team, ...windows(asOf)];
   const people = (await db.query<PeopleRow>(PEOPLE, params)).rows[0] as PeopleRow;
   const events = (await db.query<EventRow>(EVENT_TOTALS, params)).rows[0] as EventRow;
