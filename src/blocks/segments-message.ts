@@ -1,6 +1,6 @@
 import { tz } from '@date-fns/tz';
 import type { KnownBlock } from '@slack/types';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import { formatCompact, formatCount, formatPercent } from '../domain/format.ts';
 import type { Reply } from '../domain/reply.ts';
 import type { SegmentResult } from '../engine/segments.ts';
