@@ -5,20 +5,24 @@
  * re-run: everything deduped, nothing added). The Shopify bulk path goes through the engine too, its stand-in in
  * a child process (bench/stand-in-child.ts), at 100k orders (`--orders=1000000` for 1M). The connector-only
  * figures (no store) are the `platforms` section's.
- * Run: npx tsx bench/connectors-bench.ts [--orders=N]
+ * `--postgres` syncs into PostgreSQL instead (BENCH_DATABASE_URL, a schema of its own, dropped after).
+ * Run: npx tsx bench/connectors-bench.ts [--orders=N] [--postgres]
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { connect } from '../src/connectors/connections.ts';
 import { connectorsByKind, defaultBaseUrl } from '../src/connectors/registry.ts';
 import { type SyncDeps, type SyncOutcome, syncConnection } from '../src/connectors/sync.ts';
 import { createPseudonymizer } from '../src/privacy/pseudonym.ts';
 import { generateDataKey, parseDataKey } from '../src/store/encryption.ts';
-import { openStore } from '../src/store/store.ts';
+import { openPgStore } from '../src/store/postgres/pg-store.ts';
+import { openStore, type Store } from '../src/store/store.ts';
 import { graphFixtures } from '../test/support/stand-ins/fixtures-instagram.ts';
 import { shopFixtures } from '../test/support/stand-ins/fixtures-shopify.ts';
 import { youtubeFixtures } from '../test/support/stand-ins/fixtures-youtube.ts';
@@ -30,6 +34,42 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ordersArg = process.argv.find((a) => a.startsWith('--orders='));
 const BULK_ORDERS = ordersArg === undefined ? 100_000 : Number(ordersArg.slice('--orders='.length));
 const MB = 1024 * 1024;
+const POSTGRES = process.argv.includes('--postgres');
+const PG_URL =
+  process.env.BENCH_DATABASE_URL ||
+  process.env.TEST_DATABASE_URL ||
+  'postgres://postgres@127.0.0.1:5432/test';
+
+/** A fresh store: a temp data file, or (--postgres) a schema of its own, dropped after. */
+async function freshStore(): Promise<{ store: Store; cleanup: () => Promise<void> }> {
+  if (POSTGRES) {
+    const schema = `bench_conn_${randomBytes(4).toString('hex')}`;
+    const store = await openPgStore({ url: PG_URL, schema, teamId: 'TBENCH', onNotice: () => undefined });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        const admin = new pg.Client({ connectionString: PG_URL });
+        await admin.connect();
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await admin.end();
+      },
+    };
+  }
+  const dir = await mkdtemp(path.join(tmpdir(), 'bench-connectors-'));
+  const store = await openStore({
+    file: path.join(dir, 'audience.db'),
+    flushDelayMs: 50,
+    onNotice: () => undefined,
+  });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 interface Target {
   label: string;
@@ -45,14 +85,9 @@ const sampler = setInterval(() => {
   peak = Math.max(peak, process.memoryUsage().rss);
 }, 100);
 
-/** A fresh data file, the target connected, and two syncs: full, then the same pages again. */
+/** A fresh store, the target connected, and two syncs: full, then the same pages again. */
 async function measure(t: Target): Promise<string[]> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'bench-connectors-'));
-  const store = await openStore({
-    file: path.join(dir, 'audience.db'),
-    flushDelayMs: 50,
-    onNotice: () => undefined,
-  });
+  const { store, cleanup } = await freshStore();
   try {
     const deps: SyncDeps = {
       store,
@@ -88,8 +123,7 @@ async function measure(t: Target): Promise<string[]> {
       `peak RSS during the full sync: ${(fullPeak / MB).toFixed(0)} MB`,
     ];
   } finally {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
+    await cleanup();
   }
 }
 
@@ -219,5 +253,5 @@ try {
 clearInterval(sampler);
 process.stdout.write(`${lines.join('\n')}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
 process.stdout.write(
-  '\nRows read = profiles, items and events handed over by the connector (re-runs: all deduped). Into a file store (in memory, saved per page).\n',
+  `\nRows read = profiles, items and events handed over by the connector (re-runs: all deduped). Into ${POSTGRES ? 'PostgreSQL (one transaction per page)' : 'a data file (in memory, saved durably per page)'}.\n`,
 );
