@@ -21,9 +21,6 @@ const FIXED_NOW = '2026-06-01T09:30:00Z';
 // two busy cores; the code path is the same at any size).
 const MAX_SAMPLE_PROFILES = 800;
 
-// Named in prose, not shown as something to run: the README lists `audience migrate` under "Not done yet".
-const NOT_EXAMPLES = new Set(['audience migrate']);
-
 /** `audience …` lines of fenced blocks and code spans (which may wrap), with `# comments` removed. */
 function commandLineExamples(markdown: string): string[] {
   const found: string[] = [];
@@ -35,7 +32,7 @@ function commandLineExamples(markdown: string): string[] {
   ];
   for (const candidate of candidates) {
     const line = candidate.replace(/\s+#.*$/, '').trim();
-    if (!/^(?:npx )?audience \S/.test(line) || NOT_EXAMPLES.has(line)) continue;
+    if (!/^(?:npx )?audience \S/.test(line)) continue;
     // A synopsis (`[--profiles N]`, `<id>`, `…`) is not an example; `FILE` is filled in by the test.
     if (/[[<…]/.test(line) || /\s-{0,2}[A-Z]\b/.test(line)) continue;
     found.push(...alternatives(line.replace(/^npx /, '')));
