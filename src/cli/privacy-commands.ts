@@ -213,9 +213,12 @@ function registerRotateKeyCommand(program: Command, ctx: CliContext): void {
       const store = await ctx.store();
       const encryption = atRest(store);
       await audit(ctx, store, 'encryption.rotate', `key id ${oldId} -> ${keyId(newKey)}`);
+      // Platform tokens are sealed with the data key too: re-sealed first, so the rewrite carries them.
+      const { resealCredentials } = await import('../connectors/connections.ts');
+      const tokens = await resealCredentials(store, parseDataKey(config.dataEncryptionKey), newKey);
       await encryption.changeKey(newKey);
       out(
-        `Re-encrypted ${store.location} under the new key (key id ${keyId(newKey)}); its backup copy was replaced ` +
+        `Re-encrypted ${store.location}${tokens > 0 ? ` and ${tokens} platform token${tokens === 1 ? '' : 's'}` : ''} under the new key (key id ${keyId(newKey)}); its backup copy was replaced ` +
           `too. Set DATA_ENCRYPTION_KEY to the contents of ${opts.newKeyFile} before starting the app again, ` +
           'store it in your secret manager, then delete that file.',
       );

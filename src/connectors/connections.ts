@@ -8,7 +8,7 @@ import type { Clock, ConnectionRecord } from '../domain/types.ts';
 import { appendAudit, auditEntry } from '../privacy/audit.ts';
 import type { Store } from '../store/store.ts';
 import type { Connector, ConnectorAccount } from './connector.ts';
-import { CredentialsError, noKeyMessage, sealCredentials } from './credentials.ts';
+import { CredentialsError, noKeyMessage, openCredentials, sealCredentials } from './credentials.ts';
 import { timedFetch } from './sync.ts';
 
 /** The default minutes between scheduled syncs. */
@@ -187,4 +187,21 @@ export function isDue(record: ConnectionRecord, now: number): boolean {
   if (record.interval_minutes <= 0) return false;
   if (record.paused) return record.paused_reason === 'quota' && (record.resume_at ?? 0) <= now;
   return record.next_run_at === null || record.next_run_at <= now;
+}
+
+/**
+ * Re-seals every stored token from the data key `from` to `to`, in one change (`audience rotate-key` runs it
+ * before the file is rewritten under the new key); returns how many. A token that does not open with `from` stops
+ * it before anything changes.
+ */
+export async function resealCredentials(store: Store, from: Buffer, to: Buffer): Promise<number> {
+  return store.change(async (tx) => {
+    const resealed: Array<[string, string]> = [];
+    for (const c of await tx.connections.list()) {
+      if (c.credentials === null) continue;
+      resealed.push([c.id, sealCredentials(openCredentials(c.credentials, from, c.id), to, c.id)]);
+    }
+    for (const [id, credentials] of resealed) await tx.updateConnection(id, { credentials });
+    return resealed.length;
+  });
 }

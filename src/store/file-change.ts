@@ -256,6 +256,10 @@ export class FileChange implements StoreChange {
     connectionWrites.addKeys(this.data, id, keys);
   }
 
+  async clearSyncedKeys(space: string): Promise<void> {
+    connectionWrites.clearKeys(this.data, space);
+  }
+
   async putMetrics(metrics: readonly ContentMetric[]): Promise<void> {
     connectionWrites.putMetrics(this.data, metrics);
   }

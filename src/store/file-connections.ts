@@ -44,6 +44,10 @@ export function connectionReads(data: () => AudienceData): ConnectionReads {
       const stored = stateOf(data())?.keys;
       return stored && Object.hasOwn(stored, id) ? (stored[id]?.length ?? 0) : 0;
     },
+    allSyncedKeys: async () => {
+      const stored = stateOf(data())?.keys ?? {};
+      return new Map(Object.entries(stored).map(([space, keys]) => [space, [...keys].sort()]));
+    },
     metrics: async (id) => (stateOf(data())?.metrics ?? []).filter((m) => m.connection_id === id),
   };
 }
@@ -92,6 +96,11 @@ export const connectionWrites = {
       set.add(key);
       list.push(key);
     }
+  },
+
+  clearKeys(data: AudienceData, space: string): void {
+    const state = stateOf(data);
+    if (state !== undefined) delete state.keys[space];
   },
 
   putMetrics(data: AudienceData, metrics: readonly ContentMetric[]): void {

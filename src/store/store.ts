@@ -172,6 +172,8 @@ export interface ConnectionReads {
   syncedKeys(space: string, keys: readonly string[]): Promise<ReadonlySet<string>>;
   /** How many keys are recorded under key space `space`. */
   syncedKeyCount(space: string): Promise<number>;
+  /** Every recorded key, by key space, each list sorted (moving a store to another backend copies them). */
+  allSyncedKeys(): Promise<ReadonlyMap<string, readonly string[]>>;
   /** The latest metrics of connection `id`, by content then name. */
   metrics(id: string): Promise<readonly ContentMetric[]>;
 }
@@ -252,6 +254,8 @@ export interface StoreChange extends StoreReads {
   removeConnection(id: string): Promise<boolean>;
   /** Records keys under key space `space` (already recorded ones are ignored). */
   addSyncedKeys(space: string, keys: readonly string[]): Promise<void>;
+  /** Drops every key under key space `space` (a store being replaced by another's copy). */
+  clearSyncedKeys(space: string): Promise<void>;
   /** Inserts or replaces metrics (one per connection, content and name). */
   putMetrics(metrics: readonly ContentMetric[]): Promise<void>;
 }

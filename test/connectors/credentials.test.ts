@@ -1,6 +1,7 @@
 /** Platform tokens at rest: sealed with the data key, bound to their connection, refused without a key. */
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resealCredentials } from '../../src/connectors/connections.ts';
 import { CredentialsError, openCredentials, sealCredentials } from '../../src/connectors/credentials.ts';
 import { generateDataKey, parseDataKey } from '../../src/store/encryption.ts';
 import { connectFake, syncSetup } from './helpers.ts';
@@ -49,5 +50,17 @@ describe('credentials at rest', () => {
     const record = await env.store.connections.get('insta');
     const sealed = record?.credentials as string;
     expect(openCredentials(sealed, env.dataKey, 'insta')).toEqual({ accessToken: 'tok_very_secret_value' });
+  });
+
+  it('are re-sealed under a new data key when the key rotates (audience rotate-key)', async () => {
+    await connectFake(env.deps, 'http://127.0.0.1:9', 'tok_rotate_me');
+    const next = parseDataKey(generateDataKey());
+    expect(await resealCredentials(env.store, env.dataKey, next)).toBe(1);
+    const sealed = (await env.store.connections.get('insta'))?.credentials as string;
+    expect(openCredentials(sealed, next, 'insta')).toEqual({ accessToken: 'tok_rotate_me' });
+    expect(() => openCredentials(sealed, env.dataKey, 'insta')).toThrow(CredentialsError);
+    // A wrong "old" key changes nothing.
+    await expect(resealCredentials(env.store, env.dataKey, next)).rejects.toThrow(CredentialsError);
+    expect((await env.store.connections.get('insta'))?.credentials).toBe(sealed);
   });
 });

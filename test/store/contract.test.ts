@@ -513,6 +513,12 @@ describe.each<Backend>([fileBackend, postgres])('storage contract: $name backend
         'o2:l1',
       ]);
       expect(await store.connections.syncedKeyCount('shop')).toBe(3);
+      expect(await store.connections.allSyncedKeys()).toEqual(
+        new Map([
+          ['shop', ['o1:l1', 'o1:l2', 'o2:l1']],
+          ['insta', ['o1:l1']],
+        ]),
+      );
       expect(await store.connections.metrics('insta')).toEqual([
         { connection_id: 'insta', content_id: 'm1', name: 'reach', value: 15, at: day(2) },
         { connection_id: 'insta', content_id: 'm1', name: 'saves', value: 2, at: day(1) },
@@ -525,6 +531,8 @@ describe.each<Backend>([fileBackend, postgres])('storage contract: $name backend
       expect((await store.connections.list()).map((c) => c.id)).toEqual(['insta']);
       expect(await store.connections.syncedKeyCount('shop')).toBe(0);
       expect(await store.connections.syncedKeyCount('insta')).toBe(1);
+      await store.change((tx) => tx.clearSyncedKeys('insta'));
+      expect(await store.connections.syncedKeyCount('insta')).toBe(0);
     },
   );
 

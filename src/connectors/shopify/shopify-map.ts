@@ -24,8 +24,9 @@ export type Resource = 'customers' | 'products' | 'orders';
 /** The resources in sync order: people and products first, so purchases refer to rows that exist. */
 export const RESOURCES: readonly Resource[] = ['customers', 'products', 'orders'];
 
-/** Orders per page and line items per order in a paged query: keeps a query's cost well under the 1,000 cap. */
+/** Orders per page of a paged query: with LINES_PER_ORDER it keeps a query's cost well under the 1,000 cap. */
 export const ORDERS_PER_PAGE = 25;
+/** Line items read with each order on a page (a longer order's rest comes through `order(id:)`). */
 export const LINES_PER_ORDER = 10;
 /** Customers / products per page. */
 export const NODES_PER_PAGE = 100;

@@ -533,6 +533,10 @@ export class PgChange implements StoreChange {
     await this.connectionWrites.addKeys(id, keys);
   }
 
+  async clearSyncedKeys(space: string): Promise<void> {
+    await this.connectionWrites.clearKeys(space);
+  }
+
   async putMetrics(metrics: readonly ContentMetric[]): Promise<void> {
     await this.connectionWrites.putMetrics(metrics);
   }

@@ -96,6 +96,19 @@ export function pgConnectionReads(db: Queryable, team: string): ConnectionReads 
       );
       return (rows[0]?.n as number | undefined) ?? 0;
     },
+    allSyncedKeys: async () => {
+      const { rows } = await db.query(
+        'SELECT connection_id, key FROM connection_keys WHERE team_id = $1 ORDER BY connection_id, key COLLATE "C"',
+        [team],
+      );
+      const out = new Map<string, string[]>();
+      for (const r of rows) {
+        const list = out.get(r.connection_id as string) ?? [];
+        list.push(r.key as string);
+        out.set(r.connection_id as string, list);
+      }
+      return out;
+    },
     metrics: async (id) =>
       (
         await db.query(
@@ -165,6 +178,10 @@ export function pgConnectionWrites(db: Queryable, team: string) {
          SELECT $1, $2, k FROM unnest($3::text[]) AS k ON CONFLICT DO NOTHING`,
         [team, id, keys],
       );
+    },
+
+    async clearKeys(space: string): Promise<void> {
+      await db.query('DELETE FROM connection_keys WHERE team_id = $1 AND connection_id = $2', [team, space]);
     },
 
     async putMetrics(metrics: readonly ContentMetric[]): Promise<void> {

@@ -11,6 +11,8 @@ import { createHash } from 'node:crypto';
 import type {
   AttributeKind,
   AuditEntry,
+  ConnectionRecord,
+  ContentMetric,
   DeliveryRecord,
   DigestSchedule,
   Interaction,
@@ -49,6 +51,9 @@ const COLLECTIONS = [
   'schedules',
   'deliveries',
   'audit',
+  'connections',
+  'syncedKeys',
+  'metrics',
 ] as const;
 type Collection = (typeof COLLECTIONS)[number];
 
@@ -62,6 +67,29 @@ interface Contents extends Record<Collection, readonly unknown[]> {
   schedules: readonly DigestSchedule[];
   deliveries: readonly DeliveryRecord[];
   audit: readonly AuditEntry[];
+  /** Platform connections (issue #15), their synced keys as [space, key] and their latest metrics. */
+  connections: readonly ConnectionRecord[];
+  syncedKeys: ReadonlyArray<[string, string]>;
+  metrics: readonly ContentMetric[];
+}
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+async function readConnections(store: StoreReads) {
+  const connections = await store.connections.list();
+  const keys = await store.connections.allSyncedKeys();
+  const syncedKeys = [...keys]
+    .sort(([a], [b]) => byText(a, b))
+    .flatMap(([space, list]) => [...list].sort(byText).map((k): [string, string] => [space, k]));
+  const metrics = (await Promise.all(connections.map((c) => store.connections.metrics(c.id))))
+    .flat()
+    .sort(
+      (a, b) =>
+        byText(a.connection_id, b.connection_id) ||
+        byText(a.content_id, b.content_id) ||
+        byText(a.name, b.name),
+    );
+  return { connections, syncedKeys, metrics };
 }
 
 async function readContents(store: StoreReads): Promise<Contents> {
@@ -75,6 +103,7 @@ async function readContents(store: StoreReads): Promise<Contents> {
     schedules: await store.digests.schedules(),
     deliveries: await store.digests.deliveries(),
     audit: await store.audit.entries(),
+    ...(await readConnections(store)),
   };
 }
 
@@ -96,13 +125,14 @@ function check(rows: readonly unknown[]): CollectionCheck {
 async function isEmpty(store: StoreReads): Promise<boolean> {
   const counts = await store.audience.counts();
   if (counts.profiles + counts.products + counts.interactions > 0) return false;
-  const [runs, schedules, deliveries, audit] = await Promise.all([
+  const [runs, schedules, deliveries, audit, connections] = await Promise.all([
     store.segmentRuns.list(),
     store.digests.schedules(),
     store.digests.deliveries(),
     store.audit.entries(),
+    store.connections.list(),
   ]);
-  return runs.length + schedules.length + deliveries.length + audit.length === 0;
+  return runs.length + schedules.length + deliveries.length + audit.length + connections.length === 0;
 }
 
 /**
@@ -156,4 +186,16 @@ async function writeContents(tx: StoreChange, c: Contents): Promise<void> {
   for (const d of c.deliveries) await tx.putDelivery(d);
   // Appending keeps the newest `keep`: the target's own older entries make way for the source's.
   for (const entry of c.audit) await tx.appendAudit(entry, c.audit.length);
+  // Connections with their sealed tokens as they are (the same data key opens them), keys and metrics.
+  for (const old of await tx.connections.list()) await tx.removeConnection(old.id);
+  for (const space of (await tx.connections.allSyncedKeys()).keys()) await tx.clearSyncedKeys(space);
+  for (const connection of c.connections) await tx.putConnection(connection);
+  const bySpace = new Map<string, string[]>();
+  for (const [space, key] of c.syncedKeys) {
+    const list = bySpace.get(space) ?? [];
+    list.push(key);
+    bySpace.set(space, list);
+  }
+  for (const [space, keys] of bySpace) await tx.addSyncedKeys(space, keys);
+  await tx.putMetrics(c.metrics);
 }

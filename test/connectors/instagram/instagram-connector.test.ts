@@ -5,6 +5,7 @@ import { drain, flatten, harness, lastCursor } from '../../support/stand-ins/con
 import { attributableComments, graphFixtures } from '../../support/stand-ins/fixtures-instagram.ts';
 import {
   type GraphStandIn,
+  graphErrorBody,
   graphFaults,
   startGraphStandIn,
 } from '../../support/stand-ins/instagram-stand-in.ts';
@@ -215,6 +216,21 @@ describe('Graph API faults end in the right ConnectorError', () => {
     // One request told it the usage; it sent no second one.
     expect(standIn.requests.length - before).toBe(1);
     standIn.setUsage({ app: 8, buc: 5, regainMinutes: 0 });
+  });
+
+  it('media without insights (code 10 "not enough viewers") sync without figures instead of failing', async () => {
+    const first = standIn.fixtures.media.find((m) => m.productType === 'FEED');
+    standIn.failNext(`/${first?.id}/insights`, {
+      kind: 'answer',
+      answer: {
+        status: 400,
+        body: graphErrorBody(10, '(#10) Not enough viewers for the media to show insights'),
+      },
+    });
+    const { batches, error } = await drain(instagramConnector, igHarness().ctx, null, 1);
+    expect(error).toBeUndefined();
+    const metrics = flatten(batches).metrics.filter((m) => m.contentId === first?.id);
+    expect(metrics.map((m) => m.name).sort()).toEqual(['comments', 'likes']);
   });
 
   it('a cursor it did not write is malformed; a connection without a source is config', async () => {

@@ -125,6 +125,25 @@ describe('the Shopify connector (Admin GraphQL API 2025-01)', () => {
     expect(flatten(rest.batches).profiles.filter((p) => p.email !== undefined)).toHaveLength(300);
   });
 
+  it('adopts the export a crashed run started but never committed, instead of waiting for it', async () => {
+    const { bulkQuery } = await import('../../../src/connectors/shopify/shopify-map.ts');
+    // A run that crashed between bulkOperationRunQuery and committing its id left this export running.
+    await fetch(`${standIn.baseUrl}/graphql.json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-shopify-access-token': standIn.fixtures.token },
+      body: JSON.stringify({
+        query: 'mutation { bulkOperationRunQuery }',
+        variables: { query: bulkQuery('customers') },
+      }),
+    });
+    const starts = standIn.bulkStarts;
+    const { batches, error } = await drain(shopifyConnector, shopHarness().ctx, null);
+    expect(error).toBeUndefined();
+    expectWholeShop(batches);
+    // Customers came from the adopted export; only products and orders were started.
+    expect(standIn.bulkStarts - starts).toBe(2);
+  });
+
   it('syncs incrementally with updated_at:> the watermark: only what changed, new orders included', async () => {
     const fx = standIn.fixtures;
     const h = shopHarness();

@@ -45,6 +45,32 @@ describePostgres('moving an audience between the data file and PostgreSQL', () =
         detail: null,
       });
       await tx.appendAudit({ at: NOW.getTime(), actor: 'U1', action: 'import', detail: 'profiles.csv' }, 10);
+      await tx.putConnection({
+        id: 'store',
+        kind: 'shopify',
+        owner_id: 'U1',
+        settings: { shop: 'acme.myshopify.com' },
+        base_url: null,
+        credentials: 'v1.c2VhbGVk',
+        created_at: NOW.getTime(),
+        interval_minutes: 60,
+        cursor: '{"orders":"x"}',
+        paused: false,
+        paused_reason: null,
+        resume_at: null,
+        last_sync_at: NOW.getTime(),
+        last_sync_status: 'ok',
+        rows_added: 3,
+        total_rows: 3,
+        next_run_at: NOW.getTime() + 3_600_000,
+        last_error: null,
+        lease_holder: null,
+        lease_until: null,
+      });
+      await tx.addSyncedKeys('shopify', ['line-2', 'line-1', 'forgotten:ab']);
+      await tx.putMetrics([
+        { connection_id: 'store', content_id: 'shopify:p1', name: 'views', value: 5, at: 1 },
+      ]);
     });
   });
   afterAll(async () => {
@@ -68,6 +94,11 @@ describePostgres('moving an audience between the data file and PostgreSQL', () =
     expect(report.collections.segmentRuns.rows).toBe(1);
     expect(await db.audience.profiles()).toEqual(await file.audience.profiles());
     expect(await db.audience.interactions()).toEqual(await file.audience.interactions());
+    // Platform connections move too: the record (token still sealed), the synced keys, the metrics.
+    expect(report.collections.syncedKeys.rows).toBe(3);
+    expect(await db.connections.list()).toEqual(await file.connections.list());
+    expect([...(await db.connections.syncedKeys('shopify', ['line-1', 'line-3']))]).toEqual(['line-1']);
+    expect(await db.connections.metrics('store')).toEqual(await file.connections.metrics('store'));
 
     // Back into a new file: the same audience, the same checksums.
     const back = await open(fileBackend);
