@@ -43,7 +43,7 @@ describePostgres('audience migrate', () => {
     );
     expect(into.stdout).toMatch(/profiles\s+400 rows\s+sha256 [0-9a-f]{16}/);
     const sums = (out: string) => out.split('\n').filter((l) => / rows {2}sha256 /.test(l));
-    expect(sums(into.stdout)).toHaveLength(8);
+    expect(sums(into.stdout)).toHaveLength(11);
 
     const again = await cli({ DATA_FILE: file }, 'migrate', '--to', url);
     expect(again.code).toBe(1);
