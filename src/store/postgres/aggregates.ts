@@ -14,6 +14,7 @@ import { type AudienceStats, statsFromCounts } from '../../domain/audience-stats
 import type { AggregateQuery } from '../store.ts';
 import type { Queryable } from './claims.ts';
 import { spendCrossProducts, sqlFeatures } from './regression.ts';
+import { rollupStats } from './rollup-stats.ts';
 import { ms, ts } from './rows.ts';
 
 const DAY = 86_400_000;
@@ -146,6 +147,9 @@ async function audienceStats(db: Queryable, team: string, asOf: number, top: num
 const STATS_WORK_MEM = '64MB';
 
 async function statsQueries(db: Queryable, team: string, asOf: number, top: number): Promise<AudienceStats> {
+  // The rollups answer "as of now" (no event at or after asOf); a past instant scans its 60-day window.
+  const rolled = await rollupStats(db, team, asOf, top);
+  if (rolled) return rolled;
   const params = [team, ...windows(asOf)];
   const people = (await db.query<PeopleRow>(PEOPLE, params)).rows[0] as PeopleRow;
   const events = (await db.query<EventRow>(EVENT_TOTALS, params)).rows[0] as EventRow;

@@ -180,7 +180,7 @@ export class PgChange implements StoreChange {
     // when the load is a real part of what the statistics describe (a tenth or more), not after every chunk
     // of a long import into a large table.
     if (interactions.length >= ANALYZE_AFTER_ROWS && (await this.statsStale(interactions.length)))
-      await this.client.query('ANALYZE interactions, profiles');
+      await this.client.query('ANALYZE interactions, profiles, person_activity');
   }
 
   /**

@@ -15,6 +15,7 @@
  */
 
 import { CONNECTIONS_SQL } from './connections.ts';
+import { ROLLUPS_SQL } from './rollups.ts';
 
 /** One migration: the SQL that takes the schema from `version - 1` to `version`. */
 export interface PgMigration {
@@ -212,6 +213,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 2, name: 'delivery-order', sql: DELIVERY_ORDER },
   { version: 3, name: 'connections', sql: CONNECTIONS_SQL },
   { version: 4, name: 'audience-counts', sql: AUDIENCE_COUNTS },
+  { version: 5, name: 'stats-rollups', sql: ROLLUPS_SQL },
 ];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */
@@ -232,4 +234,7 @@ export const TEAM_TABLES = [
   'connections',
   'connection_keys',
   'connection_metrics',
+  'profile_tallies',
+  'person_activity',
+  'interaction_days',
 ] as const;

@@ -27,9 +27,15 @@ describePostgres('PostgreSQL schema migrations', () => {
     expect(first).toEqual({
       from: 0,
       to: PG_MIGRATIONS.length,
-      applied: ['1: initial-schema', '2: delivery-order', '3: connections', '4: audience-counts'],
+      applied: [
+        '1: initial-schema',
+        '2: delivery-order',
+        '3: connections',
+        '4: audience-counts',
+        '5: stats-rollups',
+      ],
     });
-    expect(await migrateSchema(pool, 'test')).toEqual({ from: 4, to: 4, applied: [] });
+    expect(await migrateSchema(pool, 'test')).toEqual({ from: 5, to: 5, applied: [] });
   });
 
   it('files every row under the workspace: team_id leads every primary key and every index', async () => {

@@ -117,6 +117,8 @@ describePostgres('privacy in PostgreSQL', () => {
       'interactions_2026_01',
       'interactions_2026_02',
       'models',
+      // The stats rollup of their latest events, removed with the events by the same transaction.
+      'person_activity',
       'profiles',
       'segment_assignments',
     ]);

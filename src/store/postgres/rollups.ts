@@ -1,0 +1,135 @@
+/**
+ * Rollups for `stats`, kept by triggers in the same transaction as every change to profiles and interactions
+ * (imports, COPY included, forget, retention, a sample load, a transfer), so no code path can forget them:
+ *
+ * - `profile_tallies`: how many profiles have each country, platform and interest, and the profile total: the
+ *   top lists and the total without reading a profile.
+ * - `person_activity`: per person, the latest event of any kind, of reach (a view or an engagement), of
+ *   engagement and of purchase: who was active, reached, engaged or bought in a window ending at or after the
+ *   latest event is a range read of the recently active people (index on `last_at`), not of every event.
+ * - `interaction_days`: events per UTC day and type: the 30-day view and engagement counts read whole days here
+ *   and only the partial days at the window's two ends from the interactions.
+ *
+ * Statement-level triggers with transition tables aggregate each statement's rows once (a COPY of a million
+ * rows is one GROUP BY, not a million row triggers). What the rollups cannot give exactly is still read from the
+ * base tables through narrow indexes: people active in the week before last (events of that one week), new
+ * profiles (index on `created_at`), profiles seen on their platform (index on `last_active_at`), revenue (the
+ * purchases of 60 days, summed in data order so the rounding is the engine's; partial index on purchases).
+ */
+
+const REACH_TYPES = `'view', 'like', 'share', 'comment', 'click'`;
+const ENGAGE_TYPES = `'like', 'share', 'comment', 'click'`;
+
+// The tally rows one profile row contributes (`sign` 1 when added, -1 when removed).
+const tallyDeltas = (rows: string, sign: number) => `
+  SELECT team_id, 'total' AS dim, '' AS value, ${sign} AS n FROM ${rows}
+  UNION ALL SELECT team_id, 'country', country, ${sign} FROM ${rows} WHERE country IS NOT NULL
+  UNION ALL SELECT team_id, 'platform', platform, ${sign} FROM ${rows} WHERE platform IS NOT NULL
+  UNION ALL SELECT team_id, 'interest', v, ${sign} FROM ${rows}, unnest(interests) AS v`;
+
+const applyTallies = (deltas: string) => `
+  INSERT INTO profile_tallies AS t (team_id, dim, value, n)
+  SELECT team_id, dim, value, sum(n) FROM (${deltas}) d GROUP BY 1, 2, 3 HAVING sum(n) <> 0
+  ON CONFLICT (team_id, dim, value) DO UPDATE SET n = t.n + EXCLUDED.n;
+  DELETE FROM profile_tallies WHERE n = 0;`;
+
+// The activity rows of a set of interactions (new ones, or every remaining one of some people).
+const activityOf = (rows: string) => `
+  SELECT team_id, user_id, max(at),
+         max(at) FILTER (WHERE type IN (${REACH_TYPES})), max(at) FILTER (WHERE type IN (${ENGAGE_TYPES})),
+         max(at) FILTER (WHERE type = 'purchase')
+    FROM ${rows} GROUP BY team_id, user_id`;
+
+/** The migration that creates the rollups, their triggers and indexes, and fills them from the rows there are. */
+export const ROLLUPS_SQL = `
+CREATE TABLE profile_tallies (
+  team_id text NOT NULL,
+  dim     text NOT NULL CHECK (dim IN ('total', 'country', 'platform', 'interest')),
+  value   text NOT NULL,
+  n       bigint NOT NULL,
+  PRIMARY KEY (team_id, dim, value)
+);
+CREATE TABLE person_activity (
+  team_id        text NOT NULL,
+  user_id        text NOT NULL,
+  last_at        timestamptz NOT NULL,
+  last_reach_at  timestamptz,
+  last_engage_at timestamptz,
+  last_buy_at    timestamptz,
+  PRIMARY KEY (team_id, user_id)
+);
+CREATE INDEX person_activity_recent ON person_activity (team_id, last_at);
+CREATE TABLE interaction_days (
+  team_id text NOT NULL,
+  day     date NOT NULL,
+  type    text NOT NULL,
+  events  bigint NOT NULL,
+  PRIMARY KEY (team_id, day, type)
+);
+CREATE INDEX profiles_by_created ON profiles (team_id, created_at);
+CREATE INDEX profiles_by_seen ON profiles (team_id, last_active_at);
+CREATE INDEX interactions_purchases ON interactions (team_id, at) WHERE type = 'purchase';
+
+CREATE FUNCTION rollup_profiles_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN ${applyTallies(tallyDeltas('added', 1))} RETURN NULL; END $$;
+CREATE FUNCTION rollup_profiles_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN ${applyTallies(tallyDeltas('removed', -1))} RETURN NULL; END $$;
+CREATE FUNCTION rollup_profiles_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN ${applyTallies(`${tallyDeltas('added', 1)} UNION ALL ${tallyDeltas('removed', -1)}`)} RETURN NULL; END $$;
+CREATE TRIGGER profiles_added AFTER INSERT ON profiles REFERENCING NEW TABLE AS added
+  FOR EACH STATEMENT EXECUTE FUNCTION rollup_profiles_added();
+CREATE TRIGGER profiles_removed AFTER DELETE ON profiles REFERENCING OLD TABLE AS removed
+  FOR EACH STATEMENT EXECUTE FUNCTION rollup_profiles_removed();
+CREATE TRIGGER profiles_changed AFTER UPDATE ON profiles REFERENCING NEW TABLE AS added OLD TABLE AS removed
+  FOR EACH STATEMENT EXECUTE FUNCTION rollup_profiles_changed();
+
+CREATE FUNCTION rollup_interactions_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  INSERT INTO interaction_days AS d (team_id, day, type, events)
+  SELECT team_id, (at AT TIME ZONE 'UTC')::date, type, count(*) FROM added GROUP BY 1, 2, 3
+  ON CONFLICT (team_id, day, type) DO UPDATE SET events = d.events + EXCLUDED.events;
+  INSERT INTO person_activity AS a (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at)
+  ${activityOf('added')}
+  ON CONFLICT (team_id, user_id) DO UPDATE SET last_at = greatest(a.last_at, EXCLUDED.last_at),
+    last_reach_at = greatest(a.last_reach_at, EXCLUDED.last_reach_at),
+    last_engage_at = greatest(a.last_engage_at, EXCLUDED.last_engage_at),
+    last_buy_at = greatest(a.last_buy_at, EXCLUDED.last_buy_at);
+  RETURN NULL;
+END $$;
+-- A removal subtracts its events per day; people whose latest event of some kind may be among the removed
+-- (retention removes old events, so usually nobody) get their row recomputed from what remains.
+CREATE FUNCTION rollup_interactions_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE teams text[]; users text[];
+BEGIN
+  UPDATE interaction_days d SET events = d.events - g.n
+    FROM (SELECT team_id, (at AT TIME ZONE 'UTC')::date AS day, type, count(*) AS n FROM removed GROUP BY 1, 2, 3) g
+   WHERE d.team_id = g.team_id AND d.day = g.day AND d.type = g.type;
+  DELETE FROM interaction_days WHERE events = 0;
+  SELECT array_agg(r.team_id), array_agg(r.user_id) INTO teams, users
+    FROM (SELECT team_id, user_id, max(at) AS at FROM removed GROUP BY 1, 2) r
+    JOIN person_activity a ON a.team_id = r.team_id AND a.user_id = r.user_id
+   WHERE r.at >= least(a.last_at, a.last_reach_at, a.last_engage_at, a.last_buy_at);
+  IF teams IS NULL THEN RETURN NULL; END IF;
+  DELETE FROM person_activity a USING unnest(teams, users) AS t(team_id, user_id)
+   WHERE a.team_id = t.team_id AND a.user_id = t.user_id;
+  INSERT INTO person_activity (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at)
+  ${activityOf(`(SELECT i.* FROM unnest(teams, users) AS t(team_id, user_id)
+      JOIN interactions i ON i.team_id = t.team_id AND i.user_id = t.user_id) AS remaining`)};
+  RETURN NULL;
+END $$;
+CREATE TRIGGER interactions_added AFTER INSERT ON interactions REFERENCING NEW TABLE AS added
+  FOR EACH STATEMENT EXECUTE FUNCTION rollup_interactions_added();
+CREATE TRIGGER interactions_removed AFTER DELETE ON interactions REFERENCING OLD TABLE AS removed
+  FOR EACH STATEMENT EXECUTE FUNCTION rollup_interactions_removed();
+-- Events are appended and removed, never edited: an edit would bypass the rollups, so it is refused.
+CREATE FUNCTION refuse_interaction_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'interactions are not updated in place (the stats rollups rely on it)'; END $$;
+CREATE TRIGGER interactions_not_updated BEFORE UPDATE ON interactions
+  FOR EACH STATEMENT EXECUTE FUNCTION refuse_interaction_update();
+
+${applyTallies(tallyDeltas('profiles', 1))}
+INSERT INTO interaction_days (team_id, day, type, events)
+  SELECT team_id, (at AT TIME ZONE 'UTC')::date, type, count(*) FROM interactions GROUP BY 1, 2, 3;
+INSERT INTO person_activity (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at)
+  ${activityOf('interactions')};
+`;

@@ -1,0 +1,147 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Interaction, Profile } from '../../../src/domain/types.ts';
+import { computeStats } from '../../../src/engine/stats.ts';
+import { generateSample } from '../../../src/sample/generate.ts';
+import { openPgStore, type PgStore } from '../../../src/store/postgres/pg-store.ts';
+import { describePostgres, usePostgresSchema } from '../../support/postgres.ts';
+
+const END = new Date(Date.UTC(2026, 2, 2, 9)).getTime();
+const DAY = 86_400_000;
+// "Now" a little after the data, at an instant that is not a day boundary, so the window's ends are partial days.
+const NOW = END + 3 * 3_600_000 + 17 * 60_000;
+const TEAM = 'TROLL';
+
+describePostgres('stats rollups kept by every change, equal to the engine', () => {
+  const db = usePostgresSchema('rollups');
+  let store: PgStore;
+  let pool: pg.Pool;
+
+  /** The engine's stats on what the base tables hold now (read back without the rollups). */
+  async function engineStats(asOf: number) {
+    const profiles = (await store.audience.profiles()) as Profile[];
+    const interactions = (await store.audience.interactions()) as Interaction[];
+    return computeStats(profiles, interactions, { asOf });
+  }
+  const sqlStats = (asOf: number) => store.audience.aggregate({ kind: 'stats', params: { asOf } });
+
+  /** Each rollup table equals a recount from the base tables (EXCEPT both ways is empty). */
+  async function expectRollupsConsistent(): Promise<void> {
+    const recounts: Array<[string, string]> = [
+      [
+        'SELECT team_id, dim, value, n FROM profile_tallies',
+        `SELECT team_id, 'total', '', count(*) FROM profiles GROUP BY 1
+         UNION ALL SELECT team_id, 'country', country, count(*) FROM profiles WHERE country IS NOT NULL GROUP BY 1, 3
+         UNION ALL SELECT team_id, 'platform', platform, count(*) FROM profiles WHERE platform IS NOT NULL GROUP BY 1, 3
+         UNION ALL SELECT team_id, 'interest', v, count(*) FROM profiles, unnest(interests) v GROUP BY 1, 3`,
+      ],
+      [
+        'SELECT * FROM person_activity',
+        `SELECT team_id, user_id, max(at), max(at) FILTER (WHERE type IN ('view', 'like', 'share', 'comment', 'click')),
+           max(at) FILTER (WHERE type IN ('like', 'share', 'comment', 'click')), max(at) FILTER (WHERE type = 'purchase')
+           FROM interactions GROUP BY 1, 2`,
+      ],
+      [
+        'SELECT * FROM interaction_days',
+        `SELECT team_id, (at AT TIME ZONE 'UTC')::date, type, count(*) FROM interactions GROUP BY 1, 2, 3`,
+      ],
+    ];
+    for (const [kept, recount] of recounts) {
+      const diff = await pool.query(
+        `((${kept}) EXCEPT (${recount})) UNION ALL ((${recount}) EXCEPT (${kept}))`,
+      );
+      expect(diff.rows, kept).toEqual([]);
+    }
+  }
+
+  beforeAll(async () => {
+    const sample = generateSample({ profiles: 1_200, seed: 5, end: new Date(END) });
+    // Someone without a profile: their events count nowhere, until they get one.
+    sample.interactions.push(
+      { user_id: 'stranger', item_id: null, type: 'view', value: null, timestamp: END - DAY },
+      { user_id: 'stranger', item_id: null, type: 'like', value: null, timestamp: END - 2 * DAY },
+      { user_id: 'stranger', item_id: null, type: 'purchase', value: 99.5, timestamp: END - 3 * DAY },
+    );
+    store = await openPgStore({ url: db.url, schema: db.schema, teamId: TEAM, onNotice: () => undefined });
+    pool = new pg.Pool({ connectionString: db.url, max: 1, options: `-c search_path=${db.schema}` });
+    await store.change((tx) => tx.replaceAudience(sample));
+  });
+  afterAll(async () => {
+    await pool.end();
+    await store.close();
+  });
+
+  it('after a sample load: as of now, and long after the data', async () => {
+    await expectRollupsConsistent();
+    for (const asOf of [NOW, END + 40 * DAY]) expect(await sqlStats(asOf)).toEqual(await engineStats(asOf));
+  });
+
+  it('after an import that adds people, changes others, and appends their events', async () => {
+    const existing = (await store.audience.profiles()).slice(0, 50);
+    await store.change(async (tx) => {
+      await tx.upsertProfiles(
+        [
+          ...existing.map((p, i) => ({
+            id: p.id,
+            country: i % 2 ? 'IS' : null,
+            interests: ['sailing', 'chess'],
+          })),
+          {
+            id: 'stranger',
+            country: 'NO',
+            platform: 'tiktok',
+            created_at: END - 2 * DAY,
+            interests: ['chess'],
+          },
+          { id: 'newcomer', created_at: END - 9 * DAY, last_active_at: END - 10 * DAY },
+        ],
+        {},
+      );
+      await tx.appendInteractions([
+        { user_id: 'newcomer', item_id: null, type: 'purchase', value: 12.25, timestamp: END - 5 * DAY },
+        { user_id: 'newcomer', item_id: null, type: 'comment', value: null, timestamp: NOW - 60_000 },
+        {
+          user_id: existing[3]?.id ?? '',
+          item_id: null,
+          type: 'view',
+          value: null,
+          timestamp: END - 31 * DAY,
+        },
+      ]);
+    });
+    await expectRollupsConsistent();
+    expect(await sqlStats(NOW)).toEqual(await engineStats(NOW));
+  });
+
+  it('after forgetting people and a retention purge', async () => {
+    const some = (await store.audience.profiles()).slice(10, 40).map((p) => p.id);
+    await store.change(async (tx) => {
+      await tx.removePeople(new Set([...some, 'stranger']));
+      await tx.removeInteractionsBefore(END - 45 * DAY);
+    });
+    await expectRollupsConsistent();
+    expect(await sqlStats(NOW)).toEqual(await engineStats(NOW));
+  });
+
+  it('answers a past instant (events after it) by scanning, still equal to the engine', async () => {
+    const asOf = END - 6 * DAY;
+    expect(await sqlStats(asOf)).toEqual(await engineStats(asOf));
+  });
+
+  it('reads the rollups, not the rows: a tampered tally shows in the answer', async () => {
+    const before = (await sqlStats(NOW)) as { top: { countries: Array<{ value: string }> } };
+    await pool.query(`UPDATE profile_tallies SET n = n + 100000 WHERE dim = 'country' AND value = 'IS'`);
+    const after = (await sqlStats(NOW)) as typeof before;
+    expect(after.top.countries[0]?.value).toBe('IS');
+    expect(before.top.countries[0]?.value).not.toBe('IS');
+    await pool.query(`UPDATE profile_tallies SET n = n - 100000 WHERE dim = 'country' AND value = 'IS'`);
+  });
+
+  describe('interactions are never edited in place', () => {
+    it('refuses an UPDATE, which would bypass the rollups', async () => {
+      await expect(pool.query(`UPDATE interactions SET value = 1 WHERE team_id = '${TEAM}'`)).rejects.toThrow(
+        /not updated in place/,
+      );
+    });
+  });
+});
