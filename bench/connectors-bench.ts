@@ -1,10 +1,10 @@
 /**
  * Sync throughput through the sync engine into a real store (issue #15): each platform's stand-in synced by
  * `syncConnection` into a temp data file (validation, pseudonymisation, dedupe, small pages gathered into one
- * store.change with the last page's cursor): rows added per second, pages, peak RSS; then the same pages again
- * from the start (an idempotent re-run: everything deduped, nothing added). The Shopify bulk path goes through the engine too, its stand-in in
- * a child process (bench/stand-in-child.ts), at 100k orders (`--orders=1000000` for 1M). The connector-only
- * figures (no store) are the `platforms` section's.
+ * store.change with the last page's cursor): rows added per second, pages, peak RSS; then the same pages again from
+ * the start (an idempotent re-run: everything deduped, nothing added). The Shopify bulk path goes through the engine
+ * too, its stand-in in a child process (bench/stand-in-child.ts), at 100k orders (`--orders=1000000` for 1M). The
+ * connector-only figures (no store) are the `platforms` section's.
  * `--postgres` syncs into PostgreSQL instead (BENCH_DATABASE_URL, a schema of its own, dropped after).
  * Run: npx tsx bench/connectors-bench.ts [--orders=N] [--postgres]
  */
