@@ -1,10 +1,10 @@
 /**
  * Sync throughput through the sync engine into a real store (issue #15): each platform's stand-in synced by
- * `syncConnection` into a temp data file (validation, pseudonymisation, dedupe, one store.change per page with its
- * cursor): rows added per second, pages, peak RSS; then the same pages again from the start (an idempotent
- * re-run: everything deduped, nothing added). The Shopify bulk path goes through the engine too, its stand-in in
- * a child process (bench/stand-in-child.ts), at 100k orders (`--orders=1000000` for 1M). The connector-only
- * figures (no store) are the `platforms` section's.
+ * `syncConnection` into a temp data file (validation, pseudonymisation, dedupe, small pages gathered into one
+ * store.change with the last page's cursor): rows added per second, pages, peak RSS; then the same pages again from
+ * the start (an idempotent re-run: everything deduped, nothing added). The Shopify bulk path goes through the engine
+ * too, its stand-in in a child process (bench/stand-in-child.ts), at 100k orders (`--orders=1000000` for 1M). The
+ * connector-only figures (no store) are the `platforms` section's.
  * `--postgres` syncs into PostgreSQL instead (BENCH_DATABASE_URL, a schema of its own, dropped after).
  * Run: npx tsx bench/connectors-bench.ts [--orders=N] [--postgres]
  */
@@ -253,5 +253,5 @@ try {
 clearInterval(sampler);
 process.stdout.write(`${lines.join('\n')}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
 process.stdout.write(
-  `\nRows read = profiles, items and events handed over by the connector (re-runs: all deduped). Into ${POSTGRES ? 'PostgreSQL (one transaction per page)' : 'a data file (in memory, saved durably per page)'}.\n`,
+  `\nRows read = profiles, items and events handed over by the connector (re-runs: all deduped). Into ${POSTGRES ? 'PostgreSQL (one transaction per commit of gathered pages)' : 'a data file (in memory, saved durably per commit of gathered pages)'}.\n`,
 );

@@ -2,8 +2,9 @@
  * The module contract every platform connector implements (issue #15), and the shapes it hands the sync engine.
  * A connector talks to one platform's documented HTTP API through the injected `fetch` and maps what it reads to
  * source records; it never reads process.env, the clock, global fetch, the store or Slack. The sync engine
- * (sync.ts) owns everything around it: the cursor, retries, pseudonymisation, ids, dedupe and the one commit per
- * batch. Connectors live in src/connectors/<kind>/ and are registered in registry.ts.
+ * (sync.ts) owns everything around it: the cursor, retries, pseudonymisation, ids, dedupe and the commits (one
+ * or more batches with the last one's cursor in one change). Connectors live in src/connectors/<kind>/ and are
+ * registered in registry.ts.
  */
 import type { AttributeValue, InteractionType, ProductPatch } from '../domain/types.ts';
 
@@ -117,8 +118,9 @@ export interface Connector {
   /** What can be synced with this token. */
   listSources(ctx: ConnectorContext): Promise<ConnectorSource[]>;
   /**
-   * Pages of changes since `cursor` (null: the first full sync), in order. The engine commits each page (with
-   * its cursor) before asking for the next, so a crash resumes after the last committed page. Failures are
+   * Pages of changes since `cursor` (null: the first full sync), in order. The engine commits pages in order,
+   * gathering small ones into one change, and a page without rows (a checkpoint, such as a bulk export's id)
+   * before asking for the next; a crash resumes after the last committed page. Failures are
    * thrown as ConnectorError; a batch may overlap earlier ones (the engine dedupes by source id). Connectors do
    * not retry or wait on rate limits themselves: they throw, and the engine waits and calls fetchChanges again
    * from the last committed cursor.

@@ -1,12 +1,12 @@
 /**
- * One prepared page into the store: the reference checks, the dedupe against the keys the connection already
- * committed, and every write (audience rows, keys, metrics, the new cursor, the renewed lease) in ONE
- * store.change. Every check and read comes before the first write, as the file backend requires (store.ts).
+ * Prepared pages into the store: the reference checks, the dedupe against the keys the connection already
+ * committed, and every write (audience rows, keys, metrics, the new cursor, the renewed lease) of one or more
+ * consecutive pages in ONE store.change. Every check and read comes before the first write, as the file backend requires (store.ts).
  */
 import { UserError } from '../domain/errors.ts';
 import type { ConnectionRecord, Interaction } from '../domain/types.ts';
 import { forgottenKey } from '../privacy/forget.ts';
-import type { Store, StoreReads } from '../store/store.ts';
+import type { Store, StoreChange, StoreReads } from '../store/store.ts';
 import { ConnectorError } from './errors.ts';
 import type { PreparedBatch } from './ingest.ts';
 
@@ -81,47 +81,68 @@ async function plan(
   };
 }
 
-/** Commits one page with its cursor (see the module comment); throws LeaseLostError when the lease is gone. */
-export async function commitBatch(
+/** One page waiting to be committed: its prepared rows and the cursor that resumes after it. */
+export interface PendingPage {
+  prepared: PreparedBatch;
+  cursor: string;
+}
+
+/**
+ * Commits pages with the last one's cursor in ONE change (see the module comment); throws LeaseLostError when the
+ * lease is gone. Each page is checked and written in turn, so a later page's checks see the earlier pages' rows
+ * (a change reads its own writes), and each page's writes come after its own checks.
+ */
+export async function commitPages(
   store: Store,
-  page: {
+  commit: {
     record: ConnectionRecord;
-    prepared: PreparedBatch;
-    cursor: string;
+    pages: readonly PendingPage[];
     holder: string;
     now: number;
     leaseMs: number;
   },
-): Promise<BatchCounts> {
-  const { record, prepared } = page;
+): Promise<BatchCounts[]> {
+  const { record, pages } = commit;
+  const last = pages.at(-1);
+  if (last === undefined) return [];
   return store.change(
     async (tx) => {
       const current = await tx.connections.get(record.id);
-      if (current === undefined || current.lease_holder !== page.holder) {
+      if (current === undefined || current.lease_holder !== commit.holder) {
         throw new LeaseLostError(
           `the sync of "${record.id}" stopped: another process took it over after this one's lease ran out`,
         );
       }
-      const { fresh, duplicates, forgotten, profiles: people } = await plan(tx, record, prepared);
-      const profiles = await tx.upsertProfiles(people, prepared.newKinds);
-      const products = await tx.upsertProducts(prepared.products);
-      const events: Interaction[] = fresh.map((f) => f.interaction);
-      await tx.appendInteractions(events);
-      await tx.addSyncedKeys(
-        keySpace(record),
-        fresh.map((f) => f.key),
-      );
-      await tx.putMetrics(prepared.metrics);
-      const rowsAdded = profiles.inserted + products.inserted + events.length;
+      const done: BatchCounts[] = [];
+      for (const page of pages) done.push(await writePage(tx, record, page.prepared));
       await tx.updateConnection(record.id, {
-        cursor: page.cursor,
-        lease_until: page.now + page.leaseMs,
-        total_rows: current.total_rows + rowsAdded,
+        cursor: last.cursor,
+        lease_until: commit.now + commit.leaseMs,
+        total_rows: current.total_rows + done.reduce((sum, c) => sum + c.rowsAdded, 0),
       });
-      return counts(prepared, profiles, products, events.length, duplicates, forgotten);
+      return done;
     },
-    { now: new Date(page.now) },
+    { now: new Date(commit.now) },
   );
+}
+
+/** One page's checks, then its writes (rows, dedupe keys, metrics) inside an open change. */
+async function writePage(
+  tx: StoreChange,
+  record: ConnectionRecord,
+  prepared: PreparedBatch,
+): Promise<BatchCounts> {
+  const { fresh, duplicates, forgotten, profiles: people } = await plan(tx, record, prepared);
+  const profiles = await tx.upsertProfiles(people, prepared.newKinds);
+  const products = await tx.upsertProducts(prepared.products);
+  const events: Interaction[] = fresh.map((f) => f.interaction);
+  await tx.appendInteractions(events);
+  await tx.addSyncedKeys(
+    keySpace(record),
+    fresh.map((f) => f.key),
+  );
+  await tx.putMetrics(prepared.metrics);
+  return counts(prepared, profiles, products, events.length, duplicates, forgotten);
 }
 
 function counts(

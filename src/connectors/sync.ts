@@ -1,8 +1,11 @@
 /**
  * The sync engine: one sync of one stored connection. It asks the connector for pages of changes from the stored
- * cursor and commits each page (profiles, products, interactions, metrics, the new cursor and the sync status) in
- * ONE store.change: a crash between pages loses nothing committed and a page is never half-written, so the next
- * sync resumes after the last committed page. Events are deduped by their source id (a re-fetched page adds
+ * cursor and commits pages (profiles, products, interactions, metrics, the new cursor and the sync status) in
+ * ONE store.change each: a crash loses nothing committed and a page is never half-written, so the next sync
+ * resumes after the last committed page. Small pages are gathered into commits of `commitRows` rows, because a
+ * commit of the file backend rewrites the whole data file: a first sync of 1M Shopify orders in pages of 1,000
+ * rows would otherwise rewrite a growing file thousands of times. A page without rows is a checkpoint (Shopify's
+ * bulk export id, say) and is committed at once, with whatever is gathered before it. Events are deduped by their source id (a re-fetched page adds
  * nothing); identifiers are pseudonymised at ingestion by the importer's rules (ingest.ts).
  *
  * Faults (ConnectorError codes): `rate_limited` and `transient` are retried within the run, waiting
@@ -24,7 +27,13 @@ import type { Connector, ConnectorContext, SyncBatch } from './connector.ts';
 import { CredentialsError, openCredentials } from './credentials.ts';
 import { ConnectorError, isRetryable, needsOwner } from './errors.ts';
 import { type PreparedBatch, prepareBatch } from './ingest.ts';
-import { type BatchCounts, commitBatch, type DryRunMemory, dryRunBatch } from './sync-commit.ts';
+import {
+  type BatchCounts,
+  commitPages,
+  type DryRunMemory,
+  dryRunBatch,
+  type PendingPage,
+} from './sync-commit.ts';
 
 /** What a sync needs; everything with a default can be replaced by tests and benches. */
 export interface SyncDeps {
@@ -55,6 +64,11 @@ export interface SyncDeps {
   holder?: string;
   /** How long a lease lasts without a committed page; default 10 min. */
   leaseMs?: number;
+  /**
+   * Rows gathered before a commit. Default: a quarter of the rows the store holds, between 5,000 and 100,000, so
+   * the data file is rewritten a bounded number of times however big the sync (1: every page on its own).
+   */
+  commitRows?: number;
 }
 
 /** How a sync ended. */
@@ -78,6 +92,8 @@ const DEFAULT_RETRIES = 6;
 const DEFAULT_LEASE_MS = 10 * 60_000;
 const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_CAP_MS = 5 * 60_000;
+const MIN_COMMIT_ROWS = 5_000;
+const MAX_COMMIT_ROWS = 100_000;
 
 const running = new Map<string, Promise<SyncOutcome>>();
 
@@ -285,16 +301,27 @@ async function pages(run: Run): Promise<void> {
   const guard = new PiiGuard({ pseudonymizer: deps.pseudonymizer });
   const random = deps.random ?? Math.random;
   const seenInDryRun: DryRunMemory = { users: new Set(), items: new Set(), keys: new Set() };
+  const pending: PendingPage[] = [];
   let attempt = 0;
   for (;;) {
     try {
       for await (const batch of run.connector.fetchChanges(ctx, run.cursor)) {
-        await onePage(run, batch, guard, seenInDryRun);
+        const prepared = await preparePage(run, batch, guard, pending);
+        if (run.dryRun) await countDryRun(run, prepared, batch.cursor, seenInDryRun);
+        else {
+          pending.push({ prepared, cursor: batch.cursor });
+          if (batch.done || rowsOf(prepared) === 0 || pendingRows(pending) >= (await commitRows(run))) {
+            await commitPending(run, pending);
+          }
+        }
         attempt = 0;
         if (batch.done) return;
       }
+      await commitPending(run, pending);
       return;
     } catch (error) {
+      // Pages read before a fetch failed are good: keep them, so the retry (or the next sync) starts after them.
+      if (pending.length > 0 && error instanceof ConnectorError) await commitPending(run, pending);
       if (!isRetryable(error) || attempt >= (deps.maxRetries ?? DEFAULT_RETRIES)) throw error;
       const wait = backoffMs(attempt, random, error.retryAfterMs);
       deps.logger?.info('connector retry', { connection: run.record.id, code: error.code, waitMs: wait });
@@ -305,11 +332,18 @@ async function pages(run: Run): Promise<void> {
   }
 }
 
-async function onePage(run: Run, batch: SyncBatch, guard: PiiGuard, seen: DryRunMemory): Promise<void> {
+/** A page through the importer's rules; attribute kinds of pages not yet committed count as known. */
+async function preparePage(
+  run: Run,
+  batch: SyncBatch,
+  guard: PiiGuard,
+  pending: readonly PendingPage[],
+): Promise<PreparedBatch> {
   const { deps, record } = run;
   const now = deps.clock().getTime();
-  const kinds = await deps.store.audience.attributeKinds();
-  const prepared: PreparedBatch = prepareBatch(batch, {
+  const kinds = { ...(await deps.store.audience.attributeKinds()) };
+  for (const page of pending) Object.assign(kinds, page.prepared.newKinds);
+  return prepareBatch(batch, {
     kind: record.kind,
     connectionId: record.id,
     guard,
@@ -319,19 +353,55 @@ async function onePage(run: Run, batch: SyncBatch, guard: PiiGuard, seen: DryRun
         ? null
         : retentionCutoff(now, deps.retentionDays),
   });
-  const counts = run.dryRun
-    ? await dryRunBatch(deps.store, record, prepared, seen)
-    : await commitBatch(deps.store, {
-        record,
-        prepared,
-        cursor: batch.cursor,
-        holder: run.holder,
-        now,
-        leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS,
-      });
-  addCounts(run.counts, counts);
+}
+
+function rowsOf(prepared: PreparedBatch): number {
+  return (
+    prepared.profiles.length +
+    prepared.products.length +
+    prepared.interactions.length +
+    prepared.metrics.length
+  );
+}
+
+function pendingRows(pending: readonly PendingPage[]): number {
+  return pending.reduce((sum, page) => sum + rowsOf(page.prepared), 0);
+}
+
+/** The commit size for this run (see SyncDeps.commitRows), from the store's size as it grows. */
+async function commitRows(run: Run): Promise<number> {
+  if (run.deps.commitRows !== undefined) return Math.max(1, run.deps.commitRows);
+  const counts = await run.deps.store.audience.counts();
+  const held = counts.profiles + counts.products + counts.interactions;
+  return Math.min(MAX_COMMIT_ROWS, Math.max(MIN_COMMIT_ROWS, Math.round(held / 4)));
+}
+
+/** Commits the gathered pages in one change and empties the list (before committing: a failed commit is not retried here). */
+async function commitPending(run: Run, pending: PendingPage[]): Promise<void> {
+  const pages = pending.splice(0);
+  if (pages.length === 0) return;
+  const { deps } = run;
+  const done = await commitPages(deps.store, {
+    record: run.record,
+    pages,
+    holder: run.holder,
+    now: deps.clock().getTime(),
+    leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS,
+  });
+  for (const counts of done) addCounts(run.counts, counts);
+  run.batches += pages.length;
+  run.cursor = pages.at(-1)?.cursor ?? run.cursor;
+}
+
+async function countDryRun(
+  run: Run,
+  prepared: PreparedBatch,
+  cursor: string,
+  seen: DryRunMemory,
+): Promise<void> {
+  addCounts(run.counts, await dryRunBatch(run.deps.store, run.record, prepared, seen));
   run.batches++;
-  run.cursor = batch.cursor;
+  run.cursor = cursor;
 }
 
 function addCounts(total: BatchCounts, more: BatchCounts): void {

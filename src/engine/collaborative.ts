@@ -15,9 +15,10 @@
  * validation on the store's own data, in two groups that ask the two questions a recommendation answers. For
  * half of a seeded sample of users with at least two items, "what comes next": their last session (every item of
  * their latest visit or basket) is hidden and the query is all their earlier history; for the other half, "what
- * else do they like": one random item is hidden and the query knows a random 1 to 10 of their other items (people
- * with few events are where the choice matters most). Every candidate is scored by the nDCG@10 of the hidden
- * item in each group, and only candidates at least as good as popularity in BOTH groups are eligible; among them
+ * else do they like", asked as the given-N protocol does: the user keeps N random items, N drawn from the
+ * history lengths of the store's users, and all the others are hidden and to be found. Every candidate is scored
+ * by nDCG@10 against the hidden items in each group, and only candidates at least as good as popularity in BOTH
+ * groups (beyond noise, on the paired per-user differences) are eligible; among them
  * the best total wins. Popularity alone is a candidate, so where the model does not help (dense baskets from a
  * small catalogue, where items co-occur within a basket but the next basket is another aisle) the blend leans
  * to popularity or falls back to it (`share` 0), and a model that helps one question cannot hurt the other.
@@ -102,8 +103,6 @@ const TOP = 10;
 /** Validation fits use at most this many items: λ and decay transfer, and the m³ inverse stays cheap. */
 const VALIDATION_ITEMS = 300;
 const VALIDATION_GRAM_USERS = 20_000;
-/** Validation queries know at most this many items: the few-event people, where parameters matter most. */
-const MAX_QUERY_ROWS = 10;
 /** Fewer validation users than this measure noise: the defaults are used instead. */
 const MIN_VALIDATION_USERS = 30;
 const DEFAULT_POPULARITY_HALF_LIFE = 30;
@@ -262,8 +261,10 @@ function mostEngaged(fb: Feedback, maxItems: number): number[] {
 /** Validation users and the row hidden for each (their most recent positive row). */
 interface Split {
   users: number[];
-  /** Row index hidden per validation user, aligned with `users`; also a set for lookups while fitting. */
+  /** One hidden row per validation user, aligned with `users` (its time judges the popularity decay). */
   hiddenRows: number[];
+  /** The hidden rows whose items a validation user's top 10 should find, aligned with `users`. */
+  targets: number[][];
   hiddenMask: Uint8Array;
   /** 1 for the rows a validation user's query uses (a random number of their other rows, see validationSplit). */
   queryMask: Uint8Array;
@@ -294,24 +295,28 @@ function validationSplit(fb: Feedback, seed: number, maxUsers: number): Split {
           (a, b) => a - b,
         )
       : eligible;
-  // Half the users hide their last session (what comes next), half a random item (what else they like). Someone
-  // whose items all come from one session has no "next" to ask about: they answer the other question.
+  // Half the users hide their last session (what comes next), half all but a few items (what else they like).
+  // Someone whose items all come from one session has no "next" to ask about: they answer the other question.
   const isNext = new Uint8Array(picked.length);
   const hiddenMask = new Uint8Array(fb.items.length);
-  const hiddenRows = picked.map((u, k) => {
+  const counts = eligible.map((u) => positiveRows(fb, u).length);
+  const targets = picked.map((u, k) => {
     const session = k % 2 === 0 ? lastSession(fb, u) : null;
-    if (!session) return randomPositiveRow(fb, u, rng);
+    if (!session) return givenRows(fb, u, counts[rng.int(0, counts.length - 1)] as number, rng);
     isNext[k] = 1;
-    for (const r of session.hidden) hiddenMask[r] = 1;
     // Any of the session's new items: the first one in the data may be the first drawn, not a typical one.
-    return session.fresh[rng.int(0, session.fresh.length - 1)] as number;
+    return {
+      hidden: session.hidden,
+      targets: [session.fresh[rng.int(0, session.fresh.length - 1)] as number],
+    };
   });
-  for (const r of hiddenRows) hiddenMask[r] = 1;
-  const queryMask = queryRows(fb, picked, isNext, hiddenMask, rng);
+  for (const t of targets) for (const r of t.hidden) hiddenMask[r] = 1;
+  const queryMask = queryRows(fb, picked, hiddenMask);
   const nNext = isNext.reduce((a, b) => a + b, 0);
   return {
     users: picked,
-    hiddenRows,
+    hiddenRows: targets.map((t) => t.targets[0] as number),
+    targets: targets.map((t) => t.targets),
     hiddenMask,
     queryMask,
     gramUsers: gramSample(nUsers, picked, rng),
@@ -341,28 +346,32 @@ function lastSession(fb: Feedback, u: number): { hidden: number[]; fresh: number
 }
 
 /**
- * A "what comes next" user's query is all their earlier history, as when a recommendation is asked for. Any
- * other validation user's query uses a uniformly random number (1 to MAX_QUERY_ROWS) of their other positive rows:
- * people with a few events are scored too (as under the given-N protocol), and the parameters must serve both.
+ * "What else do they like", asked as the given-N protocol asks it: the user keeps N random positive rows and
+ * every other one is hidden and to be found. N is the positive-row count of a random eligible user (at most one
+ * less than the user's own), so the queries have the history lengths of the people who will ask: a store of
+ * short histories tunes for short ones, a store of long ones for those. Many hidden items per user make each
+ * user's score far less noisy than one hidden item would (the old single hidden item left no candidate clearly
+ * better than popularity on 300 users, although the model was).
  */
-function queryRows(
-  fb: Feedback,
-  users: readonly number[],
-  isNext: Uint8Array,
-  hidden: Uint8Array,
-  rng: ReturnType<typeof createRng>,
-) {
-  const mask = new Uint8Array(fb.items.length);
-  for (let k = 0; k < users.length; k++) {
-    const u = users[k] as number;
-    const rows: number[] = [];
-    for (let r = fb.start[u] as number; r < (fb.start[u + 1] as number); r++) {
-      if ((fb.weights[r] as number) > 0 && !hidden[r]) rows.push(r);
-    }
-    const take = isNext[k] ? rows.length : rng.int(1, Math.min(rows.length, MAX_QUERY_ROWS));
-    const keep = rng.sampleIndices(rows.length, take);
-    for (const k of keep) mask[rows[k] as number] = 1;
+function givenRows(fb: Feedback, u: number, n: number, rng: ReturnType<typeof createRng>) {
+  const rows = positiveRows(fb, u);
+  const keep = new Set(rng.sampleIndices(rows.length, Math.max(1, Math.min(n, rows.length - 1))));
+  const hidden = rows.filter((_, k) => !keep.has(k));
+  return { hidden, targets: hidden };
+}
+
+function positiveRows(fb: Feedback, u: number): number[] {
+  const rows: number[] = [];
+  for (let r = fb.start[u] as number; r < (fb.start[u + 1] as number); r++) {
+    if ((fb.weights[r] as number) > 0) rows.push(r);
   }
+  return rows;
+}
+
+/** A validation user's query is every positive row not hidden: all earlier history, or the N kept ones. */
+function queryRows(fb: Feedback, users: readonly number[], hidden: Uint8Array): Uint8Array {
+  const mask = new Uint8Array(fb.items.length);
+  for (const u of users) for (const r of positiveRows(fb, u)) if (!hidden[r]) mask[r] = 1;
   return mask;
 }
 
@@ -407,14 +416,6 @@ function ownMark(fb: Feedback, u: number, hidden: Uint8Array): Int32Array {
   return ownMarks;
 }
 
-function randomPositiveRow(fb: Feedback, u: number, rng: ReturnType<typeof createRng>): number {
-  const rows: number[] = [];
-  for (let r = fb.start[u] as number; r < (fb.start[u + 1] as number); r++) {
-    if ((fb.weights[r] as number) > 0) rows.push(r);
-  }
-  return rows[rng.int(0, rows.length - 1)] as number;
-}
-
 function decayFactor(halfLifeDays: number): number {
   return halfLifeDays > 0 ? Math.LN2 / (halfLifeDays * DAY) : 0;
 }
@@ -453,7 +454,7 @@ function choosePopularity(fb: Feedback, split: Split, options: CollaborativeOpti
   if (judges.length < MIN_VALIDATION_USERS) judges = all;
   const gainsOf = (popularity: Float64Array, users: readonly number[]) =>
     users.map((k) =>
-      hit(fb, split.users[k] as number, split.hiddenRows[k] as number, split.hiddenMask, popularity),
+      listGain(fb, split.users[k] as number, split.targets[k] as number[], split.hiddenMask, popularity),
     );
   const plain = popularityOf(fb, split.hiddenMask, options.asOf, 0);
   const plainGains = gainsOf(plain, judges);
@@ -479,23 +480,42 @@ function clearGain(diffs: readonly number[]): number {
   return diffs.length < 2 ? 0 : lowerBound(diffs, 2);
 }
 
+const topItems = new Int32Array(TOP);
+
 /**
- * The gain of the hidden row's item in the top 10 of `scores`, over the items the user has no other row with:
- * 1 / log2(rank + 2) (nDCG@10 with one relevant item), 0 below the top 10. Unlike a plain hit, it still tells
- * rankings apart on a catalogue of ten items or fewer.
+ * nDCG@10 of the top 10 of `scores` (over the items the user has no known row with) against the target rows'
+ * items: each found item adds 1 / log2(rank + 2), over the ideal for min(targets, 10) items. With one target it
+ * is that item's gain; unlike a plain hit, it still tells rankings apart on a catalogue of ten items or fewer.
  */
-function hit(fb: Feedback, u: number, hiddenRow: number, hidden: Uint8Array, scores: Float64Array): number {
-  const target = fb.items[hiddenRow] as number;
+function listGain(
+  fb: Feedback,
+  u: number,
+  targets: readonly number[],
+  hidden: Uint8Array,
+  scores: Float64Array,
+): number {
   const own = ownMark(fb, u, hidden);
-  const s = scores[target] as number;
-  let above = 0;
-  for (let i = 0; i < scores.length && above < TOP; i++) {
-    if (i === target || own[i] === ownStamp) continue;
+  let n = 0;
+  // Insertion into a short sorted list; ties rank by item number, as the recommender's top list does.
+  for (let i = 0; i < scores.length; i++) {
+    if (own[i] === ownStamp) continue;
     const v = scores[i] as number;
-    // Ties rank by item number, as the recommender's top list does.
-    if (v > s || (v === s && i < target)) above++;
+    if (n === TOP && !(v > (scores[topItems[TOP - 1] as number] as number))) continue;
+    let p = n < TOP ? n++ : TOP - 1;
+    while (p > 0 && v > (scores[topItems[p - 1] as number] as number)) {
+      topItems[p] = topItems[p - 1] as number;
+      p--;
+    }
+    topItems[p] = i;
   }
-  return above < TOP ? 1 / Math.log2(above + 2) : 0;
+  const wanted = ownMarks;
+  const stamp = -ownStamp;
+  for (const r of targets) wanted[fb.items[r] as number] = stamp;
+  let dcg = 0;
+  for (let p = 0; p < n; p++) if (wanted[topItems[p] as number] === stamp) dcg += 1 / Math.log2(p + 2);
+  let ideal = 0;
+  for (let p = 0; p < Math.min(TOP, targets.length); p++) ideal += 1 / Math.log2(p + 2);
+  return ideal > 0 ? dcg / ideal : 0;
 }
 
 /** XᵀX over `subset` from the rows not hidden, each weight decayed by age. */
@@ -607,14 +627,14 @@ function scoreShares(
   for (let a = 0; a < subset.length; a++) local[subset[a] as number] = a;
   for (let k = 0; k < split.users.length; k++) {
     const u = split.users[k] as number;
-    const hiddenRow = split.hiddenRows[k] as number;
+    const targets = split.targets[k] as number[];
     const n = modelScores(fb, u, split.queryMask, local, b, decayFactor(halfLifeDays), options.asOf, model);
     for (let s = 0; s < options.priorGrid.length; s++) {
       const w = n > 0 ? n / (n + (options.priorGrid[s] as number)) : 0;
       for (let i = 0; i < blend.length; i++) {
         blend[i] = w * (model[i] as number) + (1 - w) * (popularity[i] as number);
       }
-      const gain = hit(fb, u, hiddenRow, split.hiddenMask, blend);
+      const gain = listGain(fb, u, targets, split.hiddenMask, blend);
       (perUser[s] as Float64Array)[k] = gain;
       const g = gains[s] as GroupScores;
       if (split.isNext[k]) g.next += gain;

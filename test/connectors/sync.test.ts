@@ -104,6 +104,40 @@ describe('a full sync', () => {
   });
 });
 
+describe('commits', () => {
+  it('gather small pages into one change by default, and every page on its own with commitRows 1', async () => {
+    const before = await env.store.audience.version();
+    expect(await syncConnection(env.deps, 'insta')).toMatchObject({ batches: 5, rowsAdded: 55 });
+    expect(await env.store.audience.version()).toBe(before + 1);
+    expect(await storedEvents()).toEqual(expectedEvents(45));
+
+    const other = await syncSetup();
+    try {
+      await connectFake(other.deps, platform.url);
+      const first = await other.store.audience.version();
+      await syncConnection({ ...other.deps, commitRows: 1 }, 'insta');
+      expect(await other.store.audience.version()).toBe(first + 5);
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  it('commit what was read before a fault, so the retry asks again only from the failed page', async () => {
+    platform.onRequest = (after) => {
+      if (after === '30' && platform.requests.filter((r) => r === '30').length === 1) {
+        platform.faults.push({ status: 503, body: { error: 'busy' } });
+      }
+    };
+    const before = await env.store.audience.version();
+    const outcome = await syncConnection(env.deps, 'insta');
+    expect(outcome).toMatchObject({ status: 'ok', retries: 1, interactions: { added: 45 } });
+    expect(platform.requests).toEqual(['', '10', '20', '30', '30', '40']);
+    // Pages 1-3 in one change at the fault, pages 4-5 in another at the end.
+    expect(await env.store.audience.version()).toBe(before + 2);
+    expect(await storedEvents()).toEqual(expectedEvents(45));
+  });
+});
+
 describe('incremental syncs', () => {
   it('start from the stored cursor and add only what is new; a sync with nothing new adds nothing', async () => {
     await syncConnection(env.deps, 'insta');

@@ -124,10 +124,10 @@ describe('evaluateRecommendations on a generated ratings store', () => {
     zipf: 0.7,
   });
 
-  it('beats popularity under every protocol (measured: given-5 1.00x, hide 1.33x, time 1.15x on P@10)', () => {
+  it('beats popularity under every protocol (measured: given-5 1.06x, hide 1.33x, time 1.17x on P@10)', () => {
     const given = evaluateRecommendations(data, { method: 'given', given: 5, folds: 2 });
     expect(given.users).toBeGreaterThan(1000);
-    expect(given.ours.precisionAt10).toBeGreaterThan(given.popularity.precisionAt10);
+    expect(given.ours.precisionAt10).toBeGreaterThanOrEqual(1.04 * given.popularity.precisionAt10);
     const hide = evaluateRecommendations(data, { method: 'hide', hideN: 2 });
     expect(hide.ours.precisionAt10).toBeGreaterThanOrEqual(1.15 * hide.popularity.precisionAt10);
     const time = evaluateRecommendations(data, { method: 'time', testDays: 180 });
