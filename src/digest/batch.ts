@@ -32,16 +32,16 @@ export interface BatchOutcome {
 }
 
 /**
- * Delivers `jobs` (all due at `now`): claims each first (unless `claim` is false: a retry of a recorded
- * occurrence, whose claim is over) and returns one result per job this process delivered.
+ * Delivers `jobs` (all due at `now`): claims each first (`again`: a retry by hand, which claims a recorded
+ * occurrence anew) and returns one result per job this process delivered.
  */
 export async function deliverBatch(
   ctx: BatchContext,
   allJobs: DeliveryJob[],
   now: number,
-  options: { claim: boolean } = { claim: true },
+  options: { claim: boolean; again?: boolean } = { claim: true },
 ): Promise<BatchOutcome> {
-  const claims = options.claim ? await claimJobs(ctx, allJobs) : null;
+  const claims = options.claim ? await claimJobs(ctx, allJobs, options.again === true) : null;
   const jobs = claims ? allJobs.filter((job) => claims.has(job.key)) : allJobs;
   const heldElsewhere = allJobs.length - jobs.length;
   if (jobs.length === 0) return { results: [], heldElsewhere };
@@ -83,11 +83,22 @@ export async function deliverBatch(
 }
 
 /** Claims every job's occurrence; the map holds those this process won. */
-async function claimJobs(ctx: BatchContext, jobs: DeliveryJob[]): Promise<Map<string, OccurrenceClaim>> {
+async function claimJobs(
+  ctx: BatchContext,
+  jobs: DeliveryJob[],
+  again: boolean,
+): Promise<Map<string, OccurrenceClaim>> {
   const won = new Map<string, OccurrenceClaim>();
   await mapLimit(jobs, 4, async (job) => {
-    const claim = await ctx.store.occurrences.claim(job.key, job.schedule.id, ctx.leaseMs);
-    if (claim) won.set(job.key, claim);
+    const claim = await ctx.store.occurrences.claim(job.key, job.schedule.id, ctx.leaseMs, { again });
+    if (!claim) return;
+    // A retry decided on a record read before the claim: another replica may have delivered it since (its
+    // record committed with the end of its claim, so a read now sees it). Then there is nothing to retry.
+    if (again && (await ctx.store.digests.delivery(job.key))?.status === 'delivered') {
+      await ctx.store.occurrences.release(claim);
+      return;
+    }
+    won.set(job.key, claim);
   });
   return won;
 }

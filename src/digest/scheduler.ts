@@ -128,8 +128,8 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
       assertCanManage(schedule, actor, 'retry', loop.policy);
       const refusal = retryRefusal(record, loop.inflight);
       if (refusal) throw new DigestError(refusal);
-      // A retry sends a recorded occurrence again under its key: its claim ended with that record.
-      return track(loop, sendOne(loop, { schedule, key: record.key, dueAt: null, lateByMs: 0 }, false));
+      // A retry sends a recorded occurrence again under its key, claimed anew: one send across replicas.
+      return track(loop, sendOne(loop, { schedule, key: record.key, dueAt: null, lateByMs: 0 }, true, true));
     },
     async stop() {
       loop.stopped = true;
@@ -332,7 +332,7 @@ async function deliver(
   loop: Loop,
   jobs: DeliveryJob[],
   now: number,
-  options: { claim: boolean } = { claim: true },
+  options: { claim: boolean; again?: boolean } = { claim: true },
 ): Promise<DeliveryResult[]> {
   for (const job of jobs) loop.inflight.add(job.key);
   try {
@@ -344,10 +344,11 @@ async function deliver(
   }
 }
 
-async function sendOne(loop: Loop, job: DeliveryJob, claim: boolean): Promise<DeliveryResult> {
+async function sendOne(loop: Loop, job: DeliveryJob, claim: boolean, again = false): Promise<DeliveryResult> {
   if (loop.inflight.has(job.key)) throw new DigestError(`${job.key} is being sent right now`);
-  const [result] = await deliver(loop, [job], loop.ctx.clock().getTime(), { claim });
-  if (!result) throw new DigestError(`${job.key} is being sent by another replica of the app right now`);
+  const [result] = await deliver(loop, [job], loop.ctx.clock().getTime(), { claim, again });
+  if (!result)
+    throw new DigestError(`${job.key} is being sent, or was just sent, by another replica of the app`);
   return result;
 }
 

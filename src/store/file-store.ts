@@ -108,7 +108,13 @@ export class FileStore implements Store {
    */
   readonly occurrences: OccurrenceClaims = {
     shared: false,
-    claim: async (key) => ({ key, holder: `pid ${process.pid}`, attempt: 1, mayHavePosted: false }),
+    claim: async (key, _scheduleId, _leaseMs, options) => ({
+      key,
+      holder: `pid ${process.pid}`,
+      attempt: 1,
+      mayHavePosted: false,
+      ...(options?.again ? { again: true } : {}),
+    }),
     startPosting: async () => true,
     renew: async () => undefined,
     release: async () => undefined,

@@ -285,6 +285,8 @@ export interface OccurrenceClaim {
   attempt: number;
   /** The previous holder had started posting when it stopped: look in the channel before posting again. */
   mayHavePosted: boolean;
+  /** A retry by hand's claim on a finished occurrence (see `OccurrenceClaims.claim`). */
+  again?: boolean;
 }
 
 /**
@@ -298,13 +300,25 @@ export interface OccurrenceClaim {
 export interface OccurrenceClaims {
   /** True when other processes claim too (a database shared by replicas). */
   readonly shared: boolean;
-  /** Claims an occurrence for `leaseMs`, or null when another process holds it or it is finished. */
-  claim(key: string, scheduleId: string, leaseMs: number): Promise<OccurrenceClaim | null>;
+  /**
+   * Claims an occurrence for `leaseMs`, or null when another process holds it or it is finished. `again`: a
+   * retry by hand, which may claim a finished occurrence anew (still not one another process holds), so two
+   * people pressing Retry on two replicas send it once.
+   */
+  claim(
+    key: string,
+    scheduleId: string,
+    leaseMs: number,
+    options?: { again?: boolean },
+  ): Promise<OccurrenceClaim | null>;
   /** Marks a held claim as posting, right before the post; false when it was taken over: do not post. */
   startPosting(claim: OccurrenceClaim, leaseMs: number): Promise<boolean>;
   /** Extends every open claim of this process by `leaseMs` (its heartbeat). */
   renew(leaseMs: number): Promise<void>;
-  /** Gives up a claim not yet posted, so another process may take it at once. */
+  /**
+   * Gives up a claim not yet posted, so another process may take it at once; a retry's claim (`again`) returns
+   * the occurrence to finished instead (nothing is due: a retry is only sent when someone asks).
+   */
   release(claim: OccurrenceClaim): Promise<void>;
   /** Keys of occurrences whose holder's lease ran out before they finished: due again, to whoever claims. */
   abandoned(): Promise<ReadonlySet<string>>;

@@ -445,6 +445,26 @@ describe.each<Backend>([fileBackend, postgres])('storage contract: $name backend
   );
 
   it.skipIf(backend.skip)(
+    'lets a retry by hand claim a finished occurrence anew, and give it back finished',
+    async () => {
+      const store = await fresh();
+      const key = 'sch_1:2026-01-05';
+      await store.change((tx) => tx.putDelivery({ ...delivery(key, day(5)), status: 'failed' }));
+      const retry = await store.occurrences.claim(key, 'sch_1', 60_000, { again: true });
+      expect(retry).toMatchObject({ key, again: true, mayHavePosted: false });
+      if (!retry) return;
+      // Shared claims refuse a second press while the first holds it; a lone process needs none.
+      const second = await store.occurrences.claim(key, 'sch_1', 60_000, { again: true });
+      expect(second === null).toBe(store.occurrences.shared);
+      await store.occurrences.release(retry);
+      // Given back, it is finished again: not due to a scheduler, not claimable but by another retry.
+      expect(await store.occurrences.abandoned()).toEqual(new Set());
+      if (store.occurrences.shared) expect(await store.occurrences.claim(key, 'sch_1', 60_000)).toBeNull();
+      expect(await store.occurrences.claim(key, 'sch_1', 60_000, { again: true })).not.toBeNull();
+    },
+  );
+
+  it.skipIf(backend.skip)(
     'keeps the newest audit entries, reads them since a time, and redacts them',
     async () => {
       const store = await fresh();

@@ -30,12 +30,16 @@ export interface ClaimRequest {
   /** Who claims: a replica id, unique per process (hostname, pid, random). */
   holder: string;
   leaseMs: number;
+  /** A retry by hand: a finished occurrence may be claimed anew. */
+  again?: boolean;
 }
 
 /**
  * Claims an occurrence: inserts the claim, or takes over one whose lease has run out and that is not done.
  * Returns null when another holder has it (or it is done). One statement, so two replicas racing for the
- * same key are ordered by the primary key's lock: exactly one gets a row back.
+ * same key are ordered by the primary key's lock: exactly one gets a row back. A retry by hand (`again`) may
+ * also reopen a finished one (its record failed, skipped or interrupted): two Retry presses on two replicas race
+ * for the same row the same way, and the one that loses sees it claimed.
  */
 export async function claimOccurrence(
   db: Queryable,
@@ -49,14 +53,20 @@ export async function claimOccurrence(
        SET claimed_by = EXCLUDED.claimed_by, claimed_until = EXCLUDED.claimed_until,
            attempts = o.attempts + 1,
            -- A takeover keeps the state: one that was posting returns 'posting', hence mayHavePosted.
-           state = o.state
-       WHERE o.state <> 'done' AND o.claimed_until < clock_timestamp()
+           state = CASE WHEN o.state = 'done' THEN 'claimed' ELSE o.state END
+       WHERE (o.state <> 'done' AND o.claimed_until < clock_timestamp()) OR ($6 AND o.state = 'done')
      RETURNING o.attempts, o.state`,
-    [teamId, req.key, req.scheduleId, req.holder, req.leaseMs],
+    [teamId, req.key, req.scheduleId, req.holder, req.leaseMs, req.again === true],
   );
   const row = rows[0];
   if (!row) return null;
-  return { key: req.key, holder: req.holder, attempt: row.attempts, mayHavePosted: row.state === 'posting' };
+  const claim = {
+    key: req.key,
+    holder: req.holder,
+    attempt: row.attempts,
+    mayHavePosted: row.state === 'posting',
+  };
+  return req.again ? { ...claim, again: true } : claim;
 }
 
 /**
@@ -108,10 +118,11 @@ export async function renewClaims(
 
 /** Gives up a claim that was not posted (content failed, shutting down), so another replica may take it at once. */
 export async function releaseClaim(db: Queryable, teamId: string, claim: Claim): Promise<void> {
+  // A retry's claim goes back to finished: an abandoned one would be due again to every scheduler.
   await db.query(
-    `UPDATE digest_occurrences SET claimed_until = '-infinity'
+    `UPDATE digest_occurrences SET claimed_until = '-infinity', state = CASE WHEN $4 THEN 'done' ELSE state END
       WHERE team_id = $1 AND key = $2 AND claimed_by = $3 AND state = 'claimed'`,
-    [teamId, claim.key, claim.holder],
+    [teamId, claim.key, claim.holder, claim.again === true],
   );
 }
 

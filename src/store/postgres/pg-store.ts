@@ -188,8 +188,19 @@ export class PgStore implements Store {
   /** Exactly-once digests across replicas (see claims.ts), as this replica. */
   readonly occurrences = {
     shared: true,
-    claim: (key: string, scheduleId: string, leaseMs: number): Promise<Claim | null> =>
-      claimOccurrence(this.pool, this.teamId, { key, scheduleId, holder: this.replicaId, leaseMs }),
+    claim: (
+      key: string,
+      scheduleId: string,
+      leaseMs: number,
+      options?: { again?: boolean },
+    ): Promise<Claim | null> =>
+      claimOccurrence(this.pool, this.teamId, {
+        key,
+        scheduleId,
+        holder: this.replicaId,
+        leaseMs,
+        again: options?.again ?? false,
+      }),
     startPosting: (claim: Claim, leaseMs: number) => startPosting(this.pool, this.teamId, claim, leaseMs),
     /** Records the outcome and ends the claim in one transaction; false (nothing recorded) if it was taken over. */
     complete: (claim: Claim, record: DeliveryRecord): Promise<boolean> =>
