@@ -510,20 +510,21 @@ function recentItemBuys(index: InteractionIndex, itemOfKey: Int32Array, nItems: 
 }
 
 /** The per-(user, item) rows of the history under construction, and per-user purchase counts. */
-interface RowBuffers {
-  start: Int32Array;
-  items: Int32Array;
-  weights: Float32Array;
-  evidence: Float32Array;
-  bought: Uint8Array;
-  known: Uint8Array;
-  buys: Int32Array;
-  lastBuy: Float64Array;
-  firstTs: Float64Array;
-  lastTs: Float64Array;
-  purchasesInWindow: Int32Array;
-  exposureWeeks: Float32Array;
-}
+type RowBuffers = Pick<
+  HistoryIndex,
+  | 'start'
+  | 'items'
+  | 'weights'
+  | 'evidence'
+  | 'bought'
+  | 'known'
+  | 'buys'
+  | 'lastBuy'
+  | 'firstTs'
+  | 'lastTs'
+  | 'purchasesInWindow'
+  | 'exposureWeeks'
+>;
 
 /** How one interaction is read: the weight of each type, which types make an item known, the rating rule. */
 interface RowRules {
