@@ -442,16 +442,19 @@ export function popularityOf(
 }
 
 /**
- * The popularity half-life for "what sells now". Popularity is taken as of asOf, so only hidden items of the last
- * RECENT_VALIDATION_DAYS judge the decay (what sold three years ago says nothing about now; with too few of them,
- * every validation user does). A decay replaces plain counts only when its gain is clear: more than two standard
+ * The popularity half-life for "what sells now", judged by the "what comes next" users. Popularity is taken as of
+ * asOf, so only their hidden items of the last RECENT_VALIDATION_DAYS judge the decay (what sold three years ago
+ * says nothing about now; with too few of them, all of them do). A decay replaces plain counts only when its gain is clear: more than two standard
  * errors of the paired differences, so noise in a few hundred validation users does not pick a noisier list.
  */
 function choosePopularity(fb: Feedback, split: Split, options: CollaborativeOptions) {
   const recentFrom = options.asOf - RECENT_VALIDATION_DAYS * DAY;
   const all = split.users.map((_, k) => k);
-  let judges = all.filter((k) => (fb.lastTs[split.hiddenRows[k] as number] as number) >= recentFrom);
-  if (judges.length < MIN_VALIDATION_USERS) judges = all;
+  // The "what comes next" users ask what sells now; the others' hidden items span their whole history.
+  const next = all.filter((k) => split.isNext[k] === 1);
+  const pool = next.length >= MIN_VALIDATION_USERS ? next : all;
+  let judges = pool.filter((k) => (fb.lastTs[split.hiddenRows[k] as number] as number) >= recentFrom);
+  if (judges.length < MIN_VALIDATION_USERS) judges = pool;
   const gainsOf = (popularity: Float64Array, users: readonly number[]) =>
     users.map((k) =>
       listGain(fb, split.users[k] as number, split.targets[k] as number[], split.hiddenMask, popularity),
