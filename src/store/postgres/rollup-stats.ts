@@ -10,7 +10,6 @@ import { ms, ts } from './rows.ts';
 
 const DAY = 86_400_000;
 const ENGAGE_TYPES = `'like', 'share', 'comment', 'click'`;
-const KNOWN = (user: string) => `EXISTS (SELECT 1 FROM profiles p WHERE p.team_id = $1 AND p.id = ${user})`;
 
 // People with a profile who were active in the last 30 days ($2 asOf, $3 week, $4 prev week, $5 month): from
 // their latest events, their profile's own last_active_at, and the events of the week before last.
@@ -18,7 +17,7 @@ const PEOPLE = `WITH
 act AS (
   SELECT a.user_id, a.last_at >= $3 AS w1, coalesce(a.last_reach_at >= $5, false) AS reached,
          coalesce(a.last_engage_at >= $5, false) AS engaged, coalesce(a.last_buy_at >= $5, false) AS buy
-    FROM person_activity a WHERE a.team_id = $1 AND a.last_at >= $5 AND ${KNOWN('a.user_id')}),
+    FROM person_activity a WHERE a.team_id = $1 AND a.known AND a.last_at >= $5),
 seen AS (
   SELECT id AS user_id, last_active_at AS seen FROM profiles
    WHERE team_id = $1 AND last_active_at >= $5 AND last_active_at < $2),
@@ -52,24 +51,26 @@ const EVENTS = `SELECT
   + (SELECT count(*) FROM interactions WHERE team_id = $1 AND type IN (${ENGAGE_TYPES})
       AND ((at >= $4 AND at < $5) OR (at >= $6 AND at < $7))) AS engagements`;
 
-// People active in the 30 days ($2) without a profile: their events are no one's (the engine's rule), so they
-// are taken out of the counts. Usually none or a few; looked up first so their events are read by person.
+// People active in the 60 days ($2) without a profile: their events are no one's (the engine's rule), so they
+// are taken out of the counts and the revenue. Usually none or a few; listed first so their events are read by
+// person and the purchases need no lookup.
 const STRANGERS = `SELECT coalesce(array_agg(user_id), '{}') AS ids FROM person_activity a
-  WHERE a.team_id = $1 AND a.last_at >= $2 AND NOT ${KNOWN('a.user_id')}`;
+  WHERE a.team_id = $1 AND NOT a.known AND a.last_at >= $2`;
 const STRANGER_EVENTS = `SELECT count(*) FILTER (WHERE type = 'view') AS views,
        count(*) FILTER (WHERE type IN (${ENGAGE_TYPES})) AS engagements
   FROM interactions WHERE team_id = $1 AND user_id = ANY($2) AND at >= $3 AND at < $4`;
 
 // Revenue of the two 30-day windows ($2 asOf, $3 month, $4 prev month) in data order (the engine's rounding),
+// without the purchases of people with no profile ($5),
 // and the latest event: of a person with a profile inside the 60 days, of anyone before them (the scan's rule).
 const REVENUE = `SELECT
   coalesce(sum(coalesce(value, 0) ORDER BY seq) FILTER (WHERE at >= $3), 0) AS revenue,
   coalesce(sum(coalesce(value, 0) ORDER BY seq) FILTER (WHERE at < $3), 0) AS revenue_prev,
   ${ms(`greatest(
-    (SELECT a.last_at FROM person_activity a WHERE a.team_id = $1 AND a.last_at >= $4 AND ${KNOWN('a.user_id')}
+    (SELECT a.last_at FROM person_activity a WHERE a.team_id = $1 AND a.known AND a.last_at >= $4
       ORDER BY a.last_at DESC LIMIT 1),
     (SELECT max(at) FROM interactions WHERE team_id = $1 AND at < $4))`)} AS latest
-  FROM interactions i WHERE team_id = $1 AND type = 'purchase' AND at >= $4 AND at < $2 AND ${KNOWN('i.user_id')}`;
+  FROM interactions i WHERE team_id = $1 AND type = 'purchase' AND at >= $4 AND at < $2 AND user_id <> ALL($5)`;
 
 const TOP = `SELECT value, n::int AS count FROM profile_tallies WHERE team_id = $1 AND dim = $2
   ORDER BY n DESC, value COLLATE "C" LIMIT $3`;
@@ -107,12 +108,12 @@ export async function rollupStats(
   const events = (
     await db.query(EVENTS, [team, day(whole ? first : 0), day(whole ? last : 0), ...edges.map(t)])
   ).rows[0];
-  const strangers = (await db.query<{ ids: string[] }>(STRANGERS, [team, t(month)])).rows[0]?.ids ?? [];
+  const strangers = (await db.query<{ ids: string[] }>(STRANGERS, [team, t(prevMonth)])).rows[0]?.ids ?? [];
   const theirs =
     strangers.length === 0
       ? { views: 0, engagements: 0 }
       : (await db.query(STRANGER_EVENTS, [team, strangers, t(month), t(asOf)])).rows[0];
-  const money = (await db.query(REVENUE, [team, t(asOf), t(month), t(prevMonth)])).rows[0];
+  const money = (await db.query(REVENUE, [team, t(asOf), t(month), t(prevMonth), strangers])).rows[0];
   const tally = async (dim: string, total: number): Promise<Tally[]> =>
     (await db.query<{ value: string; count: number }>(TOP, [team, dim, top])).rows.map((r) => ({
       value: r.value,

@@ -133,3 +133,60 @@ INSERT INTO interaction_days (team_id, day, type, events)
 INSERT INTO person_activity (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at)
   ${activityOf('interactions')};
 `;
+
+// Migration 6: whether each active person has a profile, kept on `person_activity` itself, so `stats` reads the
+// recently active people without looking every one of them up in `profiles` (which made the planner read every
+// profile once most of the audience is active). Profiles' triggers set it; new activity rows look it up once.
+const KNOWN = (team: string, user: string) =>
+  `EXISTS (SELECT 1 FROM profiles p WHERE p.team_id = ${team} AND p.id = ${user})`;
+const markKnown = (rows: string, known: boolean) => `
+  UPDATE person_activity a SET known = ${known} FROM ${rows} r
+   WHERE a.team_id = r.team_id AND a.user_id = r.id AND a.known <> ${known};`;
+const withKnown = (rows: string) =>
+  `SELECT x.*, ${KNOWN('x.team_id', 'x.user_id')} FROM (${activityOf(rows)}) AS x (team_id, user_id, l, r, e, b)`;
+
+/** The migration that keeps `person_activity.known` (see above). */
+export const PERSON_KNOWN_SQL = `
+ALTER TABLE person_activity ADD COLUMN known boolean NOT NULL DEFAULT false;
+UPDATE person_activity a SET known = true WHERE ${KNOWN('a.team_id', 'a.user_id')};
+DROP INDEX person_activity_recent;
+CREATE INDEX person_activity_recent ON person_activity (team_id, known, last_at);
+
+CREATE OR REPLACE FUNCTION rollup_profiles_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN ${applyTallies(tallyDeltas('added', 1))} ${markKnown('added', true)} RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION rollup_profiles_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN ${applyTallies(tallyDeltas('removed', -1))} ${markKnown('removed', false)} RETURN NULL; END $$;
+
+CREATE OR REPLACE FUNCTION rollup_interactions_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  INSERT INTO interaction_days AS d (team_id, day, type, events)
+  SELECT team_id, (at AT TIME ZONE 'UTC')::date, type, count(*) FROM added GROUP BY 1, 2, 3
+  ON CONFLICT (team_id, day, type) DO UPDATE SET events = d.events + EXCLUDED.events;
+  INSERT INTO person_activity AS a (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at, known)
+  ${withKnown('added')}
+  ON CONFLICT (team_id, user_id) DO UPDATE SET last_at = greatest(a.last_at, EXCLUDED.last_at),
+    last_reach_at = greatest(a.last_reach_at, EXCLUDED.last_reach_at),
+    last_engage_at = greatest(a.last_engage_at, EXCLUDED.last_engage_at),
+    last_buy_at = greatest(a.last_buy_at, EXCLUDED.last_buy_at);
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION rollup_interactions_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE teams text[]; users text[];
+BEGIN
+  UPDATE interaction_days d SET events = d.events - g.n
+    FROM (SELECT team_id, (at AT TIME ZONE 'UTC')::date AS day, type, count(*) AS n FROM removed GROUP BY 1, 2, 3) g
+   WHERE d.team_id = g.team_id AND d.day = g.day AND d.type = g.type;
+  DELETE FROM interaction_days WHERE events = 0;
+  SELECT array_agg(r.team_id), array_agg(r.user_id) INTO teams, users
+    FROM (SELECT team_id, user_id, max(at) AS at FROM removed GROUP BY 1, 2) r
+    JOIN person_activity a ON a.team_id = r.team_id AND a.user_id = r.user_id
+   WHERE r.at >= least(a.last_at, a.last_reach_at, a.last_engage_at, a.last_buy_at);
+  IF teams IS NULL THEN RETURN NULL; END IF;
+  DELETE FROM person_activity a USING unnest(teams, users) AS t(team_id, user_id)
+   WHERE a.team_id = t.team_id AND a.user_id = t.user_id;
+  INSERT INTO person_activity (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at, known)
+  ${withKnown(`(SELECT i.* FROM unnest(teams, users) AS t(team_id, user_id)
+      JOIN interactions i ON i.team_id = t.team_id AND i.user_id = t.user_id) AS remaining`)};
+  RETURN NULL;
+END $$;
+`;

@@ -15,7 +15,7 @@
  */
 
 import { CONNECTIONS_SQL } from './connections.ts';
-import { ROLLUPS_SQL } from './rollups.ts';
+import { PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
 
 /** One migration: the SQL that takes the schema from `version - 1` to `version`. */
 export interface PgMigration {
@@ -214,6 +214,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 3, name: 'connections', sql: CONNECTIONS_SQL },
   { version: 4, name: 'audience-counts', sql: AUDIENCE_COUNTS },
   { version: 5, name: 'stats-rollups', sql: ROLLUPS_SQL },
+  { version: 6, name: 'person-known', sql: PERSON_KNOWN_SQL },
 ];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */

@@ -33,9 +33,10 @@ describePostgres('PostgreSQL schema migrations', () => {
         '3: connections',
         '4: audience-counts',
         '5: stats-rollups',
+        '6: person-known',
       ],
     });
-    expect(await migrateSchema(pool, 'test')).toEqual({ from: 5, to: 5, applied: [] });
+    expect(await migrateSchema(pool, 'test')).toEqual({ from: 6, to: 6, applied: [] });
   });
 
   it('files every row under the workspace: team_id leads every primary key and every index', async () => {

@@ -36,10 +36,11 @@ describePostgres('stats rollups kept by every change, equal to the engine', () =
          UNION ALL SELECT team_id, 'interest', v, count(*) FROM profiles, unnest(interests) v GROUP BY 1, 3`,
       ],
       [
-        'SELECT * FROM person_activity',
+        'SELECT team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at, known FROM person_activity',
         `SELECT team_id, user_id, max(at), max(at) FILTER (WHERE type IN ('view', 'like', 'share', 'comment', 'click')),
-           max(at) FILTER (WHERE type IN ('like', 'share', 'comment', 'click')), max(at) FILTER (WHERE type = 'purchase')
-           FROM interactions GROUP BY 1, 2`,
+           max(at) FILTER (WHERE type IN ('like', 'share', 'comment', 'click')), max(at) FILTER (WHERE type = 'purchase'),
+           EXISTS (SELECT 1 FROM profiles p WHERE p.team_id = i.team_id AND p.id = i.user_id)
+           FROM interactions i GROUP BY 1, 2`,
       ],
       [
         'SELECT * FROM interaction_days',
