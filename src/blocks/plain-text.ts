@@ -62,13 +62,19 @@ function buttonText(b: Button): string {
   return runs && b.value ? `${b.text.text}: /audience ${b.value}` : `[${b.text.text}]`;
 }
 
-// Each field is "label\nvalue"; lay two fields side by side like Slack's two-column section.
+// Each field is "label\nvalue"; lay two fields side by side like Slack's two-column section. A pair whose left
+// field is too wide for its column is stacked instead, so the right field never runs into the left one's text.
 function columns(cells: string[], width: number): string {
   const half = Math.floor(width / 2);
   const lines: string[] = [];
   for (let i = 0; i < cells.length; i += 2) {
     const left = (cells[i] ?? '').split('\n');
     const right = (cells[i + 1] ?? '').split('\n');
+    if (left.some((l) => [...l].length > half - 2)) {
+      lines.push(...left, ...(cells[i + 1] === undefined ? [] : right));
+      if (i + 2 < cells.length) lines.push('');
+      continue;
+    }
     const rows = Math.max(left.length, right.length);
     for (let r = 0; r < rows; r++) {
       const l = left[r] ?? '';

@@ -23,6 +23,18 @@ describe('renderText', () => {
     expect(text).toContain('[Share to channel] [More]');
   });
 
+  it('stacks a pair of fields whose left one is too wide for its column, instead of running them together', () => {
+    const wide = '22% of 1.9k followers (no views recorded, so reach is unknown)';
+    const text = renderText({
+      text: 'fallback',
+      blocks: [
+        fields([`*Engagement rate*\n${wide}`, '*Purchasers*\n33 · 1.8%', '*Size*\n1.9k', '*Active*\n442']),
+      ],
+    });
+    expect(text).toContain(`Engagement rate\n${wide}\nPurchasers\n33 · 1.8%`);
+    expect(text).toMatch(/Size\s+Active\n1\.9k\s+442/);
+  });
+
   it('falls back to the text when there are no blocks', () => {
     expect(renderText({ text: '*hi* &lt;there&gt;', blocks: [] })).toBe('hi <there>');
   });
