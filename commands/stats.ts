@@ -1,5 +1,6 @@
 import { buildStatsMessage } from '../src/blocks/stats-message.ts';
 import type { Subcommand } from '../src/domain/reply.ts';
+import { type ContentSummary, summarizeContent } from '../src/engine/content-metrics.ts';
 import { parseWhere } from '../src/engine/filter.ts';
 import { audienceStatsFor } from '../src/queries/results.ts';
 import type { CommandDeps } from './deps.ts';
@@ -18,6 +19,7 @@ export const STATS_DEFINITIONS: readonly string[] = [
   'Revenue, 30 days: the sum of purchase values in the last 30 days (vs the 30 days before).',
   'Revenue per user, 30 days: that revenue ÷ everyone in the audience (not only purchasers).',
   'Top countries, platforms, interests: share of the audience with that value; a share below 0.1% reads "<0.1%".',
+  'Content on connected platforms: per connection (`audience connect`), the latest insights the platform reports for each post or video (reach, impressions, views, saves…), summed; about content, not people, so shown only without a filter.',
 ];
 
 /** `/audience stats [where=…]`: the headline numbers for managers. */
@@ -38,7 +40,9 @@ export function createStatsCommand({ store, clock, config }: CommandDeps): Subco
       const attributes = await store.audience.attributeKinds();
       const filter = args.options.where ? parseWhere(args.options.where, attributes) : null;
       const stats = await audienceStatsFor(store, filter, clock().getTime());
+      const content = filter === null ? await contentInsights(store) : [];
       return buildStatsMessage(stats, {
+        content,
         currency: config.currency,
         filter: filter?.text ?? null,
         audience: invocation.audience ?? 'private',
@@ -46,4 +50,17 @@ export function createStatsCommand({ store, clock, config }: CommandDeps): Subco
       });
     },
   };
+}
+
+/** The connected platforms' content insights, read per connection (few connections, one row per metric). */
+async function contentInsights(store: CommandDeps['store']): Promise<ContentSummary[]> {
+  const connections = await store.connections.list();
+  const withMetrics = await Promise.all(
+    connections.map(async (c) => ({
+      id: c.id,
+      kind: c.kind,
+      metrics: await store.connections.metrics(c.id),
+    })),
+  );
+  return summarizeContent(withMetrics);
 }

@@ -7,6 +7,7 @@ import {
   formatUtcMinute,
 } from '../domain/format.ts';
 import type { Reply } from '../domain/reply.ts';
+import type { ContentSummary } from '../engine/content-metrics.ts';
 import type { AudienceStats, Tally } from '../engine/stats.ts';
 import {
   type Audience,
@@ -26,7 +27,14 @@ import { context, escapeMrkdwn, fallbackText, fields, header, section } from './
  */
 export function buildStatsMessage(
   stats: AudienceStats,
-  options: { currency: string; filter?: string | null; audience?: Audience; minCohortSize?: number },
+  options: {
+    currency: string;
+    filter?: string | null;
+    audience?: Audience;
+    minCohortSize?: number;
+    /** The connected platforms' content insights (whole audience only: they are not per person). */
+    content?: readonly ContentSummary[];
+  },
 ): Reply {
   const { currency } = options;
   const rule: CohortRule = {
@@ -67,6 +75,8 @@ export function buildStatsMessage(
   );
   const tops = topValues(stats, rule);
   if (tops.lines.length) blocks.push(section(tops.lines.join('\n')));
+  const content = options.content ?? [];
+  if (content.length > 0) blocks.push(section(contentLines(content)));
   blocks.push(context(statsNotes(stats, rule, options.filter ?? null)));
 
   const text =
@@ -76,8 +86,22 @@ export function buildStatsMessage(
   return {
     text: fallbackText(escapeMrkdwn(text)),
     blocks,
-    data: statsData(stats, rule, tops.shown, revenueHidden),
+    data: { ...(statsData(stats, rule, tops.shown, revenueHidden) as object), content },
   };
+}
+
+/** One line per connection: its content's latest insights from the platform, summed. */
+function contentLines(content: readonly ContentSummary[]): string {
+  const lines = content.slice(0, 10).map((c) => {
+    const what = c.kind === 'youtube' ? 'video' : c.kind === 'shopify' ? 'product' : 'post';
+    const figures = c.totals
+      .slice(0, 5)
+      .map((t) => `${t.name} ${formatCompact(t.value)}`)
+      .join(' · ');
+    const items = `${formatCompact(c.items)} ${what}${c.items === 1 ? '' : 's'}`;
+    return `• ${escapeMrkdwn(c.connection)} (${c.kind}): ${items} · ${figures} (as of ${formatUtcMinute(c.latestAt)} UTC)`;
+  });
+  return `*Content on connected platforms* (the platforms' latest insights, summed)\n${lines.join('\n')}`;
 }
 
 /**

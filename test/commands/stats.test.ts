@@ -1,0 +1,96 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCommand } from '../../commands/parse.ts';
+import { createStatsCommand } from '../../commands/stats.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { Invocation, Reply, Subcommand } from '../../src/domain/reply.ts';
+import type { ConnectionRecord } from '../../src/domain/types.ts';
+import { generateSample } from '../../src/sample/generate.ts';
+import { storeSample } from '../../src/sample/load.ts';
+import { type FileStore, openStore } from '../../src/store/store.ts';
+
+const END = new Date('2026-06-01T00:00:00Z');
+const invocation: Invocation = { userId: 'U1', channelId: 'C1', surface: 'console' };
+
+let dir: string;
+let store: FileStore;
+let command: Subcommand;
+
+function run(text: string): Promise<Reply> {
+  return command.run(parseCommand(`/audience ${text}`), invocation);
+}
+
+function connection(id: string, kind: string): ConnectionRecord {
+  return {
+    id,
+    kind,
+    owner_id: 'U1',
+    settings: {},
+    base_url: null,
+    credentials: null,
+    created_at: END.getTime(),
+    interval_minutes: 60,
+    cursor: null,
+    paused: false,
+    paused_reason: null,
+    resume_at: null,
+    last_sync_at: null,
+    last_sync_status: null,
+    rows_added: 0,
+    total_rows: 0,
+    next_run_at: null,
+    last_error: null,
+    lease_holder: null,
+    lease_until: null,
+  };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'audience-stats-'));
+  store = await openStore({ file: join(dir, 'audience.db'), flushDelayMs: 0, onNotice: () => undefined });
+  const config = loadConfig({ DATA_FILE: join(dir, 'audience.db') });
+  command = createStatsCommand({ store, clock: () => new Date(END.getTime() + 3_600_000), config });
+  await storeSample(store, generateSample({ profiles: 400, seed: 42, end: END }), END);
+});
+
+afterAll(async () => {
+  await store?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const text = (reply: Reply) =>
+  reply.blocks.map((b) => (b.type === 'section' ? (b.text?.text ?? '') : '')).join('\n');
+
+describe('/audience stats', () => {
+  it('shows no content section while no platform is connected', async () => {
+    const reply = await run('stats');
+    expect(text(reply)).not.toContain('Content on connected platforms');
+    expect((reply.data as { content: unknown[] }).content).toEqual([]);
+  });
+
+  it("shows the connected platforms' content insights, summed per connection, without a filter only", async () => {
+    const at = END.getTime() - 3_600_000;
+    await store.change(async (tx) => {
+      await tx.putConnection(connection('brand-ig', 'instagram'));
+      await tx.putConnection(connection('shop', 'shopify'));
+      await tx.putMetrics([
+        { connection_id: 'brand-ig', content_id: 'instagram:m1', name: 'reach', value: 1200, at },
+        { connection_id: 'brand-ig', content_id: 'instagram:m2', name: 'reach', value: 800, at },
+        { connection_id: 'brand-ig', content_id: 'instagram:m1', name: 'impressions', value: 2500, at },
+        { connection_id: 'brand-ig', content_id: 'instagram:m2', name: 'saves', value: 12, at },
+      ]);
+    });
+    const reply = await run('stats');
+    expect(text(reply)).toContain(
+      "*Content on connected platforms* (the platforms' latest insights, summed)",
+    );
+    expect(text(reply)).toContain(
+      '• brand-ig (instagram): 2 posts · reach 2k · impressions 2.5k · saves 12 (as of',
+    );
+    expect(text(reply)).not.toContain('shop (shopify)');
+    const filtered = await run('stats where=country:DE');
+    expect(text(filtered)).not.toContain('Content on connected platforms');
+  });
+});
