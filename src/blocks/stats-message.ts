@@ -86,7 +86,7 @@ export function buildStatsMessage(
   return {
     text: fallbackText(escapeMrkdwn(text)),
     blocks,
-    data: { ...(statsData(stats, rule, tops.shown, revenueHidden) as object), content },
+    data: { ...statsData(stats, rule, tops.shown, revenueHidden), content },
   };
 }
 
@@ -164,7 +164,12 @@ function statsNotes(stats: AudienceStats, rule: CohortRule, filter: string | nul
 }
 
 // cohortSize: answers about fewer than MIN_COHORT_SIZE people are not shared to channels (see share-messages.ts).
-function statsData(stats: AudienceStats, rule: CohortRule, top: TopLists, revenueHidden: boolean): unknown {
+function statsData(
+  stats: AudienceStats,
+  rule: CohortRule,
+  top: TopLists,
+  revenueHidden: boolean,
+): Record<string, unknown> {
   if (rule.audience !== 'channel') return { ...stats, cohortSize: stats.total };
   return {
     ...suppressSmallCohorts(
