@@ -109,7 +109,7 @@ export async function connect(
       );
     }
     const record: ConnectionRecord = {
-      ...freshRecord(name, req, now),
+      ...newConnectionRecord(name, req.kind, req.owner, now),
       ...(old === undefined ? {} : carried(old)),
       settings: { ...req.settings },
       base_url: baseUrl,
@@ -126,11 +126,17 @@ export async function connect(
   });
 }
 
-function freshRecord(name: string, req: ConnectRequest, now: number): ConnectionRecord {
+/** A connection that has never synced: no settings, no credentials, due at `now`. */
+export function newConnectionRecord(
+  name: string,
+  kind: string,
+  owner: string,
+  now: number,
+): ConnectionRecord {
   return {
     id: name,
-    kind: req.kind,
-    owner_id: req.owner,
+    kind,
+    owner_id: owner,
     settings: {},
     base_url: null,
     credentials: null,

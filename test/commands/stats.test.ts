@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCommand } from '../../commands/parse.ts';
 import { createStatsCommand } from '../../commands/stats.ts';
 import { loadConfig } from '../../src/config.ts';
+import { newConnectionRecord } from '../../src/connectors/connections.ts';
 import type { Invocation, Reply, Subcommand } from '../../src/domain/reply.ts';
-import type { ConnectionRecord } from '../../src/domain/types.ts';
 import { generateSample } from '../../src/sample/generate.ts';
 import { storeSample } from '../../src/sample/load.ts';
 import { type FileStore, openStore } from '../../src/store/store.ts';
@@ -20,31 +20,6 @@ let command: Subcommand;
 
 function run(text: string): Promise<Reply> {
   return command.run(parseCommand(`/audience ${text}`), invocation);
-}
-
-function connection(id: string, kind: string): ConnectionRecord {
-  return {
-    id,
-    kind,
-    owner_id: 'U1',
-    settings: {},
-    base_url: null,
-    credentials: null,
-    created_at: END.getTime(),
-    interval_minutes: 60,
-    cursor: null,
-    paused: false,
-    paused_reason: null,
-    resume_at: null,
-    last_sync_at: null,
-    last_sync_status: null,
-    rows_added: 0,
-    total_rows: 0,
-    next_run_at: null,
-    last_error: null,
-    lease_holder: null,
-    lease_until: null,
-  };
 }
 
 beforeAll(async () => {
@@ -73,8 +48,8 @@ describe('/audience stats', () => {
   it("shows the connected platforms' content insights, summed per connection, without a filter only", async () => {
     const at = END.getTime() - 3_600_000;
     await store.change(async (tx) => {
-      await tx.putConnection(connection('brand-ig', 'instagram'));
-      await tx.putConnection(connection('shop', 'shopify'));
+      await tx.putConnection(newConnectionRecord('brand-ig', 'instagram', 'U1', END.getTime()));
+      await tx.putConnection(newConnectionRecord('shop', 'shopify', 'U1', END.getTime()));
       await tx.putMetrics([
         { connection_id: 'brand-ig', content_id: 'instagram:m1', name: 'reach', value: 1200, at },
         { connection_id: 'brand-ig', content_id: 'instagram:m2', name: 'reach', value: 800, at },
