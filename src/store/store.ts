@@ -37,6 +37,7 @@
  *   A change that removes personal data passes `scrubBackup`, so no older copy the backend keeps still holds it.
  */
 import type { InteractionColumns } from '../domain/interaction-columns.ts';
+import type { PersonFeatureSource } from '../domain/segment-scan.ts';
 import type {
   AttributeKind,
   AudienceCounts,
@@ -117,6 +118,11 @@ export interface AudienceReads {
   snapshot(): Promise<AudienceSnapshot>;
   /** The backend's own answer to an aggregate, or undefined: compute it in the app from the reads. */
   aggregate(query: AggregateQuery): Promise<unknown>;
+  /**
+   * Everyone's features computed by the backend (a database: in SQL), so segments are fitted on a sample and
+   * everyone is placed without a snapshot; null when the backend leaves features to the engine (the file).
+   */
+  readonly personFeatures: PersonFeatureSource | null;
 }
 
 /** Reads of stored segmentations (who was in which segment at a point in time). */
@@ -214,7 +220,10 @@ export interface StoreChange extends StoreReads {
   /** Removes interactions older than `cutoff` (epoch ms); returns how many. */
   removeInteractionsBefore(cutoff: number): Promise<number>;
 
-  /** Stores a segment run, keeping the newest `keep`. */
+  /**
+   * Stores a segment run, keeping the newest `keep`. A run with `placement` and no `user_ids` (computed through
+   * `audience.personFeatures`) has its assignments written by the backend from the placement.
+   */
   addSegmentRun(run: SegmentRun, keep: number): Promise<void>;
 
   /**
