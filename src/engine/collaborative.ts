@@ -25,6 +25,7 @@
  * Pure, seeded and deterministic.
  */
 import { createRng } from '../domain/random.ts';
+import { invertSpdInPlace } from './spd-inverse.ts';
 
 /** Implicit feedback per user in CSR form over the catalogue's item numbers. */
 export interface Feedback {
@@ -564,7 +565,7 @@ export function easeFromGram(gram: Float64Array, m: number, lambdaScale: number)
   for (let a = 0; a < m; a++) diag += p[a * m + a] as number;
   const lambda = Math.max(1e-6, (lambdaScale * diag) / Math.max(1, m));
   for (let a = 0; a < m; a++) p[a * m + a] = (p[a * m + a] as number) + lambda;
-  invertInPlace(p, m);
+  invertSpdInPlace(p, m);
   // B_ab = −P_ab / P_bb off the diagonal, 0 on it.
   const pDiag = new Float64Array(m);
   for (let a = 0; a < m; a++) pDiag[a] = p[a * m + a] as number;
@@ -583,27 +584,6 @@ function addOuter(gram: Float64Array, m: number, idx: Int32Array, val: Float64Ar
     for (let q = 0; q < n; q++) {
       const c = row + (idx[q] as number);
       gram[c] = (gram[c] as number) + v * (val[q] as number);
-    }
-  }
-}
-
-/**
- * Inverse of a symmetric positive definite matrix (row-major, in place) by Gauss–Jordan elimination. The ridge
- * keeps it well conditioned, so no pivoting is needed; each step sweeps rows contiguously.
- */
-export function invertInPlace(a: Float64Array, n: number): void {
-  for (let k = 0; k < n; k++) {
-    const rk = k * n;
-    const p = 1 / (a[rk + k] as number);
-    a[rk + k] = 1;
-    for (let j = 0; j < n; j++) a[rk + j] = (a[rk + j] as number) * p;
-    for (let i = 0; i < n; i++) {
-      if (i === k) continue;
-      const ri = i * n;
-      const f = a[ri + k] as number;
-      if (f === 0) continue;
-      a[ri + k] = 0;
-      for (let j = 0; j < n; j++) a[ri + j] = (a[ri + j] as number) - f * (a[rk + j] as number);
     }
   }
 }
