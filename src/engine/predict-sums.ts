@@ -13,6 +13,7 @@ import {
   ALL_CONSTANT,
   type Coefficient,
   constantMessage,
+  correlationOf,
   driversOf,
   type FitQuality,
   findCollinearity,
@@ -47,7 +48,7 @@ export function designFromSums(sums: TrainingSums, explicit: boolean): SumsDesig
   if (keep.length === 0) throw new PredictError(ALL_CONSTANT);
   for (;;) {
     const names = keep.map((j) => sums.names[j] as string);
-    const problem = findCollinearity(names, correlationOf(sums, keep));
+    const problem = findCollinearity(names, correlationOf(narrowSums(sums, keep)));
     if (!problem) break;
     if (explicit) throw new PredictError(problem.message);
     const drop = Math.max(...problem.group);
@@ -55,12 +56,6 @@ export function designFromSums(sums: TrainingSums, explicit: boolean): SumsDesig
     keep = keep.filter((_, i) => i !== drop);
   }
   return { sums: narrowSums(sums, keep), dropped };
-}
-
-/** The correlation matrix of the kept columns, from their centred cross-products. */
-function correlationOf(sums: TrainingSums, keep: readonly number[]): number[][] {
-  const row = (j: number) => sums.sxx[j] ?? [];
-  return keep.map((a) => keep.map((b) => (row(a)[b] ?? 0) / Math.sqrt((row(a)[a] ?? 0) * (row(b)[b] ?? 0))));
 }
 
 /** The sums of the columns `keep`, in that order. */

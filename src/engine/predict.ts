@@ -8,7 +8,7 @@
 
 import { closest } from 'fastest-levenshtein';
 import { EigenvalueDecomposition, inverse, Matrix } from 'ml-matrix';
-import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
+import type { CrossProducts } from '../domain/cross-products.ts';
 import { UserError } from '../domain/errors.ts';
 import { foldOfId } from '../domain/folds.ts';
 import { formatMoney } from '../domain/format.ts';
@@ -22,7 +22,9 @@ import {
   FeatureError,
   type FeatureTable,
 } from './features.ts';
+import { constantColumns, type FoldSums, foldCrossProducts, foldSums, hasMissing } from './fold-sums.ts';
 import { type InteractionIndex, interactionIndex, latestTimestamp, userRows } from './interaction-index.ts';
+import { solveCrossProducts } from './ols-sums.ts';
 
 const DAY = 86_400_000;
 /** Days in the prediction horizon: the model forecasts the 30 days after "now". */
@@ -347,15 +349,13 @@ interface RowsFit {
 
 /**
  * Fits on `rows` (medians, scaling and weights from those rows only) and predicts every row of the set. The
- * reported fit (`exact`) solves with the library's decomposition, which matches R's `lm` to 1e-6 on any table;
- * the checking fits (cross-validation folds, time split, holdout) only need their predictions, and solve the
- * normal equations of the standardised design, about fifty times faster on 100k rows (the collinearity check has
- * already removed what would make them ill-conditioned).
+ * reported fit (`exact`) also gets standard errors, for the table R's `lm` prints; the checking fits (time split,
+ * holdout) only need their predictions. Cross-validation does not come here: it solves each fold from sums.
  */
 function fitRows(set: TrainingSet, rows: Int32Array, explicit: boolean, exact = false): RowsFit {
   const design = designColumns(set, rows, explicit);
   const y = gather(set.y, rows, new Float64Array(rows.length));
-  const { coefficients, intercept } = exact ? leastSquares(design, y) : normalEquations(design, y);
+  const { coefficients, intercept } = normalEquations(design, y, exact);
   const predicted = predictColumns(
     set.y.length,
     design.columns,
@@ -399,17 +399,25 @@ function crossValidate(
   if (!(Number.isInteger(folds) && folds >= 2 && folds <= Math.min(20, n))) {
     throw new PredictError(`folds=${folds} is out of range; use a whole number from 2 to ${Math.min(20, n)}`);
   }
-  const sub = withColumns(set, names);
+  const columns = withColumns(set, names).table.columns;
   const foldOf = seededFolds(set.table.userIds, folds, seed);
+  // Shifting each column by a typical value keeps the sums small, so their differences stay exact enough.
+  const shift = columns.map((col) => columnMedian(col));
+  const sums = foldSums(names, columns, set.y, foldOf, folds, shift);
   const predicted = new Float64Array(n);
   const average = new Float64Array(n);
   let trained = 0;
   for (let f = 0; f < folds; f++) {
     const { train, test } = foldRows(foldOf, f);
-    const fit = fitRows(sub, train, false);
+    const fit = foldFit(sums, f, columns, train);
     const m = mean(gather(set.y, train, new Float64Array(train.length)));
     for (const i of test) {
-      predicted[i] = fit.predicted[i] as number;
+      let v = fit.intercept;
+      for (let k = 0; k < fit.columns.length; k++) {
+        const raw = (columns[fit.columns[k] as number] as Float64Array)[i] as number;
+        v += (fit.beta[k] as number) * (Number.isNaN(raw) ? (fit.medians[k] as number) : raw);
+      }
+      predicted[i] = set.target === SPEND_TARGET && v < 0 ? 0 : v;
       average[i] = m;
     }
     trained += train.length;
@@ -423,6 +431,44 @@ function crossValidate(
     ...quality(all, set.y, (i) => predicted[i] as number),
     baseline: quality(all, set.y, (i) => average[i] as number),
   };
+}
+
+/**
+ * One fold's model from the fold sums, as `fitRows` would fit its training rows: constant columns out, missing
+ * values filled with the training medians, collinear columns out (the last of each group), least squares.
+ */
+function foldFit(
+  sums: FoldSums,
+  f: number,
+  columns: readonly Float64Array[],
+  train: Int32Array,
+): { columns: number[]; beta: number[]; medians: number[]; intercept: number } {
+  const constant = constantColumns(sums, f);
+  const keep = columns.map((_, j) => j).filter((j) => !constant[j]);
+  if (keep.length === 0) throw new PredictError(ALL_CONSTANT);
+  const scratch = new Float64Array(train.length);
+  const medians = columns.map((col, j) =>
+    !constant[j] && hasMissing(sums, f, j) ? columnMedian(gather(col, train, scratch)) : 0,
+  );
+  let cp = foldCrossProducts(sums, f, keep, medians);
+  for (let problem = findCollinearity(cp.names, correlationOf(cp)); problem; ) {
+    keep.splice(Math.max(...problem.group), 1);
+    cp = foldCrossProducts(sums, f, keep, medians);
+    problem = findCollinearity(cp.names, correlationOf(cp));
+  }
+  const fit = solveCrossProducts(cp);
+  return {
+    columns: keep,
+    beta: fit.coefficients.map((c) => c.value),
+    medians: keep.map((j) => medians[j] as number),
+    intercept: fit.intercept,
+  };
+}
+
+/** The correlation matrix of centred cross-products. */
+export function correlationOf(cp: CrossProducts): number[][] {
+  const sd = cp.sxx.map((row, j) => Math.sqrt(row[j] as number));
+  return cp.sxx.map((row, a) => row.map((v, b) => v / ((sd[a] as number) * (sd[b] as number))));
 }
 
 /**
@@ -636,64 +682,44 @@ function dropCollinear(design: Design, explicit: boolean): void {
   }
 }
 
-/** Least squares on the standardised design, back in original units, with standard errors. */
-function leastSquares(
-  design: Design,
-  yTrain: Float64Array,
-): { coefficients: Coefficient[]; intercept: number } {
-  const { names, means, sds, z, corr, nt } = design;
-  const p = names.length;
-  // The intercept column is part of the rows we hand over, so the library fits it without `intercept: true`,
-  // whose addColumn copies every row of the design once more. Same matrix, same arithmetic, same weights.
-  const mlr = new MultivariateLinearRegression(designRows(z, nt), columnRows(yTrain), {
-    intercept: false,
-    statistics: false,
-  });
-  const wScaled = Float64Array.from(mlr.weights, (w) => w[0] ?? 0);
-  const interceptScaled = wScaled[p] as number;
-
-  // Standard errors: sigma^2 (Z'Z)^-1 on the centred design, where the intercept is uncorrelated with the rest.
-  const rss = residualSumOfSquares(z, yTrain, wScaled, interceptScaled);
-  const sigma2 = rss / Math.max(1, nt - p - 1);
-  const ztzInv = inverse(new Matrix(corr.map((row) => row.map((v) => v * (nt - 1)))));
-
-  const coefficients: Coefficient[] = names.map((feature, j) => {
-    const sd = sds[j] as number;
-    const value = (wScaled[j] as number) / sd;
-    const stdError = Math.sqrt(Math.max(0, sigma2 * ztzInv.get(j, j))) / sd;
-    return { feature, value, stdError, t: stdError > 0 ? value / stdError : 0, effect: value * sd };
-  });
-  let intercept = interceptScaled;
-  coefficients.forEach((c, j) => {
-    intercept -= c.value * (means[j] as number);
-  });
-  return { coefficients, intercept };
-}
-
 /**
- * Least squares by the normal equations of the centred, standardised design: slopes (ZᵀZ)⁻¹Zᵀy, intercept the
- * mean of y (the columns are centred). Standard errors are not needed by the checking fits that use it (0).
+ * Least squares by the normal equations of the centred, standardised design, as the library
+ * (ml-regression-multivariate-linear) and R's `lm` solve it up to rounding: slopes (ZᵀZ)⁻¹Zᵀy, back in original
+ * units. The collinearity check (no eigenvalue of the correlation matrix below 1e-4) keeps this exact to about 1e-12.
+ * With `withErrors`, the standard errors σ²(ZᵀZ)⁻¹ too; the checking fits only need predictions (0).
  */
 function normalEquations(
   design: Design,
   yTrain: Float64Array,
+  withErrors: boolean,
 ): { coefficients: Coefficient[]; intercept: number } {
   const { names, means, sds, z, corr, nt } = design;
   const p = names.length;
   const ztzInv = inverse(new Matrix(corr.map((row) => row.map((v) => v * (nt - 1)))));
+  const yMean = mean(yTrain);
   const zty = z.map((col) => {
     let sum = 0;
-    for (let r = 0; r < nt; r++) sum += (col[r] as number) * (yTrain[r] as number);
+    for (let r = 0; r < nt; r++) sum += (col[r] as number) * ((yTrain[r] as number) - yMean);
     return sum;
   });
-  let intercept = mean(yTrain);
+  const w = Float64Array.from(names, (_, j) => {
+    let v = 0;
+    for (let k = 0; k < p; k++) v += ztzInv.get(j, k) * (zty[k] as number);
+    return v;
+  });
+  // The standardised columns are centred, so the intercept there is the mean of y (less rounding residue).
+  let interceptScaled = yMean;
+  for (let j = 0; j < p; j++) interceptScaled -= (w[j] as number) * mean(z[j] as Float64Array);
+  const sigma2 = withErrors
+    ? residualSumOfSquares(z, yTrain, w, interceptScaled) / Math.max(1, nt - p - 1)
+    : 0;
+  let intercept = interceptScaled;
   const coefficients: Coefficient[] = names.map((feature, j) => {
-    let w = 0;
-    for (let k = 0; k < p; k++) w += ztzInv.get(j, k) * (zty[k] as number);
     const sd = sds[j] as number;
-    const value = w / sd;
+    const value = (w[j] as number) / sd;
+    const stdError = withErrors ? Math.sqrt(Math.max(0, sigma2 * ztzInv.get(j, j))) / sd : 0;
     intercept -= value * (means[j] as number);
-    return { feature, value, stdError: 0, t: 0, effect: value * sd };
+    return { feature, value, stdError, t: stdError > 0 ? value / stdError : 0, effect: value * sd };
   });
   return { coefficients, intercept };
 }
@@ -955,26 +981,6 @@ function standardize(col: Float64Array, train: Int32Array): { out: Float64Array;
   const sd = Math.sqrt(ss / (nt - 1));
   for (let r = 0; r < nt; r++) out[r] = ((out[r] as number) - m) / sd;
   return { out, m, sd };
-}
-
-/** The rows [z_0[r], …, z_(p-1)[r], 1] of the design: the intercept column last, where the library puts it. */
-function designRows(z: readonly Float64Array[], nt: number): number[][] {
-  const p = z.length;
-  const rows = new Array<number[]>(nt);
-  for (let r = 0; r < nt; r++) {
-    const row: number[] = [];
-    for (let j = 0; j < p; j++) row.push((z[j] as Float64Array)[r] as number);
-    row.push(1);
-    rows[r] = row;
-  }
-  return rows;
-}
-
-/** [[v_0], [v_1], …]: a column as the one-column matrix the library takes. */
-function columnRows(values: Float64Array): number[][] {
-  const rows = new Array<number[]>(values.length);
-  for (let r = 0; r < values.length; r++) rows[r] = [values[r] as number];
-  return rows;
 }
 
 /** Σ (y - b0 - Σ_j w_j z_j)², the residuals formed column by column. */
