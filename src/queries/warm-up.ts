@@ -10,7 +10,7 @@ import { engineAudience } from './audience.ts';
 import { predictionModelFor } from './prediction.ts';
 import { recommendationModelFor } from './recommendation.ts';
 import { audiencePredictionsFor, audienceStatsFor } from './results.ts';
-import { computeSegmentation, defaultRequest, storedDefaultRun } from './segmentation.ts';
+import { computeSegmentation, defaultRequest, storedDefaultHeader } from './segmentation.ts';
 
 /**
  * After the audience changes (start-up, an import, an erasure, a new segmentation), the first person to ask pays
@@ -96,7 +96,7 @@ export function warmUpSteps(store: Store, settings: { now: number; currency: str
         async () =>
           void (await computeSegmentation(
             store,
-            defaultRequest(await store.segmentRuns.list()),
+            defaultRequest(await store.segmentRuns.headers()),
             now,
             currency,
           )),
@@ -139,7 +139,7 @@ async function audienceState(store: Store, clock: Clock): Promise<{ key: string;
   const [version, counts, run] = await Promise.all([
     store.audience.version(),
     store.audience.counts(),
-    storedDefaultRun(store),
+    storedDefaultHeader(store),
   ]);
   const day = Math.floor(clock().getTime() / 86_400_000);
   const key = JSON.stringify([version, counts.profiles, counts.interactions, run?.id ?? null, day]);

@@ -376,6 +376,7 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
   };
   const segmentRuns: SegmentRunReads = {
     latest: async () => data().segmentRuns.at(-1),
+    headers: async () => data().segmentRuns.map((r) => ({ ...r, user_ids: [], labels: [] })),
     get: async (id) => data().segmentRuns.find((r) => r.id === id),
     list: async () => data().segmentRuns,
     count: async () => data().segmentRuns.length,

@@ -210,6 +210,12 @@ export interface SegmentRunReads {
   get(id: string): Promise<SegmentRun | undefined>;
   /** Every kept run, oldest first. */
   list(): Promise<readonly SegmentRun[]>;
+  /**
+   * Every kept run without its assignments (`user_ids` and `labels` empty), oldest first: which run is the
+   * default, with what request, its sizes and names, without reading everyone's segment of every run (a
+   * database holds them in rows: `list` reads them all).
+   */
+  headers(): Promise<readonly SegmentRun[]>;
   /** How many runs are kept, without reading them (a database would read every assignment for `list`). */
   count(): Promise<number>;
 }

@@ -29,6 +29,7 @@ import {
   PRODUCT_COLUMNS,
   PROFILE_COLUMNS,
   RUN_COLUMNS,
+  RUN_HEADER_COLUMNS,
   SCHEDULE_COLUMNS,
   toAudit,
   toDelivery,
@@ -207,6 +208,13 @@ export function storeReads(
     latest: async () => (await runs('', 'ORDER BY r.seq DESC LIMIT 1', []))[0],
     get: async (id) => (await runs('AND r.id = $2', '', [id]))[0],
     list: () => runs('', 'ORDER BY r.seq', []),
+    headers: () =>
+      all(
+        db,
+        `SELECT ${RUN_HEADER_COLUMNS} FROM segment_runs r WHERE r.team_id = $1 ORDER BY r.seq`,
+        [team],
+        toSegmentRun,
+      ),
     count: async () =>
       ((await db.query('SELECT count(*)::int AS n FROM segment_runs WHERE team_id = $1', [team])).rows[0]
         ?.n as number | undefined) ?? 0,

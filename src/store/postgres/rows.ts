@@ -83,9 +83,14 @@ export function toInteraction(r: Record<string, unknown>): Interaction {
   };
 }
 
+const RUN_FIELDS = `r.id, ${ms('r.created_at')} AS created_at, r.data_version, r.k, r.features, r.scaling,
+  r.names, r.sizes, r.centroids`;
+
+/** Segment run columns without the assignments (`r` is the run's alias). */
+export const RUN_HEADER_COLUMNS = `${RUN_FIELDS}, '{}'::text[] AS user_ids, '{}'::int[] AS labels`;
+
 /** Segment run columns, with the assignments gathered in stored order (`r` is the run's alias). */
-export const RUN_COLUMNS = `r.id, ${ms('r.created_at')} AS created_at, r.data_version, r.k, r.features, r.scaling,
-  r.names, r.sizes, r.centroids,
+export const RUN_COLUMNS = `${RUN_FIELDS},
   coalesce((SELECT array_agg(a.user_id ORDER BY a.ord) FROM segment_assignments a
              WHERE a.team_id = r.team_id AND a.run_id = r.id), '{}') AS user_ids,
   coalesce((SELECT array_agg(a.label ORDER BY a.ord) FROM segment_assignments a
