@@ -18,6 +18,8 @@ import type {
 import { answerAggregate } from './aggregates.ts';
 import type { Queryable } from './claims.ts';
 import { pgConnectionReads } from './connections.ts';
+import { openPersonFeatures, placedAssignments } from './person-features.ts';
+import { pgPredictions } from './prediction-rows.ts';
 import { pgRecommendStats } from './recommend-stats.ts';
 import {
   AUDIT_COLUMNS,
@@ -121,6 +123,19 @@ export function audienceReads(
     interactionColumns: async () => null,
     snapshot,
     aggregate: (query: AggregateQuery) => answerAggregate(db, team, query),
+    personFeatures: {
+      latestInteraction: async () =>
+        ((
+          await db.query<{ latest: number | null }>(
+            `SELECT ${ms('max(at)')} AS latest FROM interactions WHERE team_id = $1`,
+            [team],
+          )
+        ).rows[0]?.latest as number | null | undefined) ?? null,
+      open: (query) => openPersonFeatures(db, team, query),
+      placed: (placement) => placedAssignments(db, team, placement),
+    },
+    // The store's reads only (over the pool: a fit holds a client of its own), not an open change's.
+    predictions: countsKept ? pgPredictions(db as pg.Pool, team) : null,
   };
 }
 
@@ -184,15 +199,8 @@ export async function readSnapshot(db: Queryable, team: string): Promise<Audienc
   return { version: meta.dataVersion, meta, attributes, profiles, products, interactions };
 }
 
-/** Every read of the interface for one workspace. */
-export function storeReads(
-  db: Queryable,
-  team: string,
-  snapshot: () => Promise<AudienceSnapshot>,
-  /** Read the row counts kept in audience_meta (committed data); false inside an open change. */
-  countsKept = false,
-  scans: pg.Pool | null = null,
-): StoreReads {
+/** The stored segmentations of one workspace. */
+function segmentRunReads(db: Queryable, team: string): SegmentRunReads {
   const runs = (where: string, tail: string, params: unknown[]) =>
     all(
       db,
@@ -200,7 +208,7 @@ export function storeReads(
       [team, ...params],
       toSegmentRun,
     );
-  const segmentRuns: SegmentRunReads = {
+  return {
     latest: async () => (await runs('', 'ORDER BY r.seq DESC LIMIT 1', []))[0],
     get: async (id) => (await runs('AND r.id = $2', '', [id]))[0],
     list: () => runs('', 'ORDER BY r.seq', []),
@@ -215,6 +223,18 @@ export function storeReads(
       ((await db.query('SELECT count(*)::int AS n FROM segment_runs WHERE team_id = $1', [team])).rows[0]
         ?.n as number | undefined) ?? 0,
   };
+}
+
+/** Every read of the interface for one workspace. */
+export function storeReads(
+  db: Queryable,
+  team: string,
+  snapshot: () => Promise<AudienceSnapshot>,
+  /** Read the row counts kept in audience_meta (committed data); false inside an open change. */
+  countsKept = false,
+  scans: pg.Pool | null = null,
+): StoreReads {
+  const segmentRuns = segmentRunReads(db, team);
   const models: ModelReads = {
     get: async (key) =>
       (
