@@ -10,6 +10,7 @@ import { closest } from 'fastest-levenshtein';
 import { EigenvalueDecomposition, inverse, Matrix } from 'ml-matrix';
 import type { CrossProducts } from '../domain/cross-products.ts';
 import { UserError } from '../domain/errors.ts';
+import { foldOfId } from '../domain/folds.ts';
 import { formatMoney } from '../domain/format.ts';
 import { own } from '../domain/names.ts';
 import { Rng } from '../domain/random.ts';
@@ -308,12 +309,7 @@ export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): Pred
   const validate = options.validate ?? 'cv';
   checkTrainingSet(set);
   const n = set.y.length;
-  const requested = set.table.names.length;
-  if (n < ROWS_PER_FEATURE * requested) {
-    throw new PredictError(
-      `${n} users are too few for ${requested} features (${ROWS_PER_FEATURE} users per feature needed); use at most ${Math.floor(n / ROWS_PER_FEATURE)} features`,
-    );
-  }
+  checkRowsPerFeature(n, set.table.names.length);
   const all = allRows(n);
   const fit = fitRows(set, all, !options.dropConstant, true);
   const { names, imputeMedians, means, sds, imputed, dropped } = fit.design;
@@ -404,7 +400,7 @@ function crossValidate(
     throw new PredictError(`folds=${folds} is out of range; use a whole number from 2 to ${Math.min(20, n)}`);
   }
   const columns = withColumns(set, names).table.columns;
-  const foldOf = seededFolds(n, folds, seed);
+  const foldOf = seededFolds(set.table.userIds, folds, seed);
   // Shifting each column by a typical value keeps the sums small, so their differences stay exact enough.
   const shift = columns.map((col) => columnMedian(col));
   const sums = foldSums(names, columns, set.y, foldOf, folds, shift);
@@ -449,10 +445,7 @@ function foldFit(
 ): { columns: number[]; beta: number[]; medians: number[]; intercept: number } {
   const constant = constantColumns(sums, f);
   const keep = columns.map((_, j) => j).filter((j) => !constant[j]);
-  if (keep.length === 0)
-    throw new PredictError(
-      'every default feature is constant for these users; name features with features=a,b,c',
-    );
+  if (keep.length === 0) throw new PredictError(ALL_CONSTANT);
   const scratch = new Float64Array(train.length);
   const medians = columns.map((col, j) =>
     !constant[j] && hasMissing(sums, f, j) ? columnMedian(gather(col, train, scratch)) : 0,
@@ -473,16 +466,18 @@ function foldFit(
 }
 
 /** The correlation matrix of centred cross-products. */
-function correlationOf(cp: CrossProducts): number[][] {
+export function correlationOf(cp: CrossProducts): number[][] {
   const sd = cp.sxx.map((row, j) => Math.sqrt(row[j] as number));
   return cp.sxx.map((row, a) => row.map((v, b) => v / ((sd[a] as number) * (sd[b] as number))));
 }
 
-/** The fold of each row: a seeded shuffle dealt round-robin, so fold sizes differ by at most one. */
-function seededFolds(n: number, folds: number, seed: number): Uint8Array {
-  const order = new Rng(seed).shuffle(Array.from(allRows(n)));
-  const foldOf = new Uint8Array(n);
-  for (let r = 0; r < n; r++) foldOf[order[r] as number] = r % folds;
+/**
+ * The fold of each row: a seeded hash of the person's id (domain/folds.ts), the rule a database applies in SQL
+ * too, so both backends cross-validate on the same folds. Fold sizes are about equal, not exactly.
+ */
+function seededFolds(userIds: readonly string[], folds: number, seed: number): Uint8Array {
+  const foldOf = new Uint8Array(userIds.length);
+  for (let r = 0; r < userIds.length; r++) foldOf[r] = foldOfId(userIds[r] as string, seed, folds);
   return foldOf;
 }
 
@@ -551,25 +546,47 @@ function timeSplit(input: PredictInput, set: TrainingSet, model: PredictionModel
   };
 }
 
+/** Why a default feature set cannot be fitted: nothing in it varies. */
+export const ALL_CONSTANT =
+  'every default feature is constant for these users; name features with features=a,b,c';
+
 /** Refuses a training set that cannot support an honest fit: too few rows, purchasers or features. */
 function checkTrainingSet(set: TrainingSet): void {
-  const { target, cutoff } = set;
-  if (set.table.names.length === 0)
-    throw new PredictError('no features to learn from; name some with features=a,b,c');
-  const n = set.y.length;
-  if (n < MIN_ROWS) {
+  let buyers = 0;
+  if (set.target === SPEND_TARGET) for (const v of set.y) if (v > 0) buyers++;
+  checkTrainingCounts({ ...set, features: set.table.names.length, n: set.y.length, buyers });
+}
+
+/**
+ * The checks of a training set from its counts alone (a database's sums carry them): features, rows, and for
+ * spend the people who bought something in the target window.
+ */
+export function checkTrainingCounts(c: {
+  target: string;
+  cutoff: number;
+  features: number;
+  n: number;
+  buyers: number;
+}): void {
+  if (c.features === 0) throw new PredictError('no features to learn from; name some with features=a,b,c');
+  if (c.n < MIN_ROWS) {
     throw new PredictError(
-      `only ${n} users have ${targetLabel(target)} data at the cutoff; a prediction needs at least ${MIN_ROWS}`,
+      `only ${c.n} users have ${targetLabel(c.target)} data at the cutoff; a prediction needs at least ${MIN_ROWS}`,
     );
   }
-  if (target === SPEND_TARGET) {
-    let buyers = 0;
-    for (const v of set.y) if (v > 0) buyers++;
-    if (buyers < MIN_PURCHASERS) {
-      throw new PredictError(
-        `only ${buyers} users bought something between ${isoDay(cutoff)} and ${isoDay(cutoff + HORIZON)}; spend predictions need at least ${MIN_PURCHASERS} purchasers`,
-      );
-    }
+  if (c.target === SPEND_TARGET && c.buyers < MIN_PURCHASERS) {
+    throw new PredictError(
+      `only ${c.buyers} users bought something between ${isoDay(c.cutoff)} and ${isoDay(c.cutoff + HORIZON)}; spend predictions need at least ${MIN_PURCHASERS} purchasers`,
+    );
+  }
+}
+
+/** Refuses more features than the rows support (ten rows per feature). */
+export function checkRowsPerFeature(n: number, requested: number): void {
+  if (n < ROWS_PER_FEATURE * requested) {
+    throw new PredictError(
+      `${n} users are too few for ${requested} features (${ROWS_PER_FEATURE} users per feature needed); use at most ${Math.floor(n / ROWS_PER_FEATURE)} features`,
+    );
   }
 }
 
@@ -640,10 +657,7 @@ function informativeColumns(
     else if (explicit) throw new PredictError(problem);
     else dropped.push(name);
   }
-  if (keepCols.length === 0)
-    throw new PredictError(
-      'every default feature is constant for these users; name features with features=a,b,c',
-    );
+  if (keepCols.length === 0) throw new PredictError(ALL_CONSTANT);
   return {
     names: keepCols.map((j) => all[j] ?? ''),
     // Copies: imputation writes into the columns, and the caller's table stays as it was.
@@ -729,7 +743,7 @@ export function isClear(c: Coefficient): boolean {
 }
 
 /** The first clear coefficients of the ranking, in words. */
-function driversOf(
+export function driversOf(
   ranked: readonly Coefficient[],
   sds: readonly number[],
   names: readonly string[],
@@ -1022,6 +1036,14 @@ function constantProblem(name: string, col: Float64Array, rows: Int32Array): str
       break;
     }
   }
+  return constantMessage(name, first, varies);
+}
+
+/**
+ * Why a column cannot be a feature, from its first value present (NaN: none) and whether any other differs; null
+ * when it can.
+ */
+export function constantMessage(name: string, first: number, varies: boolean): string | null {
   if (Number.isNaN(first)) return `feature "${name}" has no values for these users; drop it`;
   if (!varies)
     return `feature "${name}" is the same (${first}) for every user, so it cannot explain differences; drop it`;
@@ -1047,12 +1069,13 @@ function correlation(z: readonly Float64Array[]): number[][] {
 }
 
 /** A near-exact linear relation between features: the message for the user and the indices involved. */
-interface Collinearity {
+export interface Collinearity {
   message: string;
   group: number[];
 }
 
-function findCollinearity(names: readonly string[], corr: number[][]): Collinearity | null {
+/** The first near-exact linear relation among the columns whose correlation matrix is `corr`, or null. */
+export function findCollinearity(names: readonly string[], corr: number[][]): Collinearity | null {
   const p = names.length;
   for (let a = 0; a < p; a++) {
     for (let b = a + 1; b < p; b++) {
@@ -1084,6 +1107,7 @@ function findCollinearity(names: readonly string[], corr: number[][]): Collinear
   };
 }
 
+/** R², MAE and RMSE of `predict` on the rows. */
 function quality(rows: Int32Array, y: Float64Array, predict: (i: number) => number): FitQuality {
   let sum = 0;
   for (const i of rows) sum += y[i] ?? 0;

@@ -61,9 +61,10 @@ describe('foldSums', () => {
       expect(got.n).toBe(want.n);
       close(got.yMean, want.yMean);
       close(got.syy, want.syy);
-      got.means.forEach((m, k) => close(m, want.means[k] as number));
-      got.sxy.forEach((v, k) => close(v, want.sxy[k] as number));
-      got.sxx.forEach((row, a) => row.forEach((v, b) => close(v, want.sxx[a]?.[b] as number)));
+      for (const [k, m] of got.means.entries()) close(m, want.means[k] as number);
+      for (const [k, v] of got.sxy.entries()) close(v, want.sxy[k] as number);
+      for (const [a, row] of got.sxx.entries())
+        for (const [b, v] of row.entries()) close(v, want.sxx[a]?.[b] as number);
       expect(got.imputed).toEqual(
         keep.map((j) => rows.filter((i) => Number.isNaN(columns[j]?.[i] as number)).length),
       );
