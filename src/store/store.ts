@@ -218,6 +218,8 @@ export interface SegmentRunReads {
   get(id: string): Promise<SegmentRun | undefined>;
   /** Every kept run, oldest first. */
   list(): Promise<readonly SegmentRun[]>;
+  /** Every kept run, oldest first, without its members (`user_ids` and `labels` empty): a database reads no assignment. */
+  headers(): Promise<readonly SegmentRun[]>;
   /** How many runs are kept, without reading them (a database would read every assignment for `list`). */
   count(): Promise<number>;
   /** The segment (0-based label) of each of these people in run `runId`; people not in it are left out. */

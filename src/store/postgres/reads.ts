@@ -30,6 +30,7 @@ import {
   PRODUCT_COLUMNS,
   PROFILE_COLUMNS,
   RUN_COLUMNS,
+  RUN_HEADER_COLUMNS,
   SCHEDULE_COLUMNS,
   toAudit,
   toDelivery,
@@ -212,6 +213,13 @@ function segmentRunReads(db: Queryable, team: string): SegmentRunReads {
     latest: async () => (await runs('', 'ORDER BY r.seq DESC LIMIT 1', []))[0],
     get: async (id) => (await runs('AND r.id = $2', '', [id]))[0],
     list: () => runs('', 'ORDER BY r.seq', []),
+    headers: () =>
+      all(
+        db,
+        `SELECT ${RUN_HEADER_COLUMNS} FROM segment_runs r WHERE r.team_id = $1 ORDER BY r.seq`,
+        [team],
+        toSegmentRun,
+      ),
     labelsOf: async (runId, ids) => {
       const { rows } = await db.query<{ user_id: string; label: number }>(
         'SELECT user_id, label FROM segment_assignments WHERE team_id = $1 AND run_id = $2 AND user_id = ANY($3)',
