@@ -387,6 +387,15 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
     // The members are in memory anyway: handing them over costs nothing.
     headers: async () => data().segmentRuns,
     count: async () => data().segmentRuns.length,
+    members: async (runId, label, page) => {
+      const run = data().segmentRuns.find((r) => r.id === runId);
+      const userIds: string[] = [];
+      let k = page.after + 1;
+      for (; run && k < run.user_ids.length && userIds.length < page.limit; k++) {
+        if (run.labels[k] === label) userIds.push(run.user_ids[k] as string);
+      }
+      return { userIds, next: run && k < run.user_ids.length ? k - 1 : null };
+    },
     labelsOf: async (runId, ids) => {
       const run = data().segmentRuns.find((r) => r.id === runId);
       const wanted = new Set(ids);

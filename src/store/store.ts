@@ -222,6 +222,15 @@ export interface SegmentRunReads {
   headers(): Promise<readonly SegmentRun[]>;
   /** How many runs are kept, without reading them (a database would read every assignment for `list`). */
   count(): Promise<number>;
+  /**
+   * One page of the members of segment `label` (0-based) of run `runId`, in stored order: those after position
+   * `after` (-1: from the start), at most `limit`; `next` is the `after` of the following page (null: no more).
+   */
+  members(
+    runId: string,
+    label: number,
+    page: { after: number; limit: number },
+  ): Promise<{ userIds: string[]; next: number | null }>;
   /** The segment (0-based label) of each of these people in run `runId`; people not in it are left out. */
   labelsOf(runId: string, userIds: readonly string[]): Promise<ReadonlyMap<string, number>>;
 }

@@ -220,6 +220,18 @@ function segmentRunReads(db: Queryable, team: string): SegmentRunReads {
         [team],
         toSegmentRun,
       ),
+    members: async (runId, label, page) => {
+      const { rows } = await db.query<{ user_id: string; ord: number }>(
+        `SELECT user_id, ord FROM segment_assignments
+          WHERE team_id = $1 AND run_id = $2 AND label = $3 AND ord > $4 ORDER BY ord LIMIT $5`,
+        [team, runId, label, page.after, page.limit],
+      );
+      const last = rows.at(-1);
+      return {
+        userIds: rows.map((r) => r.user_id),
+        next: rows.length === page.limit && last ? last.ord : null,
+      };
+    },
     labelsOf: async (runId, ids) => {
       const { rows } = await db.query<{ user_id: string; label: number }>(
         'SELECT user_id, label FROM segment_assignments WHERE team_id = $1 AND run_id = $2 AND user_id = ANY($3)',
