@@ -380,7 +380,29 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
     // The engine computes features from the snapshot, which is free here.
     personFeatures: null,
   };
-  const segmentRuns: SegmentRunReads = {
+  const segmentRuns = memorySegmentRuns(data);
+  const models: ModelReads = {
+    get: async (key) => (Object.hasOwn(data().models, key) ? data().models[key] : undefined),
+  };
+  const digests: DigestReads = {
+    schedules: async () => data().schedules,
+    schedule: async (id) => data().schedules.find((s) => s.id === id),
+    deliveries: async () => data().deliveries,
+    delivery: async (key) => findLast(data().deliveries, (d) => d.key === key),
+  };
+  const audit: AuditReads = {
+    entries: async (query) => {
+      const all = data().audit;
+      const since = query?.since;
+      return since === undefined ? all : all.filter((a) => a.at >= since);
+    },
+  };
+  return { audience, segmentRuns, models, digests, audit, connections: connectionReads(data) };
+}
+
+/** The stored segmentations, in memory. */
+function memorySegmentRuns(data: () => AudienceData): SegmentRunReads {
+  return {
     latest: async () => data().segmentRuns.at(-1),
     get: async (id) => data().segmentRuns.find((r) => r.id === id),
     list: async () => data().segmentRuns,
@@ -406,23 +428,6 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
       return labels;
     },
   };
-  const models: ModelReads = {
-    get: async (key) => (Object.hasOwn(data().models, key) ? data().models[key] : undefined),
-  };
-  const digests: DigestReads = {
-    schedules: async () => data().schedules,
-    schedule: async (id) => data().schedules.find((s) => s.id === id),
-    deliveries: async () => data().deliveries,
-    delivery: async (key) => findLast(data().deliveries, (d) => d.key === key),
-  };
-  const audit: AuditReads = {
-    entries: async (query) => {
-      const all = data().audit;
-      const since = query?.since;
-      return since === undefined ? all : all.filter((a) => a.at >= since);
-    },
-  };
-  return { audience, segmentRuns, models, digests, audit, connections: connectionReads(data) };
 }
 
 /** The audience as the engine's input: the live arrays, no copy. */
