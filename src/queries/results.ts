@@ -27,14 +27,21 @@ export async function audienceStatsFor(
   now: number,
 ): Promise<AudienceStats> {
   const asOf = Math.floor(now / MINUTE) * MINUTE;
-  const data = await engineAudience(store);
-  return cachedResult(store, data, `stats|${asOf}|${filter?.text ?? ''}`, async () => {
-    // A backend with rollups kept on import answers the stats itself; otherwise the engine computes them.
+  // Keyed by the data version: a backend that answers stats itself (rollups kept on import) is never asked
+  // for a snapshot; otherwise the engine computes them from one.
+  const version = await store.audience.version();
+  return cachedResult(store, versionOnly(version), `stats|${asOf}|${filter?.text ?? ''}`, async () => {
     const answered = await store.audience.aggregate({
       kind: 'stats',
-      params: { asOf, where: filter?.text ?? null },
+      params: filter ? { asOf, where: filter.text } : { asOf },
     });
     if (answered !== undefined) return answered as AudienceStats;
+    const data = await engineAudience(store, {
+      needs: filter ? 'stats with where=' : 'these stats',
+      instead: filter
+        ? 'ask /audience stats without where= (the database answers it), or raise SNAPSHOT_MAX_ROWS where the app has the memory for it'
+        : undefined,
+    });
     return computeStats(applyFilter(data.profiles, filter), data.interactions, { asOf });
   });
 }
