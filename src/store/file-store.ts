@@ -371,6 +371,8 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
     aggregate: async (_query: AggregateQuery) => undefined,
     // The audience is in memory: the engine computes prediction rows from the snapshot.
     predictions: null,
+    // The engine computes features from the snapshot, which is free here.
+    personFeatures: null,
   };
   const segmentRuns: SegmentRunReads = {
     latest: async () => data().segmentRuns.at(-1),

@@ -38,6 +38,7 @@
  */
 import type { ErrorSums, FoldScore, LinearScore, TrainingSums } from '../domain/cross-products.ts';
 import type { InteractionColumns } from '../domain/interaction-columns.ts';
+import type { PersonFeatureSource } from '../domain/segment-scan.ts';
 import type {
   AttributeKind,
   AudienceCounts,
@@ -118,6 +119,11 @@ export interface AudienceReads {
   snapshot(): Promise<AudienceSnapshot>;
   /** The backend's own answer to an aggregate, or undefined: compute it in the app from the reads. */
   aggregate(query: AggregateQuery): Promise<unknown>;
+  /**
+   * Everyone's features computed by the backend (a database: in SQL), so segments are fitted on a sample and
+   * everyone is placed without a snapshot; null when the backend leaves features to the engine (the file).
+   */
+  readonly personFeatures: PersonFeatureSource | null;
   /**
    * Prediction rows computed where the data lives (a database: SQL over every row), or null: the app computes
    * them from a snapshot (the file backend, and reads inside an open change).
@@ -291,7 +297,10 @@ export interface StoreChange extends StoreReads {
   /** Removes interactions older than `cutoff` (epoch ms); returns how many. */
   removeInteractionsBefore(cutoff: number): Promise<number>;
 
-  /** Stores a segment run, keeping the newest `keep`. */
+  /**
+   * Stores a segment run, keeping the newest `keep`. A run with `placement` and no `user_ids` (computed through
+   * `audience.personFeatures`) has its assignments written by the backend from the placement.
+   */
   addSegmentRun(run: SegmentRun, keep: number): Promise<void>;
 
   /**

@@ -18,6 +18,7 @@ import type {
 import { answerAggregate } from './aggregates.ts';
 import type { Queryable } from './claims.ts';
 import { pgConnectionReads } from './connections.ts';
+import { openPersonFeatures, placedAssignments } from './person-features.ts';
 import { pgPredictions } from './prediction-rows.ts';
 import {
   AUDIT_COLUMNS,
@@ -111,6 +112,17 @@ export function audienceReads(
     interactionColumns: async () => null,
     snapshot,
     aggregate: (query: AggregateQuery) => answerAggregate(db, team, query),
+    personFeatures: {
+      latestInteraction: async () =>
+        ((
+          await db.query<{ latest: number | null }>(
+            `SELECT ${ms('max(at)')} AS latest FROM interactions WHERE team_id = $1`,
+            [team],
+          )
+        ).rows[0]?.latest as number | null | undefined) ?? null,
+      open: (query) => openPersonFeatures(db, team, query),
+      placed: (placement) => placedAssignments(db, team, placement),
+    },
     // The store's reads only (over the pool: a fit holds a client of its own), not an open change's.
     predictions: countsKept ? pgPredictions(db as pg.Pool, team) : null,
   };
