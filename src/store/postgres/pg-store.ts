@@ -99,7 +99,7 @@ export class PgStore implements Store {
     /** The snapshot budget in profiles + interactions (null: none); see `snapshot()`. */
     readonly snapshotMaxRows: number | null = null,
   ) {
-    const reads = storeReads(pool, teamId, () => this.snapshot(), true);
+    const reads = storeReads(pool, teamId, () => this.snapshot(), true, pool);
     this.audience = reads.audience;
     this.segmentRuns = reads.segmentRuns;
     this.models = reads.models;
