@@ -18,8 +18,8 @@ import {
   withSegments,
 } from '../engine/recommend.ts';
 import type { Store } from '../store/store.ts';
-import { audienceAtVersion, engineAudience } from './audience.ts';
-import { cachedResult, readCachedModel, writeCachedModel } from './cache.ts';
+import { engineAudience } from './audience.ts';
+import { cachedResult, readCachedModel, versionOnly, writeCachedModel } from './cache.ts';
 import { currentDefaultRun, storedDefaultRun } from './segmentation.ts';
 
 const KIND = 'recommend';
@@ -92,12 +92,12 @@ async function modelFromStats(
   // Parsed once per data version and segmentation, so a person's answer costs two small reads and their rows.
   const model = await cachedResult(
     store,
-    audienceAtVersion(version),
+    versionOnly(version),
     `model|${KIND}|${run?.id ?? ''}`,
     async () => {
       const stored = await readCachedModel<RecommendModel>(
         store,
-        audienceAtVersion(version),
+        { version },
         KIND,
         RECOMMEND_MODEL_KEY,
         isModel,

@@ -11,7 +11,7 @@ import {
 } from '../engine/recommend.ts';
 import { type AudienceStats, computeStats } from '../engine/stats.ts';
 import type { ForecastSums, ForecastWho, Store } from '../store/store.ts';
-import { audienceAtVersion, engineAudience } from './audience.ts';
+import { engineAudience } from './audience.ts';
 import { cachedResult, versionOnly } from './cache.ts';
 import { peopleFor } from './people.ts';
 
@@ -28,14 +28,21 @@ export async function audienceStatsFor(
   now: number,
 ): Promise<AudienceStats> {
   const asOf = Math.floor(now / MINUTE) * MINUTE;
-  const data = await engineAudience(store);
-  return cachedResult(store, data, `stats|${asOf}|${filter?.text ?? ''}`, async () => {
-    // A backend with rollups kept on import answers the stats itself; otherwise the engine computes them.
+  // Keyed by the data version: a backend that answers stats itself (rollups kept on import) is never asked
+  // for a snapshot; otherwise the engine computes them from one.
+  const version = await store.audience.version();
+  return cachedResult(store, versionOnly(version), `stats|${asOf}|${filter?.text ?? ''}`, async () => {
     const answered = await store.audience.aggregate({
       kind: 'stats',
-      params: { asOf, where: filter?.text ?? null },
+      params: filter ? { asOf, where: filter.text } : { asOf },
     });
     if (answered !== undefined) return answered as AudienceStats;
+    const data = await engineAudience(store, {
+      needs: filter ? 'stats with where=' : 'these stats',
+      instead: filter
+        ? 'ask /audience stats without where= (the database answers it), or raise SNAPSHOT_MAX_ROWS where the app has the memory for it'
+        : undefined,
+    });
     return computeStats(applyFilter(data.profiles, filter), data.interactions, { asOf });
   });
 }
@@ -122,7 +129,7 @@ export async function segmentRecommendationsFor(
   if (!model.segmentUserIds && model.segmentRunId && store.audience.recommendStats) {
     const runId = model.segmentRunId;
     const version = await store.audience.version();
-    return cachedResult(store, audienceAtVersion(version), key, () =>
+    return cachedResult(store, versionOnly(version), key, () =>
       segmentByPages(store, model, runId, segment, n, options),
     );
   }
