@@ -6,7 +6,7 @@ import {
 import { segmentationName } from '../src/blocks/segments-message.ts';
 import { UsageError } from '../src/domain/errors.ts';
 import { formatCount } from '../src/domain/format.ts';
-import type { ParsedArgs, Subcommand } from '../src/domain/reply.ts';
+import type { ParsedArgs, Reply, Subcommand } from '../src/domain/reply.ts';
 import {
   PredictError,
   type PredictionModel,
@@ -24,12 +24,14 @@ import { engineAudience } from '../src/queries/audience.ts';
 import { cachedResult } from '../src/queries/cache.ts';
 import { peopleFor } from '../src/queries/people.ts';
 import { predictionModelFor } from '../src/queries/prediction.ts';
+import { type SqlPredictionPlan, sqlPredictionPlan } from '../src/queries/prediction-sql.ts';
 import {
   type AudiencePredictions,
   audiencePredictionsFor,
   segmentMembersFor,
+  sqlForecastFor,
 } from '../src/queries/results.ts';
-import type { AudienceSnapshot } from '../src/store/store.ts';
+import type { AudienceSnapshot, ForecastWho } from '../src/store/store.ts';
 import type { CommandDeps } from './deps.ts';
 import { checkOptions, oneScope, segmentOption } from './options.ts';
 import { defaultRunFor } from './segments.ts';
@@ -57,8 +59,12 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
       const { options } = args;
       const { requested, segmentNumber } = readOptions(options);
       const validate = readValidate(options.validate);
+      const asked = { target: options.target?.trim(), features: requested, validate };
+      // A backend that computes prediction rows answers without the audience in the app (sqlPredict).
+      const plan = await asUsage(() => sqlPredictionPlan(store, omitUndefined(asked)));
+      if (plan) return sqlPredict({ store, clock, config }, plan, options.user, segmentNumber);
       const data = await engineAudience(store);
-      const { target, features } = resolveModelRequest(data, options.target?.trim(), requested);
+      const { target, features } = resolveModelRequest(data, asked.target, requested);
       // Check who the forecast is for before fitting, so a typo costs nothing.
       const who = await forecastScope({ store, clock, config }, data, options.user, segmentNumber);
       const { model, cached, key } = await predictionModelFor(
@@ -95,6 +101,104 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
   };
 }
 
+/** Runs `fn`, turning the engine's refusal of a target or feature into a usage message. */
+async function asUsage<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof PredictError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** The request without the options not given. */
+function omitUndefined(asked: {
+  target: string | undefined;
+  features: string[] | undefined;
+  validate: Validation | undefined;
+}): { target?: string; features?: string[]; validate?: Validation } {
+  return Object.fromEntries(Object.entries(asked).filter(([, v]) => v !== undefined));
+}
+
+/**
+ * `/audience predict` on a backend that computes prediction rows (PostgreSQL): the model is fitted on every row
+ * and the forecast summed in the database, so the app never holds the audience. The reply is the engine path's.
+ */
+async function sqlPredict(
+  deps: CommandDeps,
+  plan: SqlPredictionPlan,
+  user: string | undefined,
+  segmentNumber: number | undefined,
+): Promise<Reply> {
+  const { store, clock, config } = deps;
+  const counts = await store.audience.counts();
+  if (counts.profiles === 0) throw new UsageError(NO_AUDIENCE);
+  if (plan.target === SPEND_TARGET && counts.interactions === 0) throw new UsageError(NO_INTERACTIONS);
+  const who = await sqlForecastScope(deps, user, segmentNumber);
+  const { model, cached, key } = await predictionModelFor(
+    store,
+    {
+      target: plan.target,
+      features: plan.features,
+      userChoseFeatures: plan.userChoseFeatures,
+      currency: config.currency,
+      ...(plan.validate ? { validate: plan.validate } : {}),
+    },
+    clock().getTime(),
+  );
+  const sums = await sqlForecastFor(store, model, key, who.who);
+  if (!sums) throw new Error(`internal: the backend planned ${key} but does not forecast it`);
+  if (who.scope.kind === 'segment' && sums.n < config.minCohortSize) {
+    throw new UsageError(
+      `segment ${who.scope.segment} has ${formatCount(sums.n, 'person', 'people')}; forecasts for groups need at least ${config.minCohortSize}`,
+    );
+  }
+  const forecast: PredictForecast = {
+    scope: who.scope,
+    n: sums.n,
+    total: sums.total,
+    perUser: sums.n > 0 ? sums.total / sums.n : 0,
+  };
+  const reply = buildPredictMessage({ model, forecast, cached }, { currency: config.currency });
+  return who.scope.kind === 'user' ? markPerPerson(reply) : reply;
+}
+
+/** Whom a forecast in SQL is for: everyone, one person, or a segment of the default run (by its stored id). */
+async function sqlForecastScope(
+  deps: CommandDeps,
+  user: string | undefined,
+  segmentNumber: number | undefined,
+): Promise<{ scope: ForecastScope; who: ForecastWho }> {
+  const { store, clock, config } = deps;
+  if (user !== undefined) {
+    // A profile id is looked up directly; an @handle or e-mail needs the pseudonym index (privacy/resolve.ts).
+    const text = user.trim();
+    const [profile] = text.startsWith('@') ? [] : await store.audience.profiles({ ids: [text] });
+    const id = profile?.id ?? resolveUserRef(await peopleFor(store), user, () => pseudonymizerFor(config));
+    return { scope: { kind: 'user', userId: id }, who: { kind: 'ids', ids: [id] } };
+  }
+  if (segmentNumber === undefined) return { scope: { kind: 'audience' }, who: { kind: 'all' } };
+  const run = await defaultRunFor(deps, clock().getTime());
+  if (segmentNumber > run.k) {
+    throw new UsageError(
+      `segment ${segmentNumber} does not exist; the latest run has segments 1 to ${run.k}`,
+    );
+  }
+  const scope: ForecastScope = {
+    kind: 'segment',
+    segment: segmentNumber,
+    name: run.names[segmentNumber - 1] ?? null,
+    stale: run.data_version !== (await store.audience.version()),
+    segmentation: segmentationName(run.created_at),
+  };
+  return { scope, who: { kind: 'segment', runId: run.id, label: segmentNumber - 1 } };
+}
+
+const NO_AUDIENCE =
+  'there is no audience data yet: load the sample or import profiles and interactions first';
+const NO_INTERACTIONS =
+  'there are no interactions yet, so there is no spend to forecast: import interactions, or predict a numeric attribute with target=<name>';
+
 /** The options' own checks: non-empty target= and user=, a features= list, a segment number. */
 function readOptions(options: ParsedArgs['options']): {
   requested: string[] | undefined;
@@ -126,11 +230,7 @@ function resolveModelRequest(
   asked: string | undefined,
   requested: string[] | undefined,
 ): { target: string; features: string[] } {
-  if (data.profiles.length === 0) {
-    throw new UsageError(
-      'there is no audience data yet: load the sample or import profiles and interactions first',
-    );
-  }
+  if (data.profiles.length === 0) throw new UsageError(NO_AUDIENCE);
   let target: string;
   let features: string[];
   try {
@@ -140,11 +240,7 @@ function resolveModelRequest(
     if (error instanceof PredictError) throw new UsageError(error.message);
     throw error;
   }
-  if (target === SPEND_TARGET && data.interactions.length === 0) {
-    throw new UsageError(
-      'there are no interactions yet, so there is no spend to forecast: import interactions, or predict a numeric attribute with target=<name>',
-    );
-  }
+  if (target === SPEND_TARGET && data.interactions.length === 0) throw new UsageError(NO_INTERACTIONS);
   return { target, features };
 }
 

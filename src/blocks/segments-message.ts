@@ -43,7 +43,7 @@ export function buildSegmentsMessage(
   const page = Math.max(1, options.page ?? 1);
   const pages = Math.max(1, Math.ceil(result.segments.length / SEGMENTS_PER_PAGE));
   const shown = result.segments.slice((page - 1) * SEGMENTS_PER_PAGE, page * SEGMENTS_PER_PAGE);
-  const total = result.userIds.length;
+  const total = result.total;
   const blocks: KnownBlock[] = [
     header(
       `${result.k} segments in ${cohortCount(total, rule, formatCompact)} profiles${options.filter ? ` (${options.filter})` : ''}`,
@@ -181,7 +181,7 @@ export function summarize(
 ) {
   return {
     k: result.k,
-    profiles: result.userIds.length,
+    profiles: result.total,
     features: result.features,
     scaling: result.scaling,
     // No variation, no quality: null rather than a silhouette of 0 that reads as a finding.

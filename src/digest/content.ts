@@ -36,6 +36,7 @@ import {
   sameRequest,
   storedDefaultRun,
 } from '../queries/segmentation.ts';
+import { runWithAssignments } from '../queries/segments-in-store.ts';
 import type { AudienceSnapshot, Store } from '../store/store.ts';
 import type { DigestOptions } from './validate.ts';
 
@@ -86,7 +87,7 @@ export async function computeDigestContent(
     const request = digestRequest(await store.segmentRuns.list(), options);
     const resolved = await resolveSegmentation(store, request, settings.now, settings.currency);
     content.segmentation = resolved;
-    run = resolved.run;
+    run = await runWithAssignments(store, resolved.run);
   } catch (error) {
     if (error instanceof SegmentError || error instanceof FeatureError) {
       content.notes.push(`Segments unavailable: ${error.message}`);
@@ -94,7 +95,7 @@ export async function computeDigestContent(
     }
     throw error;
   }
-  const total = run.labels.length;
+  const total = run.sizes.reduce((a, b) => a + b, 0);
   content.k = run.k;
   content.runCreatedAt = run.created_at;
   content.segments = run.names.map((name, index) => ({

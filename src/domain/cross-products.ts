@@ -24,3 +24,44 @@ export interface CrossProducts {
   /** Σ (y - m_y)². */
   syy: number;
 }
+
+/** A training set's cross-products with what the fit's checks read besides them. */
+export interface TrainingSums extends CrossProducts {
+  /** Rows whose target is above zero (purchasers, for spend). */
+  positives: number;
+  /** Smallest and largest value present per column (NaN when none is): equal means the column is constant. */
+  mins: number[];
+  maxs: number[];
+}
+
+/**
+ * A fitted linear score as a database applies it to rows: intercept + Σ coefficient · value, a missing value
+ * replaced by the column's median; floored at zero when the target is spend.
+ */
+export interface LinearScore {
+  names: string[];
+  coefficients: number[];
+  intercept: number;
+  medians: number[];
+}
+
+/** The score of some rows (a cross-validation fold's, or every row's with `fold` null) and the average guess. */
+export interface FoldScore {
+  fold: number | null;
+  score: LinearScore;
+  /** The training rows' mean target: the baseline's guess for these rows. */
+  baseline: number;
+}
+
+/** Error sums of scored rows (each predicted by its fold's score) and of the average guess on them. */
+export interface ErrorSums {
+  n: number;
+  /** Σ (y - ȳ)² over the scored rows. */
+  sst: number;
+  /** Σ (y - ŷ)² and Σ |y - ŷ|. */
+  sse: number;
+  sae: number;
+  /** The same for the baseline's guess. */
+  baseSse: number;
+  baseSae: number;
+}

@@ -120,7 +120,9 @@ export class Rng {
 
   /** `count` distinct indices from [0, n), in increasing order (partial Fisher-Yates). */
   sampleIndices(n: number, count: number): Int32Array {
-    const m = Math.min(n, count);
+    const m = Math.max(0, Math.min(n, count));
+    // A few from many (a validation sample of a large audience): the same swaps, kept in a map, not an array of n.
+    if (m * 8 < n) return sparseSample(this, n, m);
     const pool = new Int32Array(n);
     for (let i = 0; i < n; i++) pool[i] = i;
     for (let i = 0; i < m; i++) {
@@ -147,6 +149,19 @@ export function cumulative(weights: ArrayLike<number>): Float64Array {
 /** A new seeded stream. */
 export function createRng(seed: number): Rng {
   return new Rng(seed);
+}
+
+/** `sampleIndices` for m much smaller than n: the partial Fisher-Yates over a virtual pool (identical draws). */
+function sparseSample(rng: Rng, n: number, m: number): Int32Array {
+  const moved = new Map<number, number>();
+  const out = new Int32Array(m);
+  for (let i = 0; i < m; i++) {
+    const j = i + Math.floor(rng.next() * (n - i));
+    const atJ = moved.get(j) ?? j;
+    out[i] = atJ;
+    moved.set(j, moved.get(i) ?? i);
+  }
+  return out.sort();
 }
 
 /** SplitMix-style 32-bit avalanche of the seed. */

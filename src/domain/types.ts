@@ -3,6 +3,8 @@
  * Times are epoch milliseconds (UTC) everywhere in memory and on disk: cheap to compare and compact to store.
  */
 
+import type { SegmentPlacement } from './segment-scan.ts';
+
 /** How a custom profile attribute is typed on import. */
 export type AttributeKind = 'number' | 'category' | 'date' | 'list' | 'boolean';
 
@@ -85,6 +87,11 @@ export interface SegmentRun {
   labels: number[];
   /** What the run was asked for; absent on runs stored before requests were recorded. */
   request?: SegmentRunRequest;
+  /**
+   * Set on a run whose assignments the backend computed (user_ids and labels empty until stored): the store
+   * writes them from this when the run is added.
+   */
+  placement?: SegmentPlacement;
   /**
    * Whether the run is a default segmentation, the one `segment=N`, buttons, digests and exports refer to (the
    * newest default run is the current one). Absent on runs stored before this was recorded, which count as

@@ -25,6 +25,7 @@
  * Pure, seeded and deterministic.
  */
 import { createRng } from '../domain/random.ts';
+import { invertSpdInPlace } from './spd-inverse.ts';
 
 /** Implicit feedback per user in CSR form over the catalogue's item numbers. */
 export interface Feedback {
@@ -40,6 +41,47 @@ export interface Feedback {
   /** 1 when the row counts in popularity (a purchase; any positive row when the store has no purchases). */
   target: Uint8Array;
 }
+
+/**
+ * What validation reads of the whole data: counts, not rows, so a backend can aggregate them where the data lives
+ * (SQL) and hand over a bounded sample of users' rows (`FeedbackSample`) for the rest. Users are numbered in one
+ * order (profiles in stored order, then people only seen in interactions by their first event); positions below
+ * count in that order.
+ */
+export interface FeedbackCensus {
+  nItems: number;
+  /** Every user. */
+  users: number;
+  /** Users with at least two positive rows (validation candidates). */
+  eligibleUsers: number;
+  /** lengthHistogram[c]: eligible users with c positive rows (index 0 and 1 are 0). */
+  lengthHistogram: readonly number[];
+  /** Per item: users with a positive row (the model covers the most engaged items). */
+  engaged: ArrayLike<number>;
+  /** Per popularity half-life in days (see `popularityHalfLives`): per item, Σ of target rows' decay. */
+  popularity: Readonly<Record<string, ArrayLike<number>>>;
+}
+
+/** Which users' rows validation reads: positions among eligible users, and among all users (null: all). */
+export interface SamplePlan {
+  eligible: Int32Array;
+  users: Int32Array | null;
+}
+
+/** The rows of the planned users (`SamplePlan`) in user order, with each user's positions (-1: not eligible). */
+export interface FeedbackSample extends Feedback {
+  userRank: Int32Array;
+  eligibleRank: Int32Array;
+}
+
+/** What validation chose (`chooseCollaborative`), before the model is fitted on the whole data. */
+export type CollaborativeChoice = Omit<
+  CollaborativeFit,
+  'neighbourStart' | 'neighbourItems' | 'neighbourWeights'
+> & {
+  /** The model's items, most engaged first: the Gram matrix to fit on is over these. */
+  itemSet: number[];
+};
 
 /** Options of `fitCollaborative`; the grids are what validation chooses from. */
 export interface CollaborativeOptions {
@@ -155,13 +197,134 @@ function middle(grid: readonly number[]): number {
   return grid[Math.floor((grid.length - 1) / 2)] ?? 1;
 }
 
-/** Fits EASE with validated λ, decay and share; see the module comment. */
+/** The popularity half-lives a census sums: plain counts, the grid, and the default used without validation. */
+export function popularityHalfLives(grid: readonly number[]): number[] {
+  return [...new Set([0, ...grid, DEFAULT_POPULARITY_HALF_LIFE])].sort((a, b) => a - b);
+}
+
+/**
+ * Which users validation reads (seeded): `validationUsers` eligible users (at most half of them), and for the
+ * validation fits a sample of VALIDATION_GRAM_USERS users from its own stream (all users when there are fewer).
+ */
+export function validationSample(census: FeedbackCensus, seed: number, validationUsers: number): SamplePlan {
+  const rng = createRng(seed);
+  const maxUsers = Math.min(validationUsers, Math.floor(census.eligibleUsers / 2));
+  const eligible =
+    census.eligibleUsers > maxUsers
+      ? rng.sampleIndices(census.eligibleUsers, maxUsers)
+      : Int32Array.from({ length: census.eligibleUsers }, (_, k) => k);
+  const users =
+    census.users <= VALIDATION_GRAM_USERS
+      ? null
+      : createRng(seed + 1).sampleIndices(census.users, VALIDATION_GRAM_USERS - eligible.length);
+  return { eligible, users };
+}
+
+/** The census of in-memory feedback (see FeedbackCensus); `users` are its rows. */
+export function feedbackCensus(fb: Feedback, asOf: number, halfLives: readonly number[]): FeedbackCensus {
+  const nUsers = fb.start.length - 1;
+  const engaged = new Int32Array(fb.nItems);
+  const lengthHistogram: number[] = [];
+  let eligibleUsers = 0;
+  for (let u = 0; u < nUsers; u++) {
+    let positive = 0;
+    for (let r = fb.start[u] as number; r < (fb.start[u + 1] as number); r++) {
+      if (!((fb.weights[r] as number) > 0)) continue;
+      positive++;
+      engaged[fb.items[r] as number] = (engaged[fb.items[r] as number] as number) + 1;
+    }
+    if (positive < 2) continue;
+    eligibleUsers++;
+    while (lengthHistogram.length <= positive) lengthHistogram.push(0);
+    lengthHistogram[positive] = (lengthHistogram[positive] as number) + 1;
+  }
+  const popularity: Record<string, Float64Array> = {};
+  for (const h of halfLives) popularity[String(h)] = popularityOf(fb, null, asOf, h, false);
+  return { nItems: fb.nItems, users: nUsers, eligibleUsers, lengthHistogram, engaged, popularity };
+}
+
+/** Each user's position among the eligible ones (at least two positive rows), -1 for the others. */
+export function eligibleRanks(fb: Feedback): Int32Array {
+  const nUsers = fb.start.length - 1;
+  const ranks = new Int32Array(nUsers).fill(-1);
+  let e = 0;
+  for (let u = 0; u < nUsers; u++) {
+    let positive = 0;
+    for (let r = fb.start[u] as number; r < (fb.start[u + 1] as number) && positive < 2; r++) {
+      if ((fb.weights[r] as number) > 0) positive++;
+    }
+    if (positive >= 2) ranks[u] = e++;
+  }
+  return ranks;
+}
+
+/** The planned users' rows of in-memory feedback, as the sample a backend would hand over. */
+export function feedbackSample(fb: Feedback, plan: SamplePlan): FeedbackSample {
+  const ranks = eligibleRanks(fb);
+  const wantedEligible = new Set(plan.eligible);
+  const wantedUser = plan.users ? new Set(plan.users) : null;
+  const users: number[] = [];
+  for (let u = 0; u < ranks.length; u++) {
+    const rank = ranks[u] as number;
+    if ((rank >= 0 && wantedEligible.has(rank)) || !wantedUser || wantedUser.has(u)) users.push(u);
+  }
+  return sliceFeedback(
+    fb,
+    users,
+    Array.from(users, (u) => ranks[u] as number),
+  );
+}
+
+/** The rows of `users` (in that order) as a feedback of their own. */
+function sliceFeedback(
+  fb: Feedback,
+  users: readonly number[],
+  eligibleRank: readonly number[],
+): FeedbackSample {
+  const start = new Int32Array(users.length + 1);
+  let n = 0;
+  users.forEach((u, k) => {
+    n += (fb.start[u + 1] as number) - (fb.start[u] as number);
+    start[k + 1] = n;
+  });
+  const rows = new Int32Array(n);
+  let out = 0;
+  for (const u of users)
+    for (let r = fb.start[u] as number; r < (fb.start[u + 1] as number); r++) rows[out++] = r;
+  return {
+    nItems: fb.nItems,
+    start,
+    items: Int32Array.from(rows, (r) => fb.items[r] as number),
+    weights: Float32Array.from(rows, (r) => fb.weights[r] as number),
+    firstTs: Float64Array.from(rows, (r) => fb.firstTs[r] as number),
+    lastTs: Float64Array.from(rows, (r) => fb.lastTs[r] as number),
+    target: Uint8Array.from(rows, (r) => fb.target[r] as number),
+    userRank: Int32Array.from(users),
+    eligibleRank: Int32Array.from(eligibleRank),
+  };
+}
+
+/** Fits EASE with validated λ, decay and share on in-memory feedback; see the module comment. */
 export function fitCollaborative(fb: Feedback, options: CollaborativeOptions): CollaborativeFit {
-  const itemSet = mostEngaged(fb, options.maxItems);
-  const split = validationSplit(fb, options.seed, options.validationUsers);
-  const popChoice = choosePopularity(fb, split, options);
+  const census = feedbackCensus(fb, options.asOf, popularityHalfLives(options.popularityHalfLifeGrid));
+  const sample = feedbackSample(fb, validationSample(census, options.seed, options.validationUsers));
+  const choice = chooseCollaborative(census, sample, options);
+  const gram = gramOf(fb, choice.itemSet, null, options.asOf, choice.halfLifeDays);
+  return finishCollaborative(choice, gram, fb.nItems, options.maxNeighbours);
+}
+
+/** Validation on the census and the sample (see the module comment): λ, decay, share, and the model's items. */
+export function chooseCollaborative(
+  census: FeedbackCensus,
+  sample: FeedbackSample,
+  options: CollaborativeOptions,
+): CollaborativeChoice {
+  const itemSet = mostEngaged(census.engaged, options.maxItems);
+  const split = validationSplit(sample, census, options.seed, options.validationUsers);
+  const popChoice = choosePopularity(sample, census, split, options);
   const validated = split.users.length >= MIN_VALIDATION_USERS;
-  const best = validated && itemSet.length > 1 ? searchModel(fb, split, itemSet, popChoice, options) : null;
+  const best =
+    validated && itemSet.length > 1 ? searchModel(sample, split, itemSet, popChoice, options) : null;
   // Too few people to validate on: the defaults (the middle of each grid, popularity over the last 30 days).
   const chosen = best ?? {
     lambda: validated ? (options.lambdaGrid[0] ?? 1) : middle(options.lambdaGrid),
@@ -170,11 +333,9 @@ export function fitCollaborative(fb: Feedback, options: CollaborativeOptions): C
     historyPrior: validated ? (options.priorGrid[0] ?? 1) : middle(options.priorGrid),
     scores: popChoice.scores,
   };
-  const gram = gramOf(fb, itemSet, null, options.asOf, chosen.halfLifeDays);
-  const fitted = easeFromGram(gram, itemSet.length, chosen.lambda);
   const users = split.users.length;
   return {
-    ...sparseNeighbours(fitted, itemSet, fb.nItems, options.maxNeighbours),
+    itemSet,
     lambda: chosen.lambda,
     halfLifeDays: chosen.halfLifeDays,
     popularityHalfLifeDays: validated ? popChoice.halfLifeDays : DEFAULT_POPULARITY_HALF_LIFE,
@@ -194,6 +355,18 @@ export function fitCollaborative(fb: Feedback, options: CollaborativeOptions): C
       },
     },
   };
+}
+
+/** The model from validation's choice and XᵀX over its items (row-major, `choice.itemSet` order). */
+export function finishCollaborative(
+  choice: CollaborativeChoice,
+  gram: Float64Array,
+  nItems: number,
+  maxNeighbours: number,
+): CollaborativeFit {
+  const { itemSet, ...chosen } = choice;
+  const fitted = easeFromGram(gram, itemSet.length, choice.lambda);
+  return { ...sparseNeighbours(fitted, itemSet, nItems, maxNeighbours), ...chosen };
 }
 
 function mean(sum: number, n: number): number {
@@ -246,14 +419,9 @@ function searchModel(
 }
 
 /** Item numbers by how many users have a positive row with them, most first (ties by number); none with 0. */
-function mostEngaged(fb: Feedback, maxItems: number): number[] {
-  const counts = new Int32Array(fb.nItems);
-  for (let r = 0; r < fb.items.length; r++) {
-    if ((fb.weights[r] as number) > 0)
-      counts[fb.items[r] as number] = (counts[fb.items[r] as number] as number) + 1;
-  }
+function mostEngaged(counts: ArrayLike<number>, maxItems: number): number[] {
   const items: number[] = [];
-  for (let i = 0; i < fb.nItems; i++) if ((counts[i] as number) > 0) items.push(i);
+  for (let i = 0; i < counts.length; i++) if ((counts[i] as number) > 0) items.push(i);
   items.sort((a, b) => (counts[b] as number) - (counts[a] as number) || a - b);
   return items.slice(0, Math.max(0, maxItems));
 }
@@ -276,33 +444,28 @@ interface Split {
   groups: GroupScores;
 }
 
-function validationSplit(fb: Feedback, seed: number, maxUsers: number): Split {
-  const eligible: number[] = [];
-  const nUsers = fb.start.length - 1;
-  for (let u = 0; u < nUsers; u++) {
-    let positive = 0;
-    for (let r = fb.start[u] as number; r < (fb.start[u + 1] as number); r++) {
-      if ((fb.weights[r] as number) > 0) positive++;
-    }
-    if (positive >= 2) eligible.push(u);
-  }
+function validationSplit(fb: FeedbackSample, census: FeedbackCensus, seed: number, maxUsers: number): Split {
+  const plan = validationSample(census, seed, maxUsers);
   const rng = createRng(seed);
-  // At most half of the eligible users: the others' full rows keep the pairs the model learns from.
-  maxUsers = Math.min(maxUsers, Math.floor(eligible.length / 2));
-  const picked =
-    eligible.length > maxUsers
-      ? Array.from(rng.sampleIndices(eligible.length, maxUsers), (k) => eligible[k] as number).sort(
-          (a, b) => a - b,
-        )
-      : eligible;
+  // The same draw validationSample made, so the stream continues as one (the rows of those users are here).
+  if (plan.eligible.length < census.eligibleUsers)
+    rng.sampleIndices(census.eligibleUsers, plan.eligible.length);
+  const wanted = new Set(plan.eligible);
+  const picked: number[] = [];
+  for (let u = 0; u < fb.userRank.length; u++) {
+    const rank = fb.eligibleRank[u] as number;
+    if (rank >= 0 && wanted.has(rank)) picked.push(u);
+  }
   // Half the users hide their last session (what comes next), half all but a few items (what else they like).
   // Someone whose items all come from one session has no "next" to ask about: they answer the other question.
   const isNext = new Uint8Array(picked.length);
   const hiddenMask = new Uint8Array(fb.items.length);
-  const counts = eligible.map((u) => positiveRows(fb, u).length);
   const targets = picked.map((u, k) => {
     const session = k % 2 === 0 ? lastSession(fb, u) : null;
-    if (!session) return givenRows(fb, u, counts[rng.int(0, counts.length - 1)] as number, rng);
+    if (!session) {
+      const n = lengthAt(census.lengthHistogram, rng.int(0, census.eligibleUsers - 1));
+      return givenRows(fb, u, n, rng);
+    }
     isNext[k] = 1;
     // Any of the session's new items: the first one in the data may be the first drawn, not a typical one.
     return {
@@ -319,10 +482,31 @@ function validationSplit(fb: Feedback, seed: number, maxUsers: number): Split {
     targets: targets.map((t) => t.targets),
     hiddenMask,
     queryMask,
-    gramUsers: gramSample(nUsers, picked, rng),
+    gramUsers: gramUsersOf(fb, plan, wanted),
     isNext,
     groups: { next: nNext, other: picked.length - nNext },
   };
+}
+
+/** The k-th smallest positive-row count of the eligible users (the histogram sorted, without the list). */
+function lengthAt(histogram: readonly number[], k: number): number {
+  let seen = 0;
+  for (let c = 0; c < histogram.length; c++) {
+    seen += histogram[c] as number;
+    if (k < seen) return c;
+  }
+  return histogram.length - 1;
+}
+
+/** The sample's users whose rows enter the validation fits: the planned users and every validation user. */
+function gramUsersOf(fb: FeedbackSample, plan: SamplePlan, eligible: ReadonlySet<number>): Int32Array {
+  const users = plan.users ? new Set(plan.users) : null;
+  const out: number[] = [];
+  for (let u = 0; u < fb.userRank.length; u++) {
+    const rank = fb.eligibleRank[u] as number;
+    if (!users || users.has(fb.userRank[u] as number) || (rank >= 0 && eligible.has(rank))) out.push(u);
+  }
+  return Int32Array.from(out);
 }
 
 /**
@@ -373,21 +557,6 @@ function queryRows(fb: Feedback, users: readonly number[], hidden: Uint8Array): 
   const mask = new Uint8Array(fb.items.length);
   for (const u of users) for (const r of positiveRows(fb, u)) if (!hidden[r]) mask[r] = 1;
   return mask;
-}
-
-/** Validation fits see at most VALIDATION_GRAM_USERS users: λ is relative to the mean diagonal, so it transfers. */
-function gramSample(
-  nUsers: number,
-  picked: readonly number[],
-  rng: ReturnType<typeof createRng>,
-): Int32Array {
-  if (nUsers <= VALIDATION_GRAM_USERS) return Int32Array.from({ length: nUsers }, (_, u) => u);
-  const take = new Uint8Array(nUsers);
-  for (const u of picked) take[u] = 1;
-  for (const u of rng.sampleIndices(nUsers, VALIDATION_GRAM_USERS - picked.length)) take[u] = 1;
-  const out: number[] = [];
-  for (let u = 0; u < nUsers; u++) if (take[u]) out.push(u);
-  return Int32Array.from(out);
 }
 
 function latestPositiveRow(fb: Feedback, u: number): number {
@@ -442,12 +611,43 @@ export function popularityOf(
 }
 
 /**
+ * The census's popularity at a half-life without the sample's hidden rows, normalised to sum to 1: what
+ * `popularityOf` with the hidden mask gives on the whole data, from sums kept where the data lives.
+ */
+function popularityWithout(
+  census: FeedbackCensus,
+  fb: Feedback,
+  hidden: Uint8Array,
+  asOf: number,
+  halfLifeDays: number,
+): Float64Array {
+  const sums = census.popularity[String(halfLifeDays)];
+  if (!sums) throw new Error(`the census has no popularity at a half-life of ${halfLifeDays} days`);
+  const pop = Float64Array.from(sums);
+  const decay = decayFactor(halfLifeDays);
+  for (let r = 0; r < fb.items.length; r++) {
+    if (!fb.target[r] || !hidden[r]) continue;
+    const i = fb.items[r] as number;
+    pop[i] = (pop[i] as number) - Math.exp(-decay * Math.max(0, asOf - (fb.lastTs[r] as number)));
+  }
+  let total = 0;
+  for (const v of pop) total += v;
+  if (total > 0) for (let i = 0; i < pop.length; i++) pop[i] = (pop[i] as number) / total;
+  return pop;
+}
+
+/**
  * The popularity half-life for "what sells now", judged by the "what comes next" users. Popularity is taken as of
  * asOf, so only their hidden items of the last RECENT_VALIDATION_DAYS judge the decay (what sold three years ago
  * says nothing about now; with too few of them, all of them do). A decay replaces plain counts only when its gain is clear: more than two standard
  * errors of the paired differences, so noise in a few hundred validation users does not pick a noisier list.
  */
-function choosePopularity(fb: Feedback, split: Split, options: CollaborativeOptions) {
+function choosePopularity(
+  fb: FeedbackSample,
+  census: FeedbackCensus,
+  split: Split,
+  options: CollaborativeOptions,
+) {
   const recentFrom = options.asOf - RECENT_VALIDATION_DAYS * DAY;
   const all = split.users.map((_, k) => k);
   // The "what comes next" users ask what sells now; the others' hidden items span their whole history.
@@ -459,12 +659,12 @@ function choosePopularity(fb: Feedback, split: Split, options: CollaborativeOpti
     users.map((k) =>
       listGain(fb, split.users[k] as number, split.targets[k] as number[], split.hiddenMask, popularity),
     );
-  const plain = popularityOf(fb, split.hiddenMask, options.asOf, 0);
+  const plain = popularityWithout(census, fb, split.hiddenMask, options.asOf, 0);
   const plainGains = gainsOf(plain, judges);
   let best = { halfLifeDays: 0, popularity: plain, margin: 0 };
   for (const halfLifeDays of options.popularityHalfLifeGrid) {
     if (halfLifeDays <= 0) continue;
-    const popularity = popularityOf(fb, split.hiddenMask, options.asOf, halfLifeDays);
+    const popularity = popularityWithout(census, fb, split.hiddenMask, options.asOf, halfLifeDays);
     const diffs = gainsOf(popularity, judges).map((g, k) => g - (plainGains[k] as number));
     const margin = clearGain(diffs);
     if (margin > best.margin) best = { halfLifeDays, popularity, margin };
@@ -522,7 +722,7 @@ function listGain(
 }
 
 /** XᵀX over `subset` from the rows not hidden, each weight decayed by age. */
-function gramOf(
+export function gramOf(
   fb: Feedback,
   subset: readonly number[],
   hidden: Uint8Array | null,
@@ -564,7 +764,7 @@ export function easeFromGram(gram: Float64Array, m: number, lambdaScale: number)
   for (let a = 0; a < m; a++) diag += p[a * m + a] as number;
   const lambda = Math.max(1e-6, (lambdaScale * diag) / Math.max(1, m));
   for (let a = 0; a < m; a++) p[a * m + a] = (p[a * m + a] as number) + lambda;
-  invertInPlace(p, m);
+  invertSpdInPlace(p, m);
   // B_ab = −P_ab / P_bb off the diagonal, 0 on it.
   const pDiag = new Float64Array(m);
   for (let a = 0; a < m; a++) pDiag[a] = p[a * m + a] as number;
@@ -583,27 +783,6 @@ function addOuter(gram: Float64Array, m: number, idx: Int32Array, val: Float64Ar
     for (let q = 0; q < n; q++) {
       const c = row + (idx[q] as number);
       gram[c] = (gram[c] as number) + v * (val[q] as number);
-    }
-  }
-}
-
-/**
- * Inverse of a symmetric positive definite matrix (row-major, in place) by Gauss–Jordan elimination. The ridge
- * keeps it well conditioned, so no pivoting is needed; each step sweeps rows contiguously.
- */
-export function invertInPlace(a: Float64Array, n: number): void {
-  for (let k = 0; k < n; k++) {
-    const rk = k * n;
-    const p = 1 / (a[rk + k] as number);
-    a[rk + k] = 1;
-    for (let j = 0; j < n; j++) a[rk + j] = (a[rk + j] as number) * p;
-    for (let i = 0; i < n; i++) {
-      if (i === k) continue;
-      const ri = i * n;
-      const f = a[ri + k] as number;
-      if (f === 0) continue;
-      a[ri + k] = 0;
-      for (let j = 0; j < n; j++) a[ri + j] = (a[ri + j] as number) - f * (a[rk + j] as number);
     }
   }
 }

@@ -8,8 +8,9 @@
 
 import { closest } from 'fastest-levenshtein';
 import { EigenvalueDecomposition, inverse, Matrix } from 'ml-matrix';
-import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
+import type { CrossProducts } from '../domain/cross-products.ts';
 import { UserError } from '../domain/errors.ts';
+import { foldOfId } from '../domain/folds.ts';
 import { formatMoney } from '../domain/format.ts';
 import { own } from '../domain/names.ts';
 import { Rng } from '../domain/random.ts';
@@ -21,7 +22,9 @@ import {
   FeatureError,
   type FeatureTable,
 } from './features.ts';
+import { constantColumns, type FoldSums, foldCrossProducts, foldSums, hasMissing } from './fold-sums.ts';
 import { type InteractionIndex, interactionIndex, latestTimestamp, userRows } from './interaction-index.ts';
+import { solveCrossProducts } from './ols-sums.ts';
 
 const DAY = 86_400_000;
 /** Days in the prediction horizon: the model forecasts the 30 days after "now". */
@@ -306,12 +309,7 @@ export function fitTrainingSet(set: TrainingSet, options: FitOptions = {}): Pred
   const validate = options.validate ?? 'cv';
   checkTrainingSet(set);
   const n = set.y.length;
-  const requested = set.table.names.length;
-  if (n < ROWS_PER_FEATURE * requested) {
-    throw new PredictError(
-      `${n} users are too few for ${requested} features (${ROWS_PER_FEATURE} users per feature needed); use at most ${Math.floor(n / ROWS_PER_FEATURE)} features`,
-    );
-  }
+  checkRowsPerFeature(n, set.table.names.length);
   const all = allRows(n);
   const fit = fitRows(set, all, !options.dropConstant, true);
   const { names, imputeMedians, means, sds, imputed, dropped } = fit.design;
@@ -351,15 +349,13 @@ interface RowsFit {
 
 /**
  * Fits on `rows` (medians, scaling and weights from those rows only) and predicts every row of the set. The
- * reported fit (`exact`) solves with the library's decomposition, which matches R's `lm` to 1e-6 on any table;
- * the checking fits (cross-validation folds, time split, holdout) only need their predictions, and solve the
- * normal equations of the standardised design, about fifty times faster on 100k rows (the collinearity check has
- * already removed what would make them ill-conditioned).
+ * reported fit (`exact`) also gets standard errors, for the table R's `lm` prints; the checking fits (time split,
+ * holdout) only need their predictions. Cross-validation does not come here: it solves each fold from sums.
  */
 function fitRows(set: TrainingSet, rows: Int32Array, explicit: boolean, exact = false): RowsFit {
   const design = designColumns(set, rows, explicit);
   const y = gather(set.y, rows, new Float64Array(rows.length));
-  const { coefficients, intercept } = exact ? leastSquares(design, y) : normalEquations(design, y);
+  const { coefficients, intercept } = normalEquations(design, y, exact);
   const predicted = predictColumns(
     set.y.length,
     design.columns,
@@ -403,17 +399,25 @@ function crossValidate(
   if (!(Number.isInteger(folds) && folds >= 2 && folds <= Math.min(20, n))) {
     throw new PredictError(`folds=${folds} is out of range; use a whole number from 2 to ${Math.min(20, n)}`);
   }
-  const sub = withColumns(set, names);
-  const foldOf = seededFolds(n, folds, seed);
+  const columns = withColumns(set, names).table.columns;
+  const foldOf = seededFolds(set.table.userIds, folds, seed);
+  // Shifting each column by a typical value keeps the sums small, so their differences stay exact enough.
+  const shift = columns.map((col) => columnMedian(col));
+  const sums = foldSums(names, columns, set.y, foldOf, folds, shift);
   const predicted = new Float64Array(n);
   const average = new Float64Array(n);
   let trained = 0;
   for (let f = 0; f < folds; f++) {
     const { train, test } = foldRows(foldOf, f);
-    const fit = fitRows(sub, train, false);
+    const fit = foldFit(sums, f, columns, train);
     const m = mean(gather(set.y, train, new Float64Array(train.length)));
     for (const i of test) {
-      predicted[i] = fit.predicted[i] as number;
+      let v = fit.intercept;
+      for (let k = 0; k < fit.columns.length; k++) {
+        const raw = (columns[fit.columns[k] as number] as Float64Array)[i] as number;
+        v += (fit.beta[k] as number) * (Number.isNaN(raw) ? (fit.medians[k] as number) : raw);
+      }
+      predicted[i] = set.target === SPEND_TARGET && v < 0 ? 0 : v;
       average[i] = m;
     }
     trained += train.length;
@@ -429,11 +433,51 @@ function crossValidate(
   };
 }
 
-/** The fold of each row: a seeded shuffle dealt round-robin, so fold sizes differ by at most one. */
-function seededFolds(n: number, folds: number, seed: number): Uint8Array {
-  const order = new Rng(seed).shuffle(Array.from(allRows(n)));
-  const foldOf = new Uint8Array(n);
-  for (let r = 0; r < n; r++) foldOf[order[r] as number] = r % folds;
+/**
+ * One fold's model from the fold sums, as `fitRows` would fit its training rows: constant columns out, missing
+ * values filled with the training medians, collinear columns out (the last of each group), least squares.
+ */
+function foldFit(
+  sums: FoldSums,
+  f: number,
+  columns: readonly Float64Array[],
+  train: Int32Array,
+): { columns: number[]; beta: number[]; medians: number[]; intercept: number } {
+  const constant = constantColumns(sums, f);
+  const keep = columns.map((_, j) => j).filter((j) => !constant[j]);
+  if (keep.length === 0) throw new PredictError(ALL_CONSTANT);
+  const scratch = new Float64Array(train.length);
+  const medians = columns.map((col, j) =>
+    !constant[j] && hasMissing(sums, f, j) ? columnMedian(gather(col, train, scratch)) : 0,
+  );
+  let cp = foldCrossProducts(sums, f, keep, medians);
+  for (let problem = findCollinearity(cp.names, correlationOf(cp)); problem; ) {
+    keep.splice(Math.max(...problem.group), 1);
+    cp = foldCrossProducts(sums, f, keep, medians);
+    problem = findCollinearity(cp.names, correlationOf(cp));
+  }
+  const fit = solveCrossProducts(cp);
+  return {
+    columns: keep,
+    beta: fit.coefficients.map((c) => c.value),
+    medians: keep.map((j) => medians[j] as number),
+    intercept: fit.intercept,
+  };
+}
+
+/** The correlation matrix of centred cross-products. */
+export function correlationOf(cp: CrossProducts): number[][] {
+  const sd = cp.sxx.map((row, j) => Math.sqrt(row[j] as number));
+  return cp.sxx.map((row, a) => row.map((v, b) => v / ((sd[a] as number) * (sd[b] as number))));
+}
+
+/**
+ * The fold of each row: a seeded hash of the person's id (domain/folds.ts), the rule a database applies in SQL
+ * too, so both backends cross-validate on the same folds. Fold sizes are about equal, not exactly.
+ */
+function seededFolds(userIds: readonly string[], folds: number, seed: number): Uint8Array {
+  const foldOf = new Uint8Array(userIds.length);
+  for (let r = 0; r < userIds.length; r++) foldOf[r] = foldOfId(userIds[r] as string, seed, folds);
   return foldOf;
 }
 
@@ -502,25 +546,47 @@ function timeSplit(input: PredictInput, set: TrainingSet, model: PredictionModel
   };
 }
 
+/** Why a default feature set cannot be fitted: nothing in it varies. */
+export const ALL_CONSTANT =
+  'every default feature is constant for these users; name features with features=a,b,c';
+
 /** Refuses a training set that cannot support an honest fit: too few rows, purchasers or features. */
 function checkTrainingSet(set: TrainingSet): void {
-  const { target, cutoff } = set;
-  if (set.table.names.length === 0)
-    throw new PredictError('no features to learn from; name some with features=a,b,c');
-  const n = set.y.length;
-  if (n < MIN_ROWS) {
+  let buyers = 0;
+  if (set.target === SPEND_TARGET) for (const v of set.y) if (v > 0) buyers++;
+  checkTrainingCounts({ ...set, features: set.table.names.length, n: set.y.length, buyers });
+}
+
+/**
+ * The checks of a training set from its counts alone (a database's sums carry them): features, rows, and for
+ * spend the people who bought something in the target window.
+ */
+export function checkTrainingCounts(c: {
+  target: string;
+  cutoff: number;
+  features: number;
+  n: number;
+  buyers: number;
+}): void {
+  if (c.features === 0) throw new PredictError('no features to learn from; name some with features=a,b,c');
+  if (c.n < MIN_ROWS) {
     throw new PredictError(
-      `only ${n} users have ${targetLabel(target)} data at the cutoff; a prediction needs at least ${MIN_ROWS}`,
+      `only ${c.n} users have ${targetLabel(c.target)} data at the cutoff; a prediction needs at least ${MIN_ROWS}`,
     );
   }
-  if (target === SPEND_TARGET) {
-    let buyers = 0;
-    for (const v of set.y) if (v > 0) buyers++;
-    if (buyers < MIN_PURCHASERS) {
-      throw new PredictError(
-        `only ${buyers} users bought something between ${isoDay(cutoff)} and ${isoDay(cutoff + HORIZON)}; spend predictions need at least ${MIN_PURCHASERS} purchasers`,
-      );
-    }
+  if (c.target === SPEND_TARGET && c.buyers < MIN_PURCHASERS) {
+    throw new PredictError(
+      `only ${c.buyers} users bought something between ${isoDay(c.cutoff)} and ${isoDay(c.cutoff + HORIZON)}; spend predictions need at least ${MIN_PURCHASERS} purchasers`,
+    );
+  }
+}
+
+/** Refuses more features than the rows support (ten rows per feature). */
+export function checkRowsPerFeature(n: number, requested: number): void {
+  if (n < ROWS_PER_FEATURE * requested) {
+    throw new PredictError(
+      `${n} users are too few for ${requested} features (${ROWS_PER_FEATURE} users per feature needed); use at most ${Math.floor(n / ROWS_PER_FEATURE)} features`,
+    );
   }
 }
 
@@ -591,10 +657,7 @@ function informativeColumns(
     else if (explicit) throw new PredictError(problem);
     else dropped.push(name);
   }
-  if (keepCols.length === 0)
-    throw new PredictError(
-      'every default feature is constant for these users; name features with features=a,b,c',
-    );
+  if (keepCols.length === 0) throw new PredictError(ALL_CONSTANT);
   return {
     names: keepCols.map((j) => all[j] ?? ''),
     // Copies: imputation writes into the columns, and the caller's table stays as it was.
@@ -619,64 +682,44 @@ function dropCollinear(design: Design, explicit: boolean): void {
   }
 }
 
-/** Least squares on the standardised design, back in original units, with standard errors. */
-function leastSquares(
-  design: Design,
-  yTrain: Float64Array,
-): { coefficients: Coefficient[]; intercept: number } {
-  const { names, means, sds, z, corr, nt } = design;
-  const p = names.length;
-  // The intercept column is part of the rows we hand over, so the library fits it without `intercept: true`,
-  // whose addColumn copies every row of the design once more. Same matrix, same arithmetic, same weights.
-  const mlr = new MultivariateLinearRegression(designRows(z, nt), columnRows(yTrain), {
-    intercept: false,
-    statistics: false,
-  });
-  const wScaled = Float64Array.from(mlr.weights, (w) => w[0] ?? 0);
-  const interceptScaled = wScaled[p] as number;
-
-  // Standard errors: sigma^2 (Z'Z)^-1 on the centred design, where the intercept is uncorrelated with the rest.
-  const rss = residualSumOfSquares(z, yTrain, wScaled, interceptScaled);
-  const sigma2 = rss / Math.max(1, nt - p - 1);
-  const ztzInv = inverse(new Matrix(corr.map((row) => row.map((v) => v * (nt - 1)))));
-
-  const coefficients: Coefficient[] = names.map((feature, j) => {
-    const sd = sds[j] as number;
-    const value = (wScaled[j] as number) / sd;
-    const stdError = Math.sqrt(Math.max(0, sigma2 * ztzInv.get(j, j))) / sd;
-    return { feature, value, stdError, t: stdError > 0 ? value / stdError : 0, effect: value * sd };
-  });
-  let intercept = interceptScaled;
-  coefficients.forEach((c, j) => {
-    intercept -= c.value * (means[j] as number);
-  });
-  return { coefficients, intercept };
-}
-
 /**
- * Least squares by the normal equations of the centred, standardised design: slopes (ZᵀZ)⁻¹Zᵀy, intercept the
- * mean of y (the columns are centred). Standard errors are not needed by the checking fits that use it (0).
+ * Least squares by the normal equations of the centred, standardised design, as the library
+ * (ml-regression-multivariate-linear) and R's `lm` solve it up to rounding: slopes (ZᵀZ)⁻¹Zᵀy, back in original
+ * units. The collinearity check (no eigenvalue of the correlation matrix below 1e-4) keeps this exact to about 1e-12.
+ * With `withErrors`, the standard errors σ²(ZᵀZ)⁻¹ too; the checking fits only need predictions (0).
  */
 function normalEquations(
   design: Design,
   yTrain: Float64Array,
+  withErrors: boolean,
 ): { coefficients: Coefficient[]; intercept: number } {
   const { names, means, sds, z, corr, nt } = design;
   const p = names.length;
   const ztzInv = inverse(new Matrix(corr.map((row) => row.map((v) => v * (nt - 1)))));
+  const yMean = mean(yTrain);
   const zty = z.map((col) => {
     let sum = 0;
-    for (let r = 0; r < nt; r++) sum += (col[r] as number) * (yTrain[r] as number);
+    for (let r = 0; r < nt; r++) sum += (col[r] as number) * ((yTrain[r] as number) - yMean);
     return sum;
   });
-  let intercept = mean(yTrain);
+  const w = Float64Array.from(names, (_, j) => {
+    let v = 0;
+    for (let k = 0; k < p; k++) v += ztzInv.get(j, k) * (zty[k] as number);
+    return v;
+  });
+  // The standardised columns are centred, so the intercept there is the mean of y (less rounding residue).
+  let interceptScaled = yMean;
+  for (let j = 0; j < p; j++) interceptScaled -= (w[j] as number) * mean(z[j] as Float64Array);
+  const sigma2 = withErrors
+    ? residualSumOfSquares(z, yTrain, w, interceptScaled) / Math.max(1, nt - p - 1)
+    : 0;
+  let intercept = interceptScaled;
   const coefficients: Coefficient[] = names.map((feature, j) => {
-    let w = 0;
-    for (let k = 0; k < p; k++) w += ztzInv.get(j, k) * (zty[k] as number);
     const sd = sds[j] as number;
-    const value = w / sd;
+    const value = (w[j] as number) / sd;
+    const stdError = withErrors ? Math.sqrt(Math.max(0, sigma2 * ztzInv.get(j, j))) / sd : 0;
     intercept -= value * (means[j] as number);
-    return { feature, value, stdError: 0, t: 0, effect: value * sd };
+    return { feature, value, stdError, t: stdError > 0 ? value / stdError : 0, effect: value * sd };
   });
   return { coefficients, intercept };
 }
@@ -700,7 +743,7 @@ export function isClear(c: Coefficient): boolean {
 }
 
 /** The first clear coefficients of the ranking, in words. */
-function driversOf(
+export function driversOf(
   ranked: readonly Coefficient[],
   sds: readonly number[],
   names: readonly string[],
@@ -940,26 +983,6 @@ function standardize(col: Float64Array, train: Int32Array): { out: Float64Array;
   return { out, m, sd };
 }
 
-/** The rows [z_0[r], …, z_(p-1)[r], 1] of the design: the intercept column last, where the library puts it. */
-function designRows(z: readonly Float64Array[], nt: number): number[][] {
-  const p = z.length;
-  const rows = new Array<number[]>(nt);
-  for (let r = 0; r < nt; r++) {
-    const row: number[] = [];
-    for (let j = 0; j < p; j++) row.push((z[j] as Float64Array)[r] as number);
-    row.push(1);
-    rows[r] = row;
-  }
-  return rows;
-}
-
-/** [[v_0], [v_1], …]: a column as the one-column matrix the library takes. */
-function columnRows(values: Float64Array): number[][] {
-  const rows = new Array<number[]>(values.length);
-  for (let r = 0; r < values.length; r++) rows[r] = [values[r] as number];
-  return rows;
-}
-
 /** Σ (y - b0 - Σ_j w_j z_j)², the residuals formed column by column. */
 function residualSumOfSquares(
   z: readonly Float64Array[],
@@ -1013,6 +1036,14 @@ function constantProblem(name: string, col: Float64Array, rows: Int32Array): str
       break;
     }
   }
+  return constantMessage(name, first, varies);
+}
+
+/**
+ * Why a column cannot be a feature, from its first value present (NaN: none) and whether any other differs; null
+ * when it can.
+ */
+export function constantMessage(name: string, first: number, varies: boolean): string | null {
   if (Number.isNaN(first)) return `feature "${name}" has no values for these users; drop it`;
   if (!varies)
     return `feature "${name}" is the same (${first}) for every user, so it cannot explain differences; drop it`;
@@ -1038,12 +1069,13 @@ function correlation(z: readonly Float64Array[]): number[][] {
 }
 
 /** A near-exact linear relation between features: the message for the user and the indices involved. */
-interface Collinearity {
+export interface Collinearity {
   message: string;
   group: number[];
 }
 
-function findCollinearity(names: readonly string[], corr: number[][]): Collinearity | null {
+/** The first near-exact linear relation among the columns whose correlation matrix is `corr`, or null. */
+export function findCollinearity(names: readonly string[], corr: number[][]): Collinearity | null {
   const p = names.length;
   for (let a = 0; a < p; a++) {
     for (let b = a + 1; b < p; b++) {
@@ -1075,6 +1107,7 @@ function findCollinearity(names: readonly string[], corr: number[][]): Collinear
   };
 }
 
+/** R², MAE and RMSE of `predict` on the rows. */
 function quality(rows: Int32Array, y: Float64Array, predict: (i: number) => number): FitQuality {
   let sum = 0;
   for (const i of rows) sum += y[i] ?? 0;

@@ -47,6 +47,13 @@
  * interactions on first use and memoised per interactions array, so repeated queries are fast.
  */
 import { UserError } from '../domain/errors.ts';
+import type {
+  RecommendCellRules,
+  RecommendCensus,
+  RecommendPairSums,
+  RecommendSample,
+  RecommendSamplePlan,
+} from '../domain/recommend-stats.ts';
 import {
   INTERACTION_TYPES,
   type Interaction,
@@ -55,11 +62,17 @@ import {
   type Profile,
 } from '../domain/types.ts';
 import {
+  type CollaborativeChoice,
   type CollaborativeFit,
+  chooseCollaborative,
   DEFAULT_COLLABORATIVE_OPTIONS,
+  eligibleRanks,
   type Feedback,
-  fitCollaborative,
-  popularityOf,
+  feedbackCensus,
+  finishCollaborative,
+  gramOf,
+  popularityHalfLives,
+  validationSample,
 } from './collaborative.ts';
 import {
   type InteractionIndex,
@@ -70,7 +83,13 @@ import {
   typeOf,
   valueAt,
 } from './interaction-index.ts';
-import { type CategoryCounts, fitTasteClasses, type TasteClasses, tasteCategoryMix } from './taste.ts';
+import {
+  type CategoryCounts,
+  fitTasteClasses,
+  type TasteClasses,
+  tasteCategoryMix,
+  tasteSample,
+} from './taste.ts';
 
 /** The data the recommender reads. */
 export interface RecommendInput {
@@ -352,6 +371,8 @@ interface HistoryIndex {
   exposureWeeks: Float32Array;
   /** Per item: purchases in the last 30 days. */
   itemRecentBuys: Int32Array;
+  /** The rating threshold the rules resolved to (see `RecommendParams.ratingThreshold`). */
+  ratingThreshold: number;
   anyPurchase: boolean;
 }
 
@@ -576,6 +597,7 @@ function historyRows(
   }
   b.start[nUsers] = out;
   return {
+    ratingThreshold: rules.rule.threshold,
     start: b.start,
     items: b.items.slice(0, out),
     weights: b.weights.slice(0, out),
@@ -788,7 +810,90 @@ export function buildRecommendModel(input: RecommendInput, options: BuildRecomme
   const nItems = itemIds.length;
   const history = buildHistory(input, itemIds, asOf, params);
   const feedback = feedbackOf(history, nItems);
-  const { neighbourStart, neighbourItems, neighbourWeights, ...chosen } = fitCollaborative(feedback, {
+  // The same statistics a database aggregates in SQL, here from memory; the fit below is shared.
+  const census = censusOf(history, feedback, params);
+  const sample = sampleOf(history, feedback, recommendSamplePlan(census, { params }));
+  const draft = planRecommendModel(input.products, census, sample, options);
+  const pairs: RecommendPairs = {
+    gram: gramOf(feedback, draft.collaborative.itemSet, null, asOf, draft.collaborative.halfLifeDays),
+    coCounts: (neighbours) => coCounts(history, feedback.target, neighbours, nItems),
+  };
+  const model = finishRecommendModel(draft, pairs);
+  // The first query on the same interactions reuses the index built here.
+  historyCache.set(model.itemIds, new WeakMap([[input.interactions, history]]));
+  const seg = options.segments;
+  if (seg && seg.names.length > 0) addSegments(model, history, seg);
+  return model;
+}
+
+/** How a backend should turn interactions into the recommender's cells for a build with these options. */
+export function recommendCellRules(options: BuildRecommendOptions): RecommendCellRules {
+  const params = resolveParams(options);
+  const weights = params.typeWeights;
+  const typeWeights = Object.fromEntries(
+    INTERACTION_TYPES.map((t) => [t, Math.fround(weights[t] ?? 0)]),
+  ) as Record<InteractionType, number>;
+  return {
+    asOf: options.asOf,
+    typeWeights,
+    lowRatingWeight: Math.fround(weights.rating * params.lowRatingWeight),
+    ratingThreshold: params.ratingThreshold,
+    knownTypes: KNOWN_TYPES,
+    maxHistory: MAX_HISTORY,
+    propensityWindowDays: PROPENSITY_WINDOW_DAYS,
+    recentDays: RECENT_DAYS,
+    popularityHalfLives: popularityHalfLives(params.popularityHalfLifeGrid),
+  };
+}
+
+/** Whose cells the fit reads (seeded): validation's people and taste's, by position (see RecommendSamplePlan). */
+export function recommendSamplePlan(
+  census: RecommendCensus,
+  options: { params?: Partial<RecommendParams> } = {},
+): RecommendSamplePlan {
+  const seed = options.params?.seed ?? DEFAULT_RECOMMEND_PARAMS.seed;
+  const plan = validationSample(census, seed, DEFAULT_COLLABORATIVE_OPTIONS.validationUsers);
+  const evidence = tasteSample(census.evidenceUsers, { seed });
+  return {
+    eligible: Array.from(plan.eligible),
+    users: plan.users ? Array.from(plan.users) : null,
+    evidence: evidence ? Array.from(evidence) : null,
+  };
+}
+
+/** What the fit has decided before the item-pair sums: everything but the collaborative model's weights. */
+export interface RecommendDraft {
+  base: Omit<
+    RecommendModel,
+    'neighbourStart' | 'neighbourItems' | 'neighbourWeights' | 'neighbourCoBought' | 'neighbourCoEngaged'
+  >;
+  collaborative: CollaborativeChoice;
+}
+
+/** The item-pair sums over the draft's items, and the co-counts behind each kept neighbour pair. */
+export interface RecommendPairs {
+  gram: Float64Array;
+  coCounts(neighbours: { neighbourStart: number[]; neighbourItems: number[] }): {
+    coBought: number[];
+    coEngaged: number[];
+  };
+}
+
+/**
+ * The first half of a fit from statistics (pure): validation on the sample, taste classes, popularity and the
+ * propensity prior. `finishRecommendModel` adds the collaborative model from the item-pair sums over
+ * `draft.collaborative.itemSet` at `draft.collaborative.halfLifeDays`.
+ */
+export function planRecommendModel(
+  products: readonly Product[],
+  census: RecommendCensus,
+  sample: RecommendSample,
+  options: BuildRecommendOptions,
+): RecommendDraft {
+  const { asOf } = options;
+  const params = resolveParams(options);
+  params.ratingThreshold = census.ratingThreshold;
+  const choice = chooseCollaborative(census, sample, {
     ...DEFAULT_COLLABORATIVE_OPTIONS,
     asOf,
     seed: params.seed,
@@ -800,17 +905,83 @@ export function buildRecommendModel(input: RecommendInput, options: BuildRecomme
     priorGrid: params.priorGrid,
   });
   // What validation chose becomes the model's parameters, so queries score exactly as validated.
-  params.historyHalfLifeDays = chosen.halfLifeDays;
-  params.popularityHalfLifeDays = chosen.popularityHalfLifeDays;
-  params.historyPrior = chosen.historyPrior;
+  params.historyHalfLifeDays = choice.halfLifeDays;
+  params.popularityHalfLifeDays = choice.popularityHalfLifeDays;
+  params.historyPrior = choice.historyPrior;
   // Validation found no blend at least as good as popularity for both questions: popularity it is (the user's
   // own history only keeps known items out), rather than an unvalidated category taste.
-  if (chosen.share === 0) params.historyPrior = POPULARITY_ONLY_PRIOR;
-  const counts = itemCounts(history, feedback, params.repeatRate);
-  const co = coCounts(history, feedback.target, { neighbourStart, neighbourItems }, nItems);
+  if (choice.share === 0) params.historyPrior = POPULARITY_ONLY_PRIOR;
+  const { categories, itemCategory } = categoriesOf(products);
+  const taste = fitTasteClasses(
+    sampleCategoryCounts(sample, itemCategory, categories.length, asOf, params.historyHalfLifeDays),
+    categories.length,
+    { classes: params.tasteClasses, seed: params.seed, population: census.evidenceUsers },
+  );
+  const { itemSet: _items, ...chosen } = choice;
+  const popularity = census.popularity[String(choice.popularityHalfLifeDays)] ?? [];
+  const base: RecommendDraft['base'] = {
+    version: 2,
+    itemIds: products.map((p) => p.id),
+    categories,
+    itemCategory,
+    taste,
+    ...itemCountsOf(census, params.repeatRate),
+    hasPurchases: census.anyPurchase,
+    collaborative: chosen,
+    popularity: toDistribution(Float64Array.from(popularity), POPULARITY_SMOOTHING),
+    propensityPrior: propensityPriorOf(census),
+    params,
+    builtAt: options.builtAt ?? asOf,
+    asOf,
+  };
+  return { base, collaborative: choice };
+}
+
+/** The second half of a fit from statistics: the collaborative model from the item-pair sums (pure). */
+export function finishRecommendModel(draft: RecommendDraft, pairs: RecommendPairs): RecommendModel {
+  const nItems = draft.base.itemIds.length;
+  const fit = finishCollaborative(draft.collaborative, pairs.gram, nItems, draft.base.params.maxNeighbours);
+  const co = pairs.coCounts(fit);
+  return {
+    ...draft.base,
+    neighbourStart: fit.neighbourStart,
+    neighbourItems: fit.neighbourItems,
+    neighbourWeights: fit.neighbourWeights,
+    neighbourCoBought: co.coBought,
+    neighbourCoEngaged: co.coEngaged,
+  };
+}
+
+/** `RecommendPairs` from sums a backend aggregated over every pair of the model's items. */
+export function pairsFromSums(sums: RecommendPairSums): RecommendPairs {
+  const m = sums.items.length;
+  const local = new Map<number, number>();
+  for (let a = 0; a < m; a++) local.set(sums.items[a] as number, a);
+  return {
+    gram: sums.gram,
+    coCounts: ({ neighbourStart, neighbourItems }) => {
+      const coBought = new Array<number>(neighbourItems.length).fill(0);
+      const coEngaged = new Array<number>(neighbourItems.length).fill(0);
+      for (let j = 0; j + 1 < neighbourStart.length; j++) {
+        const a = local.get(j);
+        if (a === undefined) continue;
+        for (let p = neighbourStart[j] as number; p < (neighbourStart[j + 1] as number); p++) {
+          const b = local.get(neighbourItems[p] as number);
+          if (b === undefined) continue;
+          coBought[p] = sums.coBought[a * m + b] as number;
+          coEngaged[p] = sums.coEngaged[a * m + b] as number;
+        }
+      }
+      return { coBought, coEngaged };
+    },
+  };
+}
+
+/** Category names in order of first appearance in the catalogue, and each item's index into them. */
+function categoriesOf(products: readonly Product[]): { categories: string[]; itemCategory: number[] } {
   const categories: string[] = [];
   const categoryIndex = new Map<string, number>();
-  const itemCategory = input.products.map((p) => {
+  const itemCategory = products.map((p) => {
     let c = categoryIndex.get(p.category);
     if (c === undefined) {
       c = categories.length;
@@ -819,53 +990,34 @@ export function buildRecommendModel(input: RecommendInput, options: BuildRecomme
     }
     return c;
   });
-  const taste = fitTasteClasses(
-    categoryCountsOf(history, itemCategory, categories.length, asOf, params.historyHalfLifeDays),
-    categories.length,
-    { classes: params.tasteClasses, seed: params.seed },
-  );
-  const popularity = popularityOf(feedback, null, asOf, chosen.popularityHalfLifeDays, false);
-  const model: RecommendModel = {
-    version: 2,
-    itemIds,
-    categories,
-    itemCategory,
-    taste,
-    neighbourStart,
-    neighbourItems,
-    neighbourWeights,
-    neighbourCoBought: co.coBought,
-    neighbourCoEngaged: co.coEngaged,
-    ...counts,
-    hasPurchases: history.anyPurchase,
-    collaborative: chosen,
-    popularity: toDistribution(popularity, POPULARITY_SMOOTHING),
-    propensityPrior: propensityPrior(history),
-    params,
-    builtAt: options.builtAt ?? asOf,
-    asOf,
-  };
-  // The first query on the same interactions reuses the index built here.
-  historyCache.set(itemIds, new WeakMap([[input.interactions, history]]));
-  const seg = options.segments;
-  if (seg && seg.names.length > 0) addSegments(model, history, seg);
-  return model;
+  return { categories, itemCategory };
 }
 
 /** Propensity prior: the audience's purchases per exposed week, worth PROPENSITY_PRIOR_WEEKS weeks. */
-function propensityPrior(history: HistoryIndex): { alpha: number; beta: number } {
-  let windowPurchases = 0;
-  let exposure = 0;
-  for (let u = 0; u < history.userIds.length; u++) {
-    windowPurchases += history.purchasesInWindow[u] as number;
-    exposure += history.exposureWeeks[u] as number;
-  }
-  const meanRate = exposure > 0 ? windowPurchases / exposure : 0;
+function propensityPriorOf(census: RecommendCensus): { alpha: number; beta: number } {
+  const meanRate = census.exposureWeeks > 0 ? census.windowPurchases / census.exposureWeeks : 0;
   return { alpha: round(PROPENSITY_PRIOR_WEEKS * meanRate), beta: PROPENSITY_PRIOR_WEEKS };
 }
 
-/** Per item: people who chose it (target rows), engaged with it, chose it lately, and which items repeat. */
-function itemCounts(history: HistoryIndex, fb: Feedback, repeatRate: number) {
+/** The model's per-item counts from the census, and which items repeat (bought again by enough of their buyers). */
+function itemCountsOf(census: RecommendCensus, repeatRate: number) {
+  const repeatable: number[] = [];
+  for (let i = 0; i < census.nItems; i++) {
+    const b = census.buyers[i] as number;
+    if (census.anyPurchase && b >= MIN_REPEAT_BUYERS && (census.repeaters[i] as number) >= repeatRate * b)
+      repeatable.push(i);
+  }
+  return {
+    buyers: [...census.buyers],
+    engagers: [...census.engagers],
+    recentPurchases: [...census.recentPurchases],
+    repeatable,
+  };
+}
+
+/** The census of the in-memory history: what a database sums in SQL (see RecommendCensus). */
+function censusOf(history: HistoryIndex, fb: Feedback, params: RecommendParams): RecommendCensus {
+  const collab = feedbackCensus(fb, history.asOf, popularityHalfLives(params.popularityHalfLifeGrid));
   const nItems = fb.nItems;
   const buyers = new Array<number>(nItems).fill(0);
   const engagers = new Array<number>(nItems).fill(0);
@@ -884,13 +1036,125 @@ function itemCounts(history: HistoryIndex, fb: Feedback, repeatRate: number) {
   }
   if (history.anyPurchase)
     for (let i = 0; i < nItems; i++) recentPurchases[i] = history.itemRecentBuys[i] as number;
-  const repeatable: number[] = [];
-  for (let i = 0; i < nItems; i++) {
-    const b = buyers[i] as number;
-    if (history.anyPurchase && b >= MIN_REPEAT_BUYERS && (repeaters[i] as number) >= repeatRate * b)
-      repeatable.push(i);
+  let windowPurchases = 0;
+  let exposureWeeks = 0;
+  for (let u = 0; u < history.userIds.length; u++) {
+    windowPurchases += history.purchasesInWindow[u] as number;
+    exposureWeeks += history.exposureWeeks[u] as number;
   }
-  return { buyers, engagers, recentPurchases, repeatable };
+  return {
+    nItems,
+    ratingThreshold: history.ratingThreshold,
+    anyPurchase: history.anyPurchase,
+    users: collab.users,
+    eligibleUsers: collab.eligibleUsers,
+    lengthHistogram: [...collab.lengthHistogram],
+    evidenceUsers: evidenceRanks(history).count,
+    windowPurchases,
+    exposureWeeks,
+    engaged: Array.from(collab.engaged),
+    buyers,
+    engagers,
+    repeaters,
+    recentPurchases,
+    popularity: Object.fromEntries(Object.entries(collab.popularity).map(([h, v]) => [h, Array.from(v)])),
+  };
+}
+
+/** Each user's position among those with a positive cell (-1: none), and how many there are. */
+function evidenceRanks(history: HistoryIndex): { rank: Int32Array; count: number } {
+  const nUsers = history.userIds.length;
+  const rank = new Int32Array(nUsers).fill(-1);
+  let count = 0;
+  for (let u = 0; u < nUsers; u++) {
+    for (let r = history.start[u] as number; r < (history.start[u + 1] as number); r++) {
+      if ((history.weights[r] as number) > 0) {
+        rank[u] = count++;
+        break;
+      }
+    }
+  }
+  return { rank, count };
+}
+
+/** The planned users' cells from the in-memory history (see RecommendSample). */
+function sampleOf(history: HistoryIndex, fb: Feedback, plan: RecommendSamplePlan): RecommendSample {
+  const eligible = eligibleRanks(fb);
+  const evidence = evidenceRanks(history);
+  const wantedEligible = new Set(plan.eligible);
+  const wantedUsers = plan.users ? new Set(plan.users) : null;
+  const wantedEvidence = plan.evidence ? new Set(plan.evidence) : null;
+  const keep: number[] = [];
+  for (let u = 0; u < history.userIds.length; u++) {
+    const e = eligible[u] as number;
+    const v = evidence.rank[u] as number;
+    if (
+      !wantedUsers ||
+      wantedUsers.has(u) ||
+      (e >= 0 && wantedEligible.has(e)) ||
+      (v >= 0 && (!wantedEvidence || wantedEvidence.has(v)))
+    )
+      keep.push(u);
+  }
+  const start = new Int32Array(keep.length + 1);
+  const rows: number[] = [];
+  keep.forEach((u, k) => {
+    for (let r = history.start[u] as number; r < (history.start[u + 1] as number); r++) rows.push(r);
+    start[k + 1] = rows.length;
+  });
+  return {
+    nItems: fb.nItems,
+    userRank: Int32Array.from(keep),
+    eligibleRank: Int32Array.from(keep, (u) => eligible[u] as number),
+    evidenceRank: Int32Array.from(keep, (u) => evidence.rank[u] as number),
+    start,
+    items: Int32Array.from(rows, (r) => fb.items[r] as number),
+    weights: Float32Array.from(rows, (r) => fb.weights[r] as number),
+    evidence: Float32Array.from(rows, (r) => history.evidence[r] as number),
+    firstTs: Float64Array.from(rows, (r) => fb.firstTs[r] as number),
+    lastTs: Float64Array.from(rows, (r) => fb.lastTs[r] as number),
+    target: Uint8Array.from(rows, (r) => fb.target[r] as number),
+  };
+}
+
+/**
+ * Category evidence of the sample's users with evidence, in the order of their positions among all such users
+ * (the taste fit's rows: with `population`, fitTasteClasses takes them as its draw).
+ */
+function sampleCategoryCounts(
+  sample: RecommendSample,
+  itemCategory: readonly number[],
+  nCats: number,
+  asOf: number,
+  halfLifeDays: number,
+): CategoryCounts {
+  const users: number[] = [];
+  for (let k = 0; k < sample.evidenceRank.length; k++)
+    if ((sample.evidenceRank[k] as number) >= 0) users.push(k);
+  users.sort((a, b) => (sample.evidenceRank[a] as number) - (sample.evidenceRank[b] as number));
+  const start = new Int32Array(users.length + 1);
+  const cats: number[] = [];
+  const counts: number[] = [];
+  const dense = new Float64Array(nCats);
+  const decay = decayRate(halfLifeDays);
+  users.forEach((k, row) => {
+    dense.fill(0);
+    for (let r = sample.start[k] as number; r < (sample.start[k + 1] as number); r++) {
+      const e = sample.evidence[r] as number;
+      if (e <= 0) continue;
+      const c = itemCategory[sample.items[r] as number] as number;
+      dense[c] =
+        (dense[c] as number) + e * Math.exp(-decay * Math.max(0, asOf - (sample.lastTs[r] as number)));
+    }
+    for (let c = 0; c < nCats; c++) {
+      if ((dense[c] as number) > 0) {
+        cats.push(c);
+        counts.push(dense[c] as number);
+      }
+    }
+    start[row + 1] = cats.length;
+  });
+  return { rows: users.length, start, cats: Int32Array.from(cats), counts: Float64Array.from(counts) };
 }
 
 /**
@@ -1032,36 +1296,6 @@ function categoryEvidence(
     out[c] = (out[c] as number) + e * Math.exp(-decay * Math.max(0, asOf - (history.lastTs[r] as number)));
   }
   return out;
-}
-
-function categoryCountsOf(
-  history: HistoryIndex,
-  itemCategory: readonly number[],
-  nCats: number,
-  asOf: number,
-  halfLifeDays: number,
-): CategoryCounts {
-  const rows = history.userIds.length;
-  const start = new Int32Array(rows + 1);
-  // At most one entry per history row, so the history size bounds the arrays.
-  const cats = new Int32Array(Math.min(history.items.length, rows * nCats));
-  const counts = new Float64Array(cats.length);
-  const dense = new Float64Array(nCats);
-  let out = 0;
-  for (let u = 0; u < rows; u++) {
-    start[u] = out;
-    if ((history.start[u + 1] as number) === (history.start[u] as number)) continue;
-    categoryEvidence(history, u, itemCategory, asOf, halfLifeDays, dense);
-    for (let c = 0; c < nCats; c++) {
-      if ((dense[c] as number) > 0) {
-        cats[out] = c;
-        counts[out] = dense[c] as number;
-        out++;
-      }
-    }
-  }
-  start[rows] = out;
-  return { rows, start, cats: cats.subarray(0, out), counts: counts.subarray(0, out) };
 }
 
 /** Decay per millisecond of a half-life in days; 0 (no decay) for a half-life of 0. */

@@ -7,6 +7,12 @@ import { createRequire } from 'node:module';
 import type * as MlKmeans from 'ml-kmeans';
 import { UserError } from '../domain/errors.ts';
 import { Rng } from '../domain/random.ts';
+import type {
+  AssignedSummary,
+  CentreAssignment,
+  PersonFeatureColumn,
+  SegmentPlacement,
+} from '../domain/segment-scan.ts';
 import type { AttributeKind, Interaction, Product, Profile } from '../domain/types.ts';
 import {
   type ColumnScaling,
@@ -80,8 +86,13 @@ export interface SegmentResult {
   scaling: string;
   /** Ordered by size, descending; `labels` index into this array. */
   segments: Segment[];
+  /** Everyone's segment, by `userIds`; both empty when the backend holds the assignments (`segmentsFromSummary`). */
   labels: Int32Array;
   userIds: string[];
+  /** Profiles segmented. */
+  total: number;
+  /** How the backend placed everyone, when it did (`labels` and `userIds` are then empty). */
+  placement?: SegmentPlacement;
   quality: { silhouette: number; betweenOverTotal: number; withinSS: number };
   /** Silhouette per candidate k when k='auto'. */
   kScores?: Array<{ k: number; silhouette: number }>;
@@ -156,6 +167,7 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
     segments,
     labels,
     userIds: table.userIds,
+    total: n,
     quality: { silhouette: sil, betweenOverTotal: totalSS > 0 ? 1 - withinSS / totalSS : 0, withinSS },
     sampled: fitData.n < n ? { fitted: fitData.n, total: n } : null,
     imputed: params.imputed,
@@ -167,27 +179,248 @@ export function segmentAudience(input: SegmentInput, options: SegmentOptions): S
   return result;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// At scale: the backend computes the features, draws the sample and sums the segments (src/domain/segment-scan.ts)
+
+/** A segmentation fitted on a sample of rows, for the backend to apply to everyone. */
+export interface SegmentFit {
+  k: number;
+  kScores?: Array<{ k: number; silhouette: number }>;
+  features: string[];
+  scaling: ColumnScaling;
+  /** Fitted centres in the scaled space, k×d row-major. */
+  centres: Float64Array;
+  /** Silhouette of the sample (at most 1,000 of its rows, seeded) labelled by the centres. */
+  silhouette: number;
+  fitted: number;
+  total: number;
+}
+
+/** The column scaling of everyone from the backend's column statistics and moments (as `columnScaling`). */
+export function scalingFromStats(
+  columns: readonly PersonFeatureColumn[],
+  moments: { means: readonly number[]; sds: readonly number[] },
+  scaling: Scaling,
+): ColumnScaling {
+  return {
+    medians: columns.map((c) => c.median),
+    means: columns.map((_, j) => (scaling === 'none' ? 0 : (moments.means[j] as number))),
+    sds: columns.map((_, j) => {
+      const sd = moments.sds[j] as number;
+      return scaling === 'none' || !(sd > 1e-12) ? 1 : sd;
+    }),
+    imputed: Object.fromEntries(columns.map((c) => [c.name, c.missing])),
+    scaling,
+  };
+}
+
+/**
+ * Fits k-means on `sample` (rows of `total` people, scaled with everyone's `scaling`) as `segmentAudience`
+ * fits on its fit set: k=auto, restarts and refinement by the same seeded stream. When the sample is everyone,
+ * in stored order, the centres are the ones `segmentAudience` finds on the same data.
+ */
+export function fitSegments(
+  sample: FeatureTable,
+  scaling: ColumnScaling,
+  total: number,
+  options: SegmentOptions,
+): SegmentFit {
+  const settings = settingsOf(options);
+  checkAudienceSize(total, options.k);
+  const rng = new Rng(settings.seed);
+  const d = sample.names.length;
+  const m = sample.userIds.length;
+  const fitData: Rows = { flat: scaledRowsAt(sample, scaling, null), n: m, d };
+  const plan = planOf(settings, total);
+  const chosen = chooseK(options, fitData, total, plan, rng);
+  const { k } = chosen;
+  const centres = fitCenters(fitData, k, plan, rng);
+  const labels = nearestCentres(fitData.flat, d, centres, k);
+  const silRows = m > SILHOUETTE_SAMPLE ? rng.sampleIndices(m, SILHOUETTE_SAMPLE) : null;
+  const silFlat = silRows ? gatherRows(fitData, silRows) : fitData;
+  const silLabels = silRows ? Int32Array.from(silRows, (r) => labels[r] as number) : labels;
+  const fit: SegmentFit = {
+    k,
+    features: [...sample.names],
+    scaling,
+    centres,
+    silhouette: silhouette(rowViews(silFlat), silLabels, k),
+    fitted: m,
+    total,
+  };
+  if (chosen.kScores) fit.kScores = chosen.kScores;
+  return fit;
+}
+
+/** The nearest centre of each scaled row (row-major, d values each; a tie goes to the lower index). */
+export function nearestCentres(rows: Float64Array, d: number, centres: Float64Array, k: number): Int32Array {
+  const n = d > 0 ? rows.length / d : 0;
+  const labels = new Int32Array(n);
+  nearest({ flat: rows, n, d }, centres, k, labels);
+  return labels;
+}
+
+/** How the backend is to place everyone for a fit (see CentreAssignment). */
+export function centreAssignment(fit: SegmentFit): CentreAssignment {
+  const d = fit.features.length;
+  return {
+    features: [...fit.features],
+    medians: [...fit.scaling.medians],
+    means: [...fit.scaling.means],
+    sds: [...fit.scaling.sds],
+    log: fit.scaling.scaling === 'log-zscore',
+    centres: Array.from({ length: fit.k }, (_, c) => Array.from(fit.centres.subarray(c * d, (c + 1) * d))),
+  };
+}
+
+/**
+ * The segmentation of everyone from the backend's per-centre sums (everyone placed by `centreAssignment(fit)`):
+ * the same sizes, centroids, names, traits and revenue shares `segmentAudience` derives from its labels. The
+ * labels stay with the backend (`labels` and `userIds` are empty); the silhouette is the sample's.
+ */
+export function segmentsFromSummary(
+  fit: SegmentFit,
+  summary: AssignedSummary,
+  columns: readonly PersonFeatureColumn[],
+  options: Pick<SegmentOptions, 'currency'>,
+): SegmentResult {
+  const { k, total: n } = fit;
+  const d = fit.features.length;
+  const order = centresBySize(summary.sizes);
+  const spread = summarySpread(summary, order, n, d);
+  const z = (c: number) =>
+    Array.from({ length: d }, (_, t) => {
+      const sd = spread.colSd[t] as number;
+      return sd > 1e-12
+        ? ((spread.centroids[c * d + t] as number) - (spread.totalMean[t] as number)) / sd
+        : 0;
+    });
+  const zs = order.map((_, c) => z(c));
+  const names = nameSegments(fit.features, zs);
+  const totalRevenue = summary.revenue.reduce((a, b) => a + b, 0);
+  const isBinary = columns.map((c) => c.binary);
+  const withMeans = fit.features.map((f, t) => isBinary[t] === true || splitPrefix(f)[0] === 'category');
+  const segments = order.map((old, c): Segment => {
+    const size = summary.sizes[old] as number;
+    const stats = (t: number): TraitStats => ({
+      segMedian: summary.medians[old]?.[t] as number,
+      allMedian: summary.allMedians[t] as number,
+      segMean: withMeans[t] ? (summary.means[old]?.[t] as number) : Number.NaN,
+      allMean: withMeans[t] ? (summary.allMeans[t] as number) : Number.NaN,
+    });
+    return {
+      index: c,
+      name: names[c] as string,
+      size,
+      share: size / n,
+      revenueShare: totalRevenue > 0 ? (summary.revenue[old] as number) / totalRevenue : 0,
+      traits: pickTraits(fit.features, zs[c] as number[], isBinary, stats, options.currency ?? null),
+      centroid: Array.from(spread.centroids.subarray(c * d, (c + 1) * d)),
+    };
+  });
+  const { withinSS, totalSS } = spread;
+  const result: SegmentResult = {
+    k,
+    features: fit.features,
+    scaling: fit.scaling.scaling,
+    segments,
+    labels: new Int32Array(0),
+    userIds: [],
+    total: n,
+    quality: {
+      silhouette: fit.silhouette,
+      betweenOverTotal: totalSS > 0 ? 1 - withinSS / totalSS : 0,
+      withinSS,
+    },
+    sampled: fit.fitted < n ? { fitted: fit.fitted, total: n } : null,
+    imputed: fit.scaling.imputed,
+  };
+  if (fit.kScores) result.kScores = fit.kScores;
+  const warnings = warningsOf(
+    fit.features,
+    columns.map((c) => c.max > c.min),
+    totalSS,
+  );
+  if (warnings.length > 0) result.warnings = warnings;
+  if (!(totalSS > 0)) result.degenerate = true;
+  return result;
+}
+
+/** The centres from the largest to the smallest (ties by the centre's order): segment i is centre order[i]. */
+function centresBySize(sizes: readonly number[]): number[] {
+  return Array.from({ length: sizes.length }, (_, c) => c).sort(
+    (a, b) => (sizes[b] as number) - (sizes[a] as number) || a - b,
+  );
+}
+
+/** The segment each fit centre becomes (segments are numbered by size, as `segmentsFromSummary` does). */
+export function segmentOfCentre(sizes: readonly number[]): number[] {
+  const segmentOf = new Array<number>(sizes.length).fill(0);
+  centresBySize(sizes).forEach((centre, segment) => {
+    segmentOf[centre] = segment;
+  });
+  return segmentOf;
+}
+
+/** Centroids (in `order`), the audience mean, column sds and sums of squares from per-centre sums. */
+function summarySpread(
+  summary: AssignedSummary,
+  order: readonly number[],
+  n: number,
+  d: number,
+): Pick<Spread, 'centroids' | 'totalMean' | 'colSd' | 'withinSS' | 'totalSS'> {
+  const centroids = new Float64Array(order.length * d);
+  const totalMean = new Float64Array(d);
+  const totalSquares = new Float64Array(d);
+  let withinSS = 0;
+  order.forEach((old, c) => {
+    const size = summary.sizes[old] as number;
+    for (let t = 0; t < d; t++) {
+      const sum = summary.sums[old]?.[t] as number;
+      const sq = summary.squares[old]?.[t] as number;
+      centroids[c * d + t] = size > 0 ? sum / size : 0;
+      totalMean[t] = (totalMean[t] as number) + sum;
+      totalSquares[t] = (totalSquares[t] as number) + sq;
+      if (size > 0) withinSS += Math.max(0, sq - (sum * sum) / size);
+    }
+  });
+  let totalSS = 0;
+  const colSd: number[] = [];
+  for (let t = 0; t < d; t++) {
+    const mean = (totalMean[t] as number) / n;
+    totalMean[t] = mean;
+    const ss = Math.max(0, (totalSquares[t] as number) - n * mean * mean);
+    totalSS += ss;
+    colSd.push(n > 1 ? Math.sqrt(ss / (n - 1)) : 0);
+  }
+  return { centroids, totalMean, colSd, withinSS, totalSS };
+}
+
 /**
  * What the input cannot support, in plain words: features with one value for everyone (after filling missing
  * values with the median), and above all an audience with no variation at all, where any split is arbitrary.
  */
 function inputWarnings(table: FeatureTable, totalSS: number): string[] {
-  const constant: string[] = [];
-  table.columns.forEach((col, j) => {
+  const varies = table.columns.map((col) => {
     let first = Number.NaN;
-    let varies = false;
-    for (let i = 0; i < col.length && !varies; i++) {
+    for (let i = 0; i < col.length; i++) {
       const v = col[i] as number;
       if (Number.isNaN(v)) continue;
       if (Number.isNaN(first)) first = v;
-      else if (v !== first) varies = true;
+      else if (v !== first) return true;
     }
-    if (!varies) constant.push(table.names[j] as string);
+    return false;
   });
+  return warningsOf(table.names, varies, totalSS);
+}
+
+/** The warnings of `inputWarnings`, given which columns take more than one value. */
+function warningsOf(features: readonly string[], varies: readonly boolean[], totalSS: number): string[] {
+  const constant = features.filter((_, j) => !varies[j]);
   const names = (list: readonly string[]) => list.map((f) => `"${f}"`).join(', ');
   if (!(totalSS > 0)) {
     return [
-      `every profile has the same values of ${names(table.names)}, so there is nothing to segment: the segments below ` +
+      `every profile has the same values of ${names(features)}, so there is nothing to segment: the segments below ` +
         'are an arbitrary split, and a silhouette would mean nothing. Choose features that differ between people, ' +
         `e.g. features=${DEFAULT_SEGMENT_FEATURES.slice(0, 3).join(',')}`,
     ];
@@ -219,18 +452,9 @@ function featureTable(
   input: SegmentInput,
   options: SegmentOptions,
 ): { table: FeatureTable; revenue: Float64Array } {
-  const requestedFeatures = [
-    ...new Set((options.features ?? DEFAULT_SEGMENT_FEATURES).map((f) => f.trim())),
-  ].filter((f) => f.length > 0);
-  if (requestedFeatures.length === 0) {
-    throw new SegmentError(
-      `no features given; try features=${DEFAULT_SEGMENT_FEATURES.slice(0, 4).join(',')}`,
-    );
-  }
+  const requestedFeatures = requestedSegmentFeatures(options);
   // Revenue needs `monetary`; compute it in the same pass even when it is not a clustering feature.
-  const requested = requestedFeatures.includes('monetary')
-    ? requestedFeatures
-    : [...requestedFeatures, 'monetary'];
+  const requested = withRevenue(requestedFeatures);
   let full: FeatureTable;
   try {
     full = computeFeatures(input, requested, { asOf: options.asOf, existingOnly: true });
@@ -241,17 +465,7 @@ function featureTable(
   const n = full.userIds.length;
   checkAudienceSize(n, options.k);
   const revenue = full.columns[full.names.indexOf('monetary')] as Float64Array;
-  // Default features adapt to the data (an import without purchases has no order values); asked-for ones must work.
-  const empty = requestedFeatures.filter((f) => (full.missing[f] ?? 0) === n);
-  if (empty.length > 0 && options.features !== undefined) {
-    throw new SegmentError(`feature "${empty[0]}" has no values in this audience; pick features with data`);
-  }
-  const features = requestedFeatures.filter((f) => !empty.includes(f));
-  if (features.length === 0) {
-    throw new SegmentError(
-      'none of the default features has data here; name features with data, e.g. features=age',
-    );
-  }
+  const features = usableSegmentFeatures(requestedFeatures, full.missing, n, options);
   const table: FeatureTable = {
     userIds: full.userIds,
     names: features,
@@ -261,8 +475,49 @@ function featureTable(
   return { table, revenue };
 }
 
+/** The feature names asked for (or the defaults), trimmed and without repeats; refuses an empty list. */
+export function requestedSegmentFeatures(options: Pick<SegmentOptions, 'features'>): string[] {
+  const requested = [...new Set((options.features ?? DEFAULT_SEGMENT_FEATURES).map((f) => f.trim()))].filter(
+    (f) => f.length > 0,
+  );
+  if (requested.length === 0) {
+    throw new SegmentError(
+      `no features given; try features=${DEFAULT_SEGMENT_FEATURES.slice(0, 4).join(',')}`,
+    );
+  }
+  return requested;
+}
+
+/** The features to compute: the requested ones and `monetary`, which segment revenue shares are summed from. */
+export function withRevenue(features: readonly string[]): string[] {
+  return features.includes('monetary') ? [...features] : [...features, 'monetary'];
+}
+
+/**
+ * The requested features to cluster on, given how many of the n profiles miss each: default features adapt to
+ * the data (an import without purchases has no order values), asked-for ones must work.
+ */
+export function usableSegmentFeatures(
+  requested: readonly string[],
+  missing: Readonly<Record<string, number>>,
+  n: number,
+  options: Pick<SegmentOptions, 'features'>,
+): string[] {
+  const empty = requested.filter((f) => (missing[f] ?? 0) === n);
+  if (empty.length > 0 && options.features !== undefined) {
+    throw new SegmentError(`feature "${empty[0]}" has no values in this audience; pick features with data`);
+  }
+  const features = requested.filter((f) => !empty.includes(f));
+  if (features.length === 0) {
+    throw new SegmentError(
+      'none of the default features has data here; name features with data, e.g. features=age',
+    );
+  }
+  return features;
+}
+
 /** Refuses an audience of n profiles that cannot be split as asked. */
-function checkAudienceSize(n: number, k: number | 'auto'): void {
+export function checkAudienceSize(n: number, k: number | 'auto'): void {
   if (n === 0) {
     throw new SegmentError(
       'the audience is empty at this point in time; import data or load the sample (`audience sample`)',
@@ -862,18 +1117,27 @@ function describeTraits(
     }
     return perSegment[c] as TraitStats;
   };
-  return (c, z) => {
-    const ranked = table.names
-      .map((feature, t) => ({ feature, t, z: z[t] as number }))
-      .sort((a, b) => Math.abs(b.z) - Math.abs(a.z) || a.t - b.t);
-    const picked = ranked.filter((r) => Math.abs(r.z) >= MIN_TRAIT_Z).slice(0, MAX_TRAITS);
-    if (picked.length === 0 && ranked.length > 0) picked.push(ranked[0] as (typeof ranked)[number]);
-    return picked.map((r) => ({
-      feature: r.feature,
-      z: r.z,
-      text: traitText(r.feature, stats(c, r.t), isBinary[r.t] === true, currency),
-    }));
-  };
+  return (c, z) => pickTraits(table.names, z, isBinary, (t) => stats(c, t), currency);
+}
+
+/** The largest standardized differences (at least one), phrased with the feature's statistics. */
+function pickTraits(
+  names: readonly string[],
+  z: readonly number[],
+  isBinary: readonly boolean[],
+  stats: (t: number) => TraitStats,
+  currency: string | null,
+): Trait[] {
+  const ranked = names
+    .map((feature, t) => ({ feature, t, z: z[t] as number }))
+    .sort((a, b) => Math.abs(b.z) - Math.abs(a.z) || a.t - b.t);
+  const picked = ranked.filter((r) => Math.abs(r.z) >= MIN_TRAIT_Z).slice(0, MAX_TRAITS);
+  if (picked.length === 0 && ranked.length > 0) picked.push(ranked[0] as (typeof ranked)[number]);
+  return picked.map((r) => ({
+    feature: r.feature,
+    z: r.z,
+    text: traitText(r.feature, stats(r.t), isBinary[r.t] === true, currency),
+  }));
 }
 
 /** Where each segment's block starts when the rows are grouped by segment (k + 1 offsets). */

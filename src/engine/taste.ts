@@ -33,7 +33,24 @@ export interface FitTasteOptions {
   maxIterations?: number;
   tolerance?: number;
   maxRows?: number;
+  /**
+   * `data` is already the sample: its rows with evidence are the ones a draw among `population` rows with evidence
+   * picked (`tasteSample`), in that order. The fit is then the one on the whole data.
+   */
+  population?: number;
 }
+
+/** Positions (among rows with evidence) of the rows EM runs on, or null for all of them (see `population`). */
+export function tasteSample(
+  population: number,
+  options: Pick<FitTasteOptions, 'seed' | 'maxRows'>,
+): Int32Array | null {
+  const maxRows = options.maxRows ?? MAX_ROWS;
+  return population > maxRows ? createRng(options.seed).sampleIndices(population, maxRows) : null;
+}
+
+// Ten thousand users pin down a handful of category mixes; more only costs build time.
+const MAX_ROWS = 10_000;
 
 const PSEUDO_COUNT = 0.5;
 
@@ -44,9 +61,11 @@ export function fitTasteClasses(data: CategoryCounts, nCats: number, options: Fi
   for (let u = 0; u < data.rows; u++) {
     if ((data.start[u + 1] as number) > (data.start[u] as number)) rows.push(u);
   }
-  // Ten thousand users pin down a handful of category mixes; more only costs build time.
-  const maxRows = options.maxRows ?? 10_000;
-  if (rows.length > maxRows) {
+  const maxRows = options.maxRows ?? MAX_ROWS;
+  if (options.population !== undefined) {
+    // The same draw as on the whole data, so the rest of the stream (the seeding) is the same too.
+    if (options.population > maxRows) rng.sampleIndices(options.population, maxRows);
+  } else if (rows.length > maxRows) {
     const picked = rng.sampleIndices(rows.length, maxRows);
     rows = Array.from(picked, (k) => rows[k] as number);
   }

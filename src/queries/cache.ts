@@ -1,6 +1,6 @@
 import type { CachedModel } from '../domain/types.ts';
 import type { AudienceSnapshot, Store } from '../store/store.ts';
-import { forgetMemoized, memoized } from './memo.ts';
+import { forgetMemoized, type MemoAudience, memoized } from './memo.ts';
 
 /**
  * The one cache of src/queries/: every result derived from the audience (stats, segmentations, predictions,
@@ -17,7 +17,7 @@ import { forgetMemoized, memoized } from './memo.ts';
  * The result for `key` on this audience, computed once per data version and kept in memory (a promise, for a
  * computation that awaits, is kept as it is).
  */
-export function cachedResult<T>(store: Store, audience: AudienceSnapshot, key: string, compute: () => T): T {
+export function cachedResult<T>(store: Store, audience: MemoAudience, key: string, compute: () => T): T {
   return memoized(store, audience, key, () => {
     const value = compute();
     // A promise that rejects is not kept: the next caller tries again, as after a computation that threw.
@@ -26,10 +26,15 @@ export function cachedResult<T>(store: Store, audience: AudienceSnapshot, key: s
   });
 }
 
+/** The memo identity of a data version when no snapshot is read (a backend answered the question itself). */
+export function versionOnly(version: number): MemoAudience {
+  return { meta: { dataVersion: version, updatedAt: null, source: null } };
+}
+
 /** A model stored for the current data version under `key` (of `kind`), or null; `accept` vets its shape. */
 export async function readCachedModel<T>(
   store: Store,
-  audience: AudienceSnapshot,
+  audience: Pick<AudienceSnapshot, 'version'>,
   kind: string,
   key: string,
   accept: (model: unknown) => boolean,

@@ -1,7 +1,11 @@
 import type { AudienceData } from '../domain/types.ts';
 
-/** What identifies an audience for the memo: its data version and, on the file backend, its live arrays. */
-type Audience = Pick<AudienceData, 'meta' | 'profiles' | 'interactions'>;
+/**
+ * What identifies an audience for the memo: its data version and, from a snapshot, its arrays (the file
+ * backend's live arrays). A result a backend computed itself, without a snapshot, is keyed by the version alone.
+ */
+export type MemoAudience = Pick<AudienceData, 'meta'> &
+  Partial<Pick<AudienceData, 'profiles' | 'interactions'>>;
 
 /**
  * Results derived from the audience (stats, everyone's predicted spend, a segment's recommendations, a chart's
@@ -22,6 +26,7 @@ const MAX_ENTRIES = 64;
 
 interface Memo {
   dataVersion: number;
+  /** The snapshot's arrays, once one was seen for this version (undefined: keyed by the version alone). */
   profiles: unknown;
   interactions: unknown;
   profileCount: number;
@@ -32,18 +37,24 @@ interface Memo {
 const memos = new WeakMap<object, Memo>();
 
 /** The cached result for `key` on the current audience, or `compute()`'s, remembered for the next caller. */
-export function memoized<T>(owner: object, data: Audience, key: string, compute: () => T): T {
+export function memoized<T>(owner: object, data: MemoAudience, key: string, compute: () => T): T {
   let memo = memos.get(owner);
   if (!memo || !sameAudience(memo, data)) {
     memo = {
       dataVersion: data.meta.dataVersion,
       profiles: data.profiles,
       interactions: data.interactions,
-      profileCount: data.profiles.length,
-      interactionCount: data.interactions.length,
+      profileCount: data.profiles?.length ?? 0,
+      interactionCount: data.interactions?.length ?? 0,
       entries: new Map(),
     };
     memos.set(owner, memo);
+  } else if (memo.profiles === undefined && data.profiles !== undefined) {
+    // The first snapshot of a version known so far by its number: its arrays identify it from now on.
+    memo.profiles = data.profiles;
+    memo.interactions = data.interactions;
+    memo.profileCount = data.profiles.length;
+    memo.interactionCount = data.interactions?.length ?? 0;
   }
   if (memo.entries.has(key)) {
     const value = memo.entries.get(key) as T;
@@ -66,12 +77,14 @@ export function forgetMemoized(owner: object, key: string): void {
   memos.get(owner)?.entries.delete(key);
 }
 
-function sameAudience(memo: Memo, data: Audience): boolean {
+function sameAudience(memo: Memo, data: MemoAudience): boolean {
+  if (memo.dataVersion !== data.meta.dataVersion) return false;
+  // Keyed by the version alone on one side: the same version is the same data (the store's contract).
+  if (memo.profiles === undefined || data.profiles === undefined) return true;
   return (
-    memo.dataVersion === data.meta.dataVersion &&
     memo.profiles === data.profiles &&
     memo.interactions === data.interactions &&
     memo.profileCount === data.profiles.length &&
-    memo.interactionCount === data.interactions.length
+    memo.interactionCount === (data.interactions?.length ?? 0)
   );
 }

@@ -1,7 +1,8 @@
 import { defaultCutoffFor, fitPrediction, type PredictionModel, type Validation } from '../engine/predict.ts';
 import type { Store } from '../store/store.ts';
 import { engineAudience } from './audience.ts';
-import { cachedResult, readCachedModel, writeCachedModel } from './cache.ts';
+import { cachedResult, readCachedModel, versionOnly, writeCachedModel } from './cache.ts';
+import { fitSqlPrediction, type SqlPredictionPlan, sqlPredictionPlan } from './prediction-sql.ts';
 
 const KIND = 'prediction';
 
@@ -25,21 +26,17 @@ export async function predictionModelFor(
   now: number,
   options: { record?: boolean } = {},
 ): Promise<{ model: PredictionModel; cached: boolean; key: string }> {
+  // A backend that computes prediction rows fits on every row in place, without the audience in the app.
+  const plan = await sqlPredictionPlan(store, {
+    target: request.target,
+    ...(request.userChoseFeatures ? { features: request.features } : {}),
+    ...(request.validate ? { validate: request.validate } : {}),
+  });
+  if (plan) return sqlModelFor(store, plan, request, now, options);
   const data = await engineAudience(store);
   const cutoff = defaultCutoffFor(data, request.target);
-  const key = `${KIND}|${request.target}|${request.features.join(',')}|${cutoff}|${request.currency.toUpperCase()}|${request.validate ?? 'default'}`;
-  const hit = await readCachedModel<PredictionModel>(store, data, KIND, key, (m) => {
-    const model = m as Partial<PredictionModel> | null;
-    return Boolean(
-      model &&
-        Array.isArray(model.coefficients) &&
-        Array.isArray(model.imputeMedians) &&
-        Array.isArray(model.dropped) &&
-        // Models cached before full-data fits had a holdout and no ranking effects: fit those again.
-        model.validation !== undefined &&
-        model.coefficients.every((c) => typeof c.effect === 'number'),
-    );
-  });
+  const key = modelKey(request, cutoff);
+  const hit = await readCachedModel<PredictionModel>(store, data, KIND, key, usable);
   if (hit) return { model: hit, cached: true, key };
   const fitModel = () =>
     fitPrediction(data, {
@@ -53,5 +50,46 @@ export async function predictionModelFor(
     return { model: cachedResult(store, data, `model|${key}`, fitModel), cached: false, key };
   const model = fitModel();
   await writeCachedModel(store, { kind: KIND, key, dataVersion: data.version, now, model });
+  return { model, cached: false, key };
+}
+
+/** The model's cache key: everything it depends on besides the data version. */
+function modelKey(request: PredictionRequest, cutoff: number): string {
+  return `${KIND}|${request.target}|${request.features.join(',')}|${cutoff}|${request.currency.toUpperCase()}|${request.validate ?? 'default'}`;
+}
+
+/** Whether a cached model has every field this build reads. */
+function usable(m: unknown): boolean {
+  const model = m as Partial<PredictionModel> | null;
+  return Boolean(
+    model &&
+      Array.isArray(model.coefficients) &&
+      Array.isArray(model.imputeMedians) &&
+      Array.isArray(model.dropped) &&
+      // Models cached before full-data fits had a holdout and no ranking effects: fit those again.
+      model.validation !== undefined &&
+      model.coefficients.every((c) => typeof c.effect === 'number'),
+  );
+}
+
+/** `predictionModelFor` on the backend's rows: the same cache, keyed by the data version alone. */
+async function sqlModelFor(
+  store: Store,
+  plan: SqlPredictionPlan,
+  request: PredictionRequest,
+  now: number,
+  options: { record?: boolean },
+): Promise<{ model: PredictionModel; cached: boolean; key: string }> {
+  const version = await store.audience.version();
+  const key = modelKey({ ...request, target: plan.target, features: plan.features }, plan.cutoff);
+  const hit = await readCachedModel<PredictionModel>(store, { version }, KIND, key, usable);
+  if (hit) return { model: hit, cached: true, key };
+  const fitted = () => fitSqlPrediction(plan, request.currency);
+  if (options.record === false) {
+    const { model } = await cachedResult(store, versionOnly(version), `model|${key}`, fitted);
+    return { model, cached: false, key };
+  }
+  const { model, version: fittedAt } = await fitted();
+  await writeCachedModel(store, { kind: KIND, key, dataVersion: fittedAt, now, model });
   return { model, cached: false, key };
 }

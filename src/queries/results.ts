@@ -1,7 +1,7 @@
 import type { SegmentRun } from '../domain/types.ts';
 import type { Filter } from '../engine/filter.ts';
 import { applyFilter } from '../engine/filter.ts';
-import { type PredictionModel, predictUsers } from '../engine/predict.ts';
+import { HORIZON_DAYS, type PredictionModel, predictUsers } from '../engine/predict.ts';
 import {
   type QueryOptions,
   type RecommendModel,
@@ -9,9 +9,9 @@ import {
   type SegmentRecommendations,
 } from '../engine/recommend.ts';
 import { type AudienceStats, computeStats } from '../engine/stats.ts';
-import type { Store } from '../store/store.ts';
+import type { ForecastSums, ForecastWho, Store } from '../store/store.ts';
 import { engineAudience } from './audience.ts';
-import { cachedResult } from './cache.ts';
+import { cachedResult, versionOnly } from './cache.ts';
 import { peopleFor } from './people.ts';
 
 const MINUTE = 60_000;
@@ -63,6 +63,34 @@ export async function audiencePredictionsFor(
     };
     return { userIds, values, rowOf };
   });
+}
+
+/**
+ * A model's forecast summed by the backend (SQL over every person's features at the horizon's start), for
+ * everyone who existed then, a stored segment's people or some people; null when the backend does not compute
+ * the model's features (the engine then scores a snapshot). Sums are kept per data version like every result.
+ */
+export async function sqlForecastFor(
+  store: Store,
+  model: PredictionModel,
+  modelKey: string,
+  who: ForecastWho,
+): Promise<ForecastSums | null> {
+  const source = store.audience.predictions;
+  if (!source) return null;
+  const kinds = await store.audience.attributeKinds();
+  if (!model.features.every((f) => source.computes(f, kinds[f]))) return null;
+  const score = {
+    names: model.features,
+    coefficients: model.coefficients.map((c) => c.value),
+    intercept: model.intercept,
+    medians: model.imputeMedians,
+  };
+  const asOf = model.cutoff + HORIZON_DAYS * 86_400_000;
+  const run = () => source.forecast({ target: model.target, score, asOf, who });
+  if (who.kind === 'ids') return run();
+  const version = await store.audience.version();
+  return cachedResult(store, versionOnly(version), `forecast-sql|${modelKey}|${JSON.stringify(who)}`, run);
 }
 
 /** The people of a stored run's segment (0-based) who are still in the audience (erasures remove people). */

@@ -3,9 +3,10 @@ import { dataAsOf } from '../engine/as-of.ts';
 import { applyFilter, parseWhere } from '../engine/filter.ts';
 import { SEGMENT_DEFAULTS } from '../engine/segment-defaults.ts';
 import { type SegmentOptions, type SegmentResult, segmentAudience } from '../engine/segments.ts';
-import type { AudienceSnapshot, Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import { engineAudience } from './audience.ts';
-import { cachedResult, readCachedModel, writeCachedModel } from './cache.ts';
+import { cachedResult, readCachedModel, versionOnly, writeCachedModel } from './cache.ts';
+import { inStore, segmentInStore, storeAsOf } from './segments-in-store.ts';
 
 /**
  * Segmentations and which one is the audience's *default*: the segmentation that `segment=N`, the segment
@@ -174,12 +175,15 @@ export async function findOrComputeSegmentation(
   now: number,
   currency?: string,
 ): Promise<Segmentation> {
-  const audience = await engineAudience(store);
+  // Answered where the data lives, the run needs only the version; the engine's path reads the snapshot anyway.
+  const audience = inStore(store.audience.personFeatures, request)
+    ? versionOnly(await store.audience.version())
+    : await engineAudience(store);
+  const dataVersion = audience.meta.dataVersion;
   const key = cacheKey(request, currency);
-  const stored = await storedSegmentation(store, audience, key);
+  const stored = await storedSegmentation(store, dataVersion, key);
   if (stored) return stored;
   const result = await computeSegmentation(store, request, now, currency);
-  const dataVersion = audience.version;
   const run = cachedResult(store, audience, `segment-run|${key}`, () =>
     toSegmentRun(result, {
       id: `seg-${now.toString(36)}-${dataVersion}-${shortHash(key)}`,
@@ -191,13 +195,15 @@ export async function findOrComputeSegmentation(
   return { result, run, cached: false, stored: false };
 }
 
-async function storedSegmentation(
-  store: Store,
-  audience: AudienceSnapshot,
-  key: string,
-): Promise<Segmentation | null> {
-  const cached = await readCachedModel<CachedSegments>(store, audience, KIND, key, (m) =>
-    Boolean(m && typeof m === 'object' && 'runId' in m && 'result' in m),
+async function storedSegmentation(store: Store, version: number, key: string): Promise<Segmentation | null> {
+  const cached = await readCachedModel<CachedSegments>(store, { version }, KIND, key, (m) =>
+    Boolean(
+      m &&
+        typeof m === 'object' &&
+        'runId' in m &&
+        'result' in m &&
+        typeof (m.result as { total?: unknown }).total === 'number',
+    ),
   );
   const run = cached ? await store.segmentRuns.get(cached.runId) : undefined;
   if (!cached || !run) return null;
@@ -223,7 +229,7 @@ export async function recordSegmentation(
   await store.change((tx) => tx.addSegmentRun(run, KEPT_SEGMENT_RUNS), { wait: 'applied' });
   // A cache entry is only ever for the current data (an entry of another version would evict the current ones).
   if (run.data_version !== (await store.audience.version())) return { ...segmentation, run, stored: true };
-  const { labels: _labels, userIds: _userIds, ...rest } = segmentation.result;
+  const { labels: _labels, userIds: _userIds, placement: _placement, ...rest } = segmentation.result;
   const key = cacheKey(run.request ?? DEFAULT_SEGMENT_REQUEST, currency);
   const model: CachedSegments = { runId: run.id, result: rest };
   await writeCachedModel(store, {
@@ -246,9 +252,19 @@ export async function computeSegmentation(
   now: number,
   currency?: string,
 ): Promise<SegmentResult> {
+  const { k, features, scaling, where, seed } = request;
+  const source = store.audience.personFeatures;
+  if (inStore(source, request)) {
+    const version = await store.audience.version();
+    const asOf = await storeAsOf(source, now);
+    const key = `segmentation|${asOf}|${JSON.stringify([k, features, scaling, where, seed, currency ?? null])}`;
+    const result = await cachedResult(store, versionOnly(version), key, () =>
+      segmentInStore(source, request, asOf, currency),
+    );
+    if (result) return result;
+  }
   const data = await engineAudience(store);
   const asOf = dataAsOf(data.interactions, now);
-  const { k, features, scaling, where, seed } = request;
   const key = `segmentation|${asOf}|${JSON.stringify([k, features, scaling, where, seed, currency ?? null])}`;
   return cachedResult(store, data, key, () => {
     const filter = request.where ? parseWhere(request.where, data.attributes) : null;
@@ -282,6 +298,7 @@ export function toSegmentRun(
     user_ids: result.userIds,
     labels: Array.from(result.labels),
     ...(meta.request ? { request: copyRequest(meta.request) } : {}),
+    ...(result.placement ? { placement: result.placement } : {}),
   };
 }
 

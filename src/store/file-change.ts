@@ -152,8 +152,15 @@ export class FileChange implements StoreChange {
   }
 
   async addSegmentRun(run: SegmentRun, keep: number): Promise<void> {
+    // This backend has no personFeatures, so every run it is given carries its assignments.
+    if (run.placement && run.user_ids.length === 0 && run.sizes.some((s) => s > 0)) {
+      throw new Error(
+        'internal: the file backend cannot place a run itself (its runs carry their assignments)',
+      );
+    }
+    const { placement: _placement, ...stored } = run;
     const runs = this.data.segmentRuns;
-    runs.push(run);
+    runs.push(stored);
     if (runs.length > keep) runs.splice(0, runs.length - keep);
   }
 

@@ -369,6 +369,10 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
     interactionColumns: async () => columns.takeColumns(data().interactions),
     snapshot: async () => snapshotOf(data()),
     aggregate: async (_query: AggregateQuery) => undefined,
+    // The audience is in memory: the engine computes prediction rows from the snapshot.
+    predictions: null,
+    // The engine computes features from the snapshot, which is free here.
+    personFeatures: null,
   };
   const segmentRuns: SegmentRunReads = {
     latest: async () => data().segmentRuns.at(-1),

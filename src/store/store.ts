@@ -36,7 +36,9 @@
  *   durable by a coalesced background save a moment later; a crash may lose those, never half of one).
  *   A change that removes personal data passes `scrubBackup`, so no older copy the backend keeps still holds it.
  */
+import type { ErrorSums, FoldScore, LinearScore, TrainingSums } from '../domain/cross-products.ts';
 import type { InteractionColumns } from '../domain/interaction-columns.ts';
+import type { PersonFeatureSource } from '../domain/segment-scan.ts';
 import type {
   AttributeKind,
   AudienceCounts,
@@ -117,6 +119,87 @@ export interface AudienceReads {
   snapshot(): Promise<AudienceSnapshot>;
   /** The backend's own answer to an aggregate, or undefined: compute it in the app from the reads. */
   aggregate(query: AggregateQuery): Promise<unknown>;
+  /**
+   * Everyone's features computed by the backend (a database: in SQL), so segments are fitted on a sample and
+   * everyone is placed without a snapshot; null when the backend leaves features to the engine (the file).
+   */
+  readonly personFeatures: PersonFeatureSource | null;
+  /**
+   * Prediction rows computed where the data lives (a database: SQL over every row), or null: the app computes
+   * them from a snapshot (the file backend, and reads inside an open change).
+   */
+  readonly predictions: PredictionSource | null;
+}
+
+/**
+ * Which per-person prediction rows to compute: the features at `asOf` of the profiles that existed then, and
+ * the target (spend in the 30 days from `asOf`, or a numeric attribute) — the engine's definitions
+ * (src/engine/features.ts, predict.ts `buildTrainingSet`).
+ */
+export interface PredictionRowsQuery {
+  /** 'spend_next_30d' or a numeric custom attribute. */
+  target: string;
+  features: readonly string[];
+  /** The training set's instant: the cutoff for spend, cutoff + 30 days for an attribute. */
+  asOf: number;
+  /** Also the time split's earlier set (spend only): features at asOf - 30 days, spend in the 30 days after. */
+  earlier: boolean;
+  /** Cross-validation folds: each person's fold is domain/folds.ts `foldOfId(id, seed, folds)`. */
+  folds: number;
+  seed: number;
+}
+
+/** The training sets of a `PredictionRowsQuery`. */
+export type PredictionSet = 'train' | 'earlier';
+
+/** Per-person prediction rows held by the backend for one fit (a temporary table); release when done. */
+export interface PredictionRows {
+  /** The data version the rows were computed from. */
+  readonly version: number;
+  /**
+   * The sums of a set's rows (all, or all but one fold's), over `names` (default: every feature); medians only of
+   * `medianOf` (default: all), the others reported as 0 (a fold's fit needs only those of columns with gaps).
+   */
+  sums(
+    set: PredictionSet,
+    options?: { names?: readonly string[]; withoutFold?: number; medianOf?: readonly string[] },
+  ): Promise<TrainingSums>;
+  /** Error sums of the set's rows, each scored by its fold's score (or the one with `fold` null). */
+  errors(set: PredictionSet, scores: readonly FoldScore[]): Promise<ErrorSums>;
+  release(): Promise<void>;
+}
+
+/** Whose forecast: everyone who existed at `asOf`, some people, or a stored segment's people with a profile. */
+export type ForecastWho =
+  | { kind: 'all' }
+  | { kind: 'ids'; ids: readonly string[] }
+  | { kind: 'segment'; runId: string; label: number };
+
+/** A fitted score applied to people at an instant (features at `asOf`; spend floored at zero). */
+export interface ForecastQuery {
+  target: string;
+  score: LinearScore;
+  asOf: number;
+  who: ForecastWho;
+}
+
+/** A forecast's sum over its people; with ids, each one's value in the order asked (NaN: no such profile). */
+export interface ForecastSums {
+  n: number;
+  total: number;
+  values?: number[];
+}
+
+/** A backend's prediction rows (see `AudienceReads.predictions`). */
+export interface PredictionSource {
+  /** Whether the backend computes this feature (`kind`: the custom attribute's kind, if it is one). */
+  computes(feature: string, kind: AttributeKind | undefined): boolean;
+  /** The latest interaction's time and the latest sign-up, epoch ms (null: none), for the default cutoff. */
+  extent(): Promise<{ latestInteraction: number | null; latestSignup: number | null }>;
+  /** Computes the rows of a fit, or refuses (PredictError-free: a plain Error) a feature it does not compute. */
+  open(query: PredictionRowsQuery): Promise<PredictionRows>;
+  /** Applies a score to people (see ForecastQuery). */
+  forecast(query: ForecastQuery): Promise<ForecastSums>;
 }
 
 /** Reads of stored segmentations (who was in which segment at a point in time). */
@@ -214,7 +297,10 @@ export interface StoreChange extends StoreReads {
   /** Removes interactions older than `cutoff` (epoch ms); returns how many. */
   removeInteractionsBefore(cutoff: number): Promise<number>;
 
-  /** Stores a segment run, keeping the newest `keep`. */
+  /**
+   * Stores a segment run, keeping the newest `keep`. A run with `placement` and no `user_ids` (computed through
+   * `audience.personFeatures`) has its assignments written by the backend from the placement.
+   */
   addSegmentRun(run: SegmentRun, keep: number): Promise<void>;
 
   /**

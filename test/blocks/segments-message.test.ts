@@ -20,6 +20,7 @@ function result(imputed: Record<string, number>, sizes: number[]): SegmentResult
     })),
     labels: new Int32Array(0),
     userIds: new Array<string>(total).fill('x'),
+    total,
     quality: { silhouette: 0.5, betweenOverTotal: 0.7, withinSS: 1 },
     sampled: null,
     imputed,

@@ -149,6 +149,7 @@ describe('small-cohort suppression', () => {
       ],
       labels: new Int32Array(0),
       userIds: new Array<string>(157).fill('x'),
+      total: 157,
       quality: { silhouette: 0.5, betweenOverTotal: 0.7, withinSS: 1 },
       sampled: null,
       imputed: {},

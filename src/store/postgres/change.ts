@@ -28,6 +28,7 @@ import { type Claim, closeOccurrence, finishOccurrence } from './claims.ts';
 import { pgConnectionWrites } from './connections.ts';
 import { copyRows } from './copy.ts';
 import { ensureMonthPartitions, monthOf, purgeBefore } from './partitions.ts';
+import { insertPlacedAssignments } from './person-features.ts';
 import { storeReads } from './reads.ts';
 import { SCHEDULE_COLUMNS, toSchedule, ts } from './rows.ts';
 
@@ -378,11 +379,16 @@ export class PgChange implements StoreChange {
         JSON.stringify(run.centroids),
       ],
     );
-    await this.q(
-      `INSERT INTO segment_assignments (team_id, run_id, ord, user_id, label)
-       SELECT $1, $2, ord - 1, user_id, label FROM unnest($3::text[], $4::int[]) WITH ORDINALITY AS t(user_id, label, ord)`,
-      [run.id, run.user_ids, run.labels],
-    );
+    if (run.placement && run.user_ids.length === 0) {
+      // Placed in SQL (person-features.ts): the assignments never pass through the app.
+      await insertPlacedAssignments(this.client, this.team, run.id, run.placement);
+    } else {
+      await this.q(
+        `INSERT INTO segment_assignments (team_id, run_id, ord, user_id, label)
+         SELECT $1, $2, ord - 1, user_id, label FROM unnest($3::text[], $4::int[]) WITH ORDINALITY AS t(user_id, label, ord)`,
+        [run.id, run.user_ids, run.labels],
+      );
+    }
     await this.q(
       `DELETE FROM segment_runs WHERE team_id = $1 AND id IN
          (SELECT id FROM segment_runs WHERE team_id = $1 ORDER BY seq DESC OFFSET $2)`,

@@ -2,6 +2,8 @@
  * The reads of the storage interface in SQL, over a pool (a store's reads) or over the client of an open change
  * (which then sees its own writes). Every statement filters on the workspace.
  */
+
+import type pg from 'pg';
 import type { AttributeKind, AudienceCounts, AudienceMeta, TimeWindow } from '../../domain/types.ts';
 import type {
   AggregateQuery,
@@ -16,6 +18,8 @@ import type {
 import { answerAggregate } from './aggregates.ts';
 import type { Queryable } from './claims.ts';
 import { pgConnectionReads } from './connections.ts';
+import { openPersonFeatures, placedAssignments } from './person-features.ts';
+import { pgPredictions } from './prediction-rows.ts';
 import {
   AUDIT_COLUMNS,
   DELIVERY_COLUMNS,
@@ -108,6 +112,19 @@ export function audienceReads(
     interactionColumns: async () => null,
     snapshot,
     aggregate: (query: AggregateQuery) => answerAggregate(db, team, query),
+    personFeatures: {
+      latestInteraction: async () =>
+        ((
+          await db.query<{ latest: number | null }>(
+            `SELECT ${ms('max(at)')} AS latest FROM interactions WHERE team_id = $1`,
+            [team],
+          )
+        ).rows[0]?.latest as number | null | undefined) ?? null,
+      open: (query) => openPersonFeatures(db, team, query),
+      placed: (placement) => placedAssignments(db, team, placement),
+    },
+    // The store's reads only (over the pool: a fit holds a client of its own), not an open change's.
+    predictions: countsKept ? pgPredictions(db as pg.Pool, team) : null,
   };
 }
 

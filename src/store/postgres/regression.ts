@@ -13,23 +13,20 @@
  */
 import type { CrossProducts } from '../../domain/cross-products.ts';
 import type { Queryable } from './claims.ts';
-import { ms, ts } from './rows.ts';
+import { type FeatureRefs, featureExpression, LOOKBACK_DAYS, personEvents } from './feature-sql.ts';
+import { ts } from './rows.ts';
 
 const DAY = 86_400_000;
 const HORIZON = 30 * DAY;
-const LOOKBACK = 365 * DAY;
-const RECENCY_CAP_DAYS = 365;
+const LOOKBACK = LOOKBACK_DAYS * DAY;
 
-/** The features this aggregate computes in SQL, as expressions over `r` (profile), `pa` (past purchases). */
-const FEATURE_SQL: Record<string, string> = {
-  frequency: 'coalesce(pa.frequency, 0)::float8',
-  monetary: 'coalesce(pa.monetary, 0)::float8',
-  recency_days: `CASE WHEN pa.last IS NULL THEN ${RECENCY_CAP_DAYS}::float8
-                      ELSE least(${RECENCY_CAP_DAYS}::float8, ($5::float8 - ${ms('pa.last')}) / ${DAY}) END`,
-  followers: 'r.followers::float8',
-  log_followers: 'CASE WHEN r.followers >= 0 THEN log(1 + r.followers::float8) END',
-  tenure_days: `($5::float8 - ${ms('r.created_at')}) / ${DAY}`,
-};
+// The features are the shared per-person expressions (feature-sql.ts) over `r` (profile) and `pa` (its
+// purchases before the cutoff); the rates over the engagement window are not among them here.
+const REFS: FeatureRefs = { asOfMs: '$5::float8', profile: 'r', events: 'pa' };
+const FEATURES = ['frequency', 'monetary', 'recency_days', 'followers', 'log_followers', 'tenure_days'];
+const FEATURE_SQL: Record<string, string> = Object.fromEntries(
+  FEATURES.map((f) => [f, featureExpression(f, REFS) as string]),
+);
 
 /** Whether every feature can be computed in SQL. */
 export function sqlFeatures(features: readonly string[]): boolean {
@@ -53,11 +50,7 @@ WITH rows AS (
   SELECT id, followers, created_at FROM profiles
    -- $5 (the cutoff in epoch ms) is read by recency and tenure; named here so every feature set binds it.
    WHERE team_id = $1 AND $5::float8 IS NOT NULL AND (created_at IS NULL OR created_at < $2::timestamptz)),
-past AS (
-  SELECT user_id, count(*) FILTER (WHERE at >= $3::timestamptz) AS frequency,
-         coalesce(sum(value) FILTER (WHERE at >= $3::timestamptz AND value <> 'NaN'), 0) AS monetary,
-         max(at) AS last
-    FROM interactions WHERE team_id = $1 AND type = 'purchase' AND at < $2::timestamptz GROUP BY user_id),
+past AS (${personEvents({ team: '$1', asOf: '$2::timestamptz', lookbackStart: '$3::timestamptz', windowStart: '$2::timestamptz', windowStartMs: '$5::float8', purchasesOnly: true })}),
 future AS (
   SELECT i.user_id, sum(coalesce(nullif(i.value, 'NaN'), pr.price, 0)) AS spend
     FROM interactions i LEFT JOIN products pr ON pr.team_id = i.team_id AND pr.id = i.item_id

@@ -1,0 +1,367 @@
+/**
+ * Segmentation at scale (the seam's `audience.personFeatures`, issue #14): everyone's features computed in SQL
+ * in one pass over the interactions of the last 365 days grouped by person (feature-sql.ts: the engine's
+ * definitions), kept in a temporary table for one segmentation, so the app reads a sample to fit on and per-centre
+ * sums, never the audience. Everyone is placed at the nearest centre in SQL with the engine's arithmetic
+ * (missing values filled with the column median, centred, divided by the sd, squared distances summed feature
+ * by feature, a tie to the lower index), and the run's assignments are written by one INSERT … SELECT.
+ */
+import type pg from 'pg';
+import type {
+  AssignedSummary,
+  CentreAssignment,
+  PersonFeatureColumn,
+  PersonFeatureQuery,
+  PersonFeatureRows,
+  PersonFeatureScan,
+  SegmentPlacement,
+} from '../../domain/segment-scan.ts';
+import type { Queryable } from './claims.ts';
+import {
+  describedAs,
+  type FeatureRefs,
+  featureExpression,
+  LOOKBACK_DAYS,
+  personEvents,
+  WINDOW_DAYS,
+} from './feature-sql.ts';
+import { ms, ts } from './rows.ts';
+
+const DAY = 86_400_000;
+
+/** Memory for the per-person aggregation and the medians' sorts (per query, one segmentation at a time). */
+const WORK_MEM = '256MB';
+
+/** A scan that holds a pool client until released. */
+export interface HeldScan extends PersonFeatureScan {
+  release(): Promise<void>;
+}
+
+/** Whether every feature has an SQL definition. */
+export function sqlSegmentFeatures(features: readonly string[]): boolean {
+  const refs: FeatureRefs = {
+    asOfMs: '0',
+    windowStartMs: '0',
+    lookbackStartMs: '0',
+    knownFromMs: '0',
+    profile: 'p',
+    events: 'e',
+  };
+  return features.length > 0 && features.every((f) => featureExpression(f, refs) !== undefined);
+}
+
+/**
+ * The SELECT of everyone's features (columns seq, id, x0 … x(d-1)) at `query.asOf`: profiles that existed then
+ * (created before it, or of unknown age). Parameters: $1 the workspace, $2 as of, $3 the window's start, $4 the
+ * lookback's start (timestamptz), and the same as epoch ms in $5, $6, $7; $8 the data's first event (ms).
+ */
+function featuresSelect(features: readonly string[]): string {
+  const knownFromMs = `greatest(coalesce(${ms('p.created_at')}, $8::float8), $8::float8)`;
+  const refs: FeatureRefs = {
+    asOfMs: '$5::float8',
+    windowStartMs: '$6::float8',
+    lookbackStartMs: '$7::float8',
+    knownFromMs,
+    profile: 'p',
+    events: 'e',
+  };
+  const columns = features
+    .map((f, j) => `${featureExpression(f, refs) as string} AS x${j}`)
+    .join(',\n       ');
+  const events = personEvents({
+    team: '$1',
+    asOf: '$2::timestamptz',
+    lookbackStart: '$4::timestamptz',
+    windowStart: '$3::timestamptz',
+    windowStartMs: '$6::float8',
+    purchasesOnly: false,
+  });
+  return `SELECT p.seq, p.id, ${columns}
+  FROM profiles p LEFT JOIN (${events}) e ON e.user_id = p.id
+ WHERE p.team_id = $1 AND (p.created_at IS NULL OR p.created_at < $2::timestamptz)
+   -- Typed here, so every feature set binds the same parameters, whichever of them its expressions read.
+   AND $5::float8 IS NOT NULL AND $6::float8 IS NOT NULL AND $7::float8 IS NOT NULL AND $8::float8 IS NOT NULL`;
+}
+
+/** The parameters of `featuresSelect` for `asOf` (reads the data's first event before it). */
+async function featureParams(db: Queryable, team: string, asOf: number): Promise<unknown[]> {
+  const { rows } = await db.query<{ first: number | null }>(
+    `SELECT ${ms('min(at)')} AS first FROM interactions WHERE team_id = $1 AND at < $2::timestamptz`,
+    [team, ts(asOf)],
+  );
+  const windowStart = asOf - WINDOW_DAYS * DAY;
+  const lookbackStart = asOf - LOOKBACK_DAYS * DAY;
+  // Without an event before asOf the data "begins" at asOf (the engine's rule).
+  const first = rows[0]?.first ?? asOf;
+  return [team, ts(asOf), ts(windowStart), ts(lookbackStart), asOf, windowStart, lookbackStart, first];
+}
+
+/** A float8 literal of a number we computed (never text from outside). */
+function lit(x: number): string {
+  if (!Number.isFinite(x)) throw new Error(`internal: non-finite segmentation parameter ${x}`);
+  return `${String(x)}::float8`;
+}
+
+/** Scaled clustered feature j, `x` its raw column (as `scaledValue` in src/engine/features.ts). */
+function scaled(a: CentreAssignment, j: number, x: string): string {
+  const filled = `coalesce(${x}, ${lit(a.medians[j] as number)})`;
+  const v = a.log ? `(sign(${filled}) * ln(1 + abs(${filled})))` : filled;
+  return `((${v} - ${lit(a.means[j] as number)}) / ${lit(a.sds[j] as number)})`;
+}
+
+/**
+ * `extra` columns of `rows` with the scaled clustered features s0 …, their squared distances to the centres
+ * d0 …, and `label`: the nearest centre (a tie goes to the lower index, as the engine's strict comparison does).
+ */
+function placed(a: CentreAssignment, rows: string, extra: string, columnOf: (j: number) => string): string {
+  const d = a.features.length;
+  const k = a.centres.length;
+  const s = Array.from({ length: d }, (_, j) => `${scaled(a, j, columnOf(j))} AS s${j}`).join(', ');
+  const dist = a.centres
+    .map((centre, c) => {
+      const terms = centre.map((v, j) => `(s${j} - ${lit(v)}) * (s${j} - ${lit(v)})`);
+      return `${terms.join(' + ')} AS d${c}`;
+    })
+    .join(', ');
+  const whens = Array.from({ length: k - 1 }, (_, c) => {
+    const later = Array.from({ length: k - c - 1 }, (__, i) => `d${c} <= d${c + 1 + i}`).join(' AND ');
+    return `WHEN ${later} THEN ${c}`;
+  });
+  const label = k === 1 ? '0' : `CASE ${whens.join(' ')} ELSE ${k - 1} END`;
+  return `SELECT *, ${label} AS label FROM (
+    SELECT *, ${dist} FROM (SELECT ${extra} ${s} FROM ${rows}) scaled) distances`;
+}
+
+/** Opens a feature scan on its own client, or null when a feature has no SQL definition. */
+export async function openPersonFeatures(
+  db: Queryable,
+  team: string,
+  query: PersonFeatureQuery,
+): Promise<HeldScan | null> {
+  if (!sqlSegmentFeatures(query.features)) return null;
+  const pool = 'connect' in db ? (db as pg.Pool) : null;
+  const client = pool ? await pool.connect() : db;
+  const table = `person_features_${Math.random().toString(36).slice(2, 10)}`;
+  try {
+    // One snapshot for every read of this segmentation (writing only its own temporary table).
+    if (pool) {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      await client.query(`SET LOCAL work_mem = '${WORK_MEM}'`);
+    }
+    const params = await featureParams(client, team, query.asOf);
+    // In stored order: a temporary table is read by one process, start to end, so every sum below adds in
+    // this order and the same data gives the same figures to the last bit.
+    await client.query(
+      `CREATE TEMPORARY TABLE ${table} AS ${featuresSelect(query.features)} ORDER BY p.seq`,
+      params,
+    );
+    const columns = await columnStats(client, table, query.features);
+    return scanOf(client, table, query.features, columns, async () => {
+      await client.query(`DROP TABLE IF EXISTS ${table}`);
+      if (pool) {
+        await client.query('COMMIT');
+        (client as pg.PoolClient).release();
+      }
+    });
+  } catch (error) {
+    if (pool) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      (client as pg.PoolClient).release();
+    }
+    throw error;
+  }
+}
+
+/** Count, missing values, median, range and yes/no-ness of every column. */
+async function columnStats(
+  db: Queryable,
+  table: string,
+  features: readonly string[],
+): Promise<{ n: number; columns: PersonFeatureColumn[] }> {
+  const parts = features.map(
+    (
+      _,
+      j,
+    ) => `count(x${j}) AS c${j}, coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY x${j}), 0) AS m${j},
+      min(x${j}) AS lo${j}, max(x${j}) AS hi${j}, coalesce(bool_and(x${j} IN (0, 1)), true) AS b${j}`,
+  );
+  const { rows } = await db.query(`SELECT count(*)::float8 AS n, ${parts.join(', ')} FROM ${table}`);
+  const r = (rows[0] ?? {}) as Record<string, unknown>;
+  const n = Number(r.n ?? 0);
+  const num = (v: unknown) => (v === null || v === undefined ? Number.NaN : Number(v));
+  return {
+    n,
+    columns: features.map((name, j) => ({
+      name,
+      missing: n - Number(r[`c${j}`] ?? 0),
+      median: num(r[`m${j}`]),
+      min: num(r[`lo${j}`]),
+      max: num(r[`hi${j}`]),
+      binary: r[`b${j}`] === true,
+    })),
+  };
+}
+
+function scanOf(
+  db: Queryable,
+  table: string,
+  features: readonly string[],
+  stats: { n: number; columns: PersonFeatureColumn[] },
+  release: () => Promise<void>,
+): HeldScan {
+  const d = features.length;
+  return {
+    n: stats.n,
+    columns: stats.columns,
+    moments: (log) => moments(db, table, stats.columns, log),
+    sample: (size, seed) => sampleRows(db, table, d, stats.n, size, seed),
+    summarize: (assignment) => summarize(db, table, features, assignment),
+    release,
+  };
+}
+
+/** Means and sample sds of the filled (and, with `log`, signed-log) columns. */
+async function moments(
+  db: Queryable,
+  table: string,
+  columns: readonly PersonFeatureColumn[],
+  log: boolean,
+): Promise<{ means: number[]; sds: number[] }> {
+  const value = (j: number) => {
+    const filled = `coalesce(x${j}, ${lit(columns[j]?.median as number)})`;
+    return log ? `(sign(${filled}) * ln(1 + abs(${filled})))` : filled;
+  };
+  const parts = columns.map(
+    (_, j) => `coalesce(avg(${value(j)}), 0) AS m${j}, coalesce(stddev_samp(${value(j)}), 0) AS s${j}`,
+  );
+  const { rows } = await db.query(`SELECT ${parts.join(', ')} FROM ${table}`);
+  const r = (rows[0] ?? {}) as Record<string, unknown>;
+  return {
+    means: columns.map((_, j) => Number(r[`m${j}`])),
+    sds: columns.map((_, j) => Number(r[`s${j}`])),
+  };
+}
+
+/** Everyone in stored order when there are at most `size`, else `size` people ordered by a seeded hash of the id. */
+async function sampleRows(
+  db: Queryable,
+  table: string,
+  d: number,
+  n: number,
+  size: number,
+  seed: number,
+): Promise<PersonFeatureRows> {
+  const xs = Array.from({ length: d }, (_, j) => `x${j}`).join(', ');
+  const sql =
+    n <= size
+      ? `SELECT id, ${xs} FROM ${table} ORDER BY seq`
+      : `SELECT id, ${xs} FROM (SELECT * FROM ${table} ORDER BY hashtextextended(id, $1), id LIMIT $2) s ORDER BY seq`;
+  const { rows } = await db.query(sql, n <= size ? [] : [seed, size]);
+  const columns = Array.from({ length: d }, () => new Float64Array(rows.length));
+  const userIds = rows.map((row: Record<string, unknown>, i) => {
+    for (let j = 0; j < d; j++) {
+      const v = row[`x${j}`];
+      (columns[j] as Float64Array)[i] = v === null ? Number.NaN : Number(v);
+    }
+    return row.id as string;
+  });
+  return { userIds, columns };
+}
+
+/** Everyone placed at the nearest centre, with the per-centre sums, medians and means the segments need. */
+async function summarize(
+  db: Queryable,
+  table: string,
+  features: readonly string[],
+  a: CentreAssignment,
+): Promise<AssignedSummary> {
+  const d = a.features.length;
+  const k = a.centres.length;
+  const monetary = features.indexOf('monetary');
+  const columnOf = (j: number) => `x${features.indexOf(a.features[j] as string)}`;
+  if (monetary < 0 || !a.features.every((f) => features.includes(f))) {
+    throw new Error(
+      'internal: a segmentation scan needs the clustered features and monetary (revenue shares)',
+    );
+  }
+  const parts = a.features.map((f, j) => {
+    const v = describedAs(f, `x${j}`);
+    return `sum(s${j}) AS sum${j}, sum(s${j} * s${j}) AS sq${j},
+      coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY ${v}), 0) AS med${j}, avg(${v}) AS mean${j}`;
+  });
+  const xs = a.features.map((_, j) => `${columnOf(j)} AS x${j}, `).join('');
+  const { rows } = await db.query(
+    `SELECT label, count(*)::float8 AS n, coalesce(sum(revenue), 0) AS revenue, ${parts.join(', ')}
+       FROM (${placed(a, table, `${xs}x${monetary} AS revenue,`, columnOf)}) q GROUP BY GROUPING SETS ((label), ())`,
+  );
+  const num = (v: unknown) => (v === null || v === undefined ? Number.NaN : Number(v));
+  const byLabel = new Map<number, Record<string, unknown>>();
+  let all: Record<string, unknown> = {};
+  for (const row of rows as Array<Record<string, unknown>>) {
+    if (row.label === null) all = row;
+    else byLabel.set(Number(row.label), row);
+  }
+  const per = (c: number, name: string) => {
+    const row = byLabel.get(c);
+    return row ? num(row[name]) : 0;
+  };
+  const js = Array.from({ length: d }, (_, j) => j);
+  return {
+    sizes: Array.from({ length: k }, (_, c) => per(c, 'n')),
+    sums: Array.from({ length: k }, (_, c) => js.map((j) => per(c, `sum${j}`))),
+    squares: Array.from({ length: k }, (_, c) => js.map((j) => per(c, `sq${j}`))),
+    revenue: Array.from({ length: k }, (_, c) => per(c, 'revenue')),
+    medians: Array.from({ length: k }, (_, c) => js.map((j) => per(c, `med${j}`))),
+    means: Array.from({ length: k }, (_, c) =>
+      js.map((j) => (byLabel.has(c) ? num(byLabel.get(c)?.[`mean${j}`]) : Number.NaN)),
+    ),
+    allMedians: js.map((j) => num(all[`med${j}`] ?? 0)),
+    allMeans: js.map((j) => num(all[`mean${j}`])),
+  };
+}
+
+/** The SELECT of everyone placed as `placement` says (seq, id, label: the segment), and its parameters. */
+async function placedSelect(
+  db: Queryable,
+  team: string,
+  placement: SegmentPlacement,
+): Promise<{ sql: string; params: unknown[] }> {
+  const { query, assignment, order } = placement;
+  if (!sqlSegmentFeatures(query.features)) {
+    throw new Error('internal: a placed run with features SQL cannot compute');
+  }
+  const params = await featureParams(db, team, query.asOf);
+  const rows = `(${featuresSelect(query.features)}) f`;
+  const sql = `SELECT seq, id, ($9::int[])[label + 1] AS label
+       FROM (${placed(assignment, rows, 'seq, id,', (j) => `x${j}`)}) q`;
+  return { sql, params: [...params, order] };
+}
+
+/** Everyone's segment under `placement`, in stored order (for a run not stored yet). */
+export async function placedAssignments(
+  db: Queryable,
+  team: string,
+  placement: SegmentPlacement,
+): Promise<{ userIds: string[]; labels: number[] }> {
+  const { sql, params } = await placedSelect(db, team, placement);
+  const { rows } = await db.query<{ id: string; label: number }>(`${sql} ORDER BY seq`, params);
+  return { userIds: rows.map((r) => r.id), labels: rows.map((r) => r.label) };
+}
+
+/**
+ * Writes the assignments of a run placed in SQL: everyone at the nearest centre of the placement, labelled
+ * with the centre's segment, in stored order; nothing passes through the app.
+ */
+export async function insertPlacedAssignments(
+  db: Queryable,
+  team: string,
+  runId: string,
+  placement: SegmentPlacement,
+): Promise<void> {
+  const { sql, params } = await placedSelect(db, team, placement);
+  await db.query(
+    `INSERT INTO segment_assignments (team_id, run_id, ord, user_id, label)
+     SELECT $1, $10, row_number() OVER (ORDER BY seq) - 1, id, label FROM (${sql}) p`,
+    [...params, runId],
+  );
+}
