@@ -9,6 +9,7 @@
  * that would read the whole audience into the app) is reported as refused, not left to take the machine.
  *
  * Run: npm run bench -- pgscale [--profiles N] [--interactions N] [--reuse] [--keep] [--import-rows N]
+ *      [--no-import] [--generate-only]
  * Defaults: 10M profiles, 100M interactions (about 40 GB of disk while it runs, and most of an hour on two
  * cores). --reuse keeps an audience of the same size already generated in the database; --keep leaves the
  * database for another run (otherwise it is dropped at the end). BENCH_PGSCALE_URL names the database
@@ -327,6 +328,7 @@ async function main(): Promise<void> {
     `${spec.profiles.toLocaleString('en')} profiles, ${spec.interactions.toLocaleString('en')} interactions in ${new URL(URL_).pathname.slice(1)}`,
   );
   await prepare();
+  if (process.argv.includes('--generate-only')) return;
   await measureQueries();
   if (!process.argv.includes('--no-import')) await measureImport();
   process.stdout.write(

@@ -27,16 +27,18 @@ export async function audienceStatsFor(
   now: number,
 ): Promise<AudienceStats> {
   const asOf = Math.floor(now / MINUTE) * MINUTE;
+  const key = `stats|${asOf}|${filter?.text ?? ''}`;
+  // A backend with rollups kept on import answers the stats itself, without a snapshot (a database's audience
+  // may not fit in the app); otherwise the engine computes them from the snapshot.
+  const version = await store.audience.version();
+  const answered = await cachedResult(store, versionOnly(version), `${key}|backend`, () =>
+    store.audience.aggregate({ kind: 'stats', params: { asOf, where: filter?.text ?? null } }),
+  );
+  if (answered !== undefined) return answered as AudienceStats;
   const data = await engineAudience(store);
-  return cachedResult(store, data, `stats|${asOf}|${filter?.text ?? ''}`, async () => {
-    // A backend with rollups kept on import answers the stats itself; otherwise the engine computes them.
-    const answered = await store.audience.aggregate({
-      kind: 'stats',
-      params: { asOf, where: filter?.text ?? null },
-    });
-    if (answered !== undefined) return answered as AudienceStats;
-    return computeStats(applyFilter(data.profiles, filter), data.interactions, { asOf });
-  });
+  return cachedResult(store, data, key, async () =>
+    computeStats(applyFilter(data.profiles, filter), data.interactions, { asOf }),
+  );
 }
 
 /** Everyone's prediction from one model, with each person's row, shared by audience, segment and user answers. */
