@@ -53,6 +53,8 @@ import type {
   RecommendPairSums,
   RecommendSample,
   RecommendSamplePlan,
+  RecommendSampleRows,
+  RecommendSegmentSums,
 } from '../domain/recommend-stats.ts';
 import {
   INTERACTION_TYPES,
@@ -285,6 +287,11 @@ export type ReasonKind = 'together' | 'taste' | 'segment' | 'popular';
 export interface QueryOptions {
   /** Shares in reasons are only quoted when at least this many people stand behind them (default 5). */
   minCohortSize?: number;
+  /**
+   * The person's segment (0-based; null: none) when the model keeps no member lists (built from a database's
+   * statistics, see `withSegmentSums`); by default the model's lists say.
+   */
+  segment?: number | null;
 }
 
 /** A recommendation that cannot be made (unknown user or segment, empty catalogue); the message says what would work. */
@@ -785,12 +792,16 @@ function resolveParams(options: BuildRecommendOptions): RecommendParams {
  * The history as the collaborative model's input. Heavy users (or bots) would add quadratic pairs; only their
  * MAX_HISTORY most recent items take part.
  */
-function feedbackOf(history: HistoryIndex, nItems: number): Feedback {
+function feedbackOf(
+  history: HistoryIndex,
+  nItems: number,
+  anyPurchase: boolean = history.anyPurchase,
+): Feedback {
   const { start, items, firstTs, lastTs, bought } = history;
   const weights = history.weights.slice();
   const target = new Uint8Array(items.length);
   for (let r = 0; r < items.length; r++) {
-    target[r] = history.anyPurchase ? (bought[r] as number) : (weights[r] as number) > 0 ? 1 : 0;
+    target[r] = anyPurchase ? (bought[r] as number) : (weights[r] as number) > 0 ? 1 : 0;
   }
   for (let u = 0; u + 1 < start.length; u++) {
     const from = start[u] as number;
@@ -812,7 +823,7 @@ export function buildRecommendModel(input: RecommendInput, options: BuildRecomme
   const feedback = feedbackOf(history, nItems);
   // The same statistics a database aggregates in SQL, here from memory; the fit below is shared.
   const census = censusOf(history, feedback, params);
-  const sample = sampleOf(history, feedback, recommendSamplePlan(census, { params }));
+  const sample = sampleOf(history, feedback, recommendSamplePlan(census, options));
   const draft = planRecommendModel(input.products, census, sample, options);
   const pairs: RecommendPairs = {
     gram: gramOf(feedback, draft.collaborative.itemSet, null, asOf, draft.collaborative.halfLifeDays),
@@ -849,9 +860,9 @@ export function recommendCellRules(options: BuildRecommendOptions): RecommendCel
 /** Whose cells the fit reads (seeded): validation's people and taste's, by position (see RecommendSamplePlan). */
 export function recommendSamplePlan(
   census: RecommendCensus,
-  options: { params?: Partial<RecommendParams> } = {},
+  options: BuildRecommendOptions,
 ): RecommendSamplePlan {
-  const seed = options.params?.seed ?? DEFAULT_RECOMMEND_PARAMS.seed;
+  const seed = resolveParams(options).seed;
   const plan = validationSample(census, seed, DEFAULT_COLLABORATIVE_OPTIONS.validationUsers);
   const evidence = tasteSample(census.evidenceUsers, { seed });
   return {
@@ -1118,6 +1129,57 @@ function sampleOf(history: HistoryIndex, fb: Feedback, plan: RecommendSamplePlan
 }
 
 /**
+ * The sample from the sampled people's own rows (a backend's `RecommendSampleRows`): their cells by the same rules
+ * as a build from memory, with the census's rating threshold and purchase flag (which depend on everyone).
+ */
+export function recommendSampleFromRows(
+  rows: RecommendSampleRows,
+  products: readonly Product[],
+  census: RecommendCensus,
+  options: BuildRecommendOptions,
+): RecommendSample {
+  const params = resolveParams(options);
+  params.ratingThreshold = census.ratingThreshold;
+  const itemIds = products.map((p) => p.id);
+  const input = { profiles: rows.profiles, interactions: rows.interactions, products };
+  const history = buildHistory(input, itemIds, options.asOf, params);
+  const fb = feedbackOf(history, itemIds.length, census.anyPurchase);
+  const people = [...rows.people].sort((a, b) => a.userRank - b.userRank);
+  const start = new Int32Array(people.length + 1);
+  const picked: number[] = [];
+  people.forEach((person, k) => {
+    const u = userNumber(history, person.id);
+    if (u !== undefined)
+      for (let r = history.start[u] as number; r < (history.start[u + 1] as number); r++) picked.push(r);
+    start[k + 1] = picked.length;
+  });
+  return {
+    nItems: itemIds.length,
+    userRank: Int32Array.from(people, (p) => p.userRank),
+    eligibleRank: Int32Array.from(people, (p) => p.eligibleRank),
+    evidenceRank: Int32Array.from(people, (p) => p.evidenceRank),
+    start,
+    items: Int32Array.from(picked, (r) => fb.items[r] as number),
+    weights: Float32Array.from(picked, (r) => fb.weights[r] as number),
+    evidence: Float32Array.from(picked, (r) => history.evidence[r] as number),
+    firstTs: Float64Array.from(picked, (r) => fb.firstTs[r] as number),
+    lastTs: Float64Array.from(picked, (r) => fb.lastTs[r] as number),
+    target: Uint8Array.from(picked, (r) => fb.target[r] as number),
+  };
+}
+
+/** Segment tables from a backend's per-segment sums (what `addSegments` computes from memory), without members. */
+export function withSegmentSums(
+  model: RecommendModel,
+  sums: RecommendSegmentSums,
+  segments: { names: readonly string[]; runId?: string },
+): RecommendModel {
+  const next = withSegments(model, { profiles: [], interactions: [], products: [] }, undefined);
+  setSegmentTables(next, sums.counts, sums.totals, segments.names, segments.runId);
+  return next;
+}
+
+/**
  * Category evidence of the sample's users with evidence, in the order of their positions among all such users
  * (the taste fit's rows: with `population`, fitTasteClasses takes them as its draw).
  */
@@ -1265,6 +1327,19 @@ function addSegments(model: RecommendModel, history: HistoryIndex, seg: Recommen
       totals[label] = (totals[label] as number) + d;
     }
   }
+  setSegmentTables(model, counts, totals, seg.names, seg.runId);
+  model.segmentUserIds = segUserIds;
+  model.segmentLabels = segLabels;
+}
+
+/** P_seg from each segment's decayed purchases per item, smoothed toward overall popularity. */
+function setSegmentTables(
+  model: RecommendModel,
+  counts: ReadonlyArray<ArrayLike<number>>,
+  totals: readonly number[],
+  names: readonly string[],
+  runId: string | undefined,
+): void {
   model.segmentPopularity = counts.map((row, s) => {
     const t = totals[s] as number;
     return Array.from(row, (c, i) =>
@@ -1272,10 +1347,8 @@ function addSegments(model: RecommendModel, history: HistoryIndex, seg: Recommen
     );
   });
   model.segmentPurchases = totals.map(round);
-  model.segmentNames = [...seg.names];
-  model.segmentUserIds = segUserIds;
-  model.segmentLabels = segLabels;
-  if (seg.runId !== undefined) model.segmentRunId = seg.runId;
+  model.segmentNames = [...names];
+  if (runId !== undefined) model.segmentRunId = runId;
 }
 
 /** Fills `out` with one user's time-decayed interaction evidence per category. */
@@ -1601,7 +1674,14 @@ export function recommendForUser(
   n = 5,
   options: QueryOptions = {},
 ): UserRecommendations {
-  const ctx = queryContext(model, input);
+  const shared = queryContext(model, input);
+  const ctx =
+    options.segment === undefined
+      ? shared
+      : {
+          ...shared,
+          segmentOfUser: new Map(options.segment === null ? [] : [[userId, options.segment]]),
+        };
   const known = userNumber(ctx.history, userId) !== undefined;
   if (!known) {
     const example = ctx.history.userIds[0];

@@ -12,3 +12,20 @@ export async function engineAudience(store: Store): Promise<AudienceSnapshot> {
   if (columns) handInteractionColumns(snapshot.interactions, columns);
   return snapshot;
 }
+
+const NOTHING: never[] = [];
+
+/**
+ * An audience known only by its data version, for caching results a backend computed without a snapshot (the
+ * memo compares the version, and these shared empty arrays, which never change).
+ */
+export function audienceAtVersion(version: number): AudienceSnapshot {
+  return {
+    version,
+    meta: { dataVersion: version, updatedAt: null, source: null },
+    attributes: {},
+    profiles: NOTHING,
+    products: NOTHING,
+    interactions: NOTHING,
+  };
+}

@@ -1,7 +1,24 @@
+import type { RecommendStatsScan, RecommendStatsSource } from '../domain/recommend-stats.ts';
+import type { SegmentRun } from '../domain/types.ts';
 import { dataAsOf } from '../engine/as-of.ts';
-import { buildRecommendModel, type RecommendModel, withSegments } from '../engine/recommend.ts';
+import {
+  buildRecommendModel,
+  finishRecommendModel,
+  pairsFromSums,
+  planRecommendModel,
+  type QueryOptions,
+  type RecommendInput,
+  type RecommendModel,
+  recommendCellRules,
+  recommendForUser,
+  recommendSampleFromRows,
+  recommendSamplePlan,
+  type UserRecommendations,
+  withSegmentSums,
+  withSegments,
+} from '../engine/recommend.ts';
 import type { Store } from '../store/store.ts';
-import { engineAudience } from './audience.ts';
+import { audienceAtVersion, engineAudience } from './audience.ts';
 import { cachedResult, readCachedModel, writeCachedModel } from './cache.ts';
 import { storedDefaultRun } from './segmentation.ts';
 
@@ -19,12 +36,11 @@ export async function recommendationModelFor(
   now: number,
   options: { record?: boolean } = {},
 ): Promise<{ model: RecommendModel; cached: boolean }> {
+  const source = store.audience.recommendStats;
+  if (source) return modelFromStats(store, source, now, options);
   const data = await engineAudience(store);
   const run = await storedDefaultRun(store);
-  const stored = await readCachedModel<RecommendModel>(store, data, KIND, RECOMMEND_MODEL_KEY, (m) => {
-    const model = m as Partial<RecommendModel> | null;
-    return model?.version === 2 && Array.isArray(model.itemIds) && Boolean(model.taste && model.params);
-  });
+  const stored = await readCachedModel<RecommendModel>(store, data, KIND, RECOMMEND_MODEL_KEY, isModel);
   if (stored && (stored.segmentRunId ?? undefined) === run?.id) return { model: stored, cached: true };
   const segments = run
     ? { userIds: run.user_ids, labels: run.labels, names: run.names, runId: run.id }
@@ -51,4 +67,120 @@ export async function recommendationModelFor(
     keep: 1,
   });
   return { model, cached: false };
+}
+
+function isModel(m: unknown): boolean {
+  const model = m as Partial<RecommendModel> | null;
+  return model?.version === 2 && Array.isArray(model.itemIds) && Boolean(model.taste && model.params);
+}
+
+/**
+ * The model from a backend's own statistics (a database: SQL, src/store/postgres/recommend-stats.ts): the app
+ * reads counts, a bounded sample of people and the item-pair sums, never the whole audience. The model keeps no
+ * member lists: a person's segment is read with their rows (`userRecommendationsFor`).
+ */
+async function modelFromStats(
+  store: Store,
+  source: RecommendStatsSource,
+  now: number,
+  options: { record?: boolean },
+): Promise<{ model: RecommendModel; cached: boolean }> {
+  const version = await store.audience.version();
+  const run = await storedDefaultRun(store);
+  const stored = await readCachedModel<RecommendModel>(
+    store,
+    audienceAtVersion(version),
+    KIND,
+    RECOMMEND_MODEL_KEY,
+    isModel,
+  );
+  if (stored && (stored.segmentRunId ?? undefined) === run?.id) return { model: stored, cached: true };
+  const build = () => buildFromStats(source, stored, run, now);
+  if (options.record === false) {
+    const key = `model|${KIND}|${run?.id ?? ''}`;
+    return {
+      model: (await cachedResult(store, audienceAtVersion(version), key, build)).model,
+      cached: false,
+    };
+  }
+  const built = await build();
+  await writeCachedModel(store, {
+    kind: KIND,
+    key: RECOMMEND_MODEL_KEY,
+    dataVersion: built.version,
+    now,
+    model: built.model,
+    keep: 1,
+  });
+  return { model: built.model, cached: false };
+}
+
+/** One build from the statistics of one scan (one state of the data, whose version it returns). */
+async function buildFromStats(
+  source: RecommendStatsSource,
+  stored: RecommendModel | null,
+  run: SegmentRun | undefined,
+  now: number,
+): Promise<{ model: RecommendModel; version: number }> {
+  const scan = await source.open();
+  try {
+    const options = { asOf: scan.latest !== null ? scan.latest + 1 : now, builtAt: now };
+    await scan.cells(recommendCellRules(options));
+    // Same data, new segment run: only the segment tables change.
+    const base =
+      stored && stored.asOf === options.asOf
+        ? withSegments(stored, { profiles: [], interactions: [], products: [] }, undefined, now)
+        : await fitFromScan(scan, options);
+    const model = run
+      ? withSegmentSums(base, await scan.segmentSums(run.id, run.k, base.params.popularityHalfLifeDays), {
+          names: run.names,
+          runId: run.id,
+        })
+      : base;
+    return { model, version: scan.version };
+  } finally {
+    await scan.release();
+  }
+}
+
+async function fitFromScan(scan: RecommendStatsScan, options: { asOf: number; builtAt: number }) {
+  const products = await scan.products();
+  const census = await scan.census();
+  const rows = await scan.sample(recommendSamplePlan(census, options));
+  const sample = recommendSampleFromRows(rows, products, census, options);
+  const draft = planRecommendModel(products, census, sample, options);
+  const sums = await scan.pairs(draft.collaborative.itemSet, draft.collaborative.halfLifeDays);
+  return finishRecommendModel(draft, pairsFromSums(sums));
+}
+
+/**
+ * One person's recommendations. With a backend's statistics only that person's rows are read (by index), plus
+ * the catalogue and the cached model; otherwise the engine reads the snapshot.
+ */
+export async function userRecommendationsFor(
+  store: Store,
+  userId: string,
+  n: number,
+  now: number,
+  options: QueryOptions = {},
+): Promise<{ result: UserRecommendations; cached: boolean }> {
+  const { model, cached } = await recommendationModelFor(store, now);
+  if (!store.audience.recommendStats) {
+    return { result: recommendForUser(model, await engineAudience(store), userId, n, options), cached };
+  }
+  const [profiles, interactions, products, labels] = await Promise.all([
+    store.audience.profiles({ ids: [userId] }),
+    store.audience.interactionsOf([userId]),
+    store.audience.products(),
+    model.segmentRunId
+      ? store.segmentRuns.labelsOf(model.segmentRunId, [userId])
+      : Promise.resolve(new Map<string, number>()),
+  ]);
+  const input: RecommendInput = {
+    profiles: [...profiles],
+    interactions: [...interactions],
+    products: [...products],
+  };
+  const segment = labels.get(userId) ?? null;
+  return { result: recommendForUser(model, input, userId, n, { ...options, segment }), cached };
 }

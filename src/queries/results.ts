@@ -7,6 +7,7 @@ import {
   type RecommendModel,
   recommendForSegment,
   type SegmentRecommendations,
+  withSegments,
 } from '../engine/recommend.ts';
 import { type AudienceStats, computeStats } from '../engine/stats.ts';
 import type { ForecastSums, ForecastWho, Store } from '../store/store.ts';
@@ -119,5 +120,19 @@ export async function segmentRecommendationsFor(
 ): Promise<SegmentRecommendations> {
   const data = await engineAudience(store);
   const key = `recommend-segment|${model.segmentRunId ?? ''}|${model.builtAt}|${segment}|${n}|${options.minCohortSize ?? ''}`;
-  return cachedResult(store, data, key, () => recommendForSegment(model, data, segment, n, options));
+  // A model built from a database's statistics keeps no member lists; they come from the stored run (still
+  // through the snapshot: summing every member's scores in SQL is not done yet).
+  const run =
+    !model.segmentUserIds && model.segmentRunId ? await store.segmentRuns.get(model.segmentRunId) : undefined;
+  return cachedResult(store, data, key, () => {
+    const withMembers = run
+      ? withSegments(model, data, {
+          userIds: run.user_ids,
+          labels: run.labels,
+          names: run.names,
+          runId: run.id,
+        })
+      : model;
+    return recommendForSegment(withMembers, data, segment, n, options);
+  });
 }

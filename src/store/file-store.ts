@@ -382,6 +382,12 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
       return interactions.filter((i) => stored.has(interactionKey(i))).length;
     },
     interactions: async (window) => inWindow(window),
+    interactionsOf: async (ids) => {
+      const wanted = new Set(ids);
+      return data().interactions.filter((i) => wanted.has(i.user_id));
+    },
+    // The snapshot is free here: the engine computes the statistics from memory.
+    recommendStats: null,
     interactionColumns: async () => columns.takeColumns(data().interactions),
     snapshot: async () => snapshotOf(data()),
     aggregate: async (_query: AggregateQuery) => undefined,
@@ -395,6 +401,15 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
     get: async (id) => data().segmentRuns.find((r) => r.id === id),
     list: async () => data().segmentRuns,
     count: async () => data().segmentRuns.length,
+    labelsOf: async (runId, ids) => {
+      const run = data().segmentRuns.find((r) => r.id === runId);
+      const wanted = new Set(ids);
+      const labels = new Map<string, number>();
+      run?.user_ids.forEach((id, k) => {
+        if (wanted.has(id)) labels.set(id, run.labels[k] as number);
+      });
+      return labels;
+    },
   };
   const models: ModelReads = {
     get: async (key) => (Object.hasOwn(data().models, key) ? data().models[key] : undefined),

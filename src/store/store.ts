@@ -38,6 +38,7 @@
  */
 import type { ErrorSums, FoldScore, LinearScore, TrainingSums } from '../domain/cross-products.ts';
 import type { InteractionColumns } from '../domain/interaction-columns.ts';
+import type { RecommendStatsSource } from '../domain/recommend-stats.ts';
 import type { PersonFeatureSource } from '../domain/segment-scan.ts';
 import type {
   AttributeKind,
@@ -116,6 +117,13 @@ export interface AudienceReads {
   storedInteractions(interactions: readonly Interaction[]): Promise<number>;
   /** Interactions in data order, all or those in a time window. */
   interactions(window?: TimeWindow): Promise<readonly Interaction[]>;
+  /** The interactions of these people, in data order (a database reads them by index). */
+  interactionsOf(userIds: readonly string[]): Promise<readonly Interaction[]>;
+  /**
+   * The recommender's statistics aggregated where the data lives (src/domain/recommend-stats.ts), or null: the
+   * app computes them from a snapshot (the file backend, whose snapshot is free).
+   */
+  readonly recommendStats: RecommendStatsSource | null;
   /**
    * The interactions of `interactions()` (whole audience) as typed columns, numbered by `snapshot().profiles`,
    * or null when the backend has none at hand. The file backend has them right after a load and hands them
@@ -219,6 +227,8 @@ export interface SegmentRunReads {
   list(): Promise<readonly SegmentRun[]>;
   /** How many runs are kept, without reading them (a database would read every assignment for `list`). */
   count(): Promise<number>;
+  /** The segment (0-based label) of each of these people in run `runId`; people not in it are left out. */
+  labelsOf(runId: string, userIds: readonly string[]): Promise<ReadonlyMap<string, number>>;
 }
 
 /** Reads of fitted models, stored as JSON per data version (see src/queries/cache.ts). */

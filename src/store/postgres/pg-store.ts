@@ -95,7 +95,7 @@ export class PgStore implements Store {
     readonly teamId: string,
     readonly location: string,
   ) {
-    const reads = storeReads(pool, teamId, () => this.snapshot(), true);
+    const reads = storeReads(pool, teamId, () => this.snapshot(), true, pool);
     this.audience = reads.audience;
     this.segmentRuns = reads.segmentRuns;
     this.models = reads.models;

@@ -26,6 +26,7 @@ import type { Queryable } from './claims.ts';
 import { pgConnectionReads } from './connections.ts';
 import { openPersonFeatures, placedAssignments } from './person-features.ts';
 import { pgPredictions } from './prediction-rows.ts';
+import { pgRecommendStats } from './recommend-stats.ts';
 import {
   AUDIT_COLUMNS,
   DELIVERY_COLUMNS,
@@ -71,6 +72,8 @@ export function audienceReads(
   team: string,
   snapshot: () => Promise<AudienceSnapshot>,
   countsKept = false,
+  /** The pool scans take their own connection from (the store's reads); null inside an open change. */
+  scans: pg.Pool | null = null,
 ): AudienceReads {
   return {
     version: async () => (await readMeta(db, team)).dataVersion,
@@ -124,6 +127,14 @@ export function audienceReads(
     },
     storedInteractions: (interactions) => countStoredInteractions(db, team, interactions),
     interactions: (window) => readInteractions(db, team, window),
+    interactionsOf: (ids) =>
+      all(
+        db,
+        `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE team_id = $1 AND user_id = ANY($2) ORDER BY seq`,
+        [team, ids],
+        toInteraction,
+      ),
+    recommendStats: scans ? pgRecommendStats(scans, team) : null,
     // The engine builds its view from the objects; columns straight from COPY are a later optimisation.
     interactionColumns: async () => null,
     snapshot,
@@ -204,14 +215,8 @@ export async function readSnapshot(db: Queryable, team: string): Promise<Audienc
   return { version: meta.dataVersion, meta, attributes, profiles, products, interactions };
 }
 
-/** Every read of the interface for one workspace. */
-export function storeReads(
-  db: Queryable,
-  team: string,
-  snapshot: () => Promise<AudienceSnapshot>,
-  /** Read the row counts kept in audience_meta (committed data); false inside an open change. */
-  countsKept = false,
-): StoreReads {
+/** The stored segmentations of one workspace. */
+function segmentRunReads(db: Queryable, team: string): SegmentRunReads {
   const runs = (where: string, tail: string, params: unknown[]) =>
     all(
       db,
@@ -219,14 +224,33 @@ export function storeReads(
       [team, ...params],
       toSegmentRun,
     );
-  const segmentRuns: SegmentRunReads = {
+  return {
     latest: async () => (await runs('', 'ORDER BY r.seq DESC LIMIT 1', []))[0],
     get: async (id) => (await runs('AND r.id = $2', '', [id]))[0],
     list: () => runs('', 'ORDER BY r.seq', []),
+    labelsOf: async (runId, ids) => {
+      const { rows } = await db.query<{ user_id: string; label: number }>(
+        'SELECT user_id, label FROM segment_assignments WHERE team_id = $1 AND run_id = $2 AND user_id = ANY($3)',
+        [team, runId, ids],
+      );
+      return new Map(rows.map((r) => [r.user_id, r.label]));
+    },
     count: async () =>
       ((await db.query('SELECT count(*)::int AS n FROM segment_runs WHERE team_id = $1', [team])).rows[0]
         ?.n as number | undefined) ?? 0,
   };
+}
+
+/** Every read of the interface for one workspace. */
+export function storeReads(
+  db: Queryable,
+  team: string,
+  snapshot: () => Promise<AudienceSnapshot>,
+  /** Read the row counts kept in audience_meta (committed data); false inside an open change. */
+  countsKept = false,
+  scans: pg.Pool | null = null,
+): StoreReads {
+  const segmentRuns = segmentRunReads(db, team);
   const models: ModelReads = {
     get: async (key) =>
       (
@@ -270,7 +294,7 @@ export function storeReads(
           ),
   };
   return {
-    audience: audienceReads(db, team, snapshot, countsKept),
+    audience: audienceReads(db, team, snapshot, countsKept, scans),
     segmentRuns,
     models,
     digests,
