@@ -18,8 +18,8 @@ import {
   withSegments,
 } from '../engine/recommend.ts';
 import type { Store } from '../store/store.ts';
-import { audienceAtVersion, engineAudience } from './audience.ts';
-import { cachedResult, readCachedModel, writeCachedModel } from './cache.ts';
+import { engineAudience } from './audience.ts';
+import { cachedResult, readCachedModel, versionOnly, writeCachedModel } from './cache.ts';
 import { storedDefaultRun } from './segmentation.ts';
 
 const KIND = 'recommend';
@@ -89,7 +89,7 @@ async function modelFromStats(
   const run = await storedDefaultRun(store);
   const stored = await readCachedModel<RecommendModel>(
     store,
-    audienceAtVersion(version),
+    { version },
     KIND,
     RECOMMEND_MODEL_KEY,
     isModel,
@@ -99,7 +99,7 @@ async function modelFromStats(
   if (options.record === false) {
     const key = `model|${KIND}|${run?.id ?? ''}`;
     return {
-      model: (await cachedResult(store, audienceAtVersion(version), key, build)).model,
+      model: (await cachedResult(store, versionOnly(version), key, build)).model,
       cached: false,
     };
   }

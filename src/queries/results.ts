@@ -28,18 +28,23 @@ export async function audienceStatsFor(
   now: number,
 ): Promise<AudienceStats> {
   const asOf = Math.floor(now / MINUTE) * MINUTE;
-  const key = `stats|${asOf}|${filter?.text ?? ''}`;
-  // A backend with rollups kept on import answers the stats itself, without a snapshot (a database's audience
-  // may not fit in the app); otherwise the engine computes them from the snapshot.
+  // Keyed by the data version: a backend that answers stats itself (rollups kept on import) is never asked
+  // for a snapshot; otherwise the engine computes them from one.
   const version = await store.audience.version();
-  const answered = await cachedResult(store, versionOnly(version), `${key}|backend`, () =>
-    store.audience.aggregate({ kind: 'stats', params: { asOf, where: filter?.text ?? null } }),
-  );
-  if (answered !== undefined) return answered as AudienceStats;
-  const data = await engineAudience(store);
-  return cachedResult(store, data, key, async () =>
-    computeStats(applyFilter(data.profiles, filter), data.interactions, { asOf }),
-  );
+  return cachedResult(store, versionOnly(version), `stats|${asOf}|${filter?.text ?? ''}`, async () => {
+    const answered = await store.audience.aggregate({
+      kind: 'stats',
+      params: filter ? { asOf, where: filter.text } : { asOf },
+    });
+    if (answered !== undefined) return answered as AudienceStats;
+    const data = await engineAudience(store, {
+      needs: filter ? 'stats with where=' : 'these stats',
+      instead: filter
+        ? 'ask /audience stats without where= (the database answers it), or raise SNAPSHOT_MAX_ROWS where the app has the memory for it'
+        : undefined,
+    });
+    return computeStats(applyFilter(data.profiles, filter), data.interactions, { asOf });
+  });
 }
 
 /** Everyone's prediction from one model, with each person's row, shared by audience, segment and user answers. */
