@@ -6,7 +6,8 @@
  */
 import { Low } from 'lowdb';
 import type { InteractionColumns } from '../domain/interaction-columns.ts';
-import { type AudienceData, emptyAudienceData, type TimeWindow } from '../domain/types.ts';
+import { interactionKey } from '../domain/interaction-key.ts';
+import { type AudienceData, emptyAudienceData, type Interaction, type TimeWindow } from '../domain/types.ts';
 import { StoreError } from './errors.ts';
 import { type AdapterEncryption, AudienceFileAdapter } from './file-adapter.ts';
 import { FileChange } from './file-change.ts';
@@ -331,6 +332,13 @@ export class FileStore implements Store {
   }
 }
 
+/** The keys (interactionKey) of stored interactions. */
+export function storedKeys(interactions: readonly Interaction[]): Set<string> {
+  const keys = new Set<string>();
+  for (const i of interactions) keys.add(interactionKey(i));
+  return keys;
+}
+
 /** Where the file backend finds decoded interaction columns to hand over (see AudienceReads.interactionColumns). */
 export interface ColumnsSource {
   takeColumns(interactions: readonly unknown[]): InteractionColumns | null;
@@ -365,6 +373,14 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
       return all.filter((p) => wanted.has(p.id));
     },
     mentioned: async (ids) => mentionedIn(data(), ids),
+    unknownIds: async (kind, ids) => {
+      const stored = new Set(data()[kind].map((row) => row.id));
+      return new Set(ids.filter((id) => !stored.has(id)));
+    },
+    storedInteractions: async (interactions) => {
+      const stored = storedKeys(data().interactions);
+      return interactions.filter((i) => stored.has(interactionKey(i))).length;
+    },
     interactions: async (window) => inWindow(window),
     interactionsOf: async (ids) => {
       const wanted = new Set(ids);
