@@ -49,7 +49,11 @@ export function createExportCommand({ store, clock, config }: CommandDeps): Subc
       if (!Number.isInteger(n) || n < 1 || n > 50)
         throw new UsageError(`n=${args.options.n}: use a whole number from 1 to 50`);
 
-      const data = await engineAudience(store);
+      const data = await engineAudience(store, {
+        needs: `export ${kind}`,
+        instead:
+          'query the database itself for per-person data at this size (README, "Running for a larger team"), or raise SNAPSHOT_MAX_ROWS where the app has the memory for it',
+      });
       if (data.profiles.length === 0) {
         throw new UsageError('the audience is empty: import profiles or load the sample first');
       }

@@ -63,7 +63,11 @@ export function createPredictCommand({ store, clock, config }: CommandDeps): Sub
       // A backend that computes prediction rows answers without the audience in the app (sqlPredict).
       const plan = await asUsage(() => sqlPredictionPlan(store, omitUndefined(asked)));
       if (plan) return sqlPredict({ store, clock, config }, plan, options.user, segmentNumber);
-      const data = await engineAudience(store);
+      const data = await engineAudience(store, {
+        needs: 'this prediction',
+        instead:
+          'use built-in features or numeric, yes/no or date attributes, with validate=time, cv or none (the database fits those itself)',
+      });
       const { target, features } = resolveModelRequest(data, asked.target, requested);
       // Check who the forecast is for before fitting, so a typo costs nothing.
       const who = await forecastScope({ store, clock, config }, data, options.user, segmentNumber);
@@ -174,7 +178,12 @@ async function sqlForecastScope(
     // A profile id is looked up directly; an @handle or e-mail needs the pseudonym index (privacy/resolve.ts).
     const text = user.trim();
     const [profile] = text.startsWith('@') ? [] : await store.audience.profiles({ ids: [text] });
-    const id = profile?.id ?? resolveUserRef(await peopleFor(store), user, () => pseudonymizerFor(config));
+    const people = async () =>
+      peopleFor(store, {
+        needs: 'finding a person by @handle or e-mail',
+        instead: 'give the profile id (user=u000042)',
+      });
+    const id = profile?.id ?? resolveUserRef(await people(), user, () => pseudonymizerFor(config));
     return { scope: { kind: 'user', userId: id }, who: { kind: 'ids', ids: [id] } };
   }
   if (segmentNumber === undefined) return { scope: { kind: 'audience' }, who: { kind: 'all' } };

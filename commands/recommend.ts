@@ -3,13 +3,12 @@ import { segmentationName } from '../src/blocks/segments-message.ts';
 import { UsageError } from '../src/domain/errors.ts';
 import { formatCount } from '../src/domain/format.ts';
 import type { Subcommand } from '../src/domain/reply.ts';
-import { RecommendError, recommendForUser } from '../src/engine/recommend.ts';
+import { RecommendError } from '../src/engine/recommend.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
 import { resolveUserRef } from '../src/privacy/resolve.ts';
-import { engineAudience } from '../src/queries/audience.ts';
 import { peopleFor } from '../src/queries/people.ts';
-import { recommendationModelFor } from '../src/queries/recommendation.ts';
+import { recommendationModelFor, userRecommendationsFor } from '../src/queries/recommendation.ts';
 import { segmentRecommendationsFor } from '../src/queries/results.ts';
 import type { CommandDeps } from './deps.ts';
 import { checkOptions, oneScope, segmentOption } from './options.ts';
@@ -47,17 +46,10 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
         throw new UsageError('user= is empty; give a profile id like user=u000042');
       const segment = segmentOption(options.segment);
 
-      const data = await engineAudience(store);
-      if (data.products.length === 0) {
+      if ((await store.audience.counts()).products === 0) {
         throw new UsageError('the product catalogue is empty: load the sample or import products first');
       }
-      // A profile id or an @handle / e-mail address, matched through its pseudonym (privacy/resolve.ts).
-      const userId =
-        options.user !== undefined
-          ? resolveUserRef(await peopleFor(store), options.user, () => pseudonymizerFor(config), {
-              passUnknownIds: true,
-            })
-          : undefined;
+      const userId = options.user !== undefined ? await personRef(store, options.user, config) : undefined;
       // Segment numbers are the default segmentation's, recomputed when the data changed (queries/segmentation.ts).
       const run =
         segment !== undefined ? await defaultRunFor({ store, clock, config }, clock().getTime()) : undefined;
@@ -75,14 +67,18 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
         }
       }
 
-      const { model, cached } = await recommendationModelFor(store, clock().getTime());
       const query = { minCohortSize: config.minCohortSize };
       let result: RecommendResult;
+      let cached: boolean;
       try {
-        result =
-          segment !== undefined
-            ? await segmentRecommendationsFor(store, model, segment - 1, n, query)
-            : recommendForUser(model, data, userId as string, n, query);
+        if (segment !== undefined) {
+          const built = await recommendationModelFor(store, clock().getTime());
+          cached = built.cached;
+          result = await segmentRecommendationsFor(store, built.model, segment - 1, n, query);
+        } else {
+          const answer = await userRecommendationsFor(store, userId as string, n, clock().getTime(), query);
+          ({ result, cached } = answer);
+        }
       } catch (error) {
         if (error instanceof RecommendError) throw new UsageError(error.message);
         throw error;
@@ -96,4 +92,21 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
       return userId !== undefined ? markPerPerson(reply) : reply;
     },
   };
+}
+
+/**
+ * A profile id or an @handle / e-mail address, matched through its pseudonym (privacy/resolve.ts). A backend
+ * that answers a person from their own rows looks a profile id up by index rather than in everyone's profiles.
+ */
+async function personRef(
+  store: CommandDeps['store'],
+  ref: string,
+  config: CommandDeps['config'],
+): Promise<string> {
+  if (store.audience.recommendStats && (await store.audience.profiles({ ids: [ref.trim()] })).length === 1) {
+    return ref.trim();
+  }
+  return resolveUserRef(await peopleFor(store), ref, () => pseudonymizerFor(config), {
+    passUnknownIds: true,
+  });
 }

@@ -120,11 +120,16 @@ function registerEvaluateCommand(program: Command, ctx: CliContext): void {
     .action(async (what: string, opts: EvaluateCliOptions) => {
       if (what !== 'recommendations') throw new UsageError(`cannot evaluate "${what}": only recommendations`);
       const types = opts.types === undefined ? undefined : parseTypes(opts.types);
-      const [{ evaluateRecommendations, formatEvaluation }, store] = await Promise.all([
+      const [{ evaluateRecommendations, formatEvaluation }, { engineAudience }, store] = await Promise.all([
         import('./engine/evaluate.ts'),
+        import('./queries/audience.ts'),
         ctx.store(),
       ]);
-      const result = evaluateRecommendations(await store.audience.snapshot(), {
+      const data = await engineAudience(store, {
+        needs: 'evaluate',
+        instead: 'run it with SNAPSHOT_MAX_ROWS=0 on a machine with the memory for the whole audience',
+      });
+      const result = evaluateRecommendations(data, {
         method: opts.method,
         testDays: opts.testDays,
         hideN: opts.hide,

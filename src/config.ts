@@ -45,6 +45,13 @@ export interface AppConfig {
   database: DatabaseConfig | null;
 }
 
+/**
+ * With DATABASE_URL: the most profiles + interactions the app reads into memory at once (a snapshot, for what
+ * the database does not answer itself). About 2M rows keep the app well under 1 GB (README, "Running for a
+ * larger team"); above it those commands say what to use instead rather than exhaust the memory.
+ */
+export const DEFAULT_SNAPSHOT_MAX_ROWS = 2_000_000;
+
 /** Where the PostgreSQL backend keeps the audience, and whose audience it is. */
 export interface DatabaseConfig {
   /** The connection URL as given (it may hold a password: never log it, use `location`). */
@@ -53,6 +60,8 @@ export interface DatabaseConfig {
   location: string;
   /** The Slack workspace (team) id every row carries; `local` for the local console. */
   teamId: string;
+  /** The most profiles + interactions read into the app at once (SNAPSHOT_MAX_ROWS); null: no limit. */
+  snapshotMaxRows: number | null;
 }
 
 /** Raised when the environment is invalid; the message lists every problem and how to fix it. */
@@ -122,6 +131,7 @@ const schema = z.object({
     .pipe(z.enum(['on', 'off'], { error: 'must be on or off' })),
   DIGEST_GRACE_HOURS: int(6, 0, 168),
   DIGEST_LEASE_SECONDS: int(60, 1, 3600),
+  SNAPSHOT_MAX_ROWS: int(DEFAULT_SNAPSHOT_MAX_ROWS, 0, 1_000_000_000),
   PSEUDONYM_KEY: optionalText.refine((v) => v === undefined || v.length >= 16, {
     message:
       'must be a secret of at least 16 characters; generate one with `openssl rand -base64 32` (or leave it empty to use the key file beside the data file)',
@@ -184,7 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnv()): AppConfig {
     allowedChannelIds: e.ALLOWED_CHANNEL_IDS ?? null,
     retentionDays: e.RETENTION_DAYS,
     slackTeamId: e.SLACK_TEAM_ID ?? null,
-    database: databaseConfig(e.DATABASE_URL, e.SLACK_TEAM_ID, mode, e.PSEUDONYM_KEY),
+    database: databaseConfig(e.DATABASE_URL, e.SLACK_TEAM_ID, mode, e.PSEUDONYM_KEY, e.SNAPSHOT_MAX_ROWS),
   };
 }
 
@@ -231,7 +241,8 @@ function databaseConfig(
   teamId: string | undefined,
   mode: SlackMode,
   pseudonymKey: string | undefined,
-) {
+  snapshotMaxRows: number,
+): DatabaseConfig | null {
   if (url === undefined) return null;
   if (teamId === undefined && mode !== 'local') {
     throw new ConfigError(
@@ -247,7 +258,12 @@ function databaseConfig(
   const location = new URL(url);
   location.username = '';
   location.password = '';
-  return { url, location: location.toString(), teamId: teamId ?? 'local' };
+  return {
+    url,
+    location: location.toString(),
+    teamId: teamId ?? 'local',
+    snapshotMaxRows: snapshotMaxRows === 0 ? null : snapshotMaxRows,
+  };
 }
 
 function isBase64Key(text: string): boolean {

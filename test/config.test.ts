@@ -47,7 +47,13 @@ describe('loadConfig', () => {
       url: 'postgres://app:s3cret-pass@db.internal:5432/audience',
       location: 'postgres://db.internal:5432/audience',
       teamId: 'local',
+      snapshotMaxRows: 2_000_000,
     });
+    // SNAPSHOT_MAX_ROWS: the app's memory budget for a snapshot of the database; 0 lifts it.
+    const url = 'postgres://127.0.0.1/test';
+    expect(loadConfig({ DATABASE_URL: url, SNAPSHOT_MAX_ROWS: '5000' }).database?.snapshotMaxRows).toBe(5000);
+    expect(loadConfig({ DATABASE_URL: url, SNAPSHOT_MAX_ROWS: '0' }).database?.snapshotMaxRows).toBeNull();
+    expect(() => loadConfig({ DATABASE_URL: url, SNAPSHOT_MAX_ROWS: 'lots' })).toThrow(/SNAPSHOT_MAX_ROWS/);
     expect(configSecrets(local)).toContain('s3cret-pass');
     const slack = loadConfig({
       SLACK_BOT_TOKEN: 'xoxb-1',

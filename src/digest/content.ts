@@ -64,6 +64,13 @@ export function contentConfigKey(options: DigestOptions): string {
   return `k=${options.k}|predictions=${options.predictions ? 1 : 0}|recommendations=${options.recommendations ? 1 : 0}`;
 }
 
+/** What a digest says when its audience is too large to read into the app (a database over SNAPSHOT_MAX_ROWS). */
+const DIGEST_TOO_LARGE = {
+  needs: 'this digest',
+  instead:
+    'digests read the audience into the app for their segments and recommendations; raise SNAPSHOT_MAX_ROWS where the app has the memory for it',
+};
+
 /**
  * Computes the content for one configuration. Heavy (segmentation, prediction, recommendation), but each
  * model comes from the store's model cache when the data did not change.
@@ -73,7 +80,7 @@ export async function computeDigestContent(
   options: DigestOptions,
   settings: { currency: string; minCohortSize: number; now: number },
 ): Promise<DigestContent> {
-  const data = await engineAudience(store);
+  const data = await engineAudience(store, DIGEST_TOO_LARGE);
   const content = totalsContent(data, options, settings.now);
   if (!content.hasData) return content;
 
@@ -344,7 +351,7 @@ async function recommendationModelForRun(
   run: SegmentRun,
   now: number,
 ): Promise<RecommendModel> {
-  const data = await engineAudience(store);
+  const data = await engineAudience(store, DIGEST_TOO_LARGE);
   const { model } = await recommendationModelFor(store, now, { record: false });
   if ((await storedDefaultRun(store))?.id === run.id) return model;
   // Only the segment tables depend on the run: swap in this run's instead of building a second model.
@@ -397,7 +404,7 @@ export function createContentCache(
   let computed = 0;
   return {
     async get(options, now) {
-      const audience = await engineAudience(store);
+      const audience = await engineAudience(store, DIGEST_TOO_LARGE);
       // The day and the stored default are part of the key: which run is "a week earlier" moves with them.
       const day = Math.floor(now / DAY);
       const current = (await storedDefaultRun(store))?.id ?? '';

@@ -10,7 +10,7 @@
  * with the item. "Positive" means a cell weight above 0; "truncated" weights keep only the person's `maxHistory`
  * most recent cells (by last event, ties by that order).
  */
-import type { InteractionType } from './types.ts';
+import type { Interaction, InteractionType, Product, Profile } from './types.ts';
 
 /** How interactions become (person, item) cells: the rules a backend applies. */
 export interface RecommendCellRules {
@@ -99,4 +99,45 @@ export interface RecommendPairSums {
   coBought: Int32Array;
   /** People with a positive cell on i and a target cell on j (i ≠ j). */
   coEngaged: Int32Array;
+}
+
+/** The sampled people's own rows (the engine turns them into cells by its own rules, see RecommendSample). */
+export interface RecommendSampleRows {
+  /** Each planned person's id and positions (see RecommendSample). */
+  people: Array<{ id: string; userRank: number; eligibleRank: number; evidenceRank: number }>;
+  /** Their profiles, and their interactions before asOf in data order. */
+  profiles: Profile[];
+  interactions: Interaction[];
+}
+
+/** Per segment of a stored run, per item: Σ over its members' cells of purchases decayed from the last one. */
+export interface RecommendSegmentSums {
+  counts: number[][];
+  totals: number[];
+}
+
+/**
+ * A backend's recommender statistics (the storage seam's `audience.recommendStats`): one scan reads one state of
+ * the data from `open` to `release`.
+ */
+export interface RecommendStatsSource {
+  open(): Promise<RecommendStatsScan>;
+}
+
+/** One build's reads (see RecommendStatsSource); `cells` first, `release` always. */
+export interface RecommendStatsScan {
+  /** The data version the scan reads. */
+  readonly version: number;
+  /** The latest interaction's time (epoch ms), null without interactions. */
+  readonly latest: number | null;
+  /** The catalogue, in stored order (item numbers are positions in it). */
+  products(): Promise<Product[]>;
+  /** Turns the interactions into cells by `rules`; the reads below are over them. */
+  cells(rules: RecommendCellRules): Promise<void>;
+  census(): Promise<RecommendCensus>;
+  sample(plan: RecommendSamplePlan): Promise<RecommendSampleRows>;
+  pairs(items: readonly number[], halfLifeDays: number): Promise<RecommendPairSums>;
+  /** Segment sums of stored run `runId` with `segments` segments, purchases halved every `halfLifeDays`. */
+  segmentSums(runId: string, segments: number, halfLifeDays: number): Promise<RecommendSegmentSums>;
+  release(): Promise<void>;
 }

@@ -53,6 +53,8 @@ import type {
   RecommendPairSums,
   RecommendSample,
   RecommendSamplePlan,
+  RecommendSampleRows,
+  RecommendSegmentSums,
 } from '../domain/recommend-stats.ts';
 import {
   INTERACTION_TYPES,
@@ -285,6 +287,11 @@ export type ReasonKind = 'together' | 'taste' | 'segment' | 'popular';
 export interface QueryOptions {
   /** Shares in reasons are only quoted when at least this many people stand behind them (default 5). */
   minCohortSize?: number;
+  /**
+   * The person's segment (0-based; null: none) when the model keeps no member lists (built from a database's
+   * statistics, see `withSegmentSums`); by default the model's lists say.
+   */
+  segment?: number | null;
 }
 
 /** A recommendation that cannot be made (unknown user or segment, empty catalogue); the message says what would work. */
@@ -785,12 +792,16 @@ function resolveParams(options: BuildRecommendOptions): RecommendParams {
  * The history as the collaborative model's input. Heavy users (or bots) would add quadratic pairs; only their
  * MAX_HISTORY most recent items take part.
  */
-function feedbackOf(history: HistoryIndex, nItems: number): Feedback {
+function feedbackOf(
+  history: HistoryIndex,
+  nItems: number,
+  anyPurchase: boolean = history.anyPurchase,
+): Feedback {
   const { start, items, firstTs, lastTs, bought } = history;
   const weights = history.weights.slice();
   const target = new Uint8Array(items.length);
   for (let r = 0; r < items.length; r++) {
-    target[r] = history.anyPurchase ? (bought[r] as number) : (weights[r] as number) > 0 ? 1 : 0;
+    target[r] = anyPurchase ? (bought[r] as number) : (weights[r] as number) > 0 ? 1 : 0;
   }
   for (let u = 0; u + 1 < start.length; u++) {
     const from = start[u] as number;
@@ -812,7 +823,7 @@ export function buildRecommendModel(input: RecommendInput, options: BuildRecomme
   const feedback = feedbackOf(history, nItems);
   // The same statistics a database aggregates in SQL, here from memory; the fit below is shared.
   const census = censusOf(history, feedback, params);
-  const sample = sampleOf(history, feedback, recommendSamplePlan(census, { params }));
+  const sample = sampleOf(history, feedback, recommendSamplePlan(census, options));
   const draft = planRecommendModel(input.products, census, sample, options);
   const pairs: RecommendPairs = {
     gram: gramOf(feedback, draft.collaborative.itemSet, null, asOf, draft.collaborative.halfLifeDays),
@@ -849,9 +860,9 @@ export function recommendCellRules(options: BuildRecommendOptions): RecommendCel
 /** Whose cells the fit reads (seeded): validation's people and taste's, by position (see RecommendSamplePlan). */
 export function recommendSamplePlan(
   census: RecommendCensus,
-  options: { params?: Partial<RecommendParams> } = {},
+  options: BuildRecommendOptions,
 ): RecommendSamplePlan {
-  const seed = options.params?.seed ?? DEFAULT_RECOMMEND_PARAMS.seed;
+  const seed = resolveParams(options).seed;
   const plan = validationSample(census, seed, DEFAULT_COLLABORATIVE_OPTIONS.validationUsers);
   const evidence = tasteSample(census.evidenceUsers, { seed });
   return {
@@ -1118,6 +1129,57 @@ function sampleOf(history: HistoryIndex, fb: Feedback, plan: RecommendSamplePlan
 }
 
 /**
+ * The sample from the sampled people's own rows (a backend's `RecommendSampleRows`): their cells by the same rules
+ * as a build from memory, with the census's rating threshold and purchase flag (which depend on everyone).
+ */
+export function recommendSampleFromRows(
+  rows: RecommendSampleRows,
+  products: readonly Product[],
+  census: RecommendCensus,
+  options: BuildRecommendOptions,
+): RecommendSample {
+  const params = resolveParams(options);
+  params.ratingThreshold = census.ratingThreshold;
+  const itemIds = products.map((p) => p.id);
+  const input = { profiles: rows.profiles, interactions: rows.interactions, products };
+  const history = buildHistory(input, itemIds, options.asOf, params);
+  const fb = feedbackOf(history, itemIds.length, census.anyPurchase);
+  const people = [...rows.people].sort((a, b) => a.userRank - b.userRank);
+  const start = new Int32Array(people.length + 1);
+  const picked: number[] = [];
+  people.forEach((person, k) => {
+    const u = userNumber(history, person.id);
+    if (u !== undefined)
+      for (let r = history.start[u] as number; r < (history.start[u + 1] as number); r++) picked.push(r);
+    start[k + 1] = picked.length;
+  });
+  return {
+    nItems: itemIds.length,
+    userRank: Int32Array.from(people, (p) => p.userRank),
+    eligibleRank: Int32Array.from(people, (p) => p.eligibleRank),
+    evidenceRank: Int32Array.from(people, (p) => p.evidenceRank),
+    start,
+    items: Int32Array.from(picked, (r) => fb.items[r] as number),
+    weights: Float32Array.from(picked, (r) => fb.weights[r] as number),
+    evidence: Float32Array.from(picked, (r) => history.evidence[r] as number),
+    firstTs: Float64Array.from(picked, (r) => fb.firstTs[r] as number),
+    lastTs: Float64Array.from(picked, (r) => fb.lastTs[r] as number),
+    target: Uint8Array.from(picked, (r) => fb.target[r] as number),
+  };
+}
+
+/** Segment tables from a backend's per-segment sums (what `addSegments` computes from memory), without members. */
+export function withSegmentSums(
+  model: RecommendModel,
+  sums: RecommendSegmentSums,
+  segments: { names: readonly string[]; runId?: string },
+): RecommendModel {
+  const next = withSegments(model, { profiles: [], interactions: [], products: [] }, undefined);
+  setSegmentTables(next, sums.counts, sums.totals, segments.names, segments.runId);
+  return next;
+}
+
+/**
  * Category evidence of the sample's users with evidence, in the order of their positions among all such users
  * (the taste fit's rows: with `population`, fitTasteClasses takes them as its draw).
  */
@@ -1265,6 +1327,19 @@ function addSegments(model: RecommendModel, history: HistoryIndex, seg: Recommen
       totals[label] = (totals[label] as number) + d;
     }
   }
+  setSegmentTables(model, counts, totals, seg.names, seg.runId);
+  model.segmentUserIds = segUserIds;
+  model.segmentLabels = segLabels;
+}
+
+/** P_seg from each segment's decayed purchases per item, smoothed toward overall popularity. */
+function setSegmentTables(
+  model: RecommendModel,
+  counts: ReadonlyArray<ArrayLike<number>>,
+  totals: readonly number[],
+  names: readonly string[],
+  runId: string | undefined,
+): void {
   model.segmentPopularity = counts.map((row, s) => {
     const t = totals[s] as number;
     return Array.from(row, (c, i) =>
@@ -1272,10 +1347,8 @@ function addSegments(model: RecommendModel, history: HistoryIndex, seg: Recommen
     );
   });
   model.segmentPurchases = totals.map(round);
-  model.segmentNames = [...seg.names];
-  model.segmentUserIds = segUserIds;
-  model.segmentLabels = segLabels;
-  if (seg.runId !== undefined) model.segmentRunId = seg.runId;
+  model.segmentNames = [...names];
+  if (runId !== undefined) model.segmentRunId = runId;
 }
 
 /** Fills `out` with one user's time-decayed interaction evidence per category. */
@@ -1601,7 +1674,14 @@ export function recommendForUser(
   n = 5,
   options: QueryOptions = {},
 ): UserRecommendations {
-  const ctx = queryContext(model, input);
+  const shared = queryContext(model, input);
+  const ctx =
+    options.segment === undefined
+      ? shared
+      : {
+          ...shared,
+          segmentOfUser: new Map(options.segment === null ? [] : [[userId, options.segment]]),
+        };
   const known = userNumber(ctx.history, userId) !== undefined;
   if (!known) {
     const example = ctx.history.userIds[0];
@@ -1729,38 +1809,70 @@ export function recommendForSegment(
   n = 5,
   options: QueryOptions = {},
 ): SegmentRecommendations {
-  const names = checkSegment(model, segment);
-  const ctx = queryContext(model, input);
-  const totals = segmentTotals(ctx, segment);
-  if (totals.size === 0) {
-    throw new RecommendError(
-      `segment ${segment} ('${names[segment]}') has no members in the model: rerun the segmentation`,
-    );
-  }
-  const top = topN(totals.expected, Math.max(1, Math.floor(n)));
-  const minCohort = options.minCohortSize ?? 5;
-  const items = top.map((i): SegmentRecommendation => {
-    const product = ctx.products[i] as Product;
-    const { reason, reasonKind } = explainForSegment(ctx, totals, segment, i, minCohort);
-    const exp = totals.expected[i] as number;
-    return {
-      itemId: product.id,
-      name: product.name,
-      category: product.category,
-      price: product.price,
-      score: exp / totals.size,
-      reason,
-      reasonKind,
-      expectedBuyers: exp,
-    };
-  });
-  return { kind: 'segment', segment, segmentName: names[segment] as string, size: totals.size, items };
+  checkSegment(model, segment, true);
+  const sums = segmentRecommender(model, input.products, segment);
+  const labels = model.segmentLabels ?? [];
+  const members: string[] = [];
+  for (let k = 0; k < labels.length; k++)
+    if (labels[k] === segment) members.push(model.segmentUserIds?.[k] as string);
+  sums.add(input, members);
+  return sums.result(n, options);
+}
+
+/**
+ * A segment's recommendations summed over its members a batch at a time (a database reads them page by page,
+ * each page with the members' own rows): `add` each batch in member order, then `result`. Gives what
+ * `recommendForSegment` gives on the whole audience.
+ */
+export function segmentRecommender(model: RecommendModel, products: readonly Product[], segment: number) {
+  const names = checkSegment(model, segment, false);
+  const nItems = model.itemIds.length;
+  const totals = emptyTotals(model);
+  const cold: ColdMembers = { state: null, propensity: 0 };
+  const work = scratch(nItems);
+  let last: QueryContext | null = null;
+  return {
+    /** Adds members (ids in member order) scored from `input`, which holds at least their rows. */
+    add(input: RecommendInput, memberIds: readonly string[]): void {
+      const shared = queryContext(model, input);
+      const ctx = { ...shared, segmentOfUser: new Map(memberIds.map((id) => [id, segment])) };
+      for (const id of memberIds) addMember(ctx, segment, totals, id, work, cold);
+      last = ctx;
+    },
+    result(n = 5, options: QueryOptions = {}): SegmentRecommendations {
+      const ctx = last ?? queryContext(model, { profiles: [], interactions: [], products });
+      finishTotals(model, segment, totals, cold);
+      if (totals.size === 0) {
+        throw new RecommendError(
+          `segment ${segment} ('${names[segment]}') has no members in the model: rerun the segmentation`,
+        );
+      }
+      const top = topN(totals.expected, Math.max(1, Math.floor(n)));
+      const minCohort = options.minCohortSize ?? 5;
+      const items = top.map((i): SegmentRecommendation => {
+        const product = ctx.products[i] as Product;
+        const { reason, reasonKind } = explainForSegment(ctx, totals, segment, i, minCohort);
+        const exp = totals.expected[i] as number;
+        return {
+          itemId: product.id,
+          name: product.name,
+          category: product.category,
+          price: product.price,
+          score: exp / totals.size,
+          reason,
+          reasonKind,
+          expectedBuyers: exp,
+        };
+      });
+      return { kind: 'segment', segment, segmentName: names[segment] as string, size: totals.size, items };
+    },
+  };
 }
 
 /** The segment names, after checking that the model has segments and `segment` is one of them. */
-function checkSegment(model: RecommendModel, segment: number): readonly string[] {
+function checkSegment(model: RecommendModel, segment: number, needMembers: boolean): readonly string[] {
   const names = model.segmentNames;
-  if (!names || names.length === 0 || !model.segmentLabels || !model.segmentUserIds) {
+  if (!names || names.length === 0 || (needMembers && (!model.segmentLabels || !model.segmentUserIds))) {
     throw new RecommendError(
       'the model was built without segments: run a segmentation, then rebuild the model',
     );
@@ -1784,11 +1896,9 @@ interface SegmentTotals {
   anchorMass: Float64Array;
 }
 
-/** Sums every member's P(u) · P(i|u), split by mixture component; members without history share one state. */
-function segmentTotals(ctx: QueryContext, segment: number): SegmentTotals {
-  const { model, history } = ctx;
+function emptyTotals(model: RecommendModel): SegmentTotals {
   const nItems = model.itemIds.length;
-  const totals: SegmentTotals = {
+  return {
     size: 0,
     expected: new Float64Array(nItems),
     parts: {
@@ -1800,36 +1910,55 @@ function segmentTotals(ctx: QueryContext, segment: number): SegmentTotals {
     taste: new Float64Array(model.categories.length),
     anchorMass: new Float64Array(nItems),
   };
-  const work = scratch(nItems);
-  let coldState: UserState | null = null;
-  let coldPropensity = 0;
-  const labels = model.segmentLabels ?? [];
-  for (let k = 0; k < labels.length; k++) {
-    if (labels[k] !== segment) continue;
-    totals.size++;
-    const userId = model.segmentUserIds?.[k] as string;
-    const u = userNumber(history, userId);
-    if (u === undefined || (history.start[u + 1] as number) === (history.start[u] as number)) {
-      // Members without item history share one item distribution; only their propensity differs.
-      coldState ??= scoreUser(ctx, userId, scratch(nItems));
-      coldPropensity += model.hasPurchases ? propensityOf(model, history, u) : 1;
-      continue;
-    }
-    const state = scoreUser(ctx, userId, work);
-    accumulateMember(model, segment, totals, state, state.propensity);
-    for (let r = history.start[u] as number; r < (history.start[u + 1] as number); r++) {
-      if (history.bought[r]) {
-        const j = history.items[r] as number;
-        totals.anchorMass[j] = (totals.anchorMass[j] as number) + 1;
-      }
+}
+
+/** Members without item history share one item distribution; only their propensity differs. */
+interface ColdMembers {
+  state: UserState | null;
+  propensity: number;
+}
+
+/** Adds one member's P(u) · P(i|u), split by mixture component (a cold member's propensity only). */
+function addMember(
+  ctx: QueryContext,
+  segment: number,
+  totals: SegmentTotals,
+  userId: string,
+  work: Scratch,
+  cold: ColdMembers,
+): void {
+  const { model, history } = ctx;
+  totals.size++;
+  const u = userNumber(history, userId);
+  if (u === undefined || (history.start[u + 1] as number) === (history.start[u] as number)) {
+    cold.state ??= scoreUser(ctx, userId, scratch(model.itemIds.length));
+    cold.propensity += model.hasPurchases ? propensityOf(model, history, u) : 1;
+    return;
+  }
+  const state = scoreUser(ctx, userId, work);
+  accumulateMember(model, segment, totals, state, state.propensity);
+  for (let r = history.start[u] as number; r < (history.start[u + 1] as number); r++) {
+    if (history.bought[r]) {
+      const j = history.items[r] as number;
+      totals.anchorMass[j] = (totals.anchorMass[j] as number) + 1;
     }
   }
-  if (coldState) accumulateMember(model, segment, totals, coldState, coldPropensity);
+}
+
+/** Adds the cold members' shared state and normalises the taste mix. */
+function finishTotals(
+  model: RecommendModel,
+  segment: number,
+  totals: SegmentTotals,
+  cold: ColdMembers,
+): void {
+  if (cold.state) accumulateMember(model, segment, totals, cold.state, cold.propensity);
+  cold.state = null;
+  cold.propensity = 0;
   let tasteTotal = 0;
   for (const v of totals.taste) tasteTotal += v;
   if (tasteTotal > 0)
     for (let c = 0; c < totals.taste.length; c++) totals.taste[c] = (totals.taste[c] as number) / tasteTotal;
-  return totals;
 }
 
 /** Adds one member's scores (or the shared cold state's), weighted by `propensityMass`. */

@@ -7,6 +7,7 @@ import {
   type RecommendModel,
   recommendForSegment,
   type SegmentRecommendations,
+  segmentRecommender,
 } from '../engine/recommend.ts';
 import { type AudienceStats, computeStats } from '../engine/stats.ts';
 import type { ForecastSums, ForecastWho, Store } from '../store/store.ts';
@@ -27,14 +28,21 @@ export async function audienceStatsFor(
   now: number,
 ): Promise<AudienceStats> {
   const asOf = Math.floor(now / MINUTE) * MINUTE;
-  const data = await engineAudience(store);
-  return cachedResult(store, data, `stats|${asOf}|${filter?.text ?? ''}`, async () => {
-    // A backend with rollups kept on import answers the stats itself; otherwise the engine computes them.
+  // Keyed by the data version: a backend that answers stats itself (rollups kept on import) is never asked
+  // for a snapshot; otherwise the engine computes them from one.
+  const version = await store.audience.version();
+  return cachedResult(store, versionOnly(version), `stats|${asOf}|${filter?.text ?? ''}`, async () => {
     const answered = await store.audience.aggregate({
       kind: 'stats',
-      params: { asOf, where: filter?.text ?? null },
+      params: filter ? { asOf, where: filter.text } : { asOf },
     });
     if (answered !== undefined) return answered as AudienceStats;
+    const data = await engineAudience(store, {
+      needs: filter ? 'stats with where=' : 'these stats',
+      instead: filter
+        ? 'ask /audience stats without where= (the database answers it), or raise SNAPSHOT_MAX_ROWS where the app has the memory for it'
+        : undefined,
+    });
     return computeStats(applyFilter(data.profiles, filter), data.interactions, { asOf });
   });
 }
@@ -115,7 +123,44 @@ export async function segmentRecommendationsFor(
   n: number,
   options: QueryOptions,
 ): Promise<SegmentRecommendations> {
-  const data = await engineAudience(store);
   const key = `recommend-segment|${model.segmentRunId ?? ''}|${model.builtAt}|${segment}|${n}|${options.minCohortSize ?? ''}`;
+  // A model built from a database's statistics keeps no member lists: the members are read page by page from the
+  // stored run, each page with their own rows, so no snapshot is read.
+  if (!model.segmentUserIds && model.segmentRunId && store.audience.recommendStats) {
+    const runId = model.segmentRunId;
+    const version = await store.audience.version();
+    return cachedResult(store, versionOnly(version), key, () =>
+      segmentByPages(store, model, runId, segment, n, options),
+    );
+  }
+  const data = await engineAudience(store);
   return cachedResult(store, data, key, () => recommendForSegment(model, data, segment, n, options));
+}
+
+const MEMBER_PAGE = 5_000;
+
+async function segmentByPages(
+  store: Store,
+  model: RecommendModel,
+  runId: string,
+  segment: number,
+  n: number,
+  options: QueryOptions,
+): Promise<SegmentRecommendations> {
+  const products = [...(await store.audience.products())];
+  const sums = segmentRecommender(model, products, segment);
+  let after = -1;
+  for (;;) {
+    const page = await store.segmentRuns.members(runId, segment, { after, limit: MEMBER_PAGE });
+    if (page.userIds.length > 0) {
+      const [profiles, interactions] = await Promise.all([
+        store.audience.profiles({ ids: page.userIds }),
+        store.audience.interactionsOf(page.userIds),
+      ]);
+      sums.add({ profiles: [...profiles], interactions: [...interactions], products }, page.userIds);
+    }
+    if (page.next === null) break;
+    after = page.next;
+  }
+  return sums.result(n, options);
 }

@@ -6,10 +6,10 @@ import { RecommendError } from '../engine/recommend.ts';
 import { SegmentError } from '../engine/segments.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
-import { engineAudience } from './audience.ts';
+import { AudienceTooLargeError, engineAudience } from './audience.ts';
 import { predictionModelFor } from './prediction.ts';
 import { recommendationModelFor } from './recommendation.ts';
-import { audiencePredictionsFor, audienceStatsFor } from './results.ts';
+import { audiencePredictionsFor, audienceStatsFor, sqlForecastFor } from './results.ts';
 import { computeSegmentation, defaultRequest, storedDefaultHeader } from './segmentation.ts';
 
 /**
@@ -75,7 +75,9 @@ export function warmUpSteps(store: Store, settings: { now: number; currency: str
         error instanceof PredictError ||
         error instanceof FeatureError ||
         error instanceof SegmentError ||
-        error instanceof RecommendError
+        error instanceof RecommendError ||
+        // A database too large to read into the app: what it answers itself is warmed by the other steps.
+        error instanceof AudienceTooLargeError
       )
         return;
       throw error;
@@ -84,10 +86,10 @@ export function warmUpSteps(store: Store, settings: { now: number; currency: str
   return [
     {
       name: 'interaction index',
-      run: async () => {
+      run: tolerate(async () => {
         const { interactions, profiles } = await engineAudience(store);
         interactionIndex(interactions, profiles);
-      },
+      }),
     },
     { name: 'stats', run: async () => void (await audienceStatsFor(store, null, now)) },
     {
@@ -108,7 +110,9 @@ export function warmUpSteps(store: Store, settings: { now: number; currency: str
         const features = defaultFeatures(await store.audience.attributeKinds());
         const request = { target: SPEND_TARGET, features, userChoseFeatures: false, currency };
         const { model, key } = await predictionModelFor(store, request, now);
-        await audiencePredictionsFor(store, model, key);
+        // Summed by the database when it computes the features, else scored by the engine on a snapshot.
+        const summed = await sqlForecastFor(store, model, key, { kind: 'all' });
+        if (!summed) await audiencePredictionsFor(store, model, key);
       }),
     },
     {

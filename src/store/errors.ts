@@ -1,6 +1,9 @@
 import { OperatorError } from '../domain/errors.ts';
 
-/** What went wrong with the data file; callers switch on this, people read the message. */
+/**
+ * What went wrong with the store; callers switch on this, people read the message. `too_large`: the audience is
+ * more than the app may read into memory at once (a database's snapshot above SNAPSHOT_MAX_ROWS).
+ */
 export type StoreErrorCode =
   | 'corrupt'
   | 'unreadable'
@@ -12,7 +15,8 @@ export type StoreErrorCode =
   | 'closed'
   | 'key_missing'
   | 'wrong_key'
-  | 'not_encrypted';
+  | 'not_encrypted'
+  | 'too_large';
 
 /** A store failure whose message names the file, what is wrong and how to fix it. */
 export class StoreError extends OperatorError {

@@ -9,7 +9,7 @@ import type { Store } from './store.ts';
 /** Where the audience lives: a database (URL and workspace id), or the data file. */
 export interface BackendOptions {
   /** PostgreSQL (DATABASE_URL and SLACK_TEAM_ID); null: the data file. */
-  database: { url: string; teamId: string } | null;
+  database: { url: string; teamId: string; snapshotMaxRows?: number | null } | null;
   /** The data file and how to open it (used when `database` is null). */
   file: OpenStoreOptions;
   /** Hears about schema migrations of either backend. */
@@ -21,5 +21,6 @@ export async function openBackend(options: BackendOptions): Promise<Store> {
   const notice = options.onNotice ? { onNotice: options.onNotice } : {};
   if (options.database === null) return openStore({ ...options.file, ...notice });
   const { openPgStore } = await import('./postgres/pg-store.ts');
-  return openPgStore({ url: options.database.url, teamId: options.database.teamId, ...notice });
+  const { url, teamId, snapshotMaxRows } = options.database;
+  return openPgStore({ url, teamId, snapshotMaxRows: snapshotMaxRows ?? null, ...notice });
 }

@@ -358,9 +358,6 @@ describe.each<Backend>([fileBackend, postgres])('storage contract: $name backend
     expect(await store.segmentRuns.count()).toBe(2);
     expect(await store.segmentRuns.latest()).toEqual(run('r3', ['u1', 'u2'], [1, 0]));
     expect(await store.segmentRuns.get('r1')).toBeUndefined();
-    // Headers: the same runs without anyone's segment.
-    const header = (id: string) => ({ ...run(id, ['u1', 'u2'], [1, 0]), user_ids: [], labels: [] });
-    expect(await store.segmentRuns.headers()).toEqual([header('r2'), header('r3')]);
     // Segment runs are not audience data: the version stays.
     expect(await store.audience.version()).toBe(0);
   });

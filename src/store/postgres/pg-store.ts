@@ -47,6 +47,8 @@ export interface OpenPgStoreOptions {
   maxConnections?: number;
   /** Hears about applied migrations (default: console.warn). */
   onNotice?: (message: string) => void;
+  /** The most profiles + interactions `snapshot()` reads into the app (SNAPSHOT_MAX_ROWS); null: no limit. */
+  snapshotMaxRows?: number | null;
 }
 
 /** Advisory lock class of changes ("AICH"); the object id is the workspace's hash. */
@@ -72,7 +74,7 @@ export async function openPgStore(options: OpenPgStoreOptions): Promise<PgStore>
     await pool.end().catch(() => undefined);
     throw error;
   }
-  return new PgStore(pool, options.teamId, location);
+  return new PgStore(pool, options.teamId, location, options.snapshotMaxRows ?? null);
 }
 
 /** One workspace's audience in PostgreSQL. */
@@ -94,8 +96,10 @@ export class PgStore implements Store {
     readonly pool: pg.Pool,
     readonly teamId: string,
     readonly location: string,
+    /** The snapshot budget in profiles + interactions (null: none); see `snapshot()`. */
+    readonly snapshotMaxRows: number | null = null,
   ) {
-    const reads = storeReads(pool, teamId, () => this.snapshot(), true);
+    const reads = storeReads(pool, teamId, () => this.snapshot(), true, pool);
     this.audience = reads.audience;
     this.segmentRuns = reads.segmentRuns;
     this.models = reads.models;
@@ -114,6 +118,7 @@ export class PgStore implements Store {
     const version = await this.audience.version();
     const held = this.held;
     if (held && held.version === version) return held.snapshot;
+    await this.checkBudget();
     const loading = this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', (client) =>
       readSnapshot(client, this.teamId),
     );
@@ -128,6 +133,23 @@ export class PgStore implements Store {
       if (this.held === entry) this.held = null;
       throw error;
     }
+  }
+
+  /**
+   * Refuses a snapshot above the budget before reading a row: the app's memory would grow with the audience
+   * (about 300 bytes per interaction and 600 per profile in the engine's form).
+   */
+  private async checkBudget(): Promise<void> {
+    const max = this.snapshotMaxRows;
+    if (max === null) return;
+    const { profiles, interactions } = await this.audience.counts();
+    if (profiles + interactions <= max) return;
+    const n = (v: number) => v.toLocaleString('en-US');
+    throw new StoreError(
+      'too_large',
+      this.location,
+      `the audience in ${this.location} (${n(profiles)} profiles, ${n(interactions)} interactions) is more than this app reads into memory at once (SNAPSHOT_MAX_ROWS=${n(max)} profiles + interactions)`,
+    );
   }
 
   change<T>(fn: (tx: StoreChange) => Promise<T>, options: ChangeOptions = {}): Promise<T> {

@@ -4,7 +4,13 @@
  */
 
 import type pg from 'pg';
-import type { AttributeKind, AudienceCounts, AudienceMeta, TimeWindow } from '../../domain/types.ts';
+import type {
+  AttributeKind,
+  AudienceCounts,
+  AudienceMeta,
+  Interaction,
+  TimeWindow,
+} from '../../domain/types.ts';
 import type {
   AggregateQuery,
   AudienceReads,
@@ -20,6 +26,7 @@ import type { Queryable } from './claims.ts';
 import { pgConnectionReads } from './connections.ts';
 import { openPersonFeatures, placedAssignments } from './person-features.ts';
 import { pgPredictions } from './prediction-rows.ts';
+import { pgRecommendStats } from './recommend-stats.ts';
 import {
   AUDIT_COLUMNS,
   DELIVERY_COLUMNS,
@@ -66,6 +73,8 @@ export function audienceReads(
   team: string,
   snapshot: () => Promise<AudienceSnapshot>,
   countsKept = false,
+  /** The pool scans take their own connection from (the store's reads); null inside an open change. */
+  scans: pg.Pool | null = null,
 ): AudienceReads {
   return {
     version: async () => (await readMeta(db, team)).dataVersion,
@@ -108,7 +117,25 @@ export function audienceReads(
       );
       return new Set(rows.map((r) => r.id));
     },
+    unknownIds: async (kind, ids) => {
+      const table = kind === 'profiles' ? 'profiles' : 'products';
+      const { rows } = await db.query<{ id: string }>(
+        `SELECT u.id FROM unnest($2::text[]) AS u (id)
+          WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.team_id = $1 AND t.id = u.id)`,
+        [team, ids],
+      );
+      return new Set(rows.map((r) => r.id));
+    },
+    storedInteractions: (interactions) => countStoredInteractions(db, team, interactions),
     interactions: (window) => readInteractions(db, team, window),
+    interactionsOf: (ids) =>
+      all(
+        db,
+        `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE team_id = $1 AND user_id = ANY($2) ORDER BY seq`,
+        [team, ids],
+        toInteraction,
+      ),
+    recommendStats: scans ? pgRecommendStats(scans, team) : null,
     // The engine builds its view from the objects; columns straight from COPY are a later optimisation.
     interactionColumns: async () => null,
     snapshot,
@@ -189,14 +216,8 @@ export async function readSnapshot(db: Queryable, team: string): Promise<Audienc
   return { version: meta.dataVersion, meta, attributes, profiles, products, interactions };
 }
 
-/** Every read of the interface for one workspace. */
-export function storeReads(
-  db: Queryable,
-  team: string,
-  snapshot: () => Promise<AudienceSnapshot>,
-  /** Read the row counts kept in audience_meta (committed data); false inside an open change. */
-  countsKept = false,
-): StoreReads {
+/** The stored segmentations of one workspace. */
+function segmentRunReads(db: Queryable, team: string): SegmentRunReads {
   const runs = (where: string, tail: string, params: unknown[]) =>
     all(
       db,
@@ -204,7 +225,7 @@ export function storeReads(
       [team, ...params],
       toSegmentRun,
     );
-  const segmentRuns: SegmentRunReads = {
+  return {
     latest: async () => (await runs('', 'ORDER BY r.seq DESC LIMIT 1', []))[0],
     get: async (id) => (await runs('AND r.id = $2', '', [id]))[0],
     list: () => runs('', 'ORDER BY r.seq', []),
@@ -215,10 +236,41 @@ export function storeReads(
         [team],
         toSegmentRun,
       ),
+    members: async (runId, label, page) => {
+      const { rows } = await db.query<{ user_id: string; ord: number }>(
+        `SELECT user_id, ord FROM segment_assignments
+          WHERE team_id = $1 AND run_id = $2 AND label = $3 AND ord > $4 ORDER BY ord LIMIT $5`,
+        [team, runId, label, page.after, page.limit],
+      );
+      const last = rows.at(-1);
+      return {
+        userIds: rows.map((r) => r.user_id),
+        next: rows.length === page.limit && last ? last.ord : null,
+      };
+    },
+    labelsOf: async (runId, ids) => {
+      const { rows } = await db.query<{ user_id: string; label: number }>(
+        'SELECT user_id, label FROM segment_assignments WHERE team_id = $1 AND run_id = $2 AND user_id = ANY($3)',
+        [team, runId, ids],
+      );
+      return new Map(rows.map((r) => [r.user_id, r.label]));
+    },
     count: async () =>
       ((await db.query('SELECT count(*)::int AS n FROM segment_runs WHERE team_id = $1', [team])).rows[0]
         ?.n as number | undefined) ?? 0,
   };
+}
+
+/** Every read of the interface for one workspace. */
+export function storeReads(
+  db: Queryable,
+  team: string,
+  snapshot: () => Promise<AudienceSnapshot>,
+  /** Read the row counts kept in audience_meta (committed data); false inside an open change. */
+  countsKept = false,
+  scans: pg.Pool | null = null,
+): StoreReads {
+  const segmentRuns = segmentRunReads(db, team);
   const models: ModelReads = {
     get: async (key) =>
       (
@@ -262,11 +314,46 @@ export function storeReads(
           ),
   };
   return {
-    audience: audienceReads(db, team, snapshot, countsKept),
+    audience: audienceReads(db, team, snapshot, countsKept, scans),
     segmentRuns,
     models,
     digests,
     audit,
     connections: pgConnectionReads(db, team),
   };
+}
+
+/** The SQL condition "an interaction like staged row `s` is stored", searching only `at` in [$2, $3]. */
+export const STORED_LIKE = `EXISTS (SELECT 1 FROM interactions i
+   WHERE i.team_id = $1 AND i.user_id = s.user_id AND i.at = s.at AND i.type = s.type
+     AND i.item_id IS NOT DISTINCT FROM s.item_id AND i.at BETWEEN $2 AND $3)`;
+
+/** How many of these interactions are stored (a dry run's count; the import itself stages them, change.ts). */
+async function countStoredInteractions(
+  db: Queryable,
+  team: string,
+  interactions: readonly Interaction[],
+): Promise<number> {
+  if (interactions.length === 0) return 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const i of interactions) {
+    if (i.timestamp < min) min = i.timestamp;
+    if (i.timestamp > max) max = i.timestamp;
+  }
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n
+       FROM unnest($4::text[], $5::text[], $6::text[], $7::timestamptz[]) AS s (user_id, item_id, type, at)
+      WHERE ${STORED_LIKE}`,
+    [
+      team,
+      ts(min),
+      ts(max),
+      interactions.map((i) => i.user_id),
+      interactions.map((i) => i.item_id),
+      interactions.map((i) => i.type),
+      interactions.map((i) => ts(i.timestamp)),
+    ],
+  );
+  return rows[0]?.n ?? 0;
 }

@@ -1,0 +1,370 @@
+/**
+ * The recommender's statistics in SQL (issue #14; the terms are defined in src/domain/recommend-stats.ts and the
+ * engine computes the same numbers from memory for the file backend). One scan holds one pooled connection in a
+ * REPEATABLE READ transaction, so every read of a build sees one state of the data, and keeps two temporary
+ * tables for it: `reco_cells`, one row per (person, catalogue item) with the strongest weight, the summed weight,
+ * first and last times and purchases; and `reco_people`, one row per person in the engine's order (profiles by
+ * `seq`, then people only seen in interactions by their first event) with their positions. The app receives
+ * counts, a bounded sample of people's own rows, and m × m item-pair sums: never every interaction.
+ */
+import type pg from 'pg';
+import type {
+  RecommendCellRules,
+  RecommendCensus,
+  RecommendPairSums,
+  RecommendSamplePlan,
+  RecommendSampleRows,
+  RecommendSegmentSums,
+  RecommendStatsScan,
+  RecommendStatsSource,
+} from '../../domain/recommend-stats.ts';
+import {
+  INTERACTION_COLUMNS,
+  ms,
+  PRODUCT_COLUMNS,
+  PROFILE_COLUMNS,
+  toInteraction,
+  toProduct,
+  toProfile,
+  ts,
+} from './rows.ts';
+
+const DAY = 86_400_000;
+const WEEK = 7 * DAY;
+
+/** The recommender's statistics of one workspace, each scan on its own connection from `pool`. */
+export function pgRecommendStats(pool: pg.Pool, team: string): RecommendStatsSource {
+  return {
+    async open() {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+        const { rows } = await client.query(
+          `SELECT (SELECT data_version FROM audience_meta WHERE team_id = $1) AS version,
+                  (SELECT ${ms('max(at)')} FROM interactions WHERE team_id = $1) AS latest`,
+          [team],
+        );
+        const head = rows[0] as { version: string | number | null; latest: number | null };
+        return new PgRecommendScan(client, team, Number(head.version ?? 0), head.latest);
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        client.release();
+        throw error;
+      }
+    },
+  };
+}
+
+/** The decay per millisecond of a half-life in days (0: none), as the engine computes it. */
+function decayPerMs(halfLifeDays: number): number {
+  return halfLifeDays > 0 ? Math.LN2 / (halfLifeDays * DAY) : 0;
+}
+
+class PgRecommendScan implements RecommendStatsScan {
+  private rules: RecommendCellRules | null = null;
+  private threshold = 4;
+  private anyPurchase = false;
+
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly team: string,
+    readonly version: number,
+    readonly latest: number | null,
+  ) {}
+
+  async products() {
+    const { rows } = await this.client.query(
+      `SELECT ${PRODUCT_COLUMNS} FROM products WHERE team_id = $1 ORDER BY seq`,
+      [this.team],
+    );
+    return rows.map(toProduct);
+  }
+
+  async cells(rules: RecommendCellRules): Promise<void> {
+    this.rules = rules;
+    const db = this.client;
+    const asOf = ts(rules.asOf);
+    this.threshold = rules.ratingThreshold ?? (await ratingThreshold(db, this.team, asOf));
+    const types = Object.keys(rules.typeWeights);
+    await db.query("SET LOCAL work_mem = '256MB'");
+    await db.query('DROP TABLE IF EXISTS reco_cells, reco_people');
+    await db.query(CELLS_SQL, [
+      this.team,
+      asOf,
+      this.threshold,
+      types,
+      types.map((t) => rules.typeWeights[t as keyof typeof rules.typeWeights]),
+      rules.lowRatingWeight,
+      rules.knownTypes,
+      ts(rules.asOf - rules.recentDays * DAY),
+    ]);
+    this.anyPurchase = (await db.query('SELECT EXISTS (SELECT 1 FROM reco_cells WHERE buys > 0) AS b'))
+      .rows[0]?.b as boolean;
+    await db.query(PEOPLE_SQL, [
+      this.team,
+      asOf,
+      ts(rules.asOf - rules.propensityWindowDays * DAY),
+      rules.maxHistory,
+      rules.asOf,
+      WEEK,
+    ]);
+  }
+
+  private need(): RecommendCellRules {
+    if (!this.rules) throw new Error('recommendation statistics: call cells(rules) first');
+    return this.rules;
+  }
+
+  async census(): Promise<RecommendCensus> {
+    const rules = this.need();
+    const db = this.client;
+    const halfLives = [...rules.popularityHalfLives];
+    const items = await db.query(itemsSql(halfLives.length), [
+      rules.maxHistory,
+      this.anyPurchase,
+      rules.asOf,
+      rules.asOf - rules.recentDays * DAY,
+      ...halfLives.map(decayPerMs),
+    ]);
+    const nItems = Number((await db.query(COUNT_PRODUCTS, [this.team])).rows[0]?.n ?? 0);
+    const perItem = (key: string) => {
+      const out = new Array<number>(nItems).fill(0);
+      for (const r of items.rows) out[r.item as number] = Number(r[key]);
+      return out;
+    };
+    const popularity: Record<string, number[]> = {};
+    halfLives.forEach((h, k) => {
+      const out = new Array<number>(nItems).fill(0);
+      for (const r of items.rows) out[r.item as number] = Number(r[`pop${k}`]);
+      popularity[String(h)] = out;
+    });
+    const people = (await db.query(PEOPLE_TOTALS_SQL)).rows[0] as Record<string, string | number>;
+    const lengths = await db.query(
+      'SELECT positive, count(*)::int AS n FROM reco_people WHERE positive >= 2 GROUP BY positive',
+    );
+    const lengthHistogram: number[] = [];
+    for (const r of lengths.rows) {
+      while (lengthHistogram.length <= r.positive) lengthHistogram.push(0);
+      lengthHistogram[r.positive as number] = r.n as number;
+    }
+    return {
+      nItems,
+      ratingThreshold: this.threshold,
+      anyPurchase: this.anyPurchase,
+      users: Number(people.users),
+      eligibleUsers: Number(people.eligible),
+      lengthHistogram,
+      evidenceUsers: Number(people.evidence),
+      windowPurchases: Number(people.window_buys),
+      exposureWeeks: Number(people.exposure),
+      engaged: perItem('engaged'),
+      buyers: perItem('buyers'),
+      engagers: perItem('engagers'),
+      repeaters: perItem('repeaters'),
+      recentPurchases: perItem('recent'),
+      popularity,
+    };
+  }
+
+  async sample(plan: RecommendSamplePlan): Promise<RecommendSampleRows> {
+    const rules = this.need();
+    const db = this.client;
+    const { rows } = await db.query(
+      `SELECT user_id AS id, user_rank, eligible_rank, evidence_rank FROM reco_people
+        WHERE $1::boolean OR user_rank = ANY($2) OR eligible_rank = ANY($3)
+           OR (evidence_rank >= 0 AND ($4::boolean OR evidence_rank = ANY($5)))
+        ORDER BY user_rank`,
+      [plan.users === null, plan.users ?? [], plan.eligible, plan.evidence === null, plan.evidence ?? []],
+    );
+    const people = rows.map((r) => ({
+      id: r.id as string,
+      userRank: Number(r.user_rank),
+      eligibleRank: Number(r.eligible_rank),
+      evidenceRank: Number(r.evidence_rank),
+    }));
+    const ids = people.map((p) => p.id);
+    const profiles = await db.query(
+      `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE team_id = $1 AND id = ANY($2) ORDER BY seq`,
+      [this.team, ids],
+    );
+    const interactions = await db.query(
+      `SELECT ${INTERACTION_COLUMNS} FROM interactions
+        WHERE team_id = $1 AND user_id = ANY($2) AND at < $3 ORDER BY seq`,
+      [this.team, ids, ts(rules.asOf)],
+    );
+    return {
+      people,
+      profiles: profiles.rows.map(toProfile),
+      interactions: interactions.rows.map(toInteraction),
+    };
+  }
+
+  async pairs(items: readonly number[], halfLifeDays: number): Promise<RecommendPairSums> {
+    const rules = this.need();
+    const m = items.length;
+    const gram = new Float64Array(m * m);
+    const coBought = new Int32Array(m * m);
+    const coEngaged = new Int32Array(m * m);
+    if (m > 0) {
+      const { rows } = await this.client.query(PAIRS_SQL, [
+        [...items],
+        rules.maxHistory,
+        this.anyPurchase,
+        rules.asOf,
+        decayPerMs(halfLifeDays),
+      ]);
+      for (const r of rows) {
+        const cell = (r.a as number) * m + (r.b as number);
+        gram[cell] = Number(r.gram);
+        coBought[cell] = Number(r.co_bought);
+        coEngaged[cell] = Number(r.co_engaged);
+      }
+    }
+    return { items: [...items], gram, coBought, coEngaged };
+  }
+
+  async segmentSums(runId: string, segments: number, halfLifeDays: number): Promise<RecommendSegmentSums> {
+    const rules = this.need();
+    const nItems = Number((await this.client.query(COUNT_PRODUCTS, [this.team])).rows[0]?.n ?? 0);
+    const counts = Array.from({ length: segments }, () => new Array<number>(nItems).fill(0));
+    const totals = new Array<number>(segments).fill(0);
+    const { rows } = await this.client.query(
+      `SELECT s.label, c.item, sum(c.buys * exp(-$3::float8 * greatest(0, $4::float8 - c.last_buy))) AS d
+         FROM segment_assignments s JOIN reco_cells c ON c.user_id = s.user_id
+        WHERE s.team_id = $1 AND s.run_id = $2 AND s.label >= 0 AND s.label < $5 AND c.buys > 0
+        GROUP BY s.label, c.item`,
+      [this.team, runId, decayPerMs(halfLifeDays), rules.asOf, segments],
+    );
+    for (const r of rows) {
+      const row = counts[r.label as number] as number[];
+      row[r.item as number] = Number(r.d);
+    }
+    counts.forEach((row, s) => {
+      totals[s] = row.reduce((a, b) => a + b, 0);
+    });
+    return { counts, totals };
+  }
+
+  async release(): Promise<void> {
+    try {
+      await this.client.query('ROLLBACK');
+    } finally {
+      this.client.release();
+    }
+  }
+}
+
+const COUNT_PRODUCTS = 'SELECT count(*)::int AS n FROM products WHERE team_id = $1';
+
+/** 80% of the highest rating before asOf when above 5 (at least 8), else 4: the engine's rule. */
+async function ratingThreshold(db: pg.PoolClient, team: string, asOf: string | null): Promise<number> {
+  const { rows } = await db.query(
+    `SELECT coalesce(max(value), 0) AS m FROM interactions
+      WHERE team_id = $1 AND type = 'rating' AND at < $2 AND value IS NOT NULL AND value = value`,
+    [team, asOf],
+  );
+  const max = Math.max(0, Number(rows[0]?.m ?? 0));
+  return max > 5 ? 0.8 * Math.max(10, max) : 4;
+}
+
+// One row per (person, catalogue item) before asOf. A rating is positive at or above the threshold ($3) or the
+// person's own mean rating; weights are the engine's 32-bit values ($4/$5 per type, $6 a low rating's).
+const CELLS_SQL = `
+CREATE TEMP TABLE reco_cells AS
+WITH cat AS (
+  SELECT id, (row_number() OVER (ORDER BY seq) - 1)::int AS item FROM products WHERE team_id = $1),
+tw AS (SELECT unnest($4::text[]) AS type, unnest($5::float8[]) AS w),
+mean AS (
+  SELECT user_id, avg(value) AS m FROM interactions
+   WHERE team_id = $1 AND at < $2 AND type = 'rating' AND value IS NOT NULL AND value = value
+   GROUP BY user_id),
+ev AS (
+  SELECT i.user_id, c.item, i.seq, ${ms('i.at')} AS t, i.type, i.at >= $8 AS recent,
+         CASE WHEN i.type = 'rating'
+              THEN CASE WHEN i.value >= $3 OR i.value >= mean.m THEN tw.w ELSE $6::float8 END
+              ELSE coalesce(tw.w, 0) END AS w
+    FROM interactions i JOIN cat c ON c.id = i.item_id
+    LEFT JOIN tw ON tw.type = i.type
+    LEFT JOIN mean ON mean.user_id = i.user_id
+   WHERE i.team_id = $1 AND i.at < $2)
+SELECT user_id, item, max(w) AS w, sum(w)::real::float8 AS evidence, min(t) AS first_t, max(t) AS last_t,
+       min(seq) AS first_seq, count(*) FILTER (WHERE type = 'purchase')::int AS buys,
+       max(t) FILTER (WHERE type = 'purchase') AS last_buy,
+       count(*) FILTER (WHERE type = 'purchase' AND recent)::int AS recent_buys,
+       bool_or(type = ANY($7::text[])) AS known,
+       row_number() OVER (PARTITION BY user_id ORDER BY max(t) DESC, min(seq)) AS rn
+  FROM ev GROUP BY user_id, item`;
+
+// Everyone in the engine's order, with their positions. Exposure is the engine's: weeks of the purchase window
+// ($3) the person existed (from sign-up or first event), at least 1, as a 32-bit float.
+const PEOPLE_SQL = `
+CREATE TEMP TABLE reco_people AS
+WITH seen AS (
+  SELECT user_id, min(seq) AS first_seq, min(${ms('at')}) AS first_t,
+         count(*) FILTER (WHERE type = 'purchase' AND at >= $3)::int AS window_buys
+    FROM interactions WHERE team_id = $1 AND at < $2 GROUP BY user_id),
+cells AS (
+  SELECT user_id, count(*) FILTER (WHERE w > 0 AND rn <= $4)::int AS positive, bool_or(w > 0) AS evident
+    FROM reco_cells GROUP BY user_id),
+everyone AS (
+  SELECT coalesce(p.id, s.user_id) AS user_id, p.seq AS profile_seq, s.first_seq,
+         least(${ms('p.created_at')}, s.first_t) AS born, coalesce(s.window_buys, 0) AS window_buys
+    FROM (SELECT id, seq, created_at FROM profiles WHERE team_id = $1) p
+    FULL JOIN seen s ON s.user_id = p.id),
+ordered AS (
+  SELECT e.*, coalesce(c.positive, 0) AS positive, coalesce(c.evident, false) AS evident,
+         row_number() OVER (ORDER BY e.profile_seq NULLS LAST, e.first_seq) - 1 AS user_rank
+    FROM everyone e LEFT JOIN cells c ON c.user_id = e.user_id)
+SELECT user_id, user_rank, positive, window_buys,
+       greatest(1, ($5::float8 - greatest(born, ${ms('$3::timestamptz')})) / $6::float8)::real::float8 AS exposure,
+       CASE WHEN positive >= 2
+            THEN count(*) FILTER (WHERE positive >= 2) OVER (ORDER BY user_rank) - 1 ELSE -1 END AS eligible_rank,
+       CASE WHEN evident
+            THEN count(*) FILTER (WHERE evident) OVER (ORDER BY user_rank) - 1 ELSE -1 END AS evidence_rank
+  FROM ordered`;
+
+const PEOPLE_TOTALS_SQL = `
+SELECT count(*) AS users, count(*) FILTER (WHERE eligible_rank >= 0) AS eligible,
+       count(*) FILTER (WHERE evidence_rank >= 0) AS evidence,
+       coalesce(sum(window_buys), 0) AS window_buys, coalesce(sum(exposure), 0) AS exposure
+  FROM reco_people`;
+
+// Per item: people with a positive truncated cell, with a target cell, with a positive cell, who bought it twice;
+// recent purchases; and popularity per half-life: Σ over target cells of the decay from the last event (one
+// column per decay rate, $5 on).
+function itemsSql(halfLives: number): string {
+  const pops = Array.from(
+    { length: halfLives },
+    (_, k) =>
+      `coalesce(sum(exp(-$${5 + k}::float8 * greatest(0, $3::float8 - last_t))) FILTER (WHERE target), 0) AS pop${k}`,
+  );
+  return `
+SELECT item,
+       count(*) FILTER (WHERE w > 0 AND rn <= $1) AS engaged,
+       count(*) FILTER (WHERE target) AS buyers,
+       count(*) FILTER (WHERE w > 0) AS engagers,
+       count(*) FILTER (WHERE buys > 1) AS repeaters,
+       CASE WHEN $2::boolean THEN coalesce(sum(recent_buys), 0)
+            ELSE count(*) FILTER (WHERE target AND last_t >= $4::float8) END AS recent,
+       ${pops.join(',\n       ')}
+  FROM (SELECT c.*, CASE WHEN $2::boolean THEN buys > 0 ELSE w > 0 END AS target FROM reco_cells c) c
+ GROUP BY item`;
+}
+
+// Item pairs over the model's items ($1, by position): Σ a(i)·a(j) with a the truncated weight decayed from the
+// cell's last event ($5 per ms), people with a target cell on both (the first positive), and with a positive cell
+// on i and a target cell on j.
+const PAIRS_SQL = `
+WITH m AS (SELECT item, (k - 1)::int AS a FROM unnest($1::int[]) WITH ORDINALITY AS m(item, k)),
+c AS MATERIALIZED (
+  SELECT c.user_id, m.a,
+         CASE WHEN c.w > 0 AND c.rn <= $2 THEN c.w * exp(-$5::float8 * greatest(0, $4::float8 - c.last_t)) ELSE 0 END
+           AS x,
+         c.w > 0 AS pos, CASE WHEN $3::boolean THEN c.buys > 0 ELSE c.w > 0 END AS target
+    FROM reco_cells c JOIN m ON m.item = c.item
+   WHERE c.w > 0 OR c.buys > 0)
+SELECT l.a, r.a AS b, sum(l.x * r.x) AS gram,
+       count(*) FILTER (WHERE l.pos AND l.target AND r.target AND l.a <> r.a) AS co_bought,
+       count(*) FILTER (WHERE l.pos AND r.target AND l.a <> r.a) AS co_engaged
+  FROM c l JOIN c r ON r.user_id = l.user_id
+ GROUP BY l.a, r.a`;
