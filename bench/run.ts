@@ -40,6 +40,11 @@ const SECTIONS: ReadonlyArray<{ name: string; file: string; what: string; args?:
     what: 'PostgreSQL at 10M profiles / 100M interactions generated in SQL: stats, segments, predict, recommendations, top 10, import rate, app RSS per step (--profiles/--interactions N, --reuse, --keep)',
   },
   {
+    name: 'hurdle',
+    file: 'bench/hurdle-bench.ts',
+    what: "the sample's planted spend coefficients under a realistic buyer share: OLS errors at 5k and 50k profiles",
+  },
+  {
     name: 'connectors',
     file: 'bench/connectors-bench.ts',
     what: 'sync engine into a data file against the stand-ins: rows/s, full and re-run; Shopify bulk at 100k orders (--orders=1000000)',
