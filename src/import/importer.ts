@@ -20,7 +20,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { ImportError } from '../domain/errors.ts';
-import type { AttributeKind, AudienceData } from '../domain/types.ts';
+import type { AttributeKind } from '../domain/types.ts';
 
 import { appendAudit, auditEntry } from '../privacy/audit.ts';
 import { type PiiColumnReport, PiiGuard, type PiiOptions } from '../privacy/pii.ts';
@@ -77,9 +77,6 @@ export interface ImportOptions {
 }
 
 const DEFAULT_MAX_ERRORS = 10;
-
-/** The parts of the audience the whole-file checks and counts read. */
-type Audience = Pick<AudienceData, 'profiles' | 'products' | 'interactions'>;
 
 type RecordEvent = Extract<ReadEvent, { type: 'record' }>;
 
@@ -146,9 +143,9 @@ export async function importFile(store: Store, options: ImportOptions): Promise<
   const run = await startImport(store, options);
   await validatePass(run);
   finishFileChecks(run);
-  const data = await store.audience.snapshot();
-  const newAttributes = wholeFileChecks(run, data);
-  const { counts, applied } = await applyImport(run, data, newAttributes);
+  // What the checks need from the store is asked for, never the whole audience (a database's may not fit).
+  const newAttributes = await wholeFileChecks(run);
+  const { counts, applied } = await applyImport(run, newAttributes);
   return {
     kind: run.kind,
     file: run.file,
@@ -330,52 +327,89 @@ function finishFileChecks(run: ImportRun): void {
 }
 
 /** Attribute kinds (profiles), required fields of new products, references (interactions). */
-function wholeFileChecks(run: ImportRun, data: Audience): Record<string, AttributeKind> {
-  const { stage, errors } = run;
+async function wholeFileChecks(run: ImportRun): Promise<Record<string, AttributeKind>> {
+  const { stage, errors, store } = run;
   if (stage instanceof ProfileStage) {
     const newAttributes = stage.newAttributes((column, reason) => run.ignored.set(column, reason));
     const plan = run.csvPlan;
     stage.convertAttributes(newAttributes, errors, (name) => (plan ? (sourceOf(plan, name) ?? name) : name));
     return newAttributes;
   }
-  if (stage instanceof ProductStage) stage.checkNew(data.products, errors);
-  else stage.checkReferences(data, errors);
+  if (stage instanceof ProductStage) stage.checkNew(await store.audience.products(), errors);
+  else {
+    const { users, items } = stage.references();
+    const [unknownUsers, unknownItems] = await Promise.all([
+      store.audience.unknownIds('profiles', users),
+      store.audience.unknownIds('products', items),
+    ]);
+    stage.checkReferences({ users: unknownUsers, items: unknownItems }, errors);
+  }
   return {};
 }
 
 /** The one change (unless a dry run or refused), with the audit entry; or the counts of what it would do. */
 async function applyImport(
   run: ImportRun,
-  data: Audience,
   newAttributes: Record<string, AttributeKind>,
 ): Promise<{ counts: Counts; applied: boolean }> {
   const { store, options, stage } = run;
   const write = run.errors.count === 0 || options.skipInvalid === true ? !options.dryRun : false;
-  const change = (apply: (tx: StoreChange) => Promise<void>, what: string) =>
+  // `apply` returns false when it wrote nothing after all (every event already stored): then no audit line.
+  const change = (apply: (tx: StoreChange) => Promise<boolean | undefined>, what: () => string) =>
     store.change(
       async (tx) => {
-        await apply(tx);
-        await auditImport(run, tx, what);
+        if ((await apply(tx)) !== false) await auditImport(run, tx, what());
       },
       { now: options.now },
     );
-  if (stage instanceof InteractionStage) {
-    // New events are picked out here (the store may already hold some); the change only appends them.
-    const fresh = stage.fresh(data);
-    const counts = { inserted: fresh.interactions.length, updated: 0, duplicates: fresh.duplicates };
-    if (!write || fresh.interactions.length === 0) return { counts, applied: false };
-    await change((tx) => tx.appendInteractions(fresh.interactions), `${fresh.interactions.length} new`);
-    return { counts, applied: true };
-  }
-  const counts = stage.count(stage instanceof ProfileStage ? data.profiles : data.products);
+  if (stage instanceof InteractionStage) return applyInteractions(run, stage, write, change);
+  const counts =
+    stage instanceof ProfileStage
+      ? stage.count(await store.audience.unknownIds('profiles', stage.ids()))
+      : stage.count(await store.audience.products());
   // Every valid profile/product row inserts or updates, so there is a change exactly when one is valid.
   if (!write || stage.origins.validCount === 0) return { counts, applied: false };
   const what = `${counts.inserted} new, ${counts.updated} updated`;
   await change(
-    (tx) => (stage instanceof ProfileStage ? stage.upsertInto(tx, newAttributes) : stage.upsertInto(tx)),
-    what,
+    async (tx) => {
+      await (stage instanceof ProfileStage ? stage.upsertInto(tx, newAttributes) : stage.upsertInto(tx));
+      return true;
+    },
+    () => what,
   );
   return { counts, applied: true };
+}
+
+/**
+ * Repeats within the file are dropped here; the store leaves out events it already holds, inside the change
+ * (a dry run asks how many it holds instead). The audit line counts what was appended.
+ */
+async function applyInteractions(
+  run: ImportRun,
+  stage: InteractionStage,
+  write: boolean,
+  change: (apply: (tx: StoreChange) => Promise<boolean | undefined>, what: () => string) => Promise<void>,
+): Promise<{ counts: Counts; applied: boolean }> {
+  const fresh = stage.fresh();
+  const counts = { inserted: fresh.interactions.length, updated: 0, duplicates: fresh.duplicates };
+  const stored = (n: number) => {
+    counts.inserted = fresh.interactions.length - n;
+    counts.duplicates = fresh.duplicates + n;
+  };
+  if (!write || fresh.interactions.length === 0) {
+    if (fresh.interactions.length > 0)
+      stored(await run.store.audience.storedInteractions(fresh.interactions));
+    return { counts, applied: false };
+  }
+  await change(
+    async (tx) => {
+      const appended = await tx.appendInteractions(fresh.interactions, { skipStored: true });
+      stored(fresh.interactions.length - appended);
+      return appended > 0;
+    },
+    () => `${counts.inserted} new`,
+  );
+  return { counts, applied: counts.inserted > 0 };
 }
 
 async function auditImport(run: ImportRun, tx: StoreChange, what: string): Promise<void> {

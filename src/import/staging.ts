@@ -5,10 +5,10 @@
  * profiles reach the store in slices that are let go as they are applied. A 560k-row file staged as wrapper
  * objects plus a copy at commit grew to about 920 MB; staged this way it stays close to what the store needs.
  */
+import { interactionKey } from '../domain/interaction-key.ts';
 import type {
   AttributeKind,
   AttributeValue,
-  AudienceData,
   Interaction,
   Product,
   ProductPatch,
@@ -110,20 +110,24 @@ export class Interner {
 /** Profiles handed to the store per call within the one change, so applied slices can be let go. */
 const UPSERT_SLICE = 20_000;
 
-/** How many valid rows insert, update, or repeat an id seen earlier in the file. */
-function countUpserts(existing: readonly { id: string }[], ids: Iterable<string>): Counts {
-  const known = new Set(existing.map((p) => p.id));
+/** How many valid rows insert, update, or repeat an id seen earlier in the file (`unknown`: ids not stored). */
+function countUpserts(unknown: ReadonlySet<string>, ids: Iterable<string>): Counts {
   const seen = new Set<string>();
   const counts: Counts = { inserted: 0, updated: 0, duplicates: 0 };
   for (const id of ids) {
     if (seen.has(id)) counts.duplicates++;
     else {
       seen.add(id);
-      if (known.has(id)) counts.updated++;
-      else counts.inserted++;
+      if (unknown.has(id)) counts.inserted++;
+      else counts.updated++;
     }
   }
   return counts;
+}
+
+/** The distinct values of `ids`, in first-seen order. */
+function distinct(ids: Iterable<string>): string[] {
+  return [...new Set(ids)];
 }
 
 /** Valid profile rows, staged as the profiles a commit inserts; custom attributes stay raw until kinds are known. */
@@ -239,9 +243,14 @@ export class ProfileStage {
     return out;
   }
 
-  /** What the valid rows would do to a store holding `existing`. */
-  count(existing: readonly { id: string }[]): Counts {
-    return countUpserts(existing, this.validIds());
+  /** The distinct ids of the valid rows (to ask the store which are new). */
+  ids(): string[] {
+    return distinct(this.validIds());
+  }
+
+  /** What the valid rows would do to a store that holds none of `unknown`. */
+  count(unknown: ReadonlySet<string>): Counts {
+    return countUpserts(unknown, this.validIds());
   }
 
   private *validIds(): Generator<string> {
@@ -297,10 +306,9 @@ export class ProductStage {
 
   /** What the valid rows would do to a store holding `existing`. */
   count(existing: readonly { id: string }[]): Counts {
-    return countUpserts(
-      existing,
-      this.staged.filter((_, i) => this.origins.ok(i)).map((row) => row.id),
-    );
+    const stored = new Set(existing.map((p) => p.id));
+    const ids = this.staged.filter((_, i) => this.origins.ok(i)).map((row) => row.id);
+    return countUpserts(new Set(ids.filter((id) => !stored.has(id))), ids);
   }
 
   /** Applies the valid rows inside the one change; the store merges them like profiles. */
@@ -327,17 +335,30 @@ export class InteractionStage {
     });
   }
 
-  /** Every user_id must be a stored profile and a non-empty item_id a stored product. */
-  checkReferences(data: Pick<AudienceData, 'profiles' | 'products'>, errors: ErrorList): void {
-    const users = new Set(data.profiles.map((p) => p.id));
-    const items = new Set(data.products.map((p) => p.id));
+  /** The distinct user_ids and non-empty item_ids the rows refer to (to ask the store which are unknown). */
+  references(): { users: string[]; items: string[] } {
+    const users = new Set<string>();
+    const items = new Set<string>();
+    for (const { user_id, item_id } of this.staged) {
+      users.add(user_id);
+      if (item_id != null) items.add(item_id);
+    }
+    return { users: [...users], items: [...items] };
+  }
+
+  /** Every user_id must be a stored profile and a non-empty item_id a stored product (`unknown`: those that are not). */
+  checkReferences(
+    unknown: { users: ReadonlySet<string>; items: ReadonlySet<string> },
+    errors: ErrorList,
+  ): void {
+    if (unknown.users.size === 0 && unknown.items.size === 0) return;
     this.staged.forEach(({ user_id, item_id }, i) => {
-      if (!users.has(user_id)) {
+      if (unknown.users.has(user_id)) {
         this.origins.reject(i);
         const message = `unknown user_id "${user_id}": import profiles first`;
         errors.add({ ...this.origins.at(i), field: 'user_id', message });
       }
-      if (item_id != null && !items.has(item_id)) {
+      if (item_id != null && unknown.items.has(item_id)) {
         this.origins.reject(i);
         const message = `unknown item_id "${item_id}": import products first (or leave item_id empty)`;
         errors.add({ ...this.origins.at(i), field: 'item_id', message });
@@ -345,10 +366,9 @@ export class InteractionStage {
     });
   }
 
-  /** The valid rows minus those already stored or repeated earlier in the file. */
-  fresh(data: Pick<AudienceData, 'interactions'>): { interactions: Interaction[]; duplicates: number } {
+  /** The valid rows minus those repeated earlier in the file (the store leaves out those it holds). */
+  fresh(): { interactions: Interaction[]; duplicates: number } {
     const keys = new Set<string>();
-    for (const i of data.interactions) keys.add(interactionKey(i));
     const out: Interaction[] = [];
     let duplicates = 0;
     this.staged.forEach((interaction, i) => {
@@ -362,8 +382,4 @@ export class InteractionStage {
     });
     return { interactions: out, duplicates };
   }
-}
-
-function interactionKey(i: Interaction): string {
-  return `${i.user_id}\u0000${i.item_id ?? ''}\u0000${i.type}\u0000${i.timestamp}`;
 }

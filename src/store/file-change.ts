@@ -3,6 +3,7 @@
  * backend's atomicity is "saved together", see store.ts), and the audience's version is bumped once when the
  * change ends, if any audience write changed something.
  */
+import { interactionKey } from '../domain/interaction-key.ts';
 import type {
   AttributeKind,
   AttributeValue,
@@ -22,7 +23,7 @@ import type {
   SegmentRun,
 } from '../domain/types.ts';
 import { connectionWrites } from './file-connections.ts';
-import { type ColumnsSource, memoryReads } from './file-store.ts';
+import { type ColumnsSource, memoryReads, storedKeys } from './file-store.ts';
 import type {
   AudienceReads,
   AuditReads,
@@ -112,11 +113,21 @@ export class FileChange implements StoreChange {
     return counts;
   }
 
-  async appendInteractions(interactions: readonly Interaction[]): Promise<void> {
+  async appendInteractions(
+    interactions: readonly Interaction[],
+    options: { skipStored?: boolean } = {},
+  ): Promise<number> {
     // Appended in place: the engine's view and the encoder's chunk reuse both rely on it (see encode.ts).
     const target = this.data.interactions;
-    for (const i of interactions) target.push(i);
-    if (interactions.length > 0) this.touched('import');
+    const stored = options.skipStored ? storedKeys(target) : null;
+    let appended = 0;
+    for (const i of interactions) {
+      if (stored?.has(interactionKey(i))) continue;
+      target.push(i);
+      appended++;
+    }
+    if (appended > 0) this.touched('import');
+    return appended;
   }
 
   async removePeople(ids: ReadonlySet<string>): Promise<PeopleRemoval> {

@@ -6,7 +6,8 @@
  */
 import { Low } from 'lowdb';
 import type { InteractionColumns } from '../domain/interaction-columns.ts';
-import { type AudienceData, emptyAudienceData, type TimeWindow } from '../domain/types.ts';
+import { interactionKey } from '../domain/interaction-key.ts';
+import { type AudienceData, emptyAudienceData, type Interaction, type TimeWindow } from '../domain/types.ts';
 import { StoreError } from './errors.ts';
 import { type AdapterEncryption, AudienceFileAdapter } from './file-adapter.ts';
 import { FileChange } from './file-change.ts';
@@ -331,6 +332,13 @@ export class FileStore implements Store {
   }
 }
 
+/** The keys (interactionKey) of stored interactions. */
+export function storedKeys(interactions: readonly Interaction[]): Set<string> {
+  const keys = new Set<string>();
+  for (const i of interactions) keys.add(interactionKey(i));
+  return keys;
+}
+
 /** Where the file backend finds decoded interaction columns to hand over (see AudienceReads.interactionColumns). */
 export interface ColumnsSource {
   takeColumns(interactions: readonly unknown[]): InteractionColumns | null;
@@ -365,6 +373,14 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
       return all.filter((p) => wanted.has(p.id));
     },
     mentioned: async (ids) => mentionedIn(data(), ids),
+    unknownIds: async (kind, ids) => {
+      const stored = new Set(data()[kind].map((row) => row.id));
+      return new Set(ids.filter((id) => !stored.has(id)));
+    },
+    storedInteractions: async (interactions) => {
+      const stored = storedKeys(data().interactions);
+      return interactions.filter((i) => stored.has(interactionKey(i))).length;
+    },
     interactions: async (window) => inWindow(window),
     interactionsOf: async (ids) => {
       const wanted = new Set(ids);
@@ -380,21 +396,7 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
     // The engine computes features from the snapshot, which is free here.
     personFeatures: null,
   };
-  const segmentRuns: SegmentRunReads = {
-    latest: async () => data().segmentRuns.at(-1),
-    get: async (id) => data().segmentRuns.find((r) => r.id === id),
-    list: async () => data().segmentRuns,
-    count: async () => data().segmentRuns.length,
-    labelsOf: async (runId, ids) => {
-      const run = data().segmentRuns.find((r) => r.id === runId);
-      const wanted = new Set(ids);
-      const labels = new Map<string, number>();
-      run?.user_ids.forEach((id, k) => {
-        if (wanted.has(id)) labels.set(id, run.labels[k] as number);
-      });
-      return labels;
-    },
-  };
+  const segmentRuns = memorySegmentRuns(data);
   const models: ModelReads = {
     get: async (key) => (Object.hasOwn(data().models, key) ? data().models[key] : undefined),
   };
@@ -412,6 +414,36 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
     },
   };
   return { audience, segmentRuns, models, digests, audit, connections: connectionReads(data) };
+}
+
+/** The stored segmentations, in memory. */
+function memorySegmentRuns(data: () => AudienceData): SegmentRunReads {
+  return {
+    latest: async () => data().segmentRuns.at(-1),
+    get: async (id) => data().segmentRuns.find((r) => r.id === id),
+    list: async () => data().segmentRuns,
+    // The members are in memory anyway: handing them over costs nothing.
+    headers: async () => data().segmentRuns,
+    count: async () => data().segmentRuns.length,
+    members: async (runId, label, page) => {
+      const run = data().segmentRuns.find((r) => r.id === runId);
+      const userIds: string[] = [];
+      let k = page.after + 1;
+      for (; run && k < run.user_ids.length && userIds.length < page.limit; k++) {
+        if (run.labels[k] === label) userIds.push(run.user_ids[k] as string);
+      }
+      return { userIds, next: run && k < run.user_ids.length ? k - 1 : null };
+    },
+    labelsOf: async (runId, ids) => {
+      const run = data().segmentRuns.find((r) => r.id === runId);
+      const wanted = new Set(ids);
+      const labels = new Map<string, number>();
+      run?.user_ids.forEach((id, k) => {
+        if (wanted.has(id)) labels.set(id, run.labels[k] as number);
+      });
+      return labels;
+    },
+  };
 }
 
 /** The audience as the engine's input: the live arrays, no copy. */

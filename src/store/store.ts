@@ -114,6 +114,13 @@ export interface AudienceReads {
   profiles(query?: { ids?: readonly string[] }): Promise<readonly Profile[]>;
   /** Which of these ids appear anywhere in the audience: a profile, an interaction, or a stored segment run. */
   mentioned(ids: readonly string[]): Promise<ReadonlySet<string>>;
+  /**
+   * Which of these profile (or product) ids are not stored: what an import checks references and counts new
+   * rows by, without reading the audience (a database answers from its primary key).
+   */
+  unknownIds(kind: 'profiles' | 'products', ids: readonly string[]): Promise<ReadonlySet<string>>;
+  /** How many of these interactions are already stored (same person, product, type and instant: interactionKey). */
+  storedInteractions(interactions: readonly Interaction[]): Promise<number>;
   /** Interactions in data order, all or those in a time window. */
   interactions(window?: TimeWindow): Promise<readonly Interaction[]>;
   /** The interactions of these people, in data order (a database reads them by index). */
@@ -228,8 +235,19 @@ export interface SegmentRunReads {
   get(id: string): Promise<SegmentRun | undefined>;
   /** Every kept run, oldest first. */
   list(): Promise<readonly SegmentRun[]>;
+  /** Every kept run, oldest first, without its members (`user_ids` and `labels` empty): a database reads no assignment. */
+  headers(): Promise<readonly SegmentRun[]>;
   /** How many runs are kept, without reading them (a database would read every assignment for `list`). */
   count(): Promise<number>;
+  /**
+   * One page of the members of segment `label` (0-based) of run `runId`, in stored order: those after position
+   * `after` (-1: from the start), at most `limit`; `next` is the `after` of the following page (null: no more).
+   */
+  members(
+    runId: string,
+    label: number,
+    page: { after: number; limit: number },
+  ): Promise<{ userIds: string[]; next: number | null }>;
   /** The segment (0-based label) of each of these people in run `runId`; people not in it are left out. */
   labelsOf(runId: string, userIds: readonly string[]): Promise<ReadonlyMap<string, number>>;
 }
@@ -310,8 +328,14 @@ export interface StoreChange extends StoreReads {
   ): Promise<{ inserted: number; updated: number }>;
   /** Inserts or merges products in order (see ProductPatch); source 'import'. */
   upsertProducts(patches: readonly ProductPatch[]): Promise<{ inserted: number; updated: number }>;
-  /** Appends interactions (the caller has dropped duplicates); source 'import'. */
-  appendInteractions(interactions: readonly Interaction[]): Promise<void>;
+  /**
+   * Appends interactions (the caller has dropped repeats within them); with `skipStored`, those already stored
+   * (interactionKey) are left out. Returns how many were appended. Source 'import'.
+   */
+  appendInteractions(
+    interactions: readonly Interaction[],
+    options?: { skipStored?: boolean },
+  ): Promise<number>;
   /** Removes people everywhere in the audience and the stored segment runs (sizes adjusted). */
   removePeople(ids: ReadonlySet<string>): Promise<PeopleRemoval>;
   /** Removes interactions older than `cutoff` (epoch ms); returns how many. */

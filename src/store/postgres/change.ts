@@ -29,7 +29,7 @@ import { pgConnectionWrites } from './connections.ts';
 import { copyRows } from './copy.ts';
 import { ensureMonthPartitions, monthOf, purgeBefore } from './partitions.ts';
 import { insertPlacedAssignments } from './person-features.ts';
-import { storeReads } from './reads.ts';
+import { STORED_LIKE, storeReads } from './reads.ts';
 import { SCHEDULE_COLUMNS, toSchedule, ts } from './rows.ts';
 
 /** Bulk loads at least this large refresh the planner's statistics before they commit. */
@@ -176,11 +176,17 @@ export class PgChange implements StoreChange {
       ['team_id', 'user_id', 'item_id', 'type', 'value', 'at'],
       interactions.map((i) => [this.team, i.user_id, i.item_id, i.type, i.value, ts(i.timestamp)]),
     );
-    // After a bulk load the planner's statistics are stale until autovacuum gets to it: without them the
-    // first aggregates pick nested loops over millions of rows. ANALYZE samples (about a second), so it runs
-    // when the load is a real part of what the statistics describe (a tenth or more), not after every chunk
-    // of a long import into a large table.
-    if (interactions.length >= ANALYZE_AFTER_ROWS && (await this.statsStale(interactions.length)))
+    await this.analyzeIfStale(interactions.length);
+  }
+
+  /**
+   * After a bulk load the planner's statistics are stale until autovacuum gets to it: without them the first
+   * aggregates pick nested loops over millions of rows. ANALYZE samples (about a second), so it runs when the
+   * load is a real part of what the statistics describe (a tenth or more), not after every chunk of a long
+   * import into a large table.
+   */
+  private async analyzeIfStale(added: number): Promise<void> {
+    if (added >= ANALYZE_AFTER_ROWS && (await this.statsStale(added)))
       await this.client.query('ANALYZE interactions, profiles, person_activity');
   }
 
@@ -198,13 +204,22 @@ export class PgChange implements StoreChange {
     return added * 10 >= (rows[0]?.known ?? 0);
   }
 
-  private async ensurePartitions(interactions: readonly Interaction[]): Promise<void> {
+  private async ensurePartitions(
+    interactions: readonly Interaction[],
+  ): Promise<{ min: number; max: number }> {
     const months = new Set<string>();
-    for (const i of interactions) months.add(monthOf(i.timestamp));
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const i of interactions) {
+      months.add(monthOf(i.timestamp));
+      if (i.timestamp < min) min = i.timestamp;
+      if (i.timestamp > max) max = i.timestamp;
+    }
     const { rows } = await this.client.query(
       `SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid() AND relation = 'interactions'::regclass`,
     );
     await ensureMonthPartitions(rows.length === 0 ? this.pool : this.client, months);
+    return { min, max };
   }
 
   async upsertProfiles(
@@ -275,6 +290,8 @@ export class PgChange implements StoreChange {
         p.attrs ? { json: p.attrs } : null,
       ]),
     );
+    // Without its size the planner guesses a small table and reads all of profiles for each slice's merge.
+    await this.client.query('ANALYZE staged_profiles');
   }
 
   private async recordKinds(kinds: Readonly<Record<string, AttributeKind>>): Promise<void> {
@@ -316,10 +333,47 @@ export class PgChange implements StoreChange {
     );
   }
 
-  async appendInteractions(interactions: readonly Interaction[]): Promise<void> {
-    await this.copyInteractions(interactions);
-    this.counted.interactions += interactions.length;
-    if (interactions.length > 0) this.touched('import');
+  async appendInteractions(
+    interactions: readonly Interaction[],
+    options: { skipStored?: boolean } = {},
+  ): Promise<number> {
+    let appended = interactions.length;
+    if (options.skipStored) appended = await this.appendNew(interactions);
+    else await this.copyInteractions(interactions);
+    this.counted.interactions += appended;
+    if (appended > 0) this.touched('import');
+    return appended;
+  }
+
+  /**
+   * Appends the interactions not stored yet: COPY into a temporary table (no WAL, no index), then one
+   * INSERT … SELECT of the rows that have no stored twin, in the given order. Stored twins are looked for only
+   * between the rows' first and last instant, so only those months' partitions are searched.
+   */
+  private async appendNew(interactions: readonly Interaction[]): Promise<number> {
+    if (interactions.length === 0) return 0;
+    const months = await this.ensurePartitions(interactions);
+    await this.client.query(
+      `CREATE TEMP TABLE staged_interactions (ord int, user_id text, item_id text, type text, value float8,
+         at timestamptz) ON COMMIT DROP`,
+    );
+    await copyRows(
+      this.client,
+      'staged_interactions',
+      ['ord', 'user_id', 'item_id', 'type', 'value', 'at'],
+      interactions.map((i, ord) => [ord, i.user_id, i.item_id, i.type, i.value, ts(i.timestamp)]),
+    );
+    // Its size and spread, so the planner picks a hash join for a large file and index probes for a small one.
+    await this.client.query('ANALYZE staged_interactions');
+    const { rowCount } = await this.q(
+      `INSERT INTO interactions (team_id, user_id, item_id, type, value, at)
+       SELECT $1, s.user_id, s.item_id, s.type, s.value, s.at FROM staged_interactions s
+        WHERE NOT ${STORED_LIKE} ORDER BY s.ord`,
+      [ts(months.min), ts(months.max)],
+    );
+    await this.client.query('DROP TABLE staged_interactions');
+    await this.analyzeIfStale(rowCount ?? 0);
+    return rowCount ?? 0;
   }
 
   async removePeople(ids: ReadonlySet<string>): Promise<PeopleRemoval> {

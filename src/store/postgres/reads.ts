@@ -4,7 +4,13 @@
  */
 
 import type pg from 'pg';
-import type { AttributeKind, AudienceCounts, AudienceMeta, TimeWindow } from '../../domain/types.ts';
+import type {
+  AttributeKind,
+  AudienceCounts,
+  AudienceMeta,
+  Interaction,
+  TimeWindow,
+} from '../../domain/types.ts';
 import type {
   AggregateQuery,
   AudienceReads,
@@ -30,6 +36,7 @@ import {
   PRODUCT_COLUMNS,
   PROFILE_COLUMNS,
   RUN_COLUMNS,
+  RUN_HEADER_COLUMNS,
   SCHEDULE_COLUMNS,
   toAudit,
   toDelivery,
@@ -110,6 +117,16 @@ export function audienceReads(
       );
       return new Set(rows.map((r) => r.id));
     },
+    unknownIds: async (kind, ids) => {
+      const table = kind === 'profiles' ? 'profiles' : 'products';
+      const { rows } = await db.query<{ id: string }>(
+        `SELECT u.id FROM unnest($2::text[]) AS u (id)
+          WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.team_id = $1 AND t.id = u.id)`,
+        [team, ids],
+      );
+      return new Set(rows.map((r) => r.id));
+    },
+    storedInteractions: (interactions) => countStoredInteractions(db, team, interactions),
     interactions: (window) => readInteractions(db, team, window),
     interactionsOf: (ids) =>
       all(
@@ -212,6 +229,25 @@ function segmentRunReads(db: Queryable, team: string): SegmentRunReads {
     latest: async () => (await runs('', 'ORDER BY r.seq DESC LIMIT 1', []))[0],
     get: async (id) => (await runs('AND r.id = $2', '', [id]))[0],
     list: () => runs('', 'ORDER BY r.seq', []),
+    headers: () =>
+      all(
+        db,
+        `SELECT ${RUN_HEADER_COLUMNS} FROM segment_runs r WHERE r.team_id = $1 ORDER BY r.seq`,
+        [team],
+        toSegmentRun,
+      ),
+    members: async (runId, label, page) => {
+      const { rows } = await db.query<{ user_id: string; ord: number }>(
+        `SELECT user_id, ord FROM segment_assignments
+          WHERE team_id = $1 AND run_id = $2 AND label = $3 AND ord > $4 ORDER BY ord LIMIT $5`,
+        [team, runId, label, page.after, page.limit],
+      );
+      const last = rows.at(-1);
+      return {
+        userIds: rows.map((r) => r.user_id),
+        next: rows.length === page.limit && last ? last.ord : null,
+      };
+    },
     labelsOf: async (runId, ids) => {
       const { rows } = await db.query<{ user_id: string; label: number }>(
         'SELECT user_id, label FROM segment_assignments WHERE team_id = $1 AND run_id = $2 AND user_id = ANY($3)',
@@ -285,4 +321,39 @@ export function storeReads(
     audit,
     connections: pgConnectionReads(db, team),
   };
+}
+
+/** The SQL condition "an interaction like staged row `s` is stored", searching only `at` in [$2, $3]. */
+export const STORED_LIKE = `EXISTS (SELECT 1 FROM interactions i
+   WHERE i.team_id = $1 AND i.user_id = s.user_id AND i.at = s.at AND i.type = s.type
+     AND i.item_id IS NOT DISTINCT FROM s.item_id AND i.at BETWEEN $2 AND $3)`;
+
+/** How many of these interactions are stored (a dry run's count; the import itself stages them, change.ts). */
+async function countStoredInteractions(
+  db: Queryable,
+  team: string,
+  interactions: readonly Interaction[],
+): Promise<number> {
+  if (interactions.length === 0) return 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const i of interactions) {
+    if (i.timestamp < min) min = i.timestamp;
+    if (i.timestamp > max) max = i.timestamp;
+  }
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n
+       FROM unnest($4::text[], $5::text[], $6::text[], $7::timestamptz[]) AS s (user_id, item_id, type, at)
+      WHERE ${STORED_LIKE}`,
+    [
+      team,
+      ts(min),
+      ts(max),
+      interactions.map((i) => i.user_id),
+      interactions.map((i) => i.item_id),
+      interactions.map((i) => i.type),
+      interactions.map((i) => ts(i.timestamp)),
+    ],
+  );
+  return rows[0]?.n ?? 0;
 }

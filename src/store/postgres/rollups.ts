@@ -17,6 +17,8 @@
  * purchases of 60 days, summed in data order so the rounding is the engine's; partial index on purchases).
  */
 
+import type { Queryable } from './claims.ts';
+
 const REACH_TYPES = `'view', 'like', 'share', 'comment', 'click'`;
 const ENGAGE_TYPES = `'like', 'share', 'comment', 'click'`;
 
@@ -27,10 +29,11 @@ const tallyDeltas = (rows: string, sign: number) => `
   UNION ALL SELECT team_id, 'platform', platform, ${sign} FROM ${rows} WHERE platform IS NOT NULL
   UNION ALL SELECT team_id, 'interest', v, ${sign} FROM ${rows}, unnest(interests) AS v`;
 
-const applyTallies = (deltas: string) => `
+const addTallies = (deltas: string) => `
   INSERT INTO profile_tallies AS t (team_id, dim, value, n)
   SELECT team_id, dim, value, sum(n) FROM (${deltas}) d GROUP BY 1, 2, 3 HAVING sum(n) <> 0
-  ON CONFLICT (team_id, dim, value) DO UPDATE SET n = t.n + EXCLUDED.n;
+  ON CONFLICT (team_id, dim, value) DO UPDATE SET n = t.n + EXCLUDED.n`;
+const applyTallies = (deltas: string) => `${addTallies(deltas)};
   DELETE FROM profile_tallies WHERE n = 0;`;
 
 // The activity rows of a set of interactions (new ones, or every remaining one of some people).
@@ -190,3 +193,26 @@ BEGIN
   RETURN NULL;
 END $$;
 `;
+
+/**
+ * Recounts one workspace's rollups from its profiles and interactions (what the triggers keep, from scratch):
+ * after a load that bypassed the triggers (a bulk generator, a restore), in the caller's transaction.
+ */
+export async function rebuildRollups(db: Queryable, team: string): Promise<void> {
+  for (const table of ['profile_tallies', 'person_activity', 'interaction_days'])
+    await db.query(`DELETE FROM ${table} WHERE team_id = $1`, [team]);
+  const profiles = '(SELECT * FROM profiles WHERE team_id = $1) AS profiles';
+  await db.query(addTallies(tallyDeltas(profiles, 1)), [team]);
+  await db.query(
+    `INSERT INTO interaction_days (team_id, day, type, events)
+     SELECT team_id, (at AT TIME ZONE 'UTC')::date, type, count(*) FROM interactions WHERE team_id = $1 GROUP BY 1, 2, 3`,
+    [team],
+  );
+  await db.query(
+    `INSERT INTO person_activity (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at, known)
+     SELECT x.*, p.id IS NOT NULL
+       FROM (${activityOf('(SELECT * FROM interactions WHERE team_id = $1) AS mine')}) AS x (team_id, user_id, l, r, e, b)
+       LEFT JOIN profiles p ON p.team_id = x.team_id AND p.id = x.user_id`,
+    [team],
+  );
+}

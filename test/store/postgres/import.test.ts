@@ -86,4 +86,51 @@ describePostgres('imports into PostgreSQL (the importer unchanged, the store beh
     expect(again.applied).toBe(false);
     expect(again.errors[0]).toMatchObject({ row: 1, field: 'user_id' });
   });
+
+  it('leaves out events already stored, counts them alike in a dry run, and writes nothing when all are', async () => {
+    const text =
+      'user_id,item_id,type,timestamp,value\n' +
+      'u1,p1,purchase,2026-03-01T10:00:00Z,12.5\n' + // stored by the test above
+      'u2,,like,2026-03-01T11:00:00.250Z,\n' +
+      'u2,,like,2026-03-01T11:00:00.250Z,\n' + // repeated within the file
+      'u2,,view,2026-02-27T08:00:00Z,\n' + // stored
+      'u1,p9,view,2026-03-01T12:00:00Z,\n'; // unknown product
+    const file = path.join(dir.dir, 'more.csv');
+    await writeFile(file, text);
+    const dry = await importFile(store as unknown as Store, {
+      kind: 'interactions',
+      file,
+      now: NOW,
+      dryRun: true,
+      skipInvalid: true,
+    });
+    expect(dry).toMatchObject({ applied: false, inserted: 1, duplicates: 3, errorCount: 1 });
+    expect(dry.errors[0]).toMatchObject({ row: 5, line: 6, field: 'item_id' });
+    const version = await store.audience.version();
+    const audits = (await store.audit.entries()).length;
+    const real = await run('interactions', 'more.csv', text);
+    expect(real).toMatchObject({ applied: false, errorCount: 1 }); // all or nothing: the bad row refuses it
+    const skipping = await importFile(store as unknown as Store, {
+      kind: 'interactions',
+      file,
+      now: NOW,
+      skipInvalid: true,
+      actor: 'U0ADMIN',
+    });
+    expect(skipping).toMatchObject({ applied: true, inserted: 1, duplicates: 3 });
+    expect(await store.audience.version()).toBe(version + 1);
+    expect((await store.audience.counts()).interactions).toBe(3);
+    expect((await store.audit.entries()).at(-1)?.detail).toMatch(/1 new/);
+    // Everything in it is stored now: no change, no audit line, the same version.
+    const repeat = await importFile(store as unknown as Store, {
+      kind: 'interactions',
+      file,
+      now: NOW,
+      skipInvalid: true,
+      actor: 'U0ADMIN',
+    });
+    expect(repeat).toMatchObject({ applied: false, inserted: 0, duplicates: 4 });
+    expect(await store.audience.version()).toBe(version + 1);
+    expect((await store.audit.entries()).length).toBe(audits + 1);
+  });
 });
