@@ -370,10 +370,15 @@ export class PgChange implements StoreChange {
     );
     // Its size and spread, so the planner picks a hash join for a large file and index probes for a small one.
     await this.client.query('ANALYZE staged_interactions');
+    // The data order (seq) is the file's: numbered in file order (a volatile nextval is evaluated after the
+    // inner ORDER BY), then written by month and person, so each partition's indexes are filled in runs of
+    // neighbouring keys instead of one random page per row (200k rows: 34 s → 12 s without the rollups, load 12).
     const { rowCount } = await this.q(
-      `INSERT INTO interactions (team_id, user_id, item_id, type, value, at)
-       SELECT $1, s.user_id, s.item_id, s.type, s.value, s.at FROM staged_interactions s
-        WHERE NOT ${STORED_LIKE} ORDER BY s.ord`,
+      `INSERT INTO interactions (team_id, seq, user_id, item_id, type, value, at)
+       SELECT $1, x.seq, x.user_id, x.item_id, x.type, x.value, x.at
+         FROM (SELECT s.*, nextval('audience_row_seq') AS seq FROM staged_interactions s
+                WHERE NOT ${STORED_LIKE} ORDER BY s.ord) AS x
+        ORDER BY date_trunc('month', x.at AT TIME ZONE 'UTC'), x.user_id`,
       [ts(months.min), ts(months.max)],
     );
     await this.client.query('DROP TABLE staged_interactions');
