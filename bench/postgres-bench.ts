@@ -2,24 +2,41 @@
  * PostgreSQL benchmark (issue #14): generates profiles and interactions in the app, seeded, and imports them
  * straight into the database through the backend's own import path (COPY in one transaction per chunk), then
  * times what the database answers: `stats` (SQL), the prediction fit (cross-products in SQL, solved in the app),
- * and, up to a million profiles, segments k=5 and one person's top 10 through the engine on a snapshot (those
- * still read the audience into the app). Reports import rows/s and the app's peak RSS against the issue's
- * targets. Works in a schema of its own, dropped at the end.
+ * the recommendation model from statistics aggregated in SQL and one person's top 10 from their own rows (p50/p99
+ * over 200 people), with the app's peak RSS before anything reads a snapshot; then, up to a million profiles,
+ * segments k=5 and the recommender through the engine on a snapshot, whose top 10s are compared with the SQL
+ * path's. Reports import rows/s and the app's peak RSS against the issue's targets. Works in a schema of its own,
+ * dropped at the end.
  *
- * Run: npm run bench -- postgres [--profiles N] [--interactions N] [--large]
+ * Run: npm run bench -- postgres [--profiles N] [--interactions N] [--large] [--no-engine]
+ * [--schema NAME] (--no-engine: skip the snapshot path, whose memory would hide the app's own; --schema: keep
+ * the data in that schema, imported on the first run, and reuse it; drop it by hand when done)
  * Default 1M profiles and 10M interactions; --large is 10M and 100M. BENCH_DATABASE_URL (default
  * TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test) names the database.
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import { parseCommand } from '../commands/parse.ts';
+import { createPredictCommand } from '../commands/predict.ts';
+import { loadConfig } from '../src/config.ts';
 import type { CrossProducts } from '../src/domain/cross-products.ts';
 import { Rng } from '../src/domain/random.ts';
+import type { Invocation } from '../src/domain/reply.ts';
 import type { Interaction, InteractionType, ProfilePatch } from '../src/domain/types.ts';
+import { dataAsOf } from '../src/engine/as-of.ts';
 import { solveCrossProducts } from '../src/engine/ols-sums.ts';
-import { buildRecommendModel, recommendForUser } from '../src/engine/recommend.ts';
+import { fitPrediction, predictUsers } from '../src/engine/predict.ts';
+import { buildRecommendModel, type RecommendModel, recommendForUser } from '../src/engine/recommend.ts';
 import { segmentAudience } from '../src/engine/segments.ts';
+import { recommendationModelFor, userRecommendationsFor } from '../src/queries/recommendation.ts';
+import {
+  DEFAULT_SEGMENT_REQUEST,
+  findOrComputeSegmentation,
+  recordSegmentation,
+} from '../src/queries/segmentation.ts';
 import { openPgStore, type PgStore } from '../src/store/postgres/pg-store.ts';
+import type { AudienceSnapshot } from '../src/store/store.ts';
 
 const DAY = 86_400_000;
 const END = Date.parse('2026-06-01T00:00:00Z');
@@ -33,6 +50,13 @@ const INTERACTIONS = numberFlag('--interactions') ?? (large ? 100_000_000 : 10_0
 const PRODUCTS = 500;
 const CHUNK = 250_000;
 const ENGINE_LIMIT = 1_000_000;
+const TOP10_PEOPLE = 200;
+
+function stringFlag(name: string): string | null {
+  const at = process.argv.indexOf(name);
+  const v = at >= 0 ? process.argv[at + 1] : undefined;
+  return v && /^[a-z_][a-z0-9_]*$/.test(v) ? v : null;
+}
 
 function numberFlag(name: string): number | null {
   const at = process.argv.indexOf(name);
@@ -179,7 +203,131 @@ async function measureSql(store: PgStore): Promise<void> {
   });
 }
 
-async function measureEngine(store: PgStore): Promise<void> {
+const invocation: Invocation = { userId: 'U1', channelId: 'C1', surface: 'console' };
+
+/**
+ * `/audience predict` as a person asks it, through the command (fit, time split and forecast in SQL, no
+ * snapshot), fresh and then from the stored model, with the app's peak RSS so far: nothing has read the audience
+ * into the app yet, so this is the app's memory for stats and predict at this size.
+ */
+async function measurePredict(store: PgStore): Promise<void> {
+  const config = loadConfig({ DATA_FILE: '/nonexistent/audience.db', MIN_COHORT_SIZE: '10' });
+  const command = createPredictCommand({ store, clock: () => new Date(END), config });
+  const ask = async (text: string) => (await command.run(parseCommand(`/audience ${text}`), invocation)).text;
+  for (const [text, note] of [
+    ['predict', 'fit + time split + forecast in SQL'],
+    ['predict', 'stored model, forecast from the memo'],
+    ['predict validate=cv', '5-fold CV from per-fold sums in SQL'],
+    ['predict user=u42', 'one person, by index'],
+  ] as const) {
+    const { ms, value } = await timed(() => ask(text));
+    rows.push({
+      what: `/audience ${text} (reply)`,
+      ms,
+      target: '≤ 30 s',
+      note: `${note}: ${value.slice(0, 60)}…`,
+    });
+  }
+  sampleRss();
+  rows.push({
+    what: 'app peak RSS after stats and predict',
+    ms: Number.NaN,
+    target: '≤ 1 GB',
+    note: `${Math.round(peakRss / 2 ** 20)} MB (no snapshot read yet)`,
+  });
+}
+
+/**
+ * Segments k=5 where the data lives (src/queries/segments-in-store.ts): features in SQL, the fit on a sample in
+ * the app, everyone placed and summed in SQL; then the run recorded (its assignments written by one INSERT …
+ * SELECT). The app's peak RSS so far is reported before the snapshot path below raises it.
+ */
+async function measureSegments(store: PgStore): Promise<void> {
+  const request = { ...DEFAULT_SEGMENT_REQUEST, k: 5 as const };
+  const found = await timed(() => findOrComputeSegmentation(store, request, END));
+  const { result } = found.value;
+  rows.push({
+    what: 'segments k=5 (features in SQL, fit on a sample, placed in SQL)',
+    ms: found.ms,
+    target: '≤ 30 s',
+    note: `${result.total.toLocaleString('en')} people, fit on ${(result.sampled?.fitted ?? result.total).toLocaleString('en')}; sizes ${result.segments.map((g) => g.size.toLocaleString('en')).join(' / ')}`,
+  });
+  const recorded = await timed(() => recordSegmentation(store, found.value, undefined, { asDefault: true }));
+  rows.push({
+    what: 'segments: run recorded (assignments written in SQL)',
+    ms: recorded.ms,
+    target: '',
+    note: `${(await store.segmentRuns.count()).toLocaleString('en')} run(s) kept`,
+  });
+  sampleRss();
+  rows.push({
+    what: 'app peak RSS up to here (import, SQL stats, predict fit, segments)',
+    ms: Number.NaN,
+    target: '≤ 1 GB',
+    note: `${Math.round(peakRss / 2 ** 20)} MB`,
+  });
+}
+
+/** The recommender through the SQL statistics (no snapshot): model build, one person's top 10, RSS so far. */
+async function measureRecommend(store: PgStore): Promise<RecommendModel> {
+  const build = await timed(() => recommendationModelFor(store, END));
+  const model = build.value.model;
+  rows.push({
+    what: 'recommendation model (statistics in SQL)',
+    ms: build.ms,
+    target: '',
+    note: `${model.collaborative.validation.users} validation users, ${model.neighbourStart.length - 1} items`,
+  });
+  const times: number[] = [];
+  for (let k = 0; k < TOP10_PEOPLE; k++) {
+    const id = `u${(k * 7919) % PROFILES}`;
+    times.push((await timed(() => userRecommendationsFor(store, id, 10, END))).ms);
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] as number;
+  rows.push({
+    what: `one person's top 10 (own rows + cached model), p50 of ${TOP10_PEOPLE}`,
+    ms: at(0.5),
+    target: '≤ 50 ms',
+    note: `p99 ${at(0.99).toFixed(1)} ms`,
+  });
+  sampleRss();
+  rows.push({
+    what: 'app peak RSS so far (no snapshot read yet)',
+    ms: Number.NaN,
+    target: '≤ 1 GB',
+    note: `${Math.round(peakRss / 2 ** 20)} MB`,
+  });
+  return model;
+}
+
+/** Whether the SQL-built model gives the engine's top 10 on the snapshot, for a few people. */
+async function compareTopTens(store: PgStore, input: AudienceSnapshot, sqlModel: RecommendModel) {
+  const engine = await timed(async () =>
+    buildRecommendModel(input, { asOf: dataAsOf(input.interactions, END), builtAt: END }),
+  );
+  rows.push({ what: 'recommendation model (engine on the snapshot)', ms: engine.ms, target: '', note: '' });
+  let same = 0;
+  const people = 20;
+  for (let k = 0; k < people; k++) {
+    const id = `u${(k * 104729) % PROFILES}`;
+    const a = recommendForUser(engine.value, input, id, 10).items.map((r) => r.itemId);
+    const b = (await userRecommendationsFor(store, id, 10, END)).result.items.map((r) => r.itemId);
+    if (a.join() === b.join()) same++;
+  }
+  const sameChoice =
+    JSON.stringify(engine.value.collaborative) === JSON.stringify(sqlModel.collaborative)
+      ? 'same'
+      : 'different';
+  rows.push({
+    what: 'SQL model = engine model',
+    ms: Number.NaN,
+    target: 'same answers',
+    note: `validation choice ${sameChoice}; same top 10 for ${same} of ${people} people`,
+  });
+}
+
+async function measureEngine(store: PgStore, sqlModel: RecommendModel): Promise<void> {
   if (PROFILES > ENGINE_LIMIT) {
     rows.push({ what: 'segments k=5, top 10', ms: Number.NaN, target: '', note: 'not in SQL yet: skipped' });
     return;
@@ -187,27 +335,49 @@ async function measureEngine(store: PgStore): Promise<void> {
   const snap = await timed(() => store.audience.snapshot());
   rows.push({ what: 'snapshot into the app (engine input)', ms: snap.ms, target: '', note: '' });
   const input = snap.value;
+  // What /audience predict did before it was answered in SQL: the engine's fit and forecast on the snapshot.
+  const before = await timed(async () => {
+    const fitted = fitPrediction(input, {});
+    return predictUsers(fitted, input).values.reduce((a, b) => a + b, 0);
+  });
+  rows.push({
+    what: 'predict fit + forecast (engine on the snapshot: the old path)',
+    ms: before.ms,
+    target: '',
+    note: `after the snapshot above; peak RSS so far ${Math.round(peakRss / 2 ** 20)} MB`,
+  });
   const seg = await timed(async () => segmentAudience(input, { k: 5, asOf: END, seed: 1 }));
-  rows.push({ what: 'segments k=5 (engine on the snapshot)', ms: seg.ms, target: '≤ 30 s', note: '' });
-  const model = await timed(async () => buildRecommendModel(input, { asOf: END }));
-  rows.push({ what: 'recommendation model (engine)', ms: model.ms, target: '', note: '' });
-  const top = await timed(async () => recommendForUser(model.value, input, 'u42', 10));
-  rows.push({ what: "one person's top 10", ms: top.ms, target: '≤ 50 ms', note: '' });
+  rows.push({
+    what: 'segments k=5 (engine on the snapshot: the old path)',
+    ms: seg.ms,
+    target: '≤ 30 s',
+    note: '',
+  });
+  await compareTopTens(store, input, sqlModel);
 }
 
 async function main(): Promise<void> {
-  const schema = `bench_pg_${randomBytes(4).toString('hex')}`;
+  // --schema NAME keeps the data for another run (imported once, when the schema is empty), so a second run
+  // measures the app's memory without the import's.
+  const kept = stringFlag('--schema');
+  const schema = kept ?? `bench_pg_${randomBytes(4).toString('hex')}`;
   const store = await openPgStore({ url: URL_, schema, teamId: 'TBENCH', onNotice: () => undefined });
   try {
-    await importAll(store);
+    if ((await store.audience.counts()).profiles === 0) await importAll(store);
+    else rows.push({ what: `data kept in schema ${schema}`, ms: Number.NaN, target: '', note: 'no import' });
     await measureSql(store);
-    await measureEngine(store);
+    await measurePredict(store);
+    await measureSegments(store);
+    const sqlModel = await measureRecommend(store);
+    if (!process.argv.includes('--no-engine')) await measureEngine(store, sqlModel);
   } finally {
     await store.close();
-    const admin = new pg.Client({ connectionString: URL_ });
-    await admin.connect();
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.end();
+    if (kept === null) {
+      const admin = new pg.Client({ connectionString: URL_ });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
     clearInterval(rssTimer);
   }
   sampleRss();

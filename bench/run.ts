@@ -40,6 +40,11 @@ const SECTIONS: ReadonlyArray<{ name: string; file: string; what: string; args?:
     what: 'PostgreSQL at 10M profiles / 100M interactions generated in SQL: stats, segments, predict, recommendations, top 10, import rate, app RSS per step (--profiles/--interactions N, --reuse, --keep)',
   },
   {
+    name: 'hurdle',
+    file: 'bench/hurdle-bench.ts',
+    what: "the sample's planted spend coefficients under a realistic buyer share: OLS errors at 5k and 50k profiles",
+  },
+  {
     name: 'connectors',
     file: 'bench/connectors-bench.ts',
     what: 'sync engine into a data file against the stand-ins: rows/s, full and re-run; Shopify bulk at 100k orders (--orders=1000000)',
@@ -54,7 +59,7 @@ const SECTIONS: ReadonlyArray<{ name: string; file: string; what: string; args?:
 const root = fileURLToPath(new URL('..', import.meta.url));
 const words = process.argv.slice(2);
 // Section names are the words that are neither options nor the value of a sizing option.
-const isValue = (i: number) => /^--(profiles|interactions|import-rows)$/.test(words[i - 1] ?? '');
+const isValue = (i: number) => /^--(profiles|interactions|import-rows|schema)$/.test(words[i - 1] ?? '');
 const wanted = words.filter((a, i) => !a.startsWith('-') && !isValue(i));
 const passed = words.filter((a, i) => a.startsWith('-') || isValue(i));
 const chosen = wanted.length > 0 ? SECTIONS.filter((s) => wanted.includes(s.name)) : SECTIONS;

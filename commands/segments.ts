@@ -15,7 +15,6 @@ import {
   SEGMENT_DEFAULTS,
 } from '../src/engine/segment-defaults.ts';
 import { SegmentError } from '../src/engine/segments.ts';
-import { engineAudience } from '../src/queries/audience.ts';
 import { cachedResult } from '../src/queries/cache.ts';
 import {
   currentDefaultRun,
@@ -24,8 +23,9 @@ import {
   type SegmentRequest,
   saveDefaultSegmentation,
   segmentationFor,
-  storedDefaultRun,
+  storedDefaultHeader,
 } from '../src/queries/segmentation.ts';
+import { memoAudience } from '../src/queries/segments-in-store.ts';
 import type { CommandDeps } from './deps.ts';
 import { checkOptions } from './options.ts';
 
@@ -53,7 +53,7 @@ export function createSegmentsCommand({ store, clock, config }: CommandDeps): Su
       const { page, ...asked } = parseRequest(args.options);
       const options = Object.keys(args.options).filter((k) => k !== 'page');
       // Plain `segments` is the default segmentation, whatever it was saved with.
-      const wanted = options.length === 0 ? defaultRequest(await store.segmentRuns.list()) : asked;
+      const wanted = options.length === 0 ? defaultRequest(await store.segmentRuns.headers()) : asked;
       const commandLine = `segments ${Object.entries(args.options)
         .filter(([k]) => k !== 'page')
         .map(([k, v]) => (/\s/.test(v) ? `${k}="${v}"` : `${k}=${v}`))
@@ -69,14 +69,14 @@ export function createSegmentsCommand({ store, clock, config }: CommandDeps): Su
         run: {
           createdAt: seg.run.created_at,
           role: save ? 'saved' : seg.isDefault ? 'default' : 'ad-hoc',
-          defaultCreatedAt: (await storedDefaultRun(store))?.created_at ?? null,
+          defaultCreatedAt: (await storedDefaultHeader(store))?.created_at ?? null,
           saveCommand: wanted.where === null ? `/audience ${commandLine} save` : null,
         },
       });
       // The picture is an addition: the text is complete without it, so a chart that fails to render is skipped.
       if (config.charts && page === 1) {
         // Rendered once per segment run: everyone opening the same segmentation gets the same picture.
-        const audience = await engineAudience(store);
+        const audience = await memoAudience(store);
         const chart = await cachedResult(store, audience, `chart|segment-map|${seg.run.id}`, () =>
           renderChart(segmentMapFor(seg.result)).catch(() => null),
         );
@@ -133,7 +133,7 @@ function parseRequest(options: Record<string, string>): SegmentRequest & { page:
  * made when there is none yet. A segmentation the data does not allow is the person's problem, said in words.
  */
 export async function defaultRunFor({ store, config }: CommandDeps, now: number): Promise<SegmentRun> {
-  const runs = await store.segmentRuns.list();
+  const runs = await store.segmentRuns.headers();
   if (!currentDefaultRun(runs)) {
     const adHoc = runs.at(-1);
     throw new UsageError(

@@ -91,7 +91,7 @@ export async function computeDigestContent(
       : null;
   let run: SegmentRun;
   try {
-    const request = digestRequest(await store.segmentRuns.list(), options);
+    const request = digestRequest(await store.segmentRuns.headers(), options);
     const resolved = await resolveSegmentation(store, request, settings.now, settings.currency);
     content.segmentation = resolved;
     run = await runWithAssignments(store, resolved.run);
@@ -115,8 +115,10 @@ export async function computeDigestContent(
     topProducts: [],
   }));
 
-  const runs = await store.segmentRuns.list();
-  const previous = comparisonRun(runs, run, settings.now);
+  const runs = await store.segmentRuns.headers();
+  const header = comparisonRun(runs, run, settings.now);
+  // Only the run compared with is read whole (who was where); the others' sizes are in their headers.
+  const previous = header ? await store.segmentRuns.get(header.id) : undefined;
   if (previous) {
     content.comparedWith = { runId: previous.id, createdAt: previous.created_at };
     compare(content, run, previous);
@@ -205,7 +207,7 @@ export async function recordDigestSegmentation(
 ): Promise<void> {
   const pending = content.segmentation?.pending;
   if (!pending || pending.run.data_version !== (await store.audience.version())) return;
-  const runs = await store.segmentRuns.list();
+  const runs = await store.segmentRuns.headers();
   const request = pending.run.request;
   const asDefault = request !== undefined && isDefaultRequest(runs, request);
   const inStore = runs.some((r) => r.id === pending.run.id);

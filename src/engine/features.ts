@@ -70,8 +70,6 @@ export const RECENCY_CAP_DAYS = 365;
 export const DEFAULT_SEGMENT_FEATURES: string[] = [
   'log_followers',
   'views_per_week',
-  'engagement',
-  'clicks_per_week',
   'active_days_per_week',
   'purchases_per_month',
   'spend_per_month',

@@ -409,7 +409,8 @@ function crossValidate(
   let trained = 0;
   for (let f = 0; f < folds; f++) {
     const { train, test } = foldRows(foldOf, f);
-    const fit = foldFit(sums, f, columns, train);
+    const scratch = new Float64Array(train.length);
+    const fit = foldFit(sums, f, (j) => columnMedian(gather(columns[j] as Float64Array, train, scratch)));
     const m = mean(gather(set.y, train, new Float64Array(train.length)));
     for (const i of test) {
       let v = fit.intercept;
@@ -435,21 +436,18 @@ function crossValidate(
 
 /**
  * One fold's model from the fold sums, as `fitRows` would fit its training rows: constant columns out, missing
- * values filled with the training medians, collinear columns out (the last of each group), least squares.
+ * values filled with the training medians (`median(j)`, asked only of columns with gaps), collinear columns out
+ * (the last of each group), least squares.
  */
-function foldFit(
+export function foldFit(
   sums: FoldSums,
   f: number,
-  columns: readonly Float64Array[],
-  train: Int32Array,
+  median: (column: number) => number,
 ): { columns: number[]; beta: number[]; medians: number[]; intercept: number } {
   const constant = constantColumns(sums, f);
-  const keep = columns.map((_, j) => j).filter((j) => !constant[j]);
+  const keep = sums.names.map((_, j) => j).filter((j) => !constant[j]);
   if (keep.length === 0) throw new PredictError(ALL_CONSTANT);
-  const scratch = new Float64Array(train.length);
-  const medians = columns.map((col, j) =>
-    !constant[j] && hasMissing(sums, f, j) ? columnMedian(gather(col, train, scratch)) : 0,
-  );
+  const medians = sums.names.map((_, j) => (!constant[j] && hasMissing(sums, f, j) ? median(j) : 0));
   let cp = foldCrossProducts(sums, f, keep, medians);
   for (let problem = findCollinearity(cp.names, correlationOf(cp)); problem; ) {
     keep.splice(Math.max(...problem.group), 1);

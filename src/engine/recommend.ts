@@ -187,7 +187,7 @@ export const DEFAULT_RECOMMEND_PARAMS: RecommendParams = {
 
 /** A fitted recommender, plain JSON: sparse neighbour lists in CSR form plus popularity tables. */
 export interface RecommendModel {
-  version: 2;
+  version: 3;
   itemIds: string[];
   /** Neighbours of item j are at indices neighbourStart[j] .. neighbourStart[j+1]-1 of the arrays below. */
   neighbourStart: number[];
@@ -308,7 +308,7 @@ const PROPENSITY_PRIOR_WEEKS = 4;
 const RECENT_DAYS = 30;
 const SEGMENT_SMOOTHING = 10;
 const POPULARITY_SMOOTHING = 0.1;
-const MAX_HISTORY = 100;
+const MAX_HISTORY = 1000;
 const MIN_REPEAT_BUYERS = 5;
 /** A history prior so large that the history weight n / (n + k) is nil: scores are the backoff alone. */
 const POPULARITY_ONLY_PRIOR = 1e12;
@@ -931,14 +931,15 @@ export function planRecommendModel(
   const { itemSet: _items, ...chosen } = choice;
   const popularity = census.popularity[String(choice.popularityHalfLifeDays)] ?? [];
   const base: RecommendDraft['base'] = {
-    version: 2,
+    version: 3,
     itemIds: products.map((p) => p.id),
     categories,
     itemCategory,
     taste,
     ...itemCountsOf(census, params.repeatRate),
     hasPurchases: census.anyPurchase,
-    collaborative: chosen,
+    // The ridge λ is known once the full Gram matrix is (finishRecommendModel).
+    collaborative: { ...chosen, ridge: 0 },
     popularity: toDistribution(Float64Array.from(popularity), POPULARITY_SMOOTHING),
     propensityPrior: propensityPriorOf(census),
     params,
@@ -955,6 +956,7 @@ export function finishRecommendModel(draft: RecommendDraft, pairs: RecommendPair
   const co = pairs.coCounts(fit);
   return {
     ...draft.base,
+    collaborative: { ...draft.base.collaborative, ridge: fit.ridge },
     neighbourStart: fit.neighbourStart,
     neighbourItems: fit.neighbourItems,
     neighbourWeights: fit.neighbourWeights,
@@ -1536,7 +1538,10 @@ function scoreUser(ctx: QueryContext, userId: string, work: Scratch): UserState 
   const nItems = model.itemIds.length;
   const u = userNumber(history, userId);
   const own = historyScores(ctx, u, co);
-  const lambdaH = own.historyWeight / (own.historyWeight + model.params.historyPrior);
+  // Where validation sent the model back to popularity, the history has no weight at all: not even a tie among
+  // equally popular items is broken by an unvalidated model.
+  const lambdaH =
+    model.collaborative.share === 0 ? 0 : own.historyWeight / (own.historyWeight + model.params.historyPrior);
   const lambdaC = own.coTotal > 0 ? lambdaH * (1 - model.params.tasteShare) : 0;
   const lambdaK = lambdaH - lambdaC;
   const segment = ctx.segmentOfUser.get(userId) ?? -1;
@@ -1809,38 +1814,70 @@ export function recommendForSegment(
   n = 5,
   options: QueryOptions = {},
 ): SegmentRecommendations {
-  const names = checkSegment(model, segment);
-  const ctx = queryContext(model, input);
-  const totals = segmentTotals(ctx, segment);
-  if (totals.size === 0) {
-    throw new RecommendError(
-      `segment ${segment} ('${names[segment]}') has no members in the model: rerun the segmentation`,
-    );
-  }
-  const top = topN(totals.expected, Math.max(1, Math.floor(n)));
-  const minCohort = options.minCohortSize ?? 5;
-  const items = top.map((i): SegmentRecommendation => {
-    const product = ctx.products[i] as Product;
-    const { reason, reasonKind } = explainForSegment(ctx, totals, segment, i, minCohort);
-    const exp = totals.expected[i] as number;
-    return {
-      itemId: product.id,
-      name: product.name,
-      category: product.category,
-      price: product.price,
-      score: exp / totals.size,
-      reason,
-      reasonKind,
-      expectedBuyers: exp,
-    };
-  });
-  return { kind: 'segment', segment, segmentName: names[segment] as string, size: totals.size, items };
+  checkSegment(model, segment, true);
+  const sums = segmentRecommender(model, input.products, segment);
+  const labels = model.segmentLabels ?? [];
+  const members: string[] = [];
+  for (let k = 0; k < labels.length; k++)
+    if (labels[k] === segment) members.push(model.segmentUserIds?.[k] as string);
+  sums.add(input, members);
+  return sums.result(n, options);
+}
+
+/**
+ * A segment's recommendations summed over its members a batch at a time (a database reads them page by page,
+ * each page with the members' own rows): `add` each batch in member order, then `result`. Gives what
+ * `recommendForSegment` gives on the whole audience.
+ */
+export function segmentRecommender(model: RecommendModel, products: readonly Product[], segment: number) {
+  const names = checkSegment(model, segment, false);
+  const nItems = model.itemIds.length;
+  const totals = emptyTotals(model);
+  const cold: ColdMembers = { state: null, propensity: 0 };
+  const work = scratch(nItems);
+  let last: QueryContext | null = null;
+  return {
+    /** Adds members (ids in member order) scored from `input`, which holds at least their rows. */
+    add(input: RecommendInput, memberIds: readonly string[]): void {
+      const shared = queryContext(model, input);
+      const ctx = { ...shared, segmentOfUser: new Map(memberIds.map((id) => [id, segment])) };
+      for (const id of memberIds) addMember(ctx, segment, totals, id, work, cold);
+      last = ctx;
+    },
+    result(n = 5, options: QueryOptions = {}): SegmentRecommendations {
+      const ctx = last ?? queryContext(model, { profiles: [], interactions: [], products });
+      finishTotals(model, segment, totals, cold);
+      if (totals.size === 0) {
+        throw new RecommendError(
+          `segment ${segment} ('${names[segment]}') has no members in the model: rerun the segmentation`,
+        );
+      }
+      const top = topN(totals.expected, Math.max(1, Math.floor(n)));
+      const minCohort = options.minCohortSize ?? 5;
+      const items = top.map((i): SegmentRecommendation => {
+        const product = ctx.products[i] as Product;
+        const { reason, reasonKind } = explainForSegment(ctx, totals, segment, i, minCohort);
+        const exp = totals.expected[i] as number;
+        return {
+          itemId: product.id,
+          name: product.name,
+          category: product.category,
+          price: product.price,
+          score: exp / totals.size,
+          reason,
+          reasonKind,
+          expectedBuyers: exp,
+        };
+      });
+      return { kind: 'segment', segment, segmentName: names[segment] as string, size: totals.size, items };
+    },
+  };
 }
 
 /** The segment names, after checking that the model has segments and `segment` is one of them. */
-function checkSegment(model: RecommendModel, segment: number): readonly string[] {
+function checkSegment(model: RecommendModel, segment: number, needMembers: boolean): readonly string[] {
   const names = model.segmentNames;
-  if (!names || names.length === 0 || !model.segmentLabels || !model.segmentUserIds) {
+  if (!names || names.length === 0 || (needMembers && (!model.segmentLabels || !model.segmentUserIds))) {
     throw new RecommendError(
       'the model was built without segments: run a segmentation, then rebuild the model',
     );
@@ -1864,11 +1901,9 @@ interface SegmentTotals {
   anchorMass: Float64Array;
 }
 
-/** Sums every member's P(u) · P(i|u), split by mixture component; members without history share one state. */
-function segmentTotals(ctx: QueryContext, segment: number): SegmentTotals {
-  const { model, history } = ctx;
+function emptyTotals(model: RecommendModel): SegmentTotals {
   const nItems = model.itemIds.length;
-  const totals: SegmentTotals = {
+  return {
     size: 0,
     expected: new Float64Array(nItems),
     parts: {
@@ -1880,36 +1915,55 @@ function segmentTotals(ctx: QueryContext, segment: number): SegmentTotals {
     taste: new Float64Array(model.categories.length),
     anchorMass: new Float64Array(nItems),
   };
-  const work = scratch(nItems);
-  let coldState: UserState | null = null;
-  let coldPropensity = 0;
-  const labels = model.segmentLabels ?? [];
-  for (let k = 0; k < labels.length; k++) {
-    if (labels[k] !== segment) continue;
-    totals.size++;
-    const userId = model.segmentUserIds?.[k] as string;
-    const u = userNumber(history, userId);
-    if (u === undefined || (history.start[u + 1] as number) === (history.start[u] as number)) {
-      // Members without item history share one item distribution; only their propensity differs.
-      coldState ??= scoreUser(ctx, userId, scratch(nItems));
-      coldPropensity += model.hasPurchases ? propensityOf(model, history, u) : 1;
-      continue;
-    }
-    const state = scoreUser(ctx, userId, work);
-    accumulateMember(model, segment, totals, state, state.propensity);
-    for (let r = history.start[u] as number; r < (history.start[u + 1] as number); r++) {
-      if (history.bought[r]) {
-        const j = history.items[r] as number;
-        totals.anchorMass[j] = (totals.anchorMass[j] as number) + 1;
-      }
+}
+
+/** Members without item history share one item distribution; only their propensity differs. */
+interface ColdMembers {
+  state: UserState | null;
+  propensity: number;
+}
+
+/** Adds one member's P(u) · P(i|u), split by mixture component (a cold member's propensity only). */
+function addMember(
+  ctx: QueryContext,
+  segment: number,
+  totals: SegmentTotals,
+  userId: string,
+  work: Scratch,
+  cold: ColdMembers,
+): void {
+  const { model, history } = ctx;
+  totals.size++;
+  const u = userNumber(history, userId);
+  if (u === undefined || (history.start[u + 1] as number) === (history.start[u] as number)) {
+    cold.state ??= scoreUser(ctx, userId, scratch(model.itemIds.length));
+    cold.propensity += model.hasPurchases ? propensityOf(model, history, u) : 1;
+    return;
+  }
+  const state = scoreUser(ctx, userId, work);
+  accumulateMember(model, segment, totals, state, state.propensity);
+  for (let r = history.start[u] as number; r < (history.start[u + 1] as number); r++) {
+    if (history.bought[r]) {
+      const j = history.items[r] as number;
+      totals.anchorMass[j] = (totals.anchorMass[j] as number) + 1;
     }
   }
-  if (coldState) accumulateMember(model, segment, totals, coldState, coldPropensity);
+}
+
+/** Adds the cold members' shared state and normalises the taste mix. */
+function finishTotals(
+  model: RecommendModel,
+  segment: number,
+  totals: SegmentTotals,
+  cold: ColdMembers,
+): void {
+  if (cold.state) accumulateMember(model, segment, totals, cold.state, cold.propensity);
+  cold.state = null;
+  cold.propensity = 0;
   let tasteTotal = 0;
   for (const v of totals.taste) tasteTotal += v;
   if (tasteTotal > 0)
     for (let c = 0; c < totals.taste.length; c++) totals.taste[c] = (totals.taste[c] as number) / tasteTotal;
-  return totals;
 }
 
 /** Adds one member's scores (or the shared cold state's), weighted by `propensityMass`. */

@@ -99,6 +99,8 @@ const ARCHETYPES: Array<{ name: (z: Record<string, number>) => string; signature
       signature: {
         log_followers: 1,
         followers: 0.8,
+        // Trends are bought as they come: where engagement is too rare to show, frequent buying still does.
+        purchases_per_month: 0.3,
         engagement: 1,
         shares_per_week: 0.8,
         likes_per_week: 0.8,

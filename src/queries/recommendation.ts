@@ -20,7 +20,7 @@ import {
 import type { Store } from '../store/store.ts';
 import { engineAudience } from './audience.ts';
 import { cachedResult, readCachedModel, versionOnly, writeCachedModel } from './cache.ts';
-import { storedDefaultRun } from './segmentation.ts';
+import { currentDefaultRun, storedDefaultRun } from './segmentation.ts';
 
 const KIND = 'recommend';
 /** The key of the cached recommendation model in `store.models`. */
@@ -71,7 +71,7 @@ export async function recommendationModelFor(
 
 function isModel(m: unknown): boolean {
   const model = m as Partial<RecommendModel> | null;
-  return model?.version === 2 && Array.isArray(model.itemIds) && Boolean(model.taste && model.params);
+  return model?.version === 3 && Array.isArray(model.itemIds) && Boolean(model.taste && model.params);
 }
 
 /**
@@ -86,33 +86,39 @@ async function modelFromStats(
   options: { record?: boolean },
 ): Promise<{ model: RecommendModel; cached: boolean }> {
   const version = await store.audience.version();
-  const run = await storedDefaultRun(store);
-  const stored = await readCachedModel<RecommendModel>(
+  // The run's id, size and names are all the model needs: its members stay in the database.
+  const run = currentDefaultRun(await store.segmentRuns.headers());
+  let built = false;
+  // Parsed once per data version and segmentation, so a person's answer costs two small reads and their rows.
+  const model = await cachedResult(
     store,
-    { version },
-    KIND,
-    RECOMMEND_MODEL_KEY,
-    isModel,
+    versionOnly(version),
+    `model|${KIND}|${run?.id ?? ''}`,
+    async () => {
+      const stored = await readCachedModel<RecommendModel>(
+        store,
+        { version },
+        KIND,
+        RECOMMEND_MODEL_KEY,
+        isModel,
+      );
+      if (stored && (stored.segmentRunId ?? undefined) === run?.id) return stored;
+      built = true;
+      const fresh = await buildFromStats(source, stored, run, now);
+      // Digest content and previews write nothing: the model stays in memory for this data and segmentation.
+      if (options.record !== false)
+        await writeCachedModel(store, {
+          kind: KIND,
+          key: RECOMMEND_MODEL_KEY,
+          dataVersion: fresh.version,
+          now,
+          model: fresh.model,
+          keep: 1,
+        });
+      return fresh.model;
+    },
   );
-  if (stored && (stored.segmentRunId ?? undefined) === run?.id) return { model: stored, cached: true };
-  const build = () => buildFromStats(source, stored, run, now);
-  if (options.record === false) {
-    const key = `model|${KIND}|${run?.id ?? ''}`;
-    return {
-      model: (await cachedResult(store, versionOnly(version), key, build)).model,
-      cached: false,
-    };
-  }
-  const built = await build();
-  await writeCachedModel(store, {
-    kind: KIND,
-    key: RECOMMEND_MODEL_KEY,
-    dataVersion: built.version,
-    now,
-    model: built.model,
-    keep: 1,
-  });
-  return { model: built.model, cached: false };
+  return { model, cached: !built };
 }
 
 /** One build from the statistics of one scan (one state of the data, whose version it returns). */

@@ -7,7 +7,7 @@ import {
   type RecommendModel,
   recommendForSegment,
   type SegmentRecommendations,
-  withSegments,
+  segmentRecommender,
 } from '../engine/recommend.ts';
 import { type AudienceStats, computeStats } from '../engine/stats.ts';
 import type { ForecastSums, ForecastWho, Store } from '../store/store.ts';
@@ -123,21 +123,44 @@ export async function segmentRecommendationsFor(
   n: number,
   options: QueryOptions,
 ): Promise<SegmentRecommendations> {
-  const data = await engineAudience(store);
   const key = `recommend-segment|${model.segmentRunId ?? ''}|${model.builtAt}|${segment}|${n}|${options.minCohortSize ?? ''}`;
-  // A model built from a database's statistics keeps no member lists; they come from the stored run (still
-  // through the snapshot: summing every member's scores in SQL is not done yet).
-  const run =
-    !model.segmentUserIds && model.segmentRunId ? await store.segmentRuns.get(model.segmentRunId) : undefined;
-  return cachedResult(store, data, key, () => {
-    const withMembers = run
-      ? withSegments(model, data, {
-          userIds: run.user_ids,
-          labels: run.labels,
-          names: run.names,
-          runId: run.id,
-        })
-      : model;
-    return recommendForSegment(withMembers, data, segment, n, options);
-  });
+  // A model built from a database's statistics keeps no member lists: the members are read page by page from the
+  // stored run, each page with their own rows, so no snapshot is read.
+  if (!model.segmentUserIds && model.segmentRunId && store.audience.recommendStats) {
+    const runId = model.segmentRunId;
+    const version = await store.audience.version();
+    return cachedResult(store, versionOnly(version), key, () =>
+      segmentByPages(store, model, runId, segment, n, options),
+    );
+  }
+  const data = await engineAudience(store);
+  return cachedResult(store, data, key, () => recommendForSegment(model, data, segment, n, options));
+}
+
+const MEMBER_PAGE = 5_000;
+
+async function segmentByPages(
+  store: Store,
+  model: RecommendModel,
+  runId: string,
+  segment: number,
+  n: number,
+  options: QueryOptions,
+): Promise<SegmentRecommendations> {
+  const products = [...(await store.audience.products())];
+  const sums = segmentRecommender(model, products, segment);
+  let after = -1;
+  for (;;) {
+    const page = await store.segmentRuns.members(runId, segment, { after, limit: MEMBER_PAGE });
+    if (page.userIds.length > 0) {
+      const [profiles, interactions] = await Promise.all([
+        store.audience.profiles({ ids: page.userIds }),
+        store.audience.interactionsOf(page.userIds),
+      ]);
+      sums.add({ profiles: [...profiles], interactions: [...interactions], products }, page.userIds);
+    }
+    if (page.next === null) break;
+    after = page.next;
+  }
+  return sums.result(n, options);
 }

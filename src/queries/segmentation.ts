@@ -67,9 +67,15 @@ export function currentDefaultRun(runs: readonly SegmentRun[]): SegmentRun | und
   return undefined;
 }
 
-/** The store's current default segmentation run (see currentDefaultRun). */
+/** The store's current default segmentation run (see currentDefaultRun), with its assignments. */
 export async function storedDefaultRun(store: Store): Promise<SegmentRun | undefined> {
-  return currentDefaultRun(await store.segmentRuns.list());
+  const header = await storedDefaultHeader(store);
+  return header ? store.segmentRuns.get(header.id) : undefined;
+}
+
+/** The store's current default run without its assignments: which it is, when, its request, names and sizes. */
+export async function storedDefaultHeader(store: Store): Promise<SegmentRun | undefined> {
+  return currentDefaultRun(await store.segmentRuns.headers());
 }
 
 /** What the default segmentation is computed with: the current default's request, or the plain one. */
@@ -103,7 +109,7 @@ export async function defaultSegmentRun(
   currency: string | undefined,
   options: { record: boolean },
 ): Promise<SegmentRun> {
-  const request = defaultRequest(await store.segmentRuns.list());
+  const request = defaultRequest(await store.segmentRuns.headers());
   const { run, pending } = await resolveSegmentation(store, request, now, currency);
   if (!options.record || !pending) return run;
   return (await recordSegmentation(store, pending, currency, { asDefault: true })).run;
@@ -128,11 +134,12 @@ export async function resolveSegmentation(
   now: number,
   currency: string | undefined,
 ): Promise<ResolvedSegmentation> {
-  const runs = await store.segmentRuns.list();
+  const runs = await store.segmentRuns.headers();
   const isDefault = isDefaultRequest(runs, request);
   const current = currentDefaultRun(runs);
   if (isDefault && current && current.data_version === (await store.audience.version())) {
-    return { run: current, pending: null, isDefault };
+    const run = await store.segmentRuns.get(current.id);
+    if (run) return { run, pending: null, isDefault };
   }
   const found = await findOrComputeSegmentation(store, request, now, currency);
   const settled = found.stored && (!isDefault || current?.id === found.run.id);
@@ -149,7 +156,7 @@ export async function segmentationFor(
   now: number,
   currency?: string,
 ): Promise<Segmentation & { isDefault: boolean }> {
-  const asDefault = isDefaultRequest(await store.segmentRuns.list(), request);
+  const asDefault = isDefaultRequest(await store.segmentRuns.headers(), request);
   const found = await findOrComputeSegmentation(store, request, now, currency);
   return { ...(await recordSegmentation(store, found, currency, { asDefault })), isDefault: asDefault };
 }
@@ -222,7 +229,7 @@ export async function recordSegmentation(
   currency: string | undefined,
   options: { asDefault: boolean },
 ): Promise<Segmentation> {
-  const isCurrent = (await storedDefaultRun(store))?.id === segmentation.run.id;
+  const isCurrent = (await storedDefaultHeader(store))?.id === segmentation.run.id;
   if (segmentation.stored && (!options.asDefault || isCurrent)) return segmentation;
   const id = segmentation.stored ? `${segmentation.run.id}-default` : segmentation.run.id;
   const run: SegmentRun = { ...segmentation.run, id, default: options.asDefault };

@@ -16,6 +16,9 @@ import {
   withRevenue,
 } from '../engine/segments.ts';
 import type { Store } from '../store/store.ts';
+import { engineAudience } from './audience.ts';
+import { versionOnly } from './cache.ts';
+import type { MemoAudience } from './memo.ts';
 
 /**
  * Segments computed where the data lives (issue #14), for a store whose backend computes everyone's features
@@ -102,4 +105,13 @@ export async function runWithAssignments(store: Store, run: SegmentRun): Promise
   if (run.user_ids.length > 0 || !run.placement || source === null) return run;
   const { userIds, labels } = await source.placed(run.placement);
   return { ...run, user_ids: userIds, labels };
+}
+
+/**
+ * What results about segments are memoized on: the data version alone when the store computes features itself
+ * (reading a snapshot just to key a cache would load the audience), else the snapshot, which is free there.
+ */
+export async function memoAudience(store: Store): Promise<MemoAudience> {
+  if (store.audience.personFeatures !== null) return versionOnly(await store.audience.version());
+  return engineAudience(store);
 }

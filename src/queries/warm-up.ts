@@ -10,7 +10,7 @@ import { AudienceTooLargeError, engineAudience } from './audience.ts';
 import { predictionModelFor } from './prediction.ts';
 import { recommendationModelFor } from './recommendation.ts';
 import { audiencePredictionsFor, audienceStatsFor, sqlForecastFor } from './results.ts';
-import { computeSegmentation, defaultRequest, storedDefaultRun } from './segmentation.ts';
+import { computeSegmentation, defaultRequest, storedDefaultHeader } from './segmentation.ts';
 
 /**
  * After the audience changes (start-up, an import, an erasure, a new segmentation), the first person to ask pays
@@ -98,7 +98,7 @@ export function warmUpSteps(store: Store, settings: { now: number; currency: str
         async () =>
           void (await computeSegmentation(
             store,
-            defaultRequest(await store.segmentRuns.list()),
+            defaultRequest(await store.segmentRuns.headers()),
             now,
             currency,
           )),
@@ -143,7 +143,7 @@ async function audienceState(store: Store, clock: Clock): Promise<{ key: string;
   const [version, counts, run] = await Promise.all([
     store.audience.version(),
     store.audience.counts(),
-    storedDefaultRun(store),
+    storedDefaultHeader(store),
   ]);
   const day = Math.floor(clock().getTime() / 86_400_000);
   const key = JSON.stringify([version, counts.profiles, counts.interactions, run?.id ?? null, day]);

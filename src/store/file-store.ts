@@ -396,21 +396,7 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
     // The engine computes features from the snapshot, which is free here.
     personFeatures: null,
   };
-  const segmentRuns: SegmentRunReads = {
-    latest: async () => data().segmentRuns.at(-1),
-    get: async (id) => data().segmentRuns.find((r) => r.id === id),
-    list: async () => data().segmentRuns,
-    count: async () => data().segmentRuns.length,
-    labelsOf: async (runId, ids) => {
-      const run = data().segmentRuns.find((r) => r.id === runId);
-      const wanted = new Set(ids);
-      const labels = new Map<string, number>();
-      run?.user_ids.forEach((id, k) => {
-        if (wanted.has(id)) labels.set(id, run.labels[k] as number);
-      });
-      return labels;
-    },
-  };
+  const segmentRuns = memorySegmentRuns(data);
   const models: ModelReads = {
     get: async (key) => (Object.hasOwn(data().models, key) ? data().models[key] : undefined),
   };
@@ -428,6 +414,36 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
     },
   };
   return { audience, segmentRuns, models, digests, audit, connections: connectionReads(data) };
+}
+
+/** The stored segmentations, in memory. */
+function memorySegmentRuns(data: () => AudienceData): SegmentRunReads {
+  return {
+    latest: async () => data().segmentRuns.at(-1),
+    get: async (id) => data().segmentRuns.find((r) => r.id === id),
+    list: async () => data().segmentRuns,
+    // The members are in memory anyway: handing them over costs nothing.
+    headers: async () => data().segmentRuns,
+    count: async () => data().segmentRuns.length,
+    members: async (runId, label, page) => {
+      const run = data().segmentRuns.find((r) => r.id === runId);
+      const userIds: string[] = [];
+      let k = page.after + 1;
+      for (; run && k < run.user_ids.length && userIds.length < page.limit; k++) {
+        if (run.labels[k] === label) userIds.push(run.user_ids[k] as string);
+      }
+      return { userIds, next: run && k < run.user_ids.length ? k - 1 : null };
+    },
+    labelsOf: async (runId, ids) => {
+      const run = data().segmentRuns.find((r) => r.id === runId);
+      const wanted = new Set(ids);
+      const labels = new Map<string, number>();
+      run?.user_ids.forEach((id, k) => {
+        if (wanted.has(id)) labels.set(id, run.labels[k] as number);
+      });
+      return labels;
+    },
+  };
 }
 
 /** The audience as the engine's input: the live arrays, no copy. */

@@ -305,7 +305,7 @@ describe('availableFeatures', () => {
     expect(names).not.toContain('tags');
     expect(availableFeatures({}).every((f) => f.description.length > 0 && f.unit.length > 0)).toBe(true);
     for (const f of DEFAULT_SEGMENT_FEATURES) expect(availableFeatures({}).map((x) => x.name)).toContain(f);
-    expect(DEFAULT_SEGMENT_FEATURES).toHaveLength(8);
+    expect(DEFAULT_SEGMENT_FEATURES).toHaveLength(6);
   });
 });
 

@@ -6,8 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SegmentRun } from '../../src/domain/types.ts';
-import type { RecommendModel, UserRecommendations } from '../../src/engine/recommend.ts';
+import type {
+  RecommendModel,
+  SegmentRecommendations,
+  UserRecommendations,
+} from '../../src/engine/recommend.ts';
 import { recommendationModelFor, userRecommendationsFor } from '../../src/queries/recommendation.ts';
+import { segmentRecommendationsFor } from '../../src/queries/results.ts';
 import { generateSample, type SampleData } from '../../src/sample/generate.ts';
 import type { Store } from '../../src/store/store.ts';
 import { usePostgresSchema } from '../support/postgres.ts';
@@ -56,6 +61,7 @@ function run(sample: SampleData): SegmentRun {
 interface Answers {
   model: RecommendModel;
   users: Map<string, UserRecommendations>;
+  segments: SegmentRecommendations[];
 }
 
 describe('one person’s top 10 on both backends', () => {
@@ -90,7 +96,9 @@ describe('one person’s top 10 on both backends', () => {
       const users = new Map<string, UserRecommendations>();
       for (const id of people) users.set(id, (await userRecommendationsFor(store, id, 10, NOW)).result);
       const { model } = await recommendationModelFor(store, NOW);
-      answers.set(backend.name, { model, users });
+      const segments: SegmentRecommendations[] = [];
+      for (const s of [0, 1, 2]) segments.push(await segmentRecommendationsFor(store, model, s, 10, {}));
+      answers.set(backend.name, { model, users, segments });
     }, 120_000);
 
     it.skipIf(backend.skip)('answers everyone asked about, with the segment of the stored run', () => {
@@ -130,6 +138,17 @@ describe('one person’s top 10 on both backends', () => {
     close(pg.model.propensityPrior.alpha, file.model.propensityPrior.alpha);
     closeAll(pg.model.segmentPurchases, file.model.segmentPurchases);
     for (let s = 0; s < 3; s++) closeAll(pg.model.segmentPopularity?.[s], file.model.segmentPopularity?.[s]);
+    for (const s of [0, 1, 2]) {
+      const a = pg.segments[s] as SegmentRecommendations;
+      const b = file.segments[s] as SegmentRecommendations;
+      expect(a.size).toBe(300);
+      expect(a.size).toBe(b.size);
+      expect(a.items.map((r) => [r.itemId, r.reason])).toEqual(b.items.map((r) => [r.itemId, r.reason]));
+      closeAll(
+        a.items.map((r) => r.expectedBuyers),
+        b.items.map((r) => r.expectedBuyers),
+      );
+    }
     for (const id of people) {
       const a = pg.users.get(id) as UserRecommendations;
       const b = file.users.get(id) as UserRecommendations;

@@ -73,7 +73,6 @@ function featuresSelect(features: readonly string[]): string {
     asOf: '$2::timestamptz',
     lookbackStart: '$4::timestamptz',
     windowStart: '$3::timestamptz',
-    windowStartMs: '$6::float8',
     purchasesOnly: false,
   });
   return `SELECT p.seq, p.id, ${columns}
@@ -128,8 +127,10 @@ function placed(a: CentreAssignment, rows: string, extra: string, columnOf: (j: 
     return `WHEN ${later} THEN ${c}`;
   });
   const label = k === 1 ? '0' : `CASE ${whens.join(' ')} ELSE ${k - 1} END`;
+  // OFFSET 0 keeps each level a subquery of its own: flattened, the planner would copy every distance into each
+  // comparison of the CASE (k² distances a row instead of k), and JIT-compile the copies at great length.
   return `SELECT *, ${label} AS label FROM (
-    SELECT *, ${dist} FROM (SELECT ${extra} ${s} FROM ${rows}) scaled) distances`;
+    SELECT *, ${dist} FROM (SELECT ${extra} ${s} FROM ${rows} OFFSET 0) scaled OFFSET 0) distances`;
 }
 
 /** Opens a feature scan on its own client, or null when a feature has no SQL definition. */
@@ -144,10 +145,8 @@ export async function openPersonFeatures(
   const table = `person_features_${Math.random().toString(36).slice(2, 10)}`;
   try {
     // One snapshot for every read of this segmentation (writing only its own temporary table).
-    if (pool) {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-      await client.query(`SET LOCAL work_mem = '${WORK_MEM}'`);
-    }
+    if (pool) await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    await settle(client);
     const params = await featureParams(client, team, query.asOf);
     // In stored order: a temporary table is read by one process, start to end, so every sum below adds in
     // this order and the same data gives the same figures to the last bit.
@@ -337,15 +336,36 @@ async function placedSelect(
   return { sql, params: [...params, order] };
 }
 
+/**
+ * Settings for the statements that place everyone, in the caller's transaction (a change): memory for the
+ * per-person aggregation, and no JIT, whose compilation of these long expressions costs more than it saves.
+ */
+async function settle(db: Queryable): Promise<void> {
+  await db.query(`SET LOCAL work_mem = '${WORK_MEM}'`);
+  await db.query('SET LOCAL jit = off');
+}
+
 /** Everyone's segment under `placement`, in stored order (for a run not stored yet). */
 export async function placedAssignments(
   db: Queryable,
   team: string,
   placement: SegmentPlacement,
 ): Promise<{ userIds: string[]; labels: number[] }> {
-  const { sql, params } = await placedSelect(db, team, placement);
-  const { rows } = await db.query<{ id: string; label: number }>(`${sql} ORDER BY seq`, params);
-  return { userIds: rows.map((r) => r.id), labels: rows.map((r) => r.label) };
+  const pool = 'connect' in db ? (db as pg.Pool) : null;
+  const client = pool ? await pool.connect() : db;
+  try {
+    if (pool) await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await settle(client);
+    const { sql, params } = await placedSelect(client, team, placement);
+    const { rows } = await client.query<{ id: string; label: number }>(`${sql} ORDER BY seq`, params);
+    if (pool) await client.query('COMMIT');
+    return { userIds: rows.map((r) => r.id), labels: rows.map((r) => r.label) };
+  } catch (error) {
+    if (pool) await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    if (pool) (client as pg.PoolClient).release();
+  }
 }
 
 /**
@@ -359,6 +379,7 @@ export async function insertPlacedAssignments(
   placement: SegmentPlacement,
 ): Promise<void> {
   const { sql, params } = await placedSelect(db, team, placement);
+  await settle(db);
   await db.query(
     `INSERT INTO segment_assignments (team_id, run_id, ord, user_id, label)
      SELECT $1, $10, row_number() OVER (ORDER BY seq) - 1, id, label FROM (${sql}) p`,

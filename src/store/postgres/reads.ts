@@ -36,6 +36,7 @@ import {
   PRODUCT_COLUMNS,
   PROFILE_COLUMNS,
   RUN_COLUMNS,
+  RUN_HEADER_COLUMNS,
   SCHEDULE_COLUMNS,
   toAudit,
   toDelivery,
@@ -228,6 +229,25 @@ function segmentRunReads(db: Queryable, team: string): SegmentRunReads {
     latest: async () => (await runs('', 'ORDER BY r.seq DESC LIMIT 1', []))[0],
     get: async (id) => (await runs('AND r.id = $2', '', [id]))[0],
     list: () => runs('', 'ORDER BY r.seq', []),
+    headers: () =>
+      all(
+        db,
+        `SELECT ${RUN_HEADER_COLUMNS} FROM segment_runs r WHERE r.team_id = $1 ORDER BY r.seq`,
+        [team],
+        toSegmentRun,
+      ),
+    members: async (runId, label, page) => {
+      const { rows } = await db.query<{ user_id: string; ord: number }>(
+        `SELECT user_id, ord FROM segment_assignments
+          WHERE team_id = $1 AND run_id = $2 AND label = $3 AND ord > $4 ORDER BY ord LIMIT $5`,
+        [team, runId, label, page.after, page.limit],
+      );
+      const last = rows.at(-1);
+      return {
+        userIds: rows.map((r) => r.user_id),
+        next: rows.length === page.limit && last ? last.ord : null,
+      };
+    },
     labelsOf: async (runId, ids) => {
       const { rows } = await db.query<{ user_id: string; label: number }>(
         'SELECT user_id, label FROM segment_assignments WHERE team_id = $1 AND run_id = $2 AND user_id = ANY($3)',

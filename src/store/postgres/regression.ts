@@ -50,7 +50,7 @@ WITH rows AS (
   SELECT id, followers, created_at FROM profiles
    -- $5 (the cutoff in epoch ms) is read by recency and tenure; named here so every feature set binds it.
    WHERE team_id = $1 AND $5::float8 IS NOT NULL AND (created_at IS NULL OR created_at < $2::timestamptz)),
-past AS (${personEvents({ team: '$1', asOf: '$2::timestamptz', lookbackStart: '$3::timestamptz', windowStart: '$2::timestamptz', windowStartMs: '$5::float8', purchasesOnly: true })}),
+past AS (${personEvents({ team: '$1', asOf: '$2::timestamptz', lookbackStart: '$3::timestamptz', windowStart: '$2::timestamptz', purchasesOnly: true })}),
 future AS (
   SELECT i.user_id, sum(coalesce(nullif(i.value, 'NaN'), pr.price, 0)) AS spend
     FROM interactions i LEFT JOIN products pr ON pr.team_id = i.team_id AND pr.id = i.item_id

@@ -83,9 +83,12 @@ export function toInteraction(r: Record<string, unknown>): Interaction {
   };
 }
 
-/** Segment run columns, with the assignments gathered in stored order (`r` is the run's alias). */
-export const RUN_COLUMNS = `r.id, ${ms('r.created_at')} AS created_at, r.data_version, r.k, r.features, r.scaling,
-  r.names, r.sizes, r.centroids,
+/** Segment run columns without the members (`r` is the run's alias). */
+export const RUN_HEADER_COLUMNS = `r.id, ${ms('r.created_at')} AS created_at, r.data_version, r.k, r.features,
+  r.scaling, r.names, r.sizes, r.centroids`;
+
+/** Segment run columns, with the assignments gathered in stored order. */
+export const RUN_COLUMNS = `${RUN_HEADER_COLUMNS},
   coalesce((SELECT array_agg(a.user_id ORDER BY a.ord) FROM segment_assignments a
              WHERE a.team_id = r.team_id AND a.run_id = r.id), '{}') AS user_ids,
   coalesce((SELECT array_agg(a.label ORDER BY a.ord) FROM segment_assignments a
@@ -103,8 +106,8 @@ export function toSegmentRun(r: Record<string, unknown>): SegmentRun {
     names: r.names as string[],
     sizes: r.sizes as number[],
     centroids: r.centroids as number[][],
-    user_ids: r.user_ids as string[],
-    labels: r.labels as number[],
+    user_ids: (r.user_ids as string[] | undefined) ?? [],
+    labels: (r.labels as number[] | undefined) ?? [],
   };
 }
 
