@@ -17,11 +17,16 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import { parseCommand } from '../commands/parse.ts';
+import { createPredictCommand } from '../commands/predict.ts';
+import { loadConfig } from '../src/config.ts';
 import type { CrossProducts } from '../src/domain/cross-products.ts';
 import { Rng } from '../src/domain/random.ts';
+import type { Invocation } from '../src/domain/reply.ts';
 import type { Interaction, InteractionType, ProfilePatch } from '../src/domain/types.ts';
 import { dataAsOf } from '../src/engine/as-of.ts';
 import { solveCrossProducts } from '../src/engine/ols-sums.ts';
+import { fitPrediction, predictUsers } from '../src/engine/predict.ts';
 import { buildRecommendModel, type RecommendModel, recommendForUser } from '../src/engine/recommend.ts';
 import { segmentAudience } from '../src/engine/segments.ts';
 import { recommendationModelFor, userRecommendationsFor } from '../src/queries/recommendation.ts';
@@ -198,6 +203,40 @@ async function measureSql(store: PgStore): Promise<void> {
   });
 }
 
+const invocation: Invocation = { userId: 'U1', channelId: 'C1', surface: 'console' };
+
+/**
+ * `/audience predict` as a person asks it, through the command (fit, time split and forecast in SQL, no
+ * snapshot), fresh and then from the stored model, with the app's peak RSS so far: nothing has read the audience
+ * into the app yet, so this is the app's memory for stats and predict at this size.
+ */
+async function measurePredict(store: PgStore): Promise<void> {
+  const config = loadConfig({ DATA_FILE: '/nonexistent/audience.db', MIN_COHORT_SIZE: '10' });
+  const command = createPredictCommand({ store, clock: () => new Date(END), config });
+  const ask = async (text: string) => (await command.run(parseCommand(`/audience ${text}`), invocation)).text;
+  for (const [text, note] of [
+    ['predict', 'fit + time split + forecast in SQL'],
+    ['predict', 'stored model, forecast from the memo'],
+    ['predict validate=cv', '5-fold CV from per-fold sums in SQL'],
+    ['predict user=u42', 'one person, by index'],
+  ] as const) {
+    const { ms, value } = await timed(() => ask(text));
+    rows.push({
+      what: `/audience ${text} (reply)`,
+      ms,
+      target: '≤ 30 s',
+      note: `${note}: ${value.slice(0, 60)}…`,
+    });
+  }
+  sampleRss();
+  rows.push({
+    what: 'app peak RSS after stats and predict',
+    ms: Number.NaN,
+    target: '≤ 1 GB',
+    note: `${Math.round(peakRss / 2 ** 20)} MB (no snapshot read yet)`,
+  });
+}
+
 /**
  * Segments k=5 where the data lives (src/queries/segments-in-store.ts): features in SQL, the fit on a sample in
  * the app, everyone placed and summed in SQL; then the run recorded (its assignments written by one INSERT …
@@ -296,6 +335,17 @@ async function measureEngine(store: PgStore, sqlModel: RecommendModel): Promise<
   const snap = await timed(() => store.audience.snapshot());
   rows.push({ what: 'snapshot into the app (engine input)', ms: snap.ms, target: '', note: '' });
   const input = snap.value;
+  // What /audience predict did before it was answered in SQL: the engine's fit and forecast on the snapshot.
+  const before = await timed(async () => {
+    const fitted = fitPrediction(input, {});
+    return predictUsers(fitted, input).values.reduce((a, b) => a + b, 0);
+  });
+  rows.push({
+    what: 'predict fit + forecast (engine on the snapshot: the old path)',
+    ms: before.ms,
+    target: '',
+    note: `after the snapshot above; peak RSS so far ${Math.round(peakRss / 2 ** 20)} MB`,
+  });
   const seg = await timed(async () => segmentAudience(input, { k: 5, asOf: END, seed: 1 }));
   rows.push({
     what: 'segments k=5 (engine on the snapshot: the old path)',
@@ -316,6 +366,7 @@ async function main(): Promise<void> {
     if ((await store.audience.counts()).profiles === 0) await importAll(store);
     else rows.push({ what: `data kept in schema ${schema}`, ms: Number.NaN, target: '', note: 'no import' });
     await measureSql(store);
+    await measurePredict(store);
     await measureSegments(store);
     const sqlModel = await measureRecommend(store);
     if (!process.argv.includes('--no-engine')) await measureEngine(store, sqlModel);

@@ -65,3 +65,37 @@ export interface ErrorSums {
   baseSse: number;
   baseSae: number;
 }
+
+/**
+ * Sums over some rows of shifted columns x - c (missing values apart), split by which values are missing, and of
+ * the target: what the engine's cross-validation (engine/fold-sums.ts) needs per fold, from memory or from SQL.
+ */
+export interface PatternSums {
+  n: number;
+  sy: number;
+  syy: number;
+  /** Per column: observed count, Σ x, Σ x·y over the observed rows, Σ y over the rows where it is missing. */
+  count: Float64Array;
+  sx: Float64Array;
+  sxy: Float64Array;
+  syMissing: Float64Array;
+  /** Per column, the smallest and largest observed (shifted) value. */
+  min: Float64Array;
+  max: Float64Array;
+  /** p × p, row-major: Σ x_a x_b (both observed), Σ x_a (a observed, b missing), count (both missing). */
+  sxx: Float64Array;
+  sxMissing: Float64Array;
+  bothMissing: Float64Array;
+}
+
+/** A training set's rows and columns at a glance: what the fit reads before its one pass of sums. */
+export interface ColumnStats {
+  n: number;
+  /** Rows whose target is above zero. */
+  positives: number;
+  /** Per column: mean of the values present, values missing, and the median of those present (0 for a column
+   * that is never missing, whose median fills nothing). */
+  means: number[];
+  missing: number[];
+  medians: number[];
+}

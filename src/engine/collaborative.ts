@@ -5,10 +5,16 @@
  * each (user, item) carries the strongest interaction's weight by type (recommend.ts), optionally halved every
  * `halfLifeDays` of age.
  *
- * The inverse costs m³, so the model covers the `maxItems` items most people interacted with (800: under a
- * second here; on long-tail catalogues they carry most interactions). Items outside it are reached through the
- * backoff terms. Each item keeps its `maxNeighbours` strongest weights (by magnitude: EASE's negative weights
- * carry "people who took j rarely take i"), which keeps the cached model small and a query fast.
+ * The inverse costs m³/2 multiply-adds (spd-inverse.ts), so the model covers the `maxItems` items most people
+ * interacted with (2,000: the items of a MovieLens-1M-sized catalogue beyond that carry little of its feedback;
+ * about 5 s of CPU at that size on this machine, 1 s at 1,200). Items outside it are reached through the backoff
+ * terms. Each item keeps its `maxNeighbours` strongest weights (by magnitude: EASE's negative weights carry
+ * "people who took j rarely take i"), which keeps the cached model small and a query fast.
+ *
+ * λ is chosen as a multiple of the mean diagonal of XᵀX over the VALIDATION_ITEMS most engaged items, measured on
+ * the rows each fit sees: the validation fits (a sample of users, the hidden rows left out, only those items) and
+ * the final fit (everyone, all the model's items) shrink those items alike, so the chosen λ transfers; a multiple
+ * of the mean over all the model's items would not (the tail's small counts pull that mean down).
  *
  * The regularisation λ, the time decay, the popularity half-life and the prior k of the history weight
  * n / (n + k) (how much a short history is trusted against the backoff) are chosen when the model is built, by
@@ -77,7 +83,7 @@ export interface FeedbackSample extends Feedback {
 /** What validation chose (`chooseCollaborative`), before the model is fitted on the whole data. */
 export type CollaborativeChoice = Omit<
   CollaborativeFit,
-  'neighbourStart' | 'neighbourItems' | 'neighbourWeights'
+  'neighbourStart' | 'neighbourItems' | 'neighbourWeights' | 'ridge'
 > & {
   /** The model's items, most engaged first: the Gram matrix to fit on is over these. */
   itemSet: number[];
@@ -109,8 +115,9 @@ export interface CollaborativeFit {
   neighbourStart: number[];
   neighbourItems: number[];
   neighbourWeights: number[];
-  /** What validation chose. */
+  /** What validation chose: λ as a multiple of the mean diagonal (see the module comment), and as added. */
   lambda: number;
+  ridge: number;
   halfLifeDays: number;
   popularityHalfLifeDays: number;
   /** 1 when the model beat popularity in validation (else 0: popularity and taste only), and its prior k. */
@@ -131,8 +138,8 @@ export interface CollaborativeFit {
 
 /** Defaults of `fitCollaborative`. */
 export const DEFAULT_COLLABORATIVE_OPTIONS: Omit<CollaborativeOptions, 'asOf' | 'seed'> = {
-  maxItems: 800,
-  maxNeighbours: 50,
+  maxItems: 2000,
+  maxNeighbours: 100,
   lambdaGrid: [0.2, 1, 5, 25, 100],
   halfLifeGrid: [0, 365, 90],
   popularityHalfLifeGrid: [0, 365, 30],
@@ -142,8 +149,8 @@ export const DEFAULT_COLLABORATIVE_OPTIONS: Omit<CollaborativeOptions, 'asOf' | 
 
 const DAY = 86_400_000;
 const TOP = 10;
-/** Validation fits use at most this many items: λ and decay transfer, and the m³ inverse stays cheap. */
-const VALIDATION_ITEMS = 300;
+/** Validation fits use at most this many items (the most engaged): λ transfers, and each m³ inverse stays cheap. */
+const VALIDATION_ITEMS = 800;
 const VALIDATION_GRAM_USERS = 20_000;
 /** Fewer validation users than this measure noise: the defaults are used instead. */
 const MIN_VALIDATION_USERS = 30;
@@ -365,8 +372,18 @@ export function finishCollaborative(
   maxNeighbours: number,
 ): CollaborativeFit {
   const { itemSet, ...chosen } = choice;
-  const fitted = easeFromGram(gram, itemSet.length, choice.lambda);
-  return { ...sparseNeighbours(fitted, itemSet, nItems, maxNeighbours), ...chosen };
+  const m = itemSet.length;
+  // λ over the same items' diagonal as in validation (the first VALIDATION_ITEMS are the most engaged ones).
+  const head = Math.min(m, VALIDATION_ITEMS);
+  let diag = 0;
+  for (let a = 0; a < head; a++) diag += gram[a * m + a] as number;
+  const ridge = (choice.lambda * diag) / Math.max(1, head);
+  const fitted = easeWithLambda(gram, m, ridge);
+  return {
+    ...sparseNeighbours(fitted, itemSet, nItems, maxNeighbours),
+    ...chosen,
+    ridge: Number(ridge.toPrecision(9)),
+  };
 }
 
 function mean(sum: number, n: number): number {
@@ -759,11 +776,16 @@ export function gramOf(
 
 /** EASE's weights from a Gram matrix (not changed): λ is `lambdaScale` times its mean diagonal. */
 export function easeFromGram(gram: Float64Array, m: number, lambdaScale: number): Float64Array {
-  const p = gram.slice();
   let diag = 0;
-  for (let a = 0; a < m; a++) diag += p[a * m + a] as number;
-  const lambda = Math.max(1e-6, (lambdaScale * diag) / Math.max(1, m));
-  for (let a = 0; a < m; a++) p[a * m + a] = (p[a * m + a] as number) + lambda;
+  for (let a = 0; a < m; a++) diag += gram[a * m + a] as number;
+  return easeWithLambda(gram, m, (lambdaScale * diag) / Math.max(1, m));
+}
+
+/** EASE's weights B = I − P · diag(1/diag P), P = (G + λI)⁻¹, from a Gram matrix G (not changed). */
+export function easeWithLambda(gram: Float64Array, m: number, lambda: number): Float64Array {
+  const p = gram.slice();
+  const ridge = Math.max(1e-6, lambda);
+  for (let a = 0; a < m; a++) p[a * m + a] = (p[a * m + a] as number) + ridge;
   invertSpdInPlace(p, m);
   // B_ab = −P_ab / P_bb off the diagonal, 0 on it.
   const pDiag = new Float64Array(m);

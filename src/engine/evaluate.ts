@@ -150,13 +150,20 @@ function usedInput(input: RecommendInput, types: readonly InteractionType[] | un
 
 /** Splits the data as `evaluateRecommendations` does (the first fold of `given`), so other rankers can be scored on it. */
 export function holdOut(input: RecommendInput, options: EvaluateOptions): HoldOut {
+  return holdOuts(input, options)[0] as HoldOut;
+}
+
+/** Every split `evaluateRecommendations` scores (one per fold of `given`, else one). */
+export function holdOuts(input: RecommendInput, options: EvaluateOptions): HoldOut[] {
   const data = usedInput(input, options.types);
   const catalogue = new Set(data.products.map((p) => p.id));
   const targets = new Set(targetTypesOf(data.interactions));
-  if (options.method === 'given') return givenSplits(data, options, catalogue, targets)[0] as HoldOut;
-  return options.method === 'hide'
-    ? hideSplit(data, options.hideN ?? 2, options.seed ?? 42, catalogue, targets)
-    : timeSplit(data, options.testDays ?? 30, catalogue, targets);
+  if (options.method === 'given') return givenSplits(data, options, catalogue, targets);
+  return [
+    options.method === 'hide'
+      ? hideSplit(data, options.hideN ?? 2, options.seed ?? 42, catalogue, targets)
+      : timeSplit(data, options.testDays ?? 30, catalogue, targets),
+  ];
 }
 
 function timeSplit(
@@ -347,15 +354,7 @@ export function evaluateRecommendations(input: RecommendInput, options: Evaluate
   const catalogue = new Set(data.products.map((p) => p.id));
   const targetTypes = targetTypesOf(data.interactions);
   const targets = new Set(targetTypes);
-  const seed = options.seed ?? 42;
-  const splits =
-    options.method === 'given'
-      ? givenSplits(data, options, catalogue, targets)
-      : [
-          options.method === 'hide'
-            ? hideSplit(data, options.hideN ?? 2, seed, catalogue, targets)
-            : holdOut(data, options),
-        ];
+  const splits = holdOuts(data, options);
   const sums: Sums = { ours: new MetricSum(k), popularity: new MetricSum(k), random: new MetricSum(k) };
   let users = 0;
   for (const split of splits) users += scoreSplit(data, split, targets, options, sums, k);

@@ -5,26 +5,7 @@
  * X'X and X'y of its imputed training rows. Refitting k times on (k-1)/k of the rows becomes one pass plus k
  * small solves.
  */
-import type { CrossProducts } from '../domain/cross-products.ts';
-
-/** Sums over some rows of shifted columns x - c (NaN = missing), split by missingness, and of the target. */
-interface PatternSums {
-  n: number;
-  sy: number;
-  syy: number;
-  /** Per column: observed count, Σ x, Σ x·y over the observed rows, Σ y over the rows where it is missing. */
-  count: Float64Array;
-  sx: Float64Array;
-  sxy: Float64Array;
-  syMissing: Float64Array;
-  /** Per column, the smallest and largest observed (shifted) value. */
-  min: Float64Array;
-  max: Float64Array;
-  /** p × p, row-major: Σ x_a x_b (both observed), Σ x_a (a observed, b missing), count (both missing). */
-  sxx: Float64Array;
-  sxMissing: Float64Array;
-  bothMissing: Float64Array;
-}
+import type { CrossProducts, PatternSums } from '../domain/cross-products.ts';
 
 function emptySums(p: number): PatternSums {
   return {
@@ -102,6 +83,8 @@ export interface FoldSums {
   shift: number[];
   /** Training-row sums per fold. */
   train: PatternSums[];
+  /** Sums of every row. */
+  total: PatternSums;
 }
 
 /**
@@ -123,10 +106,24 @@ export function foldSums(
     for (let j = 0; j < p; j++) x[j] = ((columns[j] as Float64Array)[i] as number) - (shift[j] as number);
     addRow(perFold[foldOf[i] as number] as PatternSums, x, y[i] as number);
   }
+  return foldSumsOf(names, shift, perFold);
+}
+
+/**
+ * The fold sums from each fold's own sums (a database aggregates them per fold in one pass): fold f's training
+ * sums are the total minus fold f's. One fold given: its sums are the training sums (no cross-validation).
+ */
+export function foldSumsOf(
+  names: readonly string[],
+  shift: readonly number[],
+  perFold: readonly PatternSums[],
+): FoldSums {
+  const p = names.length;
   const total = emptySums(p);
   for (const s of perFold) addInto(total, s);
-  const train = perFold.map((own, f) => minus(total, own, trainingRange(perFold, f, p)));
-  return { folds, names: [...names], shift: [...shift], train };
+  const train =
+    perFold.length === 1 ? [total] : perFold.map((own, f) => minus(total, own, trainingRange(perFold, f, p)));
+  return { folds: perFold.length, names: [...names], shift: [...shift], train, total };
 }
 
 function addInto(acc: PatternSums, s: PatternSums): void {

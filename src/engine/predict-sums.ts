@@ -6,8 +6,15 @@
  * (ols-sums.ts), the same drivers, quality measured the same way. The caller (src/queries/prediction-sql.ts)
  * asks the database for the sums between the steps.
  */
-import type { ErrorSums, LinearScore, TrainingSums } from '../domain/cross-products.ts';
+import type {
+  ColumnStats,
+  ErrorSums,
+  LinearScore,
+  PatternSums,
+  TrainingSums,
+} from '../domain/cross-products.ts';
 import type { AttributeKind } from '../domain/types.ts';
+import { type FoldSums, foldCrossProducts, foldSumsOf } from './fold-sums.ts';
 import { solveCrossProducts } from './ols-sums.ts';
 import {
   ALL_CONSTANT,
@@ -23,6 +30,33 @@ import {
   rankCoefficients,
   type ValidationResult,
 } from './predict.ts';
+
+/**
+ * A training set's sums from a database's pass over it: its column stats (the shift is their means) and its
+ * pattern sums per fold (or of all rows as one). Returns the set's training sums with its missing values filled
+ * with the medians, and the fold sums for cross-validation.
+ */
+export function setSumsOf(
+  names: readonly string[],
+  stats: ColumnStats,
+  perFold: readonly PatternSums[],
+): { sums: TrainingSums; folds: FoldSums } {
+  const folds = foldSumsOf(names, stats.means, perFold);
+  const { total } = folds;
+  const all = names.map((_, j) => j);
+  const cp = foldCrossProducts({ ...folds, train: [total] }, 0, all, stats.medians);
+  const orNaN = (v: number, j: number) =>
+    (total.count[j] as number) > 0 ? v + (stats.means[j] as number) : Number.NaN;
+  return {
+    sums: {
+      ...cp,
+      positives: stats.positives,
+      mins: all.map((j) => orNaN(total.min[j] as number, j)),
+      maxs: all.map((j) => orNaN(total.max[j] as number, j)),
+    },
+    folds,
+  };
+}
 
 /** A training set's sums narrowed to the features a fit keeps, and the features it left out. */
 export interface SumsDesign {
@@ -165,5 +199,37 @@ export function modelFromSums(design: SumsDesign, fit: SumsFit, info: SumsModelI
     drivers: driversOf(ranked, fit.sds, names, info.kinds, info.target, info.currency),
     imputed,
     n: sums.n,
+  };
+}
+
+/** Fold sums over the columns `names` only (in that order), for the fits of a design that left some out. */
+export function narrowFoldSums(sums: FoldSums, names: readonly string[]): FoldSums {
+  const keep = names.map((name) => sums.names.indexOf(name));
+  const p = sums.names.length;
+  const pick = (list: Float64Array) => Float64Array.from(keep, (j) => list[j] as number);
+  const square = (list: Float64Array) =>
+    Float64Array.from({ length: keep.length * keep.length }, (_, i) => {
+      const a = keep[Math.floor(i / keep.length)] as number;
+      const b = keep[i % keep.length] as number;
+      return list[a * p + b] as number;
+    });
+  const narrow = (s: PatternSums): PatternSums => ({
+    ...s,
+    count: pick(s.count),
+    sx: pick(s.sx),
+    sxy: pick(s.sxy),
+    syMissing: pick(s.syMissing),
+    min: pick(s.min),
+    max: pick(s.max),
+    sxx: square(s.sxx),
+    sxMissing: square(s.sxMissing),
+    bothMissing: square(s.bothMissing),
+  });
+  return {
+    folds: sums.folds,
+    names: [...names],
+    shift: keep.map((j) => sums.shift[j] as number),
+    train: sums.train.map(narrow),
+    total: narrow(sums.total),
   };
 }

@@ -225,19 +225,9 @@ export function buildTrainingSet(
     throw new PredictError('no features to learn from; name some with features=a,b,c');
   const table = featureTable(input, features, asOf, true);
   const n = table.userIds.length;
+  // Table rows are the profiles that existed at asOf, in order: the rows of the spend target too.
+  if (target === SPEND_TARGET) return { target, cutoff, asOf, table, y: spendTarget(input, cutoff) };
   const y = new Float64Array(n);
-  if (target === SPEND_TARGET) {
-    // The shared typed view: table rows are the profiles that existed at asOf, in order.
-    const index = interactionIndex(input.interactions, input.profiles);
-    const rowOfKey = userRows(index, input.profiles, (p) => p.created_at === null || p.created_at < asOf);
-    const price = new Float64Array(index.itemIds.length).fill(Number.NaN);
-    for (const p of input.products) {
-      const item = index.itemKeys[p.id];
-      if (item !== undefined) price[item] = p.price;
-    }
-    spendInWindow(index.purchases, rowOfKey, price, cutoff, cutoff + HORIZON, y);
-    return { target, cutoff, asOf, table, y };
-  }
   const byId = new Map(input.profiles.map((p) => [p.id, p]));
   const keep: number[] = [];
   table.userIds.forEach((id, i) => {
@@ -257,6 +247,27 @@ export function buildTrainingSet(
     table: subsetTable(table, keep),
     y: Float64Array.from(keep, (i) => y[i] ?? 0),
   };
+}
+
+/**
+ * What each profile that existed at the cutoff spent in the 30 days after it, in profile order: the rows of
+ * `computeFeatures(…, { asOf: cutoff, existingOnly: true })`.
+ */
+function spendTarget(input: PredictInput, cutoff: number): Float64Array {
+  // The shared typed view of the interactions.
+  const index = interactionIndex(input.interactions, input.profiles);
+  let n = 0;
+  const existed = (p: PredictInput['profiles'][number]) => p.created_at === null || p.created_at < cutoff;
+  for (const p of input.profiles) if (existed(p)) n++;
+  const rowOfKey = userRows(index, input.profiles, existed);
+  const price = new Float64Array(index.itemIds.length).fill(Number.NaN);
+  for (const p of input.products) {
+    const item = index.itemKeys[p.id];
+    if (item !== undefined) price[item] = p.price;
+  }
+  const y = new Float64Array(n);
+  spendInWindow(index.purchases, rowOfKey, price, cutoff, cutoff + HORIZON, y);
+  return y;
 }
 
 /** Fits the model; refuses with a `PredictError` when the data cannot support an honest one. */
@@ -409,7 +420,8 @@ function crossValidate(
   let trained = 0;
   for (let f = 0; f < folds; f++) {
     const { train, test } = foldRows(foldOf, f);
-    const fit = foldFit(sums, f, columns, train);
+    const scratch = new Float64Array(train.length);
+    const fit = foldFit(sums, f, (j) => columnMedian(gather(columns[j] as Float64Array, train, scratch)));
     const m = mean(gather(set.y, train, new Float64Array(train.length)));
     for (const i of test) {
       let v = fit.intercept;
@@ -435,21 +447,18 @@ function crossValidate(
 
 /**
  * One fold's model from the fold sums, as `fitRows` would fit its training rows: constant columns out, missing
- * values filled with the training medians, collinear columns out (the last of each group), least squares.
+ * values filled with the training medians (`median(j)`, asked only of columns with gaps), collinear columns out
+ * (the last of each group), least squares.
  */
-function foldFit(
+export function foldFit(
   sums: FoldSums,
   f: number,
-  columns: readonly Float64Array[],
-  train: Int32Array,
+  median: (column: number) => number,
 ): { columns: number[]; beta: number[]; medians: number[]; intercept: number } {
   const constant = constantColumns(sums, f);
-  const keep = columns.map((_, j) => j).filter((j) => !constant[j]);
+  const keep = sums.names.map((_, j) => j).filter((j) => !constant[j]);
   if (keep.length === 0) throw new PredictError(ALL_CONSTANT);
-  const scratch = new Float64Array(train.length);
-  const medians = columns.map((col, j) =>
-    !constant[j] && hasMissing(sums, f, j) ? columnMedian(gather(col, train, scratch)) : 0,
-  );
+  const medians = sums.names.map((_, j) => (!constant[j] && hasMissing(sums, f, j) ? median(j) : 0));
   let cp = foldCrossProducts(sums, f, keep, medians);
   for (let problem = findCollinearity(cp.names, correlationOf(cp)); problem; ) {
     keep.splice(Math.max(...problem.group), 1);
@@ -518,11 +527,19 @@ function holdoutCheck(
  * the baseline forecasts the earlier window's average spend for everyone.
  */
 function timeSplit(input: PredictInput, set: TrainingSet, model: PredictionModel): ValidationResult {
-  const earlier = buildTrainingSet(input, {
+  const cutoff = set.cutoff - HORIZON;
+  // The earlier window's spend is cheap and its features are not: a window the checks refuse is refused first.
+  let buyers = 0;
+  const spent = spendTarget(input, cutoff);
+  for (const v of spent) if (v > 0) buyers++;
+  checkTrainingCounts({
     target: set.target,
-    features: model.features,
-    cutoff: set.cutoff - HORIZON,
+    cutoff,
+    features: model.features.length,
+    n: spent.length,
+    buyers,
   });
+  const earlier = buildTrainingSet(input, { target: set.target, features: model.features, cutoff });
   checkTrainingSet(earlier);
   const fit = fitRows(earlier, allRows(earlier.y.length), false);
   const { names, imputeMedians } = fit.design;

@@ -187,7 +187,7 @@ export const DEFAULT_RECOMMEND_PARAMS: RecommendParams = {
 
 /** A fitted recommender, plain JSON: sparse neighbour lists in CSR form plus popularity tables. */
 export interface RecommendModel {
-  version: 2;
+  version: 3;
   itemIds: string[];
   /** Neighbours of item j are at indices neighbourStart[j] .. neighbourStart[j+1]-1 of the arrays below. */
   neighbourStart: number[];
@@ -308,7 +308,7 @@ const PROPENSITY_PRIOR_WEEKS = 4;
 const RECENT_DAYS = 30;
 const SEGMENT_SMOOTHING = 10;
 const POPULARITY_SMOOTHING = 0.1;
-const MAX_HISTORY = 100;
+const MAX_HISTORY = 1000;
 const MIN_REPEAT_BUYERS = 5;
 /** A history prior so large that the history weight n / (n + k) is nil: scores are the backoff alone. */
 const POPULARITY_ONLY_PRIOR = 1e12;
@@ -931,14 +931,15 @@ export function planRecommendModel(
   const { itemSet: _items, ...chosen } = choice;
   const popularity = census.popularity[String(choice.popularityHalfLifeDays)] ?? [];
   const base: RecommendDraft['base'] = {
-    version: 2,
+    version: 3,
     itemIds: products.map((p) => p.id),
     categories,
     itemCategory,
     taste,
     ...itemCountsOf(census, params.repeatRate),
     hasPurchases: census.anyPurchase,
-    collaborative: chosen,
+    // The ridge λ is known once the full Gram matrix is (finishRecommendModel).
+    collaborative: { ...chosen, ridge: 0 },
     popularity: toDistribution(Float64Array.from(popularity), POPULARITY_SMOOTHING),
     propensityPrior: propensityPriorOf(census),
     params,
@@ -955,6 +956,7 @@ export function finishRecommendModel(draft: RecommendDraft, pairs: RecommendPair
   const co = pairs.coCounts(fit);
   return {
     ...draft.base,
+    collaborative: { ...draft.base.collaborative, ridge: fit.ridge },
     neighbourStart: fit.neighbourStart,
     neighbourItems: fit.neighbourItems,
     neighbourWeights: fit.neighbourWeights,
@@ -1536,7 +1538,10 @@ function scoreUser(ctx: QueryContext, userId: string, work: Scratch): UserState 
   const nItems = model.itemIds.length;
   const u = userNumber(history, userId);
   const own = historyScores(ctx, u, co);
-  const lambdaH = own.historyWeight / (own.historyWeight + model.params.historyPrior);
+  // Where validation sent the model back to popularity, the history has no weight at all: not even a tie among
+  // equally popular items is broken by an unvalidated model.
+  const lambdaH =
+    model.collaborative.share === 0 ? 0 : own.historyWeight / (own.historyWeight + model.params.historyPrior);
   const lambdaC = own.coTotal > 0 ? lambdaH * (1 - model.params.tasteShare) : 0;
   const lambdaK = lambdaH - lambdaC;
   const segment = ctx.segmentOfUser.get(userId) ?? -1;

@@ -6,11 +6,14 @@
  * refusals, folds and checks), for the requests the backend computes; anything else (`validate=holdout`,
  * interest and category features) returns null here and goes the snapshot way.
  */
+import type { ErrorSums, FoldScore, PatternSums, TrainingSums } from '../domain/cross-products.ts';
 import type { AttributeKind } from '../domain/types.ts';
+import type { FoldSums } from '../engine/fold-sums.ts';
 import {
   checkRowsPerFeature,
   checkTrainingCounts,
   DEFAULT_FOLDS,
+  foldFit,
   HORIZON_DAYS,
   PredictError,
   type PredictionModel,
@@ -25,11 +28,13 @@ import {
   designFromSums,
   fitSums,
   modelFromSums,
+  narrowFoldSums,
   qualityOfSums,
   type SumsDesign,
+  setSumsOf,
   timeSplitOfSums,
 } from '../engine/predict-sums.ts';
-import type { PredictionRows, PredictionSource, Store } from '../store/store.ts';
+import type { PredictionRows, PredictionSet, PredictionSource, Store } from '../store/store.ts';
 
 const HORIZON = HORIZON_DAYS * 86_400_000;
 const SEED = 42;
@@ -108,17 +113,18 @@ export async function fitSqlPrediction(
     seed: SEED,
   });
   try {
-    const all = await rows.sums('train');
+    const train = await setSums(rows, 'train', plan.features, true);
+    const all = train.sums;
     checkTrainingCounts({ target, cutoff, features: all.names.length, n: all.n, buyers: all.positives });
     checkRowsPerFeature(all.n, all.names.length);
     const design = designFromSums(all, plan.userChoseFeatures);
     const fit = fitSums(design);
-    const inSample = qualityOfSums(
-      await rows.errors('train', [{ fold: null, score: fit.score, baseline: all.yMean }]),
-    ).quality;
-    let validation: ValidationResult | null = null;
-    if (validate === 'cv') validation = await crossValidateRows(rows, design);
-    else if (validate === 'time') validation = await timeSplitOrCv(rows, design, plan);
+    const full: FoldScore[] = [{ fold: null, score: fit.score, baseline: all.yMean }];
+    // The in-sample errors ride along with the check's in one pass over the rows.
+    const check = validate === 'none' ? null : await checkOf(rows, design, train.folds, plan, validate);
+    const [own, checked] = await rows.errors('train', check ? [full, check.scores] : [full]);
+    const inSample = qualityOfSums(own as ErrorSums).quality;
+    const validation = check && checked ? check.result(checked) : null;
     const model = modelFromSums(design, fit, {
       target,
       cutoff,
@@ -134,29 +140,47 @@ export async function fitSqlPrediction(
   }
 }
 
-/** The time split, or (as the engine does when it was only the default) cross-validation when it cannot be. */
-async function timeSplitOrCv(
+/** A set's training sums and fold sums, from its column stats and one pass of pattern sums. */
+async function setSums(
+  rows: PredictionRows,
+  set: PredictionSet,
+  names: readonly string[],
+  byFold: boolean,
+): Promise<{ sums: TrainingSums; folds: FoldSums }> {
+  const stats = await rows.columns(set, names);
+  const gaps = stats.missing.map((m) => m > 0);
+  const perFold = await rows.patterns(set, { names, shift: stats.means, gaps, byFold });
+  return setSumsOf(names, stats, perFold);
+}
+
+/** An out-of-sample check: the scores to apply to the latest rows, and the result from their errors. */
+interface Check {
+  scores: FoldScore[];
+  result: (errors: ErrorSums) => ValidationResult;
+}
+
+/** The check asked for; the default time split gives way to cross-validation when it cannot be done. */
+async function checkOf(
   rows: PredictionRows,
   design: SumsDesign,
+  folds: FoldSums,
   plan: SqlPredictionPlan,
-): Promise<ValidationResult> {
+  validate: Exclude<Validation, 'none'>,
+): Promise<Check> {
+  if (validate !== 'time') return crossValidation(rows, design, folds);
   try {
-    return await timeSplitRows(rows, design, plan);
+    return await timeSplit(rows, design, plan);
   } catch (error) {
     if (!(error instanceof PredictError) || plan.validate === 'time') throw error;
-    const cv = await crossValidateRows(rows, design);
-    return { ...cv, fallback: `no time split: ${error.message}` };
+    const cv = await crossValidation(rows, design, folds);
+    return { ...cv, result: (e) => ({ ...cv.result(e), fallback: `no time split: ${error.message}` }) };
   }
 }
 
 /** The engine's time split on sums: fitted one window earlier, checked on the latest window's rows. */
-async function timeSplitRows(
-  rows: PredictionRows,
-  design: SumsDesign,
-  plan: SqlPredictionPlan,
-): Promise<ValidationResult> {
+async function timeSplit(rows: PredictionRows, design: SumsDesign, plan: SqlPredictionPlan): Promise<Check> {
   const names = design.sums.names;
-  const earlier = await rows.sums('earlier', { names });
+  const earlier = (await setSums(rows, 'earlier', names, false)).sums;
   checkTrainingCounts({
     target: plan.target,
     cutoff: plan.cutoff - HORIZON,
@@ -165,25 +189,39 @@ async function timeSplitRows(
     buyers: earlier.positives,
   });
   const fit = fitSums(designFromSums(earlier, false));
-  const errors = await rows.errors('train', [{ fold: null, score: fit.score, baseline: earlier.yMean }]);
-  return timeSplitOfSums(errors, earlier.n);
+  return {
+    scores: [{ fold: null, score: fit.score, baseline: earlier.yMean }],
+    result: (errors) => timeSplitOfSums(errors, earlier.n),
+  };
 }
 
-/** The engine's k-fold cross-validation on sums: each fold scored by the fit on the other folds' rows. */
-async function crossValidateRows(rows: PredictionRows, design: SumsDesign): Promise<ValidationResult> {
+/** The engine's k-fold cross-validation on the fold sums: each fold scored by the fit on the other folds. */
+async function crossValidation(rows: PredictionRows, design: SumsDesign, all: FoldSums): Promise<Check> {
   const { names, n } = design.sums;
   const folds = DEFAULT_FOLDS;
   if (folds > Math.min(20, n)) {
     throw new PredictError(`folds=${folds} is out of range; use a whole number from 2 to ${Math.min(20, n)}`);
   }
+  const sums = narrowFoldSums(all, names);
   // A fold's medians only fill gaps: columns without any need none.
-  const medianOf = names.filter((_, j) => (design.sums.imputed[j] ?? 0) > 0);
-  const scores = [];
+  const gaps = names.filter((_, j) => (design.sums.imputed[j] ?? 0) > 0);
+  const medians = await rows.foldMedians('train', gaps);
+  const scores: FoldScore[] = [];
   let trained = 0;
   for (let f = 0; f < folds; f++) {
-    const sums = await rows.sums('train', { names, withoutFold: f, medianOf });
-    scores.push({ fold: f, score: fitSums(designFromSums(sums, false)).score, baseline: sums.yMean });
-    trained += sums.n;
+    const fit = foldFit(sums, f, (j) => medians[f]?.[gaps.indexOf(names[j] as string)] ?? 0);
+    const train = sums.train[f] as PatternSums;
+    scores.push({
+      fold: f,
+      score: {
+        names: fit.columns.map((j) => names[j] as string),
+        coefficients: fit.beta,
+        intercept: fit.intercept,
+        medians: fit.medians,
+      },
+      baseline: train.n > 0 ? train.sy / train.n : 0,
+    });
+    trained += train.n;
   }
-  return crossValidationOfSums(await rows.errors('train', scores), folds, trained);
+  return { scores, result: (errors) => crossValidationOfSums(errors, folds, trained) };
 }

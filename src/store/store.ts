@@ -36,7 +36,13 @@
  *   durable by a coalesced background save a moment later; a crash may lose those, never half of one).
  *   A change that removes personal data passes `scrubBackup`, so no older copy the backend keeps still holds it.
  */
-import type { ErrorSums, FoldScore, LinearScore, TrainingSums } from '../domain/cross-products.ts';
+import type {
+  ColumnStats,
+  ErrorSums,
+  FoldScore,
+  LinearScore,
+  PatternSums,
+} from '../domain/cross-products.ts';
 import type { InteractionColumns } from '../domain/interaction-columns.ts';
 import type { RecommendStatsSource } from '../domain/recommend-stats.ts';
 import type { PersonFeatureSource } from '../domain/segment-scan.ts';
@@ -171,16 +177,20 @@ export type PredictionSet = 'train' | 'earlier';
 export interface PredictionRows {
   /** The data version the rows were computed from. */
   readonly version: number;
+  /** A set's rows, purchasers, and per column of `names` its mean, gaps and median. */
+  columns(set: PredictionSet, names: readonly string[]): Promise<ColumnStats>;
+  /** Medians of `names` over the set's rows outside each fold, [fold][column] (the folds' fits fill gaps with them). */
+  foldMedians(set: PredictionSet, names: readonly string[]): Promise<number[][]>;
   /**
-   * The sums of a set's rows (all, or all but one fold's), over `names` (default: every feature); medians only of
-   * `medianOf` (default: all), the others reported as 0 (a fold's fit needs only those of columns with gaps).
+   * The set's sums per fold (or of all rows as one, without `byFold`) in one pass: columns `names` shifted by
+   * `shift`, split by which values are missing for the columns with `gaps` (engine/fold-sums.ts solves them).
    */
-  sums(
+  patterns(
     set: PredictionSet,
-    options?: { names?: readonly string[]; withoutFold?: number; medianOf?: readonly string[] },
-  ): Promise<TrainingSums>;
-  /** Error sums of the set's rows, each scored by its fold's score (or the one with `fold` null). */
-  errors(set: PredictionSet, scores: readonly FoldScore[]): Promise<ErrorSums>;
+    q: { names: readonly string[]; shift: readonly number[]; gaps: readonly boolean[]; byFold: boolean },
+  ): Promise<PatternSums[]>;
+  /** Error sums of the set's rows for each check, each row scored by its fold's score (or the one for all). */
+  errors(set: PredictionSet, checks: readonly (readonly FoldScore[])[]): Promise<ErrorSums[]>;
   release(): Promise<void>;
 }
 

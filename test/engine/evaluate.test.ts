@@ -124,15 +124,15 @@ describe('evaluateRecommendations on a generated ratings store', () => {
     zipf: 0.7,
   });
 
-  it('beats popularity under every protocol (measured: given-5 1.06x, hide 1.33x, time 1.17x on P@10)', () => {
+  it('beats popularity under every protocol (measured: given-5 1.04x, hide 1.40x, time 1.21x on P@10)', () => {
     const given = evaluateRecommendations(data, { method: 'given', given: 5, folds: 2 });
     expect(given.users).toBeGreaterThan(1000);
-    expect(given.ours.precisionAt10).toBeGreaterThanOrEqual(1.04 * given.popularity.precisionAt10);
+    expect(given.ours.precisionAt10).toBeGreaterThanOrEqual(1.02 * given.popularity.precisionAt10);
     const hide = evaluateRecommendations(data, { method: 'hide', hideN: 2 });
-    expect(hide.ours.precisionAt10).toBeGreaterThanOrEqual(1.15 * hide.popularity.precisionAt10);
+    expect(hide.ours.precisionAt10).toBeGreaterThanOrEqual(1.25 * hide.popularity.precisionAt10);
     const time = evaluateRecommendations(data, { method: 'time', testDays: 180 });
     expect(time.users).toBeGreaterThan(100);
-    expect(time.ours.precisionAt10).toBeGreaterThan(time.popularity.precisionAt10);
+    expect(time.ours.precisionAt10).toBeGreaterThanOrEqual(1.1 * time.popularity.precisionAt10);
     for (const r of [given, hide, time])
       expect(r.popularity.precisionAt10).toBeGreaterThan(3 * r.random.precisionAt10);
   });

@@ -112,13 +112,11 @@ const runnersSegment = {
 };
 
 /** EASE's weights by hand: B = −P_ji / P_ii with P = (XᵀX + λI)⁻¹, λ = scale · mean diagonal. */
-function easeReference(rows: number[][], lambdaScale: number): Matrix {
+function easeReference(rows: number[][], lambda: number): Matrix {
   const x = new Matrix(rows);
   const gram = x.transpose().mmul(x);
   const m = gram.rows;
-  let diag = 0;
-  for (let a = 0; a < m; a++) diag += gram.get(a, a);
-  const p = inverse(gram.add(Matrix.eye(m, m).mul((lambdaScale * diag) / m)));
+  const p = inverse(gram.add(Matrix.eye(m, m).mul(lambda)));
   const b = new Matrix(m, m);
   for (let j = 0; j < m; j++)
     for (let i = 0; i < m; i++) b.set(j, i, i === j ? 0 : -p.get(j, i) / p.get(i, i));
@@ -135,7 +133,7 @@ describe('buildRecommendModel: the collaborative model', () => {
     for (let k = 0; k < 7; k++) rows.push([1, k < 5 ? 1 : 0, k < 5 ? 0 : 1, 0, 0]);
     for (let k = 0; k < 6; k++) rows.push([0, 0, 0, 1, 0]);
     rows.push([0, 0, 0, 1, 1], [1, 0, 0, 0, 0], [Math.fround(Math.max(w.view, w.like)), 0, 0, 0, 0]);
-    const b = easeReference(rows, model.collaborative.lambda);
+    const b = easeReference(rows, model.collaborative.ridge);
     for (const [j, from] of ids.entries()) {
       for (const [i, to] of ids.entries()) {
         if (i === j) continue;

@@ -2,10 +2,11 @@
  * Prediction rows in SQL (the seam's `audience.predictions`): each person's features and target computed by the
  * database with the engine's definitions (src/engine/features.ts, predict.ts `buildTrainingSet`), so the app
  * fits `/audience predict` on every row without reading one. A fit opens the rows once (one pass over the
- * interactions into a temporary table, in one repeatable-read transaction), then asks for sums: the
- * cross-products of a training set (all rows, or all but one cross-validation fold), and the error sums of fitted
- * scores; the app solves them (src/engine/predict-sums.ts) between the steps. A forecast applies a fitted score to
- * everyone, a segment or some people at "now", summed in SQL.
+ * interactions into a temporary table, in one repeatable-read transaction), then asks for a few passes over that
+ * table: column stats (means, gaps, medians), pattern sums per cross-validation fold (engine/fold-sums.ts turns
+ * them into each fold's cross-products, so k folds cost one pass), and the error sums of fitted scores (every
+ * check in one pass); the app solves the sums (engine/predict-sums.ts) between the steps. A forecast applies a
+ * fitted score to everyone, a segment or some people at "now", summed in SQL.
  *
  * Definitions, as the engine's: rows are the profiles that existed at the instant (created before it, or
  * unknown); purchases before it count for frequency and monetary over the 365 days before, recency (capped at
@@ -16,7 +17,13 @@
  * A person's cross-validation fold is md5("<seed>:<id>")'s first 32 bits modulo the folds (domain/folds.ts).
  */
 import type pg from 'pg';
-import type { ErrorSums, FoldScore, LinearScore, TrainingSums } from '../../domain/cross-products.ts';
+import type {
+  ColumnStats,
+  ErrorSums,
+  FoldScore,
+  LinearScore,
+  PatternSums,
+} from '../../domain/cross-products.ts';
 import type { AttributeKind } from '../../domain/types.ts';
 import type {
   ForecastQuery,
@@ -82,7 +89,9 @@ function counterSql(c: Counter, w: Instant): string {
     case 'clicks':
       return typed('click');
     case 'days':
-      throw new Error('internal: active days are counted apart');
+      // Day d of the window is bit d (56 days fit a bigint); any event type marks its day. The day is the
+      // interval's whole days (PostgreSQL justifies a timestamp difference into days and a time under 24 h).
+      return `bit_count((bit_or(1::bigint << date_part('day', i.at - ${w.window})::int) FILTER (WHERE ${inWindow()}))::bit(64))`;
   }
 }
 
@@ -205,8 +214,7 @@ function instant(params: Params, key: string, at: number, firstEvent: number | n
     get history() {
       return names.history();
     },
-    // Active days come from their own aggregate (d0), the other counters from the events' (c0).
-    c: (counter) => (counter === 'days' ? `d0.days_${key}` : `c0.${counter}_${key}`),
+    c: (counter) => `c0.${counter}_${key}`,
   };
 }
 
@@ -250,7 +258,7 @@ function rowsSql(spec: RowsSpec, params: Params): string {
   const scan = `i.team_id = ${team} AND i.at >= ${params.add(ts(from), '::timestamptz')} AND i.at < ${params.add(ts(to), '::timestamptz')} ${people.events}`;
   const aggregates: string[] = [];
   for (const { key, w, withTarget } of instants) {
-    for (const c of counters) if (c !== 'days') aggregates.push(`${counterSql(c, w)} AS ${c}_${key}`);
+    for (const c of counters) aggregates.push(`${counterSql(c, w)} AS ${c}_${key}`);
     if (spend && withTarget) {
       aggregates.push(
         `sum(coalesce(nullif(i.value, 'NaN'), pr.price, 0)) FILTER (WHERE i.type = 'purchase' AND i.at >= ${w.at} AND i.at < ${w.end}) AS spend_${key}`,
@@ -265,7 +273,6 @@ function rowsSql(spec: RowsSpec, params: Params): string {
       ON pr.team_id = i.team_id AND pr.id = i.item_id AND (i.value IS NULL OR i.value = 'NaN')
    WHERE ${scan} GROUP BY i.user_id)`);
   }
-  if (counters.has('days')) ctes.push(daysCte(instants, params, team, people.events));
   const columns = ['p.id'];
   if (spec.folds)
     columns.push(
@@ -281,40 +288,11 @@ function rowsSql(spec: RowsSpec, params: Params): string {
     });
     if (withTarget) columns.push(`${targetSql(spec.target, params, key)} AS y_${key}`);
   }
-  const joins = [
-    aggregates.length > 0 ? 'LEFT JOIN ev c0 ON c0.user_id = p.id' : '',
-    counters.has('days') ? 'LEFT JOIN days d0 ON d0.user_id = p.id' : '',
-  ].join(' ');
+  const joins = aggregates.length > 0 ? 'LEFT JOIN ev c0 ON c0.user_id = p.id' : '';
   const select = `SELECT ${columns.join(',\n       ')}
   FROM profiles p ${joins}
  WHERE p.team_id = ${team} ${people.profiles}`;
   return ctes.length > 0 ? `WITH ${ctes.join(',\n')}\n${select}` : select;
-}
-
-/** Active days per instant: distinct days with any interaction in its window, on one day grid for all. */
-function daysCte(
-  instants: ReadonlyArray<{ key: string; at: number; w: Instant }>,
-  params: Params,
-  team: string,
-  events: string,
-): string {
-  const base = Math.min(...instants.map((s) => s.at)) - WINDOW;
-  const to = Math.max(...instants.map((s) => s.at));
-  for (const s of instants) {
-    if ((s.at - base) % DAY !== 0) throw new Error('internal: instants must lie whole days apart');
-  }
-  const baseMs = params.add(base, '::float8');
-  const counts = instants.map((s) => {
-    const hi = (s.at - base) / DAY;
-    return `count(*) FILTER (WHERE d >= ${hi - WINDOW / DAY} AND d < ${hi}) AS days_${s.key}`;
-  });
-  return `days AS (
-  SELECT user_id, ${counts.join(', ')}
-    FROM (SELECT DISTINCT i.user_id, floor((${ms('i.at')} - ${baseMs}) / ${DAY}) AS d
-            FROM interactions i
-           WHERE i.team_id = ${team} AND i.at >= ${params.add(ts(base), '::timestamptz')}
-             AND i.at < ${params.add(ts(to), '::timestamptz')} ${events}) x
-   GROUP BY user_id)`;
 }
 
 /** The target's value of a person at instant `key`: spend in the 30 days after it, or a numeric attribute. */
@@ -394,6 +372,8 @@ async function openRows(pool: pg.Pool, team: string, query: PredictionRowsQuery)
     // One version of the data for every step; the temporary table goes with the transaction.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     await client.query(`SET LOCAL work_mem = '${WORK_MEM}'`);
+    // Compiling the wide aggregate's expressions costs about a second, more than it saves here.
+    await client.query('SET LOCAL jit = off');
     const kinds = await kindsOf(client, team, query.features);
     const instants = [{ key: 'train', at: query.asOf, withTarget: true }];
     if (query.earlier) instants.push({ key: 'earlier', at: query.asOf - HORIZON, withTarget: true });
@@ -420,109 +400,208 @@ async function openRows(pool: pg.Pool, team: string, query: PredictionRowsQuery)
   const spend = query.target === SPEND;
   return {
     version,
-    sums: (set, options = {}) => {
-      const names = options.names ?? features;
-      return setSums(client, set, features, names, options.withoutFold, options.medianOf ?? names);
-    },
-    errors: (set, scores) => errorSums(client, set, features, scores, spend),
+    columns: (set, names) => columnStats(client, set, features, names),
+    foldMedians: (set, names) => foldMedians(client, set, features, names, query.folds),
+    patterns: (set, q) => patternSums(client, set, features, { ...q, folds: query.folds }),
+    errors: (set, checks) => errorSums(client, set, features, checks, spend),
     release: () => end(true),
   };
 }
 
-/** Which rows of the temporary table belong to a set (and, for a fold's fit, are outside that fold). */
-function setRows(set: PredictionSet, withoutFold: number | undefined, params: Params): string {
-  const fold = withoutFold === undefined ? '' : ` AND fold <> ${params.add(withoutFold, '::int')}`;
-  return `e_${set} AND y_${set} IS NOT NULL${fold}`;
+/** Which rows of the temporary table belong to a set. */
+function setRows(set: PredictionSet): string {
+  return `e_${set} AND y_${set} IS NOT NULL`;
 }
 
-/** The training sums of a set's rows (see TrainingSums); medians only of `medianOf` (others 0). */
-async function setSums(
+/** Features that are never missing (counts over the interactions): their medians fill nothing. */
+const NEVER_MISSING = new Set(
+  Object.entries(BUILTIN)
+    .filter(([name, b]) => b.counters.length > 0 && name !== 'engagement_rate' && name !== 'avg_order_value')
+    .map(([name]) => name),
+);
+
+/** Rows, purchasers, means and gaps of a set's columns, and the medians of those that can be missing. */
+async function columnStats(
   db: Queryable,
   set: PredictionSet,
   features: readonly string[],
   names: readonly string[],
-  withoutFold: number | undefined,
-  medianOf: readonly string[],
-): Promise<TrainingSums> {
-  // The temporary table is this session's own: no workspace to filter on.
-  const params = new Params(null);
+): Promise<ColumnStats> {
   const cols = names.map((name) => `x_${set}_${features.indexOf(name)}`);
-  const stat = cols.map((_, j) => {
-    const median = medianOf.includes(names[j] as string)
-      ? `coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY r${j}), 0)`
-      : '0::float8';
-    return `${median} AS med${j}, count(*) - count(r${j}) AS miss${j}, min(r${j}) AS lo${j}, max(r${j}) AS hi${j}`;
+  const parts = cols.map((c, j) => {
+    const median = NEVER_MISSING.has(names[j] as string)
+      ? '0::float8'
+      : `coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY ${c}), 0)`;
+    return `avg(${c}) AS m${j}, count(*) - count(${c}) AS miss${j}, ${median} AS med${j}`;
   });
-  const pairs: string[] = [];
-  for (let j = 0; j < cols.length; j++)
-    for (let k = j; k < cols.length; k++) pairs.push(`sum((f${j} - m${j}) * (f${k} - m${k})) AS s_${j}_${k}`);
-  const sql = `
-WITH base AS MATERIALIZED (
-  SELECT ${cols.map((c, j) => `${c} AS r${j}`).join(', ')}, y_${set} AS y FROM prediction_rows
-   WHERE ${setRows(set, withoutFold, params)}),
-stat AS (SELECT count(*) AS n, count(*) FILTER (WHERE y > 0) AS pos, ${stat.join(', ')} FROM base),
-filled AS (SELECT ${cols.map((_, j) => `coalesce(r${j}, med${j}) AS f${j}`).join(', ')}, y FROM base, stat),
-mean AS (SELECT avg(y) AS my, ${cols.map((_, j) => `avg(f${j}) AS m${j}`).join(', ')} FROM filled),
-sums AS (
-  SELECT ${[...pairs, ...cols.map((_, j) => `sum((f${j} - m${j}) * (y - my)) AS sy${j}`)].join(', ')},
-         sum((y - my) * (y - my)) AS syy
-    FROM filled, mean)
-SELECT * FROM stat, mean, sums`;
-  const { rows } = await db.query(sql, params.values);
+  const { rows } = await db.query(
+    `SELECT count(*) AS n, count(*) FILTER (WHERE y_${set} > 0) AS pos, ${parts.join(', ')}
+       FROM prediction_rows WHERE ${setRows(set)}`,
+  );
   const r = (rows[0] ?? {}) as Record<string, number | null>;
   const at = (name: string) => Number(r[name] ?? 0);
-  const orNaN = (name: string) => (r[name] === null || r[name] === undefined ? Number.NaN : Number(r[name]));
   return {
     n: at('n'),
-    names: [...names],
-    means: cols.map((_, j) => at(`m${j}`)),
-    yMean: at('my'),
-    medians: cols.map((_, j) => at(`med${j}`)),
-    imputed: cols.map((_, j) => at(`miss${j}`)),
-    sxx: cols.map((_, j) => cols.map((__, k) => at(j <= k ? `s_${j}_${k}` : `s_${k}_${j}`))),
-    sxy: cols.map((_, j) => at(`sy${j}`)),
-    syy: at('syy'),
     positives: at('pos'),
-    mins: cols.map((_, j) => orNaN(`lo${j}`)),
-    maxs: cols.map((_, j) => orNaN(`hi${j}`)),
+    means: cols.map((_, j) => at(`m${j}`)),
+    missing: cols.map((_, j) => at(`miss${j}`)),
+    medians: cols.map((_, j) => at(`med${j}`)),
   };
 }
 
-/** Error sums of a set's rows scored by their folds' scores, and of each fold's average guess. */
+/** Medians of some columns over the set's rows outside each fold: [fold][column]. */
+async function foldMedians(
+  db: Queryable,
+  set: PredictionSet,
+  features: readonly string[],
+  names: readonly string[],
+  folds: number,
+): Promise<number[][]> {
+  if (names.length === 0) return Array.from({ length: folds }, () => []);
+  const cols = names.map((name) => `x_${set}_${features.indexOf(name)}`);
+  const parts = Array.from({ length: folds }, (_, f) =>
+    cols.map(
+      (c, j) =>
+        `coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY ${c}) FILTER (WHERE fold <> ${f}), 0) AS f${f}_${j}`,
+    ),
+  ).flat();
+  const { rows } = await db.query(`SELECT ${parts.join(', ')} FROM prediction_rows WHERE ${setRows(set)}`);
+  const r = (rows[0] ?? {}) as Record<string, number | null>;
+  return Array.from({ length: folds }, (_, f) => cols.map((__, j) => Number(r[`f${f}_${j}`] ?? 0)));
+}
+
+/**
+ * Each fold's pattern sums (or all rows' as one), in one pass: the columns shifted by `shift`, products of
+ * observed pairs, and, for columns with gaps (`gaps`), the sums split by which value is missing.
+ */
+async function patternSums(
+  db: Queryable,
+  set: PredictionSet,
+  features: readonly string[],
+  q: {
+    names: readonly string[];
+    shift: readonly number[];
+    gaps: readonly boolean[];
+    byFold: boolean;
+    folds: number;
+  },
+): Promise<PatternSums[]> {
+  const params = new Params(null);
+  const p = q.names.length;
+  const c = (j: number) => `c${j}`;
+  const shifted = q.names.map(
+    (name, j) => `x_${set}_${features.indexOf(name)} - ${params.add(q.shift[j] ?? 0, '::float8')} AS c${j}`,
+  );
+  const aggregates = ['count(*) AS n', 'coalesce(sum(y), 0) AS sy', 'coalesce(sum(y * y), 0) AS syy'];
+  for (let a = 0; a < p; a++) {
+    aggregates.push(
+      `count(${c(a)}) AS cnt${a}`,
+      `coalesce(sum(${c(a)}), 0) AS sx${a}`,
+      `coalesce(sum(${c(a)} * y), 0) AS sxy${a}`,
+      `min(${c(a)}) AS lo${a}`,
+      `max(${c(a)}) AS hi${a}`,
+    );
+    if (q.gaps[a]) aggregates.push(`coalesce(sum(y) FILTER (WHERE ${c(a)} IS NULL), 0) AS sym${a}`);
+    for (let b = a; b < p; b++) aggregates.push(`coalesce(sum(${c(a)} * ${c(b)}), 0) AS xx${a}_${b}`);
+    for (let b = 0; b < p; b++) {
+      if (!q.gaps[b] || b === a) continue;
+      aggregates.push(`coalesce(sum(${c(a)}) FILTER (WHERE ${c(b)} IS NULL), 0) AS xm${a}_${b}`);
+      if (q.gaps[a] && a < b)
+        aggregates.push(`count(*) FILTER (WHERE ${c(a)} IS NULL AND ${c(b)} IS NULL) AS mm${a}_${b}`);
+    }
+  }
+  const { rows } = await db.query(
+    `SELECT ${q.byFold ? 'fold' : '0'} AS g, ${aggregates.join(', ')}
+       FROM (SELECT fold, y_${set} AS y, ${shifted.join(', ')} FROM prediction_rows WHERE ${setRows(set)}) r
+      ${q.byFold ? 'GROUP BY fold' : ''}`,
+    params.values,
+  );
+  const byGroup = new Map(rows.map((r) => [Number(r.g), r as Record<string, number | null>]));
+  const groups = q.byFold ? q.folds : 1;
+  return Array.from({ length: groups }, (_, g) => patternOf(byGroup.get(g) ?? {}, p, q.gaps));
+}
+
+/** One group's row of `patternSums` as PatternSums (absent sums are zero; a column's own gap count too). */
+function patternOf(r: Record<string, number | null>, p: number, gaps: readonly boolean[]): PatternSums {
+  const at = (name: string) => Number(r[name] ?? 0);
+  const column = (prefix: string) => Float64Array.from({ length: p }, (_, j) => at(`${prefix}${j}`));
+  const n = at('n');
+  const count = column('cnt');
+  const sxx = new Float64Array(p * p);
+  const sxMissing = new Float64Array(p * p);
+  const bothMissing = new Float64Array(p * p);
+  for (let a = 0; a < p; a++) {
+    for (let b = a; b < p; b++) {
+      sxx[a * p + b] = at(`xx${a}_${b}`);
+      sxx[b * p + a] = at(`xx${a}_${b}`);
+    }
+    for (let b = 0; b < p; b++) if (b !== a) sxMissing[a * p + b] = at(`xm${a}_${b}`);
+    if (gaps[a]) bothMissing[a * p + a] = n - (count[a] as number);
+    for (let b = a + 1; b < p; b++) {
+      bothMissing[a * p + b] = at(`mm${a}_${b}`);
+      bothMissing[b * p + a] = at(`mm${a}_${b}`);
+    }
+  }
+  const bound = (name: string, none: number) =>
+    Float64Array.from({ length: p }, (_, j) =>
+      r[`${name}${j}`] === null || r[`${name}${j}`] === undefined ? none : Number(r[`${name}${j}`]),
+    );
+  return {
+    n,
+    sy: at('sy'),
+    syy: at('syy'),
+    count,
+    sx: column('sx'),
+    sxy: column('sxy'),
+    syMissing: Float64Array.from({ length: p }, (_, j) => (gaps[j] ? at(`sym${j}`) : 0)),
+    min: bound('lo', Number.POSITIVE_INFINITY),
+    max: bound('hi', Number.NEGATIVE_INFINITY),
+    sxx,
+    sxMissing,
+    bothMissing,
+  };
+}
+
+/** Error sums of a set's rows for each check, each row scored by its fold's score (or the one with `fold` null). */
 async function errorSums(
   db: Queryable,
   set: PredictionSet,
   features: readonly string[],
-  scores: readonly FoldScore[],
+  checks: readonly (readonly FoldScore[])[],
   floor: boolean,
-): Promise<ErrorSums> {
+): Promise<ErrorSums[]> {
   const params = new Params(null);
-  const pick = (value: (s: FoldScore) => string) => {
+  const pick = (scores: readonly FoldScore[], value: (s: FoldScore) => string) => {
     const all = scores.find((s) => s.fold === null);
     if (all) return value(all);
     return `CASE fold ${scores.map((s) => `WHEN ${s.fold} THEN ${value(s)}`).join(' ')} END`;
   };
-  const predicted = pick((s) => scoreSql(s.score, features, set, floor, params));
-  const guess = pick((s) => params.add(s.baseline, '::float8'));
+  const columns = checks.flatMap((scores, k) => [
+    `${pick(scores, (s) => scoreSql(s.score, features, set, floor, params))} AS yhat${k}`,
+    `${pick(scores, (s) => params.add(s.baseline, '::float8'))} AS guess${k}`,
+  ]);
+  const sums = checks.flatMap((_, k) => [
+    `coalesce(sum((y - yhat${k}) * (y - yhat${k})), 0) AS sse${k}`,
+    `coalesce(sum(abs(y - yhat${k})), 0) AS sae${k}`,
+    `coalesce(sum((y - guess${k}) * (y - guess${k})), 0) AS bsse${k}`,
+    `coalesce(sum(abs(y - guess${k})), 0) AS bsae${k}`,
+  ]);
   const sql = `
 WITH scored AS MATERIALIZED (
-  SELECT y_${set} AS y, ${predicted} AS yhat, ${guess} AS guess FROM prediction_rows
-   WHERE ${setRows(set, undefined, params)}),
+  SELECT y_${set} AS y, ${columns.join(', ')} FROM prediction_rows WHERE ${setRows(set)}),
 m AS (SELECT avg(y) AS my FROM scored)
-SELECT count(*) AS n, coalesce(sum((y - my) * (y - my)), 0) AS sst,
-       coalesce(sum((y - yhat) * (y - yhat)), 0) AS sse, coalesce(sum(abs(y - yhat)), 0) AS sae,
-       coalesce(sum((y - guess) * (y - guess)), 0) AS base_sse, coalesce(sum(abs(y - guess)), 0) AS base_sae
-  FROM scored, m`;
+SELECT count(*) AS n, coalesce(sum((y - my) * (y - my)), 0) AS sst, ${sums.join(', ')} FROM scored, m`;
   const { rows } = await db.query(sql, params.values);
   const r = (rows[0] ?? {}) as Record<string, number>;
-  return {
-    n: Number(r.n ?? 0),
-    sst: Number(r.sst ?? 0),
-    sse: Number(r.sse ?? 0),
-    sae: Number(r.sae ?? 0),
-    baseSse: Number(r.base_sse ?? 0),
-    baseSae: Number(r.base_sae ?? 0),
-  };
+  const at = (name: string) => Number(r[name] ?? 0);
+  return checks.map((_, k) => ({
+    n: at('n'),
+    sst: at('sst'),
+    sse: at(`sse${k}`),
+    sae: at(`sae${k}`),
+    baseSse: at(`bsse${k}`),
+    baseSae: at(`bsae${k}`),
+  }));
 }
 
 /** A forecast: the score applied to its people at the instant, summed (one pass over their interactions). */
