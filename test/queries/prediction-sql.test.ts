@@ -17,29 +17,24 @@ import {
 } from '../../src/engine/predict.ts';
 import { type PredictionRequest, predictionModelFor } from '../../src/queries/prediction.ts';
 import { sqlForecastFor } from '../../src/queries/results.ts';
-import { generateSample, type SampleData } from '../../src/sample/generate.ts';
+import type { SampleData } from '../../src/sample/generate.ts';
 import type { Store } from '../../src/store/store.ts';
+import { sampleWithGaps } from '../support/gappy-sample.ts';
 import { usePostgresSchema } from '../support/postgres.ts';
 import { type Backend, fileBackend, postgresBackend } from '../support/store-backends.ts';
 
 const END = new Date(Date.UTC(2026, 2, 2, 9));
-const DAY = 86_400_000;
 
 /** The sample with the awkward cases: missing followers and sign-ups, purchases without amounts, a stranger. */
 function data(): SampleData {
-  const sample = generateSample({ profiles: 1_500, seed: 13, end: END });
-  for (const p of sample.profiles.slice(0, 120)) p.followers = null;
-  for (const p of sample.profiles.slice(90, 200)) p.created_at = null;
-  const bought = sample.interactions.filter((i) => i.type === 'purchase');
-  for (const i of bought.slice(-60)) i.value = null;
-  sample.interactions.push({
-    user_id: 'stranger',
-    item_id: null,
-    type: 'purchase',
-    value: 99,
-    timestamp: END.getTime() - 2 * DAY,
+  return sampleWithGaps({
+    profiles: 1_500,
+    seed: 13,
+    end: END,
+    noFollowers: 120,
+    noSignup: [90, 200],
+    noAmount: 60,
   });
-  return sample;
 }
 
 /** Features counted from the interactions: never missing. */

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CrossProducts } from '../../../src/domain/cross-products.ts';
 import { solveCrossProducts } from '../../../src/engine/ols-sums.ts';
 import { fitPrediction } from '../../../src/engine/predict.ts';
-import { generateSample, type SampleData } from '../../../src/sample/generate.ts';
+import type { SampleData } from '../../../src/sample/generate.ts';
 import { openPgStore, type PgStore } from '../../../src/store/postgres/pg-store.ts';
+import { sampleWithGaps } from '../../support/gappy-sample.ts';
 import { describePostgres, usePostgresSchema } from '../../support/postgres.ts';
 
 const END = new Date(Date.UTC(2026, 2, 2, 9));
@@ -19,19 +20,13 @@ describePostgres('prediction cross-products in SQL equal the engine on the same 
   let store: PgStore;
   let sample: SampleData;
   beforeAll(async () => {
-    sample = generateSample({ profiles: 2_000, seed: 13, end: END });
-    // Missing follower counts and sign-up dates are filled with medians; a purchase without an amount is
-    // counted at its list price in the target; a stranger's purchases count for nobody.
-    for (const p of sample.profiles.slice(0, 150)) p.followers = null;
-    for (const p of sample.profiles.slice(100, 220)) p.created_at = null;
-    const bought = sample.interactions.filter((i) => i.type === 'purchase');
-    for (const i of bought.slice(-60)) i.value = null;
-    sample.interactions.push({
-      user_id: 'stranger',
-      item_id: null,
-      type: 'purchase',
-      value: 99,
-      timestamp: END.getTime() - 2 * DAY,
+    sample = sampleWithGaps({
+      profiles: 2_000,
+      seed: 13,
+      end: END,
+      noFollowers: 150,
+      noSignup: [100, 220],
+      noAmount: 60,
     });
     store = await openPgStore({ url: db.url, schema: db.schema, teamId: 'TREGR', onNotice: () => undefined });
     await store.change((tx) => tx.replaceAudience(sample));
