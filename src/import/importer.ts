@@ -326,6 +326,23 @@ function finishFileChecks(run: ImportRun): void {
   else checkJsonColumns(file, run.resolver, run.matchedMapFields, run.missingCounts, run.records);
 }
 
+/** Ids asked about per call: a file of a million new people is a million unknown ids, not one answer. */
+const IDS_PER_QUESTION = 50_000;
+
+/** Which of `ids` the store does not hold, asked a slice at a time. */
+async function unknownIds(
+  store: Store,
+  kind: 'profiles' | 'products',
+  ids: readonly string[],
+): Promise<ReadonlySet<string>> {
+  const unknown = new Set<string>();
+  for (let from = 0; from < ids.length; from += IDS_PER_QUESTION) {
+    for (const id of await store.audience.unknownIds(kind, ids.slice(from, from + IDS_PER_QUESTION)))
+      unknown.add(id);
+  }
+  return unknown;
+}
+
 /** Attribute kinds (profiles), required fields of new products, references (interactions). */
 async function wholeFileChecks(run: ImportRun): Promise<Record<string, AttributeKind>> {
   const { stage, errors, store } = run;
@@ -338,10 +355,8 @@ async function wholeFileChecks(run: ImportRun): Promise<Record<string, Attribute
   if (stage instanceof ProductStage) stage.checkNew(await store.audience.products(), errors);
   else {
     const { users, items } = stage.references();
-    const [unknownUsers, unknownItems] = await Promise.all([
-      store.audience.unknownIds('profiles', users),
-      store.audience.unknownIds('products', items),
-    ]);
+    const unknownUsers = await unknownIds(store, 'profiles', users);
+    const unknownItems = await unknownIds(store, 'products', items);
     stage.checkReferences({ users: unknownUsers, items: unknownItems }, errors);
   }
   return {};
@@ -365,7 +380,7 @@ async function applyImport(
   if (stage instanceof InteractionStage) return applyInteractions(run, stage, write, change);
   const counts =
     stage instanceof ProfileStage
-      ? stage.count(await store.audience.unknownIds('profiles', stage.ids()))
+      ? stage.count(await unknownIds(store, 'profiles', stage.ids()))
       : stage.count(await store.audience.products());
   // Every valid profile/product row inserts or updates, so there is a change exactly when one is valid.
   if (!write || stage.origins.validCount === 0) return { counts, applied: false };

@@ -174,10 +174,14 @@ export async function userRecommendationsFor(
   if (!store.audience.recommendStats) {
     return { result: recommendForUser(model, await engineAudience(store), userId, n, options), cached };
   }
+  const version = await store.audience.version();
   const [profiles, interactions, products, labels] = await Promise.all([
     store.audience.profiles({ ids: [userId] }),
     store.audience.interactionsOf([userId]),
-    store.audience.products(),
+    // The catalogue once per data version (and the same array, so the engine's product index is kept too).
+    cachedResult(store, versionOnly(version), 'recommend-products', async () => [
+      ...(await store.audience.products()),
+    ]),
     model.segmentRunId
       ? store.segmentRuns.labelsOf(model.segmentRunId, [userId])
       : Promise.resolve(new Map<string, number>()),
@@ -185,7 +189,7 @@ export async function userRecommendationsFor(
   const input: RecommendInput = {
     profiles: [...profiles],
     interactions: [...interactions],
-    products: [...products],
+    products,
   };
   const segment = labels.get(userId) ?? null;
   return { result: recommendForUser(model, input, userId, n, { ...options, segment }), cached };

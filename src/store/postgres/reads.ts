@@ -120,24 +120,10 @@ export function audienceReads(
       );
       return new Set(rows.map((r) => r.id));
     },
-    unknownIds: async (kind, ids) => {
-      const table = kind === 'profiles' ? 'profiles' : 'products';
-      const { rows } = await db.query<{ id: string }>(
-        `SELECT u.id FROM unnest($2::text[]) AS u (id)
-          WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.team_id = $1 AND t.id = u.id)`,
-        [team, ids],
-      );
-      return new Set(rows.map((r) => r.id));
-    },
+    unknownIds: (kind, ids) => readUnknownIds(db, team, kind === 'profiles' ? 'profiles' : 'products', ids),
     storedInteractions: (interactions) => countStoredInteractions(db, team, interactions),
     interactions: (window) => readInteractions(db, team, window),
-    interactionsOf: (ids) =>
-      all(
-        db,
-        `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE team_id = $1 AND user_id = ANY($2) ORDER BY seq`,
-        [team, ids],
-        toInteraction,
-      ),
+    interactionsOf: (ids) => readInteractionsOf(db, team, ids),
     recommendStats: scans ? pgRecommendStats(scans, team) : null,
     // The engine builds its view from the objects; columns straight from COPY are a later optimisation.
     interactionColumns: async () => null,
@@ -157,6 +143,26 @@ export function audienceReads(
     // The store's reads only (over the pool: a fit holds a client of its own), not an open change's.
     predictions: countsKept ? pgPredictions(db as pg.Pool, team) : null,
   };
+}
+
+/** Which of `ids` no row of `table` (profiles or products) has. */
+async function readUnknownIds(db: Queryable, team: string, table: string, ids: readonly string[]) {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT u.id FROM unnest($2::text[]) AS u (id)
+      WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.team_id = $1 AND t.id = u.id)`,
+    [team, ids],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+/** The interactions of some people, by the user index, in data order. */
+function readInteractionsOf(db: Queryable, team: string, ids: readonly string[]) {
+  return all(
+    db,
+    `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE team_id = $1 AND user_id = ANY($2) ORDER BY seq`,
+    [team, ids],
+    toInteraction,
+  );
 }
 
 /** Attribute kinds in the order they were first seen. */
