@@ -67,6 +67,26 @@ export async function readMeta(db: Queryable, team: string): Promise<AudienceMet
   return { dataVersion: r?.data_version ?? 0, updatedAt: r?.updated_at ?? null, source: r?.source ?? null };
 }
 
+/** Row counts: kept in audience_meta by every committed change, or counted inside an open change. */
+async function readCounts(db: Queryable, team: string, kept: boolean): Promise<AudienceCounts> {
+  if (kept) {
+    // Kept by every committed change (change.ts): one primary-key read, however large the audience.
+    const { rows } = await db.query(
+      'SELECT profiles, products, interactions FROM audience_meta WHERE team_id = $1',
+      [team],
+    );
+    return (rows[0] as AudienceCounts | undefined) ?? { profiles: 0, products: 0, interactions: 0 };
+  }
+  // Inside an open change, which must see its own writes: counted.
+  const { rows } = await db.query(
+    `SELECT (SELECT count(*) FROM profiles WHERE team_id = $1) AS profiles,
+            (SELECT count(*) FROM products WHERE team_id = $1) AS products,
+            (SELECT count(*) FROM interactions WHERE team_id = $1) AS interactions`,
+    [team],
+  );
+  return rows[0] as AudienceCounts;
+}
+
 /** The audience reads of one workspace. */
 export function audienceReads(
   db: Queryable,
@@ -79,24 +99,7 @@ export function audienceReads(
   return {
     version: async () => (await readMeta(db, team)).dataVersion,
     meta: () => readMeta(db, team),
-    counts: async () => {
-      if (countsKept) {
-        // Kept by every committed change (change.ts): one primary-key read, however large the audience.
-        const { rows } = await db.query(
-          'SELECT profiles, products, interactions FROM audience_meta WHERE team_id = $1',
-          [team],
-        );
-        return (rows[0] as AudienceCounts | undefined) ?? { profiles: 0, products: 0, interactions: 0 };
-      }
-      // Inside an open change, which must see its own writes: counted.
-      const { rows } = await db.query(
-        `SELECT (SELECT count(*) FROM profiles WHERE team_id = $1) AS profiles,
-                (SELECT count(*) FROM products WHERE team_id = $1) AS products,
-                (SELECT count(*) FROM interactions WHERE team_id = $1) AS interactions`,
-        [team],
-      );
-      return rows[0] as { profiles: number; products: number; interactions: number };
-    },
+    counts: () => readCounts(db, team, countsKept),
     attributeKinds: () => readAttributeKinds(db, team),
     products: () => readProducts(db, team),
     profiles: (query) =>
