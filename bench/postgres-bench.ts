@@ -303,8 +303,13 @@ async function measureRecommend(store: PgStore): Promise<RecommendModel> {
 
 /** Whether the SQL-built model gives the engine's top 10 on the snapshot, for a few people. */
 async function compareTopTens(store: PgStore, input: AudienceSnapshot, sqlModel: RecommendModel) {
+  // The same segmentation as the SQL model's (a stored run), so the segment backoff is compared too.
+  const run = sqlModel.segmentRunId ? await store.segmentRuns.get(sqlModel.segmentRunId) : undefined;
+  const segments = run
+    ? { segments: { userIds: run.user_ids, labels: run.labels, names: run.names, runId: run.id } }
+    : {};
   const engine = await timed(async () =>
-    buildRecommendModel(input, { asOf: dataAsOf(input.interactions, END), builtAt: END }),
+    buildRecommendModel(input, { asOf: dataAsOf(input.interactions, END), builtAt: END, ...segments }),
   );
   rows.push({ what: 'recommendation model (engine on the snapshot)', ms: engine.ms, target: '', note: '' });
   let same = 0;

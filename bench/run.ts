@@ -40,6 +40,11 @@ const SECTIONS: ReadonlyArray<{ name: string; file: string; what: string; args?:
     what: 'PostgreSQL at 10M profiles / 100M interactions generated in SQL: stats, segments, predict, recommendations, top 10, import rate, app RSS per step (--profiles/--interactions N, --reuse, --keep)',
   },
   {
+    name: 'reco',
+    file: 'bench/reco-bench.ts',
+    what: 'recommendation quality: shipped vs a full tuned EASE vs popularity vs random, generated real-shaped stores and the sample, three protocols (slow; --quick, --only=movies,baskets)',
+  },
+  {
     name: 'hurdle',
     file: 'bench/hurdle-bench.ts',
     what: "the sample's planted spend coefficients under a realistic buyer share: OLS errors at 5k and 50k profiles",

@@ -225,19 +225,9 @@ export function buildTrainingSet(
     throw new PredictError('no features to learn from; name some with features=a,b,c');
   const table = featureTable(input, features, asOf, true);
   const n = table.userIds.length;
+  // Table rows are the profiles that existed at asOf, in order: the rows of the spend target too.
+  if (target === SPEND_TARGET) return { target, cutoff, asOf, table, y: spendTarget(input, cutoff) };
   const y = new Float64Array(n);
-  if (target === SPEND_TARGET) {
-    // The shared typed view: table rows are the profiles that existed at asOf, in order.
-    const index = interactionIndex(input.interactions, input.profiles);
-    const rowOfKey = userRows(index, input.profiles, (p) => p.created_at === null || p.created_at < asOf);
-    const price = new Float64Array(index.itemIds.length).fill(Number.NaN);
-    for (const p of input.products) {
-      const item = index.itemKeys[p.id];
-      if (item !== undefined) price[item] = p.price;
-    }
-    spendInWindow(index.purchases, rowOfKey, price, cutoff, cutoff + HORIZON, y);
-    return { target, cutoff, asOf, table, y };
-  }
   const byId = new Map(input.profiles.map((p) => [p.id, p]));
   const keep: number[] = [];
   table.userIds.forEach((id, i) => {
@@ -257,6 +247,27 @@ export function buildTrainingSet(
     table: subsetTable(table, keep),
     y: Float64Array.from(keep, (i) => y[i] ?? 0),
   };
+}
+
+/**
+ * What each profile that existed at the cutoff spent in the 30 days after it, in profile order: the rows of
+ * `computeFeatures(…, { asOf: cutoff, existingOnly: true })`.
+ */
+function spendTarget(input: PredictInput, cutoff: number): Float64Array {
+  // The shared typed view of the interactions.
+  const index = interactionIndex(input.interactions, input.profiles);
+  let n = 0;
+  const existed = (p: PredictInput['profiles'][number]) => p.created_at === null || p.created_at < cutoff;
+  for (const p of input.profiles) if (existed(p)) n++;
+  const rowOfKey = userRows(index, input.profiles, existed);
+  const price = new Float64Array(index.itemIds.length).fill(Number.NaN);
+  for (const p of input.products) {
+    const item = index.itemKeys[p.id];
+    if (item !== undefined) price[item] = p.price;
+  }
+  const y = new Float64Array(n);
+  spendInWindow(index.purchases, rowOfKey, price, cutoff, cutoff + HORIZON, y);
+  return y;
 }
 
 /** Fits the model; refuses with a `PredictError` when the data cannot support an honest one. */
@@ -516,11 +527,19 @@ function holdoutCheck(
  * the baseline forecasts the earlier window's average spend for everyone.
  */
 function timeSplit(input: PredictInput, set: TrainingSet, model: PredictionModel): ValidationResult {
-  const earlier = buildTrainingSet(input, {
+  const cutoff = set.cutoff - HORIZON;
+  // The earlier window's spend is cheap and its features are not: a window the checks refuse is refused first.
+  let buyers = 0;
+  const spent = spendTarget(input, cutoff);
+  for (const v of spent) if (v > 0) buyers++;
+  checkTrainingCounts({
     target: set.target,
-    features: model.features,
-    cutoff: set.cutoff - HORIZON,
+    cutoff,
+    features: model.features.length,
+    n: spent.length,
+    buyers,
   });
+  const earlier = buildTrainingSet(input, { target: set.target, features: model.features, cutoff });
   checkTrainingSet(earlier);
   const fit = fitRows(earlier, allRows(earlier.y.length), false);
   const { names, imputeMedians } = fit.design;

@@ -1109,17 +1109,41 @@ function sampleOf(history: HistoryIndex, fb: Feedback, plan: RecommendSamplePlan
     )
       keep.push(u);
   }
-  const start = new Int32Array(keep.length + 1);
+  return sampleCells(
+    history,
+    fb,
+    keep.map((u) => ({
+      u,
+      userRank: u,
+      eligibleRank: eligible[u] as number,
+      evidenceRank: evidence.rank[u] as number,
+    })),
+  );
+}
+
+/** The cells of `people` (their history numbers; undefined: no cells), in that order, as a RecommendSample. */
+function sampleCells(
+  history: HistoryIndex,
+  fb: Feedback,
+  people: ReadonlyArray<{
+    u: number | undefined;
+    userRank: number;
+    eligibleRank: number;
+    evidenceRank: number;
+  }>,
+): RecommendSample {
+  const start = new Int32Array(people.length + 1);
   const rows: number[] = [];
-  keep.forEach((u, k) => {
-    for (let r = history.start[u] as number; r < (history.start[u + 1] as number); r++) rows.push(r);
+  people.forEach(({ u }, k) => {
+    if (u !== undefined)
+      for (let r = history.start[u] as number; r < (history.start[u + 1] as number); r++) rows.push(r);
     start[k + 1] = rows.length;
   });
   return {
     nItems: fb.nItems,
-    userRank: Int32Array.from(keep),
-    eligibleRank: Int32Array.from(keep, (u) => eligible[u] as number),
-    evidenceRank: Int32Array.from(keep, (u) => evidence.rank[u] as number),
+    userRank: Int32Array.from(people, (p) => p.userRank),
+    eligibleRank: Int32Array.from(people, (p) => p.eligibleRank),
+    evidenceRank: Int32Array.from(people, (p) => p.evidenceRank),
     start,
     items: Int32Array.from(rows, (r) => fb.items[r] as number),
     weights: Float32Array.from(rows, (r) => fb.weights[r] as number),
@@ -1147,27 +1171,11 @@ export function recommendSampleFromRows(
   const history = buildHistory(input, itemIds, options.asOf, params);
   const fb = feedbackOf(history, itemIds.length, census.anyPurchase);
   const people = [...rows.people].sort((a, b) => a.userRank - b.userRank);
-  const start = new Int32Array(people.length + 1);
-  const picked: number[] = [];
-  people.forEach((person, k) => {
-    const u = userNumber(history, person.id);
-    if (u !== undefined)
-      for (let r = history.start[u] as number; r < (history.start[u + 1] as number); r++) picked.push(r);
-    start[k + 1] = picked.length;
-  });
-  return {
-    nItems: itemIds.length,
-    userRank: Int32Array.from(people, (p) => p.userRank),
-    eligibleRank: Int32Array.from(people, (p) => p.eligibleRank),
-    evidenceRank: Int32Array.from(people, (p) => p.evidenceRank),
-    start,
-    items: Int32Array.from(picked, (r) => fb.items[r] as number),
-    weights: Float32Array.from(picked, (r) => fb.weights[r] as number),
-    evidence: Float32Array.from(picked, (r) => history.evidence[r] as number),
-    firstTs: Float64Array.from(picked, (r) => fb.firstTs[r] as number),
-    lastTs: Float64Array.from(picked, (r) => fb.lastTs[r] as number),
-    target: Uint8Array.from(picked, (r) => fb.target[r] as number),
-  };
+  return sampleCells(
+    history,
+    fb,
+    people.map((p) => ({ ...p, u: userNumber(history, p.id) })),
+  );
 }
 
 /** Segment tables from a backend's per-segment sums (what `addSegments` computes from memory), without members. */

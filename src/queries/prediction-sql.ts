@@ -6,7 +6,13 @@
  * refusals, folds and checks), for the requests the backend computes; anything else (`validate=holdout`,
  * interest and category features) returns null here and goes the snapshot way.
  */
-import type { ErrorSums, FoldScore, PatternSums, TrainingSums } from '../domain/cross-products.ts';
+import type {
+  ErrorSums,
+  FoldScore,
+  LinearScore,
+  PatternSums,
+  TrainingSums,
+} from '../domain/cross-products.ts';
 import type { AttributeKind } from '../domain/types.ts';
 import type { FoldSums } from '../engine/fold-sums.ts';
 import {
@@ -34,7 +40,7 @@ import {
   setSumsOf,
   timeSplitOfSums,
 } from '../engine/predict-sums.ts';
-import type { PredictionRows, PredictionSet, PredictionSource, Store } from '../store/store.ts';
+import type { ForecastSums, PredictionRows, PredictionSet, PredictionSource, Store } from '../store/store.ts';
 
 const HORIZON = HORIZON_DAYS * 86_400_000;
 const SEED = 42;
@@ -94,7 +100,7 @@ export async function sqlPredictionPlan(
 export async function fitSqlPrediction(
   plan: SqlPredictionPlan,
   currency: string,
-): Promise<{ model: PredictionModel; version: number }> {
+): Promise<{ model: PredictionModel; version: number; everyone: ForecastSums }> {
   const { target, cutoff } = plan;
   const spend = target === SPEND_TARGET;
   const validate = plan.validate ?? (spend ? 'time' : 'cv');
@@ -109,6 +115,8 @@ export async function fitSqlPrediction(
     features: plan.features,
     asOf,
     earlier: validate === 'time',
+    // Everyone's forecast comes from the same pass over the interactions (the reply asks for it next).
+    now: cutoff + HORIZON,
     folds: DEFAULT_FOLDS,
     seed: SEED,
   });
@@ -134,10 +142,20 @@ export async function fitSqlPrediction(
       inSample,
       validation,
     });
-    return { model, version: rows.version };
+    return { model, version: rows.version, everyone: await rows.forecastAll(scoreOf(model)) };
   } finally {
     await rows.release();
   }
+}
+
+/** A model as a database applies it to rows. */
+export function scoreOf(model: PredictionModel): LinearScore {
+  return {
+    names: model.features,
+    coefficients: model.coefficients.map((c) => c.value),
+    intercept: model.intercept,
+    medians: model.imputeMedians,
+  };
 }
 
 /** A set's training sums and fold sums, from its column stats and one pass of pattern sums. */

@@ -3,6 +3,7 @@ import type { Store } from '../store/store.ts';
 import { engineAudience } from './audience.ts';
 import { cachedResult, readCachedModel, versionOnly, writeCachedModel } from './cache.ts';
 import { fitSqlPrediction, type SqlPredictionPlan, sqlPredictionPlan } from './prediction-sql.ts';
+import { forecastKey } from './results.ts';
 
 const KIND = 'prediction';
 
@@ -84,7 +85,17 @@ async function sqlModelFor(
   const key = modelKey({ ...request, target: plan.target, features: plan.features }, plan.cutoff);
   const hit = await readCachedModel<PredictionModel>(store, { version }, KIND, key, usable);
   if (hit) return { model: hit, cached: true, key };
-  const fitted = () => fitSqlPrediction(plan, request.currency);
+  const fitted = async () => {
+    const fit = await fitSqlPrediction(plan, request.currency);
+    // Everyone's forecast was summed in the fit's pass: the reply that follows reads it from the memo.
+    void cachedResult(
+      store,
+      versionOnly(fit.version),
+      forecastKey(key, { kind: 'all' }),
+      async () => fit.everyone,
+    );
+    return fit;
+  };
   if (options.record === false) {
     const { model } = await cachedResult(store, versionOnly(version), `model|${key}`, fitted);
     return { model, cached: false, key };

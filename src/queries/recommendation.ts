@@ -84,10 +84,13 @@ async function modelFromStats(
   source: RecommendStatsSource,
   now: number,
   options: { record?: boolean },
+  known?: { version: number; runs: readonly SegmentRun[] },
 ): Promise<{ model: RecommendModel; cached: boolean }> {
-  const version = await store.audience.version();
   // The run's id, size and names are all the model needs: its members stay in the database.
-  const run = currentDefaultRun(await store.segmentRuns.headers());
+  const [version, runs] = known
+    ? [known.version, known.runs]
+    : await Promise.all([store.audience.version(), store.segmentRuns.headers()]);
+  const run = currentDefaultRun(runs);
   let built = false;
   // Parsed once per data version and segmentation, so a person's answer costs two small reads and their rows.
   const model = await cachedResult(
@@ -170,22 +173,28 @@ export async function userRecommendationsFor(
   now: number,
   options: QueryOptions = {},
 ): Promise<{ result: UserRecommendations; cached: boolean }> {
-  const { model, cached } = await recommendationModelFor(store, now);
-  if (!store.audience.recommendStats) {
+  const source = store.audience.recommendStats;
+  if (!source) {
+    const { model, cached } = await recommendationModelFor(store, now);
     return { result: recommendForUser(model, await engineAudience(store), userId, n, options), cached };
   }
-  const [profiles, interactions, products, labels] = await Promise.all([
+  // Two round trips: the version and the runs, then the person's rows beside the (cached) model.
+  const [version, runs] = await Promise.all([store.audience.version(), store.segmentRuns.headers()]);
+  const runId = currentDefaultRun(runs)?.id;
+  const [{ model, cached }, profiles, interactions, products, labels] = await Promise.all([
+    modelFromStats(store, source, now, {}, { version, runs }),
     store.audience.profiles({ ids: [userId] }),
     store.audience.interactionsOf([userId]),
-    store.audience.products(),
-    model.segmentRunId
-      ? store.segmentRuns.labelsOf(model.segmentRunId, [userId])
-      : Promise.resolve(new Map<string, number>()),
+    // The catalogue once per data version (and the same array, so the engine's product index is kept too).
+    cachedResult(store, versionOnly(version), 'recommend-products', async () => [
+      ...(await store.audience.products()),
+    ]),
+    runId ? store.segmentRuns.labelsOf(runId, [userId]) : Promise.resolve(new Map<string, number>()),
   ]);
   const input: RecommendInput = {
     profiles: [...profiles],
     interactions: [...interactions],
-    products: [...products],
+    products,
   };
   const segment = labels.get(userId) ?? null;
   return { result: recommendForUser(model, input, userId, n, { ...options, segment }), cached };

@@ -14,6 +14,7 @@ import type { ForecastSums, ForecastWho, Store } from '../store/store.ts';
 import { engineAudience } from './audience.ts';
 import { cachedResult, versionOnly } from './cache.ts';
 import { peopleFor } from './people.ts';
+import { scoreOf } from './prediction-sql.ts';
 
 const MINUTE = 60_000;
 
@@ -88,17 +89,17 @@ export async function sqlForecastFor(
   if (!source) return null;
   const kinds = await store.audience.attributeKinds();
   if (!model.features.every((f) => source.computes(f, kinds[f]))) return null;
-  const score = {
-    names: model.features,
-    coefficients: model.coefficients.map((c) => c.value),
-    intercept: model.intercept,
-    medians: model.imputeMedians,
-  };
+  const score = scoreOf(model);
   const asOf = model.cutoff + HORIZON_DAYS * 86_400_000;
   const run = () => source.forecast({ target: model.target, score, asOf, who });
   if (who.kind === 'ids') return run();
   const version = await store.audience.version();
-  return cachedResult(store, versionOnly(version), `forecast-sql|${modelKey}|${JSON.stringify(who)}`, run);
+  return cachedResult(store, versionOnly(version), forecastKey(modelKey, who), run);
+}
+
+/** The memo key of a forecast summed in SQL (a fit seeds everyone's, computed in its own pass). */
+export function forecastKey(modelKey: string, who: ForecastWho): string {
+  return `forecast-sql|${modelKey}|${JSON.stringify(who)}`;
 }
 
 /** The people of a stored run's segment (0-based) who are still in the audience (erasures remove people). */

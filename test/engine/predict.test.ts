@@ -124,6 +124,19 @@ describe('fitPrediction on the sample', () => {
     expect(v.rmse).toBeLessThan(v.baseline.rmse);
   });
 
+  it('falls back to cross-validation, saying why, when the window before the cutoff has too few buyers', () => {
+    // Seven weeks hold one full 30-day spend window: the 30 days before the default cutoff have no purchases.
+    const short = generateSample({ profiles: 600, seed: 3, end: END, weeks: 7 });
+    const m = fitPrediction(short, { features: PLANTED });
+    expect(m.validation?.method).toBe('cv');
+    expect(m.validation?.fallback).toMatch(
+      /^no time split: only 0 users bought something between \d{4}-\d\d-\d\d and \d{4}-\d\d-\d\d; spend predictions need at least 20 purchasers$/,
+    );
+    expect(() => fitPrediction(short, { features: PLANTED, validate: 'time' })).toThrow(
+      /only 0 users bought/,
+    );
+  });
+
   it('cross-validates with 5 folds when asked, or with the folds given, and skips the check with none', () => {
     const cv = fitPrediction(sample, { features: PLANTED, cutoff: CUTOFF, validate: 'cv' });
     expect(cv.validation).toMatchObject({ method: 'cv', size: 5, n: cv.n });

@@ -1,7 +1,7 @@
 /**
  * Segmentation at scale (the seam's `audience.personFeatures`, issue #14): everyone's features computed in SQL
- * in one pass over the interactions of the last 365 days grouped by person (feature-sql.ts: the engine's
- * definitions), kept in a temporary table for one segmentation, so the app reads a sample to fit on and per-centre
+ * in one pass over the engagement window's events and the year's purchases, grouped by person (feature-sql.ts:
+ * the engine's definitions), kept in a temporary table for one segmentation, so the app reads a sample to fit on and per-centre
  * sums, never the audience. Everyone is placed at the nearest centre in SQL with the engine's arithmetic
  * (missing values filled with the column median, centred, divided by the sd, squared distances summed feature
  * by feature, a tie to the lower index), and the run's assignments are written by one INSERT … SELECT.

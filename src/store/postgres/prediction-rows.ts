@@ -377,6 +377,7 @@ async function openRows(pool: pg.Pool, team: string, query: PredictionRowsQuery)
     const kinds = await kindsOf(client, team, query.features);
     const instants = [{ key: 'train', at: query.asOf, withTarget: true }];
     if (query.earlier) instants.push({ key: 'earlier', at: query.asOf - HORIZON, withTarget: true });
+    if (query.now !== undefined) instants.push({ key: 'now', at: query.now, withTarget: false });
     const params = new Params(team);
     const sql = rowsSql(
       {
@@ -404,6 +405,16 @@ async function openRows(pool: pg.Pool, team: string, query: PredictionRowsQuery)
     foldMedians: (set, names) => foldMedians(client, set, features, names, query.folds),
     patterns: (set, q) => patternSums(client, set, features, { ...q, folds: query.folds }),
     errors: (set, checks) => errorSums(client, set, features, checks, spend),
+    forecastAll: async (score) => {
+      if (query.now === undefined) throw new Error('internal: the rows were opened without "now"');
+      const params = new Params(null);
+      const { rows } = await client.query<{ n: number; total: number | null }>(
+        `SELECT count(*)::int AS n, sum(${scoreSql(score, features, 'now', spend, params)}) AS total
+           FROM prediction_rows WHERE e_now`,
+        params.values,
+      );
+      return { n: rows[0]?.n ?? 0, total: rows[0]?.total ?? 0 };
+    },
     release: () => end(true),
   };
 }

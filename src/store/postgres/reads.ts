@@ -67,6 +67,26 @@ export async function readMeta(db: Queryable, team: string): Promise<AudienceMet
   return { dataVersion: r?.data_version ?? 0, updatedAt: r?.updated_at ?? null, source: r?.source ?? null };
 }
 
+/** Row counts: kept in audience_meta by every committed change, or counted inside an open change. */
+async function readCounts(db: Queryable, team: string, kept: boolean): Promise<AudienceCounts> {
+  if (kept) {
+    // Kept by every committed change (change.ts): one primary-key read, however large the audience.
+    const { rows } = await db.query(
+      'SELECT profiles, products, interactions FROM audience_meta WHERE team_id = $1',
+      [team],
+    );
+    return (rows[0] as AudienceCounts | undefined) ?? { profiles: 0, products: 0, interactions: 0 };
+  }
+  // Inside an open change, which must see its own writes: counted.
+  const { rows } = await db.query(
+    `SELECT (SELECT count(*) FROM profiles WHERE team_id = $1) AS profiles,
+            (SELECT count(*) FROM products WHERE team_id = $1) AS products,
+            (SELECT count(*) FROM interactions WHERE team_id = $1) AS interactions`,
+    [team],
+  );
+  return rows[0] as AudienceCounts;
+}
+
 /** The audience reads of one workspace. */
 export function audienceReads(
   db: Queryable,
@@ -79,24 +99,7 @@ export function audienceReads(
   return {
     version: async () => (await readMeta(db, team)).dataVersion,
     meta: () => readMeta(db, team),
-    counts: async () => {
-      if (countsKept) {
-        // Kept by every committed change (change.ts): one primary-key read, however large the audience.
-        const { rows } = await db.query(
-          'SELECT profiles, products, interactions FROM audience_meta WHERE team_id = $1',
-          [team],
-        );
-        return (rows[0] as AudienceCounts | undefined) ?? { profiles: 0, products: 0, interactions: 0 };
-      }
-      // Inside an open change, which must see its own writes: counted.
-      const { rows } = await db.query(
-        `SELECT (SELECT count(*) FROM profiles WHERE team_id = $1) AS profiles,
-                (SELECT count(*) FROM products WHERE team_id = $1) AS products,
-                (SELECT count(*) FROM interactions WHERE team_id = $1) AS interactions`,
-        [team],
-      );
-      return rows[0] as { profiles: number; products: number; interactions: number };
-    },
+    counts: () => readCounts(db, team, countsKept),
     attributeKinds: () => readAttributeKinds(db, team),
     products: () => readProducts(db, team),
     profiles: (query) =>
@@ -117,24 +120,10 @@ export function audienceReads(
       );
       return new Set(rows.map((r) => r.id));
     },
-    unknownIds: async (kind, ids) => {
-      const table = kind === 'profiles' ? 'profiles' : 'products';
-      const { rows } = await db.query<{ id: string }>(
-        `SELECT u.id FROM unnest($2::text[]) AS u (id)
-          WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.team_id = $1 AND t.id = u.id)`,
-        [team, ids],
-      );
-      return new Set(rows.map((r) => r.id));
-    },
+    unknownIds: (kind, ids) => readUnknownIds(db, team, kind === 'profiles' ? 'profiles' : 'products', ids),
     storedInteractions: (interactions) => countStoredInteractions(db, team, interactions),
     interactions: (window) => readInteractions(db, team, window),
-    interactionsOf: (ids) =>
-      all(
-        db,
-        `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE team_id = $1 AND user_id = ANY($2) ORDER BY seq`,
-        [team, ids],
-        toInteraction,
-      ),
+    interactionsOf: (ids) => readInteractionsOf(db, team, ids),
     recommendStats: scans ? pgRecommendStats(scans, team) : null,
     // The engine builds its view from the objects; columns straight from COPY are a later optimisation.
     interactionColumns: async () => null,
@@ -154,6 +143,26 @@ export function audienceReads(
     // The store's reads only (over the pool: a fit holds a client of its own), not an open change's.
     predictions: countsKept ? pgPredictions(db as pg.Pool, team) : null,
   };
+}
+
+/** Which of `ids` no row of `table` (profiles or products) has. */
+async function readUnknownIds(db: Queryable, team: string, table: string, ids: readonly string[]) {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT u.id FROM unnest($2::text[]) AS u (id)
+      WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.team_id = $1 AND t.id = u.id)`,
+    [team, ids],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+/** The interactions of some people, by the user index, in data order. */
+function readInteractionsOf(db: Queryable, team: string, ids: readonly string[]) {
+  return all(
+    db,
+    `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE team_id = $1 AND user_id = ANY($2) ORDER BY seq`,
+    [team, ids],
+    toInteraction,
+  );
 }
 
 /** Attribute kinds in the order they were first seen. */

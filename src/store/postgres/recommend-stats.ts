@@ -8,6 +8,7 @@
  * counts, a bounded sample of people's own rows, and m × m item-pair sums: never every interaction.
  */
 import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import type {
   RecommendCellRules,
   RecommendCensus,
@@ -86,7 +87,9 @@ class PgRecommendScan implements RecommendStatsScan {
     const asOf = ts(rules.asOf);
     this.threshold = rules.ratingThreshold ?? (await ratingThreshold(db, this.team, asOf));
     const types = Object.keys(rules.typeWeights);
+    // One build's big sorts and joins: memory for them, and no JIT (compiling hundreds of functions costs seconds).
     await db.query("SET LOCAL work_mem = '256MB'");
+    await db.query('SET LOCAL jit = off');
     await db.query('DROP TABLE IF EXISTS reco_cells, reco_people');
     await db.query(CELLS_SQL, [
       this.team,
@@ -202,25 +205,34 @@ class PgRecommendScan implements RecommendStatsScan {
   async pairs(items: readonly number[], halfLifeDays: number): Promise<RecommendPairSums> {
     const rules = this.need();
     const m = items.length;
-    const gram = new Float64Array(m * m);
-    const coBought = new Int32Array(m * m);
-    const coEngaged = new Int32Array(m * m);
-    if (m > 0) {
-      const { rows } = await this.client.query(PAIRS_SQL, [
-        [...items],
-        rules.maxHistory,
-        this.anyPurchase,
-        rules.asOf,
-        decayPerMs(halfLifeDays),
-      ]);
-      for (const r of rows) {
-        const cell = (r.a as number) * m + (r.b as number);
-        gram[cell] = Number(r.gram);
-        coBought[cell] = Number(r.co_bought);
-        coEngaged[cell] = Number(r.co_engaged);
+    const sums: RecommendPairSums = {
+      items: [...items],
+      gram: new Float64Array(m * m),
+      coBought: new Int32Array(m * m),
+      coEngaged: new Int32Array(m * m),
+    };
+    if (m === 0) return sums;
+    // The pairs are summed here as the cells stream by, one person at a time (COPY, in person order): a person's
+    // pairs grow with the square of their items, too many rows for SQL to aggregate fast; the app holds m × m sums.
+    const sql = `COPY (${PAIR_CELLS_SQL.replace('$1', `'{${items.join(',')}}'::int[]`)
+      .replace('$2', String(rules.maxHistory))
+      .replace('$3', this.anyPurchase ? 'true' : 'false')}) TO STDOUT`;
+    const acc = new PairAccumulator(sums, decayPerMs(halfLifeDays), rules.asOf);
+    const stream = this.client.query(copyTo(sql));
+    let rest = '';
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const text = rest + chunk.toString('utf8');
+      const end = text.lastIndexOf('\n');
+      if (end < 0) {
+        rest = text;
+        continue;
       }
+      acc.lines(text, end);
+      rest = text.slice(end + 1);
     }
-    return { items: [...items], gram, coBought, coEngaged };
+    if (rest.length > 0) acc.lines(`${rest}\n`, rest.length);
+    acc.flush();
+    return sums;
   }
 
   async segmentSums(runId: string, segments: number, halfLifeDays: number): Promise<RecommendSegmentSums> {
@@ -275,17 +287,17 @@ WITH cat AS (
   SELECT id, (row_number() OVER (ORDER BY seq) - 1)::int AS item FROM products WHERE team_id = $1),
 tw AS (SELECT unnest($4::text[]) AS type, unnest($5::float8[]) AS w),
 mean AS (
-  SELECT user_id, avg(value) AS m FROM interactions
+  SELECT user_id COLLATE "C" AS user_id, avg(value) AS m FROM interactions
    WHERE team_id = $1 AND at < $2 AND type = 'rating' AND value IS NOT NULL AND value = value
-   GROUP BY user_id),
+   GROUP BY 1),
 ev AS (
-  SELECT i.user_id, c.item, i.seq, ${ms('i.at')} AS t, i.type, i.at >= $8 AS recent,
+  SELECT i.user_id COLLATE "C" AS user_id, c.item, i.seq, ${ms('i.at')} AS t, i.type, i.at >= $8 AS recent,
          CASE WHEN i.type = 'rating'
               THEN CASE WHEN i.value >= $3 OR i.value >= mean.m THEN tw.w ELSE $6::float8 END
               ELSE coalesce(tw.w, 0) END AS w
     FROM interactions i JOIN cat c ON c.id = i.item_id
     LEFT JOIN tw ON tw.type = i.type
-    LEFT JOIN mean ON mean.user_id = i.user_id
+    LEFT JOIN mean ON mean.user_id = i.user_id COLLATE "C"
    WHERE i.team_id = $1 AND i.at < $2)
 SELECT user_id, item, max(w) AS w, sum(w)::real::float8 AS evidence, min(t) AS first_t, max(t) AS last_t,
        min(seq) AS first_seq, count(*) FILTER (WHERE type = 'purchase')::int AS buys,
@@ -300,16 +312,16 @@ SELECT user_id, item, max(w) AS w, sum(w)::real::float8 AS evidence, min(t) AS f
 const PEOPLE_SQL = `
 CREATE TEMP TABLE reco_people AS
 WITH seen AS (
-  SELECT user_id, min(seq) AS first_seq, min(${ms('at')}) AS first_t,
+  SELECT user_id COLLATE "C" AS user_id, min(seq) AS first_seq, min(${ms('at')}) AS first_t,
          count(*) FILTER (WHERE type = 'purchase' AND at >= $3)::int AS window_buys
-    FROM interactions WHERE team_id = $1 AND at < $2 GROUP BY user_id),
+    FROM interactions WHERE team_id = $1 AND at < $2 GROUP BY 1),
 cells AS (
   SELECT user_id, count(*) FILTER (WHERE w > 0 AND rn <= $4)::int AS positive, bool_or(w > 0) AS evident
     FROM reco_cells GROUP BY user_id),
 everyone AS (
   SELECT coalesce(p.id, s.user_id) AS user_id, p.seq AS profile_seq, s.first_seq,
          least(${ms('p.created_at')}, s.first_t) AS born, coalesce(s.window_buys, 0) AS window_buys
-    FROM (SELECT id, seq, created_at FROM profiles WHERE team_id = $1) p
+    FROM (SELECT id COLLATE "C" AS id, seq, created_at FROM profiles WHERE team_id = $1) p
     FULL JOIN seen s ON s.user_id = p.id),
 ordered AS (
   SELECT e.*, coalesce(c.positive, 0) AS positive, coalesce(c.evident, false) AS evident,
@@ -351,20 +363,76 @@ SELECT item,
  GROUP BY item`;
 }
 
-// Item pairs over the model's items ($1, by position): Σ a(i)·a(j) with a the truncated weight decayed from the
-// cell's last event ($5 per ms), people with a target cell on both (the first positive), and with a positive cell
-// on i and a target cell on j.
-const PAIRS_SQL = `
-WITH m AS (SELECT item, (k - 1)::int AS a FROM unnest($1::int[]) WITH ORDINALITY AS m(item, k)),
-c AS MATERIALIZED (
-  SELECT c.user_id, m.a,
-         CASE WHEN c.w > 0 AND c.rn <= $2 THEN c.w * exp(-$5::float8 * greatest(0, $4::float8 - c.last_t)) ELSE 0 END
-           AS x,
-         c.w > 0 AS pos, CASE WHEN $3::boolean THEN c.buys > 0 ELSE c.w > 0 END AS target
-    FROM reco_cells c JOIN m ON m.item = c.item
-   WHERE c.w > 0 OR c.buys > 0)
-SELECT l.a, r.a AS b, sum(l.x * r.x) AS gram,
-       count(*) FILTER (WHERE l.pos AND l.target AND r.target AND l.a <> r.a) AS co_bought,
-       count(*) FILTER (WHERE l.pos AND r.target AND l.a <> r.a) AS co_engaged
-  FROM c l JOIN c r ON r.user_id = l.user_id
- GROUP BY l.a, r.a`;
+// The cells of the model's items ($1, by position), person by person: position, truncated weight (0 beyond the
+// person's $2 most recent cells), last event, positive, target ($3: targets are purchases).
+const PAIR_CELLS_SQL = `
+SELECT c.user_id, m.a, CASE WHEN c.w > 0 AND c.rn <= $2 THEN c.w ELSE 0 END AS x, c.last_t,
+       (c.w > 0)::int + 2 * (CASE WHEN $3 THEN c.buys > 0 ELSE c.w > 0 END)::int AS flags
+  FROM reco_cells c JOIN (SELECT item, (k - 1)::int AS a FROM unnest($1) WITH ORDINALITY AS m(item, k)) m
+    ON m.item = c.item
+ WHERE c.w > 0 OR c.buys > 0
+ ORDER BY c.user_id, c.first_seq`;
+
+/**
+ * Sums one person's item pairs at a time from COPY text lines (user, position, weight, last event, flags): the
+ * Gram matrix of the decayed truncated weights (as the engine's gramOf: weight × 2^(−age/half-life)), and the
+ * co-counts of the engine's coCounts (a positive cell on i, a target cell on j; both targets).
+ */
+class PairAccumulator {
+  private user = '';
+  private a: number[] = [];
+  private x: number[] = [];
+  private flags: number[] = [];
+  private readonly m: number;
+
+  constructor(
+    private readonly sums: RecommendPairSums,
+    private readonly decay: number,
+    private readonly asOf: number,
+  ) {
+    this.m = sums.items.length;
+  }
+
+  /** Takes the complete lines of text[0..end]. */
+  lines(text: string, end: number): void {
+    let from = 0;
+    while (from < end) {
+      const nl = text.indexOf('\n', from);
+      const f = text.slice(from, nl).split('\t');
+      from = nl + 1;
+      const user = f[0] as string;
+      if (user !== this.user) {
+        this.flush();
+        this.user = user;
+      }
+      const w = Number(f[2]);
+      const t = Number(f[3]);
+      this.a.push(Number(f[1]));
+      this.x.push(w > 0 && this.decay > 0 ? w * Math.exp(-this.decay * Math.max(0, this.asOf - t)) : w);
+      this.flags.push(Number(f[4]));
+    }
+  }
+
+  /** Adds the current person's pairs. */
+  flush(): void {
+    const { a, x, flags, m } = this;
+    const { gram, coBought, coEngaged } = this.sums;
+    const n = a.length;
+    for (let p = 0; p < n; p++) {
+      const row = (a[p] as number) * m;
+      const xp = x[p] as number;
+      const fp = flags[p] as number;
+      for (let q = 0; q < n; q++) {
+        const cell = row + (a[q] as number);
+        const xq = x[q] as number;
+        if (xp > 0 && xq > 0) gram[cell] = (gram[cell] as number) + xp * xq;
+        if (p === q || (fp & 1) === 0 || ((flags[q] as number) & 2) === 0) continue;
+        coEngaged[cell] = (coEngaged[cell] as number) + 1;
+        if (fp & 2) coBought[cell] = (coBought[cell] as number) + 1;
+      }
+    }
+    a.length = 0;
+    x.length = 0;
+    flags.length = 0;
+  }
+}

@@ -29,16 +29,20 @@ const DAY = 86_400_000;
 const PROFILES = 1_500;
 /** Every feature the SQL computes (the defaults and the other built-in rates, counts and profile fields). */
 const SQL_FEATURES = [
-  ...DEFAULT_SEGMENT_FEATURES,
-  'followers',
-  'likes_per_week',
-  'shares_per_week',
-  'comments_per_week',
-  'engagement_rate',
-  'recency_days',
-  'frequency',
-  'monetary',
-  'tenure_days',
+  ...new Set([
+    ...DEFAULT_SEGMENT_FEATURES,
+    'engagement',
+    'clicks_per_week',
+    'followers',
+    'likes_per_week',
+    'shares_per_week',
+    'comments_per_week',
+    'engagement_rate',
+    'recency_days',
+    'frequency',
+    'monetary',
+    'tenure_days',
+  ]),
 ];
 
 /** The same audience for both backends, with gaps: unknown followers and sign-up dates, a later profile. */
