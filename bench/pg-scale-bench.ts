@@ -9,7 +9,7 @@
  * that would read the whole audience into the app) is reported as refused, not left to take the machine.
  *
  * Run: npm run bench -- pgscale [--profiles N] [--interactions N] [--reuse] [--keep] [--import-rows N]
- *      [--no-import] [--generate-only]
+ *      [--no-import] [--generate-only] [--step-timeout S]
  * Defaults: 10M profiles, 100M interactions (about 40 GB of disk while it runs, and most of an hour on two
  * cores). --reuse keeps an audience of the same size already generated in the database; --keep leaves the
  * database for another run (otherwise it is dropped at the end). BENCH_PGSCALE_URL names the database
@@ -42,6 +42,8 @@ const END = Date.parse('2026-12-01T00:00:00Z');
 const HEAP_MB = 1024;
 const RSS_KILL_MB = 1600;
 const PEOPLE = 100;
+/** A step still running after this long is stopped and reported as such (--step-timeout seconds). */
+const STEP_TIMEOUT_MS = numberFlag('--step-timeout', 1800) * 1000;
 
 function numberFlag(name: string, fallback: number): number {
   const at = process.argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
@@ -95,6 +97,7 @@ function runChild(args: string[]): Promise<Outcome> {
   );
   let output = '';
   let peak = 0;
+  const started = performance.now();
   let killed = '';
   child.stdout.on('data', (d) => {
     output += String(d);
@@ -105,6 +108,10 @@ function runChild(args: string[]): Promise<Outcome> {
   const watch = setInterval(async () => {
     const mb = await rssMb(child.pid ?? 0);
     peak = Math.max(peak, mb);
+    if (performance.now() - started > STEP_TIMEOUT_MS && !killed) {
+      killed = `stopped after ${STEP_TIMEOUT_MS / 1000} s (--step-timeout)`;
+      child.kill('SIGKILL');
+    }
     if (mb > RSS_KILL_MB && !killed) {
       killed = `refused: too large (RSS passed ${RSS_KILL_MB} MB: reads the whole audience into the app)`;
       child.kill('SIGKILL');
