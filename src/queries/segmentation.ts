@@ -2,11 +2,11 @@ import type { SegmentRun, SegmentRunRequest } from '../domain/types.ts';
 import { dataAsOf } from '../engine/as-of.ts';
 import { applyFilter, parseWhere } from '../engine/filter.ts';
 import { SEGMENT_DEFAULTS } from '../engine/segment-defaults.ts';
-import { type SegmentOptions, type SegmentResult, segmentAudience } from '../engine/segments.ts';
+import { type SegmentResult, segmentAudience } from '../engine/segments.ts';
 import type { Store } from '../store/store.ts';
 import { engineAudience } from './audience.ts';
 import { cachedResult, readCachedModel, versionOnly, writeCachedModel } from './cache.ts';
-import { inStore, segmentInStore, storeAsOf } from './segments-in-store.ts';
+import { inStore, segmentInStore, segmentOptionsFor, storeAsOf } from './segments-in-store.ts';
 
 /**
  * Segmentations and which one is the audience's *default*: the segmentation that `segment=N`, the segment
@@ -275,15 +275,10 @@ export async function computeSegmentation(
   const key = `segmentation|${asOf}|${JSON.stringify([k, features, scaling, where, seed, currency ?? null])}`;
   return cachedResult(store, data, key, () => {
     const filter = request.where ? parseWhere(request.where, data.attributes) : null;
-    const options: SegmentOptions = {
-      k: request.k,
-      scaling: request.scaling,
-      seed: request.seed,
-      asOf,
-      ...(request.features ? { features: request.features } : {}),
-      ...(currency ? { currency } : {}),
-    };
-    return segmentAudience({ ...data, profiles: applyFilter(data.profiles, filter) }, options);
+    return segmentAudience(
+      { ...data, profiles: applyFilter(data.profiles, filter) },
+      segmentOptionsFor(request, asOf, currency),
+    );
   });
 }
 

@@ -37,6 +37,22 @@ export function inStore(
   return source !== null && request.where === null;
 }
 
+/** The engine's options for `request` as of `asOf`: the same whether the store or the engine computes it. */
+export function segmentOptionsFor(
+  request: SegmentRunRequest,
+  asOf: number,
+  currency: string | undefined,
+): SegmentOptions {
+  return {
+    k: request.k,
+    scaling: request.scaling,
+    seed: request.seed,
+    asOf,
+    ...(request.features ? { features: request.features } : {}),
+    ...(currency ? { currency } : {}),
+  };
+}
+
 /** The instant a segmentation describes (as `dataAsOf`): just after the latest interaction, else `now`. */
 export async function storeAsOf(source: PersonFeatureSource, now: number): Promise<number> {
   const latest = await source.latestInteraction();
@@ -55,14 +71,7 @@ export async function segmentInStore(
   currency: string | undefined,
   sampleSize: number = SEGMENT_DEFAULTS.sampleSize,
 ): Promise<SegmentResult | null> {
-  const options: SegmentOptions = {
-    k: request.k,
-    scaling: request.scaling,
-    seed: request.seed,
-    asOf,
-    ...(request.features ? { features: request.features } : {}),
-    ...(currency ? { currency } : {}),
-  };
+  const options = segmentOptionsFor(request, asOf, currency);
   const requested = requestedSegmentFeatures(options);
   const scan = await source.open({ features: withRevenue(requested), asOf });
   if (scan === null) return null;

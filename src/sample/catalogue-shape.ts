@@ -20,6 +20,7 @@
  */
 import { createRng, type Rng } from '../domain/random.ts';
 import type { Interaction, Product, Profile } from '../domain/types.ts';
+import { drawDistinct } from './shapes.ts';
 
 /** Options of `generateCatalogueShape`; everything but `kind` has a default. */
 export interface CatalogueShapeOptions {
@@ -192,25 +193,6 @@ function choiceWeight(user: User, it: Item): number {
   const age = (user.mid - it.release) / DAY;
   const buzz = age >= 0 ? 1 + 3 * Math.exp(-age / RELEASE_BUZZ_DAYS) : 0.5;
   return it.popularity * genreTaste * Math.exp(user.sub[it.sub] as number) * buzz;
-}
-
-/** Distinct items drawn by weight without replacement (rejection of repeats, capped). */
-function drawDistinct(rng: Rng, weights: Float64Array, n: number): number[] {
-  const cum = new Float64Array(weights.length);
-  let total = 0;
-  for (let i = 0; i < weights.length; i++) {
-    total += weights[i] as number;
-    cum[i] = total;
-  }
-  const seen = new Set<number>();
-  const out: number[] = [];
-  for (let tries = 0; out.length < n && tries < 20 * n && total > 0; tries++) {
-    const i = rng.fromCumulative(cum);
-    if (seen.has(i)) continue;
-    seen.add(i);
-    out.push(i);
-  }
-  return out;
 }
 
 /** Someone who saw one part of a series sees each other part already out with probability SEQUEL_RATE. */

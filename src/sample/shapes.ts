@@ -139,7 +139,7 @@ function profile(id: string, createdAt: number): Profile {
 }
 
 /** Distinct items drawn by weight (without replacement), at most all items with weight. */
-function drawDistinct(rng: Rng, weights: Float64Array, n: number): number[] {
+export function drawDistinct(rng: Rng, weights: Float64Array, n: number): number[] {
   const cum = new Float64Array(weights.length);
   let total = 0;
   for (let i = 0; i < weights.length; i++) {
@@ -149,7 +149,7 @@ function drawDistinct(rng: Rng, weights: Float64Array, n: number): number[] {
   const seen = new Set<number>();
   const out: number[] = [];
   // Rejection of repeats is cheap while n is small next to the catalogue; the attempt cap ends it otherwise.
-  for (let tries = 0; out.length < n && tries < 20 * n; tries++) {
+  for (let tries = 0; out.length < n && tries < 20 * n && total > 0; tries++) {
     const i = rng.fromCumulative(cum);
     if (seen.has(i)) continue;
     seen.add(i);
