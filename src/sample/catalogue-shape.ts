@@ -20,7 +20,7 @@
  */
 import { createRng, type Rng } from '../domain/random.ts';
 import type { Interaction, Product, Profile } from '../domain/types.ts';
-import { drawDistinct } from './shapes.ts';
+import { drawDistinct, profile } from './shapes.ts';
 
 /** Options of `generateCatalogueShape`; everything but `kind` has a default. */
 export interface CatalogueShapeOptions {
@@ -258,19 +258,6 @@ function product(rng: Rng, i: number, it: Item): Product {
     category: `g${String(it.genre).padStart(2, '0')}`,
     price: Math.round(Math.exp(rng.normal(2.5, 0.4)) * 100) / 100,
     in_stock: true,
-  };
-}
-
-function profile(id: string, createdAt: number): Profile {
-  return {
-    id,
-    platform: null,
-    country: null,
-    created_at: Math.floor(createdAt),
-    last_active_at: null,
-    followers: null,
-    interests: [],
-    attrs: {},
   };
 }
 

@@ -125,7 +125,8 @@ function dot(a: readonly number[], b: readonly number[]): number {
   return s;
 }
 
-function profile(id: string, createdAt: number): Profile {
+/** A profile with only an id and a sign-up time (generated stores carry no other profile data). */
+export function profile(id: string, createdAt: number): Profile {
   return {
     id,
     platform: null,
