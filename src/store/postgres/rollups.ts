@@ -6,7 +6,8 @@
  *   top lists and the total without reading a profile.
  * - `person_activity`: per person, the latest event of any kind, of reach (a view or an engagement), of
  *   engagement and of purchase: who was active, reached, engaged or bought in a window ending at or after the
- *   latest event is a range read of the recently active people (index on `last_at`), not of every event.
+ *   latest event is one read of this table (one row per person), not of every event. No index covers `last_at`,
+ *   so keeping it is an in-page (HOT) update (migration 7).
  * - `interaction_days`: events per UTC day and type: the 30-day view and engagement counts read whole days here
  *   and only the partial days at the window's two ends from the interactions.
  *
