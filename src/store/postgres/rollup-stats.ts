@@ -96,8 +96,9 @@ SELECT (b.views + e.views - s.views)::bigint AS views, (b.engagements + e.engage
 
 // The latest event: of a person with a profile inside the 60 days ($2), of anyone before them (the scan's rule).
 const LATEST = `SELECT ${ms(`greatest(
-    (SELECT a.last_at FROM person_activity a WHERE a.team_id = $1 AND a.known AND a.last_at >= $2
-      ORDER BY a.last_at DESC LIMIT 1),
+    (SELECT j.at FROM interactions j WHERE j.team_id = $1 AND j.at >= $2
+        AND EXISTS (SELECT 1 FROM profiles p WHERE p.team_id = $1 AND p.id = j.user_id)
+      ORDER BY j.at DESC LIMIT 1),
     (SELECT max(at) FROM interactions WHERE team_id = $1 AND at < $2))`)} AS latest`;
 
 const TOP = `SELECT value, n::int AS count FROM profile_tallies WHERE team_id = $1 AND dim = $2

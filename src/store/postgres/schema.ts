@@ -16,7 +16,7 @@
 
 import { CONNECTIONS_SQL } from './connections.ts';
 import { PSEUDONYMS_SQL } from './pseudonyms.ts';
-import { PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
+import { ACTIVITY_UPKEEP_SQL, PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
 import { STATS_BUCKETS_SQL } from './stats-buckets.ts';
 
 /** One migration: the SQL that takes the schema from `version - 1` to `version`. */
@@ -217,6 +217,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 4, name: 'audience-counts', sql: AUDIENCE_COUNTS },
   { version: 5, name: 'stats-rollups', sql: ROLLUPS_SQL },
   { version: 6, name: 'person-known', sql: PERSON_KNOWN_SQL },
+  { version: 7, name: 'activity-upkeep', sql: ACTIVITY_UPKEEP_SQL },
   { version: 9, name: 'stats-buckets-and-pseudonyms', sql: `${STATS_BUCKETS_SQL}\n${PSEUDONYMS_SQL}` },
 ];
 

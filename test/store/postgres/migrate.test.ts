@@ -31,13 +31,14 @@ describePostgres('PostgreSQL schema migrations', () => {
       to: latest,
       applied: PG_MIGRATIONS.map((m) => `${m.version}: ${m.name}`),
     });
-    expect(first.applied.slice(0, 6)).toEqual([
+    expect(first.applied.slice(0, 7)).toEqual([
       '1: initial-schema',
       '2: delivery-order',
       '3: connections',
       '4: audience-counts',
       '5: stats-rollups',
       '6: person-known',
+      '7: activity-upkeep',
     ]);
     expect(await migrateSchema(pool, 'test')).toEqual({ from: latest, to: latest, applied: [] });
   });
