@@ -51,12 +51,12 @@ SELECT (sums.active7d + week.active - later.n + later.week)::int AS active7d,
        (sums.purchasers + month.purchasers)::int AS purchasers
   FROM sums, week, month, later`;
 
-// People with a profile active in the week before last [$2, $3): who had an event then (their person_activity row
-// says whether they have a profile), and profiles last seen then without one. The one read that grows with the
-// audience: a week of events.
+// People with a profile active in the week before last [$2, $3): who had an event then, less those without a
+// profile ($4, the strangers of the 60 days, which include that week's), and the profiles last seen then without
+// one (index-only, profiles_by_seen holds the id). The one read that grows with the audience: a week of events.
 const PREVIOUS_WEEK = `WITH e AS MATERIALIZED (
   SELECT DISTINCT user_id FROM interactions WHERE team_id = $1 AND at >= $2 AND at < $3)
-SELECT ((SELECT count(*) FROM e JOIN person_activity a ON a.team_id = $1 AND a.user_id = e.user_id WHERE a.known)
+SELECT ((SELECT count(*) FROM e WHERE user_id <> ALL($4))
   + (SELECT count(*) FROM profiles p WHERE p.team_id = $1 AND p.last_active_at >= $2 AND p.last_active_at < $3
         AND p.id NOT IN (SELECT user_id FROM e)))::int AS active_prev_week`;
 
@@ -130,9 +130,9 @@ export async function rollupStats(
   const t = (x: number) => ts(x) as string;
   const q = async (sql: string, params: unknown[]) => (await db.query(sql, [team, ...params])).rows[0];
   const people = await q(PEOPLE, [asOf, week, ceilSlice(week), month, ceilSlice(month)].map(t));
-  const previous = await q(PREVIOUS_WEEK, [t(prevWeek), t(week)]);
   const fresh = await q(NEWCOMERS, [t(asOf), t(week), t(prevWeek)]);
   const strangers = ((await q(STRANGERS, [t(prevMonth)])) as { ids: string[] }).ids;
+  const previous = await q(PREVIOUS_WEEK, [t(prevWeek), t(week), strangers]);
   const slices = [month, floorSlice(month), ceilSlice(month), ceilSlice(prevMonth)].map(t);
   const events = await q(EVENTS, [t(prevMonth), ...slices, strangers]);
   const latest = await q(LATEST, [t(prevMonth)]);

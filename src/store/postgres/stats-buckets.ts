@@ -100,7 +100,9 @@ const ACTIVITY_REMOVED = addActivity(`${activityDeltas('removed', -1)} UNION ALL
    WHERE r.seen IS NOT NULL
      AND EXISTS (SELECT 1 FROM profiles p WHERE p.team_id = r.team_id AND p.id = r.user_id) GROUP BY 1, 2, 3`);
 
-const ACTIVITY_CHANGED = addActivity(`${activityDeltas('added', 1)} UNION ALL ${activityDeltas('removed', -1)}`);
+const ACTIVITY_CHANGED = addActivity(
+  `${activityDeltas('added', 1)} UNION ALL ${activityDeltas('removed', -1)}`,
+);
 
 // Profiles: their last_active_at goes onto their person_activity row (if any), or counts on its own.
 const seenOnto = (rows: string, seen: string) => `
@@ -130,6 +132,9 @@ CREATE TABLE activity_buckets (
   PRIMARY KEY (team_id, kind, bucket)
 );
 ALTER TABLE person_activity ADD COLUMN seen timestamptz;
+-- The profiles seen in a window, by id, without reading the profiles (the week before last, the partial slices).
+DROP INDEX profiles_by_seen;
+CREATE INDEX profiles_by_seen ON profiles (team_id, last_active_at) INCLUDE (id);
 ${recount('team_id IS NOT NULL').join(';\n')};
 ${fn('stats_events_added', addEvents(eventDeltas('added', 1)))}
 ${fn('stats_events_removed', addEvents(eventDeltas('removed', -1)))}

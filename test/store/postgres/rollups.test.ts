@@ -158,8 +158,10 @@ describePostgres('stats rollups kept by every change, equal to the engine', () =
     expect(await sqlStats(NOW)).toEqual(await engineStats(NOW));
   });
 
-  it('at the windows\' partial 10-minute slices, with revenue rounded once and a profile seen in the future', async () => {
-    const [buyer, seenAtEdge, seenLater, quiet] = (await store.audience.profiles()).slice(100, 104).map((p) => p.id);
+  it("at the windows' partial 10-minute slices, with revenue rounded once and a profile seen in the future", async () => {
+    const [buyer, seenAtEdge, seenLater, quiet] = (await store.audience.profiles())
+      .slice(100, 104)
+      .map((p) => p.id);
     const month = NOW - 30 * DAY;
     const week = NOW - 7 * DAY;
     // Ten purchases of 0.1 on both sides of each window's start: added one by one they make 0.9999999999999999.
