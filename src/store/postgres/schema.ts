@@ -15,7 +15,7 @@
  */
 
 import { CONNECTIONS_SQL } from './connections.ts';
-import { PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
+import { ACTIVITY_UPKEEP_SQL, PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
 
 /** One migration: the SQL that takes the schema from `version - 1` to `version`. */
 export interface PgMigration {
@@ -215,6 +215,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 4, name: 'audience-counts', sql: AUDIENCE_COUNTS },
   { version: 5, name: 'stats-rollups', sql: ROLLUPS_SQL },
   { version: 6, name: 'person-known', sql: PERSON_KNOWN_SQL },
+  { version: 7, name: 'activity-upkeep', sql: ACTIVITY_UPKEEP_SQL },
 ];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */
