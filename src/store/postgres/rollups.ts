@@ -18,6 +18,7 @@
  */
 
 import type { Queryable } from './claims.ts';
+import { rebuildFeatureWindows } from './feature-windows.ts';
 
 const REACH_TYPES = `'view', 'like', 'share', 'comment', 'click'`;
 const ENGAGE_TYPES = `'like', 'share', 'comment', 'click'`;
@@ -196,7 +197,8 @@ END $$;
 
 /**
  * Recounts one workspace's rollups from its profiles and interactions (what the triggers keep, from scratch):
- * after a load that bypassed the triggers (a bulk generator, a restore), in the caller's transaction.
+ * after a load that bypassed the triggers (a bulk generator, a restore), in the caller's transaction; with the
+ * per-person window counters (feature-windows.ts).
  */
 export async function rebuildRollups(db: Queryable, team: string): Promise<void> {
   for (const table of ['profile_tallies', 'person_activity', 'interaction_days'])
@@ -215,4 +217,6 @@ export async function rebuildRollups(db: Queryable, team: string): Promise<void>
        LEFT JOIN profiles p ON p.team_id = x.team_id AND p.id = x.user_id`,
     [team],
   );
+  // The per-person window counters too (feature-windows.ts).
+  await rebuildFeatureWindows(db, team);
 }
