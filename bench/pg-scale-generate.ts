@@ -72,7 +72,11 @@ export function monthPlan(
   });
 }
 
-/** The non-unique indexes of a table (the primary key stays), as their CREATE statements. */
+/**
+ * The non-unique indexes of a table (the primary key stays), as their CREATE statements. For a partitioned table
+ * `pg_get_indexdef` says `ON ONLY`, which would create the parent's index alone (INVALID, no partition indexed):
+ * recreated without it, every partition gets its index again.
+ */
 async function secondaryIndexes(
   client: pg.Client,
   table: string,
@@ -83,7 +87,7 @@ async function secondaryIndexes(
       WHERE x.indrelid = $1::regclass AND NOT x.indisprimary`,
     [table],
   );
-  return rows;
+  return rows.map((r) => ({ name: r.name, sql: r.sql.replace(' ON ONLY ', ' ON ') }));
 }
 
 const PROFILES_SQL = `

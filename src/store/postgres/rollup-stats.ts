@@ -67,8 +67,9 @@ const REVENUE = `SELECT
   coalesce(sum(coalesce(value, 0) ORDER BY seq) FILTER (WHERE at >= $3), 0) AS revenue,
   coalesce(sum(coalesce(value, 0) ORDER BY seq) FILTER (WHERE at < $3), 0) AS revenue_prev,
   ${ms(`greatest(
-    (SELECT a.last_at FROM person_activity a WHERE a.team_id = $1 AND a.known AND a.last_at >= $4
-      ORDER BY a.last_at DESC LIMIT 1),
+    (SELECT j.at FROM interactions j WHERE j.team_id = $1 AND j.at >= $4
+        AND EXISTS (SELECT 1 FROM profiles p WHERE p.team_id = $1 AND p.id = j.user_id)
+      ORDER BY j.at DESC LIMIT 1),
     (SELECT max(at) FROM interactions WHERE team_id = $1 AND at < $4))`)} AS latest
   FROM interactions i WHERE team_id = $1 AND type = 'purchase' AND at >= $4 AND at < $2 AND user_id <> ALL($5)`;
 

@@ -16,7 +16,7 @@
 
 import { CONNECTIONS_SQL } from './connections.ts';
 import { FEATURE_WINDOWS_SQL } from './feature-windows.ts';
-import { PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
+import { ACTIVITY_UPKEEP_SQL, PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
 
 /** One migration: the SQL that takes the schema from `version - 1` to `version`. */
 export interface PgMigration {
@@ -216,6 +216,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 4, name: 'audience-counts', sql: AUDIENCE_COUNTS },
   { version: 5, name: 'stats-rollups', sql: ROLLUPS_SQL },
   { version: 6, name: 'person-known', sql: PERSON_KNOWN_SQL },
+  { version: 7, name: 'activity-upkeep', sql: ACTIVITY_UPKEEP_SQL },
   { version: 8, name: 'feature-windows', sql: FEATURE_WINDOWS_SQL },
 ];
 

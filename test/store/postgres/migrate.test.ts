@@ -34,9 +34,10 @@ describePostgres('PostgreSQL schema migrations', () => {
         '4: audience-counts',
         '5: stats-rollups',
         '6: person-known',
+        '7: activity-upkeep',
       ],
     });
-    expect(await migrateSchema(pool, 'test')).toEqual({ from: 6, to: 6, applied: [] });
+    expect(await migrateSchema(pool, 'test')).toEqual({ from: 7, to: 7, applied: [] });
   });
 
   it('files every row under the workspace: team_id leads every primary key and every index', async () => {

@@ -166,6 +166,19 @@ describePostgres('stats rollups kept by every change, equal to the engine', () =
     expect(await sqlStats(NOW)).toEqual(await engineStats(NOW));
   });
 
+  it('keeps activity updates on their page: no index covers a column the upsert changes, pages keep room', async () => {
+    const { rows } = await pool.query<{ column: string }>(
+      `SELECT DISTINCT a.attname AS column FROM pg_index x
+         JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = ANY (x.indkey)
+        WHERE x.indrelid = 'person_activity'::regclass`,
+    );
+    expect(rows.map((r) => r.column).sort()).toEqual(['team_id', 'user_id']);
+    const { rows: options } = await pool.query<{ options: string[] }>(
+      `SELECT reloptions AS options FROM pg_class WHERE oid = 'person_activity'::regclass`,
+    );
+    expect(options[0]?.options).toContain('fillfactor=70');
+  });
+
   describe('interactions are never edited in place', () => {
     it('refuses an UPDATE, which would bypass the rollups', async () => {
       await expect(pool.query(`UPDATE interactions SET value = 1 WHERE team_id = '${TEAM}'`)).rejects.toThrow(
