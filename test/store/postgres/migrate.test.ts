@@ -35,9 +35,10 @@ describePostgres('PostgreSQL schema migrations', () => {
         '5: stats-rollups',
         '6: person-known',
         '7: activity-upkeep',
+        '8: feature-windows',
       ],
     });
-    expect(await migrateSchema(pool, 'test')).toEqual({ from: 7, to: 7, applied: [] });
+    expect(await migrateSchema(pool, 'test')).toEqual({ from: 8, to: 8, applied: [] });
   });
 
   it('files every row under the workspace: team_id leads every primary key and every index', async () => {
