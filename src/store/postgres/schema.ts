@@ -208,6 +208,12 @@ UPDATE audience_meta m SET
   interactions = (SELECT count(*) FROM interactions i WHERE i.team_id = m.team_id);
 `;
 
+// A run's request and whether it is a default run (SegmentRun.request, .default): NULL on runs stored before,
+// which count as defaults, as on the file.
+const SEGMENT_RUN_REQUEST = `
+ALTER TABLE segment_runs ADD COLUMN request jsonb, ADD COLUMN is_default boolean;
+`;
+
 /** Every migration, oldest first. */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 1, name: 'initial-schema', sql: INITIAL },
@@ -217,7 +223,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 5, name: 'stats-rollups', sql: ROLLUPS_SQL },
   { version: 6, name: 'person-known', sql: PERSON_KNOWN_SQL },
   { version: 7, name: 'activity-upkeep', sql: ACTIVITY_UPKEEP_SQL },
-  { version: 8, name: 'feature-windows', sql: FEATURE_WINDOWS_SQL },
+  { version: 8, name: 'feature-windows', sql: FEATURE_WINDOWS_SQL + SEGMENT_RUN_REQUEST },
 ];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */
