@@ -10,16 +10,22 @@
  * - by balanced sampling on x · a (`balancedSample`, the cube method) with the same probabilities and amounts,
  * - by the generator's `buyerShare` (balanced, then the buyers' amounts calibrated), with the mean change the
  *   calibration made to an amount.
+ * Then the sample's other bars (activity, purchasers, segments ARI, recommendations) at each buyer share.
  * Run: npm run bench -- hurdle
  */
 import MLR from 'ml-regression-multivariate-linear';
 import { Rng } from '../src/domain/random.ts';
 import { balancedSample } from '../src/engine/balanced-sample.ts';
+import { evaluateRecommendations } from '../src/engine/evaluate.ts';
 import { fitPrediction } from '../src/engine/predict.ts';
+import { segmentAudience } from '../src/engine/segments.ts';
+import { computeStats } from '../src/engine/stats.ts';
 import { generateSample } from '../src/sample/generate.ts';
 import { expectedSpend, SAMPLE_TRUTH, spendFeatures } from '../src/sample/truth.ts';
+import { adjustedRandIndex } from '../test/support/clustering.ts';
 
 const END = new Date('2026-06-01T00:00:00Z');
+const SEGMENTS_END = new Date('2025-06-02T00:00:00Z');
 const DAY = 86_400_000;
 const SHARES = [1, 0.5, 0.2, 0.05, 0.03, 0.02];
 const AMOUNT_LOG_SD = 0.6;
@@ -120,3 +126,44 @@ SHARES.forEach((q, i) => {
   const label = q === 1 ? 'everyone buys (default)' : `${q * 100}% buy`;
   console.log([label, ...columns.map((c) => c[i])].join(' | '));
 });
+
+/**
+ * The other bars at each buyer share: the bundled sample's figures against `buyerShare` (5,000 profiles, seed 42).
+ * Stats and the recommendations' time split on the sample ending 2026-06-01 (as `test/engine/evaluate.test.ts`),
+ * segments at k=5 (seed 7) on the one ending 2025-06-02 (as `test/engine/segments.test.ts`).
+ */
+function otherBars(): void {
+  console.log(
+    '\nbuyers per window | active 30 days | purchasers 30 days (of profiles / of active) | engaged ÷ reached | segments ARI vs personas | reco P@10 ÷ popularity, time split (test users)',
+  );
+  for (const q of [1, 0.5, 0.2, 0.05, 0.03]) {
+    const share = q === 1 ? {} : { buyerShare: q };
+    const sample = generateSample({ profiles: 5000, seed: 42, end: END, ...share });
+    const st = computeStats(sample.profiles, sample.interactions, { asOf: END.getTime() });
+    const n = sample.profiles.length;
+    const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+    const older = generateSample({ profiles: 5000, seed: 42, end: SEGMENTS_END, ...share });
+    const seg = segmentAudience(older, { k: 5, asOf: SEGMENTS_END.getTime(), seed: 7 });
+    const persona = new Map(older.profiles.map((p, i) => [p.id, older.personas[i] as string]));
+    const keys = seg.userIds.map((u) => persona.get(u) as string);
+    const codes = new Map([...new Set(keys)].map((k, i) => [k, i]));
+    const ari = adjustedRandIndex(
+      seg.labels,
+      keys.map((k) => codes.get(k) as number),
+    );
+    const reco = evaluateRecommendations(sample, { method: 'time' });
+    const label = q === 1 ? 'everyone buys (default)' : `${q * 100}% buy`;
+    console.log(
+      [
+        label,
+        pct(st.active30d / n),
+        `${pct(st.purchasers30d / n)} / ${pct(st.purchasers30d / st.active30d)}`,
+        pct(st.engaged30d / st.reach30d),
+        ari.toFixed(3),
+        `${(reco.ours.precisionAt10 / reco.popularity.precisionAt10).toFixed(2)}× (${reco.users})`,
+      ].join(' | '),
+    );
+  }
+}
+
+otherBars();
