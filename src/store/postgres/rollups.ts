@@ -12,13 +12,13 @@
  *   and only the partial days at the window's two ends from the interactions.
  *
  * Statement-level triggers with transition tables aggregate each statement's rows once (a COPY of a million
- * rows is one GROUP BY, not a million row triggers). What the rollups cannot give exactly is still read from the
- * base tables through narrow indexes: people active in the week before last (events of that one week), new
- * profiles (index on `created_at`), profiles seen on their platform (index on `last_active_at`), revenue (the
- * purchases of 60 days, summed in data order so the rounding is the engine's; partial index on purchases).
+ * rows is one GROUP BY, not a million row triggers). `stats` itself reads these with the 10-minute slices of
+ * stats-buckets.ts (migration 9), which follow these tables' rows with triggers of their own.
  */
 
 import type { Queryable } from './claims.ts';
+import { rebuildPseudonyms } from './pseudonyms.ts';
+import { rebuildStatsBuckets } from './stats-buckets.ts';
 
 const REACH_TYPES = `'view', 'like', 'share', 'comment', 'click'`;
 const ENGAGE_TYPES = `'like', 'share', 'comment', 'click'`;
@@ -256,4 +256,6 @@ export async function rebuildRollups(db: Queryable, team: string): Promise<void>
          AS x (team_id, user_id, l, r, e, b)`,
     [team],
   );
+  await rebuildStatsBuckets(db, team);
+  await rebuildPseudonyms(db, team);
 }

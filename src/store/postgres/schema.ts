@@ -15,7 +15,9 @@
  */
 
 import { CONNECTIONS_SQL } from './connections.ts';
+import { PSEUDONYMS_SQL } from './pseudonyms.ts';
 import { ACTIVITY_UPKEEP_SQL, PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
+import { STATS_BUCKETS_SQL } from './stats-buckets.ts';
 
 /** One migration: the SQL that takes the schema from `version - 1` to `version`. */
 export interface PgMigration {
@@ -216,6 +218,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 5, name: 'stats-rollups', sql: ROLLUPS_SQL },
   { version: 6, name: 'person-known', sql: PERSON_KNOWN_SQL },
   { version: 7, name: 'activity-upkeep', sql: ACTIVITY_UPKEEP_SQL },
+  { version: 9, name: 'stats-buckets-and-pseudonyms', sql: `${STATS_BUCKETS_SQL}\n${PSEUDONYMS_SQL}` },
 ];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */
@@ -239,4 +242,7 @@ export const TEAM_TABLES = [
   'profile_tallies',
   'person_activity',
   'interaction_days',
+  'event_buckets',
+  'activity_buckets',
+  'profile_pseudonyms',
 ] as const;
