@@ -457,8 +457,9 @@ export class PgChange implements StoreChange {
 
   async addSegmentRun(run: SegmentRun, keep: number): Promise<void> {
     await this.q(
-      `INSERT INTO segment_runs (team_id, id, created_at, data_version, k, features, scaling, names, sizes, centroids)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      `INSERT INTO segment_runs (team_id, id, created_at, data_version, k, features, scaling, names, sizes, centroids,
+         request, is_default)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [
         run.id,
         ts(run.created_at),
@@ -469,6 +470,8 @@ export class PgChange implements StoreChange {
         run.names,
         run.sizes,
         JSON.stringify(run.centroids),
+        run.request === undefined ? null : JSON.stringify(run.request),
+        run.default ?? null,
       ],
     );
     if (run.placement && run.user_ids.length === 0) {

@@ -17,6 +17,7 @@
  */
 
 import type { Queryable } from './claims.ts';
+import { rebuildFeatureWindows } from './feature-windows.ts';
 import { rebuildPseudonyms } from './pseudonyms.ts';
 import { rebuildStatsBuckets } from './stats-buckets.ts';
 
@@ -235,8 +236,9 @@ END $$;
 
 /**
  * Recounts one workspace's rollups from its profiles and interactions (what the triggers keep, from scratch):
- * after a load that bypassed the triggers (a bulk generator, a restore), in the caller's transaction. Its per-person
- * GROUP BY holds one row per active person: a caller with millions of them sets `work_mem` so that fits in memory.
+ * after a load that bypassed the triggers (a bulk generator, a restore), in the caller's transaction; with the
+ * per-person window counters (feature-windows.ts). Its per-person GROUP BY holds one row per active person: a
+ * caller with millions of them sets `work_mem` so that fits in memory.
  */
 export async function rebuildRollups(db: Queryable, team: string): Promise<void> {
   for (const table of ['profile_tallies', 'person_activity', 'interaction_days'])
@@ -258,4 +260,6 @@ export async function rebuildRollups(db: Queryable, team: string): Promise<void>
   );
   await rebuildStatsBuckets(db, team);
   await rebuildPseudonyms(db, team);
+  // The per-person window counters too (feature-windows.ts).
+  await rebuildFeatureWindows(db, team);
 }
