@@ -47,7 +47,7 @@ const SECTIONS: ReadonlyArray<{ name: string; file: string; what: string; args?:
   {
     name: 'hurdle',
     file: 'bench/hurdle-bench.ts',
-    what: "the sample's planted spend coefficients under a realistic buyer share: OLS errors at 5k and 50k profiles",
+    what: "the sample's planted spend coefficients under a realistic buyer share: OLS errors with coin-flip, balanced and calibrated (generateSample buyerShare) buyers",
   },
   {
     name: 'connectors',

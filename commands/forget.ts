@@ -7,7 +7,7 @@ import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { describeForget, type ForgetReport, forgetPeople, removedAnything } from '../src/privacy/forget.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
 import { findUsers, notFound } from '../src/privacy/resolve.ts';
-import { peopleFor } from '../src/queries/people.ts';
+import { personLookupFor } from '../src/queries/people.ts';
 import type { CommandDeps } from './deps.ts';
 import { checkOptions } from './options.ts';
 
@@ -32,7 +32,7 @@ export function createForgetCommand({ store, clock, config }: CommandDeps): Subc
       }
       // Someone known only from interactions or a stored segment run can be forgotten by id too.
       const mentioned = await store.audience.mentioned([ref.trim()]);
-      const found = findUsers(await peopleFor(store), ref, () => pseudonymizerFor(config), {
+      const found = await findUsers(personLookupFor(store), ref, () => pseudonymizerFor(config), {
         extraIds: (id) => mentioned.has(id),
       });
       if (found.ids.length === 0) {

@@ -22,7 +22,7 @@ import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
 import { resolveUserRef } from '../src/privacy/resolve.ts';
 import { engineAudience } from '../src/queries/audience.ts';
 import { cachedResult } from '../src/queries/cache.ts';
-import { peopleFor } from '../src/queries/people.ts';
+import { personLookupFor } from '../src/queries/people.ts';
 import { predictionModelFor } from '../src/queries/prediction.ts';
 import { type SqlPredictionPlan, sqlPredictionPlan } from '../src/queries/prediction-sql.ts';
 import {
@@ -176,14 +176,12 @@ async function sqlForecastScope(
   const { store, clock, config } = deps;
   if (user !== undefined) {
     // A profile id is looked up directly; an @handle or e-mail needs the pseudonym index (privacy/resolve.ts).
-    const text = user.trim();
-    const [profile] = text.startsWith('@') ? [] : await store.audience.profiles({ ids: [text] });
-    const people = async () =>
-      peopleFor(store, {
-        needs: 'finding a person by @handle or e-mail',
-        instead: 'give the profile id (user=u000042)',
-      });
-    const id = profile?.id ?? resolveUserRef(await people(), user, () => pseudonymizerFor(config));
+    // A profile id, @handle or e-mail address: by index on a database (queries/people.ts).
+    const people = personLookupFor(store, {
+      needs: 'finding a person by @handle or e-mail',
+      instead: 'give the profile id (user=u000042)',
+    });
+    const id = await resolveUserRef(people, user, () => pseudonymizerFor(config));
     return { scope: { kind: 'user', userId: id }, who: { kind: 'ids', ids: [id] } };
   }
   if (segmentNumber === undefined) return { scope: { kind: 'audience' }, who: { kind: 'all' } };
@@ -272,7 +270,7 @@ async function forecastScope(
   const { store, clock, config } = deps;
   if (user !== undefined) {
     // A profile id or an @handle / e-mail address, matched through its pseudonym (privacy/resolve.ts).
-    const id = resolveUserRef(await peopleFor(store), user, () => pseudonymizerFor(config));
+    const id = await resolveUserRef(personLookupFor(store), user, () => pseudonymizerFor(config));
     return { scope: { kind: 'user', userId: id }, userIds: [id], forecastKey: null };
   }
   if (segmentNumber === undefined)

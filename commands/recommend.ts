@@ -7,7 +7,7 @@ import { RecommendError } from '../src/engine/recommend.ts';
 import { markPerPerson } from '../src/privacy/cohorts.ts';
 import { pseudonymizerFor } from '../src/privacy/pseudonym.ts';
 import { resolveUserRef } from '../src/privacy/resolve.ts';
-import { peopleFor } from '../src/queries/people.ts';
+import { personLookupFor } from '../src/queries/people.ts';
 import { recommendationModelFor, userRecommendationsFor } from '../src/queries/recommendation.ts';
 import { segmentRecommendationsFor } from '../src/queries/results.ts';
 import type { CommandDeps } from './deps.ts';
@@ -95,18 +95,15 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
 }
 
 /**
- * A profile id or an @handle / e-mail address, matched through its pseudonym (privacy/resolve.ts). A backend
- * that answers a person from their own rows looks a profile id up by index rather than in everyone's profiles.
+ * A profile id or an @handle / e-mail address, matched through its pseudonym (privacy/resolve.ts); a database
+ * answers both by index (queries/people.ts), so no one's profiles are read but the person's.
  */
 async function personRef(
   store: CommandDeps['store'],
   ref: string,
   config: CommandDeps['config'],
 ): Promise<string> {
-  if (store.audience.recommendStats && (await store.audience.profiles({ ids: [ref.trim()] })).length === 1) {
-    return ref.trim();
-  }
-  return resolveUserRef(await peopleFor(store), ref, () => pseudonymizerFor(config), {
+  return resolveUserRef(personLookupFor(store), ref, () => pseudonymizerFor(config), {
     passUnknownIds: true,
   });
 }

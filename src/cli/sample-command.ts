@@ -7,7 +7,7 @@ import { UserError } from '../domain/errors.ts';
 import type { AudienceCounts, AudienceMeta } from '../domain/types.ts';
 import { appendAudit, auditEntry } from '../privacy/audit.ts';
 import type { CliContext } from './context.ts';
-import { parseWholeNumber } from './options.ts';
+import { parseShare, parseWholeNumber } from './options.ts';
 import { CLI_ACTOR } from './privacy-commands.ts';
 
 /** Raised when the store holds data of its own (imported) and `--replace` was not given. */
@@ -16,7 +16,7 @@ export class SampleRefusedError extends UserError {
   readonly code = 'sample_refused';
 }
 
-/** Registers `audience sample [--profiles N] [--seed N] [--replace]`. */
+/** Registers `audience sample [--profiles N] [--seed N] [--buyer-share S] [--replace]`. */
 export function registerSampleCommand(program: Command, ctx: CliContext): void {
   const { config, clock } = ctx;
   program
@@ -24,8 +24,13 @@ export function registerSampleCommand(program: Command, ctx: CliContext): void {
     .description('Replace the audience with a generated sample (personas, products, 26 weeks of activity).')
     .option('--profiles <n>', 'number of profiles', parseWholeNumber, config.sample.profiles)
     .option('--seed <n>', 'random seed', parseWholeNumber, config.sample.seed)
+    .option(
+      '--buyer-share <share>',
+      'a realistic month: only this share of the profiles buys in 30 days (0.03 or 3%; default: everyone buys)',
+      parseShare,
+    )
     .option('--replace', 'replace imported data too (it is lost; keep a copy of the data file)', false)
-    .action(async (opts: { profiles: number; seed: number; replace: boolean }) => {
+    .action(async (opts: { profiles: number; seed: number; buyerShare?: number; replace: boolean }) => {
       const store = await ctx.store();
       const held = describeOwnData(await store.audience.counts(), await store.audience.meta());
       if (held !== null && !opts.replace) {
@@ -36,14 +41,16 @@ export function registerSampleCommand(program: Command, ctx: CliContext): void {
       }
       const { loadSample } = await import('../sample/load.ts');
       const now = clock();
-      const detail = `sample loaded (seed ${opts.seed}, ${opts.profiles} profiles)${held ? `, replacing ${held}` : ''}`;
+      const buyers =
+        opts.buyerShare === undefined ? '' : `, ${+(opts.buyerShare * 100).toFixed(2)}% buyers a month`;
+      const detail = `sample loaded (seed ${opts.seed}, ${opts.profiles} profiles${buyers})${held ? `, replacing ${held}` : ''}`;
       const loaded = await loadSample(store, {
         ...opts,
         now,
         prepare: (tx) => appendAudit(tx, auditEntry(CLI_ACTOR, 'sample', detail, now.getTime())),
       });
       process.stdout.write(
-        `Loaded the sample audience (seed ${opts.seed}): ${loaded.profiles} profiles, ${loaded.products} products, ` +
+        `Loaded the sample audience (seed ${opts.seed}${buyers}): ${loaded.profiles} profiles, ${loaded.products} products, ` +
           `${loaded.interactions} interactions ending ${loaded.end.toISOString()}, into ${store.location}\n`,
       );
     });

@@ -1,4 +1,5 @@
 import { type AudienceStats, statsFromCounts, type Tally } from '../domain/audience-stats.ts';
+import { ExactSum } from '../domain/exact-sum.ts';
 import type { Interaction, Profile } from '../domain/types.ts';
 
 export type { AudienceStats, Tally } from '../domain/audience-stats.ts';
@@ -125,24 +126,28 @@ function activityFlags(
   return { flags, views, engagements, latest };
 }
 
-/** Revenue of the last 30 days and the 30 before, summed in data order (the same rounding as a plain scan). */
+/**
+ * Revenue of the last 30 days and the 30 before: each the exact sum of the purchases' values, rounded once
+ * (domain/exact-sum.ts), so the figure does not depend on the order of the events, and a database's exact
+ * per-slice sums give the same one.
+ */
 function revenueSums(
   index: InteractionIndex,
   rowOfKey: Int32Array,
   w: Windows,
 ): { revenue: number; revenuePrev: number } {
   const { purchases } = index;
-  let revenue = 0;
-  let revenuePrev = 0;
+  const revenue = new ExactSum();
+  const revenuePrev = new ExactSum();
   for (let p = 0; p < purchases.ts.length; p++) {
     const t = purchases.ts[p] as number;
     if (t >= w.asOf || t < w.prevMonthStart || rowOfKey[purchases.user[p] as number] === -1) continue;
     const v = purchases.value[p] as number;
-    const amount = Number.isNaN(v) ? 0 : v;
-    if (t >= w.monthStart) revenue += amount;
-    else revenuePrev += amount;
+    if (Number.isNaN(v)) continue;
+    if (t >= w.monthStart) revenue.add(v);
+    else revenuePrev.add(v);
   }
-  return { revenue, revenuePrev };
+  return { revenue: revenue.value(), revenuePrev: revenuePrev.value() };
 }
 
 /** The per-profile counts: activity (flags or last_active_at), purchasers, newcomers and the top-list counts. */

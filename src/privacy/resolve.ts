@@ -64,6 +64,24 @@ function pseudonymIndex(profiles: readonly Profile[]): Map<string, string[]> {
   return byPseudonym;
 }
 
+/**
+ * What resolving a reference asks of the audience: whether a profile id exists, and who carries a pseudonym. A
+ * database answers both by index (queries/people.ts); otherwise they come from the profiles' index above.
+ */
+export interface PersonLookup {
+  hasId(id: string): Promise<boolean>;
+  withPseudonym(pseudonym: string): Promise<readonly string[]>;
+}
+
+/** The lookup over an index of the profiles in memory. */
+export function lookupIn(people: PeopleIndex | (() => Promise<PeopleIndex>)): PersonLookup {
+  const index = async () => (typeof people === 'function' ? people() : people);
+  return {
+    hasId: async (id) => (await index()).ids().has(id),
+    withPseudonym: async (pseudonym) => (await index()).byPseudonym().get(pseudonym) ?? [],
+  };
+}
+
 function looksLikeEmail(text: string): boolean {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text);
 }
@@ -73,12 +91,12 @@ function looksLikeEmail(text: string): boolean {
  * a stored pseudonym, or a profile id. A bare word that is no profile id is tried as a handle. Returns no ids
  * when nothing matches; throws UsageError for an empty reference or a handle with no pseudonym key.
  */
-export function findUsers(
-  people: PeopleIndex,
+export async function findUsers(
+  people: PersonLookup,
   ref: string,
   source: PseudonymSource,
   options: { extraIds?: (id: string) => boolean } = {},
-): ResolvedUser {
+): Promise<ResolvedUser> {
   const text = ref.trim();
   if (text === '') throw new UsageError('say who: a profile id like u000042, or an @handle');
   let resolved: Pseudonymizer | null | undefined;
@@ -86,19 +104,19 @@ export function findUsers(
     resolved ??= typeof source === 'function' ? source() : source;
     return resolved;
   };
-  const byHash = (kind: IdentifierKind, by: MatchedBy): ResolvedUser => {
+  const byHash = async (kind: IdentifierKind, by: MatchedBy): Promise<ResolvedUser> => {
     const pseudonymizer = get();
     if (!pseudonymizer) {
       throw new UsageError('lookups by handle or e-mail need the pseudonym key; use the profile id');
     }
-    return { ids: people.byPseudonym().get(pseudonymizer.pseudonym(text, kind)) ?? [], by };
+    return { ids: [...(await people.withPseudonym(pseudonymizer.pseudonym(text, kind)))], by };
   };
   if (text.startsWith('@')) return byHash('handle', 'handle');
-  if (people.ids().has(text) || options.extraIds?.(text)) return { ids: [text], by: 'id' };
-  if (isPseudonym(text)) return { ids: people.byPseudonym().get(text) ?? [], by: 'pseudonym' };
+  if ((await people.hasId(text)) || options.extraIds?.(text)) return { ids: [text], by: 'id' };
+  if (isPseudonym(text)) return { ids: [...(await people.withPseudonym(text))], by: 'pseudonym' };
   if (looksLikeEmail(text)) return byHash('email', 'email');
   // A bare word may be a handle typed without its @; if it is not one either, it was meant as an id.
-  const asHandle = source !== null && get() ? byHash('handle', 'handle') : null;
+  const asHandle = source !== null && get() ? await byHash('handle', 'handle') : null;
   return asHandle && asHandle.ids.length > 0 ? asHandle : { ids: [], by: 'id' };
 }
 
@@ -106,13 +124,13 @@ export function findUsers(
  * The one profile `ref` names, for per-person commands (`predict user=…`, `recommend user=…`); throws
  * UsageError when none or several match (or, with `passUnknownIds`, returns an unmatched plain id as typed).
  */
-export function resolveUserRef(
-  people: PeopleIndex,
+export async function resolveUserRef(
+  people: PersonLookup,
   ref: string,
   pseudonymizer: PseudonymSource,
   options: { passUnknownIds?: boolean } = {},
-): string {
-  const found = findUsers(people, ref, pseudonymizer);
+): Promise<string> {
+  const found = await findUsers(people, ref, pseudonymizer);
   // The recommender also knows people from interactions alone, and explains unknown ids itself.
   if (options.passUnknownIds && found.by === 'id' && found.ids.length === 0) return ref.trim();
   const [first, second] = found.ids;

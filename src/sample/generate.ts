@@ -15,6 +15,7 @@ import type {
   Profile,
 } from '../domain/types.ts';
 import { type InteractionColumns, packEvent, typeCode } from '../engine/interaction-index.ts';
+import { type BuyerDraw, drawBuyers, SPEND_TERMS } from './buyers.ts';
 import {
   expectedSpend,
   type ItemPreferenceTruth,
@@ -26,6 +27,7 @@ import {
   SAMPLE_INTERESTS,
   SAMPLE_PLATFORMS,
   SAMPLE_TRUTH,
+  spendFeatures,
 } from './truth.ts';
 
 /** How big, which seed, and which period the sample covers. */
@@ -38,6 +40,13 @@ export interface SampleOptions {
   end: Date;
   /** Length of the period in weeks (default 26). */
   weeks?: number;
+  /**
+   * Share of the profiles that buy in a 30-day window, for a realistic month (a few percent). Unset: every
+   * profile buys in every window (the bundled sample; see "Spend model" in data/README.md). Set: who buys is a
+   * balanced draw (see `buyers.ts`) and the planted coefficients are `diagnostics.spendScale` · β. Meant for a few
+   * percent: towards 1, more and more windows' buying probabilities clip at 1 (`diagnostics.clipRate`).
+   */
+  buyerShare?: number;
 }
 
 /** Facts about one generated population, for tests and the README. */
@@ -50,8 +59,14 @@ export interface SampleDiagnostics {
   /** Mean and population variance of the planted expected spend mu over the profiles. */
   meanMu: number;
   varMu: number;
-  /** varMu / (varMu + noiseSd^2) on this population. */
+  /** varMu / (varMu + noiseSd^2) on this population (with `buyerShare`: + the mean Var(spend | x) instead). */
   maxR2: number;
+  /** Full windows with a purchase. */
+  buyerWindows: number;
+  /** The factor c of the planted model, E[spend | x] = c · x'β: 1 unless `buyerShare` is set. */
+  spendScale: number;
+  /** With `buyerShare`: mean relative change of a buyer's amount by the calibration (0 otherwise). */
+  meanAmountShift: number;
 }
 
 /** The item structure drawn for one catalogue (the rules are in `SAMPLE_TRUTH.catalogue`). */
@@ -130,8 +145,6 @@ export function generateSample(options: SampleOptions): SampleData {
 
   const world = makeWorld(productRng);
   const personaOf = assignPersonas(n, rng);
-  const profiles: Profile[] = new Array(n);
-  const personas: string[] = new Array(n);
   const run: Run = {
     period,
     world,
@@ -142,6 +155,36 @@ export function generateSample(options: SampleOptions): SampleData {
     buys: new PurchaseScratch(period.windows, world.products.length),
     tally: { userWindows: 0, clippedWindows: 0, sumMu: 0, sumMu2: 0 },
   };
+  const { profiles, personas, draw } =
+    options.buyerShare === undefined
+      ? everyoneBuys(run, personaOf)
+      : someBuy(run, personaOf, options.buyerShare, new Rng(seed * 7919 + 4));
+  // The typed columns go out with the data, for whoever builds the engine's view of the interactions.
+  const { interactions, columns } = run.events.materialize(profiles, world.products);
+  return {
+    profiles,
+    products: world.products,
+    interactions,
+    columns,
+    attributes: { ...SAMPLE_ATTRIBUTES },
+    personas,
+    items: itemTruth(world),
+    diagnostics: diagnosticsOf(run.tally, n, draw),
+  };
+}
+
+/** Profiles and, per profile, its persona key; and the buyers' draw when only some buy. */
+interface People {
+  profiles: Profile[];
+  personas: string[];
+  draw: BuyerDraw | null;
+}
+
+/** The bundled sample: each profile is drawn and spends in every window, one profile after the other. */
+function everyoneBuys(run: Run, personaOf: Int32Array): People {
+  const n = personaOf.length;
+  const profiles: Profile[] = new Array(n);
+  const personas: string[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const pi = personaOf[i] as number;
     const persona = SAMPLE_TRUTH.personas[pi] as PersonaTruth;
@@ -156,18 +199,84 @@ export function generateSample(options: SampleOptions): SampleData {
     profiles[i] = profile;
     personas[i] = persona.key;
   }
-  // The typed columns go out with the data, for whoever builds the engine's view of the interactions.
-  const { interactions, columns } = run.events.materialize(profiles, world.products);
-  return {
-    profiles,
-    products: world.products,
-    interactions,
-    columns,
-    attributes: { ...SAMPLE_ATTRIBUTES },
-    personas,
-    items: itemTruth(world),
-    diagnostics: diagnosticsOf(run.tally, n),
+  return { profiles, personas, draw: null };
+}
+
+/**
+ * `buyerShare`: every profile first (the buyers of a window are drawn for the whole population at once), then
+ * each profile's social events and the purchases that pay its window amounts.
+ */
+function someBuy(run: Run, personaOf: Int32Array, buyerShare: number, buyerRng: Rng): People {
+  const n = personaOf.length;
+  const { end, windows, windowMs } = run.period;
+  const profiles: Profile[] = new Array(n);
+  const lives: Life[] = new Array(n);
+  const x = new Float64Array(n * SPEND_TERMS);
+  const input = {
+    mus: new Float64Array(n),
+    x,
+    createdAt: new Float64Array(n),
+    windowSpend: new Float64Array(n),
+    end,
+    windows,
+    windowMs,
+    buyerShare,
+    amountLogSd: SAMPLE_TRUTH.spendModel.amountLogSd,
   };
+  for (let i = 0; i < n; i++) {
+    const persona = SAMPLE_TRUTH.personas[personaOf[i] as number] as PersonaTruth;
+    const life = drawLife(run, persona);
+    const profile = drawProfile(run, i, persona, life);
+    input.mus[i] = expectedSpend(profile);
+    x.set(spendFeatures(profile), i * SPEND_TERMS);
+    input.createdAt[i] = life.createdAt;
+    input.windowSpend[i] = persona.windowSpend;
+    lives[i] = life;
+    profiles[i] = profile;
+  }
+  const draw = drawBuyers(input, buyerRng);
+  for (let i = 0; i < n; i++) {
+    const pi = personaOf[i] as number;
+    const persona = SAMPLE_TRUTH.personas[pi] as PersonaTruth;
+    const mu = draw.scale * (input.mus[i] as number);
+    run.tally.sumMu += mu;
+    run.tally.sumMu2 += mu * mu;
+    const life = lives[i] as Life;
+    (profiles[i] as Profile).last_active_at = drawSocial(
+      run,
+      i,
+      pi,
+      persona,
+      life,
+      (profiles[i] as Profile).platform,
+    );
+    emitPurchases(run, i, pi, paySpend(run, persona, draw.amounts, i, life.createdAt));
+  }
+  const personas = Array.from(personaOf, (pi) => (SAMPLE_TRUTH.personas[pi] as PersonaTruth).key);
+  return { profiles, personas, draw };
+}
+
+/** The purchases that pay one profile's window amounts (1–3 each, by persona), into the purchase scratch. */
+function paySpend(
+  run: Run,
+  persona: PersonaTruth,
+  amounts: Float64Array,
+  i: number,
+  createdAt: number,
+): number {
+  const { rng } = run;
+  const { end, windows, windowMs } = run.period;
+  let buys = 0;
+  for (let w = 0; w < windows; w++) {
+    const cents = Math.round((amounts[i * windows + w] as number) * 100);
+    if (cents <= 0) continue;
+    const wEnd = end - w * windowMs;
+    const from = Math.max(wEnd - windowMs, createdAt);
+    const count = Math.min(1 + rng.categorical(persona.purchasesPerWindow), cents);
+    for (const part of splitCents(rng, cents, count))
+      drawPurchase(run, persona, buys++, weekdayTime(rng, from, wEnd, PURCHASE_WEEKDAYS), part / 100);
+  }
+  return buys;
 }
 
 /** The period the sample covers, from the options (checked). */
@@ -190,6 +299,9 @@ function periodOf(options: SampleOptions): Period {
     throw new RangeError(`profiles must be a non-negative integer, got ${n}`);
   if (!Number.isFinite(end)) throw new RangeError('end must be a valid date');
   if (!(weeks > 0)) throw new RangeError(`weeks must be positive, got ${weeks}`);
+  const share = options.buyerShare;
+  if (share !== undefined && !(share > 0 && share <= 1))
+    throw new RangeError(`buyerShare must be in (0, 1], got ${share}`);
   const periodStart = end - weeks * WEEK;
   const windowMs = SAMPLE_TRUTH.windowDays * DAY;
   return { n, seed, end, periodStart, windows: Math.floor((end - periodStart) / windowMs), windowMs };
@@ -521,18 +633,25 @@ function itemTruth(world: World): SampleItemTruth {
   };
 }
 
-function diagnosticsOf(tally: Tally, n: number): SampleDiagnostics {
-  const { userWindows, clippedWindows, sumMu, sumMu2 } = tally;
+function diagnosticsOf(tally: Tally, n: number, draw: BuyerDraw | null): SampleDiagnostics {
+  const { sumMu, sumMu2 } = tally;
   const meanMu = n > 0 ? sumMu / n : 0;
   const varMu = n > 0 ? Math.max(0, sumMu2 / n - meanMu * meanMu) : 0;
   const noiseSd = SAMPLE_TRUTH.spendModel.noiseSd;
+  const noise = draw ? draw.meanNoise : noiseSd * noiseSd;
+  const userWindows = draw ? draw.userWindows : tally.userWindows;
+  const clippedWindows = draw ? draw.clippedWindows : tally.clippedWindows;
   return {
     userWindows,
     clippedWindows,
     clipRate: userWindows > 0 ? clippedWindows / userWindows : 0,
     meanMu,
     varMu,
-    maxR2: varMu / (varMu + noiseSd * noiseSd),
+    // With buyerShare and no full window, no noise was measured: no R² to promise.
+    maxR2: (draw === null || userWindows > 0) && varMu + noise > 0 ? varMu / (varMu + noise) : 0,
+    buyerWindows: draw ? draw.buyerWindows : tally.userWindows - tally.clippedWindows,
+    spendScale: draw ? draw.scale : 1,
+    meanAmountShift: draw ? draw.meanAmountShift : 0,
   };
 }
 

@@ -32,11 +32,19 @@ export async function storeSample(
  */
 export async function loadSample(
   store: Store,
-  options: { profiles: number; seed: number; now: Date; prepare?: (tx: StoreChange) => Promise<void> },
+  options: {
+    profiles: number;
+    seed: number;
+    now: Date;
+    /** See `SampleOptions.buyerShare`: unset, every profile buys every month. */
+    buyerShare?: number;
+    prepare?: (tx: StoreChange) => Promise<void>;
+  },
 ) {
   // Ending the sample on a whole hour keeps it identical for every "now" within that hour.
   const end = new Date(Math.floor(options.now.getTime() / HOUR) * HOUR);
-  const sample = generateSample({ profiles: options.profiles, seed: options.seed, end });
+  const { profiles, seed, buyerShare } = options;
+  const sample = generateSample({ profiles, seed, end, ...(buyerShare === undefined ? {} : { buyerShare }) });
   await storeSample(store, sample, options.now, options.prepare);
   return {
     profiles: sample.profiles.length,

@@ -94,6 +94,11 @@ export interface PersonaTruth {
   weeklyRates: WeeklyRates;
   /** Probabilities of 1, 2 or 3 purchase interactions in a 30-day window with positive spend. */
   purchasesPerWindow: [number, number, number];
+  /**
+   * With `buyerShare` (only a share of the audience buys in a month): the median amount a buyer of this persona
+   * spends in a 30-day window in which they buy.
+   */
+  windowSpend: number;
   /** Probability that a purchase is followed by a rating, and the mean rating (normal sd 0.9, to half stars, 0.5..5). */
   rating: { rate: number; mean: number };
   /** Probability of listing each interest. */
@@ -114,6 +119,11 @@ export interface SpendModelTruth {
   intercept: number;
   coefficients: Record<string, number>;
   noiseSd: number;
+  /**
+   * With `buyerShare`: log-sd of a buyer's amount in a window around the persona's `windowSpend` (noiseSd is not
+   * used then: the noise is whether and how much one buys).
+   */
+  amountLogSd: number;
   /** Var(mu) / (Var(mu) + noiseSd^2): the best R² any model can reach on one window (expectation over personas). */
   maxR2: number;
   /** Expected share of user-windows where mu + eps < 0 and the spend is clipped to 0. */
@@ -135,6 +145,7 @@ const PERSONAS: PersonaTruth[] = [
     churnRate: 0.02,
     weeklyRates: { view: 1.2, like: 0.0012, share: 0.00016, comment: 0.0004, click: 0.0008 },
     purchasesPerWindow: [0.8, 0.2, 0],
+    windowSpend: 220,
     rating: { rate: 0.25, mean: 4.4 },
     interests: { fashion: 0.25, tech: 0.55, fitness: 0.3, travel: 0.55, food: 0.3 },
     platforms: [0.3, 0.03, 0.15, 0.15, 0.37],
@@ -156,6 +167,7 @@ const PERSONAS: PersonaTruth[] = [
     churnRate: 0.04,
     weeklyRates: { view: 0.5, like: 0.0008, share: 0.00024, comment: 0.00024, click: 0.0048 },
     purchasesPerWindow: [0, 0.2, 0.8],
+    windowSpend: 120,
     rating: { rate: 0.12, mean: 3.6 },
     interests: { fashion: 0.3, tech: 0.25, fitness: 0.15, travel: 0.15, food: 0.6 },
     platforms: [0.22, 0.13, 0.1, 0.15, 0.4],
@@ -177,6 +189,7 @@ const PERSONAS: PersonaTruth[] = [
     churnRate: 0.04,
     weeklyRates: { view: 0.9, like: 0.0088, share: 0.0032, comment: 0.0028, click: 0.00096 },
     purchasesPerWindow: [0.3, 0.5, 0.2],
+    windowSpend: 140,
     rating: { rate: 0.15, mean: 4.0 },
     interests: { fashion: 0.8, tech: 0.35, fitness: 0.5, travel: 0.3, food: 0.25 },
     platforms: [0.37, 0.45, 0.05, 0.11, 0.02],
@@ -198,6 +211,7 @@ const PERSONAS: PersonaTruth[] = [
     churnRate: 0.04,
     weeklyRates: { view: 2.5, like: 0.00016, share: 0.00004, comment: 0.00004, click: 0.00024 },
     purchasesPerWindow: [0.9, 0.1, 0],
+    windowSpend: 80,
     rating: { rate: 0.08, mean: 3.9 },
     interests: { fashion: 0.15, tech: 0.35, fitness: 0.15, travel: 0.25, food: 0.3 },
     platforms: [0.2, 0.08, 0.25, 0.37, 0.1],
@@ -219,6 +233,7 @@ const PERSONAS: PersonaTruth[] = [
     churnRate: 0.2,
     weeklyRates: { view: 0.15, like: 0.00032, share: 0.00004, comment: 0.00004, click: 0.00016 },
     purchasesPerWindow: [1, 0, 0],
+    windowSpend: 70,
     rating: { rate: 0.05, mean: 3.4 },
     interests: { fashion: 0.25, tech: 0.25, fitness: 0.2, travel: 0.2, food: 0.35 },
     platforms: [0.3, 0.2, 0.15, 0.2, 0.15],
@@ -335,6 +350,7 @@ const SPEND_MODEL: SpendModelTruth = {
   intercept: -50,
   coefficients: { log_followers: 30, age: 1.8, app_sessions_per_week: 6, loyalty_member: 45 },
   noiseSd: 20,
+  amountLogSd: 0.6,
   // Measured on 240,000 generated profiles (seeds 101-104): Var(mu) = 3393 (sd 58.2, mean 131.0), so
   // R² max = 3393 / (3393 + 20²) = 0.895; mu + eps < 0 in 0.19% of full windows. `SampleData.diagnostics` gives
   // the same numbers for one generated population.
@@ -385,18 +401,30 @@ export const SAMPLE_TRUTH = {
   },
 };
 
-/** The planted expected 30-day spend mu of a sample profile (before noise and clipping). */
-export function expectedSpend(profile: Profile): number {
-  const c = SPEND_MODEL.coefficients;
+/** The spend model's x of a profile: 1 (for the intercept), then the planted features in `coefficients` order. */
+export function spendFeatures(profile: Profile): [number, number, number, number, number] {
   const followers = profile.followers ?? 0;
   const age = profile.attrs.age;
   const sessions = profile.attrs.app_sessions_per_week;
   const loyal = profile.attrs.loyalty_member;
+  return [
+    1,
+    Math.log10(1 + followers),
+    typeof age === 'number' ? age : 0,
+    typeof sessions === 'number' ? sessions : 0,
+    loyal === true ? 1 : 0,
+  ];
+}
+
+/** The planted expected 30-day spend mu = x'β of a sample profile (before noise and clipping). */
+export function expectedSpend(profile: Profile): number {
+  const c = SPEND_MODEL.coefficients;
+  const [, logFollowers, age, sessions, loyal] = spendFeatures(profile);
   return (
     SPEND_MODEL.intercept +
-    (c.log_followers ?? 0) * Math.log10(1 + followers) +
-    (c.age ?? 0) * (typeof age === 'number' ? age : 0) +
-    (c.app_sessions_per_week ?? 0) * (typeof sessions === 'number' ? sessions : 0) +
-    (c.loyalty_member ?? 0) * (loyal === true ? 1 : 0)
+    (c.log_followers ?? 0) * logFollowers +
+    (c.age ?? 0) * age +
+    (c.app_sessions_per_week ?? 0) * sessions +
+    (c.loyalty_member ?? 0) * loyal
   );
 }

@@ -395,6 +395,8 @@ export function memoryReads(data: () => AudienceData, columns: ColumnsSource) {
     predictions: null,
     // The engine computes features from the snapshot, which is free here.
     personFeatures: null,
+    // Lookups by pseudonym use the app's index over the profiles in memory (privacy/resolve.ts).
+    pseudonymOwners: null,
   };
   const segmentRuns = memorySegmentRuns(data);
   const models: ModelReads = {

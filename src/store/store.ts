@@ -150,6 +150,13 @@ export interface AudienceReads {
    * them from a snapshot (the file backend, and reads inside an open change).
    */
   readonly predictions: PredictionSource | null;
+  /**
+   * The ids of the profiles carrying each of these stored pseudonyms (privacy/pseudonym.ts), in stored order,
+   * read by index (a database's pseudonym table); null: the app builds its index from the profiles (the file).
+   */
+  readonly pseudonymOwners:
+    | ((pseudonyms: readonly string[]) => Promise<ReadonlyMap<string, readonly string[]>>)
+    | null;
 }
 
 /**

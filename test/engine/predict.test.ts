@@ -137,6 +137,22 @@ describe('fitPrediction on the sample', () => {
     );
   });
 
+  it('recovers every planted coefficient within 5% on a realistic month too (3% buyers, balanced draw)', () => {
+    const real = generateSample({ profiles: 5000, seed: 42, end: END, buyerShare: 0.03 });
+    const m = fitPrediction(real, { features: PLANTED, cutoff: CUTOFF });
+    const c = real.diagnostics.spendScale;
+    for (const [feature, planted] of Object.entries(TRUTH.coefficients)) {
+      const got = coefficient(m, feature);
+      expect(Math.abs(got / (c * planted) - 1), `${feature}: ${got} vs ${c * planted}`).toBeLessThanOrEqual(
+        0.05,
+      );
+    }
+    // Few buyers: the spend of one person is mostly noise, so the best possible R² is small but the fit finds it.
+    expect(real.diagnostics.maxR2).toBeLessThan(0.05);
+    expect(m.validation?.method).toBe('time');
+    expect(m.validation?.r2).toBeGreaterThan(0);
+  });
+
   it('cross-validates with 5 folds when asked, or with the folds given, and skips the check with none', () => {
     const cv = fitPrediction(sample, { features: PLANTED, cutoff: CUTOFF, validate: 'cv' });
     expect(cv.validation).toMatchObject({ method: 'cv', size: 5, n: cv.n });

@@ -14,7 +14,7 @@ import {
   pseudonymizerFor,
   pseudonymKeyFile,
 } from '../../src/privacy/pseudonym.ts';
-import { peopleIndex, resolveUserRef } from '../../src/privacy/resolve.ts';
+import { lookupIn, peopleIndex, resolveUserRef } from '../../src/privacy/resolve.ts';
 import type { FileStore } from '../../src/store/store.ts';
 import { filesContaining, NOW, sampleStore, tempDir, testConfig, visible } from './helpers.ts';
 
@@ -96,14 +96,14 @@ describe('pseudonymous identifiers on import', () => {
     expect(a.pseudonym('jane', 'handle')).toMatch(/^ps_[a-z2-7]{26}$/);
   });
 
-  it('finds people by @handle or e-mail through the same pseudonym, in one place', () => {
+  it('finds people by @handle or e-mail through the same pseudonym, in one place', async () => {
     const p = pseudonymizerFor(config);
-    const people = peopleIndex(store.data.profiles);
-    expect(resolveUserRef(people, '@jane_doe', p)).toBe('u000001');
-    expect(resolveUserRef(people, 'JANE.DOE@example.com', p)).toBe('u000001');
-    expect(resolveUserRef(people, '@bob_roe', p)).toBe('u000002');
-    expect(resolveUserRef(people, 'u000003', p)).toBe('u000003');
-    expect(() => resolveUserRef(people, '@nobody_here', p)).toThrow(/no profile has that handle/);
+    const people = lookupIn(peopleIndex(store.data.profiles));
+    expect(await resolveUserRef(people, '@jane_doe', p)).toBe('u000001');
+    expect(await resolveUserRef(people, 'JANE.DOE@example.com', p)).toBe('u000001');
+    expect(await resolveUserRef(people, '@bob_roe', p)).toBe('u000002');
+    expect(await resolveUserRef(people, 'u000003', p)).toBe('u000003');
+    await expect(resolveUserRef(people, '@nobody_here', p)).rejects.toThrow(/no profile has that handle/);
   });
 
   it('answers predict and recommend for user=@handle, privately, without repeating the handle', async () => {

@@ -370,3 +370,81 @@ describe('generateSample', () => {
     expect(mean('quiet_followers')).toBeGreaterThan(mean('casual_browsers'));
   });
 });
+
+describe('generateSample with buyerShare: a realistic month', () => {
+  let real: SampleData;
+  beforeAll(() => {
+    real = generateSample({ end: END, buyerShare: 0.03 });
+  });
+
+  /** The last window's spend per profile that existed before it, with the planted features at its start. */
+  function lastWindow(sample: SampleData) {
+    const cutoff = END.getTime() - WINDOW;
+    const table = computeFeatures(sample, planted, { asOf: cutoff, existingOnly: true });
+    const row = new Map(table.userIds.map((u, i) => [u, i]));
+    const y = new Float64Array(table.userIds.length);
+    for (const it of sample.interactions) {
+      if (it.type !== 'purchase' || it.timestamp < cutoff) continue;
+      const r = row.get(it.user_id);
+      if (r !== undefined) y[r] = (y[r] as number) + (it.value as number);
+    }
+    return { table, y };
+  }
+
+  it('is deterministic, leaves the default sample alone and refuses a share outside (0, 1]', () => {
+    const a = generateSample({ end: END, profiles: 600, seed: 3, buyerShare: 0.05 });
+    expect(generateSample({ end: END, profiles: 600, seed: 3, buyerShare: 0.05 })).toEqual(a);
+    expect(data.diagnostics.spendScale).toBe(1);
+    expect(data.diagnostics.meanAmountShift).toBe(0);
+    expect(data.diagnostics.buyerWindows).toBe(
+      data.diagnostics.userWindows - data.diagnostics.clippedWindows,
+    );
+    for (const bad of [0, -0.1, 1.5, Number.NaN])
+      expect(() => generateSample({ end: END, profiles: 10, buyerShare: bad })).toThrow(
+        /buyerShare must be in/,
+      );
+  });
+
+  it('has about the asked share of buyers per window, and repeat buyers', () => {
+    const d = real.diagnostics;
+    expect(d.buyerWindows / d.userWindows).toBeGreaterThan(0.025);
+    expect(d.buyerWindows / d.userWindows).toBeLessThan(0.035);
+    expect(d.spendScale).toBeGreaterThan(0);
+    expect(d.clipRate).toBeLessThan(0.001);
+    const { y } = lastWindow(real);
+    const buyers = y.filter((v) => v > 0).length;
+    expect(buyers / y.length).toBeGreaterThan(0.02);
+    expect(buyers / y.length).toBeLessThan(0.04);
+    // Some people buy in more than one window of the six (50 of 5,000 on seed 42).
+    const windowsOf = new Map<string, Set<number>>();
+    for (const it of real.interactions) {
+      if (it.type !== 'purchase') continue;
+      const set = windowsOf.get(it.user_id) ?? new Set<number>();
+      set.add(Math.floor((END.getTime() - 1 - it.timestamp) / WINDOW));
+      windowsOf.set(it.user_id, set);
+    }
+    expect([...windowsOf.values()].filter((s) => s.size > 1).length).toBeGreaterThan(25);
+  });
+
+  it("balances the last window: Σ x (spend − c·x'β) is 0 to the cent, so least squares returns c·β", () => {
+    const { table, y } = lastWindow(real);
+    const c = real.diagnostics.spendScale;
+    const byId = new Map<string, Profile>(real.profiles.map((p) => [p.id, p]));
+    const mu = table.userIds.map((u) => c * expectedSpend(byId.get(u) as Profile));
+    // The balancing equations, per planted feature and for the total: cents of rounding per buyer at most.
+    const ones = new Float64Array(table.userIds.length).fill(1);
+    const sums = [ones, ...table.columns].map((col) =>
+      table.userIds.reduce((s, _, i) => s + (col[i] as number) * ((y[i] as number) - (mu[i] as number)), 0),
+    );
+    const scale = mu.reduce((a, b) => a + b, 0);
+    for (const s of sums) expect(Math.abs(s)).toBeLessThan(1e-3 * scale);
+    const fit = new MLR(
+      table.userIds.map((_, i) => table.columns.map((col) => col[i] as number)),
+      Array.from(y, (v) => [v]),
+    );
+    planted.forEach((f, j) => {
+      const truth = c * (model.coefficients[f] as number);
+      expect(Math.abs((fit.weights[j]?.[0] as number) / truth - 1), f).toBeLessThan(0.005);
+    });
+  });
+});

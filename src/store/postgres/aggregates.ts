@@ -1,7 +1,7 @@
 /**
  * Aggregates answered in SQL (the seam's `audience.aggregate`), so the app does not load the audience for them.
  * Each gives the same result as the engine's computation on the same data (src/engine/stats.ts for 'stats'):
- * the same windows, the same rules for people without a profile, sums in data order (the same rounding).
+ * the same windows, the same rules for people without a profile, revenue as the exact sum rounded once.
  * The store may not import the engine, so the result is built to the engine's shape here and a test
  * compares the two on generated data.
  *
@@ -83,12 +83,12 @@ SELECT count(*)::int AS total,
        count(*) FILTER (WHERE engaged)::int AS engaged
   FROM w, people`;
 
-// Sums in data order (seq), as the engine adds them, so the rounding is the same.
+// Revenue is the exact sum (numeric, see stats-buckets.ts) rounded once when read, as the engine rounds it.
 const EVENT_TOTALS = `WITH ${EVENTS}
 SELECT count(*) FILTER (WHERE known AND at >= w.month AND type = 'view')::int AS views,
        count(*) FILTER (WHERE known AND at >= w.month AND type IN (${ENGAGEMENT_TYPES}))::int AS engagements,
-       coalesce(sum(coalesce(value, 0) ORDER BY seq) FILTER (WHERE known AND type = 'purchase' AND at >= w.month), 0) AS revenue,
-       coalesce(sum(coalesce(value, 0) ORDER BY seq) FILTER (WHERE known AND type = 'purchase' AND at < w.month), 0) AS revenue_prev,
+       coalesce(sum(exact_numeric(coalesce(value, 0))) FILTER (WHERE known AND type = 'purchase' AND at >= w.month), 0)::text AS revenue,
+       coalesce(sum(exact_numeric(coalesce(value, 0))) FILTER (WHERE known AND type = 'purchase' AND at < w.month), 0)::text AS revenue_prev,
        -- Before the window anyone's event counts; inside it only those of people with a profile (the engine's rule).
        ${ms('greatest(max(at) FILTER (WHERE known), (SELECT max(at) FROM interactions WHERE team_id = $1 AND at < $6::timestamptz))')} AS latest
   FROM w, ev`;
@@ -116,8 +116,9 @@ interface PeopleRow {
 interface EventRow {
   views: number;
   engagements: number;
-  revenue: number;
-  revenue_prev: number;
+  /** Exact sums as decimal text. */
+  revenue: string;
+  revenue_prev: string;
   latest: number | null;
 }
 
@@ -175,8 +176,8 @@ async function statsQueries(db: Queryable, team: string, asOf: number, top: numb
     engagements30d: engagements,
     views30d: views,
     purchasers30d: people.purchasers,
-    revenue30d: revenue,
-    revenuePrev30d: events.revenue_prev,
+    revenue30d: Number(revenue),
+    revenuePrev30d: Number(events.revenue_prev),
     top: {
       countries: await tally('(SELECT country)'),
       platforms: await tally('(SELECT platform)'),

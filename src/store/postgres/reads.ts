@@ -26,6 +26,7 @@ import type { Queryable } from './claims.ts';
 import { pgConnectionReads } from './connections.ts';
 import { openPersonFeatures, placedAssignments } from './person-features.ts';
 import { pgPredictions } from './prediction-rows.ts';
+import { readPseudonymOwners } from './pseudonyms.ts';
 import { pgRecommendStats } from './recommend-stats.ts';
 import {
   AUDIT_COLUMNS,
@@ -142,6 +143,7 @@ export function audienceReads(
     },
     // The store's reads only (over the pool: a fit holds a client of its own), not an open change's.
     predictions: countsKept ? pgPredictions(db as pg.Pool, team) : null,
+    pseudonymOwners: (pseudonyms) => readPseudonymOwners(db, team, pseudonyms),
   };
 }
 

@@ -1,37 +1,64 @@
 /**
- * `stats` from the rollups (rollups.ts) when they answer it exactly: when no event lies at or after asOf (the
- * usual "as of now"), each person's latest events tell who was active, reached, engaged or bought in every
- * window. Otherwise (stats as of a past instant) the caller scans the 60-day window (aggregates.ts). The figures
- * are the engine's (src/engine/stats.ts), compared on the same data in test/store/postgres/rollups.test.ts.
+ * `stats` from the rollups when they answer it exactly: when no event lies at or after asOf (the usual "as of
+ * now"). Everything but the week before last is read from per-workspace rollups of bounded size (the tallies of
+ * rollups.ts, the 10-minute slices of stats-buckets.ts) and from the events and profiles of at most three
+ * partial 10-minute slices; the week before last reads that week's events. Otherwise (stats as of a past
+ * instant) the caller scans the 60-day window (aggregates.ts). The figures are the engine's (src/engine/stats.ts),
+ * compared on the same data in test/store/postgres/rollups.test.ts.
  */
 import { type AudienceStats, statsFromCounts, type Tally } from '../../domain/audience-stats.ts';
 import type { Queryable } from './claims.ts';
 import { ms, ts } from './rows.ts';
+import { BUCKET_MS } from './stats-buckets.ts';
 
 const DAY = 86_400_000;
 const ENGAGE_TYPES = `'like', 'share', 'comment', 'click'`;
 
-// People with a profile who were active in the last 30 days ($2 asOf, $3 week, $4 prev week, $5 month): from
-// their latest events, their profile's own last_active_at, and the events of the week before last.
+// People with a profile active since $3 (a week) and since $5 (30 days), and reached, engaged or buying since $5:
+// the 10-minute slices from the first whole one ($4, $6) on (stats-buckets.ts), plus the people whose latest
+// activity lies in the partial slice before it (candidates: that slice's events and profiles), less the profiles
+// whose last_active_at is at or after asOf ($2): the slices count them, the engine does not (usually none).
+const SLICE = (from: string, to: string) => `(SELECT c.user_id, a.known, greatest(a.last_at, a.seen) AS act,
+    a.last_reach_at AS reach, a.last_engage_at AS engage, a.last_buy_at AS buy, a.user_id IS NULL AS bare,
+    p.last_active_at AS seen, ${from}::timestamptz AS lo, ${to}::timestamptz AS hi
+   FROM (SELECT user_id FROM interactions WHERE team_id = $1 AND at >= ${from} AND at < ${to}
+         UNION SELECT id FROM profiles WHERE team_id = $1 AND last_active_at >= ${from} AND last_active_at < ${to}) c
+   LEFT JOIN person_activity a ON a.team_id = $1 AND a.user_id = c.user_id
+   LEFT JOIN profiles p ON p.team_id = $1 AND p.id = c.user_id)`;
+const inSlice = (column: string) => `coalesce(known AND ${column} >= lo AND ${column} < hi, false)`;
 const PEOPLE = `WITH
-act AS (
-  SELECT a.user_id, a.last_at >= $3 AS w1, coalesce(a.last_reach_at >= $5, false) AS reached,
-         coalesce(a.last_engage_at >= $5, false) AS engaged, coalesce(a.last_buy_at >= $5, false) AS buy
-    FROM person_activity a WHERE a.team_id = $1 AND a.known AND a.last_at >= $5),
-seen AS (
-  SELECT id AS user_id, last_active_at AS seen FROM profiles
-   WHERE team_id = $1 AND last_active_at >= $5 AND last_active_at < $2),
-prev AS (SELECT DISTINCT user_id FROM interactions WHERE team_id = $1 AND at >= $4 AND at < $3),
-people AS (
-  SELECT coalesce(a.w1, false) OR coalesce(s.seen >= $3, false) AS w1,
-         pr.user_id IS NOT NULL OR coalesce(s.seen >= $4 AND s.seen < $3, false) AS w2,
-         coalesce(a.reached, false) AS reached, coalesce(a.engaged, false) AS engaged, coalesce(a.buy, false) AS buy
-    FROM act a FULL JOIN seen s ON s.user_id = a.user_id
-    LEFT JOIN prev pr ON pr.user_id = coalesce(a.user_id, s.user_id))
-SELECT count(*) FILTER (WHERE w1)::int AS active7d, count(*) FILTER (WHERE w2)::int AS active_prev_week,
-       count(*)::int AS active30d, count(*) FILTER (WHERE buy)::int AS purchasers,
-       count(*) FILTER (WHERE reached)::int AS reach, count(*) FILTER (WHERE engaged)::int AS engaged
-  FROM people`;
+sums AS (
+  SELECT coalesce(sum(people) FILTER (WHERE kind = 'active' AND bucket >= $4), 0) AS active7d,
+         coalesce(sum(people) FILTER (WHERE kind = 'active'), 0) AS active30d,
+         coalesce(sum(people) FILTER (WHERE kind = 'reach'), 0) AS reach,
+         coalesce(sum(people) FILTER (WHERE kind = 'engage'), 0) AS engaged,
+         coalesce(sum(people) FILTER (WHERE kind = 'buy'), 0) AS purchasers
+    FROM activity_buckets WHERE team_id = $1 AND bucket >= $6),
+week AS (SELECT count(*) FILTER (WHERE ${inSlice('act')} OR (bare AND seen >= lo AND seen < hi)) AS active
+  FROM ${SLICE('$3', '$4')} AS s),
+month AS (
+  SELECT count(*) FILTER (WHERE ${inSlice('act')} OR (bare AND seen >= lo AND seen < hi)) AS active,
+         count(*) FILTER (WHERE ${inSlice('reach')}) AS reach, count(*) FILTER (WHERE ${inSlice('engage')}) AS engaged,
+         count(*) FILTER (WHERE ${inSlice('buy')}) AS purchasers
+    FROM ${SLICE('$5', '$6')} AS s),
+later AS (
+  SELECT count(*) AS n, count(*) FILTER (WHERE a.last_at >= $3) AS week, count(*) FILTER (WHERE a.last_at >= $5) AS month
+    FROM profiles p LEFT JOIN person_activity a ON a.team_id = p.team_id AND a.user_id = p.id
+   WHERE p.team_id = $1 AND p.last_active_at >= $2)
+SELECT (sums.active7d + week.active - later.n + later.week)::int AS active7d,
+       (sums.active30d + month.active - later.n + later.month)::int AS active30d,
+       (sums.reach + month.reach)::int AS reach, (sums.engaged + month.engaged)::int AS engaged,
+       (sums.purchasers + month.purchasers)::int AS purchasers
+  FROM sums, week, month, later`;
+
+// People with a profile active in the week before last [$2, $3): who had an event then, less those without a
+// profile ($4, the strangers of the 60 days, which include that week's), and the profiles last seen then without
+// one (index-only, profiles_by_seen holds the id). The one read that grows with the audience: a week of events.
+const PREVIOUS_WEEK = `WITH e AS MATERIALIZED (
+  SELECT DISTINCT user_id FROM interactions WHERE team_id = $1 AND at >= $2 AND at < $3)
+SELECT ((SELECT count(*) FROM e WHERE user_id <> ALL($4))
+  + (SELECT count(*) FROM profiles p WHERE p.team_id = $1 AND p.last_active_at >= $2 AND p.last_active_at < $3
+        AND p.id NOT IN (SELECT user_id FROM e)))::int AS active_prev_week`;
 
 // New profiles ($2 asOf, $3 week, $4 prev week), from the created_at index.
 const NEWCOMERS = `SELECT count(*) FILTER (WHERE created_at >= $3 AND created_at < $2)::int AS new_this_week,
@@ -39,44 +66,47 @@ const NEWCOMERS = `SELECT count(*) FILTER (WHERE created_at >= $3 AND created_at
        count(*) FILTER (WHERE created_at >= $3)::int AS since_week
   FROM profiles WHERE team_id = $1 AND created_at >= $4`;
 
-// Views and engagements of the 30 days: whole UTC days [$2, $3) from the day rollup, the partial days
-// [$4, $5) and [$6, $7) from the interactions.
-const EVENTS = `SELECT
-  (SELECT coalesce(sum(events) FILTER (WHERE type = 'view'), 0) FROM interaction_days
-    WHERE team_id = $1 AND day >= $2::date AND day < $3::date)
-  + (SELECT count(*) FROM interactions WHERE team_id = $1 AND type = 'view'
-      AND ((at >= $4 AND at < $5) OR (at >= $6 AND at < $7))) AS views,
-  (SELECT coalesce(sum(events) FILTER (WHERE type IN (${ENGAGE_TYPES})), 0) FROM interaction_days
-    WHERE team_id = $1 AND day >= $2::date AND day < $3::date)
-  + (SELECT count(*) FROM interactions WHERE team_id = $1 AND type IN (${ENGAGE_TYPES})
-      AND ((at >= $4 AND at < $5) OR (at >= $6 AND at < $7))) AS engagements`;
-
 // People active in the 60 days ($2) without a profile: their events are no one's (the engine's rule), so they
-// are taken out of the counts and the revenue. Usually none or a few; listed first so their events are read by
-// person and the purchases need no lookup.
+// are taken out of the counts and the revenue. Usually none or a few.
 const STRANGERS = `SELECT coalesce(array_agg(user_id), '{}') AS ids FROM person_activity a
   WHERE a.team_id = $1 AND NOT a.known AND a.last_at >= $2`;
-const STRANGER_EVENTS = `SELECT count(*) FILTER (WHERE type = 'view') AS views,
-       count(*) FILTER (WHERE type IN (${ENGAGE_TYPES})) AS engagements
-  FROM interactions WHERE team_id = $1 AND user_id = ANY($2) AND at >= $3 AND at < $4`;
 
-// Revenue of the two 30-day windows ($2 asOf, $3 month, $4 prev month) in data order (the engine's rounding),
-// without the purchases of people with no profile ($5),
-// and the latest event: of a person with a profile inside the 60 days, of anyone before them (the scan's rule).
-const REVENUE = `SELECT
-  coalesce(sum(coalesce(value, 0) ORDER BY seq) FILTER (WHERE at >= $3), 0) AS revenue,
-  coalesce(sum(coalesce(value, 0) ORDER BY seq) FILTER (WHERE at < $3), 0) AS revenue_prev,
-  ${ms(`greatest(
-    (SELECT a.last_at FROM person_activity a WHERE a.team_id = $1 AND a.known AND a.last_at >= $4
-      ORDER BY a.last_at DESC LIMIT 1),
-    (SELECT max(at) FROM interactions WHERE team_id = $1 AND at < $4))`)} AS latest
-  FROM interactions i WHERE team_id = $1 AND type = 'purchase' AND at >= $4 AND at < $2 AND user_id <> ALL($5)`;
+// Views, engagements and revenue of [$3 month, asOf) and revenue of [$2 prev month, $3): whole slices from
+// $5 = the first slice at or after the month's start ($4 = its last before it, $6 = the prev month's first), the
+// partial slices' events from the interactions, less the events of people without a profile ($7). Revenue is
+// the exact sum (numeric), rounded once when read: the engine's figure (domain/exact-sum.ts).
+const eventSums = (where: string) => `
+  SELECT count(*) FILTER (WHERE at >= $3 AND type = 'view') AS views,
+         count(*) FILTER (WHERE at >= $3 AND type IN (${ENGAGE_TYPES})) AS engagements,
+         coalesce(sum(exact_numeric(coalesce(value, 0))) FILTER (WHERE at >= $3 AND type = 'purchase'), 0) AS revenue,
+         coalesce(sum(exact_numeric(coalesce(value, 0))) FILTER (WHERE at < $3 AND type = 'purchase'), 0) AS revenue_prev
+    FROM interactions WHERE team_id = $1 AND ${where}`;
+const EVENTS = `WITH
+b AS (
+  SELECT coalesce(sum(views) FILTER (WHERE bucket >= $5), 0) AS views,
+         coalesce(sum(engagements) FILTER (WHERE bucket >= $5), 0) AS engagements,
+         coalesce(sum(revenue) FILTER (WHERE bucket >= $5), 0) AS revenue,
+         coalesce(sum(revenue) FILTER (WHERE bucket < $4), 0) AS revenue_prev
+    FROM event_buckets WHERE team_id = $1 AND bucket >= $6),
+e AS (${eventSums('((at >= $2 AND at < $6) OR (at >= $4 AND at < $5))')}),
+s AS (${eventSums('user_id = ANY($7) AND at >= $2')})
+SELECT (b.views + e.views - s.views)::bigint AS views, (b.engagements + e.engagements - s.engagements)::bigint AS engagements,
+       (b.revenue + e.revenue - s.revenue)::text AS revenue, (b.revenue_prev + e.revenue_prev - s.revenue_prev)::text AS revenue_prev
+  FROM b, e, s`;
+
+// The latest event: of a person with a profile inside the 60 days ($2), of anyone before them (the scan's rule).
+const LATEST = `SELECT ${ms(`greatest(
+    (SELECT j.at FROM interactions j WHERE j.team_id = $1 AND j.at >= $2
+        AND EXISTS (SELECT 1 FROM profiles p WHERE p.team_id = $1 AND p.id = j.user_id)
+      ORDER BY j.at DESC LIMIT 1),
+    (SELECT max(at) FROM interactions WHERE team_id = $1 AND at < $2))`)} AS latest`;
 
 const TOP = `SELECT value, n::int AS count FROM profile_tallies WHERE team_id = $1 AND dim = $2
   ORDER BY n DESC, value COLLATE "C" LIMIT $3`;
 
-/** A UTC day as a date literal. */
-const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+/** The first slice boundary at or after `t` (ms), and the last at or before it. */
+const ceilSlice = (t: number) => Math.ceil(t / BUCKET_MS) * BUCKET_MS;
+const floorSlice = (t: number) => Math.floor(t / BUCKET_MS) * BUCKET_MS;
 
 /** The stats from the rollups, or undefined when an event lies at or after `asOf` (the caller scans). */
 export async function rollupStats(
@@ -98,22 +128,14 @@ export async function rollupStats(
     number,
   ];
   const t = (x: number) => ts(x) as string;
-  const people = (await db.query(PEOPLE, [team, t(asOf), t(week), t(prevWeek), t(month)])).rows[0];
-  const fresh = (await db.query(NEWCOMERS, [team, t(asOf), t(week), t(prevWeek)])).rows[0];
-  // Whole days inside [month, asOf); the rest of the window is read from the events.
-  const first = Math.ceil(month / DAY) * DAY;
-  const last = Math.floor(asOf / DAY) * DAY;
-  const whole = first < last;
-  const edges: number[] = whole ? [month, first, last, asOf] : [month, asOf, asOf, asOf];
-  const events = (
-    await db.query(EVENTS, [team, day(whole ? first : 0), day(whole ? last : 0), ...edges.map(t)])
-  ).rows[0];
-  const strangers = (await db.query<{ ids: string[] }>(STRANGERS, [team, t(prevMonth)])).rows[0]?.ids ?? [];
-  const theirs =
-    strangers.length === 0
-      ? { views: 0, engagements: 0 }
-      : (await db.query(STRANGER_EVENTS, [team, strangers, t(month), t(asOf)])).rows[0];
-  const money = (await db.query(REVENUE, [team, t(asOf), t(month), t(prevMonth), strangers])).rows[0];
+  const q = async (sql: string, params: unknown[]) => (await db.query(sql, [team, ...params])).rows[0];
+  const people = await q(PEOPLE, [asOf, week, ceilSlice(week), month, ceilSlice(month)].map(t));
+  const fresh = await q(NEWCOMERS, [t(asOf), t(week), t(prevWeek)]);
+  const strangers = ((await q(STRANGERS, [t(prevMonth)])) as { ids: string[] }).ids;
+  const previous = await q(PREVIOUS_WEEK, [t(prevWeek), t(week), strangers]);
+  const slices = [month, floorSlice(month), ceilSlice(month), ceilSlice(prevMonth)].map(t);
+  const events = await q(EVENTS, [t(prevMonth), ...slices, strangers]);
+  const latest = await q(LATEST, [t(prevMonth)]);
   const tally = async (dim: string, total: number): Promise<Tally[]> =>
     (await db.query<{ value: string; count: number }>(TOP, [team, dim, top])).rows.map((r) => ({
       value: r.value,
@@ -128,20 +150,21 @@ export async function rollupStats(
     newThisWeek: fresh.new_this_week,
     newLastWeek: fresh.new_last_week,
     active7d: people.active7d,
-    activePrevWeek: people.active_prev_week,
+    activePrevWeek: previous.active_prev_week,
     active30d: people.active30d,
     reach30d: people.reach,
     engaged30d: people.engaged,
-    engagements30d: Number(events.engagements) - Number(theirs.engagements),
-    views30d: Number(events.views) - Number(theirs.views),
+    engagements30d: Number(events.engagements),
+    views30d: Number(events.views),
     purchasers30d: people.purchasers,
-    revenue30d: money.revenue,
-    revenuePrev30d: money.revenue_prev,
+    // The exact sums' decimal text, read as the nearest double: the exact total rounded once.
+    revenue30d: Number(events.revenue),
+    revenuePrev30d: Number(events.revenue_prev),
     top: {
       countries: await tally('country', total),
       platforms: await tally('platform', total),
       interests: await tally('interest', total),
     },
-    latestInteraction: money.latest,
+    latestInteraction: latest.latest,
   });
 }

@@ -15,7 +15,10 @@
  */
 
 import { CONNECTIONS_SQL } from './connections.ts';
-import { PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
+import { FEATURE_WINDOWS_SQL } from './feature-windows.ts';
+import { PSEUDONYMS_SQL } from './pseudonyms.ts';
+import { ACTIVITY_UPKEEP_SQL, PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
+import { STATS_BUCKETS_SQL } from './stats-buckets.ts';
 
 /** One migration: the SQL that takes the schema from `version - 1` to `version`. */
 export interface PgMigration {
@@ -207,6 +210,12 @@ UPDATE audience_meta m SET
   interactions = (SELECT count(*) FROM interactions i WHERE i.team_id = m.team_id);
 `;
 
+// A run's request and whether it is a default run (SegmentRun.request, .default): NULL on runs stored before,
+// which count as defaults, as on the file.
+const SEGMENT_RUN_REQUEST = `
+ALTER TABLE segment_runs ADD COLUMN request jsonb, ADD COLUMN is_default boolean;
+`;
+
 /** Every migration, oldest first. */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 1, name: 'initial-schema', sql: INITIAL },
@@ -215,6 +224,9 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 4, name: 'audience-counts', sql: AUDIENCE_COUNTS },
   { version: 5, name: 'stats-rollups', sql: ROLLUPS_SQL },
   { version: 6, name: 'person-known', sql: PERSON_KNOWN_SQL },
+  { version: 7, name: 'activity-upkeep', sql: ACTIVITY_UPKEEP_SQL },
+  { version: 9, name: 'stats-buckets-and-pseudonyms', sql: `${STATS_BUCKETS_SQL}\n${PSEUDONYMS_SQL}` },
+  { version: 10, name: 'feature-windows', sql: FEATURE_WINDOWS_SQL + SEGMENT_RUN_REQUEST },
 ];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */
@@ -238,4 +250,9 @@ export const TEAM_TABLES = [
   'profile_tallies',
   'person_activity',
   'interaction_days',
+  'event_buckets',
+  'activity_buckets',
+  'profile_pseudonyms',
+  'feature_anchors',
+  'person_windows',
 ] as const;

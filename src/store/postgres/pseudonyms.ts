@@ -1,0 +1,75 @@
+/**
+ * Who carries which pseudonym (migration 9): `profile_pseudonyms` lists, per workspace, each pseudonym stored in a
+ * profile's attributes (a `ps_…` string, alone or in a list: src/privacy/pseudonym.ts) with the profile's id, kept
+ * by statement triggers on profiles. `user=@handle` and `forget jane@example.com` look the pseudonym up by primary
+ * key (`AudienceReads.pseudonymOwners`) instead of reading every profile.
+ */
+
+import type { Queryable } from './claims.ts';
+
+/** The pseudonyms of a profile's attributes, in SQL: what privacy/resolve.ts's index reads in the app. */
+const PSEUDONYMS_OF = `
+CREATE FUNCTION pseudonyms_of(attrs jsonb) RETURNS SETOF text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT DISTINCT v FROM (
+    SELECT value #>> '{}' AS v FROM jsonb_each(attrs) WHERE jsonb_typeof(value) = 'string'
+    UNION ALL
+    SELECT e #>> '{}' FROM jsonb_each(attrs),
+           jsonb_array_elements(CASE WHEN jsonb_typeof(value) = 'array' THEN value ELSE '[]' END) AS e
+     WHERE jsonb_typeof(e) = 'string') AS x
+   WHERE v ~ '^ps_[a-z2-7]{26}$'
+$$;`;
+
+const of = (rows: string) => `SELECT r.team_id, ps, r.id FROM ${rows} r, pseudonyms_of(r.attrs) AS ps`;
+const insert = (rows: string) => `
+  INSERT INTO profile_pseudonyms (team_id, pseudonym, user_id) ${of(rows)} ON CONFLICT DO NOTHING`;
+const remove = (pairs: string) => `
+  DELETE FROM profile_pseudonyms t USING (${pairs}) AS o (team_id, ps, id)
+   WHERE t.team_id = o.team_id AND t.pseudonym = o.ps AND t.user_id = o.id`;
+
+const fn = (name: string, body: string) => `
+CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN ${body}; RETURN NULL; END $$;`;
+
+/** The migration: the table, its triggers, and its rows from the profiles there are. */
+export const PSEUDONYMS_SQL = `
+${PSEUDONYMS_OF}
+CREATE TABLE profile_pseudonyms (
+  team_id   text NOT NULL,
+  pseudonym text NOT NULL,
+  user_id   text NOT NULL,
+  PRIMARY KEY (team_id, pseudonym, user_id)
+);
+${fn('pseudonyms_added', insert('added'))}
+${fn('pseudonyms_removed', remove(of('removed')))}
+${fn('pseudonyms_changed', `${remove(`${of('removed')} EXCEPT ${of('added')}`)}; ${insert('added')}`)}
+CREATE TRIGGER pseudonyms_added AFTER INSERT ON profiles REFERENCING NEW TABLE AS added
+  FOR EACH STATEMENT EXECUTE FUNCTION pseudonyms_added();
+CREATE TRIGGER pseudonyms_removed AFTER DELETE ON profiles REFERENCING OLD TABLE AS removed
+  FOR EACH STATEMENT EXECUTE FUNCTION pseudonyms_removed();
+CREATE TRIGGER pseudonyms_changed AFTER UPDATE ON profiles REFERENCING NEW TABLE AS added OLD TABLE AS removed
+  FOR EACH STATEMENT EXECUTE FUNCTION pseudonyms_changed();
+${insert('profiles')};
+`;
+
+/** Recounts one workspace's pseudonym list from its profiles (after a load that bypassed the triggers). */
+export async function rebuildPseudonyms(db: Queryable, team: string): Promise<void> {
+  await db.query('DELETE FROM profile_pseudonyms WHERE team_id = $1', [team]);
+  await db.query(insert('(SELECT * FROM profiles WHERE team_id = $1)'), [team]);
+}
+
+/** The ids of the profiles carrying each of `pseudonyms` (each id once per pseudonym, in stored profile order). */
+export async function readPseudonymOwners(
+  db: Queryable,
+  team: string,
+  pseudonyms: readonly string[],
+): Promise<Map<string, string[]>> {
+  const { rows } = await db.query<{ pseudonym: string; user_id: string }>(
+    `SELECT t.pseudonym, t.user_id FROM profile_pseudonyms t
+       JOIN profiles p ON p.team_id = t.team_id AND p.id = t.user_id
+      WHERE t.team_id = $1 AND t.pseudonym = ANY($2) ORDER BY p.seq`,
+    [team, pseudonyms],
+  );
+  const owners = new Map<string, string[]>();
+  for (const r of rows) owners.set(r.pseudonym, [...(owners.get(r.pseudonym) ?? []), r.user_id]);
+  return owners;
+}

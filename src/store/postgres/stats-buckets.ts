@@ -1,0 +1,176 @@
+/**
+ * Ten-minute rollups for `stats` (migration 9), so that "as of now" reads a few thousand small rows however large
+ * the audience, instead of every recently active person and every purchase of 60 days (rollup-stats.ts):
+ *
+ * - `event_buckets`: per 10-minute slice, the views, the engagements and the exact sum of the purchases' values
+ *   (`numeric`, each value converted exactly by `exact_numeric`): the revenue of any window is the sum of its
+ *   whole slices plus the purchases of the two partial ones, rounded once, which is the engine's figure
+ *   (domain/exact-sum.ts) whatever the order of the events.
+ * - `activity_buckets`: how many people with a profile have their latest activity (`active`: their latest event
+ *   or their profile's `last_active_at`, whichever is later), reach, engagement or purchase in each slice. "People
+ *   active since T" is the sum of the slices from T on, plus the people of the one partial slice (found from that
+ *   slice's events and profiles), less the profiles whose `last_active_at` lies in the future (the engine counts
+ *   it only before "as of"; usually none).
+ * - `person_activity.seen`: the profile's `last_active_at` beside the person's latest events, so the `active`
+ *   slice of a person is known from their row alone.
+ *
+ * Kept by statement triggers of their own (on interactions, person_activity and profiles), beside the rollup
+ * triggers of rollups.ts, which they do not change: whatever writes person_activity (those triggers, a rebuild),
+ * these follow its rows' changes. Profiles without any event count in `active` from their profile row.
+ */
+
+import type { Queryable } from './claims.ts';
+
+/** The slice width, as an SQL interval and in ms (the read side finds partial slices with it). */
+export const BUCKET_MS = 600_000;
+const BUCKET = `'10 minutes'`;
+const bucketOf = (at: string) => `date_bin(${BUCKET}, ${at}, 'epoch'::timestamptz)`;
+const ENGAGE = `'like', 'share', 'comment', 'click'`;
+const REACH = `'view', ${ENGAGE}`;
+
+/** The exact value of a double as `numeric` (PostgreSQL's own cast keeps 15 digits); NaN counts as 0. */
+const EXACT_NUMERIC = `
+CREATE FUNCTION exact_numeric(v float8) RETURNS numeric LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT CASE
+    WHEN v = 'NaN'::float8 THEN 0::numeric
+    WHEN v IN ('Infinity'::float8, '-Infinity'::float8) THEN v::numeric
+    WHEN e >= 0 THEN s * m * power(2::numeric, e)
+    -- m * 2^e = m * 5^-e * 10^e: an integer times a power of ten, which numeric's input reads exactly.
+    ELSE s * ((m * trunc(power(5::numeric, -e)))::text || 'e' || e)::numeric
+  END
+  FROM (SELECT CASE WHEN b < 0 THEN -1 ELSE 1 END AS s,
+               (CASE WHEN (b >> 52) & 2047 = 0 THEN b & 4503599627370495
+                     ELSE (b & 4503599627370495) + 4503599627370496 END)::numeric AS m,
+               CASE WHEN (b >> 52) & 2047 = 0 THEN -1074 ELSE ((b >> 52) & 2047)::int - 1075 END AS e
+          FROM (SELECT ('x' || encode(float8send(v), 'hex'))::bit(64)::bigint AS b) AS raw) AS parts
+$$;`;
+
+// Per-slice event deltas of a set of interaction rows (`sign` 1 added, -1 removed).
+const eventDeltas = (rows: string, sign: number) => `
+  SELECT team_id, ${bucketOf('at')} AS bucket,
+         ${sign} * count(*) FILTER (WHERE type = 'view') AS views,
+         ${sign} * count(*) FILTER (WHERE type IN (${ENGAGE})) AS engagements,
+         ${sign} * coalesce(sum(exact_numeric(coalesce(value, 0))) FILTER (WHERE type = 'purchase'), 0) AS revenue
+    FROM ${rows} WHERE type IN (${REACH}, 'purchase') GROUP BY 1, 2`;
+
+const addEvents = (deltas: string) => `
+  INSERT INTO event_buckets AS e (team_id, bucket, views, engagements, revenue) ${deltas}
+  ON CONFLICT (team_id, bucket) DO UPDATE SET views = e.views + EXCLUDED.views,
+    engagements = e.engagements + EXCLUDED.engagements, revenue = e.revenue + EXCLUDED.revenue`;
+
+// Per-slice people deltas of a set of person_activity rows: only people with a profile (`known`) count.
+const activityDeltas = (rows: string, sign: number) => `
+  SELECT r.team_id, k.kind, ${bucketOf('k.at')} AS bucket, ${sign} * count(*) AS people
+    FROM ${rows} r CROSS JOIN LATERAL (VALUES ('active', greatest(r.last_at, r.seen)), ('reach', r.last_reach_at),
+         ('engage', r.last_engage_at), ('buy', r.last_buy_at)) AS k (kind, at)
+   WHERE r.known AND k.at IS NOT NULL GROUP BY 1, 2, 3`;
+
+// The `active` slice of profiles that have no person_activity row (only a last_active_at).
+const profileOnlyDeltas = (rows: string, sign: number) => `
+  SELECT p.team_id, 'active', ${bucketOf('p.last_active_at')}, ${sign} * count(*) FROM ${rows} p
+   WHERE p.last_active_at IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM person_activity a WHERE a.team_id = p.team_id AND a.user_id = p.id)
+   GROUP BY 1, 2, 3`;
+
+const addActivity = (deltas: string) => `
+  INSERT INTO activity_buckets AS b (team_id, kind, bucket, people)
+  SELECT team_id, kind, bucket, sum(people) FROM (${deltas}) AS d (team_id, kind, bucket, people)
+   GROUP BY 1, 2, 3 HAVING sum(people) <> 0
+  ON CONFLICT (team_id, kind, bucket) DO UPDATE SET people = b.people + EXCLUDED.people`;
+
+const fn = (name: string, body: string) => `
+CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN ${body}; RETURN NULL; END $$;`;
+
+const trigger = (name: string, when: string, table: string, refs: string, func: string) => `
+CREATE TRIGGER ${name} AFTER ${when} ON ${table} REFERENCING ${refs} FOR EACH STATEMENT EXECUTE FUNCTION ${func}();`;
+
+// A person's first event row: they leave the profile-only count, and their row takes the profile's last_active_at
+// (an update, which the update trigger counts).
+const ACTIVITY_ADDED = `${addActivity(`${activityDeltas('added', 1)} UNION ALL
+  SELECT p.team_id, 'active', ${bucketOf('p.last_active_at')}, -count(*) FROM added a
+    JOIN profiles p ON p.team_id = a.team_id AND p.id = a.user_id WHERE p.last_active_at IS NOT NULL GROUP BY 1, 2, 3`)};
+  UPDATE person_activity a SET seen = p.last_active_at FROM added n
+    JOIN profiles p ON p.team_id = n.team_id AND p.id = n.user_id
+   WHERE a.team_id = n.team_id AND a.user_id = n.user_id AND a.seen IS DISTINCT FROM p.last_active_at`;
+
+// A removed row of someone who keeps their profile: they count from the profile again.
+const ACTIVITY_REMOVED = addActivity(`${activityDeltas('removed', -1)} UNION ALL
+  SELECT r.team_id, 'active', ${bucketOf('r.seen')}, count(*) FROM removed r
+   WHERE r.seen IS NOT NULL
+     AND EXISTS (SELECT 1 FROM profiles p WHERE p.team_id = r.team_id AND p.id = r.user_id) GROUP BY 1, 2, 3`);
+
+const ACTIVITY_CHANGED = addActivity(
+  `${activityDeltas('added', 1)} UNION ALL ${activityDeltas('removed', -1)}`,
+);
+
+// Profiles: their last_active_at goes onto their person_activity row (if any), or counts on its own.
+const seenOnto = (rows: string, seen: string) => `
+  UPDATE person_activity a SET seen = ${seen} FROM ${rows} p
+   WHERE a.team_id = p.team_id AND a.user_id = p.id AND a.seen IS DISTINCT FROM ${seen}`;
+const PROFILES_ADDED = `${seenOnto('added', 'p.last_active_at')}; ${addActivity(profileOnlyDeltas('added', 1))}`;
+const PROFILES_REMOVED = `${seenOnto('removed', 'NULL::timestamptz')}; ${addActivity(profileOnlyDeltas('removed', -1))}`;
+const PROFILES_CHANGED = `${seenOnto('added', 'p.last_active_at')};
+  ${addActivity(`${profileOnlyDeltas('added', 1)} UNION ALL ${profileOnlyDeltas('removed', -1)}`)}`;
+
+/** The migration: the two tables, the `seen` column, their triggers, and their contents from the rows there are. */
+export const STATS_BUCKETS_SQL = `
+${EXACT_NUMERIC}
+CREATE TABLE event_buckets (
+  team_id     text NOT NULL,
+  bucket      timestamptz NOT NULL,
+  views       bigint NOT NULL,
+  engagements bigint NOT NULL,
+  revenue     numeric NOT NULL,
+  PRIMARY KEY (team_id, bucket)
+);
+CREATE TABLE activity_buckets (
+  team_id text NOT NULL,
+  kind    text NOT NULL CHECK (kind IN ('active', 'reach', 'engage', 'buy')),
+  bucket  timestamptz NOT NULL,
+  people  bigint NOT NULL,
+  PRIMARY KEY (team_id, kind, bucket)
+);
+ALTER TABLE person_activity ADD COLUMN seen timestamptz;
+-- The profiles seen in a window, by id, without reading the profiles (the week before last, the partial slices).
+DROP INDEX profiles_by_seen;
+CREATE INDEX profiles_by_seen ON profiles (team_id, last_active_at) INCLUDE (id);
+${recount('team_id IS NOT NULL').join(';\n')};
+${fn('stats_events_added', addEvents(eventDeltas('added', 1)))}
+${fn('stats_events_removed', addEvents(eventDeltas('removed', -1)))}
+${trigger('stats_events_added', 'INSERT', 'interactions', 'NEW TABLE AS added', 'stats_events_added')}
+${trigger('stats_events_removed', 'DELETE', 'interactions', 'OLD TABLE AS removed', 'stats_events_removed')}
+${fn('stats_activity_added', ACTIVITY_ADDED)}
+${fn('stats_activity_removed', ACTIVITY_REMOVED)}
+${fn('stats_activity_changed', ACTIVITY_CHANGED)}
+${trigger('stats_activity_added', 'INSERT', 'person_activity', 'NEW TABLE AS added', 'stats_activity_added')}
+${trigger('stats_activity_removed', 'DELETE', 'person_activity', 'OLD TABLE AS removed', 'stats_activity_removed')}
+${trigger('stats_activity_changed', 'UPDATE', 'person_activity', 'NEW TABLE AS added OLD TABLE AS removed', 'stats_activity_changed')}
+${fn('stats_profiles_added', PROFILES_ADDED)}
+${fn('stats_profiles_removed', PROFILES_REMOVED)}
+${fn('stats_profiles_changed', PROFILES_CHANGED)}
+${trigger('stats_profiles_added', 'INSERT', 'profiles', 'NEW TABLE AS added', 'stats_profiles_added')}
+${trigger('stats_profiles_removed', 'DELETE', 'profiles', 'OLD TABLE AS removed', 'stats_profiles_removed')}
+${trigger('stats_profiles_changed', 'UPDATE', 'profiles', 'NEW TABLE AS added OLD TABLE AS removed', 'stats_profiles_changed')}
+`;
+
+/** The statements that recount `seen` and the buckets from the base tables, for the teams `where` selects. */
+function recount(where: string): string[] {
+  return [
+    `UPDATE person_activity a SET seen = p.last_active_at FROM profiles p
+      WHERE a.${where} AND p.team_id = a.team_id AND p.id = a.user_id AND a.seen IS DISTINCT FROM p.last_active_at`,
+    `DELETE FROM event_buckets WHERE ${where}`,
+    `DELETE FROM activity_buckets WHERE ${where}`,
+    addEvents(eventDeltas(`(SELECT * FROM interactions WHERE ${where}) AS i`, 1)),
+    addActivity(`${activityDeltas(`(SELECT * FROM person_activity WHERE ${where})`, 1)} UNION ALL
+      ${profileOnlyDeltas(`(SELECT * FROM profiles WHERE ${where})`, 1)}`),
+  ];
+}
+
+/**
+ * Recounts one workspace's buckets (and `seen`) from its rows: after rebuildRollups (rollups.ts), in the caller's
+ * transaction. `seen` is set first (its triggers' deltas are then dropped with the old buckets), then the buckets.
+ */
+export async function rebuildStatsBuckets(db: Queryable, team: string): Promise<void> {
+  for (const statement of recount('team_id = $1')) await db.query(statement, [team]);
+}
