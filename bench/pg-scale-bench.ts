@@ -9,7 +9,7 @@
  * that would read the whole audience into the app) is reported as refused, not left to take the machine.
  *
  * Run: npm run bench -- pgscale [--profiles N] [--interactions N] [--reuse] [--keep] [--import-rows N]
- *      [--no-import] [--generate-only] [--step-timeout S]
+ *      [--no-import] [--import-only] [--generate-only] [--step-timeout S]
  * Defaults: 10M profiles, 100M interactions (about 40 GB of disk while it runs, and most of an hour on two
  * cores). --reuse keeps an audience of the same size already generated in the database; --keep leaves the
  * database for another run (otherwise it is dropped at the end). BENCH_PGSCALE_URL names the database
@@ -67,6 +67,8 @@ const log = (line: string) => process.stdout.write(`  ${line}\n`);
 interface Outcome {
   ms: number[];
   peakMb: number;
+  /** The child's CPU time (user + system), when it reports one. */
+  cpuMs?: number;
   /** Why the step gave no figure (heap limit, RSS guard, an error), if it did not. */
   refused?: string;
   output: string;
@@ -127,11 +129,13 @@ function runChild(args: string[]): Promise<Outcome> {
           ms: number[];
           codes: number[];
           peakMb: number;
+          cpuMs?: number;
         };
         const failed = r.codes.some((c) => c !== 0);
         resolve({
           ms: r.ms,
           peakMb: Math.max(peak, r.peakMb),
+          ...(r.cpuMs === undefined ? {} : { cpuMs: r.cpuMs }),
           output: shown,
           ...(failed ? { refused: `exit ${r.codes.join(',')}` } : {}),
         });
@@ -301,6 +305,13 @@ async function measureQueries(): Promise<void> {
   record(`one person's top 10, p99 of ${PEOPLE - 1}`, warm, 50, (ms) => quantile(ms, 0.99));
 }
 
+/** Rows per second of an import, and the app's CPU seconds in it (the rest of the wall time is the database's). */
+function importNote(o: Outcome): string {
+  if (o.refused) return '';
+  const rate = `${Math.round(IMPORT_ROWS / ((o.ms[0] ?? 1) / 1000)).toLocaleString('en')} rows/s`;
+  return o.cpuMs === undefined ? rate : `${rate}, app CPU ${(o.cpuMs / 1000).toFixed(1)} s`;
+}
+
 async function measureImport(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'pgscale-'));
   try {
@@ -313,7 +324,7 @@ async function measureImport(): Promise<void> {
       o,
       goal,
       (ms) => ms[0] ?? Number.NaN,
-      o.refused ? '' : `${Math.round(IMPORT_ROWS / ((o.ms[0] ?? 1) / 1000)).toLocaleString('en')} rows/s`,
+      importNote(o),
     );
     const people = path.join(dir, 'profiles.csv');
     await writeProfilesCsv(people, IMPORT_ROWS);
@@ -323,7 +334,7 @@ async function measureImport(): Promise<void> {
       p,
       goal,
       (ms) => ms[0] ?? Number.NaN,
-      p.refused ? '' : `${Math.round(IMPORT_ROWS / ((p.ms[0] ?? 1) / 1000)).toLocaleString('en')} rows/s`,
+      importNote(p),
     );
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -336,7 +347,7 @@ async function main(): Promise<void> {
   );
   await prepare();
   if (process.argv.includes('--generate-only')) return;
-  await measureQueries();
+  if (!process.argv.includes('--import-only')) await measureQueries();
   if (!process.argv.includes('--no-import')) await measureImport();
   process.stdout.write(
     '\n| step | time | goal | ratio | app peak RSS (÷ 1 GB goal) | note |\n| --- | --- | --- | --- | --- | --- |\n',

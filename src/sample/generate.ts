@@ -43,7 +43,8 @@ export interface SampleOptions {
   /**
    * Share of the profiles that buy in a 30-day window, for a realistic month (a few percent). Unset: every
    * profile buys in every window (the bundled sample; see "Spend model" in data/README.md). Set: who buys is a
-   * balanced draw (see `buyers.ts`) and the planted coefficients are `diagnostics.spendScale` · β.
+   * balanced draw (see `buyers.ts`) and the planted coefficients are `diagnostics.spendScale` · β. Meant for a few
+   * percent: towards 1, more and more windows' buying probabilities clip at 1 (`diagnostics.clipRate`).
    */
   buyerShare?: number;
 }
@@ -646,7 +647,8 @@ function diagnosticsOf(tally: Tally, n: number, draw: BuyerDraw | null): SampleD
     clipRate: userWindows > 0 ? clippedWindows / userWindows : 0,
     meanMu,
     varMu,
-    maxR2: varMu + noise > 0 ? varMu / (varMu + noise) : 0,
+    // With buyerShare and no full window, no noise was measured: no R² to promise.
+    maxR2: (draw === null || userWindows > 0) && varMu + noise > 0 ? varMu / (varMu + noise) : 0,
     buyerWindows: draw ? draw.buyerWindows : tally.userWindows - tally.clippedWindows,
     spendScale: draw ? draw.scale : 1,
     meanAmountShift: draw ? draw.meanAmountShift : 0,

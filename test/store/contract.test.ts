@@ -358,6 +358,16 @@ describe.each<Backend>([fileBackend, postgres])('storage contract: $name backend
     expect(await store.segmentRuns.count()).toBe(2);
     expect(await store.segmentRuns.latest()).toEqual(run('r3', ['u1', 'u2'], [1, 0]));
     expect(await store.segmentRuns.get('r1')).toBeUndefined();
+    // A run's request and whether it is a default run come back as stored (absent when not recorded).
+    const adHoc: SegmentRun = {
+      ...run('r4', ['u2'], [0]),
+      request: { k: 'auto', features: null, scaling: 'zscore', where: 'country=IS', seed: 7 },
+      default: false,
+    };
+    await store.change((tx) => tx.addSegmentRun(adHoc, 3), { wait: 'applied' });
+    expect(await store.segmentRuns.get('r4')).toEqual(adHoc);
+    expect(await store.segmentRuns.get('r3')).not.toHaveProperty('default');
+    expect((await store.segmentRuns.list()).map((r) => r.default)).toEqual([undefined, undefined, false]);
     // Segment runs are not audience data: the version stays.
     expect(await store.audience.version()).toBe(0);
   });

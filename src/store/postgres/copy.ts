@@ -51,6 +51,14 @@ function* encode(rows: Iterable<readonly CopyValue[]>): Generator<string> {
   if (chunk.length > 0) yield chunk.join('');
 }
 
+/** The COPY rows of `items`, made one at a time as COPY reads them (a million-row array of rows is not built). */
+export function* mapRows<T>(
+  items: readonly T[],
+  row: (item: T, index: number) => readonly CopyValue[],
+): Generator<readonly CopyValue[]> {
+  for (let i = 0; i < items.length; i++) yield row(items[i] as T, i);
+}
+
 /** Streams rows into `table (columns)` with COPY on `client` (inside its transaction); returns the row count. */
 export async function copyRows(
   client: pg.PoolClient,

@@ -42,7 +42,8 @@ const ENGAGE_TYPES = `'like', 'share', 'comment', 'click'`;
 /**
  * The per-person counters the expressions read, over the events in [lookback start, as of): `$team`, `$asOf`,
  * `$lookbackStart` and `$windowStart` are SQL for the workspace and the instants as timestamptz. With
- * `purchasesOnly`, just frequency, monetary and the last purchase.
+ * `purchasesOnly`, just frequency, monetary and the last purchase; `where`, more conditions on the events
+ * (`AND …` over their columns). The same columns are kept per person on write (feature-windows.ts).
  */
 export function personEvents(p: {
   team: string;
@@ -50,6 +51,7 @@ export function personEvents(p: {
   lookbackStart: string;
   windowStart: string;
   purchasesOnly: boolean;
+  where?: string;
 }): string {
   const inWindow = `at >= ${p.windowStart}`;
   const social = p.purchasesOnly
@@ -75,7 +77,7 @@ export function personEvents(p: {
    p.purchasesOnly
      ? `at >= ${p.lookbackStart} AND type = 'purchase'`
      : `(${inWindow} OR (type = 'purchase' AND at >= ${p.lookbackStart}))`
- }
+ } ${p.where ?? ''}
  GROUP BY user_id`;
 }
 

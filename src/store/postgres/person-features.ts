@@ -25,6 +25,7 @@ import {
   personEvents,
   WINDOW_DAYS,
 } from './feature-sql.ts';
+import { anchoredAt, anchorFeatures, FEATURE_SLOTS } from './feature-windows.ts';
 import { ms, ts } from './rows.ts';
 
 const DAY = 86_400_000;
@@ -54,8 +55,9 @@ export function sqlSegmentFeatures(features: readonly string[]): boolean {
  * The SELECT of everyone's features (columns seq, id, x0 … x(d-1)) at `query.asOf`: profiles that existed then
  * (created before it, or of unknown age). Parameters: $1 the workspace, $2 as of, $3 the window's start, $4 the
  * lookback's start (timestamptz), and the same as epoch ms in $5, $6, $7; $8 the data's first event (ms).
+ * `counted`: the "now" anchor's counters are at as of (feature-windows.ts), so they are read instead of the events.
  */
-function featuresSelect(features: readonly string[]): string {
+function featuresSelect(features: readonly string[], counted: boolean): string {
   const knownFromMs = `greatest(coalesce(${ms('p.created_at')}, $8::float8), $8::float8)`;
   const refs: FeatureRefs = {
     asOfMs: '$5::float8',
@@ -68,13 +70,16 @@ function featuresSelect(features: readonly string[]): string {
   const columns = features
     .map((f, j) => `${featureExpression(f, refs) as string} AS x${j}`)
     .join(',\n       ');
-  const events = personEvents({
-    team: '$1',
-    asOf: '$2::timestamptz',
-    lookbackStart: '$4::timestamptz',
-    windowStart: '$3::timestamptz',
-    purchasesOnly: false,
-  });
+  const events = counted
+    ? `SELECT * FROM person_windows WHERE team_id = $1 AND slot = ${FEATURE_SLOTS.now}
+          AND $3::timestamptz IS NOT NULL AND $4::timestamptz IS NOT NULL`
+    : personEvents({
+        team: '$1',
+        asOf: '$2::timestamptz',
+        lookbackStart: '$4::timestamptz',
+        windowStart: '$3::timestamptz',
+        purchasesOnly: false,
+      });
   return `SELECT p.seq, p.id, ${columns}
   FROM profiles p LEFT JOIN (${events}) e ON e.user_id = p.id
  WHERE p.team_id = $1 AND (p.created_at IS NULL OR p.created_at < $2::timestamptz)
@@ -141,6 +146,8 @@ export async function openPersonFeatures(
 ): Promise<HeldScan | null> {
   if (!sqlSegmentFeatures(query.features)) return null;
   const pool = 'connect' in db ? (db as pg.Pool) : null;
+  // The counters brought to as of first, committed, so the snapshot below sees them.
+  if (pool) await anchorFeatures(pool, team, FEATURE_SLOTS.now, query.asOf);
   const client = pool ? await pool.connect() : db;
   const table = `person_features_${Math.random().toString(36).slice(2, 10)}`;
   try {
@@ -148,10 +155,12 @@ export async function openPersonFeatures(
     if (pool) await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     await settle(client);
     const params = await featureParams(client, team, query.asOf);
+    // Another move may have come between: then the events are read, as without counters.
+    const counted = await anchoredAt(client, team, FEATURE_SLOTS.now, query.asOf);
     // In stored order: a temporary table is read by one process, start to end, so every sum below adds in
     // this order and the same data gives the same figures to the last bit.
     await client.query(
-      `CREATE TEMPORARY TABLE ${table} AS ${featuresSelect(query.features)} ORDER BY p.seq`,
+      `CREATE TEMPORARY TABLE ${table} AS ${featuresSelect(query.features, counted)} ORDER BY p.seq`,
       params,
     );
     const columns = await columnStats(client, table, query.features);
@@ -330,7 +339,8 @@ async function placedSelect(
     throw new Error('internal: a placed run with features SQL cannot compute');
   }
   const params = await featureParams(db, team, query.asOf);
-  const rows = `(${featuresSelect(query.features)}) f`;
+  const counted = await anchoredAt(db, team, FEATURE_SLOTS.now, query.asOf);
+  const rows = `(${featuresSelect(query.features, counted)}) f`;
   const sql = `SELECT seq, id, ($9::int[])[label + 1] AS label
        FROM (${placed(assignment, rows, 'seq, id,', (j) => `x${j}`)}) q`;
   return { sql, params: [...params, order] };

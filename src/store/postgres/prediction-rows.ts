@@ -34,112 +34,57 @@ import type {
   PredictionSource,
 } from '../store.ts';
 import type { Queryable } from './claims.ts';
+import { type FeatureRefs, featureExpression, personEvents } from './feature-sql.ts';
+import { anchoredAt, anchorFeatures, FEATURE_SLOTS } from './feature-windows.ts';
 import { readAttributeKinds, readMeta } from './reads.ts';
 import { ms, ts } from './rows.ts';
 
 const DAY = 86_400_000;
-const WEEK = 7 * DAY;
-const MONTH = 30 * DAY;
 const HORIZON = 30 * DAY;
 const LOOKBACK = 365 * DAY;
 const WINDOW = 56 * DAY;
-const RECENCY_CAP_DAYS = 365;
 const SPEND = 'spend_next_30d';
 /** Memory for the per-person aggregation and the medians' sorts (per query, one fit at a time per client). */
 const WORK_MEM = '128MB';
 
-/** Per-person counts over the interactions, each feature reading some of them. */
-type Counter =
-  | 'freq'
-  | 'mon'
-  | 'last'
-  | 'eng'
-  | 'views'
-  | 'likes'
-  | 'shares'
-  | 'comments'
-  | 'clicks'
-  | 'days';
-
-const ENGAGEMENT = `('like', 'share', 'comment', 'click')`;
-
-/** The aggregate of each counter over a person's interactions, for an instant whose SQL names are in `w`. */
-function counterSql(c: Counter, w: Instant): string {
-  // Functions, not strings: a parameter is added only when the statement uses it.
-  const inWindow = () => `i.at >= ${w.window} AND i.at < ${w.at}`;
-  const inLookback = () => `i.type = 'purchase' AND i.at >= ${w.lookback} AND i.at < ${w.at}`;
-  const typed = (type: string) => `count(*) FILTER (WHERE i.type = '${type}' AND ${inWindow()})`;
-  switch (c) {
-    case 'freq':
-      return `count(*) FILTER (WHERE ${inLookback()})`;
-    case 'mon':
-      return `sum(i.value) FILTER (WHERE ${inLookback()} AND i.value <> 'NaN')`;
-    case 'last':
-      return `max(i.at) FILTER (WHERE i.type = 'purchase' AND i.at < ${w.at})`;
-    case 'eng':
-      return `count(*) FILTER (WHERE i.type IN ${ENGAGEMENT} AND ${inWindow()})`;
-    case 'views':
-      return typed('view');
-    case 'likes':
-      return typed('like');
-    case 'shares':
-      return typed('share');
-    case 'comments':
-      return typed('comment');
-    case 'clicks':
-      return typed('click');
-    case 'days':
-      // Day d of the window is bit d (56 days fit a bigint); any event type marks its day. The day is the
-      // interval's whole days (PostgreSQL justifies a timestamp difference into days and a time under 24 h).
-      return `bit_count((bit_or(1::bigint << date_part('day', i.at - ${w.window})::int) FILTER (WHERE ${inWindow()}))::bit(64))`;
-  }
-}
-
-/** A built-in feature's counters and its value over the counters `c.<counter>`, profile `p` and instant `w`. */
-const BUILTIN: Record<string, { counters: Counter[]; sql: (w: Instant) => string }> = {
-  frequency: { counters: ['freq'], sql: (w) => `coalesce(${w.c('freq')}, 0)::float8` },
-  monetary: { counters: ['mon'], sql: (w) => `coalesce(${w.c('mon')}, 0)::float8` },
-  recency_days: {
-    counters: ['last'],
-    sql: (w) => `CASE WHEN ${w.c('last')} IS NULL THEN ${RECENCY_CAP_DAYS}::float8
-      ELSE least(${RECENCY_CAP_DAYS}::float8, (${w.ms} - ${ms(w.c('last'))}) / ${DAY}) END`,
-  },
-  engagement: { counters: ['eng'], sql: (w) => perWeek(w, 'eng') },
-  likes_per_week: { counters: ['likes'], sql: (w) => perWeek(w, 'likes') },
-  shares_per_week: { counters: ['shares'], sql: (w) => perWeek(w, 'shares') },
-  comments_per_week: { counters: ['comments'], sql: (w) => perWeek(w, 'comments') },
-  clicks_per_week: { counters: ['clicks'], sql: (w) => perWeek(w, 'clicks') },
-  views_per_week: { counters: ['views'], sql: (w) => perWeek(w, 'views') },
-  active_days_per_week: { counters: ['days'], sql: (w) => perWeek(w, 'days') },
-  engagement_rate: {
-    counters: ['eng', 'views'],
-    sql: (w) => `CASE WHEN ${w.c('views')} > 0 THEN ${w.c('eng')}::float8 / ${w.c('views')} END`,
-  },
-  purchases_per_month: { counters: ['freq'], sql: (w) => perMonth(w, 'freq') },
-  spend_per_month: { counters: ['mon'], sql: (w) => perMonth(w, 'mon') },
-  avg_order_value: {
-    counters: ['freq', 'mon'],
-    sql: (w) => `CASE WHEN ${w.c('freq')} > 0 THEN coalesce(${w.c('mon')}, 0)::float8 / ${w.c('freq')} END`,
-  },
-  followers: { counters: [], sql: () => 'p.followers::float8' },
-  log_followers: {
-    counters: [],
-    sql: () => 'CASE WHEN p.followers >= 0 THEN log(1 + p.followers::float8) END',
-  },
-  tenure_days: { counters: [], sql: (w) => `(${w.ms} - ${ms('p.created_at')}) / ${DAY}` },
+/**
+ * The built-in features (feature-sql.ts `featureExpression`, shared with segments), and whether each reads the
+ * person's events (else only the profile) and can be missing (a ratio with nothing to divide by).
+ */
+const BUILTIN: Record<string, { events: boolean; missing: boolean }> = {
+  frequency: { events: true, missing: false },
+  monetary: { events: true, missing: false },
+  recency_days: { events: true, missing: false },
+  engagement: { events: true, missing: false },
+  likes_per_week: { events: true, missing: false },
+  shares_per_week: { events: true, missing: false },
+  comments_per_week: { events: true, missing: false },
+  clicks_per_week: { events: true, missing: false },
+  views_per_week: { events: true, missing: false },
+  active_days_per_week: { events: true, missing: false },
+  engagement_rate: { events: true, missing: true },
+  purchases_per_month: { events: true, missing: false },
+  spend_per_month: { events: true, missing: false },
+  avg_order_value: { events: true, missing: true },
+  followers: { events: false, missing: true },
+  log_followers: { events: false, missing: true },
+  tenure_days: { events: false, missing: true },
 };
 
-/** Where the profile's history starts for the rates: its sign-up, but not before the data's first event. */
-function knownFrom(w: Instant): string {
-  return `greatest(${ms('p.created_at')}, ${w.history})`;
-}
-
-function perWeek(w: Instant, c: Counter): string {
-  return `coalesce(${w.c(c)}, 0)::float8 / greatest(1, (${w.ms} - greatest(${w.ms} - ${WINDOW}, ${knownFrom(w)})) / ${WEEK})`;
-}
-
-function perMonth(w: Instant, c: Counter): string {
-  return `coalesce(${w.c(c)}, 0)::float8 / greatest(${WEEK / MONTH}, (${w.ms} - greatest(${w.ms} - ${LOOKBACK}, ${knownFrom(w)})) / ${MONTH})`;
+/** A built-in feature's SQL at instant `w`, over the profile `p` and the instant's counters `e_<key>`. */
+function builtinSql(name: string, w: Instant): string {
+  // Placeholders first: an instant's parameter is added when first named, and must then be used.
+  const refs: FeatureRefs = {
+    asOfMs: '@ms@',
+    windowStartMs: `(@ms@ - ${WINDOW})`,
+    lookbackStartMs: `(@ms@ - ${LOOKBACK})`,
+    // Where the profile's history starts for the rates: its sign-up, but not before the data's first event.
+    knownFromMs: `greatest(${ms('p.created_at')}, @history@)`,
+    profile: 'p',
+    events: `e_${w.key}`,
+  };
+  const sql = featureExpression(name, refs) as string;
+  return sql.replace(/@(ms|history)@/g, (_, which: 'ms' | 'history') => w[which]);
 }
 
 /** Whether a feature is computed here: the built-ins, and numeric, yes/no and date attributes. */
@@ -173,7 +118,6 @@ interface Instant {
   lookback: string;
   /** When the data's history begins for this instant's rates (epoch ms). */
   history: string;
-  c: (counter: Counter) => string;
 }
 
 function instant(params: Params, key: string, at: number, firstEvent: number | null): Instant {
@@ -214,7 +158,6 @@ function instant(params: Params, key: string, at: number, firstEvent: number | n
     get history() {
       return names.history();
     },
-    c: (counter) => `c0.${counter}_${key}`,
   };
 }
 
@@ -234,12 +177,49 @@ interface RowsSpec {
   target: string;
   features: readonly string[];
   kinds: Readonly<Record<string, AttributeKind>>;
-  /** The instants, by key (column suffix). */
-  instants: ReadonlyArray<{ key: string; at: number; withTarget: boolean }>;
-  /** Which profiles: a SQL condition on `p` (and the interactions' `i.user_id` to match). */
-  people: (params: Params) => { profiles: string; events: string };
+  /**
+   * The instants, by key (column suffix); `slot`: the anchor whose counters are at this instant
+   * (feature-windows.ts), or null to count the events.
+   */
+  instants: ReadonlyArray<{ key: string; at: number; withTarget: boolean; slot: number | null }>;
+  /** Which profiles: a SQL condition on `p`, and the same on an events' `user_id` column. */
+  people: (params: Params) => { profiles: string; events: (userId: string) => string };
   folds?: { k: number; seed: number };
   firstEvent: number | null;
+}
+
+/** Each instant's counters as `e_<key>`: the anchor's rows, or the events counted (feature-sql.ts). */
+function countersJoin(spec: RowsSpec, w: Instant, slot: number | null, params: Params, who: string): string {
+  const team = params.team;
+  if (slot !== null) {
+    return `LEFT JOIN person_windows e_${w.key}
+      ON e_${w.key}.team_id = ${team} AND e_${w.key}.slot = ${slot} AND e_${w.key}.user_id = p.id`;
+  }
+  const events = personEvents({
+    team,
+    asOf: w.at,
+    windowStart: w.window,
+    lookbackStart: w.lookback,
+    purchasesOnly: !spec.features.some((f) => f.endsWith('_per_week') || f.startsWith('engagement')),
+    where: who,
+  });
+  return `LEFT JOIN (${events}) e_${w.key} ON e_${w.key}.user_id = p.id`;
+}
+
+/** Spend in the 30 days from each instant with a target, per person: `sp.spend_<key>`. */
+function spendCte(instants: ReadonlyArray<{ key: string; w: Instant }>, params: Params, who: string): string {
+  const sums = instants.map(
+    ({ key, w }) =>
+      `sum(coalesce(nullif(i.value, 'NaN'), pr.price, 0)) FILTER (WHERE i.at >= ${w.at} AND i.at < ${w.end}) AS spend_${key}`,
+  );
+  const from = instants.map(({ w }) => w.at).join(', ');
+  const to = instants.map(({ w }) => w.end).join(', ');
+  return `sp AS (
+  SELECT i.user_id, ${sums.join(', ')}
+    FROM interactions i LEFT JOIN products pr
+      ON pr.team_id = i.team_id AND pr.id = i.item_id AND (i.value IS NULL OR i.value = 'NaN')
+   WHERE i.team_id = ${params.team} AND i.type = 'purchase' AND i.at >= least(${from}) AND i.at < greatest(${to}) ${who}
+   GROUP BY i.user_id)`;
 }
 
 /**
@@ -249,30 +229,13 @@ interface RowsSpec {
 function rowsSql(spec: RowsSpec, params: Params): string {
   const team = params.team;
   const instants = spec.instants.map((s) => ({ ...s, w: instant(params, s.key, s.at, spec.firstEvent) }));
-  const counters = new Set<Counter>();
-  for (const f of spec.features) for (const c of BUILTIN[f]?.counters ?? []) counters.add(c);
-  const spend = spec.target === SPEND;
-  const from = Math.min(...spec.instants.map((s) => s.at)) - LOOKBACK;
-  const to = Math.max(...spec.instants.map((s) => s.at + (spend && s.withTarget ? HORIZON : 0)));
   const people = spec.people(params);
-  const scan = `i.team_id = ${team} AND i.at >= ${params.add(ts(from), '::timestamptz')} AND i.at < ${params.add(ts(to), '::timestamptz')} ${people.events}`;
-  const aggregates: string[] = [];
-  for (const { key, w, withTarget } of instants) {
-    for (const c of counters) aggregates.push(`${counterSql(c, w)} AS ${c}_${key}`);
-    if (spend && withTarget) {
-      aggregates.push(
-        `sum(coalesce(nullif(i.value, 'NaN'), pr.price, 0)) FILTER (WHERE i.type = 'purchase' AND i.at >= ${w.at} AND i.at < ${w.end}) AS spend_${key}`,
-      );
-    }
-  }
-  const ctes: string[] = [];
-  if (aggregates.length > 0) {
-    ctes.push(`ev AS (
-  SELECT i.user_id, ${aggregates.join(',\n         ')}
-    FROM interactions i LEFT JOIN products pr
-      ON pr.team_id = i.team_id AND pr.id = i.item_id AND (i.value IS NULL OR i.value = 'NaN')
-   WHERE ${scan} GROUP BY i.user_id)`);
-  }
+  const counted = spec.features.some((f) => BUILTIN[f]?.events === true);
+  const targets = spec.target === SPEND ? instants.filter((s) => s.withTarget) : [];
+  const joins = counted
+    ? instants.map(({ w, slot }) => countersJoin(spec, w, slot, params, people.events('user_id')))
+    : [];
+  if (targets.length > 0) joins.push('LEFT JOIN sp ON sp.user_id = p.id');
   const columns = ['p.id'];
   if (spec.folds)
     columns.push(
@@ -281,23 +244,23 @@ function rowsSql(spec: RowsSpec, params: Params): string {
   for (const { key, w, withTarget } of instants) {
     columns.push(`(p.created_at IS NULL OR p.created_at < ${w.at}) AS e_${key}`);
     spec.features.forEach((f, j) => {
-      const builtin = BUILTIN[f];
       const kind = spec.kinds[f];
-      const sql = builtin ? builtin.sql(w) : kind ? attributeSql(params, f, kind, w) : 'NULL::float8';
+      const sql = BUILTIN[f] ? builtinSql(f, w) : kind ? attributeSql(params, f, kind, w) : 'NULL::float8';
       columns.push(`(${sql})::float8 AS x_${key}_${j}`);
     });
     if (withTarget) columns.push(`${targetSql(spec.target, params, key)} AS y_${key}`);
   }
-  const joins = aggregates.length > 0 ? 'LEFT JOIN ev c0 ON c0.user_id = p.id' : '';
   const select = `SELECT ${columns.join(',\n       ')}
-  FROM profiles p ${joins}
+  FROM profiles p ${joins.join('\n  ')}
  WHERE p.team_id = ${team} ${people.profiles}`;
-  return ctes.length > 0 ? `WITH ${ctes.join(',\n')}\n${select}` : select;
+  return targets.length > 0
+    ? `WITH ${spendCte(targets, params, people.events('i.user_id'))}\n${select}`
+    : select;
 }
 
 /** The target's value of a person at instant `key`: spend in the 30 days after it, or a numeric attribute. */
 function targetSql(target: string, params: Params, key: string): string {
-  if (target === SPEND) return `coalesce(c0.spend_${key}, 0)::float8`;
+  if (target === SPEND) return `coalesce(sp.spend_${key}, 0)::float8`;
   const name = params.add(target, '::text');
   return `CASE WHEN jsonb_typeof(p.attrs -> ${name}) = 'number' THEN (p.attrs ->> ${name})::float8 END`;
 }
@@ -337,6 +300,34 @@ export function pgPredictions(pool: pg.Pool, team: string): PredictionSource {
   };
 }
 
+/** Whether some feature reads the person's events (else the counters are not needed). */
+function readsEvents(features: readonly string[]): boolean {
+  return features.some((f) => BUILTIN[f]?.events === true);
+}
+
+/** Brings each instant's anchor to it (each move committed on its own: feature-windows.ts). */
+async function anchorAll(
+  pool: pg.Pool,
+  team: string,
+  instants: ReadonlyArray<{ at: number; slot: number | null }>,
+) {
+  for (const { at, slot } of instants) if (slot !== null) await anchorFeatures(pool, team, slot, at);
+}
+
+/** The instants with the slot kept only where the anchor is at the instant in the caller's snapshot. */
+async function counted<T extends { at: number; slot: number | null }>(
+  db: Queryable,
+  team: string,
+  instants: readonly T[],
+): Promise<T[]> {
+  const out: T[] = [];
+  for (const s of instants) {
+    const kept = s.slot !== null && (await anchoredAt(db, team, s.slot, s.at));
+    out.push({ ...s, slot: kept ? s.slot : null });
+  }
+  return out;
+}
+
 async function firstEvent(db: Queryable, team: string): Promise<number | null> {
   const { rows } = await db.query<{ first: number | null }>(
     `SELECT ${ms('min(at)')} AS first FROM interactions WHERE team_id = $1`,
@@ -356,6 +347,16 @@ async function kindsOf(db: Queryable, team: string, names: readonly string[]) {
 
 /** Computes a fit's rows into a temporary table on a client of its own, held until `release`. */
 async function openRows(pool: pg.Pool, team: string, query: PredictionRowsQuery): Promise<PredictionRows> {
+  const wanted = [{ key: 'train', at: query.asOf, withTarget: true }];
+  if (query.earlier) wanted.push({ key: 'earlier', at: query.asOf - HORIZON, withTarget: true });
+  if (query.now !== undefined) wanted.push({ key: 'now', at: query.now, withTarget: false });
+  // Each instant's anchor by how far it is before "now" (0, 30 or 60 days), brought to it and committed first.
+  const slots = [FEATURE_SLOTS.now, FEATURE_SLOTS.train, FEATURE_SLOTS.earlier];
+  const roles = wanted.map((s) => ({
+    ...s,
+    slot: query.now === undefined ? null : (slots[(query.now - s.at) / HORIZON] ?? null),
+  }));
+  if (readsEvents(query.features)) await anchorAll(pool, team, roles);
   const client = await pool.connect();
   let open = true;
   let version = 0;
@@ -375,17 +376,14 @@ async function openRows(pool: pg.Pool, team: string, query: PredictionRowsQuery)
     // Compiling the wide aggregate's expressions costs about a second, more than it saves here.
     await client.query('SET LOCAL jit = off');
     const kinds = await kindsOf(client, team, query.features);
-    const instants = [{ key: 'train', at: query.asOf, withTarget: true }];
-    if (query.earlier) instants.push({ key: 'earlier', at: query.asOf - HORIZON, withTarget: true });
-    if (query.now !== undefined) instants.push({ key: 'now', at: query.now, withTarget: false });
     const params = new Params(team);
     const sql = rowsSql(
       {
         target: query.target,
         features: query.features,
         kinds,
-        instants,
-        people: () => ({ profiles: '', events: '' }),
+        instants: await counted(client, team, roles),
+        people: () => ({ profiles: '', events: () => '' }),
         folds: { k: query.folds, seed: query.seed },
         firstEvent: await firstEvent(client, team),
       },
@@ -427,7 +425,7 @@ function setRows(set: PredictionSet): string {
 /** Features that are never missing (counts over the interactions): their medians fill nothing. */
 const NEVER_MISSING = new Set(
   Object.entries(BUILTIN)
-    .filter(([name, b]) => b.counters.length > 0 && name !== 'engagement_rate' && name !== 'avg_order_value')
+    .filter(([, b]) => !b.missing)
     .map(([name]) => name),
 );
 
@@ -615,30 +613,56 @@ SELECT count(*) AS n, coalesce(sum((y - my) * (y - my)), 0) AS sst, ${sums.join(
   }));
 }
 
-/** A forecast: the score applied to its people at the instant, summed (one pass over their interactions). */
+/** A forecast: the score applied to its people at the instant, summed (the "now" anchor's counters, or their events). */
 async function forecast(pool: pg.Pool, team: string, query: ForecastQuery): Promise<ForecastSums> {
   const kinds = await kindsOf(pool, team, query.score.names);
+  const { who } = query;
+  const instant = { key: 'now', at: query.asOf, withTarget: false, slot: FEATURE_SLOTS.now as number | null };
+  // A few people's events are cheaper to read than moving the anchor; everyone's and a segment's are not.
+  if (who.kind !== 'ids' && readsEvents(query.score.names)) await anchorAll(pool, team, [instant]);
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const sums = await forecastIn(client, team, query, kinds, await counted(client, team, [instant]));
+    await client.query('COMMIT');
+    return sums;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** The forecast's statement, in the caller's snapshot. */
+async function forecastIn(
+  db: Queryable,
+  team: string,
+  query: ForecastQuery,
+  kinds: Readonly<Record<string, AttributeKind>>,
+  instants: RowsSpec['instants'],
+): Promise<ForecastSums> {
   const params = new Params(team);
   const { who } = query;
-  const people = (p: Params): { profiles: string; events: string } => {
+  const people = (p: Params): ReturnType<RowsSpec['people']> => {
     if (who.kind === 'ids') {
       const ids = p.add(who.ids, '::text[]');
-      return { profiles: `AND p.id = ANY(${ids})`, events: `AND i.user_id = ANY(${ids})` };
+      return { profiles: `AND p.id = ANY(${ids})`, events: (u) => `AND ${u} = ANY(${ids})` };
     }
     if (who.kind === 'segment') {
       const members = `(SELECT user_id FROM segment_assignments WHERE team_id = ${p.team} AND run_id = ${p.add(who.runId)} AND label = ${p.add(who.label, '::int')})`;
-      return { profiles: `AND p.id IN ${members}`, events: `AND i.user_id IN ${members}` };
+      return { profiles: `AND p.id IN ${members}`, events: (u) => `AND ${u} IN ${members}` };
     }
-    return { profiles: '', events: '' };
+    return { profiles: '', events: () => '' };
   };
   const rows = rowsSql(
     {
       target: query.target,
       features: query.score.names,
       kinds,
-      instants: [{ key: 'now', at: query.asOf, withTarget: false }],
+      instants,
       people,
-      firstEvent: await firstEvent(pool, team),
+      firstEvent: await firstEvent(db, team),
     },
     params,
   );
@@ -648,13 +672,13 @@ async function forecast(pool: pg.Pool, team: string, query: ForecastQuery): Prom
   const scored = `WITH r AS (${rows}) SELECT id, ${value} AS v FROM r ${where}`;
   if (who.kind !== 'ids') {
     // Summed in the database: the app never holds a row per person.
-    const { rows: out } = await pool.query<{ n: number; total: number | null }>(
+    const { rows: out } = await db.query<{ n: number; total: number | null }>(
       `SELECT count(*)::int AS n, sum(v) AS total FROM (${scored}) s`,
       params.values,
     );
     return { n: out[0]?.n ?? 0, total: out[0]?.total ?? 0 };
   }
-  const { rows: out } = await pool.query<{ id: string; v: number }>(scored, params.values);
+  const { rows: out } = await db.query<{ id: string; v: number }>(scored, params.values);
   let total = 0;
   for (const row of out) total += row.v;
   const byId = new Map(out.map((row) => [row.id, row.v]));

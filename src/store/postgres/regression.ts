@@ -11,9 +11,11 @@
  * Answered for the features below; any other feature (rates over the engagement window, attributes) is left
  * to the app (undefined).
  */
+import type pg from 'pg';
 import type { CrossProducts } from '../../domain/cross-products.ts';
 import type { Queryable } from './claims.ts';
 import { type FeatureRefs, featureExpression, LOOKBACK_DAYS, personEvents } from './feature-sql.ts';
+import { anchoredAt, FEATURE_SLOTS } from './feature-windows.ts';
 import { ts } from './rows.ts';
 
 const DAY = 86_400_000;
@@ -40,17 +42,49 @@ export async function spendCrossProducts(
   features: readonly string[],
   cutoff: number,
 ): Promise<CrossProducts> {
+  if (!('connect' in db)) return crossProductsIn(db, team, features, cutoff);
+  // One snapshot: whether the anchor is at the cutoff, and its counters.
+  const client = await (db as pg.Pool).connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const sums = await crossProductsIn(client, team, features, cutoff);
+    await client.query('COMMIT');
+    return sums;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function crossProductsIn(
+  db: Queryable,
+  team: string,
+  features: readonly string[],
+  cutoff: number,
+): Promise<CrossProducts> {
   const p = features.length;
   const cols = features.map((_, j) => `x${j}`);
   const pairs: string[] = [];
   for (let j = 0; j < p; j++)
     for (let k = j; k < p; k++) pairs.push(`sum((x${j} - m${j}) * (x${k} - m${k})) AS s_${j}_${k}`);
+  // The cutoff anchor's counters when it is there (predict keeps it at the default cutoff), else the events.
+  const past = (await anchoredAt(db, team, FEATURE_SLOTS.train, cutoff))
+    ? `SELECT * FROM person_windows WHERE team_id = $1 AND slot = ${FEATURE_SLOTS.train} AND $3::timestamptz IS NOT NULL`
+    : personEvents({
+        team: '$1',
+        asOf: '$2::timestamptz',
+        lookbackStart: '$3::timestamptz',
+        windowStart: '$2::timestamptz',
+        purchasesOnly: true,
+      });
   const sql = `
 WITH rows AS (
   SELECT id, followers, created_at FROM profiles
    -- $5 (the cutoff in epoch ms) is read by recency and tenure; named here so every feature set binds it.
    WHERE team_id = $1 AND $5::float8 IS NOT NULL AND (created_at IS NULL OR created_at < $2::timestamptz)),
-past AS (${personEvents({ team: '$1', asOf: '$2::timestamptz', lookbackStart: '$3::timestamptz', windowStart: '$2::timestamptz', purchasesOnly: true })}),
+past AS (${past}),
 future AS (
   SELECT i.user_id, sum(coalesce(nullif(i.value, 'NaN'), pr.price, 0)) AS spend
     FROM interactions i LEFT JOIN products pr ON pr.team_id = i.team_id AND pr.id = i.item_id

@@ -17,6 +17,7 @@
  */
 
 import type { Queryable } from './claims.ts';
+import { rebuildFeatureWindows } from './feature-windows.ts';
 import { rebuildPseudonyms } from './pseudonyms.ts';
 import { rebuildStatsBuckets } from './stats-buckets.ts';
 
@@ -235,7 +236,9 @@ END $$;
 
 /**
  * Recounts one workspace's rollups from its profiles and interactions (what the triggers keep, from scratch):
- * after a load that bypassed the triggers (a bulk generator, a restore), in the caller's transaction.
+ * after a load that bypassed the triggers (a bulk generator, a restore), in the caller's transaction; with the
+ * per-person window counters (feature-windows.ts). Its per-person GROUP BY holds one row per active person: a
+ * caller with millions of them sets `work_mem` so that fits in memory.
  */
 export async function rebuildRollups(db: Queryable, team: string): Promise<void> {
   for (const table of ['profile_tallies', 'person_activity', 'interaction_days'])
@@ -247,13 +250,16 @@ export async function rebuildRollups(db: Queryable, team: string): Promise<void>
      SELECT team_id, (at AT TIME ZONE 'UTC')::date, type, count(*) FROM interactions WHERE team_id = $1 GROUP BY 1, 2, 3`,
     [team],
   );
+  // In key order: the table is then laid out as migration 7 leaves it, and the profile lookups walk the key once.
   await db.query(
     `INSERT INTO person_activity (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at, known)
-     SELECT x.*, p.id IS NOT NULL
-       FROM (${activityOf('(SELECT * FROM interactions WHERE team_id = $1) AS mine')}) AS x (team_id, user_id, l, r, e, b)
-       LEFT JOIN profiles p ON p.team_id = x.team_id AND p.id = x.user_id`,
+     SELECT x.*, ${KNOWN('x.team_id', 'x.user_id')}
+       FROM (${activityOf('(SELECT * FROM interactions WHERE team_id = $1) AS mine')} ORDER BY team_id, user_id)
+         AS x (team_id, user_id, l, r, e, b)`,
     [team],
   );
   await rebuildStatsBuckets(db, team);
   await rebuildPseudonyms(db, team);
+  // The per-person window counters too (feature-windows.ts).
+  await rebuildFeatureWindows(db, team);
 }

@@ -13,6 +13,7 @@ import type {
   Product,
   Profile,
   SegmentRun,
+  SegmentRunRequest,
 } from '../../domain/types.ts';
 
 /** SQL for a timestamptz column as epoch ms (a JavaScript number), null stays null. */
@@ -85,7 +86,7 @@ export function toInteraction(r: Record<string, unknown>): Interaction {
 
 /** Segment run columns without the members (`r` is the run's alias). */
 export const RUN_HEADER_COLUMNS = `r.id, ${ms('r.created_at')} AS created_at, r.data_version, r.k, r.features,
-  r.scaling, r.names, r.sizes, r.centroids`;
+  r.scaling, r.names, r.sizes, r.centroids, r.request, r.is_default`;
 
 /** Segment run columns, with the assignments gathered in stored order. */
 export const RUN_COLUMNS = `${RUN_HEADER_COLUMNS},
@@ -108,6 +109,9 @@ export function toSegmentRun(r: Record<string, unknown>): SegmentRun {
     centroids: r.centroids as number[][],
     user_ids: (r.user_ids as string[] | undefined) ?? [],
     labels: (r.labels as number[] | undefined) ?? [],
+    // Absent, not undefined, on runs stored without them (as the file keeps them).
+    ...(r.request === null || r.request === undefined ? {} : { request: r.request as SegmentRunRequest }),
+    ...(r.is_default === null || r.is_default === undefined ? {} : { default: r.is_default as boolean }),
   };
 }
 

@@ -15,6 +15,7 @@
  */
 
 import { CONNECTIONS_SQL } from './connections.ts';
+import { FEATURE_WINDOWS_SQL } from './feature-windows.ts';
 import { PSEUDONYMS_SQL } from './pseudonyms.ts';
 import { ACTIVITY_UPKEEP_SQL, PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
 import { STATS_BUCKETS_SQL, STATS_SEEN_ON_INSERT_SQL } from './stats-buckets.ts';
@@ -209,6 +210,12 @@ UPDATE audience_meta m SET
   interactions = (SELECT count(*) FROM interactions i WHERE i.team_id = m.team_id);
 `;
 
+// A run's request and whether it is a default run (SegmentRun.request, .default): NULL on runs stored before,
+// which count as defaults, as on the file.
+const SEGMENT_RUN_REQUEST = `
+ALTER TABLE segment_runs ADD COLUMN request jsonb, ADD COLUMN is_default boolean;
+`;
+
 /** Every migration, oldest first. */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 1, name: 'initial-schema', sql: INITIAL },
@@ -219,7 +226,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 6, name: 'person-known', sql: PERSON_KNOWN_SQL },
   { version: 7, name: 'activity-upkeep', sql: ACTIVITY_UPKEEP_SQL },
   { version: 9, name: 'stats-buckets-and-pseudonyms', sql: `${STATS_BUCKETS_SQL}\n${PSEUDONYMS_SQL}` },
-  { version: 10, name: 'stats-seen-on-insert', sql: STATS_SEEN_ON_INSERT_SQL },
+  { version: 10, name: 'feature-windows', sql: FEATURE_WINDOWS_SQL + SEGMENT_RUN_REQUEST },
+  { version: 12, name: 'stats-seen-on-insert', sql: STATS_SEEN_ON_INSERT_SQL },
 ];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */
@@ -246,4 +254,6 @@ export const TEAM_TABLES = [
   'event_buckets',
   'activity_buckets',
   'profile_pseudonyms',
+  'feature_anchors',
+  'person_windows',
 ] as const;

@@ -72,7 +72,7 @@ const profileOnlyDeltas = (rows: string, sign: number) => `
      AND NOT EXISTS (SELECT 1 FROM person_activity a WHERE a.team_id = p.team_id AND a.user_id = p.id)
    GROUP BY 1, 2, 3`;
 
-// Migration 10 upserts in key order (`ordered`): a delta touches slices all over the history (people's previous
+// Migration 12 upserts in key order (`ordered`): a delta touches slices all over the history (people's previous
 // latest activity), and key order makes those index reads sequential.
 const addActivity = (deltas: string, ordered = false) => `
   INSERT INTO activity_buckets AS b (team_id, kind, bucket, people)
@@ -88,7 +88,7 @@ const trigger = (name: string, when: string, table: string, refs: string, func: 
 CREATE TRIGGER ${name} AFTER ${when} ON ${table} REFERENCING ${refs} FOR EACH STATEMENT EXECUTE FUNCTION ${func}();`;
 
 // A person's first event row: they leave the profile-only count, and their row takes the profile's last_active_at
-// (an update, which the update trigger counts). Migration 10 replaces this with `seen` set on insert.
+// (an update, which the update trigger counts). Migration 12 replaces this with `seen` set on insert.
 const ACTIVITY_ADDED = `${addActivity(`${activityDeltas('added', 1)} UNION ALL
   SELECT p.team_id, 'active', ${bucketOf('p.last_active_at')}, -count(*) FROM added a
     JOIN profiles p ON p.team_id = a.team_id AND p.id = a.user_id WHERE p.last_active_at IS NOT NULL GROUP BY 1, 2, 3`)};
@@ -109,7 +109,7 @@ const activityRemoved = (ordered = false) =>
 const activityChanged = (ordered = false) =>
   addActivity(`${activityDeltas('added', 1)} UNION ALL ${activityDeltas('removed', -1)}`, ordered);
 
-// Migration 10's update delta: the old and new rows' slices summed in one hash aggregate (the old slices lie
+// Migration 12's update delta: the old and new rows' slices summed in one hash aggregate (the old slices lie
 // all over the history, so grouping each side first barely shrinks them), then upserted in key order.
 const activityRows = (rows: string, sign: number) => `
   SELECT r.team_id, k.kind, ${bucketOf('k.at')}, ${sign} FROM ${rows} r
@@ -188,7 +188,7 @@ function recount(where: string): string[] {
   ];
 }
 
-// Migration 10's exact_numeric: the same value as migration 9's, as one expression PostgreSQL inlines into the
+// Migration 12's exact_numeric: the same value as migration 9's, as one expression PostgreSQL inlines into the
 // query (a SQL function with a FROM clause, or a STRICT one, is called row by row: 67 µs a purchase at load 11).
 const BITS = `('x' || encode(float8send(v), 'hex'))::bit(64)::bigint`;
 const EXACT_NUMERIC_INLINE = `
@@ -209,7 +209,7 @@ CREATE OR REPLACE FUNCTION exact_numeric(v float8) RETURNS numeric LANGUAGE sql 
 $$;`;
 
 /**
- * Migration 10: a person's first row takes the profile's last_active_at as it is inserted (a BEFORE row trigger,
+ * Migration 12: a person's first row takes the profile's last_active_at as it is inserted (a BEFORE row trigger,
  * one primary-key read of the profile, as the rollup's own `known` check does), instead of migration 9's UPDATE
  * of the new rows after the statement, which doubled an import of events for many new people.
  */

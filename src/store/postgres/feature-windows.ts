@@ -1,0 +1,303 @@
+/**
+ * Per-person window counters kept on write (issue #14), so segments and predict read one row per person instead
+ * of every event of the engagement window and the year's purchases (feature-sql.ts `personEvents`, the same
+ * figures computed from the events).
+ *
+ * A workspace has a few anchors (`feature_anchors`: one instant per slot, the last "as of" features were asked
+ * at). `person_windows` holds, per anchor A and person, what `personEvents` gives as of A: views, likes, shares,
+ * comments, clicks and engagements in [A − 56 d, A), the window's active days as a bit mask relative to A − 56 d,
+ * purchases (count, exact numeric sum) in [A − 365 d, A) and the latest of them. It also keeps the active days'
+ * candidates: the first and last event of each UTC day of the window. The active days are 24-hour periods from the
+ * window's start, not calendar days, so a mask cannot be shifted by a fraction of a day; but a UTC day meets at most
+ * two periods of any window, and its first and last events stand for every period it has events in, so the mask
+ * at any later instant is exact from the candidates.
+ *
+ * Kept by statement triggers on `interactions` (one GROUP BY per statement, as rollups.ts): an insert folds the
+ * events before each anchor into its rows (events after it, the usual live import, cost a join with no match);
+ * a delete recomputes the people it touched (forget removes them; retention's old months usually touch nobody).
+ * Moving an anchor to a later instant (`anchorFeatures`) adds the events entering the windows and subtracts those
+ * leaving, then recomputes the masks from the candidates; an earlier or far instant is recounted from scratch.
+ * Writers and a move exclude each other per workspace by an advisory lock (shared for writers, exclusive for a
+ * move), so a move never misses a write in flight, whichever commits first.
+ */
+import type pg from 'pg';
+import type { Queryable } from './claims.ts';
+import { ts } from './rows.ts';
+
+const DAY = 86_400_000;
+/** The anchors: "now" (segments, predict's forecast), predict's cutoff, and the cutoff 30 days before it. */
+export const FEATURE_SLOTS = { now: 0, train: 1, earlier: 2 } as const;
+/** A move longer than this recounts from scratch (the windows' entering and leaving events would overlap). */
+const MAX_ROLL_MS = 28 * DAY;
+// Exact lengths (hours, not calendar days, which follow the session's time zone).
+const WIN = `interval '1344 hours'`;
+const LOOK = `interval '8760 hours'`;
+const ENGAGE = `('like', 'share', 'comment', 'click')`;
+const FINITE = `value NOT IN ('NaN', 'Infinity', '-Infinity')`;
+/** Advisory lock class of the writers (shared) and anchor moves (exclusive), keyed by hashtext(team). */
+const LOCK_CLASS = 1_480_810_008;
+const COUNTERS =
+  'views, likes, shares, comments, clicks, engagements, active, days, frequency, monetary, last';
+
+/**
+ * The rows of `events` (columns team_id, user_id, type, value, at) for every anchor `a` they fall before: one per
+ * (team, slot, person), columns in `COUNTERS` order after team_id, slot, user_id.
+ */
+function windowRows(events: string, anchors = 'feature_anchors'): string {
+  const inWindow = `i.at >= a.at - ${WIN}`;
+  const typed = (type: string) => `count(*) FILTER (WHERE ${inWindow} AND i.type = '${type}')`;
+  return `SELECT i.team_id, a.slot, i.user_id, ${typed('view')}, ${typed('like')}, ${typed('share')},
+       ${typed('comment')}, ${typed('click')}, count(*) FILTER (WHERE ${inWindow} AND i.type IN ${ENGAGE}),
+       coalesce(bit_or(1::bigint << floor(date_part('epoch', i.at - (a.at - ${WIN})) / 86400)::int) FILTER (WHERE ${inWindow}), 0),
+       feature_days(coalesce(array_agg(i.at) FILTER (WHERE ${inWindow}), '{}'), a.at - ${WIN}),
+       count(*) FILTER (WHERE i.type = 'purchase'),
+       coalesce(sum(i.value::numeric) FILTER (WHERE i.type = 'purchase' AND i.${FINITE}), 0),
+       max(i.at) FILTER (WHERE i.type = 'purchase')
+  FROM ${events} JOIN ${anchors} a ON a.team_id = i.team_id
+ WHERE i.at < a.at AND (${inWindow} OR (i.type = 'purchase' AND i.at >= a.at - ${LOOK}))
+ GROUP BY i.team_id, a.slot, a.at, i.user_id`;
+}
+
+// Rows merged into existing ones (an insert's events before the anchor, or a move's entering and leaving events).
+const MERGE = `ON CONFLICT (team_id, slot, user_id) DO UPDATE SET views = w.views + EXCLUDED.views,
+    likes = w.likes + EXCLUDED.likes, shares = w.shares + EXCLUDED.shares, comments = w.comments + EXCLUDED.comments,
+    clicks = w.clicks + EXCLUDED.clicks, engagements = w.engagements + EXCLUDED.engagements,
+    active = w.active | EXCLUDED.active, days = feature_days(w.days || EXCLUDED.days, '-infinity'),
+    frequency = w.frequency + EXCLUDED.frequency, monetary = w.monetary + EXCLUDED.monetary,
+    last = greatest(w.last, EXCLUDED.last)`;
+
+/**
+ * The anchors a workspace starts with, from `latest` (team_id, latest: its latest event): "now" just after the
+ * latest event (what segments and the forecast ask), predict's cutoff 30 days before, and 30 days before that.
+ */
+const INITIAL_ANCHORS = (latest: string) => `
+INSERT INTO feature_anchors (team_id, slot, at)
+SELECT l.team_id, s.slot, l.latest + interval '1 millisecond' - s.back
+  FROM ${latest}, (VALUES (${FEATURE_SLOTS.now}, interval '0 hours'), (${FEATURE_SLOTS.train}, interval '720 hours'),
+       (${FEATURE_SLOTS.earlier}, interval '1440 hours')) AS s (slot, back)
+ WHERE l.latest IS NOT NULL`;
+
+// Writers take the workspace's lock shared, so an anchor move (exclusive) waits for them and they for it.
+const WRITERS_LOCK = (rows: string) =>
+  `PERFORM pg_advisory_xact_lock_shared(${LOCK_CLASS}, hashtext(t.team_id)) FROM (SELECT DISTINCT team_id FROM ${rows}) t;`;
+
+/** The migration: the tables, the candidates' helpers, the triggers (filled by `rebuildFeatureWindows`). */
+export const FEATURE_WINDOWS_SQL = `
+CREATE TABLE feature_anchors (
+  team_id text NOT NULL,
+  slot    smallint NOT NULL,
+  at      timestamptz NOT NULL,
+  PRIMARY KEY (team_id, slot)
+);
+CREATE TABLE person_windows (
+  team_id     text NOT NULL,
+  slot        smallint NOT NULL,
+  user_id     text NOT NULL,
+  views       bigint NOT NULL,
+  likes       bigint NOT NULL,
+  shares      bigint NOT NULL,
+  comments    bigint NOT NULL,
+  clicks      bigint NOT NULL,
+  engagements bigint NOT NULL,
+  active      bigint NOT NULL,
+  days        timestamptz[] NOT NULL,
+  frequency   bigint NOT NULL,
+  monetary    numeric NOT NULL,
+  last        timestamptz,
+  PRIMARY KEY (team_id, slot, user_id)
+);
+-- The active days' candidates: the first and last of the instants at or after lo of each UTC day, in order.
+CREATE FUNCTION feature_days(a timestamptz[], lo timestamptz) RETURNS timestamptz[] LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(array_agg(DISTINCT x ORDER BY x), '{}') FROM (
+    SELECT unnest(ARRAY[min(x), max(x)]) AS x FROM unnest(a) x WHERE x >= lo GROUP BY (x AT TIME ZONE 'UTC')::date) d $$;
+-- The active days' mask of the window [ws, t) from the candidates (bit d: the d-th 24 hours from ws).
+CREATE FUNCTION feature_mask(a timestamptz[], ws timestamptz, t timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(bit_or(1::bigint << floor(date_part('epoch', x - ws) / 86400)::int), 0)
+    FROM unnest(a) x WHERE x >= ws AND x < t $$;
+
+CREATE FUNCTION feature_windows_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  ${WRITERS_LOCK('added')}
+  INSERT INTO person_windows AS w (team_id, slot, user_id, ${COUNTERS})
+  ${windowRows('added i')}
+  ${MERGE};
+  RETURN NULL;
+END $$;
+-- The people with removed events inside some anchor's windows are recounted from what remains.
+CREATE FUNCTION feature_windows_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE teams text[]; users text[];
+BEGIN
+  ${WRITERS_LOCK('removed')}
+  SELECT array_agg(team_id), array_agg(user_id) INTO teams, users FROM (
+    SELECT DISTINCT r.team_id, r.user_id FROM removed r JOIN feature_anchors a ON a.team_id = r.team_id
+     WHERE r.at < a.at AND r.at >= a.at - ${LOOK}) g;
+  IF teams IS NULL THEN RETURN NULL; END IF;
+  DELETE FROM person_windows w USING unnest(teams, users) AS t(team_id, user_id)
+   WHERE w.team_id = t.team_id AND w.user_id = t.user_id;
+  INSERT INTO person_windows (team_id, slot, user_id, ${COUNTERS})
+  ${windowRows(`(SELECT i.* FROM unnest(teams, users) AS t(team_id, user_id)
+      JOIN interactions i ON i.team_id = t.team_id AND i.user_id = t.user_id) AS i`)};
+  RETURN NULL;
+END $$;
+CREATE TRIGGER feature_windows_added AFTER INSERT ON interactions REFERENCING NEW TABLE AS added
+  FOR EACH STATEMENT EXECUTE FUNCTION feature_windows_added();
+CREATE TRIGGER feature_windows_removed AFTER DELETE ON interactions REFERENCING OLD TABLE AS removed
+  FOR EACH STATEMENT EXECUTE FUNCTION feature_windows_removed();
+
+${INITIAL_ANCHORS('(SELECT team_id, max(at) AS latest FROM interactions GROUP BY team_id) l')};
+INSERT INTO person_windows (team_id, slot, user_id, ${COUNTERS}) ${windowRows('interactions i')};
+`;
+
+/** Takes the workspace's exclusive anchor lock (waits for writers in flight), in the caller's transaction. */
+async function lockAnchors(db: Queryable, team: string): Promise<void> {
+  await db.query(`SELECT pg_advisory_xact_lock(${LOCK_CLASS}, hashtext($1))`, [team]);
+}
+
+/** Recounts one anchor (slot) at `at` from the interactions, in the caller's transaction (holding the lock). */
+async function recount(db: Queryable, team: string, slot: number, at: string): Promise<void> {
+  await db.query('DELETE FROM person_windows WHERE team_id = $1 AND slot = $2', [team, slot]);
+  await db.query(
+    `INSERT INTO feature_anchors (team_id, slot, at) VALUES ($1, $2, $3)
+     ON CONFLICT (team_id, slot) DO UPDATE SET at = EXCLUDED.at`,
+    [team, slot, at],
+  );
+  await db.query(
+    `INSERT INTO person_windows (team_id, slot, user_id, ${COUNTERS})
+     ${windowRows(
+       `(SELECT * FROM interactions WHERE team_id = $1 AND at < $3::timestamptz AND at >= $3::timestamptz - ${LOOK}
+           AND (type = 'purchase' OR at >= $3::timestamptz - ${WIN})) i`,
+       '(SELECT * FROM feature_anchors WHERE team_id = $1 AND slot = $2)',
+     )}`,
+    [team, slot, at],
+  );
+}
+
+/**
+ * Moves anchor `slot` from `from` to the later `to` (less than MAX_ROLL_MS apart), in the caller's transaction:
+ * events in [from, to) enter, those in [from − 56 d, to − 56 d) leave the window and purchases in
+ * [from − 365 d, to − 365 d) the lookback; then the masks are recomputed from the candidates.
+ */
+async function roll(db: Queryable, team: string, slot: number, from: string, to: string): Promise<void> {
+  const p = [team, slot, from, to];
+  await db.query(
+    `CREATE TEMPORARY TABLE feature_roll ON COMMIT DROP AS
+     SELECT user_id, type, value, at,
+            CASE WHEN at >= $3::timestamptz THEN 1 WHEN at >= $3::timestamptz - ${WIN} THEN -1 ELSE 0 END AS win,
+            CASE WHEN at >= $3::timestamptz THEN 1 WHEN at < $4::timestamptz - ${LOOK} THEN -1 ELSE 0 END AS look
+       FROM interactions
+      WHERE team_id = $1 AND $2::smallint IS NOT NULL
+        AND ((at >= $3::timestamptz AND at < $4::timestamptz)
+          OR (at >= $3::timestamptz - ${WIN} AND at < $4::timestamptz - ${WIN})
+          OR (type = 'purchase' AND at >= $3::timestamptz - ${LOOK} AND at < $4::timestamptz - ${LOOK}))`,
+    p,
+  );
+  const typed = (type: string) => `coalesce(sum(win) FILTER (WHERE type = '${type}'), 0)`;
+  // Entering events' candidates are merged; the masks are all recomputed below, so 0 here.
+  await db.query(
+    `INSERT INTO person_windows AS w (team_id, slot, user_id, ${COUNTERS})
+     SELECT $1, $2, user_id, ${typed('view')}, ${typed('like')}, ${typed('share')}, ${typed('comment')},
+            ${typed('click')}, coalesce(sum(win) FILTER (WHERE type IN ${ENGAGE}), 0), 0,
+            coalesce(array_agg(at) FILTER (WHERE win = 1), '{}'),
+            coalesce(sum(look) FILTER (WHERE type = 'purchase'), 0),
+            coalesce(sum(look * value::numeric) FILTER (WHERE type = 'purchase' AND ${FINITE}), 0),
+            max(at) FILTER (WHERE type = 'purchase' AND look = 1)
+       FROM feature_roll WHERE $3::timestamptz IS NOT NULL GROUP BY user_id
+     ${MERGE}`,
+    [team, slot, from],
+  );
+  await db.query('UPDATE feature_anchors SET at = $3 WHERE team_id = $1 AND slot = $2', [team, slot, to]);
+  // Purchases that left the lookback: its latest is gone too (only people with a purchase leaving can be affected).
+  await db.query(
+    `UPDATE person_windows w SET last = NULL
+      WHERE w.team_id = $1 AND w.slot = $2 AND w.last < $3::timestamptz - ${LOOK}
+        AND w.user_id IN (SELECT user_id FROM feature_roll WHERE look = -1)`,
+    [team, slot, to],
+  );
+  await db.query(
+    `UPDATE person_windows w SET active = n.active, days = n.days
+       FROM (SELECT user_id, feature_mask(days, $3::timestamptz - ${WIN}, $3::timestamptz) AS active,
+                    feature_days(days, $3::timestamptz - ${WIN}) AS days
+               FROM person_windows WHERE team_id = $1 AND slot = $2 AND days <> '{}') n
+      WHERE w.team_id = $1 AND w.slot = $2 AND w.user_id = n.user_id AND (w.active <> n.active OR w.days <> n.days)`,
+    [team, slot, to],
+  );
+  await db.query(
+    `DELETE FROM person_windows w USING (SELECT DISTINCT user_id FROM feature_roll) r
+      WHERE w.team_id = $1 AND w.slot = $2 AND w.user_id = r.user_id AND w.views = 0 AND w.likes = 0
+        AND w.shares = 0 AND w.comments = 0 AND w.clicks = 0 AND w.engagements = 0 AND w.days = '{}'
+        AND w.frequency = 0 AND w.last IS NULL`,
+    [team, slot],
+  );
+  await db.query('DROP TABLE feature_roll');
+}
+
+/** Moves or recounts anchor `slot` to `at` in the caller's transaction (which takes the anchor lock). */
+export async function moveAnchor(db: Queryable, team: string, slot: number, at: number): Promise<void> {
+  await lockAnchors(db, team);
+  const to = ts(at) as string;
+  const { rows } = await db.query<{ from: string; same: boolean; ahead: boolean; near: boolean }>(
+    `SELECT at::text AS from, at = $3::timestamptz AS same, at < $3::timestamptz AS ahead,
+            $3::timestamptz - at <= $4::float8 * interval '1 millisecond' AS near
+       FROM feature_anchors WHERE team_id = $1 AND slot = $2`,
+    [team, slot, to, MAX_ROLL_MS],
+  );
+  const anchor = rows[0];
+  if (anchor?.same) return;
+  if (anchor?.ahead && anchor.near) await roll(db, team, slot, anchor.from, to);
+  else await recount(db, team, slot, to);
+}
+
+/**
+ * Brings anchor `slot` to `at` in a transaction of its own (committed before the caller reads, so the caller's
+ * snapshot sees it); the caller checks `anchoredAt` in its snapshot, since another move may have come between.
+ */
+export async function anchorFeatures(pool: pg.Pool, team: string, slot: number, at: number): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query("SET LOCAL work_mem = '256MB'");
+    await client.query('SET LOCAL jit = off');
+    await moveAnchor(client, team, slot, at);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Whether anchor `slot` is at `at` in the caller's snapshot (its `person_windows` rows are then the features'). */
+export async function anchoredAt(db: Queryable, team: string, slot: number, at: number): Promise<boolean> {
+  const { rows } = await db.query(
+    'SELECT 1 FROM feature_anchors WHERE team_id = $1 AND slot = $2 AND at = $3::timestamptz',
+    [team, slot, ts(at)],
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Recounts every anchor of a workspace from scratch (after a load that bypassed the triggers), in the caller's
+ * transaction; a workspace without anchors gets the initial ones (`INITIAL_ANCHORS`) when it has events.
+ */
+export async function rebuildFeatureWindows(db: Queryable, team: string): Promise<void> {
+  await lockAnchors(db, team);
+  let { rows } = await db.query('SELECT 1 FROM feature_anchors WHERE team_id = $1', [team]);
+  if (rows.length === 0) {
+    await db.query(
+      INITIAL_ANCHORS(
+        '(SELECT $1::text AS team_id, max(at) AS latest FROM interactions WHERE team_id = $1) l',
+      ),
+      [team],
+    );
+    ({ rows } = await db.query('SELECT 1 FROM feature_anchors WHERE team_id = $1', [team]));
+  }
+  if (rows.length === 0) return;
+  // Every anchor in one pass over the workspace's events.
+  await db.query('DELETE FROM person_windows WHERE team_id = $1', [team]);
+  await db.query(
+    `INSERT INTO person_windows (team_id, slot, user_id, ${COUNTERS})
+     ${windowRows('(SELECT * FROM interactions WHERE team_id = $1) i', '(SELECT * FROM feature_anchors WHERE team_id = $1)')}`,
+    [team],
+  );
+}
