@@ -340,7 +340,7 @@ function makeWorld(productRng: Rng, truth: SampleVariantTruth): World {
   const catalogue = makeProducts(productRng);
   const { products, byCategory, trending } = catalogue;
   const personaDefs = truth.personas;
-  const personaPrefs = personaDefs.map((p) => SAMPLE_TRUTH.itemPreferences[p.key] ?? NEUTRAL_PREFERENCES);
+  const personaPrefs = personaDefs.map((p) => truth.itemPreferences[p.key] ?? NEUTRAL_PREFERENCES);
   const categoryKeys = SAMPLE_CATEGORIES.map((c) => c.key);
   return {
     ...catalogue,
@@ -349,7 +349,7 @@ function makeWorld(productRng: Rng, truth: SampleVariantTruth): World {
       byCategory.map((cat) => itemWeights(cat, pref, products, trending)),
     ),
     personaCategoryCum: personaDefs.map((p) =>
-      cumulative(categoryKeys.map((k) => SAMPLE_TRUTH.categoryAffinity[p.key]?.[k] ?? 0)),
+      cumulative(categoryKeys.map((k) => truth.categoryAffinity[p.key]?.[k] ?? 0)),
     ),
     countryCum: cumulative(SAMPLE_COUNTRIES.map((c) => c.weight)),
     categoryOf: categoryIndex(byCategory, products.length),

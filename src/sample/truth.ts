@@ -92,8 +92,8 @@ export interface PersonaTruth {
   churnRate: number;
   /** Social interactions per active week (each profile also gets a log-normal activity multiplier, log-sd 0.2). */
   weeklyRates: WeeklyRates;
-  /** Probabilities of 1, 2 or 3 purchase interactions in a 30-day window with positive spend. */
-  purchasesPerWindow: [number, number, number];
+  /** Probabilities of 1, 2, 3, … purchase interactions in a 30-day window with positive spend. */
+  purchasesPerWindow: number[];
   /**
    * With `buyerShare` (only a share of the audience buys in a month): the median amount a buyer of this persona
    * spends in a 30-day window in which they buy.
@@ -419,16 +419,16 @@ const REALISTIC_CHANGES: Record<string, Partial<PersonaTruth>> = {
     windowSpend: 100,
   },
   bargain_hunters: {
-    share: 0.06,
+    share: 0.05,
     logFollowers: { mean: 2.3, sd: 0.3 },
-    loyaltyRate: 0.95,
-    purchasesPerWindow: [0, 0.4, 0.6],
-    windowSpend: 70,
+    loyaltyRate: 0.85,
+    purchasesPerWindow: [0, 0.2, 0.4, 0.4],
+    windowSpend: 50,
   },
   young_trendsetters: { logFollowers: { mean: 3.8, sd: 0.3 }, loyaltyRate: 0.01, windowSpend: 80 },
   quiet_followers: { logFollowers: { mean: 0.9, sd: 0.3 }, loyaltyRate: 0.015, windowSpend: 70 },
   casual_browsers: {
-    share: 0.46,
+    share: 0.47,
     logFollowers: { mean: 1.6, sd: 0.3 },
     loyaltyRate: 0.005,
     weeklyRates: { view: 0.06, like: 0.00032, share: 0.00004, comment: 0.00004, click: 0.00016 },
@@ -436,10 +436,12 @@ const REALISTIC_CHANGES: Record<string, Partial<PersonaTruth>> = {
   },
 };
 
-/** The planted truth a generation run reads: the personas and the spend model. */
+/** The planted truth a generation run reads: the personas, their purchase tastes and the spend model. */
 export interface SampleVariantTruth {
   personas: PersonaTruth[];
   spendModel: SpendModelTruth;
+  categoryAffinity: Record<string, Record<string, number>>;
+  itemPreferences: Record<string, ItemPreferenceTruth>;
 }
 
 /**
@@ -458,10 +460,45 @@ export const REALISTIC_TRUTH: SampleVariantTruth = {
     maxR2: 0,
     clipRate: 0,
   },
+  // The two buying personas' tastes kept further apart than in the bundled sample: with few buyers a month the
+  // recommendations have less history per person to learn from (measured in data/README.md).
+  categoryAffinity: {
+    ...CATEGORY_AFFINITY,
+    loyal_high_spenders: {
+      fashion: 0.05,
+      beauty: 0.05,
+      electronics: 0.4,
+      home: 0.35,
+      sports: 0.05,
+      books: 0.08,
+      food: 0.01,
+      toys: 0.01,
+    },
+    bargain_hunters: {
+      fashion: 0.05,
+      beauty: 0.03,
+      electronics: 0.02,
+      home: 0.15,
+      sports: 0.03,
+      books: 0.02,
+      food: 0.45,
+      toys: 0.25,
+    },
+  },
+  itemPreferences: {
+    ...ITEM_PREFERENCES,
+    loyal_high_spenders: { ...(ITEM_PREFERENCES.loyal_high_spenders as ItemPreferenceTruth), priceAffinity: 1.5 },
+    bargain_hunters: { ...(ITEM_PREFERENCES.bargain_hunters as ItemPreferenceTruth), priceAffinity: -1.5 },
+  },
 };
 
 /** The bundled sample's truth (the default of `generateSample`). */
-export const DEFAULT_TRUTH: SampleVariantTruth = { personas: PERSONAS, spendModel: SPEND_MODEL };
+export const DEFAULT_TRUTH: SampleVariantTruth = {
+  personas: PERSONAS,
+  spendModel: SPEND_MODEL,
+  categoryAffinity: CATEGORY_AFFINITY,
+  itemPreferences: ITEM_PREFERENCES,
+};
 
 /** The spend model's x of a profile: 1 (for the intercept), then the planted features in `coefficients` order. */
 export function spendFeatures(profile: Profile): [number, number, number, number, number] {
