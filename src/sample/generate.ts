@@ -21,13 +21,13 @@ import {
   expectedSpend,
   type ItemPreferenceTruth,
   type PersonaTruth,
+  REALISTIC_TRUTH,
   SAMPLE_ATTRIBUTES,
   SAMPLE_CATEGORIES,
   SAMPLE_CHANNELS,
   SAMPLE_COUNTRIES,
   SAMPLE_INTERESTS,
   SAMPLE_PLATFORMS,
-  REALISTIC_TRUTH,
   SAMPLE_TRUTH,
   type SampleVariantTruth,
   spendFeatures,
@@ -218,12 +218,7 @@ function everyoneBuys(run: Run, personaOf: Int32Array): People {
  * `buyerShare`: every profile first (the buyers of a window are drawn for the whole population at once), then
  * each profile's social events and the purchases that pay its window amounts.
  */
-function someBuy(
-  run: Run,
-  personaOf: Int32Array,
-  buyerShare: number | undefined,
-  buyerRng: Rng,
-): People {
+function someBuy(run: Run, personaOf: Int32Array, buyerShare: number | undefined, buyerRng: Rng): People {
   const n = personaOf.length;
   const { end, windows, windowMs } = run.period;
   const profiles: Profile[] = new Array(n);

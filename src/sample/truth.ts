@@ -487,7 +487,10 @@ export const REALISTIC_TRUTH: SampleVariantTruth = {
   },
   itemPreferences: {
     ...ITEM_PREFERENCES,
-    loyal_high_spenders: { ...(ITEM_PREFERENCES.loyal_high_spenders as ItemPreferenceTruth), priceAffinity: 1.5 },
+    loyal_high_spenders: {
+      ...(ITEM_PREFERENCES.loyal_high_spenders as ItemPreferenceTruth),
+      priceAffinity: 1.5,
+    },
     bargain_hunters: { ...(ITEM_PREFERENCES.bargain_hunters as ItemPreferenceTruth), priceAffinity: -1.5 },
   },
 };
