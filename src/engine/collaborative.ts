@@ -19,13 +19,18 @@
  * The regularisation λ, the time decay, the popularity half-life and the prior k of the history weight
  * n / (n + k) (how much a short history is trusted against the backoff) are chosen when the model is built, by
  * validation on the store's own data, in two groups that ask the two questions a recommendation answers. For
- * half of a seeded sample of users with at least two items, "what comes next": their last session (every item of
- * their latest visit or basket) is hidden and the query is all their earlier history; for the other half, "what
+ * a third of a seeded sample of users with at least two items, "what comes next": their last session (every item
+ * of their latest visit or basket) is hidden and the query is all their earlier history; for the others, "what
  * else do they like", asked as the given-N protocol does: the user keeps N random items, N drawn from the
- * history lengths of the store's users, and all the others are hidden and to be found. Every candidate is scored
- * by nDCG@10 against the hidden items in each group, and only candidates at least as good as popularity in BOTH
- * groups (beyond noise, on the paired per-user differences) are eligible; among them
- * the best total wins. Popularity alone is a candidate, so where the model does not help (dense baskets from a
+ * history lengths of the store's users (one third) or from 1..SHORT_HISTORY (one third), and all the others are
+ * hidden and to be found. Every candidate is scored by nDCG@10 against the hidden items in each group, and only
+ * candidates at least as good as popularity in BOTH groups (beyond noise, on the paired per-user differences) are
+ * eligible; among them the best total wins. Short queries (at most SHORT_HISTORY known items) and long ones are
+ * chosen for apart: a handful of known items wants more shrinkage (λ) and more popularity (the prior k) than a
+ * long history, so one λ for every length serves neither (Steck tunes λ for the protocol's history length). The
+ * long choice is judged on the long queries; the short one on the short queries, with the whole model (each
+ * user scored by the choice for their length) still no worse than popularity for both questions; when they
+ * differ in λ the model keeps a second B for short histories, from the same Gram matrix. Popularity alone is a candidate, so where the model does not help (dense baskets from a
  * small catalogue, where items co-occur within a basket but the next basket is another aisle) the blend leans
  * to popularity or falls back to it (`share` 0), and a model that helps one question cannot hurt the other.
  * Pure, seeded and deterministic.
@@ -83,8 +88,9 @@ export interface FeedbackSample extends Feedback {
 /** What validation chose (`chooseCollaborative`), before the model is fitted on the whole data. */
 export type CollaborativeChoice = Omit<
   CollaborativeFit,
-  'neighbourStart' | 'neighbourItems' | 'neighbourWeights' | 'ridge'
+  'neighbourStart' | 'neighbourItems' | 'neighbourWeights' | 'shortNeighbours' | 'ridge' | 'short'
 > & {
+  short: Omit<ShortHistoryFit, 'ridge'> | null;
   /** The model's items, most engaged first: the Gram matrix to fit on is over these. */
   itemSet: number[];
 };
@@ -110,11 +116,34 @@ export interface CollaborativeOptions {
   validationUsers: number;
 }
 
+/**
+ * What validation chose for short histories (queries of at most `maxLength` positive items), when it differs from
+ * the long-history choice: its own λ (as a multiple, and as added), blend prior and share.
+ */
+export interface ShortHistoryFit {
+  maxLength: number;
+  lambda: number;
+  ridge: number;
+  share: number;
+  historyPrior: number;
+}
+
+/** Each item's neighbours and weights B(j,i) in CSR form over the catalogue's item numbers. */
+export interface NeighbourLists {
+  start: number[];
+  items: number[];
+  weights: number[];
+}
+
 /** The fitted model, plain JSON: neighbours in CSR form over the catalogue's item numbers. */
 export interface CollaborativeFit {
   neighbourStart: number[];
   neighbourItems: number[];
   neighbourWeights: number[];
+  /** B at the short-history λ, its own neighbours in the same form (null: short histories use the above). */
+  shortNeighbours: NeighbourLists | null;
+  /** The short-history choice (null: one choice for every history length). */
+  short: ShortHistoryFit | null;
   /** What validation chose: λ as a multiple of the mean diagonal (see the module comment), and as added. */
   lambda: number;
   ridge: number;
@@ -140,7 +169,7 @@ export interface CollaborativeFit {
 export const DEFAULT_COLLABORATIVE_OPTIONS: Omit<CollaborativeOptions, 'asOf' | 'seed'> = {
   maxItems: 2000,
   maxNeighbours: 100,
-  lambdaGrid: [0.2, 1, 5, 25, 100],
+  lambdaGrid: [0.2, 1, 2.5, 5, 10, 25, 100],
   halfLifeGrid: [0, 365, 90],
   popularityHalfLifeGrid: [0, 365, 30],
   priorGrid: [0.25, 1, 4, 16, 64, 256],
@@ -154,6 +183,12 @@ const VALIDATION_ITEMS = 800;
 const VALIDATION_GRAM_USERS = 20_000;
 /** Fewer validation users than this measure noise: the defaults are used instead. */
 const MIN_VALIDATION_USERS = 30;
+/**
+ * Queries of at most this many positive items are "short": EASE's best λ and blend for a handful of known items
+ * differ from those for a long history (a short query needs more shrinkage and more popularity), so validation
+ * chooses them apart and the model keeps a second B for them when the choice differs.
+ */
+const SHORT_HISTORY = 10;
 const DEFAULT_POPULARITY_HALF_LIFE = 30;
 /** Rows within this time of a user's latest one belong to the same last session (a basket, a visit). */
 const SESSION_MS = 3_600_000;
@@ -179,12 +214,20 @@ function total(g: GroupScores): number {
  * Whether a candidate is at least as good as popularity for both questions, with room for noise taken against
  * the candidate: in each group the mean gain over popularity less NOISE_Z standard errors must not be negative.
  */
-function noWorse(gains: Float64Array, popularity: Float64Array, isNext: Uint8Array): boolean {
+function noWorse(
+  gains: Float64Array,
+  popularity: Float64Array,
+  isNext: Uint8Array,
+  bucket: Uint8Array,
+): boolean {
   for (const group of [0, 1]) {
     const diffs: number[] = [];
     for (let k = 0; k < gains.length; k++) {
-      if (isNext[k] === group) diffs.push((gains[k] as number) - (popularity[k] as number));
+      if (bucket[k] && isNext[k] === group) diffs.push((gains[k] as number) - (popularity[k] as number));
     }
+    // A bucket's handful of one group's users (few short queries ask "what comes next") cannot tell noise apart.
+    if (diffs.length < MIN_VALIDATION_USERS && bucket.some((b, k) => b === 1 && isNext[k] !== group))
+      continue;
     if (lowerBound(diffs, group === 1 ? NOISE_Z.next : NOISE_Z.other) < 0) return false;
   }
   return true;
@@ -330,16 +373,21 @@ export function chooseCollaborative(
   const split = validationSplit(sample, census, options.seed, options.validationUsers);
   const popChoice = choosePopularity(sample, census, split, options);
   const validated = split.users.length >= MIN_VALIDATION_USERS;
-  const best =
+  const search =
     validated && itemSet.length > 1 ? searchModel(sample, split, itemSet, popChoice, options) : null;
+  const long = search?.long ?? null;
   // Too few people to validate on: the defaults (the middle of each grid, popularity over the last 30 days).
-  const chosen = best ?? {
-    lambda: validated ? (options.lambdaGrid[0] ?? 1) : middle(options.lambdaGrid),
-    halfLifeDays: 0,
-    share: validated ? 0 : 1,
-    historyPrior: validated ? (options.priorGrid[0] ?? 1) : middle(options.priorGrid),
-    scores: popChoice.scores,
-  };
+  const chosen = long
+    ? { ...long, share: 1 }
+    : {
+        lambda: validated ? (options.lambdaGrid[0] ?? 1) : middle(options.lambdaGrid),
+        // The Gram matrix of the final fit is at the decay short histories were validated at, if they use it.
+        halfLifeDays: search?.short?.halfLifeDays ?? 0,
+        share: validated ? 0 : 1,
+        historyPrior: validated ? (options.priorGrid[0] ?? 1) : middle(options.priorGrid),
+      };
+  const short = search ? shortChoice(search, chosen, options) : null;
+  const scores = search ? combinedScores(split, search, popChoice.gains) : popChoice.scores;
   const users = split.users.length;
   return {
     itemSet,
@@ -348,20 +396,53 @@ export function chooseCollaborative(
     popularityHalfLifeDays: validated ? popChoice.halfLifeDays : DEFAULT_POPULARITY_HALF_LIFE,
     share: chosen.share,
     historyPrior: chosen.historyPrior,
+    short,
     validation: {
       users,
-      ndcg: mean(total(chosen.scores), users),
+      ndcg: mean(total(scores), users),
       popularityNdcg: mean(total(popChoice.scores), users),
       next: {
-        ndcg: mean2(chosen.scores.next, split.groups.next),
+        ndcg: mean2(scores.next, split.groups.next),
         popularityNdcg: mean2(popChoice.scores.next, split.groups.next),
       },
       other: {
-        ndcg: mean2(chosen.scores.other, split.groups.other),
+        ndcg: mean2(scores.other, split.groups.other),
         popularityNdcg: mean2(popChoice.scores.other, split.groups.other),
       },
     },
   };
+}
+
+/**
+ * The short-history choice: null when validation had no separate short bucket or chose for it what it chose for
+ * the long one; popularity alone (`share` 0) when no candidate was at least as good as popularity there.
+ */
+function shortChoice(
+  search: ModelSearch,
+  long: { lambda: number; share: number; historyPrior: number },
+  options: CollaborativeOptions,
+): Omit<ShortHistoryFit, 'ridge'> | null {
+  if (!search.shortBucket) return null;
+  const pick = search.short;
+  const share = pick ? 1 : 0;
+  const lambda = pick?.lambda ?? long.lambda;
+  const historyPrior = pick?.historyPrior ?? options.priorGrid[0] ?? 1;
+  if (share === long.share && lambda === long.lambda && (share === 0 || historyPrior === long.historyPrior))
+    return null;
+  return { maxLength: SHORT_HISTORY, lambda, share, historyPrior };
+}
+
+/** Validation nDCG@10 per group of what was chosen: each user scored by the choice for their history length. */
+function combinedScores(split: Split, search: ModelSearch, popularity: Float64Array): GroupScores {
+  const scores: GroupScores = { next: 0, other: 0 };
+  for (let k = 0; k < split.users.length; k++) {
+    const short = search.shortBucket?.[k] === 1;
+    const pick = short ? search.short : search.long;
+    const gain = (pick ? pick.gains[k] : popularity[k]) as number;
+    if (split.isNext[k]) scores.next += gain;
+    else scores.other += gain;
+  }
+  return scores;
 }
 
 /** The model from validation's choice and XᵀX over its items (row-major, `choice.itemSet` order). */
@@ -371,17 +452,29 @@ export function finishCollaborative(
   nItems: number,
   maxNeighbours: number,
 ): CollaborativeFit {
-  const { itemSet, ...chosen } = choice;
+  const { itemSet, short, ...chosen } = choice;
   const m = itemSet.length;
   // λ over the same items' diagonal as in validation (the first VALIDATION_ITEMS are the most engaged ones).
   const head = Math.min(m, VALIDATION_ITEMS);
   let diag = 0;
   for (let a = 0; a < head; a++) diag += gram[a * m + a] as number;
-  const ridge = (choice.lambda * diag) / Math.max(1, head);
+  const ridgeOf = (lambda: number) => (lambda * diag) / Math.max(1, head);
+  const ridge = ridgeOf(choice.lambda);
   const fitted = easeWithLambda(gram, m, ridge);
+  // A second B only when short histories are scored by the model at a λ of their own.
+  const second = short && short.share > 0 && short.lambda !== choice.lambda;
+  const shortNeighbours = second
+    ? sparseNeighbours(easeWithLambda(gram, m, ridgeOf(short.lambda)), itemSet, nItems, maxNeighbours)
+    : null;
   return {
     ...sparseNeighbours(fitted, itemSet, nItems, maxNeighbours),
+    shortNeighbours: shortNeighbours && {
+      start: shortNeighbours.neighbourStart,
+      items: shortNeighbours.neighbourItems,
+      weights: shortNeighbours.neighbourWeights,
+    },
     ...chosen,
+    short: short ? { ...short, ridge: Number(ridgeOf(short.lambda).toPrecision(9)) } : null,
     ridge: Number(ridge.toPrecision(9)),
   };
 }
@@ -394,9 +487,33 @@ function mean2(sum: number, n: number): number {
   return Number(mean(sum, n).toPrecision(6));
 }
 
+/** One validation fit: its per-user nDCG@10 at each prior of the grid. */
+interface Trial {
+  lambda: number;
+  halfLifeDays: number;
+  perPrior: Float64Array[];
+}
+
+/** The best trial and prior for a bucket of validation users, with every user's gain under it. */
+interface Pick {
+  lambda: number;
+  halfLifeDays: number;
+  historyPrior: number;
+  gains: Float64Array;
+}
+
+/** The search's picks: for long histories (every user without a short bucket) and for short ones. */
+interface ModelSearch {
+  long: Pick | null;
+  short: Pick | null;
+  /** 1 for a user whose query is short (null: too few such users, or too few others, to choose apart). */
+  shortBucket: Uint8Array | null;
+}
+
 /**
  * A coordinate search over the model's parameters: λ without decay first (one Gram matrix for all), then the
- * decay at the best λ. The best candidate no worse than popularity in both groups, or null when none is.
+ * decay at the best λ, for long histories; then λ and the prior for short ones at the same decay (the final fit
+ * has one Gram matrix). Each pick is the best candidate no worse than popularity in both groups of its bucket.
  */
 function searchModel(
   fb: Feedback,
@@ -404,35 +521,133 @@ function searchModel(
   itemSet: readonly number[],
   popChoice: { popularity: Float64Array; gains: Float64Array },
   options: CollaborativeOptions,
-) {
-  type Candidate = {
-    lambda: number;
-    halfLifeDays: number;
-    share: number;
-    historyPrior: number;
-    scores: GroupScores;
-  };
-  let best: Candidate | null = null;
+): ModelSearch {
   const subset = itemSet.slice(0, VALIDATION_ITEMS);
-  const trial = (gram: Float64Array, lambda: number, halfLifeDays: number) => {
-    const b = easeFromGram(gram, subset.length, lambda);
-    const scored = scoreShares(fb, split, subset, b, popChoice, options, halfLifeDays);
-    if (scored && (!best || total(scored.scores) > total(best.scores))) {
-      best = { lambda, halfLifeDays, share: 1, ...scored };
+  const trials: Trial[] = [];
+  const grams = new Map<number, Float64Array>();
+  const trial = (lambda: number, halfLifeDays: number) => {
+    if (trials.some((t) => t.lambda === lambda && t.halfLifeDays === halfLifeDays)) return;
+    let gram = grams.get(halfLifeDays);
+    if (!gram) {
+      gram = gramOf(fb, subset, split.hiddenMask, options.asOf, halfLifeDays, split.gramUsers);
+      grams.set(halfLifeDays, gram);
     }
-  };
-  const plain = gramOf(fb, subset, split.hiddenMask, options.asOf, 0, split.gramUsers);
-  for (const lambda of options.lambdaGrid) trial(plain, lambda, 0);
-  const lambda = (best as Candidate | null)?.lambda ?? options.lambdaGrid[0] ?? 1;
-  for (const halfLifeDays of options.halfLifeGrid) {
-    if (halfLifeDays <= 0) continue;
-    trial(
-      gramOf(fb, subset, split.hiddenMask, options.asOf, halfLifeDays, split.gramUsers),
+    const b = easeFromGram(gram, subset.length, lambda);
+    trials.push({
       lambda,
       halfLifeDays,
+      perPrior: scoreShares(fb, split, subset, b, popChoice.popularity, options, halfLifeDays),
+    });
+  };
+  const buckets = bucketsOf(split);
+  const pick = (bucket: Uint8Array, halfLifeDays: number | null) =>
+    pickBest(
+      trials.filter((t) => halfLifeDays === null || t.halfLifeDays === halfLifeDays),
+      options.priorGrid,
+      popChoice.gains,
+      split.isNext,
+      bucket,
     );
+  for (const lambda of options.lambdaGrid) trial(lambda, 0);
+  const lambda = pick(buckets.long, 0)?.lambda ?? options.lambdaGrid[0] ?? 1;
+  for (const halfLifeDays of options.halfLifeGrid) if (halfLifeDays > 0) trial(lambda, halfLifeDays);
+  const long = pick(buckets.long, null);
+  if (!buckets.short) return { long, short: null, shortBucket: null };
+  const halfLifeDays = long?.halfLifeDays ?? 0;
+  for (const l of options.lambdaGrid) trial(l, halfLifeDays);
+  const atDecay = trials.filter((t) => t.halfLifeDays === halfLifeDays);
+  return {
+    ...pickPair(atDecay, options.priorGrid, popChoice.gains, split.isNext, buckets.short),
+    shortBucket: buckets.short,
+  };
+}
+
+/**
+ * The long and the short choice together (each a trial and prior, or popularity alone): the pair with the best
+ * total gain over every validation user, each scored by the choice for their query's length, among the pairs
+ * whose whole model is no worse than popularity for both questions.
+ */
+function pickPair(
+  trials: readonly Trial[],
+  priorGrid: readonly number[],
+  popularity: Float64Array,
+  isNext: Uint8Array,
+  short: Uint8Array,
+): { long: Pick | null; short: Pick | null } {
+  const options: Array<Pick | null> = [null];
+  for (const t of trials) {
+    t.perPrior.forEach((gains, s) => {
+      const historyPrior = priorGrid[s] as number;
+      options.push({ lambda: t.lambda, halfLifeDays: t.halfLifeDays, historyPrior, gains });
+    });
   }
-  return best as Candidate | null;
+  const sums = options.map((o) => {
+    const gains = o?.gains ?? popularity;
+    let long = 0;
+    let shortSum = 0;
+    for (let k = 0; k < gains.length; k++) {
+      if (short[k]) shortSum += gains[k] as number;
+      else long += gains[k] as number;
+    }
+    return { long, short: shortSum };
+  });
+  const pairs: Array<[number, number, number]> = [];
+  options.forEach((_, a) => {
+    options.forEach((_, b) => {
+      pairs.push([a, b, (sums[a]?.long as number) + (sums[b]?.short as number)]);
+    });
+  });
+  // Best total first; ties keep the earlier (simpler) option, popularity first.
+  pairs.sort((x, y) => y[2] - x[2] || x[0] - y[0] || x[1] - y[1]);
+  const everyone = new Uint8Array(short.length).fill(1);
+  const whole = new Float64Array(short.length);
+  for (const [a, b] of pairs) {
+    const longGains = options[a]?.gains ?? popularity;
+    const shortGains = options[b]?.gains ?? popularity;
+    for (let k = 0; k < whole.length; k++) whole[k] = (short[k] ? shortGains[k] : longGains[k]) as number;
+    if (noWorse(whole, popularity, isNext, everyone))
+      return { long: options[a] ?? null, short: options[b] ?? null };
+  }
+  return { long: null, short: null };
+}
+
+/**
+ * Validation users by query length: short (at most SHORT_HISTORY positive items known) and long. Both need
+ * MIN_VALIDATION_USERS users to be chosen for apart; otherwise every user is in the one long bucket.
+ */
+function bucketsOf(split: Split): { long: Uint8Array; short: Uint8Array | null } {
+  const n = split.users.length;
+  const short = Uint8Array.from(split.queryLength, (len) => (len <= SHORT_HISTORY ? 1 : 0));
+  const shortUsers = short.reduce((a, b) => a + b, 0);
+  if (shortUsers < MIN_VALIDATION_USERS || n - shortUsers < MIN_VALIDATION_USERS) {
+    return { long: new Uint8Array(n).fill(1), short: null };
+  }
+  return { long: short.map((v) => 1 - v), short };
+}
+
+/** The trial and prior with the best total gain over the bucket's users among those no worse than popularity. */
+function pickBest(
+  trials: readonly Trial[],
+  priorGrid: readonly number[],
+  popularity: Float64Array,
+  isNext: Uint8Array,
+  bucket: Uint8Array,
+): Pick | null {
+  let best: Pick | null = null;
+  let bestTotal = Number.NEGATIVE_INFINITY;
+  for (const t of trials) {
+    t.perPrior.forEach((gains, s) => {
+      if (!noWorse(gains, popularity, isNext, bucket)) return;
+      let sum = 0;
+      for (let k = 0; k < gains.length; k++) if (bucket[k]) sum += gains[k] as number;
+      if (sum > bestTotal) {
+        bestTotal = sum;
+        const historyPrior = priorGrid[s] as number;
+        best = { lambda: t.lambda, halfLifeDays: t.halfLifeDays, historyPrior, gains };
+      }
+    });
+  }
+  return best;
 }
 
 /** Item numbers by how many users have a positive row with them, most first (ties by number); none with 0. */
@@ -457,6 +672,8 @@ interface Split {
   gramUsers: Int32Array;
   /** 1 for a "what comes next" user (last session hidden, all earlier history known), aligned with `users`. */
   isNext: Uint8Array;
+  /** Positive rows each user's query knows, aligned with `users` (which history-length bucket they judge). */
+  queryLength: Int32Array;
   /** How many users each group has. */
   groups: GroupScores;
 }
@@ -478,9 +695,13 @@ function validationSplit(fb: FeedbackSample, census: FeedbackCensus, seed: numbe
   const isNext = new Uint8Array(picked.length);
   const hiddenMask = new Uint8Array(fb.items.length);
   const targets = picked.map((u, k) => {
-    const session = k % 2 === 0 ? lastSession(fb, u) : null;
+    const session = k % 3 === 0 ? lastSession(fb, u) : null;
     if (!session) {
-      const n = lengthAt(census.lengthHistogram, rng.int(0, census.eligibleUsers - 1));
+      // A third knows a short history (1..SHORT_HISTORY items), so short queries are judged in any store.
+      const n =
+        k % 3 === 2
+          ? rng.int(1, SHORT_HISTORY)
+          : lengthAt(census.lengthHistogram, rng.int(0, census.eligibleUsers - 1));
       return givenRows(fb, u, n, rng);
     }
     isNext[k] = 1;
@@ -492,6 +713,7 @@ function validationSplit(fb: FeedbackSample, census: FeedbackCensus, seed: numbe
   });
   for (const t of targets) for (const r of t.hidden) hiddenMask[r] = 1;
   const queryMask = queryRows(fb, picked, hiddenMask);
+  const queryLength = Int32Array.from(picked, (u) => positiveRows(fb, u).filter((r) => queryMask[r]).length);
   const nNext = isNext.reduce((a, b) => a + b, 0);
   return {
     users: picked,
@@ -501,6 +723,7 @@ function validationSplit(fb: FeedbackSample, census: FeedbackCensus, seed: numbe
     queryMask,
     gramUsers: gramUsersOf(fb, plan, wanted),
     isNext,
+    queryLength,
     groups: { next: nNext, other: picked.length - nNext },
   };
 }
@@ -809,22 +1032,17 @@ function addOuter(gram: Float64Array, m: number, idx: Int32Array, val: Float64Ar
   }
 }
 
-/**
- * Validation nDCG@10s of the model blended with popularity by n / (n + k) at each prior k; the best k among those
- * no worse than popularity in both groups, or null when none is.
- */
+/** Per-user validation nDCG@10 of the model blended with popularity by n / (n + k), at each prior k of the grid. */
 function scoreShares(
   fb: Feedback,
   split: Split,
   subset: readonly number[],
   b: Float64Array,
-  pop: { popularity: Float64Array; gains: Float64Array },
+  popularity: Float64Array,
   options: CollaborativeOptions,
   halfLifeDays: number,
-): { historyPrior: number; scores: GroupScores } | null {
-  const { popularity } = pop;
-  const gains = options.priorGrid.map((): GroupScores => ({ next: 0, other: 0 }));
-  const perUser = options.priorGrid.map(() => new Float64Array(split.users.length));
+): Float64Array[] {
+  const perPrior = options.priorGrid.map(() => new Float64Array(split.users.length));
   const model = new Float64Array(fb.nItems);
   const blend = new Float64Array(fb.nItems);
   const local = new Int32Array(fb.nItems).fill(-1);
@@ -838,21 +1056,10 @@ function scoreShares(
       for (let i = 0; i < blend.length; i++) {
         blend[i] = w * (model[i] as number) + (1 - w) * (popularity[i] as number);
       }
-      const gain = listGain(fb, u, targets, split.hiddenMask, blend);
-      (perUser[s] as Float64Array)[k] = gain;
-      const g = gains[s] as GroupScores;
-      if (split.isNext[k]) g.next += gain;
-      else g.other += gain;
+      (perPrior[s] as Float64Array)[k] = listGain(fb, u, targets, split.hiddenMask, blend);
     }
   }
-  let best: { historyPrior: number; scores: GroupScores } | null = null;
-  for (let s = 0; s < options.priorGrid.length; s++) {
-    const scores = gains[s] as GroupScores;
-    if (!noWorse(perUser[s] as Float64Array, pop.gains, split.isNext)) continue;
-    if (!best || total(scores) > total(best.scores))
-      best = { historyPrior: options.priorGrid[s] as number, scores };
-  }
-  return best;
+  return perPrior;
 }
 
 /**

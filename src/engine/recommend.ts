@@ -22,7 +22,8 @@
  *   try it" and counts `lowRatingWeight` of a positive one. Optionally halved every `historyHalfLifeDays`.
  * - P_cf(i|u): EASE's scores Σ_j a_u(j) · B(j,i) (collaborative.ts), clipped at 0 and normalised. Its
  *   regularisation, the time decay of the feedback and of popularity, and its share of the user's own part
- *   are chosen by validation on the store's own data when the model is built (seeded, deterministic).
+ *   are chosen by validation on the store's own data when the model is built (seeded, deterministic), apart
+ *   for short histories (at most 10 positive items: their own B and prior k) and long ones.
  * - P_taste(i|u) = P̂(c(i)|u) · P_pop(i | c(i)): the user's category mix, as the posterior mix of taste
  *   classes learned by EM (taste.ts), times the item's share of its category's popularity.
  * - P_seg: the purchase distribution of u's segment (time-decayed), smoothed toward P_pop with 10
@@ -73,6 +74,7 @@ import {
   feedbackCensus,
   finishCollaborative,
   gramOf,
+  type NeighbourLists,
   popularityHalfLives,
   validationSample,
 } from './collaborative.ts';
@@ -187,13 +189,15 @@ export const DEFAULT_RECOMMEND_PARAMS: RecommendParams = {
 
 /** A fitted recommender, plain JSON: sparse neighbour lists in CSR form plus popularity tables. */
 export interface RecommendModel {
-  version: 3;
+  version: 4;
   itemIds: string[];
   /** Neighbours of item j are at indices neighbourStart[j] .. neighbourStart[j+1]-1 of the arrays below. */
   neighbourStart: number[];
   neighbourItems: number[];
   /** The collaborative model's weight B(j,i) (collaborative.ts); negative weights speak against i. */
   neighbourWeights: number[];
+  /** B at the short-history λ (collaborative.short), for people with few items; absent: the lists above. */
+  shortNeighbours?: NeighbourLists;
   /** Users who chose both j and i (bought both; in a store without purchases, positive feedback on both). */
   neighbourCoBought: number[];
   /** Users who engaged with j in any way and chose i. */
@@ -207,7 +211,10 @@ export interface RecommendModel {
   /** Items recommended again to their buyers, by learned repurchase rate. */
   repeatable: number[];
   /** What validation chose, and the hit rates it measured. */
-  collaborative: Omit<CollaborativeFit, 'neighbourStart' | 'neighbourItems' | 'neighbourWeights'>;
+  collaborative: Omit<
+    CollaborativeFit,
+    'neighbourStart' | 'neighbourItems' | 'neighbourWeights' | 'shortNeighbours'
+  >;
   /** Category names, and each item's index into them. */
   categories: string[];
   itemCategory: number[];
@@ -931,7 +938,7 @@ export function planRecommendModel(
   const { itemSet: _items, ...chosen } = choice;
   const popularity = census.popularity[String(choice.popularityHalfLifeDays)] ?? [];
   const base: RecommendDraft['base'] = {
-    version: 3,
+    version: 4,
     itemIds: products.map((p) => p.id),
     categories,
     itemCategory,
@@ -939,7 +946,7 @@ export function planRecommendModel(
     ...itemCountsOf(census, params.repeatRate),
     hasPurchases: census.anyPurchase,
     // The ridge λ is known once the full Gram matrix is (finishRecommendModel).
-    collaborative: { ...chosen, ridge: 0 },
+    collaborative: { ...chosen, ridge: 0, short: chosen.short ? { ...chosen.short, ridge: 0 } : null },
     popularity: toDistribution(Float64Array.from(popularity), POPULARITY_SMOOTHING),
     propensityPrior: propensityPriorOf(census),
     params,
@@ -956,10 +963,11 @@ export function finishRecommendModel(draft: RecommendDraft, pairs: RecommendPair
   const co = pairs.coCounts(fit);
   return {
     ...draft.base,
-    collaborative: { ...draft.base.collaborative, ridge: fit.ridge },
+    collaborative: { ...draft.base.collaborative, ridge: fit.ridge, short: fit.short },
     neighbourStart: fit.neighbourStart,
     neighbourItems: fit.neighbourItems,
     neighbourWeights: fit.neighbourWeights,
+    ...(fit.shortNeighbours ? { shortNeighbours: fit.shortNeighbours } : {}),
     neighbourCoBought: co.coBought,
     neighbourCoEngaged: co.coEngaged,
   };
@@ -1406,6 +1414,8 @@ function round(x: number): number {
 /** Everything needed to score one user, computed once per query. */
 interface UserState {
   u: number | undefined;
+  /** The neighbour lists the user's query took (see queryChoice), which name the reason too. */
+  graph: NeighbourLists;
   propensity: number;
   segment: number;
   /** Unnormalised mixture per item; non-buyable items are 0. */
@@ -1503,6 +1513,31 @@ function scratch(nItems: number): Scratch {
   return { mix: new Float64Array(nItems), co: new Float64Array(nItems), cat: new Float64Array(nItems) };
 }
 
+/**
+ * Which B and blend a user's query takes: the short-history choice for at most `short.maxLength` positive items
+ * (validated apart, see collaborative.ts), else the model's own; `share` 0 means popularity alone.
+ */
+function queryChoice(model: RecommendModel, history: HistoryIndex, u: number | undefined) {
+  const short = model.collaborative.short;
+  let positives = 0;
+  if (short && u !== undefined) {
+    for (let r = history.start[u] as number; r < (history.start[u + 1] as number); r++) {
+      if ((history.weights[r] as number) > 0) positives++;
+    }
+  }
+  if (short && positives <= short.maxLength) {
+    const graph = model.shortNeighbours ?? neighboursOf(model);
+    return { graph, share: short.share, historyPrior: short.historyPrior };
+  }
+  const { share } = model.collaborative;
+  return { graph: neighboursOf(model), share, historyPrior: model.params.historyPrior };
+}
+
+/** The model's own neighbour lists (those of long histories). */
+function neighboursOf(model: RecommendModel): NeighbourLists {
+  return { start: model.neighbourStart, items: model.neighbourItems, weights: model.neighbourWeights };
+}
+
 /** The user's own part: collaborative scores per item (clipped at 0, in `co`), and the weights behind them. */
 function historyScores(ctx: QueryContext, u: number | undefined, co: Float64Array) {
   const { model, history } = ctx;
@@ -1510,8 +1545,10 @@ function historyScores(ctx: QueryContext, u: number | undefined, co: Float64Arra
   let historyWeight = 0;
   let anchored = false;
   const excluded: number[] = [];
-  if (u === undefined) return { historyWeight, coTotal: 0, excluded };
+  const choice = queryChoice(model, history, u);
+  if (u === undefined) return { historyWeight, coTotal: 0, excluded, choice };
   const { start, items, weights, known, lastTs } = history;
+  const graph = choice.graph;
   const decay = decayRate(model.params.historyHalfLifeDays);
   for (let r = start[u] as number; r < (start[u + 1] as number); r++) {
     const j = items[r] as number;
@@ -1520,12 +1557,12 @@ function historyScores(ctx: QueryContext, u: number | undefined, co: Float64Arra
     const a = (weights[r] as number) * Math.exp(-decay * Math.max(0, model.asOf - (lastTs[r] as number)));
     if (!(a > 0)) continue;
     historyWeight += a;
-    const from = model.neighbourStart[j] as number;
-    const to = model.neighbourStart[j + 1] as number;
+    const from = graph.start[j] as number;
+    const to = graph.start[j + 1] as number;
     if (from < to) anchored = true;
     for (let p = from; p < to; p++) {
-      const i = model.neighbourItems[p] as number;
-      co[i] = (co[i] as number) + a * (model.neighbourWeights[p] as number);
+      const i = graph.items[p] as number;
+      co[i] = (co[i] as number) + a * (graph.weights[p] as number);
     }
   }
   let coTotal = 0;
@@ -1537,7 +1574,7 @@ function historyScores(ctx: QueryContext, u: number | undefined, co: Float64Arra
     coTotal -= co[j] as number;
     co[j] = 0;
   }
-  return { historyWeight, coTotal: anchored ? coTotal : 0, excluded };
+  return { historyWeight, coTotal: anchored ? coTotal : 0, excluded, choice };
 }
 
 function scoreUser(ctx: QueryContext, userId: string, work: Scratch): UserState {
@@ -1549,7 +1586,7 @@ function scoreUser(ctx: QueryContext, userId: string, work: Scratch): UserState 
   // Where validation sent the model back to popularity, the history has no weight at all: not even a tie among
   // equally popular items is broken by an unvalidated model.
   const lambdaH =
-    model.collaborative.share === 0 ? 0 : own.historyWeight / (own.historyWeight + model.params.historyPrior);
+    own.choice.share === 0 ? 0 : own.historyWeight / (own.historyWeight + own.choice.historyPrior);
   const lambdaC = own.coTotal > 0 ? lambdaH * (1 - model.params.tasteShare) : 0;
   const lambdaK = lambdaH - lambdaC;
   const segment = ctx.segmentOfUser.get(userId) ?? -1;
@@ -1584,6 +1621,7 @@ function scoreUser(ctx: QueryContext, userId: string, work: Scratch): UserState 
   const propensity = model.hasPurchases ? propensityOf(model, history, u) : 1;
   return {
     u,
+    graph: own.choice.graph,
     propensity,
     segment,
     mix,
@@ -1631,10 +1669,10 @@ function percent(share: number): string {
   return `${Math.round(share * 100)}%`;
 }
 
-function neighbourEntry(model: RecommendModel, j: number, i: number): number {
-  const from = model.neighbourStart[j] as number;
-  const to = model.neighbourStart[j + 1] as number;
-  for (let p = from; p < to; p++) if (model.neighbourItems[p] === i) return p;
+function neighbourEntry(graph: NeighbourLists, j: number, i: number): number {
+  const from = graph.start[j] as number;
+  const to = graph.start[j + 1] as number;
+  for (let p = from; p < to; p++) if (graph.items[p] === i) return p;
   return -1;
 }
 
@@ -1647,7 +1685,7 @@ function togetherReason(
   minCohort: number,
 ): string {
   const name = ctx.products[anchor]?.name ?? (model.itemIds[anchor] as string);
-  const p = neighbourEntry(model, anchor, target);
+  const p = neighbourEntry(neighboursOf(model), anchor, target);
   const coBought = p >= 0 ? (model.neighbourCoBought[p] as number) : 0;
   const coEngaged = p >= 0 ? (model.neighbourCoEngaged[p] as number) : 0;
   const buyers = model.buyers[anchor] as number;
@@ -1788,12 +1826,12 @@ function explainForUser(
     const decay = decayRate(model.params.historyHalfLifeDays);
     for (let r = history.start[state.u] as number; r < (history.start[state.u + 1] as number); r++) {
       const j = history.items[r] as number;
-      const p = neighbourEntry(model, j, i);
+      const p = neighbourEntry(state.graph, j, i);
       if (p < 0) continue;
       const a =
         (history.weights[r] as number) *
         Math.exp(-decay * Math.max(0, model.asOf - (history.lastTs[r] as number)));
-      const v = a * (model.neighbourWeights[p] as number);
+      const v = a * (state.graph.weights[p] as number);
       if (v > bestValue) {
         bestValue = v;
         best = j;
@@ -2045,7 +2083,7 @@ function segmentAnchor(model: RecommendModel, anchorMass: Float64Array, i: numbe
   for (let j = 0; j < anchorMass.length; j++) {
     const mass = anchorMass[j] as number;
     if (mass === 0) continue;
-    const e = neighbourEntry(model, j, i);
+    const e = neighbourEntry(neighboursOf(model), j, i);
     if (e < 0) continue;
     const v = mass * (model.neighbourWeights[e] as number);
     if (v > bestValue) {

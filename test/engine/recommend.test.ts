@@ -12,6 +12,7 @@ import {
   recommendForUser,
   withSegments,
 } from '../../src/engine/recommend.ts';
+import { generateCatalogueShape } from '../../src/sample/catalogue-shape.ts';
 import { generateShape } from '../../src/sample/shapes.ts';
 
 const DAY = 86_400_000;
@@ -421,4 +422,41 @@ describe('stores with one kind of feedback', () => {
     expect(recommendForUser(model, input, 'r1', 10).items.map((i) => i.itemId)).toContain('S');
     expect(recommendForUser(model, input, 'r1', 10).items.map((i) => i.itemId)).not.toContain('A');
   });
+});
+
+describe('short and long histories', () => {
+  it('scores a person with at most 10 known items by the λ and blend validated for short queries', () => {
+    // Measured on this store: long histories λ 1 (× the mean diagonal), prior k 0.25; short ones λ 25, k 1.
+    const data = generateCatalogueShape({ kind: 'ratings', seed: 7, users: 800, items: 400 });
+    const popular = [...new Set(data.interactions.slice(-200).map((i) => i.item_id as string))].slice(0, 3);
+    const input = {
+      ...data,
+      interactions: [
+        ...data.interactions,
+        ...popular.map((item, k) => event('newcomer', item, 'rating', 0.00001 * (k + 1), 5)),
+      ],
+    };
+    const model = buildRecommendModel(input, { asOf: AS_OF });
+    const short = model.collaborative.short;
+    expect(short?.maxLength).toBe(10);
+    expect(short?.share).toBe(1);
+    expect(short?.lambda).not.toBe(model.collaborative.lambda);
+    // Its own B from the same Gram matrix: λ over the same mean diagonal, so the ridges keep the λs' ratio.
+    expect((short?.ridge as number) / model.collaborative.ridge).toBeCloseTo(
+      (short?.lambda as number) / model.collaborative.lambda,
+      5,
+    );
+    expect(model.shortNeighbours?.items.length).toBeGreaterThan(1000);
+    // The history weight n / (n + k) reveals the prior each query took (n: the summed feedback, 3 × 0.8 here).
+    const priorOf = (userId: string, n: number) => {
+      const w = recommendForUser(model, input, userId, 10).historyWeight;
+      return (n * (1 - w)) / w;
+    };
+    expect(priorOf('newcomer', 3 * Math.fround(0.8))).toBeCloseTo(short?.historyPrior as number, 2);
+    // A long history takes the long choice and trusts its own history almost fully.
+    const long = data.profiles.find((p) => data.interactions.filter((i) => i.user_id === p.id).length > 40);
+    const recs = recommendForUser(model, input, long?.id as string, 10);
+    expect(recs.items).toHaveLength(10);
+    expect(recs.historyWeight).toBeGreaterThan(0.9);
+  }, 60_000);
 });

@@ -134,6 +134,12 @@ describe('one person’s top 10 on both backends', () => {
       for (let k = 0; k < (a?.length ?? 0); k++) close(a?.[k] as number, b?.[k] as number);
     };
     closeAll(pg.model.neighbourWeights, file.model.neighbourWeights);
+    // Short histories' own B (λ chosen apart for at most 10 known items) comes from the same pair sums.
+    expect(file.model.collaborative.short?.lambda).not.toBe(file.model.collaborative.lambda);
+    expect(file.model.shortNeighbours?.items.length).toBeGreaterThan(1000);
+    expect(pg.model.shortNeighbours?.start).toEqual(file.model.shortNeighbours?.start);
+    expect(pg.model.shortNeighbours?.items).toEqual(file.model.shortNeighbours?.items);
+    closeAll(pg.model.shortNeighbours?.weights, file.model.shortNeighbours?.weights);
     closeAll(pg.model.popularity, file.model.popularity);
     close(pg.model.propensityPrior.alpha, file.model.propensityPrior.alpha);
     closeAll(pg.model.segmentPurchases, file.model.segmentPurchases);
