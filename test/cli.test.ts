@@ -175,6 +175,14 @@ describe('the CLI as a new user meets it', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('expected a share above 0 and at most 1');
   });
+
+  it('loads a realistic year with --realistic and says so in the reply and the audit', async () => {
+    const { vars } = await fresh();
+    const year = await cliWith(vars, 'sample', '--profiles', '300', '--realistic');
+    expect(year.code).toBe(0);
+    expect(year.stdout).toContain('(seed 42, a realistic year): 300 profiles');
+    expect((await cliWith(vars, 'audit')).stdout).toContain('300 profiles, a realistic year');
+  });
 });
 
 describe('the built CLI', () => {

@@ -16,7 +16,15 @@ export class SampleRefusedError extends UserError {
   readonly code = 'sample_refused';
 }
 
-/** Registers `audience sample [--profiles N] [--seed N] [--buyer-share S] [--replace]`. */
+interface SampleCommandOptions {
+  profiles: number;
+  seed: number;
+  buyerShare?: number;
+  realistic: boolean;
+  replace: boolean;
+}
+
+/** Registers `audience sample [--profiles N] [--seed N] [--buyer-share S] [--realistic] [--replace]`. */
 export function registerSampleCommand(program: Command, ctx: CliContext): void {
   const { config, clock } = ctx;
   program
@@ -29,8 +37,13 @@ export function registerSampleCommand(program: Command, ctx: CliContext): void {
       'a realistic month: only this share of the profiles buys in 30 days (0.03 or 3%; default: everyone buys)',
       parseShare,
     )
+    .option(
+      '--realistic',
+      'a realistic year: persona-driven buying (about 4% buy in 30 days, most of them loyalty members), ~58% active',
+      false,
+    )
     .option('--replace', 'replace imported data too (it is lost; keep a copy of the data file)', false)
-    .action(async (opts: { profiles: number; seed: number; buyerShare?: number; replace: boolean }) => {
+    .action(async (opts: SampleCommandOptions) => {
       const store = await ctx.store();
       const held = describeOwnData(await store.audience.counts(), await store.audience.meta());
       if (held !== null && !opts.replace) {
@@ -42,7 +55,8 @@ export function registerSampleCommand(program: Command, ctx: CliContext): void {
       const { loadSample } = await import('../sample/load.ts');
       const now = clock();
       const buyers =
-        opts.buyerShare === undefined ? '' : `, ${+(opts.buyerShare * 100).toFixed(2)}% buyers a month`;
+        (opts.realistic ? ', a realistic year' : '') +
+        (opts.buyerShare === undefined ? '' : `, ${+(opts.buyerShare * 100).toFixed(2)}% buyers a month`);
       const detail = `sample loaded (seed ${opts.seed}, ${opts.profiles} profiles${buyers})${held ? `, replacing ${held}` : ''}`;
       const loaded = await loadSample(store, {
         ...opts,

@@ -169,7 +169,7 @@ export interface CollaborativeFit {
 export const DEFAULT_COLLABORATIVE_OPTIONS: Omit<CollaborativeOptions, 'asOf' | 'seed'> = {
   maxItems: 2000,
   maxNeighbours: 100,
-  lambdaGrid: [0.2, 1, 5, 25, 100],
+  lambdaGrid: [0.2, 1, 2.5, 5, 10, 25, 100],
   halfLifeGrid: [0, 365, 90],
   popularityHalfLifeGrid: [0, 365, 30],
   priorGrid: [0.25, 1, 4, 16, 64, 256],

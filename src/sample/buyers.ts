@@ -29,7 +29,8 @@ export interface BuyerInput {
   end: number;
   windows: number;
   windowMs: number;
-  buyerShare: number;
+  /** Unset: the planted scale (c = 1). */
+  buyerShare: number | undefined;
   amountLogSd: number;
 }
 
@@ -57,7 +58,7 @@ export function drawBuyers(input: BuyerInput, rng: Rng): BuyerDraw {
   for (let i = 0; i < n; i++)
     expectedBuyers +=
       (Math.max(0, mus[i] as number) * Math.exp((-sd * sd) / 2)) / (input.windowSpend[i] as number);
-  const scale = expectedBuyers > 0 ? (buyerShare * n) / expectedBuyers : 0;
+  const scale = buyerShare === undefined ? 1 : expectedBuyers > 0 ? (buyerShare * n) / expectedBuyers : 0;
   const out: BuyerDraw = {
     amounts: new Float64Array(n * windows),
     scale,

@@ -17,9 +17,11 @@ import type {
 import { type InteractionColumns, packEvent, typeCode } from '../engine/interaction-index.ts';
 import { type BuyerDraw, drawBuyers, SPEND_TERMS } from './buyers.ts';
 import {
+  DEFAULT_TRUTH,
   expectedSpend,
   type ItemPreferenceTruth,
   type PersonaTruth,
+  REALISTIC_TRUTH,
   SAMPLE_ATTRIBUTES,
   SAMPLE_CATEGORIES,
   SAMPLE_CHANNELS,
@@ -27,6 +29,7 @@ import {
   SAMPLE_INTERESTS,
   SAMPLE_PLATFORMS,
   SAMPLE_TRUTH,
+  type SampleVariantTruth,
   spendFeatures,
 } from './truth.ts';
 
@@ -47,6 +50,13 @@ export interface SampleOptions {
    * percent: towards 1, more and more windows' buying probabilities clip at 1 (`diagnostics.clipRate`).
    */
   buyerShare?: number;
+  /**
+   * A realistic year instead of the bundled sample: persona-driven buying (about 4% of the profiles buy in a 30-day
+   * window, nearly all of them loyalty members), about 59% active in 30 days; `REALISTIC_TRUTH` in truth.ts and
+   * "A realistic year" in data/README.md. Buyers are drawn as with `buyerShare` (balanced, amounts calibrated), at
+   * the planted scale unless `buyerShare` is also given.
+   */
+  realistic?: boolean;
 }
 
 /** Facts about one generated population, for tests and the README. */
@@ -143,20 +153,22 @@ export function generateSample(options: SampleOptions): SampleData {
   const complementRng = new Rng(seed * 7919 + 2);
   const repeatRng = new Rng(seed * 7919 + 3);
 
-  const world = makeWorld(productRng);
-  const personaOf = assignPersonas(n, rng);
+  const truth = options.realistic === true ? REALISTIC_TRUTH : DEFAULT_TRUTH;
+  const world = makeWorld(productRng, truth);
+  const personaOf = assignPersonas(n, rng, truth);
   const run: Run = {
+    truth,
     period,
     world,
     rng,
     complementRng,
     repeatRng,
     events: new EventBuffer(),
-    buys: new PurchaseScratch(period.windows, world.products.length),
+    buys: new PurchaseScratch(period.windows, world.products.length, truth),
     tally: { userWindows: 0, clippedWindows: 0, sumMu: 0, sumMu2: 0 },
   };
   const { profiles, personas, draw } =
-    options.buyerShare === undefined
+    options.buyerShare === undefined && options.realistic !== true
       ? everyoneBuys(run, personaOf)
       : someBuy(run, personaOf, options.buyerShare, new Rng(seed * 7919 + 4));
   // The typed columns go out with the data, for whoever builds the engine's view of the interactions.
@@ -187,7 +199,7 @@ function everyoneBuys(run: Run, personaOf: Int32Array): People {
   const personas: string[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const pi = personaOf[i] as number;
-    const persona = SAMPLE_TRUTH.personas[pi] as PersonaTruth;
+    const persona = run.truth.personas[pi] as PersonaTruth;
     const life = drawLife(run, persona);
     const profile = drawProfile(run, i, persona, life);
     const mu = expectedSpend(profile);
@@ -206,7 +218,7 @@ function everyoneBuys(run: Run, personaOf: Int32Array): People {
  * `buyerShare`: every profile first (the buyers of a window are drawn for the whole population at once), then
  * each profile's social events and the purchases that pay its window amounts.
  */
-function someBuy(run: Run, personaOf: Int32Array, buyerShare: number, buyerRng: Rng): People {
+function someBuy(run: Run, personaOf: Int32Array, buyerShare: number | undefined, buyerRng: Rng): People {
   const n = personaOf.length;
   const { end, windows, windowMs } = run.period;
   const profiles: Profile[] = new Array(n);
@@ -221,13 +233,13 @@ function someBuy(run: Run, personaOf: Int32Array, buyerShare: number, buyerRng: 
     windows,
     windowMs,
     buyerShare,
-    amountLogSd: SAMPLE_TRUTH.spendModel.amountLogSd,
+    amountLogSd: run.truth.spendModel.amountLogSd,
   };
   for (let i = 0; i < n; i++) {
-    const persona = SAMPLE_TRUTH.personas[personaOf[i] as number] as PersonaTruth;
+    const persona = run.truth.personas[personaOf[i] as number] as PersonaTruth;
     const life = drawLife(run, persona);
     const profile = drawProfile(run, i, persona, life);
-    input.mus[i] = expectedSpend(profile);
+    input.mus[i] = expectedSpend(profile, run.truth.spendModel);
     x.set(spendFeatures(profile), i * SPEND_TERMS);
     input.createdAt[i] = life.createdAt;
     input.windowSpend[i] = persona.windowSpend;
@@ -237,7 +249,7 @@ function someBuy(run: Run, personaOf: Int32Array, buyerShare: number, buyerRng: 
   const draw = drawBuyers(input, buyerRng);
   for (let i = 0; i < n; i++) {
     const pi = personaOf[i] as number;
-    const persona = SAMPLE_TRUTH.personas[pi] as PersonaTruth;
+    const persona = run.truth.personas[pi] as PersonaTruth;
     const mu = draw.scale * (input.mus[i] as number);
     run.tally.sumMu += mu;
     run.tally.sumMu2 += mu * mu;
@@ -252,7 +264,7 @@ function someBuy(run: Run, personaOf: Int32Array, buyerShare: number, buyerRng: 
     );
     emitPurchases(run, i, pi, paySpend(run, persona, draw.amounts, i, life.createdAt));
   }
-  const personas = Array.from(personaOf, (pi) => (SAMPLE_TRUTH.personas[pi] as PersonaTruth).key);
+  const personas = Array.from(personaOf, (pi) => (run.truth.personas[pi] as PersonaTruth).key);
   return { profiles, personas, draw };
 }
 
@@ -319,11 +331,11 @@ interface World extends Catalogue {
   consumable: Uint8Array;
 }
 
-function makeWorld(productRng: Rng): World {
+function makeWorld(productRng: Rng, truth: SampleVariantTruth): World {
   const catalogue = makeProducts(productRng);
   const { products, byCategory, trending } = catalogue;
-  const personaDefs = SAMPLE_TRUTH.personas;
-  const personaPrefs = personaDefs.map((p) => SAMPLE_TRUTH.itemPreferences[p.key] ?? NEUTRAL_PREFERENCES);
+  const personaDefs = truth.personas;
+  const personaPrefs = personaDefs.map((p) => truth.itemPreferences[p.key] ?? NEUTRAL_PREFERENCES);
   const categoryKeys = SAMPLE_CATEGORIES.map((c) => c.key);
   return {
     ...catalogue,
@@ -332,7 +344,7 @@ function makeWorld(productRng: Rng): World {
       byCategory.map((cat) => itemWeights(cat, pref, products, trending)),
     ),
     personaCategoryCum: personaDefs.map((p) =>
-      cumulative(categoryKeys.map((k) => SAMPLE_TRUTH.categoryAffinity[p.key]?.[k] ?? 0)),
+      cumulative(categoryKeys.map((k) => truth.categoryAffinity[p.key]?.[k] ?? 0)),
     ),
     countryCum: cumulative(SAMPLE_COUNTRIES.map((c) => c.weight)),
     categoryOf: categoryIndex(byCategory, products.length),
@@ -360,6 +372,7 @@ interface Tally {
 
 /** Everything one generation run shares between its steps. */
 interface Run {
+  truth: SampleVariantTruth;
   period: Period;
   world: World;
   rng: Rng;
@@ -496,8 +509,8 @@ class PurchaseScratch {
   /** The product the current profile bought last in each category (-1 for none). */
   readonly lastInCategory: Int32Array;
 
-  constructor(windows: number, products: number) {
-    const max = windows * Math.max(...SAMPLE_TRUTH.personas.map((p) => p.purchasesPerWindow.length));
+  constructor(windows: number, products: number, truth: SampleVariantTruth) {
+    const max = windows * Math.max(...truth.personas.map((p) => p.purchasesPerWindow.length));
     this.ts = new Float64Array(max);
     this.value = new Float64Array(max);
     this.u1 = new Float64Array(max);
@@ -656,8 +669,8 @@ function diagnosticsOf(tally: Tally, n: number, draw: BuyerDraw | null): SampleD
 }
 
 /** Persona index per profile with exact shares (largest remainder), in a seeded random order. */
-function assignPersonas(n: number, rng: Rng): Int32Array {
-  const defs = SAMPLE_TRUTH.personas;
+function assignPersonas(n: number, rng: Rng, truth: SampleVariantTruth): Int32Array {
+  const defs = truth.personas;
   const exact = defs.map((p) => p.share * n);
   const counts = exact.map(Math.floor);
   let left = n - counts.reduce((a, b) => a + b, 0);

@@ -38,13 +38,21 @@ export async function loadSample(
     now: Date;
     /** See `SampleOptions.buyerShare`: unset, every profile buys every month. */
     buyerShare?: number;
+    /** See `SampleOptions.realistic`: a realistic year instead of the bundled sample. */
+    realistic?: boolean;
     prepare?: (tx: StoreChange) => Promise<void>;
   },
 ) {
   // Ending the sample on a whole hour keeps it identical for every "now" within that hour.
   const end = new Date(Math.floor(options.now.getTime() / HOUR) * HOUR);
-  const { profiles, seed, buyerShare } = options;
-  const sample = generateSample({ profiles, seed, end, ...(buyerShare === undefined ? {} : { buyerShare }) });
+  const { profiles, seed, buyerShare, realistic } = options;
+  const sample = generateSample({
+    profiles,
+    seed,
+    end,
+    ...(buyerShare === undefined ? {} : { buyerShare }),
+    ...(realistic === true ? { realistic } : {}),
+  });
   await storeSample(store, sample, options.now, options.prepare);
   return {
     profiles: sample.profiles.length,

@@ -92,8 +92,8 @@ export interface PersonaTruth {
   churnRate: number;
   /** Social interactions per active week (each profile also gets a log-normal activity multiplier, log-sd 0.2). */
   weeklyRates: WeeklyRates;
-  /** Probabilities of 1, 2 or 3 purchase interactions in a 30-day window with positive spend. */
-  purchasesPerWindow: [number, number, number];
+  /** Probabilities of 1, 2, 3, … purchase interactions in a 30-day window with positive spend. */
+  purchasesPerWindow: number[];
   /**
    * With `buyerShare` (only a share of the audience buys in a month): the median amount a buyer of this persona
    * spends in a 30-day window in which they buy.
@@ -401,6 +401,108 @@ export const SAMPLE_TRUTH = {
   },
 };
 
+/**
+ * A realistic year (`generateSample({ realistic: true })`): the same five personas, with buying part of what tells
+ * them apart. Only loyalty members buy more than now and then (the planted spend model is driven by loyalty), and
+ * the members are nearly all loyal high spenders (a few large orders a month or two apart) or bargain hunters
+ * (two to four small orders in the months they buy); the other personas are told apart by followers and how much
+ * they watch, and casual browsers, nearly half the audience, rarely come by. See "A realistic year" in
+ * data/README.md for what it measures and what it still misses.
+ */
+const REALISTIC_CHANGES: Record<string, Partial<PersonaTruth>> = {
+  loyal_high_spenders: {
+    share: 0.08,
+    logFollowers: { mean: 3.0, sd: 0.3 },
+    loyaltyRate: 0.98,
+    weeklyRates: { view: 1.5, like: 0.0012, share: 0.00016, comment: 0.0004, click: 0.0008 },
+    purchasesPerWindow: [0.7, 0.3, 0],
+    windowSpend: 100,
+  },
+  bargain_hunters: {
+    share: 0.05,
+    logFollowers: { mean: 2.3, sd: 0.3 },
+    loyaltyRate: 0.85,
+    purchasesPerWindow: [0, 0.2, 0.4, 0.4],
+    windowSpend: 50,
+  },
+  young_trendsetters: { logFollowers: { mean: 3.8, sd: 0.3 }, loyaltyRate: 0.01, windowSpend: 80 },
+  quiet_followers: { logFollowers: { mean: 0.9, sd: 0.3 }, loyaltyRate: 0.015, windowSpend: 70 },
+  casual_browsers: {
+    share: 0.47,
+    logFollowers: { mean: 1.6, sd: 0.3 },
+    loyaltyRate: 0.005,
+    weeklyRates: { view: 0.06, like: 0.00032, share: 0.00004, comment: 0.00004, click: 0.00016 },
+    windowSpend: 70,
+  },
+};
+
+/** The planted truth a generation run reads: the personas, their purchase tastes and the spend model. */
+export interface SampleVariantTruth {
+  personas: PersonaTruth[];
+  spendModel: SpendModelTruth;
+  categoryAffinity: Record<string, Record<string, number>>;
+  itemPreferences: Record<string, ItemPreferenceTruth>;
+}
+
+/**
+ * The realistic year's truth. Its spend model is in dollars a month at scale 1 (no `buyerShare` needed): loyalty
+ * members are expected to spend about $24 a month, everyone else cents, so about 4% of the profiles buy in a
+ * 30-day window. noiseSd, maxR2 and clipRate do not apply (the noise is whether and how much one buys;
+ * `SampleData.diagnostics` measures it).
+ */
+export const REALISTIC_TRUTH: SampleVariantTruth = {
+  personas: PERSONAS.map((p) => ({ ...p, ...REALISTIC_CHANGES[p.key] })),
+  spendModel: {
+    ...SPEND_MODEL,
+    intercept: -0.3,
+    coefficients: { log_followers: 0.1, age: 0.01, app_sessions_per_week: 0.04, loyalty_member: 24 },
+    amountLogSd: 0.35,
+    maxR2: 0,
+    clipRate: 0,
+  },
+  // The two buying personas' tastes kept further apart than in the bundled sample: with few buyers a month the
+  // recommendations have less history per person to learn from (measured in data/README.md).
+  categoryAffinity: {
+    ...CATEGORY_AFFINITY,
+    loyal_high_spenders: {
+      fashion: 0.05,
+      beauty: 0.05,
+      electronics: 0.4,
+      home: 0.35,
+      sports: 0.05,
+      books: 0.08,
+      food: 0.01,
+      toys: 0.01,
+    },
+    bargain_hunters: {
+      fashion: 0.05,
+      beauty: 0.03,
+      electronics: 0.02,
+      home: 0.15,
+      sports: 0.03,
+      books: 0.02,
+      food: 0.45,
+      toys: 0.25,
+    },
+  },
+  itemPreferences: {
+    ...ITEM_PREFERENCES,
+    loyal_high_spenders: {
+      ...(ITEM_PREFERENCES.loyal_high_spenders as ItemPreferenceTruth),
+      priceAffinity: 1.5,
+    },
+    bargain_hunters: { ...(ITEM_PREFERENCES.bargain_hunters as ItemPreferenceTruth), priceAffinity: -1.5 },
+  },
+};
+
+/** The bundled sample's truth (the default of `generateSample`). */
+export const DEFAULT_TRUTH: SampleVariantTruth = {
+  personas: PERSONAS,
+  spendModel: SPEND_MODEL,
+  categoryAffinity: CATEGORY_AFFINITY,
+  itemPreferences: ITEM_PREFERENCES,
+};
+
 /** The spend model's x of a profile: 1 (for the intercept), then the planted features in `coefficients` order. */
 export function spendFeatures(profile: Profile): [number, number, number, number, number] {
   const followers = profile.followers ?? 0;
@@ -417,11 +519,11 @@ export function spendFeatures(profile: Profile): [number, number, number, number
 }
 
 /** The planted expected 30-day spend mu = x'β of a sample profile (before noise and clipping). */
-export function expectedSpend(profile: Profile): number {
-  const c = SPEND_MODEL.coefficients;
+export function expectedSpend(profile: Profile, model: SpendModelTruth = SPEND_MODEL): number {
+  const c = model.coefficients;
   const [, logFollowers, age, sessions, loyal] = spendFeatures(profile);
   return (
-    SPEND_MODEL.intercept +
+    model.intercept +
     (c.log_followers ?? 0) * logFollowers +
     (c.age ?? 0) * age +
     (c.app_sessions_per_week ?? 0) * sessions +

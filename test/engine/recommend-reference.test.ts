@@ -29,9 +29,9 @@ function paired(data: ReturnType<typeof generateCatalogueShape>) {
 }
 
 describe('the shipped recommender against a full, tuned EASE (test/support/ease-reference.ts)', () => {
-  it('comes within 3% of it under given-5 on a MovieLens-shaped ratings store', () => {
-    // Measured: shipped P@10 0.617 vs the reference's 0.629 (−1.9%, paired standard error 0.6%), popularity 0.58.
-    // The gap left: validation picks λ for all history lengths, the reference for exactly five known items.
+  it('comes within 1% of it under given-5 on a MovieLens-shaped ratings store', () => {
+    // Measured: shipped P@10 0.6294 vs the reference's 0.6287 (+0.1%, paired standard error 0.4%), popularity 0.58.
+    // With one λ for every history length it was 0.617 (−1.9%); short histories now get their own λ and blend.
     const data = generateCatalogueShape({ kind: 'ratings', seed: 5, users: 1500, items: 600 });
     const { shipped, reference } = paired(data);
     const diffs = shipped.map((s, k) => s - (reference[k] as number));
@@ -39,7 +39,7 @@ describe('the shipped recommender against a full, tuned EASE (test/support/ease-
     const sd = Math.sqrt(diffs.reduce((a, d) => a + (d - mean) ** 2, 0) / (diffs.length - 1));
     const meanRef = reference.reduce((a, b) => a + b, 0) / reference.length;
     expect(diffs.length).toBeGreaterThan(1400);
-    expect(mean + 2 * (sd / Math.sqrt(diffs.length))).toBeGreaterThanOrEqual(-0.03 * meanRef);
+    expect(mean + 2 * (sd / Math.sqrt(diffs.length))).toBeGreaterThanOrEqual(-0.01 * meanRef);
     expect(meanRef).toBeGreaterThan(0.4);
     // Four model fits on 1,500 people: about 25 s alone, more on a busy machine.
   }, 240_000);

@@ -3,8 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../src/domain/random.ts';
 import { INTERACTION_TYPES, type Profile } from '../../src/domain/types.ts';
 import { computeFeatures } from '../../src/engine/features.ts';
+import { computeStats } from '../../src/engine/stats.ts';
 import { generateSample, type SampleData } from '../../src/sample/generate.ts';
-import { expectedSpend, SAMPLE_CATEGORIES, SAMPLE_TRUTH } from '../../src/sample/truth.ts';
+import { expectedSpend, REALISTIC_TRUTH, SAMPLE_CATEGORIES, SAMPLE_TRUTH } from '../../src/sample/truth.ts';
 
 const END = new Date('2025-06-02T00:00:00Z');
 const DAY = 86_400_000;
@@ -446,5 +447,74 @@ describe('generateSample with buyerShare: a realistic month', () => {
       const truth = c * (model.coefficients[f] as number);
       expect(Math.abs((fit.weights[j]?.[0] as number) / truth - 1), f).toBeLessThan(0.005);
     });
+  });
+});
+
+describe('generateSample({ realistic: true }): a realistic year', () => {
+  let year: SampleData;
+  beforeAll(() => {
+    year = generateSample({ end: END, realistic: true });
+  });
+
+  it('is deterministic and keeps the persona shares of its own truth', () => {
+    const a = generateSample({ end: END, profiles: 600, seed: 3, realistic: true });
+    expect(generateSample({ end: END, profiles: 600, seed: 3, realistic: true })).toEqual(a);
+    const counts: Record<string, number> = {};
+    for (const p of year.personas) counts[p] = (counts[p] ?? 0) + 1;
+    for (const persona of REALISTIC_TRUTH.personas)
+      expect(counts[persona.key]).toBe(Math.round(persona.share * 5000));
+    // At the planted scale: no buyerShare needed, the coefficients are β itself.
+    expect(year.diagnostics.spendScale).toBe(1);
+  });
+
+  it('has realistic monthly figures: 45-65% active, purchasers 3-8% of the active, engagement 0.5-6% of reach', () => {
+    const st = computeStats(year.profiles, year.interactions, { asOf: END.getTime() });
+    const n = year.profiles.length;
+    // Seed 42: 58.0% active, 4.4% of profiles bought (7.6% of the active), 2.8% of the reached engaged.
+    expect(st.active30d / n).toBeGreaterThan(0.45);
+    expect(st.active30d / n).toBeLessThan(0.65);
+    expect(st.purchasers30d / st.active30d).toBeGreaterThan(0.03);
+    expect(st.purchasers30d / st.active30d).toBeLessThan(0.08);
+    expect(st.engaged30d / st.reach30d).toBeGreaterThan(0.005);
+    expect(st.engaged30d / st.reach30d).toBeLessThan(0.06);
+  });
+
+  it('makes buying persona-driven: loyal high spenders and bargain hunters buy most, the others rarely', () => {
+    const end = END.getTime();
+    const buyers = new Set<string>();
+    for (const it of year.interactions)
+      if (it.type === 'purchase' && it.timestamp >= end - WINDOW) buyers.add(it.user_id);
+    const share = (key: string) => {
+      const ids = year.profiles.filter((_, i) => year.personas[i] === key).map((p) => p.id);
+      return ids.filter((u) => buyers.has(u)).length / ids.length;
+    };
+    // Seed 42: 23% and 43% of them bought in the last 30 days, against 0.3-1.2% of the other personas.
+    expect(share('loyal_high_spenders')).toBeGreaterThan(0.15);
+    expect(share('bargain_hunters')).toBeGreaterThan(0.25);
+    for (const key of ['young_trendsetters', 'quiet_followers', 'casual_browsers'])
+      expect(share(key), key).toBeLessThan(0.03);
+  });
+
+  it('returns the planted coefficients from least squares on the last window (balanced draw, calibrated)', () => {
+    const cutoff = END.getTime() - WINDOW;
+    const table = computeFeatures(year, planted, { asOf: cutoff, existingOnly: true });
+    const row = new Map(table.userIds.map((u, i) => [u, i]));
+    const y = new Float64Array(table.userIds.length);
+    for (const it of year.interactions) {
+      if (it.type !== 'purchase' || it.timestamp < cutoff) continue;
+      const r = row.get(it.user_id);
+      if (r !== undefined) y[r] = (y[r] as number) + (it.value as number);
+    }
+    const fit = new MLR(
+      table.userIds.map((_, i) => table.columns.map((col) => col[i] as number)),
+      Array.from(y, (v) => [v]),
+    );
+    const truth = REALISTIC_TRUTH.spendModel;
+    planted.forEach((f, j) => {
+      const want = truth.coefficients[f] as number;
+      expect(Math.abs((fit.weights[j]?.[0] as number) / want - 1), f).toBeLessThan(0.005);
+    });
+    // The calibration moved the buyers' amounts by about 2% on average (seed 42: 2.3%).
+    expect(year.diagnostics.meanAmountShift).toBeLessThan(0.05);
   });
 });

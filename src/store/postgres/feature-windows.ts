@@ -181,7 +181,7 @@ const ADDED_BODY = `BEGIN
 END`;
 
 /**
- * Migration 11: cheaper upkeep on insert: the day candidates appended as they come (reduced when the anchor
+ * Migration 13: cheaper upkeep on insert: the day candidates appended as they come (reduced when the anchor
  * moves) and the statement's events grouped by hashing (a sort of a million text keys took longer than the rest).
  */
 export const FEATURE_UPKEEP_SQL = `

@@ -253,6 +253,33 @@ describePostgres('stats rollups kept by every change, equal to the engine', () =
     expect(options[0]?.options).toContain('fillfactor=70');
   });
 
+  it('exact_numeric gives every double its exact decimal value, which reads back as the same double', async () => {
+    const values = [
+      12.34,
+      0.1,
+      -2.5,
+      0,
+      1e300,
+      -7.25e-300,
+      5e-324,
+      2 ** 60 + 2 ** 8,
+      123456789.125,
+      Number.MAX_VALUE,
+    ];
+    const { rows } = await pool.query<{ v: number; exact: string }>(
+      'SELECT v, trim_scale(exact_numeric(v))::text AS exact FROM unnest($1::float8[]) AS v',
+      [values],
+    );
+    for (const r of rows) {
+      expect(Number(r.exact)).toBe(r.v);
+      // Exact: a binary fraction's decimal ends in 5 (or is an integer), and 0.1 is not 0.1.
+      expect(/\.\d*[1-46-9]$/.test(r.exact)).toBe(false);
+    }
+    expect(rows.find((r) => r.v === 0.1)?.exact).toBe(
+      '0.1000000000000000055511151231257827021181583404541015625',
+    );
+  });
+
   describe('interactions are never edited in place', () => {
     it('refuses an UPDATE, which would bypass the rollups', async () => {
       await expect(pool.query(`UPDATE interactions SET value = 1 WHERE team_id = '${TEAM}'`)).rejects.toThrow(
