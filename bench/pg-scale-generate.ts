@@ -11,7 +11,8 @@
  *   permutation so activity is not tied to id order; followers long-tailed (10 to 10^6).
  * - products: ids `p` + 6 digits, 20k, log-normal prices; popularity long-tailed (the top 1% take about half).
  * - events: monthly volume grows threefold over the years; views 70%, likes 12%, clicks 8%, comments 3%, shares
- *   2%, purchases 3% (log-normal amounts), ratings 2% (half stars); times uniform within each month, to the ms.
+ *   2%, purchases 3% (log-normal amounts), ratings 2% (half stars); times uniform within each month, to the ms,
+ *   written in time order within each month.
  * Indexes are dropped before the load and rebuilt after it (as a bulk load into an empty table should); the
  * rollup triggers are off during the load and the rollups recounted after, which is what they would hold.
  */
@@ -145,20 +146,23 @@ export function productOfRank(k: number, n: number): number {
   return Number((BigInt(k) * 104729n + 7n) % BigInt(n)) + 1;
 }
 
+// Written in time order within the month, as events arrive: a day's events then lie on neighbouring pages (a
+// time window reads its own pages, not a few rows on every page of the month) and the time index builds from
+// sorted rows.
 const INTERACTIONS_SQL = `
 INSERT INTO interactions (team_id, user_id, item_id, type, value, at)
-SELECT $1,
+SELECT * FROM (SELECT $1,
        'u' || lpad(((${rankedSql('$3::float8', PEOPLE_TAIL)} * 7919 + 13) % $2::bigint + 1)::text, 8, '0'),
        CASE WHEN t IN ('view', 'purchase', 'rating', 'click', 'like')
          THEN 'p' || lpad(((${rankedSql('$4::float8', PRODUCT_TAIL)} * 104729 + 7) % $4::bigint + 1)::text, 6, '0') END,
        t,
        CASE t WHEN 'purchase' THEN round(exp(2.3 + random() * 2.2)::numeric, 2)::float8
               WHEN 'rating' THEN (1 + floor(random() * 10)) / 2.0 END,
-       to_timestamp(floor($5::float8 + random() * $6::float8) / 1000.0)
+       to_timestamp(floor($5::float8 + random() * $6::float8) / 1000.0) AS at
   FROM (SELECT CASE WHEN r < 0.70 THEN 'view' WHEN r < 0.82 THEN 'like' WHEN r < 0.90 THEN 'click'
                     WHEN r < 0.93 THEN 'comment' WHEN r < 0.95 THEN 'share' WHEN r < 0.98 THEN 'purchase'
                     ELSE 'rating' END AS t
-          FROM (SELECT random() AS r FROM generate_series(1, $7::bigint)) AS g) AS e`;
+          FROM (SELECT random() AS r FROM generate_series(1, $7::bigint)) AS g) AS e) AS ev ORDER BY at`;
 
 /** Empties the workspace's audience, then generates it (see the file's comment); returns seconds per part. */
 export async function generateAudience(
