@@ -16,7 +16,8 @@
  * events before each anchor into its rows (events after it, the usual live import, cost a join with no match);
  * a delete recomputes the people it touched (forget removes them; retention's old months usually touch nobody).
  * Moving an anchor to a later instant (`anchorFeatures`) adds the events entering the windows and subtracts those
- * leaving, then recomputes the masks from the candidates; an earlier or far instant is recounted from scratch.
+ * leaving (the touched people's candidates pruned to the new window); an earlier or far instant is recounted from
+ * scratch. The active-days mask is computed when read, from the candidates (`countersAt`).
  * Writers and a move exclude each other per workspace by an advisory lock (shared for writers, exclusive for a
  * move), so a move never misses a write in flight, whichever commits first.
  */
@@ -41,15 +42,25 @@ const COUNTERS =
 
 /**
  * The rows of `events` (columns team_id, user_id, type, value, at) for every anchor `a` they fall before: one per
- * (team, slot, person), columns in `COUNTERS` order after team_id, slot, user_id.
+ * (team, slot, person), columns in `COUNTERS` order after team_id, slot, user_id. The day candidates are every
+ * window event's instant (`raw`, a superset that stands for the same periods, reduced when the anchor moves), or
+ * already reduced to each UTC day's first and last (migration 10's text, kept as it was applied).
  */
-function windowRows(events: string, anchors = 'feature_anchors'): string {
+function windowRows(
+  events: string,
+  anchors = 'feature_anchors',
+  days: 'reduced' | 'raw' = 'reduced',
+): string {
   const inWindow = `i.at >= a.at - ${WIN}`;
   const typed = (type: string) => `count(*) FILTER (WHERE ${inWindow} AND i.type = '${type}')`;
   return `SELECT i.team_id, a.slot, i.user_id, ${typed('view')}, ${typed('like')}, ${typed('share')},
        ${typed('comment')}, ${typed('click')}, count(*) FILTER (WHERE ${inWindow} AND i.type IN ${ENGAGE}),
        coalesce(bit_or(1::bigint << floor(date_part('epoch', i.at - (a.at - ${WIN})) / 86400)::int) FILTER (WHERE ${inWindow}), 0),
-       feature_days(coalesce(array_agg(i.at) FILTER (WHERE ${inWindow}), '{}'), a.at - ${WIN}),
+       ${
+         days === 'raw'
+           ? `coalesce(array_agg(i.at) FILTER (WHERE ${inWindow}), '{}')`
+           : `feature_days(coalesce(array_agg(i.at) FILTER (WHERE ${inWindow}), '{}'), a.at - ${WIN})`
+       },
        count(*) FILTER (WHERE i.type = 'purchase'),
        coalesce(sum(i.value::numeric) FILTER (WHERE i.type = 'purchase' AND i.${FINITE}), 0),
        max(i.at) FILTER (WHERE i.type = 'purchase')
@@ -58,13 +69,24 @@ function windowRows(events: string, anchors = 'feature_anchors'): string {
  GROUP BY i.team_id, a.slot, a.at, i.user_id`;
 }
 
-// Rows merged into existing ones (an insert's events before the anchor, or a move's entering and leaving events).
-const MERGE = `ON CONFLICT (team_id, slot, user_id) DO UPDATE SET views = w.views + EXCLUDED.views,
+const DAYS_MERGE = {
+  reduced: "feature_days(w.days || EXCLUDED.days, '-infinity')",
+  raw: 'w.days || EXCLUDED.days',
+  // A move's: reduced to what is left in the window at the new instant ($4), for the people it touches.
+  pruned: `feature_days(w.days || EXCLUDED.days, $4::timestamptz - ${WIN})`,
+};
+
+// Rows merged into existing ones (an insert's events before the anchor, or a move's entering and leaving events);
+// the day candidates reduced at once (migration 10), or appended and reduced when the anchor moves (`raw`).
+const mergeRows = (
+  days: keyof typeof DAYS_MERGE,
+) => `ON CONFLICT (team_id, slot, user_id) DO UPDATE SET views = w.views + EXCLUDED.views,
     likes = w.likes + EXCLUDED.likes, shares = w.shares + EXCLUDED.shares, comments = w.comments + EXCLUDED.comments,
     clicks = w.clicks + EXCLUDED.clicks, engagements = w.engagements + EXCLUDED.engagements,
-    active = w.active | EXCLUDED.active, days = feature_days(w.days || EXCLUDED.days, '-infinity'),
+    active = w.active | EXCLUDED.active, days = ${DAYS_MERGE[days]},
     frequency = w.frequency + EXCLUDED.frequency, monetary = w.monetary + EXCLUDED.monetary,
     last = greatest(w.last, EXCLUDED.last)`;
+const MERGE = mergeRows('reduced');
 
 /**
  * The anchors a workspace starts with, from `latest` (team_id, latest: its latest event): "now" just after the
@@ -148,6 +170,26 @@ ${INITIAL_ANCHORS('(SELECT team_id, max(at) AS latest FROM interactions GROUP BY
 INSERT INTO person_windows (team_id, slot, user_id, ${COUNTERS}) ${windowRows('interactions i')};
 `;
 
+// The statement triggers' bodies (migration 10's were the same with the candidates reduced per row: a SQL function
+// call per person cost 15 of 48 s for 1M backfilled events into 600k people, and the sort 10 s more).
+const ADDED_BODY = `BEGIN
+  ${WRITERS_LOCK('added')}
+  INSERT INTO person_windows AS w (team_id, slot, user_id, ${COUNTERS})
+  ${windowRows('added i', 'feature_anchors', 'raw')}
+  ${mergeRows('raw')};
+  RETURN NULL;
+END`;
+
+/**
+ * Migration 13: cheaper upkeep on insert: the day candidates appended as they come (reduced when the anchor
+ * moves) and the statement's events grouped by hashing (a sort of a million text keys took longer than the rest).
+ */
+export const FEATURE_UPKEEP_SQL = `
+CREATE OR REPLACE FUNCTION feature_windows_added() RETURNS trigger LANGUAGE plpgsql
+  SET search_path FROM CURRENT SET enable_sort = off AS $$
+${ADDED_BODY} $$;
+`;
+
 /** Takes the workspace's exclusive anchor lock (waits for writers in flight), in the caller's transaction. */
 async function lockAnchors(db: Queryable, team: string): Promise<void> {
   await db.query(`SELECT pg_advisory_xact_lock(${LOCK_CLASS}, hashtext($1))`, [team]);
@@ -167,6 +209,7 @@ async function recount(db: Queryable, team: string, slot: number, at: string): P
        `(SELECT * FROM interactions WHERE team_id = $1 AND at < $3::timestamptz AND at >= $3::timestamptz - ${LOOK}
            AND (type = 'purchase' OR at >= $3::timestamptz - ${WIN})) i`,
        '(SELECT * FROM feature_anchors WHERE team_id = $1 AND slot = $2)',
+       'raw',
      )}`,
     [team, slot, at],
   );
@@ -175,7 +218,7 @@ async function recount(db: Queryable, team: string, slot: number, at: string): P
 /**
  * Moves anchor `slot` from `from` to the later `to` (less than MAX_ROLL_MS apart), in the caller's transaction:
  * events in [from, to) enter, those in [from − 56 d, to − 56 d) leave the window and purchases in
- * [from − 365 d, to − 365 d) the lookback; then the masks are recomputed from the candidates.
+ * [from − 365 d, to − 365 d) the lookback.
  */
 async function roll(db: Queryable, team: string, slot: number, from: string, to: string): Promise<void> {
   const p = [team, slot, from, to];
@@ -191,8 +234,12 @@ async function roll(db: Queryable, team: string, slot: number, from: string, to:
           OR (type = 'purchase' AND at >= $3::timestamptz - ${LOOK} AND at < $4::timestamptz - ${LOOK}))`,
     p,
   );
+  // Statistics for the joins below (a temporary table has none, and a guess of a few rows chose nested loops).
+  await db.query('ANALYZE feature_roll');
   const typed = (type: string) => `coalesce(sum(win) FILTER (WHERE type = '${type}'), 0)`;
-  // Entering events' candidates are merged; the masks are all recomputed below, so 0 here.
+  // Entering events' candidates are merged, and the touched people's reduced to the new window: whoever has a
+  // candidate leaving the window has an event leaving it, so every stale candidate goes at the move it leaves.
+  // (The mask column is not kept up on a move: readers compute it from the candidates, `countersAt`.)
   await db.query(
     `INSERT INTO person_windows AS w (team_id, slot, user_id, ${COUNTERS})
      SELECT $1, $2, user_id, ${typed('view')}, ${typed('like')}, ${typed('share')}, ${typed('comment')},
@@ -201,9 +248,9 @@ async function roll(db: Queryable, team: string, slot: number, from: string, to:
             coalesce(sum(look) FILTER (WHERE type = 'purchase'), 0),
             coalesce(sum(look * value::numeric) FILTER (WHERE type = 'purchase' AND ${FINITE}), 0),
             max(at) FILTER (WHERE type = 'purchase' AND look = 1)
-       FROM feature_roll WHERE $3::timestamptz IS NOT NULL GROUP BY user_id
-     ${MERGE}`,
-    [team, slot, from],
+       FROM feature_roll WHERE $3::timestamptz IS NOT NULL AND $4::timestamptz IS NOT NULL GROUP BY user_id
+     ${mergeRows('pruned')}`,
+    [team, slot, from, to],
   );
   await db.query('UPDATE feature_anchors SET at = $3 WHERE team_id = $1 AND slot = $2', [team, slot, to]);
   // Purchases that left the lookback: its latest is gone too (only people with a purchase leaving can be affected).
@@ -214,21 +261,31 @@ async function roll(db: Queryable, team: string, slot: number, from: string, to:
     [team, slot, to],
   );
   await db.query(
-    `UPDATE person_windows w SET active = n.active, days = n.days
-       FROM (SELECT user_id, feature_mask(days, $3::timestamptz - ${WIN}, $3::timestamptz) AS active,
-                    feature_days(days, $3::timestamptz - ${WIN}) AS days
-               FROM person_windows WHERE team_id = $1 AND slot = $2 AND days <> '{}') n
-      WHERE w.team_id = $1 AND w.slot = $2 AND w.user_id = n.user_id AND (w.active <> n.active OR w.days <> n.days)`,
-    [team, slot, to],
-  );
-  await db.query(
     `DELETE FROM person_windows w USING (SELECT DISTINCT user_id FROM feature_roll) r
       WHERE w.team_id = $1 AND w.slot = $2 AND w.user_id = r.user_id AND w.views = 0 AND w.likes = 0
-        AND w.shares = 0 AND w.comments = 0 AND w.clicks = 0 AND w.engagements = 0 AND w.days = '{}'
+        AND w.shares = 0 AND w.comments = 0 AND w.clicks = 0 AND w.engagements = 0
         AND w.frequency = 0 AND w.last IS NULL`,
     [team, slot],
   );
   await db.query('DROP TABLE feature_roll');
+}
+
+/**
+ * The counters of anchor `slot` for reading at `at` (SQL, a timestamptz: the anchor's instant), one row per person
+ * with `personEvents`'s columns (feature-sql.ts). The active-days mask is computed here from the day candidates
+ * (only when `withActive`): a move of the anchor shifts every active person's mask, so keeping it would
+ * rewrite every active person's row per move. `team` is SQL too.
+ */
+export function countersAt(team: string, slot: number, at: string, withActive: boolean): string {
+  const columns =
+    'w.user_id, w.views, w.likes, w.shares, w.comments, w.clicks, w.engagements, w.frequency, w.monetary, w.last';
+  if (!withActive)
+    return `SELECT ${columns}, NULL::bigint AS active FROM person_windows w WHERE w.team_id = ${team} AND w.slot = ${slot}`;
+  // Per row (LATERAL), so a parallel scan computes each row's mask once, not a hash of everyone's per worker.
+  return `SELECT ${columns}, m.active FROM person_windows w LEFT JOIN LATERAL (
+      SELECT bit_or(1::bigint << floor(date_part('epoch', x - (${at} - ${WIN})) / 86400)::int) AS active
+        FROM unnest(w.days) x WHERE x >= ${at} - ${WIN} AND x < ${at}) m ON true
+     WHERE w.team_id = ${team} AND w.slot = ${slot}`;
 }
 
 /** Moves or recounts anchor `slot` to `at` in the caller's transaction (which takes the anchor lock). */
@@ -297,7 +354,7 @@ export async function rebuildFeatureWindows(db: Queryable, team: string): Promis
   await db.query('DELETE FROM person_windows WHERE team_id = $1', [team]);
   await db.query(
     `INSERT INTO person_windows (team_id, slot, user_id, ${COUNTERS})
-     ${windowRows('(SELECT * FROM interactions WHERE team_id = $1) i', '(SELECT * FROM feature_anchors WHERE team_id = $1)')}`,
+     ${windowRows('(SELECT * FROM interactions WHERE team_id = $1) i', '(SELECT * FROM feature_anchors WHERE team_id = $1)', 'raw')}`,
     [team],
   );
 }

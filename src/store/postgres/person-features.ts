@@ -25,7 +25,7 @@ import {
   personEvents,
   WINDOW_DAYS,
 } from './feature-sql.ts';
-import { anchoredAt, anchorFeatures, FEATURE_SLOTS } from './feature-windows.ts';
+import { anchoredAt, anchorFeatures, countersAt, FEATURE_SLOTS } from './feature-windows.ts';
 import { ms, ts } from './rows.ts';
 
 const DAY = 86_400_000;
@@ -70,8 +70,9 @@ function featuresSelect(features: readonly string[], counted: boolean): string {
   const columns = features
     .map((f, j) => `${featureExpression(f, refs) as string} AS x${j}`)
     .join(',\n       ');
+  const active = features.includes('active_days_per_week');
   const events = counted
-    ? `SELECT * FROM person_windows WHERE team_id = $1 AND slot = ${FEATURE_SLOTS.now}
+    ? `${countersAt('$1', FEATURE_SLOTS.now, '$2::timestamptz', active)}
           AND $3::timestamptz IS NOT NULL AND $4::timestamptz IS NOT NULL`
     : personEvents({
         team: '$1',

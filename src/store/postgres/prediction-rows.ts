@@ -35,7 +35,7 @@ import type {
 } from '../store.ts';
 import type { Queryable } from './claims.ts';
 import { type FeatureRefs, featureExpression, personEvents } from './feature-sql.ts';
-import { anchoredAt, anchorFeatures, FEATURE_SLOTS } from './feature-windows.ts';
+import { anchoredAt, anchorFeatures, countersAt, FEATURE_SLOTS } from './feature-windows.ts';
 import { readAttributeKinds, readMeta } from './reads.ts';
 import { ms, ts } from './rows.ts';
 
@@ -192,8 +192,8 @@ interface RowsSpec {
 function countersJoin(spec: RowsSpec, w: Instant, slot: number | null, params: Params, who: string): string {
   const team = params.team;
   if (slot !== null) {
-    return `LEFT JOIN person_windows e_${w.key}
-      ON e_${w.key}.team_id = ${team} AND e_${w.key}.slot = ${slot} AND e_${w.key}.user_id = p.id`;
+    const active = spec.features.includes('active_days_per_week');
+    return `LEFT JOIN (${countersAt(team, slot, w.at, active)}) e_${w.key} ON e_${w.key}.user_id = p.id`;
   }
   const events = personEvents({
     team,

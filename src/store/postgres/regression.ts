@@ -15,7 +15,7 @@ import type pg from 'pg';
 import type { CrossProducts } from '../../domain/cross-products.ts';
 import type { Queryable } from './claims.ts';
 import { type FeatureRefs, featureExpression, LOOKBACK_DAYS, personEvents } from './feature-sql.ts';
-import { anchoredAt, FEATURE_SLOTS } from './feature-windows.ts';
+import { anchoredAt, countersAt, FEATURE_SLOTS } from './feature-windows.ts';
 import { ts } from './rows.ts';
 
 const DAY = 86_400_000;
@@ -71,7 +71,7 @@ async function crossProductsIn(
     for (let k = j; k < p; k++) pairs.push(`sum((x${j} - m${j}) * (x${k} - m${k})) AS s_${j}_${k}`);
   // The cutoff anchor's counters when it is there (predict keeps it at the default cutoff), else the events.
   const past = (await anchoredAt(db, team, FEATURE_SLOTS.train, cutoff))
-    ? `SELECT * FROM person_windows WHERE team_id = $1 AND slot = ${FEATURE_SLOTS.train} AND $3::timestamptz IS NOT NULL`
+    ? `${countersAt('$1', FEATURE_SLOTS.train, '$2::timestamptz', false)} AND $3::timestamptz IS NOT NULL`
     : personEvents({
         team: '$1',
         asOf: '$2::timestamptz',

@@ -4,6 +4,7 @@ import { generateSample } from '../../../src/sample/generate.ts';
 import { personEvents } from '../../../src/store/postgres/feature-sql.ts';
 import {
   anchorFeatures,
+  countersAt,
   FEATURE_SLOTS,
   rebuildFeatureWindows,
 } from '../../../src/store/postgres/feature-windows.ts';
@@ -53,8 +54,9 @@ describePostgres('per-person window counters kept on write, equal to a recount',
         lookbackStart: `($2::timestamptz - interval '8760 hours')`,
         purchasesOnly: false,
       });
-      const kept = `SELECT user_id, views, likes, shares, comments, clicks, engagements, active, frequency,
-          monetary::float8, last FROM person_windows WHERE team_id = $1 AND slot = $3 AND $2::timestamptz IS NOT NULL`;
+      // What readers read (the mask computed from the day candidates), against the events counted.
+      const kept = `SELECT user_id, views, likes, shares, comments, clicks, engagements, coalesce(active, 0), frequency,
+          monetary::float8, last FROM (${countersAt('$1', a.slot, '$2::timestamptz', true)}) k WHERE $3::int IS NOT NULL`;
       const recount = `SELECT user_id, views, likes, shares, comments, clicks, engagements, coalesce(active, 0),
           frequency, monetary, last FROM (${events}) e WHERE $3::int IS NOT NULL`;
       const diff = await pool.query(
