@@ -61,6 +61,21 @@ describePostgres('PostgreSQL schema migrations', () => {
     for (const row of rows) expect(`${row.index}: ${row.first}`).toBe(`${row.index}: team_id`);
   });
 
+  it("removes a segment run's assignments with it (a statement trigger, not a per-row foreign key)", async () => {
+    await migrateSchema(pool, 'test');
+    await pool.query(
+      `INSERT INTO segment_runs (team_id, id, created_at, data_version, k, features, scaling, names, sizes, centroids)
+       VALUES ('T', 'r1', now(), 1, 1, '{}', 'zscore', '{a}', '{2}', '[]'), ('T', 'r2', now(), 1, 1, '{}', 'zscore', '{a}', '{1}', '[]')`,
+    );
+    await pool.query(
+      `INSERT INTO segment_assignments (team_id, run_id, ord, user_id, label)
+       VALUES ('T', 'r1', 0, 'u1', 0), ('T', 'r1', 1, 'u2', 0), ('T', 'r2', 0, 'u1', 0)`,
+    );
+    await pool.query(`DELETE FROM segment_runs WHERE team_id = 'T' AND id = 'r1'`);
+    const { rows } = await pool.query('SELECT run_id, user_id FROM segment_assignments ORDER BY 1, 2');
+    expect(rows).toEqual([{ run_id: 'r2', user_id: 'u1' }]);
+  });
+
   it('lets replicas starting together migrate once: the others wait, then find nothing to do', async () => {
     const schema = `${db.schema}_race`;
     const racers = await Promise.all([open(schema), open(schema), open(schema)]);
