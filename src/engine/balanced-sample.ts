@@ -84,17 +84,9 @@ function undecided(p: number): boolean {
   return p > EPS && p < 1 - EPS;
 }
 
-/** 0..n-1 in a seeded random order (Fisher-Yates). */
+/** 0..n-1 in a seeded random order (the Rng's Fisher-Yates). */
 function shuffled(n: number, rng: Rng): Int32Array {
-  const out = new Int32Array(n);
-  for (let k = 0; k < n; k++) out[k] = k;
-  for (let k = n - 1; k > 0; k--) {
-    const j = Math.floor(rng.next() * (k + 1));
-    const t = out[k] as number;
-    out[k] = out[j] as number;
-    out[j] = t;
-  }
-  return out;
+  return Int32Array.from(rng.shuffle(Array.from({ length: n }, (_, k) => k)));
 }
 
 /** The working set of the fast flight phase: at most q + 1 undecided units and the scratch to move them. */

@@ -13,6 +13,7 @@ import type pg from 'pg';
 import { type AudienceStats, statsFromCounts } from '../../domain/audience-stats.ts';
 import type { AggregateQuery } from '../store.ts';
 import type { Queryable } from './claims.ts';
+import { inTransaction } from './connect.ts';
 import { spendCrossProducts, sqlFeatures } from './regression.ts';
 import { rollupStats } from './rollup-stats.ts';
 import { ms, ts } from './rows.ts';
@@ -129,19 +130,10 @@ interface EventRow {
  */
 async function audienceStats(db: Queryable, team: string, asOf: number, top: number): Promise<AudienceStats> {
   if (!('connect' in db)) return statsQueries(db, team, asOf, top);
-  const client = await (db as pg.Pool).connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  return inTransaction(db as pg.Pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => {
     await client.query(`SET LOCAL work_mem = '${STATS_WORK_MEM}'`);
-    const stats = await statsQueries(client, team, asOf, top);
-    await client.query('COMMIT');
-    return stats;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+    return statsQueries(client, team, asOf, top);
+  });
 }
 
 /** Memory for the stats' per-person aggregation (per query, in one transaction at a time). */

@@ -17,6 +17,7 @@ import type {
   SegmentPlacement,
 } from '../../domain/segment-scan.ts';
 import type { Queryable } from './claims.ts';
+import { inTransaction } from './connect.ts';
 import {
   describedAs,
   type FeatureRefs,
@@ -362,21 +363,15 @@ export async function placedAssignments(
   team: string,
   placement: SegmentPlacement,
 ): Promise<{ userIds: string[]; labels: number[] }> {
-  const pool = 'connect' in db ? (db as pg.Pool) : null;
-  const client = pool ? await pool.connect() : db;
-  try {
-    if (pool) await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  const read = async (client: Queryable) => {
     await settle(client);
     const { sql, params } = await placedSelect(client, team, placement);
     const { rows } = await client.query<{ id: string; label: number }>(`${sql} ORDER BY seq`, params);
-    if (pool) await client.query('COMMIT');
     return { userIds: rows.map((r) => r.id), labels: rows.map((r) => r.label) };
-  } catch (error) {
-    if (pool) await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    if (pool) (client as pg.PoolClient).release();
-  }
+  };
+  return 'connect' in db
+    ? inTransaction(db as pg.Pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', read)
+    : read(db);
 }
 
 /**

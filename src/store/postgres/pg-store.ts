@@ -32,7 +32,7 @@ import {
   renewClaims,
   startPosting,
 } from './claims.ts';
-import { connectPool, locationOf } from './connect.ts';
+import { connectPool, inTransaction, locationOf } from './connect.ts';
 import { migrateSchema } from './migrate.ts';
 import { readSnapshot, storeReads } from './reads.ts';
 
@@ -171,19 +171,8 @@ export class PgStore implements Store {
     });
   }
 
-  private async transaction<T>(begin: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query(begin);
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  private transaction<T>(begin: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, begin, work);
   }
 
   /**

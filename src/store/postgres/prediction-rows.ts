@@ -34,6 +34,7 @@ import type {
   PredictionSource,
 } from '../store.ts';
 import type { Queryable } from './claims.ts';
+import { inTransaction } from './connect.ts';
 import { type FeatureRefs, featureExpression, personEvents } from './feature-sql.ts';
 import { anchoredAt, anchorFeatures, countersAt, FEATURE_SLOTS } from './feature-windows.ts';
 import { readAttributeKinds, readMeta } from './reads.ts';
@@ -620,18 +621,9 @@ async function forecast(pool: pg.Pool, team: string, query: ForecastQuery): Prom
   const instant = { key: 'now', at: query.asOf, withTarget: false, slot: FEATURE_SLOTS.now as number | null };
   // A few people's events are cheaper to read than moving the anchor; everyone's and a segment's are not.
   if (who.kind !== 'ids' && readsEvents(query.score.names)) await anchorAll(pool, team, [instant]);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const sums = await forecastIn(client, team, query, kinds, await counted(client, team, [instant]));
-    await client.query('COMMIT');
-    return sums;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  return inTransaction(pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) =>
+    forecastIn(client, team, query, kinds, await counted(client, team, [instant])),
+  );
 }
 
 /** The forecast's statement, in the caller's snapshot. */

@@ -14,6 +14,7 @@
 import type pg from 'pg';
 import type { CrossProducts } from '../../domain/cross-products.ts';
 import type { Queryable } from './claims.ts';
+import { inTransaction } from './connect.ts';
 import { type FeatureRefs, featureExpression, LOOKBACK_DAYS, personEvents } from './feature-sql.ts';
 import { anchoredAt, countersAt, FEATURE_SLOTS } from './feature-windows.ts';
 import { ts } from './rows.ts';
@@ -44,18 +45,9 @@ export async function spendCrossProducts(
 ): Promise<CrossProducts> {
   if (!('connect' in db)) return crossProductsIn(db, team, features, cutoff);
   // One snapshot: whether the anchor is at the cutoff, and its counters.
-  const client = await (db as pg.Pool).connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const sums = await crossProductsIn(client, team, features, cutoff);
-    await client.query('COMMIT');
-    return sums;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  return inTransaction(db as pg.Pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', (client) =>
+    crossProductsIn(client, team, features, cutoff),
+  );
 }
 
 async function crossProductsIn(
