@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Rng } from '../../../src/domain/random.ts';
 import { generateSample } from '../../../src/sample/generate.ts';
 import { personEvents } from '../../../src/store/postgres/feature-sql.ts';
 import {
@@ -19,25 +20,14 @@ const TEAM = 'TWIN';
 const OTHER = 'TWIN2';
 const TYPES = ['view', 'like', 'share', 'comment', 'click', 'purchase'] as const;
 
-/** A small seeded generator (mulberry32), so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describePostgres('per-person window counters kept on write, equal to a recount', () => {
   const db = usePostgresSchema('feature_windows');
   let store: PgStore;
   let pool: pg.Pool;
   let first = 0;
-  const random = rng(20261207);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+  const rng = new Rng(20261207);
+  const random = () => rng.next();
+  const pick = <T>(xs: readonly T[]): T => rng.pick(xs);
   let users: string[] = [];
 
   /** Every anchor's kept rows equal `personEvents` as of the anchor, and the day candidates a recount. */
