@@ -234,6 +234,39 @@ BEGIN
 END $$;
 `;
 
+// Migration 15: the activity upsert reads each person's profile once for both `known` and `seen` (the profile's
+// last_active_at, stats-buckets.ts), and the BEFORE INSERT row trigger that set `seen` runs only for rows that
+// come without it. It ran for every proposed row of the upsert, updates included (600k people of a 1M-event
+// import: a plpgsql call and a profile read each), though an update never takes the new row's `seen`.
+const UPSERT_ACTIVITY_SEEN = (rows: string) => `
+  INSERT INTO person_activity AS a (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at, known, seen)
+  SELECT x.*, p.found IS NOT NULL, p.last_active_at
+    FROM (${activityOf(rows)} ORDER BY team_id, user_id) AS x (team_id, user_id, l, r, e, b)
+    LEFT JOIN LATERAL (SELECT true AS found, q.last_active_at FROM profiles q
+                        WHERE q.team_id = x.team_id AND q.id = x.user_id OFFSET 0) p ON true
+  ON CONFLICT (team_id, user_id) DO UPDATE SET last_at = greatest(a.last_at, EXCLUDED.last_at),
+    last_reach_at = greatest(a.last_reach_at, EXCLUDED.last_reach_at),
+    last_engage_at = greatest(a.last_engage_at, EXCLUDED.last_engage_at),
+    last_buy_at = greatest(a.last_buy_at, EXCLUDED.last_buy_at)
+  WHERE EXCLUDED.last_at > a.last_at OR EXCLUDED.last_reach_at > coalesce(a.last_reach_at, '-infinity')
+    OR EXCLUDED.last_engage_at > coalesce(a.last_engage_at, '-infinity')
+    OR EXCLUDED.last_buy_at > coalesce(a.last_buy_at, '-infinity');`;
+
+/** Migration 15's part for the activity rollup (see above). */
+export const ACTIVITY_SEEN_SQL = `
+CREATE OR REPLACE FUNCTION rollup_interactions_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  INSERT INTO interaction_days AS d (team_id, day, type, events)
+  SELECT team_id, (at AT TIME ZONE 'UTC')::date, type, count(*) FROM added GROUP BY 1, 2, 3
+  ON CONFLICT (team_id, day, type) DO UPDATE SET events = d.events + EXCLUDED.events;
+  ${UPSERT_ACTIVITY_SEEN('added')}
+  RETURN NULL;
+END $$;
+DROP TRIGGER stats_activity_seen ON person_activity;
+CREATE TRIGGER stats_activity_seen BEFORE INSERT ON person_activity FOR EACH ROW
+  WHEN (NEW.known AND NEW.seen IS NULL) EXECUTE FUNCTION stats_activity_seen();
+`;
+
 /**
  * Recounts one workspace's rollups from its profiles and interactions (what the triggers keep, from scratch):
  * after a load that bypassed the triggers (a bulk generator, a restore), in the caller's transaction; with the
