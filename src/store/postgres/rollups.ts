@@ -234,16 +234,20 @@ BEGIN
 END $$;
 `;
 
-// Migration 15: the activity upsert reads each person's profile once for both `known` and `seen` (the profile's
-// last_active_at, stats-buckets.ts), and the BEFORE INSERT row trigger that set `seen` runs only for rows that
-// come without it. It ran for every proposed row of the upsert, updates included (600k people of a 1M-event
-// import: a plpgsql call and a profile read each), though an update never takes the new row's `seen`.
-const UPSERT_ACTIVITY_SEEN = (rows: string) => `
-  INSERT INTO person_activity AS a (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at, known, seen)
+// Migration 15: every insert into person_activity reads each person's profile once for both `known` and `seen`
+// (the profile's last_active_at, stats-buckets.ts), and migration 12's BEFORE INSERT row trigger that set `seen` is
+// dropped. It ran for every proposed row of the activity upsert, updates included, though an update never takes
+// the new row's `seen`: 1M events of 311k people, 156k of them with a profile without last_active_at, spent 5.1 s
+// in its calls of a 35.5 s upsert (load 14).
+const WITH_PROFILE = (x: string) => `LEFT JOIN LATERAL (SELECT true AS found, q.last_active_at FROM profiles q
+    WHERE q.team_id = ${x}.team_id AND q.id = ${x}.user_id OFFSET 0) p ON true`;
+const ACTIVITY_ROWS = (rows: string, ordered: boolean) => `
   SELECT x.*, p.found IS NOT NULL, p.last_active_at
-    FROM (${activityOf(rows)} ORDER BY team_id, user_id) AS x (team_id, user_id, l, r, e, b)
-    LEFT JOIN LATERAL (SELECT true AS found, q.last_active_at FROM profiles q
-                        WHERE q.team_id = x.team_id AND q.id = x.user_id OFFSET 0) p ON true
+    FROM (${activityOf(rows)}${ordered ? ' ORDER BY team_id, user_id' : ''}) AS x (team_id, user_id, l, r, e, b)
+    ${WITH_PROFILE('x')}`;
+const ACTIVITY_COLUMNS = 'team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at, known, seen';
+const UPSERT_ACTIVITY_SEEN = (rows: string) => `
+  INSERT INTO person_activity AS a (${ACTIVITY_COLUMNS}) ${ACTIVITY_ROWS(rows, true)}
   ON CONFLICT (team_id, user_id) DO UPDATE SET last_at = greatest(a.last_at, EXCLUDED.last_at),
     last_reach_at = greatest(a.last_reach_at, EXCLUDED.last_reach_at),
     last_engage_at = greatest(a.last_engage_at, EXCLUDED.last_engage_at),
@@ -252,7 +256,7 @@ const UPSERT_ACTIVITY_SEEN = (rows: string) => `
     OR EXCLUDED.last_engage_at > coalesce(a.last_engage_at, '-infinity')
     OR EXCLUDED.last_buy_at > coalesce(a.last_buy_at, '-infinity');`;
 
-/** Migration 15's part for the activity rollup (see above). */
+/** Migration 15's part for the activity rollup (see above); the removal's body is migration 6's otherwise. */
 export const ACTIVITY_SEEN_SQL = `
 CREATE OR REPLACE FUNCTION rollup_interactions_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
@@ -262,9 +266,30 @@ BEGIN
   ${UPSERT_ACTIVITY_SEEN('added')}
   RETURN NULL;
 END $$;
+CREATE OR REPLACE FUNCTION rollup_interactions_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE teams text[]; users text[];
+BEGIN
+  UPDATE interaction_days d SET events = d.events - g.n
+    FROM (SELECT team_id, (at AT TIME ZONE 'UTC')::date AS day, type, count(*) AS n FROM removed GROUP BY 1, 2, 3) g
+   WHERE d.team_id = g.team_id AND d.day = g.day AND d.type = g.type;
+  DELETE FROM interaction_days WHERE events = 0;
+  SELECT array_agg(r.team_id), array_agg(r.user_id) INTO teams, users
+    FROM (SELECT team_id, user_id, max(at) AS at FROM removed GROUP BY 1, 2) r
+    JOIN person_activity a ON a.team_id = r.team_id AND a.user_id = r.user_id
+   WHERE r.at >= least(a.last_at, a.last_reach_at, a.last_engage_at, a.last_buy_at);
+  IF teams IS NULL THEN RETURN NULL; END IF;
+  DELETE FROM person_activity a USING unnest(teams, users) AS t(team_id, user_id)
+   WHERE a.team_id = t.team_id AND a.user_id = t.user_id;
+  INSERT INTO person_activity (${ACTIVITY_COLUMNS})
+  ${ACTIVITY_ROWS(
+    `(SELECT i.* FROM unnest(teams, users) AS t(team_id, user_id)
+      JOIN interactions i ON i.team_id = t.team_id AND i.user_id = t.user_id) AS remaining`,
+    false,
+  )};
+  RETURN NULL;
+END $$;
 DROP TRIGGER stats_activity_seen ON person_activity;
-CREATE TRIGGER stats_activity_seen BEFORE INSERT ON person_activity FOR EACH ROW
-  WHEN (NEW.known AND NEW.seen IS NULL) EXECUTE FUNCTION stats_activity_seen();
+DROP FUNCTION stats_activity_seen();
 `;
 
 /**
@@ -285,10 +310,8 @@ export async function rebuildRollups(db: Queryable, team: string): Promise<void>
   );
   // In key order: the table is then laid out as migration 7 leaves it, and the profile lookups walk the key once.
   await db.query(
-    `INSERT INTO person_activity (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at, known)
-     SELECT x.*, ${KNOWN('x.team_id', 'x.user_id')}
-       FROM (${activityOf('(SELECT * FROM interactions WHERE team_id = $1) AS mine')} ORDER BY team_id, user_id)
-         AS x (team_id, user_id, l, r, e, b)`,
+    `INSERT INTO person_activity (${ACTIVITY_COLUMNS})
+     ${ACTIVITY_ROWS('(SELECT * FROM interactions WHERE team_id = $1) AS mine', true)}`,
     [team],
   );
   await rebuildStatsBuckets(db, team);
