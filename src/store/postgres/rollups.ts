@@ -234,7 +234,7 @@ BEGIN
 END $$;
 `;
 
-// Migration 15: every insert into person_activity reads each person's profile once for both `known` and `seen`
+// Migration 19: every insert into person_activity reads each person's profile once for both `known` and `seen`
 // (the profile's last_active_at, stats-buckets.ts), and migration 12's BEFORE INSERT row trigger that set `seen` is
 // dropped. It ran for every proposed row of the activity upsert, updates included, though an update never takes
 // the new row's `seen`: 1M events of 311k people, 156k of them with a profile without last_active_at, spent 5.1 s
@@ -256,7 +256,7 @@ const UPSERT_ACTIVITY_SEEN = (rows: string) => `
     OR EXCLUDED.last_engage_at > coalesce(a.last_engage_at, '-infinity')
     OR EXCLUDED.last_buy_at > coalesce(a.last_buy_at, '-infinity');`;
 
-/** Migration 15's part for the activity rollup (see above); the removal's body is migration 6's otherwise. */
+/** Migration 19's part for the activity rollup (see above); the removal's body is migration 6's otherwise. */
 export const ACTIVITY_SEEN_SQL = `
 CREATE OR REPLACE FUNCTION rollup_interactions_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN

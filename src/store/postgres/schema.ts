@@ -15,7 +15,12 @@
  */
 
 import { CONNECTIONS_SQL } from './connections.ts';
-import { FEATURE_PENDING_SQL, FEATURE_UPKEEP_SQL, FEATURE_WINDOWS_SQL } from './feature-windows.ts';
+import {
+  FEATURE_MASK_DROP_SQL,
+  FEATURE_PENDING_SQL,
+  FEATURE_UPKEEP_SQL,
+  FEATURE_WINDOWS_SQL,
+} from './feature-windows.ts';
 import { PSEUDONYMS_INLINE_SQL, PSEUDONYMS_SQL } from './pseudonyms.ts';
 import { ACTIVITY_SEEN_SQL, ACTIVITY_UPKEEP_SQL, PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
 import { STATS_BUCKETS_SQL, STATS_SEEN_ON_INSERT_SQL } from './stats-buckets.ts';
@@ -243,8 +248,9 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 12, name: 'stats-seen-on-insert', sql: STATS_SEEN_ON_INSERT_SQL },
   { version: 13, name: 'feature-upkeep', sql: FEATURE_UPKEEP_SQL },
   { version: 14, name: 'assignments-cascade', sql: ASSIGNMENTS_CASCADE },
-  { version: 15, name: 'import-upkeep', sql: FEATURE_PENDING_SQL + ACTIVITY_SEEN_SQL },
-  { version: 16, name: 'pseudonyms-inline', sql: PSEUDONYMS_INLINE_SQL },
+  { version: 18, name: 'feature-mask-drop', sql: FEATURE_MASK_DROP_SQL },
+  { version: 19, name: 'import-upkeep', sql: FEATURE_PENDING_SQL + ACTIVITY_SEEN_SQL },
+  { version: 20, name: 'pseudonyms-inline', sql: PSEUDONYMS_INLINE_SQL },
 ];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */
