@@ -14,12 +14,14 @@ const IN_PROCESS_FOLDERS = [
   'blocks',
   'charts',
   'commands',
+  'connectors',
   'domain',
   'engine',
   'export',
   'import',
   'queries',
   'sample',
+  'slack',
 ];
 /** Files in those folders that change process-wide state for a while (TZ, restored): kept isolated. */
 const PROCESS_STATE = new Set([
