@@ -18,7 +18,7 @@ describe('startWarmUp', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'audience-warm-'));
     store = await openStore({ file: join(dir, 'audience.db'), flushDelayMs: 10, onNotice: () => undefined });
-    const sample = generateSample({ profiles: 800, seed: 7, end: NOW });
+    const sample = generateSample({ profiles: 300, seed: 7, end: NOW });
     await storeSample(store, sample, NOW);
   });
 

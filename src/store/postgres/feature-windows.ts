@@ -37,7 +37,12 @@ const ENGAGE = `('like', 'share', 'comment', 'click')`;
 const FINITE = `value NOT IN ('NaN', 'Infinity', '-Infinity')`;
 /** Advisory lock class of the writers (shared) and anchor moves (exclusive), keyed by hashtext(team). */
 const LOCK_CLASS = 1_480_810_008;
-const COUNTERS =
+const COUNTERS = 'views, likes, shares, comments, clicks, engagements, days, frequency, monetary, last';
+/**
+ * Migrations 10 and 13 (their text is kept as applied) also wrote a stored mask, `active`, which nothing read once
+ * readers computed the mask from the day candidates; migration 18 drops the column.
+ */
+const COUNTERS_WITH_MASK =
   'views, likes, shares, comments, clicks, engagements, active, days, frequency, monetary, last';
 
 /**
@@ -50,12 +55,17 @@ function windowRows(
   events: string,
   anchors = 'feature_anchors',
   days: 'reduced' | 'raw' = 'reduced',
+  mask = false,
 ): string {
   const inWindow = `i.at >= a.at - ${WIN}`;
   const typed = (type: string) => `count(*) FILTER (WHERE ${inWindow} AND i.type = '${type}')`;
   return `SELECT i.team_id, a.slot, i.user_id, ${typed('view')}, ${typed('like')}, ${typed('share')},
-       ${typed('comment')}, ${typed('click')}, count(*) FILTER (WHERE ${inWindow} AND i.type IN ${ENGAGE}),
-       coalesce(bit_or(1::bigint << floor(date_part('epoch', i.at - (a.at - ${WIN})) / 86400)::int) FILTER (WHERE ${inWindow}), 0),
+       ${typed('comment')}, ${typed('click')}, count(*) FILTER (WHERE ${inWindow} AND i.type IN ${ENGAGE}),${
+         mask
+           ? `
+       coalesce(bit_or(1::bigint << floor(date_part('epoch', i.at - (a.at - ${WIN})) / 86400)::int) FILTER (WHERE ${inWindow}), 0),`
+           : ''
+       }
        ${
          days === 'raw'
            ? `coalesce(array_agg(i.at) FILTER (WHERE ${inWindow}), '{}')`
@@ -80,13 +90,14 @@ const DAYS_MERGE = {
 // the day candidates reduced at once (migration 10), or appended and reduced when the anchor moves (`raw`).
 const mergeRows = (
   days: keyof typeof DAYS_MERGE,
+  mask = false,
 ) => `ON CONFLICT (team_id, slot, user_id) DO UPDATE SET views = w.views + EXCLUDED.views,
     likes = w.likes + EXCLUDED.likes, shares = w.shares + EXCLUDED.shares, comments = w.comments + EXCLUDED.comments,
     clicks = w.clicks + EXCLUDED.clicks, engagements = w.engagements + EXCLUDED.engagements,
-    active = w.active | EXCLUDED.active, days = ${DAYS_MERGE[days]},
+    ${mask ? 'active = w.active | EXCLUDED.active, ' : ''}days = ${DAYS_MERGE[days]},
     frequency = w.frequency + EXCLUDED.frequency, monetary = w.monetary + EXCLUDED.monetary,
     last = greatest(w.last, EXCLUDED.last)`;
-const MERGE = mergeRows('reduced');
+const MERGE = mergeRows('reduced', true);
 
 /**
  * The anchors a workspace starts with, from `latest` (team_id, latest: its latest event): "now" just after the
@@ -102,6 +113,26 @@ SELECT l.team_id, s.slot, l.latest + interval '1 millisecond' - s.back
 // Writers take the workspace's lock shared, so an anchor move (exclusive) waits for them and they for it.
 const WRITERS_LOCK = (rows: string) =>
   `PERFORM pg_advisory_xact_lock_shared(${LOCK_CLASS}, hashtext(t.team_id)) FROM (SELECT DISTINCT team_id FROM ${rows}) t;`;
+
+/** The removed events' people's events (the delete trigger recounts them). */
+const REMOVED_PEOPLE = `(SELECT i.* FROM unnest(teams, users) AS t(team_id, user_id)
+      JOIN interactions i ON i.team_id = t.team_id AND i.user_id = t.user_id) AS i`;
+
+// The people with removed events inside some anchor's windows are recounted from what remains (migration 19: after
+// folding the pending events, which the recount includes).
+const removedBody = (mask: boolean, foldFirst = false) => `DECLARE teams text[]; users text[];
+BEGIN
+  ${WRITERS_LOCK('removed')}
+  SELECT array_agg(team_id), array_agg(user_id) INTO teams, users FROM (
+    SELECT DISTINCT r.team_id, r.user_id FROM removed r JOIN feature_anchors a ON a.team_id = r.team_id
+     WHERE r.at < a.at AND r.at >= a.at - ${LOOK}) g;
+  IF teams IS NULL THEN RETURN NULL; END IF;${foldFirst ? '\n  PERFORM feature_fold(t) FROM (SELECT DISTINCT unnest(teams) AS t) g;' : ''}
+  DELETE FROM person_windows w USING unnest(teams, users) AS t(team_id, user_id)
+   WHERE w.team_id = t.team_id AND w.user_id = t.user_id;
+  INSERT INTO person_windows (team_id, slot, user_id, ${mask ? COUNTERS_WITH_MASK : COUNTERS})
+  ${windowRows(REMOVED_PEOPLE, 'feature_anchors', 'reduced', mask)};
+  RETURN NULL;
+END`;
 
 /** The migration: the tables, the candidates' helpers, the triggers (filled by `rebuildFeatureWindows`). */
 export const FEATURE_WINDOWS_SQL = `
@@ -140,43 +171,30 @@ CREATE FUNCTION feature_mask(a timestamptz[], ws timestamptz, t timestamptz) RET
 CREATE FUNCTION feature_windows_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   ${WRITERS_LOCK('added')}
-  INSERT INTO person_windows AS w (team_id, slot, user_id, ${COUNTERS})
-  ${windowRows('added i')}
+  INSERT INTO person_windows AS w (team_id, slot, user_id, ${COUNTERS_WITH_MASK})
+  ${windowRows('added i', 'feature_anchors', 'reduced', true)}
   ${MERGE};
   RETURN NULL;
 END $$;
 -- The people with removed events inside some anchor's windows are recounted from what remains.
 CREATE FUNCTION feature_windows_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-DECLARE teams text[]; users text[];
-BEGIN
-  ${WRITERS_LOCK('removed')}
-  SELECT array_agg(team_id), array_agg(user_id) INTO teams, users FROM (
-    SELECT DISTINCT r.team_id, r.user_id FROM removed r JOIN feature_anchors a ON a.team_id = r.team_id
-     WHERE r.at < a.at AND r.at >= a.at - ${LOOK}) g;
-  IF teams IS NULL THEN RETURN NULL; END IF;
-  DELETE FROM person_windows w USING unnest(teams, users) AS t(team_id, user_id)
-   WHERE w.team_id = t.team_id AND w.user_id = t.user_id;
-  INSERT INTO person_windows (team_id, slot, user_id, ${COUNTERS})
-  ${windowRows(`(SELECT i.* FROM unnest(teams, users) AS t(team_id, user_id)
-      JOIN interactions i ON i.team_id = t.team_id AND i.user_id = t.user_id) AS i`)};
-  RETURN NULL;
-END $$;
+${removedBody(true)} $$;
 CREATE TRIGGER feature_windows_added AFTER INSERT ON interactions REFERENCING NEW TABLE AS added
   FOR EACH STATEMENT EXECUTE FUNCTION feature_windows_added();
 CREATE TRIGGER feature_windows_removed AFTER DELETE ON interactions REFERENCING OLD TABLE AS removed
   FOR EACH STATEMENT EXECUTE FUNCTION feature_windows_removed();
 
 ${INITIAL_ANCHORS('(SELECT team_id, max(at) AS latest FROM interactions GROUP BY team_id) l')};
-INSERT INTO person_windows (team_id, slot, user_id, ${COUNTERS}) ${windowRows('interactions i')};
+INSERT INTO person_windows (team_id, slot, user_id, ${COUNTERS_WITH_MASK}) ${windowRows('interactions i', 'feature_anchors', 'reduced', true)};
 `;
 
 // The statement triggers' bodies (migration 10's were the same with the candidates reduced per row: a SQL function
 // call per person cost 15 of 48 s for 1M backfilled events into 600k people, and the sort 10 s more).
-const ADDED_BODY = `BEGIN
+const addedBody = (mask: boolean) => `BEGIN
   ${WRITERS_LOCK('added')}
-  INSERT INTO person_windows AS w (team_id, slot, user_id, ${COUNTERS})
-  ${windowRows('added i', 'feature_anchors', 'raw')}
-  ${mergeRows('raw')};
+  INSERT INTO person_windows AS w (team_id, slot, user_id, ${mask ? COUNTERS_WITH_MASK : COUNTERS})
+  ${windowRows('added i', 'feature_anchors', 'raw', mask)}
+  ${mergeRows('raw', mask)};
   RETURN NULL;
 END`;
 
@@ -187,8 +205,85 @@ END`;
 export const FEATURE_UPKEEP_SQL = `
 CREATE OR REPLACE FUNCTION feature_windows_added() RETURNS trigger LANGUAGE plpgsql
   SET search_path FROM CURRENT SET enable_sort = off AS $$
-${ADDED_BODY} $$;
+${addedBody(true)} $$;
 `;
+
+/**
+ * Migration 18: the stored mask `active` goes (stale since readers compute the mask from the day candidates, and
+ * its bit_or cost every insert a little); both triggers' bodies are migrations 13's and 10's without it.
+ */
+export const FEATURE_MASK_DROP_SQL = `
+ALTER TABLE person_windows DROP COLUMN active;
+CREATE OR REPLACE FUNCTION feature_windows_added() RETURNS trigger LANGUAGE plpgsql
+  SET search_path FROM CURRENT SET enable_sort = off AS $$
+${addedBody(false)} $$;
+CREATE OR REPLACE FUNCTION feature_windows_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+${removedBody(false)} $$;
+`;
+
+// Migration 19: an insert no longer folds its events into the counters; it notes which of them are pending, and the
+// counters are brought up to date (`feature_fold`) before they are read, moved, rebuilt or recounted for a delete.
+// 1M events of the last month into a 1M / 10M store: the fold, in the insert, was 52.6 s of a 120 s INSERT (load
+// 7-9); noting the pending events is one pass over the statement's rows. A long import (or many in a row) is then
+// folded once, by the first reader, under the exclusive anchor lock.
+// Pending events are named by (workspace, UTC day, a range of seq): the events of that workspace and day whose seq
+// lies in the range. That names exactly the statements' own events: a fold waits for the writers in flight (they
+// hold the shared lock), so a statement noted after a fold numbered its rows after every event folded before it
+// (seq comes from one sequence). Only events that can count for some anchor are noted: before the latest anchor,
+// within a year of the earliest; a live import after "now" notes nothing.
+const DAY_OF = (at: string) => `date_bin('24 hours', ${at}, 'epoch'::timestamptz)`;
+const NOTE_PENDING = `BEGIN
+  ${WRITERS_LOCK('added')}
+  INSERT INTO feature_pending AS f (team_id, day, seq_lo, seq_hi)
+  SELECT i.team_id, ${DAY_OF('i.at')}, min(i.seq), max(i.seq)
+    FROM added i JOIN (SELECT team_id, min(at) - ${LOOK} AS lo, max(at) AS hi FROM feature_anchors GROUP BY team_id) a
+      ON a.team_id = i.team_id
+   WHERE i.at >= a.lo AND i.at < a.hi
+   GROUP BY 1, 2
+  ON CONFLICT (team_id, day, seq_lo) DO UPDATE SET seq_hi = greatest(f.seq_hi, EXCLUDED.seq_hi);
+  RETURN NULL;
+END`;
+
+// The pending events of workspace `t` (a plpgsql variable): each noted day's events (time index) whose seq a range
+// of that day covers (several ranges covering one event count it once).
+const PENDING_EVENTS = (
+  t: string,
+) => `(SELECT x.* FROM (SELECT DISTINCT day FROM feature_pending WHERE team_id = ${t}) d
+    CROSS JOIN LATERAL (SELECT * FROM interactions x WHERE x.team_id = ${t} AND x.at >= d.day
+      AND x.at < d.day + interval '24 hours' AND EXISTS (SELECT 1 FROM feature_pending p
+        WHERE p.team_id = ${t} AND p.day = d.day AND x.seq BETWEEN p.seq_lo AND p.seq_hi)) x) i`;
+
+/** Migration 19: the pending events, the insert trigger that notes them, the fold, the delete trigger folding first. */
+export const FEATURE_PENDING_SQL = `
+CREATE TABLE feature_pending (
+  team_id text NOT NULL,
+  day     timestamptz NOT NULL,
+  seq_lo  bigint NOT NULL,
+  seq_hi  bigint NOT NULL,
+  PRIMARY KEY (team_id, day, seq_lo)
+);
+-- Folds a workspace's pending events into its counters (what the insert trigger did before), by hashing as
+-- migration 13's trigger did; the caller holds the anchor lock (exclusive), or the shared one with the change lock.
+CREATE FUNCTION feature_fold(t text) RETURNS void LANGUAGE plpgsql
+  SET search_path FROM CURRENT SET enable_sort = off AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM feature_pending WHERE team_id = t) THEN RETURN; END IF;
+  INSERT INTO person_windows AS w (team_id, slot, user_id, ${COUNTERS})
+  ${windowRows(PENDING_EVENTS('t'), '(SELECT * FROM feature_anchors WHERE team_id = t)', 'raw')}
+  ${mergeRows('raw')};
+  DELETE FROM feature_pending WHERE team_id = t;
+END $$;
+CREATE OR REPLACE FUNCTION feature_windows_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+${NOTE_PENDING} $$;
+-- A delete recounts the people it touched from the events there are, pending ones included: fold those first.
+CREATE OR REPLACE FUNCTION feature_windows_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+${removedBody(false, true)} $$;
+`;
+
+/** Folds the workspace's pending events into its counters (migration 19), in the caller's transaction. */
+async function fold(db: Queryable, team: string): Promise<void> {
+  await db.query('SELECT feature_fold($1)', [team]);
+}
 
 /** Takes the workspace's exclusive anchor lock (waits for writers in flight), in the caller's transaction. */
 async function lockAnchors(db: Queryable, team: string): Promise<void> {
@@ -243,7 +338,7 @@ async function roll(db: Queryable, team: string, slot: number, from: string, to:
   await db.query(
     `INSERT INTO person_windows AS w (team_id, slot, user_id, ${COUNTERS})
      SELECT $1, $2, user_id, ${typed('view')}, ${typed('like')}, ${typed('share')}, ${typed('comment')},
-            ${typed('click')}, coalesce(sum(win) FILTER (WHERE type IN ${ENGAGE}), 0), 0,
+            ${typed('click')}, coalesce(sum(win) FILTER (WHERE type IN ${ENGAGE}), 0),
             coalesce(array_agg(at) FILTER (WHERE win = 1), '{}'),
             coalesce(sum(look) FILTER (WHERE type = 'purchase'), 0),
             coalesce(sum(look * value::numeric) FILTER (WHERE type = 'purchase' AND ${FINITE}), 0),
@@ -291,6 +386,7 @@ export function countersAt(team: string, slot: number, at: string, withActive: b
 /** Moves or recounts anchor `slot` to `at` in the caller's transaction (which takes the anchor lock). */
 export async function moveAnchor(db: Queryable, team: string, slot: number, at: number): Promise<void> {
   await lockAnchors(db, team);
+  await fold(db, team);
   const to = ts(at) as string;
   const { rows } = await db.query<{ from: string; same: boolean; ahead: boolean; near: boolean }>(
     `SELECT at::text AS from, at = $3::timestamptz AS same, at < $3::timestamptz AS ahead,
@@ -326,8 +422,10 @@ export async function anchorFeatures(pool: pg.Pool, team: string, slot: number, 
 
 /** Whether anchor `slot` is at `at` in the caller's snapshot (its `person_windows` rows are then the features'). */
 export async function anchoredAt(db: Queryable, team: string, slot: number, at: number): Promise<boolean> {
+  // Not while events are pending (migration 19): the counters lack them until a fold.
   const { rows } = await db.query(
-    'SELECT 1 FROM feature_anchors WHERE team_id = $1 AND slot = $2 AND at = $3::timestamptz',
+    `SELECT 1 FROM feature_anchors WHERE team_id = $1 AND slot = $2 AND at = $3::timestamptz
+        AND NOT EXISTS (SELECT 1 FROM feature_pending WHERE team_id = $1)`,
     [team, slot, ts(at)],
   );
   return rows.length > 0;
@@ -350,8 +448,9 @@ export async function rebuildFeatureWindows(db: Queryable, team: string): Promis
     ({ rows } = await db.query('SELECT 1 FROM feature_anchors WHERE team_id = $1', [team]));
   }
   if (rows.length === 0) return;
-  // Every anchor in one pass over the workspace's events.
+  // Every anchor in one pass over the workspace's events (pending ones included, so none is pending after).
   await db.query('DELETE FROM person_windows WHERE team_id = $1', [team]);
+  await db.query('DELETE FROM feature_pending WHERE team_id = $1', [team]);
   await db.query(
     `INSERT INTO person_windows (team_id, slot, user_id, ${COUNTERS})
      ${windowRows('(SELECT * FROM interactions WHERE team_id = $1) i', '(SELECT * FROM feature_anchors WHERE team_id = $1)', 'raw')}`,
