@@ -9,7 +9,7 @@
  * that would read the whole audience into the app) is reported as refused, not left to take the machine.
  *
  * Run: npm run bench -- pgscale [--profiles N] [--interactions N] [--reuse] [--keep] [--import-rows N]
- *      [--no-import] [--import-only] [--generate-only] [--step-timeout S]
+ *      [--no-import] [--import-only] [--generate-only] [--step-timeout S] [--steps stats,segments,predict,recommend]
  * Defaults: 10M profiles, 100M interactions (about 40 GB of disk while it runs, and most of an hour on two
  * cores). --reuse keeps an audience of the same size already generated in the database; --keep leaves the
  * database for another run (otherwise it is dropped at the end). BENCH_PGSCALE_URL names the database
@@ -45,11 +45,16 @@ const PEOPLE = 100;
 /** A step still running after this long is stopped and reported as such (--step-timeout seconds). */
 const STEP_TIMEOUT_MS = numberFlag('--step-timeout', 1800) * 1000;
 
-function numberFlag(name: string, fallback: number): number {
+/** The value of `--name V` or `--name=V`, else `fallback`. */
+function stringFlag(name: string, fallback: string): string {
   const at = process.argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
   if (at < 0) return fallback;
   const raw = process.argv[at]?.includes('=') ? process.argv[at]?.split('=')[1] : process.argv[at + 1];
-  const v = Number(raw);
+  return raw ?? fallback;
+}
+
+function numberFlag(name: string, fallback: number): number {
+  const v = Number(stringFlag(name, ''));
   return Number.isFinite(v) && v > 0 ? Math.floor(v) : fallback;
 }
 
@@ -158,9 +163,19 @@ interface Row {
   goal: string;
   ratio: string;
   rss: string;
+  /** The machine's 1-minute load average when the step ended (`uptime`): two cores shared with other work. */
+  load: string;
   note: string;
 }
 const rows: Row[] = [];
+/** Seconds per generation step (pg-scale-generate.ts), printed with the results when this run generated. */
+let generated: Record<string, number> | null = null;
+
+/** The 1-, 5- and 15-minute load averages, as `uptime` prints them. */
+async function loadAverages(): Promise<string> {
+  const text = await readFile('/proc/loadavg', 'utf8').catch(() => '');
+  return text.split(' ').slice(0, 3).join(' ') || '?';
+}
 
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 const quantile = (xs: number[], q: number) => {
@@ -169,14 +184,23 @@ const quantile = (xs: number[], q: number) => {
 };
 
 /** One row per step: time against the goal (ratio = goal ÷ time, ≥ 1 meets it) and RSS against 1 GB. */
-function record(step: string, o: Outcome, goalMs: number, pick: (ms: number[]) => number, note = ''): void {
+async function record(
+  step: string,
+  o: Outcome,
+  goalMs: number | null,
+  pick: (ms: number[]) => number,
+  note = '',
+): Promise<void> {
   const rss = `${o.peakMb} MB (${(1024 / Math.max(1, o.peakMb)).toFixed(2)}x)`;
+  const load = await loadAverages();
+  const goal = goalMs === null ? 'report' : fmt(goalMs);
   if (o.refused) {
-    rows.push({ step, time: '—', goal: fmt(goalMs), ratio: '—', rss, note: o.refused });
+    rows.push({ step, time: '—', goal, ratio: '—', rss, load, note: o.refused });
     return;
   }
   const ms = pick(o.ms);
-  rows.push({ step, time: fmt(ms), goal: fmt(goalMs), ratio: `${(goalMs / ms).toFixed(2)}x`, rss, note });
+  const ratio = goalMs === null ? '—' : `${(goalMs / ms).toFixed(2)}x`;
+  rows.push({ step, time: fmt(ms), goal, ratio, rss, load, note });
 }
 
 async function ensureDatabase(): Promise<void> {
@@ -229,8 +253,9 @@ async function prepare(): Promise<void> {
   await client.connect();
   try {
     const started = performance.now();
-    await generateAudience(client, spec, log);
+    generated = await generateAudience(client, spec, log);
     const s = (performance.now() - started) / 1000;
+    generated.total = s;
     log(`generated in ${s.toFixed(0)} s`);
   } finally {
     await client.end();
@@ -287,22 +312,30 @@ async function writeProfilesCsv(file: string, n: number): Promise<void> {
   await finished(out);
 }
 
+/** The query steps to run: `--steps stats,segments,predict,recommend` (default all, in that order). */
+const STEPS = new Set(stringFlag('--steps', 'stats,segments,predict,recommend').split(','));
+
 async function measureQueries(): Promise<void> {
-  const stats = await runChild(['stats', 'stats']);
-  record('stats (cold)', stats, 1000, (ms) => ms[0] ?? Number.NaN);
-  record('stats (again)', stats, 1000, (ms) => ms[1] ?? Number.NaN);
-  record('segments k=5', await runChild(['segments k=5']), 30_000, (ms) => ms[0] ?? Number.NaN);
-  record('predict fit', await runChild(['predict']), 30_000, (ms) => ms[0] ?? Number.NaN);
+  if (STEPS.has('stats')) {
+    const stats = await runChild(['stats', 'stats']);
+    await record('stats (cold)', stats, 1000, (ms) => ms[0] ?? Number.NaN);
+    await record('stats (again)', stats, 1000, (ms) => ms[1] ?? Number.NaN);
+  }
+  if (STEPS.has('segments'))
+    await record('segments k=5', await runChild(['segments k=5']), 30_000, (ms) => ms[0] ?? Number.NaN);
+  if (STEPS.has('predict'))
+    await record('predict fit', await runChild(['predict']), 30_000, (ms) => ms[0] ?? Number.NaN);
+  if (!STEPS.has('recommend')) return;
   // People spread over the activity ranks (busy and quiet ones), golden-ratio steps; the first call builds the model.
   const active = Math.floor(spec.profiles * 0.6);
   const people = Array.from({ length: PEOPLE }, (_, i) =>
     personId(personOfRank(Math.floor(active * ((i * 0.6180339887) % 1) ** 2), spec.profiles)),
   );
   const reco = await runChild(people.map((id) => `recommend user=${id}`));
-  record('recommendation model build (first recommend)', reco, 30_000, (ms) => ms[0] ?? Number.NaN);
+  await record('recommendation model build (first recommend)', reco, null, (ms) => ms[0] ?? Number.NaN);
   const warm = { ...reco, ms: reco.ms.slice(1) };
-  record(`one person's top 10, p50 of ${PEOPLE - 1}`, warm, 50, (ms) => quantile(ms, 0.5));
-  record(`one person's top 10, p99 of ${PEOPLE - 1}`, warm, 50, (ms) => quantile(ms, 0.99));
+  await record(`one person's top 10, p50 of ${PEOPLE - 1}`, warm, 50, (ms) => quantile(ms, 0.5));
+  await record(`one person's top 10, p99 of ${PEOPLE - 1}`, warm, 50, (ms) => quantile(ms, 0.99));
 }
 
 /** Rows per second of an import, and the app's CPU seconds in it (the rest of the wall time is the database's). */
@@ -319,7 +352,7 @@ async function measureImport(): Promise<void> {
     await writeInteractionsCsv(events, IMPORT_ROWS);
     const o = await runChild(['--cli', 'import', 'interactions', events]);
     const goal = (IMPORT_ROWS / 200_000) * 1000;
-    record(
+    await record(
       `import ${IMPORT_ROWS.toLocaleString('en')} interactions (CSV → committed)`,
       o,
       goal,
@@ -329,7 +362,7 @@ async function measureImport(): Promise<void> {
     const people = path.join(dir, 'profiles.csv');
     await writeProfilesCsv(people, IMPORT_ROWS);
     const p = await runChild(['--cli', 'import', 'profiles', people]);
-    record(
+    await record(
       `import ${IMPORT_ROWS.toLocaleString('en')} profiles (CSV → committed)`,
       p,
       goal,
@@ -341,19 +374,46 @@ async function measureImport(): Promise<void> {
   }
 }
 
+/** The benchmark database's size on disk (pg_database_size), pretty-printed. */
+async function databaseSize(): Promise<string> {
+  const client = new pg.Client({ connectionString: URL_ });
+  await client.connect();
+  try {
+    const { rows: found } = await client.query<{ size: string }>(
+      'SELECT pg_size_pretty(pg_database_size(current_database())) AS size',
+    );
+    return found[0]?.size ?? '?';
+  } finally {
+    await client.end();
+  }
+}
+
+/** The generation's steps (when this run generated), then every step against its goal. */
+function printResults(size: string): void {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  if (generated) {
+    out('\n| generation step | time |\n| --- | --- |');
+    for (const [name, s] of Object.entries(generated)) out(`| ${name} | ${s.toFixed(0)} s |`);
+  }
+  out(`\ndatabase ${new URL(URL_).pathname.slice(1)}: ${size}`);
+  out(
+    '\n| step | time | goal | ratio (goal ÷ time, ≥ 1 meets it) | app peak RSS (÷ 1 GB goal) | load (1, 5, 15 min) | note |',
+  );
+  out('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows)
+    out(`| ${r.step} | ${r.time} | ${r.goal} | ${r.ratio} | ${r.rss} | ${r.load} | ${r.note} |`);
+}
+
 async function main(): Promise<void> {
   log(
     `${spec.profiles.toLocaleString('en')} profiles, ${spec.interactions.toLocaleString('en')} interactions in ${new URL(URL_).pathname.slice(1)}`,
   );
   await prepare();
-  if (process.argv.includes('--generate-only')) return;
-  if (!process.argv.includes('--import-only')) await measureQueries();
-  if (!process.argv.includes('--no-import')) await measureImport();
-  process.stdout.write(
-    '\n| step | time | goal | ratio | app peak RSS (÷ 1 GB goal) | note |\n| --- | --- | --- | --- | --- | --- |\n',
-  );
-  for (const r of rows)
-    process.stdout.write(`| ${r.step} | ${r.time} | ${r.goal} | ${r.ratio} | ${r.rss} | ${r.note} |\n`);
+  if (!process.argv.includes('--generate-only')) {
+    if (!process.argv.includes('--import-only')) await measureQueries();
+    if (!process.argv.includes('--no-import')) await measureImport();
+  }
+  printResults(await databaseSize());
   if (!process.argv.includes('--keep')) await dropDatabase();
 }
 

@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSample } from '../src/sample/load.ts';
 import { type FileStore, openStore } from '../src/store/store.ts';
-import { run } from './support/processes.ts';
+import { entryPoint, run } from './support/processes.ts';
 
 // Issue #13: a CLI command that needs to write while the app runs (here: this process holds the lock) is
 // refused before it does any work, with one message saying what to do.
 
 const NOW = '2026-06-01T09:30:00Z';
-// The sources through tsx, as test/cli.test.ts runs them (bin/audience.js runs the build in dist/).
-const CLI = ['--import', 'tsx', 'src/cli.ts'];
+// The current sources compiled once per run, as test/cli.test.ts runs them (bin/audience.js runs dist/).
+const CLI = entryPoint('src/cli.ts');
 let dir: string;
 let file: string;
 let app: FileStore;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSample } from '../src/sample/load.ts';
 import { openStore } from '../src/store/store.ts';
-import { ROOT, run } from './support/processes.ts';
+import { entryPoint, ROOT, run } from './support/processes.ts';
 
 const NOW = '2026-06-01T09:30:00Z';
 let dir: string;
@@ -24,12 +24,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-// The TypeScript sources, as everywhere in the tests; the build (bin/audience.js) has its own test below.
-const CLI = ['--import', 'tsx', 'src/cli.ts'];
+// The current sources compiled once per run (entryPoint); tsx and bin/audience.js have their own tests below.
+const CLI = entryPoint('src/cli.ts');
 const cli = (...args: string[]) => run('node', [...CLI, ...args], { env });
 const cliWith = (vars: Record<string, string>, ...args: string[]) =>
   run('node', [...CLI, ...args], { env: { ...env, ...vars } });
-const consoleSession = (input: string) => run('node', ['--import', 'tsx', 'src/app.ts'], { env, input });
+const consoleSession = (input: string) => run('node', entryPoint('src/app.ts'), { env, input });
 
 describe('the CLI and the local console', () => {
   it('print the same reply for the same command', async () => {
@@ -182,6 +182,19 @@ describe('the CLI as a new user meets it', () => {
     expect(year.code).toBe(0);
     expect(year.stdout).toContain('(seed 42, a realistic year): 300 profiles');
     expect((await cliWith(vars, 'audit')).stdout).toContain('300 profiles, a realistic year');
+  });
+});
+
+describe('the TypeScript sources through tsx (npm run cli, npm run dev)', () => {
+  it('answer as the compiled sources do', async () => {
+    const [fromCli, fromConsole] = await Promise.all([
+      run('node', ['--import', 'tsx', 'src/cli.ts', 'stats', '--format', 'json'], { env }),
+      run('node', ['--import', 'tsx', 'src/app.ts'], { env, input: '/audience stats\nexit\n' }),
+    ]);
+    expect(fromCli.code).toBe(0);
+    expect(JSON.parse(fromCli.stdout).total).toBe(800);
+    expect(fromConsole.code).toBe(0);
+    expect(fromConsole.stdout).toMatch(/Audience at a glance\n═+\nAudience +New this week\n800 /);
   });
 });
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataKey } from '../../src/store/encryption.ts';
-import { run } from '../support/processes.ts';
+import { entryPoint, run } from '../support/processes.ts';
 import { type GraphStandIn, startGraphStandIn } from '../support/stand-ins/instagram-stand-in.ts';
 
 let dir: string;
@@ -17,7 +17,7 @@ let env: Record<string, string>;
 let tokenFile: string;
 
 const cli = (args: string[], extra: Record<string, string> = {}) =>
-  run('node', ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...env, ...extra } });
+  run('node', [...entryPoint('src/cli.ts'), ...args], { env: { ...env, ...extra } });
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'cli-connectors-'));

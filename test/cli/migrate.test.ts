@@ -9,10 +9,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadSample } from '../../src/sample/load.ts';
 import { openStore } from '../../src/store/store.ts';
 import { describePostgres, usePostgresSchema } from '../support/postgres.ts';
-import { run } from '../support/processes.ts';
+import { entryPoint, run } from '../support/processes.ts';
 
 const NOW = '2026-06-01T09:30:00Z';
-const CLI = ['--import', 'tsx', 'src/cli.ts'];
+const CLI = entryPoint('src/cli.ts');
 
 describePostgres('audience migrate', () => {
   const db = usePostgresSchema('cli_migrate');

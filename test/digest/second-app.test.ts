@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, run } from '../support/processes.ts';
+import { entryPoint, ROOT, run } from '../support/processes.ts';
 import { sampleStore } from './helpers.ts';
 
 let env: Awaited<ReturnType<typeof sampleStore>>;
@@ -17,7 +17,7 @@ afterAll(async () => {
 
 describe('one app per data file', () => {
   it('refuses to start a second app on the same data file, with a clear message', async () => {
-    const first = spawn('node', ['--import', 'tsx', 'src/app.ts'], {
+    const first = spawn('node', entryPoint('src/app.ts'), {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...vars },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -34,7 +34,7 @@ describe('one app per data file', () => {
         first.on('close', (code) => reject(new Error(`the first app exited early (${code})`)));
       });
 
-      const second = await run('node', ['--import', 'tsx', 'src/app.ts'], { env: vars, input: 'exit\n' });
+      const second = await run('node', entryPoint('src/app.ts'), { env: vars, input: 'exit\n' });
       expect(second.code).toBe(1);
       expect(second.stderr).toContain(`Another Audience Insights app (process ${first.pid} on `);
       expect(second.stderr).toContain(`is already running on ${env.file}, so this one will not start`);
@@ -45,7 +45,7 @@ describe('one app per data file', () => {
     expect(await exited).toBe(0);
 
     // Once the first has stopped, the data file is free again.
-    const third = await run('node', ['--import', 'tsx', 'src/app.ts'], {
+    const third = await run('node', entryPoint('src/app.ts'), {
       env: vars,
       input: 'digest list\nexit\n',
     });

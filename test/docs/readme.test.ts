@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run } from '../support/processes.ts';
+import { entryPoint, run } from '../support/processes.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -34,7 +34,7 @@ describe('the README quick start', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'audience-readme-'));
     try {
       const env = { DATA_FILE: path.join(dir, 'var', 'audience.db'), FIXED_NOW: '2026-06-01T09:30:00Z' };
-      const session = await run('node', ['--import', 'tsx', 'src/app.ts'], {
+      const session = await run('node', entryPoint('src/app.ts'), {
         env,
         input: '/audience stats\nexit\n',
       });

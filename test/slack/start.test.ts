@@ -12,7 +12,7 @@ import { createLogger } from '../../src/logger.ts';
 import { createSlackApp } from '../../src/slack/create-app.ts';
 import { SlackStartError } from '../../src/slack/start-check.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
-import { run } from '../support/processes.ts';
+import { entryPoint, run } from '../support/processes.ts';
 import { type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in.ts';
 
 let dir: string;
@@ -83,7 +83,7 @@ describe('starting the Slack app', () => {
 
   it('ends the process with that one line and a non-zero exit, not a stack trace', async () => {
     standIn.failNext('apps.connections.open', { kind: 'error', error: 'invalid_auth' });
-    const result = await run('node', ['--import', 'tsx', 'src/app.ts'], {
+    const result = await run('node', entryPoint('src/app.ts'), {
       env: {
         SLACK_BOT_TOKEN: 'xoxb-test-token',
         SLACK_APP_TOKEN: 'xapp-revoked',

@@ -1,8 +1,19 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 /** The repository root, for spawning the real entry points. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * The node arguments that start `source` (`src/cli.ts`, `src/app.ts`) as `npm start` and `audience` do: its
+ * JavaScript, compiled once per run from the current sources (compiled-setup.ts). The tsx route (`npm run cli`,
+ * `npm run dev`) has its own test in test/cli.test.ts; every other child skips tsx's start-up.
+ */
+export function entryPoint(source: `${'src' | 'commands'}/${string}.ts`): string[] {
+  return [join(inject('compiledRoot'), source.replace(/\.ts$/, '.js'))];
+}
 
 /** Runs a command to completion with the given environment and stdin; never throws on a non-zero exit. */
 export function run(

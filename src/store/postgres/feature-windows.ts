@@ -37,7 +37,12 @@ const ENGAGE = `('like', 'share', 'comment', 'click')`;
 const FINITE = `value NOT IN ('NaN', 'Infinity', '-Infinity')`;
 /** Advisory lock class of the writers (shared) and anchor moves (exclusive), keyed by hashtext(team). */
 const LOCK_CLASS = 1_480_810_008;
-const COUNTERS =
+const COUNTERS = 'views, likes, shares, comments, clicks, engagements, days, frequency, monetary, last';
+/**
+ * Migrations 10 and 13 (their text is kept as applied) also wrote a stored mask, `active`, which nothing read once
+ * readers computed the mask from the day candidates; migration 18 drops the column.
+ */
+const COUNTERS_WITH_MASK =
   'views, likes, shares, comments, clicks, engagements, active, days, frequency, monetary, last';
 
 /**
@@ -50,12 +55,17 @@ function windowRows(
   events: string,
   anchors = 'feature_anchors',
   days: 'reduced' | 'raw' = 'reduced',
+  mask = false,
 ): string {
   const inWindow = `i.at >= a.at - ${WIN}`;
   const typed = (type: string) => `count(*) FILTER (WHERE ${inWindow} AND i.type = '${type}')`;
   return `SELECT i.team_id, a.slot, i.user_id, ${typed('view')}, ${typed('like')}, ${typed('share')},
-       ${typed('comment')}, ${typed('click')}, count(*) FILTER (WHERE ${inWindow} AND i.type IN ${ENGAGE}),
-       coalesce(bit_or(1::bigint << floor(date_part('epoch', i.at - (a.at - ${WIN})) / 86400)::int) FILTER (WHERE ${inWindow}), 0),
+       ${typed('comment')}, ${typed('click')}, count(*) FILTER (WHERE ${inWindow} AND i.type IN ${ENGAGE}),${
+         mask
+           ? `
+       coalesce(bit_or(1::bigint << floor(date_part('epoch', i.at - (a.at - ${WIN})) / 86400)::int) FILTER (WHERE ${inWindow}), 0),`
+           : ''
+       }
        ${
          days === 'raw'
            ? `coalesce(array_agg(i.at) FILTER (WHERE ${inWindow}), '{}')`
@@ -80,13 +90,14 @@ const DAYS_MERGE = {
 // the day candidates reduced at once (migration 10), or appended and reduced when the anchor moves (`raw`).
 const mergeRows = (
   days: keyof typeof DAYS_MERGE,
+  mask = false,
 ) => `ON CONFLICT (team_id, slot, user_id) DO UPDATE SET views = w.views + EXCLUDED.views,
     likes = w.likes + EXCLUDED.likes, shares = w.shares + EXCLUDED.shares, comments = w.comments + EXCLUDED.comments,
     clicks = w.clicks + EXCLUDED.clicks, engagements = w.engagements + EXCLUDED.engagements,
-    active = w.active | EXCLUDED.active, days = ${DAYS_MERGE[days]},
+    ${mask ? 'active = w.active | EXCLUDED.active, ' : ''}days = ${DAYS_MERGE[days]},
     frequency = w.frequency + EXCLUDED.frequency, monetary = w.monetary + EXCLUDED.monetary,
     last = greatest(w.last, EXCLUDED.last)`;
-const MERGE = mergeRows('reduced');
+const MERGE = mergeRows('reduced', true);
 
 /**
  * The anchors a workspace starts with, from `latest` (team_id, latest: its latest event): "now" just after the
@@ -102,6 +113,25 @@ SELECT l.team_id, s.slot, l.latest + interval '1 millisecond' - s.back
 // Writers take the workspace's lock shared, so an anchor move (exclusive) waits for them and they for it.
 const WRITERS_LOCK = (rows: string) =>
   `PERFORM pg_advisory_xact_lock_shared(${LOCK_CLASS}, hashtext(t.team_id)) FROM (SELECT DISTINCT team_id FROM ${rows}) t;`;
+
+/** The removed events' people's events (the delete trigger recounts them). */
+const REMOVED_PEOPLE = `(SELECT i.* FROM unnest(teams, users) AS t(team_id, user_id)
+      JOIN interactions i ON i.team_id = t.team_id AND i.user_id = t.user_id) AS i`;
+
+// The people with removed events inside some anchor's windows are recounted from what remains.
+const removedBody = (mask: boolean) => `DECLARE teams text[]; users text[];
+BEGIN
+  ${WRITERS_LOCK('removed')}
+  SELECT array_agg(team_id), array_agg(user_id) INTO teams, users FROM (
+    SELECT DISTINCT r.team_id, r.user_id FROM removed r JOIN feature_anchors a ON a.team_id = r.team_id
+     WHERE r.at < a.at AND r.at >= a.at - ${LOOK}) g;
+  IF teams IS NULL THEN RETURN NULL; END IF;
+  DELETE FROM person_windows w USING unnest(teams, users) AS t(team_id, user_id)
+   WHERE w.team_id = t.team_id AND w.user_id = t.user_id;
+  INSERT INTO person_windows (team_id, slot, user_id, ${mask ? COUNTERS_WITH_MASK : COUNTERS})
+  ${windowRows(REMOVED_PEOPLE, 'feature_anchors', 'reduced', mask)};
+  RETURN NULL;
+END`;
 
 /** The migration: the tables, the candidates' helpers, the triggers (filled by `rebuildFeatureWindows`). */
 export const FEATURE_WINDOWS_SQL = `
@@ -140,43 +170,30 @@ CREATE FUNCTION feature_mask(a timestamptz[], ws timestamptz, t timestamptz) RET
 CREATE FUNCTION feature_windows_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   ${WRITERS_LOCK('added')}
-  INSERT INTO person_windows AS w (team_id, slot, user_id, ${COUNTERS})
-  ${windowRows('added i')}
+  INSERT INTO person_windows AS w (team_id, slot, user_id, ${COUNTERS_WITH_MASK})
+  ${windowRows('added i', 'feature_anchors', 'reduced', true)}
   ${MERGE};
   RETURN NULL;
 END $$;
 -- The people with removed events inside some anchor's windows are recounted from what remains.
 CREATE FUNCTION feature_windows_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-DECLARE teams text[]; users text[];
-BEGIN
-  ${WRITERS_LOCK('removed')}
-  SELECT array_agg(team_id), array_agg(user_id) INTO teams, users FROM (
-    SELECT DISTINCT r.team_id, r.user_id FROM removed r JOIN feature_anchors a ON a.team_id = r.team_id
-     WHERE r.at < a.at AND r.at >= a.at - ${LOOK}) g;
-  IF teams IS NULL THEN RETURN NULL; END IF;
-  DELETE FROM person_windows w USING unnest(teams, users) AS t(team_id, user_id)
-   WHERE w.team_id = t.team_id AND w.user_id = t.user_id;
-  INSERT INTO person_windows (team_id, slot, user_id, ${COUNTERS})
-  ${windowRows(`(SELECT i.* FROM unnest(teams, users) AS t(team_id, user_id)
-      JOIN interactions i ON i.team_id = t.team_id AND i.user_id = t.user_id) AS i`)};
-  RETURN NULL;
-END $$;
+${removedBody(true)} $$;
 CREATE TRIGGER feature_windows_added AFTER INSERT ON interactions REFERENCING NEW TABLE AS added
   FOR EACH STATEMENT EXECUTE FUNCTION feature_windows_added();
 CREATE TRIGGER feature_windows_removed AFTER DELETE ON interactions REFERENCING OLD TABLE AS removed
   FOR EACH STATEMENT EXECUTE FUNCTION feature_windows_removed();
 
 ${INITIAL_ANCHORS('(SELECT team_id, max(at) AS latest FROM interactions GROUP BY team_id) l')};
-INSERT INTO person_windows (team_id, slot, user_id, ${COUNTERS}) ${windowRows('interactions i')};
+INSERT INTO person_windows (team_id, slot, user_id, ${COUNTERS_WITH_MASK}) ${windowRows('interactions i', 'feature_anchors', 'reduced', true)};
 `;
 
 // The statement triggers' bodies (migration 10's were the same with the candidates reduced per row: a SQL function
 // call per person cost 15 of 48 s for 1M backfilled events into 600k people, and the sort 10 s more).
-const ADDED_BODY = `BEGIN
+const addedBody = (mask: boolean) => `BEGIN
   ${WRITERS_LOCK('added')}
-  INSERT INTO person_windows AS w (team_id, slot, user_id, ${COUNTERS})
-  ${windowRows('added i', 'feature_anchors', 'raw')}
-  ${mergeRows('raw')};
+  INSERT INTO person_windows AS w (team_id, slot, user_id, ${mask ? COUNTERS_WITH_MASK : COUNTERS})
+  ${windowRows('added i', 'feature_anchors', 'raw', mask)}
+  ${mergeRows('raw', mask)};
   RETURN NULL;
 END`;
 
@@ -187,7 +204,20 @@ END`;
 export const FEATURE_UPKEEP_SQL = `
 CREATE OR REPLACE FUNCTION feature_windows_added() RETURNS trigger LANGUAGE plpgsql
   SET search_path FROM CURRENT SET enable_sort = off AS $$
-${ADDED_BODY} $$;
+${addedBody(true)} $$;
+`;
+
+/**
+ * Migration 18: the stored mask `active` goes (stale since readers compute the mask from the day candidates, and
+ * its bit_or cost every insert a little); both triggers' bodies are migrations 13's and 10's without it.
+ */
+export const FEATURE_MASK_DROP_SQL = `
+ALTER TABLE person_windows DROP COLUMN active;
+CREATE OR REPLACE FUNCTION feature_windows_added() RETURNS trigger LANGUAGE plpgsql
+  SET search_path FROM CURRENT SET enable_sort = off AS $$
+${addedBody(false)} $$;
+CREATE OR REPLACE FUNCTION feature_windows_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+${removedBody(false)} $$;
 `;
 
 /** Takes the workspace's exclusive anchor lock (waits for writers in flight), in the caller's transaction. */
@@ -243,7 +273,7 @@ async function roll(db: Queryable, team: string, slot: number, from: string, to:
   await db.query(
     `INSERT INTO person_windows AS w (team_id, slot, user_id, ${COUNTERS})
      SELECT $1, $2, user_id, ${typed('view')}, ${typed('like')}, ${typed('share')}, ${typed('comment')},
-            ${typed('click')}, coalesce(sum(win) FILTER (WHERE type IN ${ENGAGE}), 0), 0,
+            ${typed('click')}, coalesce(sum(win) FILTER (WHERE type IN ${ENGAGE}), 0),
             coalesce(array_agg(at) FILTER (WHERE win = 1), '{}'),
             coalesce(sum(look) FILTER (WHERE type = 'purchase'), 0),
             coalesce(sum(look * value::numeric) FILTER (WHERE type = 'purchase' AND ${FINITE}), 0),

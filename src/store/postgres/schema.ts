@@ -15,7 +15,7 @@
  */
 
 import { CONNECTIONS_SQL } from './connections.ts';
-import { FEATURE_UPKEEP_SQL, FEATURE_WINDOWS_SQL } from './feature-windows.ts';
+import { FEATURE_MASK_DROP_SQL, FEATURE_UPKEEP_SQL, FEATURE_WINDOWS_SQL } from './feature-windows.ts';
 import { PSEUDONYMS_SQL } from './pseudonyms.ts';
 import { ACTIVITY_UPKEEP_SQL, PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
 import { STATS_BUCKETS_SQL, STATS_SEEN_ON_INSERT_SQL } from './stats-buckets.ts';
@@ -243,6 +243,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 12, name: 'stats-seen-on-insert', sql: STATS_SEEN_ON_INSERT_SQL },
   { version: 13, name: 'feature-upkeep', sql: FEATURE_UPKEEP_SQL },
   { version: 14, name: 'assignments-cascade', sql: ASSIGNMENTS_CASCADE },
+  { version: 18, name: 'feature-mask-drop', sql: FEATURE_MASK_DROP_SQL },
 ];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */
