@@ -10,7 +10,7 @@
  *
  * Run: npm run bench -- pgscale [--profiles N] [--interactions N] [--reuse] [--keep] [--import-rows N]
  *      [--no-import] [--import-only] [--generate-only] [--step-timeout S] [--steps stats,segments,predict,recommend]
- * Defaults: 10M profiles, 100M interactions (about 40 GB of disk while it runs, and most of an hour on two
+ * Defaults: 10M profiles, 100M interactions (21 GB once generated, and about an hour on two
  * cores). --reuse keeps an audience of the same size already generated in the database; --keep leaves the
  * database for another run (otherwise it is dropped at the end). BENCH_PGSCALE_URL names the database
  * (default postgres://postgres@127.0.0.1:5432/bench_pgscale); it is created when missing.

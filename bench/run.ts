@@ -47,7 +47,7 @@ const SECTIONS: ReadonlyArray<{ name: string; file: string; what: string; args?:
   {
     name: 'hurdle',
     file: 'bench/hurdle-bench.ts',
-    what: "the sample's planted spend coefficients under a realistic buyer share: OLS errors with coin-flip, balanced and calibrated (generateSample buyerShare) buyers",
+    what: "the sample's planted spend coefficients: predict's errors per seed with the buyers' amounts calibrated (the default) and without (the balanced draw alone)",
   },
   {
     name: 'connectors',

@@ -20,11 +20,10 @@ interface SampleCommandOptions {
   profiles: number;
   seed: number;
   buyerShare?: number;
-  realistic: boolean;
   replace: boolean;
 }
 
-/** Registers `audience sample [--profiles N] [--seed N] [--buyer-share S] [--realistic] [--replace]`. */
+/** Registers `audience sample [--profiles N] [--seed N] [--buyer-share S] [--replace]`. */
 export function registerSampleCommand(program: Command, ctx: CliContext): void {
   const { config, clock } = ctx;
   program
@@ -34,13 +33,8 @@ export function registerSampleCommand(program: Command, ctx: CliContext): void {
     .option('--seed <n>', 'random seed', parseWholeNumber, config.sample.seed)
     .option(
       '--buyer-share <share>',
-      'a realistic month: only this share of the profiles buys in 30 days (0.03 or 3%; default: everyone buys)',
+      'the share of the profiles that buys in 30 days (0.03 or 3%; default: the planted ~4%)',
       parseShare,
-    )
-    .option(
-      '--realistic',
-      'a realistic year: persona-driven buying (about 4% buy in 30 days, most of them loyalty members), ~58% active',
-      false,
     )
     .option('--replace', 'replace imported data too (it is lost; keep a copy of the data file)', false)
     .action(async (opts: SampleCommandOptions) => {
@@ -55,8 +49,7 @@ export function registerSampleCommand(program: Command, ctx: CliContext): void {
       const { loadSample } = await import('../sample/load.ts');
       const now = clock();
       const buyers =
-        (opts.realistic ? ', a realistic year' : '') +
-        (opts.buyerShare === undefined ? '' : `, ${+(opts.buyerShare * 100).toFixed(2)}% buyers a month`);
+        opts.buyerShare === undefined ? '' : `, ${+(opts.buyerShare * 100).toFixed(2)}% buyers a month`;
       const detail = `sample loaded (seed ${opts.seed}, ${opts.profiles} profiles${buyers})${held ? `, replacing ${held}` : ''}`;
       const loaded = await loadSample(store, {
         ...opts,

@@ -79,86 +79,106 @@ const LEXICON: Record<string, { high: Words; low: Words }> = {
   },
 };
 
-/** Marketing archetypes recognised from a segment's z-profile (weights over feature names). */
-const ARCHETYPES: Array<{ name: (z: Record<string, number>) => string; signature: Record<string, number> }> =
-  [
-    {
-      name: () => 'High-spend loyalists',
-      signature: {
-        monetary: 1,
-        spend_per_month: 1,
-        avg_order_value: 0.8,
-        loyalty_member: 0.8,
-        frequency: 0.3,
-        purchases_per_month: 0.3,
-        recency_days: -0.3,
-      },
+/**
+ * Marketing archetypes recognised from a segment's z-profile (weights over feature names). One that names what
+ * people do (`active`: browsing) is not given to a segment whose typical member did nothing: see `ACTIVITY`.
+ */
+const ARCHETYPES: Array<{
+  name: (z: Record<string, number>) => string;
+  signature: Record<string, number>;
+  active?: true;
+}> = [
+  {
+    name: () => 'High-spend loyalists',
+    signature: {
+      monetary: 1,
+      spend_per_month: 1,
+      avg_order_value: 0.8,
+      loyalty_member: 0.8,
+      frequency: 0.3,
+      purchases_per_month: 0.3,
+      recency_days: -0.3,
     },
-    {
-      name: (z) => ((z.age ?? 0) < -0.3 ? 'Young trend-setters' : 'Trend-setters'),
-      signature: {
-        log_followers: 1,
-        followers: 0.8,
-        // Trends are bought as they come: where engagement is too rare to show, frequent buying still does.
-        purchases_per_month: 0.3,
-        engagement: 1,
-        shares_per_week: 0.8,
-        likes_per_week: 0.8,
-        comments_per_week: 0.6,
-        engagement_rate: 0.6,
-        age: -0.8,
-      },
+  },
+  {
+    name: (z) => ((z.age ?? 0) < -0.3 ? 'Young trend-setters' : 'Trend-setters'),
+    signature: {
+      log_followers: 1,
+      followers: 0.8,
+      // Trends are bought as they come: where engagement is too rare to show, frequent buying still does.
+      purchases_per_month: 0.3,
+      engagement: 1,
+      shares_per_week: 0.8,
+      likes_per_week: 0.8,
+      comments_per_week: 0.6,
+      engagement_rate: 0.6,
+      age: -0.8,
     },
-    {
-      name: () => 'Bargain hunters',
-      signature: { frequency: 1, purchases_per_month: 1, avg_order_value: -1, clicks_per_week: 0.7 },
+  },
+  {
+    name: () => 'Bargain hunters',
+    signature: { frequency: 1, purchases_per_month: 1, avg_order_value: -1, clicks_per_week: 0.7 },
+  },
+  {
+    name: () => 'Quiet followers',
+    signature: {
+      views_per_week: 0.8,
+      engagement_rate: -1,
+      engagement: -0.4,
+      log_followers: -0.4,
+      followers: -0.3,
     },
-    {
-      name: () => 'Quiet followers',
-      signature: {
-        views_per_week: 0.8,
-        engagement_rate: -1,
-        engagement: -0.4,
-        log_followers: -0.4,
-        followers: -0.3,
-      },
+  },
+  {
+    name: () => 'Casual browsers',
+    active: true,
+    signature: {
+      views_per_week: -1,
+      active_days_per_week: -1,
+      engagement: -0.6,
+      frequency: -0.4,
+      purchases_per_month: -0.4,
+      monetary: -0.4,
+      spend_per_month: -0.4,
+      app_sessions_per_week: -0.6,
     },
-    {
-      name: () => 'Casual browsers',
-      signature: {
-        views_per_week: -1,
-        active_days_per_week: -1,
-        engagement: -0.6,
-        frequency: -0.4,
-        purchases_per_month: -0.4,
-        monetary: -0.4,
-        spend_per_month: -0.4,
-        app_sessions_per_week: -0.6,
-      },
-    },
-    {
-      name: () => 'Dormant followers',
-      signature: { recency_days: 1, active_days_per_week: -0.8, engagement: -0.6, views_per_week: -0.6 },
-    },
-    {
-      name: () => 'Engaged fans',
-      signature: { engagement: 1, active_days_per_week: 0.8, likes_per_week: 0.6 },
-    },
-    {
-      name: () => 'Big-ticket buyers',
-      signature: { avg_order_value: 1, frequency: -0.5, purchases_per_month: -0.5 },
-    },
-    {
-      name: () => 'Frequent shoppers',
-      signature: { frequency: 1, purchases_per_month: 1, monetary: 0.6, spend_per_month: 0.6 },
-    },
-    { name: () => 'New joiners', signature: { tenure_days: -1 } },
-  ];
+  },
+  {
+    name: () => 'Dormant followers',
+    signature: { recency_days: 1, active_days_per_week: -0.8, engagement: -0.6, views_per_week: -0.6 },
+  },
+  {
+    name: () => 'Engaged fans',
+    signature: { engagement: 1, active_days_per_week: 0.8, likes_per_week: 0.6 },
+  },
+  {
+    name: () => 'Big-ticket buyers',
+    signature: { avg_order_value: 1, frequency: -0.5, purchases_per_month: -0.5 },
+  },
+  {
+    name: () => 'Frequent shoppers',
+    signature: { frequency: 1, purchases_per_month: 1, monetary: 0.6, spend_per_month: 0.6 },
+  },
+  { name: () => 'New joiners', signature: { tenure_days: -1 } },
+];
 /** Minimum cosine between a z-profile and an archetype signature to use the archetype's name. */
 const ARCHETYPE_MIN_COSINE = 0.6;
 
-/** Unique names: archetypes first (greedy by best match), then adjective + noun of the top traits. */
-export function nameSegments(features: string[], zs: number[][]): string[] {
+/** Features that count what people do: a segment whose medians of all of them are 0 is not "browsing". */
+const ACTIVITY = ['views_per_week', 'active_days_per_week', 'engagement'];
+
+/** Whether the segment's typical member did nothing: every activity feature present has a median of 0. */
+function typicallyIdle(features: string[], medians: readonly number[] | undefined): boolean {
+  if (medians === undefined) return false;
+  const at = ACTIVITY.map((f) => features.indexOf(f)).filter((t) => t >= 0);
+  return at.length > 0 && at.every((t) => medians[t] === 0);
+}
+
+/**
+ * Unique names: archetypes first (greedy by best match), then adjective + noun of the top traits. `medians`
+ * (per segment, per feature, when known) keeps activity archetypes off segments whose typical member was idle.
+ */
+export function nameSegments(features: string[], zs: number[][], medians?: number[][]): string[] {
   const k = zs.length;
   const names: Array<string | null> = new Array(k).fill(null);
   const used = new Set<string>();
@@ -166,7 +186,9 @@ export function nameSegments(features: string[], zs: number[][]): string[] {
   zs.forEach((z, c) => {
     const norm = Math.hypot(...z);
     if (norm < 0.5) return;
+    const idle = typicallyIdle(features, medians?.[c]);
     ARCHETYPES.forEach((arch, a) => {
+      if (idle && arch.active) return;
       let dot = 0;
       let wNorm = 0;
       let present = 0;

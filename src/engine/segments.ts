@@ -296,7 +296,11 @@ export function segmentsFromSummary(
         : 0;
     });
   const zs = order.map((_, c) => z(c));
-  const names = nameSegments(fit.features, zs);
+  const names = nameSegments(
+    fit.features,
+    zs,
+    order.map((old) => fit.features.map((_, t) => summary.medians[old]?.[t] as number)),
+  );
   const totalRevenue = summary.revenue.reduce((a, b) => a + b, 0);
   const isBinary = columns.map((c) => c.binary);
   const withMeans = fit.features.map((f, t) => isBinary[t] === true || splitPrefix(f)[0] === 'category');
@@ -748,7 +752,8 @@ function describeSegments(
     );
   }
   const describer = describeTraits(table, labels, k, scratch, currency);
-  const names = nameSegments(table.names, zs);
+  const medians = zs.map((_, c) => table.names.map((_, t) => describer.median(c, t)));
+  const names = nameSegments(table.names, zs, medians);
   return Array.from({ length: k }, (_, c) => {
     const size = sizes[c] as number;
     return {
@@ -757,7 +762,7 @@ function describeSegments(
       size,
       share: size / n,
       revenueShare: revenueShares[c] as number,
-      traits: describer(c, zs[c] as number[]),
+      traits: describer.traits(c, zs[c] as number[]),
       centroid: Array.from(centroids.subarray(c * d, (c + 1) * d)),
     };
   });
@@ -1092,7 +1097,7 @@ function describeTraits(
   k: number,
   scratch: Float64Array,
   currency: string | null,
-): (segment: number, z: number[]) => Trait[] {
+): { traits: (segment: number, z: number[]) => Trait[]; median: (segment: number, t: number) => number } {
   // The segments' values side by side in one scratch buffer; medians select in place there, no copies.
   const grouped = scratch.subarray(0, labels.length);
   const offsets = segmentOffsets(labels, k);
@@ -1117,7 +1122,10 @@ function describeTraits(
     }
     return perSegment[c] as TraitStats;
   };
-  return (c, z) => pickTraits(table.names, z, isBinary, (t) => stats(c, t), currency);
+  return {
+    traits: (c, z) => pickTraits(table.names, z, isBinary, (t) => stats(c, t), currency),
+    median: (c, t) => stats(c, t).segMedian,
+  };
 }
 
 /** The largest standardized differences (at least one), phrased with the feature's statistics. */

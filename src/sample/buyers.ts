@@ -1,14 +1,17 @@
 /**
- * Who buys, and for how much, when only a realistic share of the audience buys in a month (`buyerShare` of
- * `generateSample`). The planted spend model keeps its shape: E[spend in a window | x] = c · x'β, with c chosen so
- * that about `buyerShare` of the profiles buy in a window. Each profile-window first gets an amount a (log-normal
- * around its persona's `windowSpend`), then buys with probability p = c · x'β / a, so E[a · buys | x] = c · x'β.
+ * Who buys, and for how much, when only a realistic share of the audience buys in a month. The planted spend
+ * model keeps its shape: E[spend in a window | x] = c · x'β, with c = 1 at the planted scale, or chosen so that
+ * about `buyerShare` of the profiles alive through a window buy in it. Each profile-window first gets an amount a
+ * (log-normal around its persona's `windowSpend`), then buys with probability p = c · x'β / a, so
+ * E[a · buys | x] = c · x'β.
  *
  * Independent coin flips would leave Σ x (a · buys − c · x'β) of order √n, which at a few percent of buyers
- * moves the least-squares coefficients by 15–150% on a 5,000-profile window (`npm run bench -- hurdle`). So the
+ * moves the least-squares coefficients by 15–150% on a 5,000-profile window. So the
  * buyers of each window are drawn by balanced sampling (`balancedSample`, the cube method), balanced on x · a,
  * which leaves a few buyers' worth; then the buyers' amounts are calibrated (each moved by x'γ, γ the least-squares
- * fix over the buyers) so that the sum is 0 to the cent. Least squares on any one window then returns c · β.
+ * fix over the buyers) so that the sum is 0 to the cent. Least squares on any one window then returns c · β, by
+ * construction; without the calibration (`calibrate: false`) the large coefficients come back within about 1.5%
+ * and the cent-sized ones do not (`npm run bench -- hurdle`, "Spend model" in data/README.md).
  */
 import type { Rng } from '../domain/random.ts';
 import { balancedSample } from '../engine/balanced-sample.ts';
@@ -32,6 +35,8 @@ export interface BuyerInput {
   /** Unset: the planted scale (c = 1). */
   buyerShare: number | undefined;
   amountLogSd: number;
+  /** False: leave the buyers' amounts as drawn (to measure what the calibration does). */
+  calibrate: boolean;
 }
 
 /** The amounts, window w of profile i at [i · windows + w] (0: no purchase), and what the draw measured. */
@@ -53,12 +58,18 @@ export interface BuyerDraw {
 export function drawBuyers(input: BuyerInput, rng: Rng): BuyerDraw {
   const { mus, createdAt, end, windows, windowMs, buyerShare, amountLogSd: sd } = input;
   const n = mus.length;
-  // E[1 / a] = exp(−sd² / 2) / windowSpend for the draw below, so c makes the expected buyer share buyerShare.
+  // E[1 / a] = exp(−sd² / 2) / windowSpend for the draw below, so c makes the expected share of buyers among the
+  // full windows buyerShare (buying and being new are not independent: the loyal buyers joined long ago).
   let expectedBuyers = 0;
-  for (let i = 0; i < n; i++)
+  let fullWindows = 0;
+  for (let i = 0; i < n; i++) {
+    const full = Math.max(0, Math.min(windows, Math.floor((end - (createdAt[i] as number)) / windowMs)));
+    fullWindows += full;
     expectedBuyers +=
-      (Math.max(0, mus[i] as number) * Math.exp((-sd * sd) / 2)) / (input.windowSpend[i] as number);
-  const scale = buyerShare === undefined ? 1 : expectedBuyers > 0 ? (buyerShare * n) / expectedBuyers : 0;
+      (full * Math.max(0, mus[i] as number) * Math.exp((-sd * sd) / 2)) / (input.windowSpend[i] as number);
+  }
+  const scale =
+    buyerShare === undefined ? 1 : expectedBuyers > 0 ? (buyerShare * fullWindows) / expectedBuyers : 0;
   const out: BuyerDraw = {
     amounts: new Float64Array(n * windows),
     scale,
@@ -122,7 +133,7 @@ function drawWindow(
     for (let j = 0; j < q; j++) aux[k * q + j] = (x[i * q + j] as number) * a * p;
   });
   const bought = balancedSample(pi, aux, q, rng);
-  const shift = calibrate(input, out.scale, units, amounts, bought);
+  const shift = input.calibrate ? calibrate(input, out.scale, units, amounts, bought) : 0;
   units.forEach((i, k) => {
     if (bought[k] !== 1) return;
     out.amounts[i * windows + w] = amounts[k] as number;

@@ -17,11 +17,9 @@ import type {
 import { type InteractionColumns, packEvent, typeCode } from '../engine/interaction-index.ts';
 import { type BuyerDraw, drawBuyers, SPEND_TERMS } from './buyers.ts';
 import {
-  DEFAULT_TRUTH,
   expectedSpend,
   type ItemPreferenceTruth,
   type PersonaTruth,
-  REALISTIC_TRUTH,
   SAMPLE_ATTRIBUTES,
   SAMPLE_CATEGORIES,
   SAMPLE_CHANNELS,
@@ -29,7 +27,6 @@ import {
   SAMPLE_INTERESTS,
   SAMPLE_PLATFORMS,
   SAMPLE_TRUTH,
-  type SampleVariantTruth,
   spendFeatures,
 } from './truth.ts';
 
@@ -44,38 +41,36 @@ export interface SampleOptions {
   /** Length of the period in weeks (default 26). */
   weeks?: number;
   /**
-   * Share of the profiles that buy in a 30-day window, for a realistic month (a few percent). Unset: every
-   * profile buys in every window (the bundled sample; see "Spend model" in data/README.md). Set: who buys is a
-   * balanced draw (see `buyers.ts`) and the planted coefficients are `diagnostics.spendScale` · β. Meant for a few
-   * percent: towards 1, more and more windows' buying probabilities clip at 1 (`diagnostics.clipRate`).
+   * Share of the profiles that buy in a 30-day window. Unset: the planted scale (about 4%; see "Spend model" in
+   * data/README.md). Set: the planted spend model is scaled so that about this share buys, and the planted
+   * coefficients are `diagnostics.spendScale` · β. Meant for a few percent: towards 1, more and more windows'
+   * buying probabilities clip at 1 (`diagnostics.clipRate`).
    */
   buyerShare?: number;
   /**
-   * A realistic year instead of the bundled sample: persona-driven buying (about 4% of the profiles buy in a 30-day
-   * window, nearly all of them loyalty members), about 59% active in 30 days; `REALISTIC_TRUTH` in truth.ts and
-   * "A realistic year" in data/README.md. Buyers are drawn as with `buyerShare` (balanced, amounts calibrated), at
-   * the planted scale unless `buyerShare` is also given.
+   * False: leave the buyers' amounts as the balanced draw made them, without the calibration that makes least
+   * squares return the planted coefficients exactly (default true; `npm run bench -- hurdle` compares the two).
    */
-  realistic?: boolean;
+  calibrate?: boolean;
 }
 
 /** Facts about one generated population, for tests and the README. */
 export interface SampleDiagnostics {
-  /** 30-day windows lying entirely inside both the period and a profile's life (each gets one spend draw). */
+  /** 30-day windows lying entirely inside both the period and a profile's life (each gets one buying draw). */
   userWindows: number;
-  /** Of those, windows where mu + eps < 0 and the spend was clipped to 0. */
+  /** Of those, windows whose buying probability c · x'β / amount was clipped to [0, 1]. */
   clippedWindows: number;
   clipRate: number;
-  /** Mean and population variance of the planted expected spend mu over the profiles. */
+  /** Mean and population variance of the planted expected spend mu = c · x'β over the profiles. */
   meanMu: number;
   varMu: number;
-  /** varMu / (varMu + noiseSd^2) on this population (with `buyerShare`: + the mean Var(spend | x) instead). */
+  /** varMu / (varMu + mean Var(spend | x)): the best R² any model can reach on one window of this population. */
   maxR2: number;
   /** Full windows with a purchase. */
   buyerWindows: number;
   /** The factor c of the planted model, E[spend | x] = c · x'β: 1 unless `buyerShare` is set. */
   spendScale: number;
-  /** With `buyerShare`: mean relative change of a buyer's amount by the calibration (0 otherwise). */
+  /** Mean relative change of a buyer's amount by the calibration (see `buyers.ts`). */
   meanAmountShift: number;
 }
 
@@ -153,24 +148,20 @@ export function generateSample(options: SampleOptions): SampleData {
   const complementRng = new Rng(seed * 7919 + 2);
   const repeatRng = new Rng(seed * 7919 + 3);
 
-  const truth = options.realistic === true ? REALISTIC_TRUTH : DEFAULT_TRUTH;
-  const world = makeWorld(productRng, truth);
-  const personaOf = assignPersonas(n, rng, truth);
+  const world = makeWorld(productRng);
+  const personaOf = assignPersonas(n, rng);
   const run: Run = {
-    truth,
     period,
     world,
     rng,
     complementRng,
     repeatRng,
     events: new EventBuffer(),
-    buys: new PurchaseScratch(period.windows, world.products.length, truth),
-    tally: { userWindows: 0, clippedWindows: 0, sumMu: 0, sumMu2: 0 },
+    buys: new PurchaseScratch(period.windows, world.products.length),
+    tally: { sumMu: 0, sumMu2: 0 },
   };
-  const { profiles, personas, draw } =
-    options.buyerShare === undefined && options.realistic !== true
-      ? everyoneBuys(run, personaOf)
-      : someBuy(run, personaOf, options.buyerShare, new Rng(seed * 7919 + 4));
+  const buyerRng = new Rng(seed * 7919 + 4);
+  const { profiles, personas, draw } = someBuy(run, personaOf, options, buyerRng);
   // The typed columns go out with the data, for whoever builds the engine's view of the interactions.
   const { interactions, columns } = run.events.materialize(profiles, world.products);
   return {
@@ -185,40 +176,18 @@ export function generateSample(options: SampleOptions): SampleData {
   };
 }
 
-/** Profiles and, per profile, its persona key; and the buyers' draw when only some buy. */
+/** Profiles and, per profile, its persona key; and the buyers' draw. */
 interface People {
   profiles: Profile[];
   personas: string[];
-  draw: BuyerDraw | null;
-}
-
-/** The bundled sample: each profile is drawn and spends in every window, one profile after the other. */
-function everyoneBuys(run: Run, personaOf: Int32Array): People {
-  const n = personaOf.length;
-  const profiles: Profile[] = new Array(n);
-  const personas: string[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const pi = personaOf[i] as number;
-    const persona = run.truth.personas[pi] as PersonaTruth;
-    const life = drawLife(run, persona);
-    const profile = drawProfile(run, i, persona, life);
-    const mu = expectedSpend(profile);
-    run.tally.sumMu += mu;
-    run.tally.sumMu2 += mu * mu;
-    profile.last_active_at = drawSocial(run, i, pi, persona, life, profile.platform);
-    const buys = drawSpend(run, persona, mu, life.createdAt);
-    emitPurchases(run, i, pi, buys);
-    profiles[i] = profile;
-    personas[i] = persona.key;
-  }
-  return { profiles, personas, draw: null };
+  draw: BuyerDraw;
 }
 
 /**
- * `buyerShare`: every profile first (the buyers of a window are drawn for the whole population at once), then
- * each profile's social events and the purchases that pay its window amounts.
+ * Every profile first (the buyers of a window are drawn for the whole population at once), then each profile's
+ * social events and the purchases that pay its window amounts.
  */
-function someBuy(run: Run, personaOf: Int32Array, buyerShare: number | undefined, buyerRng: Rng): People {
+function someBuy(run: Run, personaOf: Int32Array, options: SampleOptions, buyerRng: Rng): People {
   const n = personaOf.length;
   const { end, windows, windowMs } = run.period;
   const profiles: Profile[] = new Array(n);
@@ -232,14 +201,15 @@ function someBuy(run: Run, personaOf: Int32Array, buyerShare: number | undefined
     end,
     windows,
     windowMs,
-    buyerShare,
-    amountLogSd: run.truth.spendModel.amountLogSd,
+    buyerShare: options.buyerShare,
+    amountLogSd: SAMPLE_TRUTH.spendModel.amountLogSd,
+    calibrate: options.calibrate !== false,
   };
   for (let i = 0; i < n; i++) {
-    const persona = run.truth.personas[personaOf[i] as number] as PersonaTruth;
+    const persona = SAMPLE_TRUTH.personas[personaOf[i] as number] as PersonaTruth;
     const life = drawLife(run, persona);
     const profile = drawProfile(run, i, persona, life);
-    input.mus[i] = expectedSpend(profile, run.truth.spendModel);
+    input.mus[i] = expectedSpend(profile, SAMPLE_TRUTH.spendModel);
     x.set(spendFeatures(profile), i * SPEND_TERMS);
     input.createdAt[i] = life.createdAt;
     input.windowSpend[i] = persona.windowSpend;
@@ -249,7 +219,7 @@ function someBuy(run: Run, personaOf: Int32Array, buyerShare: number | undefined
   const draw = drawBuyers(input, buyerRng);
   for (let i = 0; i < n; i++) {
     const pi = personaOf[i] as number;
-    const persona = run.truth.personas[pi] as PersonaTruth;
+    const persona = SAMPLE_TRUTH.personas[pi] as PersonaTruth;
     const mu = draw.scale * (input.mus[i] as number);
     run.tally.sumMu += mu;
     run.tally.sumMu2 += mu * mu;
@@ -264,7 +234,7 @@ function someBuy(run: Run, personaOf: Int32Array, buyerShare: number | undefined
     );
     emitPurchases(run, i, pi, paySpend(run, persona, draw.amounts, i, life.createdAt));
   }
-  const personas = Array.from(personaOf, (pi) => (run.truth.personas[pi] as PersonaTruth).key);
+  const personas = Array.from(personaOf, (pi) => (SAMPLE_TRUTH.personas[pi] as PersonaTruth).key);
   return { profiles, personas, draw };
 }
 
@@ -331,7 +301,8 @@ interface World extends Catalogue {
   consumable: Uint8Array;
 }
 
-function makeWorld(productRng: Rng, truth: SampleVariantTruth): World {
+function makeWorld(productRng: Rng): World {
+  const truth = SAMPLE_TRUTH;
   const catalogue = makeProducts(productRng);
   const { products, byCategory, trending } = catalogue;
   const personaDefs = truth.personas;
@@ -362,17 +333,14 @@ function categoryIndex(byCategory: readonly CategoryProducts[], products: number
   return out;
 }
 
-/** Counts behind `SampleDiagnostics`, kept while generating. */
+/** Sums behind `SampleDiagnostics`, kept while generating. */
 interface Tally {
-  userWindows: number;
-  clippedWindows: number;
   sumMu: number;
   sumMu2: number;
 }
 
 /** Everything one generation run shares between its steps. */
 interface Run {
-  truth: SampleVariantTruth;
   period: Period;
   world: World;
   rng: Rng;
@@ -509,8 +477,8 @@ class PurchaseScratch {
   /** The product the current profile bought last in each category (-1 for none). */
   readonly lastInCategory: Int32Array;
 
-  constructor(windows: number, products: number, truth: SampleVariantTruth) {
-    const max = windows * Math.max(...truth.personas.map((p) => p.purchasesPerWindow.length));
+  constructor(windows: number, products: number) {
+    const max = windows * Math.max(...SAMPLE_TRUTH.personas.map((p) => p.purchasesPerWindow.length));
     this.ts = new Float64Array(max);
     this.value = new Float64Array(max);
     this.u1 = new Float64Array(max);
@@ -522,41 +490,6 @@ class PurchaseScratch {
     this.ownedBy = new Int32Array(products).fill(-1);
     this.lastInCategory = new Int32Array(SAMPLE_CATEGORIES.length).fill(-1);
   }
-}
-
-/**
- * Spend: one draw S = max(0, mu + eps) per 30-day window aligned to `end`. Windows lying entirely inside both
- * the period and the profile's life are exact (these are the planted-model windows); the window in which a
- * profile is created gets the same kind of draw pro-rated to the part it lived through. Fills the purchase
- * scratch and returns how many purchases it holds.
- */
-function drawSpend(run: Run, persona: PersonaTruth, mu: number, createdAt: number): number {
-  const { rng, tally } = run;
-  const { end, windows, windowMs } = run.period;
-  const noiseSd = SAMPLE_TRUTH.spendModel.noiseSd;
-  let buys = 0;
-  for (let w = 0; w < windows; w++) {
-    const wEnd = end - w * windowMs;
-    const wStart = wEnd - windowMs;
-    if (wEnd <= createdAt) break;
-    const full = wStart >= createdAt;
-    const fraction = full ? 1 : (wEnd - createdAt) / windowMs;
-    const raw = mu + rng.normal(0, noiseSd);
-    if (full) tally.userWindows++;
-    const cents = Math.round(raw * 100);
-    if (cents <= 0) {
-      if (full) tally.clippedWindows++;
-      continue;
-    }
-    const count = Math.min(1 + rng.categorical(persona.purchasesPerWindow), cents);
-    const from = full ? wStart : createdAt;
-    for (const part of splitCents(rng, cents, count)) {
-      // In the creation window each purchase happens with the probability of having lived through it.
-      if (!full && !rng.bernoulli(fraction)) continue;
-      drawPurchase(run, persona, buys++, weekdayTime(rng, from, wEnd, PURCHASE_WEEKDAYS), part / 100);
-    }
-  }
-  return buys;
 }
 
 /** Purchase b of the scratch: its time, amount, the draws that will pick its item, and maybe a rating. */
@@ -646,31 +579,28 @@ function itemTruth(world: World): SampleItemTruth {
   };
 }
 
-function diagnosticsOf(tally: Tally, n: number, draw: BuyerDraw | null): SampleDiagnostics {
+function diagnosticsOf(tally: Tally, n: number, draw: BuyerDraw): SampleDiagnostics {
   const { sumMu, sumMu2 } = tally;
   const meanMu = n > 0 ? sumMu / n : 0;
   const varMu = n > 0 ? Math.max(0, sumMu2 / n - meanMu * meanMu) : 0;
-  const noiseSd = SAMPLE_TRUTH.spendModel.noiseSd;
-  const noise = draw ? draw.meanNoise : noiseSd * noiseSd;
-  const userWindows = draw ? draw.userWindows : tally.userWindows;
-  const clippedWindows = draw ? draw.clippedWindows : tally.clippedWindows;
+  const { userWindows, clippedWindows, meanNoise } = draw;
   return {
     userWindows,
     clippedWindows,
     clipRate: userWindows > 0 ? clippedWindows / userWindows : 0,
     meanMu,
     varMu,
-    // With buyerShare and no full window, no noise was measured: no R² to promise.
-    maxR2: (draw === null || userWindows > 0) && varMu + noise > 0 ? varMu / (varMu + noise) : 0,
-    buyerWindows: draw ? draw.buyerWindows : tally.userWindows - tally.clippedWindows,
-    spendScale: draw ? draw.scale : 1,
-    meanAmountShift: draw ? draw.meanAmountShift : 0,
+    // With no full window, no noise was measured: no R² to promise.
+    maxR2: userWindows > 0 && varMu + meanNoise > 0 ? varMu / (varMu + meanNoise) : 0,
+    buyerWindows: draw.buyerWindows,
+    spendScale: draw.scale,
+    meanAmountShift: draw.meanAmountShift,
   };
 }
 
 /** Persona index per profile with exact shares (largest remainder), in a seeded random order. */
-function assignPersonas(n: number, rng: Rng, truth: SampleVariantTruth): Int32Array {
-  const defs = truth.personas;
+function assignPersonas(n: number, rng: Rng): Int32Array {
+  const defs = SAMPLE_TRUTH.personas;
   const exact = defs.map((p) => p.share * n);
   const counts = exact.map(Math.floor);
   let left = n - counts.reduce((a, b) => a + b, 0);

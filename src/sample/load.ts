@@ -36,22 +36,19 @@ export async function loadSample(
     profiles: number;
     seed: number;
     now: Date;
-    /** See `SampleOptions.buyerShare`: unset, every profile buys every month. */
+    /** See `SampleOptions.buyerShare`: unset, the planted scale (about 4% of the profiles buy in a month). */
     buyerShare?: number;
-    /** See `SampleOptions.realistic`: a realistic year instead of the bundled sample. */
-    realistic?: boolean;
     prepare?: (tx: StoreChange) => Promise<void>;
   },
 ) {
   // Ending the sample on a whole hour keeps it identical for every "now" within that hour.
   const end = new Date(Math.floor(options.now.getTime() / HOUR) * HOUR);
-  const { profiles, seed, buyerShare, realistic } = options;
+  const { profiles, seed, buyerShare } = options;
   const sample = generateSample({
     profiles,
     seed,
     end,
     ...(buyerShare === undefined ? {} : { buyerShare }),
-    ...(realistic === true ? { realistic } : {}),
   });
   await storeSample(store, sample, options.now, options.prepare);
   return {

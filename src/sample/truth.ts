@@ -92,12 +92,9 @@ export interface PersonaTruth {
   churnRate: number;
   /** Social interactions per active week (each profile also gets a log-normal activity multiplier, log-sd 0.2). */
   weeklyRates: WeeklyRates;
-  /** Probabilities of 1, 2, 3, … purchase interactions in a 30-day window with positive spend. */
+  /** Probabilities of 1, 2, 3, … purchase interactions in a 30-day window in which the profile buys. */
   purchasesPerWindow: number[];
-  /**
-   * With `buyerShare` (only a share of the audience buys in a month): the median amount a buyer of this persona
-   * spends in a 30-day window in which they buy.
-   */
+  /** The median amount a buyer of this persona spends in a 30-day window in which they buy. */
   windowSpend: number;
   /** Probability that a purchase is followed by a rating, and the mean rating (normal sd 0.9, to half stars, 0.5..5). */
   rating: { rate: number; mean: number };
@@ -118,34 +115,29 @@ export interface SpendModelTruth {
   target: 'spend_next_30d';
   intercept: number;
   coefficients: Record<string, number>;
-  noiseSd: number;
   /**
-   * With `buyerShare`: log-sd of a buyer's amount in a window around the persona's `windowSpend` (noiseSd is not
-   * used then: the noise is whether and how much one buys).
+   * Log-sd of a buyer's amount in a window around the persona's `windowSpend` (the noise is whether and how much
+   * one buys: `SampleData.diagnostics` measures the best R² it leaves).
    */
   amountLogSd: number;
-  /** Var(mu) / (Var(mu) + noiseSd^2): the best R² any model can reach on one window (expectation over personas). */
-  maxR2: number;
-  /** Expected share of user-windows where mu + eps < 0 and the spend is clipped to 0. */
-  clipRate: number;
 }
 
 const PERSONAS: PersonaTruth[] = [
   {
     key: 'loyal_high_spenders',
     name: 'Loyal high spenders',
-    share: 0.15,
+    share: 0.04,
     description:
-      'Older, long-standing customers in the loyalty club who open the app often and buy premium electronics and home goods.',
+      'Older, long-standing loyalty-club members who open the app often and buy premium electronics and home goods most months, one order at a time.',
     age: { mean: 50, sd: 9 },
-    logFollowers: { mean: 2.4, sd: 0.45 },
+    logFollowers: { mean: 2.6, sd: 0.25 },
     sessions: { median: 12, logSd: 0.3 },
-    loyaltyRate: 0.95,
-    preExistingRate: 0.85,
+    loyaltyRate: 0.98,
+    preExistingRate: 1,
     churnRate: 0.02,
-    weeklyRates: { view: 1.2, like: 0.0012, share: 0.00016, comment: 0.0004, click: 0.0008 },
-    purchasesPerWindow: [0.8, 0.2, 0],
-    windowSpend: 220,
+    weeklyRates: { view: 1.5, like: 0.0012, share: 0.00016, comment: 0.0004, click: 0.0008 },
+    purchasesPerWindow: [1],
+    windowSpend: 60,
     rating: { rate: 0.25, mean: 4.4 },
     interests: { fashion: 0.25, tech: 0.55, fitness: 0.3, travel: 0.55, food: 0.3 },
     platforms: [0.3, 0.03, 0.15, 0.15, 0.37],
@@ -156,18 +148,18 @@ const PERSONAS: PersonaTruth[] = [
   {
     key: 'bargain_hunters',
     name: 'Bargain hunters',
-    share: 0.25,
+    share: 0.03,
     description:
-      'Deal seekers who click on offers and buy often, in small baskets of food, home goods and toys.',
+      'Deal seekers in the loyalty club who click on offers and buy most months, in one to three small baskets of food, home goods and toys.',
     age: { mean: 37, sd: 9 },
-    logFollowers: { mean: 2.1, sd: 0.45 },
+    logFollowers: { mean: 2.3, sd: 0.3 },
     sessions: { median: 5, logSd: 0.3 },
-    loyaltyRate: 0.5,
-    preExistingRate: 0.6,
+    loyaltyRate: 0.85,
+    preExistingRate: 1,
     churnRate: 0.04,
     weeklyRates: { view: 0.5, like: 0.0008, share: 0.00024, comment: 0.00024, click: 0.0048 },
-    purchasesPerWindow: [0, 0.2, 0.8],
-    windowSpend: 120,
+    purchasesPerWindow: [0.3, 0.4, 0.3],
+    windowSpend: 50,
     rating: { rate: 0.12, mean: 3.6 },
     interests: { fashion: 0.3, tech: 0.25, fitness: 0.15, travel: 0.15, food: 0.6 },
     platforms: [0.22, 0.13, 0.1, 0.15, 0.4],
@@ -178,18 +170,18 @@ const PERSONAS: PersonaTruth[] = [
   {
     key: 'young_trendsetters',
     name: 'Trend-driven young users',
-    share: 0.2,
+    share: 0.22,
     description:
-      'Young, well-followed creators on TikTok and Instagram who like, share and comment a lot and buy fashion and beauty.',
+      'Young, well-followed creators on TikTok and Instagram who like, share and comment more than anyone; they rarely buy (fashion and beauty when they do).',
     age: { mean: 23, sd: 3.5 },
-    logFollowers: { mean: 3.5, sd: 0.45 },
+    logFollowers: { mean: 3.8, sd: 0.3 },
     sessions: { median: 8, logSd: 0.3 },
-    loyaltyRate: 0.12,
+    loyaltyRate: 0,
     preExistingRate: 0.5,
     churnRate: 0.04,
     weeklyRates: { view: 0.9, like: 0.0088, share: 0.0032, comment: 0.0028, click: 0.00096 },
-    purchasesPerWindow: [0.3, 0.5, 0.2],
-    windowSpend: 140,
+    purchasesPerWindow: [1],
+    windowSpend: 50,
     rating: { rate: 0.15, mean: 4.0 },
     interests: { fashion: 0.8, tech: 0.35, fitness: 0.5, travel: 0.3, food: 0.25 },
     platforms: [0.37, 0.45, 0.05, 0.11, 0.02],
@@ -200,18 +192,18 @@ const PERSONAS: PersonaTruth[] = [
   {
     key: 'quiet_followers',
     name: 'Quiet followers',
-    share: 0.2,
+    share: 0.22,
     description:
-      'Lurkers with small accounts who watch a lot of content but rarely react; steady, modest buyers of books and home goods.',
+      'Long-time lurkers with small accounts who watch a lot of content but rarely react or buy (books and home goods when they do).',
     age: { mean: 40, sd: 10 },
-    logFollowers: { mean: 1.1, sd: 0.45 },
+    logFollowers: { mean: 0.9, sd: 0.3 },
     sessions: { median: 3, logSd: 0.3 },
-    loyaltyRate: 0.3,
-    preExistingRate: 0.6,
+    loyaltyRate: 0,
+    preExistingRate: 0.95,
     churnRate: 0.04,
     weeklyRates: { view: 2.5, like: 0.00016, share: 0.00004, comment: 0.00004, click: 0.00024 },
-    purchasesPerWindow: [0.9, 0.1, 0],
-    windowSpend: 80,
+    purchasesPerWindow: [1],
+    windowSpend: 50,
     rating: { rate: 0.08, mean: 3.9 },
     interests: { fashion: 0.15, tech: 0.35, fitness: 0.15, travel: 0.25, food: 0.3 },
     platforms: [0.2, 0.08, 0.25, 0.37, 0.1],
@@ -220,20 +212,20 @@ const PERSONAS: PersonaTruth[] = [
     npsMean: 6.5,
   },
   {
-    key: 'casual_browsers',
-    name: 'Casual browsers',
-    share: 0.2,
+    key: 'dormant_followers',
+    name: 'Dormant followers',
+    share: 0.49,
     description:
-      'Occasional visitors who rarely open the app or interact and spend the least; the most likely to drop off.',
+      'People who followed or signed up once and seldom come back: most show no activity at all in a given month (a median of 0 views a week), almost none buy, and they are the most likely to drop off.',
     age: { mean: 30, sd: 9 },
-    logFollowers: { mean: 2.0, sd: 0.45 },
+    logFollowers: { mean: 1.6, sd: 0.3 },
     sessions: { median: 1.5, logSd: 0.3 },
-    loyaltyRate: 0.05,
+    loyaltyRate: 0,
     preExistingRate: 0.55,
     churnRate: 0.2,
-    weeklyRates: { view: 0.15, like: 0.00032, share: 0.00004, comment: 0.00004, click: 0.00016 },
-    purchasesPerWindow: [1, 0, 0],
-    windowSpend: 70,
+    weeklyRates: { view: 0.06, like: 0.00032, share: 0.00004, comment: 0.00004, click: 0.00016 },
+    purchasesPerWindow: [1],
+    windowSpend: 50,
     rating: { rate: 0.05, mean: 3.4 },
     interests: { fashion: 0.25, tech: 0.25, fitness: 0.2, travel: 0.2, food: 0.35 },
     platforms: [0.3, 0.2, 0.15, 0.2, 0.15],
@@ -243,27 +235,30 @@ const PERSONAS: PersonaTruth[] = [
   },
 ];
 
-/** Purchase category weights per persona (each row sums to 1). */
+/**
+ * Purchase category weights per persona (each row sums to 1). The two buying personas' mixes are far apart: with
+ * a few purchases per person the recommendations need a clear taste to learn from.
+ */
 const CATEGORY_AFFINITY: Record<string, Record<string, number>> = {
   loyal_high_spenders: {
-    fashion: 0.1,
-    beauty: 0.1,
-    electronics: 0.3,
-    home: 0.25,
-    sports: 0.1,
-    books: 0.1,
-    food: 0.03,
-    toys: 0.02,
+    fashion: 0.05,
+    beauty: 0.05,
+    electronics: 0.4,
+    home: 0.35,
+    sports: 0.05,
+    books: 0.08,
+    food: 0.01,
+    toys: 0.01,
   },
   bargain_hunters: {
-    fashion: 0.12,
-    beauty: 0.05,
-    electronics: 0.05,
-    home: 0.2,
-    sports: 0.05,
-    books: 0.05,
-    food: 0.3,
-    toys: 0.18,
+    fashion: 0.05,
+    beauty: 0.03,
+    electronics: 0.02,
+    home: 0.15,
+    sports: 0.03,
+    books: 0.02,
+    food: 0.45,
+    toys: 0.25,
   },
   young_trendsetters: {
     fashion: 0.38,
@@ -285,7 +280,7 @@ const CATEGORY_AFFINITY: Record<string, Record<string, number>> = {
     food: 0.15,
     toys: 0.05,
   },
-  casual_browsers: {
+  dormant_followers: {
     fashion: 0.15,
     beauty: 0.1,
     electronics: 0.1,
@@ -330,11 +325,11 @@ export interface CatalogueTruth {
 
 /** Item-level preferences per persona: who buys the premium, the cheap, the trending and the complementary items. */
 const ITEM_PREFERENCES: Record<string, ItemPreferenceTruth> = {
-  loyal_high_spenders: { popularityExponent: 1, priceAffinity: 1, trendingBoost: 1, complementRate: 0.6 },
-  bargain_hunters: { popularityExponent: 1, priceAffinity: -1, trendingBoost: 1, complementRate: 0.15 },
+  loyal_high_spenders: { popularityExponent: 1, priceAffinity: 1.5, trendingBoost: 1, complementRate: 0.6 },
+  bargain_hunters: { popularityExponent: 1, priceAffinity: -1.5, trendingBoost: 1, complementRate: 0.15 },
   young_trendsetters: { popularityExponent: 0.5, priceAffinity: 0, trendingBoost: 8, complementRate: 0.15 },
   quiet_followers: { popularityExponent: 1.6, priceAffinity: 0, trendingBoost: 1, complementRate: 0.3 },
-  casual_browsers: { popularityExponent: 1, priceAffinity: 0, trendingBoost: 1, complementRate: 0.1 },
+  dormant_followers: { popularityExponent: 1, priceAffinity: 0, trendingBoost: 1, complementRate: 0.1 },
 };
 
 const CATALOGUE: CatalogueTruth = {
@@ -345,17 +340,15 @@ const CATALOGUE: CatalogueTruth = {
   complementShare: 0.4,
 };
 
+/**
+ * Dollars a month: loyalty members are expected to spend about $40 a month, everyone else cents, so about 4% of
+ * the profiles buy in a 30-day window ("Spend model" in data/README.md).
+ */
 const SPEND_MODEL: SpendModelTruth = {
   target: 'spend_next_30d',
-  intercept: -50,
-  coefficients: { log_followers: 30, age: 1.8, app_sessions_per_week: 6, loyalty_member: 45 },
-  noiseSd: 20,
-  amountLogSd: 0.6,
-  // Measured on 240,000 generated profiles (seeds 101-104): Var(mu) = 3393 (sd 58.2, mean 131.0), so
-  // R² max = 3393 / (3393 + 20²) = 0.895; mu + eps < 0 in 0.19% of full windows. `SampleData.diagnostics` gives
-  // the same numbers for one generated population.
-  maxR2: 0.895,
-  clipRate: 0.0019,
+  intercept: -0.3,
+  coefficients: { log_followers: 0.1, age: 0.01, app_sessions_per_week: 0.04, loyalty_member: 40 },
+  amountLogSd: 0.25,
 };
 
 /**
@@ -399,108 +392,6 @@ export const SAMPLE_TRUTH = {
     /** Profiles that existed before the period were created up to this many days before it (skewed recent). */
     preExistingSpanDays: 1095,
   },
-};
-
-/**
- * A realistic year (`generateSample({ realistic: true })`): the same five personas, with buying part of what tells
- * them apart. Only loyalty members buy more than now and then (the planted spend model is driven by loyalty), and
- * the members are nearly all loyal high spenders (a few large orders a month or two apart) or bargain hunters
- * (two to four small orders in the months they buy); the other personas are told apart by followers and how much
- * they watch, and casual browsers, nearly half the audience, rarely come by. See "A realistic year" in
- * data/README.md for what it measures and what it still misses.
- */
-const REALISTIC_CHANGES: Record<string, Partial<PersonaTruth>> = {
-  loyal_high_spenders: {
-    share: 0.08,
-    logFollowers: { mean: 3.0, sd: 0.3 },
-    loyaltyRate: 0.98,
-    weeklyRates: { view: 1.5, like: 0.0012, share: 0.00016, comment: 0.0004, click: 0.0008 },
-    purchasesPerWindow: [0.7, 0.3, 0],
-    windowSpend: 100,
-  },
-  bargain_hunters: {
-    share: 0.05,
-    logFollowers: { mean: 2.3, sd: 0.3 },
-    loyaltyRate: 0.85,
-    purchasesPerWindow: [0, 0.2, 0.4, 0.4],
-    windowSpend: 50,
-  },
-  young_trendsetters: { logFollowers: { mean: 3.8, sd: 0.3 }, loyaltyRate: 0.01, windowSpend: 80 },
-  quiet_followers: { logFollowers: { mean: 0.9, sd: 0.3 }, loyaltyRate: 0.015, windowSpend: 70 },
-  casual_browsers: {
-    share: 0.47,
-    logFollowers: { mean: 1.6, sd: 0.3 },
-    loyaltyRate: 0.005,
-    weeklyRates: { view: 0.06, like: 0.00032, share: 0.00004, comment: 0.00004, click: 0.00016 },
-    windowSpend: 70,
-  },
-};
-
-/** The planted truth a generation run reads: the personas, their purchase tastes and the spend model. */
-export interface SampleVariantTruth {
-  personas: PersonaTruth[];
-  spendModel: SpendModelTruth;
-  categoryAffinity: Record<string, Record<string, number>>;
-  itemPreferences: Record<string, ItemPreferenceTruth>;
-}
-
-/**
- * The realistic year's truth. Its spend model is in dollars a month at scale 1 (no `buyerShare` needed): loyalty
- * members are expected to spend about $24 a month, everyone else cents, so about 4% of the profiles buy in a
- * 30-day window. noiseSd, maxR2 and clipRate do not apply (the noise is whether and how much one buys;
- * `SampleData.diagnostics` measures it).
- */
-export const REALISTIC_TRUTH: SampleVariantTruth = {
-  personas: PERSONAS.map((p) => ({ ...p, ...REALISTIC_CHANGES[p.key] })),
-  spendModel: {
-    ...SPEND_MODEL,
-    intercept: -0.3,
-    coefficients: { log_followers: 0.1, age: 0.01, app_sessions_per_week: 0.04, loyalty_member: 24 },
-    amountLogSd: 0.35,
-    maxR2: 0,
-    clipRate: 0,
-  },
-  // The two buying personas' tastes kept further apart than in the bundled sample: with few buyers a month the
-  // recommendations have less history per person to learn from (measured in data/README.md).
-  categoryAffinity: {
-    ...CATEGORY_AFFINITY,
-    loyal_high_spenders: {
-      fashion: 0.05,
-      beauty: 0.05,
-      electronics: 0.4,
-      home: 0.35,
-      sports: 0.05,
-      books: 0.08,
-      food: 0.01,
-      toys: 0.01,
-    },
-    bargain_hunters: {
-      fashion: 0.05,
-      beauty: 0.03,
-      electronics: 0.02,
-      home: 0.15,
-      sports: 0.03,
-      books: 0.02,
-      food: 0.45,
-      toys: 0.25,
-    },
-  },
-  itemPreferences: {
-    ...ITEM_PREFERENCES,
-    loyal_high_spenders: {
-      ...(ITEM_PREFERENCES.loyal_high_spenders as ItemPreferenceTruth),
-      priceAffinity: 1.5,
-    },
-    bargain_hunters: { ...(ITEM_PREFERENCES.bargain_hunters as ItemPreferenceTruth), priceAffinity: -1.5 },
-  },
-};
-
-/** The bundled sample's truth (the default of `generateSample`). */
-export const DEFAULT_TRUTH: SampleVariantTruth = {
-  personas: PERSONAS,
-  spendModel: SPEND_MODEL,
-  categoryAffinity: CATEGORY_AFFINITY,
-  itemPreferences: ITEM_PREFERENCES,
 };
 
 /** The spend model's x of a profile: 1 (for the intercept), then the planted features in `coefficients` order. */

@@ -102,7 +102,7 @@ describe('stable segment identity: segment=N, buttons and exports use the defaul
     const ownDir = await mkdtemp(join(tmpdir(), 'audience-segments-default-'));
     const file = join(ownDir, 'audience.db');
     const ownStore = await openStore({ file, flushDelayMs: 0 });
-    await loadSample(ownStore, { profiles: 800, seed: 42, now: NOW });
+    await loadSample(ownStore, { profiles: 400, seed: 42, now: NOW });
     const config = loadConfig({ DATA_FILE: file, MIN_COHORT_SIZE: '5' });
     own = {
       dir: ownDir,
@@ -179,7 +179,7 @@ describe('a filtered run on a fresh store', () => {
     const file = join(freshDir, 'audience.db');
     const fresh = await openStore({ file, flushDelayMs: 0 });
     try {
-      await loadSample(fresh, { profiles: 600, seed: 42, now: NOW });
+      await loadSample(fresh, { profiles: 300, seed: 42, now: NOW });
       const config = loadConfig({ DATA_FILE: file, MIN_COHORT_SIZE: '5' });
       const local = registerCommands({ store: fresh, clock: () => NOW, config }, (e) => errors.push(e));
       const filtered = await local.dispatch('segments k=3 where=country:DE', invocation);

@@ -28,7 +28,9 @@ let sample: SampleData | null = null;
 
 /** One small sample for every digest test (generated once per test file). */
 export function smallSample(): SampleData {
-  sample ??= generateSample({ profiles: 300, seed: 5, end: SAMPLE_END });
+  // A busier shop than the default sample's ~5% buyers a month, so that 300 profiles hold the 20 purchasers a
+  // spend forecast needs.
+  sample ??= generateSample({ profiles: 300, seed: 5, end: SAMPLE_END, buyerShare: 0.2 });
   return sample;
 }
 

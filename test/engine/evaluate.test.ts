@@ -159,34 +159,29 @@ describe('evaluateRecommendations on generated baskets', () => {
 
 describe('evaluateRecommendations on the bundled sample', () => {
   const sample = generateSample({ profiles: 5000, seed: 42, end: new Date('2026-06-01T00:00:00Z') });
+  // One time-split evaluation shared by the tests that read it.
+  let timeSplit: ReturnType<typeof evaluateRecommendations> | undefined;
+  const timeSplitResult = () => {
+    timeSplit ??= evaluateRecommendations(sample, { method: 'time' });
+    return timeSplit;
+  };
 
   it('beats the popularity list on a time split', () => {
-    const result = evaluateRecommendations(sample, { method: 'time' });
-    expect(result.users).toBeGreaterThan(1000);
+    const result = timeSplitResult();
+    // The last 30 days' buyers: about 5% of the profiles buy in a month.
+    expect(result.users).toBeGreaterThan(150);
     expect(result.items).toBe(sample.products.length);
     const { ours, popularity } = result;
-    // The product bar: 1.2× popularity on precision@10 (seed 42 measures ~1.39×; seeds 1, 7, 2024: 1.33-1.52×).
-    expect(ours.precisionAt10).toBeGreaterThanOrEqual(1.2 * popularity.precisionAt10);
-    expect(ours.precisionAt5).toBeGreaterThanOrEqual(1.2 * popularity.precisionAt5);
-    expect(ours.ndcgAt10).toBeGreaterThanOrEqual(1.2 * popularity.ndcgAt10);
+    // The sample's bar: 1.3× popularity on precision@10 (seed 42: 1.58× over 232 test users; seeds 1, 7, 2024:
+    // 1.36×, 1.59×, 1.41×).
+    expect(ours.precisionAt10).toBeGreaterThanOrEqual(1.3 * popularity.precisionAt10);
+    expect(ours.precisionAt5).toBeGreaterThanOrEqual(1.3 * popularity.precisionAt5);
+    expect(ours.ndcgAt10).toBeGreaterThanOrEqual(1.3 * popularity.ndcgAt10);
     expect(ours.recallAt10).toBeGreaterThan(popularity.recallAt10);
     expect(ours.coverage).toBeGreaterThan(2 * popularity.coverage);
     const table = formatEvaluation(result);
     expect(table).toContain('time split, last 30 days held out');
     expect(table).toMatch(/precision@10\s+0\.\d{4}\s+0\.\d{4}\s+\+\d+\.\d%/);
-  });
-
-  it('beats popularity by 1.3× on the realistic year too, where only a few percent buy in a month', () => {
-    // Seed 42: 1.48× over 199 test users (seeds 1, 7, 2024: 1.41×, 1.38×, 1.32×).
-    const year = generateSample({
-      profiles: 5000,
-      seed: 42,
-      end: new Date('2026-06-01T00:00:00Z'),
-      realistic: true,
-    });
-    const result = evaluateRecommendations(year, { method: 'time' });
-    expect(result.users).toBeGreaterThan(150);
-    expect(result.ours.precisionAt10).toBeGreaterThanOrEqual(1.3 * result.popularity.precisionAt10);
   });
 
   it('reaches 1.2× popularity on precision@10 when random purchases are hidden', () => {
@@ -225,7 +220,7 @@ describe('evaluateRecommendations on the bundled sample', () => {
       oracle += precisionAtK(list, relevant, 10);
     }
     oracle /= split.test.size;
-    const result = evaluateRecommendations(sample, { method: 'time' });
+    const result = timeSplitResult();
     const base = result.popularity.precisionAt10;
     const oracleLift = oracle / base - 1;
     const ourLift = result.ours.precisionAt10 / base - 1;

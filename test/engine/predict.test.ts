@@ -61,7 +61,7 @@ describe('fitPrediction on the sample', () => {
     for (const c of model.coefficients) {
       expect(c.stdError).toBeGreaterThan(0);
       expect(c.t).toBeCloseTo(c.value / c.stdError, 10);
-      // The planted value lies within a few standard errors (clipping adds a little bias).
+      // The planted value lies within a few standard errors.
       expect(Math.abs(c.value - (TRUTH.coefficients[c.feature] ?? 0)) / c.stdError).toBeLessThan(6);
     }
   });
@@ -97,7 +97,7 @@ describe('fitPrediction on the sample', () => {
   });
 
   it('reaches at least 90% of the best possible R² on the holdout and beats the average guess', () => {
-    const maxR2 = Math.max(TRUTH.maxR2, sample.diagnostics.maxR2);
+    const maxR2 = sample.diagnostics.maxR2;
     expect(maxR2).toBeGreaterThan(0);
     const held = fitPrediction(sample, { features: PLANTED, cutoff: CUTOFF, validate: 'holdout' });
     const h = held.validation;
@@ -119,7 +119,7 @@ describe('fitPrediction on the sample', () => {
     expect(v.fallback).toBeUndefined();
     expect(v.n).toBe(model.n);
     expect(v.size).toBe(30);
-    expect(v.r2).toBeGreaterThanOrEqual(0.8 * Math.max(TRUTH.maxR2, sample.diagnostics.maxR2));
+    expect(v.r2).toBeGreaterThanOrEqual(0.8 * sample.diagnostics.maxR2);
     expect(v.r2).toBeGreaterThan(v.baseline.r2);
     expect(v.rmse).toBeLessThan(v.baseline.rmse);
   });
@@ -137,7 +137,7 @@ describe('fitPrediction on the sample', () => {
     );
   });
 
-  it('recovers every planted coefficient within 5% on a realistic month too (3% buyers, balanced draw)', () => {
+  it('recovers every planted coefficient within 5% at another share of buyers too (3%, balanced draw)', () => {
     const real = generateSample({ profiles: 5000, seed: 42, end: END, buyerShare: 0.03 });
     const m = fitPrediction(real, { features: PLANTED, cutoff: CUTOFF });
     const c = real.diagnostics.spendScale;
@@ -147,8 +147,6 @@ describe('fitPrediction on the sample', () => {
         0.05,
       );
     }
-    // Few buyers: the spend of one person is mostly noise, so the best possible R² is small but the fit finds it.
-    expect(real.diagnostics.maxR2).toBeLessThan(0.05);
     expect(m.validation?.method).toBe('time');
     expect(m.validation?.r2).toBeGreaterThan(0);
   });
@@ -188,16 +186,12 @@ describe('fitPrediction on the sample', () => {
   });
 
   it('writes the strongest drivers in marketer words', () => {
-    expect(model.drivers).toHaveLength(3);
-    const text = model.drivers.join('\n');
-    expect(text).toMatch(/Each extra app session per week adds \$[56]\.\d\d in the next 30 days/);
-    expect(text).toMatch(/Doubling followers adds \$(8\.[5-9]|9\.[0-4])\d in the next 30 days/);
-    const loyal = fitPrediction(sample, {
-      features: ['loyalty_member', 'app_sessions_per_week'],
-      cutoff: CUTOFF,
-    });
-    expect(loyal.drivers.join('\n')).toMatch(
-      /Users with loyalty member = yes spend \$\d+\.\d\d more in the next 30 days/,
+    // The planted model has one large driver (loyalty, $40 a month); the others are cents and not clear.
+    expect(model.drivers).toEqual(['Users with loyalty member = yes spend $40.00 more in the next 30 days']);
+    // Alone, sessions stand in for loyalty (members open the app most): a clear per-unit driver.
+    const sessions = fitPrediction(sample, { features: ['app_sessions_per_week'], cutoff: CUTOFF });
+    expect(sessions.drivers.join('\n')).toMatch(
+      /^Each extra app session per week adds \$\d+\.\d\d in the next 30 days/,
     );
   });
 
@@ -240,7 +234,8 @@ describe('refusals', () => {
     const small = generateSample({ profiles: 40, seed: 1, end: END });
     expect(() => fitPrediction(small, { features: PLANTED, cutoff: CUTOFF })).toThrow(PredictError);
     expect(() => fitPrediction(small, { features: PLANTED, cutoff: CUTOFF })).toThrow(/at least 50/);
-    const medium = generateSample({ profiles: 120, seed: 1, end: END });
+    // The highest share of buyers, so that 150 profiles hold the 20 purchasers spend needs.
+    const medium = generateSample({ profiles: 150, seed: 1, end: END, buyerShare: 1 });
     const n = fitPrediction(medium, { features: PLANTED, cutoff: CUTOFF }).n;
     const pool = ['monetary', 'frequency', 'recency_days', 'engagement', 'views_per_week', 'likes_per_week'];
     const many = [...PLANTED, 'nps_score', 'tenure_days', 'followers', 'clicks_per_week', ...pool];
@@ -330,7 +325,9 @@ describe('refusals', () => {
     expect(m.features).toHaveLength(m.coefficients.length);
     expect(m.means).toHaveLength(m.features.length);
     expect(m.imputeMedians).toHaveLength(m.features.length);
-    expect(m.coefficients.find((c) => c.feature === 'age')?.value).toBeCloseTo(1.8, 0);
+    // The same fit as without the redundant attribute.
+    const plain = fitPrediction(sample, { cutoff: CUTOFF });
+    expect(m.coefficients).toEqual(plain.coefficients);
   });
 
   it('refuses unknown and non-numeric targets, listing the numeric ones', () => {

@@ -34,7 +34,13 @@ export function testConfig(dir: string, env: Record<string, string> = {}): AppCo
 /** Opens the store of `config` (quiet), optionally loading `profiles` sample profiles first. */
 export async function sampleStore(
   config: AppConfig,
-  options: { profiles?: number; seed?: number; encryption?: OpenStoreOptions['encryption'] } = {},
+  options: {
+    profiles?: number;
+    seed?: number;
+    /** See `SampleOptions.buyerShare` (default: the sample's own ~5% buyers a month). */
+    buyerShare?: number;
+    encryption?: OpenStoreOptions['encryption'];
+  } = {},
 ): Promise<FileStore> {
   const store = await openStore({
     file: config.dataFile,
@@ -43,7 +49,12 @@ export async function sampleStore(
     ...(options.encryption ? { encryption: options.encryption } : {}),
   });
   if (options.profiles)
-    await loadSample(store, { profiles: options.profiles, seed: options.seed ?? 3, now: NOW });
+    await loadSample(store, {
+      profiles: options.profiles,
+      seed: options.seed ?? 3,
+      now: NOW,
+      ...(options.buyerShare === undefined ? {} : { buyerShare: options.buyerShare }),
+    });
   return store;
 }
 

@@ -34,7 +34,8 @@ beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
   inputs = await tempDir('audience-inputs-');
   config = testConfig(dir);
-  store = await sampleStore(config, { profiles: 300 });
+  // A busier shop than the default ~5% buyers a month: predict needs 20 purchasers among the 300.
+  store = await sampleStore(config, { profiles: 300, buyerShare: 0.2 });
   router = registerCommands({ store, clock: () => NOW, config }, (error) => {
     throw error;
   });

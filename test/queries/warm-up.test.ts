@@ -18,7 +18,8 @@ describe('startWarmUp', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'audience-warm-'));
     store = await openStore({ file: join(dir, 'audience.db'), flushDelayMs: 10, onNotice: () => undefined });
-    const sample = generateSample({ profiles: 800, seed: 7, end: NOW });
+    // A busier shop than the default ~5% buyers a month: the prediction model needs 20 purchasers among the 300.
+    const sample = generateSample({ profiles: 300, seed: 7, end: NOW, buyerShare: 0.2 });
     await storeSample(store, sample, NOW);
   });
 

@@ -5,7 +5,7 @@ import { INTERACTION_TYPES, type Profile } from '../../src/domain/types.ts';
 import { computeFeatures } from '../../src/engine/features.ts';
 import { computeStats } from '../../src/engine/stats.ts';
 import { generateSample, type SampleData } from '../../src/sample/generate.ts';
-import { expectedSpend, REALISTIC_TRUTH, SAMPLE_CATEGORIES, SAMPLE_TRUTH } from '../../src/sample/truth.ts';
+import { expectedSpend, SAMPLE_CATEGORIES, SAMPLE_TRUTH } from '../../src/sample/truth.ts';
 
 const END = new Date('2025-06-02T00:00:00Z');
 const DAY = 86_400_000;
@@ -109,7 +109,8 @@ describe('generateSample', () => {
     expect(data.personas).toHaveLength(5000);
     const counts: Record<string, number> = {};
     for (const p of data.personas) counts[p] = (counts[p] ?? 0) + 1;
-    for (const persona of SAMPLE_TRUTH.personas) expect(counts[persona.key]).toBe(persona.share * 5000);
+    for (const persona of SAMPLE_TRUTH.personas)
+      expect(counts[persona.key]).toBe(Math.round(persona.share * 5000));
     expect(new Set(data.profiles.flatMap((p) => p.interests)).size).toBe(5);
     expect(new Set(data.profiles.map((p) => p.platform)).size).toBe(5);
     expect(new Set(data.profiles.map((p) => p.country)).size).toBeGreaterThanOrEqual(8);
@@ -171,13 +172,14 @@ describe('generateSample', () => {
     expect(quiet.length).toBeGreaterThan(50);
   });
 
-  it('clips spend in fewer than 1% of full windows, and reports it', () => {
+  it('draws every full window once, clips almost no buying probability, and counts the buyers it drew', () => {
     const windows = fullWindowSpends(data);
-    const clipped = windows.filter((w) => w.spend === 0).length;
-    expect(windows.length).toBe(data.diagnostics.userWindows);
-    expect(clipped).toBe(data.diagnostics.clippedWindows);
-    expect(clipped / windows.length).toBeLessThan(0.01);
-    expect(data.diagnostics.clipRate).toBeCloseTo(model.clipRate, 2);
+    const d = data.diagnostics;
+    expect(windows.length).toBe(d.userWindows);
+    expect(windows.filter((w) => w.spend > 0).length).toBe(d.buyerWindows);
+    // At the planted scale: the coefficients are β itself.
+    expect(d.spendScale).toBe(1);
+    expect(d.clipRate).toBeLessThan(0.01);
   });
 
   it('makes every planted x exactly computable by the features module', () => {
@@ -192,7 +194,7 @@ describe('generateSample', () => {
     expect(Object.values(table.missing).every((m) => m === 0)).toBe(true);
   });
 
-  it('realises the planted spend model in the 30 days after cutoff = end - 30d', () => {
+  it('returns the planted coefficients from least squares on the last window (balanced draw, calibrated)', () => {
     const cutoff = END.getTime() - WINDOW;
     const table = computeFeatures(data, planted, { asOf: cutoff, existingOnly: true });
     const row = new Map(table.userIds.map((u, i) => [u, i]));
@@ -202,32 +204,21 @@ describe('generateSample', () => {
       const r = row.get(it.user_id);
       if (r !== undefined) y[r] = (y[r] as number) + (it.value as number);
     }
-    const byId = new Map<string, Profile>(data.profiles.map((p) => [p.id, p]));
-    const residuals = table.userIds.map((u, i) => (y[i] as number) - expectedSpend(byId.get(u) as Profile));
-    const n = residuals.length;
-    const mean = residuals.reduce((a, b) => a + b, 0) / n;
-    const sd = Math.sqrt(residuals.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
-    expect(Math.abs(mean)).toBeLessThan((3 * model.noiseSd) / Math.sqrt(n));
-    expect(sd / model.noiseSd).toBeGreaterThan(0.95);
-    expect(sd / model.noiseSd).toBeLessThan(1.05);
-
-    const x = table.userIds.map((_, i) => table.columns.map((c) => c[i] as number));
     const fit = new MLR(
-      x,
+      table.userIds.map((_, i) => table.columns.map((col) => col[i] as number)),
       Array.from(y, (v) => [v]),
     );
+    // Exact because the buyers' amounts are calibrated (buyers.ts; "Spend model" in data/README.md says what
+    // this shows and what an uncalibrated month gives).
     planted.forEach((f, j) => {
-      const estimate = fit.weights[j]?.[0] as number;
-      const truth = model.coefficients[f] as number;
-      expect(Math.abs(estimate / truth - 1), f).toBeLessThan(0.05);
+      const want = model.coefficients[f] as number;
+      expect(Math.abs((fit.weights[j]?.[0] as number) / want - 1), f).toBeLessThan(0.005);
     });
-    // The best possible R² on this window is about the documented maxR2.
-    const yMean = y.reduce((a, b) => a + b, 0) / n;
-    const ssTot = y.reduce((a, b) => a + (b - yMean) ** 2, 0);
-    const ssRes = residuals.reduce((a, b) => a + b * b, 0);
-    expect(1 - ssRes / ssTot).toBeGreaterThan(model.maxR2 - 0.03);
-    expect(1 - ssRes / ssTot).toBeLessThan(model.maxR2 + 0.03);
-    expect(data.diagnostics.maxR2).toBeCloseTo(model.maxR2, 1);
+    // The calibration moved the buyers' amounts by about 1.5% on average (seed 42: 1.35%).
+    expect(data.diagnostics.meanAmountShift).toBeLessThan(0.03);
+    // Buying is the noise: the best R² on one window is about half (seed 42: 0.53).
+    expect(data.diagnostics.maxR2).toBeGreaterThan(0.3);
+    expect(data.diagnostics.maxR2).toBeLessThan(0.8);
   });
 
   it('recovers the coefficients within 3% when pooling all full windows', () => {
@@ -242,7 +233,7 @@ describe('generateSample', () => {
       const estimate = fit.weights[j]?.[0] as number;
       expect(Math.abs(estimate / (model.coefficients[f] as number) - 1), f).toBeLessThan(0.03);
     });
-    expect(Math.abs((fit.weights[planted.length]?.[0] as number) - model.intercept)).toBeLessThan(5);
+    expect(Math.abs((fit.weights[planted.length]?.[0] as number) - model.intercept)).toBeLessThan(0.05);
   });
 
   it('plants item preferences: premium for loyal high spenders, cheap for bargain hunters, trends for the young', () => {
@@ -314,7 +305,7 @@ describe('generateSample', () => {
     expect(followed / owners).toBeGreaterThan(4 * base);
   });
 
-  it('has the shapes of real exports: half-star ratings, weekday rhythm, repeat purchases, long tail, no silent browsers', () => {
+  it('has the shapes of real exports: half-star ratings, weekday rhythm, repeat purchases, long tail', () => {
     const DAY_MS = 86_400_000;
     const weekday = (t: number) => (Math.floor(t / DAY_MS) + 4) % 7; // 0 = Sunday
     const ratings = data.interactions.filter((i) => i.type === 'rating').map((i) => i.value as number);
@@ -345,20 +336,54 @@ describe('generateSample', () => {
     const top = sorted.slice(0, 40).reduce((a, b) => a + b, 0) / purchases;
     expect(top).toBeGreaterThan(0.4);
     expect(top).toBeLessThan(0.8);
-    // Casual browsers see some content most weeks: their median views per week is above 0.
-    const casual = new Set(
-      data.profiles.filter((_, i) => data.personas[i] === 'casual_browsers').map((p) => p.id),
-    );
-    const views = new Map<string, number>();
-    const from = END.getTime() - 56 * DAY_MS;
-    for (const it of data.interactions)
-      if (it.type === 'view' && it.timestamp >= from && casual.has(it.user_id))
-        views.set(it.user_id, (views.get(it.user_id) ?? 0) + 1);
-    const perWeek = [...casual].map((u) => (views.get(u) ?? 0) / 8).sort((a, b) => a - b);
-    expect(perWeek[Math.floor(perWeek.length / 2)]).toBeGreaterThan(0);
   });
 
-  it('makes personas differ in spend: loyal high spenders first, casual browsers last', () => {
+  it('has realistic monthly figures: 45-65% active, purchasers 3-10% of the active, engagement 0.5-6% of reach', () => {
+    const st = computeStats(data.profiles, data.interactions, { asOf: END.getTime() });
+    const n = data.profiles.length;
+    // Seed 42: 56.7% active, 5.3% of profiles bought (9.3% of the active), 2.4% of the reached engaged.
+    expect(st.active30d / n).toBeGreaterThan(0.45);
+    expect(st.active30d / n).toBeLessThan(0.65);
+    expect(st.purchasers30d / st.active30d).toBeGreaterThan(0.03);
+    expect(st.purchasers30d / st.active30d).toBeLessThan(0.1);
+    expect(st.engaged30d / st.reach30d).toBeGreaterThan(0.005);
+    expect(st.engaged30d / st.reach30d).toBeLessThan(0.06);
+  });
+
+  it('makes buying persona-driven: loyal high spenders and bargain hunters buy most months, the others rarely', () => {
+    const end = END.getTime();
+    const buyers = new Set<string>();
+    for (const it of data.interactions)
+      if (it.type === 'purchase' && it.timestamp >= end - WINDOW) buyers.add(it.user_id);
+    const share = (key: string) => {
+      const ids = data.profiles.filter((_, i) => data.personas[i] === key).map((p) => p.id);
+      return ids.filter((u) => buyers.has(u)).length / ids.length;
+    };
+    // Seed 42: 66% and 67% of them bought in the last 30 days, against 0.4-1.3% of the other personas.
+    expect(share('loyal_high_spenders')).toBeGreaterThan(0.5);
+    expect(share('bargain_hunters')).toBeGreaterThan(0.5);
+    for (const key of ['young_trendsetters', 'quiet_followers', 'dormant_followers'])
+      expect(share(key), key).toBeLessThan(0.03);
+  });
+
+  it('plants a dormant persona: dormant followers typically show no views in 8 weeks, the others do', () => {
+    const from = END.getTime() - 56 * DAY;
+    const views = new Map<string, number>();
+    for (const it of data.interactions)
+      if (it.type === 'view' && it.timestamp >= from) views.set(it.user_id, (views.get(it.user_id) ?? 0) + 1);
+    const medianViews = (key: string) => {
+      const counts = data.profiles
+        .filter((p, i) => data.personas[i] === key && (p.created_at as number) < from)
+        .map((p) => views.get(p.id) ?? 0)
+        .sort((a, b) => a - b);
+      return counts[Math.floor(counts.length / 2)] as number;
+    };
+    expect(medianViews('dormant_followers')).toBe(0);
+    for (const key of ['loyal_high_spenders', 'bargain_hunters', 'young_trendsetters', 'quiet_followers'])
+      expect(medianViews(key), key).toBeGreaterThan(0);
+  });
+
+  it('makes personas differ in spend: loyalty members first, dormant followers last', () => {
     const mu: Record<string, number[]> = {};
     data.profiles.forEach((p, i) => {
       const list = mu[data.personas[i] as string] ?? [];
@@ -366,13 +391,14 @@ describe('generateSample', () => {
       mu[data.personas[i] as string] = list;
     });
     const mean = (k: string) => (mu[k] as number[]).reduce((a, b) => a + b, 0) / (mu[k] as number[]).length;
-    expect(mean('loyal_high_spenders')).toBeGreaterThan(mean('young_trendsetters'));
+    expect(mean('loyal_high_spenders')).toBeGreaterThan(mean('bargain_hunters'));
+    expect(mean('bargain_hunters')).toBeGreaterThan(mean('young_trendsetters'));
     expect(mean('young_trendsetters')).toBeGreaterThan(mean('quiet_followers'));
-    expect(mean('quiet_followers')).toBeGreaterThan(mean('casual_browsers'));
+    expect(mean('quiet_followers')).toBeGreaterThan(mean('dormant_followers'));
   });
 });
 
-describe('generateSample with buyerShare: a realistic month', () => {
+describe('generateSample with buyerShare: another share of buyers', () => {
   let real: SampleData;
   beforeAll(() => {
     real = generateSample({ end: END, buyerShare: 0.03 });
@@ -392,14 +418,9 @@ describe('generateSample with buyerShare: a realistic month', () => {
     return { table, y };
   }
 
-  it('is deterministic, leaves the default sample alone and refuses a share outside (0, 1]', () => {
+  it('is deterministic and refuses a share outside (0, 1]', () => {
     const a = generateSample({ end: END, profiles: 600, seed: 3, buyerShare: 0.05 });
     expect(generateSample({ end: END, profiles: 600, seed: 3, buyerShare: 0.05 })).toEqual(a);
-    expect(data.diagnostics.spendScale).toBe(1);
-    expect(data.diagnostics.meanAmountShift).toBe(0);
-    expect(data.diagnostics.buyerWindows).toBe(
-      data.diagnostics.userWindows - data.diagnostics.clippedWindows,
-    );
     for (const bad of [0, -0.1, 1.5, Number.NaN])
       expect(() => generateSample({ end: END, profiles: 10, buyerShare: bad })).toThrow(
         /buyerShare must be in/,
@@ -447,74 +468,5 @@ describe('generateSample with buyerShare: a realistic month', () => {
       const truth = c * (model.coefficients[f] as number);
       expect(Math.abs((fit.weights[j]?.[0] as number) / truth - 1), f).toBeLessThan(0.005);
     });
-  });
-});
-
-describe('generateSample({ realistic: true }): a realistic year', () => {
-  let year: SampleData;
-  beforeAll(() => {
-    year = generateSample({ end: END, realistic: true });
-  });
-
-  it('is deterministic and keeps the persona shares of its own truth', () => {
-    const a = generateSample({ end: END, profiles: 600, seed: 3, realistic: true });
-    expect(generateSample({ end: END, profiles: 600, seed: 3, realistic: true })).toEqual(a);
-    const counts: Record<string, number> = {};
-    for (const p of year.personas) counts[p] = (counts[p] ?? 0) + 1;
-    for (const persona of REALISTIC_TRUTH.personas)
-      expect(counts[persona.key]).toBe(Math.round(persona.share * 5000));
-    // At the planted scale: no buyerShare needed, the coefficients are β itself.
-    expect(year.diagnostics.spendScale).toBe(1);
-  });
-
-  it('has realistic monthly figures: 45-65% active, purchasers 3-8% of the active, engagement 0.5-6% of reach', () => {
-    const st = computeStats(year.profiles, year.interactions, { asOf: END.getTime() });
-    const n = year.profiles.length;
-    // Seed 42: 58.0% active, 4.4% of profiles bought (7.6% of the active), 2.8% of the reached engaged.
-    expect(st.active30d / n).toBeGreaterThan(0.45);
-    expect(st.active30d / n).toBeLessThan(0.65);
-    expect(st.purchasers30d / st.active30d).toBeGreaterThan(0.03);
-    expect(st.purchasers30d / st.active30d).toBeLessThan(0.08);
-    expect(st.engaged30d / st.reach30d).toBeGreaterThan(0.005);
-    expect(st.engaged30d / st.reach30d).toBeLessThan(0.06);
-  });
-
-  it('makes buying persona-driven: loyal high spenders and bargain hunters buy most, the others rarely', () => {
-    const end = END.getTime();
-    const buyers = new Set<string>();
-    for (const it of year.interactions)
-      if (it.type === 'purchase' && it.timestamp >= end - WINDOW) buyers.add(it.user_id);
-    const share = (key: string) => {
-      const ids = year.profiles.filter((_, i) => year.personas[i] === key).map((p) => p.id);
-      return ids.filter((u) => buyers.has(u)).length / ids.length;
-    };
-    // Seed 42: 23% and 43% of them bought in the last 30 days, against 0.3-1.2% of the other personas.
-    expect(share('loyal_high_spenders')).toBeGreaterThan(0.15);
-    expect(share('bargain_hunters')).toBeGreaterThan(0.25);
-    for (const key of ['young_trendsetters', 'quiet_followers', 'casual_browsers'])
-      expect(share(key), key).toBeLessThan(0.03);
-  });
-
-  it('returns the planted coefficients from least squares on the last window (balanced draw, calibrated)', () => {
-    const cutoff = END.getTime() - WINDOW;
-    const table = computeFeatures(year, planted, { asOf: cutoff, existingOnly: true });
-    const row = new Map(table.userIds.map((u, i) => [u, i]));
-    const y = new Float64Array(table.userIds.length);
-    for (const it of year.interactions) {
-      if (it.type !== 'purchase' || it.timestamp < cutoff) continue;
-      const r = row.get(it.user_id);
-      if (r !== undefined) y[r] = (y[r] as number) + (it.value as number);
-    }
-    const fit = new MLR(
-      table.userIds.map((_, i) => table.columns.map((col) => col[i] as number)),
-      Array.from(y, (v) => [v]),
-    );
-    const truth = REALISTIC_TRUTH.spendModel;
-    planted.forEach((f, j) => {
-      const want = truth.coefficients[f] as number;
-      expect(Math.abs((fit.weights[j]?.[0] as number) / want - 1), f).toBeLessThan(0.005);
-    });
-    // The calibration moved the buyers' amounts by about 2% on average (seed 42: 2.3%).
-    expect(year.diagnostics.meanAmountShift).toBeLessThan(0.05);
   });
 });

@@ -40,6 +40,13 @@ const ANALYZE_AFTER_ROWS = 50_000;
 /** `work_mem` for one bulk statement (SET LOCAL, then reset): a million staged rows sort in about 150 MB. */
 const BULK_WORK_MEM = '256MB';
 
+/**
+ * For the rest of an import's transaction: no JIT compilation. The statement triggers' plans over a large
+ * transition table pass its cost threshold, and each of them compiled anew for every statement (every slice of
+ * profiles), for expressions evaluated once per row.
+ */
+const NO_JIT = 'SET LOCAL jit = off';
+
 /** One open change of one workspace; `finish()` stamps the audience if it changed. */
 export class PgChange implements StoreChange {
   readonly audience: StoreReads['audience'];
@@ -289,6 +296,7 @@ export class PgChange implements StoreChange {
     // very transaction too): it would hash, or walk, every stored row for each slice. Probe the key instead.
     await this.client.query('SET LOCAL enable_hashjoin = off');
     await this.client.query('SET LOCAL enable_mergejoin = off');
+    await this.client.query(NO_JIT);
     const updated = await this.q(update);
     const inserted = await this.q(insert);
     await this.client.query('SET LOCAL enable_hashjoin = on');
@@ -311,7 +319,7 @@ export class PgChange implements StoreChange {
       this.client,
       'staged_profiles',
       ['ord', 'id', 'platform', 'country', 'created_at', 'last_active_at', 'followers', 'interests', 'attrs'],
-      folded.map((p, ord) => [
+      mapRows(folded, (p, ord) => [
         ord,
         p.id,
         p.platform,
@@ -399,6 +407,7 @@ export class PgChange implements StoreChange {
     // The sorts and the hash of stored twins below (and the rollup triggers' GROUP BY) of a large file in memory,
     // for this statement only: with the default 4 MB they spill to disk in batches.
     await this.client.query(`SET LOCAL work_mem = '${BULK_WORK_MEM}'`);
+    await this.client.query(NO_JIT);
     // The data order (seq) is the file's: numbered in file order (a volatile nextval is evaluated after the
     // inner ORDER BY), then written by month and time, so each partition's time index is filled in runs of
     // neighbouring keys; the person index, deduplicated and smaller, takes the scattered entries. 1M events into a

@@ -45,6 +45,26 @@ const activityOf = (rows: string) => `
          max(at) FILTER (WHERE type = 'purchase')
     FROM ${rows} GROUP BY team_id, user_id`;
 
+// The removal trigger's body around the statement that re-inserts the recomputed people's activity rows.
+const REMAINING = `(SELECT i.* FROM unnest(teams, users) AS t(team_id, user_id)
+      JOIN interactions i ON i.team_id = t.team_id AND i.user_id = t.user_id) AS remaining`;
+const removedActivity = (insert: string) => `DECLARE teams text[]; users text[];
+BEGIN
+  UPDATE interaction_days d SET events = d.events - g.n
+    FROM (SELECT team_id, (at AT TIME ZONE 'UTC')::date AS day, type, count(*) AS n FROM removed GROUP BY 1, 2, 3) g
+   WHERE d.team_id = g.team_id AND d.day = g.day AND d.type = g.type;
+  DELETE FROM interaction_days WHERE events = 0;
+  SELECT array_agg(r.team_id), array_agg(r.user_id) INTO teams, users
+    FROM (SELECT team_id, user_id, max(at) AS at FROM removed GROUP BY 1, 2) r
+    JOIN person_activity a ON a.team_id = r.team_id AND a.user_id = r.user_id
+   WHERE r.at >= least(a.last_at, a.last_reach_at, a.last_engage_at, a.last_buy_at);
+  IF teams IS NULL THEN RETURN NULL; END IF;
+  DELETE FROM person_activity a USING unnest(teams, users) AS t(team_id, user_id)
+   WHERE a.team_id = t.team_id AND a.user_id = t.user_id;
+  ${insert};
+  RETURN NULL;
+END $$;`;
+
 /** The migration that creates the rollups, their triggers and indexes, and fills them from the rows there are. */
 export const ROLLUPS_SQL = `
 CREATE TABLE profile_tallies (
@@ -104,24 +124,8 @@ END $$;
 -- A removal subtracts its events per day; people whose latest event of some kind may be among the removed
 -- (retention removes old events, so usually nobody) get their row recomputed from what remains.
 CREATE FUNCTION rollup_interactions_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-DECLARE teams text[]; users text[];
-BEGIN
-  UPDATE interaction_days d SET events = d.events - g.n
-    FROM (SELECT team_id, (at AT TIME ZONE 'UTC')::date AS day, type, count(*) AS n FROM removed GROUP BY 1, 2, 3) g
-   WHERE d.team_id = g.team_id AND d.day = g.day AND d.type = g.type;
-  DELETE FROM interaction_days WHERE events = 0;
-  SELECT array_agg(r.team_id), array_agg(r.user_id) INTO teams, users
-    FROM (SELECT team_id, user_id, max(at) AS at FROM removed GROUP BY 1, 2) r
-    JOIN person_activity a ON a.team_id = r.team_id AND a.user_id = r.user_id
-   WHERE r.at >= least(a.last_at, a.last_reach_at, a.last_engage_at, a.last_buy_at);
-  IF teams IS NULL THEN RETURN NULL; END IF;
-  DELETE FROM person_activity a USING unnest(teams, users) AS t(team_id, user_id)
-   WHERE a.team_id = t.team_id AND a.user_id = t.user_id;
-  INSERT INTO person_activity (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at)
-  ${activityOf(`(SELECT i.* FROM unnest(teams, users) AS t(team_id, user_id)
-      JOIN interactions i ON i.team_id = t.team_id AND i.user_id = t.user_id) AS remaining`)};
-  RETURN NULL;
-END $$;
+${removedActivity(`INSERT INTO person_activity (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at)
+  ${activityOf(REMAINING)}`)}
 CREATE TRIGGER interactions_added AFTER INSERT ON interactions REFERENCING NEW TABLE AS added
   FOR EACH STATEMENT EXECUTE FUNCTION rollup_interactions_added();
 CREATE TRIGGER interactions_removed AFTER DELETE ON interactions REFERENCING OLD TABLE AS removed
@@ -176,24 +180,8 @@ BEGIN
   RETURN NULL;
 END $$;
 CREATE OR REPLACE FUNCTION rollup_interactions_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-DECLARE teams text[]; users text[];
-BEGIN
-  UPDATE interaction_days d SET events = d.events - g.n
-    FROM (SELECT team_id, (at AT TIME ZONE 'UTC')::date AS day, type, count(*) AS n FROM removed GROUP BY 1, 2, 3) g
-   WHERE d.team_id = g.team_id AND d.day = g.day AND d.type = g.type;
-  DELETE FROM interaction_days WHERE events = 0;
-  SELECT array_agg(r.team_id), array_agg(r.user_id) INTO teams, users
-    FROM (SELECT team_id, user_id, max(at) AS at FROM removed GROUP BY 1, 2) r
-    JOIN person_activity a ON a.team_id = r.team_id AND a.user_id = r.user_id
-   WHERE r.at >= least(a.last_at, a.last_reach_at, a.last_engage_at, a.last_buy_at);
-  IF teams IS NULL THEN RETURN NULL; END IF;
-  DELETE FROM person_activity a USING unnest(teams, users) AS t(team_id, user_id)
-   WHERE a.team_id = t.team_id AND a.user_id = t.user_id;
-  INSERT INTO person_activity (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at, known)
-  ${withKnown(`(SELECT i.* FROM unnest(teams, users) AS t(team_id, user_id)
-      JOIN interactions i ON i.team_id = t.team_id AND i.user_id = t.user_id) AS remaining`)};
-  RETURN NULL;
-END $$;
+${removedActivity(`INSERT INTO person_activity (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at, known)
+  ${withKnown(REMAINING)}`)}
 `;
 
 // Migration 7: cheaper upkeep of `person_activity`, which every event import writes once per person in it (200k
@@ -205,17 +193,30 @@ END $$;
 //   no index entry (a HOT update). `person_activity_recent` (team, known, last_at) made every update add an entry to
 //   both indexes on a new page. The people without a profile, which `stats` lists, get a partial index whose
 //   columns an activity update never changes. The table is rewritten in key order with the new fill factor.
-const UPSERT_ACTIVITY = (rows: string) => `
-  INSERT INTO person_activity AS a (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at, known)
-  SELECT x.*, ${KNOWN('x.team_id', 'x.user_id')}
-    FROM (${activityOf(rows)} ORDER BY team_id, user_id) AS x (team_id, user_id, l, r, e, b)
-  ON CONFLICT (team_id, user_id) DO UPDATE SET last_at = greatest(a.last_at, EXCLUDED.last_at),
+// The upsert's merge: a row is rewritten only when one of the person's latest events moves.
+const MERGE_ACTIVITY = `  ON CONFLICT (team_id, user_id) DO UPDATE SET last_at = greatest(a.last_at, EXCLUDED.last_at),
     last_reach_at = greatest(a.last_reach_at, EXCLUDED.last_reach_at),
     last_engage_at = greatest(a.last_engage_at, EXCLUDED.last_engage_at),
     last_buy_at = greatest(a.last_buy_at, EXCLUDED.last_buy_at)
   WHERE EXCLUDED.last_at > a.last_at OR EXCLUDED.last_reach_at > coalesce(a.last_reach_at, '-infinity')
     OR EXCLUDED.last_engage_at > coalesce(a.last_engage_at, '-infinity')
     OR EXCLUDED.last_buy_at > coalesce(a.last_buy_at, '-infinity');`;
+// Migrations 7 and 19's insert trigger on interactions: events per day, then the activity upsert.
+const addedFunction = (
+  upsert: string,
+) => `CREATE OR REPLACE FUNCTION rollup_interactions_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  INSERT INTO interaction_days AS d (team_id, day, type, events)
+  SELECT team_id, (at AT TIME ZONE 'UTC')::date, type, count(*) FROM added GROUP BY 1, 2, 3
+  ON CONFLICT (team_id, day, type) DO UPDATE SET events = d.events + EXCLUDED.events;
+  ${upsert}
+  RETURN NULL;
+END $$;`;
+const UPSERT_ACTIVITY = (rows: string) => `
+  INSERT INTO person_activity AS a (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at, known)
+  SELECT x.*, ${KNOWN('x.team_id', 'x.user_id')}
+    FROM (${activityOf(rows)} ORDER BY team_id, user_id) AS x (team_id, user_id, l, r, e, b)
+${MERGE_ACTIVITY}`;
 
 /** The migration that makes the activity upkeep cheap (see above). */
 export const ACTIVITY_UPKEEP_SQL = `
@@ -224,14 +225,33 @@ CREATE INDEX person_activity_strangers ON person_activity (team_id, user_id) WHE
 ALTER TABLE person_activity SET (fillfactor = 70);
 CLUSTER person_activity USING person_activity_pkey;
 
-CREATE OR REPLACE FUNCTION rollup_interactions_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-BEGIN
-  INSERT INTO interaction_days AS d (team_id, day, type, events)
-  SELECT team_id, (at AT TIME ZONE 'UTC')::date, type, count(*) FROM added GROUP BY 1, 2, 3
-  ON CONFLICT (team_id, day, type) DO UPDATE SET events = d.events + EXCLUDED.events;
-  ${UPSERT_ACTIVITY('added')}
-  RETURN NULL;
-END $$;
+${addedFunction(UPSERT_ACTIVITY('added'))}
+`;
+
+// Migration 19: every insert into person_activity reads each person's profile once for both `known` and `seen`
+// (the profile's last_active_at, stats-buckets.ts), and migration 12's BEFORE INSERT row trigger that set `seen` is
+// dropped. It ran for every proposed row of the activity upsert, updates included, though an update never takes
+// the new row's `seen`: 1M events of 311k people, 156k of them with a profile without last_active_at, spent 5.1 s
+// in its calls of a 35.5 s upsert (load 14).
+const WITH_PROFILE = (x: string) => `LEFT JOIN LATERAL (SELECT true AS found, q.last_active_at FROM profiles q
+    WHERE q.team_id = ${x}.team_id AND q.id = ${x}.user_id OFFSET 0) p ON true`;
+const ACTIVITY_ROWS = (rows: string, ordered: boolean) => `
+  SELECT x.*, p.found IS NOT NULL, p.last_active_at
+    FROM (${activityOf(rows)}${ordered ? ' ORDER BY team_id, user_id' : ''}) AS x (team_id, user_id, l, r, e, b)
+    ${WITH_PROFILE('x')}`;
+const ACTIVITY_COLUMNS = 'team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at, known, seen';
+const UPSERT_ACTIVITY_SEEN = (rows: string) => `
+  INSERT INTO person_activity AS a (${ACTIVITY_COLUMNS}) ${ACTIVITY_ROWS(rows, true)}
+${MERGE_ACTIVITY}`;
+
+/** Migration 19's part for the activity rollup (see above); the removal's body is migration 6's otherwise. */
+export const ACTIVITY_SEEN_SQL = `
+${addedFunction(UPSERT_ACTIVITY_SEEN('added'))}
+CREATE OR REPLACE FUNCTION rollup_interactions_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+${removedActivity(`INSERT INTO person_activity (${ACTIVITY_COLUMNS})
+  ${ACTIVITY_ROWS(REMAINING, false)}`)}
+DROP TRIGGER stats_activity_seen ON person_activity;
+DROP FUNCTION stats_activity_seen();
 `;
 
 /**
@@ -252,10 +272,8 @@ export async function rebuildRollups(db: Queryable, team: string): Promise<void>
   );
   // In key order: the table is then laid out as migration 7 leaves it, and the profile lookups walk the key once.
   await db.query(
-    `INSERT INTO person_activity (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at, known)
-     SELECT x.*, ${KNOWN('x.team_id', 'x.user_id')}
-       FROM (${activityOf('(SELECT * FROM interactions WHERE team_id = $1) AS mine')} ORDER BY team_id, user_id)
-         AS x (team_id, user_id, l, r, e, b)`,
+    `INSERT INTO person_activity (${ACTIVITY_COLUMNS})
+     ${ACTIVITY_ROWS('(SELECT * FROM interactions WHERE team_id = $1) AS mine', true)}`,
     [team],
   );
   await rebuildStatsBuckets(db, team);

@@ -15,9 +15,14 @@
  */
 
 import { CONNECTIONS_SQL } from './connections.ts';
-import { FEATURE_MASK_DROP_SQL, FEATURE_UPKEEP_SQL, FEATURE_WINDOWS_SQL } from './feature-windows.ts';
-import { PSEUDONYMS_SQL } from './pseudonyms.ts';
-import { ACTIVITY_UPKEEP_SQL, PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
+import {
+  FEATURE_MASK_DROP_SQL,
+  FEATURE_PENDING_SQL,
+  FEATURE_UPKEEP_SQL,
+  FEATURE_WINDOWS_SQL,
+} from './feature-windows.ts';
+import { PSEUDONYMS_INLINE_SQL, PSEUDONYMS_SQL } from './pseudonyms.ts';
+import { ACTIVITY_SEEN_SQL, ACTIVITY_UPKEEP_SQL, PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
 import { STATS_BUCKETS_SQL, STATS_SEEN_ON_INSERT_SQL } from './stats-buckets.ts';
 
 /** One migration: the SQL that takes the schema from `version - 1` to `version`. */
@@ -244,6 +249,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 13, name: 'feature-upkeep', sql: FEATURE_UPKEEP_SQL },
   { version: 14, name: 'assignments-cascade', sql: ASSIGNMENTS_CASCADE },
   { version: 18, name: 'feature-mask-drop', sql: FEATURE_MASK_DROP_SQL },
+  { version: 19, name: 'import-upkeep', sql: FEATURE_PENDING_SQL + ACTIVITY_SEEN_SQL },
+  { version: 20, name: 'pseudonyms-inline', sql: PSEUDONYMS_INLINE_SQL },
 ];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */
@@ -272,4 +279,5 @@ export const TEAM_TABLES = [
   'profile_pseudonyms',
   'feature_anchors',
   'person_windows',
+  'feature_pending',
 ] as const;

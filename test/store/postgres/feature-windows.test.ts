@@ -4,6 +4,7 @@ import { Rng } from '../../../src/domain/random.ts';
 import { generateSample } from '../../../src/sample/generate.ts';
 import { personEvents } from '../../../src/store/postgres/feature-sql.ts';
 import {
+  anchoredAt,
   anchorFeatures,
   countersAt,
   FEATURE_SLOTS,
@@ -30,11 +31,17 @@ describePostgres('per-person window counters kept on write, equal to a recount',
   const pick = <T>(xs: readonly T[]): T => rng.pick(xs);
   let users: string[] = [];
 
-  /** Every anchor's kept rows equal `personEvents` as of the anchor, and the day candidates a recount. */
+  /**
+   * Every anchor's kept rows equal `personEvents` as of the anchor, and the day candidates a recount, once a reader
+   * has brought the anchors to their instants (which folds the pending events in).
+   */
   async function expectCountersExact(): Promise<void> {
-    const { rows: anchors } = await pool.query<{ team_id: string; slot: number; at: string }>(
-      'SELECT team_id, slot, at::text AS at FROM feature_anchors ORDER BY 1, 2',
+    const { rows: anchors } = await pool.query<{ team_id: string; slot: number; at: string; ms: number }>(
+      `SELECT team_id, slot, at::text AS at, (extract(epoch FROM at) * 1000)::float8 AS ms FROM feature_anchors
+        ORDER BY 1, 2`,
     );
+    for (const a of anchors) await anchorFeatures(pool, a.team_id, a.slot, a.ms);
+    for (const a of anchors) expect(await anchoredAt(pool, a.team_id, a.slot, a.ms)).toBe(true);
     for (const a of anchors) {
       const p = [a.team_id, a.at, a.slot];
       const events = personEvents({
@@ -120,8 +127,27 @@ describePostgres('per-person window counters kept on write, equal to a recount',
     await anchorFeatures(pool, OTHER, FEATURE_SLOTS.now, END - 10 * DAY);
     for (let round = 0; round < 4; round++) {
       await insertSome(40);
+      // Until a reader folds them, the inserted events are pending and readers count from the events.
+      const { rows: now } = await pool.query(
+        `SELECT (extract(epoch FROM at) * 1000)::float8 AS ms FROM feature_anchors WHERE team_id = $1 AND slot = 0`,
+        [TEAM],
+      );
+      expect(await anchoredAt(pool, TEAM, FEATURE_SLOTS.now, now[0].ms)).toBe(false);
       await expectCountersExact();
     }
+    // A delete folds the pending events before it recounts the people it touched (or theirs would count twice).
+    const touched = users.slice(5, 10);
+    await pool.query(
+      `INSERT INTO interactions (team_id, user_id, type, at)
+       SELECT $1, u, 'view', t FROM unnest($2::text[]) u, unnest(ARRAY[$3, $4]::timestamptz[]) t`,
+      [TEAM, touched, ts(END - DAY), ts(END - 2 * DAY)],
+    );
+    await pool.query('DELETE FROM interactions WHERE team_id = $1 AND user_id = ANY($2) AND at = $3', [
+      TEAM,
+      touched,
+      ts(END - 2 * DAY),
+    ]);
+    await expectCountersExact();
     // Forget-like (everything of some people) and retention-like (everything before an instant) deletes.
     await pool.query('DELETE FROM interactions WHERE team_id = $1 AND user_id = ANY($2)', [
       TEAM,
