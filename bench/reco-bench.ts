@@ -61,6 +61,20 @@ const SETS: DataSet[] = [
   },
   { name: 'baskets', make: () => generateShape({ kind: 'baskets', seed: 3, users: 1500 }) },
   {
+    // The older smooth-taste generator: less collaborative structure than the MovieLens-shaped one.
+    name: 'older-ratings',
+    make: () =>
+      generateShape({
+        kind: 'ratings',
+        seed: 3,
+        users: 1200,
+        items: 500,
+        medianEvents: 30,
+        taste: 3,
+        zipf: 0.7,
+      }),
+  },
+  {
     name: 'sample',
     make: () =>
       generateSample({ profiles: quick ? 2000 : 5000, seed: 42, end: new Date('2026-06-01T00:00:00Z') }),

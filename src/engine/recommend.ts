@@ -150,6 +150,8 @@ export interface RecommendParams {
   tasteShare: number;
   /** Validation grids: when a single value is wanted, pass a one-element grid. */
   lambdaGrid: number[];
+  /** Dropout-rate candidates of the emphasised denoising fit (collaborative.ts); 0 is plain EASE. */
+  dropoutGrid: number[];
   halfLifeGrid: number[];
   popularityHalfLifeGrid: number[];
   priorGrid: number[];
@@ -180,6 +182,7 @@ export const DEFAULT_RECOMMEND_PARAMS: RecommendParams = {
   repeatRate: 0.5,
   tasteShare: 0.2,
   lambdaGrid: [...DEFAULT_COLLABORATIVE_OPTIONS.lambdaGrid],
+  dropoutGrid: [...DEFAULT_COLLABORATIVE_OPTIONS.dropoutGrid],
   halfLifeGrid: [...DEFAULT_COLLABORATIVE_OPTIONS.halfLifeGrid],
   popularityHalfLifeGrid: [...DEFAULT_COLLABORATIVE_OPTIONS.popularityHalfLifeGrid],
   priorGrid: [...DEFAULT_COLLABORATIVE_OPTIONS.priorGrid],
@@ -189,7 +192,7 @@ export const DEFAULT_RECOMMEND_PARAMS: RecommendParams = {
 
 /** A fitted recommender, plain JSON: sparse neighbour lists in CSR form plus popularity tables. */
 export interface RecommendModel {
-  version: 4;
+  version: 5;
   itemIds: string[];
   /** Neighbours of item j are at indices neighbourStart[j] .. neighbourStart[j+1]-1 of the arrays below. */
   neighbourStart: number[];
@@ -918,6 +921,7 @@ export function planRecommendModel(
     maxItems: params.maxModelItems,
     maxNeighbours: params.maxNeighbours,
     lambdaGrid: params.lambdaGrid,
+    dropoutGrid: params.dropoutGrid,
     halfLifeGrid: params.halfLifeGrid,
     popularityHalfLifeGrid: params.popularityHalfLifeGrid,
     priorGrid: params.priorGrid,
@@ -938,7 +942,7 @@ export function planRecommendModel(
   const { itemSet: _items, ...chosen } = choice;
   const popularity = census.popularity[String(choice.popularityHalfLifeDays)] ?? [];
   const base: RecommendDraft['base'] = {
-    version: 4,
+    version: 5,
     itemIds: products.map((p) => p.id),
     categories,
     itemCategory,

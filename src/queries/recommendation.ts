@@ -71,7 +71,7 @@ export async function recommendationModelFor(
 
 function isModel(m: unknown): boolean {
   const model = m as Partial<RecommendModel> | null;
-  return model?.version === 4 && Array.isArray(model.itemIds) && Boolean(model.taste && model.params);
+  return model?.version === 5 && Array.isArray(model.itemIds) && Boolean(model.taste && model.params);
 }
 
 /**

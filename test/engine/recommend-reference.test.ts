@@ -29,9 +29,10 @@ function paired(data: ReturnType<typeof generateCatalogueShape>) {
 }
 
 describe('the shipped recommender against a full, tuned EASE (test/support/ease-reference.ts)', () => {
-  it('comes within 1% of it under given-5 on a MovieLens-shaped ratings store', () => {
-    // Measured: shipped P@10 0.6294 vs the reference's 0.6287 (+0.1%, paired standard error 0.4%), popularity 0.58.
-    // With one λ for every history length it was 0.617 (−1.9%); short histories now get their own λ and blend.
+  it('beats it by at least 1.5% under given-5 on a MovieLens-shaped ratings store', () => {
+    // Measured: shipped P@10 0.6511 vs the reference's 0.6287 (+3.6%, paired standard error 0.5%), popularity 0.58.
+    // Plain EASE with λ and blend chosen apart for short histories was 0.6294 (+0.1%), with one λ for every
+    // length 0.617 (−1.9%); short queries now take the denoising fit (EDLAE, a dropout rate chosen by validation).
     const data = generateCatalogueShape({ kind: 'ratings', seed: 5, users: 1500, items: 600 });
     const { shipped, reference } = paired(data);
     const diffs = shipped.map((s, k) => s - (reference[k] as number));
@@ -39,7 +40,7 @@ describe('the shipped recommender against a full, tuned EASE (test/support/ease-
     const sd = Math.sqrt(diffs.reduce((a, d) => a + (d - mean) ** 2, 0) / (diffs.length - 1));
     const meanRef = reference.reduce((a, b) => a + b, 0) / reference.length;
     expect(diffs.length).toBeGreaterThan(1400);
-    expect(mean + 2 * (sd / Math.sqrt(diffs.length))).toBeGreaterThanOrEqual(-0.01 * meanRef);
+    expect(mean - 2 * (sd / Math.sqrt(diffs.length))).toBeGreaterThanOrEqual(0.015 * meanRef);
     expect(meanRef).toBeGreaterThan(0.4);
     // Four model fits on 1,500 people: about 25 s alone, more on a busy machine.
   }, 240_000);

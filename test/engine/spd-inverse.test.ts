@@ -58,4 +58,29 @@ describe('easeFromGram', () => {
       }
     }
   });
+
+  it('with a dropout rate p, is the emphasised denoising closed form: Λ = λI + p/(1−p)·diag(XᵀX) (EDLAE)', () => {
+    const items = 6;
+    const gram = gramOf(40, items, 11, 0);
+    let trace = 0;
+    for (let a = 0; a < items; a++) trace += gram.get(a, a);
+    const [lambdaScale, dropout] = [0.3, 0.9];
+    const ridge = gram.clone();
+    for (let a = 0; a < items; a++) {
+      ridge.set(a, a, gram.get(a, a) * (1 + dropout / (1 - dropout)) + (lambdaScale * trace) / items);
+    }
+    const p = inverse(ridge);
+    const b = easeFromGram(Float64Array.from(gram.to1DArray()), items, lambdaScale, dropout);
+    const plain = easeFromGram(Float64Array.from(gram.to1DArray()), items, lambdaScale);
+    let moved = 0;
+    for (let j = 0; j < items; j++) {
+      for (let i = 0; i < items; i++) {
+        const want = i === j ? 0 : -p.get(j, i) / p.get(i, i);
+        expect(Math.abs((b[j * items + i] as number) - want)).toBeLessThan(1e-9);
+        moved = Math.max(moved, Math.abs((b[j * items + i] as number) - (plain[j * items + i] as number)));
+      }
+    }
+    // The dropout term is not a no-op: the weights differ from plain EASE at the same λ.
+    expect(moved).toBeGreaterThan(0.01);
+  });
 });

@@ -134,8 +134,13 @@ describe('one person’s top 10 on both backends', () => {
       for (let k = 0; k < (a?.length ?? 0); k++) close(a?.[k] as number, b?.[k] as number);
     };
     closeAll(pg.model.neighbourWeights, file.model.neighbourWeights);
-    // Short histories' own B (λ chosen apart for at most 10 known items) comes from the same pair sums.
-    expect(file.model.collaborative.short?.lambda).not.toBe(file.model.collaborative.lambda);
+    // Short histories' own B (λ and dropout rate chosen apart for at most 10 known items) comes from the same
+    // pair sums.
+    const { collaborative } = file.model;
+    expect([collaborative.short?.lambda, collaborative.short?.dropout]).not.toEqual([
+      collaborative.lambda,
+      collaborative.dropout,
+    ]);
     expect(file.model.shortNeighbours?.items.length).toBeGreaterThan(1000);
     expect(pg.model.shortNeighbours?.start).toEqual(file.model.shortNeighbours?.start);
     expect(pg.model.shortNeighbours?.items).toEqual(file.model.shortNeighbours?.items);
