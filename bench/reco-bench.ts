@@ -18,7 +18,7 @@ import {
 import type { RecommendInput } from '../src/engine/recommend.ts';
 import { generateCatalogueShape } from '../src/sample/catalogue-shape.ts';
 import { generateSample } from '../src/sample/generate.ts';
-import { generateShape } from '../src/sample/shapes.ts';
+import { generateShape, OLDER_RATINGS_SHAPE } from '../src/sample/shapes.ts';
 import { fitEaseReference } from '../test/support/ease-reference.ts';
 
 const quick = process.argv.includes('--quick');
@@ -63,16 +63,7 @@ const SETS: DataSet[] = [
   {
     // The older smooth-taste generator: less collaborative structure than the MovieLens-shaped one.
     name: 'older-ratings',
-    make: () =>
-      generateShape({
-        kind: 'ratings',
-        seed: 3,
-        users: 1200,
-        items: 500,
-        medianEvents: 30,
-        taste: 3,
-        zipf: 0.7,
-      }),
+    make: () => generateShape(OLDER_RATINGS_SHAPE),
   },
   {
     name: 'sample',

@@ -45,6 +45,20 @@ export interface ShapeData {
   interactions: Interaction[];
 }
 
+/**
+ * The older smooth-taste ratings set (half stars, Zipf 0.7, three taste factors): less collaborative structure than
+ * the MovieLens-shaped catalogue set, so the evaluate test and the recommendation bench both judge the model on it.
+ */
+export const OLDER_RATINGS_SHAPE: ShapeOptions = {
+  kind: 'ratings',
+  seed: 3,
+  users: 1200,
+  items: 500,
+  medianEvents: 30,
+  taste: 3,
+  zipf: 0.7,
+};
+
 const DAY = 86_400_000;
 
 /** Generates one store of the given shape; see the module comment. */

@@ -391,7 +391,7 @@ describe('the segment-sizes chart', () => {
       k: 4,
       features: [],
       scaling: 'zscore',
-      names: ['Bargain hunters', 'Quiet followers', 'Trend-setters', 'Casual browsers'],
+      names: ['Bargain hunters', 'Quiet followers', 'Trend-setters', 'Dormant followers'],
       sizes,
       centroids: [],
       user_ids: [],

@@ -10,7 +10,7 @@ import { generateSample } from '../../../src/sample/generate.ts';
 import { storeSample } from '../../../src/sample/load.ts';
 import { openPgStore, type PgStore } from '../../../src/store/postgres/pg-store.ts';
 import { describePostgres, usePostgresSchema } from '../../support/postgres.ts';
-import { ROOT } from '../../support/processes.ts';
+import { entryPoint, ROOT } from '../../support/processes.ts';
 import { postSigned, slashCommand } from '../../support/signed-request.ts';
 import { type SlackStandIn, startSlackStandIn } from '../../support/slack-stand-in.ts';
 import { SIGNING_SECRET, TEST_NOW } from '../../support/test-app.ts';
@@ -55,7 +55,7 @@ describePostgres('app replicas on one PostgreSQL database', () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     // The schema rides in the URL, as any libpq option can.
     const url = `${db.url}?options=${encodeURIComponent(`-c search_path=${db.schema}`)}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/app.ts'], {
+    const child = spawn(process.execPath, entryPoint('src/app.ts'), {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
