@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import type { Queryable } from './claims.ts';
+import { inTransaction } from './connect.ts';
 
 /** Advisory lock class for partition changes ("AIPT"), so two importing replicas never race on the DDL. */
 const PARTITION_LOCK_CLASS = 0x41495054;
@@ -45,18 +46,8 @@ export async function ensureMonthPartitions(
     await createPartitions(db, missing);
     return missing;
   }
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
-    await createPartitions(client, missing);
-    await client.query('COMMIT');
-    return missing;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  await inTransaction(db, 'BEGIN', (client) => createPartitions(client, missing));
+  return missing;
 }
 
 async function createPartitions(db: Queryable, months: readonly string[]): Promise<void> {
