@@ -2082,14 +2082,15 @@ function explainForSegment(
 
 /** The segment's own purchases, weighted by how strongly each points at i, pick the anchor (-1: none). */
 function segmentAnchor(model: RecommendModel, anchorMass: Float64Array, i: number): number {
+  const graph = neighboursOf(model);
   let anchor = -1;
   let bestValue = 0;
   for (let j = 0; j < anchorMass.length; j++) {
     const mass = anchorMass[j] as number;
     if (mass === 0) continue;
-    const e = neighbourEntry(neighboursOf(model), j, i);
+    const e = neighbourEntry(graph, j, i);
     if (e < 0) continue;
-    const v = mass * (model.neighbourWeights[e] as number);
+    const v = mass * (graph.weights[e] as number);
     if (v > bestValue) {
       bestValue = v;
       anchor = j;
