@@ -302,11 +302,10 @@ interface World extends Catalogue {
 }
 
 function makeWorld(productRng: Rng): World {
-  const truth = SAMPLE_TRUTH;
   const catalogue = makeProducts(productRng);
   const { products, byCategory, trending } = catalogue;
-  const personaDefs = truth.personas;
-  const personaPrefs = personaDefs.map((p) => truth.itemPreferences[p.key] ?? NEUTRAL_PREFERENCES);
+  const personaDefs = SAMPLE_TRUTH.personas;
+  const personaPrefs = personaDefs.map((p) => SAMPLE_TRUTH.itemPreferences[p.key] ?? NEUTRAL_PREFERENCES);
   const categoryKeys = SAMPLE_CATEGORIES.map((c) => c.key);
   return {
     ...catalogue,
@@ -315,7 +314,7 @@ function makeWorld(productRng: Rng): World {
       byCategory.map((cat) => itemWeights(cat, pref, products, trending)),
     ),
     personaCategoryCum: personaDefs.map((p) =>
-      cumulative(categoryKeys.map((k) => truth.categoryAffinity[p.key]?.[k] ?? 0)),
+      cumulative(categoryKeys.map((k) => SAMPLE_TRUTH.categoryAffinity[p.key]?.[k] ?? 0)),
     ),
     countryCum: cumulative(SAMPLE_COUNTRIES.map((c) => c.weight)),
     categoryOf: categoryIndex(byCategory, products.length),
