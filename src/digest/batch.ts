@@ -73,11 +73,8 @@ export async function deliverBatch(
     durableUntil = to;
   }
   await recordSegmentations(ctx, jobs, results, contents);
-  await ctx.store
-    .change(async (tx) => {
-      await ctx.outcomes.apply(tx);
-      await tx.pruneDeliveries(now - KEEP_DELIVERIES_MS, MAX_DELIVERIES);
-    })
+  await ctx.outcomes
+    .save(ctx.store, (tx) => tx.pruneDeliveries(now - KEEP_DELIVERIES_MS, MAX_DELIVERIES))
     .catch((error: unknown) => ctx.logger.error('could not save digest deliveries', { error }));
   return { results, heldElsewhere };
 }
@@ -198,8 +195,7 @@ async function recordSegmentations(
 /** Commits `started` records for `jobs` (and the outcomes queued so far) before any of them is posted. */
 async function markStarted(ctx: BatchContext, jobs: DeliveryJob[], now: number): Promise<void> {
   const began = ctx.timers.monotonic();
-  await ctx.store.change(async (tx) => {
-    await ctx.outcomes.apply(tx);
+  await ctx.outcomes.save(ctx.store, async (tx) => {
     for (const job of jobs) {
       await tx.putDelivery({
         key: job.key,

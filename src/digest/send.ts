@@ -42,19 +42,26 @@ export interface DeliveryResult {
  */
 export interface OutcomeQueue {
   push(apply: (tx: StoreChange) => Promise<unknown>): void;
-  /** Applies and forgets everything queued (inside a store change). */
-  apply(tx: StoreChange): Promise<void>;
+  /**
+   * Applies everything queued together with `more` in one store change, and forgets it only once that change
+   * has committed: a save that fails (a deadlock, a full disk) leaves the outcomes for the next save.
+   */
+  save(store: Store, more: (tx: StoreChange) => Promise<void>): Promise<void>;
 }
 
 /** A queue of pending store changes. */
 export function createOutcomeQueue(): OutcomeQueue {
-  let pending: Array<(tx: StoreChange) => Promise<unknown>> = [];
+  const pending: Array<(tx: StoreChange) => Promise<unknown>> = [];
   return {
     push: (apply) => void pending.push(apply),
-    async apply(tx) {
-      const now = pending;
-      pending = [];
-      for (const apply of now) await apply(tx);
+    async save(store, more) {
+      const taken = pending.slice();
+      await store.change(async (tx) => {
+        for (const apply of taken) await apply(tx);
+        await more(tx);
+      });
+      // Outcomes pushed while the change ran stay queued for the next save.
+      pending.splice(0, taken.length);
     },
   };
 }

@@ -101,7 +101,11 @@ export async function finishOccurrence(db: Queryable, teamId: string, claim: Cla
   return rowCount === 1;
 }
 
-/** Extends every open claim of `holder` by `leaseMs` from now (the heartbeat of a live replica); returns how many. */
+/**
+ * Extends every open claim of `holder` by `leaseMs` from now (the heartbeat of a live replica); returns how many.
+ * Rows another transaction holds are skipped, not waited for: that transaction is this replica's own save of
+ * their outcome (which ends the claim), and waiting while locking the others in scan order deadlocked with it.
+ */
 export async function renewClaims(
   db: Queryable,
   teamId: string,
@@ -109,8 +113,11 @@ export async function renewClaims(
   leaseMs: number,
 ): Promise<number> {
   const { rowCount } = await db.query(
-    `UPDATE digest_occurrences SET claimed_until = clock_timestamp() + $3 * interval '1 millisecond'
-      WHERE team_id = $1 AND claimed_by = $2 AND state <> 'done'`,
+    `UPDATE digest_occurrences o SET claimed_until = clock_timestamp() + $3 * interval '1 millisecond'
+       FROM (SELECT key FROM digest_occurrences
+              WHERE team_id = $1 AND claimed_by = $2 AND state <> 'done'
+              ORDER BY key FOR UPDATE SKIP LOCKED) mine
+      WHERE o.team_id = $1 AND o.key = mine.key`,
     [teamId, holder, leaseMs],
   );
   return rowCount ?? 0;

@@ -98,4 +98,35 @@ describePostgres('digest occurrence claims (exactly once across replicas)', () =
     await releaseClaim(a, TEAM, released);
     expect(await claim(b, 'replica-b', 'released:1')).toMatchObject({ attempt: 2, mayHavePosted: false });
   });
+
+  it('renews without waiting on a claim whose outcome a save of the same replica is writing', async () => {
+    // The save closes occurrences one statement at a time and holds their rows to commit; a heartbeat that
+    // waited for them while holding the rest deadlocked with it (CI, two replicas, 200 digests).
+    const mine = keys('saving', 3);
+    for (const k of mine) await claim(a, 'replica-s', k);
+    const save = await b.connect();
+    try {
+      await save.query('BEGIN');
+      await save.query(`UPDATE digest_occurrences SET state = 'done' WHERE team_id = $1 AND key = $2`, [
+        TEAM,
+        mine[1],
+      ]);
+      const renewal = renewClaims(a, TEAM, 'replica-s', LONG);
+      const waited = await Promise.race([
+        renewal.then(() => false),
+        new Promise<boolean>((r) => setTimeout(() => r(true), 2_000)),
+      ]);
+      expect(waited).toBe(false);
+      expect(await renewal).toBe(2);
+      // The save, holding its row, now closes another: no lock of the heartbeat is in its way.
+      await save.query(`UPDATE digest_occurrences SET state = 'done' WHERE team_id = $1 AND key = $2`, [
+        TEAM,
+        mine[2],
+      ]);
+      await save.query('COMMIT');
+    } finally {
+      save.release();
+    }
+    expect(await renewClaims(a, TEAM, 'replica-s', LONG)).toBe(1);
+  });
 });
