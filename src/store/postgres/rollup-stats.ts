@@ -2,7 +2,7 @@
  * `stats` from the rollups when they answer it exactly: when no event lies at or after asOf (the usual "as of
  * now"). Everything is read from per-workspace rollups of bounded size (the tallies of rollups.ts, the 10-minute
  * slices of stats-buckets.ts and week-edges.ts) and from the events and profiles of at most five partial 10-minute
- * slices, but for the profiles last seen in the week before last. Otherwise (stats as of a past instant) the caller
+ * slices. Otherwise (stats as of a past instant) the caller
  * scans the 60-day window (aggregates.ts). The figures are the engine's (src/engine/stats.ts),
  * compared on the same data in test/store/postgres/rollups.test.ts.
  */
@@ -52,16 +52,11 @@ SELECT (sums.active7d + week.active - later.n + later.week)::int AS active7d,
        (sums.purchasers + month.purchasers)::int AS purchasers
   FROM sums, week, month, later`;
 
-// People with a profile active in the week before last [$2, $3): who had an event then, from the week's starts and
-// ends (week-edges.ts; $4, $5 the first slices at or after $2 and $3), less those without a profile ($6, the
-// strangers of the 60 days, which include that week's), plus the profiles last seen then without an event then:
-// those whose latest event is before the week need no more, those whose latest is after it one probe.
+// People with a profile active in the week before last [$2, $3), from the week's starts and ends (week-edges.ts;
+// $4, $5 the first slices at or after $2 and $3), which count everyone with an event or a profile seen then, less
+// those without a profile ($6, the strangers of the 60 days, which include that week's) who had an event then.
 const PREVIOUS_WEEK = `SELECT (${WEEK_PEOPLE}
   - (SELECT count(DISTINCT user_id) FROM interactions WHERE team_id = $1 AND user_id = ANY($6) AND at >= $2 AND at < $3)
-  + (SELECT count(*) FROM profiles p LEFT JOIN person_activity a ON a.team_id = $1 AND a.user_id = p.id
-      WHERE p.team_id = $1 AND p.last_active_at >= $2 AND p.last_active_at < $3
-        AND (a.last_at IS NULL OR a.last_at < $2 OR (a.last_at >= $3 AND NOT EXISTS (
-          SELECT 1 FROM interactions j WHERE j.team_id = $1 AND j.user_id = p.id AND j.at >= $2 AND j.at < $3))))
   )::int AS active_prev_week`;
 
 // New profiles ($2 asOf, $3 week, $4 prev week), from the created_at index.

@@ -74,7 +74,8 @@ describePostgres('stats rollups kept by every change, equal to the engine', () =
         `SELECT team_id, date_bin('10 minutes', at, 'epoch'::timestamptz), sum(st), sum(en) FROM (
            SELECT team_id, at, (lead(at) OVER w IS NULL OR lead(at) OVER w - at > interval '7 days')::int AS st,
                   (lag(at) OVER w IS NULL OR at - lag(at) OVER w > interval '7 days')::int AS en
-             FROM (SELECT DISTINCT team_id, user_id, at FROM interactions) d
+             FROM (SELECT team_id, user_id, at FROM interactions
+                   UNION SELECT team_id, id, last_active_at FROM profiles WHERE last_active_at IS NOT NULL) d
            WINDOW w AS (PARTITION BY team_id, user_id ORDER BY at)) x
           WHERE st + en > 0 GROUP BY 1, 2`,
       ],

@@ -74,13 +74,27 @@ describePostgres('week_edges: the week before last from starts and ends, kept by
     return out;
   }
 
+  /**
+   * Profiles for some people, seen at one of their event times, a week from one, anywhere, or never; a few are
+   * forgotten (profile and events) and come back later with new events.
+   */
+  async function randomProfiles(): Promise<void> {
+    const chosen = people.filter(() => random() < 0.4);
+    const changes: Array<Partial<Profile> & { id: string }> = [];
+    for (const id of chosen)
+      changes.push({ id, created_at: T0 - DAY, last_active_at: random() < 0.2 ? null : await timeFor(id) });
+    await store.change((tx) => tx.upsertProfiles(changes, {}));
+    if (random() < 0.5) await store.change((tx) => tx.removePeople(new Set([pick(people)])));
+  }
+
   /** `week_edges` equals a recount of each person's distinct times and its gaps. */
   async function expectEdgesRecounted(): Promise<void> {
     const kept = `SELECT team_id, bucket, starts, ends FROM week_edges WHERE (starts, ends) <> (0, 0)`;
     const recount = `SELECT team_id, date_bin('10 minutes', at, 'epoch'::timestamptz), sum(st), sum(en) FROM (
         SELECT team_id, at, (lead(at) OVER w IS NULL OR lead(at) OVER w - at > interval '7 days')::int AS st,
                (lag(at) OVER w IS NULL OR at - lag(at) OVER w > interval '7 days')::int AS en
-          FROM (SELECT DISTINCT team_id, user_id, at FROM interactions) d
+          FROM (SELECT team_id, user_id, at FROM interactions
+                UNION SELECT team_id, id, last_active_at FROM profiles WHERE last_active_at IS NOT NULL) d
         WINDOW w AS (PARTITION BY team_id, user_id ORDER BY at)) x
       WHERE st + en > 0 GROUP BY 1, 2`;
     const diff = await pool.query(
@@ -92,7 +106,9 @@ describePostgres('week_edges: the week before last from starts and ends, kept by
   /** For weeks starting anywhere (on events, a week from them, slice edges), the read equals a direct count. */
   async function expectWeeksCounted(): Promise<void> {
     const { rows } = await pool.query<{ at: number }>(
-      `SELECT (extract(epoch FROM at) * 1000)::float8 AS at FROM interactions WHERE team_id = $1`,
+      `SELECT (extract(epoch FROM at) * 1000)::float8 AS at FROM interactions WHERE team_id = $1
+       UNION SELECT (extract(epoch FROM last_active_at) * 1000)::float8 FROM profiles
+        WHERE team_id = $1 AND last_active_at IS NOT NULL`,
       [TEAM],
     );
     const starts = new Set<number>([T0 - DAY, T0 + 30 * DAY, Math.ceil((T0 + 9 * DAY) / SLICE) * SLICE]);
@@ -105,8 +121,10 @@ describePostgres('week_edges: the week before last from starts and ends, kept by
       const b = a + WEEK;
       const ceil = (t: number) => Math.ceil(t / SLICE) * SLICE;
       const { rows: got } = await pool.query<{ kept: number; direct: number }>(
-        `SELECT (${WEEK_PEOPLE})::int AS kept, (SELECT count(DISTINCT user_id) FROM interactions
-           WHERE team_id = $1 AND at >= $2 AND at < $3)::int AS direct`,
+        `SELECT (${WEEK_PEOPLE})::int AS kept, (SELECT count(*) FROM (
+           SELECT user_id FROM interactions WHERE team_id = $1 AND at >= $2 AND at < $3
+           UNION SELECT id FROM profiles WHERE team_id = $1 AND last_active_at >= $2 AND last_active_at < $3) x)::int
+           AS direct`,
         [TEAM, iso(a), iso(b), iso(ceil(a)), iso(ceil(b))],
       );
       expect(got[0]?.kept, iso(a)).toBe(got[0]?.direct);
@@ -152,6 +170,11 @@ describePostgres('week_edges: the week before last from starts and ends, kept by
       await store.change((tx) => tx.appendInteractions(events));
       await expectEdgesRecounted();
       await expectWeeksCounted();
+      if (round % 2 === 1) {
+        await randomProfiles();
+        await expectEdgesRecounted();
+        await expectWeeksCounted();
+      }
     }
   });
 
@@ -187,19 +210,23 @@ describePostgres('week_edges: the week before last from starts and ends, kept by
       await expectWeeksCounted();
       await store.change(async (tx) => tx.appendInteractions(await randomEvents(10)));
       await expectEdgesRecounted();
+      await randomProfiles();
+      await expectEdgesRecounted();
+      await expectWeeksCounted();
     }
   });
 
   it('after forget and retention, and the whole stats reply equals the engine', async () => {
     const { rows } = await pool.query<{ user_id: string; at: number }>(
       `SELECT user_id, (extract(epoch FROM max(at)) * 1000)::float8 AS at FROM interactions
-        WHERE team_id = $1 GROUP BY 1 ORDER BY 1`,
+        WHERE team_id = $1 AND user_id NOT IN ('p0', 'p1') GROUP BY 1 ORDER BY 1`,
       [TEAM],
     );
-    // Profiles for all but two (strangers), seen at various instants around their events (or never).
+    // p0 and p1 lose their profiles (strangers); others are seen at various instants around their events (or never).
+    await pool.query(`DELETE FROM profiles WHERE team_id = $1 AND id IN ('p0', 'p1')`, [TEAM]);
     await store.change((tx) =>
       tx.upsertProfiles(
-        rows.slice(2).map((r, i) => ({
+        rows.map((r, i) => ({
           id: r.user_id,
           created_at: T0 - DAY,
           last_active_at: i % 3 === 0 ? null : r.at - (i % 5) * 2 * DAY + (i % 2) * 9 * DAY,
