@@ -35,8 +35,10 @@ export interface ClaimRequest {
 }
 
 /**
- * Claims an occurrence: inserts the claim, or takes over one whose lease has run out and that is not done.
- * Returns null when another holder has it (or it is done). One statement, so two replicas racing for the
+ * Claims an occurrence: inserts the claim, or takes over one whose lease has run out and that is not done, or
+ * retakes the holder's own claim that never started posting (a batch whose save failed and that could not give
+ * it back; a replica asks only for occurrences it is not sending). Returns null when another holder has it (or
+ * it is done). One statement, so two replicas racing for the
  * same key are ordered by the primary key's lock: exactly one gets a row back. A retry by hand (`again`) may
  * also reopen a finished one (its record failed, skipped or interrupted): two Retry presses on two replicas race
  * for the same row the same way, and the one that loses sees it claimed.
@@ -54,7 +56,9 @@ export async function claimOccurrence(
            attempts = o.attempts + 1,
            -- A takeover keeps the state: one that was posting returns 'posting', hence mayHavePosted.
            state = CASE WHEN o.state = 'done' THEN 'claimed' ELSE o.state END
-       WHERE (o.state <> 'done' AND o.claimed_until < clock_timestamp()) OR ($6 AND o.state = 'done')
+       WHERE (o.state <> 'done' AND o.claimed_until < clock_timestamp())
+          OR (o.state = 'claimed' AND o.claimed_by = EXCLUDED.claimed_by)
+          OR ($6 AND o.state = 'done')
      RETURNING o.attempts, o.state`,
     [teamId, req.key, req.scheduleId, req.holder, req.leaseMs, req.again === true],
   );

@@ -99,6 +99,15 @@ describePostgres('digest occurrence claims (exactly once across replicas)', () =
     expect(await claim(b, 'replica-b', 'released:1')).toMatchObject({ attempt: 2, mayHavePosted: false });
   });
 
+  it('lets a replica retake its own claim that never started posting, but not one it was posting', async () => {
+    // A batch whose save failed and that could not give its claims back: the next tick asks again.
+    const kept = (await claim(a, 'replica-k', 'kept:1')) as Claim;
+    expect(await claim(b, 'replica-b', 'kept:1')).toBeNull();
+    expect(await claim(a, 'replica-k', 'kept:1')).toMatchObject({ attempt: 2, mayHavePosted: false });
+    expect(await startPosting(a, TEAM, kept, LONG)).toBe(true);
+    expect(await claim(a, 'replica-k', 'kept:1')).toBeNull();
+  });
+
   it('renews without waiting on a claim whose outcome a save of the same replica is writing', async () => {
     // The save closes occurrences one statement at a time and holds their rows to commit; a heartbeat that
     // waited for them while holding the rest deadlocked with it (CI, two replicas, 200 digests).
