@@ -29,7 +29,7 @@ import { drawDistinct, profile } from './shapes.ts';
 
 /** Options of `generateCatalogueShape`; everything but `kind` has a default. */
 export interface CatalogueShapeOptions {
-  /** `ratings`: ratings only (whole or half stars by person); `purchases`: the same choices as purchases (some bought again). */
+  /** `ratings`: ratings only (whole or half stars, by person); `purchases`: the same choices, bought (some twice). */
   kind: 'ratings' | 'purchases';
   users?: number;
   items?: number;
@@ -195,7 +195,15 @@ function makeUser(
   const total = genre.reduce((a, b) => a + b, 0);
   for (let g = 0; g < GENRES; g++) genre[g] = (genre[g] as number) / total;
   const sub = Float64Array.from({ length: GENRES * SUBGENRES }, () => o.subgenreTilt * rng.normal(0, 1));
-  return { start, stop: start + span, mid: start + span / 2, genre, sub, bias: rng.normal(0, 0.45), halfStars: true };
+  return {
+    start,
+    stop: start + span,
+    mid: start + span / 2,
+    genre,
+    sub,
+    bias: rng.normal(0, 0.45),
+    halfStars: true,
+  };
 }
 
 /** How likely the user picks the item: popularity, genre and sub-genre taste, and release buzz. */
