@@ -153,7 +153,7 @@ function qualityNotes(
   const notes = [quality, `features: ${result.features.map(escapeMrkdwn).join(', ')} (${result.scaling})`];
   if (result.kScores) {
     const range = `${result.kScores[0]?.k}–${result.kScores.at(-1)?.k}`;
-    notes.push(`k=${result.k} chosen by silhouette over ${range}`);
+    notes.push(`k=${result.k} chosen by silhouette over ${range} (the fewest within 0.01 of the best)`);
   }
   if (result.sampled) {
     notes.push(

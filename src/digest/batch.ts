@@ -57,7 +57,9 @@ export async function deliverBatch(
     try {
       await saved;
     } catch (error) {
-      results.push(...(await refuseUnsaved(ctx, rounds.slice(r).flat(), error)));
+      const rest = rounds.slice(r).flat();
+      if (claims && ctx.store.occurrences.shared) await releaseUnsaved(ctx, rest, claims, error);
+      else results.push(...(await refuseUnsaved(ctx, rest, error)));
       break;
     }
     const to = Math.min(rounds.length, durableUntil + perSave());
@@ -207,6 +209,29 @@ async function markStarted(ctx: BatchContext, jobs: DeliveryJob[], now: number):
     }
   });
   ctx.saves.lastMs = ctx.timers.monotonic() - began;
+}
+
+/**
+ * On a shared database a failed save (a deadlock, a lost connection) rolled back: nothing of `rest` was posted
+ * or recorded. Giving their claims back makes them due again, so the next tick retries them (the planner rescans
+ * the last hour) instead of recording them as failed for someone to retry by hand.
+ */
+async function releaseUnsaved(
+  ctx: SendContext,
+  rest: DeliveryJob[],
+  claims: Map<string, OccurrenceClaim>,
+  error: unknown,
+): Promise<void> {
+  ctx.logger.error('could not save digest deliveries; not sending them now, trying again at the next tick', {
+    error,
+    count: rest.length,
+  });
+  for (const job of rest) {
+    const claim = claims.get(job.key);
+    // One that cannot be given back now (the database is away) is no longer renewed: it lapses with its lease
+    // and is taken over at a tick after that, by this replica or another.
+    if (claim) await ctx.store.occurrences.release(claim).catch(() => undefined);
+  }
 }
 
 /** Without a durable `started` record a post could be repeated after a crash: the rest is not sent. */

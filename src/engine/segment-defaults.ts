@@ -18,6 +18,12 @@ export const SEGMENT_DEFAULTS: Readonly<{
   seed: number;
   /** The k searched by k=auto. */
   autoRange: readonly [number, number];
+  /**
+   * k=auto takes the fewest segments whose silhouette is within this of the best: differences that small are
+   * within the noise of the 2,000-row sample it is measured on, and flipped the sample's k between 5 and 6 with
+   * the instant it was generated at.
+   */
+  autoTolerance: number;
   /** k-means++ restarts on audiences of `smallRows` profiles or more; the lowest within-cluster sum of squares wins. */
   restarts: number;
   /**
@@ -33,6 +39,7 @@ export const SEGMENT_DEFAULTS: Readonly<{
   scaling: 'zscore',
   seed: 1,
   autoRange: Object.freeze([2, 8] as const),
+  autoTolerance: 0.01,
   restarts: 5,
   smallRestarts: 50,
   smallRows: 10_000,

@@ -556,7 +556,10 @@ function fitRows(
   return { fitData, everyone: { table, params, n, d, all: sampled ? null : fitData } };
 }
 
-/** The k asked for, or with k='auto' the best silhouette over the range (on a sample of the fit rows). */
+/**
+ * The k asked for, or with k='auto' the fewest segments within `autoTolerance` of the best silhouette over the
+ * range (on a sample of the fit rows).
+ */
 function chooseK(
   options: SegmentOptions,
   fitData: Rows,
@@ -580,9 +583,9 @@ function chooseK(
   if (kScores.length === 0) {
     throw new SegmentError(`only ${n} profiles, too few for k=auto over [${lo}, ${hi}]; try k=2`);
   }
-  let best = kScores[0] as { k: number; silhouette: number };
-  for (const s of kScores) if (s.silhouette > best.silhouette + 1e-9) best = s;
-  return { k: best.k, kScores };
+  const best = Math.max(...kScores.map((s) => s.silhouette));
+  const chosen = kScores.find((s) => s.silhouette >= best - SEGMENT_DEFAULTS.autoTolerance) ?? kScores[0];
+  return { k: (chosen as { k: number }).k, kScores };
 }
 
 /** The final centers: best of the restarts (on a sample of a large fit set, then refined on all of it). */

@@ -156,6 +156,21 @@ describe('segmentAudience on the bundled sample', () => {
     expect(auto.segments).toHaveLength(5);
   });
 
+  it('keeps k=5 on a sample generated at an instant where k=6 scores the same, as the fewest within 0.01', () => {
+    // Generated at this instant, the sample's silhouettes at k=5 and k=6 agree to 3 decimals (0.701): taking
+    // the higher one made the sample a user loads show 6 segments on some days and 5 on others.
+    const end = new Date('2026-12-07T21:00:00Z');
+    const tied = generateSample({ end, profiles: 5000, seed: 42 });
+    const auto = segmentAudience(tied, { k: 'auto', asOf: end.getTime() });
+    const score = (k: number) => auto.kScores?.find((s) => s.k === k)?.silhouette ?? Number.NaN;
+    expect(Math.abs(score(6) - score(5))).toBeLessThan(0.01);
+    expect(Math.max(...(auto.kScores ?? []).map((s) => s.silhouette))).toBeCloseTo(
+      Math.max(score(5), score(6)),
+      9,
+    );
+    expect(auto.k).toBe(5);
+  });
+
   it('is deterministic for a seed', () => {
     const again = segmentAudience(data, { k: 5, asOf: AS_OF, seed: 7 });
     expect(Array.from(again.labels)).toEqual(Array.from(five.labels));

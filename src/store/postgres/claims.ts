@@ -102,23 +102,27 @@ export async function finishOccurrence(db: Queryable, teamId: string, claim: Cla
 }
 
 /**
- * Extends every open claim of `holder` by `leaseMs` from now (the heartbeat of a live replica); returns how many.
- * Rows another transaction holds are skipped, not waited for: that transaction is this replica's own save of
- * their outcome (which ends the claim), and waiting while locking the others in scan order deadlocked with it.
+ * Extends the open claims of `holder` on `keys` (the occurrences it is working on) by `leaseMs` from now: the
+ * heartbeat of a live replica; returns how many. A claim it holds but no longer works on (its batch gave up on
+ * it) is left to lapse, so whoever ticks next takes it over. Rows another transaction holds are skipped, not
+ * waited for: that transaction is this replica's own save of their outcome (which ends the claim), and waiting
+ * while holding the others' locks deadlocked with it.
  */
 export async function renewClaims(
   db: Queryable,
   teamId: string,
   holder: string,
   leaseMs: number,
+  keys: readonly string[],
 ): Promise<number> {
+  if (keys.length === 0) return 0;
   const { rowCount } = await db.query(
     `UPDATE digest_occurrences o SET claimed_until = clock_timestamp() + $3 * interval '1 millisecond'
        FROM (SELECT key FROM digest_occurrences
-              WHERE team_id = $1 AND claimed_by = $2 AND state <> 'done'
+              WHERE team_id = $1 AND key = ANY($4::text[]) AND claimed_by = $2 AND state <> 'done'
               ORDER BY key FOR UPDATE SKIP LOCKED) mine
       WHERE o.team_id = $1 AND o.key = mine.key`,
-    [teamId, holder, leaseMs],
+    [teamId, holder, leaseMs, keys],
   );
   return rowCount ?? 0;
 }

@@ -1,5 +1,5 @@
 /**
- * The week before last without reading that week's events (migration 21): `stats` counts the people with a profile
+ * The week before last without reading that week's events (migration 22): `stats` counts the people with a profile
  * and an event or a `last_active_at` in [A, A + 7 d), A = asOf − 14 d, and that week holds a growing share of the
  * audience (168k people at 2M / 20M).
  *
@@ -123,7 +123,7 @@ CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql SET search_path FROM 
 BEGIN ${body}; RETURN NULL; END $$;`;
 
 /**
- * Migration 21: the table, the index on (team, person, time) that finds a person's neighbouring events (it
+ * Migration 22: the table, the index on (team, person, time) that finds a person's neighbouring events (it
  * replaces the (team, person) index, which it serves too), the triggers, and the slices from the rows there are.
  */
 export const WEEK_EDGES_SQL = `
