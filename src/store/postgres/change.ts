@@ -422,16 +422,19 @@ export class PgChange implements StoreChange {
     await this.client.query(`SET LOCAL work_mem = '${BULK_WORK_MEM}'`);
     await this.client.query(NO_JIT);
     // The data order (seq) is the file's: numbered in file order (a volatile nextval is evaluated after the
-    // inner ORDER BY), then written by month and time, so each partition's time index is filled in runs of
-    // neighbouring keys; the person index, deduplicated and smaller, takes the scattered entries. 1M events into a
-    // 1M/10M store: pages dirtied 334k-390k when written by month and person, 44k by month and time (load 9-12).
+    // inner ORDER BY), then written by time (so by month, as months are ranges of time: sorting on
+    // date_trunc('month', …) first gave the same order in twice the time, 1.8 s vs 0.9 s for 790k rows), so each
+    // partition's time index is
+    // filled in runs of neighbouring keys; the person index, deduplicated and smaller, takes the scattered
+    // entries. 1M events into a 1M/10M store: pages dirtied 334k-390k when written by month and person, 44k by
+    // month and time (load 9-12).
     const { rowCount } = await this.q(
       `INSERT INTO interactions (team_id, seq, user_id, item_id, type, value, at)
        SELECT $1, x.seq, x.user_id, x.item_id, x.type, x.value, x.at
          FROM (SELECT s.user_id, s.item_id, s.type, s.value, s.at, nextval('audience_row_seq') AS seq
-                 FROM ${INTAKE_TABLE} s
-                WHERE NOT ${STORED_LIKE}${dedupe ? ` AND ${FIRST_OF_EACH}` : ''} ORDER BY s.ord) AS x
-        ORDER BY date_trunc('month', x.at AT TIME ZONE 'UTC'), x.at`,
+                 FROM ${INTAKE_TABLE} s ${dedupe ? FIRST_OF_EACH : ''}
+                WHERE NOT ${STORED_LIKE} ORDER BY s.ord) AS x
+        ORDER BY x.at`,
       [ts(span.min), ts(span.max)],
     );
     await this.client.query('RESET work_mem');
