@@ -66,6 +66,11 @@ export interface AssignedSummary {
   /** The same over everyone. */
   allMedians: number[];
   allMeans: number[];
+  /**
+   * Where the backend kept everyone's nearest centre from this pass (a database: rows of an unlogged table under
+   * this key), so recording the run copies them instead of placing everyone again; absent when it keeps nothing.
+   */
+  kept?: string;
 }
 
 /** A feature table kept by the backend for one segmentation (see AudienceReads.personFeatures). */
@@ -109,4 +114,6 @@ export interface SegmentPlacement {
   assignment: CentreAssignment;
   /** Segment of each fit centre (segments are numbered by size). */
   order: number[];
+  /** The key of everyone's centres kept by the scan that summed the segments (`AssignedSummary.kept`), if any. */
+  kept?: string;
 }

@@ -98,7 +98,12 @@ export async function segmentInStore(
     const assignment = centreAssignment(fit);
     const summary = await scan.summarize(assignment);
     const result = segmentsFromSummary(fit, summary, columns, options);
-    result.placement = { query: { features, asOf }, assignment, order: segmentOfCentre(summary.sizes) };
+    result.placement = {
+      query: { features, asOf },
+      assignment,
+      order: segmentOfCentre(summary.sizes),
+      ...(summary.kept === undefined ? {} : { kept: summary.kept }),
+    };
     return result;
   } finally {
     await scan.release();

@@ -492,8 +492,11 @@ export interface OccurrenceClaims {
   ): Promise<OccurrenceClaim | null>;
   /** Marks a held claim as posting, right before the post; false when it was taken over: do not post. */
   startPosting(claim: OccurrenceClaim, leaseMs: number): Promise<boolean>;
-  /** Extends every open claim of this process by `leaseMs` (its heartbeat). */
-  renew(leaseMs: number): Promise<void>;
+  /**
+   * Extends this process's claims on `keys`, the occurrences it is working on, by `leaseMs` (its heartbeat);
+   * a claim it holds but gave up on lapses, and is taken over like a dead holder's.
+   */
+  renew(leaseMs: number, keys: readonly string[]): Promise<void>;
   /**
    * Gives up a claim not yet posted, so another process may take it at once; a retry's claim (`again`) returns
    * the occurrence to finished instead (nothing is due: a retry is only sent when someone asks).

@@ -128,6 +128,7 @@ export class PgChange implements StoreChange {
       'interactions',
       'attribute_kinds',
       'segment_runs',
+      'segment_placements',
       'models',
     ]) {
       await this.q(`DELETE FROM ${table} WHERE team_id = $1`);
@@ -457,6 +458,8 @@ export class PgChange implements StoreChange {
        SELECT run_id, label, count(*)::int AS n FROM gone GROUP BY run_id, label`,
       [list],
     );
+    // A placement kept for a run not recorded yet would bring them back when it is.
+    await this.q('DELETE FROM segment_placements WHERE team_id = $1 AND user_id = ANY($2)', [list]);
     const byRun = new Map<string, Array<{ label: number; n: number }>>();
     for (const r of rows) byRun.set(r.run_id, [...(byRun.get(r.run_id) ?? []), { label: r.label, n: r.n }]);
     for (const [runId, removed] of byRun) {

@@ -222,8 +222,8 @@ export class PgStore implements Store {
         await tx.putDelivery(record);
         return true;
       }),
-    renew: async (leaseMs: number): Promise<void> => {
-      await renewClaims(this.pool, this.teamId, this.replicaId, leaseMs);
+    renew: async (leaseMs: number, keys: readonly string[]): Promise<void> => {
+      await renewClaims(this.pool, this.teamId, this.replicaId, leaseMs, keys);
     },
     release: (claim: Claim) => releaseClaim(this.pool, this.teamId, claim),
     abandoned: async (): Promise<ReadonlySet<string>> =>

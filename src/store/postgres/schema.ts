@@ -21,6 +21,7 @@ import {
   FEATURE_UPKEEP_SQL,
   FEATURE_WINDOWS_SQL,
 } from './feature-windows.ts';
+import { SEGMENT_PLACEMENTS_SQL } from './person-features.ts';
 import { PSEUDONYMS_INLINE_SQL, PSEUDONYMS_SQL } from './pseudonyms.ts';
 import { ACTIVITY_SEEN_SQL, ACTIVITY_UPKEEP_SQL, PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
 import { STATS_BUCKETS_SQL, STATS_SEEN_ON_INSERT_SQL } from './stats-buckets.ts';
@@ -251,6 +252,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 18, name: 'feature-mask-drop', sql: FEATURE_MASK_DROP_SQL },
   { version: 19, name: 'import-upkeep', sql: FEATURE_PENDING_SQL + ACTIVITY_SEEN_SQL },
   { version: 20, name: 'pseudonyms-inline', sql: PSEUDONYMS_INLINE_SQL },
+  { version: 21, name: 'segment-placements', sql: SEGMENT_PLACEMENTS_SQL },
 ];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */
@@ -280,4 +282,5 @@ export const TEAM_TABLES = [
   'feature_anchors',
   'person_windows',
   'feature_pending',
+  'segment_placements',
 ] as const;

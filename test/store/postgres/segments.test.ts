@@ -10,6 +10,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { computeDigestContent } from '../../../src/digest/content.ts';
 import type { HeldFeatureScan, PersonFeatureSource } from '../../../src/domain/segment-scan.ts';
@@ -71,7 +72,9 @@ describePostgres('segments in SQL equal the engine on the same data', () => {
   let fileStore: FileStore;
   let dir: string;
   let source: PersonFeatureSource;
+  let pool: pg.Pool;
   beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: db.url, max: 1, options: `-c search_path=${db.schema}` });
     pgStore = await openPgStore({
       url: db.url,
       schema: db.schema,
@@ -89,12 +92,25 @@ describePostgres('segments in SQL equal the engine on the same data', () => {
     source = pgStore.audience.personFeatures as PersonFeatureSource;
   });
   afterAll(async () => {
+    await pool?.end();
     await pgStore?.close();
     await fileStore?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const asOf = async () => ((await source.latestInteraction()) as number) + 1;
+  const keptRows = async (key: string) =>
+    (
+      await pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM segment_placements WHERE placement = $1',
+        [key],
+      )
+    ).rows[0]?.n;
+  const countsOf = (labels: readonly number[], k: number) => {
+    const counts = Array.from({ length: k }, () => 0);
+    for (const l of labels) counts[l] = (counts[l] ?? 0) + 1;
+    return counts;
+  };
 
   async function withScan<T>(features: string[], use: (scan: HeldFeatureScan) => Promise<T>): Promise<T> {
     const scan = await source.open({ features, asOf: await asOf() });
@@ -178,6 +194,12 @@ describePostgres('segments in SQL equal the engine on the same data', () => {
     const stored = await pgStore.segmentRuns.get(pg.run.id);
     expect(stored?.user_ids).toEqual(file.run.user_ids);
     expect(stored?.sizes).toEqual(pg.run.sizes);
+    // Recorded from the pass that summed the reply (its kept placement, then dropped): the stored labels count
+    // exactly the reply's sizes.
+    const kept = pg.result.placement?.kept as string;
+    expect(kept).toBeDefined();
+    expect(await keptRows(kept)).toBe(0);
+    expect(countsOf(stored?.labels ?? [], pg.result.k)).toEqual(pg.result.segments.map((s) => s.size));
     expect(adjustedRandIndex(stored?.labels ?? [], file.run.labels)).toBeGreaterThanOrEqual(0.95);
     expect(pg.result.segments.map((s) => s.name)).toEqual(file.result.segments.map((s) => s.name));
     pg.result.segments.forEach((s, c) => {
@@ -200,6 +222,39 @@ describePostgres('segments in SQL equal the engine on the same data', () => {
     expect(placed.userIds).toEqual(file.run.user_ids);
     // Fitted on a third of the audience, the segments are still the planted personas the full fit finds.
     expect(adjustedRandIndex(placed.labels, file.run.labels)).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it("keeps everyone's centre from the summing pass, and places everyone again when that is gone", async () => {
+    const request: SegmentRunRequest = { ...DEFAULT_SEGMENT_REQUEST, k: 4 };
+    const result = await segmentInStore(source, request, await asOf(), undefined);
+    const placement = result?.placement as NonNullable<NonNullable<typeof result>['placement']>;
+    expect(await keptRows(placement.kept as string)).toBe(result?.total);
+    const fromKept = await source.placed(placement);
+    const { kept: _kept, ...withoutKept } = placement;
+    const placedAgain = await source.placed(withoutKept);
+    expect(fromKept).toEqual(placedAgain);
+    expect(countsOf(fromKept.labels, 4)).toEqual(result?.segments.map((s) => s.size));
+    const file = await segmentationFor(fileStore, request, END.getTime());
+    expect(fromKept.userIds).toEqual(file.run.user_ids);
+    // A placement no longer kept (a crash emptied the unlogged table, or it grew stale) is placed again.
+    const run = {
+      id: 'gone-placement',
+      created_at: END.getTime(),
+      data_version: await pgStore.audience.version(),
+      k: 4,
+      features: result?.features ?? [],
+      scaling: request.scaling,
+      names: result?.segments.map((s) => s.name) ?? [],
+      sizes: result?.segments.map((s) => s.size) ?? [],
+      centroids: result?.segments.map((s) => s.centroid) ?? [],
+      user_ids: [],
+      labels: [],
+      placement: { ...placement, kept: 'no-such-placement' },
+    };
+    await pgStore.change((tx) => tx.addSegmentRun(run, 100), { wait: 'applied' });
+    const stored = await pgStore.segmentRuns.get('gone-placement');
+    expect(stored?.user_ids).toEqual(fromKept.userIds);
+    expect(stored?.labels).toEqual(fromKept.labels);
   });
 
   it("keeps the digest and a segment's members working on PostgreSQL", async () => {
