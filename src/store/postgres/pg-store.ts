@@ -79,6 +79,8 @@ export async function openPgStore(options: OpenPgStoreOptions): Promise<PgStore>
 
 /** One workspace's audience in PostgreSQL. */
 export class PgStore implements Store {
+  /** Imports stream their events into a change (intake.ts) instead of holding them until they are read. */
+  readonly streamsInteractions = true;
   readonly audience: StoreReads['audience'];
   readonly segmentRuns: SegmentRunReads;
   readonly models: ModelReads;
