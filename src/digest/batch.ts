@@ -228,8 +228,8 @@ async function releaseUnsaved(
   });
   for (const job of rest) {
     const claim = claims.get(job.key);
-    // One that cannot be given back now (the database is away) stays this replica's, which claims it again at
-    // the next tick (claims.ts: a holder may retake its own claim that never started posting).
+    // One that cannot be given back now (the database is away) is no longer renewed: it lapses with its lease
+    // and is taken over at a tick after that, by this replica or another.
     if (claim) await ctx.store.occurrences.release(claim).catch(() => undefined);
   }
 }

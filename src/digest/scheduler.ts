@@ -237,14 +237,17 @@ function explainLocked(error: unknown): never {
   );
 }
 
-/** Renews this replica's claims every third of the lease, so only a dead replica's claims run out. */
+/**
+ * Renews the claims of the occurrences this replica is sending every third of the lease, so only a dead replica's
+ * claims (or ones a batch gave up on) run out.
+ */
 function startHeartbeat(loop: Loop): void {
   const { ctx } = loop;
   const beat = () => {
     if (loop.stopped) return;
     loop.heartbeat = ctx.timers.setTimeout(() => {
       ctx.store.occurrences
-        .renew(ctx.leaseMs)
+        .renew(ctx.leaseMs, [...loop.inflight])
         .catch((error: unknown) => ctx.logger.error('could not renew digest claims', { error }))
         .finally(beat);
     }, ctx.leaseMs / 3);

@@ -1,7 +1,8 @@
 /**
  * The data importer: streams a CSV / JSON / NDJSON file, validates every row as it reads, stages the valid
  * rows compactly (staging.ts), and only then applies all of it in one `store.change` (or nothing, when a row
- * is invalid and `skipInvalid` is off).
+ * is invalid and `skipInvalid` is off). Interactions into a store with an intake (PostgreSQL) are streamed into
+ * that change as they are read instead, and checked there (`streamInteractions`); see README.md.
  *
  * Rules worth knowing (details next to the code that applies them):
  * - Columns: `--map` first, then field names and aliases ignoring case, spaces, `_`, `-`, `.` (columns.ts).
@@ -24,7 +25,7 @@ import type { AttributeKind } from '../domain/types.ts';
 
 import { appendAudit, auditEntry } from '../privacy/audit.ts';
 import { type PiiColumnReport, PiiGuard, type PiiOptions } from '../privacy/pii.ts';
-import type { Store, StoreChange } from '../store/store.ts';
+import type { InteractionIntake, Store, StoreChange } from '../store/store.ts';
 import {
   type ColumnPlan,
   ColumnResolver,
@@ -42,6 +43,7 @@ import {
   ProductStage,
   ProfileStage,
   type RowOrigin,
+  unknownReference,
 } from './staging.ts';
 
 export { ImportError } from '../domain/errors.ts';
@@ -102,6 +104,10 @@ interface ImportRun {
   rows: number;
   records: number;
   csvPlan: ColumnPlan | null;
+  /** Set while a change streams the events in (streamInteractions); valid rows go there instead of `stage`. */
+  intake: InteractionIntake | null;
+  /** Valid rows handed to the intake. */
+  taken: number;
 }
 
 /** Picks the format from the file extension unless one is given. */
@@ -141,29 +147,88 @@ async function fileSize(file: string): Promise<number> {
 /** Reads, validates and (unless invalid or a dry run) applies one file to the store in a single commit. */
 export async function importFile(store: Store, options: ImportOptions): Promise<ImportReport> {
   const run = await startImport(store, options);
+  if (run.kind === 'interactions' && store.streamsInteractions) return streamInteractions(run);
   await validatePass(run);
   finishFileChecks(run);
   // What the checks need from the store is asked for, never the whole audience (a database's may not fit).
   const newAttributes = await wholeFileChecks(run);
   const { counts, applied } = await applyImport(run, newAttributes);
+  return reportOf(run, { counts, applied, valid: run.stage.origins.validCount, newAttributes });
+}
+
+/** The report of a finished import. */
+function reportOf(
+  run: ImportRun,
+  outcome: { counts: Counts; applied: boolean; valid: number; newAttributes: Record<string, AttributeKind> },
+): ImportReport {
+  const { options } = run;
+  const { counts, valid } = outcome;
   return {
     kind: run.kind,
     file: run.file,
     format: run.format,
     rows: run.rows,
-    valid: run.stage.origins.validCount,
+    valid,
     inserted: counts.inserted,
     updated: counts.updated,
     duplicates: counts.duplicates,
-    skipped: options.skipInvalid ? run.rows - run.stage.origins.validCount : 0,
+    skipped: options.skipInvalid ? run.rows - valid : 0,
     errors: run.errors.list,
     errorCount: run.errors.count,
-    newAttributes,
+    newAttributes: outcome.newAttributes,
     ignoredColumns: [...run.ignored].map(([column, reason]) => ({ column, reason })),
     piiColumns: run.guard?.columns() ?? [],
-    applied,
+    applied: outcome.applied,
     dryRun: options.dryRun === true,
   };
+}
+
+/** Thrown inside the change to roll it back when the import is refused or a dry run (never escapes). */
+class RollBack extends Error {}
+
+/**
+ * Interactions into a store that takes them as they are read (PostgreSQL): the change opens first, each valid
+ * row is streamed into it, the references are checked and the repeats left out by the database, and the change
+ * rolls back unless the import is applied. Same rules, errors and report as the staged path below.
+ */
+async function streamInteractions(run: ImportRun): Promise<ImportReport> {
+  const { store, options, errors } = run;
+  const counts: Counts = { inserted: 0, updated: 0, duplicates: 0 };
+  let rejected = 0;
+  try {
+    await store.change(
+      async (tx) => {
+        const intake = await (tx.interactionIntake as () => Promise<InteractionIntake>)();
+        run.intake = intake;
+        try {
+          await validatePass(run);
+          finishFileChecks(run);
+        } catch (err) {
+          await intake.abort(err as Error);
+          throw err;
+        }
+        const unknown = await intake.unknownReferences(errors.max);
+        for (const e of unknown.errors) errors.add({ ...e, message: unknownReference(e.field, e.id) });
+        errors.more(unknown.count - unknown.errors.length);
+        rejected = unknown.rows;
+        const write = errors.count === 0 || options.skipInvalid === true ? !options.dryRun : false;
+        if (!write) {
+          const { fresh, duplicates } = await intake.count();
+          Object.assign(counts, { inserted: fresh, duplicates });
+          throw new RollBack();
+        }
+        const { appended, duplicates } = await intake.append();
+        Object.assign(counts, { inserted: appended, duplicates });
+        if (appended > 0) await auditImport(run, tx, `${appended} new`);
+      },
+      { now: options.now },
+    );
+  } catch (err) {
+    if (!(err instanceof RollBack)) throw err;
+  }
+  const applied =
+    !options.dryRun && counts.inserted > 0 && (errors.count === 0 || options.skipInvalid === true);
+  return reportOf(run, { counts, applied, valid: run.taken - rejected, newAttributes: {} });
 }
 
 async function startImport(store: Store, options: ImportOptions): Promise<ImportRun> {
@@ -202,6 +267,8 @@ async function startImport(store: Store, options: ImportOptions): Promise<Import
     rows: 0,
     records: 0,
     csvPlan: null,
+    intake: null,
+    taken: 0,
   };
 }
 
@@ -235,6 +302,8 @@ async function validatePass(run: ImportRun): Promise<void> {
         run.errors.add({ row: event.row, line: event.line, message: event.message });
       } else consumeRecord(run, event);
     }
+    // Reading waits while the database is behind, so rows never pile up in the app.
+    if (run.intake) await run.intake.drained();
   }
   bytesRead = totalBytes;
   progress(true);
@@ -253,8 +322,19 @@ function consumeRecord(run: ImportRun, event: RecordEvent): void {
     }
     return;
   }
-  const { stage } = run;
-  if (stage instanceof ProfileStage) {
+  const { stage, intake } = run;
+  if (intake) {
+    const row = parsed.row as InteractionRow;
+    run.taken++;
+    const interaction = {
+      user_id: row.user_id,
+      item_id: row.item_id ?? null,
+      type: row.type,
+      value: row.value ?? null,
+      timestamp: row.timestamp,
+    };
+    intake.add(interaction, event.row, event.line);
+  } else if (stage instanceof ProfileStage) {
     stage.add(parsed.row as ProfileRow, custom, origin, (f) => sourceOf(plan, f) ?? f);
   } else if (stage instanceof ProductStage) stage.add(parsed.row as ProductRow, origin);
   else stage.add(parsed.row as InteractionRow, origin);

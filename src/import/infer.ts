@@ -48,7 +48,50 @@ export function parseIsoDate(text: string): number | null {
   return time;
 }
 
+/** Digits of `text` from `from` (exclusive `to`) as a number, or -1 if any is not a digit. */
+function digitsAt(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * `2026-11-30T08:15:00Z` and `2026-11-30T08:15:00.123Z`, the shape exports almost always use, read digit by
+ * digit: the regex and the Date round trip below cost about 1.3 µs an event, a third of validating one.
+ * Anything else (null) goes the general way, which gives the same answer for these shapes too.
+ */
+function parseUtcDateTime(text: string): number | null {
+  const len = text.length;
+  if (len !== 20 && len !== 24) return null;
+  // - - T : : Z, and the '.' of the milliseconds (no helper closure: this runs once per event)
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84) return null;
+  if (text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || text.charCodeAt(len - 1) !== 90)
+    return null;
+  if (len === 24 && text.charCodeAt(19) !== 46) return null;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 7);
+  const day = digitsAt(text, 8, 10);
+  const hour = digitsAt(text, 11, 13);
+  const minute = digitsAt(text, 14, 16);
+  const second = digitsAt(text, 17, 19);
+  const ms = len === 24 ? digitsAt(text, 20, 23) : 0;
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0) return null;
+  if (minute > 59 || second < 0 || second > 59 || ms < 0) return null;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
+  if (day > days) return null;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
+
 function parseIsoDateTime(text: string): number | null {
+  const fast = parseUtcDateTime(text);
+  if (fast !== null) return fast;
   const m = ISO_RE.exec(text);
   if (!m) return null;
   const [, y, mo, d, h, mi, s, frac, zone] = m;

@@ -140,6 +140,39 @@ const SCHEMAS = {
   interactions: interactionRowSchema,
 };
 
+const TYPES: ReadonlySet<string> = new Set(INTERACTION_TYPES);
+const absentOr = (v: unknown, check: (v: unknown) => boolean) => v === null || v === undefined || check(v);
+const isId = (v: unknown) => typeof v === 'string' && v.length > 0;
+const isText = (v: unknown) => typeof v === 'string';
+const isInt = (v: unknown) => Number.isSafeInteger(v);
+const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+const isTextList = (v: unknown) => Array.isArray(v) && v.every(isText);
+
+/**
+ * True when a coerced row certainly passes its schema: the same rules written as plain checks, about ten times
+ * cheaper than zod per row (a million-row file spends seconds there). False sends the row through zod, which has
+ * the last word and the messages, so a check here may be stricter than the schema but never looser.
+ */
+const FAST_CHECKS: Partial<Record<ImportKind, (row: Record<string, unknown>) => boolean>> = {
+  interactions: (row) => {
+    const { type, value } = row;
+    if (!isId(row.user_id) || !absentOr(row.item_id, isId) || typeof type !== 'string' || !TYPES.has(type))
+      return false;
+    if (!isInt(row.timestamp) || !absentOr(value, isNumber)) return false;
+    if (type === 'rating')
+      return typeof value === 'number' && value >= 0.5 && value <= 10 && Number.isInteger(value * 2);
+    return type !== 'purchase' || typeof value !== 'number' || value >= 0;
+  },
+  profiles: (row) =>
+    isId(row.id) &&
+    absentOr(row.platform, isText) &&
+    absentOr(row.country, isText) &&
+    absentOr(row.created_at, isInt) &&
+    absentOr(row.last_active_at, isInt) &&
+    absentOr(row.followers, (v) => isInt(v) && (v as number) >= 0) &&
+    absentOr(row.interests, isTextList),
+};
+
 /** The validated row type of each kind. */
 export interface RowTypes {
   profiles: ProfileRow;
@@ -172,6 +205,8 @@ export function validateRow<K extends ImportKind>(
     }
   }
   if (issues) return { ok: false, issues };
+  // The common case, a valid row, checked by hand; zod (below) only for a row that fails, for its messages.
+  if (FAST_CHECKS[kind]?.(typed)) return { ok: true, row: typed as unknown as RowTypes[K] };
   const parsed = SCHEMAS[kind].safeParse(typed);
   if (parsed.success) return { ok: true, row: parsed.data as RowTypes[K] };
   return {

@@ -35,7 +35,7 @@ export interface ImportRowError {
 export class ErrorList {
   readonly list: ImportRowError[] = [];
   count = 0;
-  constructor(private readonly max: number) {}
+  constructor(readonly max: number) {}
 
   add(error: ImportRowError): void {
     this.count++;
@@ -47,6 +47,18 @@ export class ErrorList {
     this.list.splice(i, 0, error);
     if (this.list.length > this.max) this.list.pop();
   }
+
+  /** Counts `n` more errors found elsewhere without listing them (they come after the listed ones). */
+  more(n: number): void {
+    this.count += n;
+  }
+}
+
+/** The message of a row naming a person or product the store does not hold. */
+export function unknownReference(field: 'user_id' | 'item_id', id: string): string {
+  return field === 'user_id'
+    ? `unknown user_id "${id}": import profiles first`
+    : `unknown item_id "${id}": import products first (or leave item_id empty)`;
 }
 
 /** What a valid row does to the store. */
@@ -359,12 +371,12 @@ export class InteractionStage {
     this.staged.forEach(({ user_id, item_id }, i) => {
       if (unknown.users.has(user_id)) {
         this.origins.reject(i);
-        const message = `unknown user_id "${user_id}": import profiles first`;
+        const message = unknownReference('user_id', user_id);
         errors.add({ ...this.origins.at(i), field: 'user_id', message });
       }
       if (item_id != null && unknown.items.has(item_id)) {
         this.origins.reject(i);
-        const message = `unknown item_id "${item_id}": import products first (or leave item_id empty)`;
+        const message = unknownReference('item_id', item_id);
         errors.add({ ...this.origins.at(i), field: 'item_id', message });
       }
     });

@@ -8,8 +8,13 @@
  *
  * - ML-1M: 6,039 users, 3,705 rated items, density 4.467%, item-popularity Gini 0.634; ratings per user fit a
  *   shifted log-normal (shift 17.7, median above it 67, σ 1.39): every user has at least 20, a few thousands.
- *   ML-10M: density 1.34%, Gini 0.805. MovieLens' current data has half-star ratings from 0.5 to 5 (mean about
- *   3.5), and a user's ratings come in bursts (many on the first day).
+ *   ML-10M: density 1.34%, Gini 0.805. A user's ratings come in bursts (many on the first day).
+ * - Rating values. ML-1M has whole stars only (1–5: 5.6, 10.8, 26.1, 34.9, 22.6%; mean 3.58). MovieLens' current
+ *   data (ml-latest-small, GroupLens 2018: 100,836 ratings) allows half stars from 0.5, but most ratings are
+ *   whole: 0.5–5 in half steps are 1.4, 2.8, 1.8, 7.5, 5.5, 19.9, 13.0, 26.6, 8.5, 13.1% (70% whole stars), mean
+ *   3.50. Here 65% of people rate in half stars and the rest in whole stars only, around a mean of 3.5: on seeds
+ *   1/4/5/6 (1,500 × 1,200) the mean is 3.50–3.54, 69–70% of ratings are whole stars, and the shares by value are
+ *   within about 3 points of ml-latest-small's (4.0 is 23–24%, 3.0 22%, 5.0 14–15%; fewer below 1.5).
  *
  * Defaults: 3,000 users and 2,500 items (a catalogue of MovieLens-1M's order at a size a test can fit), ratings per
  * user 15 + log-normal (median 38, σ 1.39), scaled to the smaller catalogue so that density stays near ML-1M's;
@@ -24,7 +29,7 @@ import { drawDistinct, profile } from './shapes.ts';
 
 /** Options of `generateCatalogueShape`; everything but `kind` has a default. */
 export interface CatalogueShapeOptions {
-  /** `ratings`: half-star ratings only; `purchases`: the same choices as purchases (some bought again). */
+  /** `ratings`: ratings only (whole or half stars, by person); `purchases`: the same choices, bought (some twice). */
   kind: 'ratings' | 'purchases';
   users?: number;
   items?: number;
@@ -58,6 +63,9 @@ const SEQUEL_RATE = 0.5;
 /** Share of items released during the data's span (the rest are older titles), and how long a release is news. */
 const NEW_RELEASES = 0.4;
 const RELEASE_BUZZ_DAYS = 120;
+/** Ratings: the mean of the latent score, and the share of people who rate in half stars (see the module comment). */
+const RATING_BASE = 3.1;
+const HALF_STAR_USERS = 0.65;
 
 interface Item {
   genre: number;
@@ -86,6 +94,8 @@ export function generateCatalogueShape(options: CatalogueShapeOptions): Catalogu
     ...options,
   };
   const rng = createRng(o.seed);
+  // Who rates in half stars comes from a stream of its own, so the choices (what is rated) stay those of `seed`.
+  const style = createRng(o.seed + 0x51a2);
   const from = o.end - o.years * 365 * DAY;
   const items = makeItems(rng, o.items, o.popularitySigma, from, o.end);
   const seriesOf = groupSeries(items);
@@ -96,6 +106,7 @@ export function generateCatalogueShape(options: CatalogueShapeOptions): Catalogu
   for (let u = 0; u < o.users; u++) {
     const id = `u${String(u + 1).padStart(5, '0')}`;
     const user = makeUser(rng, o, from);
+    user.halfStars = o.kind === 'ratings' && style.bernoulli(HALF_STAR_USERS);
     profiles.push(profile(id, user.start));
     const n = Math.min(
       Math.floor(o.items / 2),
@@ -168,6 +179,8 @@ interface User {
   genre: Float64Array;
   sub: Float64Array;
   bias: number;
+  /** Whether the person rates in half stars (else whole stars only). */
+  halfStars: boolean;
 }
 
 function makeUser(
@@ -182,7 +195,15 @@ function makeUser(
   const total = genre.reduce((a, b) => a + b, 0);
   for (let g = 0; g < GENRES; g++) genre[g] = (genre[g] as number) / total;
   const sub = Float64Array.from({ length: GENRES * SUBGENRES }, () => o.subgenreTilt * rng.normal(0, 1));
-  return { start, stop: start + span, mid: start + span / 2, genre, sub, bias: rng.normal(0, 0.45) };
+  return {
+    start,
+    stop: start + span,
+    mid: start + span / 2,
+    genre,
+    sub,
+    bias: rng.normal(0, 0.45),
+    halfStars: true,
+  };
 }
 
 /** How likely the user picks the item: popularity, genre and sub-genre taste, and release buzz. */
@@ -246,8 +267,10 @@ function emit(
   }
   const affinity =
     0.6 * (user.sub[it.sub] as number) + 0.4 * Math.log(GENRES * (user.genre[it.genre] as number) + 0.1);
-  const raw = 3.35 + user.bias + 0.45 * it.quality + 0.3 * affinity + rng.normal(0, 0.75);
-  const stars = Math.min(5, Math.max(0.5, Math.round(raw * 2) / 2));
+  const raw = RATING_BASE + user.bias + 0.45 * it.quality + 0.3 * affinity + rng.normal(0, 0.75);
+  const stars = user.halfStars
+    ? Math.min(5, Math.max(0.5, Math.round(raw * 2) / 2))
+    : Math.min(5, Math.max(1, Math.round(raw)));
   out.push({ user_id: id, item_id: p.id, type: 'rating', value: stars, timestamp: ts });
 }
 

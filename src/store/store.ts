@@ -320,6 +320,38 @@ export interface StoreReads {
   readonly connections: ConnectionReads;
 }
 
+/** A row of an intake whose user_id or item_id names nothing stored. */
+export interface UnknownReference {
+  /** The row number (and file line) the importer gave with the row. */
+  row: number;
+  line: number | undefined;
+  field: 'user_id' | 'item_id';
+  id: string;
+}
+
+/**
+ * An import's interactions taken inside its change as the file is read (StoreChange.interactionIntake). Row numbers
+ * travel with the rows, so errors found by the backend still name them. Rows repeated within the intake, or already
+ * stored (interactionKey), are counted, never appended.
+ */
+export interface InteractionIntake {
+  /** Takes one valid row; rows must come in increasing row order. */
+  add(interaction: Interaction, row: number, line: number | undefined): void;
+  /** Resolves once the backend has caught up with the rows added so far (call between batches). */
+  drained(): Promise<void>;
+  /** Ends the intake after a failure, so the change can roll back. */
+  abort(error: Error): Promise<void>;
+  /**
+   * After the last row: the rows naming an unknown person or product (the first `max` by row, one per bad field),
+   * how many such errors there are, and in how many rows. Those rows are left out of `count` and `append`.
+   */
+  unknownReferences(max: number): Promise<{ errors: UnknownReference[]; count: number; rows: number }>;
+  /** What `append` would do: rows it would add, and rows repeated in the intake or already stored. */
+  count(): Promise<{ fresh: number; duplicates: number }>;
+  /** Appends the rows neither repeated nor stored, in row order; source 'import'. */
+  append(): Promise<{ appended: number; duplicates: number }>;
+}
+
 /**
  * The writes of one change (see `Store.change`). Audience writes bump the data version once for the whole
  * change, and only when they changed something; they stamp `meta.updatedAt` with the change's `now`.
@@ -347,6 +379,12 @@ export interface StoreChange extends StoreReads {
     interactions: readonly Interaction[],
     options?: { skipStored?: boolean },
   ): Promise<number>;
+  /**
+   * Present when the backend can take an import's interactions while its file is still being read (PostgreSQL:
+   * streamed into the database with COPY, then checked and appended in SQL), so the app neither holds the file's
+   * rows nor waits for the database after reading them. Absent (the file backend): stage, then appendInteractions.
+   */
+  interactionIntake?(): Promise<InteractionIntake>;
   /** Removes people everywhere in the audience and the stored segment runs (sizes adjusted). */
   removePeople(ids: ReadonlySet<string>): Promise<PeopleRemoval>;
   /** Removes interactions older than `cutoff` (epoch ms); returns how many. */
@@ -454,8 +492,11 @@ export interface OccurrenceClaims {
   ): Promise<OccurrenceClaim | null>;
   /** Marks a held claim as posting, right before the post; false when it was taken over: do not post. */
   startPosting(claim: OccurrenceClaim, leaseMs: number): Promise<boolean>;
-  /** Extends every open claim of this process by `leaseMs` (its heartbeat). */
-  renew(leaseMs: number): Promise<void>;
+  /**
+   * Extends this process's claims on `keys`, the occurrences it is working on, by `leaseMs` (its heartbeat);
+   * a claim it holds but gave up on lapses, and is taken over like a dead holder's.
+   */
+  renew(leaseMs: number, keys: readonly string[]): Promise<void>;
   /**
    * Gives up a claim not yet posted, so another process may take it at once; a retry's claim (`again`) returns
    * the occurrence to finished instead (nothing is due: a retry is only sent when someone asks).
@@ -467,6 +508,8 @@ export interface OccurrenceClaims {
 
 /** The persistent state of one audience and the only way to change it. */
 export interface Store extends StoreReads {
+  /** True when this backend's changes offer `interactionIntake` (imports stream their events into it). */
+  readonly streamsInteractions?: boolean;
   /** Claims on digest occurrences, so each is delivered once however many schedulers run. */
   readonly occurrences: OccurrenceClaims;
   /** Where the data lives, for messages: a file path, or a database URL without credentials. */

@@ -39,6 +39,32 @@ describe('parseIsoDate', () => {
       expect(parseIsoDate(bad)).toBeNull();
     }
   });
+
+  it('reads the usual export shape (…T08:15:00Z, …T08:15:00.123Z) by hand with the same answers', () => {
+    expect(parseIsoDate('2026-11-30T08:15:09Z')).toBe(Date.UTC(2026, 10, 30, 8, 15, 9));
+    expect(parseIsoDate('2026-11-30T08:15:09.123Z')).toBe(Date.UTC(2026, 10, 30, 8, 15, 9, 123));
+    expect(parseIsoDate('2024-02-29T23:59:59.999Z')).toBe(Date.UTC(2024, 1, 29, 23, 59, 59, 999));
+    expect(parseIsoDate('2000-02-29T00:00:00Z')).toBe(Date.UTC(2000, 1, 29));
+    // The general reader's answers for the near misses: lower-case letters, a space, other digits of seconds.
+    expect(parseIsoDate('2026-11-30t08:15:09z')).toBe(Date.UTC(2026, 10, 30, 8, 15, 9));
+    expect(parseIsoDate('2026-11-30 08:15:09Z')).toBe(Date.UTC(2026, 10, 30, 8, 15, 9));
+    expect(parseIsoDate('2026-11-30T08:15:09.5Z')).toBe(Date.UTC(2026, 10, 30, 8, 15, 9, 500));
+    expect(parseIsoDate('2026-11-30T08:15:09+00:00')).toBe(Date.UTC(2026, 10, 30, 8, 15, 9));
+    for (const bad of [
+      '2023-02-29T00:00:00Z',
+      '1900-02-29T00:00:00Z',
+      '2026-04-31T00:00:00Z',
+      '2026-00-10T00:00:00Z',
+      '2026-11-30T24:00:00Z',
+      '2026-11-30T23:60:00Z',
+      '2026-11-30T23:59:60Z',
+      '2026-11-30T23:5a:00Z',
+      '2026-11-30T23:59:00.12xZ',
+    ]) {
+      expect(parseIsoDate(bad), bad).toBeNull();
+    }
+    expect(parseIsoDate('2026-11-30T23:59:00,123Z')).toBe(Date.UTC(2026, 10, 30, 23, 59, 0, 123));
+  });
 });
 
 describe('coercers', () => {

@@ -434,7 +434,7 @@ describe.each<Backend>([fileBackend, postgres])('storage contract: $name backend
       expect(claim).toMatchObject({ key: 'sch_1:2026-01-05', attempt: 1, mayHavePosted: false });
       if (!claim) return;
       expect(await store.occurrences.startPosting(claim, 60_000)).toBe(true);
-      await store.occurrences.renew(60_000);
+      await store.occurrences.renew(60_000, [claim.key]);
       // Shared claims (a database) refuse a second holder while the first lives; a lone process needs none.
       const again = await store.occurrences.claim('sch_1:2026-01-05', 'sch_1', 60_000);
       expect(again === null).toBe(store.occurrences.shared);

@@ -35,10 +35,8 @@ export interface ClaimRequest {
 }
 
 /**
- * Claims an occurrence: inserts the claim, or takes over one whose lease has run out and that is not done, or
- * retakes the holder's own claim that never started posting (a batch whose save failed and that could not give
- * it back; a replica asks only for occurrences it is not sending). Returns null when another holder has it (or
- * it is done). One statement, so two replicas racing for the
+ * Claims an occurrence: inserts the claim, or takes over one whose lease has run out and that is not done.
+ * Returns null when another holder has it (or it is done). One statement, so two replicas racing for the
  * same key are ordered by the primary key's lock: exactly one gets a row back. A retry by hand (`again`) may
  * also reopen a finished one (its record failed, skipped or interrupted): two Retry presses on two replicas race
  * for the same row the same way, and the one that loses sees it claimed.
@@ -56,9 +54,7 @@ export async function claimOccurrence(
            attempts = o.attempts + 1,
            -- A takeover keeps the state: one that was posting returns 'posting', hence mayHavePosted.
            state = CASE WHEN o.state = 'done' THEN 'claimed' ELSE o.state END
-       WHERE (o.state <> 'done' AND o.claimed_until < clock_timestamp())
-          OR (o.state = 'claimed' AND o.claimed_by = EXCLUDED.claimed_by)
-          OR ($6 AND o.state = 'done')
+       WHERE (o.state <> 'done' AND o.claimed_until < clock_timestamp()) OR ($6 AND o.state = 'done')
      RETURNING o.attempts, o.state`,
     [teamId, req.key, req.scheduleId, req.holder, req.leaseMs, req.again === true],
   );
@@ -106,23 +102,27 @@ export async function finishOccurrence(db: Queryable, teamId: string, claim: Cla
 }
 
 /**
- * Extends every open claim of `holder` by `leaseMs` from now (the heartbeat of a live replica); returns how many.
- * Rows another transaction holds are skipped, not waited for: that transaction is this replica's own save of
- * their outcome (which ends the claim), and waiting while locking the others in scan order deadlocked with it.
+ * Extends the open claims of `holder` on `keys` (the occurrences it is working on) by `leaseMs` from now: the
+ * heartbeat of a live replica; returns how many. A claim it holds but no longer works on (its batch gave up on
+ * it) is left to lapse, so whoever ticks next takes it over. Rows another transaction holds are skipped, not
+ * waited for: that transaction is this replica's own save of their outcome (which ends the claim), and waiting
+ * while holding the others' locks deadlocked with it.
  */
 export async function renewClaims(
   db: Queryable,
   teamId: string,
   holder: string,
   leaseMs: number,
+  keys: readonly string[],
 ): Promise<number> {
+  if (keys.length === 0) return 0;
   const { rowCount } = await db.query(
     `UPDATE digest_occurrences o SET claimed_until = clock_timestamp() + $3 * interval '1 millisecond'
        FROM (SELECT key FROM digest_occurrences
-              WHERE team_id = $1 AND claimed_by = $2 AND state <> 'done'
+              WHERE team_id = $1 AND key = ANY($4::text[]) AND claimed_by = $2 AND state <> 'done'
               ORDER BY key FOR UPDATE SKIP LOCKED) mine
       WHERE o.team_id = $1 AND o.key = mine.key`,
-    [teamId, holder, leaseMs],
+    [teamId, holder, leaseMs, keys],
   );
   return rowCount ?? 0;
 }

@@ -79,6 +79,8 @@ export async function openPgStore(options: OpenPgStoreOptions): Promise<PgStore>
 
 /** One workspace's audience in PostgreSQL. */
 export class PgStore implements Store {
+  /** Imports stream their events into a change (intake.ts) instead of holding them until they are read. */
+  readonly streamsInteractions = true;
   readonly audience: StoreReads['audience'];
   readonly segmentRuns: SegmentRunReads;
   readonly models: ModelReads;
@@ -220,8 +222,8 @@ export class PgStore implements Store {
         await tx.putDelivery(record);
         return true;
       }),
-    renew: async (leaseMs: number): Promise<void> => {
-      await renewClaims(this.pool, this.teamId, this.replicaId, leaseMs);
+    renew: async (leaseMs: number, keys: readonly string[]): Promise<void> => {
+      await renewClaims(this.pool, this.teamId, this.replicaId, leaseMs, keys);
     },
     release: (claim: Claim) => releaseClaim(this.pool, this.teamId, claim),
     abandoned: async (): Promise<ReadonlySet<string>> =>

@@ -133,4 +133,74 @@ describePostgres('imports into PostgreSQL (the importer unchanged, the store beh
     expect(await store.audience.version()).toBe(version + 1);
     expect((await store.audit.entries()).length).toBe(audits + 1);
   });
+
+  it('streams events in: unknown people and products found by the database keep their rows, and one rolls all back', async () => {
+    const before = await store.audience.counts();
+    const version = await store.audience.version();
+    const lines = ['user_id,item_id,type,timestamp,value'];
+    for (let n = 1; n <= 5000; n++)
+      lines.push(
+        `u${(n % 2) + 1},p1,view,2026-03-0${(n % 9) + 1}T10:00:${String(n % 60).padStart(2, '0')}.${String(n % 1000).padStart(3, '0')}Z,`,
+      );
+    lines[1200] = 'ghost,p1,view,2026-03-01T10:00:00Z,'; // row 1200 (line 1201): unknown person
+    lines[3000] = 'u1,p404,like,2026-03-01T10:00:00Z,'; // row 3000: unknown product
+    lines[3001] = 'nobody,p404,like,2026-03-01T10:00:00Z,'; // row 3001: both
+    lines[4000] = 'u1,p1,rating,2026-03-01T10:00:00Z,11'; // row 4000: invalid in the app
+    lines[2500] = lines[2499] as string; // row 2500 repeats row 2499
+    const text = `${lines.join('\n')}\n`;
+    const refused = await run('interactions', 'many.csv', text);
+    expect(refused.applied).toBe(false);
+    expect(refused.errors.map((e) => [e.row, e.line, e.field])).toEqual([
+      [1200, 1201, 'user_id'],
+      [3000, 3001, 'item_id'],
+      [3001, 3002, 'user_id'],
+      [3001, 3002, 'item_id'],
+      [4000, 4001, 'value'],
+    ]);
+    expect(refused.errors[0]?.message).toBe('unknown user_id "ghost": import profiles first');
+    expect(refused).toMatchObject({ rows: 5000, valid: 4996, errorCount: 5 });
+    // All or nothing: not one of the 4996 valid rows, no version, no audit line.
+    expect(await store.audience.counts()).toEqual(before);
+    expect(await store.audience.version()).toBe(version);
+
+    const few = await importFile(store as unknown as Store, {
+      kind: 'interactions',
+      file: path.join(dir.dir, 'many.csv'),
+      now: NOW,
+      maxErrors: 2,
+    });
+    expect(few.errors.map((e) => e.row)).toEqual([1200, 3000]);
+    expect(few.errorCount).toBe(5);
+
+    const skipping = await importFile(store as unknown as Store, {
+      kind: 'interactions',
+      file: path.join(dir.dir, 'many.csv'),
+      now: NOW,
+      skipInvalid: true,
+    });
+    // 4996 valid rows, one a repeat within the file; none was stored before.
+    const distinct = new Set(lines.slice(1).filter((_, i) => ![1199, 2999, 3000, 3999].includes(i)));
+    expect(skipping).toMatchObject({ applied: true, valid: 4996, inserted: distinct.size });
+    expect(distinct.size).toBe(4995);
+    expect(skipping.duplicates).toBe(1);
+    expect((await store.audience.counts()).interactions).toBe(before.interactions + distinct.size);
+    expect(await store.audience.version()).toBe(version + 1);
+  });
+
+  it('rolls back and stays usable when the file breaks while its rows stream in', async () => {
+    const before = await store.audience.counts();
+    const rows = Array.from(
+      { length: 3000 },
+      (_, n) => `u1,p1,click,2026-03-02T10:${String(n % 60).padStart(2, '0')}:00Z,`,
+    );
+    const text = `user_id,item_id,type,timestamp,value\n${rows.join('\n')}\nu1,p1,"click,2026-03-02T11:00:00Z,\n`;
+    await expect(run('interactions', 'broken.csv', text)).rejects.toThrow(/never closed/);
+    expect(await store.audience.counts()).toEqual(before);
+    const ok = await run(
+      'interactions',
+      'fine.csv',
+      'user_id,type,timestamp\nu2,share,2026-03-03T00:00:00Z\n',
+    );
+    expect(ok).toMatchObject({ applied: true, inserted: 1 });
+  });
 });
