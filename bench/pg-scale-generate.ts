@@ -188,7 +188,8 @@ export async function generateAudience(
   // The bench's own database: emptied whole (a DELETE of 100M rows would run the rollup triggers).
   await client.query(
     `TRUNCATE interactions, profiles, products, attribute_kinds, segment_runs, segment_assignments, models,
-       profile_tallies, person_activity, interaction_days, event_buckets, activity_buckets, profile_pseudonyms`,
+       profile_tallies, person_activity, interaction_days, event_buckets, activity_buckets, profile_pseudonyms,
+       week_edges`,
   );
   for (const { name } of indexes) await client.query(`DROP INDEX ${name}`);
   await client.query('ALTER TABLE interactions DISABLE TRIGGER USER');

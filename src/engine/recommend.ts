@@ -315,6 +315,8 @@ const WEEK = 7 * DAY;
 const PROPENSITY_WINDOW_DAYS = 90;
 const PROPENSITY_HORIZON_DAYS = 30;
 const PROPENSITY_PRIOR_WEEKS = 4;
+/** The smallest co-purchase share a reason quotes (below it the share reads as a reason against the item). */
+const QUOTED_SHARE = 0.05;
 const RECENT_DAYS = 30;
 const SEGMENT_SMOOTHING = 10;
 const POPULARITY_SMOOTHING = 0.1;
@@ -1694,14 +1696,18 @@ function togetherReason(
   const coEngaged = p >= 0 ? (model.neighbourCoEngaged[p] as number) : 0;
   const buyers = model.buyers[anchor] as number;
   const engagers = model.engagers[anchor] as number;
-  // Shares of tiny groups are both noisy and revealing, so they are only quoted for real cohorts.
-  if (anchorBought && coBought >= 1 && buyers >= minCohort) {
+  // Shares of tiny groups are both noisy and revealing, so they are only quoted for real cohorts; and a share
+  // too small to persuade ("bought by under 1% of …", five times over) is not quoted either: the pick comes from
+  // who engages with both items, which is what the plain reason says.
+  if (anchorBought && coBought >= 1 && buyers >= minCohort && coBought / buyers >= QUOTED_SHARE) {
     return `bought by ${percent(coBought / buyers)} of people who bought ${name}`;
   }
-  if (coEngaged >= 1 && engagers >= minCohort) {
+  if (coEngaged >= 1 && engagers >= minCohort && coEngaged / engagers >= QUOTED_SHARE) {
     return `bought by ${percent(coEngaged / engagers)} of people interested in ${name}`;
   }
-  return `often bought by people who also chose ${name}`;
+  return anchorBought
+    ? `chosen by people who also bought ${name}`
+    : `chosen by people who also showed interest in ${name}`;
 }
 
 function popularReason(model: RecommendModel, ctx: QueryContext, i: number): string {

@@ -220,7 +220,25 @@ describe('recommendForUser', () => {
 
   it('does not quote shares of groups smaller than the minimum cohort', () => {
     const recs = recommendForUser(model, input, 'alice', 3, { minCohortSize: 20 });
-    expect(recs.items[0]?.reason).toBe('often bought by people who also chose Trail Runner X');
+    expect(recs.items[0]?.reason).toBe('chosen by people who also bought Trail Runner X');
+  });
+
+  it('does not quote a share too small to persuade', () => {
+    // 120 more people looked at the shoes and bought nothing: 5 of the 129 interested bought the socks (4%),
+    // and "bought by 4% of people interested in Trail Runner X" reads as a reason against the socks.
+    const base = catalogue();
+    const wide = {
+      ...base,
+      profiles: [...base.profiles, ...Array.from({ length: 120 }, (_, k) => profile(`v${k}`))],
+    };
+    for (let k = 0; k < 120; k++) wide.interactions.push(event(`v${k}`, 'A', 'view', 30 + (k % 20)));
+    wide.interactions.sort((a, b) => a.timestamp - b.timestamp);
+    const wideModel = buildRecommendModel(wide, { asOf: AS_OF });
+    const socks = recommendForUser(wideModel, wide, 'bob', 3, { minCohortSize: 5 }).items.find(
+      (i) => i.itemId === 'S',
+    );
+    expect(socks?.reasonKind).toBe('together');
+    expect(socks?.reason).toBe('chosen by people who also showed interest in Trail Runner X');
   });
 
   it('scores are P(u) · P(i|u), and P(i|u) sums to 1 over what the user can buy', () => {

@@ -31,6 +31,8 @@ export interface FeatureRefs {
   lookbackStartMs?: string;
   /** The later of the profile's creation and the data's first event, epoch ms (rates need it). */
   knownFromMs?: string;
+  /** The profile's creation, epoch ms, when the caller computed it once (else from `created_at` here). */
+  createdMs?: string;
   /** Alias of the profile row (`followers`, `created_at`). */
   profile: string;
   /** Alias of the person's counters (`personEvents` columns; null when the person has none). */
@@ -108,7 +110,7 @@ export function featureExpression(name: string, r: FeatureRefs): string | undefi
     case 'log_followers':
       return `CASE WHEN ${p}.followers >= 0 THEN log(1 + ${p}.followers::float8) END`;
     case 'tenure_days':
-      return `(${asOfMs} - ${ms(`${p}.created_at`)}) / ${DAY}`;
+      return `(${asOfMs} - ${r.createdMs ?? ms(`${p}.created_at`)}) / ${DAY}`;
     case 'engagement_rate':
       return `CASE WHEN ${e}.views > 0 THEN ${e}.engagements::float8 / ${e}.views END`;
     case 'avg_order_value':

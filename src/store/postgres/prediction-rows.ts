@@ -80,7 +80,9 @@ function builtinSql(name: string, w: Instant): string {
     windowStartMs: `(@ms@ - ${WINDOW})`,
     lookbackStartMs: `(@ms@ - ${LOOKBACK})`,
     // Where the profile's history starts for the rates: its sign-up, but not before the data's first event.
-    knownFromMs: `greatest(${ms('p.created_at')}, @history@)`,
+    // (`created_ms`: computed once per profile by `rowsSql`'s inner level, not once per feature and instant.)
+    knownFromMs: 'greatest(p.created_ms, @history@)',
+    createdMs: 'p.created_ms',
     profile: 'p',
     events: `e_${w.key}`,
   };
@@ -162,15 +164,21 @@ function instant(params: Params, key: string, at: number, firstEvent: number | n
   };
 }
 
-/** An attribute feature's value at instant `w`. */
-function attributeSql(params: Params, name: string, kind: AttributeKind, w: Instant): string {
+/**
+ * An attribute's stored value as float8 (a number, yes/no as 1/0, a date as epoch ms), read from the profile `p`
+ * once per person (the inner level of `rowsSql`); null when absent or of another type.
+ */
+function attributeValue(params: Params, name: string, kind: AttributeKind): string {
   const key = params.add(name, '::text');
-  const isNumber = `jsonb_typeof(p.attrs -> ${key}) = 'number'`;
   if (kind === 'boolean')
     return `CASE WHEN jsonb_typeof(p.attrs -> ${key}) = 'boolean' THEN CASE WHEN (p.attrs -> ${key})::boolean THEN 1 ELSE 0 END END::float8`;
-  if (kind === 'date')
-    return `CASE WHEN ${isNumber} AND (p.attrs ->> ${key})::float8 <= ${w.ms} THEN (${w.ms} - (p.attrs ->> ${key})::float8) / ${DAY} END`;
-  return `CASE WHEN ${isNumber} THEN (p.attrs ->> ${key})::float8 END`;
+  return `CASE WHEN jsonb_typeof(p.attrs -> ${key}) = 'number' THEN (p.attrs ->> ${key})::float8 END`;
+}
+
+/** An attribute feature's value at instant `w` from its stored value `v` (`attributeValue`). */
+function attributeSql(v: string, kind: AttributeKind, w: Instant): string {
+  if (kind === 'date') return `CASE WHEN ${v} <= ${w.ms} THEN (${w.ms} - ${v}) / ${DAY} END`;
+  return v;
 }
 
 /** What a person-rows statement computes: features and target at some instants, for some profiles. */
@@ -242,18 +250,26 @@ function rowsSql(spec: RowsSpec, params: Params): string {
     columns.push(
       `(('x' || left(md5(${params.add(String(spec.folds.seed), '::text')} || ':' || p.id), 8))::bit(32)::bigint % ${params.add(spec.folds.k, '::int')})::int AS fold`,
     );
+  // What depends on the profile alone, computed once per person in an inner level (OFFSET 0 keeps it one: flattened,
+  // the planner would copy each expression into every feature and instant that reads it).
+  const inner = ['p.id', 'p.created_at', 'p.followers', `${ms('p.created_at')} AS created_ms`];
+  if (spec.target !== SPEND) inner.push('p.attrs');
+  spec.features.forEach((f, j) => {
+    const kind = spec.kinds[f];
+    if (!BUILTIN[f] && kind) inner.push(`${attributeValue(params, f, kind)} AS a_${j}`);
+  });
   for (const { key, w, withTarget } of instants) {
     columns.push(`(p.created_at IS NULL OR p.created_at < ${w.at}) AS e_${key}`);
     spec.features.forEach((f, j) => {
       const kind = spec.kinds[f];
-      const sql = BUILTIN[f] ? builtinSql(f, w) : kind ? attributeSql(params, f, kind, w) : 'NULL::float8';
+      const sql = BUILTIN[f] ? builtinSql(f, w) : kind ? attributeSql(`p.a_${j}`, kind, w) : 'NULL::float8';
       columns.push(`(${sql})::float8 AS x_${key}_${j}`);
     });
     if (withTarget) columns.push(`${targetSql(spec.target, params, key)} AS y_${key}`);
   }
   const select = `SELECT ${columns.join(',\n       ')}
-  FROM profiles p ${joins.join('\n  ')}
- WHERE p.team_id = ${team} ${people.profiles}`;
+  FROM (SELECT ${inner.join(', ')} FROM profiles p WHERE p.team_id = ${team} ${people.profiles} OFFSET 0) p
+  ${joins.join('\n  ')}`;
   return targets.length > 0
     ? `WITH ${spendCte(targets, params, people.events('i.user_id'))}\n${select}`
     : select;
@@ -376,6 +392,9 @@ async function openRows(pool: pg.Pool, team: string, query: PredictionRowsQuery)
     await client.query(`SET LOCAL work_mem = '${WORK_MEM}'`);
     // Compiling the wide aggregate's expressions costs about a second, more than it saves here.
     await client.query('SET LOCAL jit = off');
+    // The counters' active-days mask is computed per row (countersAt); a cache keyed by each row's day list
+    // missed 93% of the time at 2M people (three anchors, 70 MB each) and cost the hashing of every list.
+    await client.query('SET LOCAL enable_memoize = off');
     const kinds = await kindsOf(client, team, query.features);
     const params = new Params(team);
     const sql = rowsSql(

@@ -1,15 +1,16 @@
 /**
  * `stats` from the rollups when they answer it exactly: when no event lies at or after asOf (the usual "as of
- * now"). Everything but the week before last is read from per-workspace rollups of bounded size (the tallies of
- * rollups.ts, the 10-minute slices of stats-buckets.ts) and from the events and profiles of at most three
- * partial 10-minute slices; the week before last reads that week's events. Otherwise (stats as of a past
- * instant) the caller scans the 60-day window (aggregates.ts). The figures are the engine's (src/engine/stats.ts),
+ * now"). Everything is read from per-workspace rollups of bounded size (the tallies of rollups.ts, the 10-minute
+ * slices of stats-buckets.ts and week-edges.ts) and from the events and profiles of at most five partial 10-minute
+ * slices. Otherwise (stats as of a past instant) the caller
+ * scans the 60-day window (aggregates.ts). The figures are the engine's (src/engine/stats.ts),
  * compared on the same data in test/store/postgres/rollups.test.ts.
  */
 import { type AudienceStats, statsFromCounts, type Tally } from '../../domain/audience-stats.ts';
 import type { Queryable } from './claims.ts';
 import { ms, ts } from './rows.ts';
 import { BUCKET_MS } from './stats-buckets.ts';
+import { WEEK_PEOPLE } from './week-edges.ts';
 
 const DAY = 86_400_000;
 const ENGAGE_TYPES = `'like', 'share', 'comment', 'click'`;
@@ -51,14 +52,12 @@ SELECT (sums.active7d + week.active - later.n + later.week)::int AS active7d,
        (sums.purchasers + month.purchasers)::int AS purchasers
   FROM sums, week, month, later`;
 
-// People with a profile active in the week before last [$2, $3): who had an event then, less those without a
-// profile ($4, the strangers of the 60 days, which include that week's), and the profiles last seen then without
-// one (index-only, profiles_by_seen holds the id). The one read that grows with the audience: a week of events.
-const PREVIOUS_WEEK = `WITH e AS MATERIALIZED (
-  SELECT DISTINCT user_id FROM interactions WHERE team_id = $1 AND at >= $2 AND at < $3)
-SELECT ((SELECT count(*) FROM e WHERE user_id <> ALL($4))
-  + (SELECT count(*) FROM profiles p WHERE p.team_id = $1 AND p.last_active_at >= $2 AND p.last_active_at < $3
-        AND p.id NOT IN (SELECT user_id FROM e)))::int AS active_prev_week`;
+// People with a profile active in the week before last [$2, $3), from the week's starts and ends (week-edges.ts;
+// $4, $5 the first slices at or after $2 and $3), which count everyone with an event or a profile seen then, less
+// those without a profile ($6, the strangers of the 60 days, which include that week's) who had an event then.
+const PREVIOUS_WEEK = `SELECT (${WEEK_PEOPLE}
+  - (SELECT count(DISTINCT user_id) FROM interactions WHERE team_id = $1 AND user_id = ANY($6) AND at >= $2 AND at < $3)
+  )::int AS active_prev_week`;
 
 // New profiles ($2 asOf, $3 week, $4 prev week), from the created_at index.
 const NEWCOMERS = `SELECT count(*) FILTER (WHERE created_at >= $3 AND created_at < $2)::int AS new_this_week,
@@ -132,7 +131,10 @@ export async function rollupStats(
   const people = await q(PEOPLE, [asOf, week, ceilSlice(week), month, ceilSlice(month)].map(t));
   const fresh = await q(NEWCOMERS, [t(asOf), t(week), t(prevWeek)]);
   const strangers = ((await q(STRANGERS, [t(prevMonth)])) as { ids: string[] }).ids;
-  const previous = await q(PREVIOUS_WEEK, [t(prevWeek), t(week), strangers]);
+  const previous = await q(PREVIOUS_WEEK, [
+    ...[prevWeek, week, ceilSlice(prevWeek), ceilSlice(week)].map(t),
+    strangers,
+  ]);
   const slices = [month, floorSlice(month), ceilSlice(month), ceilSlice(prevMonth)].map(t);
   const events = await q(EVENTS, [t(prevMonth), ...slices, strangers]);
   const latest = await q(LATEST, [t(prevMonth)]);

@@ -20,6 +20,7 @@ import type { Queryable } from './claims.ts';
 import { rebuildFeatureWindows } from './feature-windows.ts';
 import { rebuildPseudonyms } from './pseudonyms.ts';
 import { rebuildStatsBuckets } from './stats-buckets.ts';
+import { rebuildWeekEdges } from './week-edges.ts';
 
 const REACH_TYPES = `'view', 'like', 'share', 'comment', 'click'`;
 const ENGAGE_TYPES = `'like', 'share', 'comment', 'click'`;
@@ -277,6 +278,7 @@ export async function rebuildRollups(db: Queryable, team: string): Promise<void>
     [team],
   );
   await rebuildStatsBuckets(db, team);
+  await rebuildWeekEdges(db, team);
   await rebuildPseudonyms(db, team);
   // The per-person window counters too (feature-windows.ts).
   await rebuildFeatureWindows(db, team);

@@ -25,6 +25,7 @@ import { SEGMENT_PLACEMENTS_SQL } from './person-features.ts';
 import { PSEUDONYMS_INLINE_SQL, PSEUDONYMS_SQL } from './pseudonyms.ts';
 import { ACTIVITY_SEEN_SQL, ACTIVITY_UPKEEP_SQL, PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
 import { STATS_BUCKETS_SQL, STATS_SEEN_ON_INSERT_SQL } from './stats-buckets.ts';
+import { WEEK_EDGES_SQL } from './week-edges.ts';
 
 /** One migration: the SQL that takes the schema from `version - 1` to `version`. */
 export interface PgMigration {
@@ -253,6 +254,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 19, name: 'import-upkeep', sql: FEATURE_PENDING_SQL + ACTIVITY_SEEN_SQL },
   { version: 20, name: 'pseudonyms-inline', sql: PSEUDONYMS_INLINE_SQL },
   { version: 21, name: 'segment-placements', sql: SEGMENT_PLACEMENTS_SQL },
+  { version: 22, name: 'week-edges', sql: WEEK_EDGES_SQL },
 ];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */
@@ -283,4 +285,5 @@ export const TEAM_TABLES = [
   'person_windows',
   'feature_pending',
   'segment_placements',
+  'week_edges',
 ] as const;

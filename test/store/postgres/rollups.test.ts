@@ -70,6 +70,16 @@ describePostgres('stats rollups kept by every change, equal to the engine', () =
            LEFT JOIN profiles p ON p.team_id = a.team_id AND p.id = a.user_id`,
       ],
       [
+        'SELECT team_id, bucket, starts, ends FROM week_edges WHERE (starts, ends) <> (0, 0)',
+        `SELECT team_id, date_bin('10 minutes', at, 'epoch'::timestamptz), sum(st), sum(en) FROM (
+           SELECT team_id, at, (lead(at) OVER w IS NULL OR lead(at) OVER w - at > interval '7 days')::int AS st,
+                  (lag(at) OVER w IS NULL OR at - lag(at) OVER w > interval '7 days')::int AS en
+             FROM (SELECT team_id, user_id, at FROM interactions
+                   UNION SELECT team_id, id, last_active_at FROM profiles WHERE last_active_at IS NOT NULL) d
+           WINDOW w AS (PARTITION BY team_id, user_id ORDER BY at)) x
+          WHERE st + en > 0 GROUP BY 1, 2`,
+      ],
+      [
         'SELECT team_id, pseudonym, user_id FROM profile_pseudonyms',
         `SELECT team_id, v, id FROM profiles, LATERAL (SELECT value #>> '{}' AS v FROM jsonb_each(attrs)
            UNION ALL SELECT e #>> '{}' FROM jsonb_each(attrs),
