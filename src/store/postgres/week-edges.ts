@@ -33,49 +33,55 @@ const bucketOf = (at: string) => `date_bin('10 minutes', ${at}, 'epoch'::timesta
 // 7 days as hours, so that timestamptz arithmetic never meets a daylight saving change of the session's zone.
 export const WEEK = `interval '168 hours'`;
 
-// The changed times of a statement's events, each with the person's profile `seen` after it (for the probes): new
-// ones (every row at that time is the statement's) or gone ones, unless the profile's last_active_at is that time.
+// A time more than 7 days before (after) a changed time stands for −∞ (+∞): a gap from it to the changed time, or
+// across it, is long either way, and its start (end) is counted once before and once after the change, so it
+// cancels. So E only needs the person's times within 7 days of the changed ones: one range read a person.
+
+// E for a statement's events (`rows`), per person: every time of theirs from 7 days before their first time in the
+// statement to 7 days after their last (one range read of the index), with the profile's last_active_at if in
+// that range. A time is changed when the statement added its every row (removed its last one) and the profile
+// does not hold it. People in key order: the profile and index reads then walk each index once.
 const eventTimes = (rows: string, added: boolean) => `
-  SELECT g.team_id, g.user_id, g.at, p.seen
-    FROM (SELECT team_id, user_id, at, count(*) AS n FROM ${rows} GROUP BY 1, 2, 3) g
+g AS MATERIALIZED (SELECT team_id, user_id, at, count(*) AS n FROM ${rows} GROUP BY 1, 2, 3),
+p AS MATERIALIZED (
+  SELECT k.team_id, k.user_id, k.lo, k.hi, q.seen
+    FROM (SELECT team_id, user_id, min(at) - ${WEEK} AS lo, max(at) + ${WEEK} AS hi FROM g GROUP BY 1, 2
+          ORDER BY 1, 2) k
     LEFT JOIN LATERAL (SELECT q.last_active_at AS seen FROM profiles q
-       WHERE q.team_id = g.team_id AND q.id = g.user_id OFFSET 0) p ON true
-   WHERE g.at IS DISTINCT FROM p.seen AND ${
-     added
-       ? `(SELECT count(*) FROM interactions i WHERE i.team_id = g.team_id AND i.user_id = g.user_id AND i.at = g.at) = g.n`
-       : `NOT EXISTS (SELECT 1 FROM interactions i WHERE i.team_id = g.team_id AND i.user_id = g.user_id AND i.at = g.at)`
-   }`;
+       WHERE q.team_id = k.team_id AND q.id = k.user_id OFFSET 0) q ON true),
+r AS (
+  SELECT p.team_id, p.user_id, i.at, count(*) AS n FROM p CROSS JOIN LATERAL (SELECT i.at FROM interactions i
+     WHERE i.team_id = p.team_id AND i.user_id = p.user_id AND i.at >= p.lo AND i.at <= p.hi OFFSET 0) i
+   GROUP BY 1, 2, 3),
+e AS (
+  SELECT team_id, user_id, at, bool_and(changed) AS changed FROM (
+    SELECT coalesce(r.team_id, g.team_id) AS team_id, coalesce(r.user_id, g.user_id) AS user_id,
+           coalesce(r.at, g.at) AS at, ${added ? 'coalesce(r.n = g.n, false)' : 'r.n IS NULL'} AS changed
+      FROM r FULL JOIN g ON g.team_id = r.team_id AND g.user_id = r.user_id AND g.at = r.at
+    UNION ALL SELECT team_id, user_id, seen, false FROM p WHERE seen >= lo AND seen <= hi) x
+   GROUP BY 1, 2, 3)`;
 
-// The changed times of profiles' last_active_at (`rows` has team_id, id, last_active_at), unless an event lies at that
-// time. Added: the profile holds it afterwards (it is the changed time itself); removed: the profile holds none.
-const seenTimes = (rows: string, added: boolean) => `
-  SELECT r.team_id, r.id, r.last_active_at, ${added ? 'r.last_active_at' : 'NULL::timestamptz'}
-    FROM ${rows} r WHERE r.last_active_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM interactions i
-      WHERE i.team_id = r.team_id AND i.user_id = r.id AND i.at = r.last_active_at)`;
-
-// The person's neighbouring times around c.at as they are now: an event (one index probe each way) or the profile's
-// last_active_at (c.seen), whichever is nearer.
-const NEIGHBOURS = `
-  SELECT greatest((SELECT i.at FROM interactions i WHERE i.team_id = c.team_id AND i.user_id = c.user_id
-    AND i.at < c.at ORDER BY i.at DESC LIMIT 1), CASE WHEN c.seen < c.at THEN c.seen END)
-  UNION ALL
-  SELECT least((SELECT i.at FROM interactions i WHERE i.team_id = c.team_id AND i.user_id = c.user_id
-    AND i.at > c.at ORDER BY i.at LIMIT 1), CASE WHEN c.seen > c.at THEN c.seen END)`;
+// E for profiles' last_active_at (`rows` has team_id, id, last_active_at; one row a person): the changed time
+// (unless an event lies at it) and the person's events within 7 days of it.
+const seenTimes = (rows: string) => `
+c (team_id, user_id, at) AS MATERIALIZED (
+  SELECT r.team_id, r.id, r.last_active_at FROM ${rows} r WHERE r.last_active_at IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM interactions i WHERE i.team_id = r.team_id AND i.user_id = r.id AND i.at = r.last_active_at)),
+e AS (
+  SELECT c.team_id, c.user_id, c.at, true AS changed FROM c
+  UNION SELECT c.team_id, c.user_id, i.at, false FROM c CROSS JOIN LATERAL (SELECT i.at FROM interactions i
+     WHERE i.team_id = c.team_id AND i.user_id = c.user_id AND i.at >= c.at - ${WEEK} AND i.at <= c.at + ${WEEK}
+     OFFSET 0) i)`;
 
 /**
- * The statement that applies the gaps that the changed times `changed` (team_id, user_id, at, seen: see eventTimes)
- * made appear or disappear: `added` when they were added, else removed. See the file's comment.
+ * The statement that applies the gaps that appear or disappear around the changed times of E (`times`: CTEs ending
+ * in `e` (team_id, user_id, at, changed), from eventTimes or seenTimes): `added` when they were added, else removed.
+ * See the file's comment.
  */
-const applyEdges = (changed: string, added: boolean) => {
+const applyEdges = (times: string, added: boolean) => {
   const sign = added ? 1 : -1;
   return `
-WITH c (team_id, user_id, at, seen) AS MATERIALIZED (${changed}),
-e AS (
-  SELECT team_id, user_id, at, bool_or(changed) AS changed FROM (
-    SELECT team_id, user_id, at, true AS changed FROM c
-    UNION ALL SELECT c.team_id, c.user_id, n.at, false FROM c CROSS JOIN LATERAL (${NEIGHBOURS}) AS n (at)
-     WHERE n.at IS NOT NULL) x
-   GROUP BY 1, 2, 3),
+WITH ${times},
 o AS MATERIALIZED (
   SELECT team_id, user_id, at, changed, lag(at) OVER w AS prev_at, lag(changed) OVER w AS prev_changed,
          lead(at) OVER w AS next_at, count(*) FILTER (WHERE NOT changed) OVER (w ROWS UNBOUNDED PRECEDING) AS grp
@@ -145,12 +151,12 @@ CREATE TRIGGER week_edges_added AFTER INSERT ON interactions REFERENCING NEW TAB
   FOR EACH STATEMENT EXECUTE FUNCTION week_edges_added();
 CREATE TRIGGER week_edges_removed AFTER DELETE ON interactions REFERENCING OLD TABLE AS removed
   FOR EACH STATEMENT EXECUTE FUNCTION week_edges_removed();
-${fn('week_edges_profiles_added', applyEdges(seenTimes('added', true), true))}
-${fn('week_edges_profiles_removed', applyEdges(seenTimes('removed', false), false))}
+${fn('week_edges_profiles_added', applyEdges(seenTimes('added'), true))}
+${fn('week_edges_profiles_removed', applyEdges(seenTimes('removed'), false))}
 ${fn(
   'week_edges_profiles_changed',
-  `${applyEdges(seenTimes(MOVED('removed', 'added'), false), false)};
-  ${applyEdges(seenTimes(MOVED('added', 'removed'), true), true)}`,
+  `${applyEdges(seenTimes(MOVED('removed', 'added')), false)};
+  ${applyEdges(seenTimes(MOVED('added', 'removed')), true)}`,
 )}
 CREATE TRIGGER week_edges_profiles_added AFTER INSERT ON profiles REFERENCING NEW TABLE AS added
   FOR EACH STATEMENT EXECUTE FUNCTION week_edges_profiles_added();

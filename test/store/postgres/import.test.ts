@@ -187,6 +187,24 @@ describePostgres('imports into PostgreSQL (the importer unchanged, the store beh
     expect(await store.audience.version()).toBe(version + 1);
   });
 
+  it('numbers the rows the database rejects as the file backend does for NDJSON lines and JSON records', async () => {
+    const version = await store.audience.version();
+    const ndjson = await run(
+      'interactions',
+      'events.ndjson',
+      '{"user_id":"u1","type":"view","timestamp":"2026-03-04T00:00:00Z"}\n\n{"user_id":"ghost","type":"view","timestamp":"2026-03-04T00:00:01Z"}\n',
+    );
+    expect(ndjson.errors.map((e) => [e.row, e.line, e.field])).toEqual([[3, 3, 'user_id']]);
+    const json = await run(
+      'interactions',
+      'events.json',
+      '[{"user_id":"u1","type":"view","timestamp":1772582400},{"user_id":"u2","item_id":"nope","type":"view","timestamp":1772582401}]',
+    );
+    expect(json.errors.map((e) => [e.row, e.line, e.field])).toEqual([[2, undefined, 'item_id']]);
+    expect([ndjson.applied, json.applied]).toEqual([false, false]);
+    expect(await store.audience.version()).toBe(version);
+  });
+
   it('rolls back and stays usable when the file breaks while its rows stream in', async () => {
     const before = await store.audience.counts();
     const rows = Array.from(
