@@ -6,6 +6,7 @@
  */
 
 import type { Queryable } from './claims.ts';
+import { triggerFunction as fn } from './trigger-sql.ts';
 
 /** The pseudonyms of a profile's attributes, in SQL: what privacy/resolve.ts's index reads in the app. */
 const PSEUDONYMS_OF = `
@@ -25,10 +26,6 @@ const insert = (rows: string) => `
 const remove = (pairs: string) => `
   DELETE FROM profile_pseudonyms t USING (${pairs}) AS o (team_id, ps, id)
    WHERE t.team_id = o.team_id AND t.pseudonym = o.ps AND t.user_id = o.id`;
-
-const fn = (name: string, body: string) => `
-CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-BEGIN ${body}; RETURN NULL; END $$;`;
 
 /** The migration: the table, its triggers, and its rows from the profiles there are. */
 export const PSEUDONYMS_SQL = `

@@ -20,6 +20,7 @@
  */
 
 import type { Queryable } from './claims.ts';
+import { triggerFunction as fn } from './trigger-sql.ts';
 
 /** The slice width, as an SQL interval and in ms (the read side finds partial slices with it). */
 export const BUCKET_MS = 600_000;
@@ -79,10 +80,6 @@ const addActivity = (deltas: string, ordered = false) => `
   SELECT team_id, kind, bucket, sum(people) FROM (${deltas}) AS d (team_id, kind, bucket, people)
    GROUP BY 1, 2, 3 HAVING sum(people) <> 0${ordered ? ' ORDER BY team_id, kind COLLATE "C", bucket' : ''}
   ON CONFLICT (team_id, kind, bucket) DO UPDATE SET people = b.people + EXCLUDED.people`;
-
-const fn = (name: string, body: string, replace = false) => `
-CREATE ${replace ? 'OR REPLACE ' : ''}FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-BEGIN ${body}; RETURN NULL; END $$;`;
 
 const trigger = (name: string, when: string, table: string, refs: string, func: string) => `
 CREATE TRIGGER ${name} AFTER ${when} ON ${table} REFERENCING ${refs} FOR EACH STATEMENT EXECUTE FUNCTION ${func}();`;

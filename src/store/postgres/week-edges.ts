@@ -28,6 +28,7 @@
  */
 
 import type { Queryable } from './claims.ts';
+import { triggerFunction as fn } from './trigger-sql.ts';
 
 const bucketOf = (at: string) => `date_bin('10 minutes', ${at}, 'epoch'::timestamptz)`;
 // 7 days as hours, so that timestamptz arithmetic never meets a daylight saving change of the session's zone.
@@ -123,10 +124,6 @@ SELECT team_id, bucket, sum(st), sum(en) FROM (
 // alone), then the new one comes (to their events).
 const MOVED = (side: string, other: string) => `(SELECT s.team_id, s.id, s.last_active_at FROM ${side} s
     JOIN ${other} o ON o.team_id = s.team_id AND o.id = s.id WHERE s.last_active_at IS DISTINCT FROM o.last_active_at)`;
-
-const fn = (name: string, body: string) => `
-CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-BEGIN ${body}; RETURN NULL; END $$;`;
 
 /**
  * Migration 22: the table, the index on (team, person, time) that finds a person's neighbouring events (it

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createRng } from '../../../src/domain/random.ts';
 import type { Interaction, Profile } from '../../../src/domain/types.ts';
 import { computeStats } from '../../../src/engine/stats.ts';
 import { openPgStore, type PgStore } from '../../../src/store/postgres/pg-store.ts';
@@ -14,24 +15,14 @@ const T0 = Date.UTC(2026, 0, 5, 8, 3, 17, 250);
 const TEAM = 'TWEEK';
 const OTHER = 'TOTHER';
 
-/** A seeded generator (mulberry32), so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 describePostgres('week_edges: the week before last from starts and ends, kept by every change', () => {
   const db = usePostgresSchema('week_edges');
   let store: PgStore;
   let other: PgStore;
   let pool: pg.Pool;
-  const random = rng(14);
+  // Seeded, so a failure replays.
+  const stream = createRng(14);
+  const random = () => stream.next();
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
   const people = Array.from({ length: 24 }, (_, i) => `p${i}`);
   const TYPES = ['view', 'like', 'purchase', 'comment'] as const;
