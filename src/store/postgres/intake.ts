@@ -215,20 +215,37 @@ class PgIntake implements InteractionIntake {
 }
 
 const CHUNK = 1 << 20;
+/**
+ * Rows hashed at most (64 MB, and as much again for the sort): past that the intake stops hashing and lets SQL
+ * look for repeats, so the app's memory does not grow with the size of the file.
+ */
+const MAX_HASHED = 8 * CHUNK;
 
 /**
  * Hashes of the intake's interactionKeys, 8 bytes a row (not the rows: 8 MB for a million), sorted once at the
  * end to see whether any two are equal. No two equal means no repeats, and the INSERT leaves out the GROUP BY
  * over every staged row that finds them (5–7 s of 790k rows at load 11); two equal (a repeat, or one chance in
- * about 18,000 at a million rows) and SQL looks for them as before.
+ * about 18,000 at a million rows), or a file of more than MAX_HASHED rows, and SQL looks for them as before.
  */
 export class KeyHashes {
-  private readonly full: Float64Array[] = [];
+  private full: Float64Array[] = [];
   private current = new Float64Array(CHUNK);
   private used = 0;
   private answer: boolean | null = null;
+  private overflow = false;
+
+  /** `maxRows`: the most rows hashed (MAX_HASHED; smaller in tests). */
+  constructor(private readonly maxRows = MAX_HASHED) {}
 
   add(i: Interaction): void {
+    if (this.overflow) return;
+    if (this.full.length * CHUNK + this.used >= this.maxRows) {
+      this.overflow = true;
+      this.full = [];
+      this.current = new Float64Array(0);
+      this.answer = true;
+      return;
+    }
     if (this.used === CHUNK) {
       this.full.push(this.current);
       this.current = new Float64Array(CHUNK);

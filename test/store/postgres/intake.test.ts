@@ -25,6 +25,14 @@ describe('KeyHashes (whether an intake needs SQL to find repeats)', () => {
     expect(keys.repeats()).toBe(true);
   });
 
+  it('stops hashing past its row limit and leaves the repeats to SQL, so memory stays bounded', () => {
+    const keys = new KeyHashes(1000);
+    for (let n = 0; n < 999; n++) keys.add(event(n));
+    expect(keys.repeats()).toBe(false);
+    for (let n = 999; n < 3000; n++) keys.add(event(n));
+    expect(keys.repeats()).toBe(true);
+  });
+
   it('hashes every field of the key, and ids split differently apart', () => {
     const base = keyHash(event(1));
     expect(keyHash(event(1, { user_id: 'u2' }))).not.toBe(base);
