@@ -35,8 +35,17 @@ const DAY = 86_400_000;
 /** Memory for the per-person aggregation and the medians' sorts (per query, one segmentation at a time). */
 const WORK_MEM = '256MB';
 
-/** How long a kept placement waits to be recorded before the next scan or recording of the workspace drops it. */
-const KEPT_FOR_MS = 60 * 60_000;
+/**
+ * How long a kept placement waits to be recorded before the next scan or recording of the workspace drops it (on
+ * the database's clock: the app reads no clock of its own here).
+ */
+const KEPT_FOR = `interval '1 hour'`;
+
+/**
+ * A placement's key, made by the database: its creation time first (ISO, so stale ones sort before a cutoff), then
+ * a random UUID so two scans in the same millisecond differ.
+ */
+const placementKeyAt = (at: string) => `to_char((${at}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
  * Migration 21: everyone's nearest centre from a segmentation's pass, kept until the run is recorded (the
@@ -313,18 +322,13 @@ function scanColumn(features: readonly string[], a: CentreAssignment): (j: numbe
   return (j) => `x${features.indexOf(a.features[j] as string)}`;
 }
 
-/** Drops the workspace's placements older than KEPT_FOR_MS, and `placement` (recorded) when given. */
+/** Drops the workspace's placements older than KEPT_FOR, and `placement` (recorded) when given. */
 async function dropStalePlacements(db: Queryable, team: string, placement?: string): Promise<void> {
-  await db.query('DELETE FROM segment_placements WHERE team_id = $1 AND (placement < $2 OR placement = $3)', [
-    team,
-    placementKey(Date.now() - KEPT_FOR_MS, ''),
-    placement ?? null,
-  ]);
-}
-
-/** A placement's key: its creation time first (ISO), so stale ones sort before a cutoff. */
-function placementKey(at: number, tail: string): string {
-  return `${new Date(at).toISOString()}/${tail}`;
+  await db.query(
+    `DELETE FROM segment_placements
+      WHERE team_id = $1 AND (placement < ${placementKeyAt(`clock_timestamp() - ${KEPT_FOR}`)} OR placement = $2)`,
+    [team, placement ?? null],
+  );
 }
 
 /**
@@ -355,7 +359,10 @@ async function summarize(
   const xs = a.features.map((_, j) => `${columnOf(j)} AS x${j}, `).join('');
   const kept = Array.from({ length: d }, (_, j) => `x${j}, s${j}`).join(', ');
   await dropStalePlacements(db, team);
-  const key = placementKey(Date.now(), Math.random().toString(36).slice(2, 10));
+  const { rows: made } = await db.query<{ key: string }>(
+    `SELECT ${placementKeyAt('clock_timestamp()')} || '/' || gen_random_uuid() AS key`,
+  );
+  const key = made[0]?.key as string;
   // Each person's distances computed once (q, materialized), for both the placement kept and the sums.
   const { rows } = await db.query(
     `WITH q AS MATERIALIZED (
