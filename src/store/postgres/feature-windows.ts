@@ -24,6 +24,7 @@
 import type pg from 'pg';
 import type { Queryable } from './claims.ts';
 import { ts } from './rows.ts';
+import { statementTrigger } from './trigger-sql.ts';
 
 const DAY = 86_400_000;
 /** The anchors: "now" (segments, predict's forecast), predict's cutoff, and the cutoff 30 days before it. */
@@ -179,10 +180,8 @@ END $$;
 -- The people with removed events inside some anchor's windows are recounted from what remains.
 CREATE FUNCTION feature_windows_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 ${removedBody(true)} $$;
-CREATE TRIGGER feature_windows_added AFTER INSERT ON interactions REFERENCING NEW TABLE AS added
-  FOR EACH STATEMENT EXECUTE FUNCTION feature_windows_added();
-CREATE TRIGGER feature_windows_removed AFTER DELETE ON interactions REFERENCING OLD TABLE AS removed
-  FOR EACH STATEMENT EXECUTE FUNCTION feature_windows_removed();
+${statementTrigger('feature_windows_added', 'INSERT', 'interactions')}
+${statementTrigger('feature_windows_removed', 'DELETE', 'interactions')}
 
 ${INITIAL_ANCHORS('(SELECT team_id, max(at) AS latest FROM interactions GROUP BY team_id) l')};
 INSERT INTO person_windows (team_id, slot, user_id, ${COUNTERS_WITH_MASK}) ${windowRows('interactions i', 'feature_anchors', 'reduced', true)};

@@ -6,7 +6,7 @@
  */
 
 import type { Queryable } from './claims.ts';
-import { triggerFunction as fn } from './trigger-sql.ts';
+import { triggerFunction as fn, statementTrigger } from './trigger-sql.ts';
 
 /** The pseudonyms of a profile's attributes, in SQL: what privacy/resolve.ts's index reads in the app. */
 const PSEUDONYMS_OF = `
@@ -39,12 +39,9 @@ CREATE TABLE profile_pseudonyms (
 ${fn('pseudonyms_added', insert('added'))}
 ${fn('pseudonyms_removed', remove(of('removed')))}
 ${fn('pseudonyms_changed', `${remove(`${of('removed')} EXCEPT ${of('added')}`)}; ${insert('added')}`)}
-CREATE TRIGGER pseudonyms_added AFTER INSERT ON profiles REFERENCING NEW TABLE AS added
-  FOR EACH STATEMENT EXECUTE FUNCTION pseudonyms_added();
-CREATE TRIGGER pseudonyms_removed AFTER DELETE ON profiles REFERENCING OLD TABLE AS removed
-  FOR EACH STATEMENT EXECUTE FUNCTION pseudonyms_removed();
-CREATE TRIGGER pseudonyms_changed AFTER UPDATE ON profiles REFERENCING NEW TABLE AS added OLD TABLE AS removed
-  FOR EACH STATEMENT EXECUTE FUNCTION pseudonyms_changed();
+${statementTrigger('pseudonyms_added', 'INSERT', 'profiles')}
+${statementTrigger('pseudonyms_removed', 'DELETE', 'profiles')}
+${statementTrigger('pseudonyms_changed', 'UPDATE', 'profiles')}
 ${insert('profiles')};
 `;
 

@@ -20,6 +20,7 @@ import type { Queryable } from './claims.ts';
 import { rebuildFeatureWindows } from './feature-windows.ts';
 import { rebuildPseudonyms } from './pseudonyms.ts';
 import { rebuildStatsBuckets } from './stats-buckets.ts';
+import { statementTrigger } from './trigger-sql.ts';
 import { rebuildWeekEdges } from './week-edges.ts';
 
 const REACH_TYPES = `'view', 'like', 'share', 'comment', 'click'`;
@@ -102,12 +103,9 @@ CREATE FUNCTION rollup_profiles_removed() RETURNS trigger LANGUAGE plpgsql SET s
 BEGIN ${applyTallies(tallyDeltas('removed', -1))} RETURN NULL; END $$;
 CREATE FUNCTION rollup_profiles_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN ${applyTallies(`${tallyDeltas('added', 1)} UNION ALL ${tallyDeltas('removed', -1)}`)} RETURN NULL; END $$;
-CREATE TRIGGER profiles_added AFTER INSERT ON profiles REFERENCING NEW TABLE AS added
-  FOR EACH STATEMENT EXECUTE FUNCTION rollup_profiles_added();
-CREATE TRIGGER profiles_removed AFTER DELETE ON profiles REFERENCING OLD TABLE AS removed
-  FOR EACH STATEMENT EXECUTE FUNCTION rollup_profiles_removed();
-CREATE TRIGGER profiles_changed AFTER UPDATE ON profiles REFERENCING NEW TABLE AS added OLD TABLE AS removed
-  FOR EACH STATEMENT EXECUTE FUNCTION rollup_profiles_changed();
+${statementTrigger('profiles_added', 'INSERT', 'profiles', 'rollup_profiles_added')}
+${statementTrigger('profiles_removed', 'DELETE', 'profiles', 'rollup_profiles_removed')}
+${statementTrigger('profiles_changed', 'UPDATE', 'profiles', 'rollup_profiles_changed')}
 
 CREATE FUNCTION rollup_interactions_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
@@ -127,10 +125,8 @@ END $$;
 CREATE FUNCTION rollup_interactions_removed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 ${removedActivity(`INSERT INTO person_activity (team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at)
   ${activityOf(REMAINING)}`)}
-CREATE TRIGGER interactions_added AFTER INSERT ON interactions REFERENCING NEW TABLE AS added
-  FOR EACH STATEMENT EXECUTE FUNCTION rollup_interactions_added();
-CREATE TRIGGER interactions_removed AFTER DELETE ON interactions REFERENCING OLD TABLE AS removed
-  FOR EACH STATEMENT EXECUTE FUNCTION rollup_interactions_removed();
+${statementTrigger('interactions_added', 'INSERT', 'interactions', 'rollup_interactions_added')}
+${statementTrigger('interactions_removed', 'DELETE', 'interactions', 'rollup_interactions_removed')}
 -- Events are appended and removed, never edited: an edit would bypass the rollups, so it is refused.
 CREATE FUNCTION refuse_interaction_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'interactions are not updated in place (the stats rollups rely on it)'; END $$;

@@ -20,7 +20,7 @@
  */
 
 import type { Queryable } from './claims.ts';
-import { triggerFunction as fn } from './trigger-sql.ts';
+import { triggerFunction as fn, statementTrigger } from './trigger-sql.ts';
 
 /** The slice width, as an SQL interval and in ms (the read side finds partial slices with it). */
 export const BUCKET_MS = 600_000;
@@ -80,9 +80,6 @@ const addActivity = (deltas: string, ordered = false) => `
   SELECT team_id, kind, bucket, sum(people) FROM (${deltas}) AS d (team_id, kind, bucket, people)
    GROUP BY 1, 2, 3 HAVING sum(people) <> 0${ordered ? ' ORDER BY team_id, kind COLLATE "C", bucket' : ''}
   ON CONFLICT (team_id, kind, bucket) DO UPDATE SET people = b.people + EXCLUDED.people`;
-
-const trigger = (name: string, when: string, table: string, refs: string, func: string) => `
-CREATE TRIGGER ${name} AFTER ${when} ON ${table} REFERENCING ${refs} FOR EACH STATEMENT EXECUTE FUNCTION ${func}();`;
 
 // A person's first event row: they leave the profile-only count, and their row takes the profile's last_active_at
 // (an update, which the update trigger counts). Migration 12 replaces this with `seen` set on insert.
@@ -156,20 +153,20 @@ CREATE INDEX profiles_by_seen ON profiles (team_id, last_active_at) INCLUDE (id)
 ${recount('team_id IS NOT NULL').join(';\n')};
 ${fn('stats_events_added', addEvents(eventDeltas('added', 1)))}
 ${fn('stats_events_removed', addEvents(eventDeltas('removed', -1)))}
-${trigger('stats_events_added', 'INSERT', 'interactions', 'NEW TABLE AS added', 'stats_events_added')}
-${trigger('stats_events_removed', 'DELETE', 'interactions', 'OLD TABLE AS removed', 'stats_events_removed')}
+${statementTrigger('stats_events_added', 'INSERT', 'interactions')}
+${statementTrigger('stats_events_removed', 'DELETE', 'interactions')}
 ${fn('stats_activity_added', ACTIVITY_ADDED)}
 ${fn('stats_activity_removed', activityRemoved())}
 ${fn('stats_activity_changed', activityChanged())}
-${trigger('stats_activity_added', 'INSERT', 'person_activity', 'NEW TABLE AS added', 'stats_activity_added')}
-${trigger('stats_activity_removed', 'DELETE', 'person_activity', 'OLD TABLE AS removed', 'stats_activity_removed')}
-${trigger('stats_activity_changed', 'UPDATE', 'person_activity', 'NEW TABLE AS added OLD TABLE AS removed', 'stats_activity_changed')}
+${statementTrigger('stats_activity_added', 'INSERT', 'person_activity')}
+${statementTrigger('stats_activity_removed', 'DELETE', 'person_activity')}
+${statementTrigger('stats_activity_changed', 'UPDATE', 'person_activity')}
 ${fn('stats_profiles_added', profilesAdded())}
 ${fn('stats_profiles_removed', profilesRemoved())}
 ${fn('stats_profiles_changed', profilesChanged())}
-${trigger('stats_profiles_added', 'INSERT', 'profiles', 'NEW TABLE AS added', 'stats_profiles_added')}
-${trigger('stats_profiles_removed', 'DELETE', 'profiles', 'OLD TABLE AS removed', 'stats_profiles_removed')}
-${trigger('stats_profiles_changed', 'UPDATE', 'profiles', 'NEW TABLE AS added OLD TABLE AS removed', 'stats_profiles_changed')}
+${statementTrigger('stats_profiles_added', 'INSERT', 'profiles')}
+${statementTrigger('stats_profiles_removed', 'DELETE', 'profiles')}
+${statementTrigger('stats_profiles_changed', 'UPDATE', 'profiles')}
 `;
 
 /** The statements that recount `seen` and the buckets from the base tables, for the teams `where` selects. */

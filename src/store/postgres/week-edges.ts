@@ -28,7 +28,7 @@
  */
 
 import type { Queryable } from './claims.ts';
-import { triggerFunction as fn } from './trigger-sql.ts';
+import { triggerFunction as fn, statementTrigger } from './trigger-sql.ts';
 
 const bucketOf = (at: string) => `date_bin('10 minutes', ${at}, 'epoch'::timestamptz)`;
 // 7 days as hours, so that timestamptz arithmetic never meets a daylight saving change of the session's zone.
@@ -144,10 +144,8 @@ CREATE INDEX interactions_by_user_at ON interactions (team_id, user_id, at);
 DROP INDEX interactions_by_user;
 ${fn('week_edges_added', applyEdges(eventTimes('added', true), true))}
 ${fn('week_edges_removed', applyEdges(eventTimes('removed', false), false))}
-CREATE TRIGGER week_edges_added AFTER INSERT ON interactions REFERENCING NEW TABLE AS added
-  FOR EACH STATEMENT EXECUTE FUNCTION week_edges_added();
-CREATE TRIGGER week_edges_removed AFTER DELETE ON interactions REFERENCING OLD TABLE AS removed
-  FOR EACH STATEMENT EXECUTE FUNCTION week_edges_removed();
+${statementTrigger('week_edges_added', 'INSERT', 'interactions')}
+${statementTrigger('week_edges_removed', 'DELETE', 'interactions')}
 ${fn('week_edges_profiles_added', applyEdges(seenTimes('added'), true))}
 ${fn('week_edges_profiles_removed', applyEdges(seenTimes('removed'), false))}
 ${fn(
@@ -155,12 +153,9 @@ ${fn(
   `${applyEdges(seenTimes(MOVED('removed', 'added')), false)};
   ${applyEdges(seenTimes(MOVED('added', 'removed')), true)}`,
 )}
-CREATE TRIGGER week_edges_profiles_added AFTER INSERT ON profiles REFERENCING NEW TABLE AS added
-  FOR EACH STATEMENT EXECUTE FUNCTION week_edges_profiles_added();
-CREATE TRIGGER week_edges_profiles_removed AFTER DELETE ON profiles REFERENCING OLD TABLE AS removed
-  FOR EACH STATEMENT EXECUTE FUNCTION week_edges_profiles_removed();
-CREATE TRIGGER week_edges_profiles_changed AFTER UPDATE ON profiles REFERENCING NEW TABLE AS added OLD TABLE AS removed
-  FOR EACH STATEMENT EXECUTE FUNCTION week_edges_profiles_changed();
+${statementTrigger('week_edges_profiles_added', 'INSERT', 'profiles')}
+${statementTrigger('week_edges_profiles_removed', 'DELETE', 'profiles')}
+${statementTrigger('week_edges_profiles_changed', 'UPDATE', 'profiles')}
 ${recount('team_id IS NOT NULL')};
 `;
 
