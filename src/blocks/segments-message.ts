@@ -3,6 +3,7 @@ import type { KnownBlock } from '@slack/types';
 import { format } from 'date-fns/format';
 import { formatCompact, formatCount, formatPercent } from '../domain/format.ts';
 import type { Reply } from '../domain/reply.ts';
+import { SEGMENT_DEFAULTS } from '../engine/segment-defaults.ts';
 import type { SegmentResult } from '../engine/segments.ts';
 import {
   type Audience,
@@ -153,7 +154,9 @@ function qualityNotes(
   const notes = [quality, `features: ${result.features.map(escapeMrkdwn).join(', ')} (${result.scaling})`];
   if (result.kScores) {
     const range = `${result.kScores[0]?.k}–${result.kScores.at(-1)?.k}`;
-    notes.push(`k=${result.k} chosen by silhouette over ${range} (the fewest within 0.01 of the best)`);
+    notes.push(
+      `k=${result.k} chosen by silhouette over ${range} (the fewest within ${SEGMENT_DEFAULTS.autoTolerance} of the best)`,
+    );
   }
   if (result.sampled) {
     notes.push(

@@ -195,6 +195,7 @@ async function streamInteractions(run: ImportRun): Promise<ImportReport> {
   const { store, options, errors } = run;
   const counts: Counts = { inserted: 0, updated: 0, duplicates: 0 };
   let rejected = 0;
+  let write = false;
   try {
     await store.change(
       async (tx) => {
@@ -211,7 +212,7 @@ async function streamInteractions(run: ImportRun): Promise<ImportReport> {
         for (const e of unknown.errors) errors.add({ ...e, message: unknownReference(e.field, e.id) });
         errors.more(unknown.count - unknown.errors.length);
         rejected = unknown.rows;
-        const write = errors.count === 0 || options.skipInvalid === true ? !options.dryRun : false;
+        write = writes(run);
         if (!write) {
           const { fresh, duplicates } = await intake.count();
           Object.assign(counts, { inserted: fresh, duplicates });
@@ -226,9 +227,17 @@ async function streamInteractions(run: ImportRun): Promise<ImportReport> {
   } catch (err) {
     if (!(err instanceof RollBack)) throw err;
   }
-  const applied =
-    !options.dryRun && counts.inserted > 0 && (errors.count === 0 || options.skipInvalid === true);
-  return reportOf(run, { counts, applied, valid: run.taken - rejected, newAttributes: {} });
+  return reportOf(run, {
+    counts,
+    applied: write && counts.inserted > 0,
+    valid: run.taken - rejected,
+    newAttributes: {},
+  });
+}
+
+/** Whether the import writes: not a dry run, and no row is invalid or invalid rows are skipped. */
+function writes(run: ImportRun): boolean {
+  return (run.errors.count === 0 || run.options.skipInvalid === true) && run.options.dryRun !== true;
 }
 
 async function startImport(store: Store, options: ImportOptions): Promise<ImportRun> {
@@ -448,7 +457,7 @@ async function applyImport(
   newAttributes: Record<string, AttributeKind>,
 ): Promise<{ counts: Counts; applied: boolean }> {
   const { store, options, stage } = run;
-  const write = run.errors.count === 0 || options.skipInvalid === true ? !options.dryRun : false;
+  const write = writes(run);
   // `apply` returns false when it wrote nothing after all (every event already stored): then no audit line.
   const change = (apply: (tx: StoreChange) => Promise<boolean | undefined>, what: () => string) =>
     store.change(

@@ -105,8 +105,7 @@ export function generateCatalogueShape(options: CatalogueShapeOptions): Catalogu
   const weights = new Float64Array(o.items);
   for (let u = 0; u < o.users; u++) {
     const id = `u${String(u + 1).padStart(5, '0')}`;
-    const user = makeUser(rng, o, from);
-    user.halfStars = o.kind === 'ratings' && style.bernoulli(HALF_STAR_USERS);
+    const user = makeUser(rng, o, from, o.kind === 'ratings' && style.bernoulli(HALF_STAR_USERS));
     profiles.push(profile(id, user.start));
     const n = Math.min(
       Math.floor(o.items / 2),
@@ -187,6 +186,7 @@ function makeUser(
   rng: Rng,
   o: { years: number; end: number; genreSigma: number; subgenreTilt: number },
   from: number,
+  halfStars: boolean,
 ): User {
   const start = from + rng.next() * (o.end - from - 30 * DAY);
   // Most people rate in a burst and leave; some stay for years.
@@ -202,7 +202,7 @@ function makeUser(
     genre,
     sub,
     bias: rng.normal(0, 0.45),
-    halfStars: true,
+    halfStars,
   };
 }
 

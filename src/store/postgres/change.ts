@@ -425,9 +425,8 @@ export class PgChange implements StoreChange {
     // The data order (seq) is the file's: numbered in file order (a volatile nextval is evaluated after the
     // inner ORDER BY), then written by time (so by month, as months are ranges of time: sorting on
     // date_trunc('month', …) first gave the same order in twice the time, 1.8 s vs 0.9 s for 790k rows), so each
-    // partition's time index is
-    // filled in runs of neighbouring keys; the person index, deduplicated and smaller, takes the scattered
-    // entries. 1M events into a 1M/10M store: pages dirtied 334k-390k when written by month and person, 44k by
+    // partition's time index is filled in runs of neighbouring keys; the person index, deduplicated and smaller,
+    // takes the scattered entries. 1M events into a 1M/10M store: pages dirtied 334k-390k when written by month and person, 44k by
     // month and time (load 9-12).
     const { rowCount } = await this.q(
       `INSERT INTO interactions (team_id, seq, user_id, item_id, type, value, at)

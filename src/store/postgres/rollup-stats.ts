@@ -2,8 +2,7 @@
  * `stats` from the rollups when they answer it exactly: when no event lies at or after asOf (the usual "as of
  * now"). Everything is read from per-workspace rollups of bounded size (the tallies of rollups.ts, the 10-minute
  * slices of stats-buckets.ts and week-edges.ts) and from the events and profiles of at most five partial 10-minute
- * slices. Otherwise (stats as of a past instant) the caller
- * scans the 60-day window (aggregates.ts). The figures are the engine's (src/engine/stats.ts),
+ * slices. Otherwise (stats as of a past instant) the caller scans the 60-day window (aggregates.ts). The figures are the engine's (src/engine/stats.ts),
  * compared on the same data in test/store/postgres/rollups.test.ts.
  */
 import { type AudienceStats, statsFromCounts, type Tally } from '../../domain/audience-stats.ts';
