@@ -128,9 +128,10 @@ export async function fitSqlPrediction(
     const design = designFromSums(all, plan.userChoseFeatures);
     const fit = fitSums(design);
     const full: FoldScore[] = [{ fold: null, score: fit.score, baseline: all.yMean }];
-    // The in-sample errors ride along with the check's in one pass over the rows.
     const check = validate === 'none' ? null : await checkOf(rows, design, train.folds, plan, validate);
-    const [own, checked] = await rows.errors('train', check ? [full, check.scores] : [full]);
+    // The in-sample errors, the check's and everyone's forecast (the full fit's score) in one pass over the rows.
+    const { errors, everyone } = await rows.errors('train', check ? [full, check.scores] : [full], fit.score);
+    const [own, checked] = errors;
     const inSample = qualityOfSums(own as ErrorSums).quality;
     const validation = check && checked ? check.result(checked) : null;
     const model = modelFromSums(design, fit, {
@@ -142,7 +143,8 @@ export async function fitSqlPrediction(
       inSample,
       validation,
     });
-    return { model, version: rows.version, everyone: await rows.forecastAll(scoreOf(model)) };
+    if (!everyone) throw new Error('internal: the rows gave no forecast');
+    return { model, version: rows.version, everyone };
   } finally {
     await rows.release();
   }

@@ -16,6 +16,7 @@
  * numeric attribute (rows without one left out); missing values are filled with the column's median.
  * A person's cross-validation fold is md5("<seed>:<id>")'s first 32 bits modulo the folds (domain/folds.ts).
  */
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type {
   ColumnStats,
@@ -362,7 +363,15 @@ async function kindsOf(db: Queryable, team: string, names: readonly string[]) {
   return kinds;
 }
 
-/** Computes a fit's rows into a temporary table on a client of its own, held until `release`. */
+/** A fit's table of rows on its client: the columns' features, and the folds. */
+interface RowsTable {
+  db: Queryable;
+  name: string;
+  features: readonly string[];
+  folds: number;
+}
+
+/** Computes a fit's rows into a table of its own on a client of its own, held until `release`. */
 async function openRows(pool: pg.Pool, team: string, query: PredictionRowsQuery): Promise<PredictionRows> {
   const wanted = [{ key: 'train', at: query.asOf, withTarget: true }];
   if (query.earlier) wanted.push({ key: 'earlier', at: query.asOf - HORIZON, withTarget: true });
@@ -376,68 +385,81 @@ async function openRows(pool: pg.Pool, team: string, query: PredictionRowsQuery)
   if (readsEvents(query.features)) await anchorAll(pool, team, roles);
   const client = await pool.connect();
   let open = true;
-  let version = 0;
-  const end = async (ok: boolean) => {
+  const end = async () => {
     if (!open) return;
     open = false;
     try {
-      await client.query(ok ? 'COMMIT' : 'ROLLBACK');
+      // Nothing to keep: the transaction only read, and its table of rows goes with it.
+      await client.query('ROLLBACK');
     } finally {
       client.release();
     }
   };
+  const table: RowsTable = {
+    db: client,
+    name: `prediction_rows_${randomBytes(8).toString('hex')}`,
+    features: [...query.features],
+    folds: query.folds,
+  };
+  let version: number;
   try {
-    // One version of the data for every step; the temporary table goes with the transaction.
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-    await client.query(`SET LOCAL work_mem = '${WORK_MEM}'`);
-    // Compiling the wide aggregate's expressions costs about a second, more than it saves here.
-    await client.query('SET LOCAL jit = off');
-    // The counters' active-days mask is computed per row (countersAt); a cache keyed by each row's day list
-    // missed 93% of the time at 2M people (three anchors, 70 MB each) and cost the hashing of every list.
-    await client.query('SET LOCAL enable_memoize = off');
-    const kinds = await kindsOf(client, team, query.features);
-    const params = new Params(team);
-    const sql = rowsSql(
-      {
-        target: query.target,
-        features: query.features,
-        kinds,
-        instants: await counted(client, team, roles),
-        people: () => ({ profiles: '', events: () => '' }),
-        folds: { k: query.folds, seed: query.seed },
-        firstEvent: await firstEvent(client, team),
-      },
-      params,
-    );
-    await client.query(`CREATE TEMP TABLE prediction_rows ON COMMIT DROP AS ${sql}`, params.values);
+    await createRows(client, team, query, roles, table.name);
     version = (await readMeta(client, team)).dataVersion;
   } catch (error) {
-    await end(false).catch(() => undefined);
+    await end().catch(() => undefined);
     throw error;
   }
-  const features = [...query.features];
   const spend = query.target === SPEND;
   return {
     version,
-    columns: (set, names) => columnStats(client, set, features, names),
-    foldMedians: (set, names) => foldMedians(client, set, features, names, query.folds),
-    patterns: (set, q) => patternSums(client, set, features, { ...q, folds: query.folds }),
-    errors: (set, checks) => errorSums(client, set, features, checks, spend),
-    forecastAll: async (score) => {
-      if (query.now === undefined) throw new Error('internal: the rows were opened without "now"');
-      const params = new Params(null);
-      const { rows } = await client.query<{ n: number; total: number | null }>(
-        `SELECT count(*)::int AS n, sum(${scoreSql(score, features, 'now', spend, params)}) AS total
-           FROM prediction_rows WHERE e_now`,
-        params.values,
-      );
-      return { n: rows[0]?.n ?? 0, total: rows[0]?.total ?? 0 };
+    columns: (set, names) => columnStats(table, set, names),
+    foldMedians: (set, names) => foldMedians(table, set, names),
+    patterns: (set, q) => patternSums(table, set, q),
+    errors: (set, checks, forecast) => {
+      if (forecast && query.now === undefined) throw new Error('internal: the rows were opened without "now"');
+      return errorSums(table, set, checks, spend, forecast);
     },
-    release: () => end(true),
+    release: end,
   };
 }
 
-/** Which rows of the temporary table belong to a set. */
+/** Opens the transaction and computes the rows into `name` (see `openRows`). */
+async function createRows(
+  client: Queryable,
+  team: string,
+  query: PredictionRowsQuery,
+  roles: RowsSpec['instants'],
+  name: string,
+): Promise<void> {
+  // One version of the data for every step; the table of rows goes with the transaction.
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+  await client.query(`SET LOCAL work_mem = '${WORK_MEM}'`);
+  // Compiling the wide aggregate's expressions costs about a second, more than it saves here.
+  await client.query('SET LOCAL jit = off');
+  // The counters' active-days mask is computed per row (countersAt); a cache keyed by each row's day list
+  // missed 93% of the time at 2M people (three anchors, 70 MB each) and cost the hashing of every list.
+  await client.query('SET LOCAL enable_memoize = off');
+  const kinds = await kindsOf(client, team, query.features);
+  const params = new Params(team);
+  const sql = rowsSql(
+    {
+      target: query.target,
+      features: query.features,
+      kinds,
+      instants: await counted(client, team, roles),
+      people: () => ({ profiles: '', events: () => '' }),
+      folds: { k: query.folds, seed: query.seed },
+      firstEvent: await firstEvent(client, team),
+    },
+    params,
+  );
+  // An unlogged table of this transaction, not a temporary one: PostgreSQL scans a temporary table in one
+  // process only, and the sums below run in parallel over this one. It is never committed (released by
+  // ROLLBACK): no other session sees it, and a crash leaves nothing behind.
+  await client.query(`CREATE UNLOGGED TABLE ${name} AS ${sql}`, params.values);
+}
+
+/** Which rows of the table belong to a set. */
 function setRows(set: PredictionSet): string {
   return `e_${set} AND y_${set} IS NOT NULL`;
 }
@@ -450,22 +472,17 @@ const NEVER_MISSING = new Set(
 );
 
 /** Rows, purchasers, means and gaps of a set's columns, and the medians of those that can be missing. */
-async function columnStats(
-  db: Queryable,
-  set: PredictionSet,
-  features: readonly string[],
-  names: readonly string[],
-): Promise<ColumnStats> {
-  const cols = names.map((name) => `x_${set}_${features.indexOf(name)}`);
+async function columnStats(t: RowsTable, set: PredictionSet, names: readonly string[]): Promise<ColumnStats> {
+  const cols = names.map((name) => `x_${set}_${t.features.indexOf(name)}`);
   const parts = cols.map((c, j) => {
     const median = NEVER_MISSING.has(names[j] as string)
       ? '0::float8'
       : `coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY ${c}), 0)`;
     return `avg(${c}) AS m${j}, count(*) - count(${c}) AS miss${j}, ${median} AS med${j}`;
   });
-  const { rows } = await db.query(
+  const { rows } = await t.db.query(
     `SELECT count(*) AS n, count(*) FILTER (WHERE y_${set} > 0) AS pos, ${parts.join(', ')}
-       FROM prediction_rows WHERE ${setRows(set)}`,
+       FROM ${t.name} WHERE ${setRows(set)}`,
   );
   const r = (rows[0] ?? {}) as Record<string, number | null>;
   const at = (name: string) => Number(r[name] ?? 0);
@@ -479,22 +496,17 @@ async function columnStats(
 }
 
 /** Medians of some columns over the set's rows outside each fold: [fold][column]. */
-async function foldMedians(
-  db: Queryable,
-  set: PredictionSet,
-  features: readonly string[],
-  names: readonly string[],
-  folds: number,
-): Promise<number[][]> {
+async function foldMedians(t: RowsTable, set: PredictionSet, names: readonly string[]): Promise<number[][]> {
+  const { folds } = t;
   if (names.length === 0) return Array.from({ length: folds }, () => []);
-  const cols = names.map((name) => `x_${set}_${features.indexOf(name)}`);
+  const cols = names.map((name) => `x_${set}_${t.features.indexOf(name)}`);
   const parts = Array.from({ length: folds }, (_, f) =>
     cols.map(
       (c, j) =>
         `coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY ${c}) FILTER (WHERE fold <> ${f}), 0) AS f${f}_${j}`,
     ),
   ).flat();
-  const { rows } = await db.query(`SELECT ${parts.join(', ')} FROM prediction_rows WHERE ${setRows(set)}`);
+  const { rows } = await t.db.query(`SELECT ${parts.join(', ')} FROM ${t.name} WHERE ${setRows(set)}`);
   const r = (rows[0] ?? {}) as Record<string, number | null>;
   return Array.from({ length: folds }, (_, f) => cols.map((__, j) => Number(r[`f${f}_${j}`] ?? 0)));
 }
@@ -504,22 +516,15 @@ async function foldMedians(
  * observed pairs, and, for columns with gaps (`gaps`), the sums split by which value is missing.
  */
 async function patternSums(
-  db: Queryable,
+  t: RowsTable,
   set: PredictionSet,
-  features: readonly string[],
-  q: {
-    names: readonly string[];
-    shift: readonly number[];
-    gaps: readonly boolean[];
-    byFold: boolean;
-    folds: number;
-  },
+  q: { names: readonly string[]; shift: readonly number[]; gaps: readonly boolean[]; byFold: boolean },
 ): Promise<PatternSums[]> {
   const params = new Params(null);
   const p = q.names.length;
   const c = (j: number) => `c${j}`;
   const shifted = q.names.map(
-    (name, j) => `x_${set}_${features.indexOf(name)} - ${params.add(q.shift[j] ?? 0, '::float8')} AS c${j}`,
+    (name, j) => `x_${set}_${t.features.indexOf(name)} - ${params.add(q.shift[j] ?? 0, '::float8')} AS c${j}`,
   );
   const aggregates = ['count(*) AS n', 'coalesce(sum(y), 0) AS sy', 'coalesce(sum(y * y), 0) AS syy'];
   for (let a = 0; a < p; a++) {
@@ -539,14 +544,14 @@ async function patternSums(
         aggregates.push(`count(*) FILTER (WHERE ${c(a)} IS NULL AND ${c(b)} IS NULL) AS mm${a}_${b}`);
     }
   }
-  const { rows } = await db.query(
+  const { rows } = await t.db.query(
     `SELECT ${q.byFold ? 'fold' : '0'} AS g, ${aggregates.join(', ')}
-       FROM (SELECT fold, y_${set} AS y, ${shifted.join(', ')} FROM prediction_rows WHERE ${setRows(set)}) r
+       FROM (SELECT fold, y_${set} AS y, ${shifted.join(', ')} FROM ${t.name} WHERE ${setRows(set)}) r
       ${q.byFold ? 'GROUP BY fold' : ''}`,
     params.values,
   );
   const byGroup = new Map(rows.map((r) => [Number(r.g), r as Record<string, number | null>]));
-  const groups = q.byFold ? q.folds : 1;
+  const groups = q.byFold ? t.folds : 1;
   return Array.from({ length: groups }, (_, g) => patternOf(byGroup.get(g) ?? {}, p, q.gaps));
 }
 
@@ -591,46 +596,62 @@ function patternOf(r: Record<string, number | null>, p: number, gaps: readonly b
   };
 }
 
-/** Error sums of a set's rows for each check, each row scored by its fold's score (or the one with `fold` null). */
+/**
+ * Error sums of a set's rows for each check, each row scored by its fold's score (or the one with `fold` null),
+ * and with `forecast`, that score applied to everyone who existed at "now": one pass over the table.
+ */
 async function errorSums(
-  db: Queryable,
+  t: RowsTable,
   set: PredictionSet,
-  features: readonly string[],
   checks: readonly (readonly FoldScore[])[],
   floor: boolean,
-): Promise<ErrorSums[]> {
+  forecast: LinearScore | undefined,
+): Promise<{ errors: ErrorSums[]; everyone: ForecastSums | null }> {
   const params = new Params(null);
   const pick = (scores: readonly FoldScore[], value: (s: FoldScore) => string) => {
     const all = scores.find((s) => s.fold === null);
     if (all) return value(all);
     return `CASE fold ${scores.map((s) => `WHEN ${s.fold} THEN ${value(s)}`).join(' ')} END`;
   };
-  const columns = checks.flatMap((scores, k) => [
-    `${pick(scores, (s) => scoreSql(s.score, features, set, floor, params))} AS yhat${k}`,
-    `${pick(scores, (s) => params.add(s.baseline, '::float8'))} AS guess${k}`,
-  ]);
-  const sums = checks.flatMap((_, k) => [
-    `coalesce(sum((y - yhat${k}) * (y - yhat${k})), 0) AS sse${k}`,
-    `coalesce(sum(abs(y - yhat${k})), 0) AS sae${k}`,
-    `coalesce(sum((y - guess${k}) * (y - guess${k})), 0) AS bsse${k}`,
-    `coalesce(sum(abs(y - guess${k})), 0) AS bsae${k}`,
-  ]);
-  const sql = `
-WITH scored AS MATERIALIZED (
-  SELECT y_${set} AS y, ${columns.join(', ')} FROM prediction_rows WHERE ${setRows(set)}),
-m AS (SELECT avg(y) AS my FROM scored)
-SELECT count(*) AS n, coalesce(sum((y - my) * (y - my)), 0) AS sst, ${sums.join(', ')} FROM scored, m`;
-  const { rows } = await db.query(sql, params.values);
-  const r = (rows[0] ?? {}) as Record<string, number>;
+  const inSet = `FILTER (WHERE ${setRows(set)})`;
+  // The total sum of squares about the set's mean from sums about a typical value c (the first check's baseline,
+  // the training mean): Σ(y − ȳ)² = Σ(y − c)² − (Σ(y − c))² / n, without cancellation since c is near ȳ.
+  const c = params.add(checks[0]?.[0]?.baseline ?? 0, '::float8');
+  const y = `y_${set}`;
+  const sums = [
+    `count(*) ${inSet} AS n`,
+    `coalesce(sum((${y} - ${c}) * (${y} - ${c})) ${inSet}, 0) AS s2`,
+    `coalesce(sum(${y} - ${c}) ${inSet}, 0) AS s1`,
+  ];
+  checks.forEach((scores, k) => {
+    const yhat = pick(scores, (s) => scoreSql(s.score, t.features, set, floor, params));
+    const guess = pick(scores, (s) => params.add(s.baseline, '::float8'));
+    sums.push(
+      `coalesce(sum((${y} - ${yhat}) * (${y} - ${yhat})) ${inSet}, 0) AS sse${k}`,
+      `coalesce(sum(abs(${y} - ${yhat})) ${inSet}, 0) AS sae${k}`,
+      `coalesce(sum((${y} - ${guess}) * (${y} - ${guess})) ${inSet}, 0) AS bsse${k}`,
+      `coalesce(sum(abs(${y} - ${guess})) ${inSet}, 0) AS bsae${k}`,
+    );
+  });
+  if (forecast)
+    sums.push(
+      'count(*) FILTER (WHERE e_now) AS fn',
+      `sum(${scoreSql(forecast, t.features, 'now', floor, params)}) FILTER (WHERE e_now) AS ftotal`,
+    );
+  const { rows } = await t.db.query(`SELECT ${sums.join(',\n       ')} FROM ${t.name}`, params.values);
+  const r = (rows[0] ?? {}) as Record<string, number | null>;
   const at = (name: string) => Number(r[name] ?? 0);
-  return checks.map((_, k) => ({
-    n: at('n'),
-    sst: at('sst'),
+  const n = at('n');
+  const sst = Math.max(0, at('s2') - (n > 0 ? at('s1') ** 2 / n : 0));
+  const errors = checks.map((_, k) => ({
+    n,
+    sst,
     sse: at(`sse${k}`),
     sae: at(`sae${k}`),
     baseSse: at(`bsse${k}`),
     baseSae: at(`bsae${k}`),
   }));
+  return { errors, everyone: forecast ? { n: at('fn'), total: at('ftotal') } : null };
 }
 
 /** A forecast: the score applied to its people at the instant, summed (the "now" anchor's counters, or their events). */
