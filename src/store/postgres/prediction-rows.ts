@@ -46,6 +46,13 @@ const HORIZON = 30 * DAY;
 const LOOKBACK = 365 * DAY;
 const WINDOW = 56 * DAY;
 const SPEND = 'spend_next_30d';
+/**
+ * A timestamptz column in epoch ms, equal to rows.ts `ms` (the exact value rounded once) at a third of its cost:
+ * date_part's float8 seconds carry the exact microseconds (up to 2^53 µs, the year 2255), recovered by rounding.
+ */
+function exactMs(column: string): string {
+  return `CASE WHEN isfinite(${column}) THEN (date_part('epoch', ${column}) * 1000000)::bigint / 1000::float8 ELSE ${ms(column)} END`;
+}
 /** Memory for the per-person aggregation and the medians' sorts (per query, one fit at a time per client). */
 const WORK_MEM = '128MB';
 
@@ -198,6 +205,15 @@ interface RowsSpec {
   firstEvent: number | null;
 }
 
+/**
+ * A person's cross-validation fold from their id (SQL `id`): md5("<seed>:<id>")'s first 32 bits modulo the folds
+ * (domain/folds.ts). About 2 µs a person, most of it md5: computed only for the fits that cross-validate.
+ */
+function foldSql(id: string, folds: { k: number; seed: number }, params: Params): string {
+  const seed = params.add(String(folds.seed), '::text');
+  return `(('x' || left(md5(${seed} || ':' || ${id}), 8))::bit(32)::bigint % ${params.add(folds.k, '::int')})::int`;
+}
+
 /** Each instant's counters as `e_<key>`: the anchor's rows, or the events counted (feature-sql.ts). */
 function countersJoin(spec: RowsSpec, w: Instant, slot: number | null, params: Params, who: string): string {
   const team = params.team;
@@ -247,13 +263,10 @@ function rowsSql(spec: RowsSpec, params: Params): string {
     : [];
   if (targets.length > 0) joins.push('LEFT JOIN sp ON sp.user_id = p.id');
   const columns = ['p.id'];
-  if (spec.folds)
-    columns.push(
-      `(('x' || left(md5(${params.add(String(spec.folds.seed), '::text')} || ':' || p.id), 8))::bit(32)::bigint % ${params.add(spec.folds.k, '::int')})::int AS fold`,
-    );
+  if (spec.folds) columns.push(`${foldSql('p.id', spec.folds, params)} AS fold`);
   // What depends on the profile alone, computed once per person in an inner level (OFFSET 0 keeps it one: flattened,
   // the planner would copy each expression into every feature and instant that reads it).
-  const inner = ['p.id', 'p.created_at', 'p.followers', `${ms('p.created_at')} AS created_ms`];
+  const inner = ['p.id', 'p.created_at', 'p.followers', `${exactMs('p.created_at')} AS created_ms`];
   if (spec.target !== SPEND) inner.push('p.attrs');
   spec.features.forEach((f, j) => {
     const kind = spec.kinds[f];
@@ -369,6 +382,8 @@ interface RowsTable {
   name: string;
   features: readonly string[];
   folds: number;
+  /** SQL for a row's fold: the stored column, or computed from the id where the rows were opened without it. */
+  fold: (params: Params) => string;
 }
 
 /** Computes a fit's rows into a table of its own on a client of its own, held until `release`. */
@@ -384,6 +399,7 @@ async function openRows(pool: pg.Pool, team: string, query: PredictionRowsQuery)
   }));
   if (readsEvents(query.features)) await anchorAll(pool, team, roles);
   const client = await pool.connect();
+  const folds = { k: query.folds, seed: query.seed };
   let open = true;
   const end = async () => {
     if (!open) return;
@@ -400,6 +416,8 @@ async function openRows(pool: pg.Pool, team: string, query: PredictionRowsQuery)
     name: `prediction_rows_${randomBytes(8).toString('hex')}`,
     features: [...query.features],
     folds: query.folds,
+    // Stored when the fit cross-validates; the time split's fit needs folds only if it falls back to them.
+    fold: (params) => (query.earlier ? foldSql('id', folds, params) : 'fold'),
   };
   let version: number;
   try {
@@ -448,7 +466,7 @@ async function createRows(
       kinds,
       instants: await counted(client, team, roles),
       people: () => ({ profiles: '', events: () => '' }),
-      folds: { k: query.folds, seed: query.seed },
+      ...(query.earlier ? {} : { folds: { k: query.folds, seed: query.seed } }),
       firstEvent: await firstEvent(client, team),
     },
     params,
@@ -506,7 +524,13 @@ async function foldMedians(t: RowsTable, set: PredictionSet, names: readonly str
         `coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY ${c}) FILTER (WHERE fold <> ${f}), 0) AS f${f}_${j}`,
     ),
   ).flat();
-  const { rows } = await t.db.query(`SELECT ${parts.join(', ')} FROM ${t.name} WHERE ${setRows(set)}`);
+  const params = new Params(null);
+  // OFFSET 0: each row's fold computed once, not once per median that filters on it.
+  const { rows } = await t.db.query(
+    `SELECT ${parts.join(', ')}
+       FROM (SELECT ${t.fold(params)} AS fold, ${cols.join(', ')} FROM ${t.name} WHERE ${setRows(set)} OFFSET 0) r`,
+    params.values,
+  );
   const r = (rows[0] ?? {}) as Record<string, number | null>;
   return Array.from({ length: folds }, (_, f) => cols.map((__, j) => Number(r[`f${f}_${j}`] ?? 0)));
 }
@@ -546,7 +570,8 @@ async function patternSums(
   }
   const { rows } = await t.db.query(
     `SELECT ${q.byFold ? 'fold' : '0'} AS g, ${aggregates.join(', ')}
-       FROM (SELECT fold, y_${set} AS y, ${shifted.join(', ')} FROM ${t.name} WHERE ${setRows(set)}) r
+       FROM (SELECT ${q.byFold ? t.fold(params) : '0'} AS fold, y_${set} AS y, ${shifted.join(', ')}
+               FROM ${t.name} WHERE ${setRows(set)}) r
       ${q.byFold ? 'GROUP BY fold' : ''}`,
     params.values,
   );
@@ -611,7 +636,7 @@ async function errorSums(
   const pick = (scores: readonly FoldScore[], value: (s: FoldScore) => string) => {
     const all = scores.find((s) => s.fold === null);
     if (all) return value(all);
-    return `CASE fold ${scores.map((s) => `WHEN ${s.fold} THEN ${value(s)}`).join(' ')} END`;
+    return `CASE ${t.fold(params)} ${scores.map((s) => `WHEN ${s.fold} THEN ${value(s)}`).join(' ')} END`;
   };
   const inSet = `FILTER (WHERE ${setRows(set)})`;
   // The total sum of squares about the set's mean from sums about a typical value c (the first check's baseline,
