@@ -248,9 +248,27 @@ function spendCte(instants: ReadonlyArray<{ key: string; w: Instant }>, params: 
    GROUP BY i.user_id)`;
 }
 
+/** Whether a feature has one value at every instant (the profile's followers, a number or yes/no attribute). */
+function timeless(feature: string, kind: AttributeKind | undefined): boolean {
+  if (BUILTIN[feature]) return !(BUILTIN[feature]?.events ?? true) && feature !== 'tenure_days';
+  return kind !== 'date';
+}
+
+/** The rows' column of feature `j` of `features` at instant `key`: `x_<j>` when timeless, else `x_<key>_<j>`. */
+function columnOf(
+  features: readonly string[],
+  kinds: Readonly<Record<string, AttributeKind>>,
+  key: string,
+  name: string,
+): string {
+  const j = features.indexOf(name);
+  if (j < 0) throw new Error(`internal: ${name} is not among the rows' features`);
+  return timeless(name, kinds[name]) ? `x_${j}` : `x_${key}_${j}`;
+}
+
 /**
- * The SELECT of every person's row: id, fold, then per instant whether the profile existed (`e_<key>`), the
- * features (`x_<key>_<j>`) and the target (`y_<key>`).
+ * The SELECT of every person's row: id, fold, the timeless features (`x_<j>`), then per instant whether the
+ * profile existed (`e_<key>`), the other features (`x_<key>_<j>`) and the target (`y_<key>`).
  */
 function rowsSql(spec: RowsSpec, params: Params): string {
   const team = params.team;
@@ -264,29 +282,39 @@ function rowsSql(spec: RowsSpec, params: Params): string {
   if (targets.length > 0) joins.push('LEFT JOIN sp ON sp.user_id = p.id');
   const columns = ['p.id'];
   if (spec.folds) columns.push(`${foldSql('p.id', spec.folds, params)} AS fold`);
-  // What depends on the profile alone, computed once per person in an inner level (OFFSET 0 keeps it one: flattened,
-  // the planner would copy each expression into every feature and instant that reads it).
+  // What depends on the profile alone. The level is flattened (a fence such as OFFSET 0 would keep the statement
+  // from running in parallel), so each expression is copied where it is read: the creation in ms is cheap, and a
+  // timeless feature is one column, not one per instant.
   const inner = ['p.id', 'p.created_at', 'p.followers', `${exactMs('p.created_at')} AS created_ms`];
   if (spec.target !== SPEND) inner.push('p.attrs');
   spec.features.forEach((f, j) => {
     const kind = spec.kinds[f];
     if (!BUILTIN[f] && kind) inner.push(`${attributeValue(params, f, kind)} AS a_${j}`);
   });
+  const first = instants[0]?.w;
+  spec.features.forEach((f, j) => {
+    if (first && timeless(f, spec.kinds[f])) columns.push(`${featureSql(spec, f, j, first)} AS x_${j}`);
+  });
   for (const { key, w, withTarget } of instants) {
     columns.push(`(p.created_at IS NULL OR p.created_at < ${w.at}) AS e_${key}`);
     spec.features.forEach((f, j) => {
-      const kind = spec.kinds[f];
-      const sql = BUILTIN[f] ? builtinSql(f, w) : kind ? attributeSql(`p.a_${j}`, kind, w) : 'NULL::float8';
-      columns.push(`(${sql})::float8 AS x_${key}_${j}`);
+      if (!timeless(f, spec.kinds[f])) columns.push(`${featureSql(spec, f, j, w)} AS x_${key}_${j}`);
     });
     if (withTarget) columns.push(`${targetSql(spec.target, params, key)} AS y_${key}`);
   }
   const select = `SELECT ${columns.join(',\n       ')}
-  FROM (SELECT ${inner.join(', ')} FROM profiles p WHERE p.team_id = ${team} ${people.profiles} OFFSET 0) p
+  FROM (SELECT ${inner.join(', ')} FROM profiles p WHERE p.team_id = ${team} ${people.profiles}) p
   ${joins.join('\n  ')}`;
   return targets.length > 0
     ? `WITH ${spendCte(targets, params, people.events('i.user_id'))}\n${select}`
     : select;
+}
+
+/** Feature `f` (the `j`th) at instant `w`, over the profile `p` and the instant's counters. */
+function featureSql(spec: RowsSpec, f: string, j: number, w: Instant): string {
+  const kind = spec.kinds[f];
+  const sql = BUILTIN[f] ? builtinSql(f, w) : kind ? attributeSql(`p.a_${j}`, kind, w) : 'NULL::float8';
+  return `(${sql})::float8`;
 }
 
 /** The target's value of a person at instant `key`: spend in the 30 days after it, or a numeric attribute. */
@@ -296,20 +324,17 @@ function targetSql(target: string, params: Params, key: string): string {
   return `CASE WHEN jsonb_typeof(p.attrs -> ${name}) = 'number' THEN (p.attrs ->> ${name})::float8 END`;
 }
 
-/** A score's value for the row's features of instant `key` (columns `x_<key>_<j>` of `features`). */
+/** A score's value for a row, its features read from `column(name)` (`columnOf`). */
 function scoreSql(
   score: LinearScore,
-  features: readonly string[],
-  key: string,
+  column: (name: string) => string,
   floor: boolean,
   params: Params,
 ): string {
   let sql = params.add(score.intercept, '::float8');
   score.names.forEach((name, j) => {
-    const column = features.indexOf(name);
-    if (column < 0) throw new Error(`internal: ${name} is not among the rows' features`);
     const median = params.add(score.medians[j] ?? 0, '::float8');
-    sql = `(${sql} + ${params.add(score.coefficients[j] ?? 0, '::float8')} * coalesce(x_${key}_${column}, ${median}))`;
+    sql = `(${sql} + ${params.add(score.coefficients[j] ?? 0, '::float8')} * coalesce(${column(name)}, ${median}))`;
   });
   return floor ? `greatest(0::float8, ${sql})` : sql;
 }
@@ -384,6 +409,8 @@ interface RowsTable {
   folds: number;
   /** SQL for a row's fold: the stored column, or computed from the id where the rows were opened without it. */
   fold: (params: Params) => string;
+  /** The column of a feature at a set's (or "now"'s) instant (`columnOf`). */
+  column: (key: string, name: string) => string;
 }
 
 /** Computes a fit's rows into a table of its own on a client of its own, held until `release`. */
@@ -411,6 +438,7 @@ async function openRows(pool: pg.Pool, team: string, query: PredictionRowsQuery)
       client.release();
     }
   };
+  let kinds: Record<string, AttributeKind> = {};
   const table: RowsTable = {
     db: client,
     name: `prediction_rows_${randomBytes(8).toString('hex')}`,
@@ -418,10 +446,11 @@ async function openRows(pool: pg.Pool, team: string, query: PredictionRowsQuery)
     folds: query.folds,
     // Stored when the fit cross-validates; the time split's fit needs folds only if it falls back to them.
     fold: (params) => (query.earlier ? foldSql('id', folds, params) : 'fold'),
+    column: (key, name) => columnOf(query.features, kinds, key, name),
   };
   let version: number;
   try {
-    await createRows(client, team, query, roles, table.name);
+    kinds = await createRows(client, team, query, roles, table.name);
     version = (await readMeta(client, team)).dataVersion;
   } catch (error) {
     await end().catch(() => undefined);
@@ -434,7 +463,8 @@ async function openRows(pool: pg.Pool, team: string, query: PredictionRowsQuery)
     foldMedians: (set, names) => foldMedians(table, set, names),
     patterns: (set, q) => patternSums(table, set, q),
     errors: (set, checks, forecast) => {
-      if (forecast && query.now === undefined) throw new Error('internal: the rows were opened without "now"');
+      if (forecast && query.now === undefined)
+        throw new Error('internal: the rows were opened without "now"');
       return errorSums(table, set, checks, spend, forecast);
     },
     release: end,
@@ -448,7 +478,7 @@ async function createRows(
   query: PredictionRowsQuery,
   roles: RowsSpec['instants'],
   name: string,
-): Promise<void> {
+): Promise<Record<string, AttributeKind>> {
   // One version of the data for every step; the table of rows goes with the transaction.
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
   await client.query(`SET LOCAL work_mem = '${WORK_MEM}'`);
@@ -475,6 +505,7 @@ async function createRows(
   // process only, and the sums below run in parallel over this one. It is never committed (released by
   // ROLLBACK): no other session sees it, and a crash leaves nothing behind.
   await client.query(`CREATE UNLOGGED TABLE ${name} AS ${sql}`, params.values);
+  return kinds;
 }
 
 /** Which rows of the table belong to a set. */
@@ -491,7 +522,7 @@ const NEVER_MISSING = new Set(
 
 /** Rows, purchasers, means and gaps of a set's columns, and the medians of those that can be missing. */
 async function columnStats(t: RowsTable, set: PredictionSet, names: readonly string[]): Promise<ColumnStats> {
-  const cols = names.map((name) => `x_${set}_${t.features.indexOf(name)}`);
+  const cols = names.map((name) => t.column(set, name));
   const parts = cols.map((c, j) => {
     const median = NEVER_MISSING.has(names[j] as string)
       ? '0::float8'
@@ -517,7 +548,7 @@ async function columnStats(t: RowsTable, set: PredictionSet, names: readonly str
 async function foldMedians(t: RowsTable, set: PredictionSet, names: readonly string[]): Promise<number[][]> {
   const { folds } = t;
   if (names.length === 0) return Array.from({ length: folds }, () => []);
-  const cols = names.map((name) => `x_${set}_${t.features.indexOf(name)}`);
+  const cols = names.map((name) => t.column(set, name));
   const parts = Array.from({ length: folds }, (_, f) =>
     cols.map(
       (c, j) =>
@@ -548,7 +579,7 @@ async function patternSums(
   const p = q.names.length;
   const c = (j: number) => `c${j}`;
   const shifted = q.names.map(
-    (name, j) => `x_${set}_${t.features.indexOf(name)} - ${params.add(q.shift[j] ?? 0, '::float8')} AS c${j}`,
+    (name, j) => `${t.column(set, name)} - ${params.add(q.shift[j] ?? 0, '::float8')} AS c${j}`,
   );
   const aggregates = ['count(*) AS n', 'coalesce(sum(y), 0) AS sy', 'coalesce(sum(y * y), 0) AS syy'];
   for (let a = 0; a < p; a++) {
@@ -649,7 +680,7 @@ async function errorSums(
     `coalesce(sum(${y} - ${c}) ${inSet}, 0) AS s1`,
   ];
   checks.forEach((scores, k) => {
-    const yhat = pick(scores, (s) => scoreSql(s.score, t.features, set, floor, params));
+    const yhat = pick(scores, (s) => scoreSql(s.score, (name) => t.column(set, name), floor, params));
     const guess = pick(scores, (s) => params.add(s.baseline, '::float8'));
     sums.push(
       `coalesce(sum((${y} - ${yhat}) * (${y} - ${yhat})) ${inSet}, 0) AS sse${k}`,
@@ -661,7 +692,7 @@ async function errorSums(
   if (forecast)
     sums.push(
       'count(*) FILTER (WHERE e_now) AS fn',
-      `sum(${scoreSql(forecast, t.features, 'now', floor, params)}) FILTER (WHERE e_now) AS ftotal`,
+      `sum(${scoreSql(forecast, (name) => t.column('now', name), floor, params)}) FILTER (WHERE e_now) AS ftotal`,
     );
   const { rows } = await t.db.query(`SELECT ${sums.join(',\n       ')} FROM ${t.name}`, params.values);
   const r = (rows[0] ?? {}) as Record<string, number | null>;
@@ -723,7 +754,8 @@ async function forecastIn(
     },
     params,
   );
-  const value = scoreSql(query.score, query.score.names, 'now', query.target === SPEND, params);
+  const column = (name: string) => columnOf(query.score.names, kinds, 'now', name);
+  const value = scoreSql(query.score, column, query.target === SPEND, params);
   // Everyone means everyone who existed then; named people and a segment's are scored whenever they signed up.
   const where = who.kind === 'all' ? 'WHERE e_now' : '';
   const scored = `WITH r AS (${rows}) SELECT id, ${value} AS v FROM r ${where}`;

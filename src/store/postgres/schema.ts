@@ -16,6 +16,7 @@
 
 import { CONNECTIONS_SQL } from './connections.ts';
 import {
+  FEATURE_ACTIVE_MASK_SQL,
   FEATURE_MASK_DROP_SQL,
   FEATURE_PENDING_SQL,
   FEATURE_UPKEEP_SQL,
@@ -255,6 +256,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 20, name: 'pseudonyms-inline', sql: PSEUDONYMS_INLINE_SQL },
   { version: 21, name: 'segment-placements', sql: SEGMENT_PLACEMENTS_SQL },
   { version: 22, name: 'week-edges', sql: WEEK_EDGES_SQL },
+  { version: 23, name: 'feature-active-mask', sql: FEATURE_ACTIVE_MASK_SQL },
 ];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */
