@@ -682,8 +682,10 @@ async function errorSums(
   checks.forEach((scores, k) => {
     const yhat = pick(scores, (s) => scoreSql(s.score, (name) => t.column(set, name), floor, params));
     const guess = pick(scores, (s) => params.add(s.baseline, '::float8'));
+    // power(d, 2), not d * d: the score's expression is copied where it is named (the rows are not materialized,
+    // so that the pass can run in parallel), and squaring by power names it once (within an ulp of d * d).
     sums.push(
-      `coalesce(sum((${y} - ${yhat}) * (${y} - ${yhat})) ${inSet}, 0) AS sse${k}`,
+      `coalesce(sum(power(${y} - ${yhat}, 2)) ${inSet}, 0) AS sse${k}`,
       `coalesce(sum(abs(${y} - ${yhat})) ${inSet}, 0) AS sae${k}`,
       `coalesce(sum((${y} - ${guess}) * (${y} - ${guess})) ${inSet}, 0) AS bsse${k}`,
       `coalesce(sum(abs(${y} - ${guess})) ${inSet}, 0) AS bsae${k}`,
