@@ -1,12 +1,13 @@
 /**
  * Prediction rows in SQL (the seam's `audience.predictions`): each person's features and target computed by the
  * database with the engine's definitions (src/engine/features.ts, predict.ts `buildTrainingSet`), so the app
- * fits `/audience predict` on every row without reading one. A fit opens the rows once (one pass over the
- * interactions into a temporary table, in one repeatable-read transaction), then asks for a few passes over that
- * table: column stats (means, gaps, medians), pattern sums per cross-validation fold (engine/fold-sums.ts turns
- * them into each fold's cross-products, so k folds cost one pass), and the error sums of fitted scores (every
- * check in one pass); the app solves the sums (engine/predict-sums.ts) between the steps. A forecast applies a
- * fitted score to everyone, a segment or some people at "now", summed in SQL.
+ * fits `/audience predict` on every row without reading one. A fit opens the rows once (the profiles joined with
+ * the window counters of each instant, into an unlogged table of its repeatable-read transaction, never committed,
+ * so that PostgreSQL can read it in parallel), then asks for a few passes over that table: column stats (means,
+ * gaps, medians), pattern sums, per cross-validation fold when it cross-validates (engine/fold-sums.ts turns them
+ * into each fold's cross-products, so k folds cost one pass), and the error sums of fitted scores (every check,
+ * and everyone's forecast, in one pass); the app solves the sums (engine/predict-sums.ts) between the steps. A
+ * forecast applies a fitted score to everyone, a segment or some people at "now", summed in SQL.
  *
  * Definitions, as the engine's: rows are the profiles that existed at the instant (created before it, or
  * unknown); purchases before it count for frequency and monetary over the 365 days before, recency (capped at
