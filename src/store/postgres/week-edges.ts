@@ -164,7 +164,7 @@ ${recount('team_id IS NOT NULL')};
 // before the statement's first event to 7 days after its last are recounted from every person's times there, each
 // with its neighbours up to 7 days beyond (a farther one counts as none). That is one read of the span's events and
 // profiles, one sort and one window pass, against the delta's per-person range reads, full join and self-joins
-// over the same rows: 1M events of 385k people into 2M / 20M, the delta 52-72 s, the recount 12-16 s (load 5-6).
+// over the same rows: 1M events of 385k people into 2M / 20M, the delta 64-73 s, the recount 11-18 s (load 5-7).
 // Taken when the span's stored events (interaction_days, the statement's included) are at most RECOUNT_RATIO
 // times the statement's: a small insert into a large history keeps the delta, which reads only its people.
 // Repeated times need no DISTINCT: of k equal times the first carries the end and the last the start, as one would.
