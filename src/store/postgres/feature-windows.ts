@@ -376,13 +376,13 @@ export function countersAt(team: string, slot: number, at: string, withActive: b
   if (!withActive)
     return `SELECT ${columns}, NULL::bigint AS active FROM person_windows w WHERE w.team_id = ${team} AND w.slot = ${slot}`;
   // Per row, so a parallel scan computes each row's mask once, not a hash of everyone's per worker; by a function
-  // (migration 23), since a correlated subquery would keep the whole statement in one process.
+  // (migration 24), since a correlated subquery would keep the whole statement in one process.
   return `SELECT ${columns}, feature_active_mask(w.days, ${at} - ${WIN}, ${at}) AS active
      FROM person_windows w WHERE w.team_id = ${team} AND w.slot = ${slot}`;
 }
 
 /**
- * Migration 23: the active-days mask of a row's day candidates in [since, until), bit d for the d-th 24 hours from
+ * Migration 24: the active-days mask of a row's day candidates in [since, until), bit d for the d-th 24 hours from
  * `since` (null without any), as `countersAt`'s LATERAL subquery computed it: PostgreSQL plans no parallel scan
  * under a correlated subquery, and a plpgsql loop over a few candidates costs no more than the subquery did.
  */
