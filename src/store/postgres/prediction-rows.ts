@@ -109,7 +109,7 @@ function computes(feature: string, kind: AttributeKind | undefined): boolean {
 class Params {
   readonly values: unknown[];
   readonly team = '$1';
-  /** `team`: the workspace as $1, or null for a statement that reads only the temporary table. */
+  /** `team`: the workspace as $1, or null for a statement that reads only the fit's table of rows. */
   constructor(team: string | null) {
     this.values = team === null ? [] : [team];
   }
