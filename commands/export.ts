@@ -17,7 +17,8 @@ import { toCsv, toJson } from '../src/export/serialize.ts';
 import { engineAudience } from '../src/queries/audience.ts';
 import { predictionModelFor } from '../src/queries/prediction.ts';
 import { recommendationModelFor } from '../src/queries/recommendation.ts';
-import { storedDefaultRun } from '../src/queries/segmentation.ts';
+import { storedDefaultHeader } from '../src/queries/segmentation.ts';
+import { runWithAssignments } from '../src/queries/segments-in-store.ts';
 import type { CommandDeps } from './deps.ts';
 import { checkOptions } from './options.ts';
 import { defaultRunFor } from './segments.ts';
@@ -59,10 +60,12 @@ export function createExportCommand({ store, clock, config }: CommandDeps): Subc
       }
       const now = clock().getTime();
       // Exports label people with the default segmentation; a segments export needs it, so it is made if missing.
-      const run =
+      const header =
         kind === 'segments'
           ? await defaultRunFor({ store, clock, config }, now)
-          : ((await storedDefaultRun(store)) ?? null);
+          : ((await storedDefaultHeader(store)) ?? null);
+      // An export labels everyone, so it reads who is where (the header alone has the sizes).
+      const run = header && (await runWithAssignments(store, header));
       let table: ExportTable;
       if (run && kind === 'segments') {
         table = segmentRows(data.profiles, run);

@@ -59,7 +59,7 @@ export function createRecommendCommand({ store, clock, config }: CommandDeps): S
             `segment ${segment} does not exist; the latest run has segments 1 to ${run.k}`,
           );
         }
-        const size = run.labels.reduce((count, label) => count + (label === segment - 1 ? 1 : 0), 0);
+        const size = run.sizes[segment - 1] ?? 0;
         if (size < config.minCohortSize) {
           throw new UsageError(
             `segment ${segment} has ${formatCount(size, 'person', 'people')}; recommendations for groups need at least ${config.minCohortSize}`,

@@ -34,7 +34,7 @@ import {
   resolveSegmentation,
   type SegmentRequest,
   sameRequest,
-  storedDefaultRun,
+  storedDefaultHeader,
 } from '../queries/segmentation.ts';
 import { runWithAssignments } from '../queries/segments-in-store.ts';
 import type { AudienceSnapshot, Store } from '../store/store.ts';
@@ -353,7 +353,7 @@ async function recommendationModelForRun(
 ): Promise<RecommendModel> {
   const data = await engineAudience(store, DIGEST_TOO_LARGE);
   const { model } = await recommendationModelFor(store, now, { record: false });
-  if ((await storedDefaultRun(store))?.id === run.id) return model;
+  if ((await storedDefaultHeader(store))?.id === run.id) return model;
   // Only the segment tables depend on the run: swap in this run's instead of building a second model.
   const segments = { userIds: run.user_ids, labels: run.labels, names: run.names, runId: run.id };
   return withSegments(model, data, segments, now);
@@ -407,7 +407,7 @@ export function createContentCache(
       const audience = await engineAudience(store, DIGEST_TOO_LARGE);
       // The day and the stored default are part of the key: which run is "a week earlier" moves with them.
       const day = Math.floor(now / DAY);
-      const current = (await storedDefaultRun(store))?.id ?? '';
+      const current = (await storedDefaultHeader(store))?.id ?? '';
       const key = `digest-content|${contentConfigKey(options)}|d${day}|${current}`;
       return cachedResult(store, audience, key, () => {
         computed++;

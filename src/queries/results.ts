@@ -15,6 +15,7 @@ import { engineAudience } from './audience.ts';
 import { cachedResult, versionOnly } from './cache.ts';
 import { peopleFor } from './people.ts';
 import { scoreOf } from './prediction-sql.ts';
+import { runWithAssignments } from './segments-in-store.ts';
 
 const MINUTE = 60_000;
 
@@ -110,9 +111,10 @@ export async function segmentMembersFor(
 ): Promise<readonly string[]> {
   const data = await engineAudience(store);
   const people = await peopleFor(store);
-  return cachedResult(store, data, `segment-members|${run.id}|${segment}`, () => {
+  return cachedResult(store, data, `segment-members|${run.id}|${segment}`, async () => {
     const known = people.ids();
-    return run.user_ids.filter((id, i) => run.labels[i] === segment && known.has(id));
+    const full = await runWithAssignments(store, run);
+    return full.user_ids.filter((id, i) => full.labels[i] === segment && known.has(id));
   });
 }
 

@@ -143,10 +143,9 @@ export async function resolveSegmentation(
   const runs = await store.segmentRuns.headers();
   const isDefault = isDefaultRequest(runs, request);
   const current = currentDefaultRun(runs);
-  if (isDefault && current && current.data_version === (await store.audience.version())) {
-    const run = await store.segmentRuns.get(current.id);
-    if (run) return { run, pending: null, isDefault };
-  }
+  // The header: who is where is read by whoever needs it (runWithAssignments), not for every `segment=N`.
+  if (isDefault && current && current.data_version === (await store.audience.version()))
+    return { run: current, pending: null, isDefault };
   const found = await findOrComputeSegmentation(store, request, now, currency);
   const settled = found.stored && (!isDefault || current?.id === found.run.id);
   return { run: found.run, pending: settled ? null : found, isDefault };

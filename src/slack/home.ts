@@ -10,7 +10,7 @@ import { latestDeliveries, scheduleStatuses } from '../digest/schedules.ts';
 import type { Clock } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
 import { audienceStatsFor } from '../queries/results.ts';
-import { storedDefaultRun } from '../queries/segmentation.ts';
+import { storedDefaultHeader } from '../queries/segmentation.ts';
 import type { Store } from '../store/store.ts';
 import { describeError } from './errors.ts';
 import type { WorkQueue } from './work-queue.ts';
@@ -103,7 +103,7 @@ export function createHomeTab(deps: HomeDeps): HomeTab {
 async function readHomeState(store: Store) {
   const [meta, run, schedules, deliveries, connections] = await Promise.all([
     store.audience.meta(),
-    storedDefaultRun(store),
+    storedDefaultHeader(store),
     store.digests.schedules(),
     store.digests.deliveries(),
     store.connections.list(),
