@@ -291,13 +291,15 @@ async function ratingThreshold(db: pg.PoolClient, team: string, asOf: string | n
   return max > 5 ? 0.8 * Math.max(10, max) : 4;
 }
 
+// An event's type weight ($5) by its type's place in $4: an expression per row, cheaper than a join of every event.
+const TYPE_WEIGHT = '($5::float8[])[array_position($4::text[], i.type)]';
+
 // One row per (person, catalogue item) before asOf. A rating is positive at or above the threshold ($3) or the
 // person's own mean rating; weights are the engine's 32-bit values ($4/$5 per type, $6 a low rating's).
 const CELLS_SQL = `
 CREATE TEMP TABLE reco_cells AS
 WITH cat AS (
   SELECT id, (row_number() OVER (ORDER BY seq) - 1)::int AS item FROM products WHERE team_id = $1),
-tw AS (SELECT unnest($4::text[]) AS type, unnest($5::float8[]) AS w),
 mean AS (
   SELECT user_id COLLATE "C" AS user_id, avg(value) AS m FROM interactions
    WHERE team_id = $1 AND at < $2 AND type = 'rating' AND value IS NOT NULL AND value = value
@@ -305,10 +307,9 @@ mean AS (
 ev AS (
   SELECT i.user_id COLLATE "C" AS user_id, c.item, i.seq, ${ms('i.at')} AS t, i.type, i.at >= $8 AS recent,
          CASE WHEN i.type = 'rating'
-              THEN CASE WHEN i.value >= $3 OR i.value >= mean.m THEN tw.w ELSE $6::float8 END
-              ELSE coalesce(tw.w, 0) END AS w
+              THEN CASE WHEN i.value >= $3 OR i.value >= mean.m THEN ${TYPE_WEIGHT} ELSE $6::float8 END
+              ELSE coalesce(${TYPE_WEIGHT}, 0) END AS w
     FROM interactions i JOIN cat c ON c.id = i.item_id
-    LEFT JOIN tw ON tw.type = i.type
     LEFT JOIN mean ON mean.user_id = i.user_id COLLATE "C"
    WHERE i.team_id = $1 AND i.at < $2)
 SELECT user_id, item, max(w) AS w, sum(w)::real::float8 AS evidence, min(t) AS first_t, max(t) AS last_t,
