@@ -9,7 +9,8 @@
  * that would read the whole audience into the app) is reported as refused, not left to take the machine.
  *
  * Run: npm run bench -- pgscale [--profiles N] [--interactions N] [--reuse] [--keep] [--import-rows N]
- *      [--no-import] [--import-only] [--generate-only] [--step-timeout S] [--steps stats,segments,predict,recommend]
+ *      [--no-import] [--import-only] [--import-kinds interactions,profiles] [--generate-only] [--step-timeout S]
+ *      [--steps stats,segments,predict,recommend]
  * Defaults: 10M profiles, 100M interactions (21 GB once generated, and about an hour on two
  * cores). --reuse keeps an audience of the same size already generated in the database; --keep leaves the
  * database for another run (otherwise it is dropped at the end). BENCH_PGSCALE_URL names the database
@@ -345,33 +346,45 @@ function importNote(o: Outcome): string {
   return o.cpuMs === undefined ? rate : `${rate}, app CPU ${(o.cpuMs / 1000).toFixed(1)} s`;
 }
 
+/** The imports to run: `--import-kinds interactions,profiles` (default both, in that order). */
+const IMPORT_KINDS = new Set(stringFlag('--import-kinds', 'interactions,profiles').split(','));
+
 async function measureImport(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'pgscale-'));
   try {
-    const events = path.join(dir, 'events.csv');
-    await writeInteractionsCsv(events, IMPORT_ROWS);
-    const o = await runChild(['--cli', 'import', 'interactions', events]);
-    const goal = (IMPORT_ROWS / 200_000) * 1000;
-    await record(
-      `import ${IMPORT_ROWS.toLocaleString('en')} interactions (CSV → committed)`,
-      o,
-      goal,
-      (ms) => ms[0] ?? Number.NaN,
-      importNote(o),
-    );
-    const people = path.join(dir, 'profiles.csv');
-    await writeProfilesCsv(people, IMPORT_ROWS);
-    const p = await runChild(['--cli', 'import', 'profiles', people]);
-    await record(
-      `import ${IMPORT_ROWS.toLocaleString('en')} profiles (CSV → committed)`,
-      p,
-      goal,
-      (ms) => ms[0] ?? Number.NaN,
-      importNote(p),
-    );
+    if (IMPORT_KINDS.has('interactions')) await measureEventsImport(dir);
+    if (IMPORT_KINDS.has('profiles')) await measureProfilesImport(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+async function measureEventsImport(dir: string): Promise<void> {
+  const events = path.join(dir, 'events.csv');
+  await writeInteractionsCsv(events, IMPORT_ROWS);
+  const o = await runChild(['--cli', 'import', 'interactions', events]);
+  const goal = (IMPORT_ROWS / 200_000) * 1000;
+  await record(
+    `import ${IMPORT_ROWS.toLocaleString('en')} interactions (CSV → committed)`,
+    o,
+    goal,
+    (ms) => ms[0] ?? Number.NaN,
+    importNote(o),
+  );
+}
+
+async function measureProfilesImport(dir: string): Promise<void> {
+  const goal = (IMPORT_ROWS / 200_000) * 1000;
+  const people = path.join(dir, 'profiles.csv');
+  await writeProfilesCsv(people, IMPORT_ROWS);
+  const p = await runChild(['--cli', 'import', 'profiles', people]);
+  await record(
+    `import ${IMPORT_ROWS.toLocaleString('en')} profiles (CSV → committed)`,
+    p,
+    goal,
+    (ms) => ms[0] ?? Number.NaN,
+    importNote(p),
+  );
 }
 
 /** The benchmark database's size on disk (pg_database_size), pretty-printed. */

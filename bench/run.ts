@@ -65,7 +65,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const words = process.argv.slice(2);
 // Section names are the words that are neither options nor the value of a sizing option.
 const isValue = (i: number) =>
-  /^--(profiles|interactions|import-rows|schema|step-timeout|steps)$/.test(words[i - 1] ?? '');
+  /^--(profiles|interactions|import-rows|import-kinds|schema|step-timeout|steps)$/.test(words[i - 1] ?? '');
 const wanted = words.filter((a, i) => !a.startsWith('-') && !isValue(i));
 const passed = words.filter((a, i) => a.startsWith('-') || isValue(i));
 const chosen = wanted.length > 0 ? SECTIONS.filter((s) => wanted.includes(s.name)) : SECTIONS;

@@ -7,6 +7,7 @@
  * interest and category features) returns null here and goes the snapshot way.
  */
 import type {
+  ColumnStats,
   ErrorSums,
   FoldScore,
   LinearScore,
@@ -121,16 +122,18 @@ export async function fitSqlPrediction(
     seed: SEED,
   });
   try {
-    const train = await setSums(rows, 'train', plan.features, true);
+    // The time split needs no folds (their sums are taken only if it falls back to cross-validation).
+    const train = await setSums(rows, 'train', plan.features, validate !== 'time');
     const all = train.sums;
     checkTrainingCounts({ target, cutoff, features: all.names.length, n: all.n, buyers: all.positives });
     checkRowsPerFeature(all.n, all.names.length);
     const design = designFromSums(all, plan.userChoseFeatures);
     const fit = fitSums(design);
     const full: FoldScore[] = [{ fold: null, score: fit.score, baseline: all.yMean }];
-    // The in-sample errors ride along with the check's in one pass over the rows.
-    const check = validate === 'none' ? null : await checkOf(rows, design, train.folds, plan, validate);
-    const [own, checked] = await rows.errors('train', check ? [full, check.scores] : [full]);
+    const check = validate === 'none' ? null : await checkOf(rows, design, train, plan, validate);
+    // The in-sample errors, the check's and everyone's forecast (the full fit's score) in one pass over the rows.
+    const { errors, everyone } = await rows.errors('train', check ? [full, check.scores] : [full], fit.score);
+    const [own, checked] = errors;
     const inSample = qualityOfSums(own as ErrorSums).quality;
     const validation = check && checked ? check.result(checked) : null;
     const model = modelFromSums(design, fit, {
@@ -142,7 +145,8 @@ export async function fitSqlPrediction(
       inSample,
       validation,
     });
-    return { model, version: rows.version, everyone: await rows.forecastAll(scoreOf(model)) };
+    if (!everyone) throw new Error('internal: the rows gave no forecast');
+    return { model, version: rows.version, everyone };
   } finally {
     await rows.release();
   }
@@ -158,14 +162,32 @@ export function scoreOf(model: PredictionModel): LinearScore {
   };
 }
 
-/** A set's training sums and fold sums, from its column stats and one pass of pattern sums. */
+/** A set's sums: its column stats, and its training and fold sums from them (`foldsOf`). */
+interface SetSums {
+  stats: ColumnStats;
+  sums: TrainingSums;
+  folds: FoldSums;
+}
+
+/** A set's training sums and fold sums (per fold with `byFold`, else all rows as one), from its column stats. */
 async function setSums(
   rows: PredictionRows,
   set: PredictionSet,
   names: readonly string[],
   byFold: boolean,
-): Promise<{ sums: TrainingSums; folds: FoldSums }> {
+): Promise<SetSums> {
   const stats = await rows.columns(set, names);
+  return { stats, ...(await foldsOf(rows, set, names, stats, byFold)) };
+}
+
+/** One pass of pattern sums over a set, per fold or not, given its column stats. */
+async function foldsOf(
+  rows: PredictionRows,
+  set: PredictionSet,
+  names: readonly string[],
+  stats: ColumnStats,
+  byFold: boolean,
+): Promise<{ sums: TrainingSums; folds: FoldSums }> {
   const gaps = stats.missing.map((m) => m > 0);
   const perFold = await rows.patterns(set, { names, shift: stats.means, gaps, byFold });
   return setSumsOf(names, stats, perFold);
@@ -181,15 +203,17 @@ interface Check {
 async function checkOf(
   rows: PredictionRows,
   design: SumsDesign,
-  folds: FoldSums,
+  train: SetSums,
   plan: SqlPredictionPlan,
   validate: Exclude<Validation, 'none'>,
 ): Promise<Check> {
-  if (validate !== 'time') return crossValidation(rows, design, folds);
+  if (validate !== 'time') return crossValidation(rows, design, train.folds);
   try {
     return await timeSplit(rows, design, plan);
   } catch (error) {
     if (!(error instanceof PredictError) || plan.validate === 'time') throw error;
+    // The training rows' sums per fold, not taken for the time split.
+    const { folds } = await foldsOf(rows, 'train', plan.features, train.stats, true);
     const cv = await crossValidation(rows, design, folds);
     return { ...cv, result: (e) => ({ ...cv.result(e), fallback: `no time split: ${error.message}` }) };
   }

@@ -172,7 +172,7 @@ export interface PredictionRowsQuery {
   asOf: number;
   /** Also the time split's earlier set (spend only): features at asOf - 30 days, spend in the 30 days after. */
   earlier: boolean;
-  /** Also everyone's features at this instant (the forecast's "now"), for `forecastAll`. */
+  /** Also everyone's features at this instant (the forecast's "now"), for `errors`' forecast. */
   now?: number;
   /** Cross-validation folds: each person's fold is domain/folds.ts `foldOfId(id, seed, folds)`. */
   folds: number;
@@ -198,10 +198,15 @@ export interface PredictionRows {
     set: PredictionSet,
     q: { names: readonly string[]; shift: readonly number[]; gaps: readonly boolean[]; byFold: boolean },
   ): Promise<PatternSums[]>;
-  /** The forecast for everyone who existed at the query's `now`, from the same pass over the interactions. */
-  forecastAll(score: LinearScore): Promise<ForecastSums>;
-  /** Error sums of the set's rows for each check, each row scored by its fold's score (or the one for all). */
-  errors(set: PredictionSet, checks: readonly (readonly FoldScore[])[]): Promise<ErrorSums[]>;
+  /**
+   * Error sums of the set's rows for each check, each row scored by its fold's score (or the one for all); with
+   * `forecast`, also that score applied to everyone who existed at the query's `now` (same pass over the rows).
+   */
+  errors(
+    set: PredictionSet,
+    checks: readonly (readonly FoldScore[])[],
+    forecast?: LinearScore,
+  ): Promise<{ errors: ErrorSums[]; everyone: ForecastSums | null }>;
   release(): Promise<void>;
 }
 

@@ -191,4 +191,20 @@ describe.each([fileBackend, postgresBackend(schema)])('predict on the $name back
       close(segment?.total ?? Number.NaN, sum(predictUsers(model, sample, members).values), 'segment');
     },
   );
+
+  // Last: it replaces the audience. No purchases in the 30 days before the cutoff, so the time split falls back.
+  it.skipIf(backend.skip)('a time split without buyers falls back to cross-validation', async () => {
+    const latest = Math.max(...sample.interactions.map((i) => i.timestamp));
+    const cutoff = latest + 1 - 30 * 86_400_000;
+    const emptied: SampleData = {
+      ...sample,
+      interactions: sample.interactions.filter(
+        (i) => i.type !== 'purchase' || i.timestamp < cutoff - 30 * 86_400_000 || i.timestamp >= cutoff,
+      ),
+    };
+    await store.change((tx) => tx.replaceAudience(emptied));
+    const { model } = await predictionModelFor(store, request(SPEND_TARGET), END.getTime());
+    expect(model.validation?.fallback).toMatch(/^no time split/);
+    expectSameModel(model, fitPrediction(emptied, { target: SPEND_TARGET }));
+  });
 });

@@ -375,12 +375,32 @@ export function countersAt(team: string, slot: number, at: string, withActive: b
     'w.user_id, w.views, w.likes, w.shares, w.comments, w.clicks, w.engagements, w.frequency, w.monetary, w.last';
   if (!withActive)
     return `SELECT ${columns}, NULL::bigint AS active FROM person_windows w WHERE w.team_id = ${team} AND w.slot = ${slot}`;
-  // Per row (LATERAL), so a parallel scan computes each row's mask once, not a hash of everyone's per worker.
-  return `SELECT ${columns}, m.active FROM person_windows w LEFT JOIN LATERAL (
-      SELECT bit_or(1::bigint << floor(date_part('epoch', x - (${at} - ${WIN})) / 86400)::int) AS active
-        FROM unnest(w.days) x WHERE x >= ${at} - ${WIN} AND x < ${at}) m ON true
-     WHERE w.team_id = ${team} AND w.slot = ${slot}`;
+  // Per row, so a parallel scan computes each row's mask once, not a hash of everyone's per worker; by a function
+  // (migration 24), since a correlated subquery would keep the whole statement in one process.
+  return `SELECT ${columns}, feature_active_mask(w.days, ${at} - ${WIN}, ${at}) AS active
+     FROM person_windows w WHERE w.team_id = ${team} AND w.slot = ${slot}`;
 }
+
+/**
+ * Migration 24: the active-days mask of a row's day candidates in [since, until), bit d for the d-th 24 hours from
+ * `since` (null without any), as `countersAt`'s LATERAL subquery computed it: PostgreSQL plans no parallel scan
+ * under a correlated subquery, and a plpgsql loop over a few candidates costs no more than the subquery did.
+ */
+export const FEATURE_ACTIVE_MASK_SQL = `
+CREATE FUNCTION feature_active_mask(days timestamptz[], since timestamptz, until timestamptz) RETURNS bigint
+  LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+  mask bigint;
+  x timestamptz;
+BEGIN
+  FOREACH x IN ARRAY days LOOP
+    IF x >= since AND x < until THEN
+      mask := coalesce(mask, 0) | (1::bigint << floor(date_part('epoch', x - since) / 86400)::int);
+    END IF;
+  END LOOP;
+  RETURN mask;
+END $$;
+`;
 
 /** Moves or recounts anchor `slot` to `at` in the caller's transaction (which takes the anchor lock). */
 export async function moveAnchor(db: Queryable, team: string, slot: number, at: number): Promise<void> {

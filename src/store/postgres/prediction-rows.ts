@@ -1,12 +1,13 @@
 /**
  * Prediction rows in SQL (the seam's `audience.predictions`): each person's features and target computed by the
  * database with the engine's definitions (src/engine/features.ts, predict.ts `buildTrainingSet`), so the app
- * fits `/audience predict` on every row without reading one. A fit opens the rows once (one pass over the
- * interactions into a temporary table, in one repeatable-read transaction), then asks for a few passes over that
- * table: column stats (means, gaps, medians), pattern sums per cross-validation fold (engine/fold-sums.ts turns
- * them into each fold's cross-products, so k folds cost one pass), and the error sums of fitted scores (every
- * check in one pass); the app solves the sums (engine/predict-sums.ts) between the steps. A forecast applies a
- * fitted score to everyone, a segment or some people at "now", summed in SQL.
+ * fits `/audience predict` on every row without reading one. A fit opens the rows once (the profiles joined with
+ * the window counters of each instant, into an unlogged table of its repeatable-read transaction, never committed,
+ * so that PostgreSQL can read it in parallel), then asks for a few passes over that table: column stats (means,
+ * gaps, medians), pattern sums, per cross-validation fold when it cross-validates (engine/fold-sums.ts turns them
+ * into each fold's cross-products, so k folds cost one pass), and the error sums of fitted scores (every check,
+ * and everyone's forecast, in one pass); the app solves the sums (engine/predict-sums.ts) between the steps. A
+ * forecast applies a fitted score to everyone, a segment or some people at "now", summed in SQL.
  *
  * Definitions, as the engine's: rows are the profiles that existed at the instant (created before it, or
  * unknown); purchases before it count for frequency and monetary over the 365 days before, recency (capped at
@@ -16,6 +17,7 @@
  * numeric attribute (rows without one left out); missing values are filled with the column's median.
  * A person's cross-validation fold is md5("<seed>:<id>")'s first 32 bits modulo the folds (domain/folds.ts).
  */
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type {
   ColumnStats,
@@ -45,6 +47,13 @@ const HORIZON = 30 * DAY;
 const LOOKBACK = 365 * DAY;
 const WINDOW = 56 * DAY;
 const SPEND = 'spend_next_30d';
+/**
+ * A timestamptz column in epoch ms, equal to rows.ts `ms` (the exact value rounded once) at a third of its cost:
+ * date_part's float8 seconds carry the exact microseconds (up to 2^53 µs, the year 2255), recovered by rounding.
+ */
+function exactMs(column: string): string {
+  return `CASE WHEN isfinite(${column}) THEN (date_part('epoch', ${column}) * 1000000)::bigint / 1000::float8 ELSE ${ms(column)} END`;
+}
 /** Memory for the per-person aggregation and the medians' sorts (per query, one fit at a time per client). */
 const WORK_MEM = '128MB';
 
@@ -100,7 +109,7 @@ function computes(feature: string, kind: AttributeKind | undefined): boolean {
 class Params {
   readonly values: unknown[];
   readonly team = '$1';
-  /** `team`: the workspace as $1, or null for a statement that reads only the temporary table. */
+  /** `team`: the workspace as $1, or null for a statement that reads only the fit's table of rows. */
   constructor(team: string | null) {
     this.values = team === null ? [] : [team];
   }
@@ -197,6 +206,15 @@ interface RowsSpec {
   firstEvent: number | null;
 }
 
+/**
+ * A person's cross-validation fold from their id (SQL `id`): md5("<seed>:<id>")'s first 32 bits modulo the folds
+ * (domain/folds.ts). About 2 µs a person, most of it md5: computed only for the fits that cross-validate.
+ */
+function foldSql(id: string, folds: { k: number; seed: number }, params: Params): string {
+  const seed = params.add(String(folds.seed), '::text');
+  return `(('x' || left(md5(${seed} || ':' || ${id}), 8))::bit(32)::bigint % ${params.add(folds.k, '::int')})::int`;
+}
+
 /** Each instant's counters as `e_<key>`: the anchor's rows, or the events counted (feature-sql.ts). */
 function countersJoin(spec: RowsSpec, w: Instant, slot: number | null, params: Params, who: string): string {
   const team = params.team;
@@ -231,9 +249,27 @@ function spendCte(instants: ReadonlyArray<{ key: string; w: Instant }>, params: 
    GROUP BY i.user_id)`;
 }
 
+/** Whether a feature has one value at every instant (the profile's followers, a number or yes/no attribute). */
+function timeless(feature: string, kind: AttributeKind | undefined): boolean {
+  if (BUILTIN[feature]) return !(BUILTIN[feature]?.events ?? true) && feature !== 'tenure_days';
+  return kind !== 'date';
+}
+
+/** The rows' column of feature `j` of `features` at instant `key`: `x_<j>` when timeless, else `x_<key>_<j>`. */
+function columnOf(
+  features: readonly string[],
+  kinds: Readonly<Record<string, AttributeKind>>,
+  key: string,
+  name: string,
+): string {
+  const j = features.indexOf(name);
+  if (j < 0) throw new Error(`internal: ${name} is not among the rows' features`);
+  return timeless(name, kinds[name]) ? `x_${j}` : `x_${key}_${j}`;
+}
+
 /**
- * The SELECT of every person's row: id, fold, then per instant whether the profile existed (`e_<key>`), the
- * features (`x_<key>_<j>`) and the target (`y_<key>`).
+ * The SELECT of every person's row: id, fold, the timeless features (`x_<j>`), then per instant whether the
+ * profile existed (`e_<key>`), the other features (`x_<key>_<j>`) and the target (`y_<key>`).
  */
 function rowsSql(spec: RowsSpec, params: Params): string {
   const team = params.team;
@@ -246,33 +282,40 @@ function rowsSql(spec: RowsSpec, params: Params): string {
     : [];
   if (targets.length > 0) joins.push('LEFT JOIN sp ON sp.user_id = p.id');
   const columns = ['p.id'];
-  if (spec.folds)
-    columns.push(
-      `(('x' || left(md5(${params.add(String(spec.folds.seed), '::text')} || ':' || p.id), 8))::bit(32)::bigint % ${params.add(spec.folds.k, '::int')})::int AS fold`,
-    );
-  // What depends on the profile alone, computed once per person in an inner level (OFFSET 0 keeps it one: flattened,
-  // the planner would copy each expression into every feature and instant that reads it).
-  const inner = ['p.id', 'p.created_at', 'p.followers', `${ms('p.created_at')} AS created_ms`];
+  if (spec.folds) columns.push(`${foldSql('p.id', spec.folds, params)} AS fold`);
+  // What depends on the profile alone. The level is flattened (a fence such as OFFSET 0 would keep the statement
+  // from running in parallel), so each expression is copied where it is read: the creation in ms is cheap, and a
+  // timeless feature is one column, not one per instant.
+  const inner = ['p.id', 'p.created_at', 'p.followers', `${exactMs('p.created_at')} AS created_ms`];
   if (spec.target !== SPEND) inner.push('p.attrs');
   spec.features.forEach((f, j) => {
     const kind = spec.kinds[f];
     if (!BUILTIN[f] && kind) inner.push(`${attributeValue(params, f, kind)} AS a_${j}`);
   });
+  const first = instants[0]?.w;
+  spec.features.forEach((f, j) => {
+    if (first && timeless(f, spec.kinds[f])) columns.push(`${featureSql(spec, f, j, first)} AS x_${j}`);
+  });
   for (const { key, w, withTarget } of instants) {
     columns.push(`(p.created_at IS NULL OR p.created_at < ${w.at}) AS e_${key}`);
     spec.features.forEach((f, j) => {
-      const kind = spec.kinds[f];
-      const sql = BUILTIN[f] ? builtinSql(f, w) : kind ? attributeSql(`p.a_${j}`, kind, w) : 'NULL::float8';
-      columns.push(`(${sql})::float8 AS x_${key}_${j}`);
+      if (!timeless(f, spec.kinds[f])) columns.push(`${featureSql(spec, f, j, w)} AS x_${key}_${j}`);
     });
     if (withTarget) columns.push(`${targetSql(spec.target, params, key)} AS y_${key}`);
   }
   const select = `SELECT ${columns.join(',\n       ')}
-  FROM (SELECT ${inner.join(', ')} FROM profiles p WHERE p.team_id = ${team} ${people.profiles} OFFSET 0) p
+  FROM (SELECT ${inner.join(', ')} FROM profiles p WHERE p.team_id = ${team} ${people.profiles}) p
   ${joins.join('\n  ')}`;
   return targets.length > 0
     ? `WITH ${spendCte(targets, params, people.events('i.user_id'))}\n${select}`
     : select;
+}
+
+/** Feature `f` (the `j`th) at instant `w`, over the profile `p` and the instant's counters. */
+function featureSql(spec: RowsSpec, f: string, j: number, w: Instant): string {
+  const kind = spec.kinds[f];
+  const sql = BUILTIN[f] ? builtinSql(f, w) : kind ? attributeSql(`p.a_${j}`, kind, w) : 'NULL::float8';
+  return `(${sql})::float8`;
 }
 
 /** The target's value of a person at instant `key`: spend in the 30 days after it, or a numeric attribute. */
@@ -282,20 +325,17 @@ function targetSql(target: string, params: Params, key: string): string {
   return `CASE WHEN jsonb_typeof(p.attrs -> ${name}) = 'number' THEN (p.attrs ->> ${name})::float8 END`;
 }
 
-/** A score's value for the row's features of instant `key` (columns `x_<key>_<j>` of `features`). */
+/** A score's value for a row, its features read from `column(name)` (`columnOf`). */
 function scoreSql(
   score: LinearScore,
-  features: readonly string[],
-  key: string,
+  column: (name: string) => string,
   floor: boolean,
   params: Params,
 ): string {
   let sql = params.add(score.intercept, '::float8');
   score.names.forEach((name, j) => {
-    const column = features.indexOf(name);
-    if (column < 0) throw new Error(`internal: ${name} is not among the rows' features`);
     const median = params.add(score.medians[j] ?? 0, '::float8');
-    sql = `(${sql} + ${params.add(score.coefficients[j] ?? 0, '::float8')} * coalesce(x_${key}_${column}, ${median}))`;
+    sql = `(${sql} + ${params.add(score.coefficients[j] ?? 0, '::float8')} * coalesce(${column(name)}, ${median}))`;
   });
   return floor ? `greatest(0::float8, ${sql})` : sql;
 }
@@ -362,7 +402,19 @@ async function kindsOf(db: Queryable, team: string, names: readonly string[]) {
   return kinds;
 }
 
-/** Computes a fit's rows into a temporary table on a client of its own, held until `release`. */
+/** A fit's table of rows on its client: the columns' features, and the folds. */
+interface RowsTable {
+  db: Queryable;
+  name: string;
+  features: readonly string[];
+  folds: number;
+  /** SQL for a row's fold: the stored column, or computed from the id where the rows were opened without it. */
+  fold: (params: Params) => string;
+  /** The column of a feature at a set's (or "now"'s) instant (`columnOf`). */
+  column: (key: string, name: string) => string;
+}
+
+/** Computes a fit's rows into a table of its own on a client of its own, held until `release`. */
 async function openRows(pool: pg.Pool, team: string, query: PredictionRowsQuery): Promise<PredictionRows> {
   const wanted = [{ key: 'train', at: query.asOf, withTarget: true }];
   if (query.earlier) wanted.push({ key: 'earlier', at: query.asOf - HORIZON, withTarget: true });
@@ -375,69 +427,89 @@ async function openRows(pool: pg.Pool, team: string, query: PredictionRowsQuery)
   }));
   if (readsEvents(query.features)) await anchorAll(pool, team, roles);
   const client = await pool.connect();
+  const folds = { k: query.folds, seed: query.seed };
   let open = true;
-  let version = 0;
-  const end = async (ok: boolean) => {
+  const end = async () => {
     if (!open) return;
     open = false;
     try {
-      await client.query(ok ? 'COMMIT' : 'ROLLBACK');
+      // Nothing to keep: the transaction only read, and its table of rows goes with it.
+      await client.query('ROLLBACK');
     } finally {
       client.release();
     }
   };
+  let kinds: Record<string, AttributeKind> = {};
+  const table: RowsTable = {
+    db: client,
+    name: `prediction_rows_${randomBytes(8).toString('hex')}`,
+    features: [...query.features],
+    folds: query.folds,
+    // Stored when the fit cross-validates; the time split's fit needs folds only if it falls back to them.
+    fold: (params) => (query.earlier ? foldSql('id', folds, params) : 'fold'),
+    column: (key, name) => columnOf(query.features, kinds, key, name),
+  };
+  let version: number;
   try {
-    // One version of the data for every step; the temporary table goes with the transaction.
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-    await client.query(`SET LOCAL work_mem = '${WORK_MEM}'`);
-    // Compiling the wide aggregate's expressions costs about a second, more than it saves here.
-    await client.query('SET LOCAL jit = off');
-    // The counters' active-days mask is computed per row (countersAt); a cache keyed by each row's day list
-    // missed 93% of the time at 2M people (three anchors, 70 MB each) and cost the hashing of every list.
-    await client.query('SET LOCAL enable_memoize = off');
-    const kinds = await kindsOf(client, team, query.features);
-    const params = new Params(team);
-    const sql = rowsSql(
-      {
-        target: query.target,
-        features: query.features,
-        kinds,
-        instants: await counted(client, team, roles),
-        people: () => ({ profiles: '', events: () => '' }),
-        folds: { k: query.folds, seed: query.seed },
-        firstEvent: await firstEvent(client, team),
-      },
-      params,
-    );
-    await client.query(`CREATE TEMP TABLE prediction_rows ON COMMIT DROP AS ${sql}`, params.values);
+    kinds = await createRows(client, team, query, roles, table.name);
     version = (await readMeta(client, team)).dataVersion;
   } catch (error) {
-    await end(false).catch(() => undefined);
+    await end().catch(() => undefined);
     throw error;
   }
-  const features = [...query.features];
   const spend = query.target === SPEND;
   return {
     version,
-    columns: (set, names) => columnStats(client, set, features, names),
-    foldMedians: (set, names) => foldMedians(client, set, features, names, query.folds),
-    patterns: (set, q) => patternSums(client, set, features, { ...q, folds: query.folds }),
-    errors: (set, checks) => errorSums(client, set, features, checks, spend),
-    forecastAll: async (score) => {
-      if (query.now === undefined) throw new Error('internal: the rows were opened without "now"');
-      const params = new Params(null);
-      const { rows } = await client.query<{ n: number; total: number | null }>(
-        `SELECT count(*)::int AS n, sum(${scoreSql(score, features, 'now', spend, params)}) AS total
-           FROM prediction_rows WHERE e_now`,
-        params.values,
-      );
-      return { n: rows[0]?.n ?? 0, total: rows[0]?.total ?? 0 };
+    columns: (set, names) => columnStats(table, set, names),
+    foldMedians: (set, names) => foldMedians(table, set, names),
+    patterns: (set, q) => patternSums(table, set, q),
+    errors: (set, checks, forecast) => {
+      if (forecast && query.now === undefined)
+        throw new Error('internal: the rows were opened without "now"');
+      return errorSums(table, set, checks, spend, forecast);
     },
-    release: () => end(true),
+    release: end,
   };
 }
 
-/** Which rows of the temporary table belong to a set. */
+/** Opens the transaction and computes the rows into `name` (see `openRows`). */
+async function createRows(
+  client: Queryable,
+  team: string,
+  query: PredictionRowsQuery,
+  roles: RowsSpec['instants'],
+  name: string,
+): Promise<Record<string, AttributeKind>> {
+  // One version of the data for every step; the table of rows goes with the transaction.
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+  await client.query(`SET LOCAL work_mem = '${WORK_MEM}'`);
+  // Compiling the wide aggregate's expressions costs about a second, more than it saves here.
+  await client.query('SET LOCAL jit = off');
+  // The counters' active-days mask is computed per row (countersAt); a cache keyed by each row's day list
+  // missed 93% of the time at 2M people (three anchors, 70 MB each) and cost the hashing of every list.
+  await client.query('SET LOCAL enable_memoize = off');
+  const kinds = await kindsOf(client, team, query.features);
+  const params = new Params(team);
+  const sql = rowsSql(
+    {
+      target: query.target,
+      features: query.features,
+      kinds,
+      instants: await counted(client, team, roles),
+      people: () => ({ profiles: '', events: () => '' }),
+      ...(query.earlier ? {} : { folds: { k: query.folds, seed: query.seed } }),
+      firstEvent: await firstEvent(client, team),
+    },
+    params,
+  );
+  // An unlogged table of this transaction, not a temporary one: PostgreSQL scans a temporary table in one
+  // process only, and the sums below run in parallel over this one. It is never committed (released by
+  // ROLLBACK): no other session sees it, and a crash leaves nothing behind.
+  await client.query(`CREATE UNLOGGED TABLE ${name} AS ${sql}`, params.values);
+  return kinds;
+}
+
+/** Which rows of the table belong to a set. */
 function setRows(set: PredictionSet): string {
   return `e_${set} AND y_${set} IS NOT NULL`;
 }
@@ -450,22 +522,17 @@ const NEVER_MISSING = new Set(
 );
 
 /** Rows, purchasers, means and gaps of a set's columns, and the medians of those that can be missing. */
-async function columnStats(
-  db: Queryable,
-  set: PredictionSet,
-  features: readonly string[],
-  names: readonly string[],
-): Promise<ColumnStats> {
-  const cols = names.map((name) => `x_${set}_${features.indexOf(name)}`);
+async function columnStats(t: RowsTable, set: PredictionSet, names: readonly string[]): Promise<ColumnStats> {
+  const cols = names.map((name) => t.column(set, name));
   const parts = cols.map((c, j) => {
     const median = NEVER_MISSING.has(names[j] as string)
       ? '0::float8'
       : `coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY ${c}), 0)`;
     return `avg(${c}) AS m${j}, count(*) - count(${c}) AS miss${j}, ${median} AS med${j}`;
   });
-  const { rows } = await db.query(
+  const { rows } = await t.db.query(
     `SELECT count(*) AS n, count(*) FILTER (WHERE y_${set} > 0) AS pos, ${parts.join(', ')}
-       FROM prediction_rows WHERE ${setRows(set)}`,
+       FROM ${t.name} WHERE ${setRows(set)}`,
   );
   const r = (rows[0] ?? {}) as Record<string, number | null>;
   const at = (name: string) => Number(r[name] ?? 0);
@@ -479,22 +546,23 @@ async function columnStats(
 }
 
 /** Medians of some columns over the set's rows outside each fold: [fold][column]. */
-async function foldMedians(
-  db: Queryable,
-  set: PredictionSet,
-  features: readonly string[],
-  names: readonly string[],
-  folds: number,
-): Promise<number[][]> {
+async function foldMedians(t: RowsTable, set: PredictionSet, names: readonly string[]): Promise<number[][]> {
+  const { folds } = t;
   if (names.length === 0) return Array.from({ length: folds }, () => []);
-  const cols = names.map((name) => `x_${set}_${features.indexOf(name)}`);
+  const cols = names.map((name) => t.column(set, name));
   const parts = Array.from({ length: folds }, (_, f) =>
     cols.map(
       (c, j) =>
         `coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY ${c}) FILTER (WHERE fold <> ${f}), 0) AS f${f}_${j}`,
     ),
   ).flat();
-  const { rows } = await db.query(`SELECT ${parts.join(', ')} FROM prediction_rows WHERE ${setRows(set)}`);
+  const params = new Params(null);
+  // OFFSET 0: each row's fold computed once, not once per median that filters on it.
+  const { rows } = await t.db.query(
+    `SELECT ${parts.join(', ')}
+       FROM (SELECT ${t.fold(params)} AS fold, ${cols.join(', ')} FROM ${t.name} WHERE ${setRows(set)} OFFSET 0) r`,
+    params.values,
+  );
   const r = (rows[0] ?? {}) as Record<string, number | null>;
   return Array.from({ length: folds }, (_, f) => cols.map((__, j) => Number(r[`f${f}_${j}`] ?? 0)));
 }
@@ -504,22 +572,15 @@ async function foldMedians(
  * observed pairs, and, for columns with gaps (`gaps`), the sums split by which value is missing.
  */
 async function patternSums(
-  db: Queryable,
+  t: RowsTable,
   set: PredictionSet,
-  features: readonly string[],
-  q: {
-    names: readonly string[];
-    shift: readonly number[];
-    gaps: readonly boolean[];
-    byFold: boolean;
-    folds: number;
-  },
+  q: { names: readonly string[]; shift: readonly number[]; gaps: readonly boolean[]; byFold: boolean },
 ): Promise<PatternSums[]> {
   const params = new Params(null);
   const p = q.names.length;
   const c = (j: number) => `c${j}`;
   const shifted = q.names.map(
-    (name, j) => `x_${set}_${features.indexOf(name)} - ${params.add(q.shift[j] ?? 0, '::float8')} AS c${j}`,
+    (name, j) => `${t.column(set, name)} - ${params.add(q.shift[j] ?? 0, '::float8')} AS c${j}`,
   );
   const aggregates = ['count(*) AS n', 'coalesce(sum(y), 0) AS sy', 'coalesce(sum(y * y), 0) AS syy'];
   for (let a = 0; a < p; a++) {
@@ -539,14 +600,15 @@ async function patternSums(
         aggregates.push(`count(*) FILTER (WHERE ${c(a)} IS NULL AND ${c(b)} IS NULL) AS mm${a}_${b}`);
     }
   }
-  const { rows } = await db.query(
+  const { rows } = await t.db.query(
     `SELECT ${q.byFold ? 'fold' : '0'} AS g, ${aggregates.join(', ')}
-       FROM (SELECT fold, y_${set} AS y, ${shifted.join(', ')} FROM prediction_rows WHERE ${setRows(set)}) r
+       FROM (SELECT ${q.byFold ? t.fold(params) : '0'} AS fold, y_${set} AS y, ${shifted.join(', ')}
+               FROM ${t.name} WHERE ${setRows(set)}) r
       ${q.byFold ? 'GROUP BY fold' : ''}`,
     params.values,
   );
   const byGroup = new Map(rows.map((r) => [Number(r.g), r as Record<string, number | null>]));
-  const groups = q.byFold ? q.folds : 1;
+  const groups = q.byFold ? t.folds : 1;
   return Array.from({ length: groups }, (_, g) => patternOf(byGroup.get(g) ?? {}, p, q.gaps));
 }
 
@@ -591,46 +653,64 @@ function patternOf(r: Record<string, number | null>, p: number, gaps: readonly b
   };
 }
 
-/** Error sums of a set's rows for each check, each row scored by its fold's score (or the one with `fold` null). */
+/**
+ * Error sums of a set's rows for each check, each row scored by its fold's score (or the one with `fold` null),
+ * and with `forecast`, that score applied to everyone who existed at "now": one pass over the table.
+ */
 async function errorSums(
-  db: Queryable,
+  t: RowsTable,
   set: PredictionSet,
-  features: readonly string[],
   checks: readonly (readonly FoldScore[])[],
   floor: boolean,
-): Promise<ErrorSums[]> {
+  forecast: LinearScore | undefined,
+): Promise<{ errors: ErrorSums[]; everyone: ForecastSums | null }> {
   const params = new Params(null);
   const pick = (scores: readonly FoldScore[], value: (s: FoldScore) => string) => {
     const all = scores.find((s) => s.fold === null);
     if (all) return value(all);
-    return `CASE fold ${scores.map((s) => `WHEN ${s.fold} THEN ${value(s)}`).join(' ')} END`;
+    return `CASE ${t.fold(params)} ${scores.map((s) => `WHEN ${s.fold} THEN ${value(s)}`).join(' ')} END`;
   };
-  const columns = checks.flatMap((scores, k) => [
-    `${pick(scores, (s) => scoreSql(s.score, features, set, floor, params))} AS yhat${k}`,
-    `${pick(scores, (s) => params.add(s.baseline, '::float8'))} AS guess${k}`,
-  ]);
-  const sums = checks.flatMap((_, k) => [
-    `coalesce(sum((y - yhat${k}) * (y - yhat${k})), 0) AS sse${k}`,
-    `coalesce(sum(abs(y - yhat${k})), 0) AS sae${k}`,
-    `coalesce(sum((y - guess${k}) * (y - guess${k})), 0) AS bsse${k}`,
-    `coalesce(sum(abs(y - guess${k})), 0) AS bsae${k}`,
-  ]);
-  const sql = `
-WITH scored AS MATERIALIZED (
-  SELECT y_${set} AS y, ${columns.join(', ')} FROM prediction_rows WHERE ${setRows(set)}),
-m AS (SELECT avg(y) AS my FROM scored)
-SELECT count(*) AS n, coalesce(sum((y - my) * (y - my)), 0) AS sst, ${sums.join(', ')} FROM scored, m`;
-  const { rows } = await db.query(sql, params.values);
-  const r = (rows[0] ?? {}) as Record<string, number>;
+  const inSet = `FILTER (WHERE ${setRows(set)})`;
+  // The total sum of squares about the set's mean from sums about a typical value c (the first check's baseline,
+  // the training mean): Σ(y − ȳ)² = Σ(y − c)² − (Σ(y − c))² / n, without cancellation since c is near ȳ.
+  const c = params.add(checks[0]?.[0]?.baseline ?? 0, '::float8');
+  const y = `y_${set}`;
+  const sums = [
+    `count(*) ${inSet} AS n`,
+    `coalesce(sum((${y} - ${c}) * (${y} - ${c})) ${inSet}, 0) AS s2`,
+    `coalesce(sum(${y} - ${c}) ${inSet}, 0) AS s1`,
+  ];
+  checks.forEach((scores, k) => {
+    const yhat = pick(scores, (s) => scoreSql(s.score, (name) => t.column(set, name), floor, params));
+    const guess = pick(scores, (s) => params.add(s.baseline, '::float8'));
+    // power(d, 2), not d * d: the score's expression is copied where it is named (the rows are not materialized,
+    // so that the pass can run in parallel), and squaring by power names it once (within an ulp of d * d).
+    sums.push(
+      `coalesce(sum(power(${y} - ${yhat}, 2)) ${inSet}, 0) AS sse${k}`,
+      `coalesce(sum(abs(${y} - ${yhat})) ${inSet}, 0) AS sae${k}`,
+      `coalesce(sum((${y} - ${guess}) * (${y} - ${guess})) ${inSet}, 0) AS bsse${k}`,
+      `coalesce(sum(abs(${y} - ${guess})) ${inSet}, 0) AS bsae${k}`,
+    );
+  });
+  if (forecast)
+    sums.push(
+      'count(*) FILTER (WHERE e_now) AS fn',
+      `sum(${scoreSql(forecast, (name) => t.column('now', name), floor, params)}) FILTER (WHERE e_now) AS ftotal`,
+    );
+  const { rows } = await t.db.query(`SELECT ${sums.join(',\n       ')} FROM ${t.name}`, params.values);
+  const r = (rows[0] ?? {}) as Record<string, number | null>;
   const at = (name: string) => Number(r[name] ?? 0);
-  return checks.map((_, k) => ({
-    n: at('n'),
-    sst: at('sst'),
+  const n = at('n');
+  const sst = Math.max(0, at('s2') - (n > 0 ? at('s1') ** 2 / n : 0));
+  const errors = checks.map((_, k) => ({
+    n,
+    sst,
     sse: at(`sse${k}`),
     sae: at(`sae${k}`),
     baseSse: at(`bsse${k}`),
     baseSae: at(`bsae${k}`),
   }));
+  return { errors, everyone: forecast ? { n: at('fn'), total: at('ftotal') } : null };
 }
 
 /** A forecast: the score applied to its people at the instant, summed (the "now" anchor's counters, or their events). */
@@ -677,7 +757,8 @@ async function forecastIn(
     },
     params,
   );
-  const value = scoreSql(query.score, query.score.names, 'now', query.target === SPEND, params);
+  const column = (name: string) => columnOf(query.score.names, kinds, 'now', name);
+  const value = scoreSql(query.score, column, query.target === SPEND, params);
   // Everyone means everyone who existed then; named people and a segment's are scored whenever they signed up.
   const where = who.kind === 'all' ? 'WHERE e_now' : '';
   const scored = `WITH r AS (${rows}) SELECT id, ${value} AS v FROM r ${where}`;

@@ -232,9 +232,16 @@ ${addedFunction(UPSERT_ACTIVITY('added'))}
 // in its calls of a 35.5 s upsert (load 14).
 const WITH_PROFILE = (x: string) => `LEFT JOIN LATERAL (SELECT true AS found, q.last_active_at FROM profiles q
     WHERE q.team_id = ${x}.team_id AND q.id = ${x}.user_id OFFSET 0) p ON true`;
-const ACTIVITY_ROWS = (rows: string, ordered: boolean) => `
+// Migration 23 sorts by bytes (`'bytes'`): the same order as the keys' under the database's C.UTF-8 (code points),
+// without a strcoll call per comparison (410k ids: 1.29 s under C.UTF-8, 0.60 s under "C").
+const ORDERS = {
+  false: '',
+  true: ' ORDER BY team_id, user_id',
+  bytes: ' ORDER BY team_id, user_id COLLATE "C"',
+};
+const ACTIVITY_ROWS = (rows: string, ordered: boolean | 'bytes') => `
   SELECT x.*, p.found IS NOT NULL, p.last_active_at
-    FROM (${activityOf(rows)}${ordered ? ' ORDER BY team_id, user_id' : ''}) AS x (team_id, user_id, l, r, e, b)
+    FROM (${activityOf(rows)}${ORDERS[`${ordered}`]}) AS x (team_id, user_id, l, r, e, b)
     ${WITH_PROFILE('x')}`;
 const ACTIVITY_COLUMNS = 'team_id, user_id, last_at, last_reach_at, last_engage_at, last_buy_at, known, seen';
 const UPSERT_ACTIVITY_SEEN = (rows: string) => `
@@ -250,6 +257,11 @@ ${removedActivity(`INSERT INTO person_activity (${ACTIVITY_COLUMNS})
 DROP TRIGGER stats_activity_seen ON person_activity;
 DROP FUNCTION stats_activity_seen();
 `;
+
+/** Migration 23's part for the activity rollup: its rows sorted by bytes (see ORDERS). */
+export const ACTIVITY_BYTES_ORDER_SQL = addedFunction(`
+  INSERT INTO person_activity AS a (${ACTIVITY_COLUMNS}) ${ACTIVITY_ROWS('added', 'bytes')}
+${MERGE_ACTIVITY}`);
 
 /**
  * Recounts one workspace's rollups from its profiles and interactions (what the triggers keep, from scratch):
@@ -270,7 +282,7 @@ export async function rebuildRollups(db: Queryable, team: string): Promise<void>
   // In key order: the table is then laid out as migration 7 leaves it, and the profile lookups walk the key once.
   await db.query(
     `INSERT INTO person_activity (${ACTIVITY_COLUMNS})
-     ${ACTIVITY_ROWS('(SELECT * FROM interactions WHERE team_id = $1) AS mine', true)}`,
+     ${ACTIVITY_ROWS('(SELECT * FROM interactions WHERE team_id = $1) AS mine', 'bytes')}`,
     [team],
   );
   await rebuildStatsBuckets(db, team);

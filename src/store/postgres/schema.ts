@@ -16,6 +16,7 @@
 
 import { CONNECTIONS_SQL } from './connections.ts';
 import {
+  FEATURE_ACTIVE_MASK_SQL,
   FEATURE_MASK_DROP_SQL,
   FEATURE_PENDING_SQL,
   FEATURE_UPKEEP_SQL,
@@ -23,9 +24,15 @@ import {
 } from './feature-windows.ts';
 import { SEGMENT_PLACEMENTS_SQL } from './person-features.ts';
 import { PSEUDONYMS_INLINE_SQL, PSEUDONYMS_SQL } from './pseudonyms.ts';
-import { ACTIVITY_SEEN_SQL, ACTIVITY_UPKEEP_SQL, PERSON_KNOWN_SQL, ROLLUPS_SQL } from './rollups.ts';
+import {
+  ACTIVITY_BYTES_ORDER_SQL,
+  ACTIVITY_SEEN_SQL,
+  ACTIVITY_UPKEEP_SQL,
+  PERSON_KNOWN_SQL,
+  ROLLUPS_SQL,
+} from './rollups.ts';
 import { STATS_BUCKETS_SQL, STATS_SEEN_ON_INSERT_SQL } from './stats-buckets.ts';
-import { WEEK_EDGES_SQL } from './week-edges.ts';
+import { WEEK_EDGES_SPAN_SQL, WEEK_EDGES_SQL } from './week-edges.ts';
 
 /** One migration: the SQL that takes the schema from `version - 1` to `version`. */
 export interface PgMigration {
@@ -255,6 +262,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 20, name: 'pseudonyms-inline', sql: PSEUDONYMS_INLINE_SQL },
   { version: 21, name: 'segment-placements', sql: SEGMENT_PLACEMENTS_SQL },
   { version: 22, name: 'week-edges', sql: WEEK_EDGES_SQL },
+  { version: 23, name: 'bulk-import-upkeep', sql: WEEK_EDGES_SPAN_SQL + ACTIVITY_BYTES_ORDER_SQL },
+  { version: 24, name: 'feature-active-mask', sql: FEATURE_ACTIVE_MASK_SQL },
 ];
 
 /** Tables that hold a workspace's data (all of them carry team_id); the ledger is not among them. */

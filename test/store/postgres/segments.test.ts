@@ -257,6 +257,29 @@ describePostgres('segments in SQL equal the engine on the same data', () => {
     expect(stored?.labels).toEqual(fromKept.labels);
   });
 
+  it('drops a recorded placement row by row while another session uses the table', async () => {
+    // Recording truncates the placements when they are its own alone; a session holding the table (here a
+    // reader's lock) makes the exclusive lock unavailable, and the rows are deleted instead.
+    const holder = await pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE segment_placements IN ACCESS SHARE MODE');
+      const request: SegmentRunRequest = { ...DEFAULT_SEGMENT_REQUEST, k: 3 };
+      const { result, run } = await segmentationFor(pgStore, request, END.getTime());
+      const kept = result.placement?.kept as string;
+      const left = await holder.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM segment_placements WHERE placement = $1',
+        [kept],
+      );
+      expect(left.rows[0]?.n).toBe(0);
+      const stored = await pgStore.segmentRuns.get(run.id);
+      expect(countsOf(stored?.labels ?? [], 3)).toEqual(result.segments.map((s) => s.size));
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+  });
+
   it("keeps the digest and a segment's members working on PostgreSQL", async () => {
     const now = END.getTime();
     const options = { predictions: false, recommendations: false, k: 4 as const, chart: false };
