@@ -391,8 +391,9 @@ SELECT c.user_id, c.item, CASE WHEN c.w > 0 AND c.rn <= $2 THEN c.w ELSE 0 END A
  * co-counts of the engine's coCounts (a positive cell on i, a target cell on j; both targets). The Gram matrix is
  * symmetric, so each person adds only the pairs a ≤ b (half the work; the lower half is copied at the end); the
  * products and the order of the additions per entry are the ones a full pass makes, so the sums are the same.
+ * Exported for its test (test/store/postgres/pair-accumulator.test.ts).
  */
-class PairAccumulator {
+export class PairAccumulator {
   private user = '';
   private a: number[] = [];
   private x: number[] = [];
