@@ -6,7 +6,13 @@ import { type SegmentResult, segmentAudience } from '../engine/segments.ts';
 import type { Store } from '../store/store.ts';
 import { engineAudience } from './audience.ts';
 import { cachedResult, readCachedModel, versionOnly, writeCachedModel } from './cache.ts';
-import { inStore, segmentInStore, segmentOptionsFor, storeAsOf } from './segments-in-store.ts';
+import {
+  inStore,
+  runWithAssignments,
+  segmentInStore,
+  segmentOptionsFor,
+  storeAsOf,
+} from './segments-in-store.ts';
 
 /**
  * Segmentations and which one is the audience's *default*: the segmentation that `segment=N`, the segment
@@ -212,9 +218,12 @@ async function storedSegmentation(store: Store, version: number, key: string): P
         typeof (m.result as { total?: unknown }).total === 'number',
     ),
   );
-  const run = cached ? await store.segmentRuns.get(cached.runId) : undefined;
-  if (!cached || !run) return null;
-  const result = { ...cached.result, userIds: run.user_ids, labels: Int32Array.from(run.labels) };
+  if (!cached) return null;
+  // The header only: the reply needs the run's sizes, not its members (a database would read every assignment,
+  // 10M of them at scale); whoever needs who is where reads them (runWithAssignments).
+  const run = (await store.segmentRuns.headers()).find((r) => r.id === cached.runId);
+  if (!run) return null;
+  const result = { ...cached.result, userIds: [], labels: new Int32Array(0) };
   return { result, run, cached: true, stored: true };
 }
 
@@ -232,7 +241,9 @@ export async function recordSegmentation(
   const isCurrent = (await storedDefaultHeader(store))?.id === segmentation.run.id;
   if (segmentation.stored && (!options.asDefault || isCurrent)) return segmentation;
   const id = segmentation.stored ? `${segmentation.run.id}-default` : segmentation.run.id;
-  const run: SegmentRun = { ...segmentation.run, id, default: options.asDefault };
+  // A stored run found by its header is stored again with its members.
+  const members = segmentation.stored ? await runWithAssignments(store, segmentation.run) : segmentation.run;
+  const run: SegmentRun = { ...members, id, default: options.asDefault };
   await store.change((tx) => tx.addSegmentRun(run, KEPT_SEGMENT_RUNS), { wait: 'applied' });
   // A cache entry is only ever for the current data (an entry of another version would evict the current ones).
   if (run.data_version !== (await store.audience.version())) return { ...segmentation, run, stored: true };

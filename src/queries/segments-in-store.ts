@@ -112,13 +112,17 @@ export async function segmentInStore(
 
 /**
  * The run with everyone's segment at hand: a run the store placed and has not stored yet (a digest's, before
- * delivery) gets its assignments read whole; any other run already has them.
+ * delivery) gets its assignments read whole, a stored run's header (`segmentRuns.headers`) its stored ones; any
+ * other run already has them.
  */
 export async function runWithAssignments(store: Store, run: SegmentRun): Promise<SegmentRun> {
+  if (run.user_ids.length > 0 || run.sizes.every((size) => size === 0)) return run;
   const source = store.audience.personFeatures;
-  if (run.user_ids.length > 0 || !run.placement || source === null) return run;
-  const { userIds, labels } = await source.placed(run.placement);
-  return { ...run, user_ids: userIds, labels };
+  if (run.placement && source !== null) {
+    const { userIds, labels } = await source.placed(run.placement);
+    return { ...run, user_ids: userIds, labels };
+  }
+  return (await store.segmentRuns.get(run.id)) ?? run;
 }
 
 /**

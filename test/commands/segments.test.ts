@@ -155,6 +155,14 @@ describe('stable segment identity: segment=N, buttons and exports use the defaul
 
     const saved = await say('segments scaling=none k=3 save');
     expect(saved.json).toContain('Saved as the default');
+    // The stored ad-hoc run was found by its header; stored again as the default, it keeps everyone's segment.
+    const runs = own.store.data.segmentRuns;
+    const adHoc = runs.find((r) => !r.default && r.request?.k === 3 && r.request.scaling === 'none');
+    const savedRun = runs.at(-1);
+    expect(savedRun?.id).toBe(`${adHoc?.id}-default`);
+    expect(savedRun?.user_ids).toHaveLength(400);
+    expect(savedRun?.user_ids).toEqual(adHoc?.user_ids);
+    expect(savedRun?.labels).toEqual(adHoc?.labels);
     const names = (saved.data.segments as Array<{ name: string }>).map((s) => s.name);
     expect((await say('recommend segment=1 n=3')).data.segmentName).toBe(names[0]);
     // Plain `segments` now shows the saved default.

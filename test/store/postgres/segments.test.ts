@@ -17,7 +17,11 @@ import type { HeldFeatureScan, PersonFeatureSource } from '../../../src/domain/s
 import type { SegmentRunRequest } from '../../../src/domain/types.ts';
 import { computeFeatures, DEFAULT_SEGMENT_FEATURES } from '../../../src/engine/features.ts';
 import { segmentMembersFor } from '../../../src/queries/results.ts';
-import { DEFAULT_SEGMENT_REQUEST, segmentationFor } from '../../../src/queries/segmentation.ts';
+import {
+  DEFAULT_SEGMENT_REQUEST,
+  saveDefaultSegmentation,
+  segmentationFor,
+} from '../../../src/queries/segmentation.ts';
 import { segmentInStore } from '../../../src/queries/segments-in-store.ts';
 import { generateSample } from '../../../src/sample/generate.ts';
 import { openPgStore, type PgStore } from '../../../src/store/postgres/pg-store.ts';
@@ -292,5 +296,24 @@ describePostgres('segments in SQL equal the engine on the same data', () => {
     const stored = await pgStore.segmentRuns.get(run.id);
     const members = await segmentMembersFor(pgStore, stored ?? run, 1);
     expect(members).toHaveLength(run.sizes[1] as number);
+  });
+
+  it('answers a repeated request from the stored run, and saving it as the default keeps everyone', async () => {
+    const now = END.getTime();
+    const request = { ...DEFAULT_SEGMENT_REQUEST, k: 3 as const, seed: 11 };
+    const first = await segmentationFor(pgStore, request, now);
+    const again = await segmentationFor(pgStore, request, now + 60_000);
+    expect(again.cached).toBe(true);
+    expect(again.run.id).toBe(first.run.id);
+    expect(again.result.segments.map((s) => s.size)).toEqual(first.result.segments.map((s) => s.size));
+    const saved = await saveDefaultSegmentation(pgStore, request, now + 120_000);
+    expect(saved.run.id).toBe(`${first.run.id}-default`);
+    const [adHoc, asDefault] = await Promise.all([
+      pgStore.segmentRuns.get(first.run.id),
+      pgStore.segmentRuns.get(saved.run.id),
+    ]);
+    expect(asDefault?.user_ids).toHaveLength(PROFILES - 1);
+    expect(asDefault?.user_ids).toEqual(adHoc?.user_ids);
+    expect(asDefault?.labels).toEqual(adHoc?.labels);
   });
 });
