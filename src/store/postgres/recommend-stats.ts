@@ -204,20 +204,33 @@ class PgRecommendScan implements RecommendStatsScan {
 
   async pairs(items: readonly number[], halfLifeDays: number): Promise<RecommendPairSums> {
     const rules = this.need();
-    const m = items.length;
-    const sums: RecommendPairSums = {
-      items: [...items],
-      gram: new Float64Array(m * m),
-      coBought: new Int32Array(m * m),
-      coEngaged: new Int32Array(m * m),
-    };
-    if (m === 0) return sums;
-    // The pairs are summed here as the cells stream by, one person at a time (COPY, in person order): a person's
-    // pairs grow with the square of their items, too many rows for SQL to aggregate fast; the app holds m × m sums.
+    if (items.length === 0)
+      return {
+        items: [],
+        gram: new Float64Array(0),
+        coBought: new Int32Array(0),
+        coEngaged: new Int32Array(0),
+      };
+    // The pairs are summed here as the cells stream by, one person at a time (COPY): a person's pairs grow with
+    // the square of their items, too many rows for SQL to aggregate fast; the app holds m × m sums. reco_cells is
+    // written person by person (its row number is a window over each person), so a scan in stored order already
+    // groups them and no sort of every cell is needed; should a plan ever deliver a person in two runs, the
+    // accumulator sees an id out of order and the sums are taken again with ORDER BY.
+    const grouped = await this.pairSums(items, halfLifeDays, rules, false);
+    return grouped ?? ((await this.pairSums(items, halfLifeDays, rules, true)) as RecommendPairSums);
+  }
+
+  /** The pair sums from one COPY of the model's cells; null when `sorted` is off and people came out of order. */
+  private async pairSums(
+    items: readonly number[],
+    halfLifeDays: number,
+    rules: RecommendCellRules,
+    sorted: boolean,
+  ): Promise<RecommendPairSums | null> {
     const sql = `COPY (${PAIR_CELLS_SQL.replace('$1', `'{${items.join(',')}}'::int[]`)
       .replace('$2', String(rules.maxHistory))
-      .replace('$3', this.anyPurchase ? 'true' : 'false')}) TO STDOUT`;
-    const acc = new PairAccumulator(sums, decayPerMs(halfLifeDays), rules.asOf);
+      .replace('$3', this.anyPurchase ? 'true' : 'false')}${sorted ? ' ORDER BY c.user_id' : ''}) TO STDOUT`;
+    const acc = new PairAccumulator(items, decayPerMs(halfLifeDays), rules.asOf, !sorted);
     const stream = this.client.query(copyTo(sql));
     let rest = '';
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -231,8 +244,7 @@ class PgRecommendScan implements RecommendStatsScan {
       rest = text.slice(end + 1);
     }
     if (rest.length > 0) acc.lines(`${rest}\n`, rest.length);
-    acc.flush();
-    return sums;
+    return acc.finish();
   }
 
   async segmentSums(runId: string, segments: number, halfLifeDays: number): Promise<RecommendSegmentSums> {
@@ -279,13 +291,15 @@ async function ratingThreshold(db: pg.PoolClient, team: string, asOf: string | n
   return max > 5 ? 0.8 * Math.max(10, max) : 4;
 }
 
+// An event's type weight ($5) by its type's place in $4: an expression per row, cheaper than a join of every event.
+const TYPE_WEIGHT = '($5::float8[])[array_position($4::text[], i.type)]';
+
 // One row per (person, catalogue item) before asOf. A rating is positive at or above the threshold ($3) or the
 // person's own mean rating; weights are the engine's 32-bit values ($4/$5 per type, $6 a low rating's).
 const CELLS_SQL = `
 CREATE TEMP TABLE reco_cells AS
 WITH cat AS (
   SELECT id, (row_number() OVER (ORDER BY seq) - 1)::int AS item FROM products WHERE team_id = $1),
-tw AS (SELECT unnest($4::text[]) AS type, unnest($5::float8[]) AS w),
 mean AS (
   SELECT user_id COLLATE "C" AS user_id, avg(value) AS m FROM interactions
    WHERE team_id = $1 AND at < $2 AND type = 'rating' AND value IS NOT NULL AND value = value
@@ -293,10 +307,9 @@ mean AS (
 ev AS (
   SELECT i.user_id COLLATE "C" AS user_id, c.item, i.seq, ${ms('i.at')} AS t, i.type, i.at >= $8 AS recent,
          CASE WHEN i.type = 'rating'
-              THEN CASE WHEN i.value >= $3 OR i.value >= mean.m THEN tw.w ELSE $6::float8 END
-              ELSE coalesce(tw.w, 0) END AS w
+              THEN CASE WHEN i.value >= $3 OR i.value >= mean.m THEN ${TYPE_WEIGHT} ELSE $6::float8 END
+              ELSE coalesce(${TYPE_WEIGHT}, 0) END AS w
     FROM interactions i JOIN cat c ON c.id = i.item_id
-    LEFT JOIN tw ON tw.type = i.type
     LEFT JOIN mean ON mean.user_id = i.user_id COLLATE "C"
    WHERE i.team_id = $1 AND i.at < $2)
 SELECT user_id, item, max(w) AS w, sum(w)::real::float8 AS evidence, min(t) AS first_t, max(t) AS last_t,
@@ -363,76 +376,124 @@ SELECT item,
  GROUP BY item`;
 }
 
-// The cells of the model's items ($1, by position), person by person: position, truncated weight (0 beyond the
-// person's $2 most recent cells), last event, positive, target ($3: targets are purchases).
+// The cells of the model's items ($1, catalogue numbers; a constant array, which PostgreSQL hashes), in stored
+// order: person, item, truncated weight (0 beyond the person's $2 most recent cells), last event, positive, target
+// ($3: targets are purchases).
 const PAIR_CELLS_SQL = `
-SELECT c.user_id, m.a, CASE WHEN c.w > 0 AND c.rn <= $2 THEN c.w ELSE 0 END AS x, c.last_t,
+SELECT c.user_id, c.item, CASE WHEN c.w > 0 AND c.rn <= $2 THEN c.w ELSE 0 END AS x, c.last_t,
        (c.w > 0)::int + 2 * (CASE WHEN $3 THEN c.buys > 0 ELSE c.w > 0 END)::int AS flags
-  FROM reco_cells c JOIN (SELECT item, (k - 1)::int AS a FROM unnest($1) WITH ORDINALITY AS m(item, k)) m
-    ON m.item = c.item
- WHERE c.w > 0 OR c.buys > 0
- ORDER BY c.user_id, c.first_seq`;
+  FROM reco_cells c
+ WHERE (c.w > 0 OR c.buys > 0) AND c.item = ANY($1)`;
 
 /**
- * Sums one person's item pairs at a time from COPY text lines (user, position, weight, last event, flags): the
- * Gram matrix of the decayed truncated weights (as the engine's gramOf: weight × 2^(−age/half-life)), and the
- * co-counts of the engine's coCounts (a positive cell on i, a target cell on j; both targets).
+ * Sums one person's item pairs at a time from COPY text lines (user, item, weight, last event, flags): the Gram
+ * matrix of the decayed truncated weights (as the engine's gramOf: weight × 2^(−age/half-life)), and the
+ * co-counts of the engine's coCounts (a positive cell on i, a target cell on j; both targets). The Gram matrix is
+ * symmetric, so each person adds only the pairs a ≤ b (half the work; the lower half is copied at the end); the
+ * products and the order of the additions per entry are the ones a full pass makes, so the sums are the same.
+ * Exported for its test (test/store/postgres/pair-accumulator.test.ts).
  */
-class PairAccumulator {
+export class PairAccumulator {
   private user = '';
   private a: number[] = [];
   private x: number[] = [];
   private flags: number[] = [];
+  private order: number[] = [];
   private readonly m: number;
+  private readonly position: Int32Array;
+  private readonly sums: RecommendPairSums;
+  private unordered = false;
 
   constructor(
-    private readonly sums: RecommendPairSums,
+    items: readonly number[],
     private readonly decay: number,
     private readonly asOf: number,
+    private readonly checkOrder: boolean,
   ) {
-    this.m = sums.items.length;
+    const m = items.length;
+    this.m = m;
+    this.sums = {
+      items: [...items],
+      gram: new Float64Array(m * m),
+      coBought: new Int32Array(m * m),
+      coEngaged: new Int32Array(m * m),
+    };
+    this.position = new Int32Array(Math.max(0, ...items) + 1).fill(-1);
+    items.forEach((item, k) => {
+      this.position[item] = k;
+    });
   }
 
   /** Takes the complete lines of text[0..end]. */
   lines(text: string, end: number): void {
     let from = 0;
     while (from < end) {
-      const nl = text.indexOf('\n', from);
-      const f = text.slice(from, nl).split('\t');
+      const t1 = text.indexOf('\t', from);
+      const t2 = text.indexOf('\t', t1 + 1);
+      const t3 = text.indexOf('\t', t2 + 1);
+      const t4 = text.indexOf('\t', t3 + 1);
+      const nl = text.indexOf('\n', t4 + 1);
+      const user = text.slice(from, t1);
       from = nl + 1;
-      const user = f[0] as string;
       if (user !== this.user) {
+        // Stored order is the sort of the cells' window (user_id COLLATE "C"): ids only ever grow.
+        if (this.checkOrder && this.user !== '' && !(user > this.user)) this.unordered = true;
         this.flush();
         this.user = user;
       }
-      const w = Number(f[2]);
-      const t = Number(f[3]);
-      this.a.push(Number(f[1]));
+      if (this.unordered) continue;
+      const w = Number(text.slice(t2 + 1, t3));
+      const t = Number(text.slice(t3 + 1, t4));
+      this.a.push(this.position[Number(text.slice(t1 + 1, t2))] as number);
       this.x.push(w > 0 && this.decay > 0 ? w * Math.exp(-this.decay * Math.max(0, this.asOf - t)) : w);
-      this.flags.push(Number(f[4]));
+      this.flags.push(text.charCodeAt(t4 + 1) - 48);
     }
   }
 
-  /** Adds the current person's pairs. */
-  flush(): void {
-    const { a, x, flags, m } = this;
+  /** Adds the current person's pairs: a ≤ b of the Gram matrix, both directions of the co-counts. */
+  private flush(): void {
+    const { a, x, flags, m, order } = this;
     const { gram, coBought, coEngaged } = this.sums;
     const n = a.length;
-    for (let p = 0; p < n; p++) {
-      const row = (a[p] as number) * m;
+    order.length = n;
+    for (let k = 0; k < n; k++) order[k] = k;
+    order.sort((p, q) => (a[p] as number) - (a[q] as number));
+    for (let s = 0; s < n; s++) {
+      const p = order[s] as number;
+      const ap = a[p] as number;
       const xp = x[p] as number;
       const fp = flags[p] as number;
-      for (let q = 0; q < n; q++) {
-        const cell = row + (a[q] as number);
+      if (xp > 0) gram[ap * m + ap] = (gram[ap * m + ap] as number) + xp * xp;
+      for (let r = s + 1; r < n; r++) {
+        const q = order[r] as number;
+        const aq = a[q] as number;
         const xq = x[q] as number;
-        if (xp > 0 && xq > 0) gram[cell] = (gram[cell] as number) + xp * xq;
-        if (p === q || (fp & 1) === 0 || ((flags[q] as number) & 2) === 0) continue;
-        coEngaged[cell] = (coEngaged[cell] as number) + 1;
-        if (fp & 2) coBought[cell] = (coBought[cell] as number) + 1;
+        const fq = flags[q] as number;
+        const up = ap * m + aq;
+        if (xp > 0 && xq > 0) gram[up] = (gram[up] as number) + xp * xq;
+        if (fp & 1 && fq & 2) {
+          coEngaged[up] = (coEngaged[up] as number) + 1;
+          if (fp & 2) coBought[up] = (coBought[up] as number) + 1;
+        }
+        if (fq & 1 && fp & 2) {
+          const down = aq * m + ap;
+          coEngaged[down] = (coEngaged[down] as number) + 1;
+          if (fq & 2) coBought[down] = (coBought[down] as number) + 1;
+        }
       }
     }
     a.length = 0;
     x.length = 0;
     flags.length = 0;
+  }
+
+  /** The sums (the Gram matrix's lower half copied from the upper), or null when people came out of order. */
+  finish(): RecommendPairSums | null {
+    this.flush();
+    if (this.unordered) return null;
+    const { m } = this;
+    const { gram } = this.sums;
+    for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) gram[j * m + i] = gram[i * m + j] as number;
+    return this.sums;
   }
 }
