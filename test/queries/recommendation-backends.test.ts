@@ -21,7 +21,7 @@ import { type Backend, fileBackend, postgresBackend } from '../support/store-bac
 const END = Date.UTC(2026, 2, 2, 9);
 const NOW = END + 3_600_000;
 
-/** The sample with whole-millisecond times (both backends keep them exactly) and two people without a profile. */
+/** The sample with whole-millisecond times (both backends keep them exactly) and three people without a profile. */
 function data(): SampleData {
   const sample = generateSample({ profiles: 1_200, seed: 21, end: new Date(END) });
   for (const i of sample.interactions) i.timestamp = Math.floor(i.timestamp);
@@ -36,6 +36,9 @@ function data(): SampleData {
       timestamp: END - 5,
     },
     { user_id: 'stranger-2', item_id: item, type: 'rating', value: 2, timestamp: END - 9 },
+    // Only events outside the catalogue: counted among people (first event, purchases in the window), no cells.
+    { user_id: 'stranger-3', item_id: 'not-in-catalogue', type: 'purchase', value: 5, timestamp: END - 3 },
+    { user_id: 'stranger-3', item_id: null, type: 'view', value: null, timestamp: END - 2_000 },
   );
   return sample;
 }

@@ -100,12 +100,15 @@ class PgRecommendScan implements RecommendStatsScan {
       rules.lowRatingWeight,
       rules.knownTypes,
       ts(rules.asOf - rules.recentDays * DAY),
+      ts(rules.asOf - rules.propensityWindowDays * DAY),
     ]);
-    this.anyPurchase = (await db.query('SELECT EXISTS (SELECT 1 FROM reco_cells WHERE buys > 0) AS b'))
-      .rows[0]?.b as boolean;
+    // The per-person table groups the cells, not every event again: the planner needs their size to do it well.
+    await db.query('ANALYZE reco_cells');
+    this.anyPurchase = (
+      await db.query('SELECT EXISTS (SELECT 1 FROM reco_cells WHERE buys > 0 AND item IS NOT NULL) AS b')
+    ).rows[0]?.b as boolean;
     await db.query(PEOPLE_SQL, [
       this.team,
-      asOf,
       ts(rules.asOf - rules.propensityWindowDays * DAY),
       rules.maxHistory,
       rules.asOf,
@@ -256,6 +259,7 @@ class PgRecommendScan implements RecommendStatsScan {
       `SELECT s.label, c.item, sum(c.buys * exp(-$3::float8 * greatest(0, $4::float8 - c.last_buy))) AS d
          FROM segment_assignments s JOIN reco_cells c ON c.user_id = s.user_id
         WHERE s.team_id = $1 AND s.run_id = $2 AND s.label >= 0 AND s.label < $5 AND c.buys > 0
+          AND c.item IS NOT NULL
         GROUP BY s.label, c.item`,
       [this.team, runId, decayPerMs(halfLifeDays), rules.asOf, segments],
     );
@@ -294,8 +298,12 @@ async function ratingThreshold(db: pg.PoolClient, team: string, asOf: string | n
 // An event's type weight ($5) by its type's place in $4: an expression per row, cheaper than a join of every event.
 const TYPE_WEIGHT = '($5::float8[])[array_position($4::text[], i.type)]';
 
-// One row per (person, catalogue item) before asOf. A rating is positive at or above the threshold ($3) or the
-// person's own mean rating; weights are the engine's 32-bit values ($4/$5 per type, $6 a low rating's).
+// One row per (person, catalogue item) before asOf, and one per person with item NULL for their events outside the
+// catalogue (or without an item): with each row's first event and purchases in the window ($9), the per-person
+// table needs no second pass over every event. A rating is positive at or above the threshold ($3) or the
+// person's own mean rating; weights are the engine's 32-bit values ($4/$5 per type, $6 a low rating's). The
+// row number counts a person's catalogue cells only (the NULL row is its own partition). Types become flags
+// before the sort by (person, item), which spills to disk: narrower rows, less to write.
 const CELLS_SQL = `
 CREATE TEMP TABLE reco_cells AS
 WITH cat AS (
@@ -305,43 +313,42 @@ mean AS (
    WHERE team_id = $1 AND at < $2 AND type = 'rating' AND value IS NOT NULL AND value = value
    GROUP BY 1),
 ev AS (
-  SELECT i.user_id COLLATE "C" AS user_id, c.item, i.seq, ${ms('i.at')} AS t, i.type, i.at >= $8 AS recent,
+  SELECT i.user_id COLLATE "C" AS user_id, c.item, i.seq, ${ms('i.at')} AS t, i.type = 'purchase' AS buy,
+         i.type = ANY($7::text[]) AS knows, i.at >= $8 AS recent, i.at >= $9 AS in_window,
          CASE WHEN i.type = 'rating'
               THEN CASE WHEN i.value >= $3 OR i.value >= mean.m THEN ${TYPE_WEIGHT} ELSE $6::float8 END
               ELSE coalesce(${TYPE_WEIGHT}, 0) END AS w
-    FROM interactions i JOIN cat c ON c.id = i.item_id
+    FROM interactions i LEFT JOIN cat c ON c.id = i.item_id
     LEFT JOIN mean ON mean.user_id = i.user_id COLLATE "C"
    WHERE i.team_id = $1 AND i.at < $2)
 SELECT user_id, item, max(w) AS w, sum(w)::real::float8 AS evidence, min(t) AS first_t, max(t) AS last_t,
-       min(seq) AS first_seq, count(*) FILTER (WHERE type = 'purchase')::int AS buys,
-       max(t) FILTER (WHERE type = 'purchase') AS last_buy,
-       count(*) FILTER (WHERE type = 'purchase' AND recent)::int AS recent_buys,
-       bool_or(type = ANY($7::text[])) AS known,
-       row_number() OVER (PARTITION BY user_id ORDER BY max(t) DESC, min(seq)) AS rn
+       min(seq) AS first_seq, count(*) FILTER (WHERE buy)::int AS buys, max(t) FILTER (WHERE buy) AS last_buy,
+       count(*) FILTER (WHERE buy AND recent)::int AS recent_buys, bool_or(knows) AS known,
+       count(*) FILTER (WHERE buy AND in_window)::int AS window_buys,
+       row_number() OVER (PARTITION BY user_id, item IS NULL ORDER BY max(t) DESC, min(seq)) AS rn
   FROM ev GROUP BY user_id, item`;
 
 // Everyone in the engine's order, with their positions. Exposure is the engine's: weeks of the purchase window
-// ($3) the person existed (from sign-up or first event), at least 1, as a 32-bit float.
+// (from $2) the person existed (from sign-up or first event), at least 1, as a 32-bit float. Everyone with an
+// event has cells (item NULL for events outside the catalogue), so the cells give first events and purchases.
 const PEOPLE_SQL = `
 CREATE TEMP TABLE reco_people AS
 WITH seen AS (
-  SELECT user_id COLLATE "C" AS user_id, min(seq) AS first_seq, min(${ms('at')}) AS first_t,
-         count(*) FILTER (WHERE type = 'purchase' AND at >= $3)::int AS window_buys
-    FROM interactions WHERE team_id = $1 AND at < $2 GROUP BY 1),
-cells AS (
-  SELECT user_id, count(*) FILTER (WHERE w > 0 AND rn <= $4)::int AS positive, bool_or(w > 0) AS evident
+  SELECT user_id, min(first_seq) AS first_seq, min(first_t) AS first_t, sum(window_buys)::int AS window_buys,
+         count(*) FILTER (WHERE item IS NOT NULL AND w > 0 AND rn <= $3)::int AS positive,
+         bool_or(item IS NOT NULL AND w > 0) AS evident
     FROM reco_cells GROUP BY user_id),
 everyone AS (
   SELECT coalesce(p.id, s.user_id) AS user_id, p.seq AS profile_seq, s.first_seq,
-         least(${ms('p.created_at')}, s.first_t) AS born, coalesce(s.window_buys, 0) AS window_buys
+         least(${ms('p.created_at')}, s.first_t) AS born, coalesce(s.window_buys, 0) AS window_buys,
+         coalesce(s.positive, 0) AS positive, coalesce(s.evident, false) AS evident
     FROM (SELECT id COLLATE "C" AS id, seq, created_at FROM profiles WHERE team_id = $1) p
     FULL JOIN seen s ON s.user_id = p.id),
 ordered AS (
-  SELECT e.*, coalesce(c.positive, 0) AS positive, coalesce(c.evident, false) AS evident,
-         row_number() OVER (ORDER BY e.profile_seq NULLS LAST, e.first_seq) - 1 AS user_rank
-    FROM everyone e LEFT JOIN cells c ON c.user_id = e.user_id)
+  SELECT e.*, row_number() OVER (ORDER BY e.profile_seq NULLS LAST, e.first_seq) - 1 AS user_rank
+    FROM everyone e)
 SELECT user_id, user_rank, positive, window_buys,
-       greatest(1, ($5::float8 - greatest(born, ${ms('$3::timestamptz')})) / $6::float8)::real::float8 AS exposure,
+       greatest(1, ($4::float8 - greatest(born, ${ms('$2::timestamptz')})) / $5::float8)::real::float8 AS exposure,
        CASE WHEN positive >= 2
             THEN count(*) FILTER (WHERE positive >= 2) OVER (ORDER BY user_rank) - 1 ELSE -1 END AS eligible_rank,
        CASE WHEN evident
@@ -372,7 +379,8 @@ SELECT item,
        CASE WHEN $2::boolean THEN coalesce(sum(recent_buys), 0)
             ELSE count(*) FILTER (WHERE target AND last_t >= $4::float8) END AS recent,
        ${pops.join(',\n       ')}
-  FROM (SELECT c.*, CASE WHEN $2::boolean THEN buys > 0 ELSE w > 0 END AS target FROM reco_cells c) c
+  FROM (SELECT c.*, CASE WHEN $2::boolean THEN buys > 0 ELSE w > 0 END AS target FROM reco_cells c
+         WHERE item IS NOT NULL) c
  GROUP BY item`;
 }
 
