@@ -3,9 +3,11 @@
  * engine computes the same numbers from memory for the file backend). One scan holds one pooled connection in a
  * REPEATABLE READ transaction, so every read of a build sees one state of the data, and keeps two temporary
  * tables for it: `reco_cells`, one row per (person, catalogue item) with the strongest weight, the summed weight,
- * first and last times and purchases; and `reco_people`, one row per person in the engine's order (profiles by
- * `seq`, then people only seen in interactions by their first event) with their positions. The app receives
- * counts, a bounded sample of people's own rows, and m × m item-pair sums: never every interaction.
+ * first and last times and purchases (and one per person with item NULL for events outside the catalogue, so that
+ * the next table needs no second pass over every event); and `reco_people`, grouped from the cells, one row per
+ * person in the engine's order (profiles by `seq`, then people only seen in interactions by their first event)
+ * with their positions. The app receives counts, a bounded sample of people's own rows, and m × m item-pair sums:
+ * never every interaction.
  */
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
