@@ -33,9 +33,9 @@
  * The weights follow the amount of history. With n_u = Σ_j a_u(j), λ_h = n_u / (n_u + 0.5) goes to the
  * user's own history, split λ_c = (1 − tasteShare) · λ_h and λ_t = tasteShare · λ_h with the fixed
  * `tasteShare` 0.2, which validation does not choose (all of λ_h to taste when the model has nothing for the
- * user's items; 0 measured alike on the MovieLens-shaped ratings and 1.3% lower on the older ratings shape). The rest goes to the segment by its
- * evidence, λ_s = (1 − λ_h) · S / (S + 20) with S the segment's decayed purchases, and the remainder λ_p to
- * popularity; a cold user is scored by the segment and popularity alone.
+ * user's items; 0 measured alike on the MovieLens-shaped ratings and 1.3% lower on the older ratings shape).
+ * The rest goes to the segment by its evidence, λ_s = (1 − λ_h) · S / (S + 20) with S the segment's decayed
+ * purchases, and the remainder λ_p to popularity; a cold user is scored by the segment and popularity alone.
  *
  * Items are never recommended back to someone who bought, rated, liked, shared or commented on them, unless
  * the product is repeatable: at least `repeatRate` of its buyers (and 5 people) bought it more than once.
